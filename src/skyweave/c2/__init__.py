@@ -1,0 +1,1 @@
+"""c2 stage of the kill chain."""

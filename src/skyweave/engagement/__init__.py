@@ -1,0 +1,1 @@
+"""engagement stage of the kill chain."""

@@ -1,0 +1,1 @@
+"""exercise stage of the kill chain."""

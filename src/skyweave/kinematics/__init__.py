@@ -1,0 +1,1 @@
+"""kinematics stage of the kill chain."""

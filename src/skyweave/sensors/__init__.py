@@ -1,0 +1,1 @@
+"""sensors stage of the kill chain."""
