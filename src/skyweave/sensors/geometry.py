@@ -112,7 +112,7 @@ def enu_to_aer(enu_m: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     e, n, u = enu[..., 0], enu[..., 1], enu[..., 2]
     horiz = np.hypot(e, n)
     range_m = np.hypot(horiz, u)
-    azimuth = np.mod(np.arctan2(e, n), 2.0 * np.pi)
+    azimuth = wrap_to_2pi(np.arctan2(e, n))
     elevation = np.arctan2(u, horiz)
     return range_m, azimuth, elevation
 
@@ -132,6 +132,12 @@ def aer_to_ecef(
     """Convert sensor-relative (range, azimuth, elevation) to ECEF points (..., 3)."""
     enu = aer_to_enu(range_m, azimuth_rad, elevation_rad)
     return enu @ frame.enu_to_ecef.T + frame.position_ecef_m
+
+
+def wrap_to_2pi(angle_rad: ArrayLike) -> FloatArray:
+    """Wrap angles to ``[0, 2*pi)`` (a tiny negative angle maps to 0, not to 2*pi)."""
+    a = np.mod(np.asarray(angle_rad, dtype=np.float64), 2.0 * np.pi)
+    return np.where(a >= 2.0 * np.pi, 0.0, a)
 
 
 def wrap_to_pi(angle_rad: ArrayLike) -> FloatArray:

@@ -29,6 +29,7 @@ from skyweave.sensors.geometry import (
     above_effective_horizon,
     enu_to_aer,
     radar_local_frame,
+    wrap_to_2pi,
     wrap_to_pi,
 )
 from skyweave.sensors.sampling import (
@@ -286,7 +287,7 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
     n_det = len(s_idx)
     noise = rng.standard_normal((n_det, 3))
     meas_r = true_r[s_idx, o_idx] + params.sigma_range_m * noise[:, 0]
-    meas_az = np.mod(true_az[s_idx, o_idx] + params.sigma_azimuth_rad * noise[:, 1], 2 * np.pi)
+    meas_az = wrap_to_2pi(true_az[s_idx, o_idx] + params.sigma_azimuth_rad * noise[:, 1])
     meas_el = true_el[s_idx, o_idx] + params.sigma_elevation_rad * noise[:, 2]
     det_obj = np.asarray(truth.object_ids, dtype=object)[o_idx]
 
@@ -342,7 +343,7 @@ def sample_volume_uniform(
         az = 2 * np.pi * u[:, 1]
     else:
         half = params.half_width_azimuth_rad
-        az = np.mod(params.boresight_azimuth_rad + half * (2 * u[:, 1] - 1), 2 * np.pi)
+        az = wrap_to_2pi(params.boresight_azimuth_rad + half * (2 * u[:, 1] - 1))
     s0, s1 = np.sin(params.min_elevation_rad), np.sin(params.max_elevation_rad)
     el = np.arcsin(np.clip(s0 + u[:, 2] * (s1 - s0), -1.0, 1.0))
     return range_m, az, el
