@@ -248,3 +248,16 @@ def test_los_noise_is_isotropic_across_the_line_of_sight() -> None:
     du = los_unit_vector(m1, m2) - u0
     for axis in (e_north, e_east):
         assert abs((du @ axis).std() / sigma - 1) < 4 / np.sqrt(2 * n)
+
+
+def test_frame_blocking_does_not_change_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    import skyweave.sensors.infrared as ir_module
+    from skyweave.sensors.sampling import scan_blocks
+
+    truth, _ = boost_truth()
+    params = sat("ir", 10.0, sigma_los_rad=1e-5, detection_probability=0.7)
+    whole = simulate_infrared(params, truth, component_rng(2, "ir"))
+    monkeypatch.setattr(ir_module, "scan_blocks", lambda s, n: scan_blocks(s, n, max_pairs=7))
+    blocked = simulate_infrared(params, truth, component_rng(2, "ir"))
+    for name in ("time_s", "los_angle1_rad", "los_angle2_rad", "object_id"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(blocked, name))

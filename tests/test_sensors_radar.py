@@ -223,3 +223,18 @@ def test_invalid_parameters_and_unknown_rcs_class() -> None:
     truth = make_truth(np.arange(2.0), at_aer(100e3, 0.0, 10.0)[None, :], ("huge",))
     with pytest.raises(ValueError, match="huge"):
         simulate_radar(radar(), truth, np.random.default_rng(0))
+
+
+def test_scan_blocking_does_not_change_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    import skyweave.sensors.radar as radar_module
+    from skyweave.sensors.sampling import scan_blocks
+
+    ranges = np.linspace(100e3, 600e3, 40)
+    truth = make_truth(np.arange(0.0, 30.0, 0.5), at_aer(ranges, ranges / 5e3, 8.0))
+    params = radar(snr_ref=5.0, mean_false_alarms_per_scan=1.0)
+    whole = simulate_radar(params, truth, component_rng(7, "ew-1"))
+    monkeypatch.setattr(radar_module, "scan_blocks", lambda s, n: scan_blocks(s, n, max_pairs=70))
+    assert len(scan_blocks(30, 40, max_pairs=70)) == 30
+    blocked = simulate_radar(params, truth, component_rng(7, "ew-1"))
+    for name in ("time_s", "range_m", "azimuth_rad", "elevation_rad", "object_id"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(blocked, name))

@@ -34,6 +34,7 @@ from skyweave.sensors.sampling import (
     Outage,
     overlaps_outage,
     positions_at,
+    scan_blocks,
     scan_times,
     validate_outages,
 )
@@ -253,14 +254,26 @@ def simulate_infrared(
     """
     frames = scan_times(truth.times_s, params.frame_period_s, params.first_frame_s)
     frames = frames[~overlaps_outage(frames, frames + params.processing_delay_s, params.outages)]
-    positions = positions_at(truth, frames)
-    visible = infrared_visibility(params, positions, frames, truth.burnout_time_s)
-    s_idx, o_idx = np.nonzero(visible)
+    # Geometry block by block (bounded memory); no random draw in this loop.
+    s_parts: list[NDArray[np.intp]] = []
+    o_parts: list[NDArray[np.intp]] = []
+    p_parts: list[FloatArray] = []
+    for block in scan_blocks(len(frames), len(truth.object_ids)):
+        positions = positions_at(truth, frames[block])
+        visible = infrared_visibility(params, positions, frames[block], truth.burnout_time_s)
+        s_blk, o_blk = np.nonzero(visible)
+        s_parts.append(s_blk + block.start)
+        o_parts.append(o_blk)
+        p_parts.append(positions[s_blk, o_blk])
+    s_idx = np.concatenate(s_parts) if s_parts else np.empty(0, np.intp)
+    o_idx = np.concatenate(o_parts) if o_parts else np.empty(0, np.intp)
+    seen_pos = np.concatenate(p_parts) if p_parts else np.empty((0, 3))
+
     hit = rng.random(len(s_idx)) < params.detection_probability
-    s_idx, o_idx = s_idx[hit], o_idx[hit]
+    s_idx, o_idx, seen_pos = s_idx[hit], o_idx[hit], seen_pos[hit]
 
     sat = params.position
-    a1, a2 = los_angles(positions[s_idx, o_idx] - sat)
+    a1, a2 = los_angles(seen_pos - sat)
     a1, a2 = perturb_los_angles(a1, a2, params.sigma_los_rad, rng)
 
     m = len(s_idx)

@@ -36,6 +36,7 @@ from skyweave.sensors.sampling import (
     Outage,
     overlaps_outage,
     positions_at,
+    scan_blocks,
     scan_times,
     validate_outages,
 )
@@ -274,21 +275,27 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
     scans = scans[~overlaps_outage(scans, scans + params.processing_delay_s, params.outages)]
     frame = params.frame
 
-    positions = positions_at(truth, scans)  # (S, N, 3)
-    visible, true_r, true_az, true_el = radar_visibility(params, positions)
+    # Geometry block by block (bounded memory); no random draw in this loop.
+    parts: list[tuple[NDArray[np.intp], ...]] = []
+    aer_parts: list[FloatArray] = []
+    for block in scan_blocks(len(scans), len(truth.object_ids)):
+        visible, rng_m, az, el = radar_visibility(params, positions_at(truth, scans[block]))
+        s_blk, o_blk = np.nonzero(visible)
+        parts.append((s_blk + block.start, o_blk))
+        aer_parts.append(np.stack([rng_m[s_blk, o_blk], az[s_blk, o_blk], el[s_blk, o_blk]], -1))
+    s_idx = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.intp)
+    o_idx = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.intp)
+    true_aer = np.concatenate(aer_parts) if aer_parts else np.empty((0, 3))
 
     # Detection draw for each visible (scan, object) pair.
-    s_idx, o_idx = np.nonzero(visible)
     factors = rcs_factor_per_object(params, truth.rcs_class)
-    r_vis = true_r[s_idx, o_idx]
-    pd = swerling1_pd(radar_snr(params, r_vis, factors[o_idx]), params.pfa)
+    pd = swerling1_pd(radar_snr(params, true_aer[:, 0], factors[o_idx]), params.pfa)
     hit = rng.random(len(pd)) < pd
-    s_idx, o_idx = s_idx[hit], o_idx[hit]
-    n_det = len(s_idx)
-    noise = rng.standard_normal((n_det, 3))
-    meas_r = true_r[s_idx, o_idx] + params.sigma_range_m * noise[:, 0]
-    meas_az = wrap_to_2pi(true_az[s_idx, o_idx] + params.sigma_azimuth_rad * noise[:, 1])
-    meas_el = true_el[s_idx, o_idx] + params.sigma_elevation_rad * noise[:, 2]
+    s_idx, o_idx, true_aer = s_idx[hit], o_idx[hit], true_aer[hit]
+    noise = rng.standard_normal((len(s_idx), 3))
+    meas_r = true_aer[:, 0] + params.sigma_range_m * noise[:, 0]
+    meas_az = wrap_to_2pi(true_aer[:, 1] + params.sigma_azimuth_rad * noise[:, 1])
+    meas_el = true_aer[:, 2] + params.sigma_elevation_rad * noise[:, 2]
     det_obj = np.asarray(truth.object_ids, dtype=object)[o_idx]
 
     # False alarms: Poisson count per scan, uniform in the surveillance volume.

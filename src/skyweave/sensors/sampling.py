@@ -110,3 +110,17 @@ def positions_at(truth: Truth, query_times_s: FloatArray) -> FloatArray:
     out = np.where(frac == 0.0, lo, out)
     out = np.where(frac == 1.0, hi, out)
     return out
+
+
+MAX_PAIRS_PER_BLOCK = 1_000_000
+"""Scan-object pairs evaluated at once: bounds memory (about 100 MB) on large runs."""
+
+
+def scan_blocks(n_scans: int, n_objects: int, max_pairs: int = MAX_PAIRS_PER_BLOCK) -> list[slice]:
+    """Consecutive scan slices holding at most ``max_pairs`` scan-object pairs each.
+
+    Sensor models evaluate the (deterministic) geometry block by block and
+    make every random draw afterwards, so blocking never changes the output.
+    """
+    step = max(1, max_pairs // max(n_objects, 1))
+    return [slice(i, min(i + step, n_scans)) for i in range(0, n_scans, step)]
