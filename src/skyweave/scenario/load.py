@@ -185,6 +185,8 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     name = str(path)
     raw = read_yaml(path)
+    if raw is None:
+        raise InputError([Problem(name, "file is empty (only comments); expected a scenario")])
     if not isinstance(raw, dict):
         kind = "a list" if isinstance(raw, list) else f"a {type(raw).__name__} value"
         raise InputError([Problem(name, f"expected a mapping of scenario fields, got {kind}")])

@@ -37,7 +37,7 @@ DataClass = Literal[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GeoPoint(_Model):
@@ -212,7 +212,9 @@ class ReleaseRule(_Model):
     position_rounding_m: NonNegative = 0.0
     position_noise_m: NonNegative = 0.0
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
 
 
 class Aim(_Model):
@@ -237,10 +239,14 @@ class Aim(_Model):
 
 
 class Salvo(_Model):
-    """Shorthand for N launches spread evenly over an interval."""
+    """Shorthand for N launches spread evenly over an interval.
+
+    Launch k of N (k = 0..N-1) happens at ``launch_time_s + k * over_s / (N - 1)``
+    and gets the id ``<id>-<k+1>``.
+    """
 
     count: Annotated[int, Field(ge=1, le=1_000)]
-    interval_s: NonNegative = 0.0
+    over_s: NonNegative = 0.0
 
 
 class BallisticThreat(_Model):
