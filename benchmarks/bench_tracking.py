@@ -138,6 +138,7 @@ def run_skyweave(sc: Scenario) -> tuple[float, list[FloatArray]]:
 # -------------------------------------------------------------------------- Stone Soup
 def run_stonesoup(sc: Scenario) -> tuple[float, list[FloatArray]]:
     """Run Stone Soup's standard GNN + EKF tracker on the same reports."""
+    from scipy.stats import chi2
     from stonesoup.dataassociator.neighbour import GNNWith2DAssignment
     from stonesoup.deleter.time import UpdateTimeStepsDeleter
     from stonesoup.hypothesiser.distance import DistanceHypothesiser
@@ -146,6 +147,8 @@ def run_stonesoup(sc: Scenario) -> tuple[float, list[FloatArray]]:
     from stonesoup.models.measurement.nonlinear import CartesianToElevationBearingRange
     from stonesoup.models.transition.linear import (
         CombinedLinearGaussianTransitionModel,
+    )
+    from stonesoup.models.transition.linear import (
         ConstantVelocity as SSConstantVelocity,
     )
     from stonesoup.predictor.kalman import ExtendedKalmanPredictor
@@ -155,7 +158,6 @@ def run_stonesoup(sc: Scenario) -> tuple[float, list[FloatArray]]:
     from stonesoup.types.detection import Detection
     from stonesoup.types.state import GaussianState
     from stonesoup.updater.kalman import ExtendedKalmanUpdater
-    from scipy.stats import chi2
 
     # Stone Soup's state order is (x, vx, y, vy, z, vz); its model measures
     # (elevation, bearing counter-clockwise from x, range).

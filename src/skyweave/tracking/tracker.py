@@ -343,11 +343,11 @@ class Tracker:
             s[:, 2, 2] += r_diag[2]
             sinv = np.linalg.inv(s)
             if n_meas:
-                nu = z[None, :, :] - h[:, None, :]  # (T, M, 3)
-                nu[:, :, 1] = wrap_pi(nu[:, :, 1])
-                d2 = np.einsum("tmi,tij,tmj->tm", nu, sinv, nu)
-                assigned_tr, assigned_meas = self._associate(d2)
+                pt, pm, d2 = _gated_pairs(z, h, s, sinv, self._gate_d2)
+                assigned_tr, assigned_meas = self._associate(pt, pm, d2)
                 if assigned_tr.size:
+                    nu = z[assigned_meas] - h[assigned_tr]
+                    nu[:, 1] = wrap_pi(nu[:, 1])
                     self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
 
         # Bookkeeping (all vectorised over tracks).
@@ -385,17 +385,20 @@ class Tracker:
                 self._initiate(z[free], scan, s_idx)
         return self.confirmed()
 
-    def _associate(self, d2: FloatArray) -> tuple[IntArray, IntArray]:
-        """GNN: confirmed tracks first, then tentative tracks on the leftover reports."""
-        confirmed = self._track_id >= 0
-        rows_c = np.flatnonzero(confirmed)
-        rows_t = np.flatnonzero(~confirmed)
-        cols = np.arange(d2.shape[1])
-        tr1, me1 = _gnn(d2, rows_c, cols, self._gate_d2)
-        if rows_t.size:
-            free = np.ones(d2.shape[1], dtype=bool)
-            free[me1] = False
-            tr2, me2 = _gnn(d2, rows_t, cols[free], self._gate_d2)
+    def _associate(
+        self, pt: IntArray, pm: IntArray, d2: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """GNN: confirmed tracks first, then tentative tracks on the leftover reports.
+
+        ``(pt, pm, d2)`` are the gated (track, report, squared distance) pairs.
+        """
+        conf = self._track_id[pt] >= 0
+        tr1, me1 = _gnn(pt[conf], pm[conf], d2[conf], self._gate_d2)
+        tent = ~conf
+        if tent.any():
+            if me1.size:
+                tent &= ~np.isin(pm, me1)
+            tr2, me2 = _gnn(pt[tent], pm[tent], d2[tent], self._gate_d2)
             return np.concatenate([tr1, tr2]), np.concatenate([me1, me2])
         return tr1, me1
 
@@ -403,12 +406,11 @@ class Tracker:
         self,
         tr: IntArray,
         me: IntArray,
-        nu_all: FloatArray,
+        nu: FloatArray,
         pht_all: FloatArray,
         sinv_all: AnyFloatArray,
         scan: RadarScan,
     ) -> None:
-        nu = nu_all[tr, me]
         if self._imm is None:
             x, p = _ekf_update(self._x[tr], self._p[tr], nu, pht_all[tr], sinv_all[tr])
             self._x[tr] = x
@@ -496,29 +498,74 @@ class Tracker:
         self._sources = np.concatenate([self._sources, src])
 
 
-def _gnn(d2: FloatArray, rows: IntArray, cols: IntArray, gate: float) -> tuple[IntArray, IntArray]:
-    """Optimal gated assignment of ``rows`` to ``cols`` of the distance matrix.
+def _gated_pairs(
+    z: FloatArray, h: FloatArray, s: FloatArray, sinv: AnyFloatArray, gate: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """All (track, report) pairs inside the chi-square gate, without a T x M matrix.
+
+    The squared Mahalanobis distance is at least its range-only part
+    ``nu_r^2 / S_rr``, so a pair can pass the gate only if the report range
+    lies within ``+- sqrt(gate S_rr)`` of the predicted range. Reports are
+    sorted by range once and each track's candidate window is found with a
+    binary search; the full 3-D distance is then computed for candidates only.
+    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``.
+
+    Returns
+    -------
+    pt, pm : (P,) int64
+        Track and report indices of the gated pairs.
+    d2 : (P,) float64
+        Squared Mahalanobis distances (azimuth innovation wrapped).
+    """
+    order = np.argsort(z[:, 0], kind="stable")
+    zr = z[order, 0]
+    half = np.sqrt(gate * s[:, 0, 0])
+    lo = np.searchsorted(zr, h[:, 0] - half, side="left")
+    hi = np.searchsorted(zr, h[:, 0] + half, side="right")
+    cnt = hi - lo
+    total = int(cnt.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    pt = np.repeat(np.arange(h.shape[0]), cnt)
+    start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)  # window start minus pair offset
+    pm = order[start + np.arange(total)]
+    nu = z[pm] - h[pt]
+    nu[:, 1] = wrap_pi(nu[:, 1])
+    si = sinv[pt]
+    n0, n1, n2 = nu[:, 0], nu[:, 1], nu[:, 2]
+    # nu^T S^-1 nu written out for the symmetric 3x3 inverse.
+    d2 = (
+        si[:, 0, 0] * n0 * n0
+        + si[:, 1, 1] * n1 * n1
+        + si[:, 2, 2] * n2 * n2
+        + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
+    )
+    ok = d2 < gate
+    return pt[ok], pm[ok], d2[ok]
+
+
+def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:
+    """Optimal assignment over gated pairs (global nearest neighbour).
 
     Each track may stay unassigned at cost ``gate`` (as if it took a report at
     the gate edge), so the assignment maximises ``sum(gate - d2)`` over gated
-    pairs: non-gated pairs get cost 0 and are dropped afterwards.
+    pairs; pairs outside the gate get cost 0 in the dense matrix given to
+    ``linear_sum_assignment`` and are dropped afterwards. The matrix holds only
+    the tracks and reports that have at least one gated pair.
     """
-    empty = np.zeros(0, dtype=np.int64)
-    if rows.size == 0 or cols.size == 0:
+    if pt.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    sub = d2[np.ix_(rows, cols)]
-    ok = sub < gate
-    r_any = ok.any(axis=1)
-    c_any = ok.any(axis=0)
-    if not r_any.any():
-        return empty, empty
-    rows = rows[r_any]
-    cols = cols[c_any]
-    sub = sub[np.ix_(r_any, c_any)]
-    ok = ok[np.ix_(r_any, c_any)]
-    ri, ci = linear_sum_assignment(np.where(ok, sub - gate, 0.0))
-    good = ok[ri, ci]
-    return rows[ri[good]], cols[ci[good]]
+    rows, ri = np.unique(pt, return_inverse=True)
+    cols, ci = np.unique(pm, return_inverse=True)
+    if rows.size == pt.size and cols.size == pm.size:
+        return pt, pm  # every track and report in exactly one pair: nothing to solve
+    cost = np.zeros((rows.size, cols.size))
+    cost[ri, ci] = d2 - gate
+    r, c = linear_sum_assignment(cost)
+    good = cost[r, c] < 0.0
+    return rows[r[good]], cols[c[good]]
 
 
 def _ekf_update(
