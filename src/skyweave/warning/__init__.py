@@ -1,0 +1,33 @@
+"""Early-warning stage of the kill chain: between fusion and C2.
+
+* :mod:`~skyweave.warning.impact`: impact-point prediction with uncertainty
+  (unscented or Monte Carlo) and threatened defended assets:
+  :func:`predict_impacts`, :class:`DefendedAssets`, :class:`ImpactPrediction`.
+* :mod:`~skyweave.warning.propagate`: the default free-flight propagator
+  :func:`free_flight_to_ground` (RK4 in an inertial frame, ground by
+  interpolation) and the :data:`Propagator` signature to plug in another.
+"""
+
+from skyweave.warning.impact import (
+    DefendedAssets,
+    ImpactPrediction,
+    ballistic_mask,
+    chi2_2dof_quantile,
+    distance_to_ellipse_m,
+    ellipse_from_cov,
+    predict_impacts,
+)
+from skyweave.warning.propagate import Propagator, ellipsoid_height_m, free_flight_to_ground
+
+__all__ = [
+    "DefendedAssets",
+    "ImpactPrediction",
+    "Propagator",
+    "ballistic_mask",
+    "chi2_2dof_quantile",
+    "distance_to_ellipse_m",
+    "ellipse_from_cov",
+    "ellipsoid_height_m",
+    "free_flight_to_ground",
+    "predict_impacts",
+]
