@@ -197,6 +197,18 @@ def _num(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def _time_mean(times_s: FloatArray, values: NDArray[Any]) -> float | None:
+    """Time-weighted (trapezoidal) mean, so that an uneven evaluation grid (2 s
+    reports, 1 s truth fill-ins) does not over-weight the denser stretches."""
+    if times_s.size == 0:
+        return None
+    v = values.astype(np.float64)
+    if times_s.size == 1:
+        return _num(float(v[0]))
+    area = float(np.sum(np.diff(times_s) * (v[1:] + v[:-1]) / 2.0))
+    return _num(area / float(times_s[-1] - times_s[0]))
+
+
 def compute_run_metrics(
     run_dir: str | Path,
     c_m: float = DEFAULT_C_M,
@@ -231,9 +243,10 @@ def compute_run_metrics(
         ``{"parameters": {...}, "partners": {name: {"n_tracks", "n_track_reports",
         "n_evaluation_times", "gospa": {"times_s", "distance_m", "localisation",
         "missed", "false", "missed_count", "false_count", "mean_distance_m",
-        "mean_missed_count", "mean_false_count"}, "siap": {...}}}}``. GOSPA parts
-        are in m**p (see :mod:`skyweave.analysis.metrics`). JSON-ready: plain
-        Python numbers and lists, ``None`` for undefined values.
+        "mean_missed_count", "mean_false_count"}, "siap": {...}}}}``. Means are
+        time-weighted (trapezoidal) over the evaluation times. GOSPA parts are
+        in m**p (see :mod:`skyweave.analysis.metrics`). JSON-ready: plain Python
+        numbers and lists, ``None`` for undefined values.
 
     Raises
     ------
@@ -308,7 +321,6 @@ def compute_run_metrics(
             consec_pairs_confirm,
             consec_misses_end,
         )
-        mean = lambda a: _num(float(np.mean(a))) if a.size else None  # noqa: E731
         result["partners"][name] = {
             "n_tracks": int(np.unique(t_obj).size),
             "n_track_reports": int(t_obj.size),
@@ -321,9 +333,9 @@ def compute_run_metrics(
                 "false": false.tolist(),
                 "missed_count": n_missed.tolist(),
                 "false_count": n_false.tolist(),
-                "mean_distance_m": mean(distance),
-                "mean_missed_count": mean(n_missed),
-                "mean_false_count": mean(n_false),
+                "mean_distance_m": _time_mean(times, distance),
+                "mean_missed_count": _time_mean(times, n_missed),
+                "mean_false_count": _time_mean(times, n_false),
             },
             "siap": {
                 k: (_num(v) if isinstance(v, float) else v) for k, v in asdict(siap_result).items()
