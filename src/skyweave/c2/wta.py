@@ -27,9 +27,9 @@ Exact method (``method="exact"``), a Lagrangian column method with HiGHS:
 Heuristic method (``method="heuristic"``): maximum-marginal-return greedy and two
 slot-assignment starts (a linear assignment of rounds to per-target slots), each improved
 by best-improvement local search (add, reassign and swap moves, evaluated as arrays). Its
-reported ``bound`` is the Lagrangian bound with the heuristic's own marginal prices as
+reported ``bound`` is the Lagrangian bound with the heuristic's own opportunity prices as
 multipliers (one pruned enumeration, a few milliseconds): proven, though looser than the
-exact method's.
+exact method's (about 3 % gap on the literature's random instances).
 """
 
 from __future__ import annotations
@@ -51,10 +51,11 @@ from skyweave.c2.wta_columns import (
     columns_from_assignment,
     concat_columns,
     enumerate_columns,
+    exp_bound,
     lagrangian_bound,
     pair_columns,
 )
-from skyweave.c2.wta_heuristic import heuristic_assignment, marginal_prices, surviving_value
+from skyweave.c2.wta_heuristic import heuristic_assignment, opportunity_prices, surviving_value
 from skyweave.c2.wta_oa import solve_oa
 
 FloatArray = NDArray[np.float64]
@@ -71,6 +72,8 @@ _SEED_PER_TARGET = 100000
 _SEED_PER_WEAPON = 100000
 # candidate evaluations allowed in one exact pricing round before falling back to pairs
 _PRICING_WORK = 4_000_000
+# candidate evaluations for the heuristic's bound
+_CHEAP_BOUND_WORK = 1_000_000
 # weapons per target whose pairs the fallback pricing tries
 _PAIR_CANDIDATES = 12
 # columns added per target and pricing round
@@ -218,14 +221,22 @@ def solve_wta(
 
 
 def _cheap_bound(values: FloatArray, pk: FloatArray, inventory: IntArray, x: IntArray) -> float:
-    """Lagrangian bound with the heuristic's marginal prices (NaN if the enumeration explodes)."""
+    """Lagrangian bound with the heuristic's opportunity prices as multipliers.
+
+    Per-target subproblems are solved exactly by pruned enumeration when that stays small,
+    else bounded in closed form through the convex relaxation (weaker, still proven).
+    """
     q = 1.0 - pk
     a = -np.log(np.maximum(q, 1e-300))
-    lam = marginal_prices(values, pk, inventory, x)
+    lam = opportunity_prices(values, pk, inventory, x)
     try:
-        bound, _, _ = lagrangian_bound(values, q, a, inventory, lam, values, 0.0)
+        bound, _, _ = lagrangian_bound(
+            values, q, a, inventory, lam, values, 0.0, max_work=_CHEAP_BOUND_WORK, collect=False
+        )
     except EnumerationLimit:
-        return float("nan")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(a > 0, lam[:, None] / a, np.inf)
+        bound = float(exp_bound(values, ratio.min(axis=0)).sum() - inventory @ lam)
     return bound
 
 
@@ -317,7 +328,12 @@ def _solve_exact(
             best_l, best_lam, best_h = bound, lam, h
         _log.debug(
             "t=%.3fs pool=%d lp=%.9g bound=%.9g ub=%.9g found=%d",
-            time.perf_counter() - t0, pool.size, lp.fun, bound, ub, found.size,
+            time.perf_counter() - t0,
+            pool.size,
+            lp.fun,
+            bound,
+            ub,
+            found.size,
         )
         if found.size == 0:
             break  # no column prices out: the LP is optimal over all columns

@@ -90,7 +90,7 @@ def columns_from_assignment(values: FloatArray, q: FloatArray, x: IntArray) -> C
     return Columns(np.arange(n, dtype=np.int64), start, weapon, cost)
 
 
-def _exp_bound(v: FloatArray, c: FloatArray) -> FloatArray:
+def exp_bound(v: FloatArray, c: FloatArray) -> FloatArray:
     """``min_{y >= 0} v e^-y + c y``: ``c (1 + ln(v / c))`` when ``v > c``, else ``v``."""
     with np.errstate(divide="ignore", invalid="ignore"):
         inner = c * (1.0 + np.log(v / c))
@@ -108,6 +108,7 @@ def enumerate_columns(
     max_work: int = 30_000_000,
     prune_to_best: bool = False,
     max_rounds: int | None = None,
+    collect: bool = True,
 ) -> tuple[Columns, FloatArray]:
     """All columns with ``V_j prod_S q + lam.S - base_j <= threshold`` (p_ij > 0 rounds only).
 
@@ -169,19 +170,19 @@ def enumerate_columns(
         lin_child = node_lin[:, None] + lam_s[node_t]
         g = v_child + lin_child
         d = g - base[node_t][:, None]
-        record = valid & (d <= threshold)
+        record = valid & (d <= threshold) if collect else valid
         g_valid = np.where(valid, g, np.inf)
         np.minimum.at(best, node_t, g_valid.min(axis=1))
         # a non-empty extension from position s on costs at least the larger of: the convex
         # bound, and (cheapest price + survival with every remaining round fired)
         lower = lin_child + np.maximum(
-            lam_suffix[node_t] + v_child * q_suffix[node_t], _exp_bound(v_child, r_s[node_t])
+            lam_suffix[node_t] + v_child * q_suffix[node_t], exp_bound(v_child, r_s[node_t])
         )
         limit = base[node_t] + threshold
         if prune_to_best:
             limit = np.minimum(limit, best[node_t])
         expand = valid & (lower <= limit[:, None])
-        k_rec, s_rec = np.nonzero(record)
+        k_rec, s_rec = np.nonzero(record) if collect else (np.zeros(0, np.int64),) * 2
         if k_rec.size:
             weap = order_t[node_t[k_rec], s_rec]
             members = np.concatenate([node_members[k_rec], weap[:, None]], axis=1)
@@ -219,6 +220,7 @@ def lagrangian_bound(
     threshold: float,
     prune_to_best: bool = True,
     max_work: int = 30_000_000,
+    collect: bool = True,
 ) -> tuple[float, FloatArray, Columns]:
     """Lagrangian bound ``L(lam)`` with the subproblem minima ``h`` and the columns within
     ``threshold`` of ``base`` found on the way.
@@ -228,7 +230,16 @@ def lagrangian_bound(
     minimum is known to exceed ``base_j + threshold`` and that value is used (still a bound).
     """
     cols, best = enumerate_columns(
-        values, q, a, inventory, lam, base, threshold, max_work, prune_to_best=prune_to_best
+        values,
+        q,
+        a,
+        inventory,
+        lam,
+        base,
+        threshold,
+        max_work,
+        prune_to_best=prune_to_best,
+        collect=collect,
     )
     # best is exact where it is <= base + threshold; otherwise h_j > base_j + threshold
     h = np.where(best <= base + threshold, best, base + threshold)
