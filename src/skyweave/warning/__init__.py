@@ -3,6 +3,10 @@
 * :mod:`~skyweave.warning.impact`: impact-point prediction with uncertainty
   (unscented or Monte Carlo) and threatened defended assets:
   :func:`predict_impacts`, :class:`DefendedAssets`, :class:`ImpactPrediction`.
+* :mod:`~skyweave.warning.launch`: launch-point estimates from infrared
+  lines of sight (triangulated or single bearing) or from a track:
+  :class:`LaunchDetector`, :func:`estimate_launch_events`,
+  :class:`LaunchEvents`, :func:`launch_point_from_track`.
 * :mod:`~skyweave.warning.propagate`: the default free-flight propagator
   :func:`free_flight_to_ground` (RK4 in an inertial frame, ground by
   interpolation) and the :data:`Propagator` signature to plug in another.
@@ -17,17 +21,27 @@ from skyweave.warning.impact import (
     ellipse_from_cov,
     predict_impacts,
 )
+from skyweave.warning.launch import (
+    LaunchDetector,
+    LaunchEvents,
+    estimate_launch_events,
+    launch_point_from_track,
+)
 from skyweave.warning.propagate import Propagator, ellipsoid_height_m, free_flight_to_ground
 
 __all__ = [
     "DefendedAssets",
     "ImpactPrediction",
+    "LaunchDetector",
+    "LaunchEvents",
     "Propagator",
     "ballistic_mask",
     "chi2_2dof_quantile",
     "distance_to_ellipse_m",
     "ellipse_from_cov",
     "ellipsoid_height_m",
+    "estimate_launch_events",
     "free_flight_to_ground",
+    "launch_point_from_track",
     "predict_impacts",
 ]

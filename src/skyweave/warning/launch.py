@@ -1,0 +1,426 @@
+"""Launch-point estimates: from space-based infrared lines of sight, or from a track.
+
+Infrared (:class:`LaunchDetector`, :func:`estimate_launch_events`)
+------------------------------------------------------------------
+The lines of sight (LOS) a partner holds are grouped into **launch events**
+without using ``object_id`` (truth, kept for scoring only). Rows are taken in
+order of ``report_time_s`` (then ``time_s``, ``sensor_id``), one report time
+at a time, so the events found from a prefix of the rows never change when
+later rows arrive: event ids are stable and incremental feeding equals one
+batch call. A new LOS joins the event holding the most compatible recent LOS
+(``time_s`` within ``gap_s``), where compatibility is
+
+* same sensor: the distance between the two LOS's points at the cloud-top
+  height (the plume's apparent ground track moves little between frames);
+* different sensors: the closest-approach distance of the two lines, counted
+  only when the closest points are at a plausible plume height (-20 km to
+  1000 km), so that lines that cross in space or underground do not join;
+
+and is accepted when the distance is at most
+``association_distance_m + apparent_speed_mps * |dt|``. LOS that join no
+event are grouped among themselves by the same rule (connected components)
+and open new events ``"<prefix>-1"``, ``"<prefix>-2"``, ... in order.
+
+Estimate per event:
+
+* **triangulated** (two or more sensors): at the reference time ``t_ref``
+  when a second sensor first saw the event, each sensor's LOS nearest in time
+  to ``t_ref`` is triangulated (:func:`~skyweave.sensors.triangulate_los`,
+  weights ``1 / sigma_los**2``); the launch point is the sub-point (geodetic
+  latitude and longitude) of that plume position. The early boost is nearly
+  vertical, so the bias is the horizontal drift of the rocket between launch
+  and ``t_ref`` (a few km). ``sigma_m`` is the horizontal RMS error
+  ``sqrt(trace(P_EN))`` of the triangulation covariance.
+* **single bearing** (one sensor): the event's first LOS meets the cloud-top
+  height (the plume is first seen just above the clouds), and that point's
+  sub-point is the estimate. Where along the bearing the launch was is not
+  observable: ``bearing_azimuth_deg`` gives the azimuth (clockwise from North)
+  from the estimate towards the satellite's sub-point; the true point lies
+  near that great circle. ``sigma_m`` is NaN.
+
+From a track (:func:`launch_point_from_track`)
+----------------------------------------------
+A crude fallback for partners without infrared: the track state flown
+backwards in vacuum free flight to the ground (the boost is short, so this
+lands within some tens of km of the launch for a mid-course track), or, when
+that fails (slow or non-ballistic track), the track position's sub-point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymap3d
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from skyweave.sensors.detections import Detections
+from skyweave.sensors.infrared import (
+    los_from_detections,
+    los_ground_intersection,
+    triangulate_los,
+)
+from skyweave.warning.impact import ballistic_mask
+from skyweave.warning.propagate import ellipsoid_height_m, free_flight_to_ground
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+ObjectArray = NDArray[np.object_]
+
+_MIN_PLUME_HEIGHT_M = -20_000.0
+_MAX_PLUME_HEIGHT_M = 1_000_000.0
+
+
+@dataclass(frozen=True)
+class LaunchEvents:
+    """Launch events as column arrays (E rows, in order of first report).
+
+    Attributes
+    ----------
+    event_id : (E,) object (str)
+        ``"<prefix>-k"``, k = 1, 2, ... in order of first report.
+    first_time_s : (E,) float64
+        Frame time of the event's first LOS.
+    first_report_time_s : (E,) float64
+        Report time of its first LOS: when a launch alert can go out.
+    estimate_time_s : (E,) float64
+        Report time of the latest LOS used in the estimate.
+    launch_lat_deg, launch_lon_deg : (E,) float64
+        Estimated launch point (geodetic).
+    triangulated : (E,) bool
+        True when two or more sensors triangulated it; False: single bearing.
+    sigma_m : (E,) float64
+        Horizontal RMS error of a triangulated estimate; NaN for a bearing.
+    bearing_azimuth_deg : (E,) float64
+        Single bearing: azimuth from the estimate towards the satellite's
+        sub-point (the line the launch lies near); NaN when triangulated.
+    n_sensors, n_detections : (E,) int64
+        Sensors and LOS rows grouped into the event so far.
+    last_time_s : (E,) float64
+        Frame time of the event's latest LOS.
+    """
+
+    event_id: ObjectArray
+    first_time_s: FloatArray
+    first_report_time_s: FloatArray
+    estimate_time_s: FloatArray
+    launch_lat_deg: FloatArray
+    launch_lon_deg: FloatArray
+    triangulated: BoolArray
+    sigma_m: FloatArray
+    bearing_azimuth_deg: FloatArray
+    n_sensors: IntArray
+    n_detections: IntArray
+    last_time_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+    def take(self, index: NDArray[np.intp] | BoolArray) -> LaunchEvents:
+        """Rows selected by an integer index or a boolean mask."""
+        return LaunchEvents(**{k: np.asarray(v)[index] for k, v in self.__dict__.items()})
+
+
+def _pair_distance(
+    p_a: FloatArray,
+    u_a: FloatArray,
+    c_a: FloatArray,
+    s_a: ObjectArray,
+    p_b: FloatArray,
+    u_b: FloatArray,
+    c_b: FloatArray,
+    s_b: ObjectArray,
+) -> FloatArray:
+    """(A, B) association distance between LOS sets (see the module docstring)."""
+    same = s_a[:, None] == s_b[None, :]
+    d_same = np.linalg.norm(c_a[:, None, :] - c_b[None, :, :], axis=-1)
+    # Closest approach of two lines p + t u (unit u).
+    w0 = p_a[:, None, :] - p_b[None, :, :]
+    b = np.einsum("ai,bi->ab", u_a, u_b)
+    d = np.einsum("abi,ai->ab", w0, u_a)
+    e = np.einsum("abi,bi->ab", w0, u_b)
+    den = 1.0 - b * b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = (b * e - d) / den
+        tb = (e - b * d) / den
+    qa = p_a[:, None, :] + ta[..., None] * u_a[:, None, :]
+    qb = p_b[None, :, :] + tb[..., None] * u_b[None, :, :]
+    d_cross = np.linalg.norm(qa - qb, axis=-1)
+    h = ellipsoid_height_m(0.5 * (qa + qb))
+    plausible = (h >= _MIN_PLUME_HEIGHT_M) & (h <= _MAX_PLUME_HEIGHT_M) & (den > 1e-12)
+    plausible &= (ta > 0.0) & (tb > 0.0)
+    d_cross = np.where(plausible, d_cross, np.inf)
+    return np.asarray(np.where(same, d_same, d_cross), dtype=np.float64)
+
+
+class LaunchDetector:
+    """Groups one partner's infrared lines of sight into launch events, incrementally.
+
+    Feed detections with :meth:`add` in order of ``report_time_s`` (each
+    batch's rows no earlier than the previous batch's); read :meth:`events`.
+    Non-infrared rows and rows with non-finite angles are ignored.
+
+    Parameters
+    ----------
+    cloud_top_altitude_m : float
+        Height at which a plume is first seen (single-bearing estimates and
+        same-sensor association).
+    association_distance_m : float
+        Base association distance (see the module docstring).
+    apparent_speed_mps : float
+        Growth of the association distance with the time between two LOS
+        (the plume's apparent motion along the ground, climb included).
+    gap_s : float
+        An event takes no new LOS after this long without one.
+    id_prefix : str
+        Event ids are ``f"{id_prefix}-{k}"``.
+    """
+
+    def __init__(
+        self,
+        *,
+        cloud_top_altitude_m: float = 10_000.0,
+        association_distance_m: float = 50_000.0,
+        apparent_speed_mps: float = 5_000.0,
+        gap_s: float = 30.0,
+        id_prefix: str = "launch",
+    ) -> None:
+        self.cloud_top_altitude_m = float(cloud_top_altitude_m)
+        self.association_distance_m = float(association_distance_m)
+        self.apparent_speed_mps = float(apparent_speed_mps)
+        self.gap_s = float(gap_s)
+        self.id_prefix = id_prefix
+        self._last_report_s = -np.inf
+        # One entry per accepted LOS row.
+        self._p = np.zeros((0, 3))
+        self._u = np.zeros((0, 3))
+        self._c = np.zeros((0, 3))
+        self._t = np.zeros(0)
+        self._rt = np.zeros(0)
+        self._sig = np.zeros(0)
+        self._s = np.zeros(0, dtype=object)
+        self._ev = np.zeros(0, dtype=np.int64)
+        self._n_events = 0
+
+    def add(self, det: Detections) -> None:
+        """Take new detections (any sensor types; infrared rows are used)."""
+        sel = (
+            (np.asarray(det.sensor_type, dtype=object) == "infrared")
+            & np.isfinite(det.los_angle1_rad)
+            & np.isfinite(det.los_angle2_rad)
+        )
+        if not np.any(sel):
+            return
+        d = det.take(sel)
+        order = np.lexsort((np.asarray(d.sensor_id, dtype=str), d.time_s, d.report_time_s))
+        d = d.take(order)
+        if d.report_time_s[0] < self._last_report_s:
+            raise ValueError(
+                "LaunchDetector.add: rows must come in order of report_time_s "
+                f"({d.report_time_s[0]} < {self._last_report_s})"
+            )
+        p, u = los_from_detections(d)
+        c = los_ground_intersection(p, u, self.cloud_top_altitude_m)
+        sig = np.where(np.isfinite(d.sigma_los_rad) & (d.sigma_los_rad > 0), d.sigma_los_rad, 1e-5)
+        keep = np.all(np.isfinite(c), axis=-1)  # a LOS that misses the Earth is no launch
+        p, u, c, sig, d = p[keep], u[keep], c[keep], sig[keep], d.take(keep)
+        # One report time at a time; a loop over report times, not over objects.
+        bounds = np.flatnonzero(np.diff(d.report_time_s)) + 1
+        for blk in np.split(np.arange(len(d)), bounds):
+            if blk.size:
+                self._add_batch(
+                    p[blk],
+                    u[blk],
+                    c[blk],
+                    d.time_s[blk],
+                    d.report_time_s[blk],
+                    sig[blk],
+                    np.asarray(d.sensor_id[blk], dtype=object),
+                )
+        self._last_report_s = float(d.report_time_s[-1]) if len(d) else self._last_report_s
+
+    def _allowed(self, ta: FloatArray, tb: FloatArray) -> FloatArray:
+        dt = np.abs(ta[:, None] - tb[None, :])
+        return self.association_distance_m + self.apparent_speed_mps * dt
+
+    def _add_batch(
+        self,
+        p: FloatArray,
+        u: FloatArray,
+        c: FloatArray,
+        t: FloatArray,
+        rt: FloatArray,
+        sig: FloatArray,
+        s: ObjectArray,
+    ) -> None:
+        ev = np.full(len(t), -1, dtype=np.int64)
+        pool = np.flatnonzero(self._t >= t.min() - self.gap_s)
+        if pool.size:
+            dist = _pair_distance(
+                p, u, c, s, self._p[pool], self._u[pool], self._c[pool], self._s[pool]
+            )
+            dt = np.abs(t[:, None] - self._t[pool][None, :])
+            ratio = np.where(dt <= self.gap_s, dist / self._allowed(t, self._t[pool]), np.inf)
+            best = np.argmin(ratio, axis=1)
+            ok = ratio[np.arange(len(t)), best] <= 1.0
+            ev[ok] = self._ev[pool[best[ok]]]
+        new = np.flatnonzero(ev < 0)
+        if new.size:
+            dist = _pair_distance(p[new], u[new], c[new], s[new], p[new], u[new], c[new], s[new])
+            adj = dist <= self._allowed(t[new], t[new])
+            i, j = np.nonzero(adj)
+            graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(new.size, new.size))
+            _, labels = connected_components(graph, directed=False)
+            # Number components in order of their first row (deterministic).
+            _, first = np.unique(labels, return_index=True)
+            rank = np.empty(len(first), dtype=np.int64)
+            rank[np.argsort(first)] = np.arange(len(first))
+            ev[new] = self._n_events + rank[labels]
+            self._n_events += len(first)
+        self._p = np.concatenate([self._p, p])
+        self._u = np.concatenate([self._u, u])
+        self._c = np.concatenate([self._c, c])
+        self._t = np.concatenate([self._t, t])
+        self._rt = np.concatenate([self._rt, rt])
+        self._sig = np.concatenate([self._sig, sig])
+        self._s = np.concatenate([self._s, s])
+        self._ev = np.concatenate([self._ev, ev])
+
+    def events(self) -> LaunchEvents:
+        """The launch events found so far, with their current estimates."""
+        n = self._n_events
+        out = LaunchEvents(
+            event_id=np.array([f"{self.id_prefix}-{k + 1}" for k in range(n)], dtype=object),
+            first_time_s=np.full(n, np.nan),
+            first_report_time_s=np.full(n, np.nan),
+            estimate_time_s=np.full(n, np.nan),
+            launch_lat_deg=np.full(n, np.nan),
+            launch_lon_deg=np.full(n, np.nan),
+            triangulated=np.zeros(n, dtype=bool),
+            sigma_m=np.full(n, np.nan),
+            bearing_azimuth_deg=np.full(n, np.nan),
+            n_sensors=np.zeros(n, dtype=np.int64),
+            n_detections=np.zeros(n, dtype=np.int64),
+            last_time_s=np.full(n, np.nan),
+        )
+        # A short loop over launch events (a handful), outside any per-step hot path.
+        for k in range(n):
+            rows = np.flatnonzero(self._ev == k)  # already in processing order
+            self._estimate(k, rows, out)
+        return out
+
+    def _estimate(self, k: int, rows: IntArray, out: LaunchEvents) -> None:
+        t, s = self._t[rows], self._s[rows]
+        out.first_time_s[k] = t.min()
+        out.first_report_time_s[k] = self._rt[rows].min()
+        out.last_time_s[k] = t.max()
+        sensors, first_idx = np.unique(np.asarray(s, dtype=str), return_index=True)
+        out.n_sensors[k] = len(sensors)
+        out.n_detections[k] = len(rows)
+        if len(sensors) >= 2:
+            # Second sensor's first sighting: the earliest moment two lines cross.
+            t_ref = np.sort(t[first_idx])[1]
+            pick = []
+            for name in sensors:  # a loop over the event's few sensors
+                mine = np.flatnonzero(s == name)
+                pick.append(mine[np.argmin(np.abs(t[mine] - t_ref))])
+            use = rows[np.asarray(pick)]
+            x, cov = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
+            lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
+            e_vec, n_vec = _east_north(float(lat), float(lon))
+            h_cov = np.array([e_vec, n_vec]) @ cov @ np.array([e_vec, n_vec]).T
+            out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
+            out.triangulated[k] = True
+            out.sigma_m[k] = float(np.sqrt(np.trace(h_cov)))
+            out.estimate_time_s[k] = float(self._rt[use].max())
+        else:
+            first = rows[0]
+            lat, lon, _ = pymap3d.ecef2geodetic(*self._c[first])
+            sat = self._p[first]
+            az, _, _ = pymap3d.ecef2aer(sat[0], sat[1], sat[2], float(lat), float(lon), 0.0)
+            out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
+            out.bearing_azimuth_deg[k] = float(az)
+            out.estimate_time_s[k] = float(self._rt[first])
+
+
+def _east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray]:
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
+    north = np.array([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)])
+    return east, north
+
+
+def estimate_launch_events(det: Detections, time_s: float, **kwargs: Any) -> LaunchEvents:
+    """Launch events from the infrared detections a partner holds at ``time_s``.
+
+    Parameters
+    ----------
+    det : Detections
+        Detections available to the partner (own and received); rows reported
+        after ``time_s`` are ignored, as are non-infrared rows.
+    time_s : float
+        Current time.
+    **kwargs
+        :class:`LaunchDetector` options.
+
+    Returns
+    -------
+    LaunchEvents
+        Same as feeding :class:`LaunchDetector` the rows incrementally.
+    """
+    detector = LaunchDetector(**kwargs)
+    detector.add(det.take(det.report_time_s <= time_s))
+    return detector.events()
+
+
+def launch_point_from_track(
+    states: ArrayLike, *, backward: bool = True, horizon_s: float = 3_600.0
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Crude launch points (N,) from track states (N, 6), ECEF.
+
+    Parameters
+    ----------
+    states : (N, 6)
+        ECEF track states (the first state of each track is best).
+    backward : bool
+        Fly ballistic states backwards to the ground (vacuum); otherwise, or
+        where that fails, use the sub-point of the track position.
+    horizon_s : float
+        Longest backward flight.
+
+    Returns
+    -------
+    lat_deg, lon_deg : (N,) float64
+    backtracked : (N,) bool
+        True where the backward flight gave the point.
+    """
+    x = np.asarray(states, dtype=np.float64).reshape(-1, 6)
+    n = x.shape[0]
+    point = x[:, :3].copy()
+    back = np.zeros(n, dtype=bool)
+    if backward and n:
+        ok = ballistic_mask(x)
+        if np.any(ok):
+            imp, _ = free_flight_to_ground(x[ok], horizon_s, backward=True)
+            good = np.all(np.isfinite(imp), axis=-1)
+            rows = np.flatnonzero(ok)[good]
+            point[rows] = imp[good]
+            back[rows] = True
+    lat, lon, _ = pymap3d.ecef2geodetic(point[:, 0], point[:, 1], point[:, 2])
+    return (
+        np.asarray(lat, dtype=np.float64).reshape(n),
+        np.asarray(lon, dtype=np.float64).reshape(n),
+        back,
+    )
+
+
+__all__ = [
+    "LaunchDetector",
+    "LaunchEvents",
+    "estimate_launch_events",
+    "launch_point_from_track",
+]
