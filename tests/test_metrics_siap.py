@@ -213,3 +213,63 @@ def test_perfect_tracking_closed_form() -> None:
     assert result.rate_of_track_number_change_per_s == 0.0
     assert result.longest_track_segment == pytest.approx(1.0)
     assert result.n_associations == 3
+
+
+def _one_truth_case(near: dict[int, list[int]], n_steps: int = 10):
+    """Truth 0 at the origin for all steps; each track reports at the steps in
+    its list, 1 m from the truth, and 1 km away at the other steps of its life."""
+    times = np.arange(n_steps, dtype=float)
+    truth = (
+        np.arange(n_steps),
+        np.zeros(n_steps, dtype=np.int64),
+        np.zeros((n_steps, 2)),
+        np.zeros((n_steps, 2)),
+    )
+    rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    for k, (first, last, close) in enumerate(near.values()):
+        for s in range(first, last + 1):
+            x = np.array([1.0, 0.0]) if s in close else np.array([1000.0, 0.0])
+            rows[(s, k)] = (x, np.zeros(2))
+    return times, truth, _rows(rows)
+
+
+def test_tracks_needed_ranks_by_last_end_of_all_pair_ranges() -> None:
+    """At step 1 both tracks cover the truth; Stone Soup takes the one whose
+    *merged* association ends last (track 0, ranges [1,5] and [8,9]), jumps to
+    the end of its range covering step 1 (5), and needs 3 tracks: R = 2 / 7 s."""
+    times, truth, tracks = _one_truth_case(
+        {"P": [0, 9, [1, 2, 3, 4, 5, 8, 9]], "Q": [0, 7, [1, 2, 3, 4, 5, 6, 7]]}
+    )
+    ref, ref_ranges = _stonesoup(times, truth, tracks, 5.0, 2, 2)
+    ours, ranges = _ours(times, truth, tracks, 5.0, 2, 2)
+    assert ranges == ref_ranges == {(0, 0, 1, 5), (0, 0, 8, 9), (1, 0, 1, 7)}
+    assert ours.rate_of_track_number_change_per_s == pytest.approx(2 / 7)
+    for key, value in ref.items():
+        assert getattr(ours, key) == pytest.approx(value, rel=1e-6, abs=1e-12), key
+
+
+def test_tracks_needed_stops_where_stonesoup_stops() -> None:
+    """Stone Soup stops counting when the chosen association ends at the current
+    time (step 5 here), so the later track (steps 7-9) is not counted: R = 1 / 7 s."""
+    times, truth, tracks = _one_truth_case(
+        {"P": [0, 4, [0, 1, 2, 3, 4]], "Q": [0, 5, [2, 3, 4, 5]], "R": [7, 9, [7, 8, 9]]}
+    )
+    ref, ref_ranges = _stonesoup(times, truth, tracks, 5.0, 2, 2)
+    ours, ranges = _ours(times, truth, tracks, 5.0, 2, 2)
+    assert ranges == ref_ranges == {(0, 0, 0, 4), (1, 0, 2, 5), (2, 0, 7, 9)}
+    assert ours.rate_of_track_number_change_per_s == pytest.approx(1 / 7)
+    for key, value in ref.items():
+        assert getattr(ours, key) == pytest.approx(value, rel=1e-6, abs=1e-12), key
+
+
+def test_threshold_is_strict() -> None:
+    """A track exactly at the threshold distance (3-4-5) is never associated."""
+    times = np.arange(6, dtype=float)
+    truth = (np.arange(6), np.zeros(6, np.int64), np.zeros((6, 2)), np.zeros((6, 2)))
+    tracks = (np.arange(6), np.zeros(6, np.int64), np.tile([3.0, 4.0], (6, 1)), np.zeros((6, 2)))
+    ref, ref_ranges = _stonesoup(times, truth, tracks, 5.0, 2, 2)
+    ours, ranges = _ours(times, truth, tracks, 5.0, 2, 2)
+    assert ranges == ref_ranges == set()
+    assert ours.completeness == ref["completeness"] == 0.0
+    ours, ranges = _ours(times, truth, tracks, 5.0 + 1e-9, 2, 2)
+    assert ranges == {(0, 0, 0, 5)}
