@@ -21,8 +21,11 @@ Exact method (``method="exact"``), a Lagrangian column method with HiGHS:
    each target a column whose reduced cost is within ``UB - L``; all such columns are
    enumerated and a set-partitioning MILP with *exact* costs (no approximation to refine)
    is solved by HiGHS. Its optimum is the proven optimum.
-4. Fallback when the enumeration would explode (e.g. many free surplus weapons): the
-   outer-approximation MILP (:mod:`skyweave.c2.wta_oa`) for the remaining time.
+4. Fallback when the enumeration would explode: the outer-approximation MILP
+   (:mod:`skyweave.c2.wta_oa`) for the remaining time. This happens when many weapons are
+   surplus (zero price, e.g. 120 rounds on 20 targets): the Lagrangian bound is then weak
+   and the result may come back at the time limit with a large *relative* gap on a tiny
+   objective; the plan itself is the heuristic's or better.
 
 Heuristic method (``method="heuristic"``): maximum-marginal-return greedy and two
 slot-assignment starts (a linear assignment of rounds to per-target slots), each improved
