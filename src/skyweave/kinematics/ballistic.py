@@ -289,7 +289,7 @@ def _step_size(
     # where it is small the step may be longer than H / v (by up to 10x).
     eps = rho * SCALE_HEIGHT_M * half_inv_beta
     tau_h = SCALE_HEIGHT_M / speed / np.sqrt(np.clip(eps / 0.01, 0.01, 1.0))
-    tau_d = 1.0 / (2.0 * rho * speed * half_inv_beta)
+    tau_d = 1.0 / np.maximum(2.0 * rho * speed * half_inv_beta, 1e-12)
     dt = np.clip(opts.atmosphere_step_fraction * np.minimum(tau_h, tau_d), opts.min_step_s, dt_vac)
     return np.where(alt < _ATMOSPHERE_TOP_M, dt, dt_vac)
 
