@@ -20,6 +20,7 @@ _COMMANDS = {
     "validate": "skyweave.cli.validate:validate_command",
     "run": "skyweave.cli.run:run_command",
     "trajectory": "skyweave.cli.trajectory:trajectory_command",
+    "wta": "skyweave.cli.wta:wta_command",
 }
 
 
