@@ -7,7 +7,7 @@ import pymap3d
 import pytest
 from pymap3d.vincenty import vdist
 
-from skyweave.kinematics.airbreathing import pad_waypoints, propagate_waypoints
+from skyweave.kinematics.airbreathing import WaypointBatch, pad_waypoints, propagate_waypoints
 
 WAYPOINTS_LAT = [[50.0, 50.5, 51.2], [10.0, 12.0], [0.0, 0.0, 0.0, 1.0], [-33.0, -34.0, -33.5]]
 WAYPOINTS_LON = [[10.0, 11.0, 11.0], [20.0, 21.5], [0.0, 1.0, 1.0, 1.0], [151.0, 150.0, 149.0]]
@@ -20,7 +20,8 @@ START_S = np.array([0.0, 100.0, 200.0, 30.0])
 def flight():
     lat, lon = pad_waypoints(WAYPOINTS_LAT, WAYPOINTS_LON)
     times = np.arange(0.0, 2000.0, 0.5)
-    return lat, lon, propagate_waypoints(times, START_S, lat, lon, SPEED_MPS, ALT_M)
+    batch = WaypointBatch.from_lists(START_S, WAYPOINTS_LAT, WAYPOINTS_LON, SPEED_MPS, ALT_M)
+    return lat, lon, propagate_waypoints(batch, times)
 
 
 def test_arrival_time_is_distance_over_speed(flight) -> None:
@@ -39,9 +40,8 @@ def test_positions_at_waypoint_times_are_the_waypoints(flight) -> None:
     for i in range(len(WAYPOINTS_LAT)):
         for k in range(len(WAYPOINTS_LAT[i])):
             t = res.waypoint_time_s[i, k]
-            single = propagate_waypoints(
-                [t], START_S[i], lat[i : i + 1], lon[i : i + 1], SPEED_MPS[i], ALT_M[i]
-            )
+            one = WaypointBatch(START_S[i], lat[i : i + 1], lon[i : i + 1], SPEED_MPS[i], ALT_M[i])
+            single = propagate_waypoints(one, [t])
             expected = pymap3d.geodetic2ecef(lat[i, k], lon[i, k], ALT_M[i])
             np.testing.assert_allclose(single.states[0, 0, :3], expected, atol=1e-3)
 
@@ -73,7 +73,8 @@ def test_altitude_speed_and_nan_outside(flight) -> None:
 
 def test_sphere_ground_speed_is_exact() -> None:
     lat, lon = pad_waypoints([[0.0, 30.0, 30.0]], [[0.0, 20.0, 60.0]])
-    res = propagate_waypoints(np.arange(0.0, 5e4, 10.0), 0.0, lat, lon, 250.0, 0.0, 6_371_000.0)
+    batch = WaypointBatch(0.0, lat, lon, 250.0, 0.0)
+    res = propagate_waypoints(batch, np.arange(0.0, 5e4, 10.0), spherical_radius_m=6_371_000.0)
     speed = np.linalg.norm(res.states[..., 3:], axis=-1)
     np.testing.assert_allclose(speed[np.isfinite(speed)], 250.0, rtol=1e-12)
     r = np.linalg.norm(res.states[..., :3], axis=-1)
@@ -91,4 +92,4 @@ def test_sphere_ground_speed_is_exact() -> None:
 )
 def test_bad_inputs_raise(lat, lon, speed, match) -> None:
     with pytest.raises(ValueError, match=match):
-        propagate_waypoints([0.0], 0.0, lat, lon, speed, 100.0)
+        propagate_waypoints(WaypointBatch(0.0, lat, lon, speed, 100.0), [0.0])

@@ -5,11 +5,17 @@ Public API
 - :func:`minimum_energy`, :func:`fixed_gamma` (closed form, BMW 1971 sec. 6.2)
 - :class:`BallisticBatch`, :class:`BallisticOptions`, :class:`BallisticResult`,
   :func:`propagate_ballistic` (boost, free flight, re-entry, targeting)
-- :class:`WaypointResult`, :func:`propagate_waypoints` (cruise missiles, aircraft)
+- :class:`WaypointBatch`, :class:`WaypointResult`, :func:`propagate_waypoints`
+  (cruise missiles, aircraft)
 - :class:`Truth` (the contract later stages read)
 """
 
-from skyweave.kinematics.airbreathing import WaypointResult, propagate_waypoints
+from skyweave.kinematics.airbreathing import (
+    WaypointBatch,
+    WaypointResult,
+    pad_waypoints,
+    propagate_waypoints,
+)
 from skyweave.kinematics.ballistic import (
     BallisticBatch,
     BallisticOptions,
@@ -25,9 +31,11 @@ __all__ = [
     "BallisticResult",
     "BallisticShot",
     "Truth",
+    "WaypointBatch",
     "WaypointResult",
     "fixed_gamma",
     "minimum_energy",
+    "pad_waypoints",
     "propagate_ballistic",
     "propagate_waypoints",
 ]

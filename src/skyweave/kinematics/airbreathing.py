@@ -83,6 +83,66 @@ def pad_waypoints(
     return lat, lon
 
 
+@dataclass(frozen=True)
+class WaypointBatch:
+    """N air-breathing objects as arrays (scalars broadcast to N).
+
+    Attributes
+    ----------
+    start_time_s : (N,) float64
+        Time each object is at its first waypoint (seconds since scenario start).
+    waypoint_lat_deg, waypoint_lon_deg : (N, W) float64
+        Waypoints (geodetic; geocentric on a spherical ground), each row padded
+        at the end with NaN (see :func:`pad_waypoints`); at least 2 per object.
+    speed_mps : (N,) float64
+        Speed along the path.
+    altitude_m : (N,) float64
+        Height above the ground.
+    """
+
+    start_time_s: FloatArray
+    waypoint_lat_deg: FloatArray
+    waypoint_lon_deg: FloatArray
+    speed_mps: FloatArray
+    altitude_m: FloatArray
+
+    def __post_init__(self) -> None:
+        lat = np.atleast_2d(np.asarray(self.waypoint_lat_deg, dtype=np.float64))
+        lon = np.atleast_2d(np.asarray(self.waypoint_lon_deg, dtype=np.float64))
+        if lat.ndim != 2 or lat.shape != lon.shape:
+            raise ValueError("waypoint latitude and longitude arrays must share one (N, W) shape")
+        n = lat.shape[0]
+        object.__setattr__(self, "waypoint_lat_deg", lat.copy())
+        object.__setattr__(self, "waypoint_lon_deg", lon.copy())
+        for name in ("start_time_s", "speed_mps", "altitude_m"):
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            object.__setattr__(self, name, np.broadcast_to(value, (n,)).copy())
+
+    @classmethod
+    def from_lists(
+        cls,
+        start_time_s: ArrayLike,
+        waypoint_lat_deg: Sequence[Sequence[float]],
+        waypoint_lon_deg: Sequence[Sequence[float]],
+        speed_mps: ArrayLike,
+        altitude_m: ArrayLike,
+    ) -> WaypointBatch:
+        """Build a batch from ragged per-object waypoint lists."""
+        lat, lon = pad_waypoints(waypoint_lat_deg, waypoint_lon_deg)
+        return cls(
+            start_time_s=np.asarray(start_time_s, dtype=np.float64),
+            waypoint_lat_deg=lat,
+            waypoint_lon_deg=lon,
+            speed_mps=np.asarray(speed_mps, dtype=np.float64),
+            altitude_m=np.asarray(altitude_m, dtype=np.float64),
+        )
+
+    @property
+    def n(self) -> int:
+        """Number of objects."""
+        return int(self.waypoint_lat_deg.shape[0])
+
+
 def _point_and_derivative(
     n: FloatArray, dn: FloatArray, alt_m: FloatArray, spherical_radius_m: float | None
 ) -> tuple[FloatArray, FloatArray]:
@@ -107,34 +167,26 @@ def _slerp(n0: FloatArray, tangent: FloatArray, theta: FloatArray) -> tuple[Floa
 
 
 def propagate_waypoints(
+    batch: WaypointBatch,
     times_s: ArrayLike,
-    start_time_s: ArrayLike,
-    waypoints_lat_deg: ArrayLike,
-    waypoints_lon_deg: ArrayLike,
-    speed_mps: ArrayLike,
-    altitude_m: ArrayLike,
     spherical_radius_m: float | None = None,
 ) -> WaypointResult:
     """Fly N objects along their waypoints at constant speed and altitude.
 
     Parameters
     ----------
+    batch : WaypointBatch
+        Start times, NaN-padded (N, W) waypoints, speeds and altitudes.
     times_s : array_like, shape (T,)
         Output time grid, seconds since scenario start.
-    start_time_s : array_like, shape (N,)
-        Time each object is at its first waypoint.
-    waypoints_lat_deg, waypoints_lon_deg : array_like, shape (N, W)
-        Waypoints (geodetic; geocentric on a spherical ground), each row padded
-        at the end with NaN (see :func:`pad_waypoints`); at least 2 per object.
-    speed_mps, altitude_m : array_like, shape (N,) or scalar
-        Speed along the path and height above the ground.
     spherical_radius_m : float or None
         None: WGS84 ground. Set: a sphere of that radius.
 
     Returns
     -------
     WaypointResult
-        States (T, N, 6) ECEF, waypoint and arrival times, path lengths.
+        States (T, N, 6) ECEF, waypoint and arrival times, path lengths. See
+        the module docstring for the path model.
 
     Raises
     ------
@@ -143,14 +195,9 @@ def propagate_waypoints(
         latitude out of range or a leg between antipodal points.
     """
     times = np.asarray(times_s, dtype=np.float64).reshape(-1)
-    lat = np.atleast_2d(np.asarray(waypoints_lat_deg, dtype=np.float64))
-    lon = np.atleast_2d(np.asarray(waypoints_lon_deg, dtype=np.float64))
-    if lat.shape != lon.shape:
-        raise ValueError("waypoint latitude and longitude arrays differ in shape")
+    lat, lon = batch.waypoint_lat_deg, batch.waypoint_lon_deg
     n_obj, width = lat.shape
-    start = np.broadcast_to(np.asarray(start_time_s, dtype=np.float64), (n_obj,)).copy()
-    speed = np.broadcast_to(np.asarray(speed_mps, dtype=np.float64), (n_obj,)).copy()
-    alt = np.broadcast_to(np.asarray(altitude_m, dtype=np.float64), (n_obj,)).copy()
+    start, speed, alt = batch.start_time_s, batch.speed_mps, batch.altitude_m
 
     valid = ~np.isnan(lat) & ~np.isnan(lon)
     count = valid.sum(axis=1)
