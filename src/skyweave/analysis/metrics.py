@@ -213,6 +213,26 @@ def _pair_chunks(
         yield s0, s1, ia, ib, poff
 
 
+def _columns(points: FloatArray) -> list[FloatArray]:
+    """Contiguous coordinate columns: gathering 1-D columns is several times
+    faster than gathering rows of an (N, d) array."""
+    return [np.ascontiguousarray(points[:, k]) for k in range(points.shape[1])]
+
+
+def _pair_distance(
+    a_cols: list[FloatArray], b_cols: list[FloatArray], ia: IntArray, ib: IntArray
+) -> FloatArray:
+    """Euclidean distance between rows ``ia`` of A and ``ib`` of B (same result,
+    to the bit, as ``sqrt(((A[ia] - B[ib]) ** 2).sum(axis=1))``)."""
+    acc = np.zeros(ia.size)
+    for a, b in zip(a_cols, b_cols, strict=True):
+        diff = a[ia]
+        diff -= b[ib]
+        diff *= diff
+        acc += diff
+    return np.sqrt(acc)
+
+
 def _gospa_on_steps(
     n_steps: int,
     truth_step: IntArray,
@@ -234,11 +254,12 @@ def _gospa_on_steps(
     b_off = np.concatenate([[0], np.cumsum(nb)])
     localisation = np.zeros(n_steps)
     n_assigned = np.zeros(n_steps, dtype=np.int64)
+    a_cols, b_cols = _columns(a_pos), _columns(b_pos)
 
     for s0, s1, ia, ib, poff in _pair_chunks(a_step, b_step, n_steps):
         if ia.size == 0:
             continue
-        d = np.sqrt(((a_pos[ia] - b_pos[ib]) ** 2).sum(axis=1))
+        d = _pair_distance(a_cols, b_cols, ia, ib)
         edge = d < c_m
         # A step is "simple" when every truth and every track has at most one
         # neighbour closer than c: the optimal assignment then takes exactly those
@@ -363,10 +384,11 @@ def _nearest_truth_labels(
     """For each track row, the nearest truth at the same step strictly closer than
     the threshold, or -1. Rows must be sorted by step."""
     labels = np.full(track_step.size, -1, dtype=np.int64)
+    a_cols, b_cols = _columns(truth_pos), _columns(track_pos)
     for _s0, _s1, ia, ib, _poff in _pair_chunks(truth_step, track_step, n_steps):
         if ia.size == 0:
             continue
-        d = np.sqrt(((truth_pos[ia] - track_pos[ib]) ** 2).sum(axis=1))
+        d = _pair_distance(a_cols, b_cols, ia, ib)
         ok = d < threshold_m
         ia, ib, d = ia[ok], ib[ok], d[ok]
         # Nearest first within each track row; ties go to the lower truth index.
@@ -452,10 +474,18 @@ def associate_tracks_to_truth(
     for s in np.flatnonzero(np.diff(b_off)).tolist():
         k = b_obj[b_off[s] : b_off[s + 1]]
         m = labels[b_off[s] : b_off[s + 1]]
+        c0 = state[0, k]
+        held = c0 >= 0
+        if np.all(np.where(held, m == c0, m < 0)):
+            # Steady state (every held track hits its truth, every free track
+            # sees none): only the miss count, end step and candidate reset.
+            state[3, k[held]] = 0
+            state[6, k[held]] = s
+            state[np.array([[1], [2], [4]]), k[~held]] = np.array([[-1], [0], [-1]])
+            continue
         c0, p_, n_, f_, ps, st, en = state[:, k]
         c_ = c0.copy()
-        free = c0 < 0
-        held = ~free
+        free = ~held
         # No current truth: build up a candidate until it is confirmed.
         none = free & (m < 0)
         new = free & (m >= 0) & (p_ != m)
