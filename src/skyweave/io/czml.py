@@ -1,0 +1,341 @@
+"""CZML export of a run for a Cesium globe (``scenario.czml``).
+
+One document packet (name, version, clock spanning the run), then one packet per
+flying object with its time-tagged ECEF positions (``cartesian`` samples in the
+``FIXED`` frame, seconds since the scenario epoch, exactly the truth samples),
+an availability equal to its time in flight, a point, a label and a path; one
+packet per sensor, battery and defended asset site; and, when given, one short
+lived marker per interceptor end game (kill or miss).
+
+Colours: threats by kind (ballistic red, cruise orange, aircraft magenta);
+sites and interceptors by partner, from a fixed palette in partner order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path as FilePath
+
+import numpy as np
+from czml3 import (
+    Clock,
+    Color,
+    Document,
+    Label,
+    Packet,
+    Path,
+    Point,
+    PolylineMaterial,
+    Position,
+    SolidColorMaterial,
+    TimeInterval,
+    TimeIntervalCollection,
+)
+from czml3.enums import ClockRanges, ClockSteps, InterpolationAlgorithms, LabelStyles
+from numpy.typing import NDArray
+
+from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
+
+FloatArray = NDArray[np.float64]
+
+THREAT_RGBA: dict[str, tuple[int, int, int, int]] = {
+    "ballistic": (230, 25, 75, 255),
+    "cruise": (245, 130, 48, 255),
+    "aircraft": (240, 50, 230, 255),
+}
+"""Threat colours by kind (red, orange, magenta)."""
+
+PARTNER_PALETTE: tuple[tuple[int, int, int, int], ...] = (
+    (0, 130, 200, 255),  # blue
+    (60, 180, 75, 255),  # green
+    (70, 240, 240, 255),  # cyan
+    (255, 225, 25, 255),  # yellow
+    (145, 30, 180, 255),  # purple
+    (0, 128, 128, 255),  # teal
+    (170, 110, 40, 255),  # brown
+    (128, 128, 0, 255),  # olive
+)
+"""Partner colours, assigned in partner order (cycled beyond eight partners)."""
+
+UNKNOWN_RGBA = (200, 200, 200, 255)
+KILL_RGBA = (255, 255, 255, 255)
+MISS_RGBA = (128, 128, 128, 255)
+DETONATION_MARKER_S = 10.0
+"""How long an end-game marker stays on the globe."""
+
+
+def _iso(epoch: dt.datetime, t_s: float) -> dt.datetime:
+    """Absolute UTC time of a simulation time (naive epochs are taken as UTC)."""
+    if epoch.tzinfo is None:
+        epoch = epoch.replace(tzinfo=dt.UTC)
+    return epoch.astimezone(dt.UTC) + dt.timedelta(seconds=float(t_s))
+
+
+def partner_colours(partners: Sequence[str]) -> dict[str, tuple[int, int, int, int]]:
+    """Colour of each partner, in the given order."""
+    return {p: PARTNER_PALETTE[i % len(PARTNER_PALETTE)] for i, p in enumerate(partners)}
+
+
+def flight_intervals(alive: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Contiguous runs of True in a (T,) mask as inclusive (first, last) index pairs."""
+    padded = np.concatenate([[False], alive, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _colour(rgba: tuple[int, int, int, int]) -> Color:
+    return Color(rgba=list(rgba))
+
+
+def build_czml(
+    epoch: dt.datetime,
+    times_s: FloatArray,
+    object_ids: Sequence[str],
+    kinds: Sequence[str],
+    states: FloatArray,
+    *,
+    sites: SitePoints | None = None,
+    fires: FireEvents | None = None,
+    detonations: DetonationEvents | None = None,
+    object_partners: Mapping[str, str] | None = None,
+    partners: Sequence[str] | None = None,
+    name: str = "Skyweave run",
+    interpolation_degree: int = 5,
+) -> Document:
+    """Build the CZML document of a run.
+
+    Parameters
+    ----------
+    epoch : datetime
+        Scenario start, UTC.
+    times_s : (T,) float64
+        Time grid, seconds since scenario start.
+    object_ids, kinds : sequences of str, length N
+        As in :class:`skyweave.kinematics.truth.Truth`.
+    states : (T, N, 6) float64
+        ECEF positions and velocities, NaN where not in flight.
+    sites : SitePoints, optional
+        Sensors, batteries and defended assets (points with labels).
+    fires : FireEvents, optional
+        Used only to give each interceptor the colour of the partner that fired it.
+    detonations : DetonationEvents, optional
+        End games, shown as markers for :data:`DETONATION_MARKER_S`.
+    object_partners : mapping, optional
+        Explicit partner of an object (overrides the one found through ``fires``).
+    partners : sequence of str, optional
+        Partner order for colours; by default sorted partner names.
+    name : str
+        Document name.
+    interpolation_degree : int
+        Lagrange degree Cesium uses between samples (1 means linear).
+
+    Returns
+    -------
+    czml3.Document
+        Packet ids: ``document``, ``object/<id>``, ``site/<id>``, ``endgame/<k>``.
+    """
+    times_s = np.asarray(times_s, dtype=np.float64)
+    states = np.asarray(states, dtype=np.float64)
+    n_t, n_obj = len(times_s), len(object_ids)
+    if states.shape != (n_t, n_obj, 6):
+        raise ValueError(f"states must have shape ({n_t}, {n_obj}, 6), got {states.shape}")
+    if n_t == 0:
+        raise ValueError("an empty time grid has no clock interval")
+    sites = sites if sites is not None else SitePoints.empty()
+    fires = fires if fires is not None else FireEvents.empty()
+    detonations = detonations if detonations is not None else DetonationEvents.empty()
+
+    site_partner = dict(zip(sites.ids, sites.partners, strict=True))
+    obj_partner: dict[str, str] = {}
+    for shooter, interceptor in zip(fires.shooter_ids, fires.interceptor_ids, strict=True):
+        if shooter in site_partner:
+            obj_partner.setdefault(interceptor, site_partner[shooter])
+    obj_partner.update(object_partners or {})
+    order = (
+        list(partners)
+        if partners is not None
+        else sorted(set(sites.partners) | set(obj_partner.values()))
+    )
+    colour_of = partner_colours(order)
+
+    start, stop = _iso(epoch, times_s[0]), _iso(epoch, times_s[-1])
+    packets: list[Packet] = [
+        Packet(
+            id="document",
+            name=name,
+            version="1.0",
+            clock=Clock(
+                interval=TimeInterval(start=start, end=stop),
+                currentTime=start,
+                multiplier=10.0,
+                range=ClockRanges.LOOP_STOP,
+                step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER,
+            ),
+        )
+    ]
+    epoch_utc = _iso(epoch, 0.0)
+    step_s = float(np.median(np.diff(times_s))) if n_t > 1 else 1.0
+
+    alive = ~np.isnan(states[:, :, 0])
+    for n, (oid, kind) in enumerate(zip(object_ids, kinds, strict=True)):
+        runs = flight_intervals(alive[:, n])
+        if not runs:
+            continue
+        idx = np.flatnonzero(alive[:, n])
+        # [t, x, y, z, t, x, y, z, ...]: the truth samples themselves, no resampling.
+        samples = np.column_stack([times_s[idx], states[idx, n, :3]]).ravel().tolist()
+        if kind == "interceptor":
+            rgba = colour_of.get(obj_partner.get(oid, ""), UNKNOWN_RGBA)
+        else:
+            rgba = THREAT_RGBA.get(kind, UNKNOWN_RGBA)
+        degree = max(1, min(interpolation_degree, len(idx) - 1))
+        intervals = [
+            TimeInterval(start=_iso(epoch, times_s[a]), end=_iso(epoch, times_s[b]))
+            for a, b in runs
+        ]
+        availability: TimeInterval | TimeIntervalCollection = (
+            intervals[0] if len(intervals) == 1 else TimeIntervalCollection(values=intervals)
+        )
+        packets.append(
+            Packet(
+                id=f"object/{oid}",
+                name=oid,
+                description=f"{kind} {oid}"
+                + (f" ({obj_partner[oid]})" if oid in obj_partner else ""),
+                availability=availability,
+                # model_validate: the interpolation fields come from a mixin that
+                # mypy's view of the constructor does not include.
+                position=Position.model_validate(
+                    {
+                        "referenceFrame": "FIXED",
+                        "epoch": epoch_utc,
+                        "cartesian": samples,
+                        "interpolationAlgorithm": (
+                            InterpolationAlgorithms.LINEAR
+                            if degree == 1
+                            else InterpolationAlgorithms.LAGRANGE
+                        ),
+                        "interpolationDegree": degree,
+                    }
+                ),
+                point=Point(
+                    pixelSize=7.0 if kind == "interceptor" else 9.0,
+                    color=_colour(rgba),
+                    outlineColor=_colour((0, 0, 0, 255)),
+                    outlineWidth=1.0,
+                ),
+                label=Label(
+                    text=oid,
+                    font="11pt sans-serif",
+                    fillColor=_colour(rgba),
+                    style=LabelStyles.FILL,
+                    show=kind != "interceptor",
+                ),
+                path=Path(
+                    width=2.0 if kind == "interceptor" else 3.0,
+                    leadTime=0.0,
+                    resolution=step_s,
+                    material=PolylineMaterial(solidColor=SolidColorMaterial(color=_colour(rgba))),
+                ),
+            )
+        )
+
+    is_asset = sites.is_asset
+    for j, sid in enumerate(sites.ids):
+        rgba = colour_of.get(sites.partners[j], UNKNOWN_RGBA)
+        packets.append(
+            Packet(
+                id=f"site/{sid}",
+                name=sid,
+                description=f"{sites.kinds[j]} {sid} ({sites.partners[j]})",
+                position=Position(
+                    cartographicDegrees=[
+                        float(sites.lon_deg[j]),
+                        float(sites.lat_deg[j]),
+                        float(sites.alt_m[j]),
+                    ]
+                ),
+                point=Point(
+                    pixelSize=14.0 if is_asset[j] else 10.0,
+                    color=_colour(rgba),
+                    # Defended assets get a white ring, equipment a black one.
+                    outlineColor=_colour((255, 255, 255, 255) if is_asset[j] else (0, 0, 0, 255)),
+                    outlineWidth=3.0 if is_asset[j] else 1.0,
+                ),
+                label=Label(
+                    text=sid,
+                    font="12pt sans-serif",
+                    fillColor=_colour(rgba),
+                    style=LabelStyles.FILL,
+                ),
+            )
+        )
+
+    for k in range(len(detonations)):
+        t = float(detonations.time_s[k])
+        kill = bool(detonations.kill[k])
+        pos = np.asarray(detonations.position_ecef_m[k], dtype=np.float64)
+        packets.append(
+            Packet(
+                id=f"endgame/{k}",
+                name=f"{'kill' if kill else 'miss'}: {detonations.interceptor_ids[k]}"
+                f" on {detonations.target_ids[k]}",
+                availability=TimeInterval(
+                    start=_iso(epoch, t), end=_iso(epoch, t + DETONATION_MARKER_S)
+                ),
+                position=Position(referenceFrame="FIXED", cartesian=pos.tolist()),
+                point=Point(
+                    pixelSize=16.0 if kill else 10.0,
+                    color=_colour(KILL_RGBA if kill else MISS_RGBA),
+                ),
+            )
+        )
+    return Document(packets=packets)
+
+
+def write_czml(
+    path: str | os.PathLike[str],
+    epoch: dt.datetime,
+    times_s: FloatArray,
+    object_ids: Sequence[str],
+    kinds: Sequence[str],
+    states: FloatArray,
+    *,
+    sites: SitePoints | None = None,
+    fires: FireEvents | None = None,
+    detonations: DetonationEvents | None = None,
+    object_partners: Mapping[str, str] | None = None,
+    partners: Sequence[str] | None = None,
+    name: str = "Skyweave run",
+    indent: int | None = None,
+) -> FilePath:
+    """Write the CZML document of a run (see :func:`build_czml`) to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    doc = build_czml(
+        epoch,
+        times_s,
+        object_ids,
+        kinds,
+        states,
+        sites=sites,
+        fires=fires,
+        detonations=detonations,
+        object_partners=object_partners,
+        partners=partners,
+        name=name,
+    )
+    out = FilePath(path)
+    doc.save(out, indent=indent)
+    return out
+
+
+__all__ = ["build_czml", "flight_intervals", "partner_colours", "write_czml"]
