@@ -771,8 +771,13 @@ def siap(
     * longest track segment ``LS = sum_j TL_j / sum_j T_j``;
 
     with ``J`` truths, ``JT`` truths associated, ``N`` tracks, ``NA`` tracks
-    associated, ``NU_j`` tracks needed to cover truth ``j``, ``TT_j`` its time
-    tracked, ``TL_j`` its longest association and ``T_j`` its lifetime.
+    associated, ``NU_j`` tracks needed to cover truth ``j`` (Stone Soup's greedy
+    count, early stop included), ``TT_j`` its time tracked (union of its
+    associations), ``T_j`` its lifetime (first to last report) and ``TL_j`` its
+    "longest segment". As in Stone Soup, all association ranges of one
+    (track, truth) pair are merged into one association, so ``TL_j`` is the
+    largest *total* time one track spent associated with truth ``j``, not the
+    longest unbroken range.
 
     Parameters
     ----------
