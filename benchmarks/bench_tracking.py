@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.distance import cdist
 
-from skyweave.tracking import ConstantVelocity, RadarScan, Tracker, TrackerConfig
+from skyweave.tracking import ConstantVelocity, Imm, RadarScan, Tracker, TrackerConfig
 from skyweave.tracking.motion import white_accel_q
 
 FloatArray = NDArray[np.float64]
@@ -113,10 +113,11 @@ def _aer(rel: FloatArray) -> FloatArray:
 
 
 # --------------------------------------------------------------------------- Skyweave
-def run_skyweave(sc: Scenario) -> tuple[float, list[FloatArray]]:
+def run_skyweave(sc: Scenario, model: str = "cv") -> tuple[float, list[FloatArray]]:
     """Run our tracker; return wall time and confirmed positions after each scan time."""
+    motion = ConstantVelocity(Q_FILTER) if model == "cv" else Imm(q_m2_s3=(Q_FILTER, 400.0))
     cfg = TrackerConfig(
-        motion=ConstantVelocity(Q_FILTER),
+        motion=motion,
         gate_probability=GATE_P,
         init_velocity_sigma_mps=INIT_V_SIGMA,
         confirm_hits=3,
@@ -291,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--repeats", type=int, default=3, help="Skyweave timing repeats (median)")
     ap.add_argument("--no-stonesoup", action="store_true", help="run Skyweave only")
+    ap.add_argument(
+        "--model", choices=("cv", "imm"), default="cv", help="Skyweave motion model"
+    )
     ap.add_argument("--out", default=None, help="write the Markdown table to this file")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -302,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         times = []
         est: list[FloatArray] = []
         for _ in range(max(1, args.repeats)):
-            wall, est = run_skyweave(sc)
+            wall, est = run_skyweave(sc, args.model)
             times.append(wall)
         sw_wall = statistics.median(times)
         check_gospa(sc, est)
@@ -342,7 +346,8 @@ def format_table(rows: list[dict], args: argparse.Namespace, with_ss: bool) -> s
         sep += "---:|---|---:|"
     lines = [
         f"Command: `.venv/bin/python benchmarks/bench_tracking.py --sizes {args.sizes} "
-        f"--scans {args.scans} --clutter {args.clutter:g} --seed {args.seed}`  ",
+        f"--scans {args.scans} --clutter {args.clutter:g} --seed {args.seed} "
+        f"--model {args.model}`  ",
         f"Python {platform.python_version()}, numpy {np.__version__}; "
         f"{args.scans} scan times x {len(RADARS)} radars, clutter {args.clutter:g}/radar/scan, "
         f"Pd {PD}; GOSPA c = {GOSPA_C_M / 1000:g} km, p = {GOSPA_P}, alpha = 2 (metres, mean "
@@ -353,12 +358,12 @@ def format_table(rows: list[dict], args: argparse.Namespace, with_ss: bool) -> s
     ]
     for r in rows:
         line = (
-            f"| {r['n']} | {r['reports']} | {r['sw_rate']:,.0f} | {r['sw_gospa']:,.0f} "
+            f"| {r['n']} | {r['reports']} | {r['sw_rate']:,.0f} | {r['sw_gospa']:,.1f} "
             f"({r['sw_loc']:,.0f} / {r['sw_missed']:.2f} / {r['sw_false']:.2f}) |"
         )
         if with_ss:
             line += (
-                f" {r['ss_rate']:,.0f} | {r['ss_gospa']:,.0f} "
+                f" {r['ss_rate']:,.0f} | {r['ss_gospa']:,.1f} "
                 f"({r['ss_loc']:,.0f} / {r['ss_missed']:.2f} / {r['ss_false']:.2f}) |"
                 f" {r['sw_rate'] / r['ss_rate']:.0f}x |"
             )

@@ -74,11 +74,14 @@ def test_ekf_update_matches_stone_soup() -> None:
 
     site = np.array([1_000.0, -2_000.0, 50.0])
     sig = np.array([30.0, 2e-3, 1.5e-3])
-    x0 = np.array([-3_000.0, 40_000.0, 6_000.0, 150.0, -80.0, 2.0])
+    x0 = np.array([1_500.0, 40_000.0, 6_000.0, 150.0, -80.0, 2.0])
     a = np.random.default_rng(3).normal(size=(6, 6))
     p0 = a @ a.T + np.diag([1e4, 1e4, 1e4, 100.0, 100.0, 100.0])
-    # Report just west of North (azimuth near 2 pi) while the prediction is east of it.
-    z = np.array([[37_000.0, 2.0 * np.pi - 0.02, 0.16]])
+    # The prediction is just east of North (azimuth 0.0119 rad), the report
+    # just west of it (near 2 pi): the innovation must wrap to -0.015 rad.
+    az_pred = np.arctan2(x0[0] - site[0], x0[1] - site[1])
+    assert 0.0 < az_pred < 0.02
+    z = np.array([[42_500.0, 2.0 * np.pi + az_pred - 0.015, 0.14]])
 
     tracker = Tracker(TrackerConfig(confirm_hits=1, confirm_window=1))
     tracker._x = x0[None].copy()
@@ -305,3 +308,46 @@ def test_track_deleted_after_consecutive_misses_but_not_out_of_range() -> None:
     assert len(tracker.confirmed()) == 1  # 3 misses
     tracker.process(RadarScan.flat(19.0, "r", SITE, empty, sig))
     assert len(tracker.confirmed()) == 0  # the 4th consecutive miss deletes it
+
+
+def test_far_update_is_the_map_estimate() -> None:
+    """A new track seen again far from its prediction: the update is the MAP point.
+
+    The iterated EKF converges to the minimiser of
+    ``|x - x_pred|^2_P^-1 + |z - h(x)|^2_R^-1``; scipy's least_squares finds it
+    independently.
+    """
+    from scipy.optimize import least_squares
+
+    site = np.array([0.0, 0.0, 10.0])
+    sig = np.array([30.0, 1e-3, 1e-3])
+    x_pred = np.array([0.0, 80_000.0, 8_000.0, 0.0, 0.0, 0.0])
+    p_pred = np.diag([1.5e4**2] * 3 + [3e3**2] * 3) + 0.5 * 1.5e4 * 3e3 * np.block(
+        [[np.zeros((3, 3)), np.eye(3)], [np.eye(3), np.zeros((3, 3))]]
+    )
+    truth = np.array([11_000.0, 86_000.0, 15_000.0])
+    z = _aer_flat(truth, site)[0]
+
+    tracker = Tracker(TrackerConfig(confirm_hits=1, confirm_window=1))
+    tracker._x = x_pred[None].copy()
+    tracker._p = p_pred[None].copy()
+    tracker._track_id = np.array([1])
+    tracker._hits = np.array([1])
+    tracker._opps = np.array([1])
+    tracker._misses = np.array([0])
+    tracker._last_update_s = np.array([0.0])
+    tracker._sources = np.zeros((1, 0), dtype=bool)
+    batch = tracker.process(RadarScan.flat(0.0, "r", site, z[None], sig))
+
+    l_inv = np.linalg.inv(np.linalg.cholesky(p_pred))
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        dz = z - _aer_flat(x[:3], site)[0]
+        dz[1] = (dz[1] + np.pi) % (2 * np.pi) - np.pi
+        return np.concatenate([l_inv @ (x - x_pred), dz / sig])
+
+    ref = least_squares(resid, x_pred, xtol=1e-14, ftol=1e-14, gtol=1e-14).x
+    np.testing.assert_allclose(batch.state[0, :3], ref[:3], atol=0.05)
+    np.testing.assert_allclose(batch.state[0, 3:], ref[3:], atol=0.01)
+    # A plain one-step EKF would be off by far more than the report's noise here.
+    assert np.linalg.norm(ref[:3] - truth) < 100.0

@@ -9,9 +9,14 @@ rotation from the sensor's local East-North-Up axes to the frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pymap3d
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from skyweave.sensors.detections import Detections
 
 FloatArray = NDArray[np.float64]
 
@@ -91,3 +96,78 @@ class RadarScan:
     def n_measurements(self) -> int:
         """Number of reports in the scan."""
         return int(self.z.shape[0])
+
+
+def enu_to_ecef_from_position(sensor_ecef_m: FloatArray) -> FloatArray:
+    """ENU-to-ECEF rotation (3, 3) at an ECEF position (WGS84 geodetic normal).
+
+    Columns are the East, North and Up unit vectors in ECEF, the frame in which
+    the sensors stage measures azimuth and elevation.
+    """
+    lat_deg, lon_deg, _ = pymap3d.ecef2geodetic(*np.asarray(sensor_ecef_m, dtype=np.float64))
+    lat = np.radians(float(lat_deg))
+    lon = np.radians(float(lon_deg))
+    sl, cl = np.sin(lat), np.cos(lat)
+    so, co = np.sin(lon), np.cos(lon)
+    return np.array(
+        [[-so, -sl * co, cl * co], [co, -sl * so, cl * so], [0.0, cl, sl]], dtype=np.float64
+    )
+
+
+def scans_from_detections(
+    det: Detections, max_range_m: dict[str, float] | None = None
+) -> list[RadarScan]:
+    """Group radar rows of a detections batch into ECEF scans, one per (time, sensor).
+
+    Rows without a range (infrared line-of-sight reports) are skipped. Scans are
+    ordered by time, then sensor id, so a tracker can take them in turn.
+
+    Parameters
+    ----------
+    det : Detections
+        The sensors stage's batch (ECEF sensor positions, radar columns).
+    max_range_m : dict, optional
+        Instrumented range per sensor id (see :attr:`RadarScan.max_range_m`).
+
+    Returns
+    -------
+    list of RadarScan
+        Frame ECEF; the sigmas of a scan are those of its first row.
+    """
+    radar = np.isfinite(det.range_m)
+    if not radar.any():
+        return []
+    idx = np.flatnonzero(radar)
+    sensor = np.asarray(det.sensor_id[idx], dtype=str)
+    time_s = det.time_s[idx]
+    order = np.lexsort((sensor, time_s))
+    idx, sensor, time_s = idx[order], sensor[order], time_s[order]
+    new_group = np.ones(len(idx), dtype=bool)
+    new_group[1:] = (time_s[1:] != time_s[:-1]) | (sensor[1:] != sensor[:-1])
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], len(idx))
+    z_all = np.column_stack([det.range_m, det.azimuth_rad, det.elevation_rad])
+    pos_all = np.column_stack([det.sensor_x_m, det.sensor_y_m, det.sensor_z_m])
+    sig_all = np.column_stack([det.sigma_range_m, det.sigma_azimuth_rad, det.sigma_elevation_rad])
+    ranges = max_range_m or {}
+    rotations: dict[tuple[float, float, float], FloatArray] = {}
+    scans = []
+    for a, b in zip(starts, ends, strict=True):  # one iteration per scan, not per target
+        rows = idx[a:b]
+        site = pos_all[rows[0]]
+        key = (float(site[0]), float(site[1]), float(site[2]))
+        if key not in rotations:
+            rotations[key] = enu_to_ecef_from_position(site)
+        sid = str(sensor[a])
+        scans.append(
+            RadarScan(
+                time_s=float(time_s[a]),
+                sensor_id=sid,
+                sensor_pos_m=site,
+                enu_to_frame=rotations[key],
+                z=z_all[rows],
+                sigmas=sig_all[rows[0]],
+                max_range_m=ranges.get(sid, float("inf")),
+            )
+        )
+    return scans

@@ -11,7 +11,9 @@ One :class:`Tracker` per partner. It keeps all tracks as arrays (``x (T, 6)``,
    gated cost, confirmed tracks first and tentative tracks on the remaining
    reports (so a clutter-born tentative track cannot steal a confirmed
    track's report);
-4. EKF update of the assigned tracks (``P - K H P``, symmetrised);
+4. EKF update of the assigned tracks (``P - K H P``, symmetrised), re-done
+   as an iterated EKF for the few tracks whose update moved them far from
+   the linearisation point (new tracks seen again after a long revisit);
 5. bookkeeping: M-of-N confirmation, deletion after K consecutive misses,
    a position-sigma cap or a coasting time limit; new tentative tracks from
    unassigned reports (single-point initiation: position from the report,
@@ -412,9 +414,10 @@ class Tracker:
         scan: RadarScan,
     ) -> None:
         if self._imm is None:
-            x, p = _ekf_update(self._x[tr], self._p[tr], nu, pht_all[tr], sinv_all[tr])
-            self._x[tr] = x
-            self._p[tr] = p
+            x0 = self._x[tr]
+            p0 = self._p[tr]
+            x, p = _ekf_update(x0, p0, nu, pht_all[tr], sinv_all[tr])
+            self._x[tr], self._p[tr] = _iekf_refine(x0, p0, scan.z[me], x, p, scan)
             return
         # IMM: update every mode of the assigned tracks with its own linearisation.
         xm = self._xm[tr]
@@ -433,6 +436,7 @@ class Tracker:
         _, logdet = np.linalg.slogdet(s)
         ll = -0.5 * (np.einsum("ti,tij,tj->t", nuf, sinv, nuf) + logdet + 3.0 * _LOG_2PI)
         xu, pu = _ekf_update(xf, pf, nuf, pht, sinv)
+        xu, pu = _iekf_refine(xf, pf, zf, xu, pu, scan)
         ll = ll.reshape(k, r)
         logw = np.log(np.maximum(self._mu[tr], 1e-300)) + ll
         logw -= logw.max(axis=1, keepdims=True)
@@ -584,6 +588,61 @@ def _ekf_update(
     pn = p - gain @ np.swapaxes(pht, 1, 2)
     pn = 0.5 * (pn + np.swapaxes(pn, 1, 2))
     return xn, pn
+
+
+def _iekf_refine(
+    x_pred: FloatArray,
+    p_pred: FloatArray,
+    z: FloatArray,
+    x_upd: FloatArray,
+    p_upd: FloatArray,
+    scan: RadarScan,
+    max_iter: int = 4,
+) -> tuple[FloatArray, FloatArray]:
+    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away.
+
+    The EKF linearises the polar measurement at the prediction. When the update
+    moves the position by ``d`` at range ``r``, the neglected second-order term
+    is about ``d^2 / (2 r)`` (metres, in range and cross-range). Typical for a
+    new track, whose velocity is still unknown, seen again after several
+    seconds. Where that term exceeds a tenth of the measurement noise, the
+    update is redone with the Gauss-Newton iterations of the iterated EKF
+    (Bell & Cathey 1993), re-linearising at the latest estimate; elsewhere the
+    one-step result is kept. Vectorised over the tracks that need it.
+    """
+    rel = x_pred[:, :3] - scan.sensor_pos_m
+    rng = np.sqrt(np.einsum("ti,ti->t", rel, rel))
+    d = x_upd[:, :3] - x_pred[:, :3]
+    second_order = np.einsum("ti,ti->t", d, d) / (2.0 * rng)
+    noise = np.minimum(scan.sigmas[0], rng * np.minimum(scan.sigmas[1], scan.sigmas[2]))
+    idx = np.flatnonzero(second_order > 0.1 * noise)
+    if idx.size == 0:
+        return x_upd, p_upd
+    xp = x_pred[idx]
+    pp = p_pred[idx]
+    zi = z[idx]
+    xi = x_upd[idx]
+    r_diag = np.diag(scan.sigmas * scan.sigmas)
+    for _ in range(max_iter):  # Gauss-Newton iterations, vectorised over tracks
+        h, hp = predict_polar(xi[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
+        resid = zi - h
+        resid[:, 1] = wrap_pi(resid[:, 1])
+        # nu_i = z - h(x_i) - H_i (x_pred - x_i)
+        nu = resid - (hp @ (xp[:, :3] - xi[:, :3])[:, :, None])[:, :, 0]
+        pht = pp[:, :, :3] @ np.swapaxes(hp, 1, 2)
+        sinv = np.linalg.inv(hp @ pht[:, :3, :] + r_diag)
+        gain = pht @ sinv
+        x_new = xp + (gain @ nu[:, :, None])[:, :, 0]
+        step = np.max(np.abs(x_new[:, :3] - xi[:, :3]))
+        xi = x_new
+        if step < 1e-3:
+            break
+    pn = pp - gain @ np.swapaxes(pht, 1, 2)
+    x_out = x_upd.copy()
+    p_out = p_upd.copy()
+    x_out[idx] = xi
+    p_out[idx] = 0.5 * (pn + np.swapaxes(pn, 1, 2))
+    return x_out, p_out
 
 
 def _combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
