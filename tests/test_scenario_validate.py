@@ -96,20 +96,38 @@ def _mutated(tmp_path: Path, mutate) -> tuple[int, str]:  # type: ignore[no-unty
 @pytest.mark.parametrize(
     ("mutate", "path_text", "expected"),
     [
-        (lambda d: d["threats"][3]["waypoints"][0].update(lat_deg=200), "threats[3].waypoints[0].lat_deg", "less than or equal to 90"),
-        (lambda d: d["threats"][0]["launch"].update(lat_deg=-91), "threats[0].launch.lat_deg", "greater than or equal to -90"),
+        (
+            lambda d: d["threats"][3]["waypoints"][0].update(lat_deg=200),
+            "threats[3].waypoints[0].lat_deg",
+            "less than or equal to 90",
+        ),
+        (
+            lambda d: d["threats"][0]["launch"].update(lat_deg=-91),
+            "threats[0].launch.lat_deg",
+            "greater than or equal to -90",
+        ),
         (lambda d: d["threats"][3].update(speed_mps=-10), "threats[3].speed_mps", "greater than 0"),
-        (lambda d: d["threats"][0].update(burn_time_s="long"), "threats[0].burn_time_s", "valid number"),
+        (
+            lambda d: d["threats"][0].update(burn_time_s="long"),
+            "threats[0].burn_time_s",
+            "valid number",
+        ),
         (lambda d: d["threats"][0].update(colour="red"), "threats[0].colour", "unknown key"),
         (lambda d: d.update(duraton_s=5), "duraton_s", "did you mean 'duration_s'"),
         (lambda d: d.pop("epoch"), "epoch", "required field is missing"),
         (lambda d: d["sensors"][0].update(type="sonar"), "sensors[0]", "unknown type 'sonar'"),
-        (lambda d: d["batteries"][0].update(min_range_km=500), "batteries[0]", "max_range_km must exceed"),
+        (
+            lambda d: d["batteries"][0].update(min_range_km=500),
+            "batteries[0]",
+            "max_range_km must exceed",
+        ),
         (lambda d: d["threats"][0].update(aim={"range_km": 100}), "threats[0].aim", "azimuth_deg"),
         (lambda d: d.update(partners="north"), "partners", "valid list"),
     ],
 )
-def test_schema_errors_name_the_field(tmp_path: Path, mutate, path_text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_schema_errors_name_the_field(
+    tmp_path: Path, mutate, path_text: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     code, out = _mutated(tmp_path, mutate)
     assert code == 2
     assert path_text in out, out
@@ -122,15 +140,37 @@ def test_schema_errors_name_the_field(tmp_path: Path, mutate, path_text: str, ex
     [
         (lambda d: d["partners"].append({"id": "north"}), "partners[2].id", "duplicate partner id"),
         (lambda d: d["sensors"][1].update(id="north-ir-1"), "sensors[1].id", "duplicate id"),
-        (lambda d: d["threats"].append({**d["threats"][0], "salvo": None}), "threats[6].id", "duplicate id 'raid-n'") ,
-        (lambda d: d["sensors"][0].update(partner="west"), "sensors[0].partner", "unknown partner 'west'"),
-        (lambda d: d["links"][0].update(between=["north", "south"]), "links[0].between[1]", "unknown partner"),
+        (
+            lambda d: d["threats"].append({**d["threats"][0], "salvo": None}),
+            "threats[6].id",
+            "duplicate id 'raid-n'",
+        ),
+        (
+            lambda d: d["sensors"][0].update(partner="west"),
+            "sensors[0].partner",
+            "unknown partner 'west'",
+        ),
+        (
+            lambda d: d["links"][0].update(between=["north", "south"]),
+            "links[0].between[1]",
+            "unknown partner",
+        ),
         (lambda d: d["policy"][0].update(to=["nobody"]), "policy[0].to[0]", "unknown partner"),
-        (lambda d: d["injects"][0].update(target="no-such-radar"), "injects[0].target", "unknown sensor"),
-        (lambda d: d["threats"][0].update(launch_time_s=5000), "threats[0].launch_time_s", "not before the scenario ends"),
+        (
+            lambda d: d["injects"][0].update(target="no-such-radar"),
+            "injects[0].target",
+            "unknown sensor",
+        ),
+        (
+            lambda d: d["threats"][0].update(launch_time_s=5000),
+            "threats[0].launch_time_s",
+            "not before the scenario ends",
+        ),
     ],
 )
-def test_reference_errors_name_the_field(tmp_path: Path, mutate, path_text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_reference_errors_name_the_field(
+    tmp_path: Path, mutate, path_text: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     code, out = _mutated(tmp_path, mutate)
     assert code == 2
     assert path_text in out, out

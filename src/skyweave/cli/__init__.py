@@ -21,6 +21,7 @@ _COMMANDS = {
     "run": "skyweave.cli.run:run_command",
     "trajectory": "skyweave.cli.trajectory:trajectory_command",
     "wta": "skyweave.cli.wta:wta_command",
+    "metrics": "skyweave.cli.metrics:metrics_command",
 }
 
 

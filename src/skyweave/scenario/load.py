@@ -270,16 +270,16 @@ def check_references(scenario: Scenario) -> list[tuple[Loc, str]]:
         "partners": partner_ids,
     }
     for i, inject in enumerate(scenario.injects):
-        section = _INJECT_TARGETS.get(inject.kind)
-        if section is None:
+        target_section = _INJECT_TARGETS.get(inject.kind)
+        if target_section is None:
             continue
         if inject.target is None:
             problems.append((("injects", i, "target"), f"{inject.kind} needs a target id"))
-        elif inject.target not in ids_by_section[section]:
+        elif inject.target not in ids_by_section[target_section]:
             problems.append(
                 (
                     ("injects", i, "target"),
-                    f"unknown {section[:-1].replace('batterie', 'battery')} '{inject.target}'",
+                    f"unknown {target_section[:-1].replace('batterie', 'battery')} '{inject.target}'",
                 )
             )
         if inject.time_s > scenario.duration_s:
@@ -308,4 +308,3 @@ def validate_paths(paths: Sequence[str | Path]) -> list[Problem]:
         except InputError as exc:
             problems.extend(exc.problems)
     return problems
-

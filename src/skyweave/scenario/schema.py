@@ -31,9 +31,7 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 CoordinationMode = Literal["independent", "shared-warning", "integrated"]
 RcsClass = Literal["small", "medium", "large"]
-DataClass = Literal[
-    "launch_alerts", "tracks", "detections", "engagement_status", "battery_status"
-]
+DataClass = Literal["launch_alerts", "tracks", "detections", "engagement_status", "battery_status"]
 
 
 class _Model(BaseModel):

@@ -1,0 +1,81 @@
+"""Human-facing console output: a stage progress bar and the end-of-run summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class StageReporter(Protocol):
+    """Called once per finished stage of the kill chain."""
+
+    def __call__(self, stage: str) -> None: ...
+
+
+@contextmanager
+def stage_progress(stages: list[str], enabled: bool) -> Iterator[StageReporter]:
+    """Yield a callback that advances a rich progress bar through the run's stages.
+
+    With ``enabled`` false (not a terminal, ``--quiet``) the callback does nothing.
+    """
+    if not enabled:
+        yield lambda stage: None
+        return
+    columns = (
+        TextColumn("[bold blue]{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} stages"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(stages[0] if stages else "", total=len(stages))
+        position = {"i": 0}
+
+        def advance(stage: str) -> None:
+            position["i"] += 1
+            following = stages[position["i"]] if position["i"] < len(stages) else "done"
+            bar.update(task, advance=1, description=following)
+
+        yield advance
+
+
+def print_run_summary(console: Console, summary: Mapping[str, Any], out_dir: Path) -> None:
+    """A short human summary of a run and where its files are."""
+    counts = summary.get("counts", {})
+    console.print(
+        f"[bold]{summary.get('scenario')}[/] seed {summary.get('seed')}: "
+        f"{summary.get('simulated_s', 0):.0f} s simulated in {summary.get('wall_s', 0):.2f} s"
+    )
+    objects = ", ".join(f"{v} {k}" for k, v in counts.get("threats_by_kind", {}).items())
+    if objects:
+        console.print(f"threats: {objects}")
+    threats = summary.get("threats", [])
+    if threats:
+        table = Table(title="threats", show_lines=False)
+        for column in ("id", "kind", "launch s", "end s", "flight s", "apogee km"):
+            table.add_column(column, justify="right" if column != "id" else "left")
+        for row in threats:
+            table.add_row(
+                row["object_id"],
+                row["kind"],
+                _fmt(row.get("launch_time_s")),
+                _fmt(row.get("end_time_s")),
+                _fmt(row.get("flight_time_s")),
+                _fmt(row.get("apogee_km"), 1),
+            )
+        console.print(table)
+    for line in summary.get("headline", []):
+        console.print(line)
+    console.print(f"wrote [bold]{out_dir}[/]")
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}"

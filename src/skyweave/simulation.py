@@ -1,0 +1,194 @@
+"""One run of a scenario, stage after stage down the kill chain.
+
+This module only wires the stages together: it maps the scenario onto each
+stage's parameter dataclasses, calls the stages in data-flow order and gathers
+their tables and measures. The physics and logic live in the stage packages.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from skyweave import __version__
+from skyweave.io.console import stage_progress
+from skyweave.io.run_folder import truth_table
+from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
+from skyweave.kinematics.truth import Truth
+from skyweave.rng import component_rng
+from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
+from skyweave.sensors import (
+    Detections,
+    InfraredSatelliteParams,
+    RadarParams,
+    concat_detections,
+    detections_to_arrow_table,
+    simulate_infrared,
+    simulate_radar,
+)
+
+STAGES = ["kinematics", "sensors", "writing tables"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, ready to be written to its folder."""
+
+    truth: Truth
+    detections: Detections
+    tables: dict[str, pa.Table]
+    summary: dict[str, Any]
+
+
+def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
+    """Simulation times from 0 to the end (``until_s`` caps the duration)."""
+    end_s = scenario.duration_s if until_s is None else min(until_s, scenario.duration_s)
+    steps = int(math.floor(end_s / scenario.time_step_s + 1e-9))
+    return np.arange(steps + 1, dtype=np.float64) * scenario.time_step_s
+
+
+def sensor_outages(
+    scenario: Scenario, sensor_id: str, end_s: float
+) -> tuple[tuple[float, float], ...]:
+    """Outages of one sensor: its own list plus failure/repair injects on the timeline."""
+    spec = next(s for s in scenario.sensors if s.id == sensor_id)
+    windows = [(w.start_s, w.end_s) for w in spec.outages if w.end_s > w.start_s]
+    failed_at: float | None = None
+    for inject in sorted(scenario.injects, key=lambda i: i.time_s):
+        if inject.target != sensor_id:
+            continue
+        if inject.kind == "sensor_failure" and failed_at is None:
+            failed_at = inject.time_s
+        elif inject.kind == "sensor_repair" and failed_at is not None:
+            if inject.time_s > failed_at:
+                windows.append((failed_at, inject.time_s))
+            failed_at = None
+    if failed_at is not None:
+        windows.append((failed_at, max(end_s, failed_at) + 1.0))
+    return tuple(sorted(windows))
+
+
+def radar_params(spec: Radar, outages: Sequence[tuple[float, float]]) -> RadarParams:
+    """Scenario radar (degrees, km, dB at the edge) to the sensor model's SI parameters."""
+    return RadarParams(
+        sensor_id=spec.id,
+        partner=spec.partner,
+        lat_deg=spec.lat_deg,
+        lon_deg=spec.lon_deg,
+        alt_m=spec.alt_m,
+        max_range_m=spec.max_range_km * 1e3,
+        revisit_period_s=spec.revisit_s,
+        snr_ref=10.0 ** (spec.reference_snr_db / 10.0),
+        ref_range_m=spec.reference_range_km * 1e3,
+        pfa=spec.false_alarm_probability,
+        sigma_range_m=spec.sigma_range_m,
+        sigma_azimuth_rad=spec.sigma_azimuth_mrad * 1e-3,
+        sigma_elevation_rad=spec.sigma_elevation_mrad * 1e-3,
+        boresight_azimuth_rad=math.radians(spec.boresight_az_deg),
+        half_width_azimuth_rad=math.radians(spec.sector_half_width_deg),
+        min_elevation_rad=math.radians(spec.min_elevation_deg),
+        max_elevation_rad=math.radians(spec.max_elevation_deg),
+        mean_false_alarms_per_scan=spec.false_alarms_per_scan,
+        outages=tuple(outages),
+    )
+
+
+def infrared_params(
+    spec: InfraredSatellite, outages: Sequence[tuple[float, float]]
+) -> InfraredSatelliteParams:
+    """Scenario infrared satellite to the sensor model's SI parameters."""
+    common: dict[str, Any] = {
+        "frame_period_s": spec.frame_period_s,
+        "sigma_los_rad": spec.los_sigma_urad * 1e-6,
+        "processing_delay_s": spec.processing_delay_s,
+        "cloud_top_altitude_m": spec.cloud_top_alt_m,
+        "outages": tuple(outages),
+    }
+    if spec.geo_lon_deg is not None:
+        return InfraredSatelliteParams.geostationary(
+            spec.id, spec.partner, spec.geo_lon_deg, **common
+        )
+    assert spec.position is not None
+    p = spec.position
+    return InfraredSatelliteParams.at_geodetic(
+        spec.id, spec.partner, p.lat_deg, p.lon_deg, p.alt_m, **common
+    )
+
+
+def simulate_sensors(scenario: Scenario, truth: Truth, seed: int) -> Detections:
+    """Every sensor's detections over the run, each from its own random generator."""
+    end_s = float(truth.times_s[-1])
+    batches = []
+    for spec in scenario.sensors:
+        outages = sensor_outages(scenario, spec.id, end_s)
+        rng = component_rng(seed, f"sensor/{spec.id}")
+        if isinstance(spec, Radar):
+            batches.append(simulate_radar(radar_params(spec, outages), truth, rng))
+        else:
+            batches.append(simulate_infrared(infrared_params(spec, outages), truth, rng))
+    return concat_detections(batches)
+
+
+def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
+    return [
+        {
+            "object_id": f.object_id,
+            "kind": f.kind,
+            "launch_time_s": f.launch_time_s,
+            "end_time_s": f.end_time_s,
+            "flight_time_s": f.end_time_s - f.launch_time_s,
+            "apogee_km": f.apogee_alt_m / 1e3,
+            "impact_lat_deg": f.end_lat_deg,
+            "impact_lon_deg": f.end_lon_deg,
+            "miss_to_aim_m": f.miss_to_aim_m,
+            "accidental": f.accidental,
+        }
+        for f in flights
+    ]
+
+
+def run_scenario(
+    scenario: Scenario, seed: int, until_s: float | None = None, progress: bool = False
+) -> RunResult:
+    """Run ``scenario`` with ``seed``; return its tables and summary (nothing written)."""
+    wall_start = time.perf_counter()
+    times_s = time_grid(scenario, until_s)
+    with stage_progress(STAGES, progress) as advance:
+        truth, flights = build_truth(scenario, times_s)
+        advance("kinematics")
+        detections = simulate_sensors(scenario, truth, seed)
+        advance("sensors")
+        tables = {
+            "truth": truth_table(truth, scenario.output_interval_s),
+            "detections": detections_to_arrow_table(detections),
+        }
+        advance("writing tables")
+    kinds: dict[str, int] = {}
+    for kind in truth.kinds:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    summary: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "skyweave_version": __version__,
+        "coordination_mode": scenario.coordination_mode,
+        "simulated_s": float(times_s[-1]),
+        "wall_s": round(time.perf_counter() - wall_start, 3),
+        "counts": {
+            "partners": len(scenario.partners),
+            "defended_assets": len(scenario.defended_assets),
+            "sensors": len(scenario.sensors),
+            "batteries": len(scenario.batteries),
+            "threats": len(truth.object_ids),
+            "threats_by_kind": kinds,
+            "detections": int(len(detections.time_s)),
+            "false_alarms": int(sum(1 for o in detections.object_id if o is None)),
+        },
+        "threats": _threat_rows(flights),
+    }
+    return RunResult(truth=truth, detections=detections, tables=tables, summary=summary)
