@@ -55,8 +55,11 @@ def make_batch(n: int, seed: int = 1) -> BallisticBatch:
     )
 
 
-def run_once(batch: BallisticBatch) -> tuple[float, object]:
+def run_once(batch: BallisticBatch, sample: bool = True) -> tuple[float, object]:
+    """Time one propagation; ``sample=False`` asks for a single output time."""
     times = np.arange(0.0, SIM_DURATION_S + OUTPUT_STEP_S, OUTPUT_STEP_S)
+    if not sample:
+        times = times[:1]
     opts = BallisticOptions(rotation=True, drag=True, boost=True)
     t0 = time.perf_counter()
     res = propagate_ballistic(batch, times, opts)
@@ -85,6 +88,7 @@ def main() -> None:
         dt, res = run_once(batch)
         timings.append(dt)
     assert res is not None
+    no_sampling = min(run_once(batch, sample=False)[0] for _ in range(args.repeat))
     miss = res.miss_m  # type: ignore[attr-defined]
     its = res.iterations  # type: ignore[attr-defined]
     lines = [
@@ -92,6 +96,7 @@ def main() -> None:
         f"| output samples (T x N) | {int(SIM_DURATION_S / OUTPUT_STEP_S) + 1} x {N_THREATS} |",
         f"| wall time, best of {args.repeat} | {min(timings):.3f} s |",
         f"| wall time, median | {float(np.median(timings)):.3f} s |",
+        f"| of which integration + targeting (no output grid) | {no_sampling:.3f} s |",
         f"| targeting propagations, mean / max | {its.mean():.2f} / {its.max()} |",
         f"| miss, median / max | {np.median(miss):.1f} m / {np.max(miss):.1f} m |",
         f"| threats landed within 30 min | {int(np.sum(np.isfinite(res.impact_time_s)))} |",  # type: ignore[attr-defined]
@@ -108,7 +113,13 @@ def main() -> None:
             "over 10 min, rotation + drag + boost on, targeting to 100 m, states sampled "
             "every 1 s for 30 simulated minutes.\n\n"
             "| measure | value |\n| --- | --- |\n" + "\n".join(lines) + "\n\n"
-            f"Target < 2 s: {'met' if min(timings) < 2.0 else 'NOT met'}.\n"
+            f"Target < 2 s: {'met' if min(timings) < 2.0 else 'NOT met'}. "
+            "Vectorised over threats (per-threat RK4 steps, active set compacted as "
+            "threats land); the cost is about 4 propagations of the whole salvo for "
+            "targeting plus Hermite sampling of 1.8 M output states. Profiling the "
+            "first version (1.96 s) led to about 100 steps per vacuum flight instead "
+            "of 150 up to 10 s, solving all ground crossings in one batch after the "
+            "loop, stacked (K, N, 9) step histories with one fused (P, 6) Hermite for the output samples.\n"
         )
         out = os.path.join(os.path.dirname(__file__), "results", "propagation.md")
         with open(out, "w") as fh:

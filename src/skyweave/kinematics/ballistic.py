@@ -752,10 +752,24 @@ def _sample_free_flight(
     h = flat_t[i1] - t0
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.where(h > 0.0, (tau - t0) / h, 0.0)
-    y0 = flat_rva[i0].T
-    y1 = flat_rva[i1].T
-    r = _hermite(y0[0:3], y0[3:6], y1[0:3], y1[3:6], h, s)
-    v = _hermite(y0[3:6], y0[6:9], y1[3:6], y1[6:9], h, s)
-    r_e, v_e = inertial_to_ecef(r, v, times[j], omega)
-    states[j, cols[i], :3] = r_e.T
-    states[j, cols[i], 3:] = v_e.T
+    y0 = flat_rva[i0]
+    y1 = flat_rva[i1]
+    # positions from (r, v) and velocities from (v, a) in one (P, 6) Hermite
+    s = s[:, None]
+    hh = h[:, None]
+    s2 = s * s
+    s3 = s2 * s
+    out = (
+        (2 * s3 - 3 * s2 + 1) * y0[:, 0:6]
+        + ((s3 - 2 * s2 + s) * hh) * y0[:, 3:9]
+        + (-2 * s3 + 3 * s2) * y1[:, 0:6]
+        + ((s3 - s2) * hh) * y1[:, 3:9]
+    )
+    # inertial -> ECEF at each sample time (see earth.inertial_to_ecef)
+    ang = -omega * times[j]
+    c, sn = np.cos(ang), np.sin(ang)
+    x, y = c * out[:, 0] - sn * out[:, 1], sn * out[:, 0] + c * out[:, 1]
+    vx, vy = c * out[:, 3] - sn * out[:, 4], sn * out[:, 3] + c * out[:, 4]
+    out[:, 0], out[:, 1] = x, y
+    out[:, 3], out[:, 4] = vx + omega * y, vy - omega * x
+    states[j, cols[i]] = out
