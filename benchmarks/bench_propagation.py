@@ -119,7 +119,8 @@ def main() -> None:
             "targeting plus Hermite sampling of 1.8 M output states. Profiling the "
             "first version (1.96 s) led to about 100 steps per vacuum flight instead "
             "of 150 up to 10 s, solving all ground crossings in one batch after the "
-            "loop, stacked (K, N, 9) step histories with one fused (P, 6) Hermite for the output samples.\n"
+            "loop, stacked (K, N, 9) step histories and one fused (P, 6) Hermite "
+            "for the output samples.\n"
         )
         out = os.path.join(os.path.dirname(__file__), "results", "propagation.md")
         with open(out, "w") as fh:
