@@ -660,3 +660,9 @@ def test_wireshark_decodes_every_pdu(run: dict, stream: PduStream, tmp_path: Pat
             np.testing.assert_allclose(loc, run["detonations"].position_ecef_m[i], rtol=2e-15)
             assert int(row["dis.detonation.result"]) == (1 if run["detonations"].kill[i] else 5)
     assert n_checked == int((~np.isnan(states[:, :, 0])).sum())
+
+
+def test_ids_must_be_unique_across_objects_and_sites(run: dict) -> None:
+    sites = SitePoints(("bm-1",), ("North",), np.zeros(1), np.zeros(1), np.zeros(1), ("radar",))
+    with pytest.raises(ValueError, match=r"repeated: \['bm-1'\]"):
+        build_pdu_stream(EPOCH, TIMES_S, IDS, KINDS, run["states"], sites=sites)

@@ -28,6 +28,7 @@ import datetime as dt
 import socket
 import struct
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -657,9 +658,11 @@ def build_pdu_stream(
         raise ValueError(f"at most {ENTITY_NUMBER_MAX} entities per application")
 
     # Entity numbers: objects 1..N in truth order, then sites.
-    entity_numbers = {oid: i + 1 for i, oid in enumerate(object_ids)}
-    for site_index, sid in enumerate(sites.ids):
-        entity_numbers.setdefault(sid, n_obj + site_index + 1)
+    all_ids = [*object_ids, *sites.ids]
+    if len(set(all_ids)) != len(all_ids):
+        dupes = sorted(i for i, c in Counter(all_ids).items() if c > 1)
+        raise ValueError(f"object and site ids must be unique, repeated: {dupes}")
+    entity_numbers = {eid: i + 1 for i, eid in enumerate(all_ids)}
     obj_index = {oid: i for i, oid in enumerate(object_ids)}
 
     # Partners and force ids.
