@@ -17,20 +17,24 @@ batch call. A new LOS joins the event holding the most compatible recent LOS
   1000 km), so that lines that cross in space or underground do not join;
 
 and is accepted when the distance is at most
-``association_distance_m + apparent_speed_mps * |dt|``. LOS that join no
+``association_distance_m + apparent_speed_mps * |dt|``. A continuation of the
+same sensor's track is preferred to a crossing with another sensor's LOS
+(two sensors' lines of different plumes can cross by chance: ghosts). LOS that join no
 event are grouped among themselves by the same rule (connected components)
 and open new events ``"<prefix>-1"``, ``"<prefix>-2"``, ... in order.
 
 Estimate per event:
 
-* **triangulated** (two or more sensors): at the reference time ``t_ref``
-  when a second sensor first saw the event, each sensor's LOS nearest in time
-  to ``t_ref`` is triangulated (:func:`~skyweave.sensors.triangulate_los`,
-  weights ``1 / sigma_los**2``); the launch point is the sub-point (geodetic
-  latitude and longitude) of that plume position. The early boost is nearly
-  vertical, so the bias is the horizontal drift of the rocket between launch
-  and ``t_ref`` (a few km). ``sigma_m`` is the horizontal RMS error
-  ``sqrt(trace(P_EN))`` of the triangulation covariance.
+* **triangulated** (two or more sensors): at each of the first ``n_fixes``
+  (default 3) frame times of the second sensor to see the event, each
+  sensor's LOS nearest in time is triangulated
+  (:func:`~skyweave.sensors.triangulate_los`, weights ``1 / sigma_los**2``);
+  the launch point is the sub-point (geodetic latitude and longitude) of the
+  mean plume position. The early boost is nearly vertical, so the bias is the
+  horizontal drift of the rocket between launch and those frames (a few km).
+  ``sigma_m`` is the horizontal RMS error ``sqrt(trace(P_EN) / n)`` of the
+  mean triangulation covariance over ``n`` distinct fixes (noise only, the
+  drift bias is not in it).
 * **single bearing** (one sensor): the event's first LOS meets the cloud-top
   height (the plume is first seen just above the clouds), and that point's
   sub-point is the estimate. Where along the bearing the launch was is not
@@ -176,6 +180,8 @@ class LaunchDetector:
         (the plume's apparent motion along the ground, climb included).
     gap_s : float
         An event takes no new LOS after this long without one.
+    n_fixes : int
+        Triangulated fixes averaged into a launch estimate.
     id_prefix : str
         Event ids are ``f"{id_prefix}-{k}"``.
     """
@@ -187,12 +193,16 @@ class LaunchDetector:
         association_distance_m: float = 50_000.0,
         apparent_speed_mps: float = 5_000.0,
         gap_s: float = 30.0,
+        n_fixes: int = 3,
         id_prefix: str = "launch",
     ) -> None:
         self.cloud_top_altitude_m = float(cloud_top_altitude_m)
         self.association_distance_m = float(association_distance_m)
         self.apparent_speed_mps = float(apparent_speed_mps)
         self.gap_s = float(gap_s)
+        if n_fixes < 1:
+            raise ValueError(f"n_fixes: expected >= 1, got {n_fixes}")
+        self.n_fixes = int(n_fixes)
         self.id_prefix = id_prefix
         self._last_report_s = -np.inf
         # One entry per accepted LOS row.
@@ -265,9 +275,13 @@ class LaunchDetector:
             )
             dt = np.abs(t[:, None] - self._t[pool][None, :])
             ratio = np.where(dt <= self.gap_s, dist / self._allowed(t, self._t[pool]), np.inf)
-            best = np.argmin(ratio, axis=1)
-            ok = ratio[np.arange(len(t)), best] <= 1.0
-            ev[ok] = self._ev[pool[best[ok]]]
+            # A sensor's own previous frames first: crossing lines of two
+            # sensors can meet by chance (ghosts), consecutive frames cannot.
+            same = s[:, None] == self._s[pool][None, :]
+            for cand in (np.where(same, ratio, np.inf), np.where(same, np.inf, ratio)):
+                best = np.argmin(cand, axis=1)
+                ok = (ev < 0) & (cand[np.arange(len(t)), best] <= 1.0)
+                ev[ok] = self._ev[pool[best[ok]]]
         new = np.flatnonzero(ev < 0)
         if new.size:
             dist = _pair_distance(p[new], u[new], c[new], s[new], p[new], u[new], c[new], s[new])
@@ -322,20 +336,27 @@ class LaunchDetector:
         out.n_sensors[k] = len(sensors)
         out.n_detections[k] = len(rows)
         if len(sensors) >= 2:
-            # Second sensor's first sighting: the earliest moment two lines cross.
-            t_ref = np.sort(t[first_idx])[1]
-            pick = []
-            for name in sensors:  # a loop over the event's few sensors
+            # From the second sensor's first sighting (the earliest moment two
+            # lines cross), its first n_fixes frames, each with every sensor's
+            # nearest LOS in time: (F, K) rows, triangulated as one batch.
+            second = sensors[np.argsort(t[first_idx], kind="stable")[1]]
+            t_refs = np.unique(t[s == second])[: self.n_fixes]
+            pick = np.empty((len(t_refs), len(sensors)), dtype=np.int64)
+            for j, name in enumerate(sensors):  # a loop over the event's few sensors
                 mine = np.flatnonzero(s == name)
-                pick.append(mine[np.argmin(np.abs(t[mine] - t_ref))])
-            use = rows[np.asarray(pick)]
-            x, cov = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
+                pick[:, j] = mine[np.argmin(np.abs(t[mine][None, :] - t_refs[:, None]), axis=1)]
+            use = rows[pick]
+            x_f, cov_f = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
+            x = x_f.mean(axis=0)
             lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
             e_vec, n_vec = _east_north(float(lat), float(lon))
-            h_cov = np.array([e_vec, n_vec]) @ cov @ np.array([e_vec, n_vec]).T
+            en = np.array([e_vec, n_vec])
+            h_cov = en @ cov_f.mean(axis=0) @ en.T
+            # Fixes share rows when a sensor's frames are sparse: count distinct ones.
+            n_eff = min(len(np.unique(pick[:, j])) for j in range(len(sensors)))
             out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
             out.triangulated[k] = True
-            out.sigma_m[k] = float(np.sqrt(np.trace(h_cov)))
+            out.sigma_m[k] = float(np.sqrt(np.trace(h_cov) / n_eff))
             out.estimate_time_s[k] = float(self._rt[use].max())
         else:
             first = rows[0]
