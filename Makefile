@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup system-deps demo test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/skyweave run examples/joint-exercise.yaml --seed 1 --out runs/demo
+	$(BIN)/skyweave run examples/joint-exercise.yaml --seed 1 --out runs/demo --overwrite
 
-test: $(STAMP)
+# tshark decodes our DIS PDUs in the tests; installed from Debian's packages when missing.
+# Without root or sudo the install fails and the tshark test is skipped with its reason.
+system-deps:
+	-@sh scripts/install-system-deps.sh
+
+test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q
