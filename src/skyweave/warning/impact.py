@@ -18,7 +18,9 @@ free flight, central gravity, exact Earth rotation). Their ground points give:
   major axis in degrees clockwise from North in ``[0, 180)``;
 * the **threatened assets**: those whose centre lies within ``radius_m`` of
   the ellipse (inside the ellipse grown by the asset's radius; exact distance
-  from a point to an ellipse).
+  from a point to an ellipse). Assets are placed around the mean impact point
+  by true bearing and great-circle distance on the mean sphere (azimuthal
+  equidistant: within 0.5 % of the ellipsoid, and far assets stay far).
 
 No prediction (NaN, ``valid`` False) for a track that is
 
