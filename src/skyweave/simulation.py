@@ -32,8 +32,11 @@ from skyweave.sensors import (
     simulate_infrared,
     simulate_radar,
 )
+from skyweave.tracking.motion import Ballistic
+from skyweave.tracking.partner_picture import RadarSite, build_scans, run_partner_tracker
+from skyweave.tracking.tracker import TrackerConfig
 
-STAGES = ["kinematics", "sensors", "writing tables"]
+STAGES = ["kinematics", "sensors", "tracking", "writing tables"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,58 @@ def simulate_sensors(scenario: Scenario, truth: Truth, seed: int) -> Detections:
     return concat_detections(batches)
 
 
+def radar_site(spec: Radar, outages: Sequence[tuple[float, float]]) -> RadarSite:
+    """What a partner's tracker needs to know of one of its radars."""
+    return RadarSite(
+        sensor_id=spec.id,
+        lat_deg=spec.lat_deg,
+        lon_deg=spec.lon_deg,
+        alt_m=spec.alt_m,
+        revisit_period_s=spec.revisit_s,
+        max_range_m=spec.max_range_km * 1e3,
+        sigmas=(
+            spec.sigma_range_m,
+            spec.sigma_azimuth_mrad * 1e-3,
+            spec.sigma_elevation_mrad * 1e-3,
+        ),
+        outages=tuple(outages),
+        boresight_azimuth_rad=math.radians(spec.boresight_az_deg),
+        half_width_azimuth_rad=math.radians(spec.sector_half_width_deg),
+        min_elevation_rad=math.radians(spec.min_elevation_deg),
+        max_elevation_rad=math.radians(spec.max_elevation_deg),
+    )
+
+
+# Threats are mostly in free flight; the process noise absorbs drag, thrust tail-off
+# and the air-breathing threats' lift (a later IMM will model those properly).
+TRACKER_CONFIG = TrackerConfig(
+    motion=Ballistic(q_m2_s3=20.0, frame="ecef"),
+    init_velocity_sigma_mps=2000,
+    max_pos_sigma_m=100_000.0,
+    confirm_hits=4,
+    confirm_window=6,
+    max_coast_s=35.0,
+)
+
+
+def track_partners(scenario: Scenario, truth: Truth, detections: Detections) -> pa.Table:
+    """Each partner's own picture from its own radars, on the output grid."""
+    end_s = float(truth.times_s[-1])
+    report_times = truth.times_s[
+        np.isclose(np.mod(truth.times_s + 1e-9, scenario.output_interval_s), 0.0, atol=1e-6)
+    ]
+    tables = []
+    for partner in scenario.partners:
+        sites = [
+            radar_site(s, sensor_outages(scenario, s.id, end_s))
+            for s in scenario.sensors
+            if isinstance(s, Radar) and s.partner == partner.id
+        ]
+        scans = build_scans(sites, detections, truth.times_s)
+        tables.append(run_partner_tracker(partner.id, scans, TRACKER_CONFIG, report_times))
+    return pa.concat_tables(tables)
+
+
 def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
     return [
         {
@@ -164,9 +219,12 @@ def run_scenario(
         advance("kinematics")
         detections = simulate_sensors(scenario, truth, seed)
         advance("sensors")
+        tracks = track_partners(scenario, truth, detections)
+        advance("tracking")
         tables = {
             "truth": truth_table(truth, scenario.output_interval_s),
             "detections": detections_to_arrow_table(detections),
+            "tracks": tracks,
         }
         advance("writing tables")
     kinds: dict[str, int] = {}

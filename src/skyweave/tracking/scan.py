@@ -46,6 +46,12 @@ class RadarScan:
     max_range_m : float
         Instrumented range. A track predicted beyond it is not expected to be
         seen in this scan, so a missing report does not count as a miss.
+    boresight_azimuth_rad, half_width_azimuth_rad : float
+        Azimuth sector (clockwise from North; a half-width of pi or more is
+        all-round). Outside it a missing report is not a miss either.
+    min_elevation_rad, max_elevation_rad : float
+        Elevation limits; a track predicted below the radar's lowest beam
+        (behind the horizon, say) is not expected to be seen.
     """
 
     time_s: float
@@ -55,6 +61,10 @@ class RadarScan:
     z: FloatArray
     sigmas: FloatArray
     max_range_m: float = float("inf")
+    boresight_azimuth_rad: float = 0.0
+    half_width_azimuth_rad: float = float(np.pi)
+    min_elevation_rad: float = float(-np.pi / 2)
+    max_elevation_rad: float = float(np.pi / 2)
 
     def __post_init__(self) -> None:
         pos = np.asarray(self.sensor_pos_m, dtype=np.float64).reshape(3)

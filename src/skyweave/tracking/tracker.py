@@ -336,7 +336,13 @@ class Tracker:
         in_cover = np.zeros(n_tr, dtype=bool)
         if n_tr:
             h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
-            in_cover = h[:, 0] <= scan.max_range_m
+            off_boresight = np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad))
+            in_cover = (
+                (h[:, 0] <= scan.max_range_m)
+                & (off_boresight <= scan.half_width_azimuth_rad)
+                & (h[:, 2] >= scan.min_elevation_rad)
+                & (h[:, 2] <= scan.max_elevation_rad)
+            )
             # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
             pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
             s = hp @ pht[:, :3, :]
