@@ -11,17 +11,23 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from skyweave import __version__
+from skyweave.analysis.metrics_run import compute_run_metrics
+from skyweave.analysis.warning_times import ThreatTiming, warning_measures
 from skyweave.io.console import stage_progress
-from skyweave.io.run_folder import truth_table
+from skyweave.io.run_folder import output_indices, truth_table
 from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
 from skyweave.kinematics.truth import Truth
+from skyweave.network.release import release_alerts
 from skyweave.rng import component_rng
+from skyweave.scenario.expand import expand_threats
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.sensors import (
     Detections,
@@ -35,8 +41,11 @@ from skyweave.sensors import (
 from skyweave.tracking.motion import Ballistic
 from skyweave.tracking.partner_picture import RadarSite, build_scans, run_partner_tracker
 from skyweave.tracking.tracker import TrackerConfig
+from skyweave.warning.alerts import Alerts, alerts_to_arrow_table
+from skyweave.warning.impact import DefendedAssets
+from skyweave.warning.partner_stream import PartnerWarning
 
-STAGES = ["kinematics", "sensors", "tracking", "writing tables"]
+STAGES = ["kinematics", "sensors", "tracking and warning", "writing tables"]
 
 
 @dataclass(frozen=True)
@@ -172,22 +181,73 @@ TRACKER_CONFIG = TrackerConfig(
 )
 
 
-def track_partners(scenario: Scenario, truth: Truth, detections: Detections) -> pa.Table:
-    """Each partner's own picture from its own radars, on the output grid."""
+def track_and_warn(
+    scenario: Scenario, truth: Truth, detections: Detections
+) -> tuple[pa.Table, pa.Table]:
+    """Each partner's own picture and alerts, then the alerts released to the others.
+
+    Returns the ``tracks`` and ``alerts`` tables; an alert row's ``origin_partner``
+    says whose sensors produced it.
+    """
     end_s = float(truth.times_s[-1])
-    report_times = truth.times_s[
-        np.isclose(np.mod(truth.times_s + 1e-9, scenario.output_interval_s), 0.0, atol=1e-6)
-    ]
-    tables = []
+    report_times = truth.times_s[output_indices(truth.times_s, scenario.output_interval_s)]
+    track_tables = []
+    own_alerts: dict[str, Alerts] = {}
     for partner in scenario.partners:
         sites = [
             radar_site(s, sensor_outages(scenario, s.id, end_s))
             for s in scenario.sensors
             if isinstance(s, Radar) and s.partner == partner.id
         ]
+        assets = [a for a in scenario.defended_assets if a.partner == partner.id]
+        warning = PartnerWarning(
+            partner.id,
+            DefendedAssets.from_lists(
+                [a.id for a in assets],
+                [a.lat_deg for a in assets],
+                [a.lon_deg for a in assets],
+                [a.radius_m for a in assets],
+            ),
+            detections.take(
+                (detections.sensor_type == "infrared") & (detections.partner == partner.id)
+            ),
+        )
         scans = build_scans(sites, detections, truth.times_s)
-        tables.append(run_partner_tracker(partner.id, scans, TRACKER_CONFIG, report_times))
-    return pa.concat_tables(tables)
+        track_tables.append(
+            run_partner_tracker(
+                partner.id, scans, TRACKER_CONFIG, report_times, on_update=warning.on_tracks
+            )
+        )
+        own_alerts[partner.id] = warning.finish(end_s)
+    tables = [_with_origin(alerts, origin) for origin, alerts in own_alerts.items()]
+    for received in release_alerts(scenario, own_alerts).values():
+        tables += [_with_origin(alerts, origin) for origin, alerts in received]
+    alerts_table = pa.concat_tables(tables)
+    order = pc.sort_indices(
+        alerts_table, sort_keys=[("time_s", "ascending"), ("partner", "ascending")]
+    )
+    return pa.concat_tables(track_tables), alerts_table.take(order)
+
+
+def _with_origin(alerts: Alerts, origin: str) -> pa.Table:
+    table = alerts_to_arrow_table(alerts)
+    return table.append_column("origin_partner", pa.array([origin] * len(alerts), pa.string()))
+
+
+def _threat_timings(scenario: Scenario, flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
+    ballistic, _ = expand_threats(scenario)
+    launch_point = {b.object_id: (b.launch_lat_deg, b.launch_lon_deg) for b in ballistic}
+    return [
+        ThreatTiming(
+            object_id=f.object_id,
+            kind=f.kind,
+            launch_time_s=f.launch_time_s,
+            launch_lat_deg=launch_point.get(f.object_id, (f.end_lat_deg, f.end_lon_deg))[0],
+            launch_lon_deg=launch_point.get(f.object_id, (f.end_lat_deg, f.end_lon_deg))[1],
+            impact_time_s=f.end_time_s if f.kind != "aircraft" else float("nan"),
+        )
+        for f in flights
+    ]
 
 
 def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
@@ -208,6 +268,21 @@ def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
     ]
 
 
+def track_quality_summary(run_dir: Path) -> dict[str, Any]:
+    """GOSPA and SIAP per partner, computed from the run's own Parquet files."""
+    metrics = compute_run_metrics(run_dir)
+    per_partner = {}
+    for partner, m in metrics["partners"].items():
+        gospa = m["gospa"]
+        per_partner[partner] = {
+            "gospa_mean_m": gospa.get("mean_distance_m"),
+            "gospa_mean_missed_targets": gospa.get("mean_missed_count"),
+            "gospa_mean_false_tracks": gospa.get("mean_false_count"),
+            "siap": m["siap"],
+        }
+    return {"track_quality": {"parameters": metrics["parameters"], "partners": per_partner}}
+
+
 def run_scenario(
     scenario: Scenario, seed: int, until_s: float | None = None, progress: bool = False
 ) -> RunResult:
@@ -219,13 +294,22 @@ def run_scenario(
         advance("kinematics")
         detections = simulate_sensors(scenario, truth, seed)
         advance("sensors")
-        tracks = track_partners(scenario, truth, detections)
-        advance("tracking")
+        tracks, alerts = track_and_warn(scenario, truth, detections)
+        advance("tracking and warning")
         tables = {
             "truth": truth_table(truth, scenario.output_interval_s),
             "detections": detections_to_arrow_table(detections),
             "tracks": tracks,
+            "alerts": alerts,
         }
+        summary_warning = warning_measures(
+            _threat_timings(scenario, flights),
+            [p.id for p in scenario.partners],
+            tables["truth"],
+            tables["detections"],
+            tracks,
+            alerts,
+        )
         advance("writing tables")
     kinds: dict[str, int] = {}
     for kind in truth.kinds:
@@ -248,5 +332,6 @@ def run_scenario(
             "false_alarms": int(sum(1 for o in detections.object_id if o is None)),
         },
         "threats": _threat_rows(flights),
+        "warning": summary_warning,
     }
     return RunResult(truth=truth, detections=detections, tables=tables, summary=summary)

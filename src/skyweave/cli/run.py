@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from skyweave.errors import InputError, Problem
 from skyweave.io.run_folder import prepare_out_dir, write_run_folder
 from skyweave.scenario import load_scenario
-from skyweave.simulation import run_scenario
+from skyweave.simulation import run_scenario, track_quality_summary
 
 
 @click.command("run")
@@ -45,12 +46,11 @@ def run_command(
     out = Path(out_dir) if out_dir else Path("runs") / f"{spec.name}-seed{run_seed}"
     prepare_out_dir(out, overwrite)
 
-    console = Console(stderr=True)
     show_progress = not quiet and sys.stderr.isatty()
     result = run_scenario(spec, run_seed, until_s=until_s, progress=show_progress)
-    write_run_folder(out, result.tables, result.summary)
+    write_run_folder(out, result.tables, result.summary, track_quality_summary)
     if not quiet:
         from skyweave.io.console import print_run_summary
 
-        print_run_summary(Console(), result.summary, out)
-    del console
+        summary = json.loads((out / "summary.json").read_text())
+        print_run_summary(Console(), summary, out)

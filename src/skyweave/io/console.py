@@ -70,8 +70,19 @@ def print_run_summary(console: Console, summary: Mapping[str, Any], out_dir: Pat
                 _fmt(row.get("apogee_km"), 1),
             )
         console.print(table)
-    for line in summary.get("headline", []):
-        console.print(line)
+    for partner, w in summary.get("warning", {}).get("by_partner", {}).items():
+        median, worst = w.get("median_warning_s"), w.get("worst_warning_s")
+        console.print(
+            f"{partner}: warned of {w['warned']}/{w['ballistic_threats']} ballistic threats, "
+            f"warning time median {_fmt(median)} s, worst {_fmt(worst)} s"
+        )
+    for partner, q in summary.get("track_quality", {}).get("partners", {}).items():
+        gospa = q.get("gospa_mean_m")
+        console.print(
+            f"{partner}: mean GOSPA {_fmt(None if gospa is None else gospa / 1e3, 1)} km, "
+            f"SIAP completeness {_fmt(q['siap'].get('completeness'), 2)}, "
+            f"spuriousness {_fmt(q['siap'].get('spuriousness'), 2)}"
+        )
     console.print(f"wrote [bold]{out_dir}[/]")
 
 

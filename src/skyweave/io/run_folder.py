@@ -11,7 +11,7 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,18 @@ def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
 
 
 def write_run_folder(
-    out_dir: Path, tables: Mapping[str, pa.Table], summary: Mapping[str, Any]
+    out_dir: Path,
+    tables: Mapping[str, pa.Table],
+    summary: Mapping[str, Any],
+    measures_from_tables: Callable[[Path], Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write ``<name>.parquet`` for each table and ``summary.json``, atomically.
 
-    Files are bit-identical for identical inputs: Parquet is written without
-    timestamps and JSON with a fixed layout.
+    ``measures_from_tables`` is given the folder once the tables are written and
+    returns more summary fields (measures computed from the files themselves, so
+    they equal what ``skyweave metrics`` recomputes later). Files are
+    bit-identical for identical inputs: Parquet is written without timestamps and
+    JSON with a fixed layout.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +107,8 @@ def write_run_folder(
     try:
         for name, table in tables.items():
             pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
+        if measures_from_tables is not None:
+            summary = {**summary, **measures_from_tables(staging)}
         text = json.dumps(_json_ready(summary), indent=2, allow_nan=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         if out_dir.exists():

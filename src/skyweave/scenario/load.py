@@ -37,6 +37,9 @@ _INJECT_TARGETS = {
 }
 
 
+_SINGULAR = {"sensors": "sensor", "links": "link", "batteries": "battery", "partners": "partner"}
+
+
 def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
     """Every key the schema knows, for 'did you mean' suggestions on unknown keys."""
     if model in seen:
@@ -279,7 +282,7 @@ def check_references(scenario: Scenario) -> list[tuple[Loc, str]]:
             problems.append(
                 (
                     ("injects", i, "target"),
-                    f"unknown {target_section[:-1].replace('batterie', 'battery')} '{inject.target}'",
+                    f"unknown {_SINGULAR[target_section]} '{inject.target}'",
                 )
             )
         if inject.time_s > scenario.duration_s:

@@ -407,6 +407,8 @@ def los_ground_intersection(
     for _ in range(3):
         x = s + tau[..., None] * d
         lat, lon, h = pymap3d.ecef2geodetic(x[..., 0], x[..., 1], x[..., 2], deg=False)
+        # pymap3d squeezes single-element arrays to scalars: restore the batch shape.
+        lat, lon, h = (np.broadcast_to(np.asarray(v), x.shape[:-1]) for v in (lat, lon, h))
         # The gradient of geodetic height with respect to position is the
         # ellipsoid normal ("up"), so dh/dtau = up . d.
         up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
