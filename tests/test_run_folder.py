@@ -56,9 +56,10 @@ def test_output_folder_contract(run_dirs: tuple[Path, Path, Path]) -> None:
 
 def test_same_seed_bit_identical(run_dirs: tuple[Path, Path, Path]) -> None:
     a, b, c = run_dirs
-    parquet = sorted(p.name for p in a.glob("*.parquet"))
-    assert parquet == sorted(p.name for p in b.glob("*.parquet"))
-    for name in parquet:
+    files = sorted(p.name for p in a.iterdir() if p.name != "summary.json")
+    assert files == sorted(p.name for p in b.iterdir() if p.name != "summary.json")
+    assert {"truth.parquet", "detections.parquet", "scenario.czml", "scenario.kml"} <= set(files)
+    for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     sa = json.loads((a / "summary.json").read_text())
     sb = json.loads((b / "summary.json").read_text())

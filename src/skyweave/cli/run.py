@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from skyweave.errors import InputError, Problem
+from skyweave.io.exports import write_globe_exports
 from skyweave.io.run_folder import prepare_out_dir, write_run_folder
 from skyweave.scenario import load_scenario
 from skyweave.simulation import run_scenario, track_quality_summary
@@ -48,7 +49,12 @@ def run_command(
 
     show_progress = not quiet and sys.stderr.isatty()
     result = run_scenario(spec, run_seed, until_s=until_s, progress=show_progress)
-    write_run_folder(out, result.tables, result.summary, track_quality_summary)
+
+    def finish(folder: Path) -> dict[str, object]:
+        write_globe_exports(folder, spec, result.truth)
+        return track_quality_summary(folder)
+
+    write_run_folder(out, result.tables, result.summary, finish)
     if not quiet:
         from skyweave.io.console import print_run_summary
 

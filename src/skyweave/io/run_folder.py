@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -77,6 +78,12 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
     """Refuse to clobber an existing run unless asked; the check runs before any work."""
     if out_dir.exists() and not out_dir.is_dir():
@@ -91,24 +98,26 @@ def write_run_folder(
     out_dir: Path,
     tables: Mapping[str, pa.Table],
     summary: Mapping[str, Any],
-    measures_from_tables: Callable[[Path], Mapping[str, Any]] | None = None,
+    finish: Callable[[Path], Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write ``<name>.parquet`` for each table and ``summary.json``, atomically.
 
-    ``measures_from_tables`` is given the folder once the tables are written and
-    returns more summary fields (measures computed from the files themselves, so
-    they equal what ``skyweave metrics`` recomputes later). Files are
+    ``finish`` is given the folder once the tables are written; it may write more
+    files there (exports, a report) and returns more summary fields (measures
+    computed from the files themselves, so they equal what ``skyweave metrics``
+    recomputes later). Files are
     bit-identical for identical inputs: Parquet is written without timestamps and
     JSON with a fixed layout.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o777 & ~_current_umask())  # mkdtemp makes it private; a run folder is not
     try:
         for name, table in tables.items():
             pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
-        if measures_from_tables is not None:
-            summary = {**summary, **measures_from_tables(staging)}
+        if finish is not None:
+            summary = {**summary, **finish(staging)}
         text = json.dumps(_json_ready(summary), indent=2, allow_nan=False) + "\n"
         (staging / "summary.json").write_text(text, encoding="utf-8")
         if out_dir.exists():

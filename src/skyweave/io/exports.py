@@ -1,0 +1,75 @@
+"""Globe exports of a run: ``scenario.czml`` for Cesium and ``scenario.kml`` for a quick look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from skyweave.io.czml import write_czml
+from skyweave.io.dis import SitePoints
+from skyweave.io.kml import write_kml
+from skyweave.io.run_folder import output_indices
+from skyweave.kinematics.truth import Truth
+from skyweave.scenario.schema import InfraredSatellite, Scenario
+
+GEOSTATIONARY_ALTITUDE_M = 35_786_000.0
+
+
+def scenario_sites(scenario: Scenario) -> SitePoints:
+    """Sensors, batteries and defended assets of ``scenario`` as fixed sites."""
+    ids: list[str] = []
+    partners: list[str] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    alt: list[float] = []
+    kinds: list[str] = []
+    for sensor in scenario.sensors:
+        ids.append(sensor.id)
+        partners.append(sensor.partner)
+        if isinstance(sensor, InfraredSatellite):
+            kinds.append("space-ir")
+            if sensor.geo_lon_deg is not None:
+                lat.append(0.0)
+                lon.append(sensor.geo_lon_deg)
+                alt.append(GEOSTATIONARY_ALTITUDE_M)
+            else:
+                assert sensor.position is not None
+                lat.append(sensor.position.lat_deg)
+                lon.append(sensor.position.lon_deg)
+                alt.append(sensor.position.alt_m)
+        else:
+            kinds.append(f"radar ({sensor.role.replace('_', '-')})")
+            lat.append(sensor.lat_deg)
+            lon.append(sensor.lon_deg)
+            alt.append(sensor.alt_m)
+    for battery in scenario.batteries:
+        ids.append(battery.id)
+        partners.append(battery.partner)
+        kinds.append("battery")
+        lat.append(battery.lat_deg)
+        lon.append(battery.lon_deg)
+        alt.append(battery.alt_m)
+    for asset in scenario.defended_assets:
+        ids.append(asset.id)
+        partners.append(asset.partner)
+        kinds.append("defended asset")
+        lat.append(asset.lat_deg)
+        lon.append(asset.lon_deg)
+        alt.append(asset.alt_m)
+    return SitePoints(
+        tuple(ids), tuple(partners), np.array(lat), np.array(lon), np.array(alt), tuple(kinds)
+    )
+
+
+def write_globe_exports(folder: Path, scenario: Scenario, truth: Truth) -> None:
+    """Write ``scenario.czml`` and ``scenario.kml`` into ``folder`` at the output interval."""
+    idx = output_indices(truth.times_s, scenario.output_interval_s)
+    common = {
+        "sites": scenario_sites(scenario),
+        "partners": [p.id for p in scenario.partners],
+        "name": scenario.name,
+    }
+    args = (scenario.epoch, truth.times_s[idx], truth.object_ids, truth.kinds, truth.states[idx])
+    write_czml(folder / "scenario.czml", *args, **common)  # type: ignore[arg-type]
+    write_kml(folder / "scenario.kml", *args, **common)  # type: ignore[arg-type]
