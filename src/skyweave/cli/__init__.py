@@ -22,6 +22,7 @@ _COMMANDS = {
     "trajectory": "skyweave.cli.trajectory:trajectory_command",
     "wta": "skyweave.cli.wta:wta_command",
     "metrics": "skyweave.cli.metrics:metrics_command",
+    "compare": "skyweave.cli.compare:compare_command",
 }
 
 

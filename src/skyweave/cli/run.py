@@ -27,6 +27,12 @@ from skyweave.simulation import run_scenario, track_quality_summary
     default=None,
     help="Output folder (default: runs/<scenario>-seed<seed>).",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["independent", "shared-warning", "integrated"]),
+    default=None,
+    help="Override the scenario's coordination mode.",
+)
 @click.option("--until", "until_s", type=float, default=None, help="Stop after SECONDS.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option(
@@ -47,6 +53,7 @@ def run_command(
     scenario: str,
     seed: int | None,
     out_dir: str | None,
+    mode: str | None,
     until_s: float | None,
     overwrite: bool,
     dis_url: str | None,
@@ -55,6 +62,8 @@ def run_command(
 ) -> None:
     """Run SCENARIO and write Parquet tables and summary.json to the output folder."""
     spec = load_scenario(scenario)
+    if mode is not None:
+        spec = spec.model_copy(update={"coordination_mode": mode})
     run_seed = spec.seed if seed is None else seed
     if run_seed < 0:
         raise InputError([Problem("--seed", f"must be a non-negative integer (got {run_seed})")])
