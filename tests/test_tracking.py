@@ -303,10 +303,17 @@ def test_track_deleted_after_consecutive_misses_but_not_out_of_range() -> None:
     for k in range(6, 16):
         tracker.process(RadarScan.flat(float(k), "r", SITE, empty, sig, max_range_m=10_000.0))
     assert len(tracker.confirmed()) == 1
-    for k in range(16, 19):
+    # Nor is a scan whose azimuth sector (pointing south) or lowest beam misses it.
+    south = {"boresight_azimuth_rad": np.pi, "half_width_azimuth_rad": np.radians(60.0)}
+    for k in range(16, 26):
+        limits = south if k % 2 else {"min_elevation_rad": np.radians(10.0)}
+        scan = RadarScan(float(k), "r", SITE, np.eye(3), empty, sig, **limits)
+        tracker.process(scan)
+    assert len(tracker.confirmed()) == 1
+    for k in range(26, 29):
         tracker.process(RadarScan.flat(float(k), "r", SITE, empty, sig))
     assert len(tracker.confirmed()) == 1  # 3 misses
-    tracker.process(RadarScan.flat(19.0, "r", SITE, empty, sig))
+    tracker.process(RadarScan.flat(29.0, "r", SITE, empty, sig))
     assert len(tracker.confirmed()) == 0  # the 4th consecutive miss deletes it
 
 
