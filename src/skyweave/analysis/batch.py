@@ -1,0 +1,477 @@
+"""Batch runs: many seeded runs of one scenario, in a process pool or on Dask.
+
+A batch is ``runs`` seeded runs at each sweep point (see :mod:`batch_sweep`).
+Run ``i`` uses the seed :func:`derive_seed` ``(base_seed, i)``, the same at every
+sweep point (common random numbers: points differ by their parameters, not by
+their luck), and independent of how many runs the batch has, so a batch can be
+extended with ``--resume --runs <more>``.
+
+Execution is delegated: one worker runs in this process; more use a
+``concurrent.futures.ProcessPoolExecutor`` (spawned processes); a scheduler
+address hands every run to a Dask distributed cluster as one task. Every
+finished run goes to the journal (:mod:`batch_results`) at once, from this
+process, so an interrupted batch loses no finished run.
+
+A run that raises is recorded (``status="error"`` with its seed and the error)
+and the batch goes on. A worker process that dies outright (segfault, out of
+memory) breaks the pool; the runs in flight are then re-run one at a time, each
+in a fresh single-worker pool, so that only the run that kills its process is
+recorded as failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from skyweave import __version__
+from skyweave.analysis.batch_results import (
+    JOURNAL_NAME,
+    append_journal,
+    flatten_measures,
+    read_journal,
+    repair_journal,
+    sorted_rows,
+    write_outputs,
+)
+from skyweave.analysis.batch_sweep import Sweep, SweepPoint, sweep_points
+from skyweave.errors import InputError, Problem
+from skyweave.scenario.schema import Scenario
+
+CONFIG_NAME = "batch.json"
+SEED_DERIVATION = (
+    "seed of run i = SeedSequence(base_seed, spawn_key=(i,)).generate_state(1, uint64)[0] >> 1"
+)
+RowCallback = Callable[[dict[str, Any]], None]
+
+
+def derive_seed(base_seed: int, run: int) -> int:
+    """Seed of run ``run`` of a batch seeded with ``base_seed``.
+
+    The first 64-bit word of ``numpy.random.SeedSequence(base_seed, spawn_key=(run,))``,
+    which is child ``run`` of ``SeedSequence(base_seed).spawn(n)`` for any ``n > run``,
+    shifted right by one bit so it fits a signed 64-bit integer (and a scenario's
+    ``seed`` field). Stable across NumPy versions and platforms (NEP 19); reproduce
+    one run with ``skyweave run SCENARIO --seed <seed>``.
+    """
+    child = np.random.SeedSequence(int(base_seed), spawn_key=(int(run),))
+    return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a batch, as sent to a worker (picklable)."""
+
+    point: int
+    run: int
+    seed: int
+    params: dict[str, Any]
+    scenario: Scenario
+    until_s: float | None = None
+    keep_dir: str | None = None
+
+
+def run_task(task: RunTask) -> dict[str, Any]:
+    """Run one task and return its journal row; an exception becomes an error row.
+
+    The measures are the run's ``summary.json`` numbers, track quality included
+    (computed from the run's own tables, as ``skyweave run`` does), flattened by
+    :func:`~skyweave.analysis.batch_results.flatten_measures`. With ``keep_dir`` the
+    run folder is written there; otherwise it is written to a temporary folder
+    that is deleted.
+    """
+    # Imported here so that the pool's workers pay for the simulation imports
+    # once, and the CLI's argument checks do not pay for them at all.
+    from skyweave.io.run_folder import write_run_folder
+    from skyweave.simulation import run_scenario, track_quality_summary
+
+    start = time.perf_counter()
+    try:
+        result = run_scenario(task.scenario, task.seed, until_s=task.until_s, progress=False)
+        extra: dict[str, Any] = {}
+
+        def finish(folder: Path) -> dict[str, Any]:
+            extra.update(track_quality_summary(folder))
+            return extra
+
+        if task.keep_dir is not None:
+            write_run_folder(Path(task.keep_dir), result.tables, result.summary, finish)
+        else:
+            with tempfile.TemporaryDirectory(prefix="skyweave-batch-") as tmp:
+                write_run_folder(Path(tmp) / "run", result.tables, result.summary, finish)
+        measures = flatten_measures({**result.summary, **extra})
+        return _row(task, "ok", None, measures)
+    except Exception as exc:  # a failed run is data: record it and go on
+        elapsed = round(time.perf_counter() - start, 3)
+        return _row(task, "error", describe_error(exc), {"wall_s": elapsed})
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: message (at file.py:line in function)`` for the innermost frame."""
+    text = f"{type(exc).__name__}: {exc}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" (at {Path(last.filename).name}:{last.lineno} in {last.name})"
+    return text
+
+
+def _row(
+    task: RunTask, status: str, error: str | None, measures: dict[str, float | None]
+) -> dict[str, Any]:
+    return {
+        "point": task.point,
+        "run": task.run,
+        "seed": task.seed,
+        "params": task.params,
+        "status": status,
+        "error": error,
+        "measures": measures,
+    }
+
+
+# ---------------------------------------------------------------- executors
+
+
+def run_serial(tasks: Sequence[RunTask], on_row: RowCallback) -> None:
+    """Run every task in this process, in order."""
+    for task in tasks:
+        on_row(run_task(task))
+
+
+def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> None:
+    """Run tasks in a pool of ``workers`` spawned processes.
+
+    At most ``workers`` runs are in flight, so when a worker dies the runs that
+    may have killed it are known; they are re-run one at a time in isolation.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = list(reversed(tasks))
+    suspects: list[RunTask] = []
+    while queue:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        in_flight: dict[Future[dict[str, Any]], RunTask] = {}
+        broken = False
+        try:
+            while queue or in_flight:
+                while queue and len(in_flight) < workers and not broken:
+                    task = queue.pop()
+                    in_flight[pool.submit(run_task, task)] = task
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = in_flight.pop(future)
+                    exc = future.exception()
+                    if exc is None:
+                        on_row(future.result())
+                    elif isinstance(exc, BrokenProcessPool):
+                        broken = True
+                        suspects.append(task)
+                    elif isinstance(exc, Exception):  # e.g. a task that cannot be pickled
+                        on_row(_row(task, "error", describe_error(exc), {}))
+                    else:  # KeyboardInterrupt or SystemExit raised in the worker
+                        raise exc
+                if broken and not in_flight:
+                    break
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            _terminate(pool)
+            raise
+        pool.shutdown(wait=True)
+    for task in suspects:
+        on_row(_run_isolated(task, context))
+
+
+def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            return pool.submit(run_task, task).result()
+        except BrokenProcessPool:
+            message = (
+                "worker process died during this run (a hard crash: segmentation fault, "
+                "out of memory or killed)"
+            )
+            return _row(task, "error", message, {})
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    # On Ctrl-C the workers get SIGINT too; terminate any that is still busy so
+    # the command returns at once instead of after the run in progress.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
+
+
+def run_dask(tasks: Sequence[RunTask], scheduler: str, on_row: RowCallback) -> None:
+    """Submit every task to the Dask cluster at ``scheduler``; record results as they come.
+
+    The cluster's workers need the same Skyweave installed; with ``keep_dir`` the
+    run folders are written by the workers, so they need a shared file system.
+    """
+    from dask.distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            [Problem("--scheduler", f"cannot connect to the Dask scheduler at {scheduler}: {exc}")]
+        ) from None
+    token = uuid.uuid4().hex[:12]
+    try:
+        futures = {
+            client.submit(run_task, task, key=f"skyweave-run-{token}-{task.point}-{task.run}"): task
+            for task in tasks
+        }
+        try:
+            for future in as_completed(list(futures), loop=client.loop):
+                task = futures[future]
+                if future.status == "finished":
+                    on_row(future.result())
+                else:  # the cluster gave up on it (e.g. KilledWorker)
+                    failure = future.exception()
+                    on_row(_row(task, "error", describe_error(failure), {}))
+                future.release()
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------- the batch
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """What to run: the scenario, the runs per point, the seed and the sweeps."""
+
+    scenario: Scenario
+    runs: int
+    base_seed: int
+    sweeps: tuple[Sweep, ...] = ()
+    until_s: float | None = None
+    scenario_file: str = "scenario"
+
+    def identity(self) -> dict[str, Any]:
+        """Fields that must match for ``--resume`` to continue a batch (not ``runs``)."""
+        dump = self.scenario.model_dump(mode="json", by_alias=True)
+        digest = hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+        return {
+            "scenario_sha256": digest,
+            "base_seed": self.base_seed,
+            "sweeps": [{"path": s.path, "values": list(s.values)} for s in self.sweeps],
+            "until_s": self.until_s,
+        }
+
+
+@dataclass
+class BatchOutcome:
+    """How a batch went: counts and where its files are."""
+
+    out_dir: Path
+    total: int
+    ok: int
+    failed: int
+    skipped: int
+    wall_s: float
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ProgressReporter(Protocol):
+    """Receives the batch's progress (the CLI's is a rich progress bar)."""
+
+    def start(self, total: int, done: int) -> None:
+        """Called once before any run, with the runs already in the journal."""
+
+    def advance(self, row: dict[str, Any]) -> None:
+        """Called once per finished run, with its journal row."""
+
+
+class _Silent:
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, row: dict[str, Any]) -> None:
+        pass
+
+
+def plan_tasks(
+    spec: BatchSpec, points: Sequence[SweepPoint], out_dir: Path, keep_runs: bool
+) -> list[RunTask]:
+    """Every (point, run) task of the batch, in batch order."""
+    tasks = []
+    for point in points:
+        for run in range(spec.runs):
+            seed = derive_seed(spec.base_seed, run)
+            keep = None
+            if keep_runs:
+                folder = out_dir / "runs"
+                if len(points) > 1:
+                    folder = folder / f"point-{point.index}"
+                keep = str(folder / f"seed-{seed}")
+            tasks.append(
+                RunTask(point.index, run, seed, point.params, point.scenario, spec.until_s, keep)
+            )
+    return tasks
+
+
+def prepare_batch_dir(out_dir: Path, spec: BatchSpec, resume: bool) -> list[dict[str, Any]]:
+    """Create or reopen the batch folder; return the journal rows already there.
+
+    Without ``resume`` a non-empty folder is refused; with it, the folder must hold
+    a batch of the same scenario, seed, sweeps and duration.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError([Problem(str(out_dir), "exists and is not a folder")])
+    config_path = out_dir / CONFIG_NAME
+    identity = spec.identity()
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not resume:
+            raise InputError(
+                [
+                    Problem(
+                        str(out_dir),
+                        "batch folder exists and is not empty; use --resume to continue "
+                        "that batch or choose another --out",
+                    )
+                ]
+            )
+        if not config_path.exists():
+            raise InputError([Problem(str(out_dir), f"not a batch folder (no {CONFIG_NAME})")])
+        recorded = json.loads(config_path.read_text(encoding="utf-8"))
+        differing = [k for k, v in identity.items() if recorded.get(k) != v]
+        if differing:
+            raise InputError(
+                [
+                    Problem(
+                        str(out_dir),
+                        "--resume: this folder holds a different batch (differs in "
+                        f"{', '.join(differing)}); use the same scenario, --seed, --sweep "
+                        "and --until, or another --out",
+                    )
+                ]
+            )
+        repair_journal(out_dir / JOURNAL_NAME)
+        return read_journal(out_dir / JOURNAL_NAME)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = {"skyweave_version": __version__, "scenario_file": spec.scenario_file, **identity}
+    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return []
+
+
+def run_batch(
+    spec: BatchSpec,
+    out_dir: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    keep_runs: bool = False,
+    reporter: ProgressReporter | None = None,
+) -> BatchOutcome:
+    """Run a batch into ``out_dir`` and write ``runs.parquet`` and ``batch_summary.json``.
+
+    Parameters
+    ----------
+    spec
+        Scenario, runs per sweep point, base seed, sweeps and duration cap.
+    out_dir
+        Batch folder: ``batch.json`` (what the batch is), ``journal.jsonl`` (one
+        line per finished run), then the outputs; ``runs/`` with ``keep_runs``.
+    workers
+        Local worker processes (default ``os.cpu_count()``); 1 runs in this process.
+        Ignored when ``scheduler`` is given.
+    scheduler
+        Dask scheduler address (``tcp://host:8786``); every run becomes one task.
+    resume
+        Continue the batch already in ``out_dir``, skipping runs in its journal.
+
+    Returns
+    -------
+    BatchOutcome
+        Counts of runs (ok, failed, skipped because already done) and wall time.
+
+    Raises
+    ------
+    InputError
+        A bad sweep, a folder that is not empty (without ``resume``) or holds
+        another batch, or an unreachable scheduler; raised before any run.
+    KeyboardInterrupt
+        Passed on after the journal holds every run finished so far.
+    """
+    if spec.runs < 1:
+        raise InputError([Problem("--runs", f"must be at least 1 (got {spec.runs})")])
+    if spec.base_seed < 0:
+        raise InputError([Problem("--seed", f"must be non-negative (got {spec.base_seed})")])
+    if spec.until_s is not None and not spec.until_s > 0:
+        raise InputError([Problem("--until", f"must be positive seconds (got {spec.until_s:g})")])
+    points = sweep_points(spec.scenario, spec.sweeps, spec.scenario_file)
+    reporter = reporter or _Silent()
+    out_dir = Path(out_dir)
+    done_rows = prepare_batch_dir(out_dir, spec, resume)
+    done = {(r["point"], r["run"]) for r in done_rows}
+    tasks = [
+        t for t in plan_tasks(spec, points, out_dir, keep_runs) if (t.point, t.run) not in done
+    ]
+    total = len(points) * spec.runs
+    journal = out_dir / JOURNAL_NAME
+
+    def on_row(row: dict[str, Any]) -> None:
+        append_journal(journal, row)
+        reporter.advance(row)
+
+    start = time.perf_counter()
+    reporter.start(total, total - len(tasks))
+    if tasks:
+        if scheduler:
+            run_dask(tasks, scheduler, on_row)
+        else:
+            n_workers = min(workers or os.cpu_count() or 1, len(tasks))
+            if n_workers <= 1:
+                run_serial(tasks, on_row)
+            else:
+                run_pool(tasks, n_workers, on_row)
+    wall_s = time.perf_counter() - start
+
+    rows = sorted_rows(read_journal(journal), len(points), spec.runs)
+    header = {
+        "scenario": spec.scenario.name,
+        "scenario_file": spec.scenario_file,
+        "skyweave_version": __version__,
+        "base_seed": spec.base_seed,
+        "seed_derivation": SEED_DERIVATION,
+        "runs_per_point": spec.runs,
+        "until_s": spec.until_s,
+        "sweeps": [{"path": s.path, "values": list(s.values)} for s in spec.sweeps],
+    }
+    point_info = [{"index": p.index, "params": p.params} for p in points]
+    write_outputs(out_dir, rows, point_info, [s.path for s in spec.sweeps], header)
+    failures = [
+        {"point": r["point"], "run": r["run"], "seed": r["seed"], "error": r["error"]}
+        for r in rows
+        if r["status"] != "ok"
+    ]
+    return BatchOutcome(
+        out_dir=out_dir,
+        total=len(rows),
+        ok=len(rows) - len(failures),
+        failed=len(failures),
+        skipped=total - len(tasks),
+        wall_s=wall_s,
+        failures=failures,
+    )

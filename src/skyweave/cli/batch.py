@@ -1,0 +1,185 @@
+"""``skyweave batch``: many seeded runs of one scenario, locally or on a Dask cluster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from skyweave.errors import InputError, Problem
+
+
+@click.command("batch")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--runs", "runs", type=int, required=True, help="Seeded runs per sweep point.")
+@click.option(
+    "--seed", type=int, default=None, help="Base seed of the batch (default: the scenario's)."
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Local worker processes (default: CPU count; 1 runs in this process).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster, e.g. tcp://host:8786 (workers need Skyweave installed).",
+)
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="PARAM=V1,V2,...",
+    help="Sweep a scenario field, e.g. batteries[0].interceptors=8,16 (repeatable: "
+    "all combinations).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Batch folder (default: runs/<scenario>-batch-seed<seed>).",
+)
+@click.option("--until", "until_s", type=float, default=None, help="Stop each run after SECONDS.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted batch in --out.")
+@click.option("--keep-runs", is_flag=True, help="Also write every run's folder under OUT/runs/.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+def batch_command(
+    scenario: str,
+    runs: int,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    sweeps: tuple[str, ...],
+    out_dir: str | None,
+    until_s: float | None,
+    resume: bool,
+    keep_runs: bool,
+    quiet: bool,
+) -> None:
+    """Run SCENARIO --runs times per sweep point; write runs.parquet and batch_summary.json.
+
+    Run i's seed is derived from the base seed with NumPy's SeedSequence (the same
+    seed at every sweep point). A failed run is recorded with its seed and error
+    and the batch goes on; an interrupted batch continues with --resume.
+    """
+    from skyweave.analysis.batch import BatchSpec, run_batch
+    from skyweave.analysis.batch_sweep import parse_sweep
+    from skyweave.scenario import load_scenario
+
+    if runs < 1:
+        raise InputError([Problem("--runs", f"must be at least 1 (got {runs})")])
+    if workers is not None and workers < 1:
+        raise InputError([Problem("--workers", f"must be at least 1 (got {workers})")])
+    parsed = tuple(parse_sweep(text) for text in sweeps)
+    spec_scenario = load_scenario(scenario)
+    base_seed = spec_scenario.seed if seed is None else seed
+    spec = BatchSpec(
+        scenario=spec_scenario,
+        runs=runs,
+        base_seed=base_seed,
+        sweeps=parsed,
+        until_s=until_s,
+        scenario_file=scenario,
+    )
+    out = Path(out_dir) if out_dir else Path("runs") / f"{spec_scenario.name}-batch-seed{base_seed}"
+    show = not quiet and sys.stderr.isatty()
+    reporter = _RichReporter() if show else None
+    try:
+        outcome = run_batch(
+            spec,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            keep_runs=keep_runs,
+            reporter=reporter,
+        )
+    except KeyboardInterrupt:
+        if reporter is not None:
+            reporter.stop()
+        click.echo(
+            f"interrupted: finished runs are saved in {out / 'journal.jsonl'}; "
+            "run the same command with --resume to continue",
+            err=True,
+        )
+        sys.exit(130)
+    finally:
+        if reporter is not None:
+            reporter.stop()
+    if quiet:
+        return
+    rate = (outcome.total - outcome.skipped) / outcome.wall_s if outcome.wall_s > 0 else 0.0
+    click.echo(
+        f"{outcome.total} runs ({outcome.ok} ok, {outcome.failed} failed"
+        + (f", {outcome.skipped} from the journal" if outcome.skipped else "")
+        + f") in {outcome.wall_s:.1f} s, {rate:.2f} runs/s"
+    )
+    for failure in outcome.failures[:5]:
+        click.echo(
+            f"failed: point {failure['point']} run {failure['run']} seed {failure['seed']}: "
+            f"{failure['error']}",
+            err=True,
+        )
+    if outcome.failed > 5:
+        click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
+    click.echo(f"wrote {out / 'runs.parquet'} and {out / 'batch_summary.json'}")
+
+
+class _RichReporter:
+    """A rich progress bar on stderr: runs done, failures, rate and time left."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+        self._failed = 0
+
+    def start(self, total: int, done: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text("- runs/s" if speed is None else f"{speed:.2f} runs/s")
+
+        self._progress = Progress(
+            TextColumn("[bold blue]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("batch", total=total, completed=done)
+
+    def advance(self, row: dict[str, Any]) -> None:
+        if self._progress is None:
+            return
+        if row.get("status") != "ok":
+            self._failed += 1
+        description = f"batch ({self._failed} failed)" if self._failed else "batch"
+        self._progress.update(self._task, advance=1, description=description)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
