@@ -332,6 +332,17 @@ def test_coalition_picture_fuses_every_partner() -> None:
     assert tab.column("contributors").to_pylist()[0] == ["east:5", "north:1", "west:9"]
 
 
+def test_empty_snapshot_clears_an_origin() -> None:
+    x = _threats(2)
+    coal = CoalitionPicture()
+    coal.update_from(0.0, {"north": _batch(0.0, [1, 2], x, _P_OWN, ("n1",))})
+    empty = _batch(1.0, [], np.zeros((0, 6)), _P_OWN, ("n1",))
+    x1 = _truth_at(x[:1], np.array([1.0]))[0]
+    out = coal.update_from(1.0, {"north": empty, "east": _batch(1.0, [4], x1, _P_REM, ("e1",))})
+    # North's tracks are gone; East's track of threat 0 continues its number.
+    assert out.contributors == [[("east", 4)]] and list(out.picture_number) == [1]
+
+
 def test_picture_is_deterministic() -> None:
     a, _ = _picture_run("12", True)
     b, _ = _picture_run("12", True)

@@ -494,7 +494,9 @@ class PartnerPicture:
         return out
 
     # --------------------------------------------------------------- receive
-    def receive(self, tracks: RemoteTracks, snapshot: bool = False) -> None:
+    def receive(
+        self, tracks: RemoteTracks, snapshot: bool = False, message_time_s: float | None = None
+    ) -> None:
         """Store released tracks from another partner.
 
         A track replaces the held copy of the same ``(origin, track id)`` unless the
@@ -506,14 +508,20 @@ class PartnerPicture:
         snapshot : bool
             The message lists every track the origin holds: held tracks of that
             origin missing from it, and not newer than it, are dropped.
+        message_time_s : float, optional
+            Time of the snapshot (default: the latest time of validity in it; an
+            empty snapshot without a time drops every held track of the origin).
         """
         if tracks.origin == self.owner:
             raise ValueError(f"{self.owner} cannot receive its own tracks as remote")
         o = self._origin(tracks.origin)
         src = self._global_mask(tracks.sources_mask, tracks.sensor_ids)
         keys = (np.int64(o) << _KEY_SHIFT) | tracks.track_id
-        if snapshot and len(tracks):
-            t_msg = float(tracks.time_s.max())
+        if snapshot:
+            if message_time_s is not None:
+                t_msg = float(message_time_s)
+            else:
+                t_msg = float(tracks.time_s.max()) if len(tracks) else np.inf
             mine = (self._r_key >> _KEY_SHIFT) == o
             gone = mine & ~np.isin(self._r_key, keys) & (self._r_tov <= t_msg)
             if gone.any():
@@ -704,8 +712,11 @@ class CoalitionPicture(PartnerPicture):
         """
         for name in sorted(released):
             item = released[name]
-            tracks = item if isinstance(item, RemoteTracks) else RemoteTracks.from_batch(name, item)
+            if isinstance(item, RemoteTracks):
+                tracks, t_msg = item, None
+            else:
+                tracks, t_msg = RemoteTracks.from_batch(name, item), item.time_s
             if tracks.origin != name:
                 raise ValueError(f"tracks released by {name} carry origin {tracks.origin}")
-            self.receive(tracks, snapshot=True)
+            self.receive(tracks, snapshot=True, message_time_s=t_msg)
         return self.update(time_s)
