@@ -1,0 +1,707 @@
+"""Data links and the link boundary: the one place one partner's data reaches another.
+
+The caller keeps its payload tables (alerts, tracks, detections, ...) and describes
+what it wants to send as :class:`Messages`: one row per payload row, with the send
+time, the origin partner, the data class, the payload row index and, where the
+data class carries one, an ECEF position. :meth:`LinkBoundary.deliver` returns
+:class:`Deliveries`: which rows reach which partner, when, and with what degraded
+position. Nothing else in Skyweave may hand data to another partner.
+
+The model, step by step, for each message and each partner that could receive it
+-------------------------------------------------------------------------------
+1. **Policy.** Only a data class the origin releases to the receiver crosses
+   (:class:`~skyweave.network.policy.ReleasePolicy`); in ``independent`` mode
+   nothing does. A receiver the policy does not name never appears in the output.
+2. **Route.** Direct links only: the message needs a scenario link whose two ends
+   are the origin and the receiver (the first such link in the file if several).
+   There is no relaying through a third partner.
+3. **Release hold.** The origin offers the message to the link at
+   ``offer = send_time_s + rule.delay_s``.
+4. **Link and command-post state at the offer.** A link is down inside its
+   scheduled ``outages`` and between a ``link_cut`` inject and the next
+   ``link_restore`` of that link; a partner's command post is silent between
+   ``command_post_silent`` and the next ``command_post_restore`` naming it. All
+   windows are half-open, ``[start, end)`` (as for sensor outages); a cut never
+   restored lasts to the end of time. A message offered while the link is down is
+   **lost** (outcome ``link_down``), not queued for later; one offered while its
+   origin is silent is never sent (``sender_silent``).
+5. **Bandwidth.** Each link direction is a FIFO queue served at
+   ``bandwidth_msgs_per_s``: a message starts transmission at
+   ``start = max(offer, previous start + 1 / bandwidth)``, in offer order (ties in
+   send time, then message id). The queue empties whenever the direction goes down
+   (link down or origin silent): a message still waiting when that happens is lost
+   (``flushed``) and uses no slot. Computed in closed form per up-period,
+   ``start_k = k d + max_{j<=k}(offer_j - j d)``, without a Python loop.
+6. **Loss.** A transmitted message is lost with ``loss_probability`` (Bernoulli,
+   outcome ``lost``); it did use its slot.
+7. **Latency and jitter.** ``arrival = start + latency_s + U * jitter_s`` with
+   ``U ~ Uniform[0, 1)``: latency is the minimum transit time, jitter a bounded,
+   non-negative spread. Jitter can reorder messages; receivers get them in arrival
+   order (the tracker handles out-of-sequence updates).
+8. **Receiver.** A message arriving while the receiver's command post is silent is
+   not received (``receiver_silent``).
+9. **Degradation.** Delivered positions get the rule's Gaussian noise then its
+   rounding (:func:`~skyweave.network.policy.degrade_positions`).
+
+Randomness
+----------
+Every ``(link, data_class)`` pair draws from its own generator,
+``component_rng(seed, f"link/{link.id}/{data_class}")``, so adding a link or
+changing another link's parameters never changes this link's draws. For the ``n``
+messages of that pair offered to the link in a call (both directions, ordered by
+send time then message id) it draws, always and in this order, ``n`` jitter
+uniforms, ``n`` loss uniforms and ``n x 3`` standard normals for position noise,
+whether or not the parameter using them is zero and whatever the outcome. So the
+outcomes and times do not depend on the positions, and changing one parameter does
+not shift the draws behind the others.
+
+:meth:`LinkBoundary.deliver` is a pure function of the scenario, the seed and the
+messages: queues and generators start afresh on every call. Give it all the
+messages of a run (or of one contiguous window of it) in one call so that data
+classes share bandwidth; calling it twice with the same timing but different
+positions gives the same rows with the same noise applied to each position set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
+
+import numpy as np
+import pymap3d
+from numpy.typing import ArrayLike, NDArray
+
+from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, degrade_positions
+from skyweave.rng import component_rng
+from skyweave.scenario.schema import CoordinationMode, Link, Scenario
+from skyweave.warning.alerts import Alerts
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+ObjectArray = NDArray[np.object_]
+
+Outcome = Literal[
+    "delivered", "no_link", "sender_silent", "link_down", "flushed", "lost", "receiver_silent"
+]
+OUTCOMES: tuple[str, ...] = (
+    "delivered",
+    "no_link",
+    "sender_silent",
+    "link_down",
+    "flushed",
+    "lost",
+    "receiver_silent",
+)
+
+Windows = tuple[tuple[float, float], ...]
+
+
+def _object_column(values: ArrayLike | str, n: int) -> ObjectArray:
+    if isinstance(values, str):
+        return np.full(n, values, dtype=object)
+    out = np.empty(n, dtype=object)
+    out[:] = list(np.asarray(values, dtype=object).ravel())
+    return out
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Data one or more partners want to send, one row per payload row.
+
+    Attributes
+    ----------
+    send_time_s : (M,) float64
+        When the origin produces the data (scenario seconds).
+    origin : (M,) object (str)
+        Partner id of the sender.
+    data_class : (M,) object (str)
+        One of ``launch_alerts``, ``tracks``, ``detections``, ``engagement_status``,
+        ``battery_status``.
+    payload_row : (M,) int64
+        Row of the origin's own table (kept by the caller) the message carries.
+    x_m, y_m, z_m : (M,) float64
+        ECEF position the payload carries, NaN where the data class has none.
+
+    The message id of a row is its index in this batch.
+    """
+
+    send_time_s: FloatArray
+    origin: ObjectArray
+    data_class: ObjectArray
+    payload_row: IntArray
+    x_m: FloatArray
+    y_m: FloatArray
+    z_m: FloatArray
+
+    def __post_init__(self) -> None:
+        n = len(self.send_time_s)
+        for f in fields(self):
+            col = getattr(self, f.name)
+            if col.ndim != 1 or len(col) != n:
+                raise ValueError(f"Messages.{f.name}: expected shape ({n},), got {col.shape}")
+        if n and not np.all(np.isfinite(self.send_time_s)):
+            raise ValueError("Messages.send_time_s: every send time must be finite")
+        unknown = set(np.unique(self.data_class).tolist()) - set(DATA_CLASSES) if n else set()
+        if unknown:
+            raise ValueError(f"Messages.data_class: unknown data class(es) {sorted(unknown)}")
+
+    @classmethod
+    def build(
+        cls,
+        send_time_s: ArrayLike,
+        origin: ArrayLike | str,
+        data_class: ArrayLike | str,
+        payload_row: ArrayLike | None = None,
+        xyz_m: ArrayLike | None = None,
+    ) -> Messages:
+        """Messages from columns; a string ``origin``/``data_class`` applies to every row.
+
+        ``payload_row`` defaults to ``0..M-1``; ``xyz_m`` (M, 3) defaults to NaN.
+        """
+        t = np.atleast_1d(np.asarray(send_time_s, dtype=np.float64))
+        n = len(t)
+        rows = np.arange(n) if payload_row is None else np.asarray(payload_row)
+        xyz = np.full((n, 3), np.nan) if xyz_m is None else np.asarray(xyz_m, dtype=np.float64)
+        xyz = xyz.reshape(n, 3)
+        return cls(
+            send_time_s=t,
+            origin=_object_column(origin, n),
+            data_class=_object_column(data_class, n),
+            payload_row=rows.astype(np.int64).reshape(n),
+            x_m=xyz[:, 0].copy(),
+            y_m=xyz[:, 1].copy(),
+            z_m=xyz[:, 2].copy(),
+        )
+
+    @classmethod
+    def concat(cls, batches: Iterable[Messages]) -> Messages:
+        """One batch from several (message ids renumbered in concatenation order)."""
+        batches = list(batches)
+        if not batches:
+            return cls.build(np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object))
+        return cls(
+            **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(cls)}
+        )
+
+    def __len__(self) -> int:
+        return len(self.send_time_s)
+
+    def xyz_m(self) -> FloatArray:
+        """Positions as an (M, 3) array."""
+        return np.column_stack([self.x_m, self.y_m, self.z_m])
+
+    def with_positions(self, xyz_m: ArrayLike) -> Messages:
+        """The same messages carrying other positions (same ids, same link fate)."""
+        xyz = np.asarray(xyz_m, dtype=np.float64).reshape(len(self), 3)
+        return replace(self, x_m=xyz[:, 0].copy(), y_m=xyz[:, 1].copy(), z_m=xyz[:, 2].copy())
+
+
+@dataclass(frozen=True)
+class Transmissions:
+    """Every attempt the policy grants: one row per (message, receiver named for its class).
+
+    Attributes
+    ----------
+    message_id : (K,) int64
+        Row of the input :class:`Messages`.
+    receiver, origin, data_class, link_id : (K,) object (str)
+        ``link_id`` is ``""`` when no direct link joins origin and receiver.
+    send_time_s, offer_time_s : (K,) float64
+        Send time and time offered to the link (send plus the rule's delay).
+    start_time_s, arrival_time_s : (K,) float64
+        Transmission start and arrival; NaN when never transmitted.
+    payload_row : (K,) int64
+    x_m, y_m, z_m : (K,) float64
+        Degraded positions (NaN where the message has none).
+    added_position_var_m2 : (K,) float64
+        Variance per ECEF axis the degradation added (noise plus quantisation).
+    outcome : (K,) object (str)
+        One of :data:`OUTCOMES`.
+    """
+
+    message_id: IntArray
+    receiver: ObjectArray
+    origin: ObjectArray
+    data_class: ObjectArray
+    link_id: ObjectArray
+    send_time_s: FloatArray
+    offer_time_s: FloatArray
+    start_time_s: FloatArray
+    arrival_time_s: FloatArray
+    payload_row: IntArray
+    x_m: FloatArray
+    y_m: FloatArray
+    z_m: FloatArray
+    added_position_var_m2: FloatArray
+    outcome: ObjectArray
+
+    def __len__(self) -> int:
+        return len(self.message_id)
+
+    def take(self, index: NDArray[np.intp] | BoolArray) -> Transmissions:
+        """Rows selected by an integer index or a boolean mask."""
+        return Transmissions(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Number of attempts per ``(link_id, outcome)`` (for events and summaries)."""
+        out: dict[tuple[str, str], int] = {}
+        for link_id, outcome in zip(self.link_id.tolist(), self.outcome.tolist(), strict=True):
+            out[(link_id, outcome)] = out.get((link_id, outcome), 0) + 1
+        return out
+
+    def delivered(self) -> Deliveries:
+        """The delivered rows, sorted by (receiver, arrival time, message id)."""
+        keep = self.outcome == "delivered"
+        return Deliveries(**{f.name: getattr(self, f.name)[keep] for f in fields(Deliveries)})
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """What reaches each receiver, sorted by (receiver, arrival time, message id).
+
+    Receivers are ordered as the scenario lists its partners. Within one receiver,
+    rows are in arrival order, which jitter may make differ from send order.
+
+    Attributes
+    ----------
+    message_id : (D,) int64
+        Row of the input :class:`Messages`.
+    receiver, origin, data_class, link_id : (D,) object (str)
+    send_time_s, arrival_time_s : (D,) float64
+    payload_row : (D,) int64
+        Row of the origin's payload table.
+    x_m, y_m, z_m : (D,) float64
+        Degraded ECEF position (NaN where the message has none).
+    added_position_var_m2 : (D,) float64
+        Variance per axis the release's degradation added.
+    """
+
+    message_id: IntArray
+    receiver: ObjectArray
+    origin: ObjectArray
+    data_class: ObjectArray
+    link_id: ObjectArray
+    send_time_s: FloatArray
+    arrival_time_s: FloatArray
+    payload_row: IntArray
+    x_m: FloatArray
+    y_m: FloatArray
+    z_m: FloatArray
+    added_position_var_m2: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.message_id)
+
+    def take(self, index: NDArray[np.intp] | BoolArray) -> Deliveries:
+        """Rows selected by an integer index or a boolean mask."""
+        return Deliveries(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def xyz_m(self) -> FloatArray:
+        """Degraded positions as a (D, 3) array."""
+        return np.column_stack([self.x_m, self.y_m, self.z_m])
+
+    def for_receiver(self, receiver: str, data_class: str | None = None) -> Deliveries:
+        """The rows one partner receives (optionally of one data class), in arrival order."""
+        keep = self.receiver == receiver
+        if data_class is not None:
+            keep &= self.data_class == data_class
+        return self.take(keep)
+
+
+def merge_windows(windows: Iterable[tuple[float, float]]) -> Windows:
+    """Sorted, disjoint half-open windows covering the union of ``windows`` (empty ones dropped)."""
+    merged: list[list[float]] = []
+    for start, end in sorted((float(s), float(e)) for s, e in windows if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((s, e) for s, e in merged)
+
+
+def in_windows(windows: Windows, time_s: ArrayLike) -> BoolArray:
+    """True where ``time_s`` lies in one of the merged half-open ``windows``."""
+    t = np.asarray(time_s, dtype=np.float64)
+    if not windows:
+        return np.zeros(t.shape, dtype=bool)
+    starts = np.array([w[0] for w in windows])
+    ends = np.array([w[1] for w in windows])
+    k = np.searchsorted(starts, t, side="right") - 1
+    ok = k >= 0
+    return ok & (t < ends[np.maximum(k, 0)])
+
+
+def _inject_windows(
+    scenario: Scenario, target: str, off: str, on: str
+) -> list[tuple[float, float]]:
+    """``[off, on)`` windows of one target from the inject timeline (file order on ties)."""
+    windows: list[tuple[float, float]] = []
+    off_at: float | None = None
+    for inject in sorted(scenario.injects, key=lambda i: i.time_s):
+        if inject.target != target:
+            continue
+        if inject.kind == off and off_at is None:
+            off_at = inject.time_s
+        elif inject.kind == on and off_at is not None:
+            windows.append((off_at, inject.time_s))
+            off_at = None
+    if off_at is not None:
+        windows.append((off_at, np.inf))
+    return windows
+
+
+def link_down_windows(scenario: Scenario, link: Link) -> Windows:
+    """When ``link`` carries nothing: its scheduled outages and cut-to-restore injects."""
+    scheduled = [(w.start_s, w.end_s) for w in link.outages]
+    return merge_windows(scheduled + _inject_windows(scenario, link.id, "link_cut", "link_restore"))
+
+
+def silent_windows(scenario: Scenario, partner: str) -> Windows:
+    """When ``partner``'s command post is silent (``command_post_silent`` to ``_restore``)."""
+    return merge_windows(
+        _inject_windows(scenario, partner, "command_post_silent", "command_post_restore")
+    )
+
+
+def _fifo_starts(offer_s: FloatArray, period_s: float) -> FloatArray:
+    """Transmission starts of a FIFO queue served every ``period_s``, offers sorted.
+
+    ``start_k = max(offer_k, start_{k-1} + period)``, in closed form
+    ``k p + max_{j<=k}(offer_j - j p)``; never earlier than the offer itself.
+    """
+    k = np.arange(len(offer_s), dtype=np.float64) * period_s
+    queued = k + np.maximum.accumulate(offer_s - k)
+    return np.where(queued > offer_s, queued, offer_s)
+
+
+class LinkBoundary:
+    """The one place data crosses between partners: policy, then link.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Partners, links, policy, coordination mode and injects.
+    seed : int
+        Run seed; each ``(link, data_class)`` draws from
+        ``component_rng(seed, f"link/{link.id}/{data_class}")``.
+    mode : str, optional
+        Overrides the scenario's coordination mode (``independent`` releases nothing).
+    """
+
+    def __init__(
+        self, scenario: Scenario, seed: int, *, mode: CoordinationMode | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.policy = ReleasePolicy(scenario, mode=mode)
+        self.partners: tuple[str, ...] = tuple(p.id for p in scenario.partners)
+        self._partner_code = {p: i for i, p in enumerate(self.partners)}
+        self.links: dict[str, Link] = {link.id: link for link in scenario.links}
+        self._link_by_pair: dict[frozenset[str], Link] = {}
+        for link in scenario.links:
+            # First link in the file joins a pair; direct links only, no relaying.
+            self._link_by_pair.setdefault(frozenset(link.between), link)
+        self._link_down = {lid: link_down_windows(scenario, ln) for lid, ln in self.links.items()}
+        self._silent = {p: silent_windows(scenario, p) for p in self.partners}
+
+    # -- state queries -------------------------------------------------------------
+
+    def link_between(self, a: str, b: str) -> Link | None:
+        """The direct link joining partners ``a`` and ``b``, or None."""
+        return self._link_by_pair.get(frozenset((a, b)))
+
+    def link_down(self, link_id: str) -> Windows:
+        """Merged half-open windows when the link carries nothing."""
+        return self._link_down[link_id]
+
+    def silent(self, partner: str) -> Windows:
+        """Merged half-open windows when the partner's command post is silent."""
+        return self._silent[partner]
+
+    def link_up(self, link_id: str, time_s: ArrayLike) -> BoolArray:
+        """True where the link carries traffic at ``time_s``."""
+        return ~in_windows(self._link_down[link_id], time_s)
+
+    def state_changes(self) -> list[tuple[float, str, str]]:
+        """``(time_s, kind, id)`` for every link going down or up and every command post
+        going silent or back, sorted by time (kinds ``link_down``, ``link_up``,
+        ``command_post_silent``, ``command_post_restore``). For the events table."""
+        out: list[tuple[float, str, str]] = []
+        for lid, windows in self._link_down.items():
+            for start, end in windows:
+                out.append((start, "link_down", lid))
+                if np.isfinite(end):
+                    out.append((end, "link_up", lid))
+        for partner, windows in self._silent.items():
+            for start, end in windows:
+                out.append((start, "command_post_silent", partner))
+                if np.isfinite(end):
+                    out.append((end, "command_post_restore", partner))
+        return sorted(out, key=lambda e: (e[0], e[1], e[2]))
+
+    # -- the boundary --------------------------------------------------------------
+
+    def deliver(self, messages: Messages) -> Deliveries:
+        """What reaches whom, when, with what positions (see the module docstring).
+
+        Returns
+        -------
+        Deliveries
+            Sorted by (receiver in scenario partner order, arrival time, message id).
+        """
+        return self.transmit(messages).delivered()
+
+    def transmit(self, messages: Messages) -> Transmissions:
+        """Every attempt the policy grants, with its outcome (delivered ones included).
+
+        Rows are sorted by (receiver, arrival time, message id), never-transmitted
+        attempts (NaN arrival) last within their receiver.
+        """
+        unknown = (
+            set(np.unique(messages.origin).tolist()) - set(self.partners)
+            if len(messages)
+            else set()
+        )
+        if unknown:
+            raise ValueError(f"Messages.origin: unknown partner(s) {sorted(unknown)}")
+        grants = self.policy.grants()
+        if not grants or not len(messages):
+            return _empty_transmissions()
+
+        # Index the messages once by (origin, data class): masks are cheap, but a
+        # grouping avoids scanning M rows per grant.
+        class_code = {c: i for i, c in enumerate(DATA_CLASSES)}
+        o_code = np.fromiter(
+            (self._partner_code[o] for o in messages.origin), np.int64, len(messages)
+        )
+        c_code = np.fromiter((class_code[c] for c in messages.data_class), np.int64, len(messages))
+        group = o_code * len(DATA_CLASSES) + c_code
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(
+            group[order], np.arange(len(self.partners) * len(DATA_CLASSES) + 1)
+        )
+
+        def rows_of(origin: str, data_class: str) -> IntArray:
+            g = self._partner_code[origin] * len(DATA_CLASSES) + class_code[data_class]
+            return order[bounds[g] : bounds[g + 1]].astype(np.int64)
+
+        parts: list[dict[str, Any]] = []
+        # Per (link, data class): attempts over both directions share one generator.
+        by_link_class: dict[tuple[str, str], list[tuple[str, str, Any]]] = {}
+        for (origin, receiver, data_class), terms in grants.items():
+            link = self.link_between(origin, receiver)
+            ids = rows_of(origin, data_class)
+            if not len(ids):
+                continue
+            if link is None:
+                parts.append(_attempts(messages, ids, receiver, "", terms.delay_s, "no_link"))
+                continue
+            by_link_class.setdefault((link.id, data_class), []).append((origin, receiver, terms))
+
+        # Attempts on links: draw, degrade, then queue per direction.
+        link_parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for (link_id, data_class), grant_list in by_link_class.items():
+            link = self.links[link_id]
+            chunks = []
+            for origin, receiver, terms in grant_list:
+                ids = rows_of(origin, data_class)
+                chunk = _attempts(messages, ids, receiver, link_id, terms.delay_s, "delivered")
+                xyz = messages.xyz_m()[ids]
+                chunk["_terms"] = terms
+                chunk["_xyz"] = xyz
+                chunks.append(chunk)
+            # Draw order: by send time, then message id, over both directions.
+            send = np.concatenate([c["send_time_s"] for c in chunks])
+            mid = np.concatenate([c["message_id"] for c in chunks])
+            draw_order = np.lexsort((mid, send))
+            n = len(send)
+            rng = component_rng(self.seed, f"link/{link_id}/{data_class}")
+            jitter_u = np.empty(n)
+            loss_u = np.empty(n)
+            noise = np.empty((n, 3))
+            jitter_u[draw_order] = rng.random(n)
+            loss_u[draw_order] = rng.random(n)
+            noise[draw_order] = rng.standard_normal((n, 3))
+            at = 0
+            for chunk in chunks:
+                m = len(chunk["message_id"])
+                sl = slice(at, at + m)
+                at += m
+                terms = chunk.pop("_terms")
+                xyz = degrade_positions(chunk.pop("_xyz"), terms, noise[sl])
+                chunk["x_m"], chunk["y_m"], chunk["z_m"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+                chunk["added_position_var_m2"] = np.full(m, terms.added_variance_m2())
+                chunk["_jitter"] = jitter_u[sl] * link.jitter_s
+                chunk["_lost"] = loss_u[sl] < link.loss_probability
+                direction = (link_id, chunk["origin"][0])
+                link_parts.setdefault(direction, []).append(chunk)
+
+        for (link_id, origin), chunks in link_parts.items():
+            parts.append(self._run_direction(self.links[link_id], origin, chunks))
+
+        if not parts:
+            return _empty_transmissions()
+        columns = {
+            f.name: np.concatenate([p[f.name] for p in parts]) for f in fields(Transmissions)
+        }
+        out = Transmissions(**columns)
+        r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
+        arrival = np.where(np.isnan(out.arrival_time_s), np.inf, out.arrival_time_s)
+        return out.take(np.lexsort((out.message_id, arrival, r_code)))
+
+    def _run_direction(
+        self, link: Link, origin: str, chunks: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Queue one link direction: state at offer, FIFO per up-period, loss, arrival."""
+        cols = {
+            k: np.concatenate([c[k] for c in chunks])
+            for k in chunks[0]
+            if not k.startswith("_") or k in ("_jitter", "_lost")
+        }
+        receiver = cols["receiver"][0]
+        offer = cols["offer_time_s"]
+        outcome = cols["outcome"]
+        sender_silent = in_windows(self._silent[origin], offer)
+        down = in_windows(self._link_down[link.id], offer)
+        outcome[sender_silent] = "sender_silent"
+        outcome[down & ~sender_silent] = "link_down"
+        # The direction is unavailable when the link is down or its sender silent;
+        # each up-period between such windows has its own queue.
+        gaps = merge_windows(self._link_down[link.id] + self._silent[origin])
+        offered = np.flatnonzero(~(sender_silent | down))
+        q = offered[
+            np.lexsort((cols["message_id"][offered], cols["send_time_s"][offered], offer[offered]))
+        ]
+        gap_starts = np.array([g[0] for g in gaps] + [np.inf])
+        period = np.searchsorted(gap_starts, offer[q], side="right")
+        start = cols["start_time_s"]
+        cut = np.flatnonzero(np.diff(period)) + 1
+        for seg in np.split(np.arange(len(q)), cut):
+            if not len(seg):
+                continue
+            rows = q[seg]
+            starts = _fifo_starts(offer[rows], 1.0 / link.bandwidth_msgs_per_s)
+            # Next gap after this up-period: messages still queued then are flushed.
+            period_end = gap_starts[period[seg[0]]]
+            flushed = starts >= period_end
+            start[rows] = np.where(flushed, np.nan, starts)
+            outcome[rows[flushed]] = "flushed"
+        sent = outcome == "delivered"
+        lost = sent & cols.pop("_lost")
+        outcome[lost] = "lost"
+        jitter = cols.pop("_jitter")
+        arrival = cols["arrival_time_s"]
+        transmitted = sent & ~lost
+        arrival[transmitted] = start[transmitted] + link.latency_s + jitter[transmitted]
+        unheard = transmitted & in_windows(self._silent[receiver], arrival)
+        outcome[unheard] = "receiver_silent"
+        arrival[~transmitted] = np.nan
+        return cols
+
+
+def _attempts(
+    messages: Messages, ids: IntArray, receiver: str, link_id: str, delay_s: float, outcome: str
+) -> dict[str, Any]:
+    m = len(ids)
+    nan = np.full(m, np.nan)
+    return {
+        "message_id": ids,
+        "receiver": np.full(m, receiver, dtype=object),
+        "origin": messages.origin[ids],
+        "data_class": messages.data_class[ids],
+        "link_id": np.full(m, link_id, dtype=object),
+        "send_time_s": messages.send_time_s[ids],
+        "offer_time_s": messages.send_time_s[ids] + delay_s,
+        "start_time_s": nan.copy(),
+        "arrival_time_s": nan.copy(),
+        "payload_row": messages.payload_row[ids],
+        "x_m": nan.copy(),
+        "y_m": nan.copy(),
+        "z_m": nan.copy(),
+        "added_position_var_m2": np.zeros(m),
+        "outcome": np.full(m, outcome, dtype=object),
+    }
+
+
+def _empty_transmissions() -> Transmissions:
+    cols: dict[str, Any] = {}
+    for f in fields(Transmissions):
+        if f.name in ("message_id", "payload_row"):
+            cols[f.name] = np.empty(0, dtype=np.int64)
+        elif f.name in ("receiver", "origin", "data_class", "link_id", "outcome"):
+            cols[f.name] = np.empty(0, dtype=object)
+        else:
+            cols[f.name] = np.empty(0, dtype=np.float64)
+    return Transmissions(**cols)
+
+
+# -- adapter: the alerts stream ----------------------------------------------------
+
+
+def _geodetic_to_ecef(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+    x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
+    return np.column_stack([x, y, z])
+
+
+def _ecef_to_latlon(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:
+    lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+    return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+
+
+def release_alerts(
+    scenario: Scenario,
+    own_alerts: Mapping[str, Alerts],
+    *,
+    seed: int | None = None,
+    mode: CoordinationMode | None = None,
+) -> dict[str, list[tuple[str, Alerts]]]:
+    """Alerts each partner receives from the others, through the link boundary.
+
+    A drop-in for :func:`skyweave.network.release.release_alerts`, with the whole
+    link model (jitter, loss, bandwidth, outages, cuts, silent command posts) and
+    the rules' degradation applied to both the launch point and the impact point
+    (the same noise draw for both points of one alert; rounding on the ground
+    point's ECEF coordinates; impact ellipses are not inflated).
+
+    Returns
+    -------
+    dict
+        ``{receiver: [(origin, alerts)]}`` for every partner; each ``Alerts`` has
+        ``time_s`` set to the arrival time and ``partner`` to the receiver, rows in
+        arrival order; origins that delivered nothing are left out.
+    """
+    boundary = LinkBoundary(scenario, scenario.seed if seed is None else seed, mode=mode)
+    origins = [p.id for p in scenario.partners if p.id in own_alerts and len(own_alerts[p.id])]
+    received: dict[str, list[tuple[str, Alerts]]] = {p.id: [] for p in scenario.partners}
+    if not origins:
+        return received
+    batches, launch_xyz, impact_xyz = [], [], []
+    for origin in origins:
+        alerts = own_alerts[origin]
+        batches.append(Messages.build(alerts.time_s, origin, "launch_alerts"))
+        launch_xyz.append(_geodetic_to_ecef(alerts.launch_lat_deg, alerts.launch_lon_deg))
+        impact_xyz.append(_geodetic_to_ecef(alerts.impact_lat_deg, alerts.impact_lon_deg))
+    messages = Messages.concat(batches)
+    at_launch = boundary.deliver(messages.with_positions(np.concatenate(launch_xyz)))
+    at_impact = boundary.deliver(messages.with_positions(np.concatenate(impact_xyz)))
+    launch_lat, launch_lon = _ecef_to_latlon(at_launch.xyz_m())
+    impact_lat, impact_lon = _ecef_to_latlon(at_impact.xyz_m())
+    for receiver in received:
+        for origin in origins:
+            rows = np.flatnonzero((at_launch.receiver == receiver) & (at_launch.origin == origin))
+            if not len(rows):
+                continue
+            d = at_launch.take(rows)
+            got = replace(
+                own_alerts[origin].take(d.payload_row),
+                time_s=d.arrival_time_s,
+                partner=np.full(len(d), receiver, dtype=object),
+                launch_lat_deg=launch_lat[rows],
+                launch_lon_deg=launch_lon[rows],
+                impact_lat_deg=impact_lat[rows],
+                impact_lon_deg=impact_lon[rows],
+            )
+            received[receiver].append((origin, got))
+    return received
