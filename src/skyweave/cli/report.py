@@ -1,0 +1,29 @@
+"""``skyweave report RUN_DIR``: write the self-contained after-action report of a run."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, dir_okay=True))
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The scenario the run played: assets, sensors, batteries, injects, partner colours.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Report file (default: RUN_DIR/report.html).",
+)
+def report_command(run_dir: str, scenario_path: str | None, out_path: str | None) -> None:
+    """Write RUN_DIR's after-action report: one HTML page that opens offline."""
+    from skyweave.io.report import write_report
+
+    path = write_report(run_dir, scenario_path, out=out_path)
+    click.echo(f"wrote {path}")

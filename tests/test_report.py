@@ -1,0 +1,319 @@
+"""After-action report: a valid, self-contained, deterministic HTML page with real figures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import shutil
+import struct
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pymap3d
+import pytest
+from click.testing import CliRunner
+
+from skyweave import cli
+from skyweave.errors import InputError
+from skyweave.io.report import (
+    destination_deg,
+    ellipse_polygon,
+    render_report,
+    sector_polygon,
+    write_report,
+)
+
+FIGURES = {"fig-map", "fig-timeline", "fig-warning", "fig-track-quality"}
+VOID = {"meta", "img", "br", "hr", "link", "input", "wbr", "col", "source"}
+
+
+class _Page(HTMLParser):
+    """Collects tags, attributes, figures, images and table rows; checks nesting."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.figures: dict[str, list[str]] = {}
+        self.rows: list[dict[str, str | None]] = []
+        self.row_cells: list[list[str]] = []
+        self._figure: str | None = None
+        self._cell: list[str] | None = None
+        self.doctype = False
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype |= decl.lower() == "doctype html"
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "figure":
+            self._figure = a.get("id") or ""
+            self.figures[self._figure] = []
+        if tag == "img" and self._figure is not None:
+            self.figures[self._figure].append(a.get("src") or "")
+        if tag == "tr":
+            self.rows.append(a)
+            self.row_cells.append([])
+        if tag == "td":
+            self._cell = []
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            self.errors.append(f"end tag for void element {tag}")
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+            return
+        self.stack.pop()
+        if tag == "figure":
+            self._figure = None
+        if tag == "td" and self._cell is not None:
+            self.row_cells[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    page.close()
+    assert page.doctype
+    assert not page.errors, page.errors[:5]
+    assert not page.stack, f"unclosed: {page.stack}"
+    return page
+
+
+def _png_size(src: str) -> tuple[int, int]:
+    prefix = "data:image/png;base64,"
+    assert src.startswith(prefix)
+    data = base64.b64decode(src[len(prefix) :], validate=True)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"Software" not in data[:4096]  # no version stamp in the metadata
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, example_path: Path) -> Path:
+    out = tmp_path_factory.mktemp("report") / "run"
+    result = CliRunner().invoke(
+        cli.main, ["run", str(example_path), "--out", str(out), "--overwrite", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def example_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+
+
+@pytest.fixture(scope="module")
+def report(run_dir: Path, example_path: Path) -> tuple[Path, str]:
+    path = write_report(run_dir, example_path)
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_report_is_valid_self_contained_html(report: tuple[Path, str], run_dir: Path) -> None:
+    path, text = report
+    assert path == run_dir / "report.html"
+    page = _parse(text)
+    assert [t for t, _ in page.tags].count("html") == 1
+    assert any(t == "title" for t, _ in page.tags)
+    for tag, attrs in page.tags:
+        assert tag not in {"script", "link", "iframe", "object", "embed"}, tag
+        for name in ("src", "href"):
+            value = attrs.get(name)
+            if value is not None:
+                assert value.startswith(("data:", "#")), (tag, value[:60])
+    lowered = text.lower()
+    assert "http://" not in lowered and "https://" not in lowered
+    assert "@import" not in lowered and "url(" not in lowered
+    # A briefing page, not a data dump: a few hundred kilobytes.
+    assert 50_000 < len(text.encode()) < 1_500_000
+
+
+def test_one_png_per_figure(report: tuple[Path, str]) -> None:
+    page = _parse(report[1])
+    assert set(page.figures) == FIGURES
+    for fig_id, images in page.figures.items():
+        assert len(images) == 1, fig_id
+        width, height = _png_size(images[0])
+        assert 600 <= width <= 1400 and 300 <= height <= 1400, (fig_id, width, height)
+    assert sum(1 for t, _ in page.tags if t == "img") == len(FIGURES)
+
+
+def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
+    report: tuple[Path, str], run_dir: Path
+) -> None:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    ballistic = [t["object_id"] for t in summary["threats"] if t["kind"] == "ballistic"]
+    partners = ["north", "east"]
+    page = _parse(report[1])
+    rows = [
+        (r, cells)
+        for r, cells in zip(page.rows, page.row_cells, strict=True)
+        if "warning-row" in (r.get("class") or "")
+    ]
+    keys = [(r["data-threat"], r["data-partner"]) for r, _ in rows]
+    assert len(keys) == len(set(keys)) == len(ballistic) * len(partners) == 14
+    assert set(keys) == {(t, p) for t in ballistic for p in partners}
+    per = {(r["object_id"], r["partner"]): r for r in summary["warning"]["per_threat"]}
+    for (r, cells) in rows:
+        w = per[(r["data-threat"], r["data-partner"])]
+        # The table's warning equals impact time minus first alert, to the second.
+        expected = w["impact_time_s"] - w["first_alert_s"]
+        assert float(cells[-1].replace(",", "")) == pytest.approx(expected, abs=0.5)
+        minutes, seconds = cells[5].removeprefix("T+").split(":")
+        assert 60 * int(minutes) + int(seconds) == round(w["first_alert_s"])
+    accidental = [r for r, _ in rows if "acc" in (r.get("class") or "").split()]
+    assert {r["data-threat"] for r in accidental} == {"stray-1"}
+    # Key measures: one row per partner, median warning as in summary.json.
+    measures = [
+        cells for r, cells in zip(page.rows, page.row_cells, strict=True)
+        if r.get("data-partner") and "warning-row" not in (r.get("class") or "")
+    ]
+    assert len(measures) == 2
+    north = summary["warning"]["by_partner"]["north"]
+    assert measures[0][1] == f"{north['warned']} / {north['ballistic_threats']}"
+    assert float(measures[0][2].replace(",", "")) == pytest.approx(
+        north["median_warning_s"], abs=0.5
+    )
+
+
+def test_report_is_deterministic(
+    report: tuple[Path, str], run_dir: Path, example_path: Path
+) -> None:
+    again = render_report(run_dir, example_path)
+    assert again == report[1]
+
+
+def test_older_run_without_alerts_or_tracks_still_reports(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old-run"
+    old.mkdir()
+    for name in ("truth.parquet", "detections.parquet"):
+        shutil.copy(run_dir / name, old / name)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    for key in ("warning", "track_quality"):
+        summary.pop(key)
+    (old / "summary.json").write_text(json.dumps(summary))
+    # No scenario either: the report shows what the folder alone holds.
+    path = write_report(old)
+    page = _parse(path.read_text())
+    assert set(page.figures) == {"fig-map", "fig-timeline"}
+    text = path.read_text()
+    assert "No tracks table" in text
+    assert "no warning measures" in text
+    assert not [r for r in page.rows if "warning-row" in (r.get("class") or "")]
+
+
+def test_missing_run_folder_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(InputError, match="run folder not found"):
+        write_report(missing)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="not a run folder"):
+        write_report(empty)
+    # Through the command line: one line on stderr, exit code 2, no traceback.
+    monkeypatch.setitem(cli._COMMANDS, "report", "skyweave.cli.report:report_command")
+    result = CliRunner().invoke(cli.main, ["report", str(missing)])
+    assert result.exit_code == 2
+    assert "run folder not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_engagements_table_and_intercepts(
+    run_dir: Path, tmp_path: Path, example_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    (run / "report.html").unlink(missing_ok=True)
+    x, y, z = pymap3d.geodetic2ecef([-24.5, -34.6, -31.9], [133.2, 138.1, 137.3], 20_000.0)
+    pq.write_table(
+        pa.table(
+            {
+                "time_s": [700.0, 760.0, 1400.0],
+                "partner": ["north", "east", "east"],
+                "battery_id": ["north-bty-1", "east-bty-1", "east-bty-2"],
+                "target_id": ["raid-n-1", "raid-e-1", "stray-1"],
+                "interceptor_id": ["i-1", "i-2", "i-3"],
+                "intercept_time_s": [740.0, 790.0, 1440.0],
+                "kill": [True, False, True],
+                "intercept_x_m": x,
+                "intercept_y_m": y,
+                "intercept_z_m": z,
+            }
+        ),
+        run / "engagements.parquet",
+    )
+    monkeypatch.setitem(cli._COMMANDS, "report", "skyweave.cli.report:report_command")
+    out = tmp_path / "aar.html"
+    result = CliRunner().invoke(
+        cli.main, ["report", str(run), "--scenario", str(example_path), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (run / "report.html").exists()
+    page = _parse(out.read_text())
+    eng = [
+        cells for r, cells in zip(page.rows, page.row_cells, strict=True)
+        if r.get("class") == "engagement-row"
+    ]
+    assert [c[0] for c in eng] == ["raid-n-1", "raid-e-1", "stray-1"]
+    assert [c[-1] for c in eng] == ["kill", "miss", "kill"]
+    assert [c[4] for c in eng] == ["T+11:40", "T+12:40", "T+23:20"]
+    # Per-partner outcome rows: North 1 shot 1 kill, East 2 shots 1 kill.
+    text = out.read_text()
+    assert "No engagements recorded" not in text
+    assert set(page.figures) == FIGURES
+
+
+def test_destination_matches_the_ellipsoid_geodesic_within_half_a_percent() -> None:
+    from pymap3d.vincenty import vdist
+
+    az = np.linspace(0.0, 350.0, 36)
+    for dist_m in (50_000.0, 400_000.0, 3_000_000.0):
+        lat, lon = destination_deg(-30.0, 135.0, az, dist_m)
+        d, a = vdist(-30.0, 135.0, lat, lon)
+        assert np.allclose(np.asarray(d), dist_m, rtol=5e-3)
+        err = (np.asarray(a) - az + 180.0) % 360.0 - 180.0
+        assert np.max(np.abs(err)) < 0.5
+
+
+def test_sector_and_ellipse_outlines() -> None:
+    from pymap3d.vincenty import vdist
+
+    lat, lon = sector_polygon(-28.5, 131.5, 200.0, 60.0, 3_000_000.0)
+    assert (lat[0], lon[0]) == (lat[-1], lon[-1]) == (-28.5, 131.5)
+    d, a = vdist(-28.5, 131.5, lat[1:-1], lon[1:-1])
+    assert np.allclose(np.asarray(d), 3e6, rtol=5e-3)
+    assert np.asarray(a).min() == pytest.approx(140.0, abs=0.5)
+    assert np.asarray(a).max() == pytest.approx(260.0, abs=0.5)
+    # Major axis 100 km at 30 deg from North, minor 40 km.
+    lat, lon = ellipse_polygon(-32.5, 141.4, 100_000.0, 40_000.0, 30.0, n=5)
+    d, a = vdist(-32.5, 141.4, lat, lon)
+    assert np.asarray(d)[[0, 2]] == pytest.approx([100_000.0, 100_000.0], rel=5e-3)
+    assert np.asarray(d)[[1, 3]] == pytest.approx([40_000.0, 40_000.0], rel=5e-3)
+    assert np.asarray(a)[0] == pytest.approx(30.0, abs=0.3)
+    assert np.asarray(a)[1] == pytest.approx(120.0, abs=0.3)
+    assert math.isclose(float(np.asarray(a)[2]), 210.0, abs_tol=0.3)
