@@ -555,11 +555,7 @@ class LinkBoundary:
         self, link: Link, origin: str, chunks: Sequence[dict[str, Any]]
     ) -> dict[str, Any]:
         """Queue one link direction: state at offer, FIFO per up-period, loss, arrival."""
-        cols = {
-            k: np.concatenate([c[k] for c in chunks])
-            for k in chunks[0]
-            if not k.startswith("_") or k in ("_jitter", "_lost")
-        }
+        cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
         receiver = cols["receiver"][0]
         offer = cols["offer_time_s"]
         outcome = cols["outcome"]
