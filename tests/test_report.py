@@ -27,7 +27,7 @@ from skyweave.io.report import (
     write_report,
 )
 
-FIGURES = {"fig-map", "fig-timeline", "fig-warning", "fig-track-quality"}
+FIGURES = {"fig-map", "fig-timeline", "fig-warning", "fig-impacts", "fig-track-quality"}
 VOID = {"meta", "img", "br", "hr", "link", "input", "wbr", "col", "source"}
 
 
@@ -187,7 +187,7 @@ def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
     # Key measures: one row per partner, median warning as in summary.json.
     measures = [
         cells for r, cells in zip(page.rows, page.row_cells, strict=True)
-        if r.get("data-partner") and "warning-row" not in (r.get("class") or "")
+        if r.get("class") == "measure-row"
     ]
     assert len(measures) == 2
     north = summary["warning"]["by_partner"]["north"]
@@ -195,6 +195,45 @@ def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
     assert float(measures[0][2].replace(",", "")) == pytest.approx(
         north["median_warning_s"], abs=0.5
     )
+
+
+def test_impact_table_measures_the_last_prediction_against_truth(
+    report: tuple[Path, str], run_dir: Path
+) -> None:
+    from pymap3d.vincenty import vdist
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    truth = {t["object_id"]: t for t in summary["threats"] if t["kind"] == "ballistic"}
+    alerts = pq.read_table(run_dir / "alerts.parquet").to_pylist()
+    page = _parse(report[1])
+    rows = [
+        (r, cells)
+        for r, cells in zip(page.rows, page.row_cells, strict=True)
+        if r.get("class") == "impact-row"
+    ]
+    # Both partners' own radars and satellites predicted every ballistic impact.
+    assert {(r["data-threat"], r["data-partner"]) for r, _ in rows} == {
+        (t, p) for t in truth for p in ("north", "east")
+    }
+    for r, cells in rows:
+        t = truth[r["data-threat"]]
+        minutes, seconds = cells[2].removeprefix("T+").split(":")
+        issued = 60 * int(minutes) + int(seconds)
+        # The row is one of the partner's own impact updates at that time; its miss
+        # distance is the ellipsoidal distance from that prediction to the true impact.
+        candidates = [
+            a for a in alerts
+            if a["alert_kind"] == "impact_update" and a["partner"] == r["data-partner"]
+            and a["origin_partner"] == r["data-partner"] and round(a["time_s"]) == issued
+        ]
+        misses = [
+            float(vdist(a["impact_lat_deg"], a["impact_lon_deg"], t["impact_lat_deg"],
+                        t["impact_lon_deg"])[0]) / 1e3
+            for a in candidates
+        ]
+        assert any(abs(m - float(cells[4])) <= 0.05 + 0.005 * m for m in misses), (cells, misses)
+        assert float(cells[3]) == pytest.approx(t["end_time_s"] - issued, abs=1.0)
+        assert cells[7] in {"yes", "no"}
 
 
 def test_report_is_deterministic(
@@ -218,7 +257,7 @@ def test_older_run_without_alerts_or_tracks_still_reports(
     # No scenario either: the report shows what the folder alone holds.
     path = write_report(old)
     page = _parse(path.read_text())
-    assert set(page.figures) == {"fig-map", "fig-timeline"}
+    assert set(page.figures) == {"fig-map", "fig-timeline", "fig-impacts"}
     text = path.read_text()
     assert "No tracks table" in text
     assert "no warning measures" in text
