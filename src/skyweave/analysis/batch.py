@@ -25,6 +25,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 import traceback
@@ -163,7 +164,7 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
     queue = list(reversed(tasks))
     suspects: list[RunTask] = []
     while queue:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
         try:
@@ -198,7 +199,7 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
 
 
 def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_sigint) as pool:
         try:
             return pool.submit(run_task, task).result()
         except BrokenProcessPool:
@@ -209,9 +210,16 @@ def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
             return _row(task, "error", message, {})
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C on a terminal reaches the whole process group. Only the parent acts
+    # on it (it owns the journal); it then terminates the workers, which would
+    # otherwise each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    # On Ctrl-C the workers get SIGINT too; terminate any that is still busy so
-    # the command returns at once instead of after the run in progress.
+    # Terminate workers still busy so that an interrupted batch returns at once
+    # instead of after the runs in progress (their results would be lost anyway).
     processes = getattr(pool, "_processes", None) or {}
     for process in list(processes.values()):
         if process.is_alive():
@@ -243,9 +251,10 @@ def run_dask(tasks: Sequence[RunTask], scheduler: str, on_row: RowCallback) -> N
                 task = futures[future]
                 if future.status == "finished":
                     on_row(future.result())
-                else:  # the cluster gave up on it (e.g. KilledWorker)
-                    failure = future.exception()
-                    on_row(_row(task, "error", describe_error(failure), {}))
+                elif future.status == "error":  # the cluster gave up on it (KilledWorker...)
+                    on_row(_row(task, "error", describe_error(future.exception()), {}))
+                else:
+                    on_row(_row(task, "error", f"Dask task {future.status}", {}))
                 future.release()
         except BaseException:
             client.cancel(list(futures))
