@@ -459,7 +459,7 @@ def _last_impact_updates(alerts: AlertRows) -> NDArray[np.int64]:
     idx = np.flatnonzero(own)
     if idx.size == 0:
         return idx.astype(np.int64)
-    keys = np.array([f"{alerts.origin[i]}\x00{int(alerts.track_id[i])}" for i in idx])
+    keys = np.array([f"{alerts.origin[i]} {int(alerts.track_id[i])}" for i in idx])
     order = np.lexsort((alerts.time_s[idx], keys))
     ks = keys[order]
     last = np.ones(ks.size, dtype=bool)
@@ -1057,10 +1057,8 @@ def timeline(ctx: ReportContext) -> Any:
     ratios = ([0.45 + 0.22 * len(inject_rows)] if inject_rows else []) + [panel_h] * n_part
     fig = _new_figure(10.5, sum(ratios) + 1.3)
     axes = fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios, squeeze=False)[:, 0]
-    per_threat = {
-        (r.get("object_id"), r.get("partner")): r
-        for r in (ctx.run.summary.get("warning", {}) or {}).get("per_threat", []) or []
-    }
+    per_threat = _first_times(ctx)
+    drawn: set[str] = set()
     xmax = _minutes(ctx.duration_s)
     k0 = 0
     if inject_rows:
@@ -1100,6 +1098,7 @@ def timeline(ctx: ReportContext) -> Any:
                 if th.kind in ("ballistic", "cruise") and th.end_time_s <= ctx.duration_s:
                     ax.plot([_minutes(th.end_time_s)], [y], marker="X", ms=7, mfc="black",
                             mec="white", mew=0.6, **marker_kw)
+                    drawn.add("impact")
             r = per_threat.get((th.object_id, pid), {})
             for key, marker, ms in (
                 ("first_detection_s", "o", 5.5), ("first_track_s", "s", 5.5),
@@ -1109,11 +1108,11 @@ def timeline(ctx: ReportContext) -> Any:
                 if v is not None:
                     ax.plot([_minutes(v)], [y], marker=marker, ms=ms, mfc=ctx.colours.get(pid),
                             mec="black", mew=0.6, **marker_kw)
+                    drawn.add(key)
         if al is not None and len(al):
             mine = np.flatnonzero(al.partner == pid)
             rows = np.array(
-                [row_of.get(a, n_rows - 1 if stray else -1) if a is not None else n_rows - 1
-                 for a in al.about[mine]],
+                [row_of.get(a, -1) if a is not None else n_rows - 1 for a in al.about[mine]],
                 dtype=np.int64,
             ) if mine.size else np.zeros(0, np.int64)
             keep = rows >= 0
@@ -1132,6 +1131,7 @@ def timeline(ctx: ReportContext) -> Any:
                         _minutes(al.time_s[mine][sel]), rows[sel] + dy, marker=marker, ms=ms,
                         color=colour, mew=1.0, alpha=0.75, **marker_kw,
                     )
+                    drawn.add(kind)
         eng = ctx.engagements
         if eng is not None and len(eng):
             mine_e = np.flatnonzero(eng.partner == pid)
@@ -1155,20 +1155,27 @@ def timeline(ctx: ReportContext) -> Any:
         )
     axes[-1].set_xlim(0.0, float(xmax))
     axes[-1].set_xlabel("scenario time, minutes since start (T+)")
-    handles: list[Any] = [
-        Patch(facecolor="#888888", alpha=0.35, label="threat in flight (truth)"),
-        Line2D([], [], ls="none", marker="X", ms=7, mfc="black", mec="white", label="impact"),
-        Line2D([], [], ls="none", marker="o", ms=5.5, mfc="grey", mec="black",
-               label="first detection"),
-        Line2D([], [], ls="none", marker="s", ms=5.5, mfc="grey", mec="black",
-               label="first track"),
-        Line2D([], [], ls="none", marker="*", ms=10, mfc="grey", mec="black",
-               label="first alert (warning starts)"),
-        Line2D([], [], ls="none", marker="^", ms=6, color="grey", label="launch alert"),
-        Line2D([], [], ls="none", marker="|", ms=7, mew=1.0, color="grey",
-               label="impact update"),
-        Line2D([], [], ls="none", marker="x", ms=6, color="grey", label="all clear"),
+    keyed: list[tuple[str, Any]] = [
+        ("impact", Line2D([], [], ls="none", marker="X", ms=7, mfc="black", mec="white",
+                          label="impact")),
+        ("first_detection_s", Line2D([], [], ls="none", marker="o", ms=5.5, mfc="grey",
+                                     mec="black", label="first detection")),
+        ("first_track_s", Line2D([], [], ls="none", marker="s", ms=5.5, mfc="grey",
+                                 mec="black", label="first track")),
+        ("first_alert_s", Line2D([], [], ls="none", marker="*", ms=10, mfc="grey",
+                                 mec="black", label="first alert (warning starts)")),
+        ("launch", Line2D([], [], ls="none", marker="^", ms=6, color="grey",
+                          label="launch alert")),
+        ("impact_update", Line2D([], [], ls="none", marker="|", ms=7, mew=1.0, color="grey",
+                                 label="impact update")),
+        ("all_clear", Line2D([], [], ls="none", marker="x", ms=6, color="grey",
+                             label="all clear")),
     ]
+    handles: list[Any] = [
+        Patch(facecolor=KIND_COLOURS.get(k, "#888888"), alpha=0.3, label=f"{k} in flight")
+        for k in sorted({t.kind for t in threats})
+    ]
+    handles += [h for key, h in keyed if key in drawn]
     if ctx.engagements is not None and len(ctx.engagements):
         handles += [
             Line2D([], [], ls="none", marker=">", ms=6, color="grey", label="interceptor fired"),
@@ -1185,6 +1192,36 @@ def timeline(ctx: ReportContext) -> Any:
             fontsize=8, x=0.99, ha="right",
         )
     return fig
+
+
+def _first_times(ctx: ReportContext) -> dict[tuple[str, str], dict[str, Any]]:
+    """(threat, partner) -> first detection / track / alert times.
+
+    From ``summary.json``'s warning rows; for an older run without them, the
+    first detections are taken from ``detections.parquet`` (its ``object_id``
+    names the threat a detection came from).
+    """
+    rows = (ctx.run.summary.get("warning", {}) or {}).get("per_threat", []) or []
+    if rows:
+        return {(str(r.get("object_id")), str(r.get("partner"))): r for r in rows}
+    det = ctx.run.table("detections")
+    obj = _column(det, "object_id")
+    partner = _column(det, "partner")
+    t = _column(det, "report_time_s", "time_s")
+    if obj is None or partner is None or t is None:
+        return {}
+    real = np.array([o is not None for o in obj], dtype=bool)
+    if not real.any():
+        return {}
+    keys = np.char.add(np.char.add(obj[real].astype(str), " "), partner[real].astype(str))
+    uniq, inv = np.unique(keys, return_inverse=True)
+    first = np.full(uniq.size, np.inf)
+    np.minimum.at(first, inv.reshape(-1), t[real])
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, v in zip(uniq.tolist(), first.tolist(), strict=True):
+        o, p = key.split(" ", 1)
+        out[(o, p)] = {"first_detection_s": v}
+    return out
 
 
 def _ballistic_warning_rows(ctx: ReportContext) -> list[dict[str, Any]]:
@@ -1833,6 +1870,58 @@ def _engagements_html(ctx: ReportContext) -> str:
     return out
 
 
+def _forces_html(ctx: ReportContext) -> str:
+    sc = ctx.scenario
+    if sc is None:
+        return "<p>Scenario not given: forces not listed.</p>"
+
+    def where(lat: float, lon: float) -> str:
+        return f"{_fmt_lat(round(lat, 2))} {_fmt_lon(round(lon, 2))}"
+
+    def outages(windows: Sequence[Any]) -> str:
+        return ", ".join(f"{_t(w.start_s)}–{_t(w.end_s)}" for w in windows) or "-"
+
+    def who(pid: str) -> str:
+        return _swatch(ctx.colours.get(pid, "#555555"), ctx.names.get(pid, pid))
+
+    rows = []
+    for s in sc.sensors:
+        if isinstance(s, Radar):
+            rows.append([
+                _e(s.id), who(s.partner), _e(s.role.replace("_", "-") + " radar"),
+                where(s.lat_deg, s.lon_deg),
+                f"{s.boresight_az_deg:g}° ± {s.sector_half_width_deg:g}°, "
+                f"{s.max_range_km:g} km, revisit {s.revisit_s:g} s",
+                outages(s.outages),
+            ])
+        else:
+            pos = (
+                f"geostationary {_fmt_lon(s.geo_lon_deg)}" if s.geo_lon_deg is not None
+                else where(s.position.lat_deg, s.position.lon_deg) if s.position else "-"
+            )
+            rows.append([
+                _e(s.id), who(s.partner), "space infrared", pos,
+                f"plumes above {s.cloud_top_alt_m / 1e3:g} km, frame {s.frame_period_s:g} s, "
+                f"delay {s.processing_delay_s:g} s",
+                outages(s.outages),
+            ])
+    for b in sc.batteries:
+        rows.append([
+            _e(b.id), who(b.partner), "interceptor battery", where(b.lat_deg, b.lon_deg),
+            f"{b.interceptors} interceptors on {b.launchers} launchers, "
+            f"{b.min_range_km:g}–{b.max_range_km:g} km, up to {b.max_alt_km:g} km, "
+            f"{_e(b.doctrine)}",
+            "-",
+        ])
+    for a in sc.defended_assets:
+        rows.append([
+            _e(a.id), who(a.partner), "defended asset", where(a.lat_deg, a.lon_deg),
+            f"{_e(a.name)}, value {a.value:g}, radius {a.radius_m / 1e3:g} km", "-",
+        ])
+    return _table(["id", "partner", "type", "position", "characteristics", "outages"], rows,
+                  left=6)
+
+
 def _injects_html(ctx: ReportContext) -> str:
     sc = ctx.scenario
     if sc is None or not sc.injects:
@@ -2004,6 +2093,8 @@ def render_report(
     parts.append('<section id="threats"><h2>Threats (truth)</h2>' + _threats_table_html(ctx)
                  + "</section>")
     parts.append('<section id="injects"><h2>White-cell injects</h2>' + _injects_html(ctx)
+                 + "</section>")
+    parts.append('<section id="forces"><h2>Forces (notional)</h2>' + _forces_html(ctx)
                  + "</section>")
     parts.append(
         "<footer>Generated by Skyweave "
