@@ -33,9 +33,9 @@ def test_shared_warning_warns_east_earlier_of_the_accidental_launch(tmp_path: Pa
     east_shared = rows[("shared-warning", "east")]["accidental_warning_s"]
     north_alone = rows[("independent", "north")]["accidental_warning_s"]
     # East's satellite is down (inject); north's satellite sees the plume, and the
-    # alert crosses the link 2 s later: east gains nearly north's warning time.
+    # alert crosses the link 2 to 2.5 s later: east gains nearly north's warning time.
     assert east_shared > east_alone + 20.0
-    assert abs(east_shared - (north_alone - 2.0)) < 1e-6
+    assert north_alone - 2.5 - 1e-9 <= east_shared <= north_alone - 2.0 + 1e-9
     assert "independent" in result.output and "shared-warning" in result.output
 
 

@@ -64,19 +64,21 @@ def test_alerts_cross_only_as_the_policy_releases(
         alerts = pq.read_table(folder / "alerts.parquet").to_pylist()
         received = [a for a in alerts if a["origin_partner"] != a["partner"]]
         assert bool(received) is sharing
-    # Shared rows arrive after the link latency (2 s) plus the rule's delay (0 s).
+    # Shared rows arrive after the link latency (2 s) plus up to the jitter (0.5 s);
+    # the link loses about 1 % of messages.
     alerts = pq.read_table(shared / "alerts.parquet").to_pylist()
-    own = {
-        (a["partner"], a["alert_kind"], a["track_id"], a["launch_event_id"], a["time_s"])
-        for a in alerts
-        if a["origin_partner"] == a["partner"]
-    }
+    own: dict[tuple, list[float]] = {}
+    for a in alerts:
+        if a["origin_partner"] == a["partner"]:
+            key = (a["partner"], a["alert_kind"], a["track_id"], a["launch_event_id"])
+            own.setdefault(key, []).append(a["time_s"])
     received = [a for a in alerts if a["origin_partner"] != a["partner"]]
     for a in received:
-        sent_s = a["time_s"] - 2.0
-        key = (a["origin_partner"], a["alert_kind"], a["track_id"], a["launch_event_id"], sent_s)
-        assert key in own
-    assert len(received) == len(own)  # every own alert reaches the one other partner
+        key = (a["origin_partner"], a["alert_kind"], a["track_id"], a["launch_event_id"])
+        lags = [a["time_s"] - t for t in own[key]]
+        assert any(2.0 <= lag <= 2.5 + 1e-9 for lag in lags), lags
+    n_own = sum(len(v) for v in own.values())
+    assert 0.9 * n_own <= len(received) <= n_own
 
 
 def test_tracks_follow_the_threats(shared_and_independent: tuple[Path, Path]) -> None:

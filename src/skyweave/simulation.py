@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from skyweave.io.console import stage_progress
 from skyweave.io.run_folder import output_indices, truth_table
 from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
 from skyweave.kinematics.truth import Truth
-from skyweave.network.release import release_alerts
+from skyweave.network import LinkBoundary, Messages, release_alerts
 from skyweave.rng import component_rng
 from skyweave.scenario.expand import expand_threats
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
@@ -40,7 +40,8 @@ from skyweave.sensors import (
 )
 from skyweave.tracking.motion import Ballistic
 from skyweave.tracking.partner_picture import RadarSite, build_scans, run_partner_tracker
-from skyweave.tracking.tracker import TrackerConfig
+from skyweave.tracking.shared_picture import fused_pictures
+from skyweave.tracking.tracker import TrackBatch, TrackerConfig
 from skyweave.warning.alerts import Alerts, alerts_to_arrow_table
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.partner_stream import PartnerWarning
@@ -182,17 +183,34 @@ TRACKER_CONFIG = TrackerConfig(
 
 
 def track_and_warn(
-    scenario: Scenario, truth: Truth, detections: Detections
-) -> tuple[pa.Table, pa.Table]:
-    """Each partner's own picture and alerts, then the alerts released to the others.
+    scenario: Scenario, truth: Truth, detections: Detections, seed: int
+) -> dict[str, pa.Table]:
+    """Own pictures, shared data across the link boundary, fused pictures and alerts.
 
-    Returns the ``tracks`` and ``alerts`` tables; an alert row's ``origin_partner``
-    says whose sensors produced it.
+    Data flows one way: each partner's own tracker reads only its own radars;
+    infrared lines of sight and tracks released by others arrive through the
+    link boundary (policy, latency, loss, outages) and feed the receiver's
+    launch detection and fused picture; alerts are released last.
+
+    Returns the ``tracks`` (own trackers), ``picture`` (fused), ``alerts`` and
+    ``events`` tables; an alert row's ``origin_partner`` says whose sensors
+    produced it.
     """
     end_s = float(truth.times_s[-1])
     report_times = truth.times_s[output_indices(truth.times_s, scenario.output_interval_s)]
+    boundary = LinkBoundary(scenario, seed)
+    infrared = detections.take(detections.sensor_type == "infrared")
+    shared_ir = boundary.deliver(
+        Messages.build(
+            infrared.report_time_s,
+            infrared.partner,
+            "detections",
+            payload_row=np.arange(len(infrared)),
+        )
+    )
     track_tables = []
     own_alerts: dict[str, Alerts] = {}
+    snapshots: dict[str, list[tuple[float, TrackBatch]]] = {}
     for partner in scenario.partners:
         sites = [
             radar_site(s, sensor_outages(scenario, s.id, end_s))
@@ -200,6 +218,10 @@ def track_and_warn(
             if isinstance(s, Radar) and s.partner == partner.id
         ]
         assets = [a for a in scenario.defended_assets if a.partner == partner.id]
+        received_ir = shared_ir.for_receiver(partner.id, "detections")
+        remote_ir = replace(
+            infrared.take(received_ir.payload_row), report_time_s=received_ir.arrival_time_s
+        )
         warning = PartnerWarning(
             partner.id,
             DefendedAssets.from_lists(
@@ -208,25 +230,74 @@ def track_and_warn(
                 [a.lon_deg for a in assets],
                 [a.radius_m for a in assets],
             ),
-            detections.take(
-                (detections.sensor_type == "infrared") & (detections.partner == partner.id)
-            ),
+            concat_detections([infrared.take(infrared.partner == partner.id), remote_ir]),
         )
         scans = build_scans(sites, detections, truth.times_s)
+        mine: list[tuple[float, TrackBatch]] = []
         track_tables.append(
             run_partner_tracker(
-                partner.id, scans, TRACKER_CONFIG, report_times, on_update=warning.on_tracks
+                partner.id,
+                scans,
+                TRACKER_CONFIG,
+                report_times,
+                on_update=warning.on_tracks,
+                on_report=_collector(mine),
             )
         )
+        snapshots[partner.id] = mine
         own_alerts[partner.id] = warning.finish(end_s)
+    picture = fused_pictures([p.id for p in scenario.partners], snapshots, boundary)
     tables = [_with_origin(alerts, origin) for origin, alerts in own_alerts.items()]
-    for received in release_alerts(scenario, own_alerts).values():
+    for received in release_alerts(scenario, own_alerts, seed=seed).values():
         tables += [_with_origin(alerts, origin) for origin, alerts in received]
     alerts_table = pa.concat_tables(tables)
     order = pc.sort_indices(
         alerts_table, sort_keys=[("time_s", "ascending"), ("partner", "ascending")]
     )
-    return pa.concat_tables(track_tables), alerts_table.take(order)
+    return {
+        "tracks": pa.concat_tables(track_tables),
+        "picture": picture,
+        "alerts": alerts_table.take(order),
+        "events": events_table(scenario, boundary, end_s),
+    }
+
+
+def _collector(
+    into: list[tuple[float, TrackBatch]],
+) -> Callable[[float, TrackBatch], None]:
+    def collect(time_s: float, batch: TrackBatch) -> None:
+        into.append((time_s, batch))
+
+    return collect
+
+
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("target", pa.string()),
+        ("text", pa.string()),
+    ]
+)
+
+
+def events_table(scenario: Scenario, boundary: LinkBoundary, end_s: float) -> pa.Table:
+    """``events.parquet``: white-cell injects and the network's state changes, in time order."""
+    rows: list[tuple[float, str, str, str | None, str]] = [
+        (i.time_s, "inject", str(i.kind), i.target, i.text)
+        for i in scenario.injects
+        if i.time_s <= end_s
+    ]
+    rows += [
+        (t, "network", kind, str(subject), "")
+        for t, kind, subject in boundary.state_changes()
+        if t <= end_s
+    ]
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3] or ""))
+    return pa.table(
+        {f.name: pa.array([r[k] for r in rows], f.type) for k, f in enumerate(EVENTS_SCHEMA)}
+    )
 
 
 def _with_origin(alerts: Alerts, origin: str) -> pa.Table:
@@ -294,21 +365,20 @@ def run_scenario(
         advance("kinematics")
         detections = simulate_sensors(scenario, truth, seed)
         advance("sensors")
-        tracks, alerts = track_and_warn(scenario, truth, detections)
+        shared = track_and_warn(scenario, truth, detections, seed)
         advance("tracking and warning")
         tables = {
             "truth": truth_table(truth, scenario.output_interval_s),
             "detections": detections_to_arrow_table(detections),
-            "tracks": tracks,
-            "alerts": alerts,
+            **shared,
         }
         summary_warning = warning_measures(
             _threat_timings(scenario, flights),
             [p.id for p in scenario.partners],
             tables["truth"],
             tables["detections"],
-            tracks,
-            alerts,
+            shared["tracks"],
+            shared["alerts"],
         )
         advance("writing tables")
     kinds: dict[str, int] = {}

@@ -107,11 +107,13 @@ def run_partner_tracker(
     config: TrackerConfig,
     report_times_s: np.ndarray,
     on_update: Callable[[TrackBatch], None] | None = None,
+    on_report: Callable[[float, TrackBatch], None] | None = None,
 ) -> pa.Table:
     """Feed ``scans`` to one tracker; return its confirmed tracks at ``report_times_s``.
 
     ``on_update`` sees the confirmed tracks after every scan (the early-warning
-    stage listens there).
+    stage listens there); ``on_report`` sees them at each report time, as of the
+    last scan before it (what the partner would release over its links).
     """
     tracker = Tracker(config, start_time_s=float(report_times_s[0]) if len(report_times_s) else 0.0)
     columns: dict[str, list[object]] = {name: [] for name in TRACKS_SCHEMA.names}
@@ -120,7 +122,10 @@ def run_partner_tracker(
     def report_until(t_s: float) -> None:
         nonlocal next_report
         while next_report < len(report_times_s) and report_times_s[next_report] <= t_s:
-            rows = tracker.rows(partner, float(report_times_s[next_report]))
+            report_s = float(report_times_s[next_report])
+            rows = tracker.rows(partner, report_s)
+            if on_report is not None:
+                on_report(report_s, tracker.confirmed())
             for name in TRACKS_SCHEMA.names:
                 values = rows[name]
                 columns[name].extend(
