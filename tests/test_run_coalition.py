@@ -1,0 +1,77 @@
+"""Releasability end to end: what a partner sees derives from another's data only if released."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from skyweave.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+
+
+def _run(tmp: Path, name: str, withhold: set[str]) -> Path:
+    data = YAML(typ="safe").load(EXAMPLE.read_text())
+    data["policy"] = [
+        r for r in data["policy"] if not (r["from"] == "north" and r["data_class"] in withhold)
+    ]
+    scenario = tmp / f"{name}.yaml"
+    with scenario.open("w") as fh:
+        YAML(typ="safe").dump(data, fh)
+    out = tmp / name
+    result = CliRunner().invoke(
+        main, ["run", str(scenario), "--out", str(out), "--until", "700", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("coalition")
+    return {
+        "released": _run(tmp, "released", set()),
+        "withheld": _run(tmp, "withheld", {"tracks", "detections", "launch_alerts"}),
+    }
+
+
+def _east_picture_sources(folder: Path) -> set[str]:
+    rows = pq.read_table(folder / "picture.parquet").to_pylist()
+    return {s for r in rows if r["partner"] == "east" for s in r["sources"]}
+
+
+def test_tracks_class(runs: dict[str, Path]) -> None:
+    assert any(s.startswith("north-") for s in _east_picture_sources(runs["released"]))
+    assert not any(s.startswith("north-") for s in _east_picture_sources(runs["withheld"]))
+    # east's releases to north are unaffected
+    rows = pq.read_table(runs["withheld"] / "picture.parquet").to_pylist()
+    north_sources = {s for r in rows if r["partner"] == "north" for s in r["sources"]}
+    assert any(s.startswith("east-") for s in north_sources)
+
+
+def test_detections_class(runs: dict[str, Path]) -> None:
+    def east_triangulated(folder: Path) -> bool:
+        alerts = pq.read_table(folder / "alerts.parquet").to_pylist()
+        return any(
+            a["partner"] == "east"
+            and a["origin_partner"] == "east"
+            and a["launch_source"] == "triangulated"
+            for a in alerts
+        )
+
+    # east's own satellite alone gives bearings; north's lines of sight make fixes
+    assert east_triangulated(runs["released"])
+    assert not east_triangulated(runs["withheld"])
+
+
+def test_launch_alerts_class(runs: dict[str, Path]) -> None:
+    def east_received_from_north(folder: Path) -> int:
+        alerts = pq.read_table(folder / "alerts.parquet").to_pylist()
+        return sum(a["partner"] == "east" and a["origin_partner"] == "north" for a in alerts)
+
+    assert east_received_from_north(runs["released"]) > 0
+    assert east_received_from_north(runs["withheld"]) == 0
