@@ -417,3 +417,4 @@ def test_bad_runs_and_unreachable_scheduler(scenario: Scenario, tmp_path: Path) 
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         with pytest.raises(InputError, match="cannot connect to the Dask scheduler"):
             run_batch(_spec(scenario, 1), tmp_path / "y", scheduler="tcp://127.0.0.1:9")
+    assert not (tmp_path / "y").exists()  # refused before the batch folder is made

@@ -226,41 +226,44 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
             process.terminate()
 
 
-def run_dask(tasks: Sequence[RunTask], scheduler: str, on_row: RowCallback) -> None:
-    """Submit every task to the Dask cluster at ``scheduler``; record results as they come.
-
-    The cluster's workers need the same Skyweave installed; with ``keep_dir`` the
-    run folders are written by the workers, so they need a shared file system.
-    """
-    from dask.distributed import Client, as_completed
+def connect_dask(scheduler: str) -> Any:
+    """A ``dask.distributed.Client`` for ``scheduler``; an unreachable one is an input error."""
+    from dask.distributed import Client
 
     try:
-        client = Client(scheduler, set_as_default=False)
+        return Client(scheduler, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(
             [Problem("--scheduler", f"cannot connect to the Dask scheduler at {scheduler}: {exc}")]
         ) from None
+
+
+def run_dask(tasks: Sequence[RunTask], client: Any, on_row: RowCallback) -> None:
+    """Submit every task to the Dask cluster of ``client``; record results as they come.
+
+    The cluster's workers need the same Skyweave installed; with ``keep_dir`` the
+    run folders are written by the workers, so they need a shared file system.
+    """
+    from dask.distributed import as_completed
+
     token = uuid.uuid4().hex[:12]
+    futures = {
+        client.submit(run_task, task, key=f"skyweave-run-{token}-{task.point}-{task.run}"): task
+        for task in tasks
+    }
     try:
-        futures = {
-            client.submit(run_task, task, key=f"skyweave-run-{token}-{task.point}-{task.run}"): task
-            for task in tasks
-        }
-        try:
-            for future in as_completed(list(futures), loop=client.loop):
-                task = futures[future]
-                if future.status == "finished":
-                    on_row(future.result())
-                elif future.status == "error":  # the cluster gave up on it (KilledWorker...)
-                    on_row(_row(task, "error", describe_error(future.exception()), {}))
-                else:
-                    on_row(_row(task, "error", f"Dask task {future.status}", {}))
-                future.release()
-        except BaseException:
-            client.cancel(list(futures))
-            raise
-    finally:
-        client.close()
+        for future in as_completed(list(futures), loop=client.loop):
+            task = futures[future]
+            if future.status == "finished":
+                on_row(future.result())
+            elif future.status == "error":  # the cluster gave up on it (KilledWorker...)
+                on_row(_row(task, "error", describe_error(future.exception()), {}))
+            else:
+                on_row(_row(task, "error", f"Dask task {future.status}", {}))
+            future.release()
+    except BaseException:
+        client.cancel(list(futures))
+        raise
 
 
 # ---------------------------------------------------------------- the batch
@@ -432,6 +435,24 @@ def run_batch(
     points = sweep_points(spec.scenario, spec.sweeps, spec.scenario_file)
     reporter = reporter or _Silent()
     out_dir = Path(out_dir)
+    client = connect_dask(scheduler) if scheduler else None
+    try:
+        return _run_batch(spec, points, out_dir, workers, client, resume, keep_runs, reporter)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run_batch(
+    spec: BatchSpec,
+    points: Sequence[SweepPoint],
+    out_dir: Path,
+    workers: int | None,
+    client: Any,
+    resume: bool,
+    keep_runs: bool,
+    reporter: ProgressReporter,
+) -> BatchOutcome:
     done_rows = prepare_batch_dir(out_dir, spec, resume)
     done = {(r["point"], r["run"]) for r in done_rows}
     tasks = [
@@ -447,8 +468,8 @@ def run_batch(
     start = time.perf_counter()
     reporter.start(total, total - len(tasks))
     if tasks:
-        if scheduler:
-            run_dask(tasks, scheduler, on_row)
+        if client is not None:
+            run_dask(tasks, client, on_row)
         else:
             n_workers = min(workers or os.cpu_count() or 1, len(tasks))
             if n_workers <= 1:
