@@ -75,3 +75,40 @@ def test_launch_alerts_class(runs: dict[str, Path]) -> None:
 
     assert east_received_from_north(runs["released"]) > 0
     assert east_received_from_north(runs["withheld"]) == 0
+
+
+def test_link_cut_and_restore(tmp_path: Path) -> None:
+    data = YAML(typ="safe").load(EXAMPLE.read_text())
+    data["injects"] += [
+        {"time_s": 300, "kind": "link_cut", "target": "north-east"},
+        {"time_s": 500, "kind": "link_restore", "target": "north-east"},
+    ]
+    scenario = tmp_path / "cut.yaml"
+    with scenario.open("w") as fh:
+        YAML(typ="safe").dump(data, fh)
+    out = tmp_path / "cut"
+    result = CliRunner().invoke(
+        main, ["run", str(scenario), "--out", str(out), "--until", "800", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    events = pq.read_table(out / "events.parquet").to_pylist()
+    network = [(e["time_s"], e["kind"]) for e in events if e["source"] == "network"]
+    assert len(network) == 2 and network[0][0] == 300.0 and network[1][0] == 500.0
+    rows = pq.read_table(out / "picture.parquet").to_pylist()
+
+    def remote_in_east(t0: float, t1: float) -> int:
+        return sum(
+            1
+            for r in rows
+            if r["partner"] == "east"
+            and t0 <= r["time_s"] < t1
+            and any(c.startswith("north:") for c in r["contributors"])
+        )
+
+    # before the cut east fuses north's tracks; during it, once the last released
+    # tracks have gone stale (30 s), east works on its own; after, they come back
+    assert remote_in_east(200, 300) > 0
+    assert remote_in_east(340, 500) == 0
+    assert remote_in_east(510, 800) > 0
+    # east still has its own picture during the cut
+    assert any(r["partner"] == "east" and 340 <= r["time_s"] < 500 for r in rows)
