@@ -264,6 +264,33 @@ def test_older_run_without_alerts_or_tracks_still_reports(
     assert not [r for r in page.rows if "warning-row" in (r.get("class") or "")]
 
 
+TINY = """\
+name: tiny
+epoch: 2026-01-01T00:00:00Z
+duration_s: 60
+partners: [{id: solo}]
+sensors:
+  - {type: radar, id: r1, partner: solo, lat_deg: 10, lon_deg: 179.5, max_range_km: 300}
+threats:
+  - {type: cruise, id: cm, speed_mps: 250,
+     waypoints: [{lat_deg: 9, lon_deg: -179.5}, {lat_deg: 10, lon_deg: 179.6}]}
+"""
+
+
+def test_one_partner_across_the_antimeridian_without_ballistic_threats(tmp_path: Path) -> None:
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli.main, ["run", str(scenario), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    text = write_report(out, scenario).read_text()
+    page = _parse(text)
+    # No ballistic threat: no warning or impact figure; a partner without a single
+    # track still gets its (all missed) track quality.
+    assert set(page.figures) == {"fig-map", "fig-timeline", "fig-track-quality"}
+    assert "No ballistic threats" in text
+
+
 def test_missing_run_folder_is_an_input_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

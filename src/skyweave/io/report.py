@@ -562,7 +562,7 @@ def sector_polygon(
     az = np.linspace(boresight_deg - half_width_deg, boresight_deg + half_width_deg, n)
     lat, lon = destination_deg(lat_deg, lon_deg, az, range_m)
     if half_width_deg >= 180.0:
-        return lat, lon
+        return lat, _unwrap(lon, lon_deg)
     return (
         np.concatenate([[lat_deg], lat, [lat_deg]]),
         np.concatenate([[lon_deg], _unwrap(lon, lon_deg), [lon_deg]]),
@@ -649,6 +649,8 @@ def _fmt_lat(v: float, _pos: object = None) -> str:
 
 def _fmt_lon(v: float, _pos: object = None) -> str:
     w = (v + 180.0) % 360.0 - 180.0
+    if abs(w) >= 180.0 or w == 0.0:
+        return f"{abs(w):g}°"
     return f"{abs(w):g}°{'W' if w < 0 else 'E' if 0 < w < 180 else ''}"
 
 
@@ -766,8 +768,9 @@ def theatre_map(ctx: ReportContext) -> Any:
         for s in sc.sensors:
             if not isinstance(s, Radar):
                 continue
+            site_lon = float(_unwrap(s.lon_deg, lon0))
             lat, lon = sector_polygon(
-                s.lat_deg, s.lon_deg, s.boresight_az_deg, s.sector_half_width_deg,
+                s.lat_deg, site_lon, s.boresight_az_deg, s.sector_half_width_deg,
                 s.max_range_km * 1e3,
             )
             colour = pc.get(s.partner, "#555555")
@@ -777,22 +780,23 @@ def theatre_map(ctx: ReportContext) -> Any:
                 lon, lat, color=colour, lw=0.9, ls="--" if ew else ":", alpha=0.8, zorder=1.1
             )
             ax.plot(
-                [s.lon_deg], [s.lat_deg], marker="D" if ew else "d", ms=6, mfc=colour,
+                [site_lon], [s.lat_deg], marker="D" if ew else "d", ms=6, mfc=colour,
                 mec="black", mew=0.6, ls="none", zorder=5,
             )
             if ew:  # fire-control radars sit by the assets; the table lists them
                 ax.annotate(
-                    s.id, (s.lon_deg, s.lat_deg), xytext=(5, -9), textcoords="offset points",
+                    s.id, (site_lon, s.lat_deg), xytext=(5, -9), textcoords="offset points",
                     fontsize=7, color=colour, zorder=6,
                 )
             drew_ew |= ew
             drew_fc |= not ew
         for b in sc.batteries:
             colour = pc.get(b.partner, "#555555")
-            lat, lon = sector_polygon(b.lat_deg, b.lon_deg, 0.0, 180.0, b.max_range_km * 1e3, 97)
-            ax.plot(lon, lat, color=colour, lw=1.1, alpha=0.9, zorder=2)
+            site_lon = float(_unwrap(b.lon_deg, lon0))
+            lat, lon = sector_polygon(b.lat_deg, site_lon, 0.0, 180.0, b.max_range_km * 1e3, 97)
+            ax.plot(_unwrap(lon, site_lon), lat, color=colour, lw=1.1, alpha=0.9, zorder=2)
             ax.plot(
-                [b.lon_deg], [b.lat_deg], marker="^", ms=7, mfc=colour, mec="black",
+                [site_lon], [b.lat_deg], marker="^", ms=7, mfc=colour, mec="black",
                 mew=0.6, ls="none", zorder=5,
             )
             drew_bty = True
@@ -853,7 +857,10 @@ def theatre_map(ctx: ReportContext) -> Any:
                    label="true launch point")
         )
     impacts = [t for t in ctx.threats if t.kind in ("ballistic", "cruise")]
-    impacts = [t for t in impacts if math.isfinite(t.end_lat_deg)]
+    impacts = [
+        t for t in impacts
+        if math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
+    ]
     if impacts:
         ax.plot(
             _unwrap(np.array([t.end_lon_deg for t in impacts]), lon0),
@@ -1311,7 +1318,11 @@ def impact_calls(ctx: ReportContext) -> list[ImpactCall]:
     al = ctx.alerts
     if al is None or not len(al):
         return []
-    by_id = {t.object_id: t for t in ctx.threats if t.kind == "ballistic"}
+    by_id = {
+        t.object_id: t for t in ctx.threats
+        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg)
+        and t.end_time_s <= ctx.duration_s
+    }
     best: dict[tuple[str, str], int] = {}
     for i in _last_impact_updates(al):
         about = al.about[i]
@@ -1386,7 +1397,9 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     from matplotlib.patches import Circle, Patch
 
     impacts = [
-        t for t in ctx.threats if t.kind == "ballistic" and math.isfinite(t.end_lat_deg)
+        t for t in ctx.threats
+        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg)
+        and t.end_time_s <= ctx.duration_s
     ]
     if not impacts:
         return None
@@ -1594,6 +1607,15 @@ def track_quality_figure(ctx: ReportContext, metrics: Mapping[str, Any]) -> Any 
                 label=f"{ctx.names.get(pid, pid)}: missed")
         ax.step(t, g["false_count"], where="post", color=colour, lw=1.0, ls=":",
                 label=f"{ctx.names.get(pid, pid)}: false tracks")
+    peak = max(
+        [float(np.max(ctx.tracks.in_flight_count))] if ctx.tracks.in_flight_count.size else [1.0]
+    )
+    for pid in partners:
+        g = parts[pid]["gospa"]
+        for key in ("missed_count", "false_count"):
+            if g[key]:
+                peak = max(peak, float(np.max(g[key])))
+    ax.set_ylim(-0.3, peak * 1.15 + 0.5)
     ax.set_ylabel("count")
     ax.set_title("Threats in flight, missed and false tracks (GOSPA assignment)", loc="left")
     ax.grid(True, color="#e4e4e4", lw=0.6)
@@ -1993,7 +2015,8 @@ def render_report(
     )
     metrics: dict[str, Any] = {}
     if run.table("tracks") is not None and run.table("truth") is not None:
-        metrics = compute_run_metrics(run.run_dir)
+        # Every partner, so that one without a single track is charged in full.
+        metrics = compute_run_metrics(run.run_dir, partners=partners)
 
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
