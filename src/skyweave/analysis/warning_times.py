@@ -32,7 +32,7 @@ class ThreatTiming:
     impact_time_s: float
 
 
-def _track_to_threat(
+def track_to_threat(
     tracks: pa.Table, truth: pa.Table, track_gate_m: float
 ) -> dict[tuple[str, int], tuple[str, float]]:
     """(partner, track_id) -> (threat id, first time the track was on it)."""
@@ -85,7 +85,7 @@ def warning_measures(
     Warning time is the true impact time minus the partner's first alert about
     the threat (own or received), when that alert came before the impact.
     """
-    track_map = _track_to_threat(tracks, truth, track_gate_m)
+    track_map = track_to_threat(tracks, truth, track_gate_m)
     first: dict[tuple[str, str, str], float] = {}
 
     def note(kind: str, threat: str, partner: str, t: float) -> None:

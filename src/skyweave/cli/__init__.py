@@ -23,6 +23,7 @@ _COMMANDS = {
     "wta": "skyweave.cli.wta:wta_command",
     "metrics": "skyweave.cli.metrics:metrics_command",
     "compare": "skyweave.cli.compare:compare_command",
+    "report": "skyweave.cli.report:report_command",
 }
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_url
 from skyweave.io.exports import scenario_sites, write_globe_exports
+from skyweave.io.report import write_report
 from skyweave.io.run_folder import output_indices, prepare_out_dir, write_run_folder
 from skyweave.scenario import load_scenario
 from skyweave.simulation import run_scenario, track_quality_summary
@@ -81,7 +82,9 @@ def run_command(
 
     def finish(folder: Path) -> dict[str, object]:
         write_globe_exports(folder, spec, result.truth)
-        return track_quality_summary(folder)
+        measures = track_quality_summary(folder)
+        write_report(folder, spec, summary={**result.summary, **measures})
+        return measures
 
     write_run_folder(out, result.tables, result.summary, finish)
     if dis_url is not None:

@@ -350,7 +350,7 @@ def _track_to_threat(tracks: pa.Table | None, truth: pa.Table | None) -> dict[tu
         return {}
     if not position | {"object_id"} <= set(truth.column_names):
         return {}
-    from skyweave.analysis.warning_times import _track_to_threat as rule
+    from skyweave.analysis.warning_times import track_to_threat as rule
 
     return {key: threat for key, (threat, _) in rule(tracks, truth, TRACK_GATE_M).items()}
 
