@@ -1,0 +1,524 @@
+"""Engagement feasibility: when can each battery launch at each track, and where would it meet it.
+
+The interceptor is an abstract flyout model: it leaves the battery at launch time
+``t_L`` and flies a straight line at the battery's average flyout speed ``v`` to
+the predicted intercept point. It meets track ``k`` at time ``t_i >= t_L`` when::
+
+    |p_k(t_i) - b| = v (t_i - t_L)        <=>        h(t_i) = t_L,   h(t) = t - |p_k(t) - b| / v
+
+``h(t)`` is the latest launch time that still reaches the point the track
+occupies at ``t``. For a launch at ``t_L`` the **earliest intercept** is the
+first ``t`` with ``h(t) = t_L``. Since ``h(t) <= t``, no ``t < t_L`` satisfies
+``h(t) >= t_L``, so the earliest intercept is the first crossing of ``t_L`` by
+``h`` over the whole prediction, found in three vectorised steps over batteries
+x tracks x launch times:
+
+1. ``h`` on the prediction's sample grid (one call of the trajectory function),
+   and its running maximum ``H`` (nondecreasing);
+2. a batched binary search of ``H`` for the first sample with ``H >= t_L``; the
+   sample before it has ``h < t_L``, so the crossing is bracketed;
+3. the Illinois variant of regula falsi inside each bracket (one trajectory
+   call per iteration for all brackets at once) to ``tolerance_s``.
+
+A crossing that begins and ends between two samples (``h`` rising above
+``t_L`` and falling back within one step) is not seen: the sample grid sets the
+resolution. The end of each track's prediction (its predicted impact, where the
+trajectory function starts returning NaN) is located by bisection and used as a
+sample, so an intercept just before impact is found.
+
+An intercept is **feasible** when its point lies inside the battery's
+envelope: ground range (great-circle distance on the mean sphere between the
+sub-points of battery and intercept point) within
+``[min_range, max_range]`` and geodetic altitude within ``[min_alt, max_alt]``,
+and the launch is not before ``available_from_s`` (e.g. a launcher free).
+Inventory and fire channels are the engagement model's business
+(:mod:`skyweave.engagement`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pymap3d
+from numpy.typing import ArrayLike, NDArray
+
+from skyweave.constants import R_EARTH_MEAN_M
+
+if TYPE_CHECKING:
+    from skyweave.scenario.schema import Battery
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+PredictedTrajectory = Callable[[FloatArray], FloatArray]
+"""Predicted ECEF positions of K tracks: times ``(K, Q)`` s -> positions ``(K, Q, 3)`` m.
+
+Row ``k`` of the times belongs to track ``k``; NaN where there is no prediction
+(e.g. after the predicted impact)."""
+
+
+@dataclass(frozen=True)
+class BatteryEnvelopes:
+    """B batteries' positions, envelopes and flyout speeds as column arrays (SI).
+
+    Attributes
+    ----------
+    battery_id : tuple of str
+    lat_deg, lon_deg, alt_m : (B,) float64
+    ecef_m : (B, 3) float64
+    min_range_m, max_range_m : (B,) float64
+        Ground range limits of the intercept point.
+    min_alt_m, max_alt_m : (B,) float64
+        Geodetic altitude limits of the intercept point.
+    flyout_speed_mps : (B,) float64
+        Average interceptor speed along its straight flyout.
+    """
+
+    battery_id: tuple[str, ...]
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    alt_m: FloatArray
+    ecef_m: FloatArray
+    min_range_m: FloatArray
+    max_range_m: FloatArray
+    min_alt_m: FloatArray
+    max_alt_m: FloatArray
+    flyout_speed_mps: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.battery_id)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        battery_id: Sequence[str],
+        lat_deg: ArrayLike,
+        lon_deg: ArrayLike,
+        alt_m: ArrayLike,
+        min_range_m: ArrayLike,
+        max_range_m: ArrayLike,
+        min_alt_m: ArrayLike,
+        max_alt_m: ArrayLike,
+        flyout_speed_mps: ArrayLike,
+    ) -> BatteryEnvelopes:
+        """From plain sequences (SI units); validates shapes and values."""
+        ids = tuple(str(i) for i in battery_id)
+        n = len(ids)
+        cols = [
+            np.asarray(c, dtype=np.float64).reshape(-1)
+            for c in (
+                lat_deg,
+                lon_deg,
+                alt_m,
+                min_range_m,
+                max_range_m,
+                min_alt_m,
+                max_alt_m,
+                flyout_speed_mps,
+            )
+        ]
+        for c in cols:
+            if c.shape != (n,):
+                raise ValueError(f"BatteryEnvelopes: expected ({n},) columns, got {c.shape}")
+            if not np.all(np.isfinite(c)):
+                raise ValueError("BatteryEnvelopes: expected finite numbers")
+        lat, lon, alt, rmin, rmax, amin, amax, speed = cols
+        if np.any(speed <= 0.0):
+            raise ValueError("BatteryEnvelopes: flyout_speed_mps must be > 0")
+        x, y, z = pymap3d.geodetic2ecef(lat, lon, alt)
+        ecef = np.stack([np.asarray(x), np.asarray(y), np.asarray(z)], axis=-1).reshape(n, 3)
+        return cls(ids, lat, lon, alt, ecef, rmin, rmax, amin, amax, speed)
+
+    @classmethod
+    def from_scenario(cls, batteries: Sequence[Battery]) -> BatteryEnvelopes:
+        """From scenario batteries (km at the edge, metres inside)."""
+        return cls.from_arrays(
+            [b.id for b in batteries],
+            [b.lat_deg for b in batteries],
+            [b.lon_deg for b in batteries],
+            [b.alt_m for b in batteries],
+            [b.min_range_km * 1e3 for b in batteries],
+            [b.max_range_km * 1e3 for b in batteries],
+            [b.min_alt_km * 1e3 for b in batteries],
+            [b.max_alt_km * 1e3 for b in batteries],
+            [b.flyout_speed_mps for b in batteries],
+        )
+
+
+@dataclass(frozen=True)
+class LaunchOpportunity:
+    """One feasible launch of one battery at one track."""
+
+    battery_id: str
+    track_id: str
+    launch_time_s: float
+    intercept_time_s: float
+    intercept_ecef_m: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class EngagementWindows:
+    """Feasible engagements of B batteries against K tracks on a launch-time grid of L.
+
+    Attributes
+    ----------
+    battery_ids, track_ids : tuple of str
+    launch_times_s : (L,) float64
+    intercept_time_s : (B, K, L) float64
+        Earliest intercept of a launch at each grid time (NaN where none is
+        found within the prediction), whether or not inside the envelope.
+    intercept_ecef_m : (B, K, L, 3) float64
+    ground_range_m, intercept_alt_m : (B, K, L) float64
+        Of the intercept point, relative to the battery.
+    feasible : (B, K, L) bool
+        Intercept found, inside the envelope, launch not before the battery
+        is available.
+    earliest_launch_s, latest_launch_s : (B, K) float64
+        First and last feasible grid launch time (NaN where none); the feasible
+        launch times in between need not be contiguous (see ``feasible``).
+    earliest_intercept_time_s, latest_intercept_time_s : (B, K) float64
+        Intercept time of those launches.
+    earliest_intercept_ecef_m, latest_intercept_ecef_m : (B, K, 3) float64
+    """
+
+    battery_ids: tuple[str, ...]
+    track_ids: tuple[str, ...]
+    launch_times_s: FloatArray
+    intercept_time_s: FloatArray
+    intercept_ecef_m: FloatArray
+    ground_range_m: FloatArray
+    intercept_alt_m: FloatArray
+    feasible: BoolArray
+    earliest_launch_s: FloatArray
+    latest_launch_s: FloatArray
+    earliest_intercept_time_s: FloatArray
+    latest_intercept_time_s: FloatArray
+    earliest_intercept_ecef_m: FloatArray
+    latest_intercept_ecef_m: FloatArray
+
+    @property
+    def any_feasible(self) -> BoolArray:
+        """(B, K): some grid launch time is feasible."""
+        return np.asarray(self.feasible.any(axis=-1))
+
+    def next_launch(self, after_s: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """First feasible launch at or after ``after_s`` (broadcast to (B, K)).
+
+        Returns
+        -------
+        launch_time_s, intercept_time_s : (B, K) float64
+            NaN where no feasible launch remains.
+        intercept_ecef_m : (B, K, 3) float64
+        """
+        b, k, _ = self.feasible.shape
+        after = np.broadcast_to(np.asarray(after_s, dtype=np.float64), (b, k))
+        ok = self.feasible & (self.launch_times_s[None, None, :] >= after[..., None])
+        return _pick(ok, self.launch_times_s, self.intercept_time_s, self.intercept_ecef_m, "first")
+
+    def opportunity(
+        self, battery_id: str, track_id: str, after_s: float
+    ) -> LaunchOpportunity | None:
+        """The first feasible launch of one battery at one track at or after ``after_s``."""
+        bi = self.battery_ids.index(battery_id)
+        ki = self.track_ids.index(track_id)
+        ok = self.feasible[bi, ki] & (self.launch_times_s >= after_s)
+        if not ok.any():
+            return None
+        li = int(np.argmax(ok))
+        p = self.intercept_ecef_m[bi, ki, li]
+        return LaunchOpportunity(
+            battery_id,
+            track_id,
+            float(self.launch_times_s[li]),
+            float(self.intercept_time_s[bi, ki, li]),
+            (float(p[0]), float(p[1]), float(p[2])),
+        )
+
+
+def _pick(
+    ok: BoolArray, launch: FloatArray, t_int: FloatArray, p_int: FloatArray, which: str
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Launch time, intercept time and point of the first or last True along the last axis."""
+    n = ok.shape[-1]
+    if which == "first":
+        idx = np.argmax(ok, axis=-1)
+    else:
+        idx = n - 1 - np.argmax(ok[..., ::-1], axis=-1)
+    has = np.asarray(ok.any(axis=-1), dtype=bool)
+    lt = np.where(has, launch[idx], np.nan)
+    ti = np.where(has, np.take_along_axis(t_int, idx[..., None], axis=-1)[..., 0], np.nan)
+    pi = np.take_along_axis(p_int, idx[..., None, None], axis=-2)[..., 0, :]
+    pi = np.where(has[..., None], pi, np.nan)
+    return lt, ti, pi
+
+
+def ground_range_m(
+    lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike
+) -> FloatArray:
+    """Great-circle distance on the mean sphere between sub-points (haversine), broadcast."""
+    la1, lo1 = np.radians(lat1_deg), np.radians(lon1_deg)
+    la2, lo2 = np.radians(lat2_deg), np.radians(lon2_deg)
+    s = np.sin(0.5 * (la2 - la1)) ** 2 + np.cos(la1) * np.cos(la2) * np.sin(0.5 * (lo2 - lo1)) ** 2
+    return np.asarray(2.0 * R_EARTH_MEAN_M * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0))))
+
+
+def _first_at_least(running_max: FloatArray, target: FloatArray) -> IntArray:
+    """Batched searchsorted-left: first index m with running_max[..., m] >= target[..., l].
+
+    running_max : (R, M), nondecreasing along M; target : (R, L). Returns (R, L) in [0, M].
+    """
+    r, m = running_max.shape
+    lo = np.zeros(target.shape, dtype=np.int64)
+    hi = np.full(target.shape, m, dtype=np.int64)
+    rows = np.arange(r)[:, None]
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = running_max[rows, np.minimum(mid, m - 1)] < target
+        lo = np.where(active & below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+
+
+def _locate_prediction_end(
+    trajectory: PredictedTrajectory, tau: FloatArray, p_grid: FloatArray, iterations: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per-track sample times (K, M): the first unpredicted sample moved to the prediction's end.
+
+    A track's prediction typically ends at its predicted impact, between two
+    samples; an intercept just before it would otherwise fall outside every
+    bracket. The first sample without a prediction that follows one with a
+    prediction is replaced by the last predicted time (bisection), and its
+    position by the prediction there.
+    """
+    nk, nm = p_grid.shape[:2]
+    times = np.array(np.broadcast_to(tau, (nk, nm)))
+    fin = np.all(np.isfinite(p_grid), axis=-1)
+    trans = fin[:, :-1] & ~fin[:, 1:]
+    has = trans.any(axis=1)
+    if not has.any():
+        return times, p_grid
+    j = np.argmax(trans, axis=1) + 1  # first unpredicted sample after a predicted one
+    lo = np.where(has, tau[j - 1], tau[0])
+    hi = np.where(has, tau[j], tau[0])
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        ok = np.all(np.isfinite(np.asarray(trajectory(mid[:, None]))[:, 0, :]), axis=-1)
+        lo = np.where(has & ok, mid, lo)
+        hi = np.where(has & ~ok, mid, hi)
+    p_end = np.asarray(trajectory(lo[:, None]), dtype=np.float64)[:, 0, :]
+    rows = np.flatnonzero(has)
+    p_grid = p_grid.copy()
+    times[rows, j[rows]] = lo[rows]
+    p_grid[rows, j[rows]] = p_end[rows]
+    return times, p_grid
+
+
+def engagement_windows(
+    batteries: BatteryEnvelopes,
+    trajectory: PredictedTrajectory,
+    track_ids: Sequence[str],
+    sample_times_s: ArrayLike,
+    launch_times_s: ArrayLike | None = None,
+    *,
+    available_from_s: ArrayLike | None = None,
+    tolerance_s: float = 1e-9,
+    max_iterations: int = 60,
+    end_iterations: int = 40,
+) -> EngagementWindows:
+    """Feasible launch windows and intercept points of every battery against every track.
+
+    Parameters
+    ----------
+    batteries : BatteryEnvelopes
+        B batteries.
+    trajectory : PredictedTrajectory
+        Predicted ECEF positions of the K tracks at given times.
+    track_ids : sequence of str
+        K track ids (row k of the trajectory function is ``track_ids[k]``).
+    sample_times_s : (M,)
+        Strictly increasing times at which the prediction is sampled to bracket
+        intercepts (its step is the resolution; see the module docstring).
+    launch_times_s : (L,) or None
+        Launch-time grid (default: the sample times). Launches before the first
+        sample time find no intercept.
+    available_from_s : (B,) or None
+        No launch before this time (e.g. when a launcher is free); default none.
+    tolerance_s : float
+        Stop refining an intercept time when its residual ``|h(t) - t_L|`` is
+        at most this.
+    max_iterations : int
+        Cap on regula falsi iterations (all brackets iterate together).
+    end_iterations : int
+        Bisection steps locating the end of each track's prediction between
+        the last predicted sample and the next (40 halve a 1 s step below 1 ns).
+
+    Returns
+    -------
+    EngagementWindows
+    """
+    tau = np.asarray(sample_times_s, dtype=np.float64).reshape(-1)
+    if tau.size < 2 or not np.all(np.diff(tau) > 0.0):
+        raise ValueError("sample_times_s: expected at least 2 strictly increasing times")
+    t_launch = tau.copy() if launch_times_s is None else np.asarray(launch_times_s, np.float64)
+    t_launch = t_launch.reshape(-1)
+    kids = tuple(str(k) for k in track_ids)
+    nb, nk, nl, nm = len(batteries), len(kids), t_launch.size, tau.size
+    avail = (
+        np.full(nb, -np.inf)
+        if available_from_s is None
+        else np.broadcast_to(np.asarray(available_from_s, dtype=np.float64), (nb,))
+    )
+    shape = (nb, nk, nl)
+    if nb == 0 or nk == 0 or nl == 0:
+        return _empty_windows(batteries.battery_id, kids, t_launch)
+
+    b_pos = batteries.ecef_m  # (B, 3)
+    speed = batteries.flyout_speed_mps
+
+    def positions(times: FloatArray) -> FloatArray:
+        """Trajectory at per-element times (B, K, L) -> (B, K, L, 3)."""
+        q = np.ascontiguousarray(np.transpose(times, (1, 0, 2)).reshape(nk, nb * nl))
+        p = np.asarray(trajectory(q), dtype=np.float64)
+        if p.shape != (nk, nb * nl, 3):
+            raise ValueError(f"trajectory: expected ({nk}, {nb * nl}, 3), got {p.shape}")
+        return np.transpose(p.reshape(nk, nb, nl, 3), (1, 0, 2, 3))
+
+    def residual(times: FloatArray) -> tuple[FloatArray, FloatArray]:
+        p = positions(times)
+        dist = np.linalg.norm(p - b_pos[:, None, None, :], axis=-1)
+        return times - dist / speed[:, None, None] - t_launch[None, None, :], p
+
+    # 1. h on the sample grid (one trajectory call for all tracks) and its running max.
+    p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
+    if p_grid.shape != (nk, nm, 3):
+        raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
+    times, p_grid = _locate_prediction_end(trajectory, tau, p_grid, end_iterations)
+    dist = np.linalg.norm(p_grid[None, :, :, :] - b_pos[:, None, None, :], axis=-1)  # (B, K, M)
+    h = times[None, :, :] - dist / speed[:, None, None]
+    h = np.where(np.isfinite(h), h, -np.inf)
+    running = np.maximum.accumulate(h, axis=-1)
+
+    # 2. first sample with H >= t_L; the one before has h < t_L.
+    target = np.broadcast_to(t_launch, shape).reshape(nb * nk, nl)
+    m_hi = _first_at_least(running.reshape(nb * nk, nm), target).reshape(shape)
+    found = (m_hi > 0) & (m_hi < nm)
+    m_hi_c = np.clip(m_hi, 1, nm - 1)
+    h_lo = np.take_along_axis(h, m_hi_c - 1, axis=-1)
+    found &= np.isfinite(h_lo)  # bracket must start on a predicted point
+    times_b = np.broadcast_to(times[None, :, :], (nb, nk, nm))
+    a = np.where(found, np.take_along_axis(times_b, m_hi_c - 1, axis=-1), tau[0])
+    b = np.where(found, np.take_along_axis(times_b, m_hi_c, axis=-1), tau[0])
+    fa = np.where(found, h_lo - t_launch, -1.0)
+    fb = np.where(found, np.take_along_axis(h, m_hi_c, axis=-1) - t_launch, 0.0)
+
+    # 3. Illinois regula falsi, all brackets at once.
+    c = np.where(fb <= tolerance_s, b, a)
+    done = ~found | (fb <= tolerance_s)
+    side = np.zeros(shape, dtype=np.int8)
+    for _ in range(max_iterations):
+        if done.all():
+            break
+        denom = fb - fa
+        c_new = np.where(denom > 0.0, b - fb * (b - a) / np.where(denom > 0, denom, 1.0), b)
+        c_new = np.clip(c_new, a, b)
+        c = np.where(done, c, c_new)
+        fc, _ = residual(c)
+        # No prediction inside a bracket (not expected between two predicted
+        # samples): move the left end there and keep its old residual.
+        lost = ~np.isfinite(fc)
+        fc = np.where(lost, fa, fc)
+        neg = ~done & (fc < 0.0)
+        pos = ~done & (fc >= 0.0)
+        # Illinois: halve the stale end's value when the same end moves twice.
+        fb = np.where(neg & (side == -1), 0.5 * fb, fb)
+        fa = np.where(pos & (side == 1), 0.5 * fa, fa)
+        a = np.where(neg, c, a)
+        fa = np.where(neg, fc, fa)
+        b = np.where(pos, c, b)
+        fb = np.where(pos, fc, fb)
+        side = np.where(neg, -1, np.where(pos, 1, side)).astype(np.int8)
+        done |= (np.abs(fc) <= tolerance_s) | (b - a <= tolerance_s * 1e-3)
+
+    t_int = np.where(found, c, np.nan)
+    p_int = positions(np.where(found, c, tau[0]))
+    p_int = np.where(found[..., None], p_int, np.nan)
+    found &= np.all(np.isfinite(p_int), axis=-1)
+    t_int = np.where(found, t_int, np.nan)
+
+    lat, lon, alt = pymap3d.ecef2geodetic(
+        np.where(found, p_int[..., 0], b_pos[:, None, None, 0]),
+        np.where(found, p_int[..., 1], b_pos[:, None, None, 1]),
+        np.where(found, p_int[..., 2], b_pos[:, None, None, 2]),
+    )
+    lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(shape) for v in (lat, lon, alt))
+    rng_m = ground_range_m(
+        batteries.lat_deg[:, None, None], batteries.lon_deg[:, None, None], lat, lon
+    )
+    rng_m = np.where(found, rng_m, np.nan)
+    alt = np.where(found, alt, np.nan)
+    feasible = (
+        found
+        & (rng_m >= batteries.min_range_m[:, None, None])
+        & (rng_m <= batteries.max_range_m[:, None, None])
+        & (alt >= batteries.min_alt_m[:, None, None])
+        & (alt <= batteries.max_alt_m[:, None, None])
+        & (t_launch[None, None, :] >= avail[:, None, None])
+    )
+    e_l, e_t, e_p = _pick(feasible, t_launch, t_int, p_int, "first")
+    l_l, l_t, l_p = _pick(feasible, t_launch, t_int, p_int, "last")
+    return EngagementWindows(
+        battery_ids=batteries.battery_id,
+        track_ids=kids,
+        launch_times_s=t_launch,
+        intercept_time_s=t_int,
+        intercept_ecef_m=p_int,
+        ground_range_m=rng_m,
+        intercept_alt_m=alt,
+        feasible=np.asarray(feasible),
+        earliest_launch_s=e_l,
+        latest_launch_s=l_l,
+        earliest_intercept_time_s=e_t,
+        latest_intercept_time_s=l_t,
+        earliest_intercept_ecef_m=e_p,
+        latest_intercept_ecef_m=l_p,
+    )
+
+
+def _empty_windows(
+    battery_ids: tuple[str, ...], track_ids: tuple[str, ...], launch: FloatArray
+) -> EngagementWindows:
+    b, k, n = len(battery_ids), len(track_ids), launch.size
+    nan3 = np.full((b, k, n), np.nan)
+    nan2 = np.full((b, k), np.nan)
+    return EngagementWindows(
+        battery_ids=battery_ids,
+        track_ids=track_ids,
+        launch_times_s=launch,
+        intercept_time_s=nan3,
+        intercept_ecef_m=np.full((b, k, n, 3), np.nan),
+        ground_range_m=nan3.copy(),
+        intercept_alt_m=nan3.copy(),
+        feasible=np.zeros((b, k, n), dtype=bool),
+        earliest_launch_s=nan2,
+        latest_launch_s=nan2.copy(),
+        earliest_intercept_time_s=nan2.copy(),
+        latest_intercept_time_s=nan2.copy(),
+        earliest_intercept_ecef_m=np.full((b, k, 3), np.nan),
+        latest_intercept_ecef_m=np.full((b, k, 3), np.nan),
+    )
+
+
+__all__ = [
+    "BatteryEnvelopes",
+    "EngagementWindows",
+    "LaunchOpportunity",
+    "PredictedTrajectory",
+    "engagement_windows",
+    "ground_range_m",
+]
