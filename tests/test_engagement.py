@@ -350,3 +350,45 @@ def test_engagement_columns() -> None:
     assert cols["shots"].dtype == np.int64 and cols["time_s"].dtype == np.float64
     assert list(cols["decision_cycle"]) == [7, 6]
     assert set(cols["outcome"]) <= {"kill", "miss"}
+
+
+def test_windows_to_flyout_end_to_end() -> None:
+    # A cruise track flying straight at the battery: order on the first feasible
+    # launch; the flyout then flies at exactly the battery's average speed.
+    from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows
+
+    bat = _bat(flyout_speed_mps=900.0, min_alt_km=0.01)
+    envs = BatteryEnvelopes.from_scenario([bat])
+    t_tab = np.arange(0.0, 400.0, 1.0)
+    e, n, u = 80e3 - 250.0 * t_tab, 20e3 + 0.0 * t_tab, 300.0 + 0.0 * t_tab
+    x, y, z = pymap3d.enu2ecef(e, n, u, 50.0, 10.0, 0.0)
+    pos = np.stack([x, y, z], axis=-1)[None]
+
+    def traj(q: np.ndarray) -> np.ndarray:
+        out = np.stack([np.interp(q[0], t_tab, pos[0, :, c]) for c in range(3)], axis=-1)
+        return out[None]
+
+    w = engagement_windows(envs, traj, ["trk"], t_tab, np.arange(0.0, 200.0, 5.0))
+    opp = w.opportunity("b1", "trk", 0.0)
+    assert opp is not None
+    model = EngagementModel([bat], seed=0)
+    la = model.order(
+        opp.launch_time_s,
+        "b1",
+        "trk",
+        "obj",
+        "cruise",
+        opp.intercept_time_s,
+        opp.intercept_ecef_m,
+        0,
+    )
+    assert isinstance(la, Launch)
+    s = flyout_states(
+        [opp.launch_time_s + 1.0],
+        [la.time_s],
+        [la.intercept_time_s],
+        [la.intercept_time_s],
+        [la.launch_ecef_m],
+        [la.intercept_ecef_m],
+    )
+    assert np.linalg.norm(s[0, 0, 3:]) == pytest.approx(900.0, rel=1e-9)

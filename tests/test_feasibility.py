@@ -8,7 +8,12 @@ import pytest
 from numpy.typing import NDArray
 from scipy.optimize import brentq
 
-from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, ground_range_m
+from skyweave.c2.feasibility import (
+    BatteryEnvelopes,
+    engagement_windows,
+    ground_range_m,
+    tabulated_trajectory,
+)
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.scenario.schema import Battery
 
@@ -256,3 +261,27 @@ def test_ground_range_haversine() -> None:
     # A quarter of a great circle.
     assert ground_range_m(0.0, 0.0, 0.0, 90.0) == pytest.approx(np.pi / 2 * R_EARTH_MEAN_M)
     assert ground_range_m(10.0, 20.0, 10.0, 20.0) == 0.0
+
+
+def test_tabulated_trajectory_hermite_and_linear() -> None:
+    # A parabola is reproduced exactly by cubic Hermite with exact velocities.
+    t = np.arange(0.0, 20.0, 2.0)
+    p0 = np.array([[1e6, 2e6, 3e6], [0.0, 5e6, 1e6]])
+    v0 = np.array([[100.0, -50.0, 30.0], [-10.0, 0.0, 200.0]])
+    acc = np.array([[0.0, 0.0, -9.81], [1.0, 2.0, 3.0]])
+    pos = p0[:, None] + v0[:, None] * t[:, None] + 0.5 * acc[:, None] * t[:, None] ** 2
+    vel = v0[:, None] + acc[:, None] * t[:, None]
+    states = np.concatenate([pos, vel], axis=-1)
+    states[1, -1] = np.nan  # track 1's prediction ends before the last sample
+    traj = tabulated_trajectory(t, states)
+    q = np.array([[0.0, 3.3, 17.9, 18.0, 18.5], [0.0, 7.25, 15.9, 16.0, 16.5]])
+    got = traj(q)
+    exact = p0[:, None] + v0[:, None] * q[..., None] + 0.5 * acc[:, None] * q[..., None] ** 2
+    np.testing.assert_allclose(got[0, :4], exact[0, :4], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got[1, :4], exact[1, :4], rtol=0, atol=1e-6)
+    assert np.all(np.isnan(got[0, 4])) and np.all(np.isnan(got[1, 4]))
+    lin = tabulated_trajectory(t, pos[:1])
+    mid = lin(np.array([[1.0]]))[0, 0]
+    np.testing.assert_allclose(mid, 0.5 * (pos[0, 0] + pos[0, 1]))
+    with pytest.raises(ValueError, match="states"):
+        tabulated_trajectory(t, pos[:, :3])

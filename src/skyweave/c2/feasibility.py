@@ -61,6 +61,57 @@ Row ``k`` of the times belongs to track ``k``; NaN where there is no prediction
 (e.g. after the predicted impact)."""
 
 
+def tabulated_trajectory(times_s: ArrayLike, states: ArrayLike) -> PredictedTrajectory:
+    """A :data:`PredictedTrajectory` interpolating tabulated predictions of K tracks.
+
+    Parameters
+    ----------
+    times_s : (M,)
+        Strictly increasing table times.
+    states : (K, M, 6) or (K, M, 3)
+        ECEF positions and velocities (cubic Hermite interpolation, exact for
+        polynomials up to degree 3), or positions only (linear). NaN where
+        there is no prediction.
+
+    Returns
+    -------
+    PredictedTrajectory
+        NaN outside ``[times_s[0], times_s[-1]]`` and in any interval with a NaN end.
+    """
+    t = np.asarray(times_s, dtype=np.float64).reshape(-1)
+    x = np.asarray(states, dtype=np.float64)
+    if t.size < 2 or not np.all(np.diff(t) > 0.0):
+        raise ValueError("times_s: expected at least 2 strictly increasing times")
+    if x.ndim != 3 or x.shape[1] != t.size or x.shape[2] not in (3, 6):
+        raise ValueError(f"states: expected (K, {t.size}, 6 or 3), got {x.shape}")
+    hermite = x.shape[2] == 6
+
+    def trajectory(q: FloatArray) -> FloatArray:
+        q = np.asarray(q, dtype=np.float64)
+        i = np.clip(np.searchsorted(t, q, side="right") - 1, 0, t.size - 2)
+        t0, t1 = t[i], t[i + 1]
+        h = t1 - t0
+        s = ((q - t0) / h)[..., None]
+        a = np.take_along_axis(x, i[..., None], axis=1)
+        b = np.take_along_axis(x, (i + 1)[..., None], axis=1)
+        if hermite:
+            s2, s3 = s * s, s * s * s
+            p = (
+                (2 * s3 - 3 * s2 + 1) * a[..., :3]
+                + (s3 - 2 * s2 + s) * h[..., None] * a[..., 3:]
+                + (-2 * s3 + 3 * s2) * b[..., :3]
+                + (s3 - s2) * h[..., None] * b[..., 3:]
+            )
+        else:
+            p = (1.0 - s) * a + s * b
+        # At a table time the sample itself, even when its neighbour has no prediction.
+        p = np.where(s == 0.0, a[..., :3], np.where(s == 1.0, b[..., :3], p))
+        inside = (q >= t[0]) & (q <= t[-1])
+        return np.where(inside[..., None], p, np.nan)
+
+    return trajectory
+
+
 @dataclass(frozen=True)
 class BatteryEnvelopes:
     """B batteries' positions, envelopes and flyout speeds as column arrays (SI).
@@ -521,4 +572,5 @@ __all__ = [
     "PredictedTrajectory",
     "engagement_windows",
     "ground_range_m",
+    "tabulated_trajectory",
 ]
