@@ -24,6 +24,7 @@ _COMMANDS = {
     "metrics": "skyweave.cli.metrics:metrics_command",
     "compare": "skyweave.cli.compare:compare_command",
     "report": "skyweave.cli.report:report_command",
+    "batch": "skyweave.cli.batch:batch_command",
 }
 
 
