@@ -23,16 +23,19 @@ def test_run_emits_entity_state_pdus(tmp_path: Path) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
-    sock.settimeout(2.0)
+    sock.settimeout(0.2)
     port = sock.getsockname()[1]
     received: list[bytes] = []
+    run_finished = threading.Event()
 
     def listen() -> None:
-        try:
-            while True:
+        # Listen until the run has finished and the socket has been quiet a moment.
+        while True:
+            try:
                 received.append(sock.recv(2048))
-        except TimeoutError:
-            pass
+            except TimeoutError:
+                if run_finished.is_set():
+                    return
 
     listener = threading.Thread(target=listen)
     listener.start()
@@ -51,6 +54,7 @@ def test_run_emits_entity_state_pdus(tmp_path: Path) -> None:
             f"udp://127.0.0.1:{port}",
         ],
     )
+    run_finished.set()
     listener.join()
     sock.close()
     assert result.exit_code == 0, result.output
