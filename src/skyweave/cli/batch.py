@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from skyweave.errors import InputError, Problem
+from skyweave.io.batch_report import write_batch_report
 
 
 @click.command("batch")
@@ -111,6 +112,7 @@ def batch_command(
     finally:
         if reporter is not None:
             reporter.stop()
+    report = write_batch_report(out)
     if quiet:
         return
     rate = (outcome.total - outcome.skipped) / outcome.wall_s if outcome.wall_s > 0 else 0.0
@@ -127,7 +129,7 @@ def batch_command(
         )
     if outcome.failed > 5:
         click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
-    click.echo(f"wrote {out / 'runs.parquet'} and {out / 'batch_summary.json'}")
+    click.echo(f"wrote {out / 'runs.parquet'}, {out / 'batch_summary.json'} and {report}")
 
 
 class _RichReporter:
