@@ -36,7 +36,7 @@ from czml3 import (
 from czml3.enums import ClockRanges, ClockSteps, InterpolationAlgorithms, LabelStyles
 from numpy.typing import NDArray
 
-from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
+from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints, resolve_partners
 
 FloatArray = NDArray[np.float64]
 
@@ -149,17 +149,7 @@ def build_czml(
     fires = fires if fires is not None else FireEvents.empty()
     detonations = detonations if detonations is not None else DetonationEvents.empty()
 
-    site_partner = dict(zip(sites.ids, sites.partners, strict=True))
-    obj_partner: dict[str, str] = {}
-    for shooter, interceptor in zip(fires.shooter_ids, fires.interceptor_ids, strict=True):
-        if shooter in site_partner:
-            obj_partner.setdefault(interceptor, site_partner[shooter])
-    obj_partner.update(object_partners or {})
-    order = (
-        list(partners)
-        if partners is not None
-        else sorted(set(sites.partners) | set(obj_partner.values()))
-    )
+    obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
     colour_of = partner_colours(order)
 
     start, stop = _iso(epoch, times_s[0]), _iso(epoch, times_s[-1])

@@ -346,6 +346,32 @@ class PduStream:
 # ---------------------------------------------------------------------------
 
 
+def resolve_partners(
+    sites: SitePoints,
+    fires: FireEvents,
+    object_partners: Mapping[str, str] | None,
+    partners: Sequence[str] | None,
+) -> tuple[dict[str, str], list[str]]:
+    """Which partner each object belongs to, and the partners' display order.
+
+    An interceptor belongs to the partner of the site (battery) that fired it;
+    ``object_partners`` adds or overrides. Without ``partners`` the order is the
+    sorted set of partners seen.
+    """
+    site_partner = dict(zip(sites.ids, sites.partners, strict=True))
+    obj_partner: dict[str, str] = {}
+    for shooter, interceptor in zip(fires.shooter_ids, fires.interceptor_ids, strict=True):
+        if shooter in site_partner:
+            obj_partner.setdefault(interceptor, site_partner[shooter])
+    obj_partner.update(object_partners or {})
+    order = (
+        list(partners)
+        if partners is not None
+        else sorted(set(sites.partners) | set(obj_partner.values()))
+    )
+    return obj_partner, order
+
+
 def parse_url(
     url: str, *, source: str = "<command line>", field_path: str = "dis"
 ) -> tuple[str, int]:
@@ -666,17 +692,7 @@ def build_pdu_stream(
     obj_index = {oid: i for i, oid in enumerate(object_ids)}
 
     # Partners and force ids.
-    site_partner = dict(zip(sites.ids, sites.partners, strict=True))
-    obj_partner: dict[str, str] = {}
-    for shooter, interceptor in zip(fires.shooter_ids, fires.interceptor_ids, strict=True):
-        if shooter in site_partner:
-            obj_partner.setdefault(interceptor, site_partner[shooter])
-    obj_partner.update(object_partners or {})
-    order = (
-        list(partners)
-        if partners is not None
-        else sorted(set(sites.partners) | set(obj_partner.values()))
-    )
+    obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
     force_of = _force_ids(order)
     obj_force = np.array(
         [

@@ -24,7 +24,7 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.io.czml import PARTNER_PALETTE, THREAT_RGBA, UNKNOWN_RGBA, flight_intervals
-from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
+from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints, resolve_partners
 
 FloatArray = NDArray[np.float64]
 
@@ -100,17 +100,7 @@ def build_kml(
     fires = fires if fires is not None else FireEvents.empty()
     detonations = detonations if detonations is not None else DetonationEvents.empty()
 
-    site_partner = dict(zip(sites.ids, sites.partners, strict=True))
-    obj_partner: dict[str, str] = {}
-    for shooter, interceptor in zip(fires.shooter_ids, fires.interceptor_ids, strict=True):
-        if shooter in site_partner:
-            obj_partner.setdefault(interceptor, site_partner[shooter])
-    obj_partner.update(object_partners or {})
-    order = (
-        list(partners)
-        if partners is not None
-        else sorted(set(sites.partners) | set(obj_partner.values()))
-    )
+    obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
 
     root = ET.Element("kml", xmlns=KML_NS)
     doc = _sub(root, "Document")
