@@ -27,8 +27,8 @@ from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
 from skyweave.kinematics.truth import Truth
 from skyweave.network import LinkBoundary, Messages, release_alerts
 from skyweave.rng import component_rng
-from skyweave.scenario.expand import expand_threats
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
+from skyweave.scenario.timeline import inject_windows
 from skyweave.sensors import (
     Detections,
     InfraredSatelliteParams,
@@ -69,22 +69,15 @@ def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
 def sensor_outages(
     scenario: Scenario, sensor_id: str, end_s: float
 ) -> tuple[tuple[float, float], ...]:
-    """Outages of one sensor: its own list plus failure/repair injects on the timeline."""
+    """Outages of one sensor: its own list plus failure/repair injects on the timeline.
+
+    A failure never repaired lasts past the end of the run (the sensor models
+    want finite windows).
+    """
     spec = next(s for s in scenario.sensors if s.id == sensor_id)
-    windows = [(w.start_s, w.end_s) for w in spec.outages if w.end_s > w.start_s]
-    failed_at: float | None = None
-    for inject in sorted(scenario.injects, key=lambda i: i.time_s):
-        if inject.target != sensor_id:
-            continue
-        if inject.kind == "sensor_failure" and failed_at is None:
-            failed_at = inject.time_s
-        elif inject.kind == "sensor_repair" and failed_at is not None:
-            if inject.time_s > failed_at:
-                windows.append((failed_at, inject.time_s))
-            failed_at = None
-    if failed_at is not None:
-        windows.append((failed_at, max(end_s, failed_at) + 1.0))
-    return tuple(sorted(windows))
+    windows = [(w.start_s, w.end_s) for w in spec.outages]
+    windows += inject_windows(scenario, sensor_id, "sensor_failure", "sensor_repair")
+    return tuple(sorted((s, min(e, end_s + 1.0)) for s, e in windows if min(e, end_s + 1.0) > s))
 
 
 def radar_params(spec: Radar, outages: Sequence[tuple[float, float]]) -> RadarParams:
@@ -305,16 +298,14 @@ def _with_origin(alerts: Alerts, origin: str) -> pa.Table:
     return table.append_column("origin_partner", pa.array([origin] * len(alerts), pa.string()))
 
 
-def _threat_timings(scenario: Scenario, flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
-    ballistic, _ = expand_threats(scenario)
-    launch_point = {b.object_id: (b.launch_lat_deg, b.launch_lon_deg) for b in ballistic}
+def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
     return [
         ThreatTiming(
             object_id=f.object_id,
             kind=f.kind,
             launch_time_s=f.launch_time_s,
-            launch_lat_deg=launch_point.get(f.object_id, (f.end_lat_deg, f.end_lon_deg))[0],
-            launch_lon_deg=launch_point.get(f.object_id, (f.end_lat_deg, f.end_lon_deg))[1],
+            launch_lat_deg=f.launch_lat_deg,
+            launch_lon_deg=f.launch_lon_deg,
             impact_time_s=f.end_time_s if f.kind != "aircraft" else float("nan"),
         )
         for f in flights
@@ -373,7 +364,7 @@ def run_scenario(
             **shared,
         }
         summary_warning = warning_measures(
-            _threat_timings(scenario, flights),
+            _threat_timings(flights),
             [p.id for p in scenario.partners],
             tables["truth"],
             tables["detections"],

@@ -12,8 +12,7 @@ from skyweave.io.kml import write_kml
 from skyweave.io.run_folder import output_indices
 from skyweave.kinematics.truth import Truth
 from skyweave.scenario.schema import InfraredSatellite, Scenario
-
-GEOSTATIONARY_ALTITUDE_M = 35_786_000.0
+from skyweave.sensors.infrared import GEOSTATIONARY_ALTITUDE_M
 
 
 def scenario_sites(scenario: Scenario) -> SitePoints:

@@ -21,6 +21,8 @@ class ThreatFlight:
     object_id: str
     kind: str
     launch_time_s: float
+    launch_lat_deg: float
+    launch_lon_deg: float
     end_time_s: float
     end_lat_deg: float
     end_lon_deg: float
@@ -52,6 +54,8 @@ def _ballistic(
             object_id=b.object_id,
             kind="ballistic",
             launch_time_s=b.launch_time_s,
+            launch_lat_deg=b.launch_lat_deg,
+            launch_lon_deg=b.launch_lon_deg,
             end_time_s=float(result.impact_time_s[i]),
             end_lat_deg=float(result.impact_lat_deg[i]),
             end_lon_deg=float(result.impact_lon_deg[i]),
@@ -83,6 +87,8 @@ def _air(
             object_id=f.object_id,
             kind=f.kind,
             launch_time_s=f.launch_time_s,
+            launch_lat_deg=f.waypoints_lat_deg[0],
+            launch_lon_deg=f.waypoints_lon_deg[0],
             end_time_s=float(result.arrival_time_s[i]),
             end_lat_deg=f.waypoints_lat_deg[-1],
             end_lon_deg=f.waypoints_lon_deg[-1],

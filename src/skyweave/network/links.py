@@ -75,6 +75,7 @@ from numpy.typing import ArrayLike, NDArray
 from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, degrade_positions
 from skyweave.rng import component_rng
 from skyweave.scenario.schema import CoordinationMode, Link, Scenario
+from skyweave.scenario.timeline import inject_windows
 from skyweave.warning.alerts import Alerts
 
 FloatArray = NDArray[np.float64]
@@ -333,35 +334,16 @@ def in_windows(windows: Windows, time_s: ArrayLike) -> BoolArray:
     return ok & (t < ends[np.maximum(k, 0)])
 
 
-def _inject_windows(
-    scenario: Scenario, target: str, off: str, on: str
-) -> list[tuple[float, float]]:
-    """``[off, on)`` windows of one target from the inject timeline (file order on ties)."""
-    windows: list[tuple[float, float]] = []
-    off_at: float | None = None
-    for inject in sorted(scenario.injects, key=lambda i: i.time_s):
-        if inject.target != target:
-            continue
-        if inject.kind == off and off_at is None:
-            off_at = inject.time_s
-        elif inject.kind == on and off_at is not None:
-            windows.append((off_at, inject.time_s))
-            off_at = None
-    if off_at is not None:
-        windows.append((off_at, np.inf))
-    return windows
-
-
 def link_down_windows(scenario: Scenario, link: Link) -> Windows:
     """When ``link`` carries nothing: its scheduled outages and cut-to-restore injects."""
     scheduled = [(w.start_s, w.end_s) for w in link.outages]
-    return merge_windows(scheduled + _inject_windows(scenario, link.id, "link_cut", "link_restore"))
+    return merge_windows(scheduled + inject_windows(scenario, link.id, "link_cut", "link_restore"))
 
 
 def silent_windows(scenario: Scenario, partner: str) -> Windows:
     """When ``partner``'s command post is silent (``command_post_silent`` to ``_restore``)."""
     return merge_windows(
-        _inject_windows(scenario, partner, "command_post_silent", "command_post_restore")
+        inject_windows(scenario, partner, "command_post_silent", "command_post_restore")
     )
 
 

@@ -24,16 +24,19 @@ PICTURE_SCHEMA = TRACKS_SCHEMA.append(pa.field("contributors", pa.list_(pa.strin
 number, plus the ``origin:track_id`` pairs fused into each row."""
 
 
-def _flatten(snapshots: Snapshots) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def _flatten(
+    snapshots: Snapshots,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[frozenset[str]]]:
     """All track rows of a partner's snapshots: times, states, covariances, sources."""
-    times, states, covs, sources = [], [], [], []
+    times, states, covs = [], [], []
+    sources: list[frozenset[str]] = []
     for _, batch in snapshots:
         if not len(batch):
             continue
         times.append(np.full(len(batch), batch.time_s))
         states.append(batch.state)
         covs.append(batch.covariance)
-        sources += [",".join(s) for s in batch.sources]
+        sources += [frozenset(s) for s in batch.sources]
     if not times:
         return np.zeros(0), np.zeros((0, 6)), np.zeros((0, 6, 6)), []
     return np.concatenate(times), np.concatenate(states), np.concatenate(covs), sources
@@ -41,7 +44,10 @@ def _flatten(snapshots: Snapshots) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 def release_tracks(
     boundary: LinkBoundary, own_snapshots: Mapping[str, Snapshots]
-) -> tuple[Deliveries, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]]]:
+) -> tuple[
+    Deliveries,
+    dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[frozenset[str]], np.ndarray]],
+]:
     """Offer every partner's reported tracks to the link boundary.
 
     Returns the deliveries and, per origin, the flattened payload (times of
@@ -94,9 +100,9 @@ def fused_pictures(
                     cov[:, 0, 0] += rows.added_position_var_m2
                     cov[:, 1, 1] += rows.added_position_var_m2
                     cov[:, 2, 2] += rows.added_position_var_m2
-                    sensor_ids = tuple(sorted({s for i in k for s in src[i].split(",") if s}))
+                    sensor_ids = tuple(sorted(frozenset().union(*(src[i] for i in k))))
                     mask = np.array(
-                        [[s in src[i].split(",") for s in sensor_ids] for i in k], dtype=bool
+                        [[s in src[i] for s in sensor_ids] for i in k], dtype=bool
                     ).reshape(len(k), len(sensor_ids))
                     picture.receive(
                         RemoteTracks(origin, t[k], ids[k], state, cov, mask, sensor_ids)
