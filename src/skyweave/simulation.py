@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from skyweave import __version__
+from skyweave.analysis.engagement_measures import engagement_measures
 from skyweave.analysis.metrics_run import compute_run_metrics
 from skyweave.analysis.warning_times import ThreatTiming, warning_measures
+from skyweave.c2.decision import (
+    ConsentDecision,
+    ConsentPolicy,
+    DecisionLog,
+    ScenarioConsent,
+    ThreatObjects,
+    run_decision_cycles,
+)
+from skyweave.engagement import (
+    Engagement,
+    apply_kills,
+    engagement_columns,
+    interceptor_truth,
+    merge_truth,
+)
 from skyweave.io.console import stage_progress
 from skyweave.io.run_folder import output_indices, truth_table
 from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
@@ -38,6 +54,7 @@ from skyweave.sensors import (
     simulate_infrared,
     simulate_radar,
 )
+from skyweave.tracking.fusion import FusedPicture
 from skyweave.tracking.motion import Ballistic
 from skyweave.tracking.partner_picture import RadarSite, build_scans, run_partner_tracker
 from skyweave.tracking.shared_picture import fused_pictures
@@ -46,7 +63,7 @@ from skyweave.warning.alerts import Alerts, alerts_to_arrow_table
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.partner_stream import PartnerWarning
 
-STAGES = ["kinematics", "sensors", "tracking and warning", "writing tables"]
+STAGES = ["kinematics", "sensors", "tracking, warning and engagement", "writing tables"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,8 @@ class RunResult:
     detections: Detections
     tables: dict[str, pa.Table]
     summary: dict[str, Any]
+    wall_s: float = 0.0
+    engagements: tuple[Engagement, ...] = ()
 
 
 def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
@@ -175,9 +194,21 @@ TRACKER_CONFIG = TrackerConfig(
 )
 
 
+@dataclass(frozen=True)
+class Pictures:
+    """What the tracking and warning stage hands on: its tables and the fused pictures."""
+
+    tables: dict[str, pa.Table]
+    fused: dict[str, list[FusedPicture]]
+
+
 def track_and_warn(
-    scenario: Scenario, truth: Truth, detections: Detections, seed: int
-) -> dict[str, pa.Table]:
+    scenario: Scenario,
+    truth: Truth,
+    detections: Detections,
+    seed: int,
+    boundary: LinkBoundary | None = None,
+) -> Pictures:
     """Own pictures, shared data across the link boundary, fused pictures and alerts.
 
     Data flows one way: each partner's own tracker reads only its own radars;
@@ -186,12 +217,12 @@ def track_and_warn(
     launch detection and fused picture; alerts are released last.
 
     Returns the ``tracks`` (own trackers), ``picture`` (fused), ``alerts`` and
-    ``events`` tables; an alert row's ``origin_partner`` says whose sensors
-    produced it.
+    ``events`` tables (an alert row's ``origin_partner`` says whose sensors
+    produced it) and each partner's fused pictures at the report times.
     """
     end_s = float(truth.times_s[-1])
     report_times = truth.times_s[output_indices(truth.times_s, scenario.output_interval_s)]
-    boundary = LinkBoundary(scenario, seed)
+    boundary = boundary or LinkBoundary(scenario, seed)
     infrared = detections.take(detections.sensor_type == "infrared")
     shared_ir = boundary.deliver(
         Messages.build(
@@ -239,20 +270,20 @@ def track_and_warn(
         )
         snapshots[partner.id] = mine
         own_alerts[partner.id] = warning.finish(end_s)
-    picture = fused_pictures([p.id for p in scenario.partners], snapshots, boundary)
-    tables = [_with_origin(alerts, origin) for origin, alerts in own_alerts.items()]
+    picture, fused = fused_pictures([p.id for p in scenario.partners], snapshots, boundary)
+    alert_tables = [_with_origin(alerts, origin) for origin, alerts in own_alerts.items()]
     for received in release_alerts(scenario, own_alerts, seed=seed).values():
-        tables += [_with_origin(alerts, origin) for origin, alerts in received]
-    alerts_table = pa.concat_tables(tables)
+        alert_tables += [_with_origin(alerts, origin) for origin, alerts in received]
+    alerts_table = pa.concat_tables(alert_tables)
     order = pc.sort_indices(
         alerts_table, sort_keys=[("time_s", "ascending"), ("partner", "ascending")]
     )
-    return {
+    tables = {
         "tracks": pa.concat_tables(track_tables),
         "picture": picture,
         "alerts": alerts_table.take(order),
-        "events": events_table(scenario, boundary, end_s),
     }
+    return Pictures(tables, fused)
 
 
 def _collector(
@@ -275,8 +306,14 @@ EVENTS_SCHEMA = pa.schema(
 )
 
 
-def events_table(scenario: Scenario, boundary: LinkBoundary, end_s: float) -> pa.Table:
-    """``events.parquet``: white-cell injects and the network's state changes, in time order."""
+def events_table(
+    scenario: Scenario,
+    boundary: LinkBoundary,
+    end_s: float,
+    decisions: Sequence[ConsentDecision] = (),
+) -> pa.Table:
+    """``events.parquet``: white-cell injects, the network's state changes and the
+    operators' consent decisions (at the time they were answered), in time order."""
     rows: list[tuple[float, str, str, str | None, str]] = [
         (i.time_s, "inject", str(i.kind), i.target, i.text)
         for i in scenario.injects
@@ -287,7 +324,17 @@ def events_table(scenario: Scenario, boundary: LinkBoundary, end_s: float) -> pa
         for t, kind, subject in boundary.state_changes()
         if t <= end_s
     ]
-    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3] or ""))
+    rows += [
+        (
+            d.answered_s,
+            "c2",
+            "consent_granted" if d.granted else "consent_denied",
+            d.battery_id,
+            d.event_text(),
+        )
+        for d in decisions
+    ]
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3] or "", r[4]))
     return pa.table(
         {f.name: pa.array([r[k] for r in rows], f.type) for k, f in enumerate(EVENTS_SCHEMA)}
     )
@@ -345,23 +392,139 @@ def track_quality_summary(run_dir: Path) -> dict[str, Any]:
     return {"track_quality": {"parameters": metrics["parameters"], "partners": per_partner}}
 
 
+ENGAGEMENTS_EXTRA = ("intercept", "launch")
+
+
+def engagements_table(engagements: Sequence[Engagement]) -> pa.Table:
+    """``engagements.parquet``: one row per engagement, in engagement id order.
+
+    The columns of :data:`~skyweave.engagement.ENGAGEMENT_COLUMNS`, plus the
+    planned intercept point and the launch point in ECEF
+    (``intercept_x_m`` ... ``launch_z_m``).
+    """
+    cols: dict[str, Any] = dict(engagement_columns(engagements))
+    rows = sorted(engagements, key=lambda e: e.engagement_id)
+    for name in ENGAGEMENTS_EXTRA:
+        xyz = np.array([getattr(e, f"{name}_ecef_m") for e in rows], dtype=np.float64)
+        xyz = xyz.reshape(len(rows), 3)
+        for k, axis in enumerate("xyz"):
+            cols[f"{name}_{axis}_m"] = xyz[:, k]
+    arrays = {}
+    for name, values in cols.items():
+        if values.dtype == object:
+            arrays[name] = pa.array(values.tolist(), pa.string())
+        else:
+            arrays[name] = pa.array(values)
+    return pa.table(arrays)
+
+
+def threat_objects(truth: Truth, flights: Sequence[ThreatFlight]) -> ThreatObjects:
+    """The threat truth the decision cycle labels tracks with."""
+    end = {f.object_id: f.end_time_s for f in flights}
+    return ThreatObjects(
+        times_s=truth.times_s,
+        object_ids=truth.object_ids,
+        kinds=truth.kinds,
+        positions_ecef_m=truth.states[..., :3],
+        end_time_s=np.array([end.get(o, np.inf) for o in truth.object_ids]),
+    )
+
+
+def censor_detections(detections: Detections, killed_at_s: Mapping[str, float]) -> Detections:
+    """Detections without those of killed objects after their kill time.
+
+    Sensing the uncensored truth once and removing what a destroyed object can
+    no longer produce is the same as sensing the truth with the kills applied,
+    and it keeps every other detection's noise draw unchanged.
+    """
+    if not killed_at_s:
+        return detections
+    kill = np.array(
+        [killed_at_s.get(o, np.inf) if o is not None else np.inf for o in detections.object_id]
+    )
+    return detections.take(detections.time_s <= kill)
+
+
+@dataclass(frozen=True)
+class Engaged:
+    """The tracking, warning and engagement stages run to a consistent outcome."""
+
+    pictures: Pictures
+    log: DecisionLog
+    detections: Detections
+    boundary: LinkBoundary
+    passes: int
+
+
+def track_warn_and_engage(
+    scenario: Scenario,
+    truth: Truth,
+    flights: Sequence[ThreatFlight],
+    detections: Detections,
+    seed: int,
+    consent: ConsentPolicy,
+) -> Engaged:
+    """Tracking, warning and the decision cycle until the kills feed back consistently.
+
+    Kills change what the sensors see from the kill time on, so the run is
+    repeated with the detections of the killed objects removed after their
+    kills, until a pass kills exactly what the previous pass assumed. Every
+    stage is causal (nothing before a time depends on anything after it) and
+    every random draw is tied to its component and its place in time, so each
+    pass reproduces the previous one up to its first changed kill and settles
+    at least one more kill: the loop ends after at most one pass per kill
+    (typically two or three passes in all) with the outcome a step-by-step
+    simulation would give.
+    """
+    end_s = float(truth.times_s[-1])
+    boundary = LinkBoundary(scenario, seed)
+    objects = threat_objects(truth, flights)
+    killed: dict[str, float] = {}
+    for passes in range(1, len(truth.object_ids) + 3):
+        seen = censor_detections(detections, killed)
+        pictures = track_and_warn(scenario, truth, seen, seed, boundary)
+        log = run_decision_cycles(scenario, seed, pictures.fused, objects, boundary, consent, end_s)
+        if log.killed_at_s == killed:
+            return Engaged(pictures, log, seen, boundary, passes)
+        killed = log.killed_at_s
+    raise RuntimeError("the engagement feedback did not settle; please report this scenario")
+
+
 def run_scenario(
-    scenario: Scenario, seed: int, until_s: float | None = None, progress: bool = False
+    scenario: Scenario,
+    seed: int,
+    until_s: float | None = None,
+    progress: bool = False,
+    consent: ConsentPolicy | None = None,
 ) -> RunResult:
-    """Run ``scenario`` with ``seed``; return its tables and summary (nothing written)."""
+    """Run ``scenario`` with ``seed``; return its tables and summary (nothing written).
+
+    ``consent`` answers engagement orders (default: the scenario's policies;
+    a replay passes the recorded decisions).
+    """
     wall_start = time.perf_counter()
     times_s = time_grid(scenario, until_s)
     with stage_progress(STAGES, progress) as advance:
-        truth, flights = build_truth(scenario, times_s)
+        threats_truth, flights = build_truth(scenario, times_s)
         advance("kinematics")
-        detections = simulate_sensors(scenario, truth, seed)
+        sensed = simulate_sensors(scenario, threats_truth, seed)
         advance("sensors")
-        shared = track_and_warn(scenario, truth, detections, seed)
-        advance("tracking and warning")
+        engaged = track_warn_and_engage(
+            scenario, threats_truth, flights, sensed, seed, consent or ScenarioConsent(scenario)
+        )
+        log, detections = engaged.log, engaged.detections
+        advance("tracking, warning and engagement")
+        truth = merge_truth(
+            apply_kills(threats_truth, log.killed_at_s),
+            interceptor_truth(times_s, log.engagements),
+        )
+        shared = engaged.pictures.tables
         tables = {
             "truth": truth_table(truth, scenario.output_interval_s),
             "detections": detections_to_arrow_table(detections),
             **shared,
+            "events": events_table(scenario, engaged.boundary, float(times_s[-1]), log.decisions),
+            "engagements": engagements_table(log.engagements),
         }
         summary_warning = warning_measures(
             _threat_timings(flights),
@@ -371,28 +534,46 @@ def run_scenario(
             shared["tracks"],
             shared["alerts"],
         )
+        threat_rows = _threat_rows(flights)
+        engagement = engagement_measures(
+            scenario,
+            threat_rows,
+            tables["engagements"],
+            log.killed_at_s,
+            summary_warning["per_threat"],
+        )
         advance("writing tables")
     kinds: dict[str, int] = {}
-    for kind in truth.kinds:
+    for kind in threats_truth.kinds:
         kinds[kind] = kinds.get(kind, 0) + 1
+    granted = sum(d.granted for d in log.decisions)
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
         "skyweave_version": __version__,
         "coordination_mode": scenario.coordination_mode,
         "simulated_s": float(times_s[-1]),
-        "wall_s": round(time.perf_counter() - wall_start, 3),
         "counts": {
             "partners": len(scenario.partners),
             "defended_assets": len(scenario.defended_assets),
             "sensors": len(scenario.sensors),
             "batteries": len(scenario.batteries),
-            "threats": len(truth.object_ids),
+            "threats": len(threats_truth.object_ids),
             "threats_by_kind": kinds,
             "detections": int(len(detections.time_s)),
             "false_alarms": int(sum(1 for o in detections.object_id if o is None)),
         },
-        "threats": _threat_rows(flights),
+        "threats": threat_rows,
         "warning": summary_warning,
+        "engagement": {
+            **engagement,
+            "decision_cycles": log.cycles,
+            "consent": {"granted": granted, "denied": len(log.decisions) - granted},
+            "orders_refused": log.refusals,
+            "feedback_passes": engaged.passes,
+        },
     }
-    return RunResult(truth=truth, detections=detections, tables=tables, summary=summary)
+    wall_s = round(time.perf_counter() - wall_start, 3)
+    return RunResult(
+        truth=truth, detections=detections, tables=tables, summary=summary, wall_s=wall_s
+    )

@@ -114,7 +114,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
         else:
             with tempfile.TemporaryDirectory(prefix="skyweave-batch-") as tmp:
                 write_run_folder(Path(tmp) / "run", result.tables, result.summary, finish)
-        measures = flatten_measures({**result.summary, **extra})
+        measures = flatten_measures({**result.summary, **extra, "wall_s": result.wall_s})
         return _row(task, "ok", None, measures)
     except Exception as exc:  # a failed run is data: record it and go on
         elapsed = round(time.perf_counter() - start, 3)

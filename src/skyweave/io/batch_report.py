@@ -135,9 +135,7 @@ def load_batch(batch_dir: str | Path) -> BatchData:
         raise InputError([Problem(str(folder), "batch folder not found")])
     runs_path = folder / RUNS_NAME
     if not runs_path.is_file():
-        raise InputError(
-            [Problem(str(folder), f"not a batch folder: {RUNS_NAME} not found")]
-        )
+        raise InputError([Problem(str(folder), f"not a batch folder: {RUNS_NAME} not found")])
     try:
         table = pq.read_table(runs_path)
     except Exception as exc:  # pyarrow raises several kinds for a damaged file
@@ -159,8 +157,7 @@ def load_batch(batch_dir: str | Path) -> BatchData:
             summary = loaded
 
     measures = [
-        n for n in table.column_names
-        if n not in _ID_COLUMNS and not n.startswith(SWEEP_PREFIX)
+        n for n in table.column_names if n not in _ID_COLUMNS and not n.startswith(SWEEP_PREFIX)
     ]
     sweep_cols = [n for n in table.column_names if n.startswith(SWEEP_PREFIX)]
     point_ids = sorted({int(p) for p in columns["point"]})
@@ -178,9 +175,7 @@ def load_batch(batch_dir: str | Path) -> BatchData:
             labels.append(_point_label(sp.get("params") or {}))
         else:
             k = columns["point"].index(p)
-            labels.append(
-                _point_label({c[len(SWEEP_PREFIX):]: columns[c][k] for c in sweep_cols})
-            )
+            labels.append(_point_label({c[len(SWEEP_PREFIX) :]: columns[c][k] for c in sweep_cols}))
     data = BatchData(folder, summary, columns, point_ids, labels, stats, measures)
     for p in point_ids:
         sp = summary_points.get(p)
@@ -201,8 +196,9 @@ def _partners(data: BatchData, pattern: re.Pattern[str]) -> list[str]:
     return sorted(found)
 
 
-def distribution_figure(data: BatchData, rows: Sequence[str], panels: Sequence[Sequence[Panel]]
-                        ) -> Any:
+def distribution_figure(
+    data: BatchData, rows: Sequence[str], panels: Sequence[Sequence[Panel]]
+) -> Any:
     """Grid of panels (one row per partner): per sweep point, runs, box, mean and 95 % CI."""
     n_rows = len(panels)
     n_cols = max(len(r) for r in panels)
@@ -223,16 +219,28 @@ def distribution_figure(data: BatchData, rows: Sequence[str], panels: Sequence[S
                 if v.size:
                     if v.size >= 3:
                         ax.boxplot(
-                            [v], positions=[k - 0.12], widths=0.32, showfliers=False,
-                            patch_artist=True, manage_ticks=False,
+                            [v],
+                            positions=[k - 0.12],
+                            widths=0.32,
+                            showfliers=False,
+                            patch_artist=True,
+                            manage_ticks=False,
                             boxprops={"facecolor": colour, "alpha": 0.25, "edgecolor": colour},
-                            medianprops={"color": colour}, whiskerprops={"color": colour},
+                            medianprops={"color": colour},
+                            whiskerprops={"color": colour},
                             capprops={"color": colour},
                         )
                     # Fixed spread per run (no random jitter: same bytes every time).
                     off = np.linspace(-0.1, 0.1, v.size) if v.size > 1 else np.zeros(1)
-                    ax.scatter(k - 0.12 + off, v, s=14, color=colour, alpha=0.8,
-                               edgecolors="none", zorder=3)
+                    ax.scatter(
+                        k - 0.12 + off,
+                        v,
+                        s=14,
+                        color=colour,
+                        alpha=0.8,
+                        edgecolors="none",
+                        zorder=3,
+                    )
                 st = data.stats[p].get(panel.measure) or {}
                 mean = st.get("mean")
                 if mean is not None:
@@ -240,12 +248,22 @@ def distribution_figure(data: BatchData, rows: Sequence[str], panels: Sequence[S
                     mean_s = float(mean) * panel.scale
                     if ci is not None:
                         lo, hi = float(ci[0]) * panel.scale, float(ci[1]) * panel.scale
-                        ax.errorbar([k + 0.22], [mean_s], yerr=[[mean_s - lo], [hi - mean_s]],
-                                    fmt="D", color="black", mfc=colour, ms=6, capsize=4,
-                                    lw=1.4, zorder=4)
+                        ax.errorbar(
+                            [k + 0.22],
+                            [mean_s],
+                            yerr=[[mean_s - lo], [hi - mean_s]],
+                            fmt="D",
+                            color="black",
+                            mfc=colour,
+                            ms=6,
+                            capsize=4,
+                            lw=1.4,
+                            zorder=4,
+                        )
                     else:
-                        ax.plot([k + 0.22], [mean_s], "D", color="black", mfc=colour, ms=6,
-                                zorder=4)
+                        ax.plot(
+                            [k + 0.22], [mean_s], "D", color="black", mfc=colour, ms=6, zorder=4
+                        )
             ax.set_xlim(-0.6, n_pts - 0.4)
             ax.set_xticks(range(n_pts))
             ax.set_xticklabels([str(k + 1) for k in range(n_pts)] if n_pts > 1 else [""])
@@ -258,12 +276,17 @@ def distribution_figure(data: BatchData, rows: Sequence[str], panels: Sequence[S
         from matplotlib.lines import Line2D
 
         handles = [
-            Line2D([], [], marker="s", ls="", color=POINT_PALETTE[k % len(POINT_PALETTE)],
-                   label=f"{k + 1}: {label}")
+            Line2D(
+                [],
+                [],
+                marker="s",
+                ls="",
+                color=POINT_PALETTE[k % len(POINT_PALETTE)],
+                label=f"{k + 1}: {label}",
+            )
             for k, label in enumerate(data.point_labels)
         ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(n_pts, 3),
-                   frameon=False)
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(n_pts, 3), frameon=False)
     return fig
 
 
@@ -271,56 +294,76 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
     """(id, alt, caption, row names, panels) of every distribution figure the data allow."""
     specs: list[tuple[str, str, str, list[str], list[list[Panel]]]] = []
     have = set(data.measures)
-    how = ("Each dot is one run; the box spans the quartiles with whiskers to the extremes; "
-           "the diamond is the mean with its 95 % Student-t interval over runs.")
+    how = (
+        "Each dot is one run; the box spans the quartiles with whiskers to the extremes; "
+        "the diamond is the mean with its 95 % Student-t interval over runs."
+    )
     warn = _partners(data, _WARN_RE)
     if warn:
         panels = [
             [
                 Panel(t, f"warning.by_partner.{p}.{m}", 1.0 / 60.0, "warning time (min)")
-                for t, m in (("median warning", "median_warning_s"),
-                             ("worst warning", "worst_warning_s"))
+                for t, m in (
+                    ("median warning", "median_warning_s"),
+                    ("worst warning", "worst_warning_s"),
+                )
                 if f"warning.by_partner.{p}.{m}" in have
             ]
             for p in warn
         ]
-        specs.append((
-            "fig-warning", "Warning time per partner across runs",
-            "Warning time per partner: the median and the worst (shortest) warning over "
-            "the ballistic threats of each run, in minutes. Longer is better. " + how,
-            warn, panels,
-        ))
+        specs.append(
+            (
+                "fig-warning",
+                "Warning time per partner across runs",
+                "Warning time per partner: the median and the worst (shortest) warning over "
+                "the ballistic threats of each run, in minutes. Longer is better. " + how,
+                warn,
+                panels,
+            )
+        )
         panels = [
             [Panel("ballistic threats warned", f"warning.by_partner.{p}.warned", 1.0, "threats")]
-            for p in warn if f"warning.by_partner.{p}.warned" in have
+            for p in warn
+            if f"warning.by_partner.{p}.warned" in have
         ]
         rows = [p for p in warn if f"warning.by_partner.{p}.warned" in have]
         if panels:
-            specs.append((
-                "fig-warned", "Ballistic threats warned per partner across runs",
-                "Number of ballistic threats each partner warned of before impact, per run. "
-                + how, rows, panels,
-            ))
+            specs.append(
+                (
+                    "fig-warned",
+                    "Ballistic threats warned per partner across runs",
+                    "Number of ballistic threats each partner warned of before impact, per run. "
+                    + how,
+                    rows,
+                    panels,
+                )
+            )
     tq = _partners(data, _TQ_RE)
     if tq:
         base = "track_quality.partners"
         panels = [
             [
                 Panel(t, f"{base}.{p}.{m}", s, u)
-                for t, m, s, u in (("GOSPA mean", "gospa_mean_m", 1e-3, "GOSPA (km)"),
-                                   ("SIAP completeness", "siap.completeness", 1.0, "fraction"),
-                                   ("SIAP spuriousness", "siap.spuriousness", 1.0, "fraction"))
+                for t, m, s, u in (
+                    ("GOSPA mean", "gospa_mean_m", 1e-3, "GOSPA (km)"),
+                    ("SIAP completeness", "siap.completeness", 1.0, "fraction"),
+                    ("SIAP spuriousness", "siap.spuriousness", 1.0, "fraction"),
+                )
                 if f"{base}.{p}.{m}" in have
             ]
             for p in tq
         ]
-        specs.append((
-            "fig-track-quality", "Track quality per partner across runs",
-            "Track quality per partner: time-mean GOSPA distance (lower is better), SIAP "
-            "completeness (fraction of threat time held in track, higher is better) and "
-            "spuriousness (fraction of tracks not on a threat, lower is better). " + how,
-            tq, panels,
-        ))
+        specs.append(
+            (
+                "fig-track-quality",
+                "Track quality per partner across runs",
+                "Track quality per partner: time-mean GOSPA distance (lower is better), SIAP "
+                "completeness (fraction of threat time held in track, higher is better) and "
+                "spuriousness (fraction of tracks not on a threat, lower is better). " + how,
+                tq,
+                panels,
+            )
+        )
     return specs
 
 
@@ -346,8 +389,7 @@ def _header_html(data: BatchData) -> str:
     out = [
         "<header>",
         f"<h1>Batch after-action report: {_e(name)}</h1>",
-        '<div class="banner">Notional, generic exercise data; statistics over seeded runs.'
-        "</div>",
+        '<div class="banner">Notional, generic exercise data; statistics over seeded runs.</div>',
         '<dl class="facts">',
         "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts),
         "</dl></header>",
@@ -361,10 +403,14 @@ def _header_html(data: BatchData) -> str:
         mine = [st for pt, st in zip(data.columns["point"], status, strict=True) if pt == p]
         ok = sp.get("ok", sum(1 for v in mine if v == "ok"))
         failed = sp.get("failed", len(mine) - ok)
-        rows.append([
-            f'<span class="sw" style="background:{colour}"></span>{k + 1}',
-            _e(data.point_labels[k]), str(ok), str(failed),
-        ])
+        rows.append(
+            [
+                f'<span class="sw" style="background:{colour}"></span>{k + 1}',
+                _e(data.point_labels[k]),
+                str(ok),
+                str(failed),
+            ]
+        )
     out.append('<section id="points"><h2>Sweep points</h2>')
     if sweeps:
         out.append(
@@ -401,11 +447,16 @@ def _measures_html(data: BatchData) -> str:
         for k, p in enumerate(data.point_ids):
             st = data.stats[p].get(m) or {}
             ci = st.get("ci95")
-            rows.append([
-                _e(m), str(k + 1) if multi else "-",
-                str(int(st.get("n", 0) or 0)), format_value(st.get("mean")),
-                format_value(ci[0] if ci else None), format_value(ci[1] if ci else None),
-            ])
+            rows.append(
+                [
+                    _e(m),
+                    str(k + 1) if multi else "-",
+                    str(int(st.get("n", 0) or 0)),
+                    format_value(st.get("mean")),
+                    format_value(ci[0] if ci else None),
+                    format_value(ci[1] if ci else None),
+                ]
+            )
             attrs.append(f'data-measure="{_e(m)}" data-point="{p}"')
     if not rows:
         return "<p>No numeric measure recorded.</p>"
@@ -413,8 +464,13 @@ def _measures_html(data: BatchData) -> str:
         "<p>Mean and 95 % Student-t interval of the mean over the successful runs; n counts "
         "the runs with a value (a median warning time has none when nothing was warned). "
         "Booleans are fractions. <code>wall_s</code> is left out: it measures the machine.</p>"
-        + _table(["measure", "point", "n", "mean", "95 % CI low", "95 % CI high"], rows,
-                 left=2, row_attrs=attrs, cls="measures")
+        + _table(
+            ["measure", "point", "n", "mean", "95 % CI low", "95 % CI high"],
+            rows,
+            left=2,
+            row_attrs=attrs,
+            cls="measures",
+        )
     )
 
 
@@ -425,10 +481,15 @@ def _failures_html(data: BatchData) -> str:
         if status == "ok":
             continue
         k = data.point_ids.index(int(c["point"][i]))
-        rows.append([
-            str(k + 1), str(c["run"][i]), str(c["seed"][i]), _e(status),
-            _e(c["error"][i] or ""),
-        ])
+        rows.append(
+            [
+                str(k + 1),
+                str(c["run"][i]),
+                str(c["seed"][i]),
+                _e(status),
+                _e(c["error"][i] or ""),
+            ]
+        )
     return (
         '<section id="failures"><h2>Failed runs</h2><p>Reproduce one with '
         "<code>skyweave run SCENARIO --seed SEED</code> and the point's parameters.</p>"
@@ -462,8 +523,9 @@ def render_batch_report(batch_dir: str | Path) -> str:
                 + _figure_html(fig_id, figure_png(fig), alt, _e(caption))
                 + "</section>"
             )
-    parts.append('<section id="measures"><h2>All measures</h2>' + _measures_html(data)
-                 + "</section>")
+    parts.append(
+        '<section id="measures"><h2>All measures</h2>' + _measures_html(data) + "</section>"
+    )
     if any(s != "ok" for s in data.columns["status"]):
         parts.append(_failures_html(data))
     parts.append(

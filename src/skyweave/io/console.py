@@ -45,12 +45,15 @@ def stage_progress(stages: list[str], enabled: bool) -> Iterator[StageReporter]:
         yield advance
 
 
-def print_run_summary(console: Console, summary: Mapping[str, Any], out_dir: Path) -> None:
+def print_run_summary(
+    console: Console, summary: Mapping[str, Any], out_dir: Path, wall_s: float | None = None
+) -> None:
     """A short human summary of a run and where its files are."""
     counts = summary.get("counts", {})
+    took = "" if wall_s is None else f" in {wall_s:.2f} s"
     console.print(
-        f"[bold]{summary.get('scenario')}[/] seed {summary.get('seed')}: "
-        f"{summary.get('simulated_s', 0):.0f} s simulated in {summary.get('wall_s', 0):.2f} s"
+        f"[bold]{summary.get('scenario')}[/] seed {summary.get('seed')}, "
+        f"{summary.get('coordination_mode')}: {summary.get('simulated_s', 0):.0f} s simulated{took}"
     )
     objects = ", ".join(f"{v} {k}" for k, v in counts.get("threats_by_kind", {}).items())
     if objects:
@@ -82,6 +85,21 @@ def print_run_summary(console: Console, summary: Mapping[str, Any], out_dir: Pat
             f"{partner}: mean GOSPA {_fmt(None if gospa is None else gospa / 1e3, 1)} km, "
             f"SIAP completeness {_fmt(q['siap'].get('completeness'), 2)}, "
             f"spuriousness {_fmt(q['siap'].get('spuriousness'), 2)}"
+        )
+    eng = summary.get("engagement")
+    if eng:
+        used = ", ".join(f"{p} {n}" for p, n in eng["interceptors_used"].items())
+        outcomes = eng["outcomes"]
+        console.print(
+            f"engagements: {eng['engagements']} ({outcomes['kill']} kills, "
+            f"{outcomes['miss']} misses, {outcomes['aborted']} aborted); "
+            f"interceptors used: {used}"
+        )
+        hits = ", ".join(h["asset_id"] for h in eng["defended_assets_hit"]) or "none"
+        console.print(
+            f"leakers: {eng['leakers']} ({', '.join(eng['leaker_ids']) or 'none'}); "
+            f"defended assets hit: {hits} (value {eng['value_hit']:.0f}); "
+            f"first alert to first shot, median {_fmt(eng['alert_to_first_shot_median_s'])} s"
         )
     console.print(f"wrote [bold]{out_dir}[/]")
 

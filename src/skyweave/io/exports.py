@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from skyweave.engagement import Engagement, interceptor_object_id
 from skyweave.io.czml import write_czml
-from skyweave.io.dis import SitePoints
+from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
 from skyweave.io.kml import write_kml
 from skyweave.io.run_folder import output_indices
 from skyweave.kinematics.truth import Truth
@@ -61,13 +63,49 @@ def scenario_sites(scenario: Scenario) -> SitePoints:
     )
 
 
-def write_globe_exports(folder: Path, scenario: Scenario, truth: Truth) -> None:
-    """Write ``scenario.czml`` and ``scenario.kml`` into ``folder`` at the output interval."""
+def engagement_events(
+    engagements: Sequence[Engagement],
+) -> tuple[FireEvents, DetonationEvents]:
+    """One Fire per interceptor launched, one Detonation per interceptor that reached
+    its intercept point (aborted engagements detonate nothing), in engagement order."""
+    rows = [
+        (e, k) for e in sorted(engagements, key=lambda e: e.engagement_id) for k in range(e.shots)
+    ]
+    fires = FireEvents(
+        time_s=np.array([e.time_s for e, _ in rows], dtype=np.float64),
+        shooter_ids=tuple(e.battery_id for e, _ in rows),
+        interceptor_ids=tuple(interceptor_object_id(e, k) for e, k in rows),
+        target_ids=tuple(e.object_id for e, _ in rows),
+        position_ecef_m=np.array([e.launch_ecef_m for e, _ in rows], dtype=np.float64).reshape(
+            -1, 3
+        ),
+    )
+    ended = [(e, k) for e, k in rows if e.outcome != "aborted"]
+    detonations = DetonationEvents(
+        time_s=np.array([e.intercept_time_s for e, _ in ended], dtype=np.float64),
+        interceptor_ids=tuple(interceptor_object_id(e, k) for e, k in ended),
+        target_ids=tuple(e.object_id for e, _ in ended),
+        position_ecef_m=np.array([e.intercept_ecef_m for e, _ in ended], dtype=np.float64).reshape(
+            -1, 3
+        ),
+        kill=np.array([e.outcome == "kill" for e, _ in ended], dtype=bool),
+    )
+    return fires, detonations
+
+
+def write_globe_exports(
+    folder: Path, scenario: Scenario, truth: Truth, engagements: Sequence[Engagement] = ()
+) -> None:
+    """Write ``scenario.czml`` and ``scenario.kml`` into ``folder`` at the output interval.
+
+    Interceptors take the colour of the partner whose battery fired them.
+    """
     idx = output_indices(truth.times_s, scenario.output_interval_s)
     common = {
         "sites": scenario_sites(scenario),
         "partners": [p.id for p in scenario.partners],
         "name": scenario.name,
+        "fires": engagement_events(engagements)[0],
     }
     args = (scenario.epoch, truth.times_s[idx], truth.object_ids, truth.kinds, truth.states[idx])
     write_czml(folder / "scenario.czml", *args, **common)  # type: ignore[arg-type]

@@ -770,23 +770,36 @@ def theatre_map(ctx: ReportContext) -> Any:
                 continue
             site_lon = float(_unwrap(s.lon_deg, lon0))
             lat, lon = sector_polygon(
-                s.lat_deg, site_lon, s.boresight_az_deg, s.sector_half_width_deg,
+                s.lat_deg,
+                site_lon,
+                s.boresight_az_deg,
+                s.sector_half_width_deg,
                 s.max_range_km * 1e3,
             )
             colour = pc.get(s.partner, "#555555")
             ew = s.role == "early_warning"
             ax.fill(lon, lat, color=colour, alpha=0.05 if ew else 0.09, lw=0, zorder=1)
+            ax.plot(lon, lat, color=colour, lw=0.9, ls="--" if ew else ":", alpha=0.8, zorder=1.1)
             ax.plot(
-                lon, lat, color=colour, lw=0.9, ls="--" if ew else ":", alpha=0.8, zorder=1.1
-            )
-            ax.plot(
-                [site_lon], [s.lat_deg], marker="D" if ew else "d", ms=6, mfc=colour,
-                mec="black", mew=0.6, ls="none", zorder=5,
+                [site_lon],
+                [s.lat_deg],
+                marker="D" if ew else "d",
+                ms=6,
+                mfc=colour,
+                mec="black",
+                mew=0.6,
+                ls="none",
+                zorder=5,
             )
             if ew:  # fire-control radars sit by the assets; the table lists them
                 ax.annotate(
-                    s.id, (site_lon, s.lat_deg), xytext=(5, -9), textcoords="offset points",
-                    fontsize=7, color=colour, zorder=6,
+                    s.id,
+                    (site_lon, s.lat_deg),
+                    xytext=(5, -9),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=colour,
+                    zorder=6,
                 )
             drew_ew |= ew
             drew_fc |= not ew
@@ -796,24 +809,54 @@ def theatre_map(ctx: ReportContext) -> Any:
             lat, lon = sector_polygon(b.lat_deg, site_lon, 0.0, 180.0, b.max_range_km * 1e3, 97)
             ax.plot(_unwrap(lon, site_lon), lat, color=colour, lw=1.1, alpha=0.9, zorder=2)
             ax.plot(
-                [site_lon], [b.lat_deg], marker="^", ms=7, mfc=colour, mec="black",
-                mew=0.6, ls="none", zorder=5,
+                [site_lon],
+                [b.lat_deg],
+                marker="^",
+                ms=7,
+                mfc=colour,
+                mec="black",
+                mew=0.6,
+                ls="none",
+                zorder=5,
             )
             drew_bty = True
         if drew_ew:
             handles.append(
-                Line2D([], [], color="grey", ls="--", marker="D", mfc="grey", mec="black",
-                       label="early-warning radar, coverage to max range")
+                Line2D(
+                    [],
+                    [],
+                    color="grey",
+                    ls="--",
+                    marker="D",
+                    mfc="grey",
+                    mec="black",
+                    label="early-warning radar, coverage to max range",
+                )
             )
         if drew_fc:
             handles.append(
-                Line2D([], [], color="grey", ls=":", marker="d", mfc="grey", mec="black",
-                       label="fire-control radar, coverage to max range")
+                Line2D(
+                    [],
+                    [],
+                    color="grey",
+                    ls=":",
+                    marker="d",
+                    mfc="grey",
+                    mec="black",
+                    label="fire-control radar, coverage to max range",
+                )
             )
         if drew_bty:
             handles.append(
-                Line2D([], [], color="grey", marker="^", mfc="grey", mec="black",
-                       label="battery, max engagement range")
+                Line2D(
+                    [],
+                    [],
+                    color="grey",
+                    marker="^",
+                    mfc="grey",
+                    mec="black",
+                    label="battery, max engagement range",
+                )
             )
 
     # Threat ground tracks by kind, with launch labels shared by salvo members.
@@ -829,8 +872,11 @@ def theatre_map(ctx: ReportContext) -> Any:
         colour = KIND_COLOURS.get(kind, "#555555")
         ax.add_collection(
             LineCollection(
-                segs, colors=colour, linewidths=1.0 if kind == "interceptor" else 1.4,
-                alpha=0.85, zorder=3,
+                segs,
+                colors=colour,
+                linewidths=1.0 if kind == "interceptor" else 1.4,
+                alpha=0.85,
+                zorder=3,
             )
         )
         kinds_drawn.append(kind)
@@ -842,34 +888,67 @@ def theatre_map(ctx: ReportContext) -> Any:
             groups.setdefault(key, []).append(th.object_id)
     for (lat_k, lon_k), ids in sorted(groups.items()):
         ax.annotate(
-            _compact_ids(ids), (float(_unwrap(lon_k, lon0)), lat_k), xytext=(-4, -10),
-            textcoords="offset points", fontsize=7, ha="right", color="#222222", zorder=7,
+            _compact_ids(ids),
+            (float(_unwrap(lon_k, lon0)), lat_k),
+            xytext=(-4, -10),
+            textcoords="offset points",
+            fontsize=7,
+            ha="right",
+            color="#222222",
+            zorder=7,
         )
     launch = [t for t in ctx.threats if math.isfinite(t.launch_lat_deg)]
     if launch:
         ax.plot(
             _unwrap(np.array([t.launch_lon_deg for t in launch]), lon0),
-            [t.launch_lat_deg for t in launch], ls="none", marker="o", ms=4, mfc="white",
-            mec="black", mew=0.8, zorder=6,
+            [t.launch_lat_deg for t in launch],
+            ls="none",
+            marker="o",
+            ms=4,
+            mfc="white",
+            mec="black",
+            mew=0.8,
+            zorder=6,
         )
         handles.append(
-            Line2D([], [], ls="none", marker="o", ms=4, mfc="white", mec="black",
-                   label="true launch point")
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=4,
+                mfc="white",
+                mec="black",
+                label="true launch point",
+            )
         )
     impacts = [t for t in ctx.threats if t.kind in ("ballistic", "cruise")]
     impacts = [
-        t for t in impacts
-        if math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
+        t for t in impacts if math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
     ]
     if impacts:
         ax.plot(
             _unwrap(np.array([t.end_lon_deg for t in impacts]), lon0),
-            [t.end_lat_deg for t in impacts], ls="none", marker="X", ms=8, mfc="black",
-            mec="white", mew=0.8, zorder=13,
+            [t.end_lat_deg for t in impacts],
+            ls="none",
+            marker="X",
+            ms=8,
+            mfc="black",
+            mec="white",
+            mew=0.8,
+            zorder=13,
         )
         handles.append(
-            Line2D([], [], ls="none", marker="X", ms=8, mfc="black", mec="white",
-                   label="true impact point")
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="X",
+                ms=8,
+                mfc="black",
+                mec="white",
+                label="true impact point",
+            )
         )
 
     # Each originating partner's last impact prediction per track, and launch estimates.
@@ -885,36 +964,70 @@ def theatre_map(ctx: ReportContext) -> Any:
             )
             if ok:
                 lat, lon = ellipse_polygon(
-                    al.impact_lat_deg[i], float(_unwrap(al.impact_lon_deg[i], lon0)),
-                    al.semi_major_m[i], al.semi_minor_m[i], al.orientation_deg[i],
+                    al.impact_lat_deg[i],
+                    float(_unwrap(al.impact_lon_deg[i], lon0)),
+                    al.semi_major_m[i],
+                    al.semi_minor_m[i],
+                    al.orientation_deg[i],
                 )
                 ax.fill(lon, lat, color=colour, alpha=0.07, lw=0, zorder=3.5)
                 ax.plot(lon, lat, color=colour, lw=0.9, alpha=0.9, zorder=3.6)
             ax.plot(
-                [_unwrap(al.impact_lon_deg[i], lon0)], [al.impact_lat_deg[i]], ls="none",
-                marker="+", ms=10, mew=1.8, color=colour, zorder=14,
+                [_unwrap(al.impact_lon_deg[i], lon0)],
+                [al.impact_lat_deg[i]],
+                ls="none",
+                marker="+",
+                ms=10,
+                mew=1.8,
+                color=colour,
+                zorder=14,
             )
             drew_pred = True
         own_launch = np.flatnonzero(
-            (al.kind == "launch") & (al.partner == al.origin)
-            & np.isfinite(al.launch_lat_deg) & np.isfinite(al.launch_lon_deg)
+            (al.kind == "launch")
+            & (al.partner == al.origin)
+            & np.isfinite(al.launch_lat_deg)
+            & np.isfinite(al.launch_lon_deg)
         )
         for i in own_launch:
             ax.plot(
-                [_unwrap(al.launch_lon_deg[i], lon0)], [al.launch_lat_deg[i]], ls="none",
-                marker="v", ms=6, mfc="none", mec=pc.get(al.origin[i], "#555555"), mew=1.1,
+                [_unwrap(al.launch_lon_deg[i], lon0)],
+                [al.launch_lat_deg[i]],
+                ls="none",
+                marker="v",
+                ms=6,
+                mfc="none",
+                mec=pc.get(al.origin[i], "#555555"),
+                mew=1.1,
                 zorder=7,
             )
             drew_launch = True
         if drew_pred:
             handles.append(
-                Line2D([], [], ls="-", lw=0.9, marker="+", ms=9, mew=1.6, color="grey",
-                       label="last predicted impact point and 95 % ellipse, per track")
+                Line2D(
+                    [],
+                    [],
+                    ls="-",
+                    lw=0.9,
+                    marker="+",
+                    ms=9,
+                    mew=1.6,
+                    color="grey",
+                    label="last predicted impact point and 95 % ellipse, per track",
+                )
             )
         if drew_launch:
             handles.append(
-                Line2D([], [], ls="none", marker="v", ms=6, mfc="none", mec="grey",
-                       label="launch-point estimate (launch alert)")
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="v",
+                    ms=6,
+                    mfc="none",
+                    mec="grey",
+                    label="launch-point estimate (launch alert)",
+                )
             )
 
     # Intercepts, when the engagement stage wrote them.
@@ -925,21 +1038,51 @@ def theatre_map(ctx: ReportContext) -> Any:
         other = has_pos & ~kill
         if kill.any():
             ax.plot(
-                _unwrap(eng.lon_deg[kill], lon0), eng.lat_deg[kill], ls="none", marker="*",
-                ms=12, mfc="gold", mec="black", mew=0.7, zorder=10,
+                _unwrap(eng.lon_deg[kill], lon0),
+                eng.lat_deg[kill],
+                ls="none",
+                marker="*",
+                ms=12,
+                mfc="gold",
+                mec="black",
+                mew=0.7,
+                zorder=10,
             )
             handles.append(
-                Line2D([], [], ls="none", marker="*", ms=12, mfc="gold", mec="black",
-                       label="intercept: kill")
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="*",
+                    ms=12,
+                    mfc="gold",
+                    mec="black",
+                    label="intercept: kill",
+                )
             )
         if other.any():
             ax.plot(
-                _unwrap(eng.lon_deg[other], lon0), eng.lat_deg[other], ls="none", marker="*",
-                ms=11, mfc="none", mec="black", mew=0.8, zorder=10,
+                _unwrap(eng.lon_deg[other], lon0),
+                eng.lat_deg[other],
+                ls="none",
+                marker="*",
+                ms=11,
+                mfc="none",
+                mec="black",
+                mew=0.8,
+                zorder=10,
             )
             handles.append(
-                Line2D([], [], ls="none", marker="*", ms=11, mfc="none", mec="black",
-                       label="intercept: miss / no kill")
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="*",
+                    ms=11,
+                    mfc="none",
+                    mec="black",
+                    label="intercept: miss / no kill",
+                )
             )
 
     # Defended assets last, on top: marker area proportional to value.
@@ -949,19 +1092,39 @@ def theatre_map(ctx: ReportContext) -> Any:
         for a, s_pt in zip(sc.defended_assets, size, strict=True):
             colour = pc.get(a.partner, "#555555")
             ax.scatter(
-                [_unwrap(a.lon_deg, lon0)], [a.lat_deg], s=s_pt, marker="s", c=colour,
-                edgecolors="black", linewidths=0.8, zorder=11, alpha=0.55,
+                [_unwrap(a.lon_deg, lon0)],
+                [a.lat_deg],
+                s=s_pt,
+                marker="s",
+                c=colour,
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=11,
+                alpha=0.55,
             )
             ax.annotate(
-                f"{a.name or a.id} ({a.value:g})", (float(_unwrap(a.lon_deg, lon0)), a.lat_deg),
-                xytext=(8, 5), textcoords="offset points", fontsize=7.5, fontweight="bold",
-                color="black", zorder=12,
+                f"{a.name or a.id} ({a.value:g})",
+                (float(_unwrap(a.lon_deg, lon0)), a.lat_deg),
+                xytext=(8, 5),
+                textcoords="offset points",
+                fontsize=7.5,
+                fontweight="bold",
+                color="black",
+                zorder=12,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
             )
         handles.insert(
             0,
-            Line2D([], [], ls="none", marker="s", ms=9, mfc="grey", mec="black",
-                   label="defended asset (size ~ value)"),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="s",
+                ms=9,
+                mfc="grey",
+                mec="black",
+                label="defended asset (size ~ value)",
+            ),
         )
     for pid in ctx.partners:
         handles.append(Patch(facecolor=pc[pid], edgecolor="black", label=f"partner {pn[pid]}"))
@@ -992,7 +1155,10 @@ def theatre_map(ctx: ReportContext) -> Any:
     ax.plot([bx, bx + bar_km / km_per_deg_lon], [by, by], color="black", lw=3, zorder=12)
     ax.text(bx, by + 0.015 * (y1 - y0), f"{bar_km} km", fontsize=8, zorder=12)
     ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
         frameon=False,
     )
     return fig
@@ -1030,11 +1196,7 @@ def inject_spans(scenario: Scenario | None, end_s: float) -> tuple[list[InjectSp
             continue
         restore, word = pair
         stop = next(
-            (
-                j.time_s
-                for j in injects[k + 1 :]
-                if j.kind == restore and j.target == inj.target
-            ),
+            (j.time_s for j in injects[k + 1 :] if j.kind == restore and j.target == inj.target),
             end_s,
         )
         spans.append(InjectSpan(f"{inj.target or inj.kind} {word}", inj.time_s, stop))
@@ -1049,9 +1211,7 @@ def timeline(ctx: ReportContext) -> Any:
     threats = ctx.threats[:MAX_TIMELINE_ROWS]
     row_ids = [t.object_id for t in threats]
     al = ctx.alerts
-    stray = al is not None and bool(
-        np.any([a is None for a in al.about]) if len(al) else False
-    )
+    stray = al is not None and bool(np.any([a is None for a in al.about]) if len(al) else False)
     labels = [f"{t.object_id}{' (acc.)' if t.accidental else ''}" for t in threats]
     if stray:
         labels.append("no threat matched")
@@ -1073,16 +1233,26 @@ def timeline(ctx: ReportContext) -> Any:
         for s in spans:
             y = inject_rows.index(s.label)
             ax.barh(
-                y, _minutes(s.end_s - s.start_s), left=_minutes(s.start_s), height=0.55,
-                color="#e8a0a0", edgecolor="#a04040", hatch="///", lw=0.6,
+                y,
+                _minutes(s.end_s - s.start_s),
+                left=_minutes(s.start_s),
+                height=0.55,
+                color="#e8a0a0",
+                edgecolor="#a04040",
+                hatch="///",
+                lw=0.6,
             )
         for note in notes:
             y = inject_rows.index("white-cell notes")
             ax.plot([_minutes(note.time_s)], [y], marker="|", ms=12, mew=2, color="#a04040")
             text = note.text or note.kind
             ax.annotate(
-                text if len(text) <= 70 else text[:67] + "...", (_minutes(note.time_s), y),
-                xytext=(5, -3), textcoords="offset points", fontsize=7, color="#602020",
+                text if len(text) <= 70 else text[:67] + "...",
+                (_minutes(note.time_s), y),
+                xytext=(5, -3),
+                textcoords="offset points",
+                fontsize=7,
+                color="#602020",
             )
         ax.set_yticks(range(len(inject_rows)), inject_rows)
         ax.set_ylim(len(inject_rows) - 0.5, -0.5)
@@ -1098,30 +1268,55 @@ def timeline(ctx: ReportContext) -> Any:
         for y, th in enumerate(threats):
             if math.isfinite(th.launch_time_s) and math.isfinite(th.end_time_s):
                 ax.barh(
-                    y, _minutes(th.end_time_s - th.launch_time_s),
-                    left=_minutes(th.launch_time_s), height=0.5,
-                    color=KIND_COLOURS.get(th.kind, "#888888"), alpha=0.18, lw=0,
+                    y,
+                    _minutes(th.end_time_s - th.launch_time_s),
+                    left=_minutes(th.launch_time_s),
+                    height=0.5,
+                    color=KIND_COLOURS.get(th.kind, "#888888"),
+                    alpha=0.18,
+                    lw=0,
                 )
                 if th.kind in ("ballistic", "cruise") and th.end_time_s <= ctx.duration_s:
-                    ax.plot([_minutes(th.end_time_s)], [y], marker="X", ms=7, mfc="black",
-                            mec="white", mew=0.6, **marker_kw)
+                    ax.plot(
+                        [_minutes(th.end_time_s)],
+                        [y],
+                        marker="X",
+                        ms=7,
+                        mfc="black",
+                        mec="white",
+                        mew=0.6,
+                        **marker_kw,
+                    )
                     drawn.add("impact")
             r = per_threat.get((th.object_id, pid), {})
             for key, marker, ms in (
-                ("first_detection_s", "o", 5.5), ("first_track_s", "s", 5.5),
+                ("first_detection_s", "o", 5.5),
+                ("first_track_s", "s", 5.5),
                 ("first_alert_s", "*", 10.0),
             ):
                 v = r.get(key)
                 if v is not None:
-                    ax.plot([_minutes(v)], [y], marker=marker, ms=ms, mfc=ctx.colours.get(pid),
-                            mec="black", mew=0.6, **marker_kw)
+                    ax.plot(
+                        [_minutes(v)],
+                        [y],
+                        marker=marker,
+                        ms=ms,
+                        mfc=ctx.colours.get(pid),
+                        mec="black",
+                        mew=0.6,
+                        **marker_kw,
+                    )
                     drawn.add(key)
         if al is not None and len(al):
             mine = np.flatnonzero(al.partner == pid)
-            rows = np.array(
-                [row_of.get(a, -1) if a is not None else n_rows - 1 for a in al.about[mine]],
-                dtype=np.int64,
-            ) if mine.size else np.zeros(0, np.int64)
+            rows = (
+                np.array(
+                    [row_of.get(a, -1) if a is not None else n_rows - 1 for a in al.about[mine]],
+                    dtype=np.int64,
+                )
+                if mine.size
+                else np.zeros(0, np.int64)
+            )
             keep = rows >= 0
             mine, rows = mine[keep], rows[keep]
             for origin in ctx.partners:
@@ -1135,8 +1330,14 @@ def timeline(ctx: ReportContext) -> Any:
                     if not sel.any():
                         continue
                     ax.plot(
-                        _minutes(al.time_s[mine][sel]), rows[sel] + dy, marker=marker, ms=ms,
-                        color=colour, mew=1.0, alpha=0.75, **marker_kw,
+                        _minutes(al.time_s[mine][sel]),
+                        rows[sel] + dy,
+                        marker=marker,
+                        ms=ms,
+                        color=colour,
+                        mew=1.0,
+                        alpha=0.75,
+                        **marker_kw,
                     )
                     drawn.add(kind)
         eng = ctx.engagements
@@ -1147,36 +1348,82 @@ def timeline(ctx: ReportContext) -> Any:
                 if target_row is None:
                     continue
                 if math.isfinite(eng.time_s[i]):
-                    ax.plot([_minutes(eng.time_s[i])], [target_row - 0.28], marker=">", ms=6,
-                            color=ctx.colours.get(pid), mec="black", mew=0.5, **marker_kw)
+                    ax.plot(
+                        [_minutes(eng.time_s[i])],
+                        [target_row - 0.28],
+                        marker=">",
+                        ms=6,
+                        color=ctx.colours.get(pid),
+                        mec="black",
+                        mew=0.5,
+                        **marker_kw,
+                    )
                 if math.isfinite(eng.end_time_s[i]):
-                    ax.plot([_minutes(eng.end_time_s[i])], [target_row - 0.28], marker="*", ms=10,
-                            mfc="gold" if eng.outcome[i] == "kill" else "none", mec="black",
-                            mew=0.6, **marker_kw)
+                    ax.plot(
+                        [_minutes(eng.end_time_s[i])],
+                        [target_row - 0.28],
+                        marker="*",
+                        ms=10,
+                        mfc="gold" if eng.outcome[i] == "kill" else "none",
+                        mec="black",
+                        mew=0.6,
+                        **marker_kw,
+                    )
         ax.set_yticks(range(n_rows), labels)
         ax.set_ylim(n_rows - 0.4, -0.6)
         ax.grid(True, axis="x", color="#dddddd", lw=0.6)
         ax.set_title(
-            f"What {ctx.names.get(pid, pid)} saw and was told", loc="left",
+            f"What {ctx.names.get(pid, pid)} saw and was told",
+            loc="left",
             color=ctx.colours.get(pid, "black"),
         )
     axes[-1].set_xlim(0.0, float(xmax))
     axes[-1].set_xlabel("scenario time, minutes since start (T+)")
     keyed: list[tuple[str, Any]] = [
-        ("impact", Line2D([], [], ls="none", marker="X", ms=7, mfc="black", mec="white",
-                          label="impact")),
-        ("first_detection_s", Line2D([], [], ls="none", marker="o", ms=5.5, mfc="grey",
-                                     mec="black", label="first detection")),
-        ("first_track_s", Line2D([], [], ls="none", marker="s", ms=5.5, mfc="grey",
-                                 mec="black", label="first track")),
-        ("first_alert_s", Line2D([], [], ls="none", marker="*", ms=10, mfc="grey",
-                                 mec="black", label="first alert (warning starts)")),
-        ("launch", Line2D([], [], ls="none", marker="^", ms=6, color="grey",
-                          label="launch alert")),
-        ("impact_update", Line2D([], [], ls="none", marker="|", ms=7, mew=1.0, color="grey",
-                                 label="impact update")),
-        ("all_clear", Line2D([], [], ls="none", marker="x", ms=6, color="grey",
-                             label="all clear")),
+        (
+            "impact",
+            Line2D([], [], ls="none", marker="X", ms=7, mfc="black", mec="white", label="impact"),
+        ),
+        (
+            "first_detection_s",
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=5.5,
+                mfc="grey",
+                mec="black",
+                label="first detection",
+            ),
+        ),
+        (
+            "first_track_s",
+            Line2D(
+                [], [], ls="none", marker="s", ms=5.5, mfc="grey", mec="black", label="first track"
+            ),
+        ),
+        (
+            "first_alert_s",
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="*",
+                ms=10,
+                mfc="grey",
+                mec="black",
+                label="first alert (warning starts)",
+            ),
+        ),
+        ("launch", Line2D([], [], ls="none", marker="^", ms=6, color="grey", label="launch alert")),
+        (
+            "impact_update",
+            Line2D(
+                [], [], ls="none", marker="|", ms=7, mew=1.0, color="grey", label="impact update"
+            ),
+        ),
+        ("all_clear", Line2D([], [], ls="none", marker="x", ms=6, color="grey", label="all clear")),
     ]
     handles: list[Any] = [
         Patch(facecolor=KIND_COLOURS.get(k, "#888888"), alpha=0.3, label=f"{k} in flight")
@@ -1186,17 +1433,25 @@ def timeline(ctx: ReportContext) -> Any:
     if ctx.engagements is not None and len(ctx.engagements):
         handles += [
             Line2D([], [], ls="none", marker=">", ms=6, color="grey", label="interceptor fired"),
-            Line2D([], [], ls="none", marker="*", ms=10, mfc="gold", mec="black",
-                   label="end game (gold: kill)"),
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="*",
+                ms=10,
+                mfc="gold",
+                mec="black",
+                label="end game (gold: kill)",
+            ),
         ]
-    handles += [
-        Patch(facecolor=ctx.colours[p], label=f"from {ctx.names[p]}") for p in ctx.partners
-    ]
+    handles += [Patch(facecolor=ctx.colours[p], label=f"from {ctx.names[p]}") for p in ctx.partners]
     fig.legend(handles=handles, loc="outside lower center", ncol=6, frameon=False)
     if len(ctx.threats) > MAX_TIMELINE_ROWS:
         fig.suptitle(
             f"first {MAX_TIMELINE_ROWS} of {len(ctx.threats)} threats by launch time",
-            fontsize=8, x=0.99, ha="right",
+            fontsize=8,
+            x=0.99,
+            ha="right",
         )
     return fig
 
@@ -1263,7 +1518,8 @@ def warning_figure(ctx: ReportContext) -> Any | None:
         ys = np.arange(len(ballistic)) - 0.4 + h * (j + 0.5)
         vals = np.array(
             [
-                np.nan if per.get((t.object_id, pid), {}).get("warning_time_s") is None
+                np.nan
+                if per.get((t.object_id, pid), {}).get("warning_time_s") is None
                 else per[(t.object_id, pid)]["warning_time_s"]
                 for t in ballistic
             ],
@@ -1274,9 +1530,14 @@ def warning_figure(ctx: ReportContext) -> Any | None:
         ax.barh(ys[ok], vals[ok], height=h * 0.9, color=ctx.colours[pid], label=ctx.names[pid])
         for y, v, good in zip(ys, vals, ok, strict=True):
             ax.annotate(
-                f"{v:.0f} s" if good else "not warned", (v if good else 0.0, y),
-                xytext=(3, 0), textcoords="offset points", va="center", fontsize=7,
-                color="black" if good else "#b00000", fontweight="normal" if good else "bold",
+                f"{v:.0f} s" if good else "not warned",
+                (v if good else 0.0, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color="black" if good else "#b00000",
+                fontweight="normal" if good else "bold",
             )
     ax.set_yticks(
         range(len(ballistic)),
@@ -1319,9 +1580,9 @@ def impact_calls(ctx: ReportContext) -> list[ImpactCall]:
     if al is None or not len(al):
         return []
     by_id = {
-        t.object_id: t for t in ctx.threats
-        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg)
-        and t.end_time_s <= ctx.duration_s
+        t.object_id: t
+        for t in ctx.threats
+        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
     }
     best: dict[tuple[str, str], int] = {}
     for i in _last_impact_updates(al):
@@ -1353,11 +1614,16 @@ def impact_calls(ctx: ReportContext) -> list[ImpactCall]:
         )
         calls.append(
             ImpactCall(
-                threat=th, partner=partner, issued_s=float(al.time_s[i]),
+                threat=th,
+                partner=partner,
+                issued_s=float(al.time_s[i]),
                 impact_lat_deg=float(al.impact_lat_deg[i]),
                 impact_lon_deg=float(al.impact_lon_deg[i]),
-                impact_time_s=float(al.impact_time_s[i]), semi_major_m=float(a),
-                semi_minor_m=float(b), orientation_deg=float(orient), miss_m=float(miss_m),
+                impact_time_s=float(al.impact_time_s[i]),
+                semi_major_m=float(a),
+                semi_minor_m=float(b),
+                orientation_deg=float(orient),
+                miss_m=float(miss_m),
                 inside=inside,
             )
         )
@@ -1397,18 +1663,21 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     from matplotlib.patches import Circle, Patch
 
     impacts = [
-        t for t in ctx.threats
-        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg)
-        and t.end_time_s <= ctx.duration_s
+        t
+        for t in ctx.threats
+        if t.kind == "ballistic" and math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
     ]
     if not impacts:
         return None
     clusters: list[list[ThreatInfo]] = []
     for th in impacts:
         for group in clusters:
-            if _bearing_distance(
-                group[0].end_lat_deg, group[0].end_lon_deg, th.end_lat_deg, th.end_lon_deg
-            )[1] <= IMPACT_CLUSTER_M:
+            if (
+                _bearing_distance(
+                    group[0].end_lat_deg, group[0].end_lon_deg, th.end_lat_deg, th.end_lon_deg
+                )[1]
+                <= IMPACT_CLUSTER_M
+            ):
                 group.append(th)
                 break
         else:
@@ -1425,9 +1694,7 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
         lat0 = float(np.mean([t.end_lat_deg for t in cluster]))
         lon0 = _circular_mean_deg(np.array([t.end_lon_deg for t in cluster]))
         title = ""
-        near = [
-            (a, _bearing_distance(lat0, lon0, a.lat_deg, a.lon_deg)[1]) for a in assets
-        ]
+        near = [(a, _bearing_distance(lat0, lon0, a.lat_deg, a.lon_deg)[1]) for a in assets]
         near = [x for x in near if x[1] <= ASSET_SNAP_M]
         if near:
             asset = min(near, key=lambda x: x[1])[0]
@@ -1453,18 +1720,45 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
             e, n = enu_km(a.lat_deg, a.lon_deg)
             if abs(e) <= half and abs(n) <= half:
                 colour = ctx.colours.get(a.partner, "#555555")
-                ax.add_patch(Circle((float(e), float(n)), a.radius_m / 1e3, fc=colour,
-                                    ec="black", alpha=0.35, lw=0.8, zorder=2))
-                ax.plot([e], [n], marker="s", ms=7, mfc=colour, mec="black", alpha=0.6,
-                        ls="none", zorder=2)
+                ax.add_patch(
+                    Circle(
+                        (float(e), float(n)),
+                        a.radius_m / 1e3,
+                        fc=colour,
+                        ec="black",
+                        alpha=0.35,
+                        lw=0.8,
+                        zorder=2,
+                    )
+                )
+                ax.plot(
+                    [e],
+                    [n],
+                    marker="s",
+                    ms=7,
+                    mfc=colour,
+                    mec="black",
+                    alpha=0.6,
+                    ls="none",
+                    zorder=2,
+                )
         for b in batteries:
             e, n = enu_km(b.lat_deg, b.lon_deg)
             if abs(e) <= half + b.max_range_km and abs(n) <= half + b.max_range_km:
                 colour = ctx.colours.get(b.partner, "#555555")
-                ax.add_patch(Circle((float(e), float(n)), b.max_range_km, fc="none", ec=colour,
-                                    lw=0.9, ls="-", alpha=0.7, zorder=1))
-                ax.plot([e], [n], marker="^", ms=6, mfc=colour, mec="black", ls="none",
-                        zorder=3)
+                ax.add_patch(
+                    Circle(
+                        (float(e), float(n)),
+                        b.max_range_km,
+                        fc="none",
+                        ec=colour,
+                        lw=0.9,
+                        ls="-",
+                        alpha=0.7,
+                        zorder=1,
+                    )
+                )
+                ax.plot([e], [n], marker="^", ms=6, mfc=colour, mec="black", ls="none", zorder=3)
         s = np.linspace(0.0, 2.0 * np.pi, 73)
         for c in mine:
             colour = ctx.colours.get(c.partner, "#555555")
@@ -1474,22 +1768,37 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
                 th_rad = math.radians(c.orientation_deg)
                 u = c.semi_major_m / 1e3 * np.cos(s)
                 v = c.semi_minor_m / 1e3 * np.sin(s)
-                ax.plot(pe + u * math.sin(th_rad) + v * math.cos(th_rad),
-                        pn + u * math.cos(th_rad) - v * math.sin(th_rad),
-                        color=colour, lw=1.0, alpha=0.9, zorder=4)
+                ax.plot(
+                    pe + u * math.sin(th_rad) + v * math.cos(th_rad),
+                    pn + u * math.cos(th_rad) - v * math.sin(th_rad),
+                    color=colour,
+                    lw=1.0,
+                    alpha=0.9,
+                    zorder=4,
+                )
             ax.plot([pe, te], [pn, tn], color=colour, lw=0.7, ls=":", zorder=4)
             ax.plot([pe], [pn], marker="+", ms=10, mew=1.8, color=colour, ls="none", zorder=6)
         for t in cluster:
             te, tn = enu_km(t.end_lat_deg, t.end_lon_deg)
-            ax.plot([te], [tn], marker="X", ms=8, mfc="black", mec="white", mew=0.7,
-                    ls="none", zorder=7)
+            ax.plot(
+                [te], [tn], marker="X", ms=8, mfc="black", mec="white", mew=0.7, ls="none", zorder=7
+            )
         eng = ctx.engagements
         if eng is not None and len(eng):
             sel = np.isin(eng.target.astype(str), list(ids)) & np.isfinite(eng.lat_deg)
             for i in np.flatnonzero(sel):
                 e, n = enu_km(eng.lat_deg[i], eng.lon_deg[i])
-                ax.plot([e], [n], marker="*", ms=11, ls="none", mec="black", mew=0.6,
-                        mfc="gold" if eng.outcome[i] == "kill" else "none", zorder=8)
+                ax.plot(
+                    [e],
+                    [n],
+                    marker="*",
+                    ms=11,
+                    ls="none",
+                    mec="black",
+                    mew=0.6,
+                    mfc="gold" if eng.outcome[i] == "kill" else "none",
+                    zorder=8,
+                )
         ax.set_xlim(-half, half)
         ax.set_ylim(-half, half)
         ax.set_aspect("equal")
@@ -1500,15 +1809,39 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     for k in range(len(clusters), nrow * ncol):
         axes[k // ncol, k % ncol].set_axis_off()
     handles: list[Any] = [
-        Line2D([], [], ls="none", marker="X", ms=8, mfc="black", mec="white",
-               label="true impact"),
-        Line2D([], [], ls="-", lw=1.0, marker="+", ms=10, mew=1.8, color="grey",
-               label="last predicted impact and 95 % ellipse"),
+        Line2D([], [], ls="none", marker="X", ms=8, mfc="black", mec="white", label="true impact"),
+        Line2D(
+            [],
+            [],
+            ls="-",
+            lw=1.0,
+            marker="+",
+            ms=10,
+            mew=1.8,
+            color="grey",
+            label="last predicted impact and 95 % ellipse",
+        ),
         Line2D([], [], ls=":", lw=0.7, color="grey", label="prediction error"),
-        Line2D([], [], ls="none", marker="s", ms=7, mfc="grey", mec="black",
-               label="defended asset and radius"),
-        Line2D([], [], ls="-", marker="^", mfc="grey", mec="black", color="grey",
-               label="battery max range"),
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker="s",
+            ms=7,
+            mfc="grey",
+            mec="black",
+            label="defended asset and radius",
+        ),
+        Line2D(
+            [],
+            [],
+            ls="-",
+            marker="^",
+            mfc="grey",
+            mec="black",
+            color="grey",
+            label="battery max range",
+        ),
     ]
     handles += [Patch(facecolor=ctx.colours[p], label=ctx.names[p]) for p in ctx.partners]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False)
@@ -1539,8 +1872,14 @@ def _impact_table_html(ctx: ReportContext, calls: Sequence[ImpactCall]) -> str:
             f'data-partner="{_e(c.partner)}"'
         )
     headers = [
-        "threat", "predicted by", "last prediction", "before impact, s", "miss distance, km",
-        "impact time error, s", "95 % ellipse semi-axes, km", "truth inside ellipse",
+        "threat",
+        "predicted by",
+        "last prediction",
+        "before impact, s",
+        "miss distance, km",
+        "impact time error, s",
+        "95 % ellipse semi-axes, km",
+        "truth inside ellipse",
     ]
     return _table(headers, rows, left=2, row_attrs=attrs, cls="impact")
 
@@ -1569,10 +1908,19 @@ def track_quality_figure(ctx: ReportContext, metrics: Mapping[str, Any]) -> Any 
             mis = np.asarray(g["missed"], dtype=np.float64) / 1e3
             fal = np.asarray(g["false"], dtype=np.float64) / 1e3
             ax.stackplot(
-                t, loc, mis, fal, colors=[colour, "#9e9e9e", "#f2b134"],
-                labels=["localisation error", f"missed targets ({c_km / 2:g} km each)",
-                        f"false tracks ({c_km / 2:g} km each)"],
-                alpha=0.85, lw=0, step="post",
+                t,
+                loc,
+                mis,
+                fal,
+                colors=[colour, "#9e9e9e", "#f2b134"],
+                labels=[
+                    "localisation error",
+                    f"missed targets ({c_km / 2:g} km each)",
+                    f"false tracks ({c_km / 2:g} km each)",
+                ],
+                alpha=0.85,
+                lw=0,
+                step="post",
             )
             top = max(top, float(np.max(loc + mis + fal)) if t.size else 0.0)
         dist = np.asarray(g["distance_m"], dtype=np.float64) / 1e3
@@ -1596,17 +1944,34 @@ def track_quality_figure(ctx: ReportContext, metrics: Mapping[str, Any]) -> Any 
     ax = axes[n]
     if ctx.tracks.in_flight_time_s.size:
         ax.step(
-            _minutes(ctx.tracks.in_flight_time_s), ctx.tracks.in_flight_count, where="post",
-            color="black", lw=1.4, label="threats in flight (truth)",
+            _minutes(ctx.tracks.in_flight_time_s),
+            ctx.tracks.in_flight_count,
+            where="post",
+            color="black",
+            lw=1.4,
+            label="threats in flight (truth)",
         )
     for pid in partners:
         g = parts[pid]["gospa"]
         t = _minutes(np.asarray(g["times_s"], dtype=np.float64))
         colour = ctx.colours.get(pid, "#555555")
-        ax.step(t, g["missed_count"], where="post", color=colour, lw=1.1,
-                label=f"{ctx.names.get(pid, pid)}: missed")
-        ax.step(t, g["false_count"], where="post", color=colour, lw=1.0, ls=":",
-                label=f"{ctx.names.get(pid, pid)}: false tracks")
+        ax.step(
+            t,
+            g["missed_count"],
+            where="post",
+            color=colour,
+            lw=1.1,
+            label=f"{ctx.names.get(pid, pid)}: missed",
+        )
+        ax.step(
+            t,
+            g["false_count"],
+            where="post",
+            color=colour,
+            lw=1.0,
+            ls=":",
+            label=f"{ctx.names.get(pid, pid)}: false tracks",
+        )
     peak = max(
         [float(np.max(ctx.tracks.in_flight_count))] if ctx.tracks.in_flight_count.size else [1.0]
     )
@@ -1678,12 +2043,18 @@ def _img(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1,
-           row_attrs: Sequence[str] | None = None, cls: str = "") -> str:
+def _table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    left: int = 1,
+    row_attrs: Sequence[str] | None = None,
+    cls: str = "",
+) -> str:
     """An HTML table; cells are given already escaped; the first ``left`` columns align left."""
     out = [f'<table class="{cls}">' if cls else "<table>", "<thead><tr>"]
-    out += [f'<th class="l">{h}</th>' if i < left else f"<th>{h}</th>"
-            for i, h in enumerate(headers)]
+    out += [
+        f'<th class="l">{h}</th>' if i < left else f"<th>{h}</th>" for i, h in enumerate(headers)
+    ]
     out.append("</tr></thead><tbody>")
     for k, row in enumerate(rows):
         attrs = f" {row_attrs[k]}" if row_attrs else ""
@@ -1724,15 +2095,20 @@ def _header_html(ctx: ReportContext) -> str:
     facts.append(("Threats", f"{_e(n_threats)}" + (f" ({_e(kinds)})" if kinds else "")))
     if "detections" in counts:
         facts.append(
-            ("Detections", f"{_num(counts['detections'])} ({_num(counts.get('false_alarms'))} "
-             "false alarms)")
+            (
+                "Detections",
+                f"{_num(counts['detections'])} ({_num(counts.get('false_alarms'))} false alarms)",
+            )
         )
     partners = ", ".join(_swatch(ctx.colours[p], ctx.names[p]) for p in ctx.partners)
     facts.append(("Partners", partners or "-"))
     if sc is not None:
         facts.append(
-            ("Forces", f"{len(sc.defended_assets)} defended assets, {len(sc.sensors)} sensors, "
-             f"{len(sc.batteries)} batteries")
+            (
+                "Forces",
+                f"{len(sc.defended_assets)} defended assets, {len(sc.sensors)} sensors, "
+                f"{len(sc.batteries)} batteries",
+            )
         )
     if s.get("skyweave_version"):
         facts.append(("Skyweave", _e(s["skyweave_version"])))
@@ -1741,8 +2117,7 @@ def _header_html(ctx: ReportContext) -> str:
         f"<header><h1>After-action report: {_e(name)}</h1>"
         + (f'<p class="desc">{_e(desc)}</p>' if desc else "")
         + '<p class="banner">Exercise simulation. Every force, sensor and weapon parameter '
-        "is notional and generic.</p>"
-        + f'<dl class="facts">{dl}</dl></header>'
+        "is notional and generic.</p>" + f'<dl class="facts">{dl}</dl></header>'
     )
 
 
@@ -1778,14 +2153,23 @@ def _measures_html(ctx: ReportContext) -> str:
             ]
         )
     headers = [
-        "partner", "ballistic threats warned", "median warning, s", "worst warning, s",
-        "mean GOSPA, km", "mean missed", "mean false", "SIAP completeness", "SIAP ambiguity",
-        "SIAP spuriousness", "SIAP position accuracy, m",
+        "partner",
+        "ballistic threats warned",
+        "median warning, s",
+        "worst warning, s",
+        "mean GOSPA, km",
+        "mean missed",
+        "mean false",
+        "SIAP completeness",
+        "SIAP ambiguity",
+        "SIAP spuriousness",
+        "SIAP position accuracy, m",
     ]
     return (
         '<section id="measures"><h2>Key measures</h2>'
         + _table(
-            headers, rows,
+            headers,
+            rows,
             row_attrs=[f'class="measure-row" data-partner="{_e(p)}"' for p in ctx.partners],
         )
         + "<p>Warning time: true impact time minus the partner's first alert about the "
@@ -1822,8 +2206,14 @@ def _warning_table_html(ctx: ReportContext) -> str:
     if not rows:
         return "<p>No ballistic threats in this run.</p>"
     headers = [
-        "threat", "partner", "launch", "first detection", "first track", "first alert",
-        "impact", "warning, s",
+        "threat",
+        "partner",
+        "launch",
+        "first detection",
+        "first track",
+        "first alert",
+        "impact",
+        "warning, s",
     ]
     return _table(headers, rows, left=2, row_attrs=attrs, cls="warning")
 
@@ -1840,22 +2230,30 @@ def _threats_table_html(ctx: ReportContext) -> str:
                 _num(th.end_time_s - th.launch_time_s),
                 _num(th.apogee_km, 1),
                 f"{_fmt_lat(round(th.launch_lat_deg, 2))} {_fmt_lon(round(th.launch_lon_deg, 2))}"
-                if math.isfinite(th.launch_lat_deg) else "-",
+                if math.isfinite(th.launch_lat_deg)
+                else "-",
                 f"{_fmt_lat(round(th.end_lat_deg, 2))} {_fmt_lon(round(th.end_lon_deg, 2))}"
-                if math.isfinite(th.end_lat_deg) else "-",
+                if math.isfinite(th.end_lat_deg)
+                else "-",
             ]
         )
-    headers = ["threat", "kind", "launch", "end", "flight, s", "apogee, km", "launch point",
-               "end point (impact)"]
+    headers = [
+        "threat",
+        "kind",
+        "launch",
+        "end",
+        "flight, s",
+        "apogee, km",
+        "launch point",
+        "end point (impact)",
+    ]
     return _table(headers, rows, left=2)
 
 
 def _engagements_html(ctx: ReportContext) -> str:
     eng = ctx.engagements
     if eng is None:
-        return (
-            "<p>No engagements recorded: this run folder has no engagements.parquet.</p>"
-        )
+        return "<p>No engagements recorded: this run folder has no engagements.parquet.</p>"
     if not len(eng):
         return "<p>No interceptor was fired.</p>"
     # Outcome per partner first: shots, kills, misses.
@@ -1865,11 +2263,17 @@ def _engagements_html(ctx: ReportContext) -> str:
         kills = int(np.sum(mine & (eng.outcome == "kill")))
         shots = int(np.sum(mine))
         summary_rows.append(
-            [_swatch(ctx.colours[pid], ctx.names[pid]), str(shots), str(kills),
-             str(shots - kills), _num(kills / shots, 2) if shots else "-"]
+            [
+                _swatch(ctx.colours[pid], ctx.names[pid]),
+                str(shots),
+                str(kills),
+                str(shots - kills),
+                _num(kills / shots, 2) if shots else "-",
+            ]
         )
-    out = _table(["partner", "interceptors fired", "kills", "no kill", "kills per shot"],
-                 summary_rows)
+    out = _table(
+        ["partner", "interceptors fired", "kills", "no kill", "kills per shot"], summary_rows
+    )
     order = np.lexsort((np.arange(len(eng)), eng.time_s))
     rows = []
     for i in order:
@@ -1885,8 +2289,10 @@ def _engagements_html(ctx: ReportContext) -> str:
             ]
         )
     out += _table(
-        ["target", "partner", "battery", "interceptor", "fired", "end game", "outcome"], rows,
-        left=4, row_attrs=['class="engagement-row"'] * len(rows),
+        ["target", "partner", "battery", "interceptor", "fired", "end game", "outcome"],
+        rows,
+        left=4,
+        row_attrs=['class="engagement-row"'] * len(rows),
     )
     return out
 
@@ -1908,39 +2314,61 @@ def _forces_html(ctx: ReportContext) -> str:
     rows = []
     for s in sc.sensors:
         if isinstance(s, Radar):
-            rows.append([
-                _e(s.id), who(s.partner), _e(s.role.replace("_", "-") + " radar"),
-                where(s.lat_deg, s.lon_deg),
-                f"{s.boresight_az_deg:g}° ± {s.sector_half_width_deg:g}°, "
-                f"{s.max_range_km:g} km, revisit {s.revisit_s:g} s",
-                outages(s.outages),
-            ])
+            rows.append(
+                [
+                    _e(s.id),
+                    who(s.partner),
+                    _e(s.role.replace("_", "-") + " radar"),
+                    where(s.lat_deg, s.lon_deg),
+                    f"{s.boresight_az_deg:g}° ± {s.sector_half_width_deg:g}°, "
+                    f"{s.max_range_km:g} km, revisit {s.revisit_s:g} s",
+                    outages(s.outages),
+                ]
+            )
         else:
             pos = (
-                f"geostationary {_fmt_lon(s.geo_lon_deg)}" if s.geo_lon_deg is not None
-                else where(s.position.lat_deg, s.position.lon_deg) if s.position else "-"
+                f"geostationary {_fmt_lon(s.geo_lon_deg)}"
+                if s.geo_lon_deg is not None
+                else where(s.position.lat_deg, s.position.lon_deg)
+                if s.position
+                else "-"
             )
-            rows.append([
-                _e(s.id), who(s.partner), "space infrared", pos,
-                f"plumes above {s.cloud_top_alt_m / 1e3:g} km, frame {s.frame_period_s:g} s, "
-                f"delay {s.processing_delay_s:g} s",
-                outages(s.outages),
-            ])
+            rows.append(
+                [
+                    _e(s.id),
+                    who(s.partner),
+                    "space infrared",
+                    pos,
+                    f"plumes above {s.cloud_top_alt_m / 1e3:g} km, frame {s.frame_period_s:g} s, "
+                    f"delay {s.processing_delay_s:g} s",
+                    outages(s.outages),
+                ]
+            )
     for b in sc.batteries:
-        rows.append([
-            _e(b.id), who(b.partner), "interceptor battery", where(b.lat_deg, b.lon_deg),
-            f"{b.interceptors} interceptors on {b.launchers} launchers, "
-            f"{b.min_range_km:g}–{b.max_range_km:g} km, up to {b.max_alt_km:g} km, "
-            f"{_e(b.doctrine)}",
-            "-",
-        ])
+        rows.append(
+            [
+                _e(b.id),
+                who(b.partner),
+                "interceptor battery",
+                where(b.lat_deg, b.lon_deg),
+                f"{b.interceptors} interceptors on {b.launchers} launchers, "
+                f"{b.min_range_km:g}–{b.max_range_km:g} km, up to {b.max_alt_km:g} km, "
+                f"{_e(b.doctrine)}",
+                "-",
+            ]
+        )
     for a in sc.defended_assets:
-        rows.append([
-            _e(a.id), who(a.partner), "defended asset", where(a.lat_deg, a.lon_deg),
-            f"{_e(a.name)}, value {a.value:g}, radius {a.radius_m / 1e3:g} km", "-",
-        ])
-    return _table(["id", "partner", "type", "position", "characteristics", "outages"], rows,
-                  left=6)
+        rows.append(
+            [
+                _e(a.id),
+                who(a.partner),
+                "defended asset",
+                where(a.lat_deg, a.lon_deg),
+                f"{_e(a.name)}, value {a.value:g}, radius {a.radius_m / 1e3:g} km",
+                "-",
+            ]
+        )
+    return _table(["id", "partner", "type", "position", "characteristics", "outages"], rows, left=6)
 
 
 def _injects_html(ctx: ReportContext) -> str:
@@ -2008,9 +2436,16 @@ def render_report(
         if tracks.time_s:
             duration = max(float(duration), max(float(t[-1]) for t in tracks.time_s))
     ctx = ReportContext(
-        run=run, scenario=scenario, partners=partners, colours=colours, names=names,
-        tracks=tracks, threats=threats, alerts=alerts,
-        engagements=_engagements(run.table("engagements")), duration_s=float(duration),
+        run=run,
+        scenario=scenario,
+        partners=partners,
+        colours=colours,
+        names=names,
+        tracks=tracks,
+        threats=threats,
+        alerts=alerts,
+        engagements=_engagements(run.table("engagements")),
+        duration_s=float(duration),
     )
     metrics: dict[str, Any] = {}
     if run.table("tracks") is not None and run.table("truth") is not None:
@@ -2020,8 +2455,7 @@ def render_report(
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>After-action report: {_e(run.summary.get('scenario', run.run_dir.name))}"
-        "</title>",
+        f"<title>After-action report: {_e(run.summary.get('scenario', run.run_dir.name))}</title>",
         f"<style>{_CSS}</style></head><body>",
     ]
     with _style():
@@ -2031,7 +2465,9 @@ def render_report(
         parts.append(
             '<section id="theatre"><h2>Theatre</h2>'
             + _figure_html(
-                "fig-map", figure_png(fig), "Theatre map",
+                "fig-map",
+                figure_png(fig),
+                "Theatre map",
                 "Defended assets (square, area proportional to value), radar coverage "
                 "(sector to maximum range; the elevation limits and the radar horizon "
                 "shorten it against low targets), battery maximum engagement range, "
@@ -2048,7 +2484,9 @@ def render_report(
         parts.append(
             '<section id="timeline"><h2>Timeline</h2>'
             + _figure_html(
-                "fig-timeline", figure_png(fig), "Timeline per partner",
+                "fig-timeline",
+                figure_png(fig),
+                "Timeline per partner",
                 "One panel per partner: every threat's flight (bar) and impact (X), the "
                 "partner's first detection, first track and first alert (in its own "
                 "colour), and every alert it received, coloured by the partner that "
@@ -2064,7 +2502,9 @@ def render_report(
         if wfig is not None:
             warn_parts.append(
                 _figure_html(
-                    "fig-warning", figure_png(wfig), "Warning time per threat and partner",
+                    "fig-warning",
+                    figure_png(wfig),
+                    "Warning time per threat and partner",
                     "Warning time per ballistic threat and partner: seconds from the "
                     "partner's first alert to the true impact.",
                 )
@@ -2078,7 +2518,9 @@ def render_report(
         if ifig is not None:
             impact_parts.append(
                 _figure_html(
-                    "fig-impacts", figure_png(ifig), "Impact areas: truth and predictions",
+                    "fig-impacts",
+                    figure_png(ifig),
+                    "Impact areas: truth and predictions",
                     "Each area where ballistic threats came down, in kilometres east and "
                     "north of the defended asset there (or of the mean impact point): "
                     "true impacts (X) and, per threat, each originating partner's last "
@@ -2090,8 +2532,7 @@ def render_report(
         impact_parts.append("</section>")
         parts.append("".join(impact_parts))
         parts.append(
-            '<section id="engagements"><h2>Engagements</h2>' + _engagements_html(ctx)
-            + "</section>"
+            '<section id="engagements"><h2>Engagements</h2>' + _engagements_html(ctx) + "</section>"
         )
         tq_parts = ['<section id="track-quality"><h2>Track quality over time</h2>']
         qfig = track_quality_figure(ctx, metrics) if metrics else None
@@ -2099,7 +2540,9 @@ def render_report(
             params = metrics.get("parameters", {})
             tq_parts.append(
                 _figure_html(
-                    "fig-track-quality", figure_png(qfig), "GOSPA over time per partner",
+                    "fig-track-quality",
+                    figure_png(qfig),
+                    "GOSPA over time per partner",
                     "GOSPA distance of each partner's own tracks against truth at its "
                     f"report times (order {params.get('gospa_p', 1):g}, cut-off "
                     f"{params.get('gospa_c_m', 1e4) / 1e3:g} km, alpha 2), split into "
@@ -2112,12 +2555,15 @@ def render_report(
             tq_parts.append("<p>No tracks table in this run folder: track quality not shown.</p>")
         tq_parts.append("</section>")
         parts.append("".join(tq_parts))
-    parts.append('<section id="threats"><h2>Threats (truth)</h2>' + _threats_table_html(ctx)
-                 + "</section>")
-    parts.append('<section id="injects"><h2>White-cell injects</h2>' + _injects_html(ctx)
-                 + "</section>")
-    parts.append('<section id="forces"><h2>Forces (notional)</h2>' + _forces_html(ctx)
-                 + "</section>")
+    parts.append(
+        '<section id="threats"><h2>Threats (truth)</h2>' + _threats_table_html(ctx) + "</section>"
+    )
+    parts.append(
+        '<section id="injects"><h2>White-cell injects</h2>' + _injects_html(ctx) + "</section>"
+    )
+    parts.append(
+        '<section id="forces"><h2>Forces (notional)</h2>' + _forces_html(ctx) + "</section>"
+    )
     parts.append(
         "<footer>Generated by Skyweave "
         f"{_e(run.summary.get('skyweave_version', ''))} from the files beside this page. "

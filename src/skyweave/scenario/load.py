@@ -261,6 +261,11 @@ def check_references(scenario: Scenario) -> list[tuple[Loc, str]]:
     for i, link in enumerate(scenario.links):
         for k, end in enumerate(link.between):
             need_partner(("links", i, "between", k), end)
+    for i, partner in enumerate(scenario.partners):
+        for k, other in enumerate(partner.engagement.defend):
+            need_partner(("partners", i, "engagement", "defend", k), other)
+    if scenario.c2.coalition_cell is not None:
+        need_partner(("c2", "coalition_cell"), scenario.c2.coalition_cell)
     for i, rule in enumerate(scenario.policy):
         need_partner(("policy", i, "from"), rule.from_partner)
         for k, to in enumerate(rule.to):

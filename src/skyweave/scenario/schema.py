@@ -71,6 +71,32 @@ class CommandPost(GeoPoint):
     """Where a partner's command post sits (link end point)."""
 
 
+class Consent(_Model):
+    """Whether a partner's engagement orders wait for an operator's consent.
+
+    ``always`` grants every request at once, ``never`` refuses them all,
+    ``after_delay`` grants each one ``delay_s`` after it was asked (a staff
+    thinking it over). A replayed run answers from the recorded decisions.
+    """
+
+    policy: Literal["always", "never", "after_delay"] = "always"
+    delay_s: NonNegative = 20.0
+
+
+class EngagementRules(_Model):
+    """A partner's rules for its batteries: whom they defend, what tracks they fire on."""
+
+    defend: list[Identifier] = Field(
+        default_factory=list,
+        description="other partners whose defended assets this partner's batteries may defend",
+    )
+    engage_on_remote: bool = Field(
+        default=True,
+        description="batteries may fire on a track held only by another partner",
+    )
+    consent: Consent = Field(default_factory=Consent)
+
+
 class Partner(_Model):
     """A coalition partner: owns sensors, batteries, assets and a command post."""
 
@@ -78,6 +104,7 @@ class Partner(_Model):
     name: str = ""
     command_post: CommandPost | None = None
     color: str = Field(default="", description="display colour, e.g. '#1f77b4'")
+    engagement: EngagementRules = Field(default_factory=EngagementRules)
 
 
 class DefendedAsset(GeoPoint):
@@ -313,6 +340,22 @@ class Inject(_Model):
     text: str = ""
 
 
+class CommandAndControl(_Model):
+    """How the command posts decide: the decision cycle's settings."""
+
+    coalition_cell: Identifier | None = Field(
+        default=None,
+        description="partner hosting the coalition cell in integrated mode (default: the first)",
+    )
+    min_value_saved: NonNegative = Field(
+        default=5.0,
+        description="an engagement is ordered only if it raises the expected value saved "
+        "by at least this (asset value units): the price of an interceptor",
+    )
+    wta_method: Literal["heuristic", "exact"] = "heuristic"
+    wta_time_limit_s: Positive = 1.0
+
+
 class Scenario(_Model):
     """A whole exercise or analysis scenario."""
 
@@ -333,6 +376,7 @@ class Scenario(_Model):
     policy: list[ReleaseRule] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
     injects: list[Inject] = Field(default_factory=list)
+    c2: CommandAndControl = Field(default_factory=CommandAndControl)
 
     @field_validator("epoch")
     @classmethod

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from skyweave.network import Deliveries, LinkBoundary, Messages
-from skyweave.tracking.fusion import PartnerPicture, RemoteTracks
+from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
 from skyweave.tracking.partner_picture import TRACKS_SCHEMA
 from skyweave.tracking.tracker import TrackBatch
 
@@ -77,11 +77,17 @@ def fused_pictures(
     partners: Sequence[str],
     own_snapshots: Mapping[str, Snapshots],
     boundary: LinkBoundary,
-) -> pa.Table:
-    """``picture.parquet``: each partner's fused picture at its report times."""
+) -> tuple[pa.Table, dict[str, list[FusedPicture]]]:
+    """``picture.parquet``: each partner's fused picture at its report times.
+
+    Also returns the pictures themselves, per partner in time order: what each
+    command post decides from.
+    """
     deliveries, payloads = release_tracks(boundary, own_snapshots)
     tables = []
+    pictures: dict[str, list[FusedPicture]] = {}
     for partner in partners:
+        history = pictures.setdefault(partner, [])
         picture = PartnerPicture(partner)
         mine = deliveries.for_receiver(partner, "tracks")
         next_row = 0
@@ -107,7 +113,9 @@ def fused_pictures(
                     picture.receive(
                         RemoteTracks(origin, t[k], ids[k], state, cov, mask, sensor_ids)
                     )
-            cols = picture.update(report_s, own).rows(partner, contributors=True)
+            fused = picture.update(report_s, own)
+            history.append(fused)
+            cols = fused.rows(partner, contributors=True)
             tables.append(
                 pa.table(
                     {
@@ -122,4 +130,5 @@ def fused_pictures(
                     schema=PICTURE_SCHEMA,
                 )
             )
-    return pa.concat_tables(tables) if tables else PICTURE_SCHEMA.empty_table()
+    table = pa.concat_tables(tables) if tables else PICTURE_SCHEMA.empty_table()
+    return table, pictures

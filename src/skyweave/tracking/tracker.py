@@ -290,9 +290,7 @@ class Tracker:
         w = mu[:, :, None] * pi[None, :, :] / np.maximum(c[:, None, :], 1e-300)
         x0 = np.einsum("tij,tia->tja", w, xm)
         d = xm[:, :, None, :] - x0[:, None, :, :]  # (T, i, j, 6)
-        p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum(
-            "tij,tija,tijb->tjab", w, d, d
-        )
+        p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum("tij,tija,tijb->tjab", w, d, d)
         xs = []
         ps = []
         for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
@@ -393,9 +391,7 @@ class Tracker:
                 self._initiate(z[free], scan, s_idx)
         return self.confirmed()
 
-    def _associate(
-        self, pt: IntArray, pm: IntArray, d2: FloatArray
-    ) -> tuple[IntArray, IntArray]:
+    def _associate(self, pt: IntArray, pm: IntArray, d2: FloatArray) -> tuple[IntArray, IntArray]:
         """GNN: confirmed tracks first, then tentative tracks on the leftover reports.
 
         ``(pt, pm, d2)`` are the gated (track, report, squared distance) pairs.

@@ -1,0 +1,736 @@
+"""The decision cycle: from a command post's picture to engagement orders, time step by time step.
+
+At every decision time (the run's report times, every ``output_interval_s``)
+each deciding command post, in scenario order, looks at its fused picture and:
+
+1. **evaluates the threats**: tracks on a ballistic arc by their predicted
+   impact against the defended assets it may defend
+   (:func:`~skyweave.c2.threat_evaluation.evaluate_threats`); air-breathing
+   tracks by the assets their straight-line ground track passes within
+   :data:`AIRBREATHING_MARGIN_M` of, urgency from the time to that point;
+2. **finds the feasible engagements** of its batteries with a launch now
+   (:func:`~skyweave.c2.feasibility.engagement_windows` against each track's
+   predicted trajectory: free flight for ballistic tracks, constant velocity
+   for the others);
+3. **assigns** batteries to threats by one weapon-target assignment
+   (:func:`~skyweave.c2.wta.solve_wta`, each ready battery one engagement,
+   ``p_ij`` its doctrine's salvo kill probability) and keeps an engagement only
+   while it raises the expected value saved by ``c2.min_value_saved`` (the
+   price of an interceptor: without it a static WTA would fire every ready
+   battery every cycle);
+4. **asks for consent** where the battery's partner requires it, and orders
+   the launch when granted (:class:`~skyweave.engagement.EngagementModel`).
+
+Who decides depends on the coordination mode. ``independent`` and
+``shared-warning``: each partner's command post, with its own batteries, on its
+own fused picture (which holds remote tracks only when the links carry them),
+defending its own assets and those of the partners its ``engagement.defend``
+names. ``integrated``: one coalition cell (at ``c2.coalition_cell``, by default
+the first partner) assigns every partner's batteries over its fused picture;
+a battery fires only at threats to assets its partner may defend, dips into its
+reserve only for its own partner's assets, and fires on a track its partner does
+not hold itself only with ``engagement.engage_on_remote``.
+
+Kill assessments reach the battery's own command post after the battery's
+delay; another partner's cell learns them from that partner's next status
+report over the links (``engagement_status``, sent every decision cycle, so a
+lost report is made good by the next). A silent command post decides nothing
+and, in integrated mode, its batteries take no orders.
+
+Which truth object a track follows (for the kill draw and the scoring only) is
+the nearest threat object within :data:`ASSOCIATION_GATE_M` plus four times
+the track's position sigma; a track that follows none (a false track) can
+still draw fire, and its interceptors are aborted at the intercept time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pymap3d
+from numpy.typing import NDArray
+
+from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, tabulated_trajectory
+from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
+from skyweave.c2.wta import solve_wta
+from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, R_EARTH_MEAN_M
+from skyweave.engagement import (
+    Engagement,
+    EngagementModel,
+    Launch,
+    Refusal,
+    battery_ecef_m,
+    salvo_kill_probability,
+)
+from skyweave.network import LinkBoundary, Messages
+from skyweave.network.links import in_windows
+from skyweave.scenario.schema import Battery, Scenario
+from skyweave.tracking.fusion import FusedPicture
+from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
+from skyweave.warning.propagate import ellipsoid_height_m
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+#: how far ahead a track's trajectory is predicted for the feasibility search
+PREDICTION_HORIZON_S = 400.0
+#: step of that prediction (Hermite-interpolated in between)
+PREDICTION_STEP_S = 4.0
+#: a track follows the nearest threat object within this (plus 4 position sigmas)
+ASSOCIATION_GATE_M = 5_000.0
+#: an air-breathing track threatens an asset its ground track passes within this of
+AIRBREATHING_MARGIN_M = 10_000.0
+#: air-breathing tracks are predicted no lower than this (m above the ellipsoid)
+AIRBREATHING_FLOOR_M = 50.0
+#: ... unless their track is deeper than this below the surface
+AIRBREATHING_FLOOR_DEPTH_M = 1_000.0
+#: a track's share of an asset's value must be at least this to count as a threat to it
+MIN_COVERAGE = 0.01
+
+
+# -- consent ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """One operator decision on one engagement order."""
+
+    decision_cycle: int
+    partner: str
+    battery_id: str
+    track_id: str
+    asked_s: float
+    answered_s: float
+    granted: bool
+
+    def event_text(self) -> str:
+        """The decision as the ``text`` of its ``events.parquet`` row (parsed by replay)."""
+        return (
+            f"cycle={self.decision_cycle} track={self.track_id} "
+            f"asked_s={self.asked_s!r} partner={self.partner}"
+        )
+
+
+_EVENT_TEXT = re.compile(
+    r"^cycle=(?P<cycle>\d+) track=(?P<track>\S+) asked_s=(?P<asked>\S+) partner=(?P<partner>\S+)$"
+)
+
+
+class ConsentPolicy(Protocol):
+    """Answers engagement orders that need an operator's consent."""
+
+    def answer(
+        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
+    ) -> ConsentDecision:
+        """The decision on one order (its ``answered_s`` may be later than ``asked_s``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScenarioConsent:
+    """The scenario's consent policies (``partners[].engagement.consent``), for batch runs."""
+
+    scenario: Scenario
+
+    def answer(
+        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
+    ) -> ConsentDecision:
+        """Always / never / after the partner's delay."""
+        rule = next(p for p in self.scenario.partners if p.id == partner).engagement.consent
+        granted = rule.policy != "never"
+        answered = asked_s + (rule.delay_s if rule.policy == "after_delay" else 0.0)
+        return ConsentDecision(
+            decision_cycle, partner, battery_id, track_id, asked_s, answered, granted
+        )
+
+
+class ReplayMismatch(RuntimeError):
+    """A replayed run asked for a consent decision the recording does not hold."""
+
+
+@dataclass
+class RecordedConsent:
+    """Answers from a run's recorded decisions (``skyweave run --replay``)."""
+
+    decisions: dict[tuple[int, str, str], ConsentDecision] = field(default_factory=dict)
+
+    @classmethod
+    def from_events(
+        cls,
+        time_s: Sequence[float],
+        kind: Sequence[str],
+        target: Sequence[str | None],
+        text: Sequence[str],
+    ) -> RecordedConsent:
+        """From the columns of ``events.parquet`` (rows of kind ``consent_granted``/``_denied``)."""
+        out = cls()
+        for t, k, battery, note in zip(time_s, kind, target, text, strict=True):
+            if k not in ("consent_granted", "consent_denied") or battery is None:
+                continue
+            m = _EVENT_TEXT.match(note)
+            if m is None:
+                raise ValueError(f"events.parquet: unreadable consent record {note!r}")
+            d = ConsentDecision(
+                int(m["cycle"]),
+                m["partner"],
+                battery,
+                m["track"],
+                float(m["asked"]),
+                float(t),
+                k == "consent_granted",
+            )
+            out.decisions[(d.decision_cycle, d.battery_id, d.track_id)] = d
+        return out
+
+    def answer(
+        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
+    ) -> ConsentDecision:
+        """The recorded decision; :class:`ReplayMismatch` when there is none."""
+        d = self.decisions.get((decision_cycle, battery_id, track_id))
+        if d is None:
+            raise ReplayMismatch(
+                f"no recorded decision for battery {battery_id} on track {track_id} "
+                f"in decision cycle {decision_cycle} (t = {asked_s:g} s): the run differs "
+                "from the recording (scenario, seed or Skyweave version)"
+            )
+        return d
+
+
+# -- truth for scoring ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThreatObjects:
+    """Threat truth the decision cycle needs to label tracks (never to decide).
+
+    Attributes
+    ----------
+    times_s : (T,) float64
+    object_ids, kinds : tuple of str, length N
+    positions_ecef_m : (T, N, 3) float64
+        NaN where the object is not in flight.
+    end_time_s : (N,) float64
+        End of each object's flight (impact or arrival).
+    """
+
+    times_s: FloatArray
+    object_ids: tuple[str, ...]
+    kinds: tuple[str, ...]
+    positions_ecef_m: FloatArray
+    end_time_s: FloatArray
+
+    def associate(self, time_s: float, positions_m: FloatArray, gate_m: FloatArray) -> list[str]:
+        """Object each of K positions follows (nearest within its gate), ``""`` for none."""
+        k = positions_m.shape[0]
+        if k == 0 or not self.object_ids:
+            return [""] * k
+        i = int(np.clip(np.searchsorted(self.times_s, time_s, side="right") - 1, 0, None))
+        truth = self.positions_ecef_m[i]  # (N, 3)
+        d = np.linalg.norm(positions_m[:, None, :] - truth[None, :, :], axis=-1)
+        d = np.where(np.isfinite(d), d, np.inf)
+        j = np.argmin(d, axis=1)
+        near = d[np.arange(k), j] <= gate_m
+        return [self.object_ids[jj] if ok else "" for jj, ok in zip(j, near, strict=True)]
+
+    def kind_of(self, object_id: str) -> str:
+        """The object's kind (its threat class)."""
+        return self.kinds[self.object_ids.index(object_id)]
+
+    def end_times(self) -> dict[str, float]:
+        """Object id -> end of flight; the empty id (no object) ends at once."""
+        out = {o: float(t) for o, t in zip(self.object_ids, self.end_time_s, strict=True)}
+        out[""] = -math.inf
+        return out
+
+
+# -- prediction -------------------------------------------------------------------------
+
+
+def predict_positions(
+    states_ecef: FloatArray, ballistic: NDArray[np.bool_], offsets_s: FloatArray
+) -> FloatArray:
+    """Predicted ECEF states (K, Q, 6) at ``offsets_s`` (Q,) after each state's time.
+
+    Ballistic rows fly in vacuum under central gravity in the rotating frame
+    (RK4 on the offset grid); the others fly level (vertical velocity removed)
+    in a straight line, from no lower than :data:`AIRBREATHING_FLOOR_M` when
+    the track is just below it (a track deeper than
+    :data:`AIRBREATHING_FLOOR_DEPTH_M` underground is left where it is:
+    implausible, it finds no intercept). NaN from the
+    first sample at or below the ground (mean sphere) on.
+    """
+    k, q = states_ecef.shape[0], offsets_s.size
+    out = np.empty((k, q, 6))
+    r = states_ecef[:, :3].copy()
+    v = states_ecef[:, 3:].copy()
+    # Air-breathing tracks fly level; a low track's altitude is its least accurate
+    # coordinate, so one just under the surface is taken at the floor.
+    air = ~ballistic
+    if air.any():
+        up = r[air] / np.linalg.norm(r[air], axis=-1, keepdims=True)
+        v[air] -= np.sum(v[air] * up, axis=-1, keepdims=True) * up
+        h = ellipsoid_height_m(r[air])
+        lift = np.where(
+            (h < AIRBREATHING_FLOOR_M) & (h > -AIRBREATHING_FLOOR_DEPTH_M),
+            AIRBREATHING_FLOOR_M - h,
+            0.0,
+        )
+        r[air] += lift[:, None] * up
+    w = OMEGA_EARTH_RAD_S
+    gmask = ballistic.astype(np.float64)[:, None]
+
+    def acc(rr: FloatArray, vv: FloatArray) -> FloatArray:
+        # gravity, Coriolis -2 w x v and centrifugal -w x (w x r), w along z
+        inv3 = (rr[:, 0] ** 2 + rr[:, 1] ** 2 + rr[:, 2] ** 2) ** -1.5
+        a = -MU_EARTH_M3_S2 * rr * inv3[:, None]
+        a[:, 0] += 2.0 * w * vv[:, 1] + w * w * rr[:, 0]
+        a[:, 1] += -2.0 * w * vv[:, 0] + w * w * rr[:, 1]
+        return a * gmask
+
+    out[:, 0, :3], out[:, 0, 3:] = r, v
+    for s in range(1, q):
+        dt = float(offsets_s[s] - offsets_s[s - 1])
+        a1 = acc(r, v)
+        k2r, k2v = v + 0.5 * dt * a1, acc(r + 0.5 * dt * v, v + 0.5 * dt * a1)
+        k3r, k3v = v + 0.5 * dt * k2v, acc(r + 0.5 * dt * k2r, v + 0.5 * dt * k2v)
+        k4r, k4v = v + dt * k3v, acc(r + dt * k3r, v + dt * k3v)
+        r = r + dt / 6.0 * (v + 2.0 * k2r + 2.0 * k3r + k4r)
+        v = v + dt / 6.0 * (a1 + 2.0 * k2v + 2.0 * k3v + k4v)
+        out[:, s, :3], out[:, s, 3:] = r, v
+    below = ellipsoid_height_m(out[..., :3]) <= 0.0
+    below = np.maximum.accumulate(below, axis=1) & ballistic[:, None]
+    out[below] = np.nan
+    return out
+
+
+def airbreathing_threat(
+    states_ecef: FloatArray,
+    assets: DefendedAssets,
+    now_s: float,
+    margin_m: float = AIRBREATHING_MARGIN_M,
+) -> tuple[FloatArray, FloatArray]:
+    """Assets an air-breathing track's straight ground track passes near, and when.
+
+    Returns ``coverage`` (K, A), 1 where the closest approach (on the local
+    tangent plane at the track) is within the asset's radius plus ``margin_m``
+    ahead of the track, else 0, and the time of that closest approach
+    (K, A) (scenario seconds, NaN where not threatened).
+    """
+    k, a = states_ecef.shape[0], len(assets)
+    cov = np.zeros((k, a))
+    t_cpa = np.full((k, a), np.nan)
+    if k == 0 or a == 0:
+        return cov, t_cpa
+    lat, lon, _ = pymap3d.ecef2geodetic(states_ecef[:, 0], states_ecef[:, 1], states_ecef[:, 2])
+    lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
+    ve, vn, _ = pymap3d.ecef2enuv(states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5], lat, lon)
+    ve, vn = np.atleast_1d(ve), np.atleast_1d(vn)
+    for j in range(a):
+        e, n, _ = pymap3d.geodetic2enu(
+            assets.lat_deg[j], assets.lon_deg[j], 0.0, lat, lon, np.zeros(k)
+        )
+        e, n = np.atleast_1d(e), np.atleast_1d(n)
+        speed2 = ve * ve + vn * vn
+        tau = np.where(speed2 > 1.0, (e * ve + n * vn) / np.maximum(speed2, 1.0), -1.0)
+        miss = np.hypot(e - ve * tau, n - vn * tau)
+        hit = (tau > 0.0) & (miss <= assets.radius_m[j] + margin_m)
+        cov[:, j] = hit
+        t_cpa[:, j] = np.where(hit, now_s + tau, np.nan)
+    return cov, t_cpa
+
+
+# -- the cycle --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authority:
+    """One deciding command post: whose picture, which batteries, which assets."""
+
+    name: str
+    picture_owner: str
+    batteries: tuple[Battery, ...]
+
+
+@dataclass
+class DecisionLog:
+    """What the decision cycle produced over a run."""
+
+    engagements: list[Engagement]
+    launches: list[Launch]
+    decisions: list[ConsentDecision]
+    killed_at_s: dict[str, float]
+    refusals: int
+    cycles: int
+
+
+def authorities(scenario: Scenario) -> list[Authority]:
+    """Who decides in the scenario's coordination mode (see the module docstring)."""
+    if scenario.coordination_mode == "integrated":
+        cell = scenario.c2.coalition_cell or scenario.partners[0].id
+        return [Authority(cell, cell, tuple(scenario.batteries))]
+    return [
+        Authority(p.id, p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
+        for p in scenario.partners
+    ]
+
+
+class _StatusReports:
+    """When partner A learns an assessment made at partner q: q's next report that arrives."""
+
+    def __init__(self, scenario: Scenario, boundary: LinkBoundary, times_s: FloatArray) -> None:
+        ids = [p.id for p in scenario.partners]
+        n = times_s.size
+        probes = Messages.concat(
+            Messages.build(times_s, origin, "engagement_status", payload_row=np.arange(n))
+            for origin in ids
+        )
+        got = boundary.deliver(probes)
+        self._suffix_min: dict[tuple[str, str], FloatArray] = {}
+        self._times = times_s
+        for q in ids:
+            for a in ids:
+                if a == q:
+                    continue
+                arrival = np.full(n, np.inf)
+                rows = got.take((got.origin == q) & (got.receiver == a))
+                arrival[rows.payload_row] = rows.arrival_time_s
+                self._suffix_min[(q, a)] = np.minimum.accumulate(arrival[::-1])[::-1]
+
+    def known_at(self, origin: str, receiver: str, assessed_s: float) -> float:
+        """Arrival at ``receiver`` of ``origin``'s first report sent at or after ``assessed_s``."""
+        if origin == receiver:
+            return assessed_s
+        arr = self._suffix_min.get((origin, receiver))
+        if arr is None:
+            return math.inf
+        i = int(np.searchsorted(self._times, assessed_s, side="left"))
+        return float(arr[i]) if i < arr.size else math.inf
+
+
+def run_decision_cycles(
+    scenario: Scenario,
+    seed: int,
+    pictures: Mapping[str, Sequence[FusedPicture]],
+    objects: ThreatObjects,
+    boundary: LinkBoundary,
+    consent: ConsentPolicy,
+    end_s: float,
+) -> DecisionLog:
+    """Run every command post's decision cycle over the run (see the module docstring).
+
+    ``pictures`` holds each partner's fused pictures at the run's report times
+    (the same times for every partner); decision cycle ``c`` is report time ``c``.
+    """
+    return _DecisionCycle(scenario, seed, pictures, objects, boundary, consent).run(end_s)
+
+
+class _DecisionCycle:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        pictures: Mapping[str, Sequence[FusedPicture]],
+        objects: ThreatObjects,
+        boundary: LinkBoundary,
+        consent: ConsentPolicy,
+    ) -> None:
+        self.scenario = scenario
+        self.model = EngagementModel(scenario.batteries, seed)
+        self.bosses = authorities(scenario)
+        self.series = {
+            a.picture_owner: list(pictures.get(a.picture_owner, [])) for a in self.bosses
+        }
+        first = next(iter(self.series.values()), [])
+        self.times = np.array([p.time_s for p in first], dtype=np.float64)
+        self.status = _StatusReports(scenario, boundary, self.times) if self.times.size else None
+        self.objects = objects
+        self.ends = objects.end_times()
+        self.consent = consent
+        self.silent = {p.id: boundary.silent(p.id) for p in scenario.partners}
+        self.rules = {p.id: p.engagement for p in scenario.partners}
+        a = scenario.defended_assets
+        self.assets = DefendedAssets.from_lists(
+            [x.id for x in a],
+            [x.lat_deg for x in a],
+            [x.lon_deg for x in a],
+            [x.radius_m for x in a],
+        )
+        self.values = np.array([x.value for x in a], dtype=np.float64)
+        owner = np.array([x.partner for x in a], dtype=object)
+        self.own_assets = {p.id: owner == p.id for p in scenario.partners}
+        self.defends = {
+            p.id: np.isin(owner, [p.id, *p.engagement.defend]) for p in scenario.partners
+        }
+        self.decisions: list[ConsentDecision] = []
+        # (decision, authority): granted orders waiting for their answer time
+        self.pending: list[tuple[ConsentDecision, str]] = []
+        self.refused: set[tuple[str, str]] = set()
+        self.known_kill: dict[str, dict[str, float]] = {b.name: {} for b in self.bosses}
+        self._kills_seen = 0
+        # Long enough for the slowest flyout to the far corner of its envelope.
+        reach_s = max(
+            (
+                math.hypot(b.max_range_km, b.max_alt_km) * 1e3 / b.flyout_speed_mps
+                for b in scenario.batteries
+            ),
+            default=0.0,
+        )
+        horizon_s = min(PREDICTION_HORIZON_S, reach_s + 2.0 * PREDICTION_STEP_S)
+        self.offsets = np.arange(0.0, horizon_s + 0.5 * PREDICTION_STEP_S, PREDICTION_STEP_S)
+        self._battery_ecef = {
+            b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
+        }
+
+    def is_silent(self, partner: str, t: float) -> bool:
+        return bool(in_windows(self.silent[partner], np.array([t]))[0])
+
+    def run(self, end_s: float) -> DecisionLog:
+        empties = sorted(
+            (i.time_s, i.target or "") for i in self.scenario.injects if i.kind == "battery_empty"
+        )
+        next_empty = 0
+        for cycle, t in enumerate(self.times.tolist()):
+            self.model.step(t, self.ends)
+            self._learn_kills()
+            while next_empty < len(empties) and empties[next_empty][0] <= t:
+                self.model.set_inventory(empties[next_empty][1], 0)
+                next_empty += 1
+            for boss in self.bosses:
+                if not self.is_silent(boss.name, t):
+                    self._decide(boss, self.series[boss.picture_owner][cycle], t, cycle)
+        self.model.step(end_s, self.ends)
+        self.model.close(end_s)
+        return DecisionLog(
+            engagements=sorted(self.model.engagements, key=lambda e: e.engagement_id),
+            launches=list(self.model.launches),
+            decisions=self.decisions,
+            killed_at_s=dict(self.model.killed),
+            refusals=len(self.model.refusals),
+            cycles=int(self.times.size),
+        )
+
+    def _reachable(self, positions_m: FloatArray, batteries: Sequence[Battery]) -> BoolArray:
+        """(K,) some predicted position lies in a box around some battery's envelope.
+
+        A necessary condition for a feasible intercept (slant distance within
+        the maximum range plus altitude, altitude below the ceiling plus a
+        margin for the Earth's oblateness).
+        """
+        k = positions_m.shape[0]
+        out = np.zeros(k, dtype=bool)
+        radius = np.linalg.norm(positions_m, axis=-1)
+        for b in batteries:
+            d = np.linalg.norm(positions_m - self._battery_ecef[b.id], axis=-1)
+            reach = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + 25_000.0
+            alt_ok = radius - R_EARTH_MEAN_M <= b.max_alt_km * 1e3 + 25_000.0
+            with np.errstate(invalid="ignore"):
+                out |= np.any((d <= reach) & alt_ok, axis=1)
+        return out
+
+    def _learn_kills(self) -> None:
+        """Each command post's knowledge of assessed kills (own batteries, or status reports)."""
+        new = self.model.engagements[self._kills_seen :]
+        self._kills_seen = len(self.model.engagements)
+        assert self.status is not None
+        for e in new:
+            if e.outcome != "kill":
+                continue
+            for boss in self.bosses:
+                when = self.status.known_at(e.partner, boss.name, e.assessment_time_s)
+                known = self.known_kill[boss.name]
+                known[e.track_id] = min(known.get(e.track_id, math.inf), when)
+
+    def _decide(self, boss: Authority, picture: FusedPicture, t: float, cycle: int) -> None:
+        """One command post's decision at one time (steps 1-4 of the module docstring)."""
+        model = self.model
+        batteries = [b for b in boss.batteries if not self.is_silent(b.partner, t)]
+        # pending decisions are all grants (refusals are never queued)
+        due = [d for d, who in self.pending if who == boss.name and d.answered_s <= t]
+        self.pending = [
+            (d, w) for d, w in self.pending if not (w == boss.name and d.answered_s <= t)
+        ]
+        waiting = {d.track_id for d, w in self.pending if w == boss.name}
+        waiting_bty = {d.battery_id for d, w in self.pending if w == boss.name}
+        track_ids = [f"{boss.picture_owner}:{n}" for n in picture.picture_number.tolist()]
+        known = self.known_kill[boss.name]
+        cand = [
+            k
+            for k, tid in enumerate(track_ids)
+            if known.get(tid, math.inf) > t
+            and tid not in waiting
+            and not any(model.awaiting_assessment(b.id, tid, t) for b in boss.batteries)
+        ]
+        if not cand or not batteries:
+            for d in due:
+                model.refusals.append(_refusal(d, t, cycle, "not ordered: no track or battery"))
+            return
+        idx = np.asarray(cand)
+        states, covs = picture.state[idx], picture.covariance[idx]
+        ids = [track_ids[k] for k in cand]
+
+        # Which tracks could any ready battery reach? (predicted trajectory against a
+        # box around each envelope: cheap, and it spares the impact prediction of
+        # the many tracks far from every battery.)
+        ballistic = ballistic_mask(states)
+        traj = predict_positions(states, ballistic, self.offsets)
+        near = self._reachable(traj[..., :3], batteries)
+        if not near.any():
+            for d in due:
+                model.refusals.append(_refusal(d, t, cycle, "window closed awaiting consent"))
+            return
+        sel = np.flatnonzero(near)
+
+        # 1. threat evaluation
+        pred = predict_impacts(t, states[sel], covs[sel])
+        ev = evaluate_threats(pred, self.assets, self.values, t)
+        coverage, urgency = ev.coverage.copy(), ev.urgency.copy()
+        air = np.flatnonzero(~pred.valid)
+        if air.size:
+            c_air, t_cpa = airbreathing_threat(states[sel][air], self.assets, t)
+            coverage[air] = c_air
+            first = np.where(c_air > 0, t_cpa, np.inf).min(axis=1)
+            urgency[air] = np.where(np.isfinite(first), urgency_weight(first - t), 0.0)
+        allowed = (
+            np.ones(len(self.assets), dtype=bool)
+            if self.scenario.coordination_mode == "integrated"
+            else self.defends[boss.name]
+        )
+        value = urgency * (coverage[:, allowed] @ self.values[allowed])
+        keep = value > 0.0
+        if not keep.any():
+            for d in due:
+                model.refusals.append(_refusal(d, t, cycle, "threat no longer evaluated"))
+            return
+        sel, value, coverage = sel[keep], value[keep], coverage[keep]
+        valid = pred.valid[keep]
+
+        # 2. feasibility: launch now
+        windows = engagement_windows(
+            BatteryEnvelopes.from_scenario(batteries),
+            tabulated_trajectory(t + self.offsets, traj[sel]),
+            [ids[j] for j in sel],
+            t + self.offsets,
+            launch_times_s=np.array([t]),
+        )
+        objects = self.objects.associate(
+            t, states[sel, :3], ASSOCIATION_GATE_M + 4.0 * picture.pos_sigma_m[idx][sel]
+        )
+        kinds = [
+            self.objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
+            for o, ok in zip(objects, valid, strict=True)
+        ]
+        m, n = len(batteries), sel.size
+        pk = np.zeros((m, n))
+        shots = np.zeros((m, n), dtype=np.int64)
+        reserve = np.zeros((m, n), dtype=bool)
+        for i, b in enumerate(batteries):
+            st = model.states[b.id]
+            if st.free_channels(t) < 1 or b.id in waiting_bty:
+                continue
+            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
+            for j, s in enumerate(sel.tolist()):
+                tid = ids[s]
+                if not windows.feasible[i, j, 0] or (b.id, tid) in self.refused:
+                    continue
+                if coverage[j, self.defends[b.partner]].sum() < MIN_COVERAGE:
+                    continue
+                held = col >= 0 and picture.contributor_id[idx[s], col] >= 0
+                if not held and not self.rules[b.partner].engage_on_remote:
+                    continue
+                if model.awaiting_assessment(b.id, tid, t) or model.assessed_killed(b.id, tid, t):
+                    continue
+                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
+                k = min(st.doctrine_shots(), st.usable(use_reserve))
+                if k < 1 or st.free_launchers(t) < k:
+                    continue
+                pk[i, j] = salvo_kill_probability(st.pk(kinds[j]), k)
+                shots[i, j] = k
+                reserve[i, j] = use_reserve
+
+        # 3. assignment: granted orders first, then one WTA over the rest
+        chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
+        for d in due:
+            i = next((i for i, b in enumerate(batteries) if b.id == d.battery_id), -1)
+            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
+            if i >= 0 and j >= 0 and pk[i, j] > 0.0:
+                chosen.append((i, j, False))
+            else:
+                model.refusals.append(_refusal(d, t, cycle, "window closed awaiting consent"))
+        for i, j, _ in chosen:
+            pk[i] = 0.0
+            pk[:, j] = 0.0
+        ready = (pk > 0.0).any(axis=1)
+        if ready.any():
+            result = solve_wta(
+                value,
+                pk,
+                ready.astype(np.int64),
+                method=self.scenario.c2.wta_method,
+                time_limit_s=self.scenario.c2.wta_time_limit_s,
+            )
+            chosen += [
+                (i, j, True)
+                for i, j in _worth_it(
+                    result.assignment, value, pk, self.scenario.c2.min_value_saved
+                )
+            ]
+
+        # 4. consent and orders
+        for i, j, ask in chosen:
+            b, tid = batteries[i], ids[int(sel[j])]
+            if ask:
+                d = self.consent.answer(b.partner, cycle, b.id, tid, t)
+                self.decisions.append(d)
+                if not d.granted:
+                    self.refused.add((b.id, tid))
+                    continue
+                if d.answered_s > t:
+                    self.pending.append((d, boss.name))
+                    continue
+            model.order(
+                t,
+                b.id,
+                tid,
+                objects[j],
+                kinds[j],
+                float(windows.intercept_time_s[i, j, 0]),
+                windows.intercept_ecef_m[i, j, 0],
+                cycle,
+                shots=int(shots[i, j]),
+                use_reserve=bool(reserve[i, j]),
+            )
+
+
+def _worth_it(
+    assignment: Sequence[tuple[int, int, int]],
+    value: FloatArray,
+    pk: FloatArray,
+    min_value_saved: float,
+) -> list[tuple[int, int]]:
+    """Assigned pairs kept while each adds at least ``min_value_saved`` expected value.
+
+    Per target, the assigned batteries in decreasing kill probability: the k-th
+    adds ``V p_k prod_{l<k} (1 - p_l)``.
+    """
+    by_target: dict[int, list[int]] = {}
+    for i, j, _ in assignment:
+        by_target.setdefault(j, []).append(i)
+    out = []
+    for j in sorted(by_target):
+        survive = 1.0
+        for i in sorted(by_target[j], key=lambda i: (-pk[i, j], i)):
+            gain = value[j] * survive * pk[i, j]
+            if gain < min_value_saved:
+                break
+            out.append((i, j))
+            survive *= 1.0 - pk[i, j]
+    return out
+
+
+def _refusal(d: ConsentDecision, t: float, cycle: int, reason: str) -> Refusal:
+    return Refusal(t, d.battery_id, d.track_id, reason, cycle)
