@@ -76,6 +76,7 @@ from skyweave.warning.propagate import ellipsoid_height_m
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 #: how far ahead a track's trajectory is predicted for the feasibility search
 PREDICTION_HORIZON_S = 400.0
@@ -85,8 +86,10 @@ PREDICTION_STEP_S = 4.0
 ASSOCIATION_GATE_M = 5_000.0
 #: an air-breathing track threatens an asset its ground track passes within this of
 AIRBREATHING_MARGIN_M = 10_000.0
+#: tracks closer than this (plus 3 position sigmas each) are taken for one object
+TWIN_GATE_M = 2_000.0
 #: air-breathing tracks are predicted no lower than this (m above the ellipsoid)
-AIRBREATHING_FLOOR_M = 50.0
+AIRBREATHING_FLOOR_M = 100.0
 #: ... unless their track is deeper than this below the surface
 AIRBREATHING_FLOOR_DEPTH_M = 1_000.0
 #: a track's share of an asset's value must be at least this to count as a threat to it
@@ -453,6 +456,12 @@ class _DecisionCycle:
         self.consent = consent
         self.silent = {p.id: boundary.silent(p.id) for p in scenario.partners}
         self.rules = {p.id: p.engagement for p in scenario.partners}
+        self.consent_delay = {
+            p.id: p.engagement.consent.delay_s
+            if p.engagement.consent.policy == "after_delay"
+            else 0.0
+            for p in scenario.partners
+        }
         a = scenario.defended_assets
         self.assets = DefendedAssets.from_lists(
             [x.id for x in a],
@@ -482,6 +491,8 @@ class _DecisionCycle:
         )
         horizon_s = min(PREDICTION_HORIZON_S, reach_s + 2.0 * PREDICTION_STEP_S)
         self.offsets = np.arange(0.0, horizon_s + 0.5 * PREDICTION_STEP_S, PREDICTION_STEP_S)
+        cycle_s = scenario.output_interval_s
+        self.launch_offsets = np.arange(0.0, horizon_s - cycle_s, cycle_s)
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
         }
@@ -532,6 +543,38 @@ class _DecisionCycle:
                 out |= np.any((d <= reach) & alt_ok, axis=1)
         return out
 
+    def _twins(
+        self,
+        picture: FusedPicture,
+        track_ids: Sequence[str],
+        rows: IntArray,
+        open_: Mapping[str, list[tuple[float, float]]],
+        known: Mapping[str, float],
+        t: float,
+    ) -> list[tuple[bool, list[tuple[float, float]]]]:
+        """Per picture row: known killed, and the open engagements, its own or a twin's.
+
+        A twin is another picture track within :data:`TWIN_GATE_M` plus three
+        position sigmas of both.
+        """
+        marked = [
+            k for k, tid in enumerate(track_ids) if tid in open_ or known.get(tid, math.inf) <= t
+        ]
+        out = []
+        for r in rows.tolist():
+            killed = known.get(track_ids[r], math.inf) <= t
+            opened = list(open_.get(track_ids[r], ()))
+            for k in marked:
+                if k == r:
+                    continue
+                gap = float(np.linalg.norm(picture.state[r, :3] - picture.state[k, :3]))
+                gate = TWIN_GATE_M + 3.0 * (picture.pos_sigma_m[r] + picture.pos_sigma_m[k])
+                if gap <= gate:
+                    killed |= known.get(track_ids[k], math.inf) <= t
+                    opened += open_.get(track_ids[k], [])
+            out.append((killed, opened))
+        return out
+
     def _learn_kills(self) -> None:
         """Each command post's knowledge of assessed kills (own batteries, or status reports)."""
         new = self.model.engagements[self._kills_seen :]
@@ -558,12 +601,14 @@ class _DecisionCycle:
         waiting_bty = {d.battery_id for d, w in self.pending if w == boss.name}
         track_ids = [f"{boss.picture_owner}:{n}" for n in picture.picture_number.tolist()]
         known = self.known_kill[boss.name]
+        # Engagements whose outcome is not known yet: the target is worth only its
+        # survival probability, and another battery joins only if waiting for the
+        # assessment (shoot-look-shoot) would leave no shot after it.
+        open_ = model.open_engagements([b.id for b in boss.batteries], t)
         cand = [
             k
             for k, tid in enumerate(track_ids)
-            if known.get(tid, math.inf) > t
-            and tid not in waiting
-            and not any(model.awaiting_assessment(b.id, tid, t) for b in boss.batteries)
+            if known.get(tid, math.inf) > t and tid not in waiting
         ]
         if not cand or not batteries:
             for d in due:
@@ -600,23 +645,44 @@ class _DecisionCycle:
             if self.scenario.coordination_mode == "integrated"
             else self.defends[boss.name]
         )
-        value = urgency * (coverage[:, allowed] @ self.values[allowed])
+        # A track close to one already engaged or known killed is taken for the same
+        # object (duplicate tracks of one threat): it inherits that knowledge.
+        inherited = self._twins(picture, track_ids, idx[sel], open_, known, t)
+        dead = np.array([d for d, _ in inherited], dtype=bool)
+        opened = [o for _, o in inherited]
+        survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened])
+        survive[dead] = 0.0
+        # expected value saved by a sure kill, and the WTA's priority (urgency-weighted)
+        at_stake = survive * (coverage[:, allowed] @ self.values[allowed])
+        value = urgency * at_stake
         keep = value > 0.0
         if not keep.any():
             for d in due:
                 model.refusals.append(_refusal(d, t, cycle, "threat no longer evaluated"))
             return
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
+        at_stake = at_stake[keep]
+        opened = [o for o, k in zip(opened, keep, strict=True) if k]
         valid = pred.valid[keep]
 
-        # 2. feasibility: launch now
+        # 2. feasibility: launch now, and the launches left on later cycles
         windows = engagement_windows(
             BatteryEnvelopes.from_scenario(batteries),
             tabulated_trajectory(t + self.offsets, traj[sel]),
             [ids[j] for j in sel],
             t + self.offsets,
-            launch_times_s=np.array([t]),
+            launch_times_s=t + self.launch_offsets,
         )
+        look = np.array([max((a for _, a in o), default=-math.inf) for o in opened])
+        # (B, K): a launch after the awaited assessment (and the battery's consent
+        # delay) is still feasible
+        delay = np.array([self.consent_delay[b.partner] for b in batteries])
+        later = np.any(
+            windows.feasible
+            & (windows.launch_times_s[None, None, :] >= look[None, :, None] + delay[:, None, None]),
+            axis=-1,
+        )
+        can_look = later.any(axis=0) & np.isfinite(look)
         objects = self.objects.associate(
             t, states[sel, :3], ASSOCIATION_GATE_M + 4.0 * picture.pos_sigma_m[idx][sel]
         )
@@ -628,14 +694,17 @@ class _DecisionCycle:
         pk = np.zeros((m, n))
         shots = np.zeros((m, n), dtype=np.int64)
         reserve = np.zeros((m, n), dtype=bool)
+        now_ok = np.zeros((m, n), dtype=bool)  # for orders whose consent came in
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             if st.free_channels(t) < 1 or b.id in waiting_bty:
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
+            # A new order launches once consent is in: feasibility at that launch.
+            at = int(np.searchsorted(self.launch_offsets, self.consent_delay[b.partner] - 1e-9))
             for j, s in enumerate(sel.tolist()):
                 tid = ids[s]
-                if not windows.feasible[i, j, 0] or (b.id, tid) in self.refused:
+                if (b.id, tid) in self.refused:
                     continue
                 if coverage[j, self.defends[b.partner]].sum() < MIN_COVERAGE:
                     continue
@@ -648,16 +717,23 @@ class _DecisionCycle:
                 k = min(st.doctrine_shots(), st.usable(use_reserve))
                 if k < 1 or st.free_launchers(t) < k:
                     continue
-                pk[i, j] = salvo_kill_probability(st.pk(kinds[j]), k)
+                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
                 shots[i, j] = k
                 reserve[i, j] = use_reserve
+                now_ok[i, j] = bool(windows.feasible[i, j, 0]) and p_kill > 0.0
+                if (
+                    at < windows.feasible.shape[-1]
+                    and windows.feasible[i, j, at]
+                    and not can_look[j]
+                ):
+                    pk[i, j] = p_kill
 
         # 3. assignment: granted orders first, then one WTA over the rest
         chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
         for d in due:
             i = next((i for i, b in enumerate(batteries) if b.id == d.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
-            if i >= 0 and j >= 0 and pk[i, j] > 0.0:
+            if i >= 0 and j >= 0 and now_ok[i, j]:
                 chosen.append((i, j, False))
             else:
                 model.refusals.append(_refusal(d, t, cycle, "window closed awaiting consent"))
@@ -676,7 +752,7 @@ class _DecisionCycle:
             chosen += [
                 (i, j, True)
                 for i, j in _worth_it(
-                    result.assignment, value, pk, self.scenario.c2.min_value_saved
+                    result.assignment, at_stake, pk, self.scenario.c2.min_value_saved
                 )
             ]
 

@@ -468,6 +468,27 @@ class EngagementModel:
         partner = self.states[battery_id].battery.partner
         return self._kill_known.get((partner, track_id), math.inf) <= time_s
 
+    def open_engagements(
+        self, battery_ids: Sequence[str], time_s: float
+    ) -> dict[str, list[tuple[float, float]]]:
+        """Engagements of these batteries whose outcome their command posts do not know yet.
+
+        Track id -> ``(kill probability, expected assessment time)`` of each
+        engagement in flight, or resolved with its assessment still on the way.
+        """
+        mine = set(battery_ids)
+        out: dict[str, list[tuple[float, float]]] = {}
+        for f in self._in_flight:
+            la = f.launch
+            if la.battery_id in mine:
+                out.setdefault(la.track_id, []).append(
+                    (la.kill_probability, la.intercept_time_s + f.assessment_delay_s)
+                )
+        for e in self.engagements:
+            if e.battery_id in mine and e.assessment_time_s > time_s:
+                out.setdefault(e.track_id, []).append((e.kill_probability, e.assessment_time_s))
+        return out
+
     def reengagement_candidates(self, time_s: float) -> list[Engagement]:
         """Misses assessed by ``time_s`` that their battery may follow up.
 
