@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from skyweave.cli import main
@@ -12,23 +14,22 @@ from skyweave.cli import main
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 
 
-def test_shared_warning_warns_east_earlier_of_the_accidental_launch(tmp_path: Path) -> None:
-    out = tmp_path / "compare.json"
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("compare") / "compare.json"
     result = CliRunner().invoke(
         main,
-        [
-            "compare",
-            str(EXAMPLE),
-            "--modes",
-            "independent,shared-warning",
-            "--seeds",
-            "1",
-            "--out",
-            str(out),
-        ],
+        ["compare", str(EXAMPLE), "--seeds", "1", "--workers", "2", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    rows = {(r["mode"], r["partner"]): r for r in json.loads(out.read_text())["rows"]}
+    return json.loads(out.read_text()), result.output
+
+
+def test_shared_warning_warns_east_earlier_of_the_accidental_launch(
+    compared: tuple[dict[str, Any], str],
+) -> None:
+    table, output = compared
+    rows = {(r["mode"], r["partner"]): r for r in table["rows"]}
     east_alone = rows[("independent", "east")]["accidental_warning_s"]
     east_shared = rows[("shared-warning", "east")]["accidental_warning_s"]
     north_alone = rows[("independent", "north")]["accidental_warning_s"]
@@ -36,7 +37,25 @@ def test_shared_warning_warns_east_earlier_of_the_accidental_launch(tmp_path: Pa
     # alert crosses the link 2 to 2.5 s later: east gains nearly north's warning time.
     assert east_shared > east_alone + 20.0
     assert north_alone - 2.5 - 1e-9 <= east_shared <= north_alone - 2.0 + 1e-9
-    assert "independent" in result.output and "shared-warning" in result.output
+    assert "independent" in output and "shared-warning" in output
+
+
+def test_integrated_uses_fewer_interceptors_for_no_more_leakers(
+    compared: tuple[dict[str, Any], str],
+) -> None:
+    table, output = compared
+    outcome = {o["mode"]: o for o in table["outcomes"]}
+    shared, integrated = outcome["shared-warning"], outcome["integrated"]
+    # One coalition assignment sees every battery's engagements: no partner fires at a
+    # threat another partner's battery already covers unless a look would come too late.
+    assert integrated["interceptors_used"] < shared["interceptors_used"]
+    assert integrated["leakers"] <= shared["leakers"]
+    # Sharing lets North's battery in the East fire on East's tracks: fewer leakers
+    # than each partner alone.
+    assert shared["leakers"] < outcome["independent"]["leakers"]
+    for o in outcome.values():
+        assert o["interceptors_used"] == sum(o["interceptors_by_partner"].values())
+    assert "defence outcome" in output
 
 
 def test_unknown_mode_exit_2() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,48 @@ class ModeRow:
     gospa_mean_km: float | None
 
 
+@dataclass(frozen=True)
+class ModeOutcome:
+    """What the defence achieved in one mode, means over seeds."""
+
+    mode: str
+    runs: int
+    leakers: float
+    value_hit: float
+    interceptors_used: float
+    interceptors_by_partner: dict[str, float]
+    engagements: float
+    kills: float
+    alert_to_first_shot_s: float | None
+
+
+def mode_outcomes(
+    modes: Sequence[str], summaries: Sequence[Sequence[dict[str, Any]]]
+) -> list[ModeOutcome]:
+    """One outcome row per mode from that mode's run summaries (one per seed)."""
+    out = []
+    for mode, runs in zip(modes, summaries, strict=True):
+        eng = [s["engagement"] for s in runs]
+        partners = sorted({p for e in eng for p in e["interceptors_used"]})
+        out.append(
+            ModeOutcome(
+                mode=mode,
+                runs=len(runs),
+                leakers=statistics.fmean(e["leakers"] for e in eng),
+                value_hit=statistics.fmean(e["value_hit"] for e in eng),
+                interceptors_used=statistics.fmean(e["interceptors_used_total"] for e in eng),
+                interceptors_by_partner={
+                    p: statistics.fmean(e["interceptors_used"].get(p, 0) for e in eng)
+                    for p in partners
+                },
+                engagements=statistics.fmean(e["engagements"] for e in eng),
+                kills=statistics.fmean(e["outcomes"]["kill"] for e in eng),
+                alert_to_first_shot_s=_mean([e["alert_to_first_shot_median_s"] for e in eng]),
+            )
+        )
+    return out
+
+
 def _mean(values: Sequence[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return statistics.fmean(kept) if kept else None
@@ -39,24 +82,36 @@ def compare_modes(
     seeds: Sequence[int],
     run: Callable[[Scenario, int], dict[str, Any]],
     on_run_done: Callable[[], None] | None = None,
-) -> list[ModeRow]:
-    """Run ``scenario`` in each mode on each seed; one row per mode and partner.
+    workers: int = 1,
+) -> tuple[list[ModeRow], list[ModeOutcome]]:
+    """Run ``scenario`` in each mode on each seed; warning rows per mode and partner,
+    and one outcome row (leakers, interceptors) per mode.
 
     ``run`` returns a run's summary (``skyweave.simulation`` and the track
-    quality); it is a parameter so the caller decides how runs are executed.
+    quality); it is a parameter so the caller decides how runs are executed
+    (with ``workers > 1`` it must be picklable: runs go to a process pool).
     Warning figures are means over seeds of each seed's median and worst.
     """
     accidental = {
         t.id for t in scenario.threats if getattr(t, "accidental", False) and t.salvo is None
     }
-    rows: list[ModeRow] = []
-    for mode in modes:
-        variant = scenario.model_copy(update={"coordination_mode": mode})
-        summaries = []
-        for seed in seeds:
-            summaries.append(run(variant, seed))
+    variants = [scenario.model_copy(update={"coordination_mode": m}) for m in modes]
+    jobs = [(v, seed) for v in variants for seed in seeds]
+    results: list[dict[str, Any]] = []
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for summary in pool.map(run, *zip(*jobs, strict=True)):
+                results.append(summary)
+                if on_run_done is not None:
+                    on_run_done()
+    else:
+        for v, seed in jobs:
+            results.append(run(v, seed))
             if on_run_done is not None:
                 on_run_done()
+    per_mode = [results[k * len(seeds) : (k + 1) * len(seeds)] for k in range(len(modes))]
+    rows: list[ModeRow] = []
+    for mode, summaries in zip(modes, per_mode, strict=True):
         for partner in (p.id for p in scenario.partners):
             by_partner = [s["warning"]["by_partner"][partner] for s in summaries]
             acc = [
@@ -82,4 +137,4 @@ def compare_modes(
                     gospa_mean_km=None if gospa_mean is None else gospa_mean / 1e3,
                 )
             )
-    return rows
+    return rows, mode_outcomes(modes, per_mode)

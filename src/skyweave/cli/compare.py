@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from dataclasses import asdict
@@ -46,6 +47,12 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     "--seed", "first_seed", type=int, default=None, help="First seed (default: the scenario's)."
 )
 @click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Runs in parallel (default: the CPU count, at most the number of runs).",
+)
+@click.option(
     "--out",
     "out_file",
     type=click.Path(dir_okay=False),
@@ -53,7 +60,12 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     help="Write the table as JSON.",
 )
 def compare_command(
-    scenario: str, modes: str, n_seeds: int, first_seed: int | None, out_file: str | None
+    scenario: str,
+    modes: str,
+    n_seeds: int,
+    first_seed: int | None,
+    workers: int | None,
+    out_file: str | None,
 ) -> None:
     """Run SCENARIO in each coordination mode on the same seeds and compare them."""
     spec = load_scenario(scenario)
@@ -65,14 +77,19 @@ def compare_command(
         )
     if n_seeds < 1:
         raise InputError([Problem("--seeds", f"must be at least 1 (got {n_seeds})")])
+    if workers is not None and workers < 1:
+        raise InputError([Problem("--workers", f"must be at least 1 (got {workers})")])
     start = spec.seed if first_seed is None else first_seed
     seeds = list(range(start, start + n_seeds))
     total = len(chosen) * n_seeds
+    n_workers = min(workers or os.cpu_count() or 1, total)
     with Progress(
         console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()
     ) as bar:
         task = bar.add_task("runs", total=total)
-        rows = compare_modes(spec, chosen, seeds, _summary, lambda: bar.advance(task))
+        rows, outcomes = compare_modes(
+            spec, chosen, seeds, _summary, lambda: bar.advance(task), workers=n_workers
+        )
 
     table = Table(title=f"{spec.name}: coordination modes, seeds {seeds[0]}..{seeds[-1]}")
     for column in (
@@ -96,8 +113,42 @@ def compare_command(
             _fmt(row.accidental_warning_s),
             _fmt(row.gospa_mean_km, 1),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+
+    partners = [p.id for p in spec.partners]
+    defence = Table(title="defence outcome (means over seeds)")
+    for column in (
+        "mode",
+        "leakers",
+        "value hit",
+        "interceptors",
+        "by partner",
+        "kills",
+        "alert→shot s",
+    ):
+        left = column == "mode"
+        defence.add_column(column, justify="left" if left else "right", no_wrap=left)
+    for o in outcomes:
+        defence.add_row(
+            o.mode,
+            _fmt(o.leakers, 2),
+            _fmt(o.value_hit, 0),
+            _fmt(o.interceptors_used, 1),
+            " ".join(f"{p} {o.interceptors_by_partner.get(p, 0.0):.1f}" for p in partners),
+            _fmt(o.kills, 1),
+            _fmt(o.alert_to_first_shot_s),
+        )
+    console.print(defence)
     if out_file:
         Path(out_file).write_text(
-            json.dumps({"seeds": seeds, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"
+            json.dumps(
+                {
+                    "seeds": seeds,
+                    "rows": [asdict(r) for r in rows],
+                    "outcomes": [asdict(o) for o in outcomes],
+                },
+                indent=2,
+            )
+            + "\n"
         )
