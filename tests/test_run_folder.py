@@ -50,7 +50,8 @@ def test_output_folder_contract(run_dirs: tuple[Path, Path, Path]) -> None:
     assert np.isfinite(xyz).all()
     radius = np.linalg.norm(xyz, axis=1)
     assert (radius > 6.35e6).all() and (radius < 8.0e6).all()
-    assert set(truth.column("kind").to_pylist()) == {"ballistic", "cruise", "aircraft"}
+    kinds = set(truth.column("kind").to_pylist())
+    assert kinds == {"ballistic", "cruise", "aircraft", "interceptor"}
     assert summary["counts"]["threats"] == 10  # 3 + 2 + 1 + 1 ballistic, 2 cruise, 1 aircraft
 
 

@@ -26,6 +26,7 @@ from skyweave.c2.decision import (
     ConsentDecision,
     ConsentPolicy,
     DecisionLog,
+    ReplayMismatch,
     ScenarioConsent,
     ThreatObjects,
     run_decision_cycles,
@@ -481,10 +482,14 @@ def track_warn_and_engage(
     objects = threat_objects(truth, flights)
     killed: dict[str, float] = {}
     for passes in range(1, len(truth.object_ids) + 3):
+        consent.begin_pass()
         seen = censor_detections(detections, killed)
         pictures = track_and_warn(scenario, truth, seen, seed, boundary)
         log = run_decision_cycles(scenario, seed, pictures.fused, objects, boundary, consent, end_s)
         if log.killed_at_s == killed:
+            missing = consent.unanswered()
+            if missing:
+                raise ReplayMismatch(missing[0])
             return Engaged(pictures, log, seen, boundary, passes)
         killed = log.killed_at_s
     raise RuntimeError("the engagement feedback did not settle; please report this scenario")
@@ -541,6 +546,7 @@ def run_scenario(
             tables["engagements"],
             log.killed_at_s,
             summary_warning["per_threat"],
+            end_s=float(times_s[-1]),
         )
         advance("writing tables")
     kinds: dict[str, int] = {}

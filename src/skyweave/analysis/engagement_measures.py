@@ -4,7 +4,8 @@ Computed from the run's threats (truth), its engagements and its warning
 measures, for ``summary.json`` and ``skyweave compare``.
 
 * A **leaker** is a ballistic or cruise threat that ends its flight (impact or
-  arrival) without being killed; aircraft are never counted as leakers.
+  arrival) before the run ends without being killed; aircraft are never
+  counted as leakers.
 * A **defended asset hit** is one whose centre lies within its radius of a
   leaker's end point (great-circle distance on the mean sphere).
 * **Interceptors used** counts shots fired (a salvo of two is two).
@@ -41,6 +42,7 @@ def engagement_measures(
     engagements: pa.Table,
     killed_at_s: Mapping[str, float],
     per_threat_warning: Sequence[Mapping[str, Any]],
+    end_s: float = math.inf,
 ) -> dict[str, Any]:
     """The ``engagement`` block of ``summary.json``.
 
@@ -56,11 +58,15 @@ def engagement_measures(
         Threat object id -> kill time.
     per_threat_warning : sequence of mapping
         ``summary.json``'s ``warning.per_threat`` rows (``object_id``, ``first_alert_s``).
+    end_s : float
+        End of the run: a threat still in flight then is not (yet) a leaker.
     """
     leakers = [
         t["object_id"]
         for t in threats
-        if t["kind"] in LEAKER_KINDS and t["object_id"] not in killed_at_s
+        if t["kind"] in LEAKER_KINDS
+        and t["object_id"] not in killed_at_s
+        and t["end_time_s"] <= end_s
     ]
     end_of = {t["object_id"]: t for t in threats}
     hits: list[dict[str, Any]] = []

@@ -46,10 +46,8 @@ still draw fire, and its interceptors are aborted at the intercept time.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 import pymap3d
@@ -66,6 +64,13 @@ from skyweave.engagement import (
     Refusal,
     battery_ecef_m,
     salvo_kill_probability,
+)
+from skyweave.exercise.consent import (
+    ConsentDecision,
+    ConsentPolicy,
+    RecordedConsent,
+    ReplayMismatch,
+    ScenarioConsent,
 )
 from skyweave.network import LinkBoundary, Messages
 from skyweave.network.links import in_windows
@@ -94,114 +99,6 @@ AIRBREATHING_FLOOR_M = 100.0
 AIRBREATHING_FLOOR_DEPTH_M = 1_000.0
 #: a track's share of an asset's value must be at least this to count as a threat to it
 MIN_COVERAGE = 0.01
-
-
-# -- consent ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConsentDecision:
-    """One operator decision on one engagement order."""
-
-    decision_cycle: int
-    partner: str
-    battery_id: str
-    track_id: str
-    asked_s: float
-    answered_s: float
-    granted: bool
-
-    def event_text(self) -> str:
-        """The decision as the ``text`` of its ``events.parquet`` row (parsed by replay)."""
-        return (
-            f"cycle={self.decision_cycle} track={self.track_id} "
-            f"asked_s={self.asked_s!r} partner={self.partner}"
-        )
-
-
-_EVENT_TEXT = re.compile(
-    r"^cycle=(?P<cycle>\d+) track=(?P<track>\S+) asked_s=(?P<asked>\S+) partner=(?P<partner>\S+)$"
-)
-
-
-class ConsentPolicy(Protocol):
-    """Answers engagement orders that need an operator's consent."""
-
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """The decision on one order (its ``answered_s`` may be later than ``asked_s``)."""
-        ...
-
-
-@dataclass(frozen=True)
-class ScenarioConsent:
-    """The scenario's consent policies (``partners[].engagement.consent``), for batch runs."""
-
-    scenario: Scenario
-
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """Always / never / after the partner's delay."""
-        rule = next(p for p in self.scenario.partners if p.id == partner).engagement.consent
-        granted = rule.policy != "never"
-        answered = asked_s + (rule.delay_s if rule.policy == "after_delay" else 0.0)
-        return ConsentDecision(
-            decision_cycle, partner, battery_id, track_id, asked_s, answered, granted
-        )
-
-
-class ReplayMismatch(RuntimeError):
-    """A replayed run asked for a consent decision the recording does not hold."""
-
-
-@dataclass
-class RecordedConsent:
-    """Answers from a run's recorded decisions (``skyweave run --replay``)."""
-
-    decisions: dict[tuple[int, str, str], ConsentDecision] = field(default_factory=dict)
-
-    @classmethod
-    def from_events(
-        cls,
-        time_s: Sequence[float],
-        kind: Sequence[str],
-        target: Sequence[str | None],
-        text: Sequence[str],
-    ) -> RecordedConsent:
-        """From the columns of ``events.parquet`` (rows of kind ``consent_granted``/``_denied``)."""
-        out = cls()
-        for t, k, battery, note in zip(time_s, kind, target, text, strict=True):
-            if k not in ("consent_granted", "consent_denied") or battery is None:
-                continue
-            m = _EVENT_TEXT.match(note)
-            if m is None:
-                raise ValueError(f"events.parquet: unreadable consent record {note!r}")
-            d = ConsentDecision(
-                int(m["cycle"]),
-                m["partner"],
-                battery,
-                m["track"],
-                float(m["asked"]),
-                float(t),
-                k == "consent_granted",
-            )
-            out.decisions[(d.decision_cycle, d.battery_id, d.track_id)] = d
-        return out
-
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """The recorded decision; :class:`ReplayMismatch` when there is none."""
-        d = self.decisions.get((decision_cycle, battery_id, track_id))
-        if d is None:
-            raise ReplayMismatch(
-                f"no recorded decision for battery {battery_id} on track {track_id} "
-                f"in decision cycle {decision_cycle} (t = {asked_s:g} s): the run differs "
-                "from the recording (scenario, seed or Skyweave version)"
-            )
-        return d
 
 
 # -- truth for scoring ------------------------------------------------------------------
@@ -810,3 +707,21 @@ def _worth_it(
 
 def _refusal(d: ConsentDecision, t: float, cycle: int, reason: str) -> Refusal:
     return Refusal(t, d.battery_id, d.track_id, reason, cycle)
+
+
+__all__ = [
+    "AIRBREATHING_FLOOR_M",
+    "ASSOCIATION_GATE_M",
+    "Authority",
+    "ConsentDecision",
+    "ConsentPolicy",
+    "DecisionLog",
+    "RecordedConsent",
+    "ReplayMismatch",
+    "ScenarioConsent",
+    "ThreatObjects",
+    "airbreathing_threat",
+    "authorities",
+    "predict_positions",
+    "run_decision_cycles",
+]

@@ -10,8 +10,13 @@ import click
 import pyarrow.parquet as pq
 from rich.console import Console
 
-from skyweave.c2.decision import ConsentPolicy, RecordedConsent, ReplayMismatch
 from skyweave.errors import InputError, Problem
+from skyweave.exercise.consent import (
+    ConsentPolicy,
+    RecordedConsent,
+    ReplayMismatch,
+    ScenarioConsent,
+)
 from skyweave.io.dis import DisSender, parse_url
 from skyweave.io.exports import engagement_events, scenario_sites, write_globe_exports
 from skyweave.io.report import write_report
@@ -181,7 +186,11 @@ def load_replay(run_dir: Path) -> tuple[Scenario, int, float, ConsentPolicy]:
     events = pq.read_table(run_dir / "events.parquet").to_pydict()
     try:
         consent = RecordedConsent.from_events(
-            events["time_s"], events["kind"], events["target"], events["text"]
+            events["time_s"],
+            events["kind"],
+            events["target"],
+            events["text"],
+            fallback=ScenarioConsent(spec),
         )
     except (ValueError, KeyError) as exc:
         raise InputError([Problem(str(run_dir / "events.parquet"), str(exc))]) from None

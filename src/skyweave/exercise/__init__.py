@@ -1,1 +1,4 @@
-"""exercise stage of the kill chain."""
+"""The exercise around the kill chain: operator consent to engagement orders.
+
+White-cell injects live on the scenario timeline (``skyweave.scenario.timeline``).
+"""

@@ -1,0 +1,279 @@
+"""The kill chain closed in a run: engagements, kills fed back, consent, injects, replay."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from skyweave.cli import main
+from skyweave.engagement import ENGAGEMENT_COLUMNS
+from skyweave.scenario import load_scenario
+from skyweave.scenario.schema import Inject, Scenario
+from skyweave.simulation import RunResult, run_scenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+RAID_END_S = 900.0  # the ballistic raid is over by then
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("engaged") / "run"
+    result = CliRunner().invoke(main, ["run", str(EXAMPLE), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _table(run_dir: Path, name: str) -> dict[str, list[Any]]:
+    return pq.read_table(run_dir / f"{name}.parquet").to_pydict()
+
+
+def test_replay_reproduces_every_file_bit_for_bit(run_dir: Path) -> None:
+    replay = run_dir.with_name("replayed")
+    result = CliRunner().invoke(
+        main, ["run", "--replay", str(run_dir), "--out", str(replay), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in run_dir.iterdir())
+    assert names == sorted(p.name for p in replay.iterdir())
+    assert {"engagements.parquet", "events.parquet", "scenario.json", "summary.json"} <= set(names)
+    for name in names:
+        assert (run_dir / name).read_bytes() == (replay / name).read_bytes(), name
+
+
+def test_replay_answers_from_the_recording_not_the_policy(run_dir: Path, tmp_path: Path) -> None:
+    # Flip the recorded decisions: the replay must follow the record (or say it cannot).
+    copy = tmp_path / "edited"
+    copy.mkdir()
+    for p in run_dir.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    events = pq.read_table(copy / "events.parquet")
+    kinds = [
+        "consent_denied" if k == "consent_granted" else k for k in events.column("kind").to_pylist()
+    ]
+    import pyarrow as pa
+
+    events = events.set_column(events.schema.get_field_index("kind"), "kind", pa.array(kinds))
+    pq.write_table(events, copy / "events.parquet")
+    result = CliRunner().invoke(
+        main, ["run", "--replay", str(copy), "--out", str(tmp_path / "out"), "--quiet"]
+    )
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 0:
+        summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+        assert summary["engagement"]["engagements"] == 0
+        assert summary["engagement"]["consent"]["granted"] == 0
+    else:  # a decision the original run never asked for: named, no traceback
+        assert "events.parquet" in result.output and "Traceback" not in result.output
+
+
+def test_replay_needs_a_run_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "--replay", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "scenario.json" in result.output and "Traceback" not in result.output
+    both = CliRunner().invoke(main, ["run", str(EXAMPLE), "--replay", str(tmp_path)])
+    assert both.exit_code == 2 and "--replay" in both.output
+
+
+def test_engagements_table_and_interceptors_in_truth(run_dir: Path) -> None:
+    eng = _table(run_dir, "engagements")
+    assert set(ENGAGEMENT_COLUMNS) <= set(eng)
+    n = len(eng["time_s"])
+    assert n > 0
+    batteries = {b.id: b for b in load_scenario(EXAMPLE).batteries}
+    for k in range(n):
+        b = batteries[eng["battery_id"][k]]
+        assert eng["partner"][k] == b.partner
+        assert eng["outcome"][k] in ("kill", "miss", "aborted")
+        assert eng["intercept_time_s"][k] > eng["time_s"][k]
+        assert 1 <= eng["shots"][k] <= (b.salvo_size if b.doctrine == "salvo" else 1)
+        # the straight flyout at the battery's average speed reaches the intercept point
+        launch = np.array([eng[f"launch_{c}_m"][k] for c in "xyz"])
+        point = np.array([eng[f"intercept_{c}_m"][k] for c in "xyz"])
+        flight = eng["intercept_time_s"][k] - eng["time_s"][k]
+        assert np.linalg.norm(point - launch) / flight == pytest.approx(b.flyout_speed_mps, 1e-6)
+    truth = _table(run_dir, "truth")
+    interceptors = {
+        o
+        for o, kind in zip(truth["object_id"], truth["kind"], strict=True)
+        if kind == "interceptor"
+    }
+    assert len(interceptors) == sum(eng["shots"])
+    summary = json.loads((run_dir / "summary.json").read_text())["engagement"]
+    assert summary["interceptors_used_total"] == sum(eng["shots"])
+    assert summary["engagements"] == n
+    assert summary["decision_cycles"] > 0 and summary["feedback_passes"] >= 1
+
+
+def test_kills_feed_back_into_truth_and_sensors(run_dir: Path) -> None:
+    eng = _table(run_dir, "engagements")
+    killed = {
+        o: t
+        for o, t, out in zip(eng["object_id"], eng["intercept_time_s"], eng["outcome"], strict=True)
+        if out == "kill"
+    }
+    assert killed, "the example kills something"
+    truth = _table(run_dir, "truth")
+    det = _table(run_dir, "detections")
+    for obj, t_kill in killed.items():
+        after = [
+            t
+            for t, o in zip(truth["time_s"], truth["object_id"], strict=True)
+            if o == obj and t > t_kill
+        ]
+        assert after == []
+        seen_after = [
+            t
+            for t, o in zip(det["time_s"], det["object_id"], strict=True)
+            if o == obj and t > t_kill
+        ]
+        assert seen_after == []
+    summary = json.loads((run_dir / "summary.json").read_text())
+    ends = {t["object_id"]: t for t in summary["threats"]}
+    expected_leakers = sorted(
+        o for o, t in ends.items() if t["kind"] in ("ballistic", "cruise") and o not in killed
+    )
+    assert sorted(summary["engagement"]["leaker_ids"]) == expected_leakers
+    # an engagement at an object already killed is aborted, never a second kill
+    assert len(killed) == summary["engagement"]["outcomes"]["kill"]
+
+
+def test_consent_decisions_recorded_with_their_times(run_dir: Path) -> None:
+    ev = _table(run_dir, "events")
+    rows = [
+        (t, k, b, text)
+        for t, src, k, b, text in zip(
+            ev["time_s"], ev["source"], ev["kind"], ev["target"], ev["text"], strict=True
+        )
+        if src == "c2"
+    ]
+    assert rows
+    delay = {p.id: p.engagement.consent for p in load_scenario(EXAMPLE).partners}
+    for t, kind, _battery, text in rows:
+        assert kind in ("consent_granted", "consent_denied")
+        fields = dict(part.split("=", 1) for part in text.split())
+        asked = float(fields["asked_s"])
+        rule = delay[fields["partner"]]
+        wait = rule.delay_s if rule.policy == "after_delay" else 0.0
+        assert t == pytest.approx(asked + wait)
+    eng = _table(run_dir, "engagements")
+    granted = sum(k == "consent_granted" for _, k, _, _ in rows)
+    assert len(eng["time_s"]) <= granted
+
+
+def _variant(update: dict[str, Any], partners: dict[str, dict[str, Any]] | None = None) -> Scenario:
+    spec = load_scenario(EXAMPLE)
+    if partners:
+        spec = spec.model_copy(
+            update={
+                "partners": [
+                    p.model_copy(
+                        update={
+                            "engagement": type(p.engagement).model_validate(
+                                {**p.engagement.model_dump(), **partners.get(p.id, {})}
+                            )
+                        }
+                    )
+                    for p in spec.partners
+                ]
+            }
+        )
+    return spec.model_copy(update=update)
+
+
+def _run(spec: Scenario) -> RunResult:
+    return run_scenario(spec, 1, until_s=RAID_END_S)
+
+
+@pytest.fixture(scope="module")
+def raid() -> RunResult:
+    return _run(_variant({}))
+
+
+def _shooters(result: RunResult) -> list[str]:
+    return list(result.tables["engagements"].column("battery_id").to_pylist())
+
+
+def test_a_raid_draws_fire_from_both_partners(raid: RunResult) -> None:
+    shooters = set(_shooters(raid))
+    assert {"north-bty-1", "north-bty-3", "east-bty-1"} <= shooters
+    # a run cut short does not count threats still in flight as leakers
+    e = raid.summary["engagement"]
+    ended = {t["object_id"] for t in raid.summary["threats"] if t["end_time_s"] <= RAID_END_S}
+    assert set(e["leaker_ids"]) <= ended
+
+
+def test_consent_never_means_no_launch(raid: RunResult) -> None:
+    never = {"consent": {"policy": "never", "delay_s": 0.0}}
+    result = _run(_variant({}, {"north": never, "east": never}))
+    assert result.tables["engagements"].num_rows == 0
+    e = result.summary["engagement"]
+    assert e["consent"]["granted"] == 0 and e["consent"]["denied"] > 0
+    assert e["leakers"] >= raid.summary["engagement"]["leakers"]
+    denied = [
+        k for k in result.tables["events"].column("kind").to_pylist() if k == "consent_denied"
+    ]
+    assert len(denied) == e["consent"]["denied"]
+
+
+def test_battery_empty_inject_stops_that_battery(raid: RunResult) -> None:
+    first = min(
+        t
+        for t, b in zip(
+            raid.tables["engagements"].column("time_s").to_pylist(), _shooters(raid), strict=True
+        )
+        if b == "north-bty-1"
+    )
+    spec = load_scenario(EXAMPLE)
+    inject = Inject(time_s=first - 1.0, kind="battery_empty", target="north-bty-1")
+    result = _run(spec.model_copy(update={"injects": [*spec.injects, inject]}))
+    times = result.tables["engagements"].column("time_s").to_pylist()
+    assert all(
+        t < first - 1.0 for t, b in zip(times, _shooters(result), strict=True) if b == "north-bty-1"
+    )
+    assert "battery_empty" in result.tables["events"].column("kind").to_pylist()
+
+
+def test_a_silent_coalition_cell_orders_nothing() -> None:
+    spec = _variant({"coordination_mode": "integrated"})
+    silent = Inject(time_s=0.0, kind="command_post_silent", target="north")
+    result = _run(spec.model_copy(update={"injects": [*spec.injects, silent]}))
+    assert result.tables["engagements"].num_rows == 0
+
+
+def test_engage_on_remote_lets_north_fire_on_east_tracks() -> None:
+    # Without its early-warning radar North holds no track in the East: its battery
+    # there can fire only on the tracks East releases to it.
+    spec = load_scenario(EXAMPLE)
+    blind = Inject(time_s=0.0, kind="sensor_failure", target="north-ewr")
+    spec = spec.model_copy(update={"injects": [*spec.injects, blind]})
+    remote = _run(spec)
+    assert "north-bty-3" in _shooters(remote)
+    partners = [
+        p.model_copy(
+            update={"engagement": p.engagement.model_copy(update={"engage_on_remote": False})}
+        )
+        for p in spec.partners
+    ]
+    own_only = _run(spec.model_copy(update={"partners": partners}))
+    assert "north-bty-3" not in _shooters(own_only)
+
+
+def test_reserve_is_kept_for_own_assets() -> None:
+    spec = load_scenario(EXAMPLE)
+    batteries = [
+        b.model_copy(update={"reserve_interceptors": b.interceptors})
+        if b.id == "north-bty-3"
+        else b
+        for b in spec.batteries
+    ]
+    result = _run(spec.model_copy(update={"batteries": batteries}))
+    # North's battery in the East defends only East's assets there: all in reserve, no shot
+    assert "north-bty-3" not in _shooters(result)
+    assert math.isfinite(result.summary["engagement"]["leakers"])
