@@ -86,7 +86,7 @@ IntArray = NDArray[np.int64]
 #: how far ahead a track's trajectory is predicted for the feasibility search
 PREDICTION_HORIZON_S = 400.0
 #: step of that prediction (Hermite-interpolated in between)
-PREDICTION_STEP_S = 4.0
+PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
 ASSOCIATION_GATE_M = 5_000.0
 #: an air-breathing track threatens an asset its ground track passes within this of
