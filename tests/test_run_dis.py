@@ -48,7 +48,7 @@ def test_run_emits_entity_state_pdus(tmp_path: Path) -> None:
             "--out",
             str(out),
             "--until",
-            "300",
+            "900",
             "-q",
             "--dis",
             f"udp://127.0.0.1:{port}",
@@ -78,6 +78,14 @@ def test_run_emits_entity_state_pdus(tmp_path: Path) -> None:
         assert distance.min() < 1e-3, loc
         matched_truth += int(distance[: len(xyz)].min() < 1e-3)
     assert matched_truth >= truth.num_rows  # one per object in flight per output step
+    # one Fire PDU per interceptor launched, one Detonation per interceptor that arrived
+    eng = pq.read_table(out / "engagements.parquet").to_pydict()
+    assert sum(eng["shots"]) > 0
+    fires = [p for p in received if p[2] == 2]
+    detonations = [p for p in received if p[2] == 3]
+    assert len(fires) == sum(eng["shots"])
+    arrived = [n for n, o in zip(eng["shots"], eng["outcome"], strict=True) if o != "aborted"]
+    assert len(detonations) == sum(arrived)
 
 
 def test_bad_dis_url_is_rejected_before_the_run(tmp_path: Path) -> None:

@@ -123,6 +123,18 @@ def _mutated(tmp_path: Path, mutate) -> tuple[int, str]:  # type: ignore[no-unty
         ),
         (lambda d: d["threats"][0].update(aim={"range_km": 100}), "threats[0].aim", "azimuth_deg"),
         (lambda d: d.update(partners="north"), "partners", "valid list"),
+        (
+            lambda d: d["partners"][1]["engagement"]["consent"].update(policy="maybe"),
+            "partners[1].engagement.consent.policy",
+            "'always', 'never' or 'after_delay'",
+        ),
+        (
+            lambda d: d["partners"][0]["engagement"]["consent"].update(delay_s=-1),
+            "partners[0].engagement.consent.delay_s",
+            "greater than or equal to 0",
+        ),
+        (lambda d: d["c2"].update(wta_method="fast"), "c2.wta_method", "'heuristic' or 'exact'"),
+        (lambda d: d["c2"].update(min_value_saved=-5), "c2.min_value_saved", "greater than"),
     ],
 )
 def test_schema_errors_name_the_field(
@@ -165,6 +177,21 @@ def test_schema_errors_name_the_field(
             lambda d: d["threats"][0].update(launch_time_s=5000),
             "threats[0].launch_time_s",
             "not before the scenario ends",
+        ),
+        (
+            lambda d: d["partners"][0]["engagement"].update(defend=["east", "south"]),
+            "partners[0].engagement.defend[1]",
+            "unknown partner 'south'",
+        ),
+        (
+            lambda d: d["c2"].update(coalition_cell="west"),
+            "c2.coalition_cell",
+            "unknown partner 'west'",
+        ),
+        (
+            lambda d: d["injects"].append({"time_s": 10, "kind": "battery_empty", "target": "x"}),
+            "injects[5].target",
+            "unknown battery 'x'",
         ),
     ],
 )

@@ -480,9 +480,17 @@ class Engagements:
     end_time_s: FloatArray
     lat_deg: FloatArray
     lon_deg: FloatArray
+    shots: NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return int(self.time_s.size)
+
+    @property
+    def shot_counts(self) -> NDArray[np.int64]:
+        """Interceptors per row (1 per row when the table has no ``shots`` column)."""
+        if self.shots is None:
+            return np.ones(len(self), dtype=np.int64)
+        return self.shots
 
 
 def _engagements(table: pa.Table | None) -> Engagements | None:
@@ -511,6 +519,7 @@ def _engagements(table: pa.Table | None) -> Engagements | None:
     target = _column(table, "target_id", "object_id", "threat_id")
     interceptor = _column(table, "interceptor_id")
     end_t = _column(table, "intercept_time_s", "end_time_s", "detonation_time_s")
+    shots = _column(table, "shots")
     return Engagements(
         time_s=nan.copy() if t is None else t.astype(np.float64),
         partner=none.copy() if partner is None else partner,
@@ -521,6 +530,7 @@ def _engagements(table: pa.Table | None) -> Engagements | None:
         end_time_s=nan.copy() if end_t is None else end_t.astype(np.float64),
         lat_deg=nan.copy() if lat is None else lat.astype(np.float64),
         lon_deg=nan.copy() if lon is None else lon.astype(np.float64),
+        shots=None if shots is None else shots.astype(np.int64),
     )
 
 
@@ -2256,23 +2266,50 @@ def _engagements_html(ctx: ReportContext) -> str:
         return "<p>No engagements recorded: this run folder has no engagements.parquet.</p>"
     if not len(eng):
         return "<p>No interceptor was fired.</p>"
-    # Outcome per partner first: shots, kills, misses.
+    # Outcome per partner first: engagements, interceptors, kills, misses.
+    shots_per_row = eng.shot_counts
     summary_rows = []
     for pid in ctx.partners:
         mine = eng.partner == pid
+        n = int(np.sum(mine))
         kills = int(np.sum(mine & (eng.outcome == "kill")))
-        shots = int(np.sum(mine))
+        aborted = int(np.sum(mine & (eng.outcome == "aborted")))
         summary_rows.append(
             [
                 _swatch(ctx.colours[pid], ctx.names[pid]),
-                str(shots),
+                str(n),
+                str(int(np.sum(shots_per_row[mine]))),
                 str(kills),
-                str(shots - kills),
-                _num(kills / shots, 2) if shots else "-",
+                str(n - kills - aborted),
+                str(aborted),
+                _num(kills / n, 2) if n else "-",
             ]
         )
-    out = _table(
-        ["partner", "interceptors fired", "kills", "no kill", "kills per shot"], summary_rows
+    out = ""
+    defence = ctx.run.summary.get("engagement") or {}
+    if defence:
+        hits = ", ".join(
+            f"{_e(h['asset_id'])} (value {_num(h['value'])}, by {_e(', '.join(h['by']))})"
+            for h in defence.get("defended_assets_hit", [])
+        )
+        out += (
+            f"<p><b>Leakers:</b> {defence.get('leakers', '-')} "
+            f"({_e(', '.join(defence.get('leaker_ids', [])) or 'none')}). "
+            f"<b>Defended assets hit:</b> {hits or 'none'}. "
+            f"<b>First alert to first shot</b> (median over engaged threats): "
+            f"{_num(defence.get('alert_to_first_shot_median_s'))} s.</p>"
+        )
+    out += _table(
+        [
+            "partner",
+            "engagements",
+            "interceptors fired",
+            "kills",
+            "misses",
+            "aborted",
+            "kills per engagement",
+        ],
+        summary_rows,
     )
     order = np.lexsort((np.arange(len(eng)), eng.time_s))
     rows = []
@@ -2283,13 +2320,14 @@ def _engagements_html(ctx: ReportContext) -> str:
                 _e(ctx.names.get(str(eng.partner[i]), eng.partner[i] or "-")),
                 _e(eng.battery[i] if eng.battery[i] is not None else "-"),
                 _e(eng.interceptor[i] if eng.interceptor[i] is not None else "-"),
+                str(int(shots_per_row[i])),
                 _t(eng.time_s[i]),
                 _t(eng.end_time_s[i]),
                 _e(eng.outcome[i] if eng.outcome[i] is not None else "-"),
             ]
         )
     out += _table(
-        ["target", "partner", "battery", "interceptor", "fired", "end game", "outcome"],
+        ["target", "partner", "battery", "interceptor", "shots", "fired", "end game", "outcome"],
         rows,
         left=4,
         row_attrs=['class="engagement-row"'] * len(rows),
