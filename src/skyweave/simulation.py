@@ -581,5 +581,10 @@ def run_scenario(
     }
     wall_s = round(time.perf_counter() - wall_start, 3)
     return RunResult(
-        truth=truth, detections=detections, tables=tables, summary=summary, wall_s=wall_s
+        truth=truth,
+        detections=detections,
+        tables=tables,
+        summary=summary,
+        wall_s=wall_s,
+        engagements=tuple(log.engagements),
     )

@@ -2320,14 +2320,14 @@ def _engagements_html(ctx: ReportContext) -> str:
                 _e(ctx.names.get(str(eng.partner[i]), eng.partner[i] or "-")),
                 _e(eng.battery[i] if eng.battery[i] is not None else "-"),
                 _e(eng.interceptor[i] if eng.interceptor[i] is not None else "-"),
-                str(int(shots_per_row[i])),
                 _t(eng.time_s[i]),
                 _t(eng.end_time_s[i]),
+                str(int(shots_per_row[i])),
                 _e(eng.outcome[i] if eng.outcome[i] is not None else "-"),
             ]
         )
     out += _table(
-        ["target", "partner", "battery", "interceptor", "shots", "fired", "end game", "outcome"],
+        ["target", "partner", "battery", "interceptor", "fired", "end game", "shots", "outcome"],
         rows,
         left=4,
         row_attrs=['class="engagement-row"'] * len(rows),
