@@ -113,7 +113,8 @@ def compare_command(
             _fmt(row.accidental_warning_s),
             _fmt(row.gospa_mean_km, 1),
         )
-    console = Console()
+    # Piped output (CI logs, files) gets room for the tables rather than 80 columns.
+    console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(table)
 
     partners = [p.id for p in spec.partners]
