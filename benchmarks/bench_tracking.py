@@ -292,9 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--repeats", type=int, default=3, help="Skyweave timing repeats (median)")
     ap.add_argument("--no-stonesoup", action="store_true", help="run Skyweave only")
-    ap.add_argument(
-        "--model", choices=("cv", "imm"), default="cv", help="Skyweave motion model"
-    )
+    ap.add_argument("--model", choices=("cv", "imm"), default="cv", help="Skyweave motion model")
     ap.add_argument("--out", default=None, help="write the Markdown table to this file")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -311,8 +309,12 @@ def main(argv: list[str] | None = None) -> int:
         sw_wall = statistics.median(times)
         check_gospa(sc, est)
         sw = gospa_series(sc, est, fast_metric)
-        row = {"n": n, "reports": sc.n_reports, "sw_rate": sc.n_reports / sw_wall, **{
-            f"sw_{k}": v for k, v in sw.items()}}
+        row = {
+            "n": n,
+            "reports": sc.n_reports,
+            "sw_rate": sc.n_reports / sw_wall,
+            **{f"sw_{k}": v for k, v in sw.items()},
+        }
         msg = (
             f"N={n:4d} reports={sc.n_reports:6d} skyweave {sc.n_reports / sw_wall:9.0f}/s "
             f"GOSPA {sw['gospa']:8.0f} (missed {sw['missed']:.1f}, false {sw['false']:.1f})"

@@ -39,9 +39,17 @@ def make_batch(folder: Path, runs: int = 5, fail: tuple[int, int] | None = (1, 3
                 m: None if failed else float(rng.normal(100.0 * (k + 1) + 30.0 * p, 5.0))
                 for k, m in enumerate(MEASURES)
             }
-            rows.append({"point": p, "run": r, "seed": 1000 + r, "mode": mode,
-                         "status": "error" if failed else "ok",
-                         "error": "RuntimeError: boom in tracker" if failed else None, **vals})
+            rows.append(
+                {
+                    "point": p,
+                    "run": r,
+                    "seed": 1000 + r,
+                    "mode": mode,
+                    "status": "error" if failed else "ok",
+                    "error": "RuntimeError: boom in tracker" if failed else None,
+                    **vals,
+                }
+            )
     cols = {
         "point": pa.array([x["point"] for x in rows], pa.int32()),
         "run": pa.array([x["run"] for x in rows], pa.int32()),
@@ -58,17 +66,30 @@ def make_batch(folder: Path, runs: int = 5, fail: tuple[int, int] | None = (1, 3
     for p, mode in enumerate(MODES):
         mine = [x for x in rows if x["point"] == p]
         ok = [x for x in mine if x["status"] == "ok"]
-        points.append({
-            "point": p, "params": {"coordination_mode": mode}, "runs": len(mine),
-            "ok": len(ok), "failed": len(mine) - len(ok),
-            "failures": [{"run": x["run"], "seed": x["seed"], "error": x["error"]}
-                         for x in mine if x["status"] != "ok"],
-            "measures": {m: mean_ci([x[m] for x in ok]) for m in MEASURES},
-        })
-    summary = {"scenario": "synthetic-ex", "base_seed": 1, "runs_per_point": runs,
-               "until_s": 1600.0,
-               "sweeps": [{"path": "coordination_mode", "values": MODES}],
-               "confidence": 0.95, "points": points}
+        points.append(
+            {
+                "point": p,
+                "params": {"coordination_mode": mode},
+                "runs": len(mine),
+                "ok": len(ok),
+                "failed": len(mine) - len(ok),
+                "failures": [
+                    {"run": x["run"], "seed": x["seed"], "error": x["error"]}
+                    for x in mine
+                    if x["status"] != "ok"
+                ],
+                "measures": {m: mean_ci([x[m] for x in ok]) for m in MEASURES},
+            }
+        )
+    summary = {
+        "scenario": "synthetic-ex",
+        "base_seed": 1,
+        "runs_per_point": runs,
+        "until_s": 1600.0,
+        "sweeps": [{"path": "coordination_mode", "values": MODES}],
+        "confidence": 0.95,
+        "points": points,
+    }
     (folder / "batch_summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return summary
 
@@ -147,8 +168,11 @@ def test_valid_self_contained_html(report: tuple[Path, dict, str, _Page]) -> Non
 
 def test_ci_numbers_equal_summary(report: tuple[Path, dict, str, _Page]) -> None:
     _, summary, _, page = report
-    table = {(a["data-measure"], int(a["data-point"])): cells
-             for a, cells in page.rows if "data-measure" in a}
+    table = {
+        (a["data-measure"], int(a["data-point"])): cells
+        for a, cells in page.rows
+        if "data-measure" in a
+    }
     for point in summary["points"]:
         for m, st in point["measures"].items():
             if m == "wall_s":
@@ -191,8 +215,11 @@ def test_without_summary_recomputes_intervals(tmp_path: Path) -> None:
     summary = make_batch(tmp_path, runs=4)
     (tmp_path / "batch_summary.json").unlink()
     _, page = parse(write_batch_report(tmp_path))
-    table = {(a["data-measure"], int(a["data-point"])): cells
-             for a, cells in page.rows if "data-measure" in a}
+    table = {
+        (a["data-measure"], int(a["data-point"])): cells
+        for a, cells in page.rows
+        if "data-measure" in a
+    }
     st = summary["points"][0]["measures"]["counts.detections"]
     assert table[("counts.detections", 0)][4] == format_value(st["ci95"][0])
 

@@ -175,7 +175,7 @@ def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
     assert len(keys) == len(set(keys)) == len(ballistic) * len(partners) == 14
     assert set(keys) == {(t, p) for t in ballistic for p in partners}
     per = {(r["object_id"], r["partner"]): r for r in summary["warning"]["per_threat"]}
-    for (r, cells) in rows:
+    for r, cells in rows:
         w = per[(r["data-threat"], r["data-partner"])]
         # The table's warning equals impact time minus first alert, to the second.
         expected = w["impact_time_s"] - w["first_alert_s"]
@@ -186,7 +186,8 @@ def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
     assert {r["data-threat"] for r in accidental} == {"stray-1"}
     # Key measures: one row per partner, median warning as in summary.json.
     measures = [
-        cells for r, cells in zip(page.rows, page.row_cells, strict=True)
+        cells
+        for r, cells in zip(page.rows, page.row_cells, strict=True)
         if r.get("class") == "measure-row"
     ]
     assert len(measures) == 2
@@ -222,13 +223,23 @@ def test_impact_table_measures_the_last_prediction_against_truth(
         # The row is one of the partner's own impact updates at that time; its miss
         # distance is the ellipsoidal distance from that prediction to the true impact.
         candidates = [
-            a for a in alerts
-            if a["alert_kind"] == "impact_update" and a["partner"] == r["data-partner"]
-            and a["origin_partner"] == r["data-partner"] and round(a["time_s"]) == issued
+            a
+            for a in alerts
+            if a["alert_kind"] == "impact_update"
+            and a["partner"] == r["data-partner"]
+            and a["origin_partner"] == r["data-partner"]
+            and round(a["time_s"]) == issued
         ]
         misses = [
-            float(vdist(a["impact_lat_deg"], a["impact_lon_deg"], t["impact_lat_deg"],
-                        t["impact_lon_deg"])[0]) / 1e3
+            float(
+                vdist(
+                    a["impact_lat_deg"],
+                    a["impact_lon_deg"],
+                    t["impact_lat_deg"],
+                    t["impact_lon_deg"],
+                )[0]
+            )
+            / 1e3
             for a in candidates
         ]
         assert any(abs(m - float(cells[4])) <= 0.05 + 0.005 * m for m in misses), (cells, misses)
@@ -243,9 +254,7 @@ def test_report_is_deterministic(
     assert again == report[1]
 
 
-def test_older_run_without_alerts_or_tracks_still_reports(
-    run_dir: Path, tmp_path: Path
-) -> None:
+def test_older_run_without_alerts_or_tracks_still_reports(run_dir: Path, tmp_path: Path) -> None:
     old = tmp_path / "old-run"
     old.mkdir()
     for name in ("truth.parquet", "detections.parquet"):
@@ -342,7 +351,8 @@ def test_engagements_table_and_intercepts(
     assert not (run / "report.html").exists()
     page = _parse(out.read_text())
     eng = [
-        cells for r, cells in zip(page.rows, page.row_cells, strict=True)
+        cells
+        for r, cells in zip(page.rows, page.row_cells, strict=True)
         if r.get("class") == "engagement-row"
     ]
     assert [c[0] for c in eng] == ["raid-n-1", "raid-e-1", "stray-1"]

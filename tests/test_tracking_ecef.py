@@ -54,8 +54,12 @@ def _detections(times: np.ndarray, truth: np.ndarray, sites: dict, seed: int) ->
             cols[k].extend(list(v))
     out = {}
     for k, v in cols.items():
-        out[k] = np.array(v, dtype=object if k in {"sensor_id", "sensor_type", "partner",
-                                                   "object_id"} else np.float64)
+        out[k] = np.array(
+            v,
+            dtype=object
+            if k in {"sensor_id", "sensor_type", "partner", "object_id"}
+            else np.float64,
+        )
     return Detections(**out)
 
 

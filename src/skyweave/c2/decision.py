@@ -507,7 +507,7 @@ class _DecisionCycle:
             for k, tid in enumerate(track_ids)
             if known.get(tid, math.inf) > t and tid not in waiting
         ]
-        if not cand or not batteries:
+        if not cand or not batteries or not len(self.assets):
             for d in due:
                 model.refusals.append(_refusal(d, t, cycle, "not ordered: no track or battery"))
             return
@@ -535,7 +535,7 @@ class _DecisionCycle:
         if air.size:
             c_air, t_cpa = airbreathing_threat(states[sel][air], self.assets, t)
             coverage[air] = c_air
-            first = np.where(c_air > 0, t_cpa, np.inf).min(axis=1)
+            first = np.where(c_air > 0, t_cpa, np.inf).min(axis=1, initial=np.inf)
             urgency[air] = np.where(np.isfinite(first), urgency_weight(first - t), 0.0)
         allowed = (
             np.ones(len(self.assets), dtype=bool)
