@@ -77,7 +77,7 @@ from skyweave.network.links import in_windows
 from skyweave.scenario.schema import Battery, Scenario
 from skyweave.tracking.fusion import FusedPicture
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
-from skyweave.warning.propagate import ellipsoid_height_m
+from skyweave.warning.propagate import ellipsoid_height_m, rk4_step
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -194,13 +194,7 @@ def predict_positions(
 
     out[:, 0, :3], out[:, 0, 3:] = r, v
     for s in range(1, q):
-        dt = float(offsets_s[s] - offsets_s[s - 1])
-        a1 = acc(r, v)
-        k2r, k2v = v + 0.5 * dt * a1, acc(r + 0.5 * dt * v, v + 0.5 * dt * a1)
-        k3r, k3v = v + 0.5 * dt * k2v, acc(r + 0.5 * dt * k2r, v + 0.5 * dt * k2v)
-        k4r, k4v = v + dt * k3v, acc(r + dt * k3r, v + dt * k3v)
-        r = r + dt / 6.0 * (v + 2.0 * k2r + 2.0 * k3r + k4r)
-        v = v + dt / 6.0 * (a1 + 2.0 * k2v + 2.0 * k3v + k4v)
+        r, v = rk4_step(acc, r, v, float(offsets_s[s] - offsets_s[s - 1]))
         out[:, s, :3], out[:, s, 3:] = r, v
     below = ellipsoid_height_m(out[..., :3]) <= 0.0
     below = np.maximum.accumulate(below, axis=1) & ballistic[:, None]

@@ -106,6 +106,25 @@ def _hermite(
     )
 
 
+def rk4_step(
+    acc: Callable[[FloatArray, FloatArray], FloatArray],
+    r: FloatArray,
+    v: FloatArray,
+    dt: float | FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """One classical Runge-Kutta step of ``r' = v, v' = acc(r, v)`` (rows (M, 3)).
+
+    ``dt`` is a scalar or a column (M, 1) of per-row steps.
+    """
+    a1 = acc(r, v)
+    k2r, k2v = v + 0.5 * dt * a1, acc(r + 0.5 * dt * v, v + 0.5 * dt * a1)
+    k3r, k3v = v + 0.5 * dt * k2v, acc(r + 0.5 * dt * k2r, v + 0.5 * dt * k2v)
+    k4r, k4v = v + dt * k3v, acc(r + dt * k3r, v + dt * k3v)
+    r1 = r + dt / 6.0 * (v + 2.0 * k2r + 2.0 * k3r + k4r)
+    v1 = v + dt / 6.0 * (a1 + 2.0 * k2v + 2.0 * k3v + k4v)
+    return r1, v1
+
+
 def free_flight_to_ground(
     states_ecef: ArrayLike,
     horizon_s: float = 3_600.0,
@@ -175,13 +194,7 @@ def free_flight_to_ground(
         speed = np.sqrt(np.sum(v0 * v0, axis=-1))
         dt = np.clip(0.5 * h0 / np.maximum(speed, 1.0), dt_min_s, dt_max_s)
         dt = np.minimum(dt, horizon_s - t0)
-        dtc = dt[:, None]
-        a1 = acc(r0, v0)
-        k2r, k2v = v0 + 0.5 * dtc * a1, acc(r0 + 0.5 * dtc * v0, v0 + 0.5 * dtc * a1)
-        k3r, k3v = v0 + 0.5 * dtc * k2v, acc(r0 + 0.5 * dtc * k2r, v0 + 0.5 * dtc * k2v)
-        k4r, k4v = v0 + dtc * k3v, acc(r0 + dtc * k3r, v0 + dtc * k3v)
-        r1 = r0 + dtc / 6.0 * (v0 + 2.0 * k2r + 2.0 * k3r + k4r)
-        v1 = v0 + dtc / 6.0 * (a1 + 2.0 * k2v + 2.0 * k3v + k4v)
+        r1, v1 = rk4_step(acc, r0, v0, dt[:, None])
         h1 = ellipsoid_height_m(r1)
         hit = h1 <= 0.0
         if np.any(hit):
@@ -222,4 +235,4 @@ def free_flight_to_ground(
     return impact, tti
 
 
-__all__ = ["Propagator", "ellipsoid_height_m", "free_flight_to_ground"]
+__all__ = ["Propagator", "ellipsoid_height_m", "free_flight_to_ground", "rk4_step"]
