@@ -56,7 +56,7 @@ from skyweave.sensors import (
     simulate_radar,
 )
 from skyweave.tracking.fusion import FusedPicture
-from skyweave.tracking.motion import Ballistic
+from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.partner_picture import RadarSite, build_scans, run_partner_tracker
 from skyweave.tracking.shared_picture import fused_pictures
 from skyweave.tracking.tracker import TrackBatch, TrackerConfig
@@ -183,10 +183,15 @@ def radar_site(spec: Radar, outages: Sequence[tuple[float, float]]) -> RadarSite
     )
 
 
-# Threats are mostly in free flight; the process noise absorbs drag, thrust tail-off
-# and the air-breathing threats' lift (a later IMM will model those properly).
+# Two modes: free flight under gravity (ballistic missiles; the process noise
+# absorbs drag and thrust tail-off) and constant velocity (cruise missiles and
+# aircraft, which a gravity model would see sinking and drop or duplicate).
 TRACKER_CONFIG = TrackerConfig(
-    motion=Ballistic(q_m2_s3=20.0, frame="ecef"),
+    motion=Imm(
+        models=(Ballistic(q_m2_s3=20.0, frame="ecef"), ConstantVelocity(q_m2_s3=5.0)),
+        switch_rate_per_s=(0.01, 0.01),
+        initial_probabilities=(0.5, 0.5),
+    ),
     init_velocity_sigma_mps=2000,
     max_pos_sigma_m=100_000.0,
     confirm_hits=4,

@@ -173,6 +173,10 @@ class Imm:
     ----------
     q_m2_s3 : tuple of float
         White-acceleration PSD of each constant-velocity mode.
+    models : tuple of models, optional
+        The modes themselves instead (e.g. a ballistic and a constant-velocity
+        mode, for a picture that holds missiles in free flight and air-breathing
+        threats); ``q_m2_s3`` is then ignored.
     switch_rate_per_s : tuple of float
         Rate of leaving each mode; over ``dt`` the probability of switching
         from mode ``i`` to the others is ``1 - exp(-rate_i dt)``, shared
@@ -184,16 +188,19 @@ class Imm:
     q_m2_s3: tuple[float, ...] = (0.5, 400.0)
     switch_rate_per_s: tuple[float, ...] = (0.05, 0.1)
     initial_probabilities: tuple[float, ...] = (0.5, 0.5)
+    models: tuple[ConstantVelocity | Ballistic, ...] | None = None
 
     def __post_init__(self) -> None:
-        n = len(self.q_m2_s3)
+        n = self.n_modes
+        if self.models is None and len(self.q_m2_s3) != n:
+            raise ValueError("Imm needs one q_m2_s3 per mode")
         if n < 2 or len(self.switch_rate_per_s) != n or len(self.initial_probabilities) != n:
             raise ValueError("Imm needs >= 2 modes and one rate and probability per mode")
 
     @property
     def n_modes(self) -> int:
         """Number of modes."""
-        return len(self.q_m2_s3)
+        return len(self.models) if self.models is not None else len(self.q_m2_s3)
 
     def transition_matrix(self, dt_s: float) -> FloatArray:
         """Mode transition probabilities ``pi[i, j] = P(mode j at k+1 | mode i at k)``."""
@@ -203,6 +210,8 @@ class Imm:
         np.fill_diagonal(pi, 1.0 - leave)
         return pi
 
-    def mode_models(self) -> tuple[ConstantVelocity, ...]:
-        """One constant-velocity model per mode."""
+    def mode_models(self) -> tuple[ConstantVelocity | Ballistic, ...]:
+        """One model per mode: ``models`` when given, else constant velocity per ``q_m2_s3``."""
+        if self.models is not None:
+            return self.models
         return tuple(ConstantVelocity(q) for q in self.q_m2_s3)
