@@ -9,6 +9,11 @@ the network, every figure a PNG embedded as base64.
 Content, in briefing order:
 
 * header: scenario, runs ok / failed, seeds, sweep parameters and points;
+* defence outcome: per sweep point, the distribution over runs of leakers,
+  value of defended assets hit and interceptors used (total and per partner),
+  and a table of leakers, value hit, threats killed, interceptors used and the
+  time from first alert to first shot, each as mean [95 % interval]; one line
+  saying they are absent for a batch written before runs engaged threats;
 * warning time per partner (median and worst over the ballistic threats of a
   run): every run as a dot, the spread as a box, the mean and its 95 % interval
   as a black diamond with an error bar; one colour per sweep point, points side
@@ -17,7 +22,10 @@ Content, in briefing order:
 * track quality per partner: GOSPA mean, SIAP completeness and spuriousness;
 * a table of every numeric measure (``wall_s`` excluded: it measures the
   machine, not the exercise) with n, mean and 95 % interval, exactly the numbers
-  of ``batch_summary.json``;
+  of ``batch_summary.json``; the per-threat engagement measures (one column per
+  threat id, null in the runs that did not engage that threat) are grouped by
+  threat in a folded table of their own instead, so that the main table stays
+  readable when a raid has dozens of threats;
 * a failures table (point, run, seed, error) when any run failed.
 
 The intervals drawn and tabulated are those of ``batch_summary.json``; when
@@ -66,11 +74,20 @@ FloatArray = NDArray[np.float64]
 _ID_COLUMNS = {"point", "run", "seed", "status", "error"}
 #: Measures left out of the table: they describe the machine, not the exercise.
 EXCLUDED_MEASURES = frozenset({"wall_s"})
+#: Per-threat engagement measures (``<prefix><threat id>``): tabulated by threat,
+#: not in the table of every measure.
+PER_THREAT_PREFIXES = {
+    "engagements": "engagement.engagements_per_threat.",
+    "alert_to_first_shot_s": "engagement.alert_to_first_shot_s.",
+}
 #: Sweep-point colours (one per point, cycled past ten).
 POINT_PALETTE = PARTNER_PALETTE + ("#ff7f0e", "#2ca02c", "#9467bd")
 
 _WARN_RE = re.compile(r"^warning\.by_partner\.(.+)\.median_warning_s$")
 _TQ_RE = re.compile(r"^track_quality\.partners\.(.+)\.gospa_mean_m$")
+_SHOTS_RE = re.compile(r"^engagement\.interceptors_used\.(.+)$")
+#: The column whose presence marks a batch whose runs engaged threats.
+LEAKERS = "engagement.leakers"
 
 
 def format_value(value: Any) -> str:
@@ -81,6 +98,29 @@ def format_value(value: Any) -> str:
     return f"{v:.6g}" if math.isfinite(v) else "-"
 
 
+def format_mean_ci(stat: Mapping[str, Any] | None) -> str:
+    """``mean [low, high]`` of a :func:`mean_ci` result, for the defence outcome table.
+
+    Three significant digits on the mean (on the largest bound when the mean is
+    zero), the same number of decimals on all three (``0.0333 [-0.0349, 0.1015]``,
+    ``9.83 [8.79, 10.88]``, never an exponent); the mean alone when there is no
+    interval (fewer than two values); ``-`` when there is no value.
+    """
+    if not stat or stat.get("mean") is None or not math.isfinite(float(stat["mean"])):
+        return "-"
+    nums = [float(stat["mean"])]
+    ci = stat.get("ci95")
+    if ci is not None and all(c is not None and math.isfinite(float(c)) for c in ci):
+        nums += [float(ci[0]), float(ci[1])]
+    # Significant digits counted on the mean (on the interval when the mean is zero).
+    top = abs(nums[0]) or max(abs(x) for x in nums)
+    decimals = 0 if top == 0.0 else min(max(2 - math.floor(math.log10(top)), 0), 9)
+    text = [f"{x:.{decimals}f}" for x in nums]
+    # "-0" and "-0.00" read as a negative count; they are zero at this precision.
+    text = [t[1:] if t.startswith("-") and float(t) == 0.0 else t for t in text]
+    return text[0] if len(text) == 1 else f"{text[0]} [{text[1]}, {text[2]}]"
+
+
 @dataclass(frozen=True)
 class Panel:
     """One axes of a distribution figure: a measure of a partner, scaled for display."""
@@ -89,6 +129,9 @@ class Panel:
     measure: str
     scale: float
     unit: str
+    #: Counts: runs with the same value are spread side by side (a sideways dot
+    #: histogram) and the axis ticks are whole numbers.
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +239,30 @@ def _partners(data: BatchData, pattern: re.Pattern[str]) -> list[str]:
     return sorted(found)
 
 
+def strip_offsets(values: FloatArray, integer: bool = False, half_width: float = 0.1) -> FloatArray:
+    """Horizontal offsets of the run dots of one sweep point (deterministic, no jitter).
+
+    Continuous values are spread evenly over ``±half_width`` in run order. With
+    ``integer`` the runs that share a value are spread side by side over a
+    width proportional to how many share it, so that a count's distribution
+    reads as a sideways histogram instead of dots drawn on top of each other.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size <= 1:
+        return np.zeros(v.size)
+    if not integer:
+        return np.linspace(-half_width, half_width, v.size)
+    _, inverse, counts = np.unique(v, return_inverse=True, return_counts=True)
+    # Rank of each run among the runs with the same value, in run order.
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.empty(v.size)
+    rank[order] = np.arange(v.size) - np.repeat(starts, counts)
+    c = counts[inverse].astype(np.float64)
+    half = half_width * c / float(counts.max())
+    return np.where(c > 1, -half + 2.0 * half * rank / np.maximum(c - 1.0, 1.0), 0.0)
+
+
 def distribution_figure(
     data: BatchData, rows: Sequence[str], panels: Sequence[Sequence[Panel]]
 ) -> Any:
@@ -231,7 +298,7 @@ def distribution_figure(
                             capprops={"color": colour},
                         )
                     # Fixed spread per run (no random jitter: same bytes every time).
-                    off = np.linspace(-0.1, 0.1, v.size) if v.size > 1 else np.zeros(1)
+                    off = strip_offsets(v, panel.integer)
                     ax.scatter(
                         k - 0.12 + off,
                         v,
@@ -271,6 +338,10 @@ def distribution_figure(
                 ax.set_xlabel("sweep point")
             ax.set_title(f"{rows[i]}: {panel.title}")
             ax.set_ylabel(panel.unit)
+            if panel.integer:
+                from matplotlib.ticker import MaxNLocator
+
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(axis="y", color="#dddddd", lw=0.6)
     if n_pts > 1:
         from matplotlib.lines import Line2D
@@ -322,7 +393,15 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
             )
         )
         panels = [
-            [Panel("ballistic threats warned", f"warning.by_partner.{p}.warned", 1.0, "threats")]
+            [
+                Panel(
+                    "ballistic threats warned",
+                    f"warning.by_partner.{p}.warned",
+                    1.0,
+                    "threats",
+                    integer=True,
+                )
+            ]
             for p in warn
             if f"warning.by_partner.{p}.warned" in have
         ]
@@ -365,6 +444,177 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
             )
         )
     return specs
+
+
+def defence_panels(data: BatchData) -> tuple[list[str], list[list[Panel]]] | None:
+    """Row names and panels of the defence outcome figure; ``None`` without engagement data.
+
+    First row, the coalition: leakers, value of defended assets hit, interceptors
+    used in all; then interceptors used per partner, three partners to a row.
+    """
+    have = set(data.measures)
+    if LEAKERS not in have:
+        return None
+    coalition = [
+        Panel(t, m, 1.0, u, integer=i)
+        for t, m, u, i in (
+            ("leakers", LEAKERS, "threats", True),
+            ("value hit", "engagement.value_hit", "asset value", False),
+            ("interceptors used", "engagement.interceptors_used_total", "interceptors", True),
+        )
+        if m in have
+    ]
+    rows, panels = ["coalition"], [coalition]
+    partners = _partners(data, _SHOTS_RE)
+    for k in range(0, len(partners), 3):
+        rows.append("interceptors used")
+        panels.append(
+            [
+                Panel(p, f"engagement.interceptors_used.{p}", 1.0, "interceptors", integer=True)
+                for p in partners[k : k + 3]
+            ]
+        )
+    return rows, panels
+
+
+def _defence_columns(data: BatchData) -> list[tuple[str, str]]:
+    """(header, measure) of the defence outcome table's statistics, those the data hold."""
+    have = set(data.measures)
+    cols = [
+        ("leakers", LEAKERS),
+        ("value hit", "engagement.value_hit"),
+        ("threats killed", "engagement.threats_killed"),
+        ("interceptors used", "engagement.interceptors_used_total"),
+    ]
+    cols += [
+        (f"interceptors used: {_e(p)}", f"engagement.interceptors_used.{p}")
+        for p in _partners(data, _SHOTS_RE)
+    ]
+    cols.append(("first alert to first shot (s)", "engagement.alert_to_first_shot_median_s"))
+    return [(h, m) for h, m in cols if m in have]
+
+
+def _defence_table_html(data: BatchData) -> str:
+    cols = _defence_columns(data)
+    summary_points = {int(p["point"]): p for p in data.summary.get("points", []) if "point" in p}
+    rows: list[list[str]] = []
+    attrs: list[str] = []
+    for k, p in enumerate(data.point_ids):
+        colour = POINT_PALETTE[k % len(POINT_PALETTE)]
+        status = data.columns["status"]
+        mine = [s for pt, s in zip(data.columns["point"], status, strict=True) if pt == p]
+        sp = summary_points.get(p, {})
+        ok = int(sp.get("ok", sum(1 for s in mine if s == "ok")))
+        failed = int(sp.get("failed", len(mine) - ok))
+        leakers = data.values(p, LEAKERS)
+        row = [
+            f'<span class="sw" style="background:{colour}"></span>{k + 1}',
+            _e(data.point_labels[k]),
+            f"{ok} ({failed} failed)" if failed else str(ok),
+            f"{int(np.sum(leakers == 0.0))} of {leakers.size}",
+        ]
+        for _, m in cols:
+            st = data.stats[p].get(m) or {}
+            cell = format_mean_ci(st)
+            n = int(st.get("n", 0) or 0)
+            if cell != "-" and n < ok:
+                # Fewer values than runs (no shot, so no time to first shot).
+                cell += f" (n={n})"
+            row.append(cell)
+        rows.append(row)
+        attrs.append(f'data-defence-point="{p}"')
+    headers = ["point", "parameters", "runs", "runs without leaker"] + [h for h, _ in cols]
+    return _table(headers, rows, left=2, row_attrs=attrs, cls="defence")
+
+
+def _defence_html(data: BatchData) -> str:
+    """The defence outcome section: figure and table, or one line when there is no data."""
+    head = '<section id="defence"><h2>Defence outcome</h2>'
+    spec = defence_panels(data)
+    if spec is None:
+        return (
+            head + "<p>No engagement measures in this batch (its runs were recorded "
+            "before runs engaged threats, so leakers and interceptors used are unknown).</p>"
+            "</section>"
+        )
+    rows, panels = spec
+    alt = "Leakers and interceptors used across runs"
+    caption = (
+        "What the defence achieved in each run: leakers (ballistic and cruise threats "
+        "that ended their flight unkilled), value of the defended assets they hit, and "
+        "interceptors fired (a salvo of two counts two), in all and per partner. Each dot "
+        "is one run (runs with the same count side by side); the box spans the quartiles "
+        "with whiskers to the extremes; the diamond is the mean with its 95 % Student-t "
+        "interval over runs."
+    )
+    fig = distribution_figure(data, rows, panels)
+    return (
+        head
+        + _figure_html("fig-defence", figure_png(fig), alt, _e(caption))
+        + "<p>Mean over the successful runs of each sweep point with its 95 % Student-t "
+        "interval in brackets, the numbers of <code>batch_summary.json</code>. First alert "
+        "to first shot is each run's median over the threats engaged, from the first alert "
+        "about a threat by any partner to the first interceptor launched at it; n counts "
+        "the runs that had one when fewer than all.</p>" + _defence_table_html(data) + "</section>"
+    )
+
+
+def _per_threat_measure(name: str) -> tuple[str, str] | None:
+    """(kind, threat id) of a per-threat engagement column, else ``None``."""
+    for kind, prefix in PER_THREAT_PREFIXES.items():
+        if name.startswith(prefix):
+            return kind, name[len(prefix) :]
+    return None
+
+
+def _per_threat_html(data: BatchData) -> str:
+    """Folded table of the per-threat engagement measures, one row per threat and point."""
+    threats = sorted({key[1] for m in data.measures if (key := _per_threat_measure(m)) is not None})
+    if not threats:
+        return ""
+    multi = len(data.point_ids) > 1
+    shots = PER_THREAT_PREFIXES["engagements"]
+    delay = PER_THREAT_PREFIXES["alert_to_first_shot_s"]
+    rows: list[list[str]] = []
+    attrs: list[str] = []
+    for t in threats:
+        for k, p in enumerate(data.point_ids):
+            eng = data.stats[p].get(shots + t) or {}
+            dt = data.stats[p].get(delay + t) or {}
+            if not (eng.get("n") or dt.get("n")):
+                continue
+            rows.append(
+                [
+                    _e(t),
+                    str(k + 1) if multi else "-",
+                    str(int(eng.get("n", 0) or 0)),
+                    format_mean_ci(eng),
+                    str(int(dt.get("n", 0) or 0)),
+                    format_mean_ci(dt),
+                ]
+            )
+            attrs.append(f'data-threat="{_e(t)}" data-point="{p}"')
+    return (
+        f"<details><summary>Per-threat engagement measures ({len(threats)} threats)</summary>"
+        "<p>A threat's columns have a value only in the runs that engaged it, so each "
+        "mean is over those runs (n). Engagements count orders (a salvo is one); the "
+        "delay runs from the first alert about the threat to the first shot at it.</p>"
+        + _table(
+            [
+                "threat",
+                "point",
+                "runs engaged",
+                "engagements",
+                "runs with alert and shot",
+                "first alert to first shot (s)",
+            ],
+            rows,
+            left=2,
+            row_attrs=attrs,
+            cls="per-threat",
+        )
+        + "</details>"
+    )
 
 
 # -------------------------------------------------------------------------- HTML
@@ -442,7 +692,7 @@ def _measures_html(data: BatchData) -> str:
     attrs: list[str] = []
     multi = len(data.point_ids) > 1
     for m in data.measures:
-        if m in EXCLUDED_MEASURES:
+        if m in EXCLUDED_MEASURES or _per_threat_measure(m) is not None:
             continue
         for k, p in enumerate(data.point_ids):
             st = data.stats[p].get(m) or {}
@@ -463,7 +713,8 @@ def _measures_html(data: BatchData) -> str:
     return (
         "<p>Mean and 95 % Student-t interval of the mean over the successful runs; n counts "
         "the runs with a value (a median warning time has none when nothing was warned). "
-        "Booleans are fractions. <code>wall_s</code> is left out: it measures the machine.</p>"
+        "Booleans are fractions. <code>wall_s</code> is left out: it measures the machine. "
+        "Per-threat engagement measures are in their own table below.</p>"
         + _table(
             ["measure", "point", "n", "mean", "95 % CI low", "95 % CI high"],
             rows,
@@ -516,6 +767,7 @@ def render_batch_report(batch_dir: str | Path) -> str:
         _header_html(data),
     ]
     with _style():
+        parts.append(_defence_html(data))
         for fig_id, alt, caption, rows, panels in _figure_specs(data):
             fig = distribution_figure(data, rows, panels)
             parts.append(
@@ -524,7 +776,10 @@ def render_batch_report(batch_dir: str | Path) -> str:
                 + "</section>"
             )
     parts.append(
-        '<section id="measures"><h2>All measures</h2>' + _measures_html(data) + "</section>"
+        '<section id="measures"><h2>All measures</h2>'
+        + _measures_html(data)
+        + _per_threat_html(data)
+        + "</section>"
     )
     if any(s != "ok" for s in data.columns["status"]):
         parts.append(_failures_html(data))
