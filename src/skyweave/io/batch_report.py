@@ -341,6 +341,12 @@ def distribution_figure(
             if panel.integer:
                 from matplotlib.ticker import MaxNLocator
 
+                lo, hi = ax.get_ylim()
+                if hi - lo < 2.0:
+                    # Every run the same count: widen to whole numbers around it
+                    # (a count is never negative) so the ticks stay integers.
+                    mid = round((lo + hi) / 2.0)
+                    ax.set_ylim(max(mid - 1.5, min(lo, -0.3)), mid + 1.5)
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(axis="y", color="#dddddd", lw=0.6)
     if n_pts > 1:
