@@ -531,7 +531,6 @@ def test_authorities_per_mode(scenario: Scenario) -> None:
     shared = authorities(scenario.model_copy(update={"coordination_mode": "shared-warning"}))
     assert [a.name for a in shared] == [p.id for p in scenario.partners]
     for a in shared:
-        assert a.picture_owner == a.name
         assert [b.id for b in a.batteries] == [
             b.id for b in scenario.batteries if b.partner == a.name
         ]
@@ -541,7 +540,7 @@ def test_authorities_per_mode(scenario: Scenario) -> None:
     integ = scenario.model_copy(update={"coordination_mode": "integrated"})
     c2_east = integ.c2.model_copy(update={"coalition_cell": "east"})
     (cell,) = authorities(integ.model_copy(update={"c2": c2_east}))
-    assert cell.name == cell.picture_owner == "east"
+    assert cell.name == "east"
     assert [b.id for b in cell.batteries] == [b.id for b in scenario.batteries]
     c2_none = integ.c2.model_copy(update={"coalition_cell": None})
     (first,) = authorities(integ.model_copy(update={"c2": c2_none}))

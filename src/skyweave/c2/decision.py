@@ -10,8 +10,8 @@ each deciding command post, in scenario order, looks at its fused picture and:
    :data:`AIRBREATHING_MARGIN_M` of, urgency from the time to that point;
 2. **finds the feasible engagements** of its batteries with a launch now
    (:func:`~skyweave.c2.feasibility.engagement_windows` against each track's
-   predicted trajectory: free flight for ballistic tracks, constant velocity
-   for the others);
+   predicted trajectory: free flight for ballistic tracks, level flight for
+   the others);
 3. **assigns** batteries to threats by one weapon-target assignment
    (:func:`~skyweave.c2.wta.solve_wta`, each ready battery one engagement,
    ``p_ij`` its doctrine's salvo kill probability) and keeps an engagement only
@@ -60,7 +60,6 @@ from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, R_EARTH_MEAN_M
 from skyweave.engagement import (
     Engagement,
     EngagementModel,
-    Launch,
     Refusal,
     battery_ecef_m,
     salvo_kill_probability,
@@ -162,7 +161,7 @@ def predict_positions(
     the track is just below it (a track deeper than
     :data:`AIRBREATHING_FLOOR_DEPTH_M` underground is left where it is:
     implausible, it finds no intercept). NaN from the
-    first sample at or below the ground (mean sphere) on.
+    first sample at or below the ground (WGS84 ellipsoid) on.
     """
     k, q = states_ecef.shape[0], offsets_s.size
     out = np.empty((k, q, 6))
@@ -243,10 +242,9 @@ def airbreathing_threat(
 
 @dataclass(frozen=True)
 class Authority:
-    """One deciding command post: whose picture, which batteries, which assets."""
+    """One deciding command post (it decides on its own fused picture) and its batteries."""
 
     name: str
-    picture_owner: str
     batteries: tuple[Battery, ...]
 
 
@@ -255,7 +253,6 @@ class DecisionLog:
     """What the decision cycle produced over a run."""
 
     engagements: list[Engagement]
-    launches: list[Launch]
     decisions: list[ConsentDecision]
     killed_at_s: dict[str, float]
     refusals: int
@@ -266,9 +263,9 @@ def authorities(scenario: Scenario) -> list[Authority]:
     """Who decides in the scenario's coordination mode (see the module docstring)."""
     if scenario.coordination_mode == "integrated":
         cell = scenario.c2.coalition_cell or scenario.partners[0].id
-        return [Authority(cell, cell, tuple(scenario.batteries))]
+        return [Authority(cell, tuple(scenario.batteries))]
     return [
-        Authority(p.id, p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
+        Authority(p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
         for p in scenario.partners
     ]
 
@@ -336,9 +333,7 @@ class _DecisionCycle:
         self.scenario = scenario
         self.model = EngagementModel(scenario.batteries, seed)
         self.bosses = authorities(scenario)
-        self.series = {
-            a.picture_owner: list(pictures.get(a.picture_owner, [])) for a in self.bosses
-        }
+        self.series = {a.name: list(pictures.get(a.name, [])) for a in self.bosses}
         first = next(iter(self.series.values()), [])
         self.times = np.array([p.time_s for p in first], dtype=np.float64)
         self.status = _StatusReports(scenario, boundary, self.times) if self.times.size else None
@@ -404,12 +399,11 @@ class _DecisionCycle:
                 next_empty += 1
             for boss in self.bosses:
                 if not self.is_silent(boss.name, t):
-                    self._decide(boss, self.series[boss.picture_owner][cycle], t, cycle)
+                    self._decide(boss, self.series[boss.name][cycle], t, cycle)
         self.model.step(end_s, self.ends)
         self.model.close(end_s)
         return DecisionLog(
             engagements=sorted(self.model.engagements, key=lambda e: e.engagement_id),
-            launches=list(self.model.launches),
             decisions=self.decisions,
             killed_at_s=dict(self.model.killed),
             refusals=len(self.model.refusals),
@@ -490,7 +484,7 @@ class _DecisionCycle:
         ]
         waiting = {d.track_id for d, w in self.pending if w == boss.name}
         waiting_bty = {d.battery_id for d, w in self.pending if w == boss.name}
-        track_ids = [f"{boss.picture_owner}:{n}" for n in picture.picture_number.tolist()]
+        track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
         known = self.known_kill[boss.name]
         # Engagements whose outcome is not known yet: the target is worth only its
         # survival probability, and another battery joins only if waiting for the
