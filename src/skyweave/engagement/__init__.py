@@ -7,6 +7,7 @@ from skyweave.engagement.flyout import (
     interceptor_object_id,
     interceptor_truth,
     merge_truth,
+    shot_rows,
 )
 from skyweave.engagement.model import (
     ENGAGEMENT_COLUMNS,
@@ -46,4 +47,5 @@ __all__ = [
     "merge_truth",
     "plan_reengagements",
     "salvo_kill_probability",
+    "shot_rows",
 ]

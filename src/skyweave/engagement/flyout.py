@@ -69,12 +69,17 @@ def interceptor_object_id(engagement: Engagement, shot: int) -> str:
     return f"{engagement.battery_id}/e{engagement.engagement_id}/{shot + 1}"
 
 
+def shot_rows(engagements: Sequence[Engagement]) -> list[tuple[Engagement, int]]:
+    """``(engagement, shot number from 0)`` for every interceptor, in engagement id order."""
+    return [
+        (e, k) for e in sorted(engagements, key=lambda e: e.engagement_id) for k in range(e.shots)
+    ]
+
+
 def interceptor_truth(times_s: ArrayLike, engagements: Sequence[Engagement]) -> Truth:
     """Truth objects (kind ``"interceptor"``), one per shot, on the run's time grid."""
     t = np.asarray(times_s, dtype=np.float64).reshape(-1)
-    rows = [
-        (e, k) for e in sorted(engagements, key=lambda e: e.engagement_id) for k in range(e.shots)
-    ]
+    rows = shot_rows(engagements)
     if not rows:
         return Truth(t, (), (), np.zeros((t.size, 0, 6)), np.zeros(0), ())
     states = flyout_states(
@@ -142,4 +147,5 @@ __all__ = [
     "interceptor_object_id",
     "interceptor_truth",
     "merge_truth",
+    "shot_rows",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skyweave.engagement import Engagement, interceptor_object_id
+from skyweave.engagement import Engagement, interceptor_object_id, shot_rows
 from skyweave.io.czml import write_czml
 from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
 from skyweave.io.kml import write_kml
@@ -68,9 +68,7 @@ def engagement_events(
 ) -> tuple[FireEvents, DetonationEvents]:
     """One Fire per interceptor launched, one Detonation per interceptor that reached
     its intercept point (aborted engagements detonate nothing), in engagement order."""
-    rows = [
-        (e, k) for e in sorted(engagements, key=lambda e: e.engagement_id) for k in range(e.shots)
-    ]
+    rows = shot_rows(engagements)
     fires = FireEvents(
         time_s=np.array([e.time_s for e, _ in rows], dtype=np.float64),
         shooter_ids=tuple(e.battery_id for e, _ in rows),
