@@ -379,6 +379,11 @@ class _DecisionCycle:
         self.offsets = np.arange(0.0, horizon_s + 0.5 * PREDICTION_STEP_S, PREDICTION_STEP_S)
         cycle_s = scenario.output_interval_s
         self.launch_offsets = np.arange(0.0, horizon_s - cycle_s, cycle_s)
+        # A new order launches once consent is in: the launch-grid index it is feasible at.
+        self.consent_launch = {
+            p: int(np.searchsorted(self.launch_offsets, delay - 1e-9))
+            for p, delay in self.consent_delay.items()
+        }
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
         }
@@ -460,6 +465,12 @@ class _DecisionCycle:
             out.append((killed, opened))
         return out
 
+    def _drop(self, granted: Sequence[ConsentDecision], t: float, cycle: int, reason: str) -> None:
+        """Granted orders that can no longer be carried out: recorded as refusals."""
+        self.model.refusals += [
+            Refusal(t, d.battery_id, d.track_id, reason, cycle) for d in granted
+        ]
+
     def _learn_kills(self) -> None:
         """Each command post's knowledge of assessed kills (own batteries, or status reports)."""
         new = self.model.engagements[self._kills_seen :]
@@ -496,8 +507,7 @@ class _DecisionCycle:
             if known.get(tid, math.inf) > t and tid not in waiting
         ]
         if not cand or not batteries or not len(self.assets):
-            for d in due:
-                model.refusals.append(_refusal(d, t, cycle, "not ordered: no track or battery"))
+            self._drop(due, t, cycle, "not ordered: no track or battery")
             return
         idx = np.asarray(cand)
         states, covs = picture.state[idx], picture.covariance[idx]
@@ -510,8 +520,7 @@ class _DecisionCycle:
         traj = predict_positions(states, ballistic, self.offsets)
         near = self._reachable(traj[..., :3], batteries)
         if not near.any():
-            for d in due:
-                model.refusals.append(_refusal(d, t, cycle, "window closed awaiting consent"))
+            self._drop(due, t, cycle, "window closed awaiting consent")
             return
         sel = np.flatnonzero(near)
 
@@ -542,8 +551,7 @@ class _DecisionCycle:
         value = urgency * at_stake
         keep = value > 0.0
         if not keep.any():
-            for d in due:
-                model.refusals.append(_refusal(d, t, cycle, "threat no longer evaluated"))
+            self._drop(due, t, cycle, "threat no longer evaluated")
             return
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
         at_stake = at_stake[keep]
@@ -585,8 +593,7 @@ class _DecisionCycle:
             if st.free_channels(t) < 1 or b.id in waiting_bty:
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            # A new order launches once consent is in: feasibility at that launch.
-            at = int(np.searchsorted(self.launch_offsets, self.consent_delay[b.partner] - 1e-9))
+            at = self.consent_launch[b.partner]
             for j, s in enumerate(sel.tolist()):
                 tid = ids[s]
                 if (b.id, tid) in self.refused:
@@ -621,7 +628,7 @@ class _DecisionCycle:
             if i >= 0 and j >= 0 and now_ok[i, j]:
                 chosen.append((i, j, False))
             else:
-                model.refusals.append(_refusal(d, t, cycle, "window closed awaiting consent"))
+                self._drop([d], t, cycle, "window closed awaiting consent")
         for i, j, _ in chosen:
             pk[i] = 0.0
             pk[:, j] = 0.0
@@ -691,10 +698,6 @@ def _worth_it(
             out.append((i, j))
             survive *= 1.0 - pk[i, j]
     return out
-
-
-def _refusal(d: ConsentDecision, t: float, cycle: int, reason: str) -> Refusal:
-    return Refusal(t, d.battery_id, d.track_id, reason, cycle)
 
 
 __all__ = [
