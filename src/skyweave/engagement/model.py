@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -410,22 +410,10 @@ class EngagementModel:
         return [e for i in ids if (e := self.abort(i, time_s)) is not None]
 
     def _resolve(self, f: _InFlight, outcome: Outcome, end_time_s: float) -> Engagement:
-        la = f.launch
+        # An engagement is its launch plus how it ended.
         e = Engagement(
-            engagement_id=la.engagement_id,
-            time_s=la.time_s,
-            partner=la.partner,
-            battery_id=la.battery_id,
-            track_id=la.track_id,
-            object_id=la.object_id,
-            threat_class=la.threat_class,
-            shots=la.shots,
-            intercept_time_s=la.intercept_time_s,
-            intercept_ecef_m=la.intercept_ecef_m,
-            launch_ecef_m=la.launch_ecef_m,
-            kill_probability=la.kill_probability,
+            **{k.name: getattr(f.launch, k.name) for k in fields(Launch)},
             outcome=outcome,
-            decision_cycle=la.decision_cycle,
             end_time_s=float(end_time_s),
             assessment_time_s=float(end_time_s) + f.assessment_delay_s,
         )
