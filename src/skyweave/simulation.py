@@ -365,7 +365,9 @@ def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
     ]
 
 
-def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
+def _threat_rows(
+    flights: Sequence[ThreatFlight], killed_at_s: Mapping[str, float]
+) -> list[dict[str, Any]]:
     return [
         {
             "object_id": f.object_id,
@@ -378,6 +380,7 @@ def _threat_rows(flights: Sequence[ThreatFlight]) -> list[dict[str, Any]]:
             "impact_lon_deg": f.end_lon_deg,
             "miss_to_aim_m": f.miss_to_aim_m,
             "accidental": f.accidental,
+            "killed_s": killed_at_s.get(f.object_id),
         }
         for f in flights
     ]
@@ -544,7 +547,7 @@ def run_scenario(
             shared["tracks"],
             shared["alerts"],
         )
-        threat_rows = _threat_rows(flights)
+        threat_rows = _threat_rows(flights, log.killed_at_s)
         engagement = engagement_measures(
             scenario,
             threat_rows,

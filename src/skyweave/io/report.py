@@ -193,6 +193,17 @@ class ThreatInfo:
     end_lon_deg: float
     accidental: bool = False
     apogee_km: float = math.nan
+    killed_s: float = math.nan
+
+    @property
+    def killed(self) -> bool:
+        """An interceptor killed it (its planned impact never happened)."""
+        return math.isfinite(self.killed_s)
+
+    @property
+    def flight_end_s(self) -> float:
+        """When it stopped flying: the kill, or the end of its planned flight."""
+        return self.killed_s if self.killed else self.end_time_s
 
 
 @dataclass(frozen=True)
@@ -280,6 +291,7 @@ def _threat_infos(
                 end_lon_deg=float(tracks.lon_deg[k][-1] if end_lon is None else end_lon),
                 accidental=bool(s.get("accidental", False)),
                 apogee_km=float(s["apogee_km"]) if s.get("apogee_km") is not None else math.nan,
+                killed_s=float(s["killed_s"]) if s.get("killed_s") is not None else math.nan,
             )
         )
     # Threats the summary lists but truth lacks (a truncated table) still get a row.
@@ -932,7 +944,7 @@ def theatre_map(ctx: ReportContext) -> Any:
                 label="true launch point",
             )
         )
-    impacts = [t for t in ctx.threats if t.kind in ("ballistic", "cruise")]
+    impacts = [t for t in ctx.threats if t.kind in ("ballistic", "cruise") and not t.killed]
     impacts = [
         t for t in impacts if math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
     ]
@@ -1279,14 +1291,18 @@ def timeline(ctx: ReportContext) -> Any:
             if math.isfinite(th.launch_time_s) and math.isfinite(th.end_time_s):
                 ax.barh(
                     y,
-                    _minutes(th.end_time_s - th.launch_time_s),
+                    _minutes(th.flight_end_s - th.launch_time_s),
                     left=_minutes(th.launch_time_s),
                     height=0.5,
                     color=KIND_COLOURS.get(th.kind, "#888888"),
                     alpha=0.18,
                     lw=0,
                 )
-                if th.kind in ("ballistic", "cruise") and th.end_time_s <= ctx.duration_s:
+                if (
+                    th.kind in ("ballistic", "cruise")
+                    and not th.killed
+                    and th.end_time_s <= ctx.duration_s
+                ):
                     ax.plot(
                         [_minutes(th.end_time_s)],
                         [y],
