@@ -3,8 +3,8 @@
 Run by hand: ``.venv/bin/python benchmarks/bench_engagement_run.py [--repeats 3]``.
 
 The same scenario and seed are run with its batteries (threat evaluation,
-feasibility, WTA and consent every decision cycle, interceptors, kills fed back
-into the sensors through repeated passes) and with no batteries (sensing,
+feasibility, WTA and consent every decision cycle, interceptors, kills taking
+effect in the tick they happen) and with no batteries (sensing,
 tracking, warning and fusion only), alternately, in one process. The ratio of
 the medians is the figure that counts; the per-stage split comes from one
 profiled run with batteries.
@@ -33,14 +33,12 @@ def main() -> None:
     with_batteries = load_scenario(EXAMPLE)
     without = with_batteries.model_copy(update={"batteries": []})
     times: dict[str, list[float]] = {"with batteries": [], "no batteries": []}
-    passes = 0
     for _ in range(args.repeats):
         for name, spec in (("with batteries", with_batteries), ("no batteries", without)):
             start = time.perf_counter()
             result = run_scenario(spec, args.seed)
             times[name].append(time.perf_counter() - start)
             if name == "with batteries":
-                passes = result.summary["engagement"]["feedback_passes"]
                 cycles = result.summary["engagement"]["decision_cycles"]
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"example, seed {args.seed}, {args.repeats} repeats (median wall seconds)")
@@ -50,7 +48,7 @@ def main() -> None:
         print(f"| {name} | {med[name]:.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
     print(
         f"ratio with/without: {med['with batteries'] / med['no batteries']:.2f} "
-        f"({passes} feedback passes, {cycles} decision cycles per pass)"
+        f"({cycles} decision cycles)"
     )
 
     profile = cProfile.Profile()
@@ -61,10 +59,11 @@ def main() -> None:
     total = max(v[3] for v in stats.stats.values())  # type: ignore[attr-defined]
     print("\nshare of one run with batteries (cumulative, profiled):")
     for label, fn in (
-        ("own trackers + warning", "run_partner_tracker"),
+        ("sensors (scans and frames)", "scan"),
+        ("own trackers + warning", "on_scans"),
         ("impact prediction (warning and C2)", "predict_impacts"),
-        ("fusion", "fused_pictures"),
-        ("decision cycles", "run_decision_cycles"),
+        ("fusion", "fuse"),
+        ("decision cycles", "cycle"),
         ("WTA", "solve_wta"),
         ("feasibility", "engagement_windows"),
     ):

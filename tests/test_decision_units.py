@@ -19,10 +19,6 @@ from scipy.integrate import solve_ivp
 from skyweave.c2.decision import (
     AIRBREATHING_FLOOR_DEPTH_M,
     AIRBREATHING_FLOOR_M,
-    ConsentDecision,
-    RecordedConsent,
-    ReplayMismatch,
-    ScenarioConsent,
     ThreatObjects,
     _worth_it,
     airbreathing_threat,
@@ -30,6 +26,7 @@ from skyweave.c2.decision import (
     predict_positions,
 )
 from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M
+from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario import Scenario, load_scenario
 from skyweave.scenario.schema import Consent
 from skyweave.warning.impact import DefendedAssets
@@ -366,83 +363,52 @@ def _with_consent(scenario: Scenario, partner: str, consent: Consent) -> Scenari
     return scenario.model_copy(update={"partners": partners})
 
 
-@pytest.mark.parametrize(
-    ("policy", "granted", "delay"),
-    [("always", True, 0.0), ("never", False, 0.0), ("after_delay", True, 0.1 + 0.2)],
-)
-def test_scenario_consent_policies(
-    scenario: Scenario, policy: str, granted: bool, delay: float
+@pytest.mark.parametrize(("policy", "granted"), [("always", True), ("never", False)])
+def test_consent_policies_that_answer_at_once(
+    scenario: Scenario, policy: str, granted: bool
 ) -> None:
-    s = _with_consent(scenario, "east", Consent(policy=policy, delay_s=0.1 + 0.2))
+    s = _with_consent(scenario, "east", Consent(policy=policy))
+    desk = ConsentDesk({p.id: p.engagement.consent for p in s.partners})
     asked = 12.0 + 1.0 / 3.0
-    d = ScenarioConsent(s).answer("east", 4, "east-bty-1", "east:7", asked)
-    assert d == ConsentDecision(4, "east", "east-bty-1", "east:7", asked, asked + delay, granted)
-    # the other partner keeps its own (default: always) policy
-    other = ScenarioConsent(s).answer("north", 4, "north-bty-1", "north:7", asked)
-    assert other.granted and other.answered_s == asked
+    d = desk.ask("east", "east", 4, "east-bty-1", "east:7", asked)
+    assert d == ConsentDecision(4, "east", "east-bty-1", "east:7", asked, asked, granted)
+    assert desk.open_questions() == []
 
 
-def _events(decisions: list[ConsentDecision]) -> tuple[list, list, list, list]:
-    time_s = [d.answered_s for d in decisions]
-    kind = ["consent_granted" if d.granted else "consent_denied" for d in decisions]
-    target = [d.battery_id for d in decisions]
-    text = [d.event_text() for d in decisions]
-    return time_s, kind, target, text
+def _desk(delay_s: float) -> ConsentDesk:
+    return ConsentDesk({"east": Consent(policy="after_delay", delay_s=delay_s)})
 
 
-def test_recorded_consent_round_trip_is_exact() -> None:
-    decisions = [
-        ConsentDecision(0, "north", "north-bty-1", "north:1", 0.1 + 0.2, 0.1 + 0.2, True),
-        ConsentDecision(3, "east", "east-bty-2", "north:12", 1e-7 / 3.0, 20.0 + 1.0 / 3.0, False),
-        ConsentDecision(3, "east", "east-bty-1", "north:12", 15.000000000000002, 35.1, True),
-        ConsentDecision(117, "north", "north-bty-3", "east:4", 2.0**-40, 1e5 + 0.1, True),
-    ]
-    time_s, kind, target, text = _events(decisions)
-    # rows of other kinds and consent rows without a battery are skipped
-    time_s += [5.0, 6.0]
-    kind += ["launch_alert", "consent_granted"]
-    target += ["north-bty-1", None]
-    text += ["cycle=9 junk", "cycle=1 track=x asked_s=1.0 partner=north"]
-    rec = RecordedConsent.from_events(time_s, kind, target, text)
-    assert len(rec.decisions) == len(decisions)
-    for d in decisions:
-        got = rec.answer(d.partner, d.decision_cycle, d.battery_id, d.track_id, d.asked_s)
-        assert got == d  # dataclass equality: floats bit-exact
-        assert got.asked_s.hex() == d.asked_s.hex()
+def test_a_question_is_granted_by_policy_at_its_deadline() -> None:
+    desk = _desk(0.1 + 0.2)
+    asked = 12.0 + 1.0 / 3.0
+    q = desk.ask("north", "east", 4, "east-bty-1", "east:7", asked)
+    assert isinstance(q, ConsentQuestion) and q.deadline_s == asked + (0.1 + 0.2)
+    assert desk.due(asked + 0.1) == []
+    assert [x.question_id for x in desk.waiting("north")] == [q.question_id]
+    [(_, d)] = desk.due(asked + 1.0)
+    assert d == ConsentDecision(
+        4, "east", "east-bty-1", "east:7", asked, q.deadline_s, True, q.question_id, "policy"
+    )
+    assert desk.waiting("north") == []
 
 
-def test_recorded_consent_missing_decision_raises() -> None:
-    d = ConsentDecision(2, "north", "north-bty-1", "north:1", 10.0, 10.0, True)
-    rec = RecordedConsent.from_events(*_events([d]))
-    with pytest.raises(ReplayMismatch, match="north-bty-1"):
-        rec.answer("north", 3, "north-bty-1", "north:1", 15.0)  # another cycle
-    with pytest.raises(ReplayMismatch):
-        rec.answer("north", 2, "north-bty-2", "north:1", 10.0)  # another battery
-    with pytest.raises(ReplayMismatch):
-        rec.answer("north", 2, "north-bty-1", "north:2", 10.0)  # another track
-    with pytest.raises(ReplayMismatch):
-        RecordedConsent().answer("north", 0, "north-bty-1", "north:1", 0.0)
+def test_staff_answer_before_the_deadline_wins_and_only_once() -> None:
+    desk = _desk(20.0)
+    q = desk.ask("north", "east", 1, "east-bty-2", "east:3", 100.0)
+    assert isinstance(q, ConsentQuestion)
+    assert "for east's staff" in (desk.answer(q.question_id, False, 105.0, "north") or "")
+    assert desk.answer(q.question_id, False, 105.0, "east") is None
+    assert "no open consent question" in (desk.answer(q.question_id, True, 106.0, "east") or "")
+    [(_, d)] = desk.due(110.0)
+    assert not d.granted and d.answered_s == 105.0 and d.by == "east"
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "cycle=1 track=north:1 asked_s=1.0",  # partner missing
-        "cycle=x track=north:1 asked_s=1.0 partner=north",  # cycle not a number
-        "",
-    ],
-)
-def test_recorded_consent_unreadable_text(text: str) -> None:
-    with pytest.raises(ValueError, match="unreadable consent record"):
-        RecordedConsent.from_events([1.0], ["consent_denied"], ["north-bty-1"], [text])
-
-
-def test_recorded_consent_unparseable_time_in_text() -> None:
-    # the pattern accepts any token for asked_s; float() then refuses it (still a ValueError)
-    with pytest.raises(ValueError):
-        RecordedConsent.from_events(
-            [1.0], ["consent_granted"], ["b"], ["cycle=1 track=t asked_s=soon partner=p"]
-        )
+def test_a_late_answer_is_refused_once_the_policy_has_answered() -> None:
+    desk = _desk(5.0)
+    q = desk.ask("east", "east", 1, "east-bty-2", "east:3", 100.0)
+    assert isinstance(q, ConsentQuestion)
+    assert "deadline" in (desk.answer(q.question_id, False, 106.0, "east") or "")
 
 
 # -- 6. which truth object a track follows ----------------------------------------------

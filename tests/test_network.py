@@ -27,9 +27,9 @@ from skyweave.network import (
     ReleasePolicy,
     in_windows,
     merge_windows,
-    release_alerts,
 )
 from skyweave.network.links import _fifo_starts
+from skyweave.network.stream import LinkStream, alert_messages, received_alerts
 from skyweave.scenario.schema import CoordinationMode, Scenario
 from skyweave.warning.alerts import Alerts
 
@@ -618,7 +618,26 @@ def _alerts(partner: str, times: list[float], lat: float, lon: float) -> Alerts:
     )
 
 
-def test_release_alerts_timing_outage_and_rounding() -> None:
+def _stream_alerts(sc, own, seed=1, mode=None, until_s=200.0):  # type: ignore[no-untyped-def]
+    """Offer each partner's alerts tick by tick (1 s) and collect what arrives."""
+    stream = LinkStream(LinkBoundary(sc, seed=seed, mode=mode))
+    received: dict[str, list[tuple[str, Alerts]]] = {p.id: [] for p in sc.partners}
+    for tick in range(int(until_s) + 1):
+        t = float(tick)
+        for got in stream.arrived(t):
+            received[str(got.deliveries.receiver[0])].append(
+                (got.origin, received_alerts(got.payload, got.deliveries))
+            )
+        batches = []
+        for origin, alerts in own.items():
+            now = alerts.take(alerts.time_s == t)
+            if len(now):
+                batches.append(alert_messages(origin, t, now))
+        stream.offer(tick, batches)
+    return received
+
+
+def test_released_alerts_timing_outage_and_rounding() -> None:
     """With a lossless, jitter-free link and no degradation, alerts arrive at send +
     delay + latency, except the one offered during the outage; degradation then
     moves the launch point by at most the rounding."""
@@ -630,22 +649,52 @@ def test_release_alerts_timing_outage_and_rounding() -> None:
         "north": _alerts("north", [10.0, 55.0, 70.0], -35.0, 125.0),
         "east": _alerts("east", [20.0], -36.0, 140.0),
     }
-    ours = release_alerts(sc, own, seed=1)
-    assert ours["north"] == [] and [o for o, _ in ours["east"]] == ["north"]
-    got = ours["east"][0][1]
+    ours = _stream_alerts(sc, own)
+    assert ours["north"] == [] and {o for o, _ in ours["east"]} == {"north"}
+    got_times = [float(a.time_s[0]) for _, a in ours["east"]]
     # 10 s -> offered at 13 s, arrives 15 s; 55 s is offered at 58 s, inside the
     # 50-60 s outage, and is lost; 70 s -> 75 s.
-    np.testing.assert_array_equal(got.time_s, [15.0, 75.0])
-    assert got.partner.tolist() == ["east"] * 2
-    np.testing.assert_allclose(got.launch_lat_deg, -35.0, atol=1e-9)
-    assert np.all(np.isnan(got.impact_lat_deg))
+    assert got_times == [15.0, 75.0]
+    for _, got in ours["east"]:
+        assert got.partner.tolist() == ["east"]
+        np.testing.assert_allclose(got.launch_lat_deg, -35.0, atol=1e-9)
+        assert np.all(np.isnan(got.impact_lat_deg))
     coarse = make_scenario(
         links=sc.model_dump()["links"],
         policy=[rule("north", ["east"], "launch_alerts", position_rounding_m=1000.0)],
     )
-    moved = release_alerts(coarse, own, seed=1)["east"][0][1]
-    shift_m = np.hypot(
-        (moved.launch_lat_deg + 35.0) * 111e3, (moved.launch_lon_deg - 125.0) * 111e3 * 0.82
-    )
+    moved = [a for _, a in _stream_alerts(coarse, own)["east"]]
+    lat = np.concatenate([a.launch_lat_deg for a in moved])
+    lon = np.concatenate([a.launch_lon_deg for a in moved])
+    shift_m = np.hypot((lat + 35.0) * 111e3, (lon - 125.0) * 111e3 * 0.82)
     assert np.all(shift_m < np.sqrt(3) * 500 + 50) and np.any(shift_m > 1.0)
-    assert len(release_alerts(sc, own, mode="independent")["east"]) == 0
+    assert _stream_alerts(sc, own, mode="independent")["east"] == []
+
+
+def test_a_message_in_flight_is_lost_when_its_link_is_cut() -> None:
+    sc = make_scenario(
+        links=[link("ne", "north", "east", latency_s=5.0)],
+        policy=[rule("north", ["east"], "launch_alerts")],
+    )
+    boundary = LinkBoundary(sc, seed=0)
+    stream = LinkStream(boundary)
+    stream.offer(10, [alert_messages("north", 10.0, _alerts("north", [10.0], -35.0, 125.0))])
+    boundary.set_link_down("ne", True, 12.0)
+    assert stream.arrived(20.0) == []
+    boundary.set_link_down("ne", False, 21.0)
+    stream.offer(22, [alert_messages("north", 22.0, _alerts("north", [22.0], -35.0, 125.0))])
+    assert [float(a.deliveries.arrival_time_s[0]) for a in stream.arrived(30.0)] == [27.0]
+
+
+def test_the_queue_carries_over_from_tick_to_tick() -> None:
+    # 1 message/s: ten messages offered at tick 0 start at 0, 1, ..., 9 s; the next
+    # one, offered at tick 5, waits for the queue (starts at 10 s, arrives at 11 s).
+    sc = make_scenario(
+        links=[link("ne", "north", "east", latency_s=1.0, bandwidth_msgs_per_s=1.0)],
+        policy=[rule("north", ["east"], "tracks")],
+    )
+    stream = LinkStream(LinkBoundary(sc, seed=0))
+    stream.offer(0, [(Messages.build(np.zeros(10), "north", "tracks"), None)])
+    stream.offer(5, [(Messages.build([5.0], "north", "tracks"), None)])
+    arrivals = np.concatenate([a.deliveries.arrival_time_s for a in stream.arrived(100.0)])
+    np.testing.assert_allclose(np.sort(arrivals), np.arange(1.0, 12.0))

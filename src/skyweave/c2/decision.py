@@ -1,7 +1,8 @@
-"""The decision cycle: from a command post's picture to engagement orders, time step by time step.
+"""The decision cycle: from a command post's picture to engagement orders, cycle by cycle.
 
-At every decision time (the run's report times, every ``output_interval_s``)
-each deciding command post, in scenario order, looks at its fused picture and:
+At every decision time (every ``decision_interval_s``, by default the output
+interval) the engine calls :meth:`DecisionStage.cycle`, and each deciding
+command post, in scenario order, looks at its fused picture at that time and:
 
 1. **evaluates the threats**: tracks on a ballistic arc by their predicted
    impact against the defended assets it may defend
@@ -18,8 +19,15 @@ each deciding command post, in scenario order, looks at its fused picture and:
    while it raises the expected value saved by ``c2.min_value_saved`` (the
    price of an interceptor: without it a static WTA would fire every ready
    battery every cycle);
-4. **asks for consent** where the battery's partner requires it, and orders
-   the launch when granted (:class:`~skyweave.engagement.EngagementModel`).
+4. **asks for consent** where the battery's partner requires it
+   (:class:`~skyweave.exercise.consent.ConsentDesk`: at once by policy, or an
+   open question its staff answer before a deadline), and orders the launch
+   when granted (:class:`~skyweave.engagement.EngagementModel`); a grant that
+   comes later is carried out at the next cycle if the launch is still feasible.
+
+Operators' orders arrive as commands: ``hold_fire``/``weapons_free`` take
+batteries out of (and back into) the assignment, and ``engage`` asks for one
+battery on one picture track at the next cycle, carried out only if feasible.
 
 Who decides depends on the coordination mode. ``independent`` and
 ``shared-warning``: each partner's command post, with its own batteries, on its
@@ -33,8 +41,9 @@ not hold itself only with ``engagement.engage_on_remote``.
 
 Kill assessments reach the battery's own command post after the battery's
 delay; another partner's cell learns them from that partner's next status
-report over the links (``engagement_status``, sent every decision cycle, so a
-lost report is made good by the next). A silent command post decides nothing
+report that the links deliver (``engagement_status``, sent every decision
+cycle, so a lost report is made good by the next;
+:meth:`DecisionStage.status_arrived`). A silent command post decides nothing
 and, in integrated mode, its batteries take no orders.
 
 Which truth object a track follows (for the kill draw and the scoring only) is
@@ -64,15 +73,7 @@ from skyweave.engagement import (
     battery_ecef_m,
     salvo_kill_probability,
 )
-from skyweave.exercise.consent import (
-    ConsentDecision,
-    ConsentPolicy,
-    RecordedConsent,
-    ReplayMismatch,
-    ScenarioConsent,
-)
-from skyweave.network import LinkBoundary, Messages
-from skyweave.network.links import in_windows
+from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario.schema import Battery, Scenario
 from skyweave.tracking.fusion import FusedPicture
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
@@ -253,6 +254,7 @@ class DecisionLog:
     """What the decision cycle produced over a run."""
 
     engagements: list[Engagement]
+    in_flight: list[Engagement]
     decisions: list[ConsentDecision]
     killed_at_s: dict[str, float]
     refusals: int
@@ -270,77 +272,37 @@ def authorities(scenario: Scenario) -> list[Authority]:
     ]
 
 
-class _StatusReports:
-    """When partner A learns an assessment made at partner q: q's next report that arrives."""
+@dataclass(frozen=True)
+class EngageRequest:
+    """An operator's order: this battery engages this picture track at the next cycle."""
 
-    def __init__(self, scenario: Scenario, boundary: LinkBoundary, times_s: FloatArray) -> None:
-        ids = [p.id for p in scenario.partners]
-        n = times_s.size
-        probes = Messages.concat(
-            Messages.build(times_s, origin, "engagement_status", payload_row=np.arange(n))
-            for origin in ids
-        )
-        got = boundary.deliver(probes)
-        self._suffix_min: dict[tuple[str, str], FloatArray] = {}
-        self._times = times_s
-        for q in ids:
-            for a in ids:
-                if a == q:
-                    continue
-                arrival = np.full(n, np.inf)
-                rows = got.take((got.origin == q) & (got.receiver == a))
-                arrival[rows.payload_row] = rows.arrival_time_s
-                self._suffix_min[(q, a)] = np.minimum.accumulate(arrival[::-1])[::-1]
-
-    def known_at(self, origin: str, receiver: str, assessed_s: float) -> float:
-        """Arrival at ``receiver`` of ``origin``'s first report sent at or after ``assessed_s``."""
-        if origin == receiver:
-            return assessed_s
-        arr = self._suffix_min.get((origin, receiver))
-        if arr is None:
-            return math.inf
-        i = int(np.searchsorted(self._times, assessed_s, side="left"))
-        return float(arr[i]) if i < arr.size else math.inf
+    time_s: float
+    seat: str
+    battery_id: str
+    track_id: str
 
 
-def run_decision_cycles(
-    scenario: Scenario,
-    seed: int,
-    pictures: Mapping[str, Sequence[FusedPicture]],
-    objects: ThreatObjects,
-    boundary: LinkBoundary,
-    consent: ConsentPolicy,
-    end_s: float,
-) -> DecisionLog:
-    """Run every command post's decision cycle over the run (see the module docstring).
+@dataclass(frozen=True)
+class CycleOutcome:
+    """What one decision cycle changed: orders refused by feasibility, for the command log."""
 
-    ``pictures`` holds each partner's fused pictures at the run's report times
-    (the same times for every partner); decision cycle ``c`` is report time ``c``.
+    rejected: tuple[tuple[EngageRequest, str], ...] = ()
+
+
+class DecisionStage:
+    """Every deciding command post's decision cycle, one cycle at a time.
+
+    The engine calls :meth:`cycle` at each decision time with each authority's
+    fused picture at that time; kill assessments reach other partners through
+    :meth:`status_arrived` (their ``engagement_status`` reports as the links
+    deliver them); consent goes through a :class:`ConsentDesk`.
     """
-    return _DecisionCycle(scenario, seed, pictures, objects, boundary, consent).run(end_s)
 
-
-class _DecisionCycle:
-    def __init__(
-        self,
-        scenario: Scenario,
-        seed: int,
-        pictures: Mapping[str, Sequence[FusedPicture]],
-        objects: ThreatObjects,
-        boundary: LinkBoundary,
-        consent: ConsentPolicy,
-    ) -> None:
+    def __init__(self, scenario: Scenario, seed: int, consent: ConsentDesk) -> None:
         self.scenario = scenario
         self.model = EngagementModel(scenario.batteries, seed)
         self.bosses = authorities(scenario)
-        self.series = {a.name: list(pictures.get(a.name, [])) for a in self.bosses}
-        first = next(iter(self.series.values()), [])
-        self.times = np.array([p.time_s for p in first], dtype=np.float64)
-        self.status = _StatusReports(scenario, boundary, self.times) if self.times.size else None
-        self.objects = objects
-        self.ends = objects.end_times()
         self.consent = consent
-        self.silent = {p.id: boundary.silent(p.id) for p in scenario.partners}
         self.rules = {p.id: p.engagement for p in scenario.partners}
         self.consent_delay = {
             p.id: p.engagement.consent.delay_s
@@ -362,11 +324,16 @@ class _DecisionCycle:
             p.id: np.isin(owner, [p.id, *p.engagement.defend]) for p in scenario.partners
         }
         self.decisions: list[ConsentDecision] = []
-        # (decision, authority): granted orders waiting for their answer time
-        self.pending: list[tuple[ConsentDecision, str]] = []
+        # granted orders waiting for the next cycle of their authority
+        self.granted: list[tuple[ConsentDecision, str]] = []
         self.refused: set[tuple[str, str]] = set()
+        self.held: set[str] = set()  # batteries under hold fire
+        self.requests: list[EngageRequest] = []
         self.known_kill: dict[str, dict[str, float]] = {b.name: {} for b in self.bosses}
+        self._kills: list[Engagement] = []  # assessed kills, for status reports
         self._kills_seen = 0
+        self.cycles = 0
+        cycle_s = getattr(scenario, "decision_interval_s", None) or scenario.output_interval_s
         # Long enough for the slowest flyout to the far corner of its envelope.
         reach_s = max(
             (
@@ -377,7 +344,6 @@ class _DecisionCycle:
         )
         horizon_s = min(PREDICTION_HORIZON_S, reach_s + 2.0 * PREDICTION_STEP_S)
         self.offsets = np.arange(0.0, horizon_s + 0.5 * PREDICTION_STEP_S, PREDICTION_STEP_S)
-        cycle_s = scenario.output_interval_s
         self.launch_offsets = np.arange(0.0, horizon_s - cycle_s, cycle_s)
         # A new order launches once consent is in: the launch-grid index it is feasible at.
         self.consent_launch = {
@@ -387,32 +353,72 @@ class _DecisionCycle:
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
         }
+        self._silent: set[str] = set()
+        self._objects = ThreatObjects(np.zeros(1), (), (), np.zeros((1, 0, 3)), np.zeros(0))
+        self._ends: dict[str, float] = {}
 
     def is_silent(self, partner: str, t: float) -> bool:
-        return bool(in_windows(self.silent[partner], np.array([t]))[0])
+        """The partner's command post is silent (no orders from or to it)."""
+        return partner in self._silent
 
-    def run(self, end_s: float) -> DecisionLog:
-        empties = sorted(
-            (i.time_s, i.target or "") for i in self.scenario.injects if i.kind == "battery_empty"
-        )
-        next_empty = 0
-        for cycle, t in enumerate(self.times.tolist()):
-            self.model.step(t, self.ends)
-            self._learn_kills()
-            while next_empty < len(empties) and empties[next_empty][0] <= t:
-                self.model.set_inventory(empties[next_empty][1], 0)
-                next_empty += 1
-            for boss in self.bosses:
-                if not self.is_silent(boss.name, t):
-                    self._decide(boss, self.series[boss.name][cycle], t, cycle)
-        self.model.step(end_s, self.ends)
-        self.model.close(end_s)
+    def cycle(
+        self,
+        t: float,
+        pictures: Mapping[str, FusedPicture],
+        objects: ThreatObjects,
+        silent: set[str],
+    ) -> CycleOutcome:
+        """One decision cycle at ``t`` over each authority's fused picture at ``t``."""
+        cycle = self.cycles
+        self.cycles += 1
+        self._silent = silent
+        if objects is not self._objects:
+            self._objects, self._ends = objects, objects.end_times()
+        self.step(t)
+        for q, d in self.consent.due(t):
+            self.decisions.append(d)
+            if d.granted:
+                self.granted.append((d, q.asker))
+            else:
+                self.refused.add((d.battery_id, d.track_id))
+        requests, self.requests = self.requests, []
+        rejected: list[tuple[EngageRequest, str]] = []
+        for boss in self.bosses:
+            mine = [r for r in requests if any(b.id == r.battery_id for b in boss.batteries)]
+            if self.is_silent(boss.name, t):
+                rejected += [(r, f"{boss.name}'s command post is silent") for r in mine]
+                continue
+            picture = pictures.get(boss.name)
+            if picture is None:
+                continue
+            rejected += self._decide(boss, picture, t, cycle, mine)
+        return CycleOutcome(tuple(rejected))
+
+    def step(self, t: float) -> list[Engagement]:
+        """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""
+        done = self.model.step(t, self._ends)
+        self._learn_kills()
+        return done
+
+    def status_arrived(self, origin: str, receiver: str, sent_s: float, arrival_s: float) -> None:
+        """``origin``'s engagement status sent at ``sent_s`` reached ``receiver``."""
+        known = self.known_kill.get(receiver)
+        if known is None:
+            return
+        for e in self._kills:
+            if e.partner == origin and e.assessment_time_s <= sent_s:
+                known[e.track_id] = min(known.get(e.track_id, math.inf), arrival_s)
+
+    def finish(self, end_s: float) -> DecisionLog:
+        """The run's engagements (those still in flight keep outcome ``in_flight``)."""
+        self.model.step(end_s, self._ends)
         return DecisionLog(
             engagements=sorted(self.model.engagements, key=lambda e: e.engagement_id),
+            in_flight=self.model.in_flight(),
             decisions=self.decisions,
             killed_at_s=dict(self.model.killed),
             refusals=len(self.model.refusals),
-            cycles=int(self.times.size),
+            cycles=self.cycles,
         )
 
     def _reachable(self, positions_m: FloatArray, batteries: Sequence[Battery]) -> BoolArray:
@@ -472,29 +478,43 @@ class _DecisionCycle:
         ]
 
     def _learn_kills(self) -> None:
-        """Each command post's knowledge of assessed kills (own batteries, or status reports)."""
+        """Kills assessed by a partner's batteries: known to its own command post at once."""
         new = self.model.engagements[self._kills_seen :]
         self._kills_seen = len(self.model.engagements)
-        assert self.status is not None
         for e in new:
             if e.outcome != "kill":
                 continue
-            for boss in self.bosses:
-                when = self.status.known_at(e.partner, boss.name, e.assessment_time_s)
-                known = self.known_kill[boss.name]
-                known[e.track_id] = min(known.get(e.track_id, math.inf), when)
+            self._kills.append(e)
+            if e.partner in self.known_kill:
+                known = self.known_kill[e.partner]
+                known[e.track_id] = min(known.get(e.track_id, math.inf), e.assessment_time_s)
 
-    def _decide(self, boss: Authority, picture: FusedPicture, t: float, cycle: int) -> None:
-        """One command post's decision at one time (steps 1-4 of the module docstring)."""
+    def _decide(
+        self,
+        boss: Authority,
+        picture: FusedPicture,
+        t: float,
+        cycle: int,
+        requests: Sequence[EngageRequest] = (),
+    ) -> list[tuple[EngageRequest, str]]:
+        """One command post's decision at one time (steps 1-4 of the module docstring).
+
+        Returns the operators' engage requests it could not carry out, with the reason.
+        """
         model = self.model
-        batteries = [b for b in boss.batteries if not self.is_silent(b.partner, t)]
-        # pending decisions are all grants (refusals are never queued)
-        due = [d for d, who in self.pending if who == boss.name and d.answered_s <= t]
-        self.pending = [
-            (d, w) for d, w in self.pending if not (w == boss.name and d.answered_s <= t)
+        batteries = [
+            b for b in boss.batteries if not self.is_silent(b.partner, t) and b.id not in self.held
         ]
-        waiting = {d.track_id for d, w in self.pending if w == boss.name}
-        waiting_bty = {d.battery_id for d, w in self.pending if w == boss.name}
+        due = [d for d, who in self.granted if who == boss.name]
+        self.granted = [(d, w) for d, w in self.granted if w != boss.name]
+        on_hold = [d for d in due if d.battery_id in self.held]
+        if on_hold:
+            self._drop(on_hold, t, cycle, "hold fire")
+            due = [d for d in due if d.battery_id not in self.held]
+        asked = self.consent.waiting(boss.name)
+        waiting = {q.track_id for q in asked}
+        waiting_bty = {q.battery_id for q in asked}
+        rejected: list[tuple[EngageRequest, str]] = []
         track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
         known = self.known_kill[boss.name]
         # Engagements whose outcome is not known yet: the target is worth only its
@@ -508,7 +528,7 @@ class _DecisionCycle:
         ]
         if not cand or not batteries or not len(self.assets):
             self._drop(due, t, cycle, "not ordered: no track or battery")
-            return
+            return [(r, "no such track or no ready battery") for r in requests]
         idx = np.asarray(cand)
         states, covs = picture.state[idx], picture.covariance[idx]
         ids = [track_ids[k] for k in cand]
@@ -521,7 +541,7 @@ class _DecisionCycle:
         near = self._reachable(traj[..., :3], batteries)
         if not near.any():
             self._drop(due, t, cycle, "window closed awaiting consent")
-            return
+            return [(r, "no battery can reach the track") for r in requests]
         sel = np.flatnonzero(near)
 
         # 1. threat evaluation
@@ -552,7 +572,7 @@ class _DecisionCycle:
         keep = value > 0.0
         if not keep.any():
             self._drop(due, t, cycle, "threat no longer evaluated")
-            return
+            return [(r, "the track threatens no asset the battery may defend") for r in requests]
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
         at_stake = at_stake[keep]
         opened = [o for o, k in zip(opened, keep, strict=True) if k]
@@ -576,11 +596,11 @@ class _DecisionCycle:
             axis=-1,
         )
         can_look = later.any(axis=0) & np.isfinite(look)
-        objects = self.objects.associate(
+        objects = self._objects.associate(
             t, states[sel, :3], ASSOCIATION_GATE_M + 4.0 * picture.pos_sigma_m[idx][sel]
         )
         kinds = [
-            self.objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
+            self._objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
             for o, ok in zip(objects, valid, strict=True)
         ]
         m, n = len(batteries), sel.size
@@ -629,6 +649,19 @@ class _DecisionCycle:
                 chosen.append((i, j, False))
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
+        for r in requests:
+            i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
+            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
+            if i < 0:
+                rejected.append((r, "battery not ready (held, silent or busy)"))
+            elif j < 0:
+                rejected.append((r, "track not held or not a threat to a defended asset"))
+            elif not now_ok[i, j]:
+                rejected.append((r, "no feasible intercept now"))
+            elif any(c[0] == i for c in chosen):
+                rejected.append((r, "battery already ordered this cycle"))
+            else:
+                chosen.append((i, j, False))
         for i, j, _ in chosen:
             pk[i] = 0.0
             pk[:, j] = 0.0
@@ -652,13 +685,12 @@ class _DecisionCycle:
         for i, j, ask in chosen:
             b, tid = batteries[i], ids[int(sel[j])]
             if ask:
-                d = self.consent.answer(b.partner, cycle, b.id, tid, t)
-                self.decisions.append(d)
-                if not d.granted:
-                    self.refused.add((b.id, tid))
+                answer = self.consent.ask(boss.name, b.partner, cycle, b.id, tid, t)
+                if isinstance(answer, ConsentQuestion):
                     continue
-                if d.answered_s > t:
-                    self.pending.append((d, boss.name))
+                self.decisions.append(answer)
+                if not answer.granted:
+                    self.refused.add((b.id, tid))
                     continue
             model.order(
                 t,
@@ -672,6 +704,7 @@ class _DecisionCycle:
                 shots=int(shots[i, j]),
                 use_reserve=bool(reserve[i, j]),
             )
+        return rejected
 
 
 def _worth_it(
@@ -704,15 +737,12 @@ __all__ = [
     "AIRBREATHING_FLOOR_M",
     "ASSOCIATION_GATE_M",
     "Authority",
-    "ConsentDecision",
-    "ConsentPolicy",
+    "CycleOutcome",
     "DecisionLog",
-    "RecordedConsent",
-    "ReplayMismatch",
-    "ScenarioConsent",
+    "DecisionStage",
+    "EngageRequest",
     "ThreatObjects",
     "airbreathing_threat",
     "authorities",
     "predict_positions",
-    "run_decision_cycles",
 ]

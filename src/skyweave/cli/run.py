@@ -7,16 +7,10 @@ import sys
 from pathlib import Path
 
 import click
-import pyarrow.parquet as pq
 from rich.console import Console
 
+from skyweave.engine.commands import Command, load_commands, write_commands
 from skyweave.errors import InputError, Problem
-from skyweave.exercise.consent import (
-    ConsentPolicy,
-    RecordedConsent,
-    ReplayMismatch,
-    ScenarioConsent,
-)
 from skyweave.io.dis import DisSender, parse_url
 from skyweave.io.exports import engagement_events, scenario_sites, write_globe_exports
 from skyweave.io.report import write_report
@@ -34,8 +28,16 @@ from skyweave.simulation import run_scenario, track_quality_summary
     type=click.Path(file_okay=False),
     default=None,
     metavar="RUN_DIR",
-    help="Re-run RUN_DIR exactly: its scenario, seed, duration and recorded consent "
-    "decisions (no SCENARIO argument).",
+    help="Re-run RUN_DIR exactly: its scenario, seed, duration and command log "
+    "(no SCENARIO argument).",
+)
+@click.option(
+    "--commands",
+    "commands_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.jsonl",
+    help="Play an operators' command log (JSON Lines: time_s, seat, kind, ...).",
 )
 @click.option("--seed", type=int, default=None, help="Run seed (default: the scenario's seed).")
 @click.option(
@@ -70,6 +72,7 @@ from skyweave.simulation import run_scenario, track_quality_summary
 def run_command(
     scenario: str | None,
     replay_dir: str | None,
+    commands_file: str | None,
     seed: int | None,
     out_dir: str | None,
     mode: str | None,
@@ -80,25 +83,28 @@ def run_command(
     quiet: bool,
 ) -> None:
     """Run SCENARIO and write Parquet tables and summary.json to the output folder."""
-    consent: ConsentPolicy | None = None
+    commands: list[Command] = []
     if replay_dir is not None:
-        if scenario is not None or seed is not None or mode is not None or until_s is not None:
+        given = (scenario, seed, mode, until_s, commands_file)
+        if any(v is not None for v in given):
             raise InputError(
                 [
                     Problem(
                         "--replay",
-                        "takes the scenario, seed, mode and duration from RUN_DIR; "
-                        "give none of SCENARIO, --seed, --mode, --until",
+                        "takes the scenario, seed, mode, duration and commands from RUN_DIR; "
+                        "give none of SCENARIO, --seed, --mode, --until, --commands",
                     )
                 ]
             )
-        spec, seed, until_s, consent = load_replay(Path(replay_dir))
+        spec, seed, until_s, commands = load_replay(Path(replay_dir))
         if out_dir is None:
             out_dir = str(Path(replay_dir).with_name(Path(replay_dir).name + "-replay"))
     elif scenario is None:
         raise InputError([Problem("skyweave run", "give a SCENARIO file (or --replay RUN_DIR)")])
     else:
         spec = load_scenario(scenario)
+        if commands_file is not None:
+            commands = load_commands(commands_file)
     if mode is not None:
         spec = spec.model_copy(update={"coordination_mode": mode})
     run_seed = spec.seed if seed is None else seed
@@ -114,16 +120,14 @@ def run_command(
         raise InputError([Problem("--dis-time-scale", "must be positive")])
 
     show_progress = not quiet and sys.stderr.isatty()
-    try:
-        result = run_scenario(
-            spec, run_seed, until_s=until_s, progress=show_progress, consent=consent
-        )
-    except ReplayMismatch as exc:
-        raise InputError([Problem(f"{replay_dir}/events.parquet", str(exc))]) from None
+    result = run_scenario(
+        spec, run_seed, until_s=until_s, progress=show_progress, commands=commands
+    )
     engagements = result.engagements
 
     def finish(folder: Path) -> dict[str, object]:
         (folder / SCENARIO_COPY).write_text(scenario_json(spec), encoding="utf-8")
+        write_commands(folder / COMMANDS_LOG, result.commands)
         write_globe_exports(folder, spec, result.truth, engagements)
         measures = track_quality_summary(folder)
         write_report(folder, spec, summary={**result.summary, **measures})
@@ -158,15 +162,18 @@ def run_command(
 SCENARIO_COPY = "scenario.json"
 """The run's scenario as it ran (mode override applied), for ``--replay``."""
 
+COMMANDS_LOG = "commands.jsonl"
+"""The operators' commands the run was given (applied or rejected), for ``--replay``."""
+
 
 def scenario_json(spec: Scenario) -> str:
     """The scenario as JSON that :func:`load_scenario` reads back to an equal scenario."""
     return spec.model_dump_json(by_alias=True, indent=2) + "\n"
 
 
-def load_replay(run_dir: Path) -> tuple[Scenario, int, float, ConsentPolicy]:
-    """Scenario, seed, duration and recorded consent decisions of a run folder."""
-    need = [run_dir / SCENARIO_COPY, run_dir / "summary.json", run_dir / "events.parquet"]
+def load_replay(run_dir: Path) -> tuple[Scenario, int, float, list[Command]]:
+    """Scenario, seed, duration and command log of a run folder."""
+    need = [run_dir / SCENARIO_COPY, run_dir / "summary.json"]
     missing = [p for p in need if not p.is_file()]
     if missing:
         raise InputError(
@@ -183,15 +190,6 @@ def load_replay(run_dir: Path) -> tuple[Scenario, int, float, ConsentPolicy]:
         raise InputError(
             [Problem(str(run_dir / "summary.json"), f"expected seed and simulated_s ({exc})")]
         ) from None
-    events = pq.read_table(run_dir / "events.parquet").to_pydict()
-    try:
-        consent = RecordedConsent.from_events(
-            events["time_s"],
-            events["kind"],
-            events["target"],
-            events["text"],
-            fallback=ScenarioConsent(spec),
-        )
-    except (ValueError, KeyError) as exc:
-        raise InputError([Problem(str(run_dir / "events.parquet"), str(exc))]) from None
-    return spec, seed, until_s, consent
+    log = run_dir / COMMANDS_LOG
+    commands = load_commands(log) if log.is_file() else []
+    return spec, seed, until_s, commands

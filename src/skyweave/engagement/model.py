@@ -47,7 +47,7 @@ from skyweave.scenario.schema import Battery
 if TYPE_CHECKING:
     from skyweave.c2.feasibility import EngagementWindows
 
-Outcome = Literal["kill", "miss", "aborted"]
+Outcome = Literal["kill", "miss", "aborted", "in_flight"]
 ThreatClass = Literal["ballistic", "cruise", "aircraft"]
 THREAT_CLASSES: tuple[str, ...] = ("ballistic", "cruise", "aircraft")
 
@@ -403,6 +403,18 @@ class EngagementModel:
                 self.killed[la.object_id] = t_i
             out.append(self._resolve(f, outcome, t_i))
         return out
+
+    def in_flight(self) -> list[Engagement]:
+        """Engagements still flying, as rows with outcome ``in_flight`` and no end yet."""
+        return [
+            Engagement(
+                **{k.name: getattr(f.launch, k.name) for k in fields(Launch)},
+                outcome="in_flight",
+                end_time_s=math.nan,
+                assessment_time_s=math.nan,
+            )
+            for f in sorted(self._in_flight, key=lambda f: f.launch.engagement_id)
+        ]
 
     def close(self, time_s: float) -> list[Engagement]:
         """End of run: every engagement still in flight is aborted at ``time_s``."""

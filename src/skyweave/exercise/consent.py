@@ -1,24 +1,23 @@
-"""Operator consent to engagement orders: policies for batch runs, recorded decisions for replay.
+"""Operator consent to engagement orders: questions with deadlines, answered by staff or policy.
 
 Each partner's orders may need an operator's consent
-(``partners[].engagement.consent``). In a batch run a policy answers:
-``always`` (at once), ``never``, or ``after_delay`` (``delay_s`` later). Every
-decision is recorded in ``events.parquet`` (kind ``consent_granted`` or
-``consent_denied`` at the time it was answered, the battery as ``target``, the
-decision cycle, track and time asked in ``text``), and
-:class:`RecordedConsent` answers a replay from those rows, so
-``skyweave run --replay RUN_DIR`` reproduces the run bit for bit. A live console
-answers through the same :class:`ConsentPolicy` protocol.
+(``partners[].engagement.consent``). ``always`` grants at once and ``never``
+refuses at once; ``after_delay`` opens a **question** with a deadline
+``delay_s`` after it was asked. The partner's staff may answer it before the
+deadline (a ``consent`` command, by question id); at the deadline the policy
+answers (granted). Every decision is recorded in ``events.parquet`` (kind
+``consent_granted`` or ``consent_denied`` at the time it was answered, the
+battery as ``target``, the question, decision cycle, track and time asked in
+``text``). Answers are commands stamped with simulation time, so a run with its
+command log replays bit for bit.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from skyweave.scenario.schema import Scenario
+from skyweave.scenario.schema import Consent
 
 
 @dataclass(frozen=True)
@@ -32,141 +31,130 @@ class ConsentDecision:
     asked_s: float
     answered_s: float
     granted: bool
+    question_id: str = ""
+    by: str = "policy"
 
     def event_text(self) -> str:
-        """The decision as the ``text`` of its ``events.parquet`` row (parsed by replay)."""
+        """The decision as the ``text`` of its ``events.parquet`` row."""
         return (
-            f"cycle={self.decision_cycle} track={self.track_id} "
-            f"asked_s={self.asked_s!r} partner={self.partner}"
+            f"question={self.question_id or '-'} cycle={self.decision_cycle} "
+            f"track={self.track_id} asked_s={self.asked_s!r} partner={self.partner} by={self.by}"
         )
-
-
-_EVENT_TEXT = re.compile(
-    r"^cycle=(?P<cycle>\d+) track=(?P<track>\S+) asked_s=(?P<asked>\S+) partner=(?P<partner>\S+)$"
-)
-
-
-class ConsentPolicy(Protocol):
-    """Answers engagement orders that need an operator's consent."""
-
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """The decision on one order (its ``answered_s`` may be later than ``asked_s``)."""
-        ...
-
-    def begin_pass(self) -> None:
-        """A new pass of the run's engagement feedback loop starts."""
-        ...
-
-    def unanswered(self) -> list[str]:
-        """Questions of the current pass the policy could not answer itself (replay)."""
-        ...
 
 
 @dataclass(frozen=True)
-class ScenarioConsent:
-    """The scenario's consent policies (``partners[].engagement.consent``), for batch runs."""
+class ConsentQuestion:
+    """An order waiting for a partner's consent, with its deadline in simulation time."""
 
-    scenario: Scenario
-
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """Always / never / after the partner's delay."""
-        rule = next(p for p in self.scenario.partners if p.id == partner).engagement.consent
-        granted = rule.policy != "never"
-        answered = asked_s + (rule.delay_s if rule.policy == "after_delay" else 0.0)
-        return ConsentDecision(
-            decision_cycle, partner, battery_id, track_id, asked_s, answered, granted
-        )
-
-    def begin_pass(self) -> None:
-        """Nothing to reset: a policy answers every question."""
-
-    def unanswered(self) -> list[str]:
-        """None: a policy answers every question."""
-        return []
+    question_id: str
+    partner: str
+    battery_id: str
+    track_id: str
+    decision_cycle: int
+    asked_s: float
+    deadline_s: float
+    asker: str  # the command post (or coalition cell) whose order it is
 
 
-class ReplayMismatch(RuntimeError):
-    """A replayed run asked for a consent decision the recording does not hold."""
+class ConsentDesk:
+    """Open questions and their answers, one desk for the whole run.
 
-
-@dataclass
-class RecordedConsent:
-    """Answers from a run's recorded decisions (``skyweave run --replay``).
-
-    The run settles its engagement feedback in passes (see
-    :func:`skyweave.simulation.track_warn_and_engage`); only the last, consistent
-    pass asks exactly the recorded questions. Earlier passes may ask others:
-    ``fallback`` answers those, and :meth:`unanswered` lists them so the run can
-    check that its final pass needed none.
+    Parameters
+    ----------
+    rules : mapping
+        Partner id to its :class:`~skyweave.scenario.schema.Consent` rule.
     """
 
-    decisions: dict[tuple[int, str, str], ConsentDecision] = field(default_factory=dict)
-    fallback: ConsentPolicy | None = None
-    _missing: list[str] = field(default_factory=list)
+    def __init__(self, rules: Mapping[str, Consent]) -> None:
+        self._rules = dict(rules)
+        self._open: dict[str, ConsentQuestion] = {}
+        self._answered: list[tuple[ConsentQuestion, ConsentDecision]] = []
+        self._count = 0
 
-    @classmethod
-    def from_events(
-        cls,
-        time_s: Sequence[float],
-        kind: Sequence[str],
-        target: Sequence[str | None],
-        text: Sequence[str],
-        fallback: ConsentPolicy | None = None,
-    ) -> RecordedConsent:
-        """From the columns of ``events.parquet`` (rows of kind ``consent_granted``/``_denied``)."""
-        out = cls(fallback=fallback)
-        for t, k, battery, note in zip(time_s, kind, target, text, strict=True):
-            if k not in ("consent_granted", "consent_denied") or battery is None:
-                continue
-            m = _EVENT_TEXT.match(note)
-            if m is None:
-                raise ValueError(f"events.parquet: unreadable consent record {note!r}")
-            d = ConsentDecision(
-                int(m["cycle"]),
-                m["partner"],
-                battery,
-                m["track"],
-                float(m["asked"]),
-                float(t),
-                k == "consent_granted",
+    def ask(
+        self,
+        asker: str,
+        partner: str,
+        decision_cycle: int,
+        battery_id: str,
+        track_id: str,
+        asked_s: float,
+    ) -> ConsentDecision | ConsentQuestion:
+        """A decision at once (``always``/``never``) or an open question (``after_delay``)."""
+        rule = self._rules[partner]
+        if rule.policy != "after_delay":
+            return ConsentDecision(
+                decision_cycle,
+                partner,
+                battery_id,
+                track_id,
+                asked_s,
+                asked_s,
+                rule.policy == "always",
             )
-            out.decisions[(d.decision_cycle, d.battery_id, d.track_id)] = d
+        self._count += 1
+        q = ConsentQuestion(
+            f"q{self._count}",
+            partner,
+            battery_id,
+            track_id,
+            decision_cycle,
+            asked_s,
+            asked_s + rule.delay_s,
+            asker,
+        )
+        self._open[q.question_id] = q
+        return q
+
+    def answer(self, question_id: str, granted: bool, time_s: float, seat: str) -> str | None:
+        """Answer an open question now; the reason it cannot be, or None."""
+        q = self._open.get(question_id)
+        if q is None:
+            return f"no open consent question {question_id!r}"
+        if seat not in (q.partner, "white"):
+            return f"question {question_id} is for {q.partner}'s staff, not {seat}"
+        if time_s > q.deadline_s:
+            return f"question {question_id} was answered by policy at its deadline"
+        del self._open[question_id]
+        self._answered.append((q, self._decision(q, time_s, granted, seat)))
+        return None
+
+    def due(self, time_s: float) -> list[tuple[ConsentQuestion, ConsentDecision]]:
+        """Questions answered by ``time_s`` (by staff, or by policy at the deadline)."""
+        for qid, q in list(self._open.items()):
+            if q.deadline_s <= time_s:
+                del self._open[qid]
+                self._answered.append((q, self._decision(q, q.deadline_s, True, "policy")))
+        out = sorted(
+            (a for a in self._answered if a[1].answered_s <= time_s),
+            key=lambda a: (a[1].answered_s, int(a[0].question_id[1:])),
+        )
+        self._answered = [a for a in self._answered if a[1].answered_s > time_s]
         return out
 
-    def answer(
-        self, partner: str, decision_cycle: int, battery_id: str, track_id: str, asked_s: float
-    ) -> ConsentDecision:
-        """The recorded decision; else the fallback's (noted), or :class:`ReplayMismatch`."""
-        d = self.decisions.get((decision_cycle, battery_id, track_id))
-        if d is not None:
-            return d
-        question = (
-            f"no recorded decision for battery {battery_id} on track {track_id} "
-            f"in decision cycle {decision_cycle} (t = {asked_s:g} s): the run differs "
-            "from the recording (scenario, seed or Skyweave version)"
+    def open_questions(self, partner: str | None = None) -> list[ConsentQuestion]:
+        """Questions still open, oldest first (one partner's, or all)."""
+        return [q for q in self._open.values() if partner is None or q.partner == partner]
+
+    def waiting(self, asker: str) -> list[ConsentQuestion]:
+        """Questions of one asker not yet handed back by :meth:`due`."""
+        return [q for q in self._open.values() if q.asker == asker] + [
+            q for q, _ in self._answered if q.asker == asker
+        ]
+
+    @staticmethod
+    def _decision(q: ConsentQuestion, time_s: float, granted: bool, by: str) -> ConsentDecision:
+        return ConsentDecision(
+            q.decision_cycle,
+            q.partner,
+            q.battery_id,
+            q.track_id,
+            q.asked_s,
+            float(time_s),
+            granted,
+            q.question_id,
+            by,
         )
-        if self.fallback is None:
-            raise ReplayMismatch(question)
-        self._missing.append(question)
-        return self.fallback.answer(partner, decision_cycle, battery_id, track_id, asked_s)
-
-    def begin_pass(self) -> None:
-        """Forget the previous pass's unanswered questions."""
-        self._missing.clear()
-
-    def unanswered(self) -> list[str]:
-        """Questions of this pass the recording did not hold."""
-        return list(self._missing)
 
 
-__all__ = [
-    "ConsentDecision",
-    "ConsentPolicy",
-    "RecordedConsent",
-    "ReplayMismatch",
-    "ScenarioConsent",
-]
+__all__ = ["ConsentDecision", "ConsentDesk", "ConsentQuestion"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -108,3 +108,23 @@ def _fmt(value: Any, digits: int = 0) -> str:
     if value is None:
         return "-"
     return f"{value:.{digits}f}"
+
+
+@contextmanager
+def tick_progress(end_s: float, enabled: bool) -> Iterator[Callable[[float], None]]:
+    """Yield a callback taking the simulation time; a rich bar of simulated seconds.
+
+    With ``enabled`` false (not a terminal, ``--quiet``) the callback does nothing.
+    """
+    if not enabled:
+        yield lambda time_s: None
+        return
+    columns = (
+        TextColumn("[bold blue]simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating", total=end_s)
+        yield lambda time_s: bar.update(task, completed=time_s)

@@ -16,7 +16,6 @@ from skyweave.network.links import (
     in_windows,
     link_down_windows,
     merge_windows,
-    release_alerts,
     silent_windows,
 )
 from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, ReleaseTerms, degrade_positions
@@ -34,6 +33,5 @@ __all__ = [
     "in_windows",
     "link_down_windows",
     "merge_windows",
-    "release_alerts",
     "silent_windows",
 ]

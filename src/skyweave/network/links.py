@@ -64,19 +64,17 @@ positions gives the same rows with the same noise applied to each position set.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
-import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, degrade_positions
-from skyweave.rng import component_rng
+from skyweave.rng import component_rng, tick_rng
 from skyweave.scenario.schema import CoordinationMode, Link, Scenario
 from skyweave.scenario.timeline import inject_windows
-from skyweave.warning.alerts import Alerts
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -347,6 +345,16 @@ def silent_windows(scenario: Scenario, partner: str) -> Windows:
     )
 
 
+def _toggle(windows: Windows, on: bool, time_s: float) -> Windows:
+    """Open a window ``[time_s, inf)`` (``on``) or close the one open at ``time_s``."""
+    t = float(time_s)
+    if on:
+        if in_windows(windows, np.array([t]))[0]:
+            return windows
+        return merge_windows([*windows, (t, np.inf)])
+    return merge_windows([(a, min(b, t)) if a <= t < b else (a, b) for a, b in windows])
+
+
 def _fifo_starts(offer_s: FloatArray, period_s: float) -> FloatArray:
     """Transmission starts of a FIFO queue served every ``period_s``, offers sorted.
 
@@ -387,6 +395,16 @@ class LinkBoundary:
             self._link_by_pair.setdefault(frozenset(link.between), link)
         self._link_down = {lid: link_down_windows(scenario, ln) for lid, ln in self.links.items()}
         self._silent = {p: silent_windows(scenario, p) for p in self.partners}
+
+    # -- state changes during a run ------------------------------------------------
+
+    def set_link_down(self, link_id: str, down: bool, time_s: float) -> None:
+        """Cut (``down=True``) or restore a link from ``time_s`` on (a live inject)."""
+        self._link_down[link_id] = _toggle(self._link_down[link_id], down, time_s)
+
+    def set_silent(self, partner: str, silent: bool, time_s: float) -> None:
+        """Silence or restore a partner's command post from ``time_s`` on (a live inject)."""
+        self._silent[partner] = _toggle(self._silent[partner], silent, time_s)
 
     # -- state queries -------------------------------------------------------------
 
@@ -435,11 +453,23 @@ class LinkBoundary:
         """
         return self.transmit(messages).delivered()
 
-    def transmit(self, messages: Messages) -> Transmissions:
+    def transmit(
+        self,
+        messages: Messages,
+        *,
+        draw_key: int | None = None,
+        queues: dict[tuple[str, str], float] | None = None,
+    ) -> Transmissions:
         """Every attempt the policy grants, with its outcome (delivered ones included).
 
         Rows are sorted by (receiver, arrival time, message id), never-transmitted
         attempts (NaN arrival) last within their receiver.
+
+        A run that offers its messages tick by tick passes ``draw_key`` (the
+        tick: each ``(link, data class)`` then draws from
+        ``tick_rng(seed, f"link/{link}/{data_class}", draw_key)``) and
+        ``queues``, the time each ``(link, origin)`` direction's queue is next
+        free, which this call reads and updates.
         """
         unknown = (
             set(np.unique(messages.origin).tolist()) - set(self.partners)
@@ -499,7 +529,12 @@ class LinkBoundary:
             mid = np.concatenate([c["message_id"] for c in chunks])
             draw_order = np.lexsort((mid, send))
             n = len(send)
-            rng = component_rng(self.seed, f"link/{link_id}/{data_class}")
+            name = f"link/{link_id}/{data_class}"
+            rng = (
+                component_rng(self.seed, name)
+                if draw_key is None
+                else tick_rng(self.seed, name, draw_key)
+            )
             jitter_u = np.empty(n)
             loss_u = np.empty(n)
             noise = np.empty((n, 3))
@@ -521,7 +556,7 @@ class LinkBoundary:
                 link_parts.setdefault(direction, []).append(chunk)
 
         for (link_id, origin), chunks in link_parts.items():
-            parts.append(self._run_direction(self.links[link_id], origin, chunks))
+            parts.append(self._run_direction(self.links[link_id], origin, chunks, queues))
 
         if not parts:
             return _empty_transmissions()
@@ -534,7 +569,11 @@ class LinkBoundary:
         return out.take(np.lexsort((out.message_id, arrival, r_code)))
 
     def _run_direction(
-        self, link: Link, origin: str, chunks: Sequence[dict[str, Any]]
+        self,
+        link: Link,
+        origin: str,
+        chunks: Sequence[dict[str, Any]],
+        queues: dict[tuple[str, str], float] | None = None,
     ) -> dict[str, Any]:
         """Queue one link direction: state at offer, FIFO per up-period, loss, arrival."""
         cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
@@ -556,11 +595,22 @@ class LinkBoundary:
         period = np.searchsorted(gap_starts, offer[q], side="right")
         start = cols["start_time_s"]
         cut = np.flatnonzero(np.diff(period)) + 1
+        period_s = 1.0 / link.bandwidth_msgs_per_s
+        key = (link.id, origin)
         for seg in np.split(np.arange(len(q)), cut):
             if not len(seg):
                 continue
             rows = q[seg]
-            starts = _fifo_starts(offer[rows], 1.0 / link.bandwidth_msgs_per_s)
+            free_s = -np.inf if queues is None else queues.get(key, -np.inf)
+            if free_s > offer[rows[0]]:
+                # the queue is still busy with what earlier calls offered
+                starts = _fifo_starts(np.concatenate([[free_s - period_s], offer[rows]]), period_s)[
+                    1:
+                ]
+            else:
+                starts = _fifo_starts(offer[rows], period_s)
+            if queues is not None:
+                queues[key] = float(starts[-1]) + period_s
             # Next gap after this up-period: messages still queued then are flushed.
             period_end = gap_starts[period[seg[0]]]
             flushed = starts >= period_end
@@ -613,73 +663,3 @@ def _empty_transmissions() -> Transmissions:
         else:
             cols[f.name] = np.empty(0, dtype=np.float64)
     return Transmissions(**cols)
-
-
-# -- adapter: the alerts stream ----------------------------------------------------
-
-
-def _geodetic_to_ecef(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
-    x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
-    return np.column_stack([x, y, z])
-
-
-def _ecef_to_latlon(xyz: FloatArray) -> tuple[FloatArray, FloatArray]:
-    lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
-    return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
-
-
-def release_alerts(
-    scenario: Scenario,
-    own_alerts: Mapping[str, Alerts],
-    *,
-    seed: int | None = None,
-    mode: CoordinationMode | None = None,
-) -> dict[str, list[tuple[str, Alerts]]]:
-    """Alerts each partner receives from the others, through the link boundary.
-
-    A drop-in for :func:`skyweave.network.release.release_alerts`, with the whole
-    link model (jitter, loss, bandwidth, outages, cuts, silent command posts) and
-    the rules' degradation applied to both the launch point and the impact point
-    (the same noise draw for both points of one alert; rounding on the ground
-    point's ECEF coordinates; impact ellipses are not inflated).
-
-    Returns
-    -------
-    dict
-        ``{receiver: [(origin, alerts)]}`` for every partner; each ``Alerts`` has
-        ``time_s`` set to the arrival time and ``partner`` to the receiver, rows in
-        arrival order; origins that delivered nothing are left out.
-    """
-    boundary = LinkBoundary(scenario, scenario.seed if seed is None else seed, mode=mode)
-    origins = [p.id for p in scenario.partners if p.id in own_alerts and len(own_alerts[p.id])]
-    received: dict[str, list[tuple[str, Alerts]]] = {p.id: [] for p in scenario.partners}
-    if not origins:
-        return received
-    batches, launch_xyz, impact_xyz = [], [], []
-    for origin in origins:
-        alerts = own_alerts[origin]
-        batches.append(Messages.build(alerts.time_s, origin, "launch_alerts"))
-        launch_xyz.append(_geodetic_to_ecef(alerts.launch_lat_deg, alerts.launch_lon_deg))
-        impact_xyz.append(_geodetic_to_ecef(alerts.impact_lat_deg, alerts.impact_lon_deg))
-    messages = Messages.concat(batches)
-    at_launch = boundary.deliver(messages.with_positions(np.concatenate(launch_xyz)))
-    at_impact = boundary.deliver(messages.with_positions(np.concatenate(impact_xyz)))
-    launch_lat, launch_lon = _ecef_to_latlon(at_launch.xyz_m())
-    impact_lat, impact_lon = _ecef_to_latlon(at_impact.xyz_m())
-    for receiver in received:
-        for origin in origins:
-            rows = np.flatnonzero((at_launch.receiver == receiver) & (at_launch.origin == origin))
-            if not len(rows):
-                continue
-            d = at_launch.take(rows)
-            got = replace(
-                own_alerts[origin].take(d.payload_row),
-                time_s=d.arrival_time_s,
-                partner=np.full(len(d), receiver, dtype=object),
-                launch_lat_deg=launch_lat[rows],
-                launch_lon_deg=launch_lon[rows],
-                impact_lat_deg=impact_lat[rows],
-                impact_lon_deg=impact_lon[rows],
-            )
-            received[receiver].append((origin, got))
-    return received

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
@@ -168,7 +169,7 @@ class RadarParams:
     @property
     def frame(self) -> LocalFrame:
         """Site ECEF position and ENU-to-ECEF rotation."""
-        return radar_local_frame(self.lat_deg, self.lon_deg, self.alt_m)
+        return site_frame(self.lat_deg, self.lon_deg, self.alt_m)
 
     @property
     def full_circle(self) -> bool:
@@ -193,6 +194,12 @@ def radar_snr(params: RadarParams, range_m: ArrayLike, rcs_factor: ArrayLike) ->
     """Linear SNR ``snr_ref * (ref_range_m / R)**4 * rcs_factor``."""
     r = np.asarray(range_m, dtype=np.float64)
     return params.snr_ref * (params.ref_range_m / r) ** 4 * np.asarray(rcs_factor, dtype=float)
+
+
+@lru_cache(maxsize=1024)
+def site_frame(lat_deg: float, lon_deg: float, alt_m: float) -> LocalFrame:
+    """:func:`radar_local_frame`, computed once per site (sites do not move; read only)."""
+    return radar_local_frame(lat_deg, lon_deg, alt_m)
 
 
 def rcs_factor_per_object(params: RadarParams, rcs_class: tuple[str, ...]) -> FloatArray:

@@ -1,0 +1,129 @@
+"""The scenario mapped onto each stage's parameters, once, before a run starts.
+
+Degrees, km and dB at the edge (the scenario file); SI inside (the stages).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
+from skyweave.sensors import InfraredSatelliteParams, RadarParams
+from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
+from skyweave.tracking.partner_picture import RadarSite
+from skyweave.tracking.tracker import TrackerConfig
+from skyweave.warning.impact import DefendedAssets
+
+
+def scheduled_outages(spec: Radar | InfraredSatellite) -> tuple[tuple[float, float], ...]:
+    """A sensor's own outage schedule (injected failures act on the run as it goes)."""
+    return tuple(sorted((w.start_s, w.end_s) for w in spec.outages if w.end_s > w.start_s))
+
+
+def radar_params(spec: Radar, outages: Sequence[tuple[float, float]] = ()) -> RadarParams:
+    """Scenario radar (degrees, km, dB at the edge) to the sensor model's SI parameters."""
+    return RadarParams(
+        sensor_id=spec.id,
+        partner=spec.partner,
+        lat_deg=spec.lat_deg,
+        lon_deg=spec.lon_deg,
+        alt_m=spec.alt_m,
+        max_range_m=spec.max_range_km * 1e3,
+        revisit_period_s=spec.revisit_s,
+        snr_ref=10.0 ** (spec.reference_snr_db / 10.0),
+        ref_range_m=spec.reference_range_km * 1e3,
+        pfa=spec.false_alarm_probability,
+        sigma_range_m=spec.sigma_range_m,
+        sigma_azimuth_rad=spec.sigma_azimuth_mrad * 1e-3,
+        sigma_elevation_rad=spec.sigma_elevation_mrad * 1e-3,
+        boresight_azimuth_rad=math.radians(spec.boresight_az_deg),
+        half_width_azimuth_rad=math.radians(spec.sector_half_width_deg),
+        min_elevation_rad=math.radians(spec.min_elevation_deg),
+        max_elevation_rad=math.radians(spec.max_elevation_deg),
+        mean_false_alarms_per_scan=spec.false_alarms_per_scan,
+        outages=tuple(outages),
+    )
+
+
+def infrared_params(
+    spec: InfraredSatellite, outages: Sequence[tuple[float, float]] = ()
+) -> InfraredSatelliteParams:
+    """Scenario infrared satellite to the sensor model's SI parameters."""
+    common: dict[str, Any] = {
+        "frame_period_s": spec.frame_period_s,
+        "sigma_los_rad": spec.los_sigma_urad * 1e-6,
+        "processing_delay_s": spec.processing_delay_s,
+        "cloud_top_altitude_m": spec.cloud_top_alt_m,
+        "outages": tuple(outages),
+    }
+    if spec.geo_lon_deg is not None:
+        return InfraredSatelliteParams.geostationary(
+            spec.id, spec.partner, spec.geo_lon_deg, **common
+        )
+    assert spec.position is not None
+    p = spec.position
+    return InfraredSatelliteParams.at_geodetic(
+        spec.id, spec.partner, p.lat_deg, p.lon_deg, p.alt_m, **common
+    )
+
+
+def sensor_params(scenario: Scenario) -> list[RadarParams | InfraredSatelliteParams]:
+    """Every sensor's model parameters, in scenario order, with its own outage schedule."""
+    return [
+        radar_params(s, scheduled_outages(s))
+        if isinstance(s, Radar)
+        else infrared_params(s, scheduled_outages(s))
+        for s in scenario.sensors
+    ]
+
+
+def radar_site(spec: Radar) -> RadarSite:
+    """What a partner's tracker needs to know of one of its radars."""
+    return RadarSite(
+        sensor_id=spec.id,
+        lat_deg=spec.lat_deg,
+        lon_deg=spec.lon_deg,
+        alt_m=spec.alt_m,
+        revisit_period_s=spec.revisit_s,
+        max_range_m=spec.max_range_km * 1e3,
+        sigmas=(
+            spec.sigma_range_m,
+            spec.sigma_azimuth_mrad * 1e-3,
+            spec.sigma_elevation_mrad * 1e-3,
+        ),
+        outages=scheduled_outages(spec),
+        boresight_azimuth_rad=math.radians(spec.boresight_az_deg),
+        half_width_azimuth_rad=math.radians(spec.sector_half_width_deg),
+        min_elevation_rad=math.radians(spec.min_elevation_deg),
+        max_elevation_rad=math.radians(spec.max_elevation_deg),
+    )
+
+
+def partner_assets(scenario: Scenario, partner: str) -> DefendedAssets:
+    """The defended assets one partner reports threats against (its own)."""
+    assets = [a for a in scenario.defended_assets if a.partner == partner]
+    return DefendedAssets.from_lists(
+        [a.id for a in assets],
+        [a.lat_deg for a in assets],
+        [a.lon_deg for a in assets],
+        [a.radius_m for a in assets],
+    )
+
+
+# Two modes: free flight under gravity (ballistic missiles; the process noise
+# absorbs drag and thrust tail-off) and constant velocity (cruise missiles and
+# aircraft, which a gravity model would see sinking and drop or duplicate).
+TRACKER_CONFIG = TrackerConfig(
+    motion=Imm(
+        models=(Ballistic(q_m2_s3=20.0, frame="ecef"), ConstantVelocity(q_m2_s3=5.0)),
+        switch_rate_per_s=(0.01, 0.01),
+        initial_probabilities=(0.5, 0.5),
+    ),
+    init_velocity_sigma_mps=2000,
+    max_pos_sigma_m=100_000.0,
+    confirm_hits=4,
+    confirm_window=6,
+    max_coast_s=35.0,
+)

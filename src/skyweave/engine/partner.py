@@ -1,0 +1,96 @@
+"""One partner's stages in a run: its tracker, its early warning and its fused picture.
+
+The engine feeds a :class:`PartnerStage` what reached the partner in each tick
+(its radars' scans, infrared lines of sight, other partners' released tracks)
+and reads back what the partner produced (alerts, tracks to release, the fused
+picture its command post decides from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from skyweave.sensors.detections import Detections, concat_detections
+from skyweave.sensors.stream import ScanReport
+from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
+from skyweave.tracking.partner_picture import TRACKS_SCHEMA, RadarSite, radar_scan
+from skyweave.tracking.shared_picture import picture_table
+from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig
+from skyweave.warning.alerts import Alerts
+from skyweave.warning.impact import DefendedAssets
+from skyweave.warning.partner_stream import PartnerWarning
+
+
+class PartnerStage:
+    """A partner's tracker, warning and fusion, advanced by the engine."""
+
+    def __init__(
+        self,
+        partner: str,
+        sites: Sequence[RadarSite],
+        assets: DefendedAssets,
+        config: TrackerConfig,
+        start_time_s: float = 0.0,
+    ) -> None:
+        self.partner = partner
+        self.sites = {s.sensor_id: s for s in sites}
+        self.tracker = Tracker(config, start_time_s=start_time_s)
+        self.warning = PartnerWarning(partner, assets)
+        self.fusion = PartnerPicture(partner)
+        self.picture: FusedPicture | None = None
+        self._track_columns: dict[str, list[object]] = {n: [] for n in TRACKS_SCHEMA.names}
+        self._picture_tables: list[pa.Table] = []
+
+    def on_scans(self, reports: Sequence[ScanReport]) -> None:
+        """The partner's own radar scans reported in this tick, in time order."""
+        for report in reports:
+            site = self.sites.get(report.sensor_id)
+            if site is None:
+                continue
+            # a report delayed past the tracker clock is taken at the clock
+            time_s = max(report.time_s, self.tracker.time_s)
+            batch = self.tracker.process(radar_scan(site, time_s, report.detections))
+            self.warning.on_tracks(batch)
+
+    def on_infrared(self, time_s: float, own: Sequence[Detections], remote: Detections) -> None:
+        """Infrared reports that reached the partner in this tick, and the clock."""
+        batches = [*own, remote] if len(remote) else list(own)
+        if batches:
+            self.warning.on_infrared(time_s, concat_detections(batches))
+        self.warning.advance(time_s)
+
+    def new_alerts(self) -> Alerts:
+        """Alerts the partner issued since the last call."""
+        return self.warning.take_new()
+
+    def report(self, time_s: float) -> TrackBatch:
+        """Record the confirmed tracks at a report time; return them as of the last scan."""
+        rows = self.tracker.rows(self.partner, time_s)
+        for name in TRACKS_SCHEMA.names:
+            values = rows[name]
+            self._track_columns[name].extend(
+                values.tolist() if isinstance(values, np.ndarray) else list(values)  # type: ignore[call-overload]
+            )
+        return self.tracker.confirmed()
+
+    def receive_tracks(self, remote: RemoteTracks) -> None:
+        """Tracks another partner released to this one, as delivered."""
+        self.fusion.receive(remote)
+
+    def fuse(self, time_s: float, own: TrackBatch, record: bool) -> FusedPicture:
+        """The fused picture at ``time_s`` (recorded in ``picture.parquet`` if ``record``)."""
+        self.picture = self.fusion.update(time_s, own)
+        if record:
+            self._picture_tables.append(picture_table(self.picture, self.partner))
+        return self.picture
+
+    def tracks_table(self) -> pa.Table:
+        """``tracks.parquet`` rows of this partner."""
+        return pa.Table.from_pydict(self._track_columns, schema=TRACKS_SCHEMA)
+
+    def picture_tables(self) -> list[pa.Table]:
+        """``picture.parquet`` rows of this partner, one table per report time."""
+        return self._picture_tables

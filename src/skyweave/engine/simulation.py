@@ -1,0 +1,461 @@
+"""The engine: one clock that advances every stage tick by tick, in data-flow order.
+
+:class:`Simulation` maps the scenario onto each stage's parameters once, then
+each :meth:`Simulation.step` advances one tick ``(t - dt, t]``:
+
+1. **commands** stamped in the tick apply (injects, consent answers, orders;
+   :mod:`skyweave.engine.commands` gives the ordering rule);
+2. **flyouts and kill draws** due by ``t`` resolve: a kill takes effect at its
+   intercept time, so no sensor sees the object after it;
+3. **sensors** take the scans and frames due in the tick;
+4. each partner's **tracker** takes its radars' reports due by ``t``;
+5. the **link boundary** hands on what arrived by ``t`` (infrared lines of
+   sight, tracks, alerts, engagement status);
+6. **early warning** takes the infrared that reached each partner (every tick,
+   whether or not a radar sees anything) and issues alerts;
+7. at report times each partner reports its tracks and **fuses** its picture;
+   at decision times the **command posts decide** (threat evaluation,
+   feasibility, assignment, consent, orders);
+8. what the partners produced in the tick is **offered to the links**.
+
+Nothing reads the future: every stage works on what earlier stages delivered
+by ``t``, and every random draw is keyed by its component and its time, so a
+run to ``t1`` is a bit-identical prefix of a run to ``t2 > t1``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from skyweave.c2.decision import DecisionLog, DecisionStage, EngageRequest, ThreatObjects
+from skyweave.engagement import Engagement, merge_truth
+from skyweave.engine.commands import Command, in_apply_order, scripted_injects
+from skyweave.engine.params import (
+    TRACKER_CONFIG,
+    partner_assets,
+    radar_site,
+    sensor_params,
+)
+from skyweave.engine.partner import PartnerStage
+from skyweave.exercise.consent import ConsentDesk, ConsentQuestion
+from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
+from skyweave.network import LinkBoundary, Messages
+from skyweave.network.links import in_windows
+from skyweave.network.stream import LinkStream, alert_messages, received_alerts
+from skyweave.scenario.schema import Inject, Radar, Scenario, Threat
+from skyweave.sensors.detections import Detections, concat_detections, empty_detections
+from skyweave.sensors.stream import ScanReport, SensorStage
+from skyweave.tracking.fusion import FusedPicture
+from skyweave.tracking.shared_picture import remote_tracks, track_messages
+from skyweave.tracking.tracker import TrackBatch
+from skyweave.warning.alerts import Alerts
+
+#: times within this of a grid point are on it
+_EPS_S = 1e-6
+
+
+def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
+    """Tick times from 0 to the end of the scenario (``until_s`` caps the duration)."""
+    end_s = scenario.duration_s if until_s is None else min(until_s, scenario.duration_s)
+    steps = int(math.floor(end_s / scenario.time_step_s + 1e-9))
+    return np.arange(steps + 1, dtype=np.float64) * scenario.time_step_s
+
+
+def on_grid(time_s: float, interval_s: float) -> bool:
+    """``time_s`` is a whole multiple of ``interval_s`` (within rounding)."""
+    k = round(time_s / interval_s)
+    return abs(time_s - k * interval_s) < _EPS_S * max(interval_s, 1.0)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of ``events.parquet``."""
+
+    time_s: float
+    source: str
+    kind: str
+    target: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    """What one partner's staff sees at the current tick."""
+
+    time_s: float
+    partner: str
+    picture: FusedPicture | None
+    alerts: tuple[Alerts, ...]
+    questions: tuple[ConsentQuestion, ...]
+    batteries: dict[str, dict[str, Any]]
+    engagements: tuple[Engagement, ...]
+    held: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TruthView:
+    """What the white cell sees: every object in flight at the current tick."""
+
+    time_s: float
+    object_ids: tuple[str, ...]
+    kinds: tuple[str, ...]
+    states_ecef: np.ndarray  # (N, 6), NaN where not in flight
+
+
+class Simulation:
+    """One run of a scenario, advanced tick by tick (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+    commands : iterable of Command
+        The operators' command log (the scenario's scripted injects are added).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, commands: Iterable[Command] = ()) -> None:
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.times_s = time_grid(scenario)
+        self.dt_s = float(scenario.time_step_s)
+        self.tick = -1
+        self.time_s = -self.dt_s
+        self.output_interval_s = float(scenario.output_interval_s)
+        self.decision_interval_s = float(
+            getattr(scenario, "decision_interval_s", None) or scenario.output_interval_s
+        )
+        self.partners = [p.id for p in scenario.partners]
+
+        self.truth, self.flights = build_truth(scenario, self.times_s)
+        self.killed_at_s = np.full(len(self.truth.object_ids), np.inf)
+        self._objects = self._threat_objects()
+
+        self.sensors = SensorStage(sensor_params(scenario), self.seed)
+        self.sensor_partner = {s.id: s.partner for s in scenario.sensors}
+        # injects act as the run goes: the boundary starts with the schedules only
+        self.boundary = LinkBoundary(scenario.model_copy(update={"injects": []}), self.seed)
+        self.links = LinkStream(self.boundary)
+        self.stages = {
+            p: PartnerStage(
+                p,
+                [
+                    radar_site(s)
+                    for s in scenario.sensors
+                    if isinstance(s, Radar) and s.partner == p
+                ],
+                partner_assets(scenario, p),
+                TRACKER_CONFIG,
+            )
+            for p in self.partners
+        }
+        self.consent = ConsentDesk({p.id: p.engagement.consent for p in scenario.partners})
+        self.decision = DecisionStage(scenario, self.seed, self.consent)
+        self.batteries = {b.id: b for b in scenario.batteries}
+
+        self._pending = in_apply_order([*scripted_injects(scenario), *commands])
+        self.applied: list[Command] = []
+        self.events: list[EventRow] = []
+        self.detections: list[Detections] = []
+        self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
+        self._last_report: dict[str, TrackBatch] = {}
+
+    # -- the clock ---------------------------------------------------------------------
+
+    @property
+    def end_s(self) -> float:
+        """The scenario's last tick time."""
+        return float(self.times_s[-1])
+
+    @property
+    def done(self) -> bool:
+        """True once the last tick of the scenario has run."""
+        return self.tick >= len(self.times_s) - 1
+
+    def submit(self, command: Command) -> str | None:
+        """Queue a live command; the reason it is refused (time already past), or None."""
+        if command.time_s <= self.time_s:
+            return f"time_s {command.time_s:g} is not after the current tick ({self.time_s:g} s)"
+        self._pending = in_apply_order([*self._pending, command])
+        return None
+
+    def run_until(self, until_s: float | None = None) -> None:
+        """Step until the tick at ``until_s`` (the scenario's end if None) has run."""
+        end = self.end_s if until_s is None else min(until_s, self.end_s)
+        while not self.done and self.times_s[self.tick + 1] <= end + _EPS_S:
+            self.step()
+
+    def step(self) -> None:
+        """Advance one tick (see the module docstring for the order of the stages)."""
+        if self.done:
+            raise RuntimeError("the scenario has ended")
+        self.tick += 1
+        t0, t = self.time_s, float(self.times_s[self.tick])
+        self.time_s = t
+        self._apply_commands(t)
+        self.decision.step(t)
+        self._learn_kills()
+        taken, delivered = self.sensors.step(t0, t, self.truth, self.killed_at_s)
+        self.detections += [r.detections for r in taken if len(r.detections)]
+        outgoing: list[tuple[Messages, Any]] = []
+        for p, stage in self.stages.items():
+            stage.on_scans([r for r in delivered if r.partner == p and r.sensor_type == "radar"])
+        remote_ir = self._deliver(t)
+        for p, stage in self.stages.items():
+            own_ir = [r.detections for r in delivered if r.partner == p and _is_ir(r)]
+            stage.on_infrared(t, own_ir, remote_ir.get(p, empty_detections()))
+            alerts = stage.new_alerts()
+            if len(alerts):
+                self.alerts.append((alerts, p))
+                outgoing.append(alert_messages(p, t, alerts))
+            for r in delivered:
+                if r.partner == p and _is_ir(r) and len(r.detections):
+                    outgoing.append(
+                        (
+                            Messages.build(np.full(len(r.detections), t), p, "detections"),
+                            r.detections,
+                        )
+                    )
+        report = on_grid(t, self.output_interval_s)
+        decide = on_grid(t, self.decision_interval_s)
+        if report or decide:
+            for p, stage in self.stages.items():
+                own = stage.report(t) if report else stage.tracker.confirmed()
+                if report:
+                    self._last_report[p] = own
+                    outgoing.append((track_messages(p, t, own), own))
+                stage.fuse(t, own, record=report)
+        if decide:
+            self._decide(t)
+            outgoing += [(Messages.build([t], p, "engagement_status"), t) for p in self.partners]
+        self.links.offer(self.tick, outgoing)
+
+    # -- stages that need the engine's state -----------------------------------------
+
+    def _deliver(self, t: float) -> dict[str, Detections]:
+        """Hand on what the links delivered by ``t``; returns remote infrared per receiver."""
+        remote_ir: dict[str, list[Detections]] = {}
+        for got in self.links.arrived(t):
+            d = got.deliveries
+            receiver = str(d.receiver[0])
+            if got.data_class == "detections":
+                det: Detections = got.payload.take(d.payload_row)
+                remote_ir.setdefault(receiver, []).append(
+                    replace(det, report_time_s=d.arrival_time_s.copy())
+                )
+            elif got.data_class == "tracks":
+                self.stages[receiver].receive_tracks(remote_tracks(got.origin, d, got.payload))
+            elif got.data_class == "launch_alerts":
+                self.alerts.append((received_alerts(got.payload, d), got.origin))
+            elif got.data_class == "engagement_status":
+                for sent, arrived in zip(d.send_time_s, d.arrival_time_s, strict=True):
+                    self.decision.status_arrived(got.origin, receiver, sent, arrived)
+        out = {}
+        for receiver, parts in remote_ir.items():
+            det = parts[0] if len(parts) == 1 else concat_detections(parts)
+            order = np.lexsort((det.time_s, det.report_time_s))
+            out[receiver] = det.take(order)
+        return out
+
+    def _decide(self, t: float) -> None:
+        silent = {p for p in self.partners if in_windows(self.boundary.silent(p), np.array([t]))[0]}
+        pictures = {p: s.picture for p, s in self.stages.items() if s.picture is not None}
+        outcome = self.decision.cycle(t, pictures, self._objects, silent)
+        for request, reason in outcome.rejected:
+            self._event(
+                t,
+                request.seat,
+                "engage_rejected",
+                request.battery_id,
+                f"track={request.track_id} {reason}",
+            )
+        self._learn_kills()
+
+    def _learn_kills(self) -> None:
+        for object_id, t_kill in self.decision.model.killed.items():
+            k = self._index.get(object_id)
+            if k is not None and t_kill < self.killed_at_s[k]:
+                self.killed_at_s[k] = t_kill
+
+    def _threat_objects(self) -> ThreatObjects:
+        end = {f.object_id: f.end_time_s for f in self.flights}
+        self._index = {o: k for k, o in enumerate(self.truth.object_ids)}
+        return ThreatObjects(
+            times_s=self.truth.times_s,
+            object_ids=self.truth.object_ids,
+            kinds=self.truth.kinds,
+            positions_ecef_m=self.truth.states[..., :3],
+            end_time_s=np.array([end.get(o, np.inf) for o in self.truth.object_ids]),
+        )
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _apply_commands(self, t: float) -> None:
+        while self._pending and self._pending[0].time_s <= t + _EPS_S:
+            command = self._pending.pop(0)
+            reason = self._apply(command, t)
+            if reason is None:
+                self.applied.append(command)
+            else:
+                self.applied.append(command)
+                self._event(t, command.seat, "command_rejected", command.kind, reason)
+
+    def _apply(self, c: Command, t: float) -> str | None:
+        """Carry out one command at tick ``t``; the reason it cannot be, or None."""
+        if c.seat != "white" and c.seat not in self.partners:
+            return f"unknown seat {c.seat!r}"
+        body = c.body
+        if c.kind == "inject":
+            if c.seat != "white":
+                return "only the white cell injects"
+            if "threat" in body:
+                return self._launch(body["threat"], c, t)
+            inject = Inject.model_validate({"time_s": max(c.time_s, 0.0), **body["inject"]})
+            return self._inject(inject, c, t)
+        if c.kind == "consent":
+            reason = self.consent.answer(body["question_id"], body["granted"], c.time_s, c.seat)
+            return reason
+        if c.kind in ("hold_fire", "weapons_free"):
+            ids = self._batteries_of(c)
+            if isinstance(ids, str):
+                return ids
+            if c.kind == "hold_fire":
+                self.decision.held |= set(ids)
+            else:
+                self.decision.held -= set(ids)
+            self._event(c.time_s, c.seat, c.kind, body.get("battery") or body.get("partner"), "")
+            return None
+        if c.kind == "engage":
+            battery = self.batteries.get(body["battery"])
+            if battery is None:
+                return f"unknown battery {body['battery']!r}"
+            if c.seat not in ("white", battery.partner):
+                return f"battery {battery.id} belongs to {battery.partner}"
+            self.decision.requests.append(
+                EngageRequest(c.time_s, c.seat, battery.id, body["track"])
+            )
+            self._event(c.time_s, c.seat, "engage", battery.id, f"track={body['track']}")
+            return None
+        if c.kind == "classify":
+            self._event(c.time_s, c.seat, "classify", body["track"], body["as"])
+            return None
+        self._event(c.time_s, c.seat, "note", None, body["text"])
+        return None
+
+    def _batteries_of(self, c: Command) -> list[str] | str:
+        if "battery" in c.body:
+            b = self.batteries.get(c.body["battery"])
+            if b is None:
+                return f"unknown battery {c.body['battery']!r}"
+            if c.seat not in ("white", b.partner):
+                return f"battery {b.id} belongs to {b.partner}"
+            return [b.id]
+        partner = c.body["partner"]
+        if partner not in self.partners:
+            return f"unknown partner {partner!r}"
+        if c.seat not in ("white", partner):
+            return f"{c.seat} cannot order {partner}'s batteries"
+        return [b.id for b in self.batteries.values() if b.partner == partner]
+
+    def _inject(self, inject: Inject, c: Command, t: float) -> str | None:
+        kind, target = str(inject.kind), inject.target
+        source = "inject" if c.scripted else c.seat
+        sensors = {s.id for s in self.scenario.sensors}
+        if kind in ("sensor_failure", "sensor_repair"):
+            if target not in sensors:
+                return f"unknown sensor {target!r}"
+            self.sensors.set_down(target, kind == "sensor_failure")
+        elif kind in ("link_cut", "link_restore"):
+            if target not in self.boundary.links:
+                return f"unknown link {target!r}"
+            self.boundary.set_link_down(target, kind == "link_cut", inject.time_s)
+            self._event(
+                inject.time_s,
+                "network",
+                "link_down" if kind == "link_cut" else "link_up",
+                target,
+                "",
+            )
+        elif kind in ("command_post_silent", "command_post_restore"):
+            if target not in self.partners:
+                return f"unknown partner {target!r}"
+            silent = kind == "command_post_silent"
+            self.boundary.set_silent(target, silent, inject.time_s)
+            self._event(inject.time_s, "network", kind, target, "")
+        elif kind == "battery_empty":
+            if target not in self.batteries:
+                return f"unknown battery {target!r}"
+            self.decision.model.set_inventory(target, 0)
+        self._event(inject.time_s, source, kind, target, inject.text)
+        return None
+
+    def _launch(self, body: dict[str, Any], c: Command, t: float) -> str | None:
+        """A threat launched by the white cell (an accidental launch, a salvo)."""
+        from pydantic import TypeAdapter
+
+        threat = TypeAdapter(Threat).validate_python({"launch_time_s": max(c.time_s, t), **body})
+        if threat.launch_time_s < t - self.dt_s:
+            return "a threat cannot be launched in the past"
+        extra = self.scenario.model_copy(update={"threats": [threat], "injects": []})
+        truth, flights = build_truth(extra, self.times_s)
+        if set(truth.object_ids) & set(self.truth.object_ids):
+            return f"threat id {threat.id!r} is already in the run"
+        self.truth = merge_truth(self.truth, truth)
+        self.flights = [*self.flights, *flights]
+        self.killed_at_s = np.concatenate([self.killed_at_s, np.full(len(flights), np.inf)])
+        self._objects = self._threat_objects()
+        self._event(c.time_s, c.seat, "launch", threat.id, "")
+        return None
+
+    def _event(self, time_s: float, source: str, kind: str, target: str | None, text: str) -> None:
+        self.events.append(EventRow(float(time_s), source, kind, target, text))
+
+    # -- views for consoles --------------------------------------------------------------
+
+    def partner_view(self, partner: str) -> PartnerView:
+        """One partner's picture, alerts, consent questions and batteries, now."""
+        stage = self.stages[partner]
+        model = self.decision.model
+        batteries = {
+            b.id: {
+                "inventory": model.states[b.id].inventory,
+                "held": b.id in self.decision.held,
+            }
+            for b in self.scenario.batteries
+            if b.partner == partner
+        }
+        return PartnerView(
+            self.time_s,
+            partner,
+            stage.picture,
+            tuple(a.take(a.partner == partner) for a, _ in self.alerts),
+            tuple(self.consent.open_questions(partner)),
+            batteries,
+            tuple(e for e in model.in_flight() if e.partner == partner),
+            frozenset(self.decision.held),
+        )
+
+    def truth_view(self) -> TruthView:
+        """Every object's true state at the current tick (kills applied)."""
+        i = max(self.tick, 0)
+        states = self.truth.states[i].copy()
+        states[self.killed_at_s <= self.time_s] = np.nan
+        return TruthView(self.time_s, self.truth.object_ids, self.truth.kinds, states)
+
+    # -- the end -----------------------------------------------------------------------
+
+    def finish(self) -> DecisionLog:
+        """The decision log at the current tick (engagements still flying stay ``in_flight``)."""
+        return self.decision.finish(self.time_s)
+
+    def threat_flights(self) -> Sequence[ThreatFlight]:
+        """Every threat's planned flight (scenario threats, then launched by inject)."""
+        return self.flights
+
+
+def _is_ir(report: ScanReport) -> bool:
+    return report.sensor_type == "infrared"

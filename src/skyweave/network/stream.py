@@ -1,0 +1,160 @@
+"""The link boundary, tick by tick: offer what partners send now, hand on what has arrived.
+
+:class:`LinkStream` wraps a :class:`~skyweave.network.links.LinkBoundary`: each
+tick the engine offers the messages its partners produced at that tick (each
+batch with the payload it indexes), and takes the deliveries whose arrival time
+has come. Queues carry over from tick to tick, and each tick's draws come from
+that tick's generators, so what crosses before ``t`` never depends on what is
+sent after it.
+
+Two rules that a whole-run computation could not know in advance: a message
+still in flight when its link is cut (an inject applied after it was sent) is
+lost, and one that arrives while its receiver's command post is silent is not
+received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pymap3d
+from numpy.typing import NDArray
+
+from skyweave.network.links import Deliveries, LinkBoundary, Messages, in_windows
+from skyweave.warning.alerts import Alerts
+
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """Deliveries of one offered batch that reached their receivers in one tick.
+
+    ``deliveries.payload_row`` indexes ``payload`` (the batch's own table).
+    """
+
+    data_class: str
+    origin: str
+    deliveries: Deliveries
+    payload: Any
+
+
+@dataclass
+class _InFlight:
+    deliveries: Deliveries
+    batch: IntArray  # offered batch of each delivery
+    payloads: list[tuple[str, str, Any]]  # (data class, origin, payload) per batch
+
+
+class LinkStream:
+    """What crosses between partners, one tick at a time (see the module docstring)."""
+
+    def __init__(self, boundary: LinkBoundary) -> None:
+        self.boundary = boundary
+        self._queues: dict[tuple[str, str], float] = {}
+        self._in_flight: list[_InFlight] = []
+
+    def offer(self, tick: int, batches: Sequence[tuple[Messages, Any]]) -> None:
+        """Offer this tick's messages; each batch is ``(messages, payload)``.
+
+        Every message of a batch has one origin and one data class.
+        """
+        batches = [(m, p) for m, p in batches if len(m)]
+        if not batches:
+            return
+        messages = Messages.concat(m for m, _ in batches)
+        batch_of = np.repeat(np.arange(len(batches)), [len(m) for m, _ in batches])
+        delivered = self.boundary.transmit(messages, draw_key=tick, queues=self._queues).delivered()
+        if not len(delivered):
+            return
+        order = np.lexsort((delivered.message_id, delivered.arrival_time_s))
+        delivered = delivered.take(order)
+        payloads = [(str(m.data_class[0]), str(m.origin[0]), p) for m, p in batches]
+        self._in_flight.append(_InFlight(delivered, batch_of[delivered.message_id], payloads))
+
+    def arrived(self, time_s: float) -> list[Arrived]:
+        """Deliveries with arrival at or before ``time_s``, not handed on before.
+
+        Grouped per offered batch and receiver, in offer order; rows in arrival order.
+        """
+        out: list[Arrived] = []
+        keep: list[_InFlight] = []
+        for flight in self._in_flight:
+            d = flight.deliveries
+            n = int(np.searchsorted(d.arrival_time_s, time_s, side="right"))
+            if n == 0:
+                keep.append(flight)
+                continue
+            now = d.take(np.arange(n))
+            ok = self._still_received(now)
+            for b in np.unique(flight.batch[:n][ok]).tolist():
+                rows = now.take(ok & (flight.batch[:n] == b))
+                data_class, origin, payload = flight.payloads[b]
+                for receiver in dict.fromkeys(rows.receiver.tolist()):
+                    out.append(
+                        Arrived(data_class, origin, rows.take(rows.receiver == receiver), payload)
+                    )
+            if n < len(d):
+                keep.append(
+                    _InFlight(d.take(np.arange(n, len(d))), flight.batch[n:], flight.payloads)
+                )
+        self._in_flight = keep
+        return out
+
+    def _still_received(self, d: Deliveries) -> NDArray[np.bool_]:
+        """Not cut in flight, receiver not silent at arrival (windows as known now)."""
+        ok = np.ones(len(d), dtype=bool)
+        b = self.boundary
+        for link_id in np.unique(d.link_id).tolist():
+            on = d.link_id == link_id
+            for start, _ in b.link_down(link_id):
+                ok[on] &= ~((d.send_time_s[on] < start) & (start <= d.arrival_time_s[on]))
+        for receiver in np.unique(d.receiver).tolist():
+            on = d.receiver == receiver
+            ok[on] &= ~in_windows(b.silent(receiver), d.arrival_time_s[on])
+        return ok
+
+
+# -- adapter: the alerts stream ----------------------------------------------------
+
+
+def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
+    return np.column_stack([x, y, z])
+
+
+def alert_messages(origin: str, t: float, alerts: Alerts) -> tuple[Messages, Any]:
+    """``launch_alerts`` messages carrying the impact point (the launch point if none)."""
+    impact = _ecef(alerts.impact_lat_deg, alerts.impact_lon_deg)
+    launch = _ecef(alerts.launch_lat_deg, alerts.launch_lon_deg)
+    point = np.where(np.isfinite(impact[:, :1]), impact, launch)
+    messages = Messages.build(np.full(len(alerts), t), origin, "launch_alerts", xyz_m=point)
+    return messages, (alerts, point)
+
+
+def received_alerts(payload: tuple[Alerts, np.ndarray], d: Deliveries) -> Alerts:
+    """Alerts as a receiver gets them: arrival time, its own name, degraded points.
+
+    The release's degradation moves the carried point; the other point of the
+    alert moves with it (one draw per alert).
+    """
+    alerts, point = payload
+    got = alerts.take(d.payload_row)
+    shift = np.nan_to_num(d.xyz_m() - point[d.payload_row])
+    moved = []
+    for name in ("launch", "impact"):
+        xyz = _ecef(getattr(got, f"{name}_lat_deg"), getattr(got, f"{name}_lon_deg")) + shift
+        lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+        moved += [np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)]
+    return replace(
+        got,
+        time_s=d.arrival_time_s.copy(),
+        partner=np.full(len(got), d.receiver[0], dtype=object),
+        launch_lat_deg=moved[0],
+        launch_lon_deg=moved[1],
+        impact_lat_deg=moved[2],
+        impact_lon_deg=moved[3],
+    )

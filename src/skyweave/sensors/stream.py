@@ -1,0 +1,167 @@
+"""The sensors stage, tick by tick: the scans and frames that fall in one tick.
+
+Each radar scans at ``first_scan_s + k * revisit_period_s`` and each infrared
+satellite takes a frame at ``first_frame_s + k * frame_period_s``. At a tick
+``(t - dt, t]`` the stage takes every scan or frame due in it, looks at the
+objects in flight at that instant (positions interpolated between the two truth
+samples that bracket the tick, killed objects removed from their kill time on)
+and draws its reports from the generator of that sensor and that scan index
+(:func:`skyweave.rng.tick_rng`), so a scan's draws never depend on anything
+else. Reports are held for the sensor's processing delay and handed on when
+they are due; a sensor that fails loses the reports it has not yet delivered,
+and a scan taken while it is down reports nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from skyweave.kinematics.truth import Truth
+from skyweave.rng import tick_rng
+from skyweave.sensors.detections import Detections
+from skyweave.sensors.infrared import InfraredSatelliteParams, simulate_infrared
+from skyweave.sensors.radar import RadarParams, simulate_radar
+from skyweave.sensors.sampling import overlaps_outage
+
+FloatArray = NDArray[np.float64]
+
+#: scan times within this of a tick boundary belong to the tick that ends there
+_TIME_EPS_S = 1e-9
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """One scan (radar) or frame (infrared): what it reported and when it is delivered.
+
+    A radar scan with no detection is still a report: the tracker counts it as a
+    look that saw nothing.
+    """
+
+    sensor_id: str
+    partner: str
+    sensor_type: str
+    time_s: float
+    report_time_s: float
+    detections: Detections
+
+
+def _scan_indices(t0_s: float, t1_s: float, phase_s: float, period_s: float) -> range:
+    """Indices k with ``t0 < phase + k period <= t1``."""
+    k0 = math.floor((t0_s - phase_s) / period_s + _TIME_EPS_S) + 1
+    k1 = math.floor((t1_s - phase_s) / period_s + _TIME_EPS_S)
+    # no scan before the scenario starts (the tick engine's first tick is (-dt, 0])
+    k_first = math.ceil(-phase_s / period_s - _TIME_EPS_S)
+    return range(max(k0, k_first), k1 + 1)
+
+
+def _snapshot(truth: Truth, time_s: float, killed_at_s: FloatArray) -> Truth:
+    """Truth at one instant: linear interpolation inside the tick, kills applied."""
+    times = truth.times_s
+    i = int(np.searchsorted(times, time_s, side="left"))
+    if i < len(times) and abs(times[i] - time_s) <= _TIME_EPS_S:
+        states = truth.states[i].copy()
+    else:
+        i = min(max(i, 1), len(times) - 1)
+        w = (time_s - times[i - 1]) / (times[i] - times[i - 1])
+        states = (1.0 - w) * truth.states[i - 1] + w * truth.states[i]
+    states[killed_at_s <= time_s] = np.nan
+    return replace(truth, times_s=np.array([time_s]), states=states[None])
+
+
+class _Sensor:
+    def __init__(self, params: RadarParams | InfraredSatelliteParams, seed: int) -> None:
+        self.params = params
+        self.seed = seed
+        self.is_radar = isinstance(params, RadarParams)
+        self.period_s = (
+            params.revisit_period_s if isinstance(params, RadarParams) else params.frame_period_s
+        )
+        phase = params.first_scan_s if isinstance(params, RadarParams) else params.first_frame_s
+        self.phase_s = 0.0 if phase is None else float(phase)
+        self.delay_s = float(params.processing_delay_s)
+        self.scheduled = tuple(params.outages)
+        # the scan model must not apply the schedule again: the stage does
+        self.bare = replace(params, outages=())
+        self.down = False
+        self.pending: list[ScanReport] = []
+
+    def scan(self, k: int, truth: Truth, killed_at_s: FloatArray) -> ScanReport:
+        time_s = self.phase_s + k * self.period_s
+        snap = _snapshot(truth, time_s, killed_at_s)
+        rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
+        if isinstance(self.bare, RadarParams):
+            det = simulate_radar(replace(self.bare, first_scan_s=time_s), snap, rng)
+        else:
+            det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, rng)
+        return ScanReport(
+            self.params.sensor_id,
+            self.params.partner,
+            "radar" if self.is_radar else "infrared",
+            time_s,
+            time_s + self.delay_s,
+            det,
+        )
+
+
+class SensorStage:
+    """Every sensor of a run, advanced one tick at a time.
+
+    Parameters
+    ----------
+    sensors : sequence of RadarParams or InfraredSatelliteParams
+        In scenario order (reports of one tick come out in this order, then
+        by time).
+    seed : int
+        Run seed; the scan ``k`` of sensor ``s`` draws from
+        ``tick_rng(seed, f"sensor/{s}", k)``.
+    """
+
+    def __init__(self, sensors: Sequence[RadarParams | InfraredSatelliteParams], seed: int) -> None:
+        self._sensors = {p.sensor_id: _Sensor(p, int(seed)) for p in sensors}
+
+    def set_down(self, sensor_id: str, down: bool) -> None:
+        """Fail (``down=True``) or repair a sensor now; a failure drops undelivered reports."""
+        sensor = self._sensors[sensor_id]
+        sensor.down = down
+        if down:
+            sensor.pending.clear()
+
+    def is_down(self, sensor_id: str) -> bool:
+        """The sensor is failed by an inject and not yet repaired."""
+        return self._sensors[sensor_id].down
+
+    def step(
+        self, t0_s: float, t1_s: float, truth: Truth, killed_at_s: FloatArray
+    ) -> tuple[list[ScanReport], list[ScanReport]]:
+        """Scan the tick ``(t0_s, t1_s]``.
+
+        Returns
+        -------
+        taken : list of ScanReport
+            Every scan or frame taken in the tick (for ``detections.parquet``).
+        delivered : list of ScanReport
+            Reports due by ``t1_s`` (taken now or earlier), sorted by
+            (measurement time, sensor id).
+        """
+        taken: list[ScanReport] = []
+        delivered: list[ScanReport] = []
+        for sensor in self._sensors.values():
+            if not sensor.down:
+                for k in _scan_indices(t0_s, t1_s, sensor.phase_s, sensor.period_s):
+                    time_s = sensor.phase_s + k * sensor.period_s
+                    if overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
+                        continue
+                    report = sensor.scan(k, truth, killed_at_s)
+                    taken.append(report)
+                    sensor.pending.append(report)
+            if sensor.pending:
+                ready = [r.report_time_s <= t1_s + _TIME_EPS_S for r in sensor.pending]
+                delivered += [r for r, ok in zip(sensor.pending, ready, strict=True) if ok]
+                sensor.pending = [r for r, ok in zip(sensor.pending, ready, strict=True) if not ok]
+        delivered.sort(key=lambda r: (r.time_s, r.sensor_id))
+        return taken, delivered

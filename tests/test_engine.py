@@ -1,0 +1,305 @@
+"""The stepped engine: causal, prefix-stable, driven by time-stamped commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skyweave.cli import main
+from skyweave.engine import Simulation, load_commands, parse_command
+from skyweave.errors import InputError
+from skyweave.scenario import load_scenario
+from skyweave.scenario.schema import Scenario
+from skyweave.simulation import run_scenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+
+#: the column that places a row in time, per table (detections: the scan time)
+TIME_COLUMN = {
+    "truth": "time_s",
+    "detections": "time_s",
+    "tracks": "time_s",
+    "picture": "time_s",
+    "alerts": "time_s",
+    "events": "time_s",
+    "engagements": "end_time_s",
+}
+
+
+def _rows_until(table: pa.Table, column: str, until_s: float) -> list[dict[str, Any]]:
+    times = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+    keep = np.flatnonzero(times <= until_s)
+    return table.take(pa.array(keep)).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def example() -> Scenario:
+    return load_scenario(EXAMPLE)
+
+
+def test_a_run_to_900_s_is_a_prefix_of_the_full_run(example: Scenario) -> None:
+    # Before the stepped engine, --until 900 moved the first engagement from 715 s to
+    # 725 s and the first false alarm to another range (seed 7).
+    short = run_scenario(example, 7, until_s=900.0)
+    full = run_scenario(example, 7)
+    assert short.summary["simulated_s"] == 900.0
+    assert full.tables["engagements"].num_rows > 0
+    for name, column in TIME_COLUMN.items():
+        a = _rows_until(short.tables[name], column, 900.0)
+        b = _rows_until(full.tables[name], column, 900.0)
+        assert a == b, name
+        assert a, f"{name}: nothing before 900 s to compare"
+
+
+def test_the_seed_that_did_not_settle_runs(example: Scenario) -> None:
+    # The feedback loop raised "the engagement feedback did not settle" here.
+    result = run_scenario(example, 2021340933837429789, until_s=900.0)
+    assert result.summary["simulated_s"] == 900.0
+    assert "feedback_passes" not in result.summary["engagement"]
+
+
+def _infrared_only(example: Scenario) -> Scenario:
+    """North alone, with its satellite only, against the opening salvo."""
+    north_ir = [s for s in example.sensors if s.id == "north-ir-1"]
+    raid = [t for t in example.threats if t.id == "raid-n"]
+    return example.model_copy(
+        update={
+            "partners": [example.partners[0]],
+            "defended_assets": [a for a in example.defended_assets if a.partner == "north"],
+            "sensors": north_ir,
+            "batteries": [],
+            "links": [],
+            "policy": [],
+            "injects": [],
+            "threats": raid,
+            "duration_s": 400.0,
+            "coordination_mode": "independent",
+            "c2": example.c2.model_copy(update={"coalition_cell": None}),
+        }
+    )
+
+
+def test_an_infrared_only_partner_is_warned_within_its_processing_delay(
+    example: Scenario,
+) -> None:
+    # Infrared used to be read only when radar tracks updated: alerts at t = 1800 s.
+    scenario = _infrared_only(example)
+    result = run_scenario(scenario, 1)
+    det = result.tables["detections"].to_pydict()
+    alerts = result.tables["alerts"].to_pydict()
+    assert det["time_s"], "the satellite saw nothing"
+    launch_alerts = [
+        t for t, k in zip(alerts["time_s"], alerts["kind"], strict=True) if "launch" in k
+    ]
+    assert launch_alerts, f"no launch alert: kinds {set(alerts['kind'])}"
+    delay_s = scenario.sensors[0].processing_delay_s
+    first_frame_s = min(det["time_s"])
+    assert min(launch_alerts) <= first_frame_s + delay_s + scenario.time_step_s
+
+
+def test_infrared_only_warning_comes_with_the_first_reports_not_at_the_end(
+    example: Scenario,
+) -> None:
+    scenario = _infrared_only(example)
+    sim = Simulation(scenario, 1)
+    sim.run_until(150.0)
+    view = sim.partner_view("north")
+    assert sum(len(a) for a in view.alerts) > 0
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def test_bad_command_lines_are_reported_with_file_line_and_field(tmp_path: Path) -> None:
+    log = tmp_path / "bad.jsonl"
+    log.write_text(
+        '{"time_s": 10, "seat": "white", "kind": "note", "text": "ok"}\n'
+        "not json\n"
+        '{"time_s": "soon", "seat": "east", "kind": "consent"}\n'
+        '{"time_s": 20, "seat": "east", "kind": "hold_fire", "battery": "b", "partner": "east"}\n'
+        '{"time_s": 30, "seat": "east", "kind": "classify", "track": "east:1", "as": "hostile"}\n'
+    )
+    with pytest.raises(InputError) as err:
+        load_commands(log)
+    text = str(err.value)
+    assert f"{log}:2: not JSON" in text
+    assert f"{log}:3: time_s" in text
+    assert f"{log}:4: battery: give exactly one of battery or partner" in text
+    assert f"{log}:5: as: expected one of accidental, deliberate, unknown" in text
+
+
+def test_the_cli_rejects_a_bad_command_log_with_exit_2(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"time_s": 1, "seat": "white", "kind": "launch"}\n')
+    result = CliRunner().invoke(
+        main, ["run", str(EXAMPLE), "--commands", str(log), "--out", str(tmp_path / "r"), "-q"]
+    )
+    assert result.exit_code == 2
+    assert "kind: expected one of" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_commands_that_cannot_apply_are_recorded_as_rejected(example: Scenario) -> None:
+    commands = [
+        parse_command({"time_s": 5, "seat": "east", "kind": "hold_fire", "battery": "north-bty-1"}),
+        parse_command(
+            {"time_s": 6, "seat": "white", "kind": "engage", "battery": "nope", "track": "x"}
+        ),
+        parse_command(
+            {"time_s": 7, "seat": "east", "kind": "consent", "question_id": "q999", "granted": True}
+        ),
+        parse_command({"time_s": 8, "seat": "spy", "kind": "note", "text": "hello"}),
+        parse_command({"time_s": 9, "seat": "east", "kind": "inject", "inject": {"kind": "note"}}),
+    ]
+    result = run_scenario(example, 1, until_s=20.0, commands=commands)
+    events = result.tables["events"].to_pydict()
+    rejected = [
+        (t, txt)
+        for t, k, txt in zip(events["time_s"], events["kind"], events["text"], strict=True)
+        if k == "command_rejected"
+    ]
+    assert [t for t, _ in rejected] == [5.0, 6.0, 7.0, 8.0, 9.0]
+    reasons = " | ".join(txt for _, txt in rejected)
+    assert "belongs to north" in reasons
+    assert "unknown battery 'nope'" in reasons
+    assert "no open consent question 'q999'" in reasons
+    assert "unknown seat 'spy'" in reasons
+    assert "only the white cell injects" in reasons
+
+
+def test_a_live_command_in_the_past_is_refused(example: Scenario) -> None:
+    sim = Simulation(example, 1)
+    sim.run_until(30.0)
+    note = parse_command({"time_s": 12, "seat": "white", "kind": "note", "text": "late"})
+    assert "not after the current tick" in (sim.submit(note) or "")
+
+
+def test_an_injected_launch_is_flown_seen_and_alerted(example: Scenario) -> None:
+    stray = {
+        "type": "ballistic",
+        "id": "stray",
+        "launch": {"lat_deg": -38.5, "lon_deg": 129.0},
+        "aim": {"lat_deg": -31.5, "lon_deg": 137.8},
+        "burn_time_s": 60,
+    }
+    command = parse_command({"time_s": 1200, "seat": "white", "kind": "inject", "threat": stray})
+    base = run_scenario(example, 3, until_s=1500.0)
+    with_launch = run_scenario(example, 3, until_s=1500.0, commands=[command])
+    ids = set(with_launch.tables["truth"].column("object_id").to_pylist())
+    assert "stray" in ids
+    det = with_launch.tables["detections"].to_pydict()
+    seen = [t for t, o in zip(det["time_s"], det["object_id"], strict=True) if o == "stray"]
+    assert seen and min(seen) >= 1200.0
+    # nothing before the launch changed
+    for name, column in TIME_COLUMN.items():
+        assert _rows_until(base.tables[name], column, 1199.0) == _rows_until(
+            with_launch.tables[name], column, 1199.0
+        ), name
+
+
+def test_hold_fire_stops_a_partners_batteries_and_weapons_free_releases_them(
+    example: Scenario,
+) -> None:
+    hold = parse_command({"time_s": 0, "seat": "north", "kind": "hold_fire", "partner": "north"})
+    held = run_scenario(example, 1, commands=[hold])
+    fired = held.tables["engagements"].to_pydict()
+    assert "north" not in fired["partner"]
+    free = parse_command(
+        {"time_s": 500, "seat": "north", "kind": "weapons_free", "partner": "north"}
+    )
+    released = run_scenario(example, 1, commands=[hold, free])
+    north = [
+        t
+        for t, p in zip(
+            *[released.tables["engagements"].to_pydict()[c] for c in ("time_s", "partner")],
+            strict=True,
+        )
+        if p == "north"
+    ]
+    assert north and min(north) >= 500.0
+
+
+# -- replay -----------------------------------------------------------------------------
+
+
+def _short(example: Scenario) -> Scenario:
+    return example.model_copy(update={"duration_s": 760.0})
+
+
+_SEATS = st.sampled_from(["white", "north", "east"])
+_COMMANDS = st.one_of(
+    st.builds(
+        lambda t, s: {"time_s": t, "seat": s, "kind": "note", "text": "n"},
+        st.floats(0, 760),
+        _SEATS,
+    ),
+    st.builds(
+        lambda t, s, b: {"time_s": t, "seat": s, "kind": "hold_fire", "battery": b},
+        st.floats(0, 760),
+        _SEATS,
+        st.sampled_from(["north-bty-1", "east-bty-1", "east-bty-2"]),
+    ),
+    st.builds(
+        lambda t, p: {"time_s": t, "seat": "white", "kind": "weapons_free", "partner": p},
+        st.floats(0, 760),
+        st.sampled_from(["north", "east"]),
+    ),
+    st.builds(
+        lambda t, q, g: {
+            "time_s": t,
+            "seat": "east",
+            "kind": "consent",
+            "question_id": q,
+            "granted": g,
+        },
+        st.floats(600, 760),
+        st.sampled_from(["q1", "q2", "q3", "q4"]),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda t, k, s: {
+            "time_s": t,
+            "seat": "white",
+            "kind": "inject",
+            "inject": {"kind": k, "target": s},
+        },
+        st.floats(0, 760),
+        st.sampled_from(["sensor_failure", "sensor_repair"]),
+        st.sampled_from(["north-ewr", "east-ewr", "north-ir-1"]),
+    ),
+)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=st.lists(_COMMANDS, max_size=6))
+def test_random_command_logs_replay_from_the_run_folder_bit_for_bit(
+    tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, Any]]
+) -> None:
+    folder = tmp_path_factory.mktemp("played")
+    spec = folder / "scenario.yaml"
+    spec.write_text(_short(load_scenario(EXAMPLE)).model_dump_json(by_alias=True))
+    log = folder / "log.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    runner = CliRunner()
+    played = runner.invoke(
+        main, ["run", str(spec), "--commands", str(log), "--out", str(folder / "a"), "-q"]
+    )
+    assert played.exit_code == 0, played.output
+    again = runner.invoke(
+        main, ["run", "--replay", str(folder / "a"), "--out", str(folder / "b"), "-q"]
+    )
+    assert again.exit_code == 0, again.output
+    names = sorted(p.name for p in (folder / "a").iterdir())
+    assert "commands.jsonl" in names
+    assert len((folder / "a" / "commands.jsonl").read_text().splitlines()) == len(records)
+    for name in names:
+        assert (folder / "a" / name).read_bytes() == (folder / "b" / name).read_bytes(), name
