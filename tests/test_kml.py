@@ -80,17 +80,22 @@ def kml(tmp_path_factory: pytest.TempPathFactory) -> tuple[ET.Element, np.ndarra
 
 
 def placemarks(root: ET.Element, folder: str) -> dict[str, ET.Element]:
-    for f in root.iterfind("k:Document/k:Folder", NS):
-        if f.findtext("k:name", namespaces=NS) == folder:
-            return {
-                pm.findtext("k:name", namespaces=NS): pm for pm in f.iterfind("k:Placemark", NS)
-            }
-    raise AssertionError(f"no folder {folder}")
+    """Placemarks of every folder named ``folder`` at any depth (Sites are per partner)."""
+    found = [
+        f for f in root.iterfind(".//k:Folder", NS) if f.findtext("k:name", namespaces=NS) == folder
+    ]
+    if not found:
+        raise AssertionError(f"no folder {folder}")
+    return {
+        pm.findtext("k:name", namespaces=NS): pm
+        for f in found
+        for pm in f.iterfind("k:Placemark", NS)
+    }
 
 
 def test_site_placemarks(kml: tuple[ET.Element, np.ndarray]) -> None:
     sites = placemarks(kml[0], "Sites")
-    assert list(sites) == list(SITES.ids)
+    assert sorted(sites) == sorted(SITES.ids)
     for j, sid in enumerate(SITES.ids):
         point = sites[sid].find("k:Point", NS)
         assert point is not None

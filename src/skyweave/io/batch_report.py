@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 
 from skyweave.analysis.batch_results import RUNS_NAME, SUMMARY_NAME, SWEEP_PREFIX, mean_ci
 from skyweave.errors import InputError, Problem
-from skyweave.io.report_data import PARTNER_PALETTE as DEFAULT_PARTNER_PALETTE
+from skyweave.io.palette import DEFAULT_PARTNER_PALETTE
 from skyweave.io.report_data import REPORT_NAME
 from skyweave.io.report_style import _CSS, _e, _figure_html, _new_figure, _style, _table, figure_png
 

@@ -16,6 +16,7 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.errors import InputError, Problem
+from skyweave.io.palette import partner_colours
 from skyweave.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
@@ -38,8 +39,6 @@ KIND_COLOURS = {
     "aircraft": "#2e8b57",
     "interceptor": "#ff8c00",
 }
-#: Partner colours when the scenario gives none (or an unusable one).
-PARTNER_PALETTE = ("#1f77b4", "#d62728", "#17becf", "#bcbd22", "#e377c2", "#8c564b", "#7f7f7f")
 
 _TABLES = ("truth", "detections", "tracks", "alerts", "engagements")
 
@@ -276,17 +275,10 @@ def _partners(run: RunData, scenario: Scenario | None) -> list[str]:
 def _partner_style(
     partners: Sequence[str], scenario: Scenario | None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Colour and display name of each partner."""
-    from matplotlib.colors import is_color_like
-
+    """Colour (the one palette of :mod:`skyweave.io.palette`) and display name of each partner."""
     given = {p.id: p for p in scenario.partners} if scenario is not None else {}
-    colours: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for i, pid in enumerate(partners):
-        p = given.get(pid)
-        c = p.color if p is not None else ""
-        colours[pid] = c if c and is_color_like(c) else PARTNER_PALETTE[i % len(PARTNER_PALETTE)]
-        names[pid] = (p.name or pid) if p is not None else pid
+    colours = partner_colours(partners, {pid: p.color for pid, p in given.items()})
+    names = {pid: (given[pid].name or pid) if pid in given else pid for pid in partners}
     return colours, names
 
 
