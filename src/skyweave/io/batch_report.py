@@ -371,7 +371,7 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
     if warn:
         panels = [
             [
-                Panel(t, f"warning.by_partner.{p}.{m}", 1.0 / 60.0, "warning time (min)")
+                Panel(t, f"warning.by_partner.{p}.{m}", 1.0, "warning time (s)")
                 for t, m in (
                     ("median warning", "median_warning_s"),
                     ("worst warning", "worst_warning_s"),
@@ -385,7 +385,7 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
                 "fig-warning",
                 "Warning time per partner across runs",
                 "Warning time per partner: the median and the worst (shortest) warning over "
-                "the ballistic threats of each run, in minutes. Longer is better. " + how,
+                "the ballistic threats of each run, in seconds. Longer is better. " + how,
                 warn,
                 panels,
             )

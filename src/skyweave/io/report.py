@@ -29,8 +29,10 @@ Map geometry
     impact ellipses are drawn as polygons of points placed by true bearing and
     great-circle distance on the mean-radius sphere (azimuthal equidistant about
     their centre), which is within 0.5 % of the ellipsoid's geodesic: a
-    fraction of a line width at theatre scale. No coastline or basemap is drawn
-    (none is available offline); a one- to ten-degree graticule gives scale.
+    fraction of a line width at theatre scale. Coastlines and land borders are
+    Natural Earth's 1:50m (public domain, shipped with Skyweave:
+    :mod:`skyweave.io.coastlines`); a graticule and a scale bar, placed where no
+    marker or label is, give scale.
 
 Associations
     Alerts carry a track number, not the threat's id. They are put on a threat's
@@ -98,6 +100,7 @@ FloatArray = NDArray[np.float64]
 
 __all__ = [
     "REPORT_NAME",
+    "build_context",
     "destination_deg",
     "ellipse_polygon",
     "load_run",
@@ -105,6 +108,51 @@ __all__ = [
     "sector_polygon",
     "write_report",
 ]
+
+
+SCENARIO_COPY = "scenario.json"
+"""The scenario a run folder holds (written by ``skyweave run``)."""
+
+
+def build_context(
+    run_dir: str | Path,
+    scenario: Scenario | str | Path | None = None,
+    summary: Mapping[str, Any] | None = None,
+) -> ReportContext:
+    """Everything the report's figures and tables draw on (arguments as :func:`render_report`)."""
+    run = load_run(run_dir, require_summary=summary is None)
+    if summary is not None:
+        plain = json.loads(json.dumps(dict(summary), default=_plain))
+        run = RunData(run.run_dir, plain, run.tables)
+    if scenario is None and (run.run_dir / SCENARIO_COPY).is_file():
+        scenario = run.run_dir / SCENARIO_COPY
+    if scenario is not None and not isinstance(scenario, Scenario):
+        from skyweave.scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    partners = _partners(run, scenario)
+    colours, names = _partner_style(partners, scenario)
+    tracks = ground_tracks(run.table("truth"))
+    threats = _threat_infos(run, tracks, scenario)
+    track_map = _track_to_threat(run.table("tracks"), run.table("truth"))
+    alerts = _alert_rows(run.table("alerts"), track_map, threats)
+    duration = run.summary.get("simulated_s")
+    if duration is None:
+        duration = scenario.duration_s if scenario is not None else 0.0
+        if tracks.time_s:
+            duration = max(float(duration), max(float(t[-1]) for t in tracks.time_s))
+    return ReportContext(
+        run=run,
+        scenario=scenario,
+        partners=partners,
+        colours=colours,
+        names=names,
+        tracks=tracks,
+        threats=threats,
+        alerts=alerts,
+        engagements=_engagements(run.table("engagements")),
+        duration_s=float(duration),
+    )
 
 
 def render_report(
@@ -121,7 +169,8 @@ def render_report(
     scenario : Scenario, path or None
         The scenario the run played (a loaded model or its YAML file): gives the
         partners' colours and names, the defended assets, sensors, batteries and
-        injects. Without it the report shows what the run folder alone holds.
+        injects. Default: the run folder's own ``scenario.json`` (the scenario
+        exactly as it ran); without either, the report shows what the tables hold.
     summary : mapping, optional
         The run's summary, when ``summary.json`` is not written yet (a report
         made while the run folder is being assembled); default: read the file.
@@ -133,37 +182,8 @@ def render_report(
     """
     from skyweave.analysis.metrics_run import compute_run_metrics
 
-    run = load_run(run_dir, require_summary=summary is None)
-    if summary is not None:
-        plain = json.loads(json.dumps(dict(summary), default=_plain))
-        run = RunData(run.run_dir, plain, run.tables)
-    if scenario is not None and not isinstance(scenario, Scenario):
-        from skyweave.scenario import load_scenario
-
-        scenario = load_scenario(scenario)
-    partners = _partners(run, scenario)
-    colours, names = _partner_style(partners, scenario)
-    tracks = ground_tracks(run.table("truth"))
-    threats = _threat_infos(run, tracks, scenario)
-    track_map = _track_to_threat(run.table("tracks"), run.table("truth"))
-    alerts = _alert_rows(run.table("alerts"), track_map, threats)
-    duration = run.summary.get("simulated_s")
-    if duration is None:
-        duration = scenario.duration_s if scenario is not None else 0.0
-        if tracks.time_s:
-            duration = max(float(duration), max(float(t[-1]) for t in tracks.time_s))
-    ctx = ReportContext(
-        run=run,
-        scenario=scenario,
-        partners=partners,
-        colours=colours,
-        names=names,
-        tracks=tracks,
-        threats=threats,
-        alerts=alerts,
-        engagements=_engagements(run.table("engagements")),
-        duration_s=float(duration),
-    )
+    ctx = build_context(run_dir, scenario, summary)
+    run, partners = ctx.run, ctx.partners
     metrics: dict[str, Any] = {}
     if run.table("tracks") is not None and run.table("truth") is not None:
         # Every partner, so that one without a single track is charged in full.
@@ -192,7 +212,8 @@ def render_report(
                 "originating partner's last impact prediction per track with its 95 % "
                 "ellipse (+), and launch-point estimates from launch alerts (hollow "
                 "triangles). Colours: partners as listed; geometry on the mean-radius "
-                "sphere (within 0.5 % of the ellipsoid).",
+                "sphere (within 0.5 % of the ellipsoid); coastlines and land borders "
+                "from Natural Earth 1:50m (public domain).",
             )
             + "</section>"
         )

@@ -437,6 +437,15 @@ class Engagements:
         return self.shots
 
 
+def interceptor_ids(battery_id: str, engagement_id: int, shots: int) -> str:
+    """The interceptors of one engagement, as ``truth.parquet`` names them, comma separated.
+
+    ``<battery>/e<engagement id>/<shot from 1>``: the naming of
+    :func:`skyweave.engagement.flyout.interceptor_object_id`.
+    """
+    return ", ".join(f"{battery_id}/e{engagement_id}/{k + 1}" for k in range(shots))
+
+
 def _engagements(table: pa.Table | None) -> Engagements | None:
     if table is None:
         return None
@@ -462,8 +471,24 @@ def _engagements(table: pa.Table | None) -> Engagements | None:
     battery = _column(table, "battery_id", "shooter_id", "battery")
     target = _column(table, "target_id", "object_id", "threat_id")
     interceptor = _column(table, "interceptor_id")
-    end_t = _column(table, "intercept_time_s", "end_time_s", "detonation_time_s")
+    engagement_id = _column(table, "engagement_id")
     shots = _column(table, "shots")
+    if interceptor is None and battery is not None and engagement_id is not None:
+        # The truth ids of the engagement's interceptors, as the run names them.
+        interceptor = np.array(
+            [
+                interceptor_ids(
+                    str(bty), int(eid), 1 if s is None or not np.isfinite(s) else int(s)
+                )
+                if bty is not None and np.isfinite(eid)
+                else None
+                for bty, eid, s in zip(
+                    battery, engagement_id, shots if shots is not None else [None] * n, strict=True
+                )
+            ],
+            dtype=object,
+        )
+    end_t = _column(table, "intercept_time_s", "end_time_s", "detonation_time_s")
     return Engagements(
         time_s=nan.copy() if t is None else t.astype(np.float64),
         partner=none.copy() if partner is None else partner,

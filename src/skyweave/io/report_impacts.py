@@ -135,8 +135,12 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     batteries = list(ctx.scenario.batteries) if ctx.scenario is not None else []
     ncol = {1: 1, 2: 2, 4: 2}.get(len(clusters), 3)
     nrow = math.ceil(len(clusters) / ncol)
-    fig = _new_figure(3.5 * ncol + 0.3, 3.55 * nrow + 0.7)
+    # One panel: the legend goes to its right (below, four columns would not fit).
+    legend_right = ncol == 1
+    width_in = 3.5 * ncol + 0.3 + (3.4 if legend_right else 0.0)
+    fig = _new_figure(width_in, 3.55 * nrow + (0.3 if legend_right else 0.7))
     axes = fig.subplots(nrow, ncol, squeeze=False)
+    any_killed = False
     for k, cluster in enumerate(clusters):
         ax = axes[k // ncol, k % ncol]
         lat0 = float(np.mean([t.end_lat_deg for t in cluster]))
@@ -228,9 +232,19 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
             ax.plot([pe], [pn], marker="+", ms=10, mew=1.8, color=colour, ls="none", zorder=6)
         for t in cluster:
             te, tn = enu_km(t.end_lat_deg, t.end_lon_deg)
+            # A killed threat never came down: its planned impact is drawn hollow.
             ax.plot(
-                [te], [tn], marker="X", ms=8, mfc="black", mec="white", mew=0.7, ls="none", zorder=7
+                [te],
+                [tn],
+                marker="X",
+                ms=8,
+                mfc="white" if t.killed else "black",
+                mec="grey" if t.killed else "white",
+                mew=0.9 if t.killed else 0.7,
+                ls="none",
+                zorder=7,
             )
+        any_killed = any(t.killed for t in cluster) or any_killed
         eng = ctx.engagements
         if eng is not None and len(eng):
             sel = np.isin(eng.target.astype(str), list(ids)) & np.isfinite(eng.lat_deg)
@@ -258,6 +272,22 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
         axes[k // ncol, k % ncol].set_axis_off()
     handles: list[Any] = [
         Line2D([], [], ls="none", marker="X", ms=8, mfc="black", mec="white", label="true impact"),
+        *(
+            [
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="X",
+                    ms=8,
+                    mfc="white",
+                    mec="grey",
+                    label="planned impact (threat killed)",
+                )
+            ]
+            if any_killed
+            else []
+        ),
         Line2D(
             [],
             [],
@@ -292,7 +322,17 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
         ),
     ]
     handles += [Patch(facecolor=ctx.colours[p], label=ctx.names[p]) for p in ctx.partners]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False)
+    if legend_right:
+        fig.legend(handles=handles, loc="outside right upper", ncol=1, frameon=False)
+        return fig
+    # Below the panels: as many columns as fit in the figure's width (measured).
+    for n_cols in range(4, 0, -1):
+        legend = fig.legend(handles=handles, loc="outside lower center", ncol=n_cols, frameon=False)
+        fig.canvas.draw()
+        box = legend.get_window_extent()
+        if n_cols == 1 or (box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1):
+            break
+        legend.remove()
     return fig
 
 

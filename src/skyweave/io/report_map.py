@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.io.coastlines import lines_in_box
 from skyweave.io.report_data import KIND_COLOURS, ReportContext, _last_impact_updates
 from skyweave.io.report_geo import _circular_mean_deg, _unwrap, ellipse_polygon, sector_polygon
 from skyweave.io.report_style import _compact_ids, _fmt_lat, _fmt_lon, _new_figure
@@ -59,6 +60,11 @@ def _map_extent(ctx: ReportContext, lon0: float) -> tuple[float, float, float, f
     )
 
 
+#: Coastline and land-border colours: quiet, under the partners' colours.
+COAST_COLOUR = "#5f7487"
+BORDER_COLOUR = "#8f9caa"
+
+
 def theatre_map(ctx: ReportContext) -> Any:
     """The theatre: assets, coverage, envelopes, threat tracks, impacts, predictions."""
     from matplotlib.lines import Line2D
@@ -92,6 +98,26 @@ def theatre_map(ctx: ReportContext) -> Any:
     ax.set_facecolor("#f4f7fa")
     handles: list[Any] = []
     pc, pn = ctx.colours, ctx.names
+
+    # Natural Earth coastlines and land borders, under everything; the box is wide
+    # because the equal-scale aspect may widen the map past the extent.
+    pad_x, pad_y = 0.6 * (x1 - x0), 0.6 * (y1 - y0)
+    box = (x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y, lon0)
+    drew_geo = False
+    for kind, colour, lw, ls in (
+        ("coast", COAST_COLOUR, 0.8, "-"),
+        ("border", BORDER_COLOUR, 0.7, (0, (5, 2, 1, 2))),
+    ):
+        gx, gy = lines_in_box(kind, *box)
+        if gx.size:
+            ax.plot(gx, gy, color=colour, lw=lw, ls=ls, zorder=0.6, gid=f"natural-earth-{kind}")
+            drew_geo = True
+    if drew_geo:
+        handles.append(
+            Line2D(
+                [], [], color=COAST_COLOUR, lw=0.8, label="coastline, land border (Natural Earth)"
+            )
+        )
 
     # Radar coverage and battery envelopes, under everything else.
     if sc is not None:
@@ -432,6 +458,7 @@ def theatre_map(ctx: ReportContext) -> Any:
                 linewidths=0.8,
                 zorder=11,
                 alpha=0.55,
+                gid=f"asset:{a.id}",
             )
             ax.annotate(
                 f"{a.name or a.id} ({a.value:g})",
@@ -477,14 +504,6 @@ def theatre_map(ctx: ReportContext) -> Any:
         f"(plate carrée, true scale at {_fmt_lat(round(mean_lat, 1))})",
         loc="left",
     )
-    # Scale bar: 500 km (or less for a small theatre) along the bottom-left.
-    km_per_deg_lon = math.pi / 180.0 * R_EARTH_MEAN_M / 1e3 * math.cos(math.radians(mean_lat))
-    span_km = (x1 - x0) * km_per_deg_lon
-    bar_km = next((b for b in (1000, 500, 200, 100, 50, 20, 10) if b <= span_km / 5), 5)
-    bx = x0 + 0.03 * (x1 - x0)
-    by = y0 + 0.04 * (y1 - y0)
-    ax.plot([bx, bx + bar_km / km_per_deg_lon], [by, by], color="black", lw=3, zorder=12)
-    ax.text(bx, by + 0.015 * (y1 - y0), f"{bar_km} km", fontsize=8, zorder=12)
     ax.legend(
         handles=handles,
         loc="upper left",
@@ -492,4 +511,139 @@ def theatre_map(ctx: ReportContext) -> Any:
         borderaxespad=0.0,
         frameon=False,
     )
+    _scale_bar(fig, ax, mean_lat)
     return fig
+
+
+#: Scale bar: margin from the map's edge (axes fraction), and the grid of places
+#: tried after the four corners (fractions of the free range in each direction).
+_BAR_MARGIN = 0.02
+_BAR_GRID = np.linspace(0.0, 1.0, 9)
+
+
+def _obstacles(fig: Any, ax: Any) -> tuple[FloatArray, FloatArray, list[Any], FloatArray]:
+    """Marker centres and radii, text boxes and plain line vertices, in display pixels."""
+    from matplotlib.collections import PathCollection
+
+    px_per_pt = fig.dpi / 72.0
+    centres: list[FloatArray] = []
+    radii: list[FloatArray] = []
+    vertices: list[FloatArray] = []
+    for line in ax.lines:
+        if line.get_gid() and str(line.get_gid()).startswith("scale-bar"):
+            continue
+        xy = np.column_stack(
+            [np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)]
+        )
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if xy.size == 0:
+            continue
+        disp = ax.transData.transform(xy)
+        marker = line.get_marker()
+        if marker not in (None, "None", "none", "", " "):
+            centres.append(disp)
+            radii.append(np.full(len(disp), 0.5 * line.get_markersize() * px_per_pt + 1.0))
+        if line.get_linestyle() not in ("None", "none", "", " "):
+            vertices.append(disp)
+    for coll in ax.collections:
+        if not isinstance(coll, PathCollection):
+            continue
+        offs = np.asarray(coll.get_offsets(), float)
+        if offs.size == 0:
+            continue
+        disp = ax.transData.transform(offs)
+        sizes = np.asarray(coll.get_sizes(), float)
+        size = np.broadcast_to(sizes if sizes.size else np.array([36.0]), (len(disp),))
+        centres.append(disp)
+        radii.append(0.5 * np.sqrt(size) * px_per_pt + 1.0)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_visible()]
+    c = np.concatenate(centres) if centres else np.zeros((0, 2))
+    r = np.concatenate(radii) if radii else np.zeros(0)
+    v = np.concatenate(vertices) if vertices else np.zeros((0, 2))
+    return c, r, boxes, v
+
+
+def _scale_bar(fig: Any, ax: Any, mean_lat_deg: float) -> None:
+    """A round-length scale bar where the map is emptiest (no marker or label under it).
+
+    Candidate places are scored by what the bar's box would cover: each marker
+    (asset, site, launch, impact, prediction, intercept) or label counts 100, each
+    vertex of a drawn line (tracks, coverage, coastlines) counts 1; the lowest
+    score wins, the bottom-left corner on a tie, then the other corners.
+    """
+    from matplotlib.patches import Rectangle
+
+    ax.apply_aspect()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    km_per_deg_lon = math.pi / 180.0 * R_EARTH_MEAN_M / 1e3 * math.cos(math.radians(mean_lat_deg))
+    span_km = (x1 - x0) * km_per_deg_lon
+    bar_km = next((b for b in (1000, 500, 200, 100, 50, 20, 10) if b <= span_km / 5), 5)
+    bar_frac = bar_km / km_per_deg_lon / (x1 - x0)
+    box_w, box_h = bar_frac + 0.03, 0.065  # bar plus padding, and room for its label
+    centres, radii, texts, vertices = _obstacles(fig, ax)
+    lo_x, hi_x = _BAR_MARGIN, 1.0 - _BAR_MARGIN - box_w
+    lo_y, hi_y = _BAR_MARGIN, 1.0 - _BAR_MARGIN - box_h
+    corners = [(lo_x, lo_y), (hi_x, lo_y), (lo_x, hi_y), (hi_x, hi_y)]
+    grid = [
+        (lo_x + gx * (hi_x - lo_x), lo_y + gy * (hi_y - lo_y))
+        for gy in _BAR_GRID
+        for gx in _BAR_GRID
+    ]
+    best: tuple[float, float, float] | None = None
+    for fx, fy in corners + grid:
+        (px0, py0), (px1, py1) = ax.transAxes.transform([(fx, fy), (fx + box_w, fy + box_h)])
+        # Circle-rectangle overlap: nearest point of the box to each marker centre.
+        nx = np.clip(centres[:, 0], px0, px1)
+        ny = np.clip(centres[:, 1], py0, py1)
+        hit = np.hypot(centres[:, 0] - nx, centres[:, 1] - ny) < radii
+        score = 100.0 * float(np.sum(hit))
+        score += 100.0 * sum(
+            1 for b in texts if b.x1 > px0 and b.x0 < px1 and b.y1 > py0 and b.y0 < py1
+        )
+        inside = (
+            (vertices[:, 0] >= px0)
+            & (vertices[:, 0] <= px1)
+            & (vertices[:, 1] >= py0)
+            & (vertices[:, 1] <= py1)
+        )
+        score += float(np.sum(inside))
+        if best is None or score < best[0]:
+            best = (score, fx, fy)
+    assert best is not None
+    _, fx, fy = best
+    ax.add_patch(
+        Rectangle(
+            (fx, fy),
+            box_w,
+            box_h,
+            transform=ax.transAxes,
+            fc="white",
+            ec="#888888",
+            lw=0.6,
+            alpha=0.85,
+            zorder=15,
+            gid="scale-bar-box",
+        )
+    )
+    bx, by = fx + 0.015, fy + 0.018
+    ax.plot(
+        [bx, bx + bar_frac],
+        [by, by],
+        transform=ax.transAxes,
+        color="black",
+        lw=3,
+        solid_capstyle="butt",
+        zorder=16,
+        gid="scale-bar",
+    )
+    ax.text(
+        bx,
+        by + 0.012,
+        f"{bar_km} km",
+        transform=ax.transAxes,
+        fontsize=8,
+        zorder=16,
+        gid="scale-bar-label",
+    )

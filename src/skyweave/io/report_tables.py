@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from skyweave.io.report_data import ReportContext, ThreatInfo
 from skyweave.io.report_style import _e, _fmt_lat, _fmt_lon, _num, _swatch, _t, _table
-from skyweave.io.report_timeline import _ballistic_warning_rows
+from skyweave.io.report_timeline import InjectSpan, _ballistic_warning_rows, inject_spans
 from skyweave.scenario.schema import Radar
 
 FloatArray = NDArray[np.float64]
@@ -277,8 +277,20 @@ def _forces_html(ctx: ReportContext) -> str:
     def where(lat: float, lon: float) -> str:
         return f"{_fmt_lat(round(lat, 2))} {_fmt_lon(round(lon, 2))}"
 
-    def outages(windows: Sequence[Any]) -> str:
-        return ", ".join(f"{_t(w.start_s)}–{_t(w.end_s)}" for w in windows) or "-"
+    spans, _ = inject_spans(sc, ctx.duration_s)
+    by_target: dict[str, list[InjectSpan]] = {}
+    for span in spans:
+        by_target.setdefault(span.target, []).append(span)
+
+    def outages(windows: Sequence[Any], unit_id: str) -> str:
+        """Scheduled outages, then the white cell's (failure to repair, or to the end)."""
+        text = [f"{_t(w.start_s)}–{_t(w.end_s)}" for w in windows]
+        for span in by_target.get(unit_id, []):
+            if span.kind == "battery_empty":
+                text.append(f"empty from {_t(span.start_s)} (inject)")
+            else:
+                text.append(f"{_t(span.start_s)}–{_t(span.end_s)} (inject)")
+        return ", ".join(text) or "-"
 
     def who(pid: str) -> str:
         return _swatch(ctx.colours.get(pid, "#555555"), ctx.names.get(pid, pid))
@@ -294,7 +306,7 @@ def _forces_html(ctx: ReportContext) -> str:
                     where(s.lat_deg, s.lon_deg),
                     f"{s.boresight_az_deg:g}° ± {s.sector_half_width_deg:g}°, "
                     f"{s.max_range_km:g} km, revisit {s.revisit_s:g} s",
-                    outages(s.outages),
+                    outages(s.outages, s.id),
                 ]
             )
         else:
@@ -313,7 +325,7 @@ def _forces_html(ctx: ReportContext) -> str:
                     pos,
                     f"plumes above {s.cloud_top_alt_m / 1e3:g} km, frame {s.frame_period_s:g} s, "
                     f"delay {s.processing_delay_s:g} s",
-                    outages(s.outages),
+                    outages(s.outages, s.id),
                 ]
             )
     for b in sc.batteries:
@@ -326,7 +338,7 @@ def _forces_html(ctx: ReportContext) -> str:
                 f"{b.interceptors} interceptors on {b.launchers} launchers, "
                 f"{b.min_range_km:g}–{b.max_range_km:g} km, up to {b.max_alt_km:g} km, "
                 f"{_e(b.doctrine)}",
-                "-",
+                outages([], b.id),
             ]
         )
     for a in sc.defended_assets:
@@ -340,7 +352,12 @@ def _forces_html(ctx: ReportContext) -> str:
                 "-",
             ]
         )
-    return _table(["id", "partner", "type", "position", "characteristics", "outages"], rows, left=6)
+    return _table(
+        ["id", "partner", "type", "position", "characteristics", "outages"],
+        rows,
+        left=6,
+        row_attrs=[f'class="force-row" data-id="{row[0]}"' for row in rows],
+    )
 
 
 def _injects_html(ctx: ReportContext) -> str:

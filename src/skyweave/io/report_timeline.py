@@ -32,6 +32,8 @@ class InjectSpan:
     label: str
     start_s: float
     end_s: float
+    target: str = ""
+    kind: str = ""
 
 
 def inject_spans(scenario: Scenario | None, end_s: float) -> tuple[list[InjectSpan], list[Any]]:
@@ -52,7 +54,11 @@ def inject_spans(scenario: Scenario | None, end_s: float) -> tuple[list[InjectSp
             (j.time_s for j in injects[k + 1 :] if j.kind == restore and j.target == inj.target),
             end_s,
         )
-        spans.append(InjectSpan(f"{inj.target or inj.kind} {word}", inj.time_s, stop))
+        spans.append(
+            InjectSpan(
+                f"{inj.target or inj.kind} {word}", inj.time_s, stop, inj.target or "", inj.kind
+            )
+        )
     return spans, points
 
 
