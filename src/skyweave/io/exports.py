@@ -106,13 +106,15 @@ def write_globe_exports(
     """
     idx = output_indices(truth.times_s, scenario.output_interval_s)
     end_s = float(truth.times_s[idx][-1]) if len(idx) else scenario.duration_s
+    fires, detonations = engagement_events(engagements)
     common = {
         "sites": scenario_sites(scenario),
         "partners": [p.id for p in scenario.partners],
         "colours": scenario_partner_colours(scenario),
         "layers": globe_layers(folder, scenario, end_s),
         "name": scenario.name,
-        "fires": engagement_events(engagements)[0],
+        "fires": fires,
+        "detonations": detonations,
     }
     args = (scenario.epoch, truth.times_s[idx], truth.object_ids, truth.kinds, truth.states[idx])
     write_czml(folder / "scenario.czml", *args, **common)  # type: ignore[arg-type]

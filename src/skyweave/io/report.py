@@ -10,7 +10,8 @@ Content, in briefing order:
 
 * header: scenario, epoch, seed, coordination mode, simulated time, counts;
 * key measures per partner (warning, GOSPA, SIAP) from ``summary.json``;
-* theatre map: defended assets (area proportional to value), radar coverage
+* theatre map over Natural Earth coastlines and land borders: defended assets
+  (area proportional to value), radar coverage
   sectors to maximum range, battery maximum-range circles, threat ground tracks
   by kind, true impact points, each partner's last predicted impact point and
   ellipse per track, launch-point estimates, intercepts;

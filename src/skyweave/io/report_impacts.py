@@ -137,7 +137,7 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     nrow = math.ceil(len(clusters) / ncol)
     # One panel: the legend goes to its right (below, four columns would not fit).
     legend_right = ncol == 1
-    width_in = 3.5 * ncol + 0.3 + (3.4 if legend_right else 0.0)
+    width_in = 3.5 * ncol + 0.3 + (3.7 if legend_right else 0.0)
     fig = _new_figure(width_in, 3.55 * nrow + (0.3 if legend_right else 0.7))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     any_killed = False
@@ -230,7 +230,7 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
                 )
             ax.plot([pe, te], [pn, tn], color=colour, lw=0.7, ls=":", zorder=4)
             ax.plot([pe], [pn], marker="+", ms=10, mew=1.8, color=colour, ls="none", zorder=6)
-        for t in cluster:
+        for t in sorted(cluster, key=lambda t: not t.killed):  # true impacts on top
             te, tn = enu_km(t.end_lat_deg, t.end_lon_deg)
             # A killed threat never came down: its planned impact is drawn hollow.
             ax.plot(
