@@ -461,3 +461,33 @@ def test_strip_offsets_stack_equal_counts_side_by_side() -> None:
     # Continuous values keep the even spread in run order.
     assert strip_offsets(np.array([5.0, 1.0, 3.0])) == pytest.approx([-0.1, 0.0, 0.1])
     assert strip_offsets(np.array([4.0]), integer=True).tolist() == [0.0]
+
+
+def test_warning_time_panels_are_in_seconds(tmp_path: Path) -> None:
+    from matplotlib.collections import PathCollection
+
+    from skyweave.io.batch_report import _figure_specs, distribution_figure, load_batch
+
+    make_batch(tmp_path)
+    data = load_batch(tmp_path)
+    runs = pq.read_table(tmp_path / "runs.parquet").to_pydict()
+    (spec,) = [s for s in _figure_specs(data) if s[0] == "fig-warning"]
+    _, _, caption, rows, panels = spec
+    assert "in seconds" in caption
+    fig = distribution_figure(data, rows, panels)
+    for ax, panel in zip(fig.axes, [p for row in panels for p in row], strict=False):
+        assert ax.get_ylabel().endswith("(s)")
+        # The dots are the runs' values in seconds, exactly as runs.parquet holds them.
+        dots = np.concatenate(
+            [
+                np.asarray(c.get_offsets())[:, 1]
+                for c in ax.collections
+                if isinstance(c, PathCollection)
+            ]
+        )
+        ok = [
+            v
+            for v, s in zip(runs[panel.measure], runs["status"], strict=True)
+            if v is not None and s == "ok"
+        ]
+        np.testing.assert_allclose(np.sort(dots), np.sort(np.asarray(ok, dtype=float)))

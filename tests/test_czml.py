@@ -177,3 +177,54 @@ def test_flight_intervals(mask: list[bool], runs: list[tuple[int, int]]) -> None
 def test_shape_mismatch_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="shape"):
         write_czml(tmp_path / "x.czml", EPOCH, TIMES_S, IDS, KINDS, np.zeros((3, 5, 6)))
+
+
+def test_partner_layers_are_grouped_and_coloured_per_partner(tmp_path: Path) -> None:
+    from skyweave.io.globe_layers import GlobeLayers, GroundPoint, GroundShape, TrackLine
+    from skyweave.io.palette import DEFAULT_PARTNER_PALETTE
+
+    states = make_states()
+    ring_lat = np.array([45.0, 45.1, 45.0, 45.0])
+    ring_lon = np.array([25.0, 25.1, 25.2, 25.0])
+    track = TrackLine("East", 7, TIMES_S[4:9], states[4:9, 0, :3])
+    layers = GlobeLayers(
+        partners=("North", "East"),
+        names={"North": "North", "East": "East"},
+        colours={"North": "#00A050", "East": ""},
+        own_tracks=(track,),
+        picture=(track,),
+        coverage=(GroundShape("rad-n1", "North", "North", "radar", ring_lat, ring_lon),),
+        ellipses=(GroundShape("0", "East", "North", "impact", ring_lat, ring_lon, 3.0, 12.5),),
+        launch_points=(GroundPoint("1", "East", "East", "launch", 44.0, 24.0, 2.0, 30.0),),
+    )
+    path = write_czml(
+        tmp_path / "x.czml", EPOCH, TIMES_S, IDS, KINDS, states, sites=SITES, layers=layers
+    )
+    packets = {p["id"]: p for p in strict_json(path)}
+    north = [0x00, 0xA0, 0x50]
+    # East gives no colour: the first default that North's colour does not take.
+    east = [int(DEFAULT_PARTNER_PALETTE[0][k : k + 2], 16) for k in (1, 3, 5)]
+    assert packets["site/rad-n1"]["point"]["color"]["rgba"][:3] == north
+    assert packets["site/bat-e1"]["point"]["color"]["rgba"][:3] == east
+    assert packets["site/rad-n1"]["parent"] == "partner/North/sites"
+    assert packets["object/bm-1"]["parent"] == "truth"
+    for pid in ("North", "East"):
+        assert packets[f"partner/{pid}/tracks"]["parent"] == f"partner/{pid}"
+    cov = packets["coverage/rad-n1"]
+    assert cov["parent"] == "partner/North/coverage"
+    np.testing.assert_array_equal(
+        np.array(cov["polygon"]["positions"]["cartographicDegrees"]).reshape(-1, 3)[:, :2],
+        np.column_stack([ring_lon, ring_lat]),
+    )
+    for prefix in ("track", "picture"):
+        p = packets[f"{prefix}/East/7"]
+        samples = np.array(p["position"]["cartesian"]).reshape(-1, 4)
+        np.testing.assert_array_equal(samples[:, 0], TIMES_S[4:9])
+        np.testing.assert_array_equal(samples[:, 1:], states[4:9, 0, :3])
+        assert p["path"]["material"]["solidColor"]["color"]["rgba"][:3] == east
+    alert = packets["alert/East/0"]
+    assert alert["parent"] == "partner/East/alerts"
+    assert parse_interval(alert["availability"]) == (at(3.0), at(12.5))
+    # Shown in the folder of the partner who received it, in the originator's colour.
+    assert alert["polygon"]["outlineColor"]["rgba"][:3] == north
+    assert parse_interval(packets["launch/East/0"]["availability"]) == (at(2.0), at(30.0))

@@ -80,17 +80,22 @@ def kml(tmp_path_factory: pytest.TempPathFactory) -> tuple[ET.Element, np.ndarra
 
 
 def placemarks(root: ET.Element, folder: str) -> dict[str, ET.Element]:
-    for f in root.iterfind("k:Document/k:Folder", NS):
-        if f.findtext("k:name", namespaces=NS) == folder:
-            return {
-                pm.findtext("k:name", namespaces=NS): pm for pm in f.iterfind("k:Placemark", NS)
-            }
-    raise AssertionError(f"no folder {folder}")
+    """Placemarks of every folder named ``folder`` at any depth (Sites are per partner)."""
+    found = [
+        f for f in root.iterfind(".//k:Folder", NS) if f.findtext("k:name", namespaces=NS) == folder
+    ]
+    if not found:
+        raise AssertionError(f"no folder {folder}")
+    return {
+        pm.findtext("k:name", namespaces=NS): pm
+        for f in found
+        for pm in f.iterfind("k:Placemark", NS)
+    }
 
 
 def test_site_placemarks(kml: tuple[ET.Element, np.ndarray]) -> None:
     sites = placemarks(kml[0], "Sites")
-    assert list(sites) == list(SITES.ids)
+    assert sorted(sites) == sorted(SITES.ids)
     for j, sid in enumerate(SITES.ids):
         point = sites[sid].find("k:Point", NS)
         assert point is not None
@@ -141,3 +146,45 @@ def test_endgame_point(kml: tuple[ET.Element, np.ndarray]) -> None:
     np.testing.assert_allclose(
         geodetic_to_ecef(c[:, 1], c[:, 0], c[:, 2])[0], states[15, 2, :3], atol=1e-3
     )
+
+
+def test_partner_folders_hold_tracks_alerts_and_coverage(tmp_path: Path) -> None:
+    from skyweave.io.globe_layers import GlobeLayers, GroundShape, TrackLine
+
+    states = make_states()
+    ring_lat = np.array([-33.0, -33.2, -33.1])
+    ring_lon = np.array([151.0, 151.1, 151.3])
+    track = TrackLine("North", 3, TIMES_S[2:8], states[2:8, 0, :3])
+    layers = GlobeLayers(
+        partners=("North",),
+        names={"North": "Northland"},
+        colours={"North": "#123456"},
+        own_tracks=(track,),
+        picture=(),
+        coverage=(GroundShape("rad-n1", "North", "North", "radar rad-n1", ring_lat, ring_lon),),
+        ellipses=(GroundShape("0", "North", "North", "impact", ring_lat, ring_lon, 4.0, 9.0),),
+    )
+    path = tmp_path / "run.kml"
+    write_kml(path, EPOCH, TIMES_S, IDS, KINDS, states, sites=SITES, layers=layers)
+    root = ET.parse(path).getroot()
+    (north,) = [
+        f
+        for f in root.iterfind("k:Document/k:Folder", NS)
+        if f.findtext("k:name", namespaces=NS) == "Partner Northland"
+    ]
+    sub = {f.findtext("k:name", namespaces=NS): f for f in north.iterfind("k:Folder", NS)}
+    assert set(sub) == {"Sites", "Radar coverage", "Own tracks", "Fused picture", "Alerts received"}
+    (pm,) = sub["Own tracks"].iterfind("k:Placemark", NS)
+    c = parse_coords(pm.findtext("k:LineString/k:coordinates", namespaces=NS))
+    np.testing.assert_allclose(
+        geodetic_to_ecef(c[:, 1], c[:, 0], c[:, 2]), states[2:8, 0, :3], rtol=0, atol=1e-3
+    )
+    (ring,) = sub["Radar coverage"].iterfind(".//k:LinearRing/k:coordinates", NS)
+    c = parse_coords(ring.text or "")
+    assert (c[0] == c[-1]).all()  # closed
+    np.testing.assert_allclose(c[:-1, :2], np.column_stack([ring_lon, ring_lat]), atol=1e-9)
+    (alert,) = sub["Alerts received"].iterfind("k:Placemark", NS)
+    begin = alert.findtext("k:TimeSpan/k:begin", namespaces=NS)
+    assert dt.datetime.fromisoformat(begin) == EPOCH + dt.timedelta(seconds=4.0)
+    style = {s.get("id"): s for s in root.iterfind("k:Document/k:Style", NS)}
+    assert style["partner-0"].findtext("k:LineStyle/k:color", namespaces=NS) == "ff563412"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import math
 import shutil
 import struct
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -393,3 +395,263 @@ def test_sector_and_ellipse_outlines() -> None:
     assert np.asarray(a)[0] == pytest.approx(30.0, abs=0.3)
     assert np.asarray(a)[1] == pytest.approx(120.0, abs=0.3)
     assert math.isclose(float(np.asarray(a)[2]), 210.0, abs_tol=0.3)
+
+
+# --------------------------------------------------------------- issue 14 defects
+
+
+def _yaml(path: Path) -> dict:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(path.read_text())
+
+
+def _mmss(seconds: float) -> str:
+    return f"T+{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+
+
+def _rows(page: _Page, cls: str) -> list[tuple[dict[str, str | None], list[str]]]:
+    return [
+        (r, cells)
+        for r, cells in zip(page.rows, page.row_cells, strict=True)
+        if r.get("class") == cls
+    ]
+
+
+def test_forces_table_shows_the_injected_outages(
+    report: tuple[Path, str], example_path: Path
+) -> None:
+    injects = _yaml(example_path)["injects"]
+    fails = [i for i in injects if i["kind"] == "sensor_failure"]
+    assert fails
+    rows = {r["data-id"]: cells for r, cells in _rows(_parse(report[1]), "force-row")}
+    for f in fails:
+        repair = min(
+            i["time_s"]
+            for i in injects
+            if i["kind"] == "sensor_repair"
+            and i["target"] == f["target"]
+            and i["time_s"] > f["time_s"]
+        )
+        window = f"{_mmss(f['time_s'])}–{_mmss(repair)} (inject)"
+        assert window in rows[f["target"]][-1], (f["target"], rows[f["target"]][-1])
+
+
+def test_engagement_rows_name_the_interceptors_truth_flew(
+    report: tuple[Path, str], run_dir: Path
+) -> None:
+    truth = pq.read_table(run_dir / "truth.parquet", columns=["object_id", "kind"]).to_pydict()
+    flown = {
+        o for o, k in zip(truth["object_id"], truth["kind"], strict=True) if k == "interceptor"
+    }
+    rows = _rows(_parse(report[1]), "engagement-row")
+    assert rows
+    for _, cells in rows:
+        ids = cells[3].split(", ")
+        assert len(ids) == int(cells[6])  # one per shot
+        assert set(ids) <= flown, ids
+
+
+def test_report_without_scenario_reads_the_run_folders_scenario_json(
+    run_dir: Path, tmp_path: Path, example_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(cli._COMMANDS, "report", "skyweave.cli.report:report_command")
+    bare, given = tmp_path / "bare.html", tmp_path / "given.html"
+    runner = CliRunner()
+    r1 = runner.invoke(cli.main, ["report", str(run_dir), "--out", str(bare)])
+    scenario_json = str(run_dir / "scenario.json")
+    r2 = runner.invoke(
+        cli.main, ["report", str(run_dir), "--scenario", scenario_json, "--out", str(given)]
+    )
+    assert r1.exit_code == 0 and r2.exit_code == 0, (r1.output, r2.output)
+    assert bare.read_bytes() == given.read_bytes()
+    text = bare.read_text()
+    assert "Scenario not given" not in text
+    # The partners' colours are the scenario's, not the default palette's order.
+    for p in _yaml(example_path)["partners"]:
+        assert f'background:{p["color"].lower()}"></span>{p["name"]}' in text
+
+
+def test_globe_files_use_the_scenarios_partner_colours(run_dir: Path, example_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    partners = _yaml(example_path)["partners"]
+    packets = {p["id"]: p for p in json.loads((run_dir / "scenario.czml").read_text())}
+    kml = ET.parse(run_dir / "scenario.kml").getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    styles = {
+        s.get("id"): s.findtext("k:LineStyle/k:color", namespaces=ns)
+        for s in kml.iterfind("k:Document/k:Style", ns)
+    }
+    sites = _yaml(example_path)["sensors"] + _yaml(example_path)["batteries"]
+    for p in partners:
+        h = p["color"].lstrip("#")
+        rgb = [int(h[k : k + 2], 16) for k in (0, 2, 4)]
+        mine = [s["id"] for s in sites if s["partner"] == p["id"]]
+        for sid in mine:
+            assert packets[f"site/{sid}"]["point"]["color"]["rgba"][:3] == rgb
+        # KML colours are aabbggrr; the partner's site placemarks point at its style.
+        folder = next(
+            f
+            for f in kml.iterfind("k:Document/k:Folder", ns)
+            if f.findtext("k:name", namespaces=ns) == f"Partner {p['name']}"
+        )
+        (site_folder,) = [
+            f
+            for f in folder.iterfind("k:Folder", ns)
+            if f.findtext("k:name", namespaces=ns) == "Sites"
+        ]
+        urls = {u.text for u in site_folder.iterfind("k:Placemark/k:styleUrl", ns)}
+        assert urls and all(
+            styles[u[1:]] == f"ff{h[4:6]}{h[2:4]}{h[0:2]}".lower() for u in urls if u
+        )
+
+
+def test_globe_files_hold_each_partners_picture_alerts_and_coverage(
+    run_dir: Path, example_path: Path
+) -> None:
+    from pymap3d.vincenty import vdist
+
+    packets = json.loads((run_dir / "scenario.czml").read_text())
+    ids = [p["id"] for p in packets]
+    picture = pq.read_table(run_dir / "picture.parquet").to_pydict()
+    alerts = pq.read_table(run_dir / "alerts.parquet").to_pylist()
+    radars = [s for s in _yaml(example_path)["sensors"] if s["type"] == "radar"]
+    for pid in ("north", "east"):
+        tracks = {
+            t for p, t in zip(picture["partner"], picture["track_id"], strict=True) if p == pid
+        }
+        assert {i for i in ids if i.startswith(f"picture/{pid}/")} == {
+            f"picture/{pid}/{t}" for t in tracks
+        }
+        updates = [
+            a
+            for a in alerts
+            if a["partner"] == pid
+            and a["alert_kind"] == "impact_update"
+            and a["impact_lat_deg"] is not None
+        ]
+        mine = [p for p in packets if p["id"].startswith(f"alert/{pid}/")]
+        assert len(mine) == len(updates)
+    for r in radars:
+        assert f"coverage/{r['id']}" in ids
+    # An ellipse outline's farthest vertex is its semi-major axis from the predicted point.
+    update = next(
+        a
+        for a in alerts
+        if a["alert_kind"] == "impact_update" and (a["ellipse_semi_major_m"] or 0) > 5e3
+    )
+    shape = next(
+        p
+        for p in packets
+        if p["id"].startswith(f"alert/{update['partner']}/")
+        and p["availability"].startswith(
+            (_epoch(example_path) + dt.timedelta(seconds=update["time_s"])).strftime(
+                "%Y-%m-%dT%H:%M:%S"
+            )
+        )
+    )
+    lonlat = np.array(shape["polygon"]["positions"]["cartographicDegrees"]).reshape(-1, 3)
+    d = np.asarray(
+        vdist(update["impact_lat_deg"], update["impact_lon_deg"], lonlat[:, 1], lonlat[:, 0])[0]
+    )
+    assert d.max() == pytest.approx(update["ellipse_semi_major_m"], rel=6e-3)
+    assert d.min() == pytest.approx(update["ellipse_semi_minor_m"], rel=6e-3)
+
+
+def _epoch(example_path: Path) -> dt.datetime:
+    epoch = _yaml(example_path)["epoch"]
+    if isinstance(epoch, str):
+        epoch = dt.datetime.fromisoformat(epoch.replace("Z", "+00:00"))
+    return epoch.astimezone(dt.UTC)
+
+
+def _drawn(fig: Any) -> Any:
+    fig.canvas.draw()
+    return fig
+
+
+def test_scale_bar_sits_clear_of_every_asset_marker(run_dir: Path) -> None:
+    import dataclasses
+
+    from matplotlib.collections import PathCollection
+
+    from skyweave.io.report import build_context
+    from skyweave.io.report_map import theatre_map
+    from skyweave.io.report_style import _style
+
+    ctx = build_context(run_dir)
+    assert ctx.scenario is not None
+    # An extra asset in the map's bottom-left corner, where the bar used to go.
+    extra = ctx.scenario.defended_assets[0].model_copy(
+        update={"id": "corner", "name": "Corner", "lat_deg": -40.2, "lon_deg": 123.0}
+    )
+    sc = ctx.scenario.model_copy(update={"defended_assets": [*ctx.scenario.defended_assets, extra]})
+    for c in (ctx, dataclasses.replace(ctx, scenario=sc)):
+        with _style():
+            fig = _drawn(theatre_map(c))
+        ax = fig.axes[0]
+        (box,) = [p for p in ax.patches if p.get_gid() == "scale-bar-box"]
+        bb = box.get_window_extent()
+        assets = [
+            coll
+            for coll in ax.collections
+            if isinstance(coll, PathCollection) and str(coll.get_gid()).startswith("asset:")
+        ]
+        assert len(assets) == len(c.scenario.defended_assets)
+        for coll in assets:
+            (cx, cy), size = ax.transData.transform(coll.get_offsets())[0], coll.get_sizes()[0]
+            radius = 0.5 * math.sqrt(size) * fig.dpi / 72.0
+            nx, ny = min(max(cx, bb.x0), bb.x1), min(max(cy, bb.y0), bb.y1)
+            assert math.hypot(cx - nx, cy - ny) > radius, coll.get_gid()
+        # Coastlines are drawn, and the theatre's coast is in view.
+        (coast,) = [ln for ln in ax.lines if ln.get_gid() == "natural-earth-coast"]
+        x, y = np.asarray(coast.get_xdata()), np.asarray(coast.get_ydata())
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert np.sum((x > x0) & (x < x1) & (y > y0) & (y < y1)) > 100
+
+
+def test_impact_legend_fits_the_figure_with_one_panel_or_many(run_dir: Path) -> None:
+    import dataclasses
+
+    from skyweave.io.report import build_context
+    from skyweave.io.report_impacts import impact_areas_figure, impact_calls
+    from skyweave.io.report_style import _style
+
+    ctx = build_context(run_dir)
+    one = dataclasses.replace(
+        ctx, threats=[t for t in ctx.threats if t.object_id == "stray-1" or t.kind != "ballistic"]
+    )
+    for c, panels in ((one, 1), (ctx, 4)):
+        with _style():
+            fig = _drawn(impact_areas_figure(c, impact_calls(c)))
+        assert sum(ax.get_visible() and ax.axison for ax in fig.axes) == panels
+        (legend,) = fig.legends
+        lb, fb = legend.get_window_extent(), fig.bbox
+        assert lb.x0 >= fb.x0 and lb.x1 <= fb.x1 and lb.y0 >= fb.y0 and lb.y1 <= fb.y1, (lb, fb)
+
+
+@pytest.mark.parametrize(
+    ("kind", "lat_deg", "lon_deg"),
+    [
+        ("coast", -33.92, 18.42),  # Cape Town
+        ("coast", -34.93, 138.60),  # Adelaide
+        ("coast", 38.72, -9.14),  # Lisbon
+        ("border", 46.20, 6.15),  # Geneva, on the French border
+    ],
+)
+def test_shipped_natural_earth_lines_pass_near_known_places(
+    kind: str, lat_deg: float, lon_deg: float
+) -> None:
+    from pymap3d.vincenty import vdist
+
+    from skyweave.io.coastlines import points
+
+    lon, lat = points(kind)
+    near = (np.abs(lat - lat_deg) < 1.0) & (np.abs(lon - lon_deg) < 1.5)
+    d = np.asarray(vdist(lat_deg, lon_deg, lat[near], lon[near])[0])
+    assert d.size and d.min() < 20_000.0
+    # Alice Springs is inland: no coastline vertex within 500 km.
+    lon_c, lat_c = points("coast")
+    box = (np.abs(lat_c + 23.7) < 6) & (np.abs(lon_c - 133.9) < 7)
+    assert np.asarray(vdist(-23.7, 133.9, lat_c[box], lon_c[box])[0]).min() > 500_000.0

@@ -12,7 +12,8 @@ import click
     "scenario_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="The scenario the run played: assets, sensors, batteries, injects, partner colours.",
+    help="The scenario the run played: assets, sensors, batteries, injects, partner colours "
+    "(default: RUN_DIR/scenario.json, written by skyweave run).",
 )
 @click.option(
     "--out",

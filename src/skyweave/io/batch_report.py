@@ -56,17 +56,9 @@ from numpy.typing import NDArray
 
 from skyweave.analysis.batch_results import RUNS_NAME, SUMMARY_NAME, SWEEP_PREFIX, mean_ci
 from skyweave.errors import InputError, Problem
-from skyweave.io.report import (
-    _CSS,
-    PARTNER_PALETTE,
-    REPORT_NAME,
-    _e,
-    _figure_html,
-    _new_figure,
-    _style,
-    _table,
-    figure_png,
-)
+from skyweave.io.palette import DEFAULT_PARTNER_PALETTE
+from skyweave.io.report_data import REPORT_NAME
+from skyweave.io.report_style import _CSS, _e, _figure_html, _new_figure, _style, _table, figure_png
 
 FloatArray = NDArray[np.float64]
 
@@ -81,7 +73,7 @@ PER_THREAT_PREFIXES = {
     "alert_to_first_shot_s": "engagement.alert_to_first_shot_s.",
 }
 #: Sweep-point colours (one per point, cycled past ten).
-POINT_PALETTE = PARTNER_PALETTE + ("#ff7f0e", "#2ca02c", "#9467bd")
+POINT_PALETTE = DEFAULT_PARTNER_PALETTE + ("#ff7f0e", "#2ca02c", "#9467bd")
 
 _WARN_RE = re.compile(r"^warning\.by_partner\.(.+)\.median_warning_s$")
 _TQ_RE = re.compile(r"^track_quality\.partners\.(.+)\.gospa_mean_m$")
@@ -379,7 +371,7 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
     if warn:
         panels = [
             [
-                Panel(t, f"warning.by_partner.{p}.{m}", 1.0 / 60.0, "warning time (min)")
+                Panel(t, f"warning.by_partner.{p}.{m}", 1.0, "warning time (s)")
                 for t, m in (
                     ("median warning", "median_warning_s"),
                     ("worst warning", "worst_warning_s"),
@@ -393,7 +385,7 @@ def _figure_specs(data: BatchData) -> list[tuple[str, str, str, list[str], list[
                 "fig-warning",
                 "Warning time per partner across runs",
                 "Warning time per partner: the median and the worst (shortest) warning over "
-                "the ballistic threats of each run, in minutes. Longer is better. " + how,
+                "the ballistic threats of each run, in seconds. Longer is better. " + how,
                 warn,
                 panels,
             )

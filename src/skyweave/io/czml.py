@@ -7,8 +7,17 @@ an availability equal to its time in flight, a point, a label and a path; one
 packet per sensor, battery and defended asset site; and, when given, one short
 lived marker per interceptor end game (kill or miss).
 
+With the run's :class:`~skyweave.io.globe_layers.GlobeLayers`, each partner also
+gets its own confirmed tracks and fused picture (time-tagged samples with a
+trail), the alerts it received (impact ellipses while current, launch-point
+estimates) and its radars' coverage footprints. Packets are grouped with
+``parent``: ``truth`` holds the true flights and end games, ``partner/<id>``
+holds that partner's ``sites``, ``coverage``, ``tracks``, ``picture`` and
+``alerts`` groups, so a viewer can show or hide one partner's view.
+
 Colours: threats by kind (ballistic red, cruise orange, aircraft magenta);
-sites and interceptors by partner, from a fixed palette in partner order.
+sites, interceptors and partner layers by partner, from the one partner palette
+(:mod:`skyweave.io.palette`: the scenario's colours, defaults for the rest).
 """
 
 from __future__ import annotations
@@ -24,11 +33,14 @@ from czml3 import (
     Color,
     Document,
     Label,
+    Material,
     Packet,
     Path,
     Point,
+    Polygon,
     PolylineMaterial,
     Position,
+    PositionList,
     SolidColorMaterial,
     TimeInterval,
     TimeIntervalCollection,
@@ -37,6 +49,8 @@ from czml3.enums import ClockRanges, ClockSteps, InterpolationAlgorithms, LabelS
 from numpy.typing import NDArray
 
 from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints, resolve_partners
+from skyweave.io.globe_layers import GlobeLayers
+from skyweave.io.palette import hex_to_rgba, partner_colours
 
 FloatArray = NDArray[np.float64]
 
@@ -46,18 +60,6 @@ THREAT_RGBA: dict[str, tuple[int, int, int, int]] = {
     "aircraft": (240, 50, 230, 255),
 }
 """Threat colours by kind (red, orange, magenta)."""
-
-PARTNER_PALETTE: tuple[tuple[int, int, int, int], ...] = (
-    (0, 130, 200, 255),  # blue
-    (60, 180, 75, 255),  # green
-    (70, 240, 240, 255),  # cyan
-    (255, 225, 25, 255),  # yellow
-    (145, 30, 180, 255),  # purple
-    (0, 128, 128, 255),  # teal
-    (170, 110, 40, 255),  # brown
-    (128, 128, 0, 255),  # olive
-)
-"""Partner colours, assigned in partner order (cycled beyond eight partners)."""
 
 UNKNOWN_RGBA = (200, 200, 200, 255)
 KILL_RGBA = (255, 255, 255, 255)
@@ -73,9 +75,11 @@ def _iso(epoch: dt.datetime, t_s: float) -> dt.datetime:
     return epoch.astimezone(dt.UTC) + dt.timedelta(seconds=float(t_s))
 
 
-def partner_colours(partners: Sequence[str]) -> dict[str, tuple[int, int, int, int]]:
-    """Colour of each partner, in the given order."""
-    return {p: PARTNER_PALETTE[i % len(PARTNER_PALETTE)] for i, p in enumerate(partners)}
+def partner_rgba(
+    partners: Sequence[str], given: Mapping[str, str] | None = None
+) -> dict[str, tuple[int, int, int, int]]:
+    """RGBA of each partner from the one palette (:func:`skyweave.io.palette.partner_colours`)."""
+    return {p: hex_to_rgba(c) for p, c in partner_colours(partners, given).items()}
 
 
 def flight_intervals(alive: NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -103,6 +107,8 @@ def build_czml(
     detonations: DetonationEvents | None = None,
     object_partners: Mapping[str, str] | None = None,
     partners: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    layers: GlobeLayers | None = None,
     name: str = "Skyweave run",
     interpolation_degree: int = 5,
 ) -> Document:
@@ -128,6 +134,11 @@ def build_czml(
         Explicit partner of an object (overrides the one found through ``fires``).
     partners : sequence of str, optional
         Partner order for colours; by default sorted partner names.
+    colours : mapping, optional
+        Partner id to the scenario's colour (``#rrggbb`` or a name); partners
+        without one take the palette's defaults. Default: ``layers.colours``.
+    layers : GlobeLayers, optional
+        Per-partner tracks, picture, alerts and coverage (see module docstring).
     name : str
         Document name.
     interpolation_degree : int
@@ -136,7 +147,10 @@ def build_czml(
     Returns
     -------
     czml3.Document
-        Packet ids: ``document``, ``object/<id>``, ``site/<id>``, ``endgame/<k>``.
+        Packet ids: ``document``, ``truth``, ``object/<id>``, ``endgame/<k>``,
+        ``partner/<p>`` and its groups ``partner/<p>/<group>``, ``site/<id>``,
+        ``coverage/<radar>``, ``track/<p>/<n>``, ``picture/<p>/<n>``,
+        ``alert/<p>/<k>``, ``launch/<p>/<k>``.
     """
     times_s = np.asarray(times_s, dtype=np.float64)
     states = np.asarray(states, dtype=np.float64)
@@ -149,8 +163,11 @@ def build_czml(
     fires = fires if fires is not None else FireEvents.empty()
     detonations = detonations if detonations is not None else DetonationEvents.empty()
 
+    if layers is not None and partners is None:
+        partners = layers.partners
     obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
-    colour_of = partner_colours(order)
+    given = dict(colours) if colours is not None else dict(layers.colours) if layers else {}
+    colour_of = partner_rgba(order, given)
 
     start, stop = _iso(epoch, times_s[0]), _iso(epoch, times_s[-1])
     packets: list[Packet] = [
@@ -165,8 +182,14 @@ def build_czml(
                 range=ClockRanges.LOOP_STOP,
                 step=ClockSteps.SYSTEM_CLOCK_MULTIPLIER,
             ),
-        )
+        ),
+        Packet(id="truth", name="Truth: threats, interceptors, end games"),
     ]
+    names = layers.names if layers is not None else {}
+    for pid in order:
+        packets.append(Packet(id=f"partner/{pid}", name=f"Partner {names.get(pid, pid)}"))
+        for group, title in PARTNER_GROUPS:
+            packets.append(Packet(id=f"partner/{pid}/{group}", name=title, parent=f"partner/{pid}"))
     epoch_utc = _iso(epoch, 0.0)
     step_s = float(np.median(np.diff(times_s))) if n_t > 1 else 1.0
 
@@ -194,6 +217,7 @@ def build_czml(
             Packet(
                 id=f"object/{oid}",
                 name=oid,
+                parent="truth",
                 description=f"{kind} {oid}"
                 + (f" ({obj_partner[oid]})" if oid in obj_partner else ""),
                 availability=availability,
@@ -241,6 +265,7 @@ def build_czml(
             Packet(
                 id=f"site/{sid}",
                 name=sid,
+                parent=f"partner/{sites.partners[j]}/sites" if sites.partners[j] in order else None,
                 description=f"{sites.kinds[j]} {sid} ({sites.partners[j]})",
                 position=Position(
                     cartographicDegrees=[
@@ -272,6 +297,7 @@ def build_czml(
         packets.append(
             Packet(
                 id=f"endgame/{k}",
+                parent="truth",
                 name=f"{'kill' if kill else 'miss'}: {detonations.interceptor_ids[k]}"
                 f" on {detonations.target_ids[k]}",
                 availability=TimeInterval(
@@ -284,7 +310,152 @@ def build_czml(
                 ),
             )
         )
+    if layers is not None:
+        packets += _layer_packets(epoch, layers, colour_of, order, step_s)
     return Document(packets=packets)
+
+
+PARTNER_GROUPS = (
+    ("sites", "Sites: sensors, batteries, defended assets"),
+    ("coverage", "Radar coverage (sector to maximum range)"),
+    ("tracks", "Own confirmed tracks"),
+    ("picture", "Fused picture (own and released tracks)"),
+    ("alerts", "Alerts received: impact ellipses, launch points"),
+)
+"""The groups under each ``partner/<id>`` packet."""
+
+TRACK_TRAIL_S = 300.0
+"""How much of a partner track's past the globe draws behind it."""
+
+
+def _ground_positions(lat_deg: FloatArray, lon_deg: FloatArray) -> list[float]:
+    return np.column_stack([lon_deg, lat_deg, np.zeros(len(lat_deg))]).ravel().tolist()
+
+
+def _layer_packets(
+    epoch: dt.datetime,
+    layers: GlobeLayers,
+    colour_of: Mapping[str, tuple[int, int, int, int]],
+    order: Sequence[str],
+    step_s: float,
+) -> list[Packet]:
+    """Coverage, tracks, picture and alerts of each partner, in its groups."""
+    packets: list[Packet] = []
+    known = set(order)
+
+    def rgba(pid: str, alpha: int = 255) -> tuple[int, int, int, int]:
+        r, g, b, _ = colour_of.get(pid, UNKNOWN_RGBA)
+        return (r, g, b, alpha)
+
+    for shape in layers.coverage:
+        if shape.partner not in known:
+            continue
+        packets.append(
+            Packet(
+                id=f"coverage/{shape.key}",
+                name=shape.label,
+                parent=f"partner/{shape.partner}/coverage",
+                polygon=Polygon(
+                    positions=PositionList(
+                        cartographicDegrees=_ground_positions(shape.lat_deg, shape.lon_deg)
+                    ),
+                    material=Material(
+                        solidColor=SolidColorMaterial(color=_colour(rgba(shape.partner, 40)))
+                    ),
+                    outline=True,
+                    outlineColor=_colour(rgba(shape.partner)),
+                    height=0.0,
+                ),
+            )
+        )
+    for group, lines in (("tracks", layers.own_tracks), ("picture", layers.picture)):
+        prefix = "track" if group == "tracks" else "picture"
+        for line in lines:
+            if line.partner not in known or len(line.time_s) == 0:
+                continue
+            samples = np.column_stack([line.time_s, line.ecef_m]).ravel().tolist()
+            colour = _colour(rgba(line.partner))
+            degree = max(1, min(3, len(line.time_s) - 1))
+            packets.append(
+                Packet(
+                    id=f"{prefix}/{line.partner}/{line.track_id}",
+                    name=f"{layers.names.get(line.partner, line.partner)} "
+                    f"{'track' if group == 'tracks' else 'picture track'} {line.track_id}",
+                    parent=f"partner/{line.partner}/{group}",
+                    availability=TimeInterval(
+                        start=_iso(epoch, line.time_s[0]), end=_iso(epoch, line.time_s[-1])
+                    ),
+                    position=Position.model_validate(
+                        {
+                            "referenceFrame": "FIXED",
+                            "epoch": _iso(epoch, 0.0),
+                            "cartesian": samples,
+                            "interpolationAlgorithm": (
+                                InterpolationAlgorithms.LINEAR
+                                if degree == 1
+                                else InterpolationAlgorithms.LAGRANGE
+                            ),
+                            "interpolationDegree": degree,
+                        }
+                    ),
+                    point=Point(
+                        pixelSize=6.0,
+                        color=colour,
+                        outlineColor=_colour((255, 255, 255, 255)),
+                        outlineWidth=1.0,
+                    ),
+                    path=Path(
+                        width=1.5,
+                        leadTime=0.0,
+                        trailTime=TRACK_TRAIL_S,
+                        resolution=step_s,
+                        material=PolylineMaterial(solidColor=SolidColorMaterial(color=colour)),
+                    ),
+                )
+            )
+    for k, shape in enumerate(layers.ellipses):
+        if shape.partner not in known or shape.start_s is None or shape.end_s is None:
+            continue
+        packets.append(
+            Packet(
+                id=f"alert/{shape.partner}/{k}",
+                name=shape.label,
+                parent=f"partner/{shape.partner}/alerts",
+                availability=TimeInterval(
+                    start=_iso(epoch, shape.start_s), end=_iso(epoch, shape.end_s)
+                ),
+                polygon=Polygon(
+                    positions=PositionList(
+                        cartographicDegrees=_ground_positions(shape.lat_deg, shape.lon_deg)
+                    ),
+                    material=Material(
+                        solidColor=SolidColorMaterial(color=_colour(rgba(shape.colour_partner, 70)))
+                    ),
+                    outline=True,
+                    outlineColor=_colour(rgba(shape.colour_partner)),
+                    height=0.0,
+                ),
+            )
+        )
+    for k, pt in enumerate(layers.launch_points):
+        if pt.partner not in known:
+            continue
+        packets.append(
+            Packet(
+                id=f"launch/{pt.partner}/{k}",
+                name=pt.label,
+                parent=f"partner/{pt.partner}/alerts",
+                availability=TimeInterval(start=_iso(epoch, pt.start_s), end=_iso(epoch, pt.end_s)),
+                position=Position(cartographicDegrees=[pt.lon_deg, pt.lat_deg, 0.0]),
+                point=Point(
+                    pixelSize=8.0,
+                    color=_colour(rgba(pt.colour_partner, 0)),
+                    outlineColor=_colour(rgba(pt.colour_partner)),
+                    outlineWidth=2.0,
+                ),
+            )
+        )
+    return packets
 
 
 def write_czml(
@@ -300,6 +471,8 @@ def write_czml(
     detonations: DetonationEvents | None = None,
     object_partners: Mapping[str, str] | None = None,
     partners: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    layers: GlobeLayers | None = None,
     name: str = "Skyweave run",
     indent: int | None = None,
 ) -> FilePath:
@@ -321,6 +494,8 @@ def write_czml(
         detonations=detonations,
         object_partners=object_partners,
         partners=partners,
+        colours=colours,
+        layers=layers,
         name=name,
     )
     out = FilePath(path)
@@ -328,4 +503,4 @@ def write_czml(
     return out
 
 
-__all__ = ["build_czml", "flight_intervals", "partner_colours", "write_czml"]
+__all__ = ["build_czml", "flight_intervals", "partner_rgba", "write_czml"]

@@ -10,7 +10,9 @@ import numpy as np
 from skyweave.engagement import Engagement, interceptor_object_id, shot_rows
 from skyweave.io.czml import write_czml
 from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints
+from skyweave.io.globe_layers import globe_layers
 from skyweave.io.kml import write_kml
+from skyweave.io.palette import scenario_partner_colours
 from skyweave.io.run_folder import output_indices
 from skyweave.kinematics.truth import Truth
 from skyweave.scenario.schema import InfraredSatellite, Scenario
@@ -96,14 +98,23 @@ def write_globe_exports(
 ) -> None:
     """Write ``scenario.czml`` and ``scenario.kml`` into ``folder`` at the output interval.
 
-    Interceptors take the colour of the partner whose battery fired them.
+    Besides truth, each partner's tracks, fused picture, alerts received and radar
+    coverage, read from the tables already in ``folder``
+    (:func:`skyweave.io.globe_layers.globe_layers`). Partner colours are the
+    scenario's (:mod:`skyweave.io.palette`); interceptors take the colour of the
+    partner whose battery fired them.
     """
     idx = output_indices(truth.times_s, scenario.output_interval_s)
+    end_s = float(truth.times_s[idx][-1]) if len(idx) else scenario.duration_s
+    fires, detonations = engagement_events(engagements)
     common = {
         "sites": scenario_sites(scenario),
         "partners": [p.id for p in scenario.partners],
+        "colours": scenario_partner_colours(scenario),
+        "layers": globe_layers(folder, scenario, end_s),
         "name": scenario.name,
-        "fires": engagement_events(engagements)[0],
+        "fires": fires,
+        "detonations": detonations,
     }
     args = (scenario.epoch, truth.times_s[idx], truth.object_ids, truth.kinds, truth.states[idx])
     write_czml(folder / "scenario.czml", *args, **common)  # type: ignore[arg-type]

@@ -1,10 +1,15 @@
 """KML export for a quick look in any globe viewer (plain XML, no extra dependency).
 
-The document holds one folder of placemarks for the sites (sensors, batteries,
-defended assets, styled per partner), one folder of threat tracks and one of
-interceptor tracks (``LineString`` with ``altitudeMode`` absolute, heights above
-the WGS84 ellipsoid, one line per contiguous flight interval, with a
-``TimeSpan``), and one folder of end-game points when given.
+The document holds a ``Truth`` folder (threat tracks and interceptor tracks as
+``LineString`` with ``altitudeMode`` absolute, heights above the WGS84
+ellipsoid, one line per contiguous flight interval, with a ``TimeSpan``; end-game
+points when given) and one folder per partner (``Partner <name>``) holding its
+sites (sensors, batteries, defended assets) and, with the run's
+:class:`~skyweave.io.globe_layers.GlobeLayers`, its radars' coverage footprints,
+its own confirmed tracks, its fused picture and the alerts it received (impact
+ellipses and launch-point estimates, time-spanned, in the originator's colour).
+A viewer's tick box on a partner folder shows or hides that partner's view.
+Colours come from the one partner palette (:mod:`skyweave.io.palette`).
 
 Heights are written as computed, above the WGS84 ellipsoid; KML viewers read
 ``absolute`` as above mean sea level, so a track sits off by the local geoid
@@ -23,8 +28,9 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.io.czml import PARTNER_PALETTE, THREAT_RGBA, UNKNOWN_RGBA, flight_intervals
+from skyweave.io.czml import THREAT_RGBA, UNKNOWN_RGBA, flight_intervals, partner_rgba
 from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints, resolve_partners
+from skyweave.io.globe_layers import GlobeLayers, GroundShape, TrackLine
 
 FloatArray = NDArray[np.float64]
 
@@ -58,7 +64,13 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return el
 
 
-def _style(doc: ET.Element, style_id: str, rgba: tuple[int, int, int, int], width: float) -> None:
+def _style(
+    doc: ET.Element,
+    style_id: str,
+    rgba: tuple[int, int, int, int],
+    width: float,
+    fill_alpha: int | None = None,
+) -> None:
     style = _sub(doc, "Style")
     style.set("id", style_id)
     icon = _sub(style, "IconStyle")
@@ -66,6 +78,71 @@ def _style(doc: ET.Element, style_id: str, rgba: tuple[int, int, int, int], widt
     line = _sub(style, "LineStyle")
     _sub(line, "color", _kml_colour(rgba))
     _sub(line, "width", f"{width:g}")
+    if fill_alpha is not None:
+        poly = _sub(style, "PolyStyle")
+        _sub(poly, "color", _kml_colour((rgba[0], rgba[1], rgba[2], fill_alpha)))
+
+
+def _folder(parent: ET.Element, name: str) -> ET.Element:
+    folder = _sub(parent, "Folder")
+    _sub(folder, "name", name)
+    return folder
+
+
+def _ground_polygon(pm: ET.Element, lat_deg: FloatArray, lon_deg: FloatArray) -> None:
+    """A closed ground outline (longitudes wrapped to [-180, 180))."""
+    lon = (np.asarray(lon_deg) + 180.0) % 360.0 - 180.0
+    lat = np.asarray(lat_deg)
+    if lat[0] != lat[-1] or lon[0] != lon[-1]:
+        lat, lon = np.append(lat, lat[0]), np.append(lon, lon[0])
+    poly = _sub(pm, "Polygon")
+    _sub(poly, "altitudeMode", "clampToGround")
+    ring = _sub(_sub(poly, "outerBoundaryIs"), "LinearRing")
+    _sub(ring, "coordinates", _coords(lon, lat, np.zeros(lat.size)))
+
+
+def _time_span(pm: ET.Element, epoch: dt.datetime, start_s: float, end_s: float) -> None:
+    span = _sub(pm, "TimeSpan")
+    _sub(span, "begin", _when(epoch, start_s))
+    _sub(span, "end", _when(epoch, end_s))
+
+
+def _track_placemarks(
+    folder: ET.Element, epoch: dt.datetime, lines: tuple[TrackLine, ...], style: str, what: str
+) -> None:
+    for line in lines:
+        pm = _sub(folder, "Placemark")
+        _sub(pm, "name", f"{what} {line.track_id}")
+        _sub(pm, "styleUrl", style)
+        _time_span(pm, epoch, float(line.time_s[0]), float(line.time_s[-1]))
+        la, lo, h = pymap3d.ecef2geodetic(line.ecef_m[:, 0], line.ecef_m[:, 1], line.ecef_m[:, 2])
+        geometry = _sub(pm, "LineString")
+        _sub(geometry, "altitudeMode", "absolute")
+        _sub(
+            geometry,
+            "coordinates",
+            _coords(
+                np.atleast_1d(np.asarray(lo, dtype=np.float64)),
+                np.atleast_1d(np.asarray(la, dtype=np.float64)),
+                np.atleast_1d(np.asarray(h, dtype=np.float64)),
+            ),
+        )
+
+
+def _shape_placemarks(
+    folder: ET.Element,
+    epoch: dt.datetime,
+    shapes: tuple[GroundShape, ...] | list[GroundShape],
+    style_of: dict[str, str],
+    suffix: str,
+) -> None:
+    for shape in shapes:
+        pm = _sub(folder, "Placemark")
+        _sub(pm, "name", shape.label)
+        _sub(pm, "styleUrl", style_of.get(shape.colour_partner, "#unknown") + suffix)
+        if shape.start_s is not None and shape.end_s is not None:
+            _time_span(pm, epoch, shape.start_s, shape.end_s)
+        _ground_polygon(pm, shape.lat_deg, shape.lon_deg)
 
 
 def build_kml(
@@ -80,6 +157,8 @@ def build_kml(
     detonations: DetonationEvents | None = None,
     object_partners: Mapping[str, str] | None = None,
     partners: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    layers: GlobeLayers | None = None,
     name: str = "Skyweave run",
 ) -> ET.Element:
     """Build the KML tree of a run.
@@ -100,26 +179,41 @@ def build_kml(
     fires = fires if fires is not None else FireEvents.empty()
     detonations = detonations if detonations is not None else DetonationEvents.empty()
 
+    if layers is not None and partners is None:
+        partners = layers.partners
     obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
+    given = dict(colours) if colours is not None else dict(layers.colours) if layers else {}
+    rgba_of = partner_rgba(order, given)
+    names = layers.names if layers is not None else {}
 
     root = ET.Element("kml", xmlns=KML_NS)
     doc = _sub(root, "Document")
     _sub(doc, "name", name)
     for kind, rgba in THREAT_RGBA.items():
         _style(doc, f"threat-{kind}", rgba, 3)
-    for i in range(len(order)):
-        _style(doc, f"partner-{i}", PARTNER_PALETTE[i % len(PARTNER_PALETTE)], 2)
+    for i, pid in enumerate(order):
+        _style(doc, f"partner-{i}", rgba_of[pid], 2)
+        _style(doc, f"partner-{i}-area", rgba_of[pid], 1.5, fill_alpha=40)
+        _style(doc, f"partner-{i}-alert", rgba_of[pid], 1.5, fill_alpha=70)
     _style(doc, "unknown", UNKNOWN_RGBA, 2)
+    _style(doc, "unknown-area", UNKNOWN_RGBA, 1.5, fill_alpha=40)
+    _style(doc, "unknown-alert", UNKNOWN_RGBA, 1.5, fill_alpha=70)
     style_of_partner = {p: f"#partner-{i}" for i, p in enumerate(order)}
 
-    # Sites.
-    folder = _sub(doc, "Folder")
-    _sub(folder, "name", "Sites")
+    truth_folder = _folder(doc, "Truth")
+    partner_folder = {p: _folder(doc, f"Partner {names.get(p, p)}") for p in order}
+
+    # Sites, in their partner's folder (a partner outside ``order``: a folder of its own).
+    site_folders: dict[str, ET.Element] = {}
     for j, sid in enumerate(sites.ids):
-        pm = _sub(folder, "Placemark")
+        owner = sites.partners[j]
+        if owner not in site_folders:
+            parent = partner_folder.get(owner) or _folder(doc, f"Partner {owner}")
+            site_folders[owner] = _folder(parent, "Sites")
+        pm = _sub(site_folders[owner], "Placemark")
         _sub(pm, "name", sid)
-        _sub(pm, "description", f"{sites.kinds[j]} ({sites.partners[j]})")
-        _sub(pm, "styleUrl", style_of_partner.get(sites.partners[j], "#unknown"))
+        _sub(pm, "description", f"{sites.kinds[j]} ({owner})")
+        _sub(pm, "styleUrl", style_of_partner.get(owner, "#unknown"))
         point = _sub(pm, "Point")
         _sub(point, "altitudeMode", "absolute")
         _sub(
@@ -127,6 +221,44 @@ def build_kml(
             "coordinates",
             _coords(sites.lon_deg[j : j + 1], sites.lat_deg[j : j + 1], sites.alt_m[j : j + 1]),
         )
+
+    if layers is not None:
+        for pid in order:
+            top = partner_folder[pid]
+            style = style_of_partner[pid]
+            _shape_placemarks(
+                _folder(top, "Radar coverage"),
+                epoch,
+                [s for s in layers.coverage if s.partner == pid],
+                style_of_partner,
+                "-area",
+            )
+            own = tuple(t for t in layers.own_tracks if t.partner == pid)
+            _track_placemarks(_folder(top, "Own tracks"), epoch, own, style, "track")
+            pic = tuple(t for t in layers.picture if t.partner == pid)
+            _track_placemarks(_folder(top, "Fused picture"), epoch, pic, style, "picture track")
+            alerts = _folder(top, "Alerts received")
+            _shape_placemarks(
+                alerts,
+                epoch,
+                [s for s in layers.ellipses if s.partner == pid],
+                style_of_partner,
+                "-alert",
+            )
+            for pt in layers.launch_points:
+                if pt.partner != pid:
+                    continue
+                pm = _sub(alerts, "Placemark")
+                _sub(pm, "name", pt.label)
+                _sub(pm, "styleUrl", style_of_partner.get(pt.colour_partner, "#unknown"))
+                _time_span(pm, epoch, pt.start_s, pt.end_s)
+                point = _sub(pm, "Point")
+                _sub(point, "altitudeMode", "clampToGround")
+                _sub(
+                    point,
+                    "coordinates",
+                    _coords(np.array([pt.lon_deg]), np.array([pt.lat_deg]), np.zeros(1)),
+                )
 
     # Tracks: one geodetic conversion for every sample in flight.
     alive = ~np.isnan(states[:, :, 0])
@@ -140,10 +272,8 @@ def build_kml(
         lat[ti, ni] = np.asarray(la, dtype=np.float64).reshape(-1)
         lon[ti, ni] = np.asarray(lo, dtype=np.float64).reshape(-1)
         alt[ti, ni] = np.asarray(h, dtype=np.float64).reshape(-1)
-    threats = _sub(doc, "Folder")
-    _sub(threats, "name", "Threat tracks")
-    interceptors = _sub(doc, "Folder")
-    _sub(interceptors, "name", "Interceptor tracks")
+    threats = _folder(truth_folder, "Threat tracks")
+    interceptors = _folder(truth_folder, "Interceptor tracks")
     for n, (oid, kind) in enumerate(zip(object_ids, kinds, strict=True)):
         runs = flight_intervals(alive[:, n])
         if not runs:
@@ -170,8 +300,7 @@ def build_kml(
             )
 
     if len(detonations):
-        ends = _sub(doc, "Folder")
-        _sub(ends, "name", "End games")
+        ends = _folder(truth_folder, "End games")
         end_pos = np.asarray(detonations.position_ecef_m, dtype=np.float64).reshape(-1, 3)
         geo = pymap3d.ecef2geodetic(end_pos[:, 0], end_pos[:, 1], end_pos[:, 2])
         end_lat, end_lon, end_alt = (np.asarray(x, dtype=np.float64).reshape(-1) for x in geo)
@@ -205,6 +334,8 @@ def write_kml(
     detonations: DetonationEvents | None = None,
     object_partners: Mapping[str, str] | None = None,
     partners: Sequence[str] | None = None,
+    colours: Mapping[str, str] | None = None,
+    layers: GlobeLayers | None = None,
     name: str = "Skyweave run",
 ) -> Path:
     """Write the KML of a run (see :func:`build_kml`) to ``path``; returns the path."""
@@ -219,6 +350,8 @@ def write_kml(
         detonations=detonations,
         object_partners=object_partners,
         partners=partners,
+        colours=colours,
+        layers=layers,
         name=name,
     )
     tree = ET.ElementTree(root)
