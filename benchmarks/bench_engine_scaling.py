@@ -23,7 +23,9 @@ raid ``benchmarks/make_large_raid.py --threats N`` generates with its defaults
 ``examples/large-raid.yaml``), written under ``benchmarks/results/``.
 
 Prints a markdown table and writes the records as JSON to
-``benchmarks/results/engine_scaling-<UTC time>.json`` (gitignored scratch).
+``benchmarks/results/engine_scaling-<UTC time>.json`` (gitignored scratch);
+``--show A.json B.json`` prints one table of earlier results (e.g. a baseline
+measured before and the new engine measured after).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ keys = ("feedback_passes", "decision_cycles", "leakers", "threats_killed",
         "interceptors_used_total", "engagements")
 extra = {k: engagement[k] for k in keys if k in engagement}
 counts = summary.get("counts", {}) if isinstance(summary, dict) else {}
-extra.update({k: counts[k] for k in ("threats", "detections") if k in counts})
+extra.update({"n_" + k: counts[k] for k in ("threats", "detections") if k in counts})
 print(json.dumps({"load_s": loaded - start, "run_s": done - loaded,
                   "simulated_s": simulated_s, **extra}))
 """
@@ -90,8 +92,14 @@ def scenario_path(size: str, out_dir: Path) -> tuple[Path, dict[str, Any]]:
     command = make_large_raid.command_line(threats, cruise, sensors, sensors, 3, 0)
     path = out_dir / f"raid-{threats}.yaml"
     path.write_text(make_large_raid.render(sections, command, threats, cruise))
-    label = f"{threats} + {cruise} cruise"
-    return path, {"threats": label, "sensors": sensors, "batteries": sensors}
+    return path, {"threats": size_label(size), "sensors": sensors, "batteries": sensors}
+
+
+def size_label(size: str) -> str:
+    """How a size is shown in the table: the example, or ballistic + cruise threats."""
+    if size == "example":
+        return "10 (example)"
+    return f"{int(size)} + {round(0.05 * int(size))} cruise"
 
 
 def last_error_line(stderr: str) -> str:
@@ -164,17 +172,20 @@ def markdown(records: Sequence[dict[str, Any]]) -> str:
     """The records as a markdown table."""
     lines = [
         "| source | threats | sensors / batteries | simulated s | wall s (process) "
-        "| run_scenario s | CPU s | peak MB | real-time ratio | passes | load | status |",
+        "| run_scenario s | CPU s | peak MB | real-time ratio (wall / CPU) | passes | load "
+        "| status |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in records:
         ok = r["status"] == "ok"
+        r = {**r, "threats": size_label(r["size"])}
         status = "ok" if ok else f"{r['status']}: {r.get('error', '')}".replace("|", "\\|")
         lines.append(
             f"| {r['source']} | {r['threats']} | {r['sensors']} / {r['batteries']} "
             f"| {r.get('simulated_s', r['until_s']):g} | {r['wall_s']:.1f} "
             f"| {r['run_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} "
-            f"| {r['realtime_ratio']:.1f}x | {r.get('feedback_passes', '-')} "
+            f"| {r['realtime_ratio']:.1f}x / {r['simulated_s'] / r['cpu_s']:.1f}x "
+            f"| {r.get('feedback_passes', '-')} "
             f"| {r['load_avg_1min_before']:.1f} | {status} |"
             if ok
             else f"| {r['source']} | {r['threats']} | {r['sensors']} / {r['batteries']} "
@@ -214,8 +225,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--src",
         action="append",
-        required=True,
+        default=[],
         help="NAME=PATH of a source tree holding the skyweave package (repeatable)",
+    )
+    parser.add_argument(
+        "--show",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="print one table of earlier results (this script's JSON files) and exit",
     )
     parser.add_argument("--sizes", default="example,100,300,1000", help="comma-separated")
     parser.add_argument("--until", type=float, help="simulated seconds (default: whole run)")
@@ -224,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--python", default=DEFAULT_PYTHON)
     parser.add_argument("--out", type=Path, help="JSON file (default: benchmarks/results/...)")
     args = parser.parse_args(argv)
+    if args.show:
+        print(markdown([r for f in args.show for r in json.loads(f.read_text())["runs"]]))
+        return
+    if not args.src:
+        parser.error("give at least one --src NAME=PATH (or --show JSON...)")
     sources = parse_sources(args.src)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     for size in sizes:
