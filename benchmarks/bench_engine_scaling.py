@@ -168,6 +168,11 @@ def run_child(
     return record
 
 
+def fmt_seconds(value: Any) -> str:
+    """A number of seconds as ``1800`` (or the text given, e.g. ``full``)."""
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
 def markdown(records: Sequence[dict[str, Any]]) -> str:
     """The records as a markdown table."""
     lines = [
@@ -182,14 +187,14 @@ def markdown(records: Sequence[dict[str, Any]]) -> str:
         status = "ok" if ok else f"{r['status']}: {r.get('error', '')}".replace("|", "\\|")
         lines.append(
             f"| {r['source']} | {r['threats']} | {r['sensors']} / {r['batteries']} "
-            f"| {r.get('simulated_s', r['until_s']):g} | {r['wall_s']:.1f} "
+            f"| {fmt_seconds(r.get('simulated_s', r['until_s']))} | {r['wall_s']:.1f} "
             f"| {r['run_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} "
             f"| {r['realtime_ratio']:.1f}x / {r['simulated_s'] / r['cpu_s']:.1f}x "
             f"| {r.get('feedback_passes', '-')} "
             f"| {r['load_avg_1min_before']:.1f} | {status} |"
             if ok
             else f"| {r['source']} | {r['threats']} | {r['sensors']} / {r['batteries']} "
-            f"| {r['until_s']} | {r['wall_s']:.1f} | - | {r['cpu_s']:.1f} "
+            f"| {fmt_seconds(r['until_s'])} | {r['wall_s']:.1f} | - | {r['cpu_s']:.1f} "
             f"| {r['peak_mb']:.0f} | - | - | {r['load_avg_1min_before']:.1f} | {status} |"
         )
     return "\n".join(lines)
