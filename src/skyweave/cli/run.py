@@ -10,6 +10,7 @@ import click
 import pyarrow.parquet as pq
 from rich.console import Console
 
+from skyweave.cli.params import FiniteFloatRange
 from skyweave.errors import InputError, Problem
 from skyweave.exercise.consent import (
     ConsentPolicy,
@@ -22,6 +23,7 @@ from skyweave.io.exports import engagement_events, scenario_sites, write_globe_e
 from skyweave.io.report import write_report
 from skyweave.io.run_folder import output_indices, prepare_out_dir, write_run_folder
 from skyweave.scenario import load_scenario
+from skyweave.scenario.run_size import check_run_size
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario, track_quality_summary
 
@@ -51,7 +53,13 @@ from skyweave.simulation import run_scenario, track_quality_summary
     default=None,
     help="Override the scenario's coordination mode.",
 )
-@click.option("--until", "until_s", type=float, default=None, help="Stop after SECONDS.")
+@click.option(
+    "--until",
+    "until_s",
+    type=FiniteFloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Stop after SECONDS.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option(
     "--dis",
@@ -62,7 +70,7 @@ from skyweave.simulation import run_scenario, track_quality_summary
 )
 @click.option(
     "--dis-time-scale",
-    type=float,
+    type=FiniteFloatRange(min=0.0, min_open=True),
     default=None,
     help="Pace DIS output: 1.0 is real time, 10 is ten times faster (default: no pacing).",
 )
@@ -99,6 +107,7 @@ def run_command(
         raise InputError([Problem("skyweave run", "give a SCENARIO file (or --replay RUN_DIR)")])
     else:
         spec = load_scenario(scenario)
+    check_run_size(spec, until_s, source=scenario or f"{replay_dir}/{SCENARIO_COPY}")
     if mode is not None:
         spec = spec.model_copy(update={"coordination_mode": mode})
     run_seed = spec.seed if seed is None else seed
