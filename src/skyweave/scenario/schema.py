@@ -113,7 +113,9 @@ class EngagementRules(_Model):
         default=True,
         description="batteries may fire on a track held only by another partner",
     )
-    consent: Consent = Field(default_factory=Consent)
+    consent: Consent = Field(
+        default_factory=Consent, description="whether orders wait for an operator's consent"
+    )
 
 
 class Partner(_Model):
@@ -125,7 +127,9 @@ class Partner(_Model):
         default=None, description="where the partner's data links end (none: no links)"
     )
     color: str = Field(default="", max_length=32, description="display colour, e.g. '#1f77b4'")
-    engagement: EngagementRules = Field(default_factory=EngagementRules)
+    engagement: EngagementRules = Field(
+        default_factory=EngagementRules, description="rules for the partner's batteries"
+    )
 
 
 class DefendedAsset(GeoPoint):
@@ -148,7 +152,7 @@ class DefendedAsset(GeoPoint):
 class InfraredSatellite(_Model):
     """A space-based infrared sensor that sees rocket plumes above the clouds."""
 
-    type: Literal["infrared_satellite"]
+    type: Literal["infrared_satellite"] = Field(description="sensor kind")
     id: Identifier
     partner: Identifier = Field(description="the partner that owns it")
     geo_lon_deg: Longitude | None = Field(
@@ -186,7 +190,7 @@ class InfraredSatellite(_Model):
 class Radar(GeoPoint):
     """A ground radar: early-warning or fire-control (one model, other parameters)."""
 
-    type: Literal["radar"]
+    type: Literal["radar"] = Field(description="sensor kind")
     id: Identifier
     partner: Identifier = Field(description="the partner that owns it")
     role: Literal["early_warning", "fire_control"] = Field(
@@ -394,7 +398,7 @@ class Salvo(_Model):
 class BallisticThreat(_Model):
     """A ballistic missile: boost, free flight, re-entry."""
 
-    type: Literal["ballistic"]
+    type: Literal["ballistic"] = Field(description="threat kind")
     id: Identifier
     launch: GeoPoint = Field(description="launch point")
     aim: Aim = Field(description="aim point, or range and azimuth from the launch point")
@@ -469,7 +473,7 @@ class Waypoint(_Model):
 class AirBreathingThreat(_Model):
     """A cruise missile or aircraft following waypoints at set speed and altitude."""
 
-    type: Literal["cruise", "aircraft"]
+    type: Literal["cruise", "aircraft"] = Field(description="threat kind")
     id: Identifier
     launch_time_s: ScenarioTime = Field(default=0.0, description="scenario time of launch")
     waypoints: list[Waypoint] = Field(
@@ -477,7 +481,7 @@ class AirBreathingThreat(_Model):
     )
     speed_mps: float = Field(
         default=250.0,
-        ge=1.0,
+        ge=0.1,
         le=1_500.0,
         description="ground speed (validate warns below 50 m/s)",
     )
@@ -580,14 +584,26 @@ class Scenario(_Model):
     )
     earth: EarthOptions = Field(default_factory=EarthOptions, description="physical effects")
     partners: list[Partner] = Field(min_length=1, max_length=50, description="the coalition")
-    defended_assets: list[DefendedAsset] = Field(default_factory=list, max_length=10_000)
-    sensors: list[Sensor] = Field(default_factory=list, max_length=1_000)
-    batteries: list[Battery] = Field(default_factory=list, max_length=1_000)
-    links: list[Link] = Field(default_factory=list, max_length=1_000)
+    defended_assets: list[DefendedAsset] = Field(
+        default_factory=list, max_length=10_000, description="what the coalition defends"
+    )
+    sensors: list[Sensor] = Field(
+        default_factory=list, max_length=1_000, description="radars and infrared satellites"
+    )
+    batteries: list[Battery] = Field(
+        default_factory=list, max_length=1_000, description="interceptor batteries"
+    )
+    links: list[Link] = Field(
+        default_factory=list, max_length=1_000, description="data links between command posts"
+    )
     policy: list[ReleaseRule] = Field(
         default_factory=list, max_length=10_000, description="releasability rules"
     )
-    threats: list[Threat] = Field(default_factory=list, max_length=10_000)
+    threats: list[Threat] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="ballistic missiles, cruise missiles and aircraft (salvos count as one)",
+    )
     injects: list[Inject] = Field(
         default_factory=list, max_length=10_000, description="white-cell events"
     )
