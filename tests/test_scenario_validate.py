@@ -109,7 +109,7 @@ def _mutated(tmp_path: Path, mutate) -> tuple[int, str]:  # type: ignore[no-unty
         (
             lambda d: d["threats"][3].update(speed_mps=-10),
             "threats[3].speed_mps",
-            "greater than or equal to 1",
+            "greater than or equal to 0.1",
         ),
         (
             lambda d: d["threats"][0].update(burn_time_s="long"),
