@@ -106,7 +106,11 @@ def _mutated(tmp_path: Path, mutate) -> tuple[int, str]:  # type: ignore[no-unty
             "threats[0].launch.lat_deg",
             "greater than or equal to -90",
         ),
-        (lambda d: d["threats"][3].update(speed_mps=-10), "threats[3].speed_mps", "greater than 0"),
+        (
+            lambda d: d["threats"][3].update(speed_mps=-10),
+            "threats[3].speed_mps",
+            "greater than or equal to 0.1",
+        ),
         (
             lambda d: d["threats"][0].update(burn_time_s="long"),
             "threats[0].burn_time_s",

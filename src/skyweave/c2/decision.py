@@ -333,7 +333,7 @@ class DecisionStage:
         self._kills: list[Engagement] = []  # assessed kills, for status reports
         self._kills_seen = 0
         self.cycles = 0
-        cycle_s = getattr(scenario, "decision_interval_s", None) or scenario.output_interval_s
+        cycle_s = scenario.decision_period_s
         # Long enough for the slowest flyout to the far corner of its envelope.
         reach_s = max(
             (

@@ -77,6 +77,15 @@ _SEED_PER_WEAPON = 100000
 _PRICING_WORK = 4_000_000
 # candidate evaluations for the heuristic's bound
 _CHEAP_BOUND_WORK = 1_000_000
+# candidate evaluations the pruned enumeration does per second (slow side, measured on a
+# shared 2-core machine at about 2.5 million): an enumeration is given the work that
+# fits in the time left, so the time limit holds (and its memory, which grows with the
+# work, stays bounded) whatever the instance
+_WORK_PER_S = 1_000_000
+#: most rounds of one weapon type that a plan fires at one target (see useful_inventory)
+MAX_ROUNDS_PER_TARGET = 100
+# a round is useless once the value it could save is below this fraction of the total
+_USEFUL_RTOL = 1e-12
 # weapons per target whose pairs the fallback pricing tries
 _PAIR_CANDIDATES = 12
 # columns added per target and pricing round
@@ -140,6 +149,35 @@ def _as_problem(
     if not (np.all(w_raw == w) and np.all(w >= 0)):
         raise ValueError("inventory must hold non-negative integers")
     return v, p, w
+
+
+def useful_inventory(values: FloatArray, pk: FloatArray, inventory: IntArray) -> IntArray:
+    """Cap each weapon type's rounds at what the targets can use.
+
+    After ``k`` rounds of weapon ``i`` on target ``j`` at most ``V_j (1 - p_ij)^k`` of its
+    value survives, so further rounds of that weapon there save less than that. Rounds
+    beyond the ``k`` where this falls below ``1e-12`` of the total value are dropped, and
+    never more than :data:`MAX_ROUNDS_PER_TARGET` per target (a plan firing more rounds of
+    one type at one target is outside what the C2 models mean). The cap bounds the
+    solvers' memory and time by the instance's size, not by its inventory numbers
+    (10,000 rounds of a weapon on 10 targets of pk 0.5 become 400).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``min(w_i, sum_j rounds_ij)`` per weapon.
+    """
+    total = float(values.sum())
+    if total <= 0.0 or pk.size == 0:
+        return np.zeros_like(inventory)
+    q = 1.0 - pk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log(_USEFUL_RTOL * total / values)[None, :] / np.log(q)
+    need = np.where(np.isfinite(ratio), np.ceil(np.maximum(ratio, 1.0)), MAX_ROUNDS_PER_TARGET)
+    need = np.where(q <= 0.0, 1.0, need)  # a certain kill needs one round
+    need = np.where((pk <= 0.0) | (values[None, :] <= 0.0), 0.0, need)
+    need = np.minimum(need, MAX_ROUNDS_PER_TARGET).sum(axis=1)
+    return np.minimum(inventory, need.astype(np.int64))
 
 
 def _result(
@@ -217,6 +255,7 @@ def solve_wta(
     m, n = p.shape
     if m == 0 or n == 0:
         return _result(v, p, np.zeros((m, n), dtype=np.int64), float(v.sum()), t0, method)
+    w = useful_inventory(v, p, w)
     x_heur = heuristic_assignment(v, p, w)
     if method == "heuristic":
         return _result(v, p, x_heur, _cheap_bound(v, p, w, x_heur), t0, method)
@@ -293,6 +332,9 @@ def _solve_exact(
     def left() -> float:
         return time_limit_s - (time.perf_counter() - t0)
 
+    def work(most: int) -> int:
+        return int(min(most, max(left(), 0.0) * _WORK_PER_S))
+
     def done(bound: float) -> bool:
         # stricter than OPTIMALITY_GAP so that a closed gap means the optimum itself
         return ub - bound <= eps
@@ -322,7 +364,9 @@ def _solve_exact(
         mu = np.asarray(lp.eqlin.marginals, dtype=float)
         lam = np.maximum(-np.asarray(lp.ineqlin.marginals, dtype=float), 0.0)
         try:
-            bound, h, found = lagrangian_bound(v, q, a, w, lam, mu, -eps, max_work=_PRICING_WORK)
+            bound, h, found = lagrangian_bound(
+                v, q, a, w, lam, mu, -eps, max_work=work(_PRICING_WORK)
+            )
         except EnumerationLimit:
             # prices still far from the optimum's: add the best short columns, no bound yet
             bound = -np.inf
@@ -353,7 +397,9 @@ def _solve_exact(
     # --- all columns that a plan as good as the incumbent could use; exact MILP ---------
     if enumeration_ok:
         try:
-            cols, _ = enumerate_columns(v, q, a, w, best_lam, best_h, ub - best_l + eps)
+            cols, _ = enumerate_columns(
+                v, q, a, w, best_lam, best_h, ub - best_l + eps, max_work=work(30_000_000)
+            )
         except EnumerationLimit:
             enumeration_ok = False
     if not enumeration_ok:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from skyweave.cli.params import FiniteFloatRange
 from skyweave.engine.commands import Command, load_commands, write_commands
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_url
@@ -16,6 +17,9 @@ from skyweave.io.exports import engagement_events, scenario_sites, write_globe_e
 from skyweave.io.report import write_report
 from skyweave.io.run_folder import output_indices, prepare_out_dir, write_run_folder
 from skyweave.scenario import load_scenario
+from skyweave.scenario.load import load_scenario_checked
+from skyweave.scenario.run_size import check_run_size
+from skyweave.scenario.safe_read import read_json_file
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario, track_quality_summary
 
@@ -53,7 +57,13 @@ from skyweave.simulation import run_scenario, track_quality_summary
     default=None,
     help="Override the scenario's coordination mode.",
 )
-@click.option("--until", "until_s", type=float, default=None, help="Stop after SECONDS.")
+@click.option(
+    "--until",
+    "until_s",
+    type=FiniteFloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Stop after SECONDS.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option(
     "--dis",
@@ -64,7 +74,7 @@ from skyweave.simulation import run_scenario, track_quality_summary
 )
 @click.option(
     "--dis-time-scale",
-    type=float,
+    type=FiniteFloatRange(min=0.0, min_open=True),
     default=None,
     help="Pace DIS output: 1.0 is real time, 10 is ten times faster (default: no pacing).",
 )
@@ -102,9 +112,12 @@ def run_command(
     elif scenario is None:
         raise InputError([Problem("skyweave run", "give a SCENARIO file (or --replay RUN_DIR)")])
     else:
-        spec = load_scenario(scenario)
+        spec, warnings = load_scenario_checked(scenario)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         if commands_file is not None:
             commands = load_commands(commands_file)
+    check_run_size(spec, until_s, source=scenario or f"{replay_dir}/{SCENARIO_COPY}")
     if mode is not None:
         spec = spec.model_copy(update={"coordination_mode": mode})
     run_seed = spec.seed if seed is None else seed
@@ -184,7 +197,7 @@ def load_replay(run_dir: Path) -> tuple[Scenario, int, float, list[Command]]:
         )
     spec = load_scenario(run_dir / SCENARIO_COPY)
     try:
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        summary = read_json_file(run_dir / "summary.json", "run summary")
         seed, until_s = int(summary["seed"]), float(summary["simulated_s"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(

@@ -12,14 +12,38 @@ import numpy as np
 
 from skyweave.c2.wta import solve_wta
 from skyweave.errors import InputError, Problem
+from skyweave.scenario.safe_read import read_json_file
+
+#: most weapon types and targets in an instance, and rounds per weapon type
+MAX_WEAPONS = 1_000
+MAX_TARGETS = 1_000
+MAX_INVENTORY = 10_000
+#: largest target value (sums over targets stay far from float overflow)
+MAX_VALUE = 1e12
+# problems listed before giving up on a file
+_MAX_PROBLEMS = 50
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def load_instance(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read and check ``{"values": [V_j], "pk": [[p_ij]], "inventory": [w_i]}``.
+
+    Bounds: at most :data:`MAX_WEAPONS` weapon types and :data:`MAX_TARGETS` targets,
+    inventories integers from 0 to :data:`MAX_INVENTORY`; the file is read within the
+    input limits of :mod:`skyweave.scenario.safe_read` (10 MiB, nesting).
 
     Raises
     ------
@@ -27,16 +51,7 @@ def load_instance(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Naming the file, the field path (``pk[3][2]``) and what was expected, for every
         problem found (unreadable file, not JSON, missing key, wrong shape or range).
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(path, f"cannot read the instance file ({exc})")]) from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [Problem(path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)]
-        ) from exc
+    data = read_json_file(Path(path), "JSON instance file")
     if not isinstance(data, dict):
         raise InputError([Problem(path, "expected a JSON object with values, pk and inventory")])
     problems: list[Problem] = []
@@ -48,21 +63,39 @@ def load_instance(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     values, pk, inventory = data["values"], data["pk"], data["inventory"]
     if not isinstance(values, list):
         problems.append(Problem(path, "expected a list of target values", "values"))
+    elif len(values) > MAX_TARGETS:
+        problems.append(
+            Problem(path, f"at most {MAX_TARGETS:,} targets, got {len(values):,}", "values")
+        )
     else:
         for j, v in enumerate(values):
-            if not _is_number(v) or v < 0:
+            if not _is_number(v) or not 0 <= v <= MAX_VALUE:
                 problems.append(
-                    Problem(path, f"expected a finite number >= 0, got {v!r}", f"values[{j}]")
+                    Problem(
+                        path,
+                        f"expected a finite number >= 0 and <= {MAX_VALUE:g}, got {_short(v)}",
+                        f"values[{j}]",
+                    )
                 )
     if not isinstance(inventory, list):
         problems.append(Problem(path, "expected a list of rounds per weapon", "inventory"))
+    elif len(inventory) > MAX_WEAPONS:
+        problems.append(
+            Problem(path, f"at most {MAX_WEAPONS:,} weapons, got {len(inventory):,}", "inventory")
+        )
     else:
         for i, w in enumerate(inventory):
-            ok = _is_number(w) and float(w).is_integer() and w >= 0
+            ok = _is_number(w) and float(w).is_integer() and 0 <= w <= MAX_INVENTORY
             if not ok:
                 problems.append(
-                    Problem(path, f"expected an integer >= 0, got {w!r}", f"inventory[{i}]")
+                    Problem(
+                        path,
+                        f"expected an integer >= 0 and <= {MAX_INVENTORY:,}, got {_short(w)}",
+                        f"inventory[{i}]",
+                    )
                 )
+    if problems:
+        raise InputError(problems)  # sizes first: the per-entry checks below loop over pk
     if not isinstance(pk, list):
         problems.append(Problem(path, "expected a list of rows (one per weapon)", "pk"))
     else:
@@ -90,9 +123,13 @@ def load_instance(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 if not _is_number(p) or not 0.0 <= p <= 1.0:
                     problems.append(
                         Problem(
-                            path, f"expected a probability in [0, 1], got {p!r}", f"pk[{i}][{j}]"
+                            path,
+                            f"expected a probability in [0, 1], got {_short(p)}",
+                            f"pk[{i}][{j}]",
                         )
                     )
+                    if len(problems) >= _MAX_PROBLEMS:
+                        raise InputError(problems)
     if problems:
         raise InputError(problems)
     n = len(values)

@@ -126,9 +126,7 @@ class Simulation:
         self.tick = -1
         self.time_s = -self.dt_s
         self.output_interval_s = float(scenario.output_interval_s)
-        self.decision_interval_s = float(
-            getattr(scenario, "decision_interval_s", None) or scenario.output_interval_s
-        )
+        self.decision_interval_s = float(scenario.decision_period_s)
         self.partners = [p.id for p in scenario.partners]
 
         self.truth, self.flights = build_truth(scenario, self.times_s)

@@ -8,16 +8,17 @@ cross-references the schema cannot see (ids that must exist or be unique).
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from pydantic import ValidationError
 
 from skyweave.errors import InputError, Problem
+from skyweave.scenario.hints import unknown_key_message
+from skyweave.scenario.plausibility import scenario_warnings
+from skyweave.scenario.run_size import check_run_size
+from skyweave.scenario.safe_read import read_document
 from skyweave.scenario.schema import Scenario
 
 Loc = tuple[str | int, ...]
@@ -38,33 +39,6 @@ _INJECT_TARGETS = {
 
 
 _SINGULAR = {"sensors": "sensor", "links": "link", "batteries": "battery", "partners": "partner"}
-
-
-def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
-    """Every key the schema knows, for 'did you mean' suggestions on unknown keys."""
-    if model in seen:
-        return set()
-    seen.add(model)
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        names.add(field.alias or name)
-        for arg in _nested_models(field.annotation):
-            names |= _all_field_names(arg, seen)
-    return names
-
-
-def _nested_models(annotation: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-        return
-    for arg in getattr(annotation, "__args__", ()) or ():
-        yield from _nested_models(arg)
-    origin = getattr(annotation, "__origin__", None)  # Annotated[Model, ...]
-    if isinstance(origin, type) and issubclass(origin, BaseModel):
-        yield origin
-
-
-_KNOWN_KEYS = sorted(_all_field_names(Scenario, set()))
 
 
 def format_loc(loc: Loc) -> str:
@@ -117,6 +91,11 @@ def _line_of(container: Any, key: str | int) -> int | None:
     return int(pos[0]) + 1 if pos else None
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _message(error: Any) -> str:
     kind = error["type"]
     msg = str(error["msg"])
@@ -124,90 +103,78 @@ def _message(error: Any) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        key = str(error["loc"][-1]) if error["loc"] else "?"
-        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown key '{key}'{hint}"
+        return unknown_key_message(error["loc"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind == "union_tag_invalid":
         expected = error.get("ctx", {}).get("expected_tags", "")
-        return f"unknown type {error['ctx']['tag']!r}; expected one of {expected}"
+        return f"unknown type {_short(error['ctx']['tag'])}; expected one of {expected}"
     if kind == "literal_error":
-        return f"{msg} (got {got!r})"
+        return f"{msg} (got {_short(got)})"
     if isinstance(got, dict | list):
         return f"{msg} (got a {'mapping' if isinstance(got, dict) else 'list'})"
-    return f"{msg} (got {got!r})"
+    return f"{msg} (got {_short(got)})"
 
 
-def read_yaml(path: Path) -> Any:
-    """Read and parse one YAML file, raising :class:`InputError` with its line on failure."""
+def load_scenario_checked(path: str | Path) -> tuple[Scenario, list[Problem]]:
+    """Load and fully check a scenario file; also return warnings on implausible values.
+
+    Returns
+    -------
+    scenario : Scenario
+        The validated scenario.
+    warnings : list of Problem
+        Legal but implausible values (a missile slower than 50 m/s, an asset thousands
+        of km from every radar), each with file, line and field path; see
+        :func:`skyweave.scenario.plausibility.scenario_warnings`.
+
+    Raises
+    ------
+    InputError
+        With one :class:`Problem` per mistake (file, line, field path, expectation):
+        schema errors and cross-reference errors (unknown partners, inject targets,
+        duplicate ids) together, in one round.
+    """
+    path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise InputError([Problem(name, "file not found")])
-    if path.is_dir():
-        raise InputError([Problem(name, "is a directory; expected a YAML scenario file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except PermissionError:
-        raise InputError([Problem(name, "permission denied: cannot read the file")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, f"not UTF-8 text ({exc.reason})")]) from None
-    except OSError as exc:
-        raise InputError([Problem(name, f"cannot read the file: {exc.strerror}")]) from None
-    if not text.strip():
-        raise InputError([Problem(name, "file is empty; expected a scenario mapping")])
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        detail = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        return _raise(Problem(name, f"not valid YAML: {detail}", line=line))
-    except YAMLError as exc:
-        return _raise(Problem(name, f"not valid YAML: {exc}"))
-    except (ValueError, TypeError, OverflowError) as exc:
-        # ruamel constructs timestamps and numbers eagerly; a malformed one lands here.
-        return _raise(Problem(name, f"not valid YAML: {exc}"))
+    raw = read_document(path, "YAML scenario file")
+    if raw is None:
+        raise InputError([Problem(name, "file is empty (only comments); expected a scenario")])
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else f"a {type(raw).__name__} value"
+        raise InputError([Problem(name, f"expected a mapping of scenario fields, got {kind}")])
+    plain = _plain(raw)
 
+    def located(loc: Loc, message: str) -> Problem:
+        return Problem(name, message, format_loc(loc), _user_loc(raw, loc)[1])
 
-def _raise(problem: Problem) -> Any:
-    raise InputError([problem])
+    references = [located(loc, message) for loc, message in check_references(plain)]
+    try:
+        scenario = Scenario.model_validate(plain)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc, line = _user_loc(raw, error["loc"])
+            problems.append(Problem(name, _message(error), format_loc(loc), line))
+        # A reference on a field the schema already refused would be said twice.
+        refused = {p.field_path for p in problems}
+        raise InputError(
+            problems + [p for p in references if p.field_path not in refused]
+        ) from None
+    if references:
+        raise InputError(references)
+    return scenario, [located(loc, message) for loc, message in scenario_warnings(scenario)]
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and fully check a scenario file.
+    """Load and fully check a scenario file (see :func:`load_scenario_checked`).
 
     Raises
     ------
     InputError
         With one :class:`Problem` per mistake (file, line, field path, expectation).
     """
-    path = Path(path)
-    name = str(path)
-    raw = read_yaml(path)
-    if raw is None:
-        raise InputError([Problem(name, "file is empty (only comments); expected a scenario")])
-    if not isinstance(raw, dict):
-        kind = "a list" if isinstance(raw, list) else f"a {type(raw).__name__} value"
-        raise InputError([Problem(name, f"expected a mapping of scenario fields, got {kind}")])
-    try:
-        scenario = Scenario.model_validate(_plain(raw))
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc, line = _user_loc(raw, error["loc"])
-            problems.append(Problem(name, _message(error), format_loc(loc), line))
-        raise InputError(problems) from None
-    problems = [
-        Problem(name, message, format_loc(loc), _user_loc(raw, loc)[1])
-        for loc, message in check_references(scenario)
-    ]
-    if problems:
-        raise InputError(problems)
-    return scenario
+    return load_scenario_checked(path)[0]
 
 
 def _plain(node: Any) -> Any:
@@ -219,100 +186,146 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def check_references(scenario: Scenario) -> list[tuple[Loc, str]]:
-    """Cross-reference checks: unique ids, partners and targets that exist, timing."""
+def _items(data: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
+    """The mapping entries of a list section, with their indices (others the schema reports)."""
+    items = data.get(section)
+    if not isinstance(items, list):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def check_references(data: dict[str, Any] | Scenario) -> list[tuple[Loc, str]]:
+    """Cross-reference checks: unique ids, partners and targets that exist, timing.
+
+    Works on the plain parsed document (a :class:`Scenario` is dumped to one first), so
+    that these problems are reported in the same round as the schema's own: entries the
+    schema refuses (not a mapping, an id that is not a string) are skipped here.
+    """
+    if isinstance(data, Scenario):
+        data = data.model_dump(by_alias=True, mode="json")
     problems: list[tuple[Loc, str]] = []
     partner_ids: set[str] = set()
-    for i, partner in enumerate(scenario.partners):
-        if partner.id in partner_ids:
-            problems.append((("partners", i, "id"), f"duplicate partner id '{partner.id}'"))
-        partner_ids.add(partner.id)
+    for i, partner in _items(data, "partners"):
+        pid = partner.get("id")
+        if not isinstance(pid, str):
+            continue
+        if pid in partner_ids:
+            problems.append((("partners", i, "id"), f"duplicate partner id '{pid}'"))
+        partner_ids.add(pid)
 
     # One namespace for everything an inject or a report can name.
     seen: dict[str, str] = {}
-    sections: list[tuple[str, Sequence[Any]]] = [
-        ("defended_assets", scenario.defended_assets),
-        ("sensors", scenario.sensors),
-        ("batteries", scenario.batteries),
-        ("links", scenario.links),
-        ("threats", scenario.threats),
-    ]
-    for section, items in sections:
-        for i, item in enumerate(items):
-            ids = [item.id]
-            salvo = getattr(item, "salvo", None)
-            if salvo is not None and salvo.count > 1:
-                ids += [f"{item.id}-{k}" for k in range(1, salvo.count + 1)]
-            for object_id in ids:
-                if object_id in seen:
+    sections = ["defended_assets", "sensors", "batteries", "links", "threats"]
+    for section in sections:
+        for i, item in _items(data, section):
+            object_id = item.get("id")
+            if not isinstance(object_id, str):
+                continue
+            ids = [object_id]
+            salvo = item.get("salvo")
+            count = salvo.get("count") if isinstance(salvo, dict) else None
+            if isinstance(count, int) and not isinstance(count, bool) and 1 < count <= 1_000:
+                ids += [f"{object_id}-{k}" for k in range(1, count + 1)]
+            for one in ids:
+                if one in seen:
                     problems.append(
-                        ((section, i, "id"), f"duplicate id '{object_id}' (also {seen[object_id]})")
+                        ((section, i, "id"), f"duplicate id '{one}' (also {seen[one]})")
                     )
                 else:
-                    seen[object_id] = format_loc((section, i))
+                    seen[one] = format_loc((section, i))
 
-    def need_partner(loc: Loc, pid: str) -> None:
-        if pid not in partner_ids:
+    def need_partner(loc: Loc, pid: Any) -> None:
+        if isinstance(pid, str) and pid not in partner_ids:
             problems.append((loc, f"unknown partner '{pid}'; partners are {sorted(partner_ids)}"))
 
-    for section, items in sections[:3]:
-        for i, item in enumerate(items):
-            need_partner((section, i, "partner"), item.partner)
-    for i, link in enumerate(scenario.links):
-        for k, end in enumerate(link.between):
-            need_partner(("links", i, "between", k), end)
-    for i, partner in enumerate(scenario.partners):
-        for k, other in enumerate(partner.engagement.defend):
-            need_partner(("partners", i, "engagement", "defend", k), other)
-    if scenario.c2.coalition_cell is not None:
-        need_partner(("c2", "coalition_cell"), scenario.c2.coalition_cell)
-    for i, rule in enumerate(scenario.policy):
-        need_partner(("policy", i, "from"), rule.from_partner)
-        for k, to in enumerate(rule.to):
-            need_partner(("policy", i, "to", k), to)
+    def need_partners(loc: Loc, pids: Any) -> None:
+        if isinstance(pids, list):
+            for k, pid in enumerate(pids):
+                need_partner((*loc, k), pid)
+
+    for section in sections[:3]:
+        for i, item in _items(data, section):
+            need_partner((section, i, "partner"), item.get("partner"))
+    for i, link in _items(data, "links"):
+        need_partners(("links", i, "between"), link.get("between"))
+    for i, partner in _items(data, "partners"):
+        engagement = partner.get("engagement")
+        if isinstance(engagement, dict):
+            need_partners(("partners", i, "engagement", "defend"), engagement.get("defend"))
+    c2 = data.get("c2")
+    if isinstance(c2, dict):
+        need_partner(("c2", "coalition_cell"), c2.get("coalition_cell"))
+    for i, rule in _items(data, "policy"):
+        need_partner(("policy", i, "from"), rule.get("from"))
+        need_partners(("policy", i, "to"), rule.get("to"))
 
     ids_by_section = {
-        "sensors": {s.id for s in scenario.sensors},
-        "links": {link.id for link in scenario.links},
-        "batteries": {b.id for b in scenario.batteries},
-        "partners": partner_ids,
+        section: {
+            item["id"] for _, item in _items(data, section) if isinstance(item.get("id"), str)
+        }
+        for section in ("sensors", "links", "batteries")
     }
-    for i, inject in enumerate(scenario.injects):
-        target_section = _INJECT_TARGETS.get(inject.kind)
-        if target_section is None:
-            continue
-        if inject.target is None:
-            problems.append((("injects", i, "target"), f"{inject.kind} needs a target id"))
-        elif inject.target not in ids_by_section[target_section]:
-            problems.append(
-                (
-                    ("injects", i, "target"),
-                    f"unknown {_SINGULAR[target_section]} '{inject.target}'",
+    ids_by_section["partners"] = set(partner_ids)
+    duration_s = _number(data.get("duration_s"))
+    for i, inject in _items(data, "injects"):
+        kind = inject.get("kind")
+        target_section = _INJECT_TARGETS.get(kind) if isinstance(kind, str) else None
+        target = inject.get("target")
+        if target_section is not None:
+            if target is None:
+                problems.append((("injects", i, "target"), f"{kind} needs a target id"))
+            elif isinstance(target, str) and target not in ids_by_section[target_section]:
+                problems.append(
+                    (("injects", i, "target"), f"unknown {_SINGULAR[target_section]} '{target}'")
                 )
-            )
-        if inject.time_s > scenario.duration_s:
+        time_s = _number(inject.get("time_s"))
+        if duration_s is not None and time_s is not None and time_s > duration_s:
             problems.append(
-                (("injects", i, "time_s"), f"after the scenario ends at {scenario.duration_s:g} s")
+                (("injects", i, "time_s"), f"after the scenario ends at {duration_s:g} s")
             )
 
-    for i, threat in enumerate(scenario.threats):
-        if threat.launch_time_s >= scenario.duration_s:
+    for i, threat in _items(data, "threats"):
+        launch_s = _number(threat.get("launch_time_s", 0.0))
+        if duration_s is not None and launch_s is not None and launch_s >= duration_s:
             problems.append(
                 (
                     ("threats", i, "launch_time_s"),
-                    f"launch at {threat.launch_time_s:g} s is not before the scenario ends "
-                    f"at {scenario.duration_s:g} s",
+                    f"launch at {launch_s:g} s is not before the scenario ends at {duration_s:g} s",
                 )
             )
     return problems
+
+
+def check_paths(paths: Sequence[str | Path]) -> tuple[list[Problem], list[Problem]]:
+    """Check several scenario files, as ``skyweave validate`` does.
+
+    Returns
+    -------
+    problems : list of Problem
+        Every mistake found, including a run too large to hold in memory
+        (:func:`skyweave.scenario.run_size.check_run_size`); empty when all are valid.
+    warnings : list of Problem
+        Implausible but legal values.
+    """
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for path in paths:
+        try:
+            scenario, found = load_scenario_checked(path)
+            check_run_size(scenario, source=str(path))
+        except InputError as exc:
+            problems.extend(exc.problems)
+        else:
+            warnings.extend(found)
+    return problems, warnings
 
 
 def validate_paths(paths: Sequence[str | Path]) -> list[Problem]:
     """Check several scenario files; return every problem found (empty when all valid)."""
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            load_scenario(path)
-        except InputError as exc:
-            problems.extend(exc.problems)
-    return problems
+    return check_paths(paths)[0]

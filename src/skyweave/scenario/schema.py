@@ -9,10 +9,18 @@ which can name the exact field path of each bad reference.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Latitude = Annotated[float, Field(ge=-90.0, le=90.0, description="geodetic latitude, degrees")]
 Longitude = Annotated[float, Field(ge=-180.0, le=360.0, description="longitude, degrees east")]
@@ -25,9 +33,15 @@ Identifier = Annotated[
         description="id: letters, digits, '-', '_' and '.'",
     ),
 ]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+#: longest scenario, seconds (one day); every time in a scenario lies within it
+MAX_SCENARIO_S = 86_400.0
+ScenarioTime = Annotated[float, Field(ge=0.0, le=MAX_SCENARIO_S)]
+Delay = Annotated[float, Field(ge=0.0, le=3_600.0)]
+ShortText = Annotated[str, Field(max_length=200)]
+Text = Annotated[str, Field(max_length=2_000)]
+#: relative tolerance of the whole-multiple check on time intervals
+MULTIPLE_RTOL = 1e-9
 
 CoordinationMode = Literal["independent", "shared-warning", "integrated"]
 RcsClass = Literal["small", "medium", "large"]
@@ -43,14 +57,16 @@ class GeoPoint(_Model):
 
     lat_deg: Latitude
     lon_deg: Longitude
-    alt_m: Annotated[float, Field(ge=-500.0, le=100_000.0)] = 0.0
+    alt_m: float = Field(
+        default=0.0, ge=-500.0, le=100_000.0, description="height above the WGS84 ellipsoid"
+    )
 
 
 class TimeWindow(_Model):
     """A closed interval of scenario time, e.g. an outage."""
 
-    start_s: NonNegative
-    end_s: NonNegative
+    start_s: ScenarioTime = Field(description="first second of the window")
+    end_s: ScenarioTime = Field(description="last second of the window (not before start_s)")
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -62,9 +78,9 @@ class TimeWindow(_Model):
 class EarthOptions(_Model):
     """Which physical effects the kinematics include."""
 
-    rotation: bool = True
-    j2: bool = False
-    drag: bool = True
+    rotation: bool = Field(default=True, description="Earth rotation (Coriolis, centrifugal)")
+    j2: bool = Field(default=False, description="Earth oblateness term of gravity")
+    drag: bool = Field(default=True, description="atmospheric drag on ballistic threats")
 
 
 class CommandPost(GeoPoint):
@@ -79,8 +95,10 @@ class Consent(_Model):
     thinking it over). A replayed run answers from the recorded decisions.
     """
 
-    policy: Literal["always", "never", "after_delay"] = "always"
-    delay_s: NonNegative = 20.0
+    policy: Literal["always", "never", "after_delay"] = Field(
+        default="always", description="how the partner's staff answers engagement requests"
+    )
+    delay_s: Delay = Field(default=20.0, description="thinking time with policy after_delay")
 
 
 class EngagementRules(_Model):
@@ -88,50 +106,79 @@ class EngagementRules(_Model):
 
     defend: list[Identifier] = Field(
         default_factory=list,
+        max_length=50,
         description="other partners whose defended assets this partner's batteries may defend",
     )
     engage_on_remote: bool = Field(
         default=True,
         description="batteries may fire on a track held only by another partner",
     )
-    consent: Consent = Field(default_factory=Consent)
+    consent: Consent = Field(
+        default_factory=Consent, description="whether orders wait for an operator's consent"
+    )
 
 
 class Partner(_Model):
     """A coalition partner: owns sensors, batteries, assets and a command post."""
 
     id: Identifier
-    name: str = ""
-    command_post: CommandPost | None = None
-    color: str = Field(default="", description="display colour, e.g. '#1f77b4'")
-    engagement: EngagementRules = Field(default_factory=EngagementRules)
+    name: ShortText = Field(default="", description="display name")
+    command_post: CommandPost | None = Field(
+        default=None, description="where the partner's data links end (none: no links)"
+    )
+    color: str = Field(default="", max_length=32, description="display colour, e.g. '#1f77b4'")
+    engagement: EngagementRules = Field(
+        default_factory=EngagementRules, description="rules for the partner's batteries"
+    )
 
 
 class DefendedAsset(GeoPoint):
     """Something worth defending: a city, a port, an air base."""
 
     id: Identifier
-    partner: Identifier
-    name: str = ""
-    value: Annotated[float, Field(gt=0.0, le=1e6)] = 100.0
-    radius_m: Annotated[float, Field(gt=0.0, le=100_000.0)] = 2_000.0
+    partner: Identifier = Field(description="the partner that owns it")
+    name: ShortText = Field(default="", description="display name")
+    value: float = Field(
+        default=100.0, gt=0.0, le=1e6, description="worth, in the units of c2.min_value_saved"
+    )
+    radius_m: float = Field(
+        default=2_000.0,
+        gt=0.0,
+        le=100_000.0,
+        description="a threat landing within this distance hits the asset",
+    )
 
 
 class InfraredSatellite(_Model):
     """A space-based infrared sensor that sees rocket plumes above the clouds."""
 
-    type: Literal["infrared_satellite"]
+    type: Literal["infrared_satellite"] = Field(description="sensor kind")
     id: Identifier
-    partner: Identifier
+    partner: Identifier = Field(description="the partner that owns it")
     geo_lon_deg: Longitude | None = Field(
         default=None, description="geostationary longitude; or give position"
     )
-    position: GeoPoint | None = None
-    cloud_top_alt_m: Annotated[float, Field(ge=0.0, le=30_000.0)] = 10_000.0
-    processing_delay_s: NonNegative = 10.0
-    frame_period_s: Positive = 5.0
-    los_sigma_urad: Positive = 50.0
-    outages: list[TimeWindow] = Field(default_factory=list)
+    position: GeoPoint | None = Field(
+        default=None, description="fixed position (any orbit height); or give geo_lon_deg"
+    )
+    cloud_top_alt_m: float = Field(
+        default=10_000.0, ge=0.0, le=30_000.0, description="plumes below this are hidden"
+    )
+    processing_delay_s: float = Field(
+        default=10.0, ge=0.0, le=600.0, description="from a frame to its reports"
+    )
+    frame_period_s: float = Field(
+        default=5.0,
+        ge=0.1,
+        le=600.0,
+        description="time between frames (memory: one row per plume per frame)",
+    )
+    los_sigma_urad: float = Field(
+        default=50.0, ge=0.1, le=100_000.0, description="line-of-sight noise, 1 sigma"
+    )
+    outages: list[TimeWindow] = Field(
+        default_factory=list, max_length=1_000, description="windows with no frames"
+    )
 
     @model_validator(mode="after")
     def _one_position(self) -> InfraredSatellite:
@@ -143,24 +190,61 @@ class InfraredSatellite(_Model):
 class Radar(GeoPoint):
     """A ground radar: early-warning or fire-control (one model, other parameters)."""
 
-    type: Literal["radar"]
+    type: Literal["radar"] = Field(description="sensor kind")
     id: Identifier
-    partner: Identifier
-    role: Literal["early_warning", "fire_control"] = "early_warning"
-    boresight_az_deg: Annotated[float, Field(ge=0.0, lt=360.0)] = 0.0
-    sector_half_width_deg: Annotated[float, Field(gt=0.0, le=180.0)] = 60.0
-    min_elevation_deg: Annotated[float, Field(ge=-5.0, le=90.0)] = 0.5
-    max_elevation_deg: Annotated[float, Field(ge=-5.0, le=90.0)] = 70.0
-    max_range_km: Annotated[float, Field(gt=0.0, le=6_000.0)] = 1_500.0
-    reference_range_km: Annotated[float, Field(gt=0.0, le=6_000.0)] = 1_000.0
-    reference_snr_db: Annotated[float, Field(ge=-20.0, le=60.0)] = 13.0
-    false_alarm_probability: Annotated[float, Field(gt=0.0, lt=1.0)] = 1e-6
-    false_alarms_per_scan: NonNegative = 0.5
-    revisit_s: Positive = 10.0
-    sigma_range_m: Positive = 100.0
-    sigma_azimuth_mrad: Positive = 2.0
-    sigma_elevation_mrad: Positive = 2.0
-    outages: list[TimeWindow] = Field(default_factory=list)
+    partner: Identifier = Field(description="the partner that owns it")
+    role: Literal["early_warning", "fire_control"] = Field(
+        default="early_warning", description="label for reports; the model is the same"
+    )
+    boresight_az_deg: float = Field(
+        default=0.0, ge=0.0, lt=360.0, description="centre of the sector, from north"
+    )
+    sector_half_width_deg: float = Field(
+        default=60.0, gt=0.0, le=180.0, description="half the azimuth sector (180: all round)"
+    )
+    min_elevation_deg: float = Field(
+        default=0.5,
+        ge=-5.0,
+        le=90.0,
+        description="lowest elevation searched. The 0.5 degree default hides a sea-skimming "
+        "cruise missile close to the horizon; fire-control radars often use -1",
+    )
+    max_elevation_deg: float = Field(
+        default=70.0, ge=-5.0, le=90.0, description="highest elevation searched"
+    )
+    max_range_km: float = Field(
+        default=1_500.0, gt=0.0, le=6_000.0, description="instrumented range"
+    )
+    reference_range_km: float = Field(
+        default=1_000.0,
+        gt=0.0,
+        le=6_000.0,
+        description="range at which a medium target gives reference_snr_db",
+    )
+    reference_snr_db: float = Field(
+        default=13.0, ge=-20.0, le=60.0, description="signal-to-noise at reference_range_km"
+    )
+    false_alarm_probability: float = Field(
+        default=1e-6, gt=0.0, lt=1.0, description="per resolution cell, sets the threshold"
+    )
+    false_alarms_per_scan: float = Field(
+        default=0.5, ge=0.0, le=1_000.0, description="mean false detections per scan (Poisson)"
+    )
+    revisit_s: float = Field(
+        default=10.0, ge=0.1, le=3_600.0, description="time between scans of the sector"
+    )
+    sigma_range_m: float = Field(
+        default=100.0, ge=0.01, le=100_000.0, description="range noise, 1 sigma"
+    )
+    sigma_azimuth_mrad: float = Field(
+        default=2.0, ge=0.001, le=100.0, description="azimuth noise, 1 sigma"
+    )
+    sigma_elevation_mrad: float = Field(
+        default=2.0, ge=0.001, le=100.0, description="elevation noise, 1 sigma"
+    )
+    outages: list[TimeWindow] = Field(
+        default_factory=list, max_length=1_000, description="windows with no scans"
+    )
 
     @model_validator(mode="after")
     def _elevations(self) -> Radar:
@@ -175,29 +259,50 @@ Sensor = Annotated[InfraredSatellite | Radar, Field(discriminator="type")]
 class KillProbability(_Model):
     """Single-shot kill probability against each threat class."""
 
-    ballistic: Probability = 0.7
-    cruise: Probability = 0.8
-    aircraft: Probability = 0.8
+    ballistic: Probability = Field(default=0.7, description="against ballistic missiles")
+    cruise: Probability = Field(default=0.8, description="against cruise missiles")
+    aircraft: Probability = Field(default=0.8, description="against aircraft")
 
 
 class Battery(GeoPoint):
     """An interceptor battery: an abstract flyout model with an envelope."""
 
     id: Identifier
-    partner: Identifier
-    launchers: Annotated[int, Field(ge=1, le=100)] = 4
-    interceptors: Annotated[int, Field(ge=0, le=10_000)] = 16
-    fire_channels: Annotated[int, Field(ge=1, le=100)] = 2
-    min_range_km: NonNegative = 3.0
-    max_range_km: Annotated[float, Field(gt=0.0, le=3_000.0)] = 100.0
-    min_alt_km: NonNegative = 0.05
-    max_alt_km: Annotated[float, Field(gt=0.0, le=1_000.0)] = 30.0
-    flyout_speed_mps: Annotated[float, Field(gt=0.0, le=10_000.0)] = 1_200.0
-    pk: KillProbability = Field(default_factory=KillProbability)
-    doctrine: Literal["shoot-look-shoot", "salvo"] = "shoot-look-shoot"
-    salvo_size: Annotated[int, Field(ge=1, le=8)] = 2
-    kill_assessment_delay_s: NonNegative = 5.0
-    reserve_interceptors: Annotated[int, Field(ge=0)] = 0
+    partner: Identifier = Field(description="the partner that owns it")
+    launchers: int = Field(default=4, ge=1, le=100, description="launchers in the battery")
+    interceptors: int = Field(default=16, ge=0, le=10_000, description="interceptors at the start")
+    fire_channels: int = Field(
+        default=2, ge=1, le=100, description="engagements it can guide at once"
+    )
+    min_range_km: float = Field(
+        default=3.0, ge=0.0, le=3_000.0, description="inner edge of the envelope"
+    )
+    max_range_km: float = Field(
+        default=100.0, gt=0.0, le=3_000.0, description="outer edge of the envelope"
+    )
+    min_alt_km: float = Field(
+        default=0.05, ge=0.0, le=1_000.0, description="lowest intercept altitude"
+    )
+    max_alt_km: float = Field(
+        default=30.0, gt=0.0, le=1_000.0, description="highest intercept altitude"
+    )
+    flyout_speed_mps: float = Field(
+        default=1_200.0, gt=0.0, le=10_000.0, description="mean interceptor speed"
+    )
+    pk: KillProbability = Field(
+        default_factory=KillProbability, description="single-shot kill probabilities"
+    )
+    doctrine: Literal["shoot-look-shoot", "salvo"] = Field(
+        default="shoot-look-shoot",
+        description="one shot then assess, or salvo_size shots at once",
+    )
+    salvo_size: int = Field(default=2, ge=1, le=8, description="shots per salvo (doctrine salvo)")
+    kill_assessment_delay_s: float = Field(
+        default=5.0, ge=0.0, le=600.0, description="from an intercept to knowing its outcome"
+    )
+    reserve_interceptors: int = Field(
+        default=0, ge=0, le=10_000, description="kept back: fired only at threats to own assets"
+    )
 
     @model_validator(mode="after")
     def _envelope(self) -> Battery:
@@ -212,12 +317,18 @@ class Link(_Model):
     """A data link between two partners' command posts."""
 
     id: Identifier
-    between: Annotated[list[Identifier], Field(min_length=2, max_length=2)]
-    latency_s: NonNegative = 2.0
-    jitter_s: NonNegative = 0.5
-    loss_probability: Probability = 0.0
-    bandwidth_msgs_per_s: Positive = 1_000.0
-    outages: list[TimeWindow] = Field(default_factory=list)
+    between: list[Identifier] = Field(
+        min_length=2, max_length=2, description="the two partners it joins"
+    )
+    latency_s: float = Field(default=2.0, ge=0.0, le=600.0, description="mean message delay")
+    jitter_s: float = Field(default=0.5, ge=0.0, le=600.0, description="delay spread, 1 sigma")
+    loss_probability: Probability = Field(default=0.0, description="chance that a message is lost")
+    bandwidth_msgs_per_s: float = Field(
+        default=1_000.0, ge=0.01, le=1e6, description="messages per second before queueing"
+    )
+    outages: list[TimeWindow] = Field(
+        default_factory=list, max_length=1_000, description="windows with the link down"
+    )
 
     @field_validator("between")
     @classmethod
@@ -230,12 +341,18 @@ class Link(_Model):
 class ReleaseRule(_Model):
     """What one partner releases of one data class to which partners."""
 
-    from_partner: Identifier = Field(alias="from")
-    to: Annotated[list[Identifier], Field(min_length=1)]
-    data_class: DataClass
-    delay_s: NonNegative = 0.0
-    position_rounding_m: NonNegative = 0.0
-    position_noise_m: NonNegative = 0.0
+    from_partner: Identifier = Field(alias="from", description="the releasing partner")
+    to: list[Identifier] = Field(
+        min_length=1, max_length=50, description="the partners that receive it"
+    )
+    data_class: DataClass = Field(description="what is released")
+    delay_s: Delay = Field(default=0.0, description="held back this long before release")
+    position_rounding_m: float = Field(
+        default=0.0, ge=0.0, le=100_000.0, description="positions rounded to this grid"
+    )
+    position_noise_m: float = Field(
+        default=0.0, ge=0.0, le=100_000.0, description="noise added to positions, 1 sigma"
+    )
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
@@ -245,10 +362,14 @@ class ReleaseRule(_Model):
 class Aim(_Model):
     """Where a ballistic threat is aimed: a point, or a range and azimuth."""
 
-    lat_deg: Latitude | None = None
-    lon_deg: Longitude | None = None
-    range_km: Annotated[float, Field(gt=0.0, le=15_000.0)] | None = None
-    azimuth_deg: Annotated[float, Field(ge=0.0, lt=360.0)] | None = None
+    lat_deg: Latitude | None = Field(default=None, description="aim point latitude")
+    lon_deg: Longitude | None = Field(default=None, description="aim point longitude")
+    range_km: float | None = Field(
+        default=None, ge=1.0, le=15_000.0, description="ground range from the launch point"
+    )
+    azimuth_deg: float | None = Field(
+        default=None, ge=0.0, lt=360.0, description="direction from the launch point, from north"
+    )
 
     @model_validator(mode="after")
     def _point_or_polar(self) -> Aim:
@@ -270,26 +391,33 @@ class Salvo(_Model):
     and gets the id ``<id>-<k+1>``.
     """
 
-    count: Annotated[int, Field(ge=1, le=1_000)]
-    over_s: NonNegative = 0.0
+    count: int = Field(ge=1, le=1_000, description="launches")
+    over_s: ScenarioTime = Field(default=0.0, description="from the first launch to the last")
 
 
 class BallisticThreat(_Model):
     """A ballistic missile: boost, free flight, re-entry."""
 
-    type: Literal["ballistic"]
+    type: Literal["ballistic"] = Field(description="threat kind")
     id: Identifier
-    launch: GeoPoint
-    aim: Aim
-    launch_time_s: NonNegative = 0.0
-    profile: Literal["minimum-energy", "fixed-gamma"] = "minimum-energy"
-    gamma_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = Field(
-        default=None, description="burnout flight-path angle, with profile fixed-gamma"
+    launch: GeoPoint = Field(description="launch point")
+    aim: Aim = Field(description="aim point, or range and azimuth from the launch point")
+    launch_time_s: ScenarioTime = Field(default=0.0, description="scenario time of launch")
+    profile: Literal["minimum-energy", "fixed-gamma"] = Field(
+        default="minimum-energy", description="trajectory shape"
     )
-    burn_time_s: Annotated[float, Field(gt=0.0, le=600.0)] = 60.0
-    ballistic_coefficient_kg_m2: Annotated[float, Field(gt=0.0, le=1e6)] = 5_000.0
-    rcs_class: RcsClass = "medium"
-    salvo: Salvo | None = None
+    gamma_deg: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=90.0,
+        description="burnout flight-path angle, with profile fixed-gamma",
+    )
+    burn_time_s: float = Field(default=60.0, gt=0.0, le=600.0, description="boost duration")
+    ballistic_coefficient_kg_m2: float = Field(
+        default=5_000.0, gt=0.0, le=1e6, description="mass over drag area (higher: less drag)"
+    )
+    rcs_class: RcsClass = Field(default="medium", description="radar cross-section class")
+    salvo: Salvo | None = Field(default=None, description="shorthand for several launches")
     accidental: bool = Field(default=False, description="white-cell label: a single stray launch")
 
     @model_validator(mode="after")
@@ -297,6 +425,42 @@ class BallisticThreat(_Model):
         if (self.profile == "fixed-gamma") != (self.gamma_deg is not None):
             raise ValueError("gamma_deg is required with profile fixed-gamma and only then")
         return self
+
+    @model_validator(mode="after")
+    def _aim_geometry(self) -> BallisticThreat:
+        if self.aim.lat_deg is None or self.aim.lon_deg is None:
+            return self  # a polar aim's range_km is bounded to [1, 15 000] km
+        angle = _central_angle_rad(
+            self.launch.lat_deg, self.launch.lon_deg, self.aim.lat_deg, self.aim.lon_deg
+        )
+        # The same limits as the kinematics (skyweave.kinematics.ballistic): no direction
+        # to fly at the launch point itself, and no single great circle near the antipode.
+        if angle < MIN_AIM_ANGLE_RAD:
+            raise ValueError("aim point equals the launch point: no direction to fly")
+        if angle > MAX_AIM_ANGLE_RAD:
+            raise ValueError(
+                f"aim point is {math.degrees(angle):.1f} degrees of arc from the launch point "
+                f"(antipodal or nearly); the limit is {math.degrees(MAX_AIM_ANGLE_RAD):.0f}"
+            )
+        return self
+
+
+#: shortest and longest launch-to-aim arcs the ballistic kinematics fly
+MIN_AIM_ANGLE_RAD = 1e-5
+MAX_AIM_ANGLE_RAD = 0.9 * math.pi
+
+
+def _central_angle_rad(lat1_deg: float, lon1_deg: float, lat2_deg: float, lon2_deg: float) -> float:
+    """Angle between the local verticals of two points (as the kinematics compute it)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1_deg, lon1_deg, lat2_deg, lon2_deg))
+    n1 = (math.cos(lat1) * math.cos(lon1), math.cos(lat1) * math.sin(lon1), math.sin(lat1))
+    n2 = (math.cos(lat2) * math.cos(lon2), math.cos(lat2) * math.sin(lon2), math.sin(lat2))
+    cross = (
+        n1[1] * n2[2] - n1[2] * n2[1],
+        n1[2] * n2[0] - n1[0] * n2[2],
+        n1[0] * n2[1] - n1[1] * n2[0],
+    )
+    return math.atan2(math.hypot(*cross), sum(x * y for x, y in zip(n1, n2, strict=True)))
 
 
 class Waypoint(_Model):
@@ -309,14 +473,23 @@ class Waypoint(_Model):
 class AirBreathingThreat(_Model):
     """A cruise missile or aircraft following waypoints at set speed and altitude."""
 
-    type: Literal["cruise", "aircraft"]
+    type: Literal["cruise", "aircraft"] = Field(description="threat kind")
     id: Identifier
-    launch_time_s: NonNegative = 0.0
-    waypoints: Annotated[list[Waypoint], Field(min_length=2)]
-    speed_mps: Annotated[float, Field(gt=0.0, le=1_500.0)] = 250.0
-    altitude_m: Annotated[float, Field(gt=0.0, le=25_000.0)] = 100.0
-    rcs_class: RcsClass = "small"
-    salvo: Salvo | None = None
+    launch_time_s: ScenarioTime = Field(default=0.0, description="scenario time of launch")
+    waypoints: list[Waypoint] = Field(
+        min_length=2, max_length=1_000, description="the route, first point is the launch"
+    )
+    speed_mps: float = Field(
+        default=250.0,
+        ge=0.1,
+        le=1_500.0,
+        description="ground speed (validate warns below 50 m/s)",
+    )
+    altitude_m: float = Field(
+        default=100.0, gt=0.0, le=25_000.0, description="height above the ellipsoid"
+    )
+    rcs_class: RcsClass = Field(default="small", description="radar cross-section class")
+    salvo: Salvo | None = Field(default=None, description="shorthand for several launches")
 
 
 Threat = Annotated[BallisticThreat | AirBreathingThreat, Field(discriminator="type")]
@@ -325,7 +498,7 @@ Threat = Annotated[BallisticThreat | AirBreathingThreat, Field(discriminator="ty
 class Inject(_Model):
     """A white-cell event on the exercise timeline."""
 
-    time_s: NonNegative
+    time_s: ScenarioTime = Field(description="scenario time of the event")
     kind: Literal[
         "sensor_failure",
         "sensor_repair",
@@ -335,9 +508,11 @@ class Inject(_Model):
         "command_post_silent",
         "command_post_restore",
         "note",
-    ]
-    target: Identifier | None = None
-    text: str = ""
+    ] = Field(description="what happens")
+    target: Identifier | None = Field(
+        default=None, description="id of the sensor, link, battery or partner it affects"
+    )
+    text: Text = Field(default="", description="shown on the exercise timeline")
 
 
 class CommandAndControl(_Model):
@@ -347,36 +522,94 @@ class CommandAndControl(_Model):
         default=None,
         description="partner hosting the coalition cell in integrated mode (default: the first)",
     )
-    min_value_saved: NonNegative = Field(
+    min_value_saved: float = Field(
         default=5.0,
+        ge=0.0,
+        le=1e6,
         description="an engagement is ordered only if it raises the expected value saved "
         "by at least this (asset value units): the price of an interceptor",
     )
-    wta_method: Literal["heuristic", "exact"] = "heuristic"
-    wta_time_limit_s: Positive = 1.0
+    wta_method: Literal["heuristic", "exact"] = Field(
+        default="heuristic", description="weapon-target assignment solver"
+    )
+    wta_time_limit_s: float = Field(
+        default=1.0, gt=0.0, le=60.0, description="wall-clock limit per exact assignment"
+    )
+
+
+def _multiple_of_step(value_s: float, step_s: float, field: str) -> None:
+    """Refuse an interval that is not a whole number of time steps, naming the nearest ones."""
+    k = value_s / step_s
+    whole = round(k)
+    if whole >= 1 and abs(k - whole) <= MULTIPLE_RTOL * k:
+        return
+    below = max(int(k // 1), 1) * step_s
+    above = (int(k // 1) + 1) * step_s
+    nearest = f"{below:g} s" if below >= value_s else f"{below:g} s or {above:g} s"
+    raise ValueError(
+        f"{field} ({value_s:g} s) must be a whole multiple of time_step_s ({step_s:g} s): "
+        f"the run advances in whole steps; nearest valid: {nearest}"
+    )
 
 
 class Scenario(_Model):
     """A whole exercise or analysis scenario."""
 
     name: Identifier
-    description: str = ""
+    description: str = Field(default="", max_length=100_000, description="free text")
     epoch: datetime = Field(description="wall-clock time of scenario second 0 (UTC)")
-    duration_s: Annotated[float, Field(gt=0.0, le=86_400.0)]
-    time_step_s: Annotated[float, Field(gt=0.0, le=60.0)] = 1.0
-    output_interval_s: Annotated[float, Field(gt=0.0, le=600.0)] = 5.0
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    coordination_mode: CoordinationMode = "shared-warning"
-    earth: EarthOptions = Field(default_factory=EarthOptions)
-    partners: Annotated[list[Partner], Field(min_length=1)]
-    defended_assets: list[DefendedAsset] = Field(default_factory=list)
-    sensors: list[Sensor] = Field(default_factory=list)
-    batteries: list[Battery] = Field(default_factory=list)
-    links: list[Link] = Field(default_factory=list)
-    policy: list[ReleaseRule] = Field(default_factory=list)
-    threats: list[Threat] = Field(default_factory=list)
-    injects: list[Inject] = Field(default_factory=list)
-    c2: CommandAndControl = Field(default_factory=CommandAndControl)
+    duration_s: float = Field(gt=0.0, le=MAX_SCENARIO_S, description="scenario length")
+    time_step_s: float = Field(
+        default=1.0,
+        ge=0.01,
+        le=60.0,
+        description="truth and engagement step; every interval below is a whole multiple",
+    )
+    output_interval_s: float = Field(
+        default=5.0,
+        ge=0.01,
+        le=600.0,
+        description="interval of the recorded tables and pictures; a whole multiple of time_step_s",
+    )
+    decision_interval_s: float | None = Field(
+        default=None,
+        ge=0.01,
+        le=600.0,
+        description="command posts' decision cycle; a whole multiple of time_step_s "
+        "(default: output_interval_s)",
+    )
+    seed: int = Field(default=0, ge=0, lt=2**63, description="random seed of the run")
+    coordination_mode: CoordinationMode = Field(
+        default="shared-warning", description="how the partners work together"
+    )
+    earth: EarthOptions = Field(default_factory=EarthOptions, description="physical effects")
+    partners: list[Partner] = Field(min_length=1, max_length=50, description="the coalition")
+    defended_assets: list[DefendedAsset] = Field(
+        default_factory=list, max_length=10_000, description="what the coalition defends"
+    )
+    sensors: list[Sensor] = Field(
+        default_factory=list, max_length=1_000, description="radars and infrared satellites"
+    )
+    batteries: list[Battery] = Field(
+        default_factory=list, max_length=1_000, description="interceptor batteries"
+    )
+    links: list[Link] = Field(
+        default_factory=list, max_length=1_000, description="data links between command posts"
+    )
+    policy: list[ReleaseRule] = Field(
+        default_factory=list, max_length=10_000, description="releasability rules"
+    )
+    threats: list[Threat] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="ballistic missiles, cruise missiles and aircraft (salvos count as one)",
+    )
+    injects: list[Inject] = Field(
+        default_factory=list, max_length=10_000, description="white-cell events"
+    )
+    c2: CommandAndControl = Field(
+        default_factory=CommandAndControl, description="the decision cycle's settings"
+    )
 
     @field_validator("epoch")
     @classmethod
@@ -384,8 +617,19 @@ class Scenario(_Model):
         # A naive timestamp in a scenario file means UTC: exercises run on Zulu time.
         return epoch.replace(tzinfo=UTC) if epoch.tzinfo is None else epoch.astimezone(UTC)
 
-    @model_validator(mode="after")
-    def _output_grid(self) -> Scenario:
-        if self.output_interval_s < self.time_step_s:
-            raise ValueError("output_interval_s must not be shorter than time_step_s")
-        return self
+    @field_validator("output_interval_s", "decision_interval_s")
+    @classmethod
+    def _whole_steps(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # A decision cycle of 5 s with a 0.7 s step would silently become 5.6 s (or 35 s
+        # where the cycle is counted in output steps): refuse rather than round.
+        step = info.data.get("time_step_s")
+        if value is not None and step is not None:
+            _multiple_of_step(value, step, str(info.field_name))
+        return value
+
+    @property
+    def decision_period_s(self) -> float:
+        """The decision cycle: ``decision_interval_s``, or ``output_interval_s`` when unset."""
+        return (
+            self.output_interval_s if self.decision_interval_s is None else self.decision_interval_s
+        )
