@@ -8,7 +8,9 @@ from skyweave.constants import WGS84_A_M
 from skyweave.sensors.geometry import (
     above_effective_horizon,
     aer_to_ecef,
+    apparent_elevation_rad,
     ecef_to_aer,
+    horizon_dip_rad,
     radar_horizon_range_m,
     radar_local_frame,
 )
@@ -80,3 +82,36 @@ def test_scan_times_and_outages() -> None:
     lost = overlaps_outage(t, t + 1.0, [(2.0, 3.0)])
     assert lost.tolist() == [False, True, True, False, False]
     assert not overlaps_outage(t, t, []).any()
+
+
+def test_apparent_elevation_closed_forms() -> None:
+    # Independent checks of sin(el) = ((Re+h)^2 - (Re+h0)^2 - R^2) / (2 R (Re+h0)).
+    r_earth, k, h0 = 6_371_000.0, 4.0 / 3.0, 300.0
+    re = k * r_earth
+    # 1. The ray tangent to the effective Earth: target on the ground at the
+    #    tangent distance appears at the horizon's dip, -acos(Re / (Re + h0)).
+    tangent_m = np.sqrt((re + h0) ** 2 - re**2)
+    dip = -np.arccos(re / (re + h0))
+    assert apparent_elevation_rad(tangent_m, h0, 0.0, r_earth, k) == pytest.approx(dip, rel=1e-9)
+    assert horizon_dip_rad(h0, r_earth, k) == pytest.approx(dip, rel=1e-12)
+    # 2. Straight up: a target h - h0 above the sensor is at +90 degrees.
+    assert apparent_elevation_rad(5_000.0, h0, h0 + 5_000.0, r_earth, k) == pytest.approx(np.pi / 2)
+    # 3. Short ranges: the textbook (h - h0) / R - R / (2 Re).
+    for rng, h in [(100e3, 2_000.0), (50e3, 60.0)]:
+        approx = (h - h0) / rng - rng / (2.0 * re)
+        assert apparent_elevation_rad(rng, h0, h, r_earth, k) == pytest.approx(approx, rel=1e-3)
+
+
+def test_apparent_elevation_with_k1_is_the_geometric_elevation() -> None:
+    # Along the equator the ellipsoid's east-west radius of curvature is a: with
+    # k = 1 the formula is pymap3d's geometric elevation over that circle.
+    h0 = 250.0
+    frame = radar_local_frame(0.0, 0.0, h0)
+    lon = np.array([0.3, 1.0, 2.5])
+    h = np.array([60.0, 8_000.0, 120e3])
+    targets = np.stack(pymap3d.geodetic2ecef(0.0 * lon, lon, h), axis=-1)
+    rng, _, el = ecef_to_aer(targets, frame)
+    got = apparent_elevation_rad(rng, h0, h, WGS84_A_M, k_factor=1.0)
+    np.testing.assert_allclose(got, el, atol=1e-9)
+    # Refraction lifts every target: the 4/3-Earth elevation is higher.
+    assert np.all(apparent_elevation_rad(rng, h0, h, WGS84_A_M) > el)

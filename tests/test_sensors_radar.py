@@ -10,11 +10,12 @@ import pytest
 from numpy.typing import NDArray
 from scipy import stats
 
+from skyweave.constants import WGS84_A_M
 from skyweave.kinematics.truth import Truth
 from skyweave.rng import component_rng
 from skyweave.sensors import detections_to_arrow_table
 from skyweave.sensors.geometry import aer_to_ecef, radar_local_frame
-from skyweave.sensors.radar import RadarParams, simulate_radar, swerling1_pd
+from skyweave.sensors.radar import RadarParams, radar_visibility, simulate_radar, swerling1_pd
 
 LAT, LON, ALT = 0.0, 0.0, 20.0
 FRAME = radar_local_frame(LAT, LON, ALT)
@@ -238,3 +239,32 @@ def test_scan_blocking_does_not_change_output(monkeypatch: pytest.MonkeyPatch) -
     blocked = simulate_radar(params, truth, component_rng(7, "ew-1"))
     for name in ("time_s", "range_m", "azimuth_rad", "elevation_rad", "object_id"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(blocked, name))
+
+
+@pytest.mark.parametrize("site_alt_m", [20.0, 300.0])
+def test_sea_skimmer_inside_the_horizon_is_visible_with_default_limits(site_alt_m: float) -> None:
+    # A 60 m target 5 km inside the 4/3-Earth horizon (textbook ground distance
+    # sqrt(2 k a h1) + sqrt(2 k a h2) along the equator) is seen with the
+    # default elevation limits; 5 km beyond it is not. The apparent elevation
+    # there is below 0 (the old default floor).
+    k, a, h2 = 4.0 / 3.0, WGS84_A_M, 60.0
+    horizon_m = np.sqrt(2 * k * a * site_alt_m) + np.sqrt(2 * k * a * h2)
+    lon = np.degrees((horizon_m + np.array([-5e3, 5e3])) / a)
+    targets = np.stack(pymap3d.geodetic2ecef([0.0, 0.0], lon, [h2, h2]), axis=-1)
+    params = RadarParams(
+        sensor_id="coastal", partner="North", lat_deg=0.0, lon_deg=0.0, alt_m=site_alt_m,
+        max_range_m=400e3, revisit_period_s=1.0, snr_ref=1e9, ref_range_m=100e3, pfa=1e-4,
+        sigma_range_m=50.0, sigma_azimuth_rad=2e-3, sigma_elevation_rad=3e-3,
+    )  # fmt: skip
+    visible, rng, _, el = radar_visibility(params, targets)
+    assert visible.tolist() == [True, False]
+    re = k * a
+    # Independent apparent elevation of the visible one: below zero, above the floor.
+    sin_el = ((re + h2) ** 2 - (re + site_alt_m) ** 2 - rng[0] ** 2) / (
+        2 * rng[0] * (re + site_alt_m)
+    )
+    assert np.radians(-1.0) < np.arcsin(sin_el) < 0.0
+    assert el[0] < np.arcsin(sin_el)  # geometric elevation is lower still
+    # The same target is hidden by a floor above its apparent elevation.
+    above = replace(params, min_elevation_rad=float(np.arcsin(sin_el)) + 1e-4)
+    assert not radar_visibility(above, targets)[0][0]

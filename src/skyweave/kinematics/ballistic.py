@@ -255,17 +255,45 @@ def _accel(
     alt = phys.ground.altitude_m(x, y, z)
     if phys.drag:
         # velocity relative to the atmosphere, which turns with the Earth
-        vx = v[0] + phys.omega * y
-        vy = v[1] - phys.omega * x
-        vz = v[2]
-        speed = np.sqrt(vx * vx + vy * vy + vz * vz)
-        # clip so that a point a step underground cannot overflow exp()
-        rho = RHO0_KG_M3 * np.exp(-np.maximum(alt, -20_000.0) / SCALE_HEIGHT_M)
-        c = -rho * speed * half_inv_beta
-        a[0] += c * vx
-        a[1] += c * vy
-        a[2] += c * vz
+        v_air = np.stack([v[0] + phys.omega * y, v[1] - phys.omega * x, v[2]])
+        a += drag_acceleration_mps2(v_air, alt, half_inv_beta, axis=0)
     return a, alt
+
+
+def air_density_kg_m3(alt_m: ArrayLike) -> FloatArray:
+    """Density of the exponential atmosphere, ``rho0 exp(-h / H)``.
+
+    Heights below -20 km are taken as -20 km so that a point a step
+    underground cannot overflow ``exp``. The truth integrator and the impact
+    predictor (:mod:`skyweave.warning.propagate`) both call this function.
+    """
+    return np.asarray(
+        RHO0_KG_M3 * np.exp(-np.maximum(alt_m, -20_000.0) / SCALE_HEIGHT_M), dtype=np.float64
+    )
+
+
+def drag_acceleration_mps2(
+    v_air_mps: FloatArray, alt_m: ArrayLike, half_inv_beta: ArrayLike, axis: int = -1
+) -> FloatArray:
+    """Drag acceleration ``-rho(h) |v_air| v_air / (2 beta)`` of the truth model.
+
+    Parameters
+    ----------
+    v_air_mps : array with 3 components along ``axis``
+        Velocity relative to the air (the air turns with the Earth).
+    alt_m : array
+        Heights above the ground (:meth:`~skyweave.kinematics.earth.Ground.altitude_m`),
+        shaped like ``v_air_mps`` without ``axis``.
+    half_inv_beta : array or float
+        ``1 / (2 beta)`` with ``beta = m / (Cd A)`` the ballistic coefficient
+        (kg/m2), broadcasting like ``alt_m``.
+    axis : int
+        Axis of the vector components (0 for (3, n), -1 for (n, 3)).
+    """
+    x, y, z = np.moveaxis(v_air_mps, axis, 0)
+    speed = np.sqrt(x * x + y * y + z * z)
+    c = np.expand_dims(-air_density_kg_m3(alt_m) * speed * half_inv_beta, axis)
+    return np.asarray(c * v_air_mps, dtype=np.float64)
 
 
 def _step_size(
@@ -282,7 +310,7 @@ def _step_size(
     vx = v[0] + phys.omega * r[1]
     vy = v[1] - phys.omega * r[0]
     speed = np.maximum(np.sqrt(vx * vx + vy * vy + v[2] * v[2]), 1.0)
-    rho = RHO0_KG_M3 * np.exp(-np.maximum(alt, -20_000.0) / SCALE_HEIGHT_M)
+    rho = air_density_kg_m3(alt)
     # Two time scales: drag changes the speed by a factor e over 2 beta / (rho v),
     # and the density changes by e over H / v. The density scale only matters
     # where drag is felt: eps is the fraction of speed lost per scale height, and

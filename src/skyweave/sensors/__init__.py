@@ -8,7 +8,7 @@
 * :mod:`~skyweave.sensors.detections`: the :class:`Detections` column batch and
   its Arrow table.
 * :mod:`~skyweave.sensors.geometry`: sensor frames (ENU, azimuth clockwise from
-  North) and the 4/3-Earth horizon.
+  North), the 4/3-Earth horizon and the apparent (refracted) elevation.
 """
 
 from skyweave.sensors.detections import (
@@ -22,6 +22,7 @@ from skyweave.sensors.detections import (
 from skyweave.sensors.geometry import (
     LocalFrame,
     aer_to_ecef,
+    apparent_elevation_rad,
     ecef_to_aer,
     enu_to_ecef_rotation,
     radar_horizon_range_m,
@@ -62,6 +63,7 @@ __all__ = [
     "overlaps_outage",
     "positions_at",
     "radar_horizon_range_m",
+    "apparent_elevation_rad",
     "radar_local_frame",
     "scan_times",
     "simulate_infrared",

@@ -6,7 +6,9 @@ Conventions (shared with the tracker):
   sensor's geodetic position (the same frame as ``pymap3d.ecef2enu``).
 * Azimuth is measured clockwise from North towards East, in ``[0, 2*pi)``.
 * Elevation is the geometric angle above the local horizontal plane (no
-  refraction), in ``[-pi/2, pi/2]``.
+  refraction), in ``[-pi/2, pi/2]``, except for the *apparent* elevation of
+  :func:`apparent_elevation_rad` (4/3-Earth refraction), which radar
+  elevation limits use so that they agree with the 4/3-Earth horizon.
 * Range is the straight-line (slant) distance in metres.
 """
 
@@ -22,6 +24,16 @@ FloatArray = NDArray[np.float64]
 
 EFFECTIVE_EARTH_FACTOR = 4.0 / 3.0
 """Standard-atmosphere refraction factor k of the effective Earth radius k*R."""
+
+DEFAULT_MIN_ELEVATION_DEG = -1.0
+"""Proposed default lower elevation limit of a radar (apparent elevation).
+
+Above the effective horizon a target's apparent elevation is at least the
+horizon's dip ``-acos(kR / (kR + h_site))`` (:func:`horizon_dip_rad`): -0.48
+deg from a 300 m site, -1.0 deg from 1.29 km. So -1 deg leaves the 4/3-Earth
+horizon as the only low limit for sites up to 1.29 km (a sea skimmer inside
+the horizon stays visible); a higher site wants a lower limit.
+"""
 
 
 class LocalFrame(NamedTuple):
@@ -220,3 +232,64 @@ def above_effective_horizon(
     limit = radar_horizon_range_m(sensor_height_m, target_height_m, earth_radius, k_factor)
     with np.errstate(invalid="ignore"):
         return np.asarray(ground_m <= limit)
+
+
+def apparent_elevation_rad(
+    range_m: ArrayLike,
+    sensor_height_m: ArrayLike,
+    target_height_m: ArrayLike,
+    earth_radius_m: ArrayLike,
+    k_factor: float = EFFECTIVE_EARTH_FACTOR,
+) -> FloatArray:
+    """Elevation of a target as refraction makes it appear (4/3-Earth model).
+
+    On the effective Earth of radius ``Re = k R`` rays are straight, so the
+    triangle Earth centre - sensor - target has sides ``Re + h0``, ``Re + h``
+    and the slant range ``R``; the law of cosines gives::
+
+        sin(el) = ((Re + h)^2 - (Re + h0)^2 - R^2) / (2 R (Re + h0))
+
+    which tends to ``(h - h0) / R - R / (2 Re)`` for short ranges. With
+    ``k = 1`` it is the geometric elevation over a sphere.
+
+    Parameters
+    ----------
+    range_m : array_like
+        Slant range, metres (> 0).
+    sensor_height_m, target_height_m : array_like
+        Heights above the Earth's surface, metres.
+    earth_radius_m : array_like
+        True Earth radius R at the sensor.
+    k_factor : float
+        Effective-Earth factor k (4/3 for the standard atmosphere).
+
+    Returns
+    -------
+    float64 array
+        Apparent elevation, radians, in ``[-pi/2, pi/2]`` (NaN propagates).
+    """
+    re = k_factor * np.asarray(earth_radius_m, dtype=np.float64)
+    r = np.asarray(range_m, dtype=np.float64)
+    s0 = re + np.asarray(sensor_height_m, dtype=np.float64)
+    st = re + np.asarray(target_height_m, dtype=np.float64)
+    # (st^2 - s0^2) as (st - s0)(st + s0): no cancellation between two ~1e13 numbers
+    num = (st - s0) * (st + s0) - r * r
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin_el = num / (2.0 * r * s0)
+    return np.asarray(np.arcsin(np.clip(sin_el, -1.0, 1.0)), dtype=np.float64)
+
+
+def horizon_dip_rad(
+    sensor_height_m: ArrayLike,
+    earth_radius_m: ArrayLike,
+    k_factor: float = EFFECTIVE_EARTH_FACTOR,
+) -> FloatArray:
+    """Apparent elevation of the effective-Earth horizon, ``-acos(kR / (kR + h0))`` (<= 0).
+
+    Every target above the 4/3-Earth horizon appears at or above this angle,
+    so a radar's lower elevation limit at or below it hides nothing the
+    horizon does not.
+    """
+    re = k_factor * np.asarray(earth_radius_m, dtype=np.float64)
+    h0 = np.maximum(np.asarray(sensor_height_m, dtype=np.float64), 0.0)
+    return np.asarray(-np.arccos(re / (re + h0)), dtype=np.float64)

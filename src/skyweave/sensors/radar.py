@@ -2,7 +2,10 @@
 
 Each scan (every ``revisit_period_s``) the radar looks at every object in flight.
 An object is *visible* when it lies within range limits, inside the azimuth
-sector and the elevation limits, and above the 4/3-Earth radio horizon. A
+sector and the elevation limits, and above the 4/3-Earth radio horizon. The
+elevation limits apply to the *apparent* elevation, refracted by the same
+4/3-Earth model as the horizon (:func:`~skyweave.sensors.geometry.apparent_elevation_rad`);
+reported elevations are geometric. A
 visible object is *detected* with the Swerling-1 probability
 ``Pd = Pfa ** (1 / (1 + SNR))`` where ``SNR = snr_ref * (ref_range_m / R)**4 *
 rcs_factor[class]``. A detection reports range, azimuth and elevation with
@@ -25,9 +28,11 @@ from numpy.typing import ArrayLike, NDArray
 from skyweave.kinematics.truth import Truth
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.geometry import (
+    DEFAULT_MIN_ELEVATION_DEG,
     EFFECTIVE_EARTH_FACTOR,
     LocalFrame,
     above_effective_horizon,
+    apparent_elevation_rad,
     enu_to_aer,
     radar_local_frame,
     wrap_to_2pi,
@@ -86,7 +91,10 @@ class RadarParams:
     half_width_azimuth_rad : float
         Half-width of the azimuth sector, radians; ``>= pi`` means all-round.
     min_elevation_rad, max_elevation_rad : float
-        Elevation limits above the local horizontal, radians.
+        Limits of the apparent (4/3-Earth refracted) elevation, radians.
+        The default lower limit, -1 deg
+        (:data:`~skyweave.sensors.geometry.DEFAULT_MIN_ELEVATION_DEG`),
+        leaves the horizon as the only low limit for sites up to 1.29 km.
     min_range_m : float
         Blind range, metres.
     mean_false_alarms_per_scan : float
@@ -119,7 +127,7 @@ class RadarParams:
     sigma_elevation_rad: float
     boresight_azimuth_rad: float = 0.0
     half_width_azimuth_rad: float = np.pi
-    min_elevation_rad: float = 0.0
+    min_elevation_rad: float = float(np.radians(DEFAULT_MIN_ELEVATION_DEG))
     max_elevation_rad: float = np.pi / 2
     min_range_m: float = 0.0
     mean_false_alarms_per_scan: float = 0.0
@@ -229,26 +237,34 @@ def radar_visibility(
     Returns
     -------
     visible : (...) bool
-        Inside range limits, azimuth sector and elevation band, and above the
-        effective-Earth horizon.
+        Inside range limits and azimuth sector, apparent (4/3-Earth refracted)
+        elevation within the elevation limits, and above the effective-Earth
+        horizon: one refraction model for both low limits.
     range_m, azimuth_rad, elevation_rad : (...) float64
+        Slant range, azimuth and *geometric* elevation (what is measured).
     """
     frame = params.frame
     enu = (positions_ecef_m - frame.position_ecef_m) @ frame.enu_to_ecef
     rng_m, az, el = enu_to_aer(enu)
     with np.errstate(invalid="ignore"):
         ok = (rng_m >= params.min_range_m) & (rng_m <= params.max_range_m)
-        ok &= (el >= params.min_elevation_rad) & (el <= params.max_elevation_rad)
         if not params.full_circle:
             off = np.abs(wrap_to_pi(az - params.boresight_azimuth_rad))
             ok &= off <= params.half_width_azimuth_rad
-    # The horizon test needs geodetic heights: only for the (few) candidates.
+    # Elevation and horizon need geodetic heights: only for the (few) candidates.
     idx = np.nonzero(ok)
     if len(idx[0]):
         cand = positions_ecef_m[idx]
         _, _, h = pymap3d.ecef2geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
-        ok[idx] = above_effective_horizon(
-            frame.position_ecef_m, params.alt_m, cand, np.asarray(h), params.k_factor
+        h = np.asarray(h, dtype=np.float64).reshape(-1)
+        earth_radius_m = float(np.linalg.norm(frame.position_ecef_m)) - params.alt_m
+        el_app = apparent_elevation_rad(
+            rng_m[idx], params.alt_m, h, earth_radius_m, params.k_factor
+        )
+        ok[idx] = (
+            (el_app >= params.min_elevation_rad)
+            & (el_app <= params.max_elevation_rad)
+            & above_effective_horizon(frame.position_ecef_m, params.alt_m, cand, h, params.k_factor)
         )
     return ok, rng_m, az, el
 

@@ -19,13 +19,27 @@ and returns :class:`Alerts` column batches. Rules:
   (no sooner than ``min_interval_s`` after the last one), whenever the set of
   threatened assets changes, and at least every ``heartbeat_s`` while the
   prediction is available.
-* ``all_clear``: for a track that had an alert, when it is deleted (missing
-  from a ``complete`` update, or :meth:`AlertGenerator.delete_tracks`), or
-  when its latest predicted impact time plus ``impact_grace_s`` has passed.
-  The track is then closed: later updates of the same id are ignored.
+* ``all_clear`` means the threat is over, never merely that its track was
+  lost. For a track that had an alert it comes
 
+  - when its latest predicted impact time, plus ``impact_grace_s`` plus
+    ``impact_time_sigmas`` times the prediction's one-sigma time spread, has
+    passed, whether the track is still reported or was dropped (a dropped
+    track keeps its last prediction); or
+  - when the threat is assessed killed: :meth:`AlertGenerator.threat_killed`
+    (the run loop calls it with the killed tracks' ids).
+
+  A track that is dropped (missing from a ``complete`` update, or
+  :meth:`AlertGenerator.delete_tracks`) and then seen again on a newer track
+  (a live track whose prediction matches the dropped one's: impact points
+  within ``same_threat_distance_m`` or the two ellipses' semi-major axes
+  together, impact times within ``same_threat_time_s`` or
+  ``impact_time_sigmas`` combined sigmas) is superseded: closed without an
+  all clear, the newer track carries the threat. A dropped track that never
+  had a prediction stays open (no all clear): nothing says when it is over.
+  A closed track's later updates are ignored.
 Within one call rows come as: launch, impact_update, all_clear, each in the
-order of the input (deleted tracks by ascending id). Everything is
+order of the input (all clears by ascending track id). Everything is
 deterministic: no randomness unless the Monte Carlo predictor is chosen, and
 that has a fixed seed.
 """
@@ -196,7 +210,17 @@ class AlertConfig:
     heartbeat_s : float
         Longest time between updates while a prediction is available.
     impact_grace_s : float
-        All clear this long after the latest predicted impact time.
+        All clear this long after the latest predicted impact time (plus
+        ``impact_time_sigmas`` of its spread). The default 5 s covers the
+        predictor's model error that no covariance holds: the nominal
+        ballistic coefficient (impact times within 0.3 s median, 1 s mean in
+        the example's last 120 s of flight).
+    impact_time_sigmas : float
+        Sigmas of the predicted impact time to wait past it before the all
+        clear; also the width, in combined sigmas, of the same-threat time gate.
+    same_threat_distance_m, same_threat_time_s : float
+        Floors of the gate that ties a dropped track to a newer track of the
+        same threat (see the module docstring).
     launch_association_m : float
         Largest distance between a track's flown-back launch point and an
         infrared launch estimate for the track to belong to that event.
@@ -212,7 +236,10 @@ class AlertConfig:
     min_move_m: float = 1_000.0
     min_interval_s: float = 0.0
     heartbeat_s: float = 30.0
-    impact_grace_s: float = 0.0
+    impact_grace_s: float = 5.0
+    impact_time_sigmas: float = 3.0
+    same_threat_distance_m: float = 50_000.0
+    same_threat_time_s: float = 10.0
     launch_association_m: float = 300_000.0
     launch_association_window_s: float = 900.0
     predict_options: dict[str, Any] = field(default_factory=dict)
@@ -261,6 +288,10 @@ class AlertGenerator:
         self._last_major = np.zeros(0)
         self._last_threat = np.zeros((0, n_a), dtype=bool)
         self._pred_impact_t = np.zeros(0)
+        self._pred_sigma_t = np.zeros(0)
+        self._pred_ecef = np.zeros((0, 3))
+        self._pred_major = np.zeros(0)
+        self._dropped = np.zeros(0, dtype=bool)
         self._launch_ev = np.zeros(0, dtype=object)
         self._launch_lat = np.zeros(0)
         self._launch_lon = np.zeros(0)
@@ -350,18 +381,21 @@ class AlertGenerator:
             for name, fill in (
                 ("_closed", False), ("_alerted", False), ("_launch_done", False),
                 ("_has_pred", False), ("_last_t", np.nan), ("_last_major", np.nan),
-                ("_pred_impact_t", np.nan), ("_launch_lat", np.nan), ("_launch_lon", np.nan),
+                ("_pred_impact_t", np.nan), ("_pred_sigma_t", np.nan), ("_pred_major", np.nan),
+                ("_dropped", False), ("_launch_lat", np.nan), ("_launch_lon", np.nan),
             ):  # fmt: skip
                 old = getattr(self, name)
                 setattr(self, name, np.concatenate([old, np.full(k, fill, dtype=old.dtype)]))
             self._last_ecef = np.concatenate([self._last_ecef, np.full((k, 3), np.nan)])
+            self._pred_ecef = np.concatenate([self._pred_ecef, np.full((k, 3), np.nan)])
             self._last_threat = np.concatenate([self._last_threat, np.zeros((k, n_a), bool)])
             self._launch_ev = np.concatenate([self._launch_ev, _object([None] * k)])
             order = np.argsort(self._ids, kind="stable")
             for name in (
                 "_ids", "_closed", "_alerted", "_launch_done", "_has_pred", "_last_t",
-                "_last_ecef", "_last_major", "_last_threat", "_pred_impact_t", "_launch_ev",
-                "_launch_lat", "_launch_lon",
+                "_last_ecef", "_last_major", "_last_threat", "_pred_impact_t", "_pred_sigma_t",
+                "_pred_ecef", "_pred_major", "_dropped", "_launch_ev", "_launch_lat",
+                "_launch_lon",
             ):  # fmt: skip
                 setattr(self, name, getattr(self, name)[order])
         return np.searchsorted(self._ids, ids).astype(np.int64)
@@ -435,6 +469,7 @@ class AlertGenerator:
         rows = self._register(ids)
         live = ~self._closed[rows]
         ids, x, p, t_state, rows = ids[live], x[live], p[live], t_state[live], rows[live]
+        self._dropped[rows] = False  # reported again
 
         parts: list[Alerts] = []
         # Launch: the first time a track looks ballistic.
@@ -453,6 +488,9 @@ class AlertGenerator:
         issue = self._issue_mask(time_s, rows, pred)
         v = pred.valid
         self._pred_impact_t[rows[v]] = pred.impact_time_s[v]
+        self._pred_sigma_t[rows[v]] = pred.impact_time_sigma_s[v]
+        self._pred_ecef[rows[v]] = pred.impact_ecef_m[v]
+        self._pred_major[rows[v]] = pred.semi_major_m[v]
         if np.any(issue):
             r = rows[issue]
             self._has_pred[r] = True
@@ -463,11 +501,36 @@ class AlertGenerator:
             self._last_threat[r] = pred.threatened[issue]
             parts.append(self._rows(time_s, "impact_update", r, pred, issue))
 
-        gone = np.zeros(len(self._ids), dtype=bool)
         if complete:
-            gone = ~np.isin(self._ids, ids) & ~self._closed
-        parts.append(self._clear(time_s, gone))
+            self._drop(~np.isin(self._ids, ids) & ~self._closed)
+        # Dropped tracks seen again on a live track are superseded by it.
+        self._closed |= self._same_threat(self._dropped & ~self._closed, rows[v])
+        parts.append(self._clear(time_s))
         return concat_alerts(parts)
+
+    def _drop(self, gone: BoolArray) -> None:
+        """Mark tracks as no longer reported: they keep their last prediction."""
+        self._dropped |= gone
+
+    def _same_threat(self, candidates: BoolArray, rows: IntArray) -> BoolArray:
+        """Registry mask: ``candidates`` whose prediction matches that of any of ``rows``."""
+        out = np.zeros(len(self._ids), dtype=bool)
+        c = np.flatnonzero(candidates & np.isfinite(self._pred_impact_t))
+        rows = rows[np.isfinite(self._pred_impact_t[rows])]
+        rows = rows[~np.isin(rows, c)]
+        if not c.size or not rows.size:
+            return out
+        cfg = self.config
+        dist = np.linalg.norm(self._pred_ecef[c, None, :] - self._pred_ecef[None, rows, :], axis=-1)
+        near_m = np.maximum(
+            cfg.same_threat_distance_m,
+            np.nan_to_num(self._pred_major[c, None] + self._pred_major[None, rows]),
+        )
+        dt = np.abs(self._pred_impact_t[c, None] - self._pred_impact_t[None, rows])
+        sig = np.hypot(self._pred_sigma_t[c, None], self._pred_sigma_t[None, rows])
+        soon_s = np.maximum(cfg.same_threat_time_s, cfg.impact_time_sigmas * np.nan_to_num(sig))
+        out[c] = np.any((dist <= near_m) & (dt <= soon_s), axis=1)
+        return out
 
     def _issue_mask(self, time_s: float, rows: IntArray, pred: ImpactPrediction) -> BoolArray:
         cfg = self.config
@@ -482,20 +545,52 @@ class AlertGenerator:
         return np.asarray(v & (first | moved | threat | beat), dtype=bool)
 
     def delete_tracks(self, time_s: float, track_id: ArrayLike) -> Alerts:
-        """All clear for deleted tracks that had an alert; they are closed."""
+        """The tracker dropped these tracks: no all clear for that (see the module docstring).
+
+        A dropped track keeps its last prediction and is cleared when its
+        predicted impact time has passed, unless a newer track of the same
+        threat supersedes it or it is assessed killed.
+        """
         self._advance_clock(time_s)
         ids = np.asarray(track_id, dtype=np.int64).reshape(-1)
-        gone = np.isin(self._ids, ids) & ~self._closed
-        return self._clear(time_s, gone)
+        self._drop(np.isin(self._ids, ids) & ~self._closed)
+        return self._clear(time_s)
+
+    def threat_killed(self, time_s: float, track_ids: ArrayLike) -> Alerts:
+        """All clear for threats assessed killed: the given tracks of this generator.
+
+        Tracks that had an alert get an ``all_clear`` now; any dropped track
+        of the same threat (matching prediction) is closed with them, silently.
+        Unknown or closed ids are ignored.
+
+        Parameters
+        ----------
+        time_s : float
+            Time of the kill assessment.
+        track_ids : (K,) int
+            This partner's track ids (those given to :meth:`track_update`).
+        """
+        self._advance_clock(time_s)
+        ids = np.asarray(track_ids, dtype=np.int64).reshape(-1)
+        killed = np.isin(self._ids, ids) & ~self._closed
+        same = self._same_threat(self._dropped & ~self._closed & ~killed, np.flatnonzero(killed))
+        self._closed |= same
+        return concat_alerts([self._close(time_s, killed), self._clear(time_s)])
 
     def advance(self, time_s: float) -> Alerts:
         """All clear for tracks whose predicted impact time has passed (no track input)."""
         self._advance_clock(time_s)
-        return self._clear(time_s, np.zeros(len(self._ids), dtype=bool))
+        return self._clear(time_s)
 
-    def _clear(self, time_s: float, gone: BoolArray) -> Alerts:
-        passed = self._has_pred & (time_s > self._pred_impact_t + self.config.impact_grace_s)
-        close = (gone | passed) & ~self._closed
+    def _clear(self, time_s: float) -> Alerts:
+        """All clear for open tracks whose predicted impact time (plus its spread) has passed."""
+        cfg = self.config
+        wait_s = cfg.impact_grace_s + cfg.impact_time_sigmas * np.nan_to_num(self._pred_sigma_t)
+        passed = self._has_pred & (time_s > self._pred_impact_t + wait_s)
+        return self._close(time_s, passed & ~self._closed)
+
+    def _close(self, time_s: float, close: BoolArray) -> Alerts:
+        """Close registry rows ``close``; all clear for those that had an alert."""
         self._closed |= close
         emit = np.flatnonzero(close & self._alerted)
         return self._rows(time_s, "all_clear", emit) if emit.size else empty_alerts()

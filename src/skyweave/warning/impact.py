@@ -4,8 +4,16 @@ For each track (ECEF state and 6x6 covariance) the state distribution is
 represented by sample points: the unscented transform's ``2n + 1 = 13`` sigma
 points (default) or Monte Carlo draws with a fixed seed. All tracks' points
 are flown to the ground as one array by a :data:`~skyweave.warning.propagate.Propagator`
-(default :func:`~skyweave.warning.propagate.free_flight_to_ground`: vacuum
-free flight, central gravity, exact Earth rotation). Their ground points give:
+(default :func:`~skyweave.warning.propagate.free_flight_to_ground` with the
+truth's re-entry drag: central gravity, exact Earth rotation, the truth
+model's exponential atmosphere and drag law). The tracker does not estimate
+the ballistic coefficient, so the default is the nominal threat class
+(:data:`~skyweave.warning.propagate.NOMINAL_BALLISTIC_COEFFICIENT_KG_M2`,
+5000 kg/m2, the scenario default); a caller that knows a track's class passes
+it per track (``ballistic_coefficient_kg_m2``), and None flies in vacuum.
+The ellipse is the sample points' own spread: no factor is applied to the
+track covariance, so the ellipse is as honest as the tracker's covariance.
+Their ground points give:
 
 * the predicted impact point: the weighted mean of the impact points (ECEF),
   as geodetic latitude and longitude;
@@ -46,7 +54,11 @@ import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
-from skyweave.warning.propagate import Propagator, free_flight_to_ground
+from skyweave.warning.propagate import (
+    NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
+    Propagator,
+    free_flight_to_ground,
+)
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -366,6 +378,8 @@ def predict_impacts(
     min_speed_mps: float = 1_000.0,
     min_altitude_m: float = 20_000.0,
     min_vertical_speed_mps: float = 300.0,
+    ballistic_coefficient_kg_m2: ArrayLike | None = NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
+    covariance_scale: float = 1.0,
 ) -> ImpactPrediction:
     """Predicted impact point, time, ellipse and threatened assets of N tracks.
 
@@ -386,11 +400,20 @@ def predict_impacts(
         draws from ``numpy.random.default_rng(seed)``.
     propagator : Propagator or None
         Flies ECEF states to the ground; default
-        :func:`~skyweave.warning.propagate.free_flight_to_ground` (vacuum).
+        :func:`~skyweave.warning.propagate.free_flight_to_ground` with drag
+        (``ballistic_coefficient_kg_m2``). A given propagator ignores
+        ``ballistic_coefficient_kg_m2``.
     horizon_s : float
         Longest flight considered.
     min_speed_mps, min_altitude_m, min_vertical_speed_mps : float
         Ballistic-arc gate (see the module docstring).
+    ballistic_coefficient_kg_m2 : float, (N,) array or None
+        ``m / (Cd A)`` of the default propagator's drag, for all tracks or
+        per track; default the nominal class (5000 kg/m2); None: vacuum.
+    covariance_scale : float
+        Factor applied to every track covariance before sampling (> 0). The
+        default 1 takes the tracker's covariance as honest; another value is
+        for a tracker whose consistency (NEES) has been measured.
 
     Returns
     -------
@@ -399,12 +422,14 @@ def predict_impacts(
     """
     x = np.asarray(states, dtype=np.float64).reshape(-1, STATE_DIM)
     n = x.shape[0]
+    if not covariance_scale > 0.0:
+        raise ValueError(f"covariance_scale: expected > 0, got {covariance_scale}")
     p = np.asarray(covariances, dtype=np.float64).reshape(n, STATE_DIM, STATE_DIM)
+    p = p * covariance_scale if covariance_scale != 1.0 else p
     t = np.broadcast_to(np.asarray(time_s, dtype=np.float64), (n,))
     assets = DefendedAssets.empty() if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
     out = _nan_prediction(n, assets, confidence)
-    fly = propagator if propagator is not None else free_flight_to_ground
 
     gate = ballistic_mask(x, min_speed_mps, min_altitude_m, min_vertical_speed_mps)
     gate &= np.all(np.isfinite(p), axis=(-2, -1)) & np.isfinite(t)
@@ -418,7 +443,18 @@ def predict_impacts(
     else:
         raise ValueError(f"method: expected 'unscented' or 'monte_carlo', got {method!r}")
     g, s = pts.shape[:2]
-    imp, tti = fly(pts.reshape(g * s, STATE_DIM), horizon_s)
+    if propagator is not None:
+        imp, tti = propagator(pts.reshape(g * s, STATE_DIM), horizon_s)
+    else:
+        beta = None
+        if ballistic_coefficient_kg_m2 is not None:
+            per_track = np.broadcast_to(
+                np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (n,)
+            )
+            beta = np.repeat(per_track[idx], s)
+        imp, tti = free_flight_to_ground(
+            pts.reshape(g * s, STATE_DIM), horizon_s, ballistic_coefficient_kg_m2=beta
+        )
     imp = np.asarray(imp, dtype=np.float64).reshape(g, s, 3)
     tti = np.asarray(tti, dtype=np.float64).reshape(g, s)
     ok = np.all(np.isfinite(imp), axis=(1, 2)) & np.all(np.isfinite(tti), axis=1)

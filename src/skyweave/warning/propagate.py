@@ -1,13 +1,22 @@
-"""Free flight to the ground: a small vectorised RK4 integrator for impact prediction.
+"""Flight to the ground: a small vectorised RK4 integrator for impact prediction.
 
 The default propagator of :func:`skyweave.warning.predict_impacts`. It takes
 ECEF states, moves them into the inertial frame that coincides with ECEF at
 the state time (so Earth rotation is exact: no Coriolis or centrifugal terms
-to approximate), integrates central gravity (optionally J2 and drag in an
-exponential atmosphere) with RK4, and stops each state where it meets the
-WGS84 ellipsoid (geodetic height 0). The crossing is found by bisection on the
-cubic Hermite interpolant of the last step, and the impact point is rotated
-back into ECEF at the impact time.
+to approximate), integrates central gravity (optionally J2) and re-entry drag
+with RK4, and stops each state where it meets the WGS84 ellipsoid (height 0).
+The crossing is found by regula falsi on the cubic Hermite interpolant of the
+last step, and the impact point is rotated back into ECEF at the impact time.
+
+Drag is the truth model's, called from :mod:`skyweave.kinematics.ballistic`
+(not a copy): the exponential atmosphere
+:func:`~skyweave.kinematics.ballistic.air_density_kg_m3` over the same height
+(:meth:`skyweave.kinematics.earth.Ground.altitude_m`) and
+:func:`~skyweave.kinematics.ballistic.drag_acceleration_mps2` on the velocity
+relative to the air turning with the Earth. The tracker does not estimate a
+threat's ballistic coefficient, so the predictor uses a nominal one,
+:data:`NOMINAL_BALLISTIC_COEFFICIENT_KG_M2` (the scenario's default threat
+class), unless the caller passes another (per state if known).
 
 The WGS84 ellipsoid is symmetric about the z axis, so "height above the
 ellipsoid" is the same function in the inertial and the Earth-fixed frame.
@@ -24,6 +33,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import J2_EARTH, MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M
+from skyweave.kinematics.ballistic import air_density_kg_m3, drag_acceleration_mps2
+from skyweave.kinematics.earth import Ground
 
 FloatArray = NDArray[np.float64]
 
@@ -35,30 +46,27 @@ is ECEF at ``t0 + time_to_impact_s``. Rows that do not reach the ground within
 ``horizon_s`` (or start below it) are NaN in both outputs.
 """
 
-WGS84_B_M = WGS84_A_M * (1.0 - 1.0 / 298.257223563)
-"""WGS84 semi-minor axis."""
+NOMINAL_BALLISTIC_COEFFICIENT_KG_M2 = 5_000.0
+"""Ballistic coefficient ``m / (Cd A)`` the predictor assumes when the threat's is unknown.
 
-RHO0_KG_M3 = 1.225
-"""Sea-level air density of the exponential atmosphere."""
-
-SCALE_HEIGHT_M = 7_200.0
-"""Scale height of the exponential atmosphere."""
+The scenario schema's default threat class (``ballistic_coefficient_kg_m2``);
+a test keeps the two equal.
+"""
 
 # Cap on the ground-crossing root iterations (Illinois converges in ~6-10).
 _ROOT_ITERATIONS = 40
 
-_INV_AXES2 = np.array([1.0 / WGS84_A_M**2, 1.0 / WGS84_A_M**2, 1.0 / WGS84_B_M**2])
+_GROUND = Ground()
 
 
 def ellipsoid_height_m(r: FloatArray) -> FloatArray:
     """Height of points (..., 3) above the WGS84 ellipsoid along the geocentric radial.
 
-    Zero exactly on the ellipsoid (so ground crossings are exact) and within
-    0.1 % of the geodetic height at altitude; cheap enough for the inner loop.
+    The truth model's height (:meth:`skyweave.kinematics.earth.Ground.altitude_m`):
+    zero exactly on the ellipsoid (so ground crossings are exact) and within
+    0.1 % of the geodetic height at altitude.
     """
-    rn = np.sqrt(np.sum(r * r, axis=-1))
-    q = np.sum(r * r * _INV_AXES2, axis=-1)
-    return np.asarray(rn * (1.0 - 1.0 / np.sqrt(q)), dtype=np.float64)
+    return _GROUND.altitude_m(r[..., 0], r[..., 1], r[..., 2])
 
 
 def _omega_cross(r: FloatArray, omega: float) -> FloatArray:
@@ -71,7 +79,7 @@ def _rotate_z(r: FloatArray, angle_rad: FloatArray) -> FloatArray:
 
 
 def _acceleration(
-    r: FloatArray, v: FloatArray, j2: bool, beta: float | None, omega: float
+    r: FloatArray, v: FloatArray, j2: bool, half_inv_beta: FloatArray | None, omega: float
 ) -> FloatArray:
     r2 = np.sum(r * r, axis=-1, keepdims=True)
     rn = np.sqrt(r2)
@@ -80,13 +88,10 @@ def _acceleration(
         z2 = r[..., 2:3] ** 2 / r2
         k = -1.5 * J2_EARTH * MU_EARTH_M3_S2 * WGS84_A_M**2 / (r2 * r2 * rn)
         acc = acc + k * r * np.concatenate([1.0 - 5.0 * z2, 1.0 - 5.0 * z2, 3.0 - 5.0 * z2], -1)
-    if beta is not None:
+    if half_inv_beta is not None:
         # The air turns with the Earth: drag acts on the velocity relative to it.
         v_air = v - _omega_cross(r, omega)
-        h = np.maximum(ellipsoid_height_m(r), 0.0)[..., None]
-        rho = RHO0_KG_M3 * np.exp(-h / SCALE_HEIGHT_M)
-        speed = np.sqrt(np.sum(v_air * v_air, axis=-1, keepdims=True))
-        acc = acc - 0.5 * rho * speed * v_air / beta
+        acc = acc + drag_acceleration_mps2(v_air, ellipsoid_height_m(r), half_inv_beta)
     return np.asarray(acc, dtype=np.float64)
 
 
@@ -130,7 +135,7 @@ def free_flight_to_ground(
     horizon_s: float = 3_600.0,
     *,
     j2: bool = False,
-    ballistic_coefficient_kg_m2: float | None = None,
+    ballistic_coefficient_kg_m2: ArrayLike | None = None,
     backward: bool = False,
     dt_max_s: float = 10.0,
     dt_min_s: float = 0.05,
@@ -146,15 +151,18 @@ def free_flight_to_ground(
         Longest flight considered; rows still airborne after it give NaN.
     j2 : bool
         Add the J2 zonal term to central gravity.
-    ballistic_coefficient_kg_m2 : float or None
-        ``m / (Cd A)``; None (default) means no drag (vacuum free flight).
+    ballistic_coefficient_kg_m2 : float, (M,) array or None
+        ``m / (Cd A)`` (kg/m2), one for all rows or one per row; None (default
+        here) means no drag (vacuum free flight). :func:`predict_impacts`
+        passes :data:`NOMINAL_BALLISTIC_COEFFICIENT_KG_M2` unless told otherwise.
     backward : bool
         Fly backwards in time (vacuum only): the ground point the state came
         from, e.g. a crude launch point from a mid-course track.
     dt_max_s, dt_min_s : float
         Step bounds. The step is ``clip(0.5 h / speed, dt_min_s, dt_max_s)``
-        (``h`` the height): long steps in mid-course, short ones near the
-        ground where drag changes fast.
+        (``h`` the height), and with drag at most a tenth of the drag time
+        scale ``2 beta / (rho v)``: long steps in mid-course, short ones near
+        the ground where drag changes fast.
     omega_rad_s : float
         Earth rotation rate (0 for a non-rotating Earth).
 
@@ -166,12 +174,15 @@ def free_flight_to_ground(
         Flight time to the ground, >= 0 (before t0 when ``backward``); NaN if none.
     """
     x = np.asarray(states_ecef, dtype=np.float64).reshape(-1, 6)
-    beta = ballistic_coefficient_kg_m2
-    if backward and beta is not None:
-        raise ValueError("free_flight_to_ground: backward flight is vacuum only (no drag)")
-    if beta is not None and not beta > 0.0:
-        raise ValueError(f"ballistic_coefficient_kg_m2: expected > 0, got {beta}")
     m = x.shape[0]
+    hib: FloatArray | None = None  # 1 / (2 beta) per row
+    if ballistic_coefficient_kg_m2 is not None:
+        if backward:
+            raise ValueError("free_flight_to_ground: backward flight is vacuum only (no drag)")
+        beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (m,))
+        if not np.all(beta > 0.0):
+            raise ValueError(f"ballistic_coefficient_kg_m2: expected > 0, got {beta[beta <= 0]}")
+        hib = 0.5 / beta
     # Inertial frame aligned with ECEF at t0 (per row); reversing time flips the
     # inertial velocity and the apparent sense of the Earth's rotation.
     r = x[:, :3].copy()
@@ -186,14 +197,20 @@ def free_flight_to_ground(
     h = ellipsoid_height_m(r)
     active = np.flatnonzero(np.isfinite(h) & np.all(np.isfinite(v), axis=-1) & (h > 0.0))
 
-    def acc(rr: FloatArray, vv: FloatArray) -> FloatArray:
-        return _acceleration(rr, vv, j2, beta, omega)
-
     while active.size:
         r0, v0, t0, h0 = r[active], v[active], t[active], h[active]
         speed = np.sqrt(np.sum(v0 * v0, axis=-1))
-        dt = np.clip(0.5 * h0 / np.maximum(speed, 1.0), dt_min_s, dt_max_s)
-        dt = np.minimum(dt, horizon_s - t0)
+        dt = 0.5 * h0 / np.maximum(speed, 1.0)
+        hib_a = None if hib is None else hib[active]
+        if hib_a is not None:
+            # a tenth of the time drag takes to change the speed by a factor e
+            drag_rate = 2.0 * air_density_kg_m3(h0) * speed * hib_a
+            dt = np.minimum(dt, 0.1 / np.maximum(drag_rate, 1e-12))
+        dt = np.minimum(np.clip(dt, dt_min_s, dt_max_s), horizon_s - t0)
+
+        def acc(rr: FloatArray, vv: FloatArray, hb: FloatArray | None = hib_a) -> FloatArray:
+            return _acceleration(rr, vv, j2, hb, omega)
+
         r1, v1 = rk4_step(acc, r0, v0, dt[:, None])
         h1 = ellipsoid_height_m(r1)
         hit = h1 <= 0.0
@@ -235,4 +252,10 @@ def free_flight_to_ground(
     return impact, tti
 
 
-__all__ = ["Propagator", "ellipsoid_height_m", "free_flight_to_ground", "rk4_step"]
+__all__ = [
+    "NOMINAL_BALLISTIC_COEFFICIENT_KG_M2",
+    "Propagator",
+    "ellipsoid_height_m",
+    "free_flight_to_ground",
+    "rk4_step",
+]
