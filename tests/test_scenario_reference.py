@@ -37,4 +37,4 @@ def test_every_field_of_every_model_is_listed_with_a_description() -> None:
             stack.extend(nested_models(field.annotation))
     # a default that matters is stated: the radar's minimum elevation
     radar = text.split("## Radar\n", 1)[1].split("\n## ", 1)[0]
-    assert "| `min_elevation_deg` | number | degrees | 0.5 | ≥ -5, ≤ 90 |" in radar
+    assert "| `min_elevation_deg` | number | degrees | -1 | ≥ -5, ≤ 90 |" in radar

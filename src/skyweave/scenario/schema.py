@@ -203,11 +203,13 @@ class Radar(GeoPoint):
         default=60.0, gt=0.0, le=180.0, description="half the azimuth sector (180: all round)"
     )
     min_elevation_deg: float = Field(
-        default=0.5,
+        default=-1.0,
         ge=-5.0,
         le=90.0,
-        description="lowest elevation searched. The 0.5 degree default hides a sea-skimming "
-        "cruise missile close to the horizon; fire-control radars often use -1",
+        description="lowest apparent (refracted, 4/3-Earth) elevation searched. A target "
+        "above the radio horizon never appears lower than -acos(kR/(kR+h_site)): -0.5 deg "
+        "from a 300 m site, -1 deg from 1.3 km, so the -1 deg default hides nothing the "
+        "horizon does not for sites up to 1.3 km high",
     )
     max_elevation_deg: float = Field(
         default=70.0, ge=-5.0, le=90.0, description="highest elevation searched"
