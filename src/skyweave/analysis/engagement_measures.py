@@ -102,7 +102,7 @@ def engagement_measures(
     alert_to_shot = {
         o: first_shot[o] - first_alert[o] for o in sorted(first_shot) if o in first_alert
     }
-    outcomes = {k: 0 for k in ("kill", "miss", "aborted")}
+    outcomes = {k: 0 for k in ("kill", "miss", "aborted", "in_flight")}
     for o in cols["outcome"]:
         outcomes[o] += 1
     delays = list(alert_to_shot.values())
