@@ -19,8 +19,14 @@ from skyweave.exercise.consent import (
 )
 from skyweave.io.dis import DisSender, parse_url
 from skyweave.io.exports import engagement_events, scenario_sites, write_globe_exports
+from skyweave.io.replay_input import check_run_folder
 from skyweave.io.report import write_report
-from skyweave.io.run_folder import output_indices, prepare_out_dir, write_run_folder
+from skyweave.io.run_folder import (
+    check_out_dir,
+    output_indices,
+    prepare_out_dir,
+    write_run_folder,
+)
 from skyweave.scenario import load_scenario
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario, track_quality_summary
@@ -80,6 +86,8 @@ def run_command(
     quiet: bool,
 ) -> None:
     """Run SCENARIO and write Parquet tables and summary.json to the output folder."""
+    if out_dir is not None:
+        check_out_dir(out_dir, overwrite)  # a bad --out fails now, not after the run
     consent: ConsentPolicy | None = None
     if replay_dir is not None:
         if scenario is not None or seed is not None or mode is not None or until_s is not None:
@@ -92,6 +100,7 @@ def run_command(
                     )
                 ]
             )
+        check_run_folder(replay_dir)  # every file named, links refused, hashes verified
         spec, seed, until_s, consent = load_replay(Path(replay_dir))
         if out_dir is None:
             out_dir = str(Path(replay_dir).with_name(Path(replay_dir).name + "-replay"))
