@@ -21,12 +21,14 @@ recorded as failed.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import signal
-import tempfile
+import sys
+import threading
 import time
 import traceback
 import uuid
@@ -44,13 +46,15 @@ from skyweave.analysis.batch_results import (
     JOURNAL_NAME,
     append_journal,
     flatten_measures,
-    read_journal,
+    read_journal_lines,
     repair_journal,
     sorted_rows,
     write_outputs,
 )
 from skyweave.analysis.batch_sweep import Sweep, SweepPoint, sweep_points
 from skyweave.errors import InputError, Problem
+from skyweave.io import safe_files
+from skyweave.io.run_folder import MARKER_FORMAT, check_out_dir, write_marker
 from skyweave.scenario.schema import Scenario
 
 CONFIG_NAME = "batch.json"
@@ -97,7 +101,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
     """
     # Imported here so that the pool's workers pay for the simulation imports
     # once, and the CLI's argument checks do not pay for them at all.
-    from skyweave.io.run_folder import write_run_folder
+    from skyweave.io.run_folder import make_work_dir, remove_marked, write_run_folder
     from skyweave.simulation import run_scenario, track_quality_summary
 
     start = time.perf_counter()
@@ -112,8 +116,13 @@ def run_task(task: RunTask) -> dict[str, Any]:
         if task.keep_dir is not None:
             write_run_folder(Path(task.keep_dir), result.tables, result.summary, finish)
         else:
-            with tempfile.TemporaryDirectory(prefix="skyweave-batch-") as tmp:
-                write_run_folder(Path(tmp) / "run", result.tables, result.summary, finish)
+            # A marked folder (this process's id inside), so that one left behind by
+            # a killed worker is removed by a later run instead of piling up.
+            work = make_work_dir()
+            try:
+                write_run_folder(work / "run", result.tables, result.summary, finish)
+            finally:
+                remove_marked(work)
         measures = flatten_measures({**result.summary, **extra, "wall_s": result.wall_s})
         return _row(task, "ok", None, measures)
     except Exception as exc:  # a failed run is data: record it and go on
@@ -164,7 +173,7 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
     queue = list(reversed(tasks))
     suspects: list[RunTask] = []
     while queue:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+        pool = _new_pool(workers, context)
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
         try:
@@ -190,8 +199,7 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
                 if broken and not in_flight:
                     break
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            _terminate(pool)
+            _stop(pool)
             raise
         pool.shutdown(wait=True)
     for task in suspects:
@@ -199,7 +207,7 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
 
 
 def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
-    with ProcessPoolExecutor(1, mp_context=context, initializer=_ignore_sigint) as pool:
+    with _new_pool(1, context) as pool:
         try:
             return pool.submit(run_task, task).result()
         except BrokenProcessPool:
@@ -210,20 +218,70 @@ def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
             return _row(task, "error", message, {})
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C on a terminal reaches the whole process group. Only the parent acts
-    # on it (it owns the journal); it then terminates the workers, which would
-    # otherwise each print a KeyboardInterrupt traceback.
+def _new_pool(workers: int, context: Any) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
+    )
+
+
+def init_worker(parent_pid: int) -> None:
+    """Set up a pool worker: ignore Ctrl-C, and end when the batch process dies.
+
+    Ctrl-C on a terminal reaches the whole process group; only the parent acts on
+    it (it owns the journal) and then terminates the workers, which would
+    otherwise each print a KeyboardInterrupt traceback. A parent killed outright
+    (SIGKILL, out of memory) cannot terminate them: on Linux the kernel sends
+    each worker SIGKILL when its parent dies (``PR_SET_PDEATHSIG``); elsewhere,
+    and as a fallback, a watchdog thread ends the worker once its parent process
+    id changes.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_parent_death_signal()
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent_pid,), name="skyweave-parent-watchdog", daemon=True
+    ).start()
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    # Terminate workers still busy so that an interrupted batch returns at once
-    # instead of after the runs in progress (their results would be lost anyway).
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+def _set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        return int(libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent_pid:
+            os._exit(1)  # orphaned: nobody will read this worker's result
+
+
+def _stop(pool: ProcessPoolExecutor, grace_s: float = 2.0) -> None:
+    """Cancel the pending runs and end the workers now (Ctrl-C, SIGTERM, an error).
+
+    Busy workers are terminated so that an interrupted batch returns at once
+    instead of after the runs in progress (their results would be lost anyway);
+    one that does not end within ``grace_s`` is killed. The processes are taken
+    before ``shutdown``, which forgets them.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def connect_dask(scheduler: str) -> Any:
@@ -343,30 +401,80 @@ def plan_tasks(
     return tasks
 
 
-def prepare_batch_dir(out_dir: Path, spec: BatchSpec, resume: bool) -> list[dict[str, Any]]:
+def _read_config(path: Path) -> dict[str, Any]:
+    """``batch.json``, read without following a link; malformed is an input error."""
+    text = safe_files.read_text(safe_files.safe_path(path.parent, path.name))
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError([Problem(str(path), f"not valid JSON ({exc})")]) from None
+    if not isinstance(config, dict):
+        raise InputError([Problem(str(path), "expected a JSON object")])
+    return config
+
+
+def checked_journal(
+    path: Path, spec: BatchSpec, points: Sequence[SweepPoint]
+) -> list[dict[str, Any]]:
+    """The journal's rows, each checked against the batch it claims to belong to.
+
+    Every line must parse and have the journal's fields; its run's seed must be
+    :func:`derive_seed` ``(base_seed, run)``, its point one of the batch's sweep
+    points with that point's parameters, and no run may be recorded twice (a
+    forged line cannot replace a finished run).
+
+    Raises
+    ------
+    InputError
+        Naming the file and line of each offending line.
+    """
+    problems: list[Problem] = []
+    seen: dict[tuple[int, int], int] = {}
+    rows = []
+    for number, row in read_journal_lines(path):
+        point, run, seed = row["point"], row["run"], row["seed"]
+        expected = derive_seed(spec.base_seed, run)
+        if point >= len(points):
+            message = f"point {point}: this batch has {len(points)} sweep point(s)"
+        elif seed != expected:
+            message = (
+                f"seed {seed} is not run {run}'s seed in this batch (expected {expected}, "
+                f"derived from base seed {spec.base_seed})"
+            )
+        elif row["params"] != json.loads(json.dumps(points[point].params)):
+            message = f"params {row['params']} are not sweep point {point}'s {points[point].params}"
+        elif (point, run) in seen:
+            message = f"point {point} run {run} is already recorded on line {seen[(point, run)]}"
+        else:
+            seen[(point, run)] = number
+            rows.append(row)
+            continue
+        problems.append(
+            Problem(str(path), message + "; remove the line or start a new batch", line=number)
+        )
+    if problems:
+        raise InputError(problems[:10])
+    return rows
+
+
+def prepare_batch_dir(
+    out_dir: Path, spec: BatchSpec, resume: bool, points: Sequence[SweepPoint] | None = None
+) -> list[dict[str, Any]]:
     """Create or reopen the batch folder; return the journal rows already there.
 
-    Without ``resume`` a non-empty folder is refused; with it, the folder must hold
-    a batch of the same scenario, seed, sweeps and duration.
+    Without ``resume`` a non-empty folder is refused; with it, the folder must be a
+    batch folder Skyweave wrote (its marker) holding a batch of the same scenario,
+    seed, sweeps and duration, and every journal line must belong to it (see
+    :func:`checked_journal`).
     """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError([Problem(str(out_dir), "exists and is not a folder")])
+    check_out_dir(out_dir, resume, kind="batch")
     config_path = out_dir / CONFIG_NAME
     identity = spec.identity()
     if out_dir.is_dir() and any(out_dir.iterdir()):
-        if not resume:
-            raise InputError(
-                [
-                    Problem(
-                        str(out_dir),
-                        "batch folder exists and is not empty; use --resume to continue "
-                        "that batch or choose another --out",
-                    )
-                ]
-            )
+        safe_files.refuse_links(out_dir)
         if not config_path.exists():
             raise InputError([Problem(str(out_dir), f"not a batch folder (no {CONFIG_NAME})")])
-        recorded = json.loads(config_path.read_text(encoding="utf-8"))
+        recorded = _read_config(config_path)
         differing = [k for k, v in identity.items() if recorded.get(k) != v]
         if differing:
             raise InputError(
@@ -379,11 +487,16 @@ def prepare_batch_dir(out_dir: Path, spec: BatchSpec, resume: bool) -> list[dict
                     )
                 ]
             )
-        repair_journal(out_dir / JOURNAL_NAME)
-        return read_journal(out_dir / JOURNAL_NAME)
+        journal = out_dir / JOURNAL_NAME
+        if points is None:
+            points = sweep_points(spec.scenario, spec.sweeps, spec.scenario_file)
+        rows = checked_journal(journal, spec, points)
+        repair_journal(journal)
+        return rows
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_marker(out_dir, {"format": MARKER_FORMAT, "kind": "batch"})
     config = {"skyweave_version": __version__, "scenario_file": spec.scenario_file, **identity}
-    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    safe_files.write_text(config_path, json.dumps(config, indent=2) + "\n")
     return []
 
 
@@ -453,7 +566,7 @@ def _run_batch(
     keep_runs: bool,
     reporter: ProgressReporter,
 ) -> BatchOutcome:
-    done_rows = prepare_batch_dir(out_dir, spec, resume)
+    done_rows = prepare_batch_dir(out_dir, spec, resume, points)
     done = {(r["point"], r["run"]) for r in done_rows}
     tasks = [
         t for t in plan_tasks(spec, points, out_dir, keep_runs) if (t.point, t.run) not in done
@@ -478,7 +591,7 @@ def _run_batch(
                 run_pool(tasks, n_workers, on_row)
     wall_s = time.perf_counter() - start
 
-    rows = sorted_rows(read_journal(journal), len(points), spec.runs)
+    rows = sorted_rows(checked_journal(journal, spec, points), len(points), spec.runs)
     header = {
         "scenario": spec.scenario.name,
         "scenario_file": spec.scenario_file,

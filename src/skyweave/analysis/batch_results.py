@@ -22,6 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
 
+from skyweave.errors import InputError, Problem
+from skyweave.io import safe_files
+
 JOURNAL_NAME = "journal.jsonl"
 RUNS_NAME = "runs.parquet"
 SUMMARY_NAME = "batch_summary.json"
@@ -69,37 +72,102 @@ def flatten_measures(summary: Mapping[str, Any]) -> dict[str, float | None]:
 
 
 def append_journal(path: Path, row: Mapping[str, Any]) -> None:
-    """Append one finished run as a JSON line and force it to disk (survives a kill)."""
+    """Append one finished run as a JSON line and force it to disk (survives a kill).
+
+    The journal is opened without following a link and must be a file of its own.
+    """
     line = json.dumps(row, allow_nan=False, separators=(",", ":")) + "\n"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line)
+    with safe_files.open_append(path) as handle:
+        handle.write(line.encode("utf-8"))
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
-    """Finished runs recorded in ``path``; a later line for the same run replaces an
-    earlier one. A final line cut short by a kill is ignored."""
-    if not path.exists():
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _row_problem(row: Any) -> str | None:
+    """What is wrong with one parsed journal line, or ``None``."""
+    if not isinstance(row, dict):
+        return "expected a JSON object"
+    for key in ("point", "run", "seed"):
+        if not _is_count(row.get(key)):
+            return f"{key}: expected a non-negative integer (got {row.get(key)!r})"
+    if not isinstance(row.get("params"), dict):
+        return "params: expected an object"
+    if row.get("status") not in ("ok", "error"):
+        return f"status: expected 'ok' or 'error' (got {row.get('status')!r})"
+    if row.get("error") is not None and not isinstance(row.get("error"), str):
+        return "error: expected text or null"
+    measures = row.get("measures")
+    if not isinstance(measures, dict):
+        return "measures: expected an object"
+    for name, value in measures.items():
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            return f"measures.{name}: expected a number or null"
+    return None
+
+
+def read_journal_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Every journal line as ``(line number, row)``, each checked for shape.
+
+    A final line cut short by a kill (no newline) is ignored. Read without
+    following a link.
+
+    Raises
+    ------
+    InputError
+        Naming the file and line of the first malformed lines.
+    """
+    if not path.exists() and not path.is_symlink():
         return []
-    rows: dict[tuple[int, int], dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    data = safe_files.read_bytes(path)
+    if not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(str(path), f"not UTF-8 text ({exc.reason})")]) from None
+    rows, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
+            row = json.loads(line, parse_constant=_reject_constant)
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(str(path), f"not a JSON journal line ({exc})", line=number))
             continue
-        if isinstance(row, dict) and "point" in row and "run" in row:
-            rows[(int(row["point"]), int(row["run"]))] = row
+        problem = _row_problem(row)
+        if problem is not None:
+            problems.append(Problem(str(path), problem, line=number))
+        else:
+            rows.append((number, row))
+        if len(problems) >= 10:
+            break
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """Finished runs recorded in ``path`` (see :func:`read_journal_lines`); a later
+    line for the same run replaces an earlier one."""
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for _, row in read_journal_lines(path):
+        rows[(row["point"], row["run"])] = row
     return list(rows.values())
 
 
 def repair_journal(path: Path) -> None:
     """Cut a partial last line (a kill during a write) so appends start on a new line."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return
-    data = path.read_bytes()
+    data = safe_files.read_bytes(path)
     if data and not data.endswith(b"\n"):
-        path.write_bytes(data[: data.rfind(b"\n") + 1])
+        safe_files.truncate_to(path, data.rfind(b"\n") + 1)
 
 
 # ---------------------------------------------------------------- statistics
@@ -212,11 +280,10 @@ def write_outputs(
 ) -> None:
     """Write ``runs.parquet`` and ``batch_summary.json`` (each replaced atomically)."""
     table = runs_table(rows, sweep_paths)
-    tmp = out_dir / f".{RUNS_NAME}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, out_dir / RUNS_NAME)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    # Written beside and renamed over: a link at either name is replaced, not followed.
+    safe_files.write_bytes(out_dir / RUNS_NAME, sink.getvalue().to_pybytes())
     summary = batch_summary(rows, points, header)
     text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
-    tmp = out_dir / f".{SUMMARY_NAME}.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out_dir / SUMMARY_NAME)
+    safe_files.write_text(out_dir / SUMMARY_NAME, text)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +73,11 @@ def batch_command(
     """
     from skyweave.analysis.batch import BatchSpec, run_batch
     from skyweave.analysis.batch_sweep import parse_sweep
+    from skyweave.io.run_folder import check_out_dir
     from skyweave.scenario import load_scenario
 
+    if out_dir is not None:
+        check_out_dir(out_dir, resume, kind="batch")  # a bad --out fails now, not after the runs
     if runs < 1:
         raise InputError([Problem("--runs", f"must be at least 1 (got {runs})")])
     if workers is not None and workers < 1:
@@ -90,25 +96,28 @@ def batch_command(
     out = Path(out_dir) if out_dir else Path("runs") / f"{spec_scenario.name}-batch-seed{base_seed}"
     show = not quiet and sys.stderr.isatty()
     reporter = _RichReporter() if show else None
+    check_out_dir(out, resume, kind="batch")
     try:
-        outcome = run_batch(
-            spec,
-            out,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            keep_runs=keep_runs,
-            reporter=reporter,
-        )
-    except KeyboardInterrupt:
+        with _sigterm_as_interrupt():
+            outcome = run_batch(
+                spec,
+                out,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                keep_runs=keep_runs,
+                reporter=reporter,
+            )
+    except KeyboardInterrupt as exc:
         if reporter is not None:
             reporter.stop()
+        kept = _journal_count(out)
         click.echo(
-            f"interrupted: finished runs are saved in {out / 'journal.jsonl'}; "
+            f"interrupted: {kept} finished run(s) kept in {out / 'journal.jsonl'}; "
             "run the same command with --resume to continue",
             err=True,
         )
-        sys.exit(130)
+        sys.exit(128 + getattr(exc, "signum", signal.SIGINT))
     finally:
         if reporter is not None:
             reporter.stop()
@@ -185,3 +194,35 @@ class _RichReporter:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop the workers, keep the journal, exit 143."""
+
+    signum = int(signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _journal_count(out: Path) -> int:
+    """Finished runs in the journal (0 when it cannot be read)."""
+    from skyweave.analysis.batch_results import JOURNAL_NAME, read_journal
+
+    try:
+        return len(read_journal(out / JOURNAL_NAME))
+    except (InputError, OSError):
+        return 0

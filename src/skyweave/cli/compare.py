@@ -17,7 +17,7 @@ from rich.table import Table
 
 from skyweave.analysis.compare import MODES, compare_modes
 from skyweave.errors import InputError, Problem
-from skyweave.io.run_folder import write_run_folder
+from skyweave.io.run_folder import check_out_file, write_run_folder
 from skyweave.scenario import load_scenario
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario, track_quality_summary
@@ -68,6 +68,8 @@ def compare_command(
     out_file: str | None,
 ) -> None:
     """Run SCENARIO in each coordination mode on the same seeds and compare them."""
+    if out_file is not None:
+        check_out_file(out_file)  # a bad --out fails now, not after the runs
     spec = load_scenario(scenario)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     bad = [m for m in chosen if m not in MODES]

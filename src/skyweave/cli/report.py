@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -24,7 +26,12 @@ import click
 )
 def report_command(run_dir: str, scenario_path: str | None, out_path: str | None) -> None:
     """Write RUN_DIR's after-action report: one HTML page that opens offline."""
-    from skyweave.io.report import write_report
+    from skyweave.io import safe_files
+    from skyweave.io.report import REPORT_NAME, render_report
 
-    path = write_report(run_dir, scenario_path, out=out_path)
+    # A link in the run folder would be read or written through: refuse it first.
+    safe_files.refuse_links(run_dir)
+    text = render_report(run_dir, scenario_path)
+    path = Path(out_path) if out_path else safe_files.safe_path(run_dir, REPORT_NAME)
+    safe_files.write_text(path, text)  # replaces a link at the path, never writes through it
     click.echo(f"wrote {path}")

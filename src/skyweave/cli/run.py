@@ -14,12 +14,16 @@ from skyweave.engine.commands import Command, load_commands, write_commands
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_url
 from skyweave.io.exports import engagement_events, scenario_sites, write_globe_exports
+from skyweave.io.replay_input import check_run_folder
 from skyweave.io.report import write_report
-from skyweave.io.run_folder import output_indices, prepare_out_dir, write_run_folder
-from skyweave.scenario import load_scenario
+from skyweave.io.run_folder import (
+    check_out_dir,
+    output_indices,
+    prepare_out_dir,
+    write_run_folder,
+)
 from skyweave.scenario.load import load_scenario_checked
 from skyweave.scenario.run_size import check_run_size
-from skyweave.scenario.safe_read import read_json_file
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario, track_quality_summary
 
@@ -93,6 +97,8 @@ def run_command(
     quiet: bool,
 ) -> None:
     """Run SCENARIO and write Parquet tables and summary.json to the output folder."""
+    if out_dir is not None:
+        check_out_dir(out_dir, overwrite)  # a bad --out fails now, not after the run
     commands: list[Command] = []
     if replay_dir is not None:
         given = (scenario, seed, mode, until_s, commands_file)
@@ -106,7 +112,10 @@ def run_command(
                     )
                 ]
             )
-        spec, seed, until_s, commands = load_replay(Path(replay_dir))
+        # every file named, links refused, hashes verified
+        recorded = check_run_folder(replay_dir)
+        spec, seed, until_s = recorded.scenario, recorded.seed, recorded.simulated_s
+        commands = recorded.commands
         if out_dir is None:
             out_dir = str(Path(replay_dir).with_name(Path(replay_dir).name + "-replay"))
     elif scenario is None:
@@ -182,27 +191,3 @@ COMMANDS_LOG = "commands.jsonl"
 def scenario_json(spec: Scenario) -> str:
     """The scenario as JSON that :func:`load_scenario` reads back to an equal scenario."""
     return spec.model_dump_json(by_alias=True, indent=2) + "\n"
-
-
-def load_replay(run_dir: Path) -> tuple[Scenario, int, float, list[Command]]:
-    """Scenario, seed, duration and command log of a run folder."""
-    need = [run_dir / SCENARIO_COPY, run_dir / "summary.json"]
-    missing = [p for p in need if not p.is_file()]
-    if missing:
-        raise InputError(
-            [
-                Problem(str(p), "missing: --replay needs a run folder written by skyweave run")
-                for p in missing
-            ]
-        )
-    spec = load_scenario(run_dir / SCENARIO_COPY)
-    try:
-        summary = read_json_file(run_dir / "summary.json", "run summary")
-        seed, until_s = int(summary["seed"]), float(summary["simulated_s"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(
-            [Problem(str(run_dir / "summary.json"), f"expected seed and simulated_s ({exc})")]
-        ) from None
-    log = run_dir / COMMANDS_LOG
-    commands = load_commands(log) if log.is_file() else []
-    return spec, seed, until_s, commands

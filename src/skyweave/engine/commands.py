@@ -160,6 +160,11 @@ def load_commands(path: str | Path) -> list[Command]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(source, f"cannot read: {exc}")]) from None
+    return parse_command_lines(text, source)
+
+
+def parse_command_lines(text: str, source: str) -> list[Command]:
+    """Commands from the text of a JSON Lines log (``source`` names it in errors)."""
     commands: list[Command] = []
     problems: list[Problem] = []
     for number, raw in enumerate(text.splitlines(), start=1):
