@@ -8,7 +8,7 @@ what it recorded into the run folder's tables and summary.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -109,10 +109,13 @@ def run_scenario(
     until_s: float | None = None,
     progress: bool = False,
     commands: Sequence[Command] = (),
+    on_tick: Callable[[Simulation], None] | None = None,
 ) -> RunResult:
     """Run ``scenario`` with ``seed`` (and an operators' command log) to ``until_s``.
 
-    Returns its tables and summary (nothing written).
+    ``on_tick`` sees the simulation after every tick (a live output such as DIS
+    reads it there; it must not change it). Returns the run's tables and summary
+    (nothing written).
     """
     wall_start = time.perf_counter()
     sim = Simulation(scenario, seed, commands)
@@ -120,6 +123,8 @@ def run_scenario(
     with tick_progress(end_s, progress) as advance:
         while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
             sim.step()
+            if on_tick is not None:
+                on_tick(sim)
             advance(sim.time_s)
     return run_result(sim, time.perf_counter() - wall_start)
 
