@@ -235,3 +235,34 @@ def test_pacer_follows_the_wall_clock_and_reports_a_rate_it_cannot_hold() -> Non
     assert pacer.target_s(200.0, 14.0) == pytest.approx(14.0 + 10.0)
     pacer.pause(201.0, 20.0)
     assert pacer.target_s(300.0, 20.0) == 20.0 and pacer.achieved_rate() is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a staff grant given before the deadline is dropped at the next cycle "
+    "('window closed awaiting consent', c2/decision.py: a due grant needs feasible-now)",
+)
+def test_a_staff_grant_before_the_deadline_leads_to_an_engagement() -> None:
+    from skyweave.engine.commands import parse_command
+    from skyweave.engine.simulation import Simulation
+
+    inject = {"time_s": 0.0, "seat": "white", "kind": "inject", "threat": STRAY}
+    sim = Simulation(short_scenario(), 1, [parse_command(inject)])
+    question = None
+    while not sim.done and sim.time_s < 230.0:
+        sim.step()
+        open_ = sim.partner_view("east").questions
+        if open_ and question is None:
+            question = open_[0]
+            answer = {"kind": "consent", "question_id": question.question_id, "granted": True}
+            sim.submit(parse_command({"time_s": sim.time_s + 1, "seat": "east", **answer}))
+    assert question is not None
+    log = sim.finish()
+    # the order East's staff granted is carried out; the policy's answer is not needed
+    staff = [d for d in log.decisions if d.by == "east"]
+    assert staff and staff[0].question_id == question.question_id
+    assert log.refusals == 0
+    assert any(
+        e.battery_id == question.battery_id and e.decision_cycle <= staff[0].decision_cycle + 1
+        for e in [*log.engagements, *log.in_flight]
+    )
