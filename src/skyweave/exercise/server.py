@@ -93,6 +93,10 @@ def create_app(
         body = _static("index.html") or b""
         return Response(body, media_type=_STATIC_TYPES[".html"], headers=_NO_CACHE)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/static/{name}")
     def static(name: str) -> Response:
         body = _static(name)

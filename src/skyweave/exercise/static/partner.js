@@ -14,11 +14,11 @@ function selectKeep(sel, options, placeholder) {
 export function createConsole({ setup, map, side }) {
   const me = setup.partner;
   side.innerHTML = `
-    <h2>Alerts <span class="count" id="alert-count"></span></h2>
-    <div class="row"><button id="ack-all">Acknowledge all</button><span class="muted">sound and flash on each new alert</span></div>
-    <table id="alerts"></table>
     <h2>Consent queue <span class="count" id="q-count"></span></h2>
     <table id="questions"></table>
+    <h2>Alerts <span class="count" id="alert-count"></span></h2>
+    <div class="row"><button id="ack-all">Acknowledge all</button><span class="muted">sound (after a first click) and flash on each new alert</span></div>
+    <div class="scroll"><table id="alerts"></table></div>
     <h2>Threats (predicted impacts)</h2>
     <table id="threats"></table>
     <h2>Batteries</h2>
@@ -100,7 +100,7 @@ export function createConsole({ setup, map, side }) {
       el("alert-count").textContent = `${f.alert_count} received`;
       el("alerts").innerHTML = "<tr><th>t</th><th>kind</th><th>track / launch</th><th>impact</th><th>assets</th><th></th></tr>" +
         f.alerts.map((a) => `<tr class="alert ${acked.has(a.id) ? "acked" : a.kind === "launch" ? "new" : ""}" data-id="${esc(a.id)}" data-kind="${esc(a.kind)}">
-          <td>${a.time_s.toFixed(0)}</td><td>${esc(a.kind)}</td><td>${esc(a.track || a.event || "")}${a.source ? ` <span class="muted">(${esc(a.source)})</span>` : ""}</td>
+          <td>${a.time_s.toFixed(0)}</td><td>${esc(a.kind.replace("_update", ""))}</td><td>${esc(a.track || a.event || "")}${a.source ? ` <span class="muted">(${esc(a.source)})</span>` : ""}</td>
           <td>${a.impact_time_s !== null ? `t=${a.impact_time_s.toFixed(0)}` : ""}</td><td class="wrap">${esc(a.assets.join(", "))}</td>
           <td>${acked.has(a.id) ? "ack" : `<button data-act="ack" data-id="${esc(a.id)}">Ack</button>`}</td></tr>`).join("");
       el("q-count").textContent = `${f.questions.length} open`;

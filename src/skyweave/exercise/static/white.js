@@ -50,6 +50,8 @@ export function createConsole({ setup, map, side, send }) {
     <table id="questions"></table>
     <h2>Batteries</h2>
     <table id="batteries"></table>
+    <h2>Engagements in flight</h2>
+    <table id="engagements"></table>
     <h2 id="objects-title">Truth: objects in flight</h2>
     <table id="objects"></table>
     <h2>Network and sensors</h2>
@@ -160,6 +162,8 @@ export function createConsole({ setup, map, side, send }) {
       el("questions").innerHTML = f.questions.map((q) => `<tr><td>${esc(q.id)}</td><td>${esc(q.partner)}</td><td>${esc(q.battery)}</td><td>${esc(q.track)}</td><td class="deadline">t=${q.deadline_s.toFixed(0)}</td></tr>`).join("")
         || `<tr><td class="muted">none</td></tr>`;
       el("batteries").innerHTML = "<tr><th>battery</th><th>partner</th><th>left</th><th>status</th></tr>" + f.batteries.map((b) => `<tr><td>${esc(b.id)}</td><td>${esc(b.partner)}</td><td>${b.inventory}</td><td class="${b.held ? "held" : ""}">${b.held ? "HOLD FIRE" : "free"}</td></tr>`).join("");
+      el("engagements").innerHTML = f.engagements.map((e) => `<tr><td>${esc(e.battery)}</td><td>${esc(e.track)}</td><td>${esc(e.object)}</td><td>launch ${e.launch_s}</td><td>intercept ${e.intercept_s}</td></tr>`).join("")
+        || `<tr><td class="muted">none</td></tr>`;
       if (viewAs && f.view_as) {
         const v = f.view_as;
         el("objects-title").textContent = `${viewAs}'s picture at t=${f.clock.time_s.toFixed(0)} (${v.tracks.length} tracks, ${v.alert_count} alerts)`;
