@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test lint clean
+.PHONY: setup system-deps demo exercise test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/skyweave run examples/joint-exercise.yaml --seed 1 --out runs/demo --overwrite
 
-# tshark decodes our DIS PDUs in the tests; installed from Debian's packages when missing.
-# Without root or sudo the install fails and the tshark test is skipped with its reason.
+# live exercise on the shipped example: prints one join link per seat (white cell, each
+# partner's staff, observer); Ctrl-C or the white cell's End button writes runs/exercise
+exercise: $(STAMP)
+	$(BIN)/skyweave exercise examples/joint-exercise.yaml --out runs/exercise --overwrite
+
+# tshark decodes our DIS PDUs in the tests and chromium runs the exercise consoles' browser
+# tests; both installed from Debian's packages when missing. Without root or sudo the
+# install fails and those tests are skipped with their reason.
 system-deps:
 	-@sh scripts/install-system-deps.sh
 

@@ -1,10 +1,15 @@
 #!/usr/bin/env sh
-# Install the Debian packages Skyweave's tests need (tshark for the DIS dissector test).
-# Idempotent: does nothing when tshark is already on PATH. Run as root (CI: sudo).
+# Install the Debian packages Skyweave's tests need: tshark (the DIS dissector test) and
+# chromium (the exercise consoles' browser tests, driven by Playwright for Python).
+# Idempotent: installs only what is missing. Run as root (CI: sudo).
 set -eu
 
-if command -v tshark >/dev/null 2>&1; then
-    echo "tshark already installed: $(command -v tshark)"
+missing=""
+command -v tshark >/dev/null 2>&1 || missing="$missing tshark"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+
+if [ -z "$missing" ]; then
+    echo "tshark and chromium already installed"
     exit 0
 fi
 
@@ -18,6 +23,9 @@ fi
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tshark
+# shellcheck disable=SC2086  # the package list is meant to split
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 
-tshark --version | head -n 1
+command -v tshark >/dev/null 2>&1 && tshark --version | head -n 1
+[ -x /usr/bin/chromium ] && /usr/bin/chromium --version 2>/dev/null | head -n 1
+exit 0

@@ -25,6 +25,7 @@ _COMMANDS = {
     "compare": "skyweave.cli.compare:compare_command",
     "report": "skyweave.cli.report:report_command",
     "batch": "skyweave.cli.batch:batch_command",
+    "exercise": "skyweave.cli.exercise:exercise_command",
 }
 
 

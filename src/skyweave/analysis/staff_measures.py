@@ -1,0 +1,195 @@
+"""Staff measures of a played exercise, per partner, from the run's own tables.
+
+* **launch to first alert**: per threat, the partner's first alert after its
+  launch (from the summary's warning block), and the median;
+* **consent**: every question with when it was asked and answered, by whom
+  (the staff, or the policy at the deadline: a timed-out question), the median
+  asked-to-answered delay of the staff's answers, and the count of timeouts;
+* **alert to first order**: from the partner's first alert to its staff's first
+  order after it (hold fire, weapons free, engage, classify, a consent answer);
+* **classifications**: each ``classify`` order, the truth object its picture
+  track followed at that time (nearest within a gate) and whether the call was
+  right (``accidental`` for a threat the scenario or inject marks accidental,
+  ``deliberate`` otherwise; ``unknown`` is neither right nor wrong);
+* **holds**: hold fire and weapons free orders, engage orders and the orders
+  the engine refused.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+#: a picture track "follows" the nearest truth object within this distance (m)
+CLASSIFY_GATE_M = 50_000.0
+#: the staff's orders that count as a first response to an alert
+ORDER_KINDS = ("hold_fire", "weapons_free", "engage", "classify")
+
+_FIELD = re.compile(r"(\w+)=(\S+)")
+
+
+def _median(values: list[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _consent_rows(events: list[dict[str, Any]], partner: str) -> list[dict[str, Any]]:
+    rows = []
+    for e in events:
+        if e["kind"] not in ("consent_granted", "consent_denied"):
+            continue
+        fields = dict(_FIELD.findall(e["text"] or ""))
+        if fields.get("partner") != partner or fields.get("question", "-") == "-":
+            continue  # an ``always``/``never`` policy asks nobody
+        asked_s = float(fields["asked_s"])
+        rows.append(
+            {
+                "question_id": fields["question"],
+                "battery_id": e["target"],
+                "track_id": fields.get("track"),
+                "asked_s": asked_s,
+                "answered_s": float(e["time_s"]),
+                "delay_s": float(e["time_s"]) - asked_s,
+                "granted": e["kind"] == "consent_granted",
+                "by": fields.get("by", "policy"),
+            }
+        )
+    return rows
+
+
+def _followed_object(
+    picture: pa.Table, truth: pa.Table, partner: str, track: str, time_s: float
+) -> str | None:
+    """The truth object nearest the partner's picture track at its last update by ``time_s``."""
+    try:
+        number = int(track.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    pic = picture.to_pydict()
+    rows = [
+        k
+        for k in range(len(pic["time_s"]))
+        if pic["partner"][k] == partner
+        and pic["track_id"][k] == number
+        and pic["time_s"][k] <= time_s + 1e-9
+    ]
+    if not rows:
+        return None
+    k = max(rows, key=lambda r: pic["time_s"][r])
+    t_pic = pic["time_s"][k]
+    where = np.array([pic["x_m"][k], pic["y_m"][k], pic["z_m"][k]])
+    tr = truth.to_pydict()
+    times = np.asarray(tr["time_s"], dtype=np.float64)
+    if times.size == 0:
+        return None
+    t_truth = times[np.argmin(np.abs(times - t_pic))]
+    best, best_m = None, CLASSIFY_GATE_M
+    for j in np.flatnonzero(times == t_truth).tolist():
+        if tr["kind"][j] == "interceptor":
+            continue
+        d = float(np.linalg.norm(np.array([tr["x_m"][j], tr["y_m"][j], tr["z_m"][j]]) - where))
+        if d < best_m:
+            best, best_m = tr["object_id"][j], d
+    return best
+
+
+def staff_measures(summary: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, Any]:
+    """Per-partner staff measures of a run (see the module docstring).
+
+    Parameters
+    ----------
+    summary : mapping
+        The run's summary (``threats`` rows with ``accidental`` and
+        ``launch_time_s``; ``warning.per_threat`` rows with ``first_alert_s``).
+    tables : mapping
+        The run's tables: ``alerts``, ``events``, ``picture`` and ``truth``.
+
+    Returns
+    -------
+    dict
+        Partner id to its measures.
+    """
+    threats = {t["object_id"]: t for t in summary.get("threats", [])}
+    per_threat = summary.get("warning", {}).get("per_threat", [])
+    events = tables["events"].to_pylist()
+    alerts = tables["alerts"].select(["time_s", "partner"]).to_pylist()
+    partners = sorted({str(r["partner"]) for r in per_threat} | {str(a["partner"]) for a in alerts})
+    out: dict[str, Any] = {}
+    for partner in partners:
+        warned = []
+        for row in per_threat:
+            t = threats.get(row["object_id"])
+            if row.get("partner") != partner or t is None or row.get("first_alert_s") is None:
+                continue
+            warned.append(
+                {
+                    "object_id": row["object_id"],
+                    "launch_to_first_alert_s": float(row["first_alert_s"]) - t["launch_time_s"],
+                }
+            )
+        consent = _consent_rows(events, partner)
+        staff_delays = [c["delay_s"] for c in consent if c["by"] == partner]
+        first_alert = min((a["time_s"] for a in alerts if a["partner"] == partner), default=None)
+        orders = [e for e in events if e["source"] == partner and e["kind"] in ORDER_KINDS] + [
+            {"time_s": c["answered_s"], "kind": "consent"} for c in consent if c["by"] == partner
+        ]
+        after = [
+            o["time_s"] for o in orders if first_alert is not None and o["time_s"] >= first_alert
+        ]
+        classified = []
+        for e in events:
+            if e["source"] != partner or e["kind"] != "classify":
+                continue
+            obj = _followed_object(
+                tables["picture"], tables["truth"], partner, e["target"], e["time_s"]
+            )
+            accidental = bool(threats[obj]["accidental"]) if obj in threats else None
+            right = None
+            if accidental is not None and e["text"] in ("accidental", "deliberate"):
+                right = (e["text"] == "accidental") == accidental
+            classified.append(
+                {
+                    "time_s": e["time_s"],
+                    "track_id": e["target"],
+                    "as": e["text"],
+                    "object_id": obj,
+                    "launch_to_classification_s": (
+                        e["time_s"] - threats[obj]["launch_time_s"] if obj in threats else None
+                    ),
+                    "right": right,
+                }
+            )
+        out[partner] = {
+            "launch_to_first_alert": {
+                "per_threat": warned,
+                "median_s": _median([w["launch_to_first_alert_s"] for w in warned]),
+            },
+            "consent": {
+                "questions": consent,
+                "answered_by_staff": len(staff_delays),
+                "timed_out": sum(1 for c in consent if c["by"] == "policy"),
+                "median_delay_s": _median(staff_delays),
+            },
+            "alert_to_first_order_s": (
+                min(after) - first_alert if after and first_alert is not None else None
+            ),
+            "classifications": classified,
+            "classified_right": sum(1 for c in classified if c["right"] is True),
+            "classified_wrong": sum(1 for c in classified if c["right"] is False),
+            "orders": {
+                kind: sum(1 for e in events if e["source"] == partner and e["kind"] == kind)
+                for kind in (*ORDER_KINDS, "command_rejected", "engage_rejected")
+            },
+        }
+        for value in out[partner]["launch_to_first_alert"]["per_threat"]:
+            if not math.isfinite(value["launch_to_first_alert_s"]):
+                value["launch_to_first_alert_s"] = None
+    return out
+
+
+__all__ = ["staff_measures"]

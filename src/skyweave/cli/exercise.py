@@ -1,0 +1,91 @@
+"""``skyweave exercise``: play a scenario live, a white cell and partner staffs in browsers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skyweave.errors import InputError, Problem
+
+
+@click.command("exercise")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--seed", type=int, default=None, help="Run seed (default: the scenario's seed).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder written when the exercise ends "
+    "(default: runs/<scenario>-exercise-seed<seed>).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option(
+    "--rate",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per wall second (0.5 to 60); the white cell changes it live.",
+)
+def exercise_command(
+    scenario: str,
+    seed: int | None,
+    host: str,
+    port: int,
+    out_dir: str | None,
+    overwrite: bool,
+    rate: float,
+) -> None:
+    """Serve a live exercise of SCENARIO and print one join link per seat.
+
+    The white cell starts the clock; ending the exercise (the white cell's End
+    button, or Ctrl-C here) writes a run folder that ``skyweave run --replay``
+    reproduces bit for bit.
+    """
+    import uvicorn
+
+    from skyweave.exercise.server import create_app
+    from skyweave.exercise.session import ExerciseSession
+    from skyweave.io.run_folder import prepare_out_dir
+    from skyweave.scenario import load_scenario
+
+    spec = load_scenario(scenario)
+    run_seed = spec.seed if seed is None else seed
+    if run_seed < 0:
+        raise InputError([Problem("--seed", f"must be a non-negative integer (got {run_seed})")])
+    if not 0.5 <= rate <= 60.0:
+        raise InputError([Problem("--rate", f"expected 0.5 to 60 (got {rate:g})")])
+    if not 0 < port < 65536:
+        raise InputError([Problem("--port", f"expected 1 to 65535 (got {port})")])
+    out = Path(out_dir) if out_dir else Path("runs") / f"{spec.name}-exercise-seed{run_seed}"
+    prepare_out_dir(out, overwrite)  # fail now, not when the exercise ends
+
+    session = ExerciseSession(spec, run_seed, rate=rate)
+    server: uvicorn.Server | None = None
+
+    def on_end(folder: Path) -> None:
+        click.echo(f"exercise ended at t = {session.sim.time_s:g} s; run folder: {folder}")
+        if server is not None:
+            server.should_exit = True
+
+    app = create_app(session, out, overwrite=overwrite, on_end=on_end)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    click.echo(f"EXERCISE {spec.name} (seed {run_seed}), serving on {host}:{port}")
+    click.echo("join links (each carries its seat's secret token; hand each to its seat only):")
+    for name, url in session.join_links(base):
+        click.echo(f"  {name:<10} {url}")
+    click.echo("Ctrl-C or the white cell's End button ends the exercise and writes the run folder.")
+    session.start_pacing()
+    try:
+        server.run()
+    finally:
+        session.stop_pacing()
+        if session.ended_dir is None:
+            folder = session.end(out, overwrite)
+            click.echo(f"exercise ended at t = {session.sim.time_s:g} s; run folder: {folder}")

@@ -1,0 +1,465 @@
+"""What each seat of a live exercise is sent: plain JSON-ready dicts built from the engine.
+
+A partner seat's frame is built from that partner's
+:class:`~skyweave.engine.simulation.PartnerView` and nothing else (its fused
+picture, its alerts, its consent questions, its batteries and engagements),
+plus the partner's own orders from the command log. No truth object id, no
+other partner's picture, question or battery ever enters it. The white cell
+and observer frames carry the truth.
+
+Coordinates leave here as degrees and kilometres (the edge of the program);
+inside they are ECEF metres.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pymap3d
+
+from skyweave.engine.simulation import PartnerView, Simulation
+from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
+from skyweave.warning.alerts import Alerts, concat_alerts
+
+#: newest alert rows sent per frame (the page keeps no history of its own)
+ALERTS_PER_FRAME = 40
+#: newest command-log rows (orders, notes, rejections) sent per frame
+LOG_ROWS_PER_FRAME = 30
+#: degrees of margin around the theatre's sites on the map
+MAP_MARGIN_DEG = 3.0
+
+
+def _num(value: float, digits: int = 4) -> float | None:
+    """A JSON-safe rounded float (None for NaN or infinity)."""
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _geodetic(xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latitude, longitude (degrees) and altitude (m) of ECEF points ``(N, 3)``."""
+    if len(xyz_m) == 0:
+        empty = np.zeros(0)
+        return empty, empty, empty
+    lat, lon, alt = pymap3d.ecef2geodetic(xyz_m[:, 0], xyz_m[:, 1], xyz_m[:, 2])
+    return np.asarray(lat), np.asarray(lon), np.asarray(alt)
+
+
+def _ground_speed_heading(states: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> Any:
+    """Speed (m/s) and heading (degrees from North) of ECEF states ``(N, 6)``."""
+    if len(states) == 0:
+        return np.zeros(0), np.zeros(0)
+    e, n, _u = pymap3d.ecef2enuv(states[:, 3], states[:, 4], states[:, 5], lat_deg, lon_deg)
+    speed = np.linalg.norm(states[:, 3:6], axis=1)
+    heading = np.degrees(np.arctan2(e, n)) % 360.0
+    return speed, heading
+
+
+# -- the map ---------------------------------------------------------------------------
+
+
+def theatre_bounds(scenario: Scenario) -> dict[str, float]:
+    """A lon/lat box holding every site, launch and aim point of the scenario."""
+    lats: list[float] = []
+    lons: list[float] = []
+    for site in [*scenario.defended_assets, *scenario.batteries]:
+        lats.append(site.lat_deg)
+        lons.append(site.lon_deg)
+    for s in scenario.sensors:
+        if isinstance(s, Radar):
+            lats.append(s.lat_deg)
+            lons.append(s.lon_deg)
+    for p in scenario.partners:
+        if p.command_post is not None:
+            lats.append(p.command_post.lat_deg)
+            lons.append(p.command_post.lon_deg)
+    for t in scenario.threats:
+        if t.type == "ballistic":
+            lats.append(t.launch.lat_deg)
+            lons.append(t.launch.lon_deg)
+            if t.aim.lat_deg is not None and t.aim.lon_deg is not None:
+                lats.append(t.aim.lat_deg)
+                lons.append(t.aim.lon_deg)
+        else:
+            lats += [w.lat_deg for w in t.waypoints]
+            lons += [w.lon_deg for w in t.waypoints]
+    if not lats:
+        lats, lons = [0.0], [0.0]
+    return {
+        "lat_min": max(min(lats) - MAP_MARGIN_DEG, -89.0),
+        "lat_max": min(max(lats) + MAP_MARGIN_DEG, 89.0),
+        "lon_min": min(lons) - MAP_MARGIN_DEG,
+        "lon_max": max(lons) + MAP_MARGIN_DEG,
+    }
+
+
+def coastline_polylines(
+    bounds: dict[str, float], kind: str = "coast", digits: int = 3
+) -> list[list[list[float]]]:
+    """Natural Earth lines (``"coast"`` or ``"border"``) entering ``bounds``, as
+    ``[[lon, lat], ...]`` polylines; ``[]`` when the shipped data are not installed.
+
+    Reads :mod:`skyweave.io.coastlines` (Natural Earth 1:50m, shipped with the
+    package) when it is present; the map then has coastlines and borders.
+    """
+    try:
+        from skyweave.io import coastlines  # type: ignore[attr-defined,unused-ignore]
+
+        lon, lat = coastlines.lines_in_box(
+            kind,
+            bounds["lon_min"] - 10.0,
+            bounds["lon_max"] + 10.0,
+            bounds["lat_min"] - 10.0,
+            bounds["lat_max"] + 10.0,
+            0.5 * (bounds["lon_min"] + bounds["lon_max"]),
+        )
+    except (ImportError, OSError, KeyError, FileNotFoundError):
+        return []
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    breaks = np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat))
+    out: list[list[list[float]]] = []
+    start = 0
+    for stop in [*breaks.tolist(), lon.size]:
+        if stop - start >= 2:
+            xy = np.round(np.stack([lon[start:stop], lat[start:stop]], axis=1), digits)
+            out.append(xy.tolist())
+        start = stop + 1
+    return out
+
+
+def _sensor_rows(scenario: Scenario, partner: str | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for s in scenario.sensors:
+        if partner is not None and s.partner != partner:
+            continue
+        if isinstance(s, Radar):
+            rows.append(
+                {
+                    "id": s.id,
+                    "partner": s.partner,
+                    "type": "radar",
+                    "role": s.role,
+                    "lat": s.lat_deg,
+                    "lon": s.lon_deg,
+                    "boresight_deg": s.boresight_az_deg,
+                    "half_width_deg": s.sector_half_width_deg,
+                    "max_range_km": s.max_range_km,
+                }
+            )
+        elif isinstance(s, InfraredSatellite):
+            rows.append({"id": s.id, "partner": s.partner, "type": "infrared_satellite"})
+    return rows
+
+
+def setup_info(scenario: Scenario, role: str, partner: str | None) -> dict[str, Any]:
+    """The static part of a seat's console: the map, its sites and the menus.
+
+    A partner seat gets its own sensors and batteries, its own defended assets
+    and those it defends, and the partner list (names and colours); the white
+    cell and observer get everything.
+    """
+    bounds = theatre_bounds(scenario)
+    mine = None if role != "partner" else partner
+    defended: set[str] = set()
+    if mine is not None:
+        me = next(p for p in scenario.partners if p.id == mine)
+        defended = {mine, *me.engagement.defend}
+    assets = [
+        {"id": a.id, "partner": a.partner, "name": a.name, "lat": a.lat_deg, "lon": a.lon_deg}
+        for a in scenario.defended_assets
+        if mine is None or a.partner in defended
+    ]
+    batteries = [
+        {
+            "id": b.id,
+            "partner": b.partner,
+            "lat": b.lat_deg,
+            "lon": b.lon_deg,
+            "max_range_km": b.max_range_km,
+            "interceptors": b.interceptors,
+        }
+        for b in scenario.batteries
+        if mine is None or b.partner == mine
+    ]
+    partners = [
+        {
+            "id": p.id,
+            "name": p.name or p.id,
+            "color": p.color or "#555555",
+            "command_post": (
+                [p.command_post.lat_deg, p.command_post.lon_deg]
+                if p.command_post is not None and (mine is None or p.id == mine)
+                else None
+            ),
+        }
+        for p in scenario.partners
+    ]
+    info: dict[str, Any] = {
+        "type": "setup",
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "role": role,
+        "partner": partner,
+        "partners": partners,
+        "time_step_s": scenario.time_step_s,
+        "duration_s": scenario.duration_s,
+        "bounds": bounds,
+        "coast": coastline_polylines(bounds, "coast"),
+        "border": coastline_polylines(bounds, "border"),
+        "assets": assets,
+        "sensors": _sensor_rows(scenario, mine),
+        "batteries": batteries,
+    }
+    if role == "white":
+        info["menus"] = {
+            "sensors": [s.id for s in scenario.sensors],
+            "links": [ln.id for ln in scenario.links],
+            "batteries": [b.id for b in scenario.batteries],
+            "partners": [p.id for p in scenario.partners],
+        }
+    return info
+
+
+# -- a partner's frame -------------------------------------------------------------------
+
+
+def _alert_rows(alerts: Alerts, first_index: int, partner: str) -> list[dict[str, Any]]:
+    rows = []
+    for k in range(len(alerts)):
+        track = alerts.track_id[k]
+        rows.append(
+            {
+                "id": f"{partner}-a{first_index + k}",
+                "time_s": _num(alerts.time_s[k], 3),
+                "kind": alerts.alert_kind[k],
+                "track": None if track is None else f"{partner}:{int(track)}",
+                "event": alerts.launch_event_id[k],
+                "source": alerts.launch_source[k],
+                "launch": [_num(alerts.launch_lat_deg[k]), _num(alerts.launch_lon_deg[k])],
+                "impact": [_num(alerts.impact_lat_deg[k]), _num(alerts.impact_lon_deg[k])],
+                "impact_time_s": _num(alerts.impact_time_s[k], 2),
+                "ellipse_m": [
+                    _num(alerts.ellipse_semi_major_m[k], 0),
+                    _num(alerts.ellipse_semi_minor_m[k], 0),
+                    _num(alerts.ellipse_orientation_deg[k], 1),
+                ],
+                "assets": list(alerts.threatened_assets[k] or []),
+            }
+        )
+    return rows
+
+
+def _open_threats(rows: Sequence[dict[str, Any]], time_s: float) -> list[dict[str, Any]]:
+    """One entry per launch (or untied track) not yet cleared: its first alert time, newest
+    launch point, newest predicted impact (point, time, ellipse) and threatened assets.
+
+    ``rows`` are oldest first. A launch event and the tracks tied to it are one threat.
+    """
+    open_: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = row["event"] or row["track"] or row["id"]
+        if row["kind"] == "all_clear":
+            open_.pop(key, None)
+            continue
+        threat = open_.setdefault(
+            key,
+            {
+                "key": key,
+                "first_alert_s": row["time_s"],
+                "track": None,
+                "launch": [None, None],
+                "impact": [None, None],
+                "impact_time_s": None,
+                "ellipse_m": [None, None, None],
+                "assets": [],
+            },
+        )
+        if row["track"] is not None:
+            threat["track"] = row["track"]
+        if row["launch"][0] is not None:
+            threat["launch"] = row["launch"]
+        if row["impact"][0] is not None:
+            for name in ("impact", "impact_time_s", "ellipse_m", "assets"):
+                threat[name] = row[name]
+    out = []
+    for threat in open_.values():
+        t_imp = threat["impact_time_s"]
+        threat["time_to_impact_s"] = None if t_imp is None else round(t_imp - time_s, 1)
+        out.append(threat)
+    return out
+
+
+def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None) -> dict[str, Any]:
+    """One partner's console at the current tick, from its :class:`PartnerView` only."""
+    view = sim.partner_view(partner) if view is None else view
+    tracks: list[dict[str, Any]] = []
+    pic = view.picture
+    if pic is not None and len(pic):
+        lat, lon, alt = _geodetic(pic.state[:, :3])
+        speed, heading = _ground_speed_heading(pic.state, lat, lon)
+        own_col = pic.origins.index(partner) if partner in pic.origins else -1
+        for k, number in enumerate(pic.picture_number.tolist()):
+            tracks.append(
+                {
+                    "id": f"{partner}:{number}",
+                    "lat": _num(lat[k]),
+                    "lon": _num(lon[k]),
+                    "alt_km": _num(alt[k] / 1e3, 2),
+                    "speed_mps": _num(speed[k], 0),
+                    "heading_deg": _num(heading[k], 1),
+                    "sigma_m": _num(pic.pos_sigma_m[k], 0),
+                    "own": bool(own_col >= 0 and pic.contributor_id[k, own_col] >= 0),
+                }
+            )
+    alerts = concat_alerts([a for a in view.alerts if len(a)])
+    all_rows = _alert_rows(alerts, 0, partner)
+    acked, classified, log = _own_log(sim, partner)
+    return {
+        "type": "frame",
+        "partner": partner,
+        "time_s": view.time_s,
+        "picture_time_s": None if pic is None else pic.time_s,
+        "tracks": tracks,
+        "alerts": all_rows[-ALERTS_PER_FRAME:][::-1],
+        "alert_count": len(all_rows),
+        "threats": _open_threats(all_rows, view.time_s),
+        "acked": sorted(acked),
+        "classified": classified,
+        "questions": [
+            {
+                "id": q.question_id,
+                "battery": q.battery_id,
+                "track": q.track_id,
+                "asked_s": q.asked_s,
+                "deadline_s": q.deadline_s,
+                "remaining_s": round(q.deadline_s - view.time_s, 1),
+            }
+            for q in view.questions
+        ],
+        "batteries": [
+            {"id": b, "inventory": int(s["inventory"]), "held": bool(s["held"])}
+            for b, s in view.batteries.items()
+        ],
+        "engagements": _engagement_rows(view.engagements, with_object=False),
+        "log": log,
+    }
+
+
+def _engagement_rows(engagements: Iterable[Any], with_object: bool) -> list[dict[str, Any]]:
+    engagements = list(engagements)
+    if not engagements:
+        return []
+    xyz = np.array([e.intercept_ecef_m for e in engagements], dtype=np.float64).reshape(-1, 3)
+    lat, lon, alt = _geodetic(xyz)
+    rows = []
+    for k, e in enumerate(engagements):
+        row = {
+            "id": e.engagement_id,
+            "partner": e.partner,
+            "battery": e.battery_id,
+            "track": e.track_id,
+            "launch_s": _num(e.time_s, 2),
+            "intercept_s": _num(e.intercept_time_s, 2),
+            "intercept": [_num(lat[k]), _num(lon[k]), _num(alt[k] / 1e3, 2)],
+            "shots": e.shots,
+            "pk": _num(e.kill_probability, 3),
+        }
+        if with_object:
+            row["object"] = e.object_id
+        rows.append(row)
+    return rows
+
+
+def _own_log(sim: Simulation, seat: str) -> tuple[set[str], dict[str, str], list[dict[str, Any]]]:
+    """A seat's own commands as the engine recorded them: acknowledgements, classifications,
+    and the newest rows (orders, notes, rejections with their reasons)."""
+    acked: set[str] = set()
+    classified: dict[str, str] = {}
+    rows = []
+    for ev in sim.events:
+        if ev.source != seat:
+            continue
+        if ev.kind == "note" and ev.text.startswith("ack "):
+            acked.add(ev.text[4:].strip())
+        elif ev.kind == "classify" and ev.target is not None:
+            classified[ev.target] = ev.text
+        rows.append({"time_s": ev.time_s, "kind": ev.kind, "target": ev.target, "text": ev.text})
+    return acked, classified, rows[-LOG_ROWS_PER_FRAME:][::-1]
+
+
+# -- the white cell's frame ----------------------------------------------------------------
+
+
+def truth_frame(sim: Simulation) -> dict[str, Any]:
+    """The white cell's (and observer's) picture: every object in flight, every battery,
+    every open consent question, the network and sensors' state and the event log."""
+    tv = sim.truth_view()
+    live = np.flatnonzero(np.isfinite(tv.states_ecef[:, 0]))
+    states = tv.states_ecef[live]
+    lat, lon, alt = _geodetic(states[:, :3])
+    speed, heading = _ground_speed_heading(states, lat, lon)
+    accidental = {f.object_id for f in sim.threat_flights() if f.accidental}
+    objects = [
+        {
+            "id": tv.object_ids[i],
+            "kind": tv.kinds[i],
+            "lat": _num(lat[k]),
+            "lon": _num(lon[k]),
+            "alt_km": _num(alt[k] / 1e3, 2),
+            "speed_mps": _num(speed[k], 0),
+            "heading_deg": _num(heading[k], 1),
+            "accidental": tv.object_ids[i] in accidental,
+        }
+        for k, i in enumerate(live.tolist())
+    ]
+    model = sim.decision.model
+    batteries = [
+        {
+            "id": b.id,
+            "partner": b.partner,
+            "inventory": int(model.states[b.id].inventory),
+            "held": b.id in sim.decision.held,
+        }
+        for b in sim.scenario.batteries
+    ]
+    sensors_down = [s.id for s in sim.scenario.sensors if sim.sensors.is_down(s.id)]
+    network: dict[str, str] = {}
+    for t, kind, subject in sim.boundary.state_changes():
+        if t <= sim.time_s:
+            network[subject] = kind
+    events = [
+        {"time_s": e.time_s, "source": e.source, "kind": e.kind, "target": e.target, "text": e.text}
+        for e in sim.events[-LOG_ROWS_PER_FRAME:][::-1]
+    ]
+    return {
+        "type": "frame",
+        "time_s": sim.time_s,
+        "objects": objects,
+        "batteries": batteries,
+        "questions": [
+            {
+                "id": q.question_id,
+                "partner": q.partner,
+                "battery": q.battery_id,
+                "track": q.track_id,
+                "deadline_s": q.deadline_s,
+            }
+            for q in sim.consent.open_questions()
+        ],
+        "engagements": _engagement_rows(sim.decision.model.in_flight(), with_object=True),
+        "sensors_down": sensors_down,
+        "network": network,
+        "events": events,
+    }
+
+
+__all__ = [
+    "coastline_polylines",
+    "partner_frame",
+    "setup_info",
+    "theatre_bounds",
+    "truth_frame",
+]

@@ -1,0 +1,310 @@
+"""A live exercise session: one engine, its pacing, its seats and what each may do.
+
+:class:`ExerciseSession` owns one :class:`~skyweave.engine.Simulation`, a
+:class:`~skyweave.exercise.pacing.Pacer` run by a background thread, and the
+seat registry (one random token per seat: ``white``, each partner,
+``observer``). Every console action comes here as a plain dict; the session
+checks it against the seat's role (:class:`SeatError`, HTTP 403), stamps it
+with the next tick's time, turns it into a command with
+:func:`~skyweave.engine.commands.parse_command` and queues it with
+``Simulation.submit``. Ending the session writes a normal run folder whose
+``commands.jsonl`` replays it bit for bit (``skyweave run --replay``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skyweave.engine.commands import Command, parse_command
+from skyweave.engine.simulation import Simulation
+from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
+from skyweave.exercise.pacing import Pacer
+from skyweave.scenario.schema import Scenario
+
+ROLES = ("white", "partner", "observer")
+#: what each role may order (the white cell's clock and end are separate calls)
+PARTNER_KINDS = ("consent", "hold_fire", "weapons_free", "engage", "classify", "note")
+WHITE_KINDS = ("inject", "note")
+#: wall seconds between the pacing thread's looks at the clock
+PACER_PERIOD_S = 0.02
+#: longest the pacing thread holds the engine before letting frames be built
+PACER_SLICE_S = 0.1
+
+
+class SeatError(Exception):
+    """A seat asked for something its role does not allow (HTTP 403)."""
+
+
+class ClockError(Exception):
+    """The exercise cannot do that now (it has ended; HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One console's identity: its role, its partner (partner seats), its token."""
+
+    name: str
+    role: str
+    partner: str | None
+    token: str
+
+
+class ExerciseSession:
+    """One live exercise (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    seed : int
+    rate : float
+        Simulated seconds per wall second at start (0.5 to 60).
+    wall_clock : callable
+        Monotonic wall clock in seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        rate: float = 1.0,
+        wall_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.scenario = scenario
+        self.sim = Simulation(scenario, seed)
+        self.lock = threading.RLock()
+        self.pacer = Pacer()
+        self._wall = wall_clock
+        self.pacer.set_rate(rate, self._wall(), self.sim.time_s)
+        names = ["white", *self.sim.partners, "observer"]
+        self.seats: dict[str, Seat] = {}
+        for name in names:
+            role = name if name in ("white", "observer") else "partner"
+            token = secrets.token_urlsafe(24)
+            self.seats[token] = Seat(name, role, None if role != "partner" else name, token)
+        self.version = 0  # bumped whenever anything a console shows may have changed
+        self.ended_dir: Path | None = None
+        self.bookmarks: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._setup_cache: dict[str, dict[str, Any]] = {}
+
+    # -- seats -------------------------------------------------------------------------
+
+    def seat(self, token: str | None) -> Seat | None:
+        """The seat a token opens, or None."""
+        if not token:
+            return None
+        for known, seat in self.seats.items():
+            if secrets.compare_digest(known, token):
+                return seat
+        return None
+
+    def join_links(self, base_url: str) -> list[tuple[str, str]]:
+        """``(seat name, URL)`` for every seat, white cell first."""
+        return [(s.name, f"{base_url}/?token={s.token}") for s in self.seats.values()]
+
+    # -- the clock -----------------------------------------------------------------------
+
+    def start_pacing(self) -> None:
+        """Start the background thread that advances the engine with the wall clock."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._pace, name="skyweave-pacer", daemon=True)
+            self._thread.start()
+
+    def stop_pacing(self) -> None:
+        """Stop the pacing thread (the session keeps its state)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+
+    def clock(self, seat: Seat, action: str, rate: float | None = None) -> dict[str, Any]:
+        """Start, pause, resume, step one tick or change the rate (white cell only)."""
+        if seat.role != "white":
+            raise SeatError(f"the {seat.name} seat does not own the clock")
+        with self.lock:
+            self._check_live()
+            now = self._wall()
+            if action in ("start", "resume"):
+                self.pacer.start(now, self.sim.time_s)
+            elif action == "pause":
+                self.pacer.pause(now, self.sim.time_s)
+            elif action == "step":
+                self.pacer.pause(now, self.sim.time_s)
+                if not self.sim.done:
+                    self.sim.step()
+            elif action == "rate":
+                if rate is None or not 0.5 <= float(rate) <= 60.0:
+                    raise ValueError("rate: expected a number from 0.5 to 60")
+                self.pacer.set_rate(float(rate), now, self.sim.time_s)
+            else:
+                raise ValueError(f"unknown clock action {action!r}")
+            self.version += 1
+            return self.clock_state()
+
+    def advance(self) -> int:
+        """Step the engine up to where the wall clock says it should be; ticks stepped."""
+        stepped = 0
+        started = self._wall()
+        with self.lock:
+            if self.ended_dir is not None or self.sim.done or not self.pacer.running:
+                if self.sim.done and self.pacer.running:
+                    self.pacer.pause(self._wall(), self.sim.time_s)
+                    self.version += 1
+                return 0
+            target = self.pacer.target_s(started, self.sim.time_s)
+            while (
+                not self.sim.done
+                and self.sim.times_s[self.sim.tick + 1] <= target + 1e-9
+                and self._wall() - started < PACER_SLICE_S
+            ):
+                self.sim.step()
+                stepped += 1
+            self.pacer.record(self._wall(), self.sim.time_s)
+            if stepped:
+                self.version += 1
+        return stepped
+
+    def _pace(self) -> None:
+        while not self._stop.is_set():
+            if self.advance() == 0:
+                self._stop.wait(PACER_PERIOD_S)
+            else:
+                time.sleep(0)  # let frame builders take the lock between slices
+
+    def clock_state(self) -> dict[str, Any]:
+        """The clock as every console shows it."""
+        achieved = self.pacer.achieved_rate()
+        sim = self.sim
+        return {
+            "time_s": sim.time_s if sim.tick >= 0 else 0.0,
+            "tick": sim.tick,
+            "end_s": sim.end_s,
+            "running": self.pacer.running,
+            "rate": self.pacer.rate,
+            "achieved_rate": None if achieved is None else round(achieved, 2),
+            "holding": self.pacer.holding(),
+            "done": sim.done,
+            "ended": self.ended_dir is not None,
+        }
+
+    # -- commands ------------------------------------------------------------------------
+
+    def next_time_s(self) -> float:
+        """The time of the tick the next command applies at."""
+        if self.sim.done:
+            raise ClockError("the scenario has reached its end; end the exercise")
+        return float(self.sim.times_s[self.sim.tick + 1])
+
+    def command(self, seat: Seat, record: dict[str, Any]) -> Command:
+        """Check a console's order against its seat, stamp it and queue it.
+
+        Raises
+        ------
+        SeatError
+            The seat may not give this order (HTTP 403).
+        skyweave.errors.InputError
+            The order is malformed (HTTP 400).
+        ClockError
+            The exercise has ended (HTTP 409).
+        """
+        if not isinstance(record, dict):
+            raise SeatError("expected a JSON object")
+        if "seat" in record and record["seat"] != seat.name:
+            raise SeatError(f"the {seat.name} seat cannot act as {record['seat']!r}")
+        kind = record.get("kind")
+        with self.lock:
+            self._check_live()
+            self._authorise(seat, kind, record)
+            stamped = {**record, "seat": seat.name, "time_s": self.next_time_s()}
+            command = parse_command(stamped, source=f"{seat.name} console")
+            refused = self.sim.submit(command)
+            if refused is not None:
+                raise ClockError(refused)
+            if command.kind == "note" and seat.role == "white":
+                self.bookmarks.append({"time_s": command.time_s, "text": command.body["text"]})
+            self.version += 1
+            return command
+
+    def _authorise(self, seat: Seat, kind: Any, record: dict[str, Any]) -> None:
+        if seat.role == "observer":
+            raise SeatError("the observer seat only watches")
+        if seat.role == "white":
+            if kind not in WHITE_KINDS:
+                raise SeatError(f"the white cell orders injects and notes, not {kind!r}")
+            return
+        partner = seat.partner
+        if kind not in PARTNER_KINDS:
+            raise SeatError(f"a partner staff cannot order {kind!r}")
+        if kind in ("hold_fire", "weapons_free") and "partner" in record:
+            if record["partner"] != partner:
+                raise SeatError(f"{partner} cannot order {record['partner']!r}'s batteries")
+        if "battery" in record:
+            owner = {b.id: b.partner for b in self.scenario.batteries}.get(record["battery"])
+            if owner is not None and owner != partner:
+                raise SeatError(f"battery {record['battery']} belongs to {owner}")
+        if kind == "consent":
+            others = {q.question_id for q in self.sim.consent.open_questions()} - {
+                q.question_id for q in self.sim.consent.open_questions(partner)
+            }
+            if record.get("question_id") in others:
+                raise SeatError("that consent question is not for this partner")
+
+    def _check_live(self) -> None:
+        if self.ended_dir is not None:
+            raise ClockError("the exercise has ended")
+
+    # -- what each seat sees --------------------------------------------------------------
+
+    def setup(self, seat: Seat) -> dict[str, Any]:
+        """The static part of a seat's console (map, sites, menus)."""
+        if seat.name not in self._setup_cache:
+            self._setup_cache[seat.name] = setup_info(self.scenario, seat.role, seat.partner)
+        return self._setup_cache[seat.name]
+
+    def frame(self, seat: Seat, view_as: str | None = None) -> dict[str, Any]:
+        """A seat's console now: a partner's own view, or the truth (white cell, observer);
+        the white cell may add any partner's view (``view_as``)."""
+        with self.lock:
+            head = {"seat": seat.name, "version": self.version, "clock": self.clock_state()}
+            if seat.role == "partner":
+                assert seat.partner is not None
+                return {**partner_frame(self.sim, seat.partner), **head}
+            frame = {**truth_frame(self.sim), **head}
+            if seat.role == "white":
+                frame["bookmarks"] = list(self.bookmarks)
+                if view_as in self.sim.partners:
+                    frame["view_as"] = partner_frame(self.sim, view_as)
+            return frame
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def end(self, out_dir: Path, overwrite: bool = False) -> Path:
+        """Stop the clock and write the run folder (idempotent: the folder written first)."""
+        with self.lock:
+            if self.ended_dir is not None:
+                return self.ended_dir
+            self.pacer.pause(self._wall(), self.sim.time_s)
+            from skyweave.exercise.record import write_exercise_folder
+
+            if self.sim.tick < 0:
+                self.sim.step()  # a run folder holds at least the first tick
+            self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
+            self.version += 1
+            return self.ended_dir
+
+
+__all__ = [
+    "PARTNER_KINDS",
+    "WHITE_KINDS",
+    "ClockError",
+    "ExerciseSession",
+    "Seat",
+    "SeatError",
+]

@@ -1,0 +1,225 @@
+"""The exercise consoles in a real browser (Playwright for Python driving Debian's chromium):
+the white cell's pause stops a partner's clock; a white-cell launch alerts both staffs;
+a consent granted by a click is in ``events.parquet`` at its time; the map is drawn.
+
+(That the grant then leads to an engagement is the engine's part, tested without a
+browser in ``test_exercise_server.py``.)"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+import pyarrow.parquet as pq  # noqa: E402
+import uvicorn  # noqa: E402
+
+from skyweave.exercise.server import create_app  # noqa: E402
+from skyweave.exercise.session import ExerciseSession  # noqa: E402
+from skyweave.scenario import load_scenario  # noqa: E402
+from skyweave.scenario.schema import Scenario  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+]
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(),
+    reason="Debian's chromium is not installed (/usr/bin/chromium; make system-deps)",
+)
+
+
+def short_scenario(east_consent_delay_s: float | None = None) -> Scenario:
+    """The shipped example cut to 300 s (threat times as they are)."""
+    s = load_scenario(EXAMPLE)
+    update: dict[str, Any] = {
+        "duration_s": 300.0,
+        "threats": [t for t in s.threats if t.launch_time_s < 300.0],
+        "injects": [i for i in s.injects if i.time_s < 300.0],
+    }
+    if east_consent_delay_s is not None:
+        partners = []
+        for p in s.partners:
+            if p.id == "east":
+                consent = p.engagement.consent.model_copy(update={"delay_s": east_consent_delay_s})
+                engagement = p.engagement.model_copy(update={"consent": consent})
+                p = p.model_copy(update={"engagement": engagement})
+            partners.append(p)
+        update["partners"] = partners
+    return s.model_copy(update=update)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Served:
+    """A session served by uvicorn on a free local port, in a thread."""
+
+    def __init__(self, scenario: Scenario, out_dir: Path, rate: float) -> None:
+        self.session = ExerciseSession(scenario, seed=1, rate=rate)
+        self.out_dir = out_dir
+        app = create_app(self.session, out_dir, frame_period_s=0.1)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.links = dict(self.session.join_links(f"http://127.0.0.1:{port}"))
+        self.session.start_pacing()
+
+    def close(self) -> None:
+        self.session.stop_pacing()
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    made: list[Served] = []
+
+    def start(scenario: Scenario, rate: float) -> Served:
+        made.append(Served(scenario, tmp_path / "run", rate))
+        return made[-1]
+
+    yield start
+    for s in made:
+        s.close()
+
+
+def _open(browser: Any, url: str) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 850})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.getElementById('clock').dataset.time !== undefined")
+    page.errors = errors
+    return page
+
+
+def _sim_time(page: Any) -> float:
+    return float(page.eval_on_selector("#clock", "e => e.dataset.time"))
+
+
+def test_white_pause_stops_the_partner_clock(browser: Any, serve: Any) -> None:
+    served = serve(short_scenario(), rate=30.0)
+    white = _open(browser, served.links["white"])
+    east = _open(browser, served.links["east"])
+    white.click("#start")
+    east.wait_for_function("Number(document.getElementById('clock').dataset.time) >= 5")
+    white.click("#pause")
+    white.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
+    east.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
+    stopped = _sim_time(east)
+    time.sleep(1.0)
+    assert _sim_time(east) == stopped == served.session.sim.time_s
+    assert "PAUSED" in east.inner_text("#clock-state")
+    assert "EXERCISE" in east.inner_text("#banner") and "EXERCISE" in white.inner_text("#banner")
+    assert white.errors == [] and east.errors == []
+
+
+def test_a_white_cell_launch_alerts_both_partners(browser: Any, serve: Any) -> None:
+    served = serve(short_scenario(), rate=30.0)
+    white = _open(browser, served.links["white"])
+    north = _open(browser, served.links["north"])
+    east = _open(browser, served.links["east"])
+    for field, value in (("#l-lat", "-36.8"), ("#l-lon", "137.2"), ("#l-burn", "40")):
+        white.fill(field, value)
+    white.check("input[name=aim][value=range]")
+    white.fill("#a-range", "200")
+    white.fill("#a-az", "30")
+    white.click("#launch")  # at the first tick: the clock has not started
+    white.click("#start")
+    launch_alert = "tr.alert[data-kind=launch]"
+    north.wait_for_selector(launch_alert, timeout=30_000)
+    east.wait_for_selector(launch_alert, timeout=30_000)
+    assert east.eval_on_selector("body", "b => Number(b.dataset.beeps || 0)") >= 1
+    assert not east.is_hidden("#alarm")  # the visible cue
+    launched = [c for c in served.session.sim.applied if c.kind == "inject"]
+    assert launched and launched[0].body["threat"]["aim"] == {"range_km": 200, "azimuth_deg": 30}
+    assert launched[0].body["threat"]["accidental"] is True
+
+
+def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(
+    browser: Any, serve: Any
+) -> None:
+    served = serve(short_scenario(east_consent_delay_s=120.0), rate=60.0)
+    session = served.session
+    white_seat = next(s for s in session.seats.values() if s.name == "white")
+    stray = {
+        "type": "ballistic",
+        "id": "wc-1",
+        "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
+        "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
+        "burn_time_s": 40,
+        "accidental": True,
+    }
+    session.command(white_seat, {"kind": "inject", "threat": stray})
+    white = _open(browser, served.links["white"])
+    white.on("dialog", lambda d: d.accept())
+    east = _open(browser, served.links["east"])
+    white.click("#start")
+    grant = "tr.question button.grant"
+    east.wait_for_selector(grant, timeout=40_000)
+    question = east.eval_on_selector("tr.question", "r => r.dataset.id")
+    east.click(grant)
+    east.wait_for_function(
+        f"!document.querySelector('tr.question[data-id=\"{question}\"]')", timeout=20_000
+    )
+    # the map is drawn: many colours, and not just the sea
+    pixels = east.evaluate(
+        """() => {
+        const c = document.getElementById('map');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set(); let sea = 0, n = 0;
+        for (let i = 0; i < d.length; i += 4 * 97) {
+          const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+          seen.add(k); n += 1;
+          if (k === 0xcfe3f0) sea += 1;
+        }
+        return {colours: seen.size, sea: sea / n, n};
+    }"""
+    )
+    assert pixels["n"] > 1000 and pixels["colours"] > 20 and pixels["sea"] < 0.95, pixels
+    white.click("#end")
+    white.wait_for_function("document.getElementById('clock-state').textContent === 'ENDED'")
+    events = pq.read_table(served.out_dir / "events.parquet").to_pylist()
+    granted = [e for e in events if e["kind"] == "consent_granted" and "by=east" in e["text"]]
+    assert len(granted) == 1 and f"question={question}" in granted[0]["text"]
+    # recorded at the tick the click was stamped with (the command log says which)
+    logged = [json.loads(line) for line in (served.out_dir / "commands.jsonl").open()]
+    consent = [c for c in logged if c["kind"] == "consent"]
+    assert consent == [
+        {
+            "kind": "consent",
+            "seat": "east",
+            "question_id": question,
+            "granted": True,
+            "time_s": granted[0]["time_s"],
+        }
+    ]
