@@ -608,6 +608,7 @@ class DecisionStage:
         shots = np.zeros((m, n), dtype=np.int64)
         reserve = np.zeros((m, n), dtype=bool)
         now_ok = np.zeros((m, n), dtype=bool)  # for orders whose consent came in
+        later_ok = np.zeros((m, n), dtype=bool)  # ... and those that may wait for their window
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             if st.free_channels(t) < 1 or b.id in waiting_bty:
@@ -633,6 +634,7 @@ class DecisionStage:
                 shots[i, j] = k
                 reserve[i, j] = use_reserve
                 now_ok[i, j] = bool(windows.feasible[i, j, 0]) and p_kill > 0.0
+                later_ok[i, j] = bool(windows.feasible[i, j, 1:].any()) and p_kill > 0.0
                 if (
                     at < windows.feasible.shape[-1]
                     and windows.feasible[i, j, at]
@@ -647,6 +649,11 @@ class DecisionStage:
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
             if i >= 0 and j >= 0 and now_ok[i, j]:
                 chosen.append((i, j, False))
+            elif i >= 0 and j >= 0 and later_ok[i, j]:
+                # consented early (or the window moved): launch when the window opens
+                self.granted.append((d, boss.name))
+                pk[i] = 0.0
+                pk[:, j] = 0.0
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
         for r in requests:
