@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from pathlib import Path
 
@@ -285,3 +286,24 @@ def test_track_quality_block(run_dir: Path, scenario: Scenario) -> None:
     # north's fused picture holds east's T1 track: better than its own tracks alone
     north = tq["partners"]["north"]["gospa"]
     assert north["fused"]["all"]["gospa_mean_m"] < north["own"]["all"]["gospa_mean_m"]
+
+
+def test_metrics_cli_fused_and_covered(run_dir: Path, scenario: Scenario) -> None:
+    from click.testing import CliRunner
+
+    from skyweave.cli import main
+    from skyweave.cli.metrics import metrics_command
+
+    args = [str(run_dir), "--picture", "fused", "--covered", "--scenario", str(EXAMPLE)]
+    out = CliRunner().invoke(metrics_command, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    expect = compute_run_metrics(
+        run_dir,
+        tracks_file="picture.parquet",
+        coverage=radar_coverage(scenario, scenario.duration_s, fused=True),
+    )
+    assert json.loads(out.output)["partners"] == json.loads(json.dumps(expect["partners"]))
+    # without a scenario there is no coverage: exit 2 with the file named
+    missing = CliRunner().invoke(main, ["metrics", str(run_dir), "--covered"])
+    assert missing.exit_code == 2
+    assert "scenario.json" in missing.output
