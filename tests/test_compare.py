@@ -62,3 +62,20 @@ def test_unknown_mode_exit_2() -> None:
     result = CliRunner().invoke(main, ["compare", str(EXAMPLE), "--modes", "solo"])
     assert result.exit_code == 2
     assert "unknown mode" in result.output
+
+
+def test_fused_picture_gospa_shows_sharing(compared: tuple[dict[str, Any], str]) -> None:
+    table, output = compared
+    rows = {(r["mode"], r["partner"]): r for r in table["rows"]}
+    for partner in ("north", "east"):
+        alone = rows[("independent", partner)]
+        shared = rows[("shared-warning", partner)]
+        # nothing is released in independent mode: the fused picture is the own one
+        # (to 10 m: the fusion stage re-reports the same tracks)
+        assert alone["gospa_fused_km"] == pytest.approx(alone["gospa_mean_km"], abs=0.01)
+        assert alone["gospa_fused_covered_km"] == pytest.approx(alone["gospa_covered_km"], abs=0.01)
+        # released tracks fill the partner's picture: fewer missed threats over all truths
+        assert shared["gospa_fused_km"] < shared["gospa_mean_km"] - 1.0
+        # counting only threats a radar could see removes most of the missed-target charge
+        assert shared["gospa_covered_km"] < 0.5 * shared["gospa_mean_km"]
+    assert "fused" in output and "covered" in output

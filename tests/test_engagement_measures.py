@@ -8,7 +8,6 @@ pymap3d (Vincenty on the ellipsoid, haversine angular separation);
 
 from __future__ import annotations
 
-import inspect
 import math
 from pathlib import Path
 from typing import Any
@@ -173,18 +172,24 @@ def test_engagement_measures_hand_counted(scenario: Scenario) -> None:
     table = engagements_table(c["engagements"])
     m = engagement_measures(scenario, c["threats"], table, c["killed"], c["warning"])
 
-    # leakers: ballistic and cruise threats not killed, in threat order
-    assert m["leaker_ids"] == ["b1", "b4", "b2", "c2"]
-    assert m["leakers"] == 4
+    # leakers: ballistic and cruise threats not killed that ended within an asset's
+    # radius (hand count below, from independent distances); b2 landed 3 % outside
+    # Alpha's radius: an impact elsewhere, not a leaker
+    assert m["leaker_ids"] == ["b1", "b4", "c2"]
+    assert m["leakers"] == 3
+    assert m["impact_elsewhere_ids"] == ["b2"]
+    assert m["impacts_elsewhere"] == 1
+    assert m["in_flight_at_end"] == 0
     assert set(LEAKER_KINDS) == {"ballistic", "cruise"}
     assert m["threats_killed"] == 2
+    assert m["leaker_ids"] == _hand_count(scenario, c["threats"], set(c["killed"]))
 
     # hits: from the ellipsoid's geodesic (vdist), independent of the module's sphere
     expect_hits = []
     for asset in scenario.defended_assets:
         by = []
         for t in c["threats"]:
-            if t["object_id"] not in m["leaker_ids"]:
+            if t["kind"] == "aircraft" or t["object_id"] in c["killed"]:
                 continue
             d, _ = pymap3d.vincenty.vdist(
                 asset.lat_deg, asset.lon_deg, t["impact_lat_deg"], t["impact_lon_deg"]
@@ -219,9 +224,11 @@ def test_engagement_measures_hand_counted(scenario: Scenario) -> None:
 def test_engagement_measures_no_engagements(scenario: Scenario) -> None:
     c = _case(scenario)
     m = engagement_measures(scenario, c["threats"], engagements_table([]), {}, c["warning"])
-    # nothing killed: every ballistic and cruise threat leaks; b3 on Foxtrot's centre
-    # and c1 on Depot Bravo's centre now hit them too
-    assert m["leaker_ids"] == ["b1", "b4", "b2", "b3", "c1", "c2"]
+    # nothing killed: b3 on Foxtrot's centre and c1 on Depot Bravo's centre now leak
+    # and hit them too; b2 still lands outside every radius
+    assert m["leaker_ids"] == ["b1", "b4", "b3", "c1", "c2"]
+    assert m["leaker_ids"] == _hand_count(scenario, c["threats"], set())
+    assert m["impact_elsewhere_ids"] == ["b2"]
     hit = {h["asset_id"]: h["by"] for h in m["defended_assets_hit"]}
     assert hit == {
         "base-alpha": ["b1", "b4"],
@@ -236,17 +243,60 @@ def test_engagement_measures_no_engagements(scenario: Scenario) -> None:
     assert m["alert_to_first_shot_median_s"] is None
 
 
-@pytest.mark.skipif(
-    "end_s" not in inspect.signature(engagement_measures).parameters,
-    reason="engagement_measures has no end_s (threats still flying at the end) yet",
-)
 def test_engagement_measures_threat_still_flying_at_end_is_no_leaker(scenario: Scenario) -> None:
     c = _case(scenario)
     table = engagements_table(c["engagements"])
-    # at 302 s b1 (300 s) has landed; b4, b2 (310, 305 s) and c2 (950 s) are still flying
+    # at 302 s b1 (300 s) has landed; b4, b2 (310, 305 s), c2 (950 s) and the aircraft
+    # (1,200 s) are still flying; b3 and c1 were killed
     m = engagement_measures(scenario, c["threats"], table, c["killed"], c["warning"], end_s=302.0)
     assert m["leaker_ids"] == ["b1"]
+    assert m["in_flight_ids"] == ["b4", "b2", "a1", "c2"]
+    assert m["in_flight_at_end"] == 4
+    assert m["impacts_elsewhere"] == 0
     assert [(h["asset_id"], h["by"]) for h in m["defended_assets_hit"]] == [("base-alpha", ["b1"])]
+
+
+def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on the mean sphere, written out here (independent of the module)."""
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return R_EARTH_MEAN_M * math.acos(max(-1.0, min(1.0, c)))
+
+
+def _hand_count(scenario: Scenario, threats: list[dict[str, Any]], killed: set[str]) -> list[str]:
+    """Leakers counted by hand: a munition not killed within an asset radius, on the sphere.
+
+    The sphere differs from the ellipsoid by under 0.5 %; every end point of the cases
+    lies at least 3 % off a radius, so both distances classify it alike.
+    """
+    out = []
+    for t in threats:
+        if t["kind"] not in ("ballistic", "cruise") or t["object_id"] in killed:
+            continue
+        for a in scenario.defended_assets:
+            d = _haversine_m(a.lat_deg, a.lon_deg, t["impact_lat_deg"], t["impact_lon_deg"])
+            assert abs(d - a.radius_m) > 0.01 * a.radius_m  # far from the boundary
+            if d <= a.radius_m:
+                out.append(t["object_id"])
+                break
+    return out
+
+
+def test_engagement_measures_sea_impacts_are_no_leakers(scenario: Scenario) -> None:
+    """Three ballistic missiles in the sea, 50-300 km from every asset: no leaker, no hit."""
+    sea = [(-38.0, 135.0), (-36.5, 133.0), (-40.0, 139.5)]
+    threats = [_threat(f"s{k}", "ballistic", p, 500.0 + k) for k, p in enumerate(sea)]
+    alpha = next(a for a in scenario.defended_assets if a.id == "base-alpha")
+    threats.append(_threat("hit", "ballistic", _end_near(alpha, 100.0, 10.0), 600.0))
+    m = engagement_measures(scenario, threats, engagements_table([]), {}, [], end_s=1_800.0)
+    assert m["leaker_ids"] == _hand_count(scenario, threats, set()) == ["hit"]
+    assert m["impact_elsewhere_ids"] == ["s0", "s1", "s2"]
+    for lat, lon in sea:
+        nearest = min(
+            _haversine_m(a.lat_deg, a.lon_deg, lat, lon) for a in scenario.defended_assets
+        )
+        assert nearest > 50_000.0
+    assert m["value_hit"] == alpha.value
 
 
 # -- fire and detonation events ---------------------------------------------------------

@@ -123,6 +123,43 @@ def test_exact_agrees_with_outer_approximation_milp() -> None:
     assert heur.bound <= exact.objective
 
 
+def surplus_instance(seed: int):
+    """Inventories 2-4 per weapon, m in 3..6 weapons, n in m..2m targets: more rounds than
+    the targets need, the case where moving a second round between targets matters."""
+    rng = np.random.default_rng(1000 + seed)
+    m = int(rng.integers(3, 7))
+    n = int(rng.integers(m, 2 * m + 1))
+    return rng.uniform(25, 100, n), rng.uniform(0.6, 0.9, (m, n)), rng.integers(2, 5, m)
+
+
+def test_heuristic_mean_gap_below_half_percent_with_surplus_inventories() -> None:
+    """Mean gap to the proven optimum (exact MILP) over 16 fixed instances < 0.5 %.
+
+    The heuristic before ejection chains and two-target exchanges averaged 0.61 % here
+    (6.5 % on one 3 x 3 instance that needed two rounds moved between two targets).
+    """
+    gaps = []
+    for seed in range(16):
+        values, pk, inventory = surplus_instance(seed)
+        exact = solve_wta(values, pk, inventory, method="exact")
+        assert exact.optimal
+        heur = solve_wta(values, pk, inventory, method="heuristic")
+        check_result(heur, values, pk, inventory)
+        assert heur.objective >= exact.objective * (1.0 - 1e-9)
+        gaps.append((heur.objective - exact.objective) / exact.objective)
+    assert float(np.mean(gaps)) < 0.005
+    assert max(gaps) < 0.02
+
+
+def test_heuristic_optimal_on_small_surplus_by_brute_force() -> None:
+    """The 3 x 3 instance with 2-4 rounds per weapon: optimal by exhaustive enumeration."""
+    values, pk, inventory = surplus_instance(7)
+    assert pk.shape == (3, 3)
+    best = brute_force(values, pk, inventory)
+    heur = solve_wta(values, pk, inventory, method="heuristic")
+    assert heur.objective == pytest.approx(best, rel=1e-9)
+
+
 def test_surplus_weapons_and_rectangular() -> None:
     """More rounds than targets need (free weapons): still exact against brute force."""
     rng = np.random.default_rng(11)

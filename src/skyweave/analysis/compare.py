@@ -27,6 +27,9 @@ class ModeRow:
     worst_warning_s: float | None
     accidental_warning_s: float | None
     gospa_mean_km: float | None
+    gospa_covered_km: float | None = None
+    gospa_fused_km: float | None = None
+    gospa_fused_covered_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,22 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return statistics.fmean(kept) if kept else None
 
 
+def _km(value_m: float | None) -> float | None:
+    return None if value_m is None else value_m / 1e3
+
+
+def _gospa_of(summary: dict[str, Any], partner: str, picture: str, truths: str) -> float | None:
+    """Mean GOSPA (m) of one partner's picture (``own``/``fused``) over ``all``
+    truths or those its radars ``covered``; None when the summary lacks it."""
+    block = summary.get("track_quality", {}).get("partners", {}).get(partner, {})
+    variant = block.get("gospa", {}).get(picture, {}).get(truths)
+    if variant is None:
+        # a summary from before the variants: its top-level mean is own/all
+        return block.get("gospa_mean_m") if (picture, truths) == ("own", "all") else None
+    value = variant.get("gospa_mean_m")
+    return None if value is None else float(value)
+
+
 def compare_modes(
     scenario: Scenario,
     modes: Sequence[str],
@@ -88,8 +107,10 @@ def compare_modes(
     and one outcome row (leakers, interceptors) per mode.
 
     ``run`` returns a run's summary (``skyweave.simulation`` and the track
-    quality); it is a parameter so the caller decides how runs are executed
-    (with ``workers > 1`` it must be picklable: runs go to a process pool).
+    quality of :func:`skyweave.analysis.metrics_run.track_quality`: GOSPA on own
+    tracks and fused picture, over every truth and over the covered ones); it is
+    a parameter so the caller decides how runs are executed (with ``workers > 1``
+    it must be picklable: runs go to a process pool).
     Warning figures are means over seeds of each seed's median and worst.
     """
     accidental = {
@@ -120,11 +141,15 @@ def compare_modes(
                 for r in s["warning"]["per_threat"]
                 if r["partner"] == partner and r["object_id"] in accidental
             ]
-            gospa = [
-                s.get("track_quality", {}).get("partners", {}).get(partner, {}).get("gospa_mean_m")
-                for s in summaries
-            ]
-            gospa_mean = _mean(gospa)
+            gospa_km = {
+                key: _km(_mean([_gospa_of(s, partner, *key) for s in summaries]))
+                for key in (
+                    ("own", "all"),
+                    ("own", "covered"),
+                    ("fused", "all"),
+                    ("fused", "covered"),
+                )
+            }
             rows.append(
                 ModeRow(
                     mode=mode,
@@ -134,7 +159,10 @@ def compare_modes(
                     median_warning_s=_mean([b["median_warning_s"] for b in by_partner]),
                     worst_warning_s=_mean([b["worst_warning_s"] for b in by_partner]),
                     accidental_warning_s=_mean(acc),
-                    gospa_mean_km=None if gospa_mean is None else gospa_mean / 1e3,
+                    gospa_mean_km=gospa_km[("own", "all")],
+                    gospa_covered_km=gospa_km[("own", "covered")],
+                    gospa_fused_km=gospa_km[("fused", "all")],
+                    gospa_fused_covered_km=gospa_km[("fused", "covered")],
                 )
             )
     return rows, mode_outcomes(modes, per_mode)

@@ -3,11 +3,14 @@
 Computed from the run's threats (truth), its engagements and its warning
 measures, for ``summary.json`` and ``skyweave compare``.
 
-* A **leaker** is a ballistic or cruise threat that ends its flight (impact or
-  arrival) before the run ends without being killed; aircraft are never
-  counted as leakers.
-* A **defended asset hit** is one whose centre lies within its radius of a
-  leaker's end point (great-circle distance on the mean sphere).
+* A **leaker** is a ballistic or cruise threat that reached a defended asset:
+  not killed, its flight over before the run ends, and its impact point (for a
+  cruise missile, the end of its route) within the asset's ``radius_m`` of the
+  asset's centre (WGS84 geodesic). Aircraft are never leakers.
+* **Impacts elsewhere** are ballistic and cruise threats that reached the ground
+  away from every defended asset; **in flight at the end** are threats (any
+  kind) neither killed nor over when the run ended. Neither is a leaker.
+* A **defended asset hit** is one whose radius holds a leaker's impact point.
 * **Interceptors used** counts shots fired (a salvo of two is two).
 * **Alert to first shot** is, per engaged threat, the first launch at it minus
   the first alert about it by any partner.
@@ -22,10 +25,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from skyweave.analysis.threat_summary import MUNITION_KINDS, geodesic_m
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.scenario.schema import Scenario
 
-LEAKER_KINDS = ("ballistic", "cruise")
+LEAKER_KINDS = MUNITION_KINDS
 
 
 def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -51,7 +55,9 @@ def engagement_measures(
     scenario : Scenario
     threats : sequence of mapping
         ``summary.json``'s threat rows (``object_id``, ``kind``, ``end_time_s``,
-        ``impact_lat_deg``, ``impact_lon_deg``).
+        ``impact_lat_deg``, ``impact_lon_deg``): those of
+        :func:`skyweave.analysis.threat_summary.threat_rows` (their ``outcome``
+        and ``planned_end_*`` are used), or planned rows without them.
     engagements : pyarrow.Table
         ``engagements.parquet``.
     killed_at_s : mapping
@@ -60,27 +66,44 @@ def engagement_measures(
         ``summary.json``'s ``warning.per_threat`` rows (``object_id``, ``first_alert_s``).
     end_s : float
         End of the run: a threat still in flight then is not (yet) a leaker.
+
+    Returns
+    -------
+    dict
+        ``leakers``/``leaker_ids`` (threats that reached a defended asset),
+        ``impacts_elsewhere``/``impact_elsewhere_ids``,
+        ``in_flight_at_end``/``in_flight_ids``, ``threats_killed``,
+        ``defended_assets_hit``, ``value_hit``, interceptors, engagements,
+        outcomes and alert-to-first-shot delays.
     """
-    leakers = [
-        t["object_id"]
-        for t in threats
-        if t["kind"] in LEAKER_KINDS
-        and t["object_id"] not in killed_at_s
-        and t["end_time_s"] <= end_s
+    outcome = {str(t["object_id"]): _row_outcome(t, killed_at_s, end_s) for t in threats}
+    landed = [str(t["object_id"]) for t in threats if outcome[str(t["object_id"])] == "landed"]
+    end_of = {str(t["object_id"]): _impact_point(t) for t in threats}
+    assets = list(scenario.defended_assets)
+    inside: dict[str, list[str]] = {a.id: [] for a in assets}
+    if landed and assets:
+        lat = np.array([end_of[o][0] for o in landed], dtype=np.float64)
+        lon = np.array([end_of[o][1] for o in landed], dtype=np.float64)
+        a_lat = np.array([a.lat_deg for a in assets])
+        a_lon = np.array([a.lon_deg for a in assets])
+        # (assets, landed) geodesic distances, one vectorised call
+        d = geodesic_m(a_lat[:, None], a_lon[:, None], lat[None, :], lon[None, :])
+        d = d.reshape(len(assets), len(landed))
+        radius = np.array([a.radius_m for a in assets])[:, None]
+        within = np.isfinite(d) & (d <= radius)
+        for k, a in enumerate(assets):
+            inside[a.id] = [landed[j] for j in np.flatnonzero(within[k])]
+    reached = {o for by in inside.values() for o in by}
+    leakers = [o for o in landed if o in reached]
+    elsewhere = [o for o in landed if o not in reached]
+    in_flight = [
+        str(t["object_id"]) for t in threats if outcome[str(t["object_id"])] == "in_flight"
     ]
-    end_of = {t["object_id"]: t for t in threats}
-    hits: list[dict[str, Any]] = []
-    for a in scenario.defended_assets:
-        by = [
-            o
-            for o in leakers
-            if great_circle_m(
-                a.lat_deg, a.lon_deg, end_of[o]["impact_lat_deg"], end_of[o]["impact_lon_deg"]
-            )
-            <= a.radius_m
-        ]
-        if by:
-            hits.append({"asset_id": a.id, "partner": a.partner, "value": a.value, "by": by})
+    hits: list[dict[str, Any]] = [
+        {"asset_id": a.id, "partner": a.partner, "value": a.value, "by": inside[a.id]}
+        for a in assets
+        if inside[a.id]
+    ]
     cols = engagements.to_pydict()
     used = {p.id: 0 for p in scenario.partners}
     per_threat: dict[str, int] = {}
@@ -109,6 +132,10 @@ def engagement_measures(
     return {
         "leakers": len(leakers),
         "leaker_ids": leakers,
+        "impacts_elsewhere": len(elsewhere),
+        "impact_elsewhere_ids": elsewhere,
+        "in_flight_at_end": len(in_flight),
+        "in_flight_ids": in_flight,
         "threats_killed": len(killed_at_s),
         "defended_assets_hit": hits,
         "value_hit": float(sum(float(h["value"]) for h in hits)),
@@ -120,6 +147,29 @@ def engagement_measures(
         "alert_to_first_shot_s": alert_to_shot,
         "alert_to_first_shot_median_s": float(np.median(delays)) if delays else None,
     }
+
+
+def _row_outcome(row: Mapping[str, Any], killed_at_s: Mapping[str, float], end_s: float) -> str:
+    """``landed`` (a ballistic or cruise threat that reached the ground), ``killed``,
+    ``in_flight`` (at the run's end) or ``other`` (an aircraft's route end)."""
+    oid = row["object_id"]
+    given = row.get("outcome")
+    if given is not None:
+        return {"impact": "landed", "landed_elsewhere": "landed"}.get(str(given), str(given))
+    planned = row.get("planned_end_time_s", row.get("end_time_s"))
+    if oid in killed_at_s and killed_at_s[oid] <= min(float(planned or math.inf), end_s):
+        return "killed"
+    if planned is None or not float(planned) <= end_s:
+        return "in_flight"
+    return "landed" if row["kind"] in LEAKER_KINDS else "other"
+
+
+def _impact_point(row: Mapping[str, Any]) -> tuple[float, float]:
+    lat = row.get("impact_lat_deg")
+    lon = row.get("impact_lon_deg")
+    if lat is None or lon is None:
+        lat, lon = row.get("planned_end_lat_deg"), row.get("planned_end_lon_deg")
+    return (math.nan if lat is None else float(lat), math.nan if lon is None else float(lon))
 
 
 __all__ = ["LEAKER_KINDS", "engagement_measures", "great_circle_m"]

@@ -30,12 +30,23 @@ range):
   consecutive reports and termination after 2 misses (Stone Soup's defaults).
 * Truth objects of kind ``interceptor`` are not threats and are left out of
   the truth set unless asked for.
+
+Which picture, which truths
+    ``tracks_file`` chooses the picture: each partner's own tracks
+    (``tracks.parquet``) or its fused picture (``picture.parquet``: own tracks
+    plus those released to it). ``coverage`` makes the evaluation
+    *coverage-aware*: a truth counts only at the times one of the partner's
+    sensors could see it (:func:`radar_coverage`), so that a target out of every
+    sensor's reach is not charged as missed; a track whose nearest truth closer
+    than ``c`` is such an unseen truth is then neither credited nor charged
+    (a coasting track just after its target left coverage). :func:`track_quality`
+    builds the summary block with the four combinations (own/fused x all/covered).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -48,10 +59,18 @@ from numpy.typing import NDArray
 from skyweave.analysis.metrics import (
     FloatArray,
     IntArray,
+    _columns,
     _gospa_on_steps,
+    _pair_chunks,
+    _pair_distance,
     siap_on_steps,
 )
 from skyweave.errors import InputError, Problem
+from skyweave.scenario.schema import Radar, Scenario
+
+#: ``coverage(partner, times_s (K,), positions_ecef_m (K, 3)) -> (K,) bool``: whether
+#: one of the partner's sensors could see each truth point.
+Coverage = Callable[[str, FloatArray, FloatArray], NDArray[np.bool_]]
 
 DEFAULT_C_M = 10_000.0
 DEFAULT_P = 1.0
@@ -218,6 +237,8 @@ def compute_run_metrics(
     consec_misses_end: int = DEFAULT_CONSEC_MISSES_END,
     partners: Sequence[str] | None = None,
     truth_kinds: Collection[str] | None = None,
+    tracks_file: str = "tracks.parquet",
+    coverage: Coverage | None = None,
 ) -> dict[str, Any]:
     """GOSPA over time and SIAP measures per partner, from a run folder.
 
@@ -236,6 +257,13 @@ def compute_run_metrics(
         listed partner without tracks is evaluated too (everything missed).
     truth_kinds : collection of str, optional
         Truth kinds to evaluate against; default every kind except ``interceptor``.
+    tracks_file : str
+        The picture to evaluate: ``tracks.parquet`` (own tracks, default) or
+        ``picture.parquet`` (fused picture); same columns.
+    coverage : callable, optional
+        When given, a truth counts only where ``coverage(partner, times_s,
+        positions)`` is True, and tracks nearest to an uncounted truth (closer
+        than ``c_m``) are left out (see the module docstring).
 
     Returns
     -------
@@ -243,7 +271,8 @@ def compute_run_metrics(
         ``{"parameters": {...}, "partners": {name: {"n_tracks", "n_track_reports",
         "n_evaluation_times", "gospa": {"times_s", "distance_m", "localisation",
         "missed", "false", "missed_count", "false_count", "mean_distance_m",
-        "mean_missed_count", "mean_false_count"}, "siap": {...}}}}``. Means are
+        "mean_missed_count", "mean_false_count", "mean_localisation",
+        "mean_truth_count"}, "siap": {...}}}}``. Means are
         time-weighted (trapezoidal) over the evaluation times. GOSPA parts are
         in m**p (see :mod:`skyweave.analysis.metrics`). JSON-ready: plain Python
         numbers and lists, ``None`` for undefined values.
@@ -260,7 +289,7 @@ def compute_run_metrics(
             [Problem(str(run), "run folder not found; expected truth.parquet and tracks.parquet")]
         )
     truth = _read_columns(run / "truth.parquet", TRUTH_COLUMNS)
-    tracks = _read_columns(run / "tracks.parquet", TRACK_COLUMNS)
+    tracks = _read_columns(run / tracks_file, TRACK_COLUMNS)
 
     keep = (
         ~np.isin(truth["kind"], list(DEFAULT_EXCLUDED_KINDS))
@@ -304,6 +333,22 @@ def compute_run_metrics(
         g_step, g_obj, g_state = _interpolate_truth(
             times, truth_t, truth_obj, truth_state, int(truth_ids.size)
         )
+        if coverage is not None:
+            seen = np.asarray(coverage(name, times[g_step], g_state[:, :3]), dtype=bool)
+            drop = _tracks_on_unseen(
+                times.size, g_step, g_state[:, :3], seen, t_step, t_state[:, :3], float(c_m)
+            )
+            g_step, g_obj, g_state = g_step[seen], g_obj[seen], g_state[seen]
+            keep_t = ~drop
+            t_time, t_state, t_obj, t_step = (
+                t_time[keep_t],
+                t_state[keep_t],
+                t_obj[keep_t],
+                t_step[keep_t],
+            )
+            # SIAP wants dense object indices: renumber what is left
+            g_obj = np.unique(g_obj, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            t_obj = np.unique(t_obj, return_inverse=True)[1].reshape(-1).astype(np.int64)
         distance, localisation, missed, false, n_missed, n_false = _gospa_on_steps(
             times.size, g_step, g_state[:, :3], t_step, t_state[:, :3], float(c_m), float(p)
         )
@@ -336,9 +381,173 @@ def compute_run_metrics(
                 "mean_distance_m": _time_mean(times, distance),
                 "mean_missed_count": _time_mean(times, n_missed),
                 "mean_false_count": _time_mean(times, n_false),
+                "mean_localisation": _time_mean(times, localisation),
+                "mean_truth_count": _time_mean(
+                    times, np.bincount(g_step, minlength=times.size).astype(np.float64)
+                ),
             },
             "siap": {
                 k: (_num(v) if isinstance(v, float) else v) for k, v in asdict(siap_result).items()
             },
         }
     return result
+
+
+def _tracks_on_unseen(
+    n_steps: int,
+    truth_step: IntArray,
+    truth_pos: FloatArray,
+    seen: NDArray[np.bool_],
+    track_step: IntArray,
+    track_pos: FloatArray,
+    c_m: float,
+) -> NDArray[np.bool_]:
+    """Tracks whose nearest truth at their step is an unseen one closer than ``c_m``."""
+    ta = np.argsort(truth_step, kind="stable")
+    tb = np.argsort(track_step, kind="stable")
+    a_cols, b_cols = _columns(truth_pos[ta]), _columns(track_pos[tb])
+    seen_sorted = seen[ta]
+    best_seen = np.full(tb.size, np.inf)
+    best_unseen = np.full(tb.size, np.inf)
+    for _, _, ia, ib, _ in _pair_chunks(truth_step[ta], track_step[tb], n_steps):
+        if ia.size == 0:
+            continue
+        d = _pair_distance(a_cols, b_cols, ia, ib)
+        on = seen_sorted[ia]
+        np.minimum.at(best_seen, ib[on], d[on])
+        np.minimum.at(best_unseen, ib[~on], d[~on])
+    drop = np.zeros(tb.size, dtype=bool)
+    drop[tb] = (best_unseen < c_m) & (best_unseen < best_seen)
+    return drop
+
+
+def visible_radars(scenario: Scenario, partner: str, fused: bool) -> list[Radar]:
+    """The radars whose data reaches ``partner``'s picture.
+
+    Its own radars; for the fused picture also the radars of every partner that
+    releases ``tracks`` to it under the scenario's policy and coordination mode.
+    """
+    from skyweave.network.policy import ReleasePolicy
+
+    policy = ReleasePolicy(scenario)
+    owners = {partner}
+    if fused:
+        owners |= {p.id for p in scenario.partners if policy.releases(p.id, partner, "tracks")}
+    return [s for s in scenario.sensors if isinstance(s, Radar) and s.partner in owners]
+
+
+def radar_coverage(scenario: Scenario, end_s: float, fused: bool) -> Coverage:
+    """Coverage of each partner's picture by the radars that feed it.
+
+    A truth point is covered at time ``t`` when at least one of the radars of
+    :func:`visible_radars` is up at ``t`` (not in an outage from its list or the
+    injects) and sees the point geometrically: range, sector and elevation
+    limits and the 4/3-Earth horizon
+    (:func:`skyweave.sensors.radar.radar_visibility`, with the run's own mapping
+    of scenario radars to :class:`~skyweave.sensors.radar.RadarParams`).
+    Detection probability is not applied: coverage says what a radar *could* see.
+    Space-based infrared is left out: it sees launches, it does not make tracks.
+    """
+    from skyweave.sensors.radar import radar_visibility
+    from skyweave.simulation import radar_params, sensor_outages
+
+    params = {
+        p.id: [
+            radar_params(r, sensor_outages(scenario, r.id, end_s))
+            for r in visible_radars(scenario, p.id, fused)
+        ]
+        for p in scenario.partners
+    }
+
+    def covered(partner: str, times_s: FloatArray, pos_m: FloatArray) -> NDArray[np.bool_]:
+        out = np.zeros(times_s.shape, dtype=bool)
+        for radar in params.get(partner, []):
+            up = np.ones(times_s.shape, dtype=bool)
+            for start, stop in radar.outages:
+                up &= ~((times_s >= start) & (times_s < stop))
+            if up.any():
+                visible, _, _, _ = radar_visibility(radar, pos_m[up])
+                out[np.flatnonzero(up)[visible]] = True
+        return out
+
+    return covered
+
+
+def _gospa_brief(gospa_result: dict[str, Any]) -> dict[str, Any]:
+    mean = gospa_result["mean_distance_m"]
+    missed = gospa_result["mean_missed_count"]
+    return {
+        "gospa_mean_m": mean,
+        "gospa_mean_missed_targets": missed,
+        "gospa_mean_false_tracks": gospa_result["mean_false_count"],
+        "gospa_mean_truths": gospa_result["mean_truth_count"],
+    }
+
+
+def track_quality(
+    run_dir: str | Path, scenario: Scenario, end_s: float | None = None
+) -> dict[str, Any]:
+    """``summary.json``'s ``track_quality`` block: GOSPA and SIAP per partner, on its own
+    tracks and on its fused picture, over every truth and over the truths its radars
+    could see.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder (``truth.parquet``, ``tracks.parquet``, ``picture.parquet``;
+        a folder without ``picture.parquet`` gets no fused variants).
+    scenario : Scenario
+        The scenario as it ran (coordination mode applied): its radars, outages,
+        injects and release policy give the coverage.
+    end_s : float, optional
+        End of the run (outages never repaired last past it); default the last
+        truth time.
+
+    Returns
+    -------
+    dict
+        ``{"track_quality": {"parameters": {...}, "partners": {partner: {
+        "gospa_mean_m", "gospa_mean_missed_targets", "gospa_mean_false_tracks",
+        "siap"`` (own tracks, every truth, as before), ``"gospa": {"own"|"fused":
+        {"all"|"covered": {"gospa_mean_m", "gospa_mean_missed_targets",
+        "gospa_mean_false_tracks", "gospa_mean_truths"}}}``, ``"siap_covered"``,
+        ``"siap_fused_covered"}}}}``.
+    """
+    run = Path(run_dir)
+    names = [p.id for p in scenario.partners]
+    own = compute_run_metrics(run, partners=names)
+    if end_s is None:
+        truth_t = _read_columns(run / "truth.parquet", {"time_s": "number"})["time_s"]
+        end_s = float(truth_t.max()) if truth_t.size else 0.0
+    variants: dict[tuple[str, str], dict[str, Any]] = {("own", "all"): own}
+    variants[("own", "covered")] = compute_run_metrics(
+        run, partners=names, coverage=radar_coverage(scenario, end_s, fused=False)
+    )
+    if (run / "picture.parquet").is_file():
+        variants[("fused", "all")] = compute_run_metrics(
+            run, partners=names, tracks_file="picture.parquet"
+        )
+        variants[("fused", "covered")] = compute_run_metrics(
+            run,
+            partners=names,
+            tracks_file="picture.parquet",
+            coverage=radar_coverage(scenario, end_s, fused=True),
+        )
+    per_partner = {}
+    for partner in names:
+        m = own["partners"][partner]
+        gospa: dict[str, dict[str, Any]] = {"own": {}, "fused": {}}
+        for (picture, truths), result in variants.items():
+            gospa[picture][truths] = _gospa_brief(result["partners"][partner]["gospa"])
+        block: dict[str, Any] = {
+            **{k: v for k, v in gospa["own"]["all"].items() if k != "gospa_mean_truths"},
+            "siap": m["siap"],
+            "gospa": gospa,
+            "siap_covered": variants[("own", "covered")]["partners"][partner]["siap"],
+        }
+        if ("fused", "covered") in variants:
+            block["siap_fused_covered"] = variants[("fused", "covered")]["partners"][partner][
+                "siap"
+            ]
+        per_partner[partner] = block
+    return {"track_quality": {"parameters": own["parameters"], "partners": per_partner}}

@@ -1,4 +1,5 @@
-"""Weapon-target assignment heuristics: maximum marginal return, slot assignment, local search.
+"""Weapon-target assignment heuristics: maximum marginal return, slot assignment, local search
+and ejection chains.
 
 All functions work on plain arrays: ``values`` (n,) target values ``V_j``, ``pk`` (m, n)
 kill probabilities ``p_ij`` (weapons ``i`` by targets ``j``), ``inventory`` (m,) integer
@@ -9,8 +10,10 @@ weapon counts ``w_i``. An assignment is an integer array ``x`` (m, n) with row s
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -18,6 +21,12 @@ IntArray = NDArray[np.int64]
 # The slot assignment expands weapons into units (one row per round); above this many
 # rows the O(rows^3) assignment costs more than it is worth and only the greedy start is used.
 _MAX_LSA_UNITS = 1500
+# ejection chains: at most this many improving chain moves per local optimum, and no chain
+# search above this many rounds plus targets (the assignment is cubic in it)
+_MAX_CHAIN_PASSES = 50
+_MAX_CHAIN_NODES = 1500
+# targets a chain may end on with an extra round (those with the most value at risk)
+_CHAIN_SINKS = 16
 
 
 def surviving_value(values: FloatArray, pk: FloatArray, x: IntArray) -> float:
@@ -176,8 +185,141 @@ def local_search(
     return x
 
 
+def ejection_chain(values: FloatArray, pk: FloatArray, x: IntArray) -> IntArray | None:
+    """One improving set of cyclic and path exchanges of rounds between targets, or None.
+
+    Rounds are moved along chains: round ``u`` takes the place of round ``v`` on
+    ``v``'s target, ``v`` moves on to another round's place or to any target as an
+    extra round, and a chain may start by vacating a round's place. A swap is a
+    chain of two; longer cycles (weapon A from target 1 to 2, B from 2 to 3, C from 3
+    to 1) are what reassign and swap moves cannot reach. Costs are the exact changes
+    of each move on its own target (``V_j`` times the survival without the replaced
+    round times the change in ``q``), so a set of chains that touches each target at
+    most once is priced exactly; the best set is one linear assignment over
+    ``(rounds + sinks)`` rows and columns (rows: rounds and vacancy fillers; columns:
+    round places and an extra-round place on each of the targets with the most value
+    at risk). Each chain found is then
+    checked with the exact objective: all of them together if that improves, else
+    the best single chain.
+    """
+    m, n = pk.shape
+    q = 1.0 - pk
+    survival, without = _survival_parts(q, x)
+    ii, jj = np.nonzero(x)
+    counts = x[ii, jj]
+    ri, rj = np.repeat(ii, counts), np.repeat(jj, counts)
+    r = ri.size
+    if r < 2 or r + n > _MAX_CHAIN_NODES:
+        return None
+    keep = values[rj] * without[ri, rj]  # value a round's place holds at risk
+    # replace[u, v]: round u replaces round v on v's target
+    replace = keep[None, :] * (q[np.ix_(ri, rj)] - q[ri, rj][None, :])
+    replace[rj[:, None] == rj[None, :]] = np.inf
+    np.fill_diagonal(replace, 0.0)
+    # extra rounds and vacated places only on the targets with the most value at risk:
+    # a path ends where an extra round saves most, and it keeps the assignment small
+    at_risk = values * survival
+    sinks = np.sort(np.argsort(-at_risk, kind="stable")[: min(n, _CHAIN_SINKS)])
+    s = sinks.size
+    extra = -(pk[ri][:, sinks] * at_risk[sinks][None, :])  # round u added to sink target
+    extra[rj[:, None] == sinks[None, :]] = np.inf
+    vacate = np.broadcast_to(keep * pk[ri, rj], (s, r))  # round v's place left empty
+    cost = np.block([[replace, extra], [vacate, np.zeros((s, s))]])
+    rows, cols = linear_sum_assignment(cost)
+    tol = 1e-12 * max(float(np.sum(at_risk)), 1e-300)
+    if float(cost[rows, cols].sum()) >= -tol:
+        return None
+    dest = cols[:r]
+    target = np.where(dest < r, rj[np.minimum(dest, r - 1)], sinks[np.maximum(dest - r, 0)])
+    moving = np.flatnonzero(target != rj)
+    if moving.size == 0:
+        return None
+    # chains: rounds linked by "takes the place of"
+    linked = moving[dest[moving] < r]
+    graph = sp.coo_matrix((np.ones(linked.size), (linked, dest[linked])), shape=(r, r)).tocsr()
+    _, label = connected_components(graph, directed=True, connection="weak")
+
+    def moved(us: IntArray) -> IntArray:
+        y = x.copy()
+        np.add.at(y, (ri[us], rj[us]), -1)
+        np.add.at(y, (ri[us], target[us]), 1)
+        return y
+
+    before = surviving_value(values, pk, x)
+    y = moved(moving)
+    if surviving_value(values, pk, y) < before - tol:
+        return y
+    best, best_obj = None, before - tol
+    for chain in np.unique(label[moving]):
+        y = moved(moving[label[moving] == chain])
+        obj = surviving_value(values, pk, y)
+        if obj < best_obj:
+            best, best_obj = y, obj
+    return best
+
+
+def pair_exchange(values: FloatArray, pk: FloatArray, x: IntArray) -> IntArray | None:
+    """The best exchange of several rounds between two targets, or None if none improves.
+
+    ``a`` rounds of weapon ``i`` go from target ``j`` to target ``k`` while ``b`` rounds
+    of weapon ``l`` go from ``k`` to ``j``, for ``(a, b)`` in ``(2, 1), (1, 2), (2, 2),
+    (2, 0), (0, 2)``: the moves that shift a second round between two targets, which
+    chains price only approximately (each chain move is priced on its own target).
+    Exact deltas, evaluated as one array over pairs of assigned (weapon, target) entries.
+    """
+    q = 1.0 - pk
+    ii, jj = np.nonzero(x)
+    if ii.size < 2:
+        return None
+    survival = np.prod(np.power(q, x), axis=0)
+    risk = values * survival
+    tol = 1e-12 * max(float(np.sum(risk)), 1e-300)
+    cnt = x[ii, jj]
+    if cnt.max() < 2:  # every move here shifts a second round of some entry
+        return None
+    q_own = q[ii, jj]  # (P,)
+    q_there = q[np.ix_(ii, jj)]  # [u, v]: weapon of u on the target of v
+    other = (jj[:, None] != jj[None, :]) & (q_own[:, None] > 0) & (q_own[None, :] > 0)
+    best, best_delta = None, -tol
+    for a, b in ((2, 1), (1, 2), (2, 2), (2, 0), (0, 2)):
+        ok = other & (cnt[:, None] >= a) & (cnt[None, :] >= b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # target j (of u) loses a rounds of u's weapon, gains b of v's weapon
+            at_j = risk[jj][:, None] * (q_there.T**b / q_own[:, None] ** a - 1.0)
+            # target k (of v) gains a rounds of u's weapon, loses b of v's weapon
+            at_k = risk[jj][None, :] * (q_there**a / q_own[None, :] ** b - 1.0)
+        delta = np.where(ok, at_j + at_k, np.inf)
+        u, v = divmod(int(np.argmin(delta)), ii.size)
+        if delta[u, v] < best_delta:
+            best_delta = float(delta[u, v])
+            best = (u, v, a, b)
+    if best is None:
+        return None
+    u, v, a, b = best
+    y = x.copy()
+    y[ii[u], jj[u]] -= a
+    y[ii[u], jj[v]] += a
+    y[ii[v], jj[v]] -= b
+    y[ii[v], jj[u]] += b
+    return y
+
+
+def improve(values: FloatArray, pk: FloatArray, inventory: IntArray, x0: IntArray) -> IntArray:
+    """Local search, then ejection chains or two-target exchanges and local search again,
+    until none improves."""
+    x = local_search(values, pk, inventory, x0)
+    for _ in range(_MAX_CHAIN_PASSES):
+        y = ejection_chain(values, pk, x)
+        if y is None:
+            y = pair_exchange(values, pk, x)
+        if y is None:
+            break
+        x = local_search(values, pk, inventory, y)
+    return x
+
+
 def heuristic_assignment(values: FloatArray, pk: FloatArray, inventory: IntArray) -> IntArray:
-    """Best of local search from the greedy start and from the slot-assignment start."""
+    """Best of :func:`improve` from the greedy start and from the slot-assignment start."""
     starts = [greedy_mmr(values, pk, inventory)]
     # the pessimistic slot costs measured better than the optimistic ones on the literature's
     # random instances (optimal after local search at 200 x 200); one start keeps it fast
@@ -187,7 +329,7 @@ def heuristic_assignment(values: FloatArray, pk: FloatArray, inventory: IntArray
     best_x = starts[0]
     best_obj = np.inf
     for start in starts:
-        x = local_search(values, pk, inventory, start)
+        x = improve(values, pk, inventory, start)
         obj = surviving_value(values, pk, x)
         if obj < best_obj:
             best_obj, best_x = obj, x

@@ -16,18 +16,22 @@ from rich.progress import Progress
 from rich.table import Table
 
 from skyweave.analysis.compare import MODES, compare_modes
+from skyweave.analysis.metrics_run import track_quality
 from skyweave.errors import InputError, Problem
 from skyweave.io.run_folder import check_out_file, write_run_folder
 from skyweave.scenario import load_scenario
 from skyweave.scenario.schema import Scenario
-from skyweave.simulation import run_scenario, track_quality_summary
+from skyweave.simulation import run_scenario
 
 
 def _summary(scenario: Scenario, seed: int) -> dict[str, Any]:
     result = run_scenario(scenario, seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_run_folder(Path(tmp) / "run", result.tables, result.summary)
-        return {**result.summary, **track_quality_summary(folder)}
+        return {
+            **result.summary,
+            **track_quality(folder, scenario, end_s=float(result.summary["simulated_s"])),
+        }
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -101,7 +105,10 @@ def compare_command(
         "median warn s",
         "worst warn s",
         "accidental warn s",
-        "GOSPA km",
+        "GOSPA km own",
+        "own covered",
+        "fused",
+        "fused covered",
     ):
         left = column in ("mode", "partner")
         table.add_column(column, justify="left" if left else "right", no_wrap=left)
@@ -114,10 +121,17 @@ def compare_command(
             _fmt(row.worst_warning_s),
             _fmt(row.accidental_warning_s),
             _fmt(row.gospa_mean_km, 1),
+            _fmt(row.gospa_covered_km, 1),
+            _fmt(row.gospa_fused_km, 1),
+            _fmt(row.gospa_fused_covered_km, 1),
         )
     # Piped output (CI logs, files) gets room for the tables rather than 80 columns.
     console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(table)
+    console.print(
+        "GOSPA (c 10 km, p 1): mean over time on each partner's own tracks and on its fused "
+        "picture, against every threat or only while a radar feeding that picture could see it."
+    )
 
     partners = [p.id for p in spec.partners]
     defence = Table(title="defence outcome (means over seeds)")

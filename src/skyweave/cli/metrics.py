@@ -40,15 +40,65 @@ def _fmt(value: Any, digits: int = 3) -> str:
     show_default=True,
     help="SIAP track-to-truth association threshold, km.",
 )
+@click.option(
+    "--picture",
+    type=click.Choice(["own", "fused"]),
+    default="own",
+    show_default=True,
+    help="Each partner's own tracks (tracks.parquet) or its fused picture (picture.parquet).",
+)
+@click.option(
+    "--covered",
+    is_flag=True,
+    help="Count a threat only while a radar feeding the picture could see it "
+    "(needs RUN_DIR/scenario.json, or --scenario).",
+)
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Scenario the run used (default: RUN_DIR/scenario.json), for --covered.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def metrics_command(
-    run_dir: str, c_km: float, p: float, threshold_km: float, as_json: bool
+    run_dir: str,
+    c_km: float,
+    p: float,
+    threshold_km: float,
+    picture: str,
+    covered: bool,
+    scenario_file: str | None,
+    as_json: bool,
 ) -> None:
     """Recompute GOSPA and SIAP per partner from RUN_DIR's truth and tracks tables."""
-    from skyweave.analysis.metrics_run import compute_run_metrics
+    from pathlib import Path
 
+    from skyweave.analysis.metrics_run import compute_run_metrics, radar_coverage
+
+    coverage = None
+    if covered:
+        from skyweave.errors import InputError, Problem
+        from skyweave.scenario import load_scenario
+
+        source = Path(scenario_file) if scenario_file else Path(run_dir) / "scenario.json"
+        if not source.is_file():
+            raise InputError(
+                [Problem(str(source), "scenario not found; --covered needs the run's scenario")]
+            )
+        spec = load_scenario(source)
+        summary = Path(run_dir) / "summary.json"
+        end_s = json.loads(summary.read_text())["simulated_s"] if summary.is_file() else None
+        coverage = radar_coverage(
+            spec, float(end_s if end_s is not None else spec.duration_s), fused=picture == "fused"
+        )
     result = compute_run_metrics(
-        run_dir, c_m=c_km * 1000.0, p=p, association_threshold_m=threshold_km * 1000.0
+        run_dir,
+        c_m=c_km * 1000.0,
+        p=p,
+        association_threshold_m=threshold_km * 1000.0,
+        tracks_file="picture.parquet" if picture == "fused" else "tracks.parquet",
+        coverage=coverage,
     )
     if as_json:
         click.echo(json.dumps(result, indent=2, allow_nan=False))
@@ -59,6 +109,7 @@ def metrics_command(
 
     console = Console()
     params = result["parameters"]
+    which = "covered" if covered else "all"
     if not result["partners"]:
         console.print("no partner tracks in tracks.parquet")
     for partner, m in result["partners"].items():
@@ -66,7 +117,8 @@ def metrics_command(
         mean_gospa = g["mean_distance_m"]
         table = Table(
             title=(
-                f"{partner}: GOSPA c={params['gospa_c_m'] / 1000:g} km p={params['gospa_p']:g}, "
+                f"{partner} ({picture} picture, {which} threats): "
+                f"GOSPA c={params['gospa_c_m'] / 1000:g} km p={params['gospa_p']:g}, "
                 f"SIAP threshold {params['siap_association_threshold_m'] / 1000:g} km"
             ),
             title_justify="left",
@@ -84,6 +136,7 @@ def metrics_command(
             ),
             ("mean missed targets", _fmt(g["mean_missed_count"], 2), "0"),
             ("mean false tracks", _fmt(g["mean_false_count"], 2), "0"),
+            ("mean threats counted", _fmt(g["mean_truth_count"], 2), ""),
             ("SIAP completeness", _fmt(s["completeness"]), "1"),
             ("SIAP ambiguity", _fmt(s["ambiguity"]), "1"),
             ("SIAP spuriousness", _fmt(s["spuriousness"]), "0"),
