@@ -8,9 +8,8 @@ what it recorded into the run folder's tables and summary.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,8 @@ import pyarrow.compute as pc
 
 from skyweave import __version__
 from skyweave.analysis.engagement_measures import engagement_measures
-from skyweave.analysis.metrics_run import compute_run_metrics
+from skyweave.analysis.staff_measures import staff_measures
+from skyweave.analysis.threat_summary import threat_rows as flown_threat_rows
 from skyweave.analysis.warning_times import ThreatTiming, warning_measures
 from skyweave.engagement import (
     Engagement,
@@ -39,7 +39,7 @@ from skyweave.sensors import Detections, concat_detections, detections_to_arrow_
 from skyweave.tracking.shared_picture import PICTURE_SCHEMA
 from skyweave.warning.alerts import Alerts, alerts_to_arrow_table
 
-__all__ = ["RunResult", "engagements_table", "run_scenario", "time_grid", "track_quality_summary"]
+__all__ = ["RunResult", "engagements_table", "run_result", "run_scenario", "time_grid"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         tables["tracks"],
         tables["alerts"],
     )
-    threat_rows = _threat_rows(flights, killed)
+    threat_rows = flown_threat_rows(flights, killed, end_s, scenario.defended_assets, planned)
     engagement = engagement_measures(
         scenario,
         threat_rows,
@@ -203,6 +203,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
             "orders_refused": log.refusals,
         },
     }
+    summary["staff"] = staff_measures(summary, tables)
     return RunResult(
         truth=truth,
         detections=detections,
@@ -241,42 +242,6 @@ def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
         )
         for f in flights
     ]
-
-
-def _threat_rows(
-    flights: Sequence[ThreatFlight], killed_at_s: Mapping[str, float]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "object_id": f.object_id,
-            "kind": f.kind,
-            "launch_time_s": f.launch_time_s,
-            "end_time_s": f.end_time_s,
-            "flight_time_s": f.end_time_s - f.launch_time_s,
-            "apogee_km": f.apogee_alt_m / 1e3,
-            "impact_lat_deg": f.end_lat_deg,
-            "impact_lon_deg": f.end_lon_deg,
-            "miss_to_aim_m": f.miss_to_aim_m,
-            "accidental": f.accidental,
-            "killed_s": killed_at_s.get(f.object_id),
-        }
-        for f in flights
-    ]
-
-
-def track_quality_summary(run_dir: Path) -> dict[str, Any]:
-    """GOSPA and SIAP per partner, computed from the run's own Parquet files."""
-    metrics = compute_run_metrics(run_dir)
-    per_partner = {}
-    for partner, m in metrics["partners"].items():
-        gospa = m["gospa"]
-        per_partner[partner] = {
-            "gospa_mean_m": gospa.get("mean_distance_m"),
-            "gospa_mean_missed_targets": gospa.get("mean_missed_count"),
-            "gospa_mean_false_tracks": gospa.get("mean_false_count"),
-            "siap": m["siap"],
-        }
-    return {"track_quality": {"parameters": metrics["parameters"], "partners": per_partner}}
 
 
 ENGAGEMENTS_EXTRA = ("intercept", "launch")

@@ -101,8 +101,9 @@ def run_task(task: RunTask) -> dict[str, Any]:
     """
     # Imported here so that the pool's workers pay for the simulation imports
     # once, and the CLI's argument checks do not pay for them at all.
+    from skyweave.analysis.metrics_run import track_quality
     from skyweave.io.run_folder import make_work_dir, remove_marked, write_run_folder
-    from skyweave.simulation import run_scenario, track_quality_summary
+    from skyweave.simulation import run_scenario
 
     start = time.perf_counter()
     try:
@@ -110,7 +111,8 @@ def run_task(task: RunTask) -> dict[str, Any]:
         extra: dict[str, Any] = {}
 
         def finish(folder: Path) -> dict[str, Any]:
-            extra.update(track_quality_summary(folder))
+            end_s = float(result.summary["simulated_s"])
+            extra.update(track_quality(folder, task.scenario, end_s=end_s))
             return extra
 
         if task.keep_dir is not None:

@@ -448,8 +448,8 @@ def radar_coverage(scenario: Scenario, end_s: float, fused: bool) -> Coverage:
     Detection probability is not applied: coverage says what a radar *could* see.
     Space-based infrared is left out: it sees launches, it does not make tracks.
     """
+    from skyweave.engine.params import radar_params, sensor_outages
     from skyweave.sensors.radar import radar_visibility
-    from skyweave.simulation import radar_params, sensor_outages
 
     params = {
         p.id: [

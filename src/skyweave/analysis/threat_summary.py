@@ -48,10 +48,14 @@ OUTCOMES = ("impact", "landed_elsewhere", "killed", "in_flight", "route_end")
 class AssetLike(Protocol):
     """What :func:`asset_hit_by` needs of a defended asset (the scenario's has it)."""
 
-    id: str
-    lat_deg: float
-    lon_deg: float
-    radius_m: float
+    @property
+    def id(self) -> str: ...
+    @property
+    def lat_deg(self) -> float: ...
+    @property
+    def lon_deg(self) -> float: ...
+    @property
+    def radius_m(self) -> float: ...
 
 
 def geodesic_m(lat1_deg: Any, lon1_deg: Any, lat2_deg: Any, lon2_deg: Any) -> np.ndarray:

@@ -10,22 +10,20 @@ import click
 from rich.console import Console
 
 from skyweave.cli.params import FiniteFloatRange
-from skyweave.engine.commands import Command, load_commands, write_commands
+from skyweave.engine.commands import Command, load_commands
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_url
-from skyweave.io.exports import engagement_events, scenario_sites, write_globe_exports
+from skyweave.io.exports import engagement_events, scenario_sites
 from skyweave.io.replay_input import check_run_folder
-from skyweave.io.report import write_report
 from skyweave.io.run_folder import (
     check_out_dir,
     output_indices,
     prepare_out_dir,
-    write_run_folder,
 )
+from skyweave.io.run_output import SCENARIO_COPY, write_run_output
 from skyweave.scenario.load import load_scenario_checked
 from skyweave.scenario.run_size import check_run_size
-from skyweave.scenario.schema import Scenario
-from skyweave.simulation import run_scenario, track_quality_summary
+from skyweave.simulation import run_scenario
 
 
 @click.command("run")
@@ -147,15 +145,7 @@ def run_command(
     )
     engagements = result.engagements
 
-    def finish(folder: Path) -> dict[str, object]:
-        (folder / SCENARIO_COPY).write_text(scenario_json(spec), encoding="utf-8")
-        write_commands(folder / COMMANDS_LOG, result.commands)
-        write_globe_exports(folder, spec, result.truth, engagements)
-        measures = track_quality_summary(folder)
-        write_report(folder, spec, summary={**result.summary, **measures})
-        return measures
-
-    write_run_folder(out, result.tables, result.summary, finish)
+    write_run_output(out, spec, result)
     if dis_url is not None:
         idx = output_indices(result.truth.times_s, spec.output_interval_s)
         fires, detonations = engagement_events(engagements)
@@ -179,15 +169,3 @@ def run_command(
 
         summary = json.loads((out / "summary.json").read_text())
         print_run_summary(Console(), summary, out, wall_s=result.wall_s)
-
-
-SCENARIO_COPY = "scenario.json"
-"""The run's scenario as it ran (mode override applied), for ``--replay``."""
-
-COMMANDS_LOG = "commands.jsonl"
-"""The operators' commands the run was given (applied or rejected), for ``--replay``."""
-
-
-def scenario_json(spec: Scenario) -> str:
-    """The scenario as JSON that :func:`load_scenario` reads back to an equal scenario."""
-    return spec.model_dump_json(by_alias=True, indent=2) + "\n"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
+from skyweave.scenario.timeline import inject_windows
 from skyweave.sensors import InfraredSatelliteParams, RadarParams
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.partner_picture import RadarSite
@@ -20,6 +21,18 @@ from skyweave.warning.impact import DefendedAssets
 def scheduled_outages(spec: Radar | InfraredSatellite) -> tuple[tuple[float, float], ...]:
     """A sensor's own outage schedule (injected failures act on the run as it goes)."""
     return tuple(sorted((w.start_s, w.end_s) for w in spec.outages if w.end_s > w.start_s))
+
+
+def sensor_outages(
+    scenario: Scenario, sensor_id: str, end_s: float
+) -> tuple[tuple[float, float], ...]:
+    """A sensor's outages over a run: its schedule plus the scenario's failure/repair
+    injects (for measures computed after the run; a failure never repaired lasts
+    past ``end_s``)."""
+    spec = next(s for s in scenario.sensors if s.id == sensor_id)
+    windows = list(scheduled_outages(spec))
+    windows += inject_windows(scenario, sensor_id, "sensor_failure", "sensor_repair")
+    return tuple(sorted((s, min(e, end_s + 1.0)) for s, e in windows if min(e, end_s + 1.0) > s))
 
 
 def radar_params(spec: Radar, outages: Sequence[tuple[float, float]] = ()) -> RadarParams:

@@ -3,21 +3,18 @@
 The folder holds every table, ``summary.json``, ``report.html``, the globe
 files, ``scenario.json`` and ``commands.jsonl`` (the staffs' and white cell's
 commands as the engine applied them), so ``skyweave run --replay DIR``
-reproduces it bit for bit: the same calls, in the same order, as
-``skyweave run``'s own folder writing.
+reproduces it bit for bit: it is written by the same function as
+``skyweave run``'s folder (:func:`skyweave.io.run_output.write_run_output`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from skyweave.cli.run import COMMANDS_LOG, SCENARIO_COPY, scenario_json
-from skyweave.engine.commands import write_commands
 from skyweave.engine.simulation import Simulation
-from skyweave.io.exports import write_globe_exports
-from skyweave.io.report import write_report
-from skyweave.io.run_folder import prepare_out_dir, write_run_folder
-from skyweave.simulation import run_result, track_quality_summary
+from skyweave.io.run_folder import prepare_out_dir
+from skyweave.io.run_output import write_run_output
+from skyweave.simulation import run_result
 
 
 def write_exercise_folder(sim: Simulation, out_dir: Path, overwrite: bool = False) -> Path:
@@ -37,18 +34,7 @@ def write_exercise_folder(sim: Simulation, out_dir: Path, overwrite: bool = Fals
         The folder written.
     """
     prepare_out_dir(out_dir, overwrite)
-    result = run_result(sim)
-    spec = sim.scenario
-
-    def finish(folder: Path) -> dict[str, object]:
-        (folder / SCENARIO_COPY).write_text(scenario_json(spec), encoding="utf-8")
-        write_commands(folder / COMMANDS_LOG, result.commands)
-        write_globe_exports(folder, spec, result.truth, result.engagements)
-        measures = track_quality_summary(folder)
-        write_report(folder, spec, summary={**result.summary, **measures})
-        return measures
-
-    return write_run_folder(out_dir, result.tables, result.summary, finish)
+    return write_run_output(out_dir, sim.scenario, run_result(sim))
 
 
 __all__ = ["write_exercise_folder"]

@@ -216,8 +216,11 @@ def _threat_infos(
         launch_lat, launch_lon = exact_launch.get(
             oid, (float(tracks.lat_deg[k][0]), float(tracks.lon_deg[k][0]))
         )
+        # a killed threat has no impact: its planned one is what predictions aimed at
         end_lat = s.get("impact_lat_deg")
         end_lon = s.get("impact_lon_deg")
+        if end_lat is None and s.get("outcome") == "killed":
+            end_lat, end_lon = s.get("planned_end_lat_deg"), s.get("planned_end_lon_deg")
         out.append(
             ThreatInfo(
                 object_id=oid,

@@ -1,0 +1,41 @@
+"""A run's folder, written the one way every run writes it (``skyweave run``, replay,
+a played exercise): the tables, ``scenario.json``, ``commands.jsonl``, the globe
+files, the track-quality measures and the report, then ``summary.json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from skyweave.analysis.metrics_run import track_quality
+from skyweave.engine.commands import write_commands
+from skyweave.io.exports import write_globe_exports
+from skyweave.io.report import write_report
+from skyweave.io.run_folder import write_run_folder
+from skyweave.scenario.schema import Scenario
+from skyweave.simulation import RunResult
+
+SCENARIO_COPY = "scenario.json"
+"""The run's scenario as it ran (mode override applied), for ``--replay``."""
+
+COMMANDS_LOG = "commands.jsonl"
+"""The operators' commands the run was given (applied or rejected), for ``--replay``."""
+
+
+def scenario_json(spec: Scenario) -> str:
+    """The scenario as JSON that :func:`load_scenario` reads back to an equal scenario."""
+    return spec.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def write_run_output(out: Path, spec: Scenario, result: RunResult) -> Path:
+    """Write ``result`` of ``spec`` to the run folder ``out`` (atomically); return it."""
+
+    def finish(folder: Path) -> dict[str, Any]:
+        (folder / SCENARIO_COPY).write_text(scenario_json(spec), encoding="utf-8")
+        write_commands(folder / COMMANDS_LOG, result.commands)
+        write_globe_exports(folder, spec, result.truth, result.engagements)
+        measures = track_quality(folder, spec, end_s=float(result.summary["simulated_s"]))
+        write_report(folder, spec, summary={**result.summary, **measures})
+        return measures
+
+    return write_run_folder(out, result.tables, result.summary, finish)
