@@ -65,7 +65,7 @@ from numpy.typing import NDArray
 from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, tabulated_trajectory
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
-from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, R_EARTH_MEAN_M
+from skyweave.constants import OMEGA_EARTH_RAD_S, R_EARTH_MEAN_M
 from skyweave.engagement import (
     Engagement,
     EngagementModel,
@@ -76,8 +76,9 @@ from skyweave.engagement import (
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario.schema import Battery, Scenario
 from skyweave.tracking.fusion import FusedPicture
+from skyweave.warning.flight_kernel import fly_grid
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
-from skyweave.warning.propagate import ellipsoid_height_m, rk4_step
+from skyweave.warning.propagate import ellipsoid_height_m
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -164,8 +165,6 @@ def predict_positions(
     implausible, it finds no intercept). NaN from the
     first sample at or below the ground (WGS84 ellipsoid) on.
     """
-    k, q = states_ecef.shape[0], offsets_s.size
-    out = np.empty((k, q, 6))
     r = states_ecef[:, :3].copy()
     v = states_ecef[:, 3:].copy()
     # Air-breathing tracks fly level; a low track's altitude is its least accurate
@@ -181,25 +180,13 @@ def predict_positions(
             0.0,
         )
         r[air] += lift[:, None] * up
-    w = OMEGA_EARTH_RAD_S
-    gmask = ballistic.astype(np.float64)[:, None]
-
-    def acc(rr: FloatArray, vv: FloatArray) -> FloatArray:
-        # gravity, Coriolis -2 w x v and centrifugal -w x (w x r), w along z
-        inv3 = (rr[:, 0] ** 2 + rr[:, 1] ** 2 + rr[:, 2] ** 2) ** -1.5
-        a = -MU_EARTH_M3_S2 * rr * inv3[:, None]
-        a[:, 0] += 2.0 * w * vv[:, 1] + w * w * rr[:, 0]
-        a[:, 1] += -2.0 * w * vv[:, 0] + w * w * rr[:, 1]
-        return a * gmask
-
-    out[:, 0, :3], out[:, 0, 3:] = r, v
-    for s in range(1, q):
-        r, v = rk4_step(acc, r, v, float(offsets_s[s] - offsets_s[s - 1]))
-        out[:, s, :3], out[:, s, 3:] = r, v
-    below = ellipsoid_height_m(out[..., :3]) <= 0.0
-    below = np.maximum.accumulate(below, axis=1) & ballistic[:, None]
-    out[below] = np.nan
-    return out
+    return fly_grid(
+        np.ascontiguousarray(r),
+        np.ascontiguousarray(v),
+        np.ascontiguousarray(ballistic, dtype=np.bool_),
+        np.ascontiguousarray(offsets_s, dtype=np.float64),
+        OMEGA_EARTH_RAD_S,
+    )
 
 
 def airbreathing_threat(

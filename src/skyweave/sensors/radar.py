@@ -22,9 +22,9 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
-import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
+from skyweave.kinematics.earth import Ground
 from skyweave.kinematics.truth import Truth
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.geometry import (
@@ -48,6 +48,8 @@ from skyweave.sensors.sampling import (
 )
 
 FloatArray = NDArray[np.float64]
+
+_GROUND = Ground()
 
 DEFAULT_RCS_FACTORS: Mapping[str, float] = MappingProxyType(
     {"small": 0.1, "medium": 1.0, "large": 10.0}
@@ -251,12 +253,13 @@ def radar_visibility(
         if not params.full_circle:
             off = np.abs(wrap_to_pi(az - params.boresight_azimuth_rad))
             ok &= off <= params.half_width_azimuth_rad
-    # Elevation and horizon need geodetic heights: only for the (few) candidates.
+    # Elevation and horizon need heights above the ellipsoid: only for the candidates.
+    # The radial height (zero on the ellipsoid, within 0.1 % of the geodetic height
+    # aloft) costs a fraction of pymap3d's iterative conversion on this hot path.
     idx = np.nonzero(ok)
     if len(idx[0]):
         cand = positions_ecef_m[idx]
-        _, _, h = pymap3d.ecef2geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
-        h = np.asarray(h, dtype=np.float64).reshape(-1)
+        h = _GROUND.altitude_m(cand[:, 0], cand[:, 1], cand[:, 2]).reshape(-1)
         earth_radius_m = float(np.linalg.norm(frame.position_ecef_m)) - params.alt_m
         el_app = apparent_elevation_rad(
             rng_m[idx], params.alt_m, h, earth_radius_m, params.k_factor
