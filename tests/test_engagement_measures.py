@@ -212,7 +212,7 @@ def test_engagement_measures_hand_counted(scenario: Scenario) -> None:
     assert m["interceptors_used"] == {"north": 2 + 1 + 1, "east": 1 + 2 + 1}
     assert m["interceptors_used_total"] == 8
     assert m["engagements"] == 6
-    assert m["outcomes"] == {"kill": 2, "miss": 2, "aborted": 2}
+    assert m["outcomes"] == {"kill": 2, "miss": 2, "aborted": 2, "in_flight": 0}
     assert m["engagements_per_threat"] == {"(no object)": 1, "b1": 2, "b3": 1, "c1": 2}
 
     # alert to first shot: first launch minus the earliest finite alert of any partner;

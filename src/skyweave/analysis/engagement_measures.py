@@ -127,7 +127,7 @@ def engagement_measures(
     }
     outcomes = {k: 0 for k in ("kill", "miss", "aborted", "in_flight")}
     for o in cols["outcome"]:
-        outcomes[o] = outcomes.get(o, 0) + 1  # "in_flight" when a run stops mid-flyout
+        outcomes[o] += 1  # "in_flight": still flying when the run stopped
     delays = list(alert_to_shot.values())
     return {
         "leakers": len(leakers),
