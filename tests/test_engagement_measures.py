@@ -238,7 +238,7 @@ def test_engagement_measures_no_engagements(scenario: Scenario) -> None:
     }
     assert m["interceptors_used"] == {p.id: 0 for p in scenario.partners}
     assert m["interceptors_used_total"] == 0
-    assert m["outcomes"] == {"kill": 0, "miss": 0, "aborted": 0}
+    assert m["outcomes"] == {"kill": 0, "miss": 0, "aborted": 0, "in_flight": 0}
     assert m["alert_to_first_shot_s"] == {}
     assert m["alert_to_first_shot_median_s"] is None
 
