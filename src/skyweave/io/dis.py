@@ -24,12 +24,12 @@ are packed with ``struct``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import struct
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -86,6 +86,9 @@ APPEARANCE_DEACTIVATED = 1 << 23
 
 ENTITY_NUMBER_MAX = 65534
 """Entity numbers 0 (no entity) and 65535 (all entities) are reserved."""
+
+SEND_BUFFER_BYTES = 1 << 20
+"""Requested UDP send buffer: room for thousands of PDUs queued on a slow interface."""
 
 SPACE_ALTITUDE_M = 100e3
 """Sites above this altitude get the space domain (notional Karman line)."""
@@ -297,12 +300,21 @@ class DisConfig:
         two fields of every entity id it sends.
     site_heartbeat_s : float
         Interval between Entity State PDUs of the fixed sites.
+    max_pdus_per_s : float
+        Ceiling on the sending rate, whatever the time scale: a receiver with
+        the operating system's default receive buffer (about 256 Entity State
+        PDUs on Linux) keeps up. ``math.inf`` lifts it.
+    burst_pdus : int
+        PDUs that may leave back to back before the rate ceiling applies (a
+        token bucket of this size, refilled at ``max_pdus_per_s``).
     """
 
     exercise_id: int = 1
     site_id: int = 1
     application_id: int = 1
     site_heartbeat_s: float = 5.0
+    max_pdus_per_s: float = 2000.0
+    burst_pdus: int = 64
 
     def __post_init__(self) -> None:
         if not 1 <= self.exercise_id <= 255:
@@ -313,6 +325,10 @@ class DisConfig:
                 raise ValueError(f"{name} must be 1..{ENTITY_NUMBER_MAX}, got {value}")
         if not self.site_heartbeat_s > 0:
             raise ValueError(f"site_heartbeat_s must be > 0, got {self.site_heartbeat_s}")
+        if not self.max_pdus_per_s > 0:
+            raise ValueError(f"max_pdus_per_s must be > 0, got {self.max_pdus_per_s}")
+        if not self.burst_pdus >= 1:
+            raise ValueError(f"burst_pdus must be >= 1, got {self.burst_pdus}")
 
 
 @dataclass(frozen=True)
@@ -450,7 +466,7 @@ def dis_timestamps(epoch: dt.datetime, time_s: FloatArray) -> NDArray[np.uint32]
     return ((units << np.uint64(1)) | np.uint64(1)).astype(np.uint32)
 
 
-def _geodetic_up(position_ecef_m: FloatArray) -> FloatArray:
+def geodetic_up(position_ecef_m: FloatArray) -> FloatArray:
     """(M, 3) unit local-vertical (ellipsoid normal) at ECEF positions."""
     lat, lon, _ = pymap3d.ecef2geodetic(
         position_ecef_m[:, 0], position_ecef_m[:, 1], position_ecef_m[:, 2], deg=False
@@ -525,17 +541,17 @@ def _acceleration(times_s: FloatArray, velocity: FloatArray) -> FloatArray:
     return np.nan_to_num(acc, nan=0.0)
 
 
-def _markings(ids: Sequence[str]) -> NDArray[np.bytes_]:
+def markings(ids: Sequence[str]) -> NDArray[np.bytes_]:
     """11-character ASCII markings (non-ASCII replaced by '?', NUL padded)."""
     return np.array([i.encode("ascii", "replace")[:11] for i in ids], dtype="S11")
 
 
-def _force_ids(partner_order: Sequence[str]) -> dict[str, int]:
+def force_ids(partner_order: Sequence[str]) -> dict[str, int]:
     """Partner -> DIS force id: Friendly, Friendly 2, ... Friendly 10 (1, 4, ..., 28)."""
     return {p: (1 + 3 * i if i < 10 else FORCE_FRIENDLY) for i, p in enumerate(partner_order)}
 
 
-def _object_entity_type(kind: str) -> tuple[int, int]:
+def object_entity_type(kind: str) -> tuple[int, int]:
     """(kind, domain) of a flying object: generic, country and the rest stay 0."""
     if kind == "aircraft":
         return ENTITY_KIND_PLATFORM, PLATFORM_DOMAIN_AIR
@@ -558,7 +574,7 @@ def _header(
     return (PROTOCOL_VERSION, config.exercise_id, pdu_type, family, timestamp, length, 0, 0)
 
 
-def _encode_entity_states(
+def encode_entity_states(
     config: DisConfig,
     timestamp: NDArray[np.uint32],
     entity: NDArray[np.int64],
@@ -599,7 +615,7 @@ def _encode_entity_states(
     return rec
 
 
-def _split_records(rec: NDArray[np.void]) -> list[bytes]:
+def split_records(rec: NDArray[np.void]) -> list[bytes]:
     raw = rec.tobytes()
     n = rec.dtype.itemsize
     return [raw[i : i + n] for i in range(0, len(raw), n)]
@@ -614,6 +630,162 @@ def _alive_sample(times_s: FloatArray, column: FloatArray, t: float, *, before: 
     if idx.size == 0:
         return None
     return int(idx[-1] if before else idx[0])
+
+
+@dataclass(frozen=True)
+class SiteTable:
+    """What the Entity State PDUs of the fixed sites carry, row for row of a :class:`SitePoints`.
+
+    Attributes
+    ----------
+    numbers : (P,) int64
+        Entity numbers.
+    force, etype : (P,) and (P, 2) int64
+        DIS force id, and entity kind and domain.
+    position_ecef_m, euler : (P, 3) float64
+        Location, and orientation (level, facing north).
+    marking : (P,) bytes
+        11-character markings.
+    """
+
+    numbers: NDArray[np.int64]
+    force: NDArray[np.int64]
+    etype: NDArray[np.int64]
+    position_ecef_m: FloatArray
+    euler: FloatArray
+    marking: NDArray[np.bytes_]
+
+    @classmethod
+    def build(
+        cls, sites: SitePoints, force_of: Mapping[str, int], numbers: Sequence[int]
+    ) -> SiteTable:
+        """The table of ``sites``; ``force_of`` maps partner to force id (see :func:`force_ids`)."""
+        n = len(sites)
+        sx, sy, sz = pymap3d.geodetic2ecef(sites.lat_deg, sites.lon_deg, sites.alt_m)
+        pos = np.stack([sx, sy, sz], axis=-1).astype(np.float64).reshape(n, 3)
+        lat = np.radians(np.asarray(sites.lat_deg, dtype=np.float64))
+        lon = np.radians(np.asarray(sites.lon_deg, dtype=np.float64))
+        up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
+        north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], -1)
+        etype = np.array(
+            [_site_entity_type(k, float(a)) for k, a in zip(sites.kinds, sites.alt_m, strict=True)],
+            dtype=np.int64,
+        ).reshape(n, 2)
+        force = np.array([force_of.get(p, FORCE_FRIENDLY) for p in sites.partners], np.int64)
+        return cls(
+            numbers=np.asarray(numbers, dtype=np.int64).reshape(n),
+            force=force.reshape(n),
+            etype=etype,
+            position_ecef_m=pos,
+            euler=euler_from_direction(north.reshape(n, 3), up.reshape(n, 3)),
+            marking=markings(sites.ids),
+        )
+
+    def encode(self, config: DisConfig, timestamps: NDArray[np.uint32]) -> list[bytes]:
+        """Entity State PDUs of every site at each timestamp (time-major)."""
+        n = len(self.numbers)
+        k_s = np.tile(np.arange(n), len(timestamps))
+        zeros3 = np.zeros((len(k_s), 3))
+        rec = encode_entity_states(
+            config,
+            np.repeat(np.asarray(timestamps, dtype=np.uint32), n),
+            self.numbers[k_s],
+            self.force[k_s],
+            self.etype[k_s],
+            zeros3,
+            self.position_ecef_m[k_s],
+            self.euler[k_s],
+            np.zeros(len(k_s), dtype=np.int64),
+            np.full(len(k_s), DEAD_RECKONING_STATIC),
+            zeros3,
+            self.marking[k_s],
+        )
+        return split_records(rec)
+
+
+EntityId = tuple[int, int, int]
+NO_ENTITY: EntityId = (0, 0, 0)
+
+
+def munition_type(kind_domain: Sequence[int]) -> tuple[int, ...]:
+    """Munition descriptor of one interceptor: generic type, warhead and fuse 0, quantity 1."""
+    # kind, domain, country 0, category/subcategory/specific/extra 0; warhead and fuse 0
+    # ("other"), quantity 1, rate 0.
+    return (int(kind_domain[0]), int(kind_domain[1]), 0, 0, 0, 0, 0, 0, 0, 1, 0)
+
+
+def encode_fire(
+    config: DisConfig,
+    timestamp: int,
+    firing: EntityId,
+    target: EntityId,
+    munition: EntityId,
+    event_number: int,
+    location_ecef_m: FloatArray,
+    munition_descriptor: Sequence[int],
+    velocity_m_s: FloatArray,
+    range_m: float,
+) -> bytes:
+    """One Fire PDU (IEEE 1278.1-2012, 7.3.2); the event id is this application's."""
+    return struct.pack(
+        FIRE_FORMAT,
+        *_header(config, PDU_TYPE_FIRE, FAMILY_WARFARE, timestamp, FIRE_LENGTH),
+        *firing,
+        *target,
+        *munition,
+        config.site_id,
+        config.application_id,
+        event_number,
+        0,  # fire mission index: none
+        *np.asarray(location_ecef_m, dtype=np.float64),
+        *munition_descriptor,
+        *np.asarray(velocity_m_s, dtype=np.float64),
+        float(range_m),
+    )
+
+
+def encode_detonation(
+    config: DisConfig,
+    timestamp: int,
+    firing: EntityId,
+    target: EntityId,
+    exploding: EntityId,
+    event_number: int,
+    velocity_m_s: FloatArray,
+    location_ecef_m: FloatArray,
+    munition_descriptor: Sequence[int],
+    location_in_target_m: FloatArray,
+    kill: bool,
+) -> bytes:
+    """One Detonation PDU (7.3.3): result "entity impact" for a kill, "detonation" for a miss."""
+    result = DETONATION_RESULT_ENTITY_IMPACT if kill else DETONATION_RESULT_DETONATION
+    return struct.pack(
+        DETONATION_FORMAT,
+        *_header(config, PDU_TYPE_DETONATION, FAMILY_WARFARE, timestamp, DETONATION_LENGTH),
+        *firing,
+        *target,
+        *exploding,
+        config.site_id,
+        config.application_id,
+        event_number,
+        *np.asarray(velocity_m_s, dtype=np.float64),
+        *np.asarray(location_ecef_m, dtype=np.float64),
+        *munition_descriptor,
+        *np.asarray(location_in_target_m, dtype=np.float64),
+        result,
+        0,
+        0,
+    )
+
+
+def location_in_target(target_state: FloatArray, where_ecef_m: FloatArray) -> FloatArray:
+    """(3,) offset of ``where`` from the target in the target's DIS body axes.
+
+    ``target_state`` is the target's ECEF state (6,): body x along its velocity.
+    """
+    tgt = np.asarray(target_state, dtype=np.float64).reshape(1, 6)
+    e = euler_from_direction(tgt[:, 3:], geodetic_up(tgt[:, :3]))
+    return np.asarray(body_to_world(e)[0].T @ (np.asarray(where_ecef_m) - tgt[0, :3]))
 
 
 # ---------------------------------------------------------------------------
@@ -693,7 +865,7 @@ def build_pdu_stream(
 
     # Partners and force ids.
     obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
-    force_of = _force_ids(order)
+    force_of = force_ids(order)
     obj_force = np.array(
         [
             FORCE_FRIENDLY
@@ -705,8 +877,8 @@ def build_pdu_stream(
         ],
         dtype=np.int64,
     ).reshape(n_obj)
-    obj_etype = np.array([_object_entity_type(k) for k in kinds], dtype=np.int64).reshape(n_obj, 2)
-    obj_marking = _markings(object_ids)
+    obj_etype = np.array([object_entity_type(k) for k in kinds], dtype=np.int64).reshape(n_obj, 2)
+    obj_marking = markings(object_ids)
 
     chunks_time: list[FloatArray] = []
     chunks_order: list[NDArray[np.int64]] = []
@@ -740,13 +912,13 @@ def build_pdu_stream(
         pos = states[src_ti, all_ni, :3]
         vel = np.where(deact[:, None], 0.0, states[src_ti, all_ni, 3:])
         acc = np.where(deact[:, None], 0.0, acc_all[src_ti, all_ni])
-        euler = euler_from_direction(states[src_ti, all_ni, 3:], _geodetic_up(pos))
+        euler = euler_from_direction(states[src_ti, all_ni, 3:], geodetic_up(pos))
         destroyed = np.array([object_ids[int(n)] in killed for n in d_ni], dtype=np.bool_)
         appearance = np.zeros(len(all_ti), dtype=np.int64)
         appearance[deact] = APPEARANCE_DEACTIVATED | np.where(
             destroyed, APPEARANCE_DAMAGE_DESTROYED, 0
         )
-        rec = _encode_entity_states(
+        rec = encode_entity_states(
             config,
             dis_timestamps(epoch, times_s[all_ti]),
             all_ni + 1,
@@ -762,61 +934,29 @@ def build_pdu_stream(
         )
         # Keep time order, then object order, within the entity-state group.
         sort = np.lexsort((all_ni, all_ti))
-        add(times_s[all_ti[sort]], 1, PDU_TYPE_ENTITY_STATE, _split_records(rec[sort]))
+        add(times_s[all_ti[sort]], 1, PDU_TYPE_ENTITY_STATE, split_records(rec[sort]))
 
     # --- Entity State PDUs for fixed sites, at the heartbeat -----------------------------
     if n_sites and n_t:
         beat = np.floor((times_s - times_s[0]) / config.site_heartbeat_s)
         due = np.flatnonzero(np.concatenate([[True], beat[1:] > beat[:-1]]))
-        sx, sy, sz = pymap3d.geodetic2ecef(sites.lat_deg, sites.lon_deg, sites.alt_m)
-        site_pos = np.stack([sx, sy, sz], axis=-1).astype(np.float64).reshape(n_sites, 3)
-        lat = np.radians(np.asarray(sites.lat_deg, dtype=np.float64))
-        lon = np.radians(np.asarray(sites.lon_deg, dtype=np.float64))
-        up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-        north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], -1)
-        site_euler = euler_from_direction(north, up)  # level, facing north
-        site_etype = np.array(
-            [_site_entity_type(k, float(a)) for k, a in zip(sites.kinds, sites.alt_m, strict=True)],
-            dtype=np.int64,
-        ).reshape(n_sites, 2)
-        site_force = np.array([force_of.get(p, FORCE_FRIENDLY) for p in sites.partners])
-        site_num = np.array([entity_numbers[s] for s in sites.ids], dtype=np.int64)
-        k_t = np.repeat(due, n_sites)
-        k_s = np.tile(np.arange(n_sites), len(due))
-        zeros3 = np.zeros((len(k_t), 3))
-        rec = _encode_entity_states(
-            config,
-            dis_timestamps(epoch, times_s[k_t]),
-            site_num[k_s],
-            site_force[k_s],
-            site_etype[k_s],
-            zeros3,
-            site_pos[k_s],
-            site_euler[k_s],
-            np.zeros(len(k_t), dtype=np.int64),
-            np.full(len(k_t), DEAD_RECKONING_STATIC),
-            zeros3,
-            _markings(sites.ids)[k_s],
-        )
-        add(times_s[k_t], 2, PDU_TYPE_ENTITY_STATE, _split_records(rec))
+        table = SiteTable.build(sites, force_of, [entity_numbers[s] for s in sites.ids])
+        site_pdus = table.encode(config, dis_timestamps(epoch, times_s[due]))
+        add(np.repeat(times_s[due], n_sites), 2, PDU_TYPE_ENTITY_STATE, site_pdus)
 
     # --- Fire and Detonation PDUs (few: one per interceptor) ---------------------------
-    def entity_id(oid: str) -> tuple[int, int, int]:
+    def entity_id(oid: str) -> EntityId:
         num = entity_numbers.get(oid)
-        if num is None:
-            return (0, 0, 0)  # NO_ENTITY
-        return (config.site_id, config.application_id, num)
+        return NO_ENTITY if num is None else (config.site_id, config.application_id, num)
 
-    def munition_type(interceptor: str) -> tuple[int, ...]:
+    def munition_of(interceptor: str) -> tuple[int, ...]:
         i = obj_index.get(interceptor)
         kd = (
             tuple(obj_etype[i])
             if i is not None
             else (ENTITY_KIND_MUNITION, MUNITION_DOMAIN_ANTI_AIR)
         )
-        # kind, domain, country 0, category/subcategory/specific/extra 0; warhead and
-        # fuse 0 ("other"), quantity 1, rate 0.
-        return (int(kd[0]), int(kd[1]), 0, 0, 0, 0, 0, 0, 0, 1, 0)
+        return munition_type(kd)
 
     fire_order = np.argsort(np.asarray(fires.time_s, dtype=np.float64), kind="stable")
     event_of: dict[str, int] = {}
@@ -845,21 +985,17 @@ def build_pdu_stream(
                 near = _alive_sample(times_s, states[:, j], t, before=False)
             if near is not None:
                 rng = float(np.linalg.norm(states[near, j, :3] - launch))
-        ts = int(dis_timestamps(epoch, np.array([t]))[0])
         fire_pdus.append(
-            struct.pack(
-                FIRE_FORMAT,
-                *_header(config, PDU_TYPE_FIRE, FAMILY_WARFARE, ts, FIRE_LENGTH),
-                *entity_id(fires.shooter_ids[k]),
-                *entity_id(target),
-                *entity_id(interceptor),
-                config.site_id,
-                config.application_id,
+            encode_fire(
+                config,
+                int(dis_timestamps(epoch, np.array([t]))[0]),
+                entity_id(fires.shooter_ids[k]),
+                entity_id(target),
+                entity_id(interceptor),
                 event_of[interceptor],
-                0,  # fire mission index: none
-                *launch,
-                *munition_type(interceptor),
-                *velocity,
+                launch,
+                munition_of(interceptor),
+                velocity,
                 rng,
             )
         )
@@ -888,32 +1024,20 @@ def build_pdu_stream(
             j is not None
             and (s := _alive_sample(times_s, states[:, j], t, before=True)) is not None
         ):
-            tgt = states[s, j]
-            e = euler_from_direction(tgt[None, 3:], _geodetic_up(tgt[None, :3]))
-            rel = body_to_world(e)[0].T @ (where - tgt[:3])
-        result = (
-            DETONATION_RESULT_ENTITY_IMPACT
-            if bool(detonations.kill[k])
-            else DETONATION_RESULT_DETONATION
-        )
-        ts = int(dis_timestamps(epoch, np.array([t]))[0])
+            rel = location_in_target(states[s, j], where)
         det_pdus.append(
-            struct.pack(
-                DETONATION_FORMAT,
-                *_header(config, PDU_TYPE_DETONATION, FAMILY_WARFARE, ts, DETONATION_LENGTH),
-                *entity_id(shooter_of.get(interceptor, "")),
-                *entity_id(target),
-                *entity_id(interceptor),
-                config.site_id,
-                config.application_id,
+            encode_detonation(
+                config,
+                int(dis_timestamps(epoch, np.array([t]))[0]),
+                entity_id(shooter_of.get(interceptor, "")),
+                entity_id(target),
+                entity_id(interceptor),
                 event_of[interceptor],
-                *velocity,
-                *where,
-                *munition_type(interceptor),
-                *rel,
-                result,
-                0,
-                0,
+                velocity,
+                where,
+                munition_of(interceptor),
+                rel,
+                bool(detonations.kill[k]),
             )
         )
     if det_pdus:
@@ -970,83 +1094,26 @@ class DisSender:
         if family == socket.AF_INET:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             self._sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        with contextlib.suppress(OSError):  # the kernel caps it (net.core.wmem_max)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         self.sent = 0
+        self.failed = 0
+        self.last_error = ""
 
-    def send(self, pdu: bytes) -> None:
-        """Send one PDU as one datagram."""
-        self._sock.sendto(pdu, self.address)
+    def send(self, pdu: bytes) -> bool:
+        """Send one PDU as one datagram; False (counted in ``failed``) if the OS refused it.
+
+        A refused datagram (no route to the host, a full send buffer) does not stop
+        the run: UDP gives no delivery guarantee anyway, and the count is reported.
+        """
+        try:
+            self._sock.sendto(pdu, self.address)
+        except OSError as exc:
+            self.failed += 1
+            self.last_error = str(exc)
+            return False
         self.sent += 1
-
-    def send_stream(
-        self,
-        stream: PduStream,
-        *,
-        time_scale: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> int:
-        """Send a whole stream in order.
-
-        Parameters
-        ----------
-        stream : PduStream
-        time_scale : float, optional
-            None sends as fast as possible; 1.0 paces PDUs in real time, 10.0
-            ten times faster than real time.
-        clock, sleep : callables
-            Injected for tests.
-
-        Returns
-        -------
-        int
-            Number of PDUs sent.
-        """
-        if time_scale is not None and not time_scale > 0:
-            raise ValueError("time_scale must be > 0")
-        start = clock()
-        t0 = float(stream.time_s[0]) if len(stream) else 0.0
-        for t, pdu in zip(stream.time_s, stream.pdus, strict=True):
-            if time_scale is not None:
-                wait = (float(t) - t0) / time_scale - (clock() - start)
-                if wait > 0:
-                    sleep(wait)
-            self.send(pdu)
-        return len(stream)
-
-    def emit(
-        self,
-        epoch: dt.datetime,
-        times_s: FloatArray,
-        object_ids: Sequence[str],
-        kinds: Sequence[str],
-        states: FloatArray,
-        *,
-        fires: FireEvents | None = None,
-        detonations: DetonationEvents | None = None,
-        sites: SitePoints | None = None,
-        object_partners: Mapping[str, str] | None = None,
-        partners: Sequence[str] | None = None,
-        config: DisConfig | None = None,
-        time_scale: float | None = None,
-    ) -> int:
-        """Build the PDU stream of a run (see :func:`build_pdu_stream`) and send it.
-
-        Returns the number of PDUs sent.
-        """
-        stream = build_pdu_stream(
-            epoch,
-            times_s,
-            object_ids,
-            kinds,
-            states,
-            fires=fires,
-            detonations=detonations,
-            sites=sites,
-            object_partners=object_partners,
-            partners=partners,
-            config=config,
-        )
-        return self.send_stream(stream, time_scale=time_scale)
+        return True
 
     def close(self) -> None:
         """Close the socket."""
@@ -1072,12 +1139,22 @@ __all__ = [
     "DetonationEvents",
     "DisConfig",
     "DisSender",
+    "EntityId",
     "FireEvents",
     "PduStream",
     "SitePoints",
+    "SiteTable",
     "body_to_world",
     "build_pdu_stream",
     "dis_timestamps",
+    "encode_detonation",
+    "encode_entity_states",
+    "encode_fire",
     "euler_from_direction",
+    "force_ids",
+    "location_in_target",
+    "markings",
+    "munition_type",
+    "object_entity_type",
     "parse_url",
 ]
