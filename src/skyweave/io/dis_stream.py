@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from skyweave.engagement import Engagement, flyout_states, interceptor_object_id
 from skyweave.engine.simulation import on_grid
-from skyweave.io.dis import (
+from skyweave.io.dis_pdu import (
     APPEARANCE_DAMAGE_DESTROYED,
     APPEARANCE_DEACTIVATED,
     DEAD_RECKONING_FVW,
