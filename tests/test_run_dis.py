@@ -310,3 +310,12 @@ def test_bad_dis_url_is_rejected_before_the_run(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--dis" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_time_scale_without_dis_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["run", str(EXAMPLE), "--out", str(tmp_path / "o"), "--dis-time-scale", "2"]
+    )
+    assert result.exit_code == 2
+    assert "--dis-time-scale" in result.output and "--dis udp://" in result.output
+    assert "Traceback" not in result.output

@@ -141,6 +141,10 @@ def run_command(
     prepare_out_dir(out, overwrite)
     if dis_time_scale is not None and dis_time_scale <= 0:
         raise InputError([Problem("--dis-time-scale", "must be positive")])
+    if dis_time_scale is not None and dis_url is None:
+        raise InputError(
+            [Problem("--dis-time-scale", "paces DIS output: give --dis udp://HOST:PORT")]
+        )
 
     show_progress = not quiet and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
