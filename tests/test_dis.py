@@ -18,6 +18,7 @@ import numpy as np
 import pymap3d
 import pytest
 
+from dis_pcap import write_pcap
 from skyweave.errors import InputError
 from skyweave.io.dis import (
     DetonationEvents,
@@ -503,60 +504,6 @@ def receive_stream(stream: PduStream) -> tuple[int, list[bytes]]:
 def test_sender_delivers_every_pdu_in_order(stream: PduStream) -> None:
     _, got = receive_stream(stream)
     assert got == list(stream.pdus)
-
-
-def test_send_stream_paces_by_simulation_time(stream: PduStream) -> None:
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(s: float) -> None:
-        slept.append(s)
-        now[0] += s
-
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    try:
-        with DisSender(f"udp://127.0.0.1:{rx.getsockname()[1]}") as tx:
-            short = PduStream(stream.time_s[:20], stream.pdu_type[:20], stream.pdus[:20])
-            assert tx.send_stream(short, time_scale=10.0, clock=lambda: now[0], sleep=sleep) == 20
-    finally:
-        rx.close()
-    # Simulated time span / 10 is the total time waited.
-    assert sum(slept) == pytest.approx((short.time_s[-1] - short.time_s[0]) / 10.0)
-
-
-def write_pcap(path: Path, datagrams: list[bytes], port: int) -> None:
-    """Minimal classic pcap (link type 1, Ethernet) of UDP datagrams 127.0.0.1 -> port."""
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
-    for i, payload in enumerate(datagrams):
-        udp = struct.pack(">HHHH", 50000, port, 8 + len(payload), 0) + payload
-        ip = bytearray(
-            struct.pack(
-                ">BBHHHBBH4s4s",
-                0x45,
-                0,
-                20 + len(udp),
-                i & 0xFFFF,
-                0,
-                64,
-                17,
-                0,
-                bytes([127, 0, 0, 1]),
-                bytes([127, 0, 0, 1]),
-            )
-        )
-        csum = sum(struct.unpack(">10H", bytes(ip)))
-        csum = (csum & 0xFFFF) + (csum >> 16)
-        csum = (csum & 0xFFFF) + (csum >> 16)
-        ip[10:12] = struct.pack(">H", ~csum & 0xFFFF)
-        frame = bytes(12) + b"\x08\x00" + bytes(ip) + udp
-        out.append(
-            struct.pack(
-                "<IIII", 1_900_000_000 + i // 100, (i % 100) * 10_000, len(frame), len(frame)
-            )
-        )
-        out.append(frame)
-    path.write_bytes(b"".join(out))
 
 
 TSHARK = shutil.which("tshark")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,11 +14,11 @@ from skyweave.cli.params import FiniteFloatRange
 from skyweave.engine.commands import Command, load_commands
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_url
-from skyweave.io.exports import engagement_events, scenario_sites
+from skyweave.io.dis_stream import DisStreamer
+from skyweave.io.exports import scenario_sites
 from skyweave.io.replay_input import check_run_folder
 from skyweave.io.run_folder import (
     check_out_dir,
-    output_indices,
     prepare_out_dir,
 )
 from skyweave.io.run_output import SCENARIO_COPY, write_run_output
@@ -72,13 +73,15 @@ from skyweave.simulation import run_scenario
     "dis_url",
     default=None,
     metavar="udp://HOST:PORT",
-    help="Also emit DIS 7 PDUs (entity state, fire, detonation) over UDP.",
+    help="Also send DIS 7 PDUs (entity state, fire, detonation) over UDP during the run "
+    "(at most 2,000 PDUs/s).",
 )
 @click.option(
     "--dis-time-scale",
     type=FiniteFloatRange(min=0.0, min_open=True),
     default=None,
-    help="Pace DIS output: 1.0 is real time, 10 is ten times faster (default: no pacing).",
+    help="Pace the run and its DIS output to the wall clock: 1.0 is real time, 10 is ten "
+    "times faster (default: as fast as the run computes).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def run_command(
@@ -134,36 +137,40 @@ def run_command(
         raise InputError([Problem("--until", f"must be positive seconds (got {until_s:g})")])
     out = Path(out_dir) if out_dir else Path("runs") / f"{spec.name}-seed{run_seed}"
     prepare_out_dir(out, overwrite)
-    if dis_url is not None:
-        parse_url(dis_url, source="--dis")  # a bad URL fails before the run, not after
     if dis_time_scale is not None and dis_time_scale <= 0:
         raise InputError([Problem("--dis-time-scale", "must be positive")])
+    if dis_time_scale is not None and dis_url is None:
+        raise InputError(
+            [Problem("--dis-time-scale", "paces DIS output: give --dis udp://HOST:PORT")]
+        )
 
     show_progress = not quiet and sys.stderr.isatty()
-    result = run_scenario(
-        spec, run_seed, until_s=until_s, progress=show_progress, commands=commands
-    )
-    engagements = result.engagements
-
-    write_run_output(out, spec, result)
-    if dis_url is not None:
-        idx = output_indices(result.truth.times_s, spec.output_interval_s)
-        fires, detonations = engagement_events(engagements)
-        with DisSender(dis_url) as sender:
-            sent = sender.emit(
+    with contextlib.ExitStack() as stack:
+        streamer = None
+        if dis_url is not None:
+            parse_url(dis_url, source="--dis")  # a bad URL fails before the run, not after
+            sender = stack.enter_context(DisSender(dis_url))
+            # PDUs leave tick by tick while the run computes (paced, rate-capped).
+            streamer = DisStreamer(
+                sender,
                 spec.epoch,
-                result.truth.times_s[idx],
-                result.truth.object_ids,
-                result.truth.kinds,
-                result.truth.states[idx],
-                fires=fires,
-                detonations=detonations,
-                sites=scenario_sites(spec),
-                partners=[p.id for p in spec.partners],
+                scenario_sites(spec),
+                [p.id for p in spec.partners],
                 time_scale=dis_time_scale,
             )
-        if not quiet:
-            Console(stderr=True).print(f"sent {sent} DIS PDUs to {dis_url}")
+        result = run_scenario(
+            spec,
+            run_seed,
+            until_s=until_s,
+            progress=show_progress,
+            commands=commands,
+            on_tick=streamer,
+        )
+        if streamer is not None and not quiet:
+            failed = f" ({sender.failed} failed: {sender.last_error})" if sender.failed else ""
+            Console(stderr=True).print(f"sent {streamer.sent} DIS PDUs to {dis_url}{failed}")
+
+    write_run_output(out, spec, result)
     if not quiet:
         from skyweave.io.console import print_run_summary
 

@@ -11,172 +11,71 @@ Skyweave federates with other simulators by sending standard DIS PDUs over UDP:
   with the result "entity impact" for a kill and "detonation" for a miss.
 
 DIS world coordinates are ECEF WGS84 metres, the same frame as Skyweave's truth,
-so locations are copied as float64 without conversion. All multi-byte fields are
-big-endian (network byte order), as the standard requires. Entity types are
-deliberately generic: kind and domain only, country 0 and every other field 0,
-so no real system is enumerated.
+so locations are copied as float64 without conversion.
 
-Entity State PDUs are encoded in one vectorised pass through a NumPy structured
-dtype whose big-endian layout is the same as :data:`ESPDU_FORMAT` (a ``struct``
-format kept for reference and for the tests); the few Fire and Detonation PDUs
-are packed with ``struct``.
+:class:`skyweave.io.dis_stream.DisStreamer` sends these PDUs during a run, tick by
+tick (``skyweave run --dis``); :func:`build_pdu_stream` here encodes a whole
+recorded run at once (offline, e.g. for a capture file). Both use the encoders of
+:mod:`skyweave.io.dis_pdu` (re-exported here); :class:`DisSender` sends them over
+UDP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
-import struct
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urlsplit
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.errors import InputError, Problem
+from skyweave.io.dis_pdu import (
+    APPEARANCE_DAMAGE_DESTROYED,
+    APPEARANCE_DEACTIVATED,
+    DEAD_RECKONING_FVW,
+    DEAD_RECKONING_STATIC,
+    DETONATION_FORMAT,
+    ENTITY_KIND_MUNITION,
+    ENTITY_NUMBER_MAX,
+    ESPDU_FORMAT,
+    FIRE_FORMAT,
+    FORCE_FRIENDLY,
+    FORCE_OPPOSING,
+    HEADER_FORMAT,
+    MUNITION_DOMAIN_ANTI_AIR,
+    NO_ENTITY,
+    PDU_TYPE_DETONATION,
+    PDU_TYPE_ENTITY_STATE,
+    PDU_TYPE_FIRE,
+    DisConfig,
+    EntityId,
+    SitePoints,
+    SiteTable,
+    body_to_world,
+    dis_timestamps,
+    encode_detonation,
+    encode_entity_states,
+    encode_fire,
+    euler_from_direction,
+    force_ids,
+    geodetic_up,
+    location_in_target,
+    markings,
+    munition_type,
+    object_entity_type,
+    split_records,
+)
 
 FloatArray = NDArray[np.float64]
 
-# ---------------------------------------------------------------------------
-# Enumerations (IEEE 1278.1-2012 and SISO-REF-010), only the generic values used
-# ---------------------------------------------------------------------------
-
-PROTOCOL_VERSION = 7
-"""DIS protocol version field: 7 is IEEE 1278.1-2012."""
-
-PDU_TYPE_ENTITY_STATE = 1
-PDU_TYPE_FIRE = 2
-PDU_TYPE_DETONATION = 3
-
-FAMILY_ENTITY_INFORMATION = 1
-FAMILY_WARFARE = 2
-
-FORCE_OTHER = 0
-FORCE_FRIENDLY = 1
-FORCE_OPPOSING = 2
-
-ENTITY_KIND_PLATFORM = 1
-ENTITY_KIND_MUNITION = 2
-ENTITY_KIND_CULTURAL_FEATURE = 5
-
-DOMAIN_OTHER = 0
-PLATFORM_DOMAIN_LAND = 1
-PLATFORM_DOMAIN_AIR = 2
-PLATFORM_DOMAIN_SPACE = 5
-MUNITION_DOMAIN_ANTI_AIR = 1
-
-DEAD_RECKONING_STATIC = 1
-DEAD_RECKONING_FVW = 5
-"""DRM(F, V, W): fixed orientation, constant linear acceleration, world coordinates."""
-
-MARKING_CHARSET_ASCII = 1
-
-DETONATION_RESULT_ENTITY_IMPACT = 1
-DETONATION_RESULT_DETONATION = 5
-
-APPEARANCE_DAMAGE_DESTROYED = 3 << 3
-"""General appearance bits 3-4: damage state 3 (destroyed)."""
-APPEARANCE_DEACTIVATED = 1 << 23
-"""General appearance bit 23: entity state deactivated (the receiver removes it)."""
-
-ENTITY_NUMBER_MAX = 65534
-"""Entity numbers 0 (no entity) and 65535 (all entities) are reserved."""
-
-SPACE_ALTITUDE_M = 100e3
-"""Sites above this altitude get the space domain (notional Karman line)."""
-
-# ---------------------------------------------------------------------------
-# Record layouts (struct formats, big-endian, no padding)
-# ---------------------------------------------------------------------------
-
-HEADER_FORMAT = ">BBBBIHBB"
-"""version, exercise id, PDU type, family, timestamp, length, PDU status, padding (12 bytes)."""
-_ENTITY_ID = "HHH"
-_ENTITY_TYPE = "BBHBBBB"
-_EVENT_ID = "HHH"
-_MUNITION_DESCRIPTOR = _ENTITY_TYPE + "HHHH"  # type, warhead, fuse, quantity, rate
-
-ESPDU_FORMAT = (
-    HEADER_FORMAT
-    + _ENTITY_ID  # entity id
-    + "BB"  # force id, number of variable parameter records
-    + _ENTITY_TYPE  # entity type
-    + _ENTITY_TYPE  # alternative entity type
-    + "fff"  # linear velocity, m/s, world coordinates
-    + "ddd"  # location, ECEF m
-    + "fff"  # orientation psi, theta, phi, rad
-    + "I"  # appearance
-    + "B15s"  # dead reckoning algorithm, other parameters
-    + "fff"  # dead reckoning linear acceleration, m/s^2
-    + "fff"  # dead reckoning angular velocity, rad/s
-    + "B11s"  # marking character set, marking
-    + "I"  # capabilities
-)
-FIRE_FORMAT = (
-    HEADER_FORMAT
-    + _ENTITY_ID * 3  # firing, target, munition expendable
-    + _EVENT_ID
-    + "I"  # fire mission index
-    + "ddd"  # location in world coordinates
-    + _MUNITION_DESCRIPTOR
-    + "fff"  # velocity
-    + "f"  # range
-)
-DETONATION_FORMAT = (
-    HEADER_FORMAT
-    + _ENTITY_ID * 3  # firing, target, exploding
-    + _EVENT_ID
-    + "fff"  # velocity
-    + "ddd"  # location in world coordinates
-    + _MUNITION_DESCRIPTOR
-    + "fff"  # location in the target entity's coordinates
-    + "BBH"  # detonation result, number of variable parameters, padding
-)
-ESPDU_LENGTH = struct.calcsize(ESPDU_FORMAT)  # 144
-FIRE_LENGTH = struct.calcsize(FIRE_FORMAT)  # 96
-DETONATION_LENGTH = struct.calcsize(DETONATION_FORMAT)  # 104
-
-_ESPDU_DTYPE = np.dtype(
-    [
-        ("version", "u1"),
-        ("exercise", "u1"),
-        ("pdu_type", "u1"),
-        ("family", "u1"),
-        ("timestamp", ">u4"),
-        ("length", ">u2"),
-        ("status", "u1"),
-        ("padding", "u1"),
-        ("entity", ">u2", (3,)),
-        ("force", "u1"),
-        ("n_params", "u1"),
-        ("etype_kind", "u1"),
-        ("etype_domain", "u1"),
-        ("etype_country", ">u2"),
-        ("etype_rest", "u1", (4,)),
-        ("alt_etype_kind", "u1"),
-        ("alt_etype_domain", "u1"),
-        ("alt_etype_country", ">u2"),
-        ("alt_etype_rest", "u1", (4,)),
-        ("velocity", ">f4", (3,)),
-        ("location", ">f8", (3,)),
-        ("orientation", ">f4", (3,)),
-        ("appearance", ">u4"),
-        ("dr_algorithm", "u1"),
-        ("dr_other", "u1", (15,)),
-        ("dr_acceleration", ">f4", (3,)),
-        ("dr_angular_velocity", ">f4", (3,)),
-        ("marking_charset", "u1"),
-        ("marking", "S11"),
-        ("capabilities", ">u4"),
-    ]
-)
-assert _ESPDU_DTYPE.itemsize == ESPDU_LENGTH  # the dtype mirrors ESPDU_FORMAT byte for byte
-
+SEND_BUFFER_BYTES = 1 << 20
+"""Requested UDP send buffer: room for thousands of PDUs queued on a slow interface."""
 
 # ---------------------------------------------------------------------------
 # Inputs
@@ -245,74 +144,6 @@ class DetonationEvents:
 
     def __len__(self) -> int:
         return len(self.interceptor_ids)
-
-
-@dataclass(frozen=True)
-class SitePoints:
-    """Fixed sites: sensors, batteries and defended assets.
-
-    Attributes
-    ----------
-    ids, partners : tuple of str, length P
-        Site id and the partner that owns it.
-    lat_deg, lon_deg, alt_m : (P,) float64
-        Geodetic WGS84 position.
-    kinds : tuple of str, length P
-        Free text from the scenario, e.g. ``"radar"``, ``"space-ir"``,
-        ``"battery"``, ``"asset"``; a kind containing ``"asset"`` is a defended
-        asset, anything else is equipment.
-    """
-
-    ids: tuple[str, ...]
-    partners: tuple[str, ...]
-    lat_deg: FloatArray
-    lon_deg: FloatArray
-    alt_m: FloatArray
-    kinds: tuple[str, ...]
-
-    @classmethod
-    def empty(cls) -> SitePoints:
-        """No sites."""
-        return cls((), (), np.zeros(0), np.zeros(0), np.zeros(0), ())
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def is_asset(self) -> NDArray[np.bool_]:
-        """(P,) True for defended assets."""
-        return np.array(["asset" in k.lower() for k in self.kinds], dtype=bool)
-
-
-@dataclass(frozen=True)
-class DisConfig:
-    """Exercise-level DIS settings.
-
-    Attributes
-    ----------
-    exercise_id : int
-        1..255; receivers ignore PDUs of other exercises.
-    site_id, application_id : int
-        This simulation's site and application numbers (1..65534), the first
-        two fields of every entity id it sends.
-    site_heartbeat_s : float
-        Interval between Entity State PDUs of the fixed sites.
-    """
-
-    exercise_id: int = 1
-    site_id: int = 1
-    application_id: int = 1
-    site_heartbeat_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.exercise_id <= 255:
-            raise ValueError(f"exercise_id must be 1..255, got {self.exercise_id}")
-        for name in ("site_id", "application_id"):
-            value = getattr(self, name)
-            if not 1 <= value <= ENTITY_NUMBER_MAX:
-                raise ValueError(f"{name} must be 1..{ENTITY_NUMBER_MAX}, got {value}")
-        if not self.site_heartbeat_s > 0:
-            raise ValueError(f"site_heartbeat_s must be > 0, got {self.site_heartbeat_s}")
 
 
 @dataclass(frozen=True)
@@ -421,97 +252,6 @@ def parse_url(
     return parts.hostname, port
 
 
-def _epoch_seconds_past_hour(epoch: dt.datetime) -> float:
-    """Seconds past the UTC hour of the epoch (naive epochs are taken as UTC)."""
-    if epoch.tzinfo is not None:
-        epoch = epoch.astimezone(dt.UTC)
-    return epoch.minute * 60.0 + epoch.second + epoch.microsecond * 1e-6
-
-
-def dis_timestamps(epoch: dt.datetime, time_s: FloatArray) -> NDArray[np.uint32]:
-    """Absolute DIS timestamps of simulation times.
-
-    The top 31 bits count units of 3600 s / 2**31 past the UTC hour; the low bit
-    is 1 for an absolute (UTC-synchronised) timestamp.
-
-    Parameters
-    ----------
-    epoch : datetime
-        Scenario start, UTC.
-    time_s : (M,) float64
-        Seconds since scenario start.
-
-    Returns
-    -------
-    (M,) uint32
-    """
-    sph = np.mod(_epoch_seconds_past_hour(epoch) + np.asarray(time_s, dtype=np.float64), 3600.0)
-    units = np.minimum(np.floor(sph * (2.0**31 / 3600.0)), 2.0**31 - 1).astype(np.uint64)
-    return ((units << np.uint64(1)) | np.uint64(1)).astype(np.uint32)
-
-
-def _geodetic_up(position_ecef_m: FloatArray) -> FloatArray:
-    """(M, 3) unit local-vertical (ellipsoid normal) at ECEF positions."""
-    lat, lon, _ = pymap3d.ecef2geodetic(
-        position_ecef_m[:, 0], position_ecef_m[:, 1], position_ecef_m[:, 2], deg=False
-    )
-    # pymap3d returns scalars for one-element input: restore the (M,) shape.
-    lat = np.asarray(lat, dtype=np.float64).reshape(len(position_ecef_m))
-    lon = np.asarray(lon, dtype=np.float64).reshape(len(position_ecef_m))
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
-
-
-def euler_from_direction(direction: FloatArray, up: FloatArray) -> FloatArray:
-    """DIS Euler angles (psi, theta, phi) of a body whose x axis points along ``direction``.
-
-    DIS orientation is the z-y-x rotation (psi about Z, theta about the new Y,
-    phi about the new X) from the ECEF axes to the body axes. The body x axis is
-    ``(cos theta cos psi, cos theta sin psi, -sin theta)``; phi is chosen so the
-    body y axis is horizontal (wings level) and body z points downwards.
-
-    Parameters
-    ----------
-    direction : (M, 3) float64
-        Direction of travel in ECEF (need not be unit; zero gives psi = theta = 0).
-    up : (M, 3) float64
-        Unit local vertical at each position.
-
-    Returns
-    -------
-    (M, 3) float64
-        psi, theta, phi in radians.
-    """
-    d = np.asarray(direction, dtype=np.float64)
-    psi = np.arctan2(d[:, 1], d[:, 0])
-    theta = np.arctan2(-d[:, 2], np.hypot(d[:, 0], d[:, 1]))
-    cpsi, spsi = np.cos(psi), np.sin(psi)
-    ctheta, stheta = np.cos(theta), np.sin(theta)
-    # Intermediate axes after the psi and theta rotations; roll phi turns y1 -> y_b.
-    y1_up = -spsi * up[:, 0] + cpsi * up[:, 1]
-    z1_up = cpsi * stheta * up[:, 0] + spsi * stheta * up[:, 1] + ctheta * up[:, 2]
-    phi = np.arctan2(y1_up, -z1_up)
-    return np.stack([psi, theta, phi], axis=-1)
-
-
-def body_to_world(euler: FloatArray) -> FloatArray:
-    """(M, 3, 3) rotations from DIS body axes to ECEF: ``Rz(psi) @ Ry(theta) @ Rx(phi)``."""
-    psi, theta, phi = euler[:, 0], euler[:, 1], euler[:, 2]
-    cps, sps = np.cos(psi), np.sin(psi)
-    cth, sth = np.cos(theta), np.sin(theta)
-    cph, sph = np.cos(phi), np.sin(phi)
-    r = np.empty((len(euler), 3, 3))
-    r[:, 0, 0] = cth * cps
-    r[:, 0, 1] = sph * sth * cps - cph * sps
-    r[:, 0, 2] = cph * sth * cps + sph * sps
-    r[:, 1, 0] = cth * sps
-    r[:, 1, 1] = sph * sth * sps + cph * cps
-    r[:, 1, 2] = cph * sth * sps - sph * cps
-    r[:, 2, 0] = -sth
-    r[:, 2, 1] = sph * cth
-    r[:, 2, 2] = cph * cth
-    return r
-
-
 def _acceleration(times_s: FloatArray, velocity: FloatArray) -> FloatArray:
     """(T, N, 3) finite-difference acceleration of (T, N, 3) velocities; 0 where unknown."""
     t = times_s[:, None, None]
@@ -523,86 +263,6 @@ def _acceleration(times_s: FloatArray, velocity: FloatArray) -> FloatArray:
         acc[:-1] = np.where(np.isnan(acc[:-1]), fwd, acc[:-1])
         acc[1:] = np.where(np.isnan(acc[1:]), fwd, acc[1:])
     return np.nan_to_num(acc, nan=0.0)
-
-
-def _markings(ids: Sequence[str]) -> NDArray[np.bytes_]:
-    """11-character ASCII markings (non-ASCII replaced by '?', NUL padded)."""
-    return np.array([i.encode("ascii", "replace")[:11] for i in ids], dtype="S11")
-
-
-def _force_ids(partner_order: Sequence[str]) -> dict[str, int]:
-    """Partner -> DIS force id: Friendly, Friendly 2, ... Friendly 10 (1, 4, ..., 28)."""
-    return {p: (1 + 3 * i if i < 10 else FORCE_FRIENDLY) for i, p in enumerate(partner_order)}
-
-
-def _object_entity_type(kind: str) -> tuple[int, int]:
-    """(kind, domain) of a flying object: generic, country and the rest stay 0."""
-    if kind == "aircraft":
-        return ENTITY_KIND_PLATFORM, PLATFORM_DOMAIN_AIR
-    if kind == "interceptor":
-        return ENTITY_KIND_MUNITION, MUNITION_DOMAIN_ANTI_AIR
-    return ENTITY_KIND_MUNITION, DOMAIN_OTHER
-
-
-def _site_entity_type(kind: str, alt_m: float) -> tuple[int, int]:
-    if "asset" in kind.lower():
-        return ENTITY_KIND_CULTURAL_FEATURE, PLATFORM_DOMAIN_LAND
-    if alt_m > SPACE_ALTITUDE_M:
-        return ENTITY_KIND_PLATFORM, PLATFORM_DOMAIN_SPACE
-    return ENTITY_KIND_PLATFORM, PLATFORM_DOMAIN_LAND
-
-
-def _header(
-    config: DisConfig, pdu_type: int, family: int, timestamp: int, length: int
-) -> tuple[int, ...]:
-    return (PROTOCOL_VERSION, config.exercise_id, pdu_type, family, timestamp, length, 0, 0)
-
-
-def _encode_entity_states(
-    config: DisConfig,
-    timestamp: NDArray[np.uint32],
-    entity: NDArray[np.int64],
-    force: NDArray[np.int64],
-    etype: NDArray[np.int64],
-    velocity: FloatArray,
-    location: FloatArray,
-    orientation: FloatArray,
-    appearance: NDArray[np.int64],
-    dr_algorithm: NDArray[np.int64],
-    acceleration: FloatArray,
-    marking: NDArray[np.bytes_],
-) -> NDArray[np.void]:
-    """Vectorised Entity State PDUs: one structured record per row (etype is (M, 2))."""
-    rec = np.zeros(len(entity), dtype=_ESPDU_DTYPE)
-    rec["version"] = PROTOCOL_VERSION
-    rec["exercise"] = config.exercise_id
-    rec["pdu_type"] = PDU_TYPE_ENTITY_STATE
-    rec["family"] = FAMILY_ENTITY_INFORMATION
-    rec["timestamp"] = timestamp
-    rec["length"] = ESPDU_LENGTH
-    rec["entity"][:, 0] = config.site_id
-    rec["entity"][:, 1] = config.application_id
-    rec["entity"][:, 2] = entity
-    rec["force"] = force
-    rec["etype_kind"] = etype[:, 0]
-    rec["etype_domain"] = etype[:, 1]
-    rec["alt_etype_kind"] = etype[:, 0]
-    rec["alt_etype_domain"] = etype[:, 1]
-    rec["velocity"] = velocity
-    rec["location"] = location
-    rec["orientation"] = orientation
-    rec["appearance"] = appearance
-    rec["dr_algorithm"] = dr_algorithm
-    rec["dr_acceleration"] = acceleration
-    rec["marking_charset"] = MARKING_CHARSET_ASCII
-    rec["marking"] = marking
-    return rec
-
-
-def _split_records(rec: NDArray[np.void]) -> list[bytes]:
-    raw = rec.tobytes()
-    n = rec.dtype.itemsize
-    return [raw[i : i + n] for i in range(0, len(raw), n)]
 
 
 def _alive_sample(times_s: FloatArray, column: FloatArray, t: float, *, before: bool) -> int | None:
@@ -693,7 +353,7 @@ def build_pdu_stream(
 
     # Partners and force ids.
     obj_partner, order = resolve_partners(sites, fires, object_partners, partners)
-    force_of = _force_ids(order)
+    force_of = force_ids(order)
     obj_force = np.array(
         [
             FORCE_FRIENDLY
@@ -705,8 +365,8 @@ def build_pdu_stream(
         ],
         dtype=np.int64,
     ).reshape(n_obj)
-    obj_etype = np.array([_object_entity_type(k) for k in kinds], dtype=np.int64).reshape(n_obj, 2)
-    obj_marking = _markings(object_ids)
+    obj_etype = np.array([object_entity_type(k) for k in kinds], dtype=np.int64).reshape(n_obj, 2)
+    obj_marking = markings(object_ids)
 
     chunks_time: list[FloatArray] = []
     chunks_order: list[NDArray[np.int64]] = []
@@ -740,13 +400,13 @@ def build_pdu_stream(
         pos = states[src_ti, all_ni, :3]
         vel = np.where(deact[:, None], 0.0, states[src_ti, all_ni, 3:])
         acc = np.where(deact[:, None], 0.0, acc_all[src_ti, all_ni])
-        euler = euler_from_direction(states[src_ti, all_ni, 3:], _geodetic_up(pos))
+        euler = euler_from_direction(states[src_ti, all_ni, 3:], geodetic_up(pos))
         destroyed = np.array([object_ids[int(n)] in killed for n in d_ni], dtype=np.bool_)
         appearance = np.zeros(len(all_ti), dtype=np.int64)
         appearance[deact] = APPEARANCE_DEACTIVATED | np.where(
             destroyed, APPEARANCE_DAMAGE_DESTROYED, 0
         )
-        rec = _encode_entity_states(
+        rec = encode_entity_states(
             config,
             dis_timestamps(epoch, times_s[all_ti]),
             all_ni + 1,
@@ -762,61 +422,29 @@ def build_pdu_stream(
         )
         # Keep time order, then object order, within the entity-state group.
         sort = np.lexsort((all_ni, all_ti))
-        add(times_s[all_ti[sort]], 1, PDU_TYPE_ENTITY_STATE, _split_records(rec[sort]))
+        add(times_s[all_ti[sort]], 1, PDU_TYPE_ENTITY_STATE, split_records(rec[sort]))
 
     # --- Entity State PDUs for fixed sites, at the heartbeat -----------------------------
     if n_sites and n_t:
         beat = np.floor((times_s - times_s[0]) / config.site_heartbeat_s)
         due = np.flatnonzero(np.concatenate([[True], beat[1:] > beat[:-1]]))
-        sx, sy, sz = pymap3d.geodetic2ecef(sites.lat_deg, sites.lon_deg, sites.alt_m)
-        site_pos = np.stack([sx, sy, sz], axis=-1).astype(np.float64).reshape(n_sites, 3)
-        lat = np.radians(np.asarray(sites.lat_deg, dtype=np.float64))
-        lon = np.radians(np.asarray(sites.lon_deg, dtype=np.float64))
-        up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-        north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], -1)
-        site_euler = euler_from_direction(north, up)  # level, facing north
-        site_etype = np.array(
-            [_site_entity_type(k, float(a)) for k, a in zip(sites.kinds, sites.alt_m, strict=True)],
-            dtype=np.int64,
-        ).reshape(n_sites, 2)
-        site_force = np.array([force_of.get(p, FORCE_FRIENDLY) for p in sites.partners])
-        site_num = np.array([entity_numbers[s] for s in sites.ids], dtype=np.int64)
-        k_t = np.repeat(due, n_sites)
-        k_s = np.tile(np.arange(n_sites), len(due))
-        zeros3 = np.zeros((len(k_t), 3))
-        rec = _encode_entity_states(
-            config,
-            dis_timestamps(epoch, times_s[k_t]),
-            site_num[k_s],
-            site_force[k_s],
-            site_etype[k_s],
-            zeros3,
-            site_pos[k_s],
-            site_euler[k_s],
-            np.zeros(len(k_t), dtype=np.int64),
-            np.full(len(k_t), DEAD_RECKONING_STATIC),
-            zeros3,
-            _markings(sites.ids)[k_s],
-        )
-        add(times_s[k_t], 2, PDU_TYPE_ENTITY_STATE, _split_records(rec))
+        table = SiteTable.build(sites, force_of, [entity_numbers[s] for s in sites.ids])
+        site_pdus = table.encode(config, dis_timestamps(epoch, times_s[due]))
+        add(np.repeat(times_s[due], n_sites), 2, PDU_TYPE_ENTITY_STATE, site_pdus)
 
     # --- Fire and Detonation PDUs (few: one per interceptor) ---------------------------
-    def entity_id(oid: str) -> tuple[int, int, int]:
+    def entity_id(oid: str) -> EntityId:
         num = entity_numbers.get(oid)
-        if num is None:
-            return (0, 0, 0)  # NO_ENTITY
-        return (config.site_id, config.application_id, num)
+        return NO_ENTITY if num is None else (config.site_id, config.application_id, num)
 
-    def munition_type(interceptor: str) -> tuple[int, ...]:
+    def munition_of(interceptor: str) -> tuple[int, ...]:
         i = obj_index.get(interceptor)
         kd = (
             tuple(obj_etype[i])
             if i is not None
             else (ENTITY_KIND_MUNITION, MUNITION_DOMAIN_ANTI_AIR)
         )
-        # kind, domain, country 0, category/subcategory/specific/extra 0; warhead and
-        # fuse 0 ("other"), quantity 1, rate 0.
-        return (int(kd[0]), int(kd[1]), 0, 0, 0, 0, 0, 0, 0, 1, 0)
+        return munition_type(kd)
 
     fire_order = np.argsort(np.asarray(fires.time_s, dtype=np.float64), kind="stable")
     event_of: dict[str, int] = {}
@@ -845,21 +473,17 @@ def build_pdu_stream(
                 near = _alive_sample(times_s, states[:, j], t, before=False)
             if near is not None:
                 rng = float(np.linalg.norm(states[near, j, :3] - launch))
-        ts = int(dis_timestamps(epoch, np.array([t]))[0])
         fire_pdus.append(
-            struct.pack(
-                FIRE_FORMAT,
-                *_header(config, PDU_TYPE_FIRE, FAMILY_WARFARE, ts, FIRE_LENGTH),
-                *entity_id(fires.shooter_ids[k]),
-                *entity_id(target),
-                *entity_id(interceptor),
-                config.site_id,
-                config.application_id,
+            encode_fire(
+                config,
+                int(dis_timestamps(epoch, np.array([t]))[0]),
+                entity_id(fires.shooter_ids[k]),
+                entity_id(target),
+                entity_id(interceptor),
                 event_of[interceptor],
-                0,  # fire mission index: none
-                *launch,
-                *munition_type(interceptor),
-                *velocity,
+                launch,
+                munition_of(interceptor),
+                velocity,
                 rng,
             )
         )
@@ -888,32 +512,20 @@ def build_pdu_stream(
             j is not None
             and (s := _alive_sample(times_s, states[:, j], t, before=True)) is not None
         ):
-            tgt = states[s, j]
-            e = euler_from_direction(tgt[None, 3:], _geodetic_up(tgt[None, :3]))
-            rel = body_to_world(e)[0].T @ (where - tgt[:3])
-        result = (
-            DETONATION_RESULT_ENTITY_IMPACT
-            if bool(detonations.kill[k])
-            else DETONATION_RESULT_DETONATION
-        )
-        ts = int(dis_timestamps(epoch, np.array([t]))[0])
+            rel = location_in_target(states[s, j], where)
         det_pdus.append(
-            struct.pack(
-                DETONATION_FORMAT,
-                *_header(config, PDU_TYPE_DETONATION, FAMILY_WARFARE, ts, DETONATION_LENGTH),
-                *entity_id(shooter_of.get(interceptor, "")),
-                *entity_id(target),
-                *entity_id(interceptor),
-                config.site_id,
-                config.application_id,
+            encode_detonation(
+                config,
+                int(dis_timestamps(epoch, np.array([t]))[0]),
+                entity_id(shooter_of.get(interceptor, "")),
+                entity_id(target),
+                entity_id(interceptor),
                 event_of[interceptor],
-                *velocity,
-                *where,
-                *munition_type(interceptor),
-                *rel,
-                result,
-                0,
-                0,
+                velocity,
+                where,
+                munition_of(interceptor),
+                rel,
+                bool(detonations.kill[k]),
             )
         )
     if det_pdus:
@@ -970,83 +582,26 @@ class DisSender:
         if family == socket.AF_INET:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             self._sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        with contextlib.suppress(OSError):  # the kernel caps it (net.core.wmem_max)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         self.sent = 0
+        self.failed = 0
+        self.last_error = ""
 
-    def send(self, pdu: bytes) -> None:
-        """Send one PDU as one datagram."""
-        self._sock.sendto(pdu, self.address)
+    def send(self, pdu: bytes) -> bool:
+        """Send one PDU as one datagram; False (counted in ``failed``) if the OS refused it.
+
+        A refused datagram (no route to the host, a full send buffer) does not stop
+        the run: UDP gives no delivery guarantee anyway, and the count is reported.
+        """
+        try:
+            self._sock.sendto(pdu, self.address)
+        except OSError as exc:
+            self.failed += 1
+            self.last_error = str(exc)
+            return False
         self.sent += 1
-
-    def send_stream(
-        self,
-        stream: PduStream,
-        *,
-        time_scale: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> int:
-        """Send a whole stream in order.
-
-        Parameters
-        ----------
-        stream : PduStream
-        time_scale : float, optional
-            None sends as fast as possible; 1.0 paces PDUs in real time, 10.0
-            ten times faster than real time.
-        clock, sleep : callables
-            Injected for tests.
-
-        Returns
-        -------
-        int
-            Number of PDUs sent.
-        """
-        if time_scale is not None and not time_scale > 0:
-            raise ValueError("time_scale must be > 0")
-        start = clock()
-        t0 = float(stream.time_s[0]) if len(stream) else 0.0
-        for t, pdu in zip(stream.time_s, stream.pdus, strict=True):
-            if time_scale is not None:
-                wait = (float(t) - t0) / time_scale - (clock() - start)
-                if wait > 0:
-                    sleep(wait)
-            self.send(pdu)
-        return len(stream)
-
-    def emit(
-        self,
-        epoch: dt.datetime,
-        times_s: FloatArray,
-        object_ids: Sequence[str],
-        kinds: Sequence[str],
-        states: FloatArray,
-        *,
-        fires: FireEvents | None = None,
-        detonations: DetonationEvents | None = None,
-        sites: SitePoints | None = None,
-        object_partners: Mapping[str, str] | None = None,
-        partners: Sequence[str] | None = None,
-        config: DisConfig | None = None,
-        time_scale: float | None = None,
-    ) -> int:
-        """Build the PDU stream of a run (see :func:`build_pdu_stream`) and send it.
-
-        Returns the number of PDUs sent.
-        """
-        stream = build_pdu_stream(
-            epoch,
-            times_s,
-            object_ids,
-            kinds,
-            states,
-            fires=fires,
-            detonations=detonations,
-            sites=sites,
-            object_partners=object_partners,
-            partners=partners,
-            config=config,
-        )
-        return self.send_stream(stream, time_scale=time_scale)
+        return True
 
     def close(self) -> None:
         """Close the socket."""
@@ -1072,12 +627,22 @@ __all__ = [
     "DetonationEvents",
     "DisConfig",
     "DisSender",
+    "EntityId",
     "FireEvents",
     "PduStream",
     "SitePoints",
+    "SiteTable",
     "body_to_world",
     "build_pdu_stream",
     "dis_timestamps",
+    "encode_detonation",
+    "encode_entity_states",
+    "encode_fire",
     "euler_from_direction",
+    "force_ids",
+    "location_in_target",
+    "markings",
+    "munition_type",
+    "object_entity_type",
     "parse_url",
 ]
