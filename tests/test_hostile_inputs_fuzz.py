@@ -124,7 +124,8 @@ def test_hostile_scenarios_exit_0_or_2_fast(
         code, out, seconds = _run(["validate", str(path)])
         assert seconds < 5.0
         if suffix == "bomb":
-            assert code == 2 and "expands to more than" in out
+            # refused for its expansion, or first for a nesting mutation deeper than allowed
+            assert code == 2 and ("expands to more than" in out or "levels deep" in out)
 
 
 _instance_value = st.one_of(
@@ -164,10 +165,10 @@ def test_hostile_wta_instances_exit_0_or_2_within_the_time_limit(
     for where, value in poke:
         if where == "values":
             payload["values"][0] = value
-        elif where == "pk":
+        elif where == "pk" and "pk" in payload:
             payload["pk"][0][0] = value
         elif where == "drop":
-            payload.pop("pk")
+            payload.pop("pk", None)
         else:
             payload["values"] = json.loads("[" * 100 + "]" * 100)
     with tempfile.TemporaryDirectory() as tmp:

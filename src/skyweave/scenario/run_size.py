@@ -28,6 +28,11 @@ _DETECTION_BYTES = 1_000
 _OUTPUT_BYTES = 1_000
 # the interpreter, NumPy, SciPy and pyarrow before any array
 _BASE_BYTES = 300 * 2**20
+# Share of (scan, threat) pairs that give a detection: a radar sees only the threats in
+# flight, in range, in its sector and above its horizon. Measured: 1/18 on the example
+# (2,088 detections of 38,592 counted), 1/78 on a 300-threat raid (72,731 of 5.7 million);
+# 1/10 errs high.
+_SEEN_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,10 @@ def estimate_run_size(scenario: Scenario, until_s: float | None = None) -> RunSi
     for sensor in scenario.sensors:
         if isinstance(sensor, Radar):
             scans = duration_s / sensor.revisit_s + 1
-            detections += scans * (threats + sensor.false_alarms_per_scan)
+            detections += scans * (_SEEN_FRACTION * threats + sensor.false_alarms_per_scan)
         elif isinstance(sensor, InfraredSatellite):
-            detections += (duration_s / sensor.frame_period_s + 1) * threats
+            # a satellite sees a rocket only while its motor burns
+            detections += (duration_s / sensor.frame_period_s + 1) * threats * _SEEN_FRACTION
     outputs = (
         (duration_s / scenario.output_interval_s + 1) * objects * max(len(scenario.partners), 1)
     )
