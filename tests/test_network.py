@@ -632,7 +632,7 @@ def _stream_alerts(sc, own, seed=1, mode=None, until_s=200.0):  # type: ignore[n
         for origin, alerts in own.items():
             now = alerts.take(alerts.time_s == t)
             if len(now):
-                batches.append(alert_messages(origin, t, now))
+                batches.append(alert_messages(origin, now))
         stream.offer(tick, batches)
     return received
 
@@ -678,11 +678,11 @@ def test_a_message_in_flight_is_lost_when_its_link_is_cut() -> None:
     )
     boundary = LinkBoundary(sc, seed=0)
     stream = LinkStream(boundary)
-    stream.offer(10, [alert_messages("north", 10.0, _alerts("north", [10.0], -35.0, 125.0))])
+    stream.offer(10, [alert_messages("north", _alerts("north", [10.0], -35.0, 125.0))])
     boundary.set_link_down("ne", True, 12.0)
     assert stream.arrived(20.0) == []
     boundary.set_link_down("ne", False, 21.0)
-    stream.offer(22, [alert_messages("north", 22.0, _alerts("north", [22.0], -35.0, 125.0))])
+    stream.offer(22, [alert_messages("north", _alerts("north", [22.0], -35.0, 125.0))])
     assert [float(a.deliveries.arrival_time_s[0]) for a in stream.arrived(30.0)] == [27.0]
 
 

@@ -207,6 +207,13 @@ def test_impact_table_measures_the_last_prediction_against_truth(
 
     summary = json.loads((run_dir / "summary.json").read_text())
     truth = {t["object_id"]: t for t in summary["threats"] if t["kind"] == "ballistic"}
+    for t in truth.values():
+        if t["impact_lat_deg"] is None:  # killed: predictions aimed at the planned impact
+            t["impact_lat_deg"], t["impact_lon_deg"] = (
+                t["planned_end_lat_deg"],
+                t["planned_end_lon_deg"],
+            )
+            t["end_time_s"] = t["planned_end_time_s"]
     alerts = pq.read_table(run_dir / "alerts.parquet").to_pylist()
     page = _parse(report[1])
     rows = [

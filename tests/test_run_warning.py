@@ -64,8 +64,9 @@ def test_alerts_cross_only_as_the_policy_releases(
         alerts = pq.read_table(folder / "alerts.parquet").to_pylist()
         received = [a for a in alerts if a["origin_partner"] != a["partner"]]
         assert bool(received) is sharing
-    # Shared rows arrive after the link latency (2 s) plus up to the jitter (0.5 s);
-    # the link loses about 1 % of messages.
+    # Shared rows arrive after the link latency (2 s) plus up to the jitter (0.5 s),
+    # plus their wait in the link's 200 msgs/s queue (shared with tracks and
+    # detections: a few slots of 5 ms); the link loses about 1 % of messages.
     alerts = pq.read_table(shared / "alerts.parquet").to_pylist()
     own: dict[tuple, list[float]] = {}
     for a in alerts:
@@ -76,7 +77,7 @@ def test_alerts_cross_only_as_the_policy_releases(
     for a in received:
         key = (a["origin_partner"], a["alert_kind"], a["track_id"], a["launch_event_id"])
         lags = [a["time_s"] - t for t in own[key]]
-        assert any(2.0 <= lag <= 2.5 + 1e-9 for lag in lags), lags
+        assert any(2.0 <= lag <= 2.5 + 0.05 for lag in lags), lags
     n_own = sum(len(v) for v in own.values())
     assert 0.9 * n_own <= len(received) <= n_own
 

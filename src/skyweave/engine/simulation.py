@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from skyweave.c2.decision import DecisionLog, DecisionStage, EngageRequest, ThreatObjects
 from skyweave.engagement import Engagement, merge_truth
@@ -54,6 +55,8 @@ from skyweave.tracking.fusion import FusedPicture
 from skyweave.tracking.shared_picture import remote_tracks, track_messages
 from skyweave.tracking.tracker import TrackBatch
 from skyweave.warning.alerts import Alerts
+
+_THREAT: TypeAdapter[Threat] = TypeAdapter(Threat)
 
 #: times within this of a grid point are on it
 _EPS_S = 1e-6
@@ -209,12 +212,12 @@ class Simulation:
             alerts = stage.new_alerts()
             if len(alerts):
                 self.alerts.append((alerts, p))
-                outgoing.append(alert_messages(p, t, alerts))
+                outgoing.append(alert_messages(p, alerts))
             for r in delivered:
                 if r.partner == p and _is_ir(r) and len(r.detections):
                     outgoing.append(
                         (
-                            Messages.build(np.full(len(r.detections), t), p, "detections"),
+                            Messages.build(r.detections.report_time_s, p, "detections"),
                             r.detections,
                         )
                     )
@@ -370,20 +373,12 @@ class Simulation:
         elif kind in ("link_cut", "link_restore"):
             if target not in self.boundary.links:
                 return f"unknown link {target!r}"
+            # the boundary's state changes give the network's rows of the events table
             self.boundary.set_link_down(target, kind == "link_cut", inject.time_s)
-            self._event(
-                inject.time_s,
-                "network",
-                "link_down" if kind == "link_cut" else "link_up",
-                target,
-                "",
-            )
         elif kind in ("command_post_silent", "command_post_restore"):
             if target not in self.partners:
                 return f"unknown partner {target!r}"
-            silent = kind == "command_post_silent"
-            self.boundary.set_silent(target, silent, inject.time_s)
-            self._event(inject.time_s, "network", kind, target, "")
+            self.boundary.set_silent(target, kind == "command_post_silent", inject.time_s)
         elif kind == "battery_empty":
             if target not in self.batteries:
                 return f"unknown battery {target!r}"
@@ -393,9 +388,7 @@ class Simulation:
 
     def _launch(self, body: dict[str, Any], c: Command, t: float) -> str | None:
         """A threat launched by the white cell (an accidental launch, a salvo)."""
-        from pydantic import TypeAdapter
-
-        threat = TypeAdapter(Threat).validate_python({"launch_time_s": max(c.time_s, t), **body})
+        threat = _THREAT.validate_python({"launch_time_s": max(c.time_s, t), **body})
         if threat.launch_time_s < t - self.dt_s:
             return "a threat cannot be launched in the past"
         extra = self.scenario.model_copy(update={"threats": [threat], "injects": []})

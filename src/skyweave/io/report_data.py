@@ -219,14 +219,16 @@ def _threat_infos(
         # a killed threat has no impact: its planned one is what predictions aimed at
         end_lat = s.get("impact_lat_deg")
         end_lon = s.get("impact_lon_deg")
-        if end_lat is None and s.get("outcome") == "killed":
+        end_s = s.get("end_time_s", tracks.time_s[k][-1])
+        if s.get("outcome") == "killed":
             end_lat, end_lon = s.get("planned_end_lat_deg"), s.get("planned_end_lon_deg")
+            end_s = s.get("planned_end_time_s", end_s)  # the bar ends at killed_s
         out.append(
             ThreatInfo(
                 object_id=oid,
                 kind=kind,
                 launch_time_s=float(s.get("launch_time_s", tracks.time_s[k][0])),
-                end_time_s=float(s.get("end_time_s", tracks.time_s[k][-1])),
+                end_time_s=float(end_s),
                 launch_lat_deg=float(launch_lat),
                 launch_lon_deg=float(launch_lon),
                 end_lat_deg=float(tracks.lat_deg[k][-1] if end_lat is None else end_lat),

@@ -126,12 +126,13 @@ def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y, z])
 
 
-def alert_messages(origin: str, t: float, alerts: Alerts) -> tuple[Messages, Any]:
-    """``launch_alerts`` messages carrying the impact point (the launch point if none)."""
+def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
+    """``launch_alerts`` messages, each sent when its alert was issued, carrying the
+    impact point (the launch point if none)."""
     impact = _ecef(alerts.impact_lat_deg, alerts.impact_lon_deg)
     launch = _ecef(alerts.launch_lat_deg, alerts.launch_lon_deg)
     point = np.where(np.isfinite(impact[:, :1]), impact, launch)
-    messages = Messages.build(np.full(len(alerts), t), origin, "launch_alerts", xyz_m=point)
+    messages = Messages.build(alerts.time_s, origin, "launch_alerts", xyz_m=point)
     return messages, (alerts, point)
 
 
