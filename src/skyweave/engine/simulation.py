@@ -244,9 +244,11 @@ class Simulation:
             d = got.deliveries
             receiver = str(d.receiver[0])
             if got.data_class == "detections":
+                # read by the receiver's warning stage at this tick: one batch per
+                # tick, not one per arrival time (the launch detector loops over them)
                 det: Detections = got.payload.take(d.payload_row)
                 remote_ir.setdefault(receiver, []).append(
-                    replace(det, report_time_s=d.arrival_time_s.copy())
+                    replace(det, report_time_s=np.full(len(det), t))
                 )
             elif got.data_class == "tracks":
                 self.stages[receiver].receive_tracks(remote_tracks(got.origin, d, got.payload))
@@ -258,8 +260,7 @@ class Simulation:
         out = {}
         for receiver, parts in remote_ir.items():
             det = parts[0] if len(parts) == 1 else concat_detections(parts)
-            order = np.lexsort((det.time_s, det.report_time_s))
-            out[receiver] = det.take(order)
+            out[receiver] = det.take(np.argsort(det.time_s, kind="stable"))
         return out
 
     def _decide(self, t: float) -> None:
