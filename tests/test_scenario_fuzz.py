@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from mutations import document_paths
 from skyweave.cli import main
 from skyweave.errors import InputError
 from skyweave.scenario import load_scenario
@@ -36,18 +37,7 @@ _values = st.recursive(
 )
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            out += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            out += _paths(value, (*prefix, i))
-    return out
-
-
-_ALL_PATHS = _paths(_BASE)[1:]
+_ALL_PATHS = document_paths(_BASE)[1:]
 
 
 def _apply(data: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
