@@ -99,11 +99,13 @@ def test_short_run_leaves_threats_in_flight(
         "raid-n-2",
         "raid-n-3",
         "loft-f",
-        "stray-1",
         "cm-e-1",
         "cm-e-2",
         "air-1",
     }
+    # stray-1 launches at 1000 s: not in flight, not launched yet
+    assert by["stray-1"]["outcome"] == "not_launched"
+    assert by["stray-1"]["end_time_s"] is None
 
 
 def test_ballistic_into_the_sea_lands_elsewhere() -> None:

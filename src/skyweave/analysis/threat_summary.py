@@ -42,7 +42,7 @@ MUNITION_KINDS = ("ballistic", "cruise")
 #: * ``killed``: an interceptor killed it before its planned end and the run's end;
 #: * ``in_flight``: still flying when the run ended;
 #: * ``route_end``: an aircraft reached the end of its route.
-OUTCOMES = ("impact", "landed_elsewhere", "killed", "in_flight", "route_end")
+OUTCOMES = ("impact", "landed_elsewhere", "killed", "in_flight", "route_end", "not_launched")
 
 
 class AssetLike(Protocol):
@@ -129,6 +129,8 @@ def flight_outcome(
 ) -> tuple[str, float, str | None]:
     """``(outcome, flown end time, asset hit)`` of one threat; see :data:`OUTCOMES`."""
     planned = float(flight.end_time_s)
+    if flight.launch_time_s > end_s:  # the run stopped before this threat's launch
+        return "not_launched", float(flight.launch_time_s), None
     if killed_s is not None and killed_s <= min(planned, end_s):
         return "killed", float(killed_s), None
     if not planned <= end_s:  # also NaN: a flight with no end
@@ -203,7 +205,9 @@ def threat_rows(
             "miss_to_aim_m": f.miss_to_aim_m,
             "accidental": f.accidental,
         }
-        if outcome in ("impact", "landed_elsewhere", "route_end"):
+        if outcome == "not_launched":
+            row.update(end_time_s=None, flight_time_s=None)
+        elif outcome in ("impact", "landed_elsewhere", "route_end"):
             end_alt = 0.0 if f.kind == "ballistic" else None
             if f.kind != "ballistic" and truth is not None:
                 end_alt = _geodetic(state_at(truth, f.object_id, flown_end_s))[2]

@@ -61,8 +61,8 @@ def print_run_summary(
     threats = summary.get("threats", [])
     if threats:
         table = Table(title="threats", show_lines=False)
-        for column in ("id", "kind", "launch s", "end s", "flight s", "apogee km"):
-            table.add_column(column, justify="right" if column != "id" else "left")
+        for column in ("id", "kind", "launch s", "end s", "flight s", "apogee km", "outcome"):
+            table.add_column(column, justify="left" if column in ("id", "outcome") else "right")
         for row in threats:
             table.add_row(
                 row["object_id"],
@@ -71,6 +71,7 @@ def print_run_summary(
                 _fmt(row.get("end_time_s")),
                 _fmt(row.get("flight_time_s")),
                 _fmt(row.get("apogee_km"), 1),
+                str(row.get("outcome", "")).replace("_", " "),
             )
         console.print(table)
     for partner, w in summary.get("warning", {}).get("by_partner", {}).items():

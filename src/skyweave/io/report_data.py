@@ -219,7 +219,7 @@ def _threat_infos(
         # a killed threat has no impact: its planned one is what predictions aimed at
         end_lat = s.get("impact_lat_deg")
         end_lon = s.get("impact_lon_deg")
-        end_s = s.get("end_time_s", tracks.time_s[k][-1])
+        end_s = s.get("end_time_s") or tracks.time_s[k][-1]
         if s.get("outcome") == "killed":
             end_lat, end_lon = s.get("planned_end_lat_deg"), s.get("planned_end_lon_deg")
             end_s = s.get("planned_end_time_s", end_s)  # the bar ends at killed_s
@@ -250,7 +250,7 @@ def _threat_infos(
                 object_id=str(oid),
                 kind=str(s.get("kind", "ballistic")),
                 launch_time_s=float(s.get("launch_time_s", math.nan)),
-                end_time_s=float(s.get("end_time_s", math.nan)),
+                end_time_s=float(s.get("end_time_s") or math.nan),  # None: not launched
                 launch_lat_deg=exact_launch.get(oid, (math.nan, math.nan))[0],
                 launch_lon_deg=exact_launch.get(oid, (math.nan, math.nan))[1],
                 end_lat_deg=float(math.nan if lat is None else lat),
