@@ -428,7 +428,7 @@ class Simulation:
             tuple(self.consent.open_questions(partner)),
             batteries,
             tuple(e for e in model.in_flight() if e.partner == partner),
-            frozenset(self.decision.held),
+            frozenset(b for b in self.decision.held if b in batteries),
         )
 
     def truth_view(self) -> TruthView:
