@@ -312,3 +312,39 @@ def test_random_command_logs_replay_from_the_run_folder_bit_for_bit(
     assert len((folder / "a" / "commands.jsonl").read_text().splitlines()) == len(records)
     for name in names:
         assert (folder / "a" / name).read_bytes() == (folder / "b" / name).read_bytes(), name
+
+
+def test_a_staff_message_crosses_the_link_only_where_the_policy_releases_it(
+    example: Scenario,
+) -> None:
+    send = parse_command(
+        {"time_s": 30, "seat": "north", "kind": "message", "to": "east", "text": "holding bty-3"}
+    )
+    sim = Simulation(example, 1, [send])
+    sim.run_until(40.0)
+    [(arrival_s, sender, text)] = sim.partner_view("east").messages
+    link = example.links[0]
+    # sent at 30 s, after the link latency and within its jitter (a 200 msgs/s queue)
+    assert sender == "north" and text == "holding bty-3"
+    assert 30.0 + link.latency_s <= arrival_s <= 30.0 + link.latency_s + link.jitter_s + 0.05
+    assert sim.partner_view("north").messages == ()
+    closed = example.model_copy(
+        update={"policy": [r for r in example.policy if r.data_class != "messages"]}
+    )
+    quiet = Simulation(closed, 1, [send])
+    quiet.run_until(40.0)
+    assert quiet.partner_view("east").messages == ()
+    sent = [e for e in quiet.events if e.kind == "message_sent"]
+    assert len(sent) == 1 and sent[0].target == "east"
+
+
+def test_a_message_from_the_white_cell_or_to_nobody_is_rejected(example: Scenario) -> None:
+    commands = [
+        parse_command({"time_s": 5, "seat": "white", "kind": "message", "to": "east", "text": "x"}),
+        parse_command({"time_s": 6, "seat": "north", "kind": "message", "to": "west", "text": "x"}),
+    ]
+    sim = Simulation(example, 1, commands)
+    sim.run_until(10.0)
+    rejected = [e.text for e in sim.events if e.kind == "command_rejected"]
+    assert len(rejected) == 2
+    assert "white cell" in rejected[0] and "no partner 'west'" in rejected[1]

@@ -14,6 +14,7 @@ A command log is JSON Lines, one command per line::
     {"time_s": 800, "seat": "east", "kind": "engage", "battery": "east-bty-1", "track": "east:12"}
     {"time_s": 1010, "seat": "east", "kind": "classify", "track": "east:40", "as": "accidental"}
     {"time_s": 1020, "seat": "white", "kind": "note", "text": "East hesitated"}
+    {"time_s": 1030, "seat": "north", "kind": "message", "to": "east", "text": "we hold bty-3"}
 
 ``seat`` is ``white`` (the white cell) or a partner id (its staff). Ordering
 rule: a command stamped ``time_s`` applies at the start of the tick whose
@@ -38,7 +39,7 @@ from pydantic import TypeAdapter, ValidationError
 from skyweave.errors import InputError, Problem
 from skyweave.scenario.schema import Inject, Scenario, Threat
 
-KINDS = ("inject", "consent", "hold_fire", "weapons_free", "engage", "classify", "note")
+KINDS = ("inject", "consent", "hold_fire", "weapons_free", "engage", "classify", "note", "message")
 CLASSIFICATIONS = ("accidental", "deliberate", "unknown")
 
 #: fields each kind requires (beyond time_s, seat, kind) and the Python type of each
@@ -50,6 +51,7 @@ _REQUIRED: dict[str, dict[str, type]] = {
     "engage": {"battery": str, "track": str},
     "classify": {"track": str, "as": str},
     "note": {"text": str},
+    "message": {"to": str, "text": str},
 }
 _OPTIONAL: dict[str, dict[str, type]] = {
     "inject": {"inject": dict, "threat": dict, "note": str, "expected_response": str},

@@ -98,6 +98,7 @@ class PartnerView:
     batteries: dict[str, dict[str, Any]]
     engagements: tuple[Engagement, ...]
     held: frozenset[str]
+    messages: tuple[tuple[float, str, str], ...] = ()  # (arrival s, from, text)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ class Simulation:
         self.detections: list[Detections] = []
         self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
         self._last_report: dict[str, TrackBatch] = {}
+        self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
+        self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
 
     # -- the clock ---------------------------------------------------------------------
 
@@ -233,6 +236,8 @@ class Simulation:
         if decide:
             self._decide(t)
             outgoing += [(Messages.build([t], p, "engagement_status"), t) for p in self.partners]
+        outgoing += self._outbox
+        self._outbox = []
         self.links.offer(self.tick, outgoing)
 
     # -- stages that need the engine's state -----------------------------------------
@@ -254,6 +259,11 @@ class Simulation:
                 self.stages[receiver].receive_tracks(remote_tracks(got.origin, d, got.payload))
             elif got.data_class == "launch_alerts":
                 self.alerts.append((received_alerts(got.payload, d), got.origin))
+            elif got.data_class == "messages":
+                to, text, _ = got.payload
+                for arrival_s in d.arrival_time_s[d.receiver == to].tolist():
+                    self.inbox[to].append((arrival_s, got.origin, text))
+                    self._event(arrival_s, to, "message_received", got.origin, text)
             elif got.data_class == "engagement_status":
                 for sent, arrived in zip(d.send_time_s, d.arrival_time_s, strict=True):
                     self.decision.status_arrived(got.origin, receiver, sent, arrived)
@@ -342,10 +352,24 @@ class Simulation:
             )
             self._event(c.time_s, c.seat, "engage", battery.id, f"track={body['track']}")
             return None
+        if c.kind == "message":
+            return self._message(c)
         if c.kind == "classify":
             self._event(c.time_s, c.seat, "classify", body["track"], body["as"])
             return None
         self._event(c.time_s, c.seat, "note", None, body["text"])
+        return None
+
+    def _message(self, c: Command) -> str | None:
+        """A staff message to another partner: it crosses the links as ``messages``."""
+        to = c.body["to"]
+        if c.seat == "white":
+            return "the white cell does not send partner messages (use a note)"
+        if to not in self.partners or to == c.seat:
+            return f"no partner {to!r} to send to"
+        text = c.body["text"][:2_000]
+        self._outbox.append((Messages.build([c.time_s], c.seat, "messages"), (to, text, c.time_s)))
+        self._event(c.time_s, c.seat, "message_sent", to, text)
         return None
 
     def _batteries_of(self, c: Command) -> list[str] | str:
@@ -429,6 +453,7 @@ class Simulation:
             batteries,
             tuple(e for e in model.in_flight() if e.partner == partner),
             frozenset(b for b in self.decision.held if b in batteries),
+            tuple(self.inbox[partner]),
         )
 
     def truth_view(self) -> TruthView:

@@ -45,7 +45,9 @@ MULTIPLE_RTOL = 1e-9
 
 CoordinationMode = Literal["independent", "shared-warning", "integrated"]
 RcsClass = Literal["small", "medium", "large"]
-DataClass = Literal["launch_alerts", "tracks", "detections", "engagement_status", "battery_status"]
+DataClass = Literal[
+    "launch_alerts", "tracks", "detections", "engagement_status", "battery_status", "messages"
+]
 
 
 class _Model(BaseModel):
