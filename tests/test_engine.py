@@ -17,7 +17,7 @@ from skyweave.cli import main
 from skyweave.engine import Simulation, load_commands, parse_command
 from skyweave.errors import InputError
 from skyweave.scenario import load_scenario
-from skyweave.scenario.schema import Scenario
+from skyweave.scenario.schema import BallisticThreat, Scenario
 from skyweave.simulation import run_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
@@ -194,18 +194,18 @@ def test_an_injected_launch_is_flown_seen_and_alerted(example: Scenario) -> None
         "aim": {"lat_deg": -31.5, "lon_deg": 137.8},
         "burn_time_s": 60,
     }
-    command = parse_command({"time_s": 1200, "seat": "white", "kind": "inject", "threat": stray})
-    base = run_scenario(example, 3, until_s=1500.0)
-    with_launch = run_scenario(example, 3, until_s=1500.0, commands=[command])
+    command = parse_command({"time_s": 500, "seat": "white", "kind": "inject", "threat": stray})
+    base = run_scenario(example, 3, until_s=700.0)
+    with_launch = run_scenario(example, 3, until_s=700.0, commands=[command])
     ids = set(with_launch.tables["truth"].column("object_id").to_pylist())
     assert "stray" in ids
     det = with_launch.tables["detections"].to_pydict()
     seen = [t for t, o in zip(det["time_s"], det["object_id"], strict=True) if o == "stray"]
-    assert seen and min(seen) >= 1200.0
+    assert seen and min(seen) >= 500.0
     # nothing before the launch changed
     for name, column in TIME_COLUMN.items():
-        assert _rows_until(base.tables[name], column, 1199.0) == _rows_until(
-            with_launch.tables[name], column, 1199.0
+        assert _rows_until(base.tables[name], column, 499.0) == _rows_until(
+            with_launch.tables[name], column, 499.0
         ), name
 
 
@@ -213,13 +213,13 @@ def test_hold_fire_stops_a_partners_batteries_and_weapons_free_releases_them(
     example: Scenario,
 ) -> None:
     hold = parse_command({"time_s": 0, "seat": "north", "kind": "hold_fire", "partner": "north"})
-    held = run_scenario(example, 1, commands=[hold])
+    held = run_scenario(example, 1, until_s=900.0, commands=[hold])
     fired = held.tables["engagements"].to_pydict()
     assert "north" not in fired["partner"]
     free = parse_command(
         {"time_s": 500, "seat": "north", "kind": "weapons_free", "partner": "north"}
     )
-    released = run_scenario(example, 1, commands=[hold, free])
+    released = run_scenario(example, 1, until_s=900.0, commands=[hold, free])
     north = [
         t
         for t, p in zip(
@@ -234,12 +234,29 @@ def test_hold_fire_stops_a_partners_batteries_and_weapons_free_releases_them(
 # -- replay -----------------------------------------------------------------------------
 
 
+#: a short launch at Port Delta that makes East's staff answer consent questions early
+_STRAY = {
+    "type": "ballistic",
+    "id": "wc-1",
+    "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
+    "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
+    "burn_time_s": 40,
+    "launch_time_s": 0.0,
+}
+_SHORT_S = 320.0
+
+
 def _short(example: Scenario) -> Scenario:
+    """The example's first 320 s plus a short launch on Port Delta: East's consent
+    questions q1 and q2 open at 195 s and 245 s (seed 1)."""
     return example.model_copy(
         update={
-            "duration_s": 760.0,
-            "injects": [i for i in example.injects if i.time_s < 760.0],
-            "threats": [t for t in example.threats if t.launch_time_s < 760.0],
+            "duration_s": _SHORT_S,
+            "injects": [i for i in example.injects if i.time_s < _SHORT_S],
+            "threats": [
+                *[t for t in example.threats if t.launch_time_s < _SHORT_S],
+                BallisticThreat.model_validate(_STRAY),
+            ],
         }
     )
 
@@ -248,18 +265,18 @@ _SEATS = st.sampled_from(["white", "north", "east"])
 _COMMANDS = st.one_of(
     st.builds(
         lambda t, s: {"time_s": t, "seat": s, "kind": "note", "text": "n"},
-        st.floats(0, 760),
+        st.floats(0, _SHORT_S),
         _SEATS,
     ),
     st.builds(
         lambda t, s, b: {"time_s": t, "seat": s, "kind": "hold_fire", "battery": b},
-        st.floats(0, 760),
+        st.floats(0, _SHORT_S),
         _SEATS,
         st.sampled_from(["north-bty-1", "east-bty-1", "east-bty-2"]),
     ),
     st.builds(
         lambda t, p: {"time_s": t, "seat": "white", "kind": "weapons_free", "partner": p},
-        st.floats(0, 760),
+        st.floats(0, _SHORT_S),
         st.sampled_from(["north", "east"]),
     ),
     st.builds(
@@ -270,8 +287,8 @@ _COMMANDS = st.one_of(
             "question_id": q,
             "granted": g,
         },
-        st.floats(600, 760),
-        st.sampled_from(["q1", "q2", "q3", "q4"]),
+        st.floats(190, 255),  # q1 is open over 195-200 s, q2 over 245-250 s
+        st.sampled_from(["q1", "q2", "q3"]),
         st.booleans(),
     ),
     st.builds(
@@ -281,14 +298,14 @@ _COMMANDS = st.one_of(
             "kind": "inject",
             "inject": {"kind": k, "target": s},
         },
-        st.floats(0, 760),
+        st.floats(0, _SHORT_S),
         st.sampled_from(["sensor_failure", "sensor_repair"]),
         st.sampled_from(["north-ewr", "east-ewr", "north-ir-1"]),
     ),
 )
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=st.lists(_COMMANDS, max_size=6))
 def test_random_command_logs_replay_from_the_run_folder_bit_for_bit(
     tmp_path_factory: pytest.TempPathFactory, records: list[dict[str, Any]]
@@ -348,3 +365,13 @@ def test_a_message_from_the_white_cell_or_to_nobody_is_rejected(example: Scenari
     rejected = [e.text for e in sim.events if e.kind == "command_rejected"]
     assert len(rejected) == 2
     assert "white cell" in rejected[0] and "no partner 'west'" in rejected[1]
+
+
+def test_the_short_scenario_asks_east_for_consent_in_the_fuzzed_window(
+    example: Scenario,
+) -> None:
+    # keeps the replay property test honest: its consent commands can meet open questions
+    sim = Simulation(_short(example), 1)
+    sim.run_until(_SHORT_S)
+    asked = {d.question_id: d.asked_s for d in sim.decision.decisions if d.question_id}
+    assert asked.get("q1") == 195.0 and asked.get("q2") == 245.0
