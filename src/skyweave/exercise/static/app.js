@@ -52,7 +52,7 @@ let beeps = 0;
 export function beep() {
   beeps += 1;
   document.body.dataset.beeps = String(beeps);
-  if (!audio) return;
+  if (!audio || document.body.classList.contains("review")) return;  // a review is silent
   try {
     if (audio.state === "suspended") audio.resume();
     const o = audio.createOscillator(), g = audio.createGain();
