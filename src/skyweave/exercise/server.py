@@ -9,8 +9,11 @@ code 4401):
 * ``GET /api/frame``: the seat's console now;
 * ``POST /api/command``: an order, checked against the seat (403 otherwise),
   stamped with the next tick's time and queued in the engine;
-* ``POST /api/clock``: start, pause, resume, step, rate (white cell only);
-* ``POST /api/end``: end the exercise and write its run folder (white cell only);
+* ``POST /api/clock``: start, pause, resume, step, rate (white cell only); in
+  review (:class:`~skyweave.exercise.review.ReviewSession`) only ``seek`` with
+  ``time_s`` (the slider), every other action 403;
+* ``POST /api/end``: end the exercise and write its run folder (white cell only;
+  403 in review);
 * ``WS /ws``: the seat's frames, pushed as the clock moves; the white cell may
   send ``{"view_as": PARTNER}`` (or null) to look through a partner's eyes.
 
@@ -32,6 +35,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from skyweave.errors import InputError
+from skyweave.exercise.review import ReviewSession
 from skyweave.exercise.session import ClockError, ExerciseSession, Seat, SeatError
 
 #: shortest wall time between two frames pushed to one console
@@ -59,7 +63,7 @@ def _static(name: str) -> bytes | None:
 
 
 def create_app(
-    session: ExerciseSession,
+    session: ExerciseSession | ReviewSession,
     out_dir: Path,
     overwrite: bool = False,
     on_end: Callable[[Path], None] | None = None,
@@ -69,7 +73,8 @@ def create_app(
 
     Parameters
     ----------
-    session : ExerciseSession
+    session : ExerciseSession or ReviewSession
+        A live exercise, or a finished run opened for review (read-only).
     out_dir : Path
         Where ending the exercise writes its run folder.
     overwrite : bool
@@ -148,7 +153,7 @@ def create_app(
         try:
             body = await request.json()
             action = str(body.get("action"))
-            rate = body.get("rate")
+            rate = body.get("time_s") if action == "seek" else body.get("rate")
             state = await run_in_threadpool(session.clock, seat, action, rate)
         except SeatError as exc:
             return JSONResponse({"error": str(exc)}, status_code=403)
@@ -167,6 +172,8 @@ def create_app(
             return JSONResponse({"error": "only the white cell ends the exercise"}, 403)
         try:
             folder = await run_in_threadpool(session.end, out_dir, overwrite)
+        except SeatError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=403)
         except InputError as exc:
             return JSONResponse({"error": "; ".join(str(p) for p in exc.problems)}, status_code=409)
         if on_end is not None:

@@ -20,6 +20,9 @@ Content, in briefing order:
   the partner that originated it, engagements, and the white cell's injects;
 * warning time per ballistic threat and partner (figure and table);
 * engagement outcomes (when ``engagements.parquet`` exists);
+* staff measures per partner (``summary.json``'s ``staff`` block): launch to
+  first alert, consent asked to answered and timeouts, alert to first order,
+  classifications, holds;
 * track quality over time: GOSPA and its localisation, missed and false parts
   per partner, recomputed by :func:`skyweave.analysis.metrics_run.compute_run_metrics`.
 
@@ -84,6 +87,7 @@ from skyweave.io.report_data import (
 from skyweave.io.report_geo import destination_deg, ellipse_polygon, sector_polygon
 from skyweave.io.report_impacts import _impact_table_html, impact_areas_figure, impact_calls
 from skyweave.io.report_map import theatre_map
+from skyweave.io.report_staff import _staff_html
 from skyweave.io.report_style import _CSS, _e, _figure_html, _style, figure_png
 from skyweave.io.report_tables import (
     _engagements_html,
@@ -272,6 +276,9 @@ def render_report(
         parts.append("".join(impact_parts))
         parts.append(
             '<section id="engagements"><h2>Engagements</h2>' + _engagements_html(ctx) + "</section>"
+        )
+        parts.append(
+            '<section id="staff"><h2>Staff measures</h2>' + _staff_html(ctx) + "</section>"
         )
         tq_parts = ['<section id="track-quality"><h2>Track quality over time</h2>']
         qfig = track_quality_figure(ctx, metrics) if metrics else None

@@ -52,7 +52,7 @@ let beeps = 0;
 export function beep() {
   beeps += 1;
   document.body.dataset.beeps = String(beeps);
-  if (!audio) return;
+  if (!audio || document.body.classList.contains("review")) return;  // a review is silent
   try {
     if (audio.state === "suspended") audio.resume();
     const o = audio.createOscillator(), g = audio.createGain();
@@ -72,7 +72,8 @@ function showClock(clock) {
   $("clock").textContent = `t = ${clock.time_s.toFixed(0)} s (${fmtT(clock.time_s)}) / ${fmtT(clock.end_s)}`;
   const st = $("clock-state");
   let text, cls;
-  if (clock.ended) { text = "ENDED"; cls = "paused"; }
+  if (clock.review) { text = "REVIEW (read-only)"; cls = "paused"; }
+  else if (clock.ended) { text = "ENDED"; cls = "paused"; }
   else if (clock.done) { text = "SCENARIO END"; cls = "paused"; }
   else if (!clock.running) { text = clock.tick < 0 ? "NOT STARTED" : "PAUSED"; cls = "paused"; }
   else {
@@ -95,6 +96,7 @@ async function main() {
   $("seat-name").textContent = setup.role === "partner" ? `${who} staff` : setup.role === "white" ? "WHITE CELL" : "OBSERVER";
   $("scenario-name").textContent = setup.scenario;
   document.title = `EXERCISE · ${$("seat-name").textContent} · Skyweave`;
+  if (setup.review) document.body.classList.add("review");
   let ws = null;
   const mod = setup.role === "partner" ? await import("./partner.js") : await import("./white.js");
   const map = new StaffMap($("map"), setup, (pick) => consoleObj.pick && consoleObj.pick(pick));

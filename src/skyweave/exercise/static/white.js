@@ -10,16 +10,26 @@ const EVENT_KINDS = {
 
 export function createConsole({ setup, map, side, send }) {
   const white = setup.role === "white";
+  const review = setup.review || null;
+  const live = white && !review;
   const partners = setup.partners;
   side.innerHTML = `
-    ${white ? `<h2>Clock</h2>
+    ${white && review ? `<h2>Review: time</h2>
+    <div class="row"><input id="slider" type="range" min="${review.start_s}" max="${review.end_s}" step="${review.step_s}" value="${review.start_s}" style="flex:1" data-review>
+      <span id="slider-t" class="muted"></span></div>
+    <div class="row"><button id="back" data-review>&lt; ${review.step_s} s</button><button id="fwd" data-review>${review.step_s} s &gt;</button>
+      <span class="muted">read-only review of ${esc(review.run_dir)}</span></div>
+    <h2>Partners at this instant</h2>
+    <table id="side-by-side"></table>` : ""}
+    ${live ? `<h2>Clock</h2>
     <div class="row">
       <button id="start">Start / resume</button><button id="pause">Pause</button><button id="step">Step 1 tick</button>
       <label>rate <select id="rate">${[0.5, 1, 2, 5, 10, 20, 30, 60].map((r) => `<option value="${r}">${r}x</option>`).join("")}</select></label>
     </div>
     <div class="row"><span id="rate-info" class="muted"></span></div>` : ""}
     ${white ? `<h2>View</h2>
-    <div class="row" id="views"><button data-view="" class="on">Truth</button>${partners.map((p) => `<button data-view="${esc(p.id)}">${esc(p.name)} as it saw it</button>`).join("")}</div>
+    <div class="row" id="views"><button data-view="" class="on">Truth</button>${partners.map((p) => `<button data-view="${esc(p.id)}">${esc(p.name)} as it saw it</button>`).join("")}</div>` : ""}
+    ${live ? `
     <h2>Inject library</h2>
     <fieldset><legend>Ballistic launch (accidental single or salvo)</legend>
       <div class="row"><label>id</label><input id="l-id" class="short" value="wc-1">
@@ -74,7 +84,19 @@ export function createConsole({ setup, map, side, send }) {
     send({ view_as: viewAs || null });
   });
 
-  if (white) {
+  if (white && review) {
+    const seek = (t) => post("/api/clock", { action: "seek", time_s: Number(t) });
+    el("slider").oninput = () => { el("slider-t").textContent = `t = ${Number(el("slider").value).toFixed(0)} s`; };
+    el("slider").onchange = () => seek(el("slider").value);
+    el("back").onclick = () => seek(Number(el("slider").value) - review.step_s);
+    el("fwd").onclick = () => seek(Number(el("slider").value) + review.step_s);
+    el("bookmarks").addEventListener("click", (e) => {
+      const row = e.target.closest("tr[data-t]");
+      if (row) seek(row.dataset.t);
+    });
+  }
+
+  if (live) {
     const clock = (action, extra) => post("/api/clock", { action, ...extra });
     el("start").onclick = () => clock("start");
     el("pause").onclick = () => clock("pause");
@@ -152,7 +174,13 @@ export function createConsole({ setup, map, side, send }) {
     },
     frame(f) {
       last = f;
-      if (white) {
+      if (white && review) {
+        el("slider").value = String(f.clock.time_s);
+        el("slider-t").textContent = `t = ${f.clock.time_s.toFixed(0)} s (${fmtT(f.clock.time_s)})`;
+        el("side-by-side").innerHTML = "<tr><th>partner</th><th>tracks</th><th>alerts</th><th>threats</th><th>questions</th><th>engaging</th><th>held</th></tr>"
+          + Object.entries(f.views).map(([p, v]) => `<tr><td>${esc(p)}</td><td>${v.tracks}</td><td>${v.alerts}</td><td>${v.threats}</td><td>${v.questions}</td><td>${v.engagements}</td><td class="${v.held.length ? "held" : ""}">${esc(v.held.join(", ") || "–")}</td></tr>`).join("");
+      }
+      if (live) {
         const c = f.clock;
         el("rate").value = String(c.rate);
         el("rate-info").innerHTML = c.achieved_rate === null ? `chosen ${c.rate}x`
@@ -176,7 +204,7 @@ export function createConsole({ setup, map, side, send }) {
       const net = Object.entries(f.network).map(([k, v]) => `${esc(k)}: <b>${esc(v.replace("_", " "))}</b>`);
       el("network").innerHTML = (net.concat(f.sensors_down.map((s) => `<span class="warn">${esc(s)} down</span>`)).join(" · ")) || '<span class="muted">all links up, all sensors working</span>';
       el("events").innerHTML = f.events.map((e) => `<tr><td>${fmtT(e.time_s)}</td><td>${esc(e.source)}</td><td class="${e.kind === "command_rejected" ? "warn" : ""}">${esc(e.kind)}</td><td>${esc(e.target || "")}</td><td class="wrap">${esc(e.text)}</td></tr>`).join("");
-      if (white) el("bookmarks").innerHTML = f.bookmarks.map((b) => `<tr><td>${fmtT(b.time_s)}</td><td class="wrap">${esc(b.text)}</td></tr>`).join("") || `<tr><td class="muted">none</td></tr>`;
+      if (white) el("bookmarks").innerHTML = f.bookmarks.map((b) => `<tr data-t="${b.time_s}" class="${review ? "jump" : ""}"><td>${fmtT(b.time_s)}</td>${review ? `<td>${esc(b.source)}</td>` : ""}<td class="wrap">${esc(b.text)}</td></tr>`).join("") || `<tr><td class="muted">none</td></tr>`;
       draw();
     },
   };

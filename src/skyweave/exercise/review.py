@@ -1,0 +1,254 @@
+"""After-action review: the exercise consoles on a finished run, with a time slider.
+
+:class:`ReviewSession` rebuilds the engine from a run folder's
+``scenario.json``, seed and ``commands.jsonl`` (checked by
+:func:`~skyweave.io.replay_input.check_run_folder`), steps it once over the
+whole run at start-up and keeps, at every output time, the frame the white
+cell and each partner would have been sent then. Moving the slider only picks
+a kept frame, so it is instant, and what a seat sees at time T is exactly what
+the engine's per-partner state held at T.
+
+Review is read-only: no seat can order anything (:class:`SeatError`, HTTP 403)
+and the only clock control is the white cell's slider (``seek``). The seats and
+their tokens are those of a live exercise; partner seats see only their own
+view, at the time the white cell has chosen.
+"""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from skyweave.engine.commands import Command
+from skyweave.engine.simulation import Simulation, on_grid
+from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
+from skyweave.exercise.session import ClockError, Seat, SeatError
+from skyweave.io import safe_files
+from skyweave.io.replay_input import check_run_folder
+
+#: the events that the review lists as bookmarks (they jump the slider)
+BOOKMARK_KINDS = ("note", "bookmark")
+
+
+def _bookmarks(run_dir: Path, sim: Simulation) -> list[dict[str, Any]]:
+    """Notes and bookmarks of the run, from its ``events.parquet`` (the replayed
+    engine's events when the folder has none)."""
+    path = safe_files.safe_path(run_dir, "events.parquet")
+    if path.is_file():
+        rows = pq.read_table(path, columns=["time_s", "source", "kind", "text"]).to_pylist()
+    else:
+        rows = [
+            {"time_s": e.time_s, "source": e.source, "kind": e.kind, "text": e.text}
+            for e in sim.events
+        ]
+    return [
+        {
+            "time_s": float(r["time_s"]),
+            "source": str(r["source"]),
+            "kind": str(r["kind"]),
+            "text": str(r["text"] or ""),
+        }
+        for r in rows
+        if r["kind"] in BOOKMARK_KINDS and not str(r["text"] or "").startswith("ack ")
+    ]
+
+
+class ReviewSession:
+    """A finished run opened for review (see the module docstring).
+
+    Parameters
+    ----------
+    run_dir : Path
+        A run folder written by ``skyweave run`` or ``skyweave exercise``.
+    on_progress : callable, optional
+        Called with the simulated time as the start-up replay advances.
+
+    Raises
+    ------
+    skyweave.errors.InputError
+        The folder cannot be replayed (missing or edited files), naming the file.
+    """
+
+    review = True
+
+    def __init__(
+        self, run_dir: str | Path, on_progress: Callable[[float], None] | None = None
+    ) -> None:
+        recorded = check_run_folder(run_dir)
+        self.run_dir = Path(run_dir)
+        self.scenario = recorded.scenario
+        self.seed = recorded.seed
+        self.commands: list[Command] = recorded.commands
+        self.lock = threading.RLock()
+        sim = Simulation(recorded.scenario, recorded.seed, recorded.commands)
+        self.partners = list(sim.partners)
+        #: output times with a kept frame, ascending
+        self.times_s: list[float] = []
+        self._truth: list[dict[str, Any]] = []
+        self._partner: dict[str, list[dict[str, Any]]] = {p: [] for p in self.partners}
+        end_s = min(recorded.simulated_s, sim.end_s)
+        while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
+            sim.step()
+            # keep the output times, and the last tick so the run's end is reachable
+            last = sim.done or sim.times_s[sim.tick + 1] > end_s + 1e-9
+            if on_grid(sim.time_s, sim.output_interval_s) or last:
+                self._keep(sim)
+                if on_progress is not None:
+                    on_progress(sim.time_s)
+        if not self.times_s:
+            raise ClockError(f"{run_dir}: the run has no tick to review")
+        self.end_s = self.times_s[-1]
+        self.bookmarks = _bookmarks(self.run_dir, sim)
+        self.index = 0
+        names = ["white", *self.partners, "observer"]
+        self.seats: dict[str, Seat] = {}
+        for name in names:
+            role = name if name in ("white", "observer") else "partner"
+            token = secrets.token_urlsafe(24)
+            self.seats[token] = Seat(name, role, None if role != "partner" else name, token)
+        self.version = 0
+        self.ended_dir: Path | None = None
+        self._setup_cache: dict[str, dict[str, Any]] = {}
+
+    def _keep(self, sim: Simulation) -> None:
+        self.times_s.append(float(sim.time_s))
+        self._truth.append(truth_frame(sim))
+        for p in self.partners:
+            self._partner[p].append(partner_frame(sim, p))
+
+    # -- seats (as in a live exercise) ------------------------------------------------------
+
+    def seat(self, token: str | None) -> Seat | None:
+        """The seat a token opens, or None."""
+        if not token:
+            return None
+        for known, seat in self.seats.items():
+            if secrets.compare_digest(known, token):
+                return seat
+        return None
+
+    def join_links(self, base_url: str) -> list[tuple[str, str]]:
+        """``(seat name, URL)`` for every seat, white cell first."""
+        return [(s.name, f"{base_url}/?token={s.token}") for s in self.seats.values()]
+
+    # -- the slider ------------------------------------------------------------------------
+
+    def start_pacing(self) -> None:
+        """Nothing runs in review (the live session's pacing thread has no counterpart)."""
+
+    def stop_pacing(self) -> None:
+        """Nothing runs in review."""
+
+    @property
+    def time_s(self) -> float:
+        """The time every console shows now."""
+        return self.times_s[self.index]
+
+    def seek(self, time_s: float) -> float:
+        """Show the last kept frame at or before ``time_s`` (clamped to the run); its time."""
+        with self.lock:
+            k = bisect.bisect_right(self.times_s, float(time_s) + 1e-9) - 1
+            self.index = min(max(k, 0), len(self.times_s) - 1)
+            self.version += 1
+            return self.time_s
+
+    def clock(self, seat: Seat, action: str, rate: float | None = None) -> dict[str, Any]:
+        """The white cell's slider: ``seek`` to the time given in ``rate``'s place.
+
+        The live clock's start, pause, step and rate are refused (review is
+        read-only), as is any seat but the white cell.
+        """
+        if seat.role != "white":
+            raise SeatError(f"the {seat.name} seat does not own the review slider")
+        if action != "seek":
+            raise SeatError(f"review is read-only: the slider moves the time, not {action!r}")
+        if rate is None:
+            raise ValueError("seek: expected time_s, a number of seconds")
+        self.seek(float(rate))
+        return self.clock_state()
+
+    def clock_state(self) -> dict[str, Any]:
+        """The clock as every console shows it (always stopped: ``review`` is set)."""
+        return {
+            "time_s": self.time_s,
+            "tick": self.index,
+            "end_s": self.end_s,
+            "running": False,
+            "rate": 0.0,
+            "achieved_rate": None,
+            "holding": True,
+            "done": False,
+            "ended": False,
+            "review": True,
+        }
+
+    # -- read-only --------------------------------------------------------------------------
+
+    def command(self, seat: Seat, record: dict[str, Any]) -> Command:
+        """Refused: no seat orders anything in review (HTTP 403)."""
+        raise SeatError("review is read-only: no seat can order anything")
+
+    def end(self, out_dir: Path, overwrite: bool = False) -> Path:
+        """Refused: a review has no run folder to write (HTTP 403)."""
+        raise SeatError("review is read-only: there is nothing to end")
+
+    # -- what each seat sees --------------------------------------------------------------
+
+    def setup(self, seat: Seat) -> dict[str, Any]:
+        """The static part of a seat's console, with the slider's times and the bookmarks."""
+        if seat.name not in self._setup_cache:
+            info = setup_info(self.scenario, seat.role, seat.partner)
+            info["review"] = {
+                "run_dir": str(self.run_dir),
+                "start_s": self.times_s[0],
+                "end_s": self.end_s,
+                "step_s": float(self.scenario.output_interval_s),
+                "bookmarks": self.bookmarks if seat.role == "white" else [],
+            }
+            self._setup_cache[seat.name] = info
+        return self._setup_cache[seat.name]
+
+    def partner_frame_at(self, partner: str, time_s: float) -> dict[str, Any]:
+        """The kept frame of ``partner`` at the last output time at or before ``time_s``."""
+        k = max(bisect.bisect_right(self.times_s, float(time_s) + 1e-9) - 1, 0)
+        return self._partner[partner][k]
+
+    def frame(self, seat: Seat, view_as: str | None = None) -> dict[str, Any]:
+        """A seat's console at the slider's time: a partner's own view, or the truth
+        (white cell, observer) with, for the white cell, every partner's view at the same
+        instant (``views``) and the one to draw (``view_as``)."""
+        with self.lock:
+            k = self.index
+            head = {"seat": seat.name, "version": self.version, "clock": self.clock_state()}
+            if seat.role == "partner":
+                assert seat.partner is not None
+                return {**self._partner[seat.partner][k], **head}
+            frame = {**self._truth[k], **head}
+            if seat.role == "white":
+                frame["bookmarks"] = self.bookmarks
+                frame["views"] = {p: _summary(self._partner[p][k]) for p in self.partners}
+                if view_as in self.partners:
+                    frame["view_as"] = self._partner[view_as][k]
+            return frame
+
+
+def _summary(frame: dict[str, Any]) -> dict[str, Any]:
+    """One partner's view in a line of the side-by-side table."""
+    return {
+        "tracks": len(frame["tracks"]),
+        "alerts": frame["alert_count"],
+        "threats": len(frame["threats"]),
+        "questions": len(frame["questions"]),
+        "held": [b["id"] for b in frame["batteries"] if b["held"]],
+        "engagements": len(frame["engagements"]),
+        "picture_time_s": frame["picture_time_s"],
+    }
+
+
+__all__ = ["ReviewSession"]

@@ -1,0 +1,160 @@
+"""The report's "Staff measures" section: per partner, how its staff answered the play.
+
+Reads ``summary.json``'s ``staff`` block (written by
+:func:`skyweave.analysis.staff_measures.staff_measures`): launch to first
+alert, consent asked to answered (median, and every question with who
+answered it: the staff, or the partner's policy at the deadline, a timeout),
+alert to first order, classifications (right or wrong) and holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from skyweave.io.report_data import ReportContext
+from skyweave.io.report_style import _e, _num, _swatch, _t, _table
+
+
+def _who(ctx: ReportContext, partner: str) -> str:
+    colour = ctx.colours.get(partner)
+    name = ctx.names.get(partner, partner)
+    return _swatch(colour, name) if colour else _e(name)
+
+
+def _right(value: Any) -> str:
+    return "right" if value is True else "wrong" if value is False else "-"
+
+
+def _summary_rows(
+    ctx: ReportContext, staff: Mapping[str, Any]
+) -> tuple[list[list[str]], list[str]]:
+    rows, attrs = [], []
+    for partner, m in staff.items():
+        orders = m.get("orders", {})
+        consent = m["consent"]
+        rows.append(
+            [
+                _who(ctx, partner),
+                _num(m["launch_to_first_alert"]["median_s"], 1),
+                str(len(consent["questions"])),
+                str(consent["answered_by_staff"]),
+                str(consent["timed_out"]),
+                _num(consent["median_delay_s"], 1),
+                _num(m["alert_to_first_order_s"], 1),
+                str(m["classified_right"]),
+                str(m["classified_wrong"]),
+                str(orders.get("hold_fire", 0)),
+                str(orders.get("weapons_free", 0)),
+                str(orders.get("engage", 0)),
+                str(orders.get("command_rejected", 0) + orders.get("engage_rejected", 0)),
+            ]
+        )
+        attrs.append(f'class="staff-row" data-partner="{_e(partner)}"')
+    return rows, attrs
+
+
+def _question_rows(
+    ctx: ReportContext, staff: Mapping[str, Any]
+) -> tuple[list[list[str]], list[str]]:
+    rows, attrs = [], []
+    for partner, m in staff.items():
+        for q in m["consent"]["questions"]:
+            by_staff = q["by"] == partner
+            rows.append(
+                [
+                    _who(ctx, partner),
+                    _e(q["question_id"]),
+                    _e(q["battery_id"]),
+                    _e(q["track_id"] or "-"),
+                    _t(q["asked_s"]),
+                    _t(q["answered_s"]),
+                    _num(q["delay_s"], 1),
+                    "granted" if q["granted"] else "denied",
+                    "staff" if by_staff else "policy at the deadline",
+                ]
+            )
+            attrs.append(
+                f'class="staff-question" data-partner="{_e(partner)}" '
+                f'data-question="{_e(q["question_id"])}"'
+            )
+    return rows, attrs
+
+
+def _classification_rows(
+    ctx: ReportContext, staff: Mapping[str, Any]
+) -> tuple[list[list[str]], list[str]]:
+    rows, attrs = [], []
+    for partner, m in staff.items():
+        for c in m["classifications"]:
+            rows.append(
+                [
+                    _who(ctx, partner),
+                    _t(c["time_s"]),
+                    _e(c["track_id"]),
+                    _e(c["as"]),
+                    _e(c["object_id"] or "-"),
+                    _num(c["launch_to_classification_s"], 1),
+                    _right(c["right"]),
+                ]
+            )
+            attrs.append(f'class="staff-classification" data-partner="{_e(partner)}"')
+    return rows, attrs
+
+
+def _staff_html(ctx: ReportContext) -> str:
+    """The "Staff measures" section's body (tables), or a line saying why there is none."""
+    staff = ctx.run.summary.get("staff")
+    if not staff:
+        return "<p>This run's summary.json holds no staff measures (an older run).</p>"
+    parts = [
+        "<p>Per partner: the median time from a threat's launch to the partner's first "
+        "alert about it; consent questions asked, answered by the staff and answered by "
+        "the partner's policy at the deadline (timed out), with the median time from "
+        "asked to answered of the staff's answers; the time from the partner's first "
+        "alert to its staff's first order (hold fire, weapons free, engage, classify or "
+        "a consent answer); classifications of launches right and wrong; and the hold "
+        "fire, weapons free and engage orders, and the orders the engine refused. "
+        "Times in seconds.</p>"
+    ]
+    rows, attrs = _summary_rows(ctx, staff)
+    headers = [
+        "partner",
+        "launch to first alert, median",
+        "consent asked",
+        "answered by staff",
+        "timed out",
+        "asked to answered, median",
+        "alert to first order",
+        "classified right",
+        "classified wrong",
+        "hold fire",
+        "weapons free",
+        "engage",
+        "refused",
+    ]
+    parts.append(_table(headers, rows, left=1, row_attrs=attrs, cls="staff"))
+    rows, attrs = _question_rows(ctx, staff)
+    if rows:
+        parts.append("<h3>Consent questions</h3>")
+        headers = [
+            "partner",
+            "question",
+            "battery",
+            "track",
+            "asked",
+            "answered",
+            "asked to answered",
+            "answer",
+            "by",
+        ]
+        parts.append(_table(headers, rows, left=4, row_attrs=attrs, cls="staff-questions"))
+    rows, attrs = _classification_rows(ctx, staff)
+    if rows:
+        parts.append("<h3>Classifications</h3>")
+        headers = ["partner", "time", "track", "as", "threat followed", "after launch", "call"]
+        parts.append(_table(headers, rows, left=5, row_attrs=attrs, cls="staff-classifications"))
+    return "".join(parts)
+
+
+__all__: list[str] = []
