@@ -270,3 +270,27 @@ def test_a_staff_grant_before_the_deadline_leads_to_an_engagement() -> None:
         and e.time_s >= staff[0].answered_s
         for e in [*log.engagements, *log.in_flight]
     )
+
+
+def test_a_staff_message_reaches_the_other_partner_over_the_link(served: Any) -> None:
+    session, client, tokens, _ = served
+    r = client.post(
+        f"/api/command?token={tokens['north']}",
+        json={"kind": "message", "to": "east", "text": "North holds bty-3 for Delta"},
+    )
+    assert r.status_code == 202
+    sent_s = r.json()["time_s"]
+    r = client.post(
+        f"/api/command?token={tokens['white']}",
+        json={"kind": "message", "to": "east", "text": "x"},
+    )
+    assert r.status_code == 403  # the white cell notes; it sends no partner messages
+    with session.lock:
+        session.sim.run_until(sent_s + 4.0)
+    east = client.get(f"/api/frame?token={tokens['east']}").json()
+    north = client.get(f"/api/frame?token={tokens['north']}").json()
+    [msg] = east["messages"]
+    link = session.scenario.links[0]
+    assert msg["from"] == "north" and msg["text"] == "North holds bty-3 for Delta"
+    assert sent_s + link.latency_s <= msg["time_s"] <= sent_s + link.latency_s + link.jitter_s + 0.1
+    assert north["messages"] == []  # the sender's own console shows it in its log only

@@ -344,6 +344,10 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
             for b, s in view.batteries.items()
         ],
         "engagements": _engagement_rows(view.engagements, with_object=False),
+        "messages": [
+            {"time_s": round(t, 1), "from": sender, "text": text}
+            for t, sender, text in view.messages[-20:][::-1]
+        ],
         "log": log,
     }
 

@@ -29,7 +29,7 @@ from skyweave.scenario.schema import Scenario
 
 ROLES = ("white", "partner", "observer")
 #: what each role may order (the white cell's clock and end are separate calls)
-PARTNER_KINDS = ("consent", "hold_fire", "weapons_free", "engage", "classify", "note")
+PARTNER_KINDS = ("consent", "hold_fire", "weapons_free", "engage", "classify", "note", "message")
 WHITE_KINDS = ("inject", "note")
 #: wall seconds between the pacing thread's looks at the clock
 PACER_PERIOD_S = 0.02

@@ -32,6 +32,10 @@ export function createConsole({ setup, map, side }) {
       <select id="cls-track"></select>
       <select id="cls-as"><option>accidental</option><option>deliberate</option><option>unknown</option></select>
       <button id="classify">Classify</button></div></fieldset>
+    <fieldset><legend>Message to a partner (crosses the link if the policy releases messages)</legend><div class="row">
+      <select id="msg-to"></select><input id="msg-text" placeholder="message" style="max-width:220px"><button id="msg-send">Send</button></div></fieldset>
+    <h2>Messages received</h2>
+    <table id="messages"></table>
     <fieldset><legend>Staff note</legend><div class="row">
       <input id="note-text" placeholder="note for the log" style="max-width:260px"><button id="note">Log</button></div></fieldset>
     <h2>Picture <span class="count" id="track-count"></span></h2>
@@ -61,6 +65,10 @@ export function createConsole({ setup, map, side }) {
     const track = el("cls-track").value;
     if (!track) return;
     order({ kind: "classify", track, as: el("cls-as").value }, `classify ${track}`);
+  };
+  el("msg-send").onclick = () => {
+    const to = el("msg-to").value, text = el("msg-text").value.trim();
+    if (to && text) order({ kind: "message", to, text }, `message to ${to}`).then((r) => { if (r) el("msg-text").value = ""; });
   };
   el("note").onclick = () => {
     const text = el("note-text").value.trim();
@@ -130,6 +138,10 @@ export function createConsole({ setup, map, side }) {
       el("engagements").innerHTML = f.engagements.length
         ? "<tr><th>battery</th><th>track</th><th>launch</th><th>intercept</th><th>shots</th></tr>" + f.engagements.map((e) => `<tr>
           <td>${esc(e.battery)}</td><td>${esc(e.track)}</td><td>${e.launch_s}</td><td>${e.intercept_s}</td><td>${e.shots}</td></tr>`).join("")
+        : `<tr><td class="muted">none</td></tr>`;
+      selectKeep(el("msg-to"), (setup.partners || []).filter((p) => p.id !== me).map((p) => [p.id, p.name || p.id]), "to…");
+      el("messages").innerHTML = f.messages && f.messages.length
+        ? "<tr><th>t</th><th>from</th><th>text</th></tr>" + f.messages.map((m) => `<tr class="message"><td>${m.time_s.toFixed(0)}</td><td>${esc(m.from)}</td><td class="wrap">${esc(m.text)}</td></tr>`).join("")
         : `<tr><td class="muted">none</td></tr>`;
       el("log").innerHTML = f.log.map((r) => `<tr><td>${fmtT(r.time_s)}</td><td class="${r.kind === "command_rejected" ? "warn" : ""}">${esc(r.kind)}</td><td>${esc(r.target || "")}</td><td class="wrap">${esc(r.text)}</td></tr>`).join("");
       draw();
