@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pymap3d
 import pytest
 from click.testing import CliRunner
 
@@ -58,6 +59,13 @@ def test_staff_deny_a_consent_question_live_and_the_battery_holds() -> None:
         question = open_[0] if open_ else None
     assert question is not None, "East is asked for consent in the example"
     assert question.deadline_s == question.asked_s + 5.0  # East's policy: after_delay 5 s
+    # the question shows the planned intercept of a launch at the deadline: a straight
+    # flyout at the battery's average speed from the battery to the intercept point
+    battery = next(b for b in spec.batteries if b.id == question.battery_id)
+    site = np.array(pymap3d.geodetic2ecef(battery.lat_deg, battery.lon_deg, battery.alt_m))
+    flight_s = question.intercept_time_s - question.deadline_s
+    distance_m = float(np.linalg.norm(np.array(question.intercept_ecef_m) - site))
+    assert flight_s > 0 and distance_m / flight_s == pytest.approx(battery.flyout_speed_mps, 1e-6)
     deny = parse_command(
         {
             "time_s": sim.time_s + 1.0,

@@ -679,7 +679,18 @@ class DecisionStage:
         for i, j, ask in chosen:
             b, tid = batteries[i], ids[int(sel[j])]
             if ask:
-                answer = self.consent.ask(boss.name, b.partner, cycle, b.id, tid, t)
+                at = min(self.consent_launch[b.partner], windows.feasible.shape[-1] - 1)
+                point = windows.intercept_ecef_m[i, j, at]
+                answer = self.consent.ask(
+                    boss.name,
+                    b.partner,
+                    cycle,
+                    b.id,
+                    tid,
+                    t,
+                    float(windows.intercept_time_s[i, j, at]),
+                    (float(point[0]), float(point[1]), float(point[2])),
+                )
                 if isinstance(answer, ConsentQuestion):
                     continue
                 self.decisions.append(answer)

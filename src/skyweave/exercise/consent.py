@@ -54,6 +54,9 @@ class ConsentQuestion:
     asked_s: float
     deadline_s: float
     asker: str  # the command post (or coalition cell) whose order it is
+    #: the planned intercept if consent comes by the deadline (ECEF m; NaN if unknown)
+    intercept_time_s: float = float("nan")
+    intercept_ecef_m: tuple[float, float, float] = (float("nan"),) * 3
 
 
 class ConsentDesk:
@@ -79,8 +82,11 @@ class ConsentDesk:
         battery_id: str,
         track_id: str,
         asked_s: float,
+        intercept_time_s: float = float("nan"),
+        intercept_ecef_m: tuple[float, float, float] = (float("nan"),) * 3,
     ) -> ConsentDecision | ConsentQuestion:
-        """A decision at once (``always``/``never``) or an open question (``after_delay``)."""
+        """A decision at once (``always``/``never``) or an open question (``after_delay``)
+        carrying the planned intercept (if consent comes by the deadline)."""
         rule = self._rules[partner]
         if rule.policy != "after_delay":
             return ConsentDecision(
@@ -102,6 +108,8 @@ class ConsentDesk:
             asked_s,
             asked_s + rule.delay_s,
             asker,
+            float(intercept_time_s),
+            (float(intercept_ecef_m[0]), float(intercept_ecef_m[1]), float(intercept_ecef_m[2])),
         )
         self._open[q.question_id] = q
         return q

@@ -38,6 +38,18 @@ def _num(value: float, digits: int = 4) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
 
 
+def _intercept(time_s: float, ecef_m: tuple[float, float, float]) -> dict[str, Any]:
+    """A consent question's planned intercept: time and point (None when unknown)."""
+    if not (np.isfinite(time_s) and np.all(np.isfinite(ecef_m))):
+        return {"intercept_s": None, "intercept_lat_lon": None, "intercept_alt_km": None}
+    lat, lon, alt = _geodetic(np.asarray(ecef_m, dtype=np.float64).reshape(1, 3))
+    return {
+        "intercept_s": round(float(time_s), 1),
+        "intercept_lat_lon": [round(float(lat[0]), 3), round(float(lon[0]), 3)],
+        "intercept_alt_km": round(float(alt[0]) / 1e3, 1),
+    }
+
+
 def _geodetic(xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Latitude, longitude (degrees) and altitude (m) of ECEF points ``(N, 3)``."""
     if len(xyz_m) == 0:
@@ -336,6 +348,7 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
                 "asked_s": q.asked_s,
                 "deadline_s": q.deadline_s,
                 "remaining_s": round(q.deadline_s - view.time_s, 1),
+                **_intercept(q.intercept_time_s, q.intercept_ecef_m),
             }
             for q in view.questions
         ],

@@ -113,8 +113,9 @@ export function createConsole({ setup, map, side }) {
           <td>${acked.has(a.id) ? "ack" : `<button data-act="ack" data-id="${esc(a.id)}">Ack</button>`}</td></tr>`).join("");
       el("q-count").textContent = `${f.questions.length} open`;
       el("questions").innerHTML = f.questions.length
-        ? "<tr><th>question</th><th>battery</th><th>track</th><th>deadline</th><th></th></tr>" + f.questions.map((q) => `<tr class="question" data-id="${esc(q.id)}">
+        ? "<tr><th>question</th><th>battery</th><th>track</th><th>intercept</th><th>deadline</th><th></th></tr>" + f.questions.map((q) => `<tr class="question" data-id="${esc(q.id)}">
           <td>${esc(q.id)}</td><td>${esc(q.battery)}</td><td>${esc(q.track)}</td>
+          <td class="wrap">${q.intercept_s !== null ? `t=${q.intercept_s.toFixed(0)} at ${q.intercept_lat_lon[0].toFixed(2)}, ${q.intercept_lat_lon[1].toFixed(2)}, ${q.intercept_alt_km} km` : "–"}</td>
           <td class="deadline">t=${q.deadline_s.toFixed(0)} (${q.remaining_s.toFixed(0)} s)</td>
           <td><button class="grant" data-act="grant" data-id="${esc(q.id)}">Grant</button><button class="deny" data-act="deny" data-id="${esc(q.id)}">Deny</button></td></tr>`).join("")
         : `<tr><td class="muted">no question waiting; at a deadline the policy answers</td></tr>`;
