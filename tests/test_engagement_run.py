@@ -220,7 +220,11 @@ def test_a_raid_draws_fire_from_both_partners(raid: RunResult) -> None:
     assert {"north-bty-1", "north-bty-3", "east-bty-1"} <= shooters
     # a run cut short does not count threats still in flight as leakers
     e = raid.summary["engagement"]
-    ended = {t["object_id"] for t in raid.summary["threats"] if t["end_time_s"] <= RAID_END_S}
+    ended = {
+        t["object_id"]
+        for t in raid.summary["threats"]
+        if t["end_time_s"] is not None and t["end_time_s"] <= RAID_END_S
+    }
     assert set(e["leaker_ids"]) <= ended
 
 
