@@ -296,3 +296,39 @@ def test_reserve_is_kept_for_own_assets() -> None:
     # North's battery in the East defends only East's assets there: all in reserve, no shot
     assert "north-bty-3" not in _shooters(result)
     assert math.isfinite(result.summary["engagement"]["leakers"])
+
+
+def test_an_assessed_kill_gives_the_all_clear_at_once(run_dir: Path) -> None:
+    # Before, a killed threat's all-clear waited for its predicted impact time plus
+    # its uncertainty; the kill assessment reaching the command post now clears it.
+    eng = _table(run_dir, "engagements")
+    alerts = _table(run_dir, "alerts")
+    kills = [
+        (p, a)
+        for p, a, out, kind in zip(
+            eng["partner"],
+            eng["assessment_time_s"],
+            eng["outcome"],
+            eng["threat_class"],
+            strict=True,
+        )
+        if out == "kill" and kind == "ballistic"
+    ]
+    assert kills, "the example kills ballistic threats"
+    clears = [
+        (p, t)
+        for p, o, t, k in zip(
+            alerts["partner"],
+            alerts["origin_partner"],
+            alerts["time_s"],
+            alerts["alert_kind"],
+            strict=True,
+        )
+        if k == "all_clear" and p == o
+    ]
+    step_s = load_scenario(EXAMPLE).time_step_s
+    for partner, assessed_s in kills:
+        assert any(p == partner and assessed_s <= t <= assessed_s + step_s for p, t in clears), (
+            partner,
+            assessed_s,
+        )

@@ -55,6 +55,17 @@ class PartnerStage:
             batch = self.tracker.process(radar_scan(site, time_s, report.detections))
             self.warning.on_tracks(batch)
 
+    def kills_assessed(self, time_s: float, picture_numbers: Sequence[int]) -> None:
+        """Kill assessments on these picture tracks reached the partner's command post:
+        the own tracks fused into them get their all-clear."""
+        pic = self.picture
+        if pic is None or not picture_numbers or not len(pic):
+            return
+        rows = np.flatnonzero(np.isin(pic.picture_number, np.asarray(picture_numbers)))
+        own = pic.contributor_id[rows, 0] if pic.origins and pic.origins[0] == self.partner else []
+        own_ids = np.asarray([i for i in np.asarray(own).tolist() if i >= 0], dtype=np.int64)
+        self.warning.threat_killed(time_s, own_ids)
+
     def on_infrared(self, time_s: float, own: Sequence[Detections], remote: Detections) -> None:
         """Infrared reports that reached the partner in this tick, and the clock."""
         batches = [*own, remote] if len(remote) else list(own)

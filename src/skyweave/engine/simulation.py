@@ -165,6 +165,7 @@ class Simulation:
         self.detections: list[Detections] = []
         self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
         self._last_report: dict[str, TrackBatch] = {}
+        self._kills_told: set[tuple[str, str]] = set()
         self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
         self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
 
@@ -209,6 +210,8 @@ class Simulation:
         for p, stage in self.stages.items():
             stage.on_scans([r for r in delivered if r.partner == p and r.sensor_type == "radar"])
         remote_ir = self._deliver(t)
+        for p, numbers in self._kills_now(t).items():
+            self.stages[p].kills_assessed(t, numbers)
         for p, stage in self.stages.items():
             own_ir = [r.detections for r in delivered if r.partner == p and _is_ir(r)]
             stage.on_infrared(t, own_ir, remote_ir.get(p, empty_detections()))
@@ -286,6 +289,20 @@ class Simulation:
                 f"track={request.track_id} {reason}",
             )
         self._learn_kills()
+
+    def _kills_now(self, t: float) -> dict[str, list[int]]:
+        """Picture tracks whose kill assessment reached their command post by ``t``."""
+        out: dict[str, list[int]] = {}
+        for p, known in self.decision.known_kill.items():
+            if p not in self.stages:
+                continue  # decision authorities are partner ids (a coalition cell sits with one)
+            for track_id, known_s in known.items():
+                # another partner's track ids name its own picture, not this one's
+                mine = track_id.startswith(f"{p}:")
+                if mine and known_s <= t and (p, track_id) not in self._kills_told:
+                    self._kills_told.add((p, track_id))
+                    out.setdefault(p, []).append(int(track_id.rsplit(":", 1)[1]))
+        return out
 
     def _learn_kills(self) -> None:
         for object_id, t_kill in self.decision.model.killed.items():

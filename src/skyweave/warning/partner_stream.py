@@ -62,6 +62,13 @@ class PartnerWarning:
             self._detector.add(infrared)
             self._new.append(self._alerts.launch_events(time_s, self._detector.events()))
 
+    def threat_killed(self, time_s: float, track_ids: np.ndarray) -> None:
+        """Kills assessed on these own tracks reached the partner: all clear now."""
+        if len(track_ids):
+            self._new.append(
+                self._alerts.threat_killed(max(time_s, self._alerts.time_s), track_ids)
+            )
+
     def advance(self, time_s: float) -> None:
         """Move the clock to ``time_s`` (all-clears whose time has come)."""
         self._new.append(self._alerts.advance(max(time_s, self._alerts.time_s)))
