@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from short_example import STRAY, short_example
 from skyweave.cli import main
 from skyweave.engine import Simulation, load_commands, parse_command
 from skyweave.errors import InputError
@@ -234,31 +235,15 @@ def test_hold_fire_stops_a_partners_batteries_and_weapons_free_releases_them(
 # -- replay -----------------------------------------------------------------------------
 
 
-#: a short launch at Port Delta that makes East's staff answer consent questions early
-_STRAY = {
-    "type": "ballistic",
-    "id": "wc-1",
-    "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
-    "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
-    "burn_time_s": 40,
-    "launch_time_s": 0.0,
-}
 _SHORT_S = 320.0
 
 
 def _short(example: Scenario) -> Scenario:
     """The example's first 320 s plus a short launch on Port Delta: East's consent
     questions q1 and q2 open at 195 s and 245 s (seed 1)."""
-    return example.model_copy(
-        update={
-            "duration_s": _SHORT_S,
-            "injects": [i for i in example.injects if i.time_s < _SHORT_S],
-            "threats": [
-                *[t for t in example.threats if t.launch_time_s < _SHORT_S],
-                BallisticThreat.model_validate(_STRAY),
-            ],
-        }
-    )
+    cut = short_example(_SHORT_S, example)
+    stray = BallisticThreat.model_validate({**STRAY, "launch_time_s": 0.0})
+    return cut.model_copy(update={"threats": [*cut.threats, stray]})
 
 
 _SEATS = st.sampled_from(["white", "north", "east"])

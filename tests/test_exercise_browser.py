@@ -23,9 +23,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 import pyarrow.parquet as pq  # noqa: E402
 import uvicorn  # noqa: E402
 
+from short_example import short_example  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.exercise.session import ExerciseSession  # noqa: E402
-from skyweave.scenario import load_scenario  # noqa: E402
 from skyweave.scenario.schema import Scenario  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,12 +46,8 @@ pytestmark = pytest.mark.skipif(
 
 def short_scenario(east_consent_delay_s: float | None = None) -> Scenario:
     """The shipped example cut to 300 s (threat times as they are)."""
-    s = load_scenario(EXAMPLE)
-    update: dict[str, Any] = {
-        "duration_s": 300.0,
-        "threats": [t for t in s.threats if t.launch_time_s < 300.0],
-        "injects": [i for i in s.injects if i.time_s < 300.0],
-    }
+    s = short_example(300.0)
+    update: dict[str, Any] = {}
     if east_consent_delay_s is not None:
         partners = []
         for p in s.partners:

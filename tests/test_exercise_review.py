@@ -20,6 +20,7 @@ pytest.importorskip("httpx")
 from click.testing import CliRunner  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
+from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
 from skyweave.engine.commands import Command, parse_command  # noqa: E402
 from skyweave.engine.simulation import Simulation  # noqa: E402
@@ -28,20 +29,8 @@ from skyweave.exercise.review import ReviewSession  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.io.run_folder import prepare_out_dir  # noqa: E402
 from skyweave.io.run_output import write_run_output  # noqa: E402
-from skyweave.scenario import load_scenario  # noqa: E402
 from skyweave.scenario.schema import Scenario  # noqa: E402
 from skyweave.simulation import run_scenario  # noqa: E402
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
-#: an accidental launch close to Port Delta (as in test_exercise_server.py)
-STRAY = {
-    "type": "ballistic",
-    "id": "wc-1",
-    "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
-    "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
-    "burn_time_s": 40,
-    "accidental": True,
-}
 
 DURATION_S = 240.0
 SEED = 1
@@ -51,14 +40,7 @@ QUESTION = "q1"
 
 def short_scenario(duration_s: float) -> Scenario:
     """The shipped example cut to its first ``duration_s``."""
-    s = load_scenario(EXAMPLE)
-    return s.model_copy(
-        update={
-            "duration_s": duration_s,
-            "threats": [t for t in s.threats if t.launch_time_s < duration_s],
-            "injects": [i for i in s.injects if i.time_s < duration_s],
-        }
-    )
+    return short_example(duration_s)
 
 
 def _commands() -> list[Command]:

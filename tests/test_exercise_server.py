@@ -17,36 +17,19 @@ from click.testing import CliRunner  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
+from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
 from skyweave.exercise.pacing import Pacer  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.exercise.session import ExerciseSession  # noqa: E402
-from skyweave.scenario import load_scenario  # noqa: E402
 from skyweave.scenario.schema import Scenario  # noqa: E402
 from skyweave.warning.alerts import concat_alerts  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+
 #: an accidental launch close to Port Delta: alerts within a minute, East's consent at ~205 s
-STRAY = {
-    "type": "ballistic",
-    "id": "wc-1",
-    "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
-    "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
-    "burn_time_s": 40,
-    "accidental": True,
-}
-
-
 def short_scenario(duration_s: float = 300.0) -> Scenario:
     """The shipped example cut to its first ``duration_s`` (threat times as they are)."""
-    s = load_scenario(EXAMPLE)
-    return s.model_copy(
-        update={
-            "duration_s": duration_s,
-            "threats": [t for t in s.threats if t.launch_time_s < duration_s],
-            "injects": [i for i in s.injects if i.time_s < duration_s],
-        }
-    )
+    return short_example(duration_s)
 
 
 def _tokens(session: ExerciseSession) -> dict[str, str]:

@@ -17,7 +17,6 @@ view, at the time the white cell has chosen.
 from __future__ import annotations
 
 import bisect
-import secrets
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ import pyarrow.parquet as pq
 from skyweave.engine.commands import Command
 from skyweave.engine.simulation import Simulation, on_grid
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
-from skyweave.exercise.session import ClockError, Seat, SeatError
+from skyweave.exercise.session import ClockError, Seat, SeatedSession, SeatError
 from skyweave.io import safe_files
 from skyweave.io.replay_input import check_run_folder
 
@@ -59,7 +58,7 @@ def _bookmarks(run_dir: Path, sim: Simulation) -> list[dict[str, Any]]:
     ]
 
 
-class ReviewSession:
+class ReviewSession(SeatedSession):
     """A finished run opened for review (see the module docstring).
 
     Parameters
@@ -106,12 +105,7 @@ class ReviewSession:
         self.end_s = self.times_s[-1]
         self.bookmarks = _bookmarks(self.run_dir, sim)
         self.index = 0
-        names = ["white", *self.partners, "observer"]
-        self.seats: dict[str, Seat] = {}
-        for name in names:
-            role = name if name in ("white", "observer") else "partner"
-            token = secrets.token_urlsafe(24)
-            self.seats[token] = Seat(name, role, None if role != "partner" else name, token)
+        self._open_seats(self.partners)
         self.version = 0
         self.ended_dir: Path | None = None
         self._setup_cache: dict[str, dict[str, Any]] = {}
@@ -121,21 +115,6 @@ class ReviewSession:
         self._truth.append(truth_frame(sim))
         for p in self.partners:
             self._partner[p].append(partner_frame(sim, p))
-
-    # -- seats (as in a live exercise) ------------------------------------------------------
-
-    def seat(self, token: str | None) -> Seat | None:
-        """The seat a token opens, or None."""
-        if not token:
-            return None
-        for known, seat in self.seats.items():
-            if secrets.compare_digest(known, token):
-                return seat
-        return None
-
-    def join_links(self, base_url: str) -> list[tuple[str, str]]:
-        """``(seat name, URL)`` for every seat, white cell first."""
-        return [(s.name, f"{base_url}/?token={s.token}") for s in self.seats.values()]
 
     # -- the slider ------------------------------------------------------------------------
 

@@ -55,7 +55,33 @@ class Seat:
     token: str
 
 
-class ExerciseSession:
+class SeatedSession:
+    """The seats of a live or reviewed exercise: one random token per seat."""
+
+    seats: dict[str, Seat]
+
+    def _open_seats(self, partners: list[str]) -> None:
+        self.seats = {}
+        for name in ["white", *partners, "observer"]:
+            role = name if name in ("white", "observer") else "partner"
+            token = secrets.token_urlsafe(24)
+            self.seats[token] = Seat(name, role, None if role != "partner" else name, token)
+
+    def seat(self, token: str | None) -> Seat | None:
+        """The seat a token opens, or None."""
+        if not token:
+            return None
+        for known, seat in self.seats.items():
+            if secrets.compare_digest(known, token):
+                return seat
+        return None
+
+    def join_links(self, base_url: str) -> list[tuple[str, str]]:
+        """``(seat name, URL)`` for every seat, white cell first."""
+        return [(s.name, f"{base_url}/?token={s.token}") for s in self.seats.values()]
+
+
+class ExerciseSession(SeatedSession):
     """One live exercise (see the module docstring).
 
     Parameters
@@ -81,33 +107,13 @@ class ExerciseSession:
         self.pacer = Pacer()
         self._wall = wall_clock
         self.pacer.set_rate(rate, self._wall(), self.sim.time_s)
-        names = ["white", *self.sim.partners, "observer"]
-        self.seats: dict[str, Seat] = {}
-        for name in names:
-            role = name if name in ("white", "observer") else "partner"
-            token = secrets.token_urlsafe(24)
-            self.seats[token] = Seat(name, role, None if role != "partner" else name, token)
+        self._open_seats(self.sim.partners)
         self.version = 0  # bumped whenever anything a console shows may have changed
         self.ended_dir: Path | None = None
         self.bookmarks: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._setup_cache: dict[str, dict[str, Any]] = {}
-
-    # -- seats -------------------------------------------------------------------------
-
-    def seat(self, token: str | None) -> Seat | None:
-        """The seat a token opens, or None."""
-        if not token:
-            return None
-        for known, seat in self.seats.items():
-            if secrets.compare_digest(known, token):
-                return seat
-        return None
-
-    def join_links(self, base_url: str) -> list[tuple[str, str]]:
-        """``(seat name, URL)`` for every seat, white cell first."""
-        return [(s.name, f"{base_url}/?token={s.token}") for s in self.seats.values()]
 
     # -- the clock -----------------------------------------------------------------------
 
