@@ -36,7 +36,6 @@ ARGS = [
     "--enable-unsafe-swiftshader",
     "--disable-background-networking",
 ]
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(),

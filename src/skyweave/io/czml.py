@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path as FilePath
 
 import numpy as np
@@ -332,6 +332,23 @@ def _ground_positions(lat_deg: FloatArray, lon_deg: FloatArray) -> list[float]:
     return np.column_stack([lon_deg, lat_deg, np.zeros(len(lat_deg))]).ravel().tolist()
 
 
+def _ground_polygon(
+    lat_deg: FloatArray,
+    lon_deg: FloatArray,
+    rgba: Callable[[str, int], tuple[int, int, int, int]],
+    partner: str,
+    fill_alpha: int,
+) -> Polygon:
+    """A shape on the ground in a partner's colour: translucent fill, opaque outline."""
+    return Polygon(
+        positions=PositionList(cartographicDegrees=_ground_positions(lat_deg, lon_deg)),
+        material=Material(solidColor=SolidColorMaterial(color=_colour(rgba(partner, fill_alpha)))),
+        outline=True,
+        outlineColor=_colour(rgba(partner, 255)),
+        height=0.0,
+    )
+
+
 def _layer_packets(
     epoch: dt.datetime,
     layers: GlobeLayers,
@@ -355,17 +372,7 @@ def _layer_packets(
                 id=f"coverage/{shape.key}",
                 name=shape.label,
                 parent=f"partner/{shape.partner}/coverage",
-                polygon=Polygon(
-                    positions=PositionList(
-                        cartographicDegrees=_ground_positions(shape.lat_deg, shape.lon_deg)
-                    ),
-                    material=Material(
-                        solidColor=SolidColorMaterial(color=_colour(rgba(shape.partner, 40)))
-                    ),
-                    outline=True,
-                    outlineColor=_colour(rgba(shape.partner)),
-                    height=0.0,
-                ),
+                polygon=_ground_polygon(shape.lat_deg, shape.lon_deg, rgba, shape.partner, 40),
             )
         )
     for group, lines in (("tracks", layers.own_tracks), ("picture", layers.picture)):
@@ -424,16 +431,8 @@ def _layer_packets(
                 availability=TimeInterval(
                     start=_iso(epoch, shape.start_s), end=_iso(epoch, shape.end_s)
                 ),
-                polygon=Polygon(
-                    positions=PositionList(
-                        cartographicDegrees=_ground_positions(shape.lat_deg, shape.lon_deg)
-                    ),
-                    material=Material(
-                        solidColor=SolidColorMaterial(color=_colour(rgba(shape.colour_partner, 70)))
-                    ),
-                    outline=True,
-                    outlineColor=_colour(rgba(shape.colour_partner)),
-                    height=0.0,
+                polygon=_ground_polygon(
+                    shape.lat_deg, shape.lon_deg, rgba, shape.colour_partner, 70
                 ),
             )
         )
