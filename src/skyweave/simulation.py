@@ -35,9 +35,14 @@ from skyweave.io.run_folder import truth_table
 from skyweave.kinematics.from_scenario import ThreatFlight
 from skyweave.kinematics.truth import Truth
 from skyweave.scenario.schema import Scenario
-from skyweave.sensors import Detections, concat_detections, detections_to_arrow_table
+from skyweave.sensors import (
+    Detections,
+    concat_detections,
+    detections_to_arrow_table,
+    empty_detections,
+)
 from skyweave.tracking.shared_picture import PICTURE_SCHEMA
-from skyweave.warning.alerts import Alerts, alerts_to_arrow_table
+from skyweave.warning.alerts import Alerts, alerts_to_arrow_table, empty_alerts
 
 __all__ = ["RunResult", "engagements_table", "run_result", "run_scenario", "time_grid"]
 
@@ -95,8 +100,6 @@ def events_table(sim: Simulation) -> pa.Table:
 def _alerts_table(alerts: Sequence[tuple[Alerts, str]]) -> pa.Table:
     tables = [_with_origin(a, origin) for a, origin in alerts if len(a)]
     if not tables:
-        from skyweave.warning.alerts import empty_alerts
-
         tables = [_with_origin(empty_alerts(), "")]
     table = pa.concat_tables(tables)
     order = pc.sort_indices(table, sort_keys=[("time_s", "ascending"), ("partner", "ascending")])
@@ -141,7 +144,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         apply_kills(planned, killed),
         interceptor_truth(times_s, [*log.engagements, *flying]),
     )
-    detections = concat_detections(sim.detections) if sim.detections else _no_detections()
+    detections = concat_detections(sim.detections) if sim.detections else empty_detections()
     tracks = pa.concat_tables([s.tracks_table() for s in sim.stages.values()])
     pictures = [t for s in sim.stages.values() for t in s.picture_tables()]
     all_engagements = sorted([*log.engagements, *log.in_flight], key=lambda e: e.engagement_id)
@@ -217,12 +220,6 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
 
 def _truncate(truth: Truth, n: int) -> Truth:
     return replace(truth, times_s=truth.times_s[:n], states=truth.states[:n])
-
-
-def _no_detections() -> Detections:
-    from skyweave.sensors import empty_detections
-
-    return empty_detections()
 
 
 def _with_origin(alerts: Alerts, origin: str) -> pa.Table:
