@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,9 @@ class PartnerView:
     engagements: tuple[Engagement, ...]
     held: frozenset[str]
     messages: tuple[tuple[float, str, str], ...] = ()  # (arrival s, from, text)
+    #: other partners' batteries as their released ``battery_status`` last told this
+    #: partner: battery id -> {"partner", "inventory", "ready", "as_of_s"}
+    remote_batteries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
