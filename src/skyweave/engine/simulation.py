@@ -47,7 +47,13 @@ from skyweave.exercise.consent import ConsentDesk, ConsentQuestion
 from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
 from skyweave.network import LinkBoundary, Messages
 from skyweave.network.links import in_windows
-from skyweave.network.stream import LinkStream, alert_messages, received_alerts
+from skyweave.network.stream import (
+    LinkStream,
+    alert_messages,
+    detection_messages,
+    received_alerts,
+    received_detections,
+)
 from skyweave.scenario.schema import Inject, Radar, Scenario, Threat
 from skyweave.sensors.detections import Detections, concat_detections, empty_detections
 from skyweave.sensors.stream import ScanReport, SensorStage
@@ -224,12 +230,7 @@ class Simulation:
                 outgoing.append(alert_messages(p, alerts))
             for r in delivered:
                 if r.partner == p and _is_ir(r) and len(r.detections):
-                    outgoing.append(
-                        (
-                            Messages.build(r.detections.report_time_s, p, "detections"),
-                            r.detections,
-                        )
-                    )
+                    outgoing.append(detection_messages(p, r.detections))
         report = on_grid(t, self.output_interval_s)
         decide = on_grid(t, self.decision_interval_s)
         if report or decide:
@@ -257,7 +258,7 @@ class Simulation:
             if got.data_class == "detections":
                 # read by the receiver's warning stage at this tick: one batch per
                 # tick, not one per arrival time (the launch detector loops over them)
-                det: Detections = got.payload.take(d.payload_row)
+                det = received_detections(got.payload, d)
                 remote_ir.setdefault(receiver, []).append(
                     replace(det, report_time_s=np.full(len(det), t))
                 )

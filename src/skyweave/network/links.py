@@ -12,6 +12,13 @@ The model, step by step, for each message and each partner that could receive it
 1. **Policy.** Only a data class the origin releases to the receiver crosses
    (:class:`~skyweave.network.policy.ReleasePolicy`); in ``independent`` mode
    nothing does. A receiver the policy does not name never appears in the output.
+   **Originator control**: a message derived from several partners' data
+   (``Messages.originators``, the sender always among them) crosses only if
+   *every* originator releases that data class to the receiver; it then takes
+   the largest of their delays and the strongest of their degradations (largest
+   noise, coarsest rounding). A message withheld by another originator's policy
+   is recorded with outcome ``withheld`` and never transmitted. The receiver's own
+   data in a product needs no release back to it.
 2. **Route.** Direct links only: the message needs a scenario link whose two ends
    are the origin and the receiver (the first such link in the file if several).
    There is no relaying through a third partner.
@@ -40,8 +47,13 @@ The model, step by step, for each message and each partner that could receive it
    order (the tracker handles out-of-sequence updates).
 8. **Receiver.** A message arriving while the receiver's command post is silent is
    not received (``receiver_silent``).
-9. **Degradation.** Delivered positions get the rule's Gaussian noise then its
-   rounding (:func:`~skyweave.network.policy.degrade_positions`).
+9. **Degradation.** Delivered positions get the rule's Gaussian error then its
+   rounding (:func:`~skyweave.network.policy.degrade_positions`). The error is
+   **persistent per released object** (``Messages.object_key``: a track, a
+   threat's alerts, one sensor's lines of sight of one object): one draw per
+   ``(origin, receiver, data class, object)``, the same offset on every message
+   about that object, so averaging many deliveries cannot remove it. Messages
+   without an object key get a fresh draw each.
 
 Randomness
 ----------
@@ -53,7 +65,9 @@ send time then message id) it draws, always and in this order, ``n`` jitter
 uniforms, ``n`` loss uniforms and ``n x 3`` standard normals for position noise,
 whether or not the parameter using them is zero and whatever the outcome. So the
 outcomes and times do not depend on the positions, and changing one parameter does
-not shift the draws behind the others.
+not shift the draws behind the others. A persistent per-object offset comes from
+``tick_rng(seed, f"release/{origin}/{receiver}/{data_class}", object_key)``
+(3 standard normals), independent of when the object is first sent.
 
 :meth:`LinkBoundary.deliver` is a pure function of the scenario, the seed and the
 messages: queues and generators start afresh on every call. Give it all the
@@ -71,7 +85,13 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, degrade_positions
+from skyweave.lineage import lineage_column
+from skyweave.network.policy import (
+    DATA_CLASSES,
+    ReleasePolicy,
+    ReleaseTerms,
+    degrade_positions,
+)
 from skyweave.rng import component_rng, tick_rng
 from skyweave.scenario.schema import CoordinationMode, Link, Scenario
 from skyweave.scenario.timeline import inject_windows
@@ -82,10 +102,18 @@ BoolArray = NDArray[np.bool_]
 ObjectArray = NDArray[np.object_]
 
 Outcome = Literal[
-    "delivered", "no_link", "sender_silent", "link_down", "flushed", "lost", "receiver_silent"
+    "delivered",
+    "withheld",
+    "no_link",
+    "sender_silent",
+    "link_down",
+    "flushed",
+    "lost",
+    "receiver_silent",
 ]
 OUTCOMES: tuple[str, ...] = (
     "delivered",
+    "withheld",
     "no_link",
     "sender_silent",
     "link_down",
@@ -122,6 +150,12 @@ class Messages:
         Row of the origin's own table (kept by the caller) the message carries.
     x_m, y_m, z_m : (M,) float64
         ECEF position the payload carries, NaN where the data class has none.
+    originators : (M,) object (tuple of str)
+        Every partner whose data the payload row derives from, sorted; the
+        origin is always one (its own data needs no other release).
+    object_key : (M,) int64
+        The released object the row is about (a track, a threat, one sensor's
+        view of one object), keying its persistent degradation; -1 for none.
 
     The message id of a row is its index in this batch.
     """
@@ -133,6 +167,8 @@ class Messages:
     x_m: FloatArray
     y_m: FloatArray
     z_m: FloatArray
+    originators: ObjectArray
+    object_key: IntArray
 
     def __post_init__(self) -> None:
         n = len(self.send_time_s)
@@ -154,24 +190,36 @@ class Messages:
         data_class: ArrayLike | str,
         payload_row: ArrayLike | None = None,
         xyz_m: ArrayLike | None = None,
+        originators: Sequence[Iterable[str]] | None = None,
+        object_key: ArrayLike | None = None,
     ) -> Messages:
         """Messages from columns; a string ``origin``/``data_class`` applies to every row.
 
-        ``payload_row`` defaults to ``0..M-1``; ``xyz_m`` (M, 3) defaults to NaN.
+        ``payload_row`` defaults to ``0..M-1``; ``xyz_m`` (M, 3) defaults to NaN;
+        ``originators`` to the origin alone; ``object_key`` to -1 (none).
         """
         t = np.atleast_1d(np.asarray(send_time_s, dtype=np.float64))
         n = len(t)
         rows = np.arange(n) if payload_row is None else np.asarray(payload_row)
         xyz = np.full((n, 3), np.nan) if xyz_m is None else np.asarray(xyz_m, dtype=np.float64)
         xyz = xyz.reshape(n, 3)
+        origins = _object_column(origin, n)
+        lineage = lineage_column(
+            [(o,) for o in origins.tolist()]
+            if originators is None
+            else [(o, *names) for o, names in zip(origins.tolist(), originators, strict=True)]
+        )
+        keys = np.full(n, -1, dtype=np.int64) if object_key is None else np.asarray(object_key)
         return cls(
             send_time_s=t,
-            origin=_object_column(origin, n),
+            origin=origins,
             data_class=_object_column(data_class, n),
             payload_row=rows.astype(np.int64).reshape(n),
             x_m=xyz[:, 0].copy(),
             y_m=xyz[:, 1].copy(),
             z_m=xyz[:, 2].copy(),
+            originators=lineage,
+            object_key=keys.astype(np.int64).reshape(n),
         )
 
     @classmethod
@@ -216,6 +264,8 @@ class Transmissions:
         Degraded positions (NaN where the message has none).
     added_position_var_m2 : (K,) float64
         Variance per ECEF axis the degradation added (noise plus quantisation).
+    originators : (K,) object (tuple of str)
+        The partners whose data the message derives from.
     outcome : (K,) object (str)
         One of :data:`OUTCOMES`.
     """
@@ -234,6 +284,7 @@ class Transmissions:
     y_m: FloatArray
     z_m: FloatArray
     added_position_var_m2: FloatArray
+    originators: ObjectArray
     outcome: ObjectArray
 
     def __len__(self) -> int:
@@ -275,6 +326,8 @@ class Deliveries:
         Degraded ECEF position (NaN where the message has none).
     added_position_var_m2 : (D,) float64
         Variance per axis the release's degradation added.
+    originators : (D,) object (tuple of str)
+        The partners whose data the message derives from.
     """
 
     message_id: IntArray
@@ -289,6 +342,7 @@ class Deliveries:
     y_m: FloatArray
     z_m: FloatArray
     added_position_var_m2: FloatArray
+    originators: ObjectArray
 
     def __len__(self) -> int:
         return len(self.message_id)
@@ -395,6 +449,8 @@ class LinkBoundary:
             self._link_by_pair.setdefault(frozenset(link.between), link)
         self._link_down = {lid: link_down_windows(scenario, ln) for lid, ln in self.links.items()}
         self._silent = {p: silent_windows(scenario, p) for p in self.partners}
+        # persistent degradation: one unit-normal offset per released object
+        self._offsets: dict[tuple[str, int], FloatArray] = {}
 
     # -- state changes during a run ------------------------------------------------
 
@@ -501,28 +557,39 @@ class LinkBoundary:
 
         parts: list[dict[str, Any]] = []
         # Per (link, data class): attempts over both directions share one generator.
-        by_link_class: dict[tuple[str, str], list[tuple[str, str, Any]]] = {}
+        by_link_class: dict[tuple[str, str], list[tuple[str, str, ReleaseTerms, IntArray]]] = {}
         for (origin, receiver, data_class), terms in grants.items():
-            link = self.link_between(origin, receiver)
             ids = rows_of(origin, data_class)
             if not len(ids):
                 continue
-            if link is None:
-                parts.append(_attempts(messages, ids, receiver, "", terms.delay_s, "no_link"))
-                continue
-            by_link_class.setdefault((link.id, data_class), []).append((origin, receiver, terms))
+            link = self.link_between(origin, receiver)
+            withheld, groups = self._originator_control(messages, ids, receiver, data_class, terms)
+            if len(withheld):
+                parts.append(
+                    _attempts(
+                        messages, withheld, receiver, link.id if link else "", 0.0, "withheld"
+                    )
+                )
+            for group_terms, group_ids in groups:
+                if link is None:
+                    parts.append(
+                        _attempts(messages, group_ids, receiver, "", group_terms.delay_s, "no_link")
+                    )
+                    continue
+                by_link_class.setdefault((link.id, data_class), []).append(
+                    (origin, receiver, group_terms, group_ids)
+                )
 
         # Attempts on links: draw, degrade, then queue per direction.
         link_parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for (link_id, data_class), grant_list in by_link_class.items():
             link = self.links[link_id]
             chunks = []
-            for origin, receiver, terms in grant_list:
-                ids = rows_of(origin, data_class)
+            for _origin, receiver, terms, ids in grant_list:
                 chunk = _attempts(messages, ids, receiver, link_id, terms.delay_s, "delivered")
-                xyz = messages.xyz_m()[ids]
                 chunk["_terms"] = terms
-                chunk["_xyz"] = xyz
+                chunk["_xyz"] = messages.xyz_m()[ids]
+                chunk["_key"] = messages.object_key[ids]
                 chunks.append(chunk)
             # Draw order: by send time, then message id, over both directions.
             send = np.concatenate([c["send_time_s"] for c in chunks])
@@ -547,7 +614,13 @@ class LinkBoundary:
                 sl = slice(at, at + m)
                 at += m
                 terms = chunk.pop("_terms")
-                xyz = degrade_positions(chunk.pop("_xyz"), terms, noise[sl])
+                unit = noise[sl]
+                keys = chunk.pop("_key")
+                if terms.position_noise_m > 0.0 and np.any(keys >= 0):
+                    unit = self._persistent_units(
+                        chunk["origin"][0], chunk["receiver"][0], data_class, keys, unit
+                    )
+                xyz = degrade_positions(chunk.pop("_xyz"), terms, unit)
                 chunk["x_m"], chunk["y_m"], chunk["z_m"] = xyz[:, 0], xyz[:, 1], xyz[:, 2]
                 chunk["added_position_var_m2"] = np.full(m, terms.added_variance_m2())
                 chunk["_jitter"] = jitter_u[sl] * link.jitter_s
@@ -567,6 +640,67 @@ class LinkBoundary:
         r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
         arrival = np.where(np.isnan(out.arrival_time_s), np.inf, out.arrival_time_s)
         return out.take(np.lexsort((out.message_id, arrival, r_code)))
+
+    def _originator_control(
+        self,
+        messages: Messages,
+        ids: IntArray,
+        receiver: str,
+        data_class: str,
+        terms: ReleaseTerms,
+    ) -> tuple[IntArray, list[tuple[ReleaseTerms, IntArray]]]:
+        """Rows withheld by another originator's policy, and the released rows grouped by
+        their combined terms (largest delay, strongest degradation of all originators)."""
+        lineage = messages.originators[ids]
+        withheld: list[int] = []
+        groups: dict[ReleaseTerms, list[int]] = {}
+        combined: dict[tuple[str, ...], ReleaseTerms | None] = {}
+        for row, names in zip(ids.tolist(), lineage.tolist(), strict=True):
+            if names not in combined:
+                combined[names] = self._combined_terms(names, receiver, data_class, terms)
+            got = combined[names]
+            if got is None:
+                withheld.append(row)
+            else:
+                groups.setdefault(got, []).append(row)
+        return (
+            np.asarray(withheld, dtype=np.int64),
+            [(t, np.asarray(r, dtype=np.int64)) for t, r in groups.items()],
+        )
+
+    def _combined_terms(
+        self, originators: tuple[str, ...], receiver: str, data_class: str, terms: ReleaseTerms
+    ) -> ReleaseTerms | None:
+        """The sender's terms combined with every other originator's, or None if one withholds."""
+        out = terms
+        for other in originators:
+            if other == receiver:
+                continue  # the receiver's own data needs no release back to it
+            theirs = self.policy.terms(other, receiver, data_class)
+            if theirs is None:
+                return None
+            out = ReleaseTerms(
+                max(out.delay_s, theirs.delay_s),
+                max(out.position_rounding_m, theirs.position_rounding_m),
+                max(out.position_noise_m, theirs.position_noise_m),
+                out.rule_index,
+            )
+        return out
+
+    def _persistent_units(
+        self, origin: str, receiver: str, data_class: str, keys: IntArray, fresh: FloatArray
+    ) -> FloatArray:
+        """Unit normals per row: the object's persistent draw where it has a key."""
+        unit = fresh.copy()
+        name = f"release/{origin}/{receiver}/{data_class}"
+        for i in np.flatnonzero(keys >= 0).tolist():
+            k = (name, int(keys[i]))
+            got = self._offsets.get(k)
+            if got is None:
+                got = tick_rng(self.seed, name, int(keys[i])).standard_normal(3)
+                self._offsets[k] = got
+            unit[i] = got
+        return unit
 
     def _run_direction(
         self,
@@ -649,6 +783,7 @@ def _attempts(
         "y_m": nan.copy(),
         "z_m": nan.copy(),
         "added_position_var_m2": np.zeros(m),
+        "originators": messages.originators[ids],
         "outcome": np.full(m, outcome, dtype=object),
     }
 
@@ -658,7 +793,7 @@ def _empty_transmissions() -> Transmissions:
     for f in fields(Transmissions):
         if f.name in ("message_id", "payload_row"):
             cols[f.name] = np.empty(0, dtype=np.int64)
-        elif f.name in ("receiver", "origin", "data_class", "link_id", "outcome"):
+        elif f.name in ("receiver", "origin", "data_class", "link_id", "outcome", "originators"):
             cols[f.name] = np.empty(0, dtype=object)
         else:
             cols[f.name] = np.empty(0, dtype=np.float64)

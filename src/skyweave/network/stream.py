@@ -15,6 +15,7 @@ received.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,6 +25,8 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.network.links import Deliveries, LinkBoundary, Messages, in_windows
+from skyweave.sensors.detections import Detections
+from skyweave.sensors.infrared import los_angles, los_from_detections, los_ground_intersection
 from skyweave.warning.alerts import Alerts
 
 IntArray = NDArray[np.int64]
@@ -118,7 +121,56 @@ class LinkStream:
         return ok
 
 
-# -- adapter: the alerts stream ----------------------------------------------------
+# -- adapters: what each data class carries across ---------------------------------
+
+#: A released line of sight carries the point where it meets this height (the
+#: plume's cloud-top height, as the launch detector takes it): the position the
+#: release degrades. The receiver rebuilds the line from the satellite to that point.
+LOS_POINT_ALTITUDE_M = 10_000.0
+
+
+def object_key(name: str) -> int:
+    """A stable non-negative key for a released object's name (CRC-32)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def detection_messages(origin: str, det: Detections) -> tuple[Messages, Any]:
+    """``detections`` messages of infrared lines of sight, sent at their report time.
+
+    Each carries the point where its line meets :data:`LOS_POINT_ALTITUDE_M`, and
+    is keyed by sensor and object (one persistent offset per satellite's view of
+    one plume; a false alarm gets a fresh one).
+    """
+    sat, los = los_from_detections(det)
+    point = los_ground_intersection(sat, los, LOS_POINT_ALTITUDE_M)
+    keys = [
+        object_key(f"{s}/{o}") if o is not None else -1
+        for s, o in zip(det.sensor_id.tolist(), det.object_id.tolist(), strict=True)
+    ]
+    messages = Messages.build(det.report_time_s, origin, "detections", xyz_m=point, object_key=keys)
+    return messages, det
+
+
+def received_detections(det: Detections, d: Deliveries) -> Detections:
+    """Lines of sight as a receiver gets them: through the degraded point, with the
+    angular sigma inflated by the added error at that distance."""
+    got = det.take(d.payload_row)
+    point = d.xyz_m()
+    moved = np.all(np.isfinite(point), axis=1) & (d.added_position_var_m2 > 0.0)
+    if not moved.any():
+        return got
+    sat = np.column_stack([got.sensor_x_m, got.sensor_y_m, got.sensor_z_m])
+    line = point[moved] - sat[moved]
+    dist = np.linalg.norm(line, axis=1)
+    a1, a2 = los_angles(line / dist[:, None])
+    angle1, angle2, sigma = (
+        got.los_angle1_rad.copy(),
+        got.los_angle2_rad.copy(),
+        got.sigma_los_rad.copy(),
+    )
+    angle1[moved], angle2[moved] = a1, a2
+    sigma[moved] = np.sqrt(sigma[moved] ** 2 + d.added_position_var_m2[moved] / dist**2)
+    return replace(got, los_angle1_rad=angle1, los_angle2_rad=angle2, sigma_los_rad=sigma)
 
 
 def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -128,11 +180,23 @@ def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
     """``launch_alerts`` messages, each sent when its alert was issued, carrying the
-    impact point (the launch point if none)."""
+    impact point (the launch point if none), the alert's lineage, and keyed by its
+    launch event (else its track): one persistent offset per threat."""
     impact = _ecef(alerts.impact_lat_deg, alerts.impact_lon_deg)
     launch = _ecef(alerts.launch_lat_deg, alerts.launch_lon_deg)
     point = np.where(np.isfinite(impact[:, :1]), impact, launch)
-    messages = Messages.build(alerts.time_s, origin, "launch_alerts", xyz_m=point)
+    keys = [
+        object_key(f"event/{e}") if e is not None else object_key(f"track/{k}")
+        for e, k in zip(alerts.launch_event_id.tolist(), alerts.track_id.tolist(), strict=True)
+    ]
+    messages = Messages.build(
+        alerts.time_s,
+        origin,
+        "launch_alerts",
+        xyz_m=point,
+        originators=alerts.originators.tolist(),
+        object_key=keys,
+    )
     return messages, (alerts, point)
 
 

@@ -22,9 +22,14 @@ number, plus the ``origin:track_id`` pairs fused into each row."""
 
 
 def track_messages(origin: str, report_s: float, batch: TrackBatch) -> Messages:
-    """One ``tracks`` message per confirmed track of ``batch``, sent at ``report_s``."""
+    """One ``tracks`` message per confirmed track of ``batch``, sent at ``report_s``,
+    keyed by track number (one persistent degradation offset per track)."""
     return Messages.build(
-        np.full(len(batch), float(report_s)), origin, "tracks", xyz_m=batch.state[:, :3]
+        np.full(len(batch), float(report_s)),
+        origin,
+        "tracks",
+        xyz_m=batch.state[:, :3],
+        object_key=batch.track_id,
     )
 
 

@@ -55,6 +55,7 @@ import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.lineage import lineage_column
 from skyweave.warning.impact import (
     DefendedAssets,
     ImpactPrediction,
@@ -73,6 +74,10 @@ ALERT_KINDS = ("launch", "impact_update", "all_clear")
 LAUNCH_SOURCES = ("triangulated", "bearing", "track")
 
 _STRING_COLUMNS = ("partner", "alert_kind", "launch_event_id", "launch_source")
+
+
+#: marker of alerts built without lineage (their issuing partner's own data)
+_NO_LINEAGE: ObjectArray = np.empty(0, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,10 @@ class Alerts:
         Impact ellipse at the generator's confidence (orientation clockwise
         from North, [0, 180)).
     threatened_assets : (R,) object (list of str)
+    originators : (R,) object (tuple of str)
+        Every partner whose data the row derives from (its own tracks, the
+        infrared lines of sight of its launch event), sorted. Defaults to the
+        issuing partner alone; the warning stage sets it from the launch event.
     """
 
     time_s: FloatArray
@@ -118,9 +127,12 @@ class Alerts:
     ellipse_semi_minor_m: FloatArray
     ellipse_orientation_deg: FloatArray
     threatened_assets: ObjectArray
+    originators: ObjectArray = field(default_factory=lambda: _NO_LINEAGE)
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
+        if self.originators is _NO_LINEAGE:
+            object.__setattr__(self, "originators", lineage_column((p,) for p in self.partner))
         for f in fields(self):
             col = getattr(self, f.name)
             if col.ndim != 1 or len(col) != n:
@@ -174,7 +186,7 @@ def alerts_schema() -> pa.Schema:
             )
         elif f.name == "track_id":
             out.append(pa.field(f.name, pa.int64(), nullable=True))
-        elif f.name == "threatened_assets":
+        elif f.name in ("threatened_assets", "originators"):
             out.append(pa.field(f.name, pa.list_(pa.string())))
         else:
             out.append(pa.field(f.name, pa.float64()))

@@ -213,6 +213,7 @@ class LaunchDetector:
         self._rt = np.zeros(0)
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
+        self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
         self._ev = np.zeros(0, dtype=np.int64)
         self._n_events = 0
 
@@ -250,6 +251,7 @@ class LaunchDetector:
                     d.report_time_s[blk],
                     sig[blk],
                     np.asarray(d.sensor_id[blk], dtype=object),
+                    np.asarray(d.partner[blk], dtype=object),
                 )
         self._last_report_s = float(d.report_time_s[-1]) if len(d) else self._last_report_s
 
@@ -266,6 +268,7 @@ class LaunchDetector:
         rt: FloatArray,
         sig: FloatArray,
         s: ObjectArray,
+        o: ObjectArray,
     ) -> None:
         ev = np.full(len(t), -1, dtype=np.int64)
         pool = np.flatnonzero(self._t >= t.min() - self.gap_s)
@@ -302,7 +305,17 @@ class LaunchDetector:
         self._rt = np.concatenate([self._rt, rt])
         self._sig = np.concatenate([self._sig, sig])
         self._s = np.concatenate([self._s, s])
+        self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
+        for k, name in zip(ev.tolist(), o.tolist(), strict=True):
+            self._partners_of[k].add(str(name))
         self._ev = np.concatenate([self._ev, ev])
+
+    def lineage(self) -> dict[str, tuple[str, ...]]:
+        """Event id -> the partners whose sensors' lines of sight joined it (sorted)."""
+        return {
+            f"{self.id_prefix}-{k + 1}": tuple(sorted(names))
+            for k, names in enumerate(self._partners_of)
+        }
 
     def events(self) -> LaunchEvents:
         """The launch events found so far, with their current estimates."""

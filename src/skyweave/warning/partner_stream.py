@@ -9,8 +9,11 @@ not any radar sees anything.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from skyweave.lineage import lineage_column
 from skyweave.sensors.detections import Detections
 from skyweave.tracking.tracker import TrackBatch
 from skyweave.warning.alerts import AlertGenerator, Alerts, concat_alerts, empty_alerts
@@ -74,7 +77,19 @@ class PartnerWarning:
         self._new.append(self._alerts.advance(max(time_s, self._alerts.time_s)))
 
     def take_new(self) -> Alerts:
-        """Alerts issued since the last call, in the order issued."""
+        """Alerts issued since the last call, in the order issued, with their lineage:
+        the partner's own data plus every partner whose lines of sight joined the
+        launch event a row carries (its launch point derives from them)."""
         new = [a for a in self._new if len(a)]
         self._new = []
-        return concat_alerts(new) if new else empty_alerts()
+        if not new:
+            return empty_alerts()
+        out = concat_alerts(new)
+        lineage = self._detector.lineage()
+        return replace(
+            out,
+            originators=lineage_column(
+                (self.partner, *lineage.get(str(e), ())) if e is not None else (self.partner,)
+                for e in out.launch_event_id.tolist()
+            ),
+        )
