@@ -371,7 +371,8 @@ def link_and_policy_entries(
                 }
             )
     policy = []
-    for data_class in ("launch_alerts", "tracks", "detections", "engagement_status"):
+    classes = ("launch_alerts", "tracks", "detections", "engagement_status", "battery_status")
+    for data_class in classes:
         for pid in partners:
             others = [p for p in partners if p != pid]
             if not others:
@@ -380,6 +381,10 @@ def link_and_policy_entries(
             if data_class == "tracks":
                 rule["delay_s"] = 1.0
             policy.append(rule)
+    # the coalition cell (the first partner) may task the others' batteries
+    policy.append(
+        {"from": partners[0], "to": list(partners[1:]), "data_class": "engagement_orders"}
+    )
     return links, policy
 
 

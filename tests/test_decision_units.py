@@ -503,12 +503,19 @@ def test_authorities_per_mode(scenario: Scenario) -> None:
     indep = authorities(scenario.model_copy(update={"coordination_mode": "independent"}))
     assert indep == shared
 
+    # integrated: the cell holds every battery it may command over the links ...
     integ = scenario.model_copy(update={"coordination_mode": "integrated"})
+    everyone = frozenset(b.id for b in scenario.batteries)
     c2_east = integ.c2.model_copy(update={"coalition_cell": "east"})
-    (cell,) = authorities(integ.model_copy(update={"c2": c2_east}))
+    (cell,) = authorities(integ.model_copy(update={"c2": c2_east}), everyone)
     assert cell.name == "east"
     assert [b.id for b in cell.batteries] == [b.id for b in scenario.batteries]
     c2_none = integ.c2.model_copy(update={"coalition_cell": None})
-    (first,) = authorities(integ.model_copy(update={"c2": c2_none}))
+    (first,) = authorities(integ.model_copy(update={"c2": c2_none}), everyone)
     assert first.name == scenario.partners[0].id
     assert len(first.batteries) == len(scenario.batteries)
+    # ... and without status and orders over the links, each partner keeps its own
+    alone = authorities(integ.model_copy(update={"c2": c2_east}))
+    assert [a.name for a in alone] == ["east", "north"]
+    for a in alone:
+        assert {b.partner for b in a.batteries} == {a.name}

@@ -39,12 +39,20 @@ a battery fires only at threats to assets its partner may defend, dips into its
 reserve only for its own partner's assets, and fires on a track its partner does
 not hold itself only with ``engagement.engage_on_remote``.
 
+In integrated mode the cell commands another partner's battery only over the
+links (:mod:`skyweave.c2.coalition_status`): it must hold that partner's
+released ``battery_status`` (inventory and readiness, as of when sent) and
+release ``engagement_orders`` to it; its orders then cross the link and are
+carried out at the first decision time after they arrive. A battery the cell
+cannot command that way is commanded by its own partner's post, on its own
+picture, for the assets that partner defends.
+
 Kill assessments reach the battery's own command post after the battery's
-delay; another partner's cell learns them from that partner's next status
-report that the links deliver (``engagement_status``, sent every decision
-cycle, so a lost report is made good by the next;
-:meth:`DecisionStage.status_arrived`). A silent command post decides nothing
-and, in integrated mode, its batteries take no orders.
+delay; other posts learn of engagements and kills from the partner's released
+``engagement_status`` reports (:meth:`DecisionStage.report_arrived`): a track
+near a reported intercept is taken as engaged (or killed) by that partner. A
+silent command post decides nothing and, in integrated mode, its batteries
+take no orders.
 
 Which truth object a track follows (for the kill draw and the scoring only) is
 the nearest threat object within :data:`ASSOCIATION_GATE_M` plus four times
@@ -62,6 +70,13 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.c2.coalition_status import (
+    ORDER_TIMEOUT_S,
+    BatteryReport,
+    EngagementOrder,
+    EngagementReport,
+    RemoteEngagements,
+)
 from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, tabulated_trajectory
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
@@ -248,11 +263,34 @@ class DecisionLog:
     cycles: int
 
 
-def authorities(scenario: Scenario) -> list[Authority]:
-    """Who decides in the scenario's coordination mode (see the module docstring)."""
+def coalition_cell(scenario: Scenario) -> str:
+    """The partner whose command post hosts the coalition cell (integrated mode)."""
+    return scenario.c2.coalition_cell or scenario.partners[0].id
+
+
+def authorities(scenario: Scenario, commanded: frozenset[str] = frozenset()) -> list[Authority]:
+    """Who decides in the scenario's coordination mode (see the module docstring).
+
+    ``commanded``: in integrated mode, the other partners' batteries the cell may
+    command over the links; the rest stay with their own partner's post.
+    """
     if scenario.coordination_mode == "integrated":
-        cell = scenario.c2.coalition_cell or scenario.partners[0].id
-        return [Authority(cell, tuple(scenario.batteries))]
+        cell = coalition_cell(scenario)
+        out = [
+            Authority(
+                cell,
+                tuple(b for b in scenario.batteries if b.partner == cell or b.id in commanded),
+            )
+        ]
+        for p in scenario.partners:
+            own = tuple(
+                b
+                for b in scenario.batteries
+                if b.partner == p.id and b.partner != cell and b.id not in commanded
+            )
+            if p.id != cell and own:
+                out.append(Authority(p.id, own))
+        return out
     return [
         Authority(p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
         for p in scenario.partners
@@ -285,10 +323,26 @@ class DecisionStage:
     deliver them); consent goes through a :class:`ConsentDesk`.
     """
 
-    def __init__(self, scenario: Scenario, seed: int, consent: ConsentDesk) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        consent: ConsentDesk,
+        commanded: frozenset[str] = frozenset(),
+    ) -> None:
         self.scenario = scenario
         self.model = EngagementModel(scenario.batteries, seed)
-        self.bosses = authorities(scenario)
+        self.bosses = authorities(scenario, commanded)
+        self.integrated = scenario.coordination_mode == "integrated"
+        self.cell = coalition_cell(scenario)
+        self.commanded = commanded  # batteries the cell commands over the links
+        # what each post learned from the links
+        self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
+        self.battery_known: dict[str, BatteryReport] = {}  # the cell's, by battery
+        self.orders_out: list[EngagementOrder] = []  # to send this cycle
+        self._ordering: dict[str, float] = {}  # battery -> order sent, not heard of yet
+        self._orders_in: list[tuple[EngagementOrder, float]] = []  # arrived, with arrival
+        self.lineage: dict[int, tuple[str, ...]] = {}  # engagement id -> originators
         self.consent = consent
         self.rules = {p.id: p.engagement for p in scenario.partners}
         self.consent_delay = {
@@ -317,7 +371,6 @@ class DecisionStage:
         self.held: set[str] = set()  # batteries under hold fire
         self.requests: list[EngageRequest] = []
         self.known_kill: dict[str, dict[str, float]] = {b.name: {} for b in self.bosses}
-        self._kills: list[Engagement] = []  # assessed kills, for status reports
         self._kills_seen = 0
         self.cycles = 0
         cycle_s = scenario.decision_period_s
@@ -387,14 +440,39 @@ class DecisionStage:
         self._learn_kills()
         return done
 
-    def status_arrived(self, origin: str, receiver: str, sent_s: float, arrival_s: float) -> None:
-        """``origin``'s engagement status sent at ``sent_s`` reached ``receiver``."""
+    def report_arrived(
+        self,
+        receiver: str,
+        report: EngagementReport,
+        point_m: FloatArray,
+        added_var_m2: float,
+        arrival_s: float,
+        sent_s: float,
+    ) -> None:
+        """Another partner's engagement report reached ``receiver``'s post at ``arrival_s``."""
+        self.remote[receiver].arrived(report, point_m, added_var_m2, arrival_s, sent_s)
         known = self.known_kill.get(receiver)
-        if known is None:
+        if known is not None and report.outcome == "kill":
+            # the cell's own track ids (its orders to other partners' batteries)
+            known[report.track_id] = min(known.get(report.track_id, math.inf), arrival_s)
+
+    def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
+        """A battery's status reached ``receiver`` (the cell keeps the latest sent)."""
+        if receiver != self.cell or report.battery_id not in self.commanded:
             return
-        for e in self._kills:
-            if e.partner == origin and e.assessment_time_s <= sent_s:
-                known[e.track_id] = min(known.get(e.track_id, math.inf), arrival_s)
+        old = self.battery_known.get(report.battery_id)
+        if old is None or old.time_s <= report.time_s:
+            self.battery_known[report.battery_id] = report
+
+    def order_arrived(self, receiver: str, order: EngagementOrder, arrival_s: float) -> None:
+        """The cell's order reached a partner's post (only the battery's own acts on it)."""
+        if receiver == order.partner:
+            self._orders_in.append((order, arrival_s))
+
+    def take_orders(self) -> list[EngagementOrder]:
+        """The cell's orders to other partners' batteries given since the last call."""
+        out, self.orders_out = self.orders_out, []
+        return out
 
     def finish(self, end_s: float) -> DecisionLog:
         """The run's engagements (those still in flight keep outcome ``in_flight``)."""
@@ -471,7 +549,6 @@ class DecisionStage:
         for e in new:
             if e.outcome != "kill":
                 continue
-            self._kills.append(e)
             if e.partner in self.known_kill:
                 known = self.known_kill[e.partner]
                 known[e.track_id] = min(known.get(e.track_id, math.inf), e.assessment_time_s)
@@ -489,8 +566,17 @@ class DecisionStage:
         Returns the operators' engage requests it could not carry out, with the reason.
         """
         model = self.model
+        arrived = [o for o, at in self._orders_in if at <= t and o.cell == boss.name]
+        self._orders_in = [(o, at) for o, at in self._orders_in if o not in arrived]
+        for o in arrived:
+            self._ordering.pop(o.battery_id, None)
+        executing = {o.battery_id for o in arrived}
         batteries = [
-            b for b in boss.batteries if not self.is_silent(b.partner, t) and b.id not in self.held
+            b
+            for b in boss.batteries
+            if not self.is_silent(b.partner, t)
+            and b.id not in self.held
+            and (b.id in executing or self._can_task(boss, b.id, t))
         ]
         due = [d for d, who in self.granted if who == boss.name]
         self.granted = [(d, w) for d, w in self.granted if w != boss.name]
@@ -515,6 +601,7 @@ class DecisionStage:
         ]
         if not cand or not batteries or not len(self.assets):
             self._drop(due, t, cycle, "not ordered: no track or battery")
+            self._drop_orders(arrived, t, cycle)
             return [(r, "no such track or no ready battery") for r in requests]
         idx = np.asarray(cand)
         states, covs = picture.state[idx], picture.covariance[idx]
@@ -528,6 +615,7 @@ class DecisionStage:
         near = self._reachable(traj[..., :3], batteries)
         if not near.any():
             self._drop(due, t, cycle, "window closed awaiting consent")
+            self._drop_orders(arrived, t, cycle)
             return [(r, "no battery can reach the track") for r in requests]
         sel = np.flatnonzero(near)
 
@@ -543,7 +631,7 @@ class DecisionStage:
             urgency[air] = np.where(np.isfinite(first), urgency_weight(first - t), 0.0)
         allowed = (
             np.ones(len(self.assets), dtype=bool)
-            if self.scenario.coordination_mode == "integrated"
+            if self.integrated and boss.name == self.cell
             else self.defends[boss.name]
         )
         # A track close to one already engaged or known killed is taken for the same
@@ -551,7 +639,20 @@ class DecisionStage:
         inherited = self._twins(picture, track_ids, idx[sel], open_, known, t)
         dead = np.array([d for d, _ in inherited], dtype=bool)
         opened = [o for _, o in inherited]
-        survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened])
+        survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened], dtype=np.float64)
+        # other partners' engagements and kills, as their status reports told this post
+        remote_dead, remote_survive, remote_look = self.remote[boss.name].marks(
+            t,
+            states[sel],
+            picture.pos_sigma_m[idx][sel],
+            ballistic[sel],
+            exclude_batteries={b.id for b in boss.batteries},
+            predict=lambda dt_s: predict_positions(
+                states[sel], ballistic[sel], np.array([0.0, dt_s])
+            )[:, 1, :3],
+        )
+        dead |= remote_dead
+        survive *= remote_survive
         survive[dead] = 0.0
         # expected value saved by a sure kill, and the WTA's priority (urgency-weighted)
         at_stake = survive * (coverage[:, allowed] @ self.values[allowed])
@@ -559,6 +660,7 @@ class DecisionStage:
         keep = value > 0.0
         if not keep.any():
             self._drop(due, t, cycle, "threat no longer evaluated")
+            self._drop_orders(arrived, t, cycle)
             return [(r, "the track threatens no asset the battery may defend") for r in requests]
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
         at_stake = at_stake[keep]
@@ -574,6 +676,7 @@ class DecisionStage:
             launch_times_s=t + self.launch_offsets,
         )
         look = np.array([max((a for _, a in o), default=-math.inf) for o in opened])
+        look = np.maximum(look, remote_look[keep])
         # (B, K): a launch after the awaited assessment (and the battery's consent
         # delay) is still feasible
         delay = np.array([self.consent_delay[b.partner] for b in batteries])
@@ -598,7 +701,11 @@ class DecisionStage:
         later_ok = np.zeros((m, n), dtype=bool)  # ... and those that may wait for their window
         for i, b in enumerate(batteries):
             st = model.states[b.id]
-            if st.free_channels(t) < 1 or b.id in waiting_bty:
+            # a battery the cell knows only from its status reports (not carrying out an order)
+            told = self.battery_known.get(b.id) if b.id not in executing else None
+            if b.id in waiting_bty:
+                continue
+            if told is None and st.free_channels(t) < 1:
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
             at = self.consent_launch[b.partner]
@@ -614,8 +721,12 @@ class DecisionStage:
                 if model.awaiting_assessment(b.id, tid, t) or model.assessed_killed(b.id, tid, t):
                     continue
                 use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
-                k = min(st.doctrine_shots(), st.usable(use_reserve))
-                if k < 1 or st.free_launchers(t) < k:
+                if told is None:
+                    usable = st.usable(use_reserve)
+                else:
+                    usable = told.inventory - (0 if use_reserve else st.reserve)
+                k = min(st.doctrine_shots(), usable)
+                if k < 1 or (told is None and st.free_launchers(t) < k):
                     continue
                 p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
                 shots[i, j] = k
@@ -643,6 +754,13 @@ class DecisionStage:
                 pk[:, j] = 0.0
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
+        for o in arrived:
+            i = next((i for i, b in enumerate(batteries) if b.id == o.battery_id), -1)
+            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
+            if i >= 0 and j >= 0 and now_ok[i, j] and not any(c[0] == i for c in chosen):
+                chosen.append((i, j, False))
+            else:
+                self._drop_orders([o], t, cycle)
         for r in requests:
             i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
@@ -697,7 +815,19 @@ class DecisionStage:
                 if not answer.granted:
                     self.refused.add((b.id, tid))
                     continue
-            model.order(
+            row = int(idx[sel[j]])
+            lineage = tuple(
+                sorted(
+                    {picture.origins[o] for o in np.flatnonzero(picture.contributor_id[row] >= 0)}
+                    | {boss.name}
+                )
+            )
+            if b.id in self.commanded and boss.name == self.cell and b.id not in executing:
+                # another partner's battery: the order crosses the link first
+                self.orders_out.append(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
+                self._ordering[b.id] = t
+                continue
+            launch = model.order(
                 t,
                 b.id,
                 tid,
@@ -709,7 +839,26 @@ class DecisionStage:
                 shots=int(shots[i, j]),
                 use_reserve=bool(reserve[i, j]),
             )
+            if not isinstance(launch, Refusal):
+                self.lineage[launch.engagement_id] = lineage
         return rejected
+
+    def _can_task(self, boss: Authority, battery_id: str, t: float) -> bool:
+        """Whether ``boss`` may task the battery now: always its own partner's; another
+        partner's (integrated mode) only when a status report says it is ready and no
+        order of the cell's is still unheard of."""
+        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
+            return True
+        if t - self._ordering.get(battery_id, -math.inf) < ORDER_TIMEOUT_S:
+            return False
+        told = self.battery_known.get(battery_id)
+        return told is not None and told.ready and told.inventory > 0
+
+    def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:
+        """Orders that arrived but can no longer be carried out: recorded as refusals."""
+        self.model.refusals += [
+            Refusal(t, o.battery_id, o.track_id, "order arrived too late", cycle) for o in orders
+        ]
 
 
 def _worth_it(

@@ -33,7 +33,14 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from skyweave.c2.decision import DecisionLog, DecisionStage, EngageRequest, ThreatObjects
+from skyweave.c2.coalition_status import BatteryReport, battery_reports, engagement_reports
+from skyweave.c2.decision import (
+    DecisionLog,
+    DecisionStage,
+    EngageRequest,
+    ThreatObjects,
+    coalition_cell,
+)
 from skyweave.engagement import Engagement, merge_truth
 from skyweave.engine.commands import Command, in_apply_order, scripted_injects
 from skyweave.engine.params import (
@@ -51,6 +58,7 @@ from skyweave.network.stream import (
     LinkStream,
     alert_messages,
     detection_messages,
+    object_key,
     received_alerts,
     received_detections,
 )
@@ -61,6 +69,7 @@ from skyweave.tracking.fusion import FusedPicture
 from skyweave.tracking.shared_picture import remote_tracks, track_messages
 from skyweave.tracking.tracker import TrackBatch
 from skyweave.warning.alerts import Alerts
+from skyweave.warning.impact import ballistic_mask
 
 _THREAT: TypeAdapter[Threat] = TypeAdapter(Threat)
 
@@ -165,7 +174,9 @@ class Simulation:
             for p in self.partners
         }
         self.consent = ConsentDesk({p.id: p.engagement.consent for p in scenario.partners})
-        self.decision = DecisionStage(scenario, self.seed, self.consent)
+        self.decision = DecisionStage(
+            scenario, self.seed, self.consent, commanded_batteries(scenario, self.boundary)
+        )
         self.batteries = {b.id: b for b in scenario.batteries}
 
         self._pending = in_apply_order([*scripted_injects(scenario), *commands])
@@ -177,6 +188,10 @@ class Simulation:
         self._kills_told: set[tuple[str, str]] = set()
         self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
         self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
+        # other partners' battery status as each partner last received it
+        self.batteries_told: dict[str, dict[str, tuple[BatteryReport, float]]] = {
+            p: {} for p in self.partners
+        }
 
     # -- the clock ---------------------------------------------------------------------
 
@@ -242,7 +257,7 @@ class Simulation:
                 stage.fuse(t, own, record=report)
         if decide:
             self._decide(t)
-            outgoing += [(Messages.build([t], p, "engagement_status"), t) for p in self.partners]
+            outgoing += self._status_messages(t)
         outgoing += self._outbox
         self._outbox = []
         self.links.offer(self.tick, outgoing)
@@ -272,12 +287,78 @@ class Simulation:
                     self.inbox[to].append((arrival_s, got.origin, text))
                     self._event(arrival_s, to, "message_received", got.origin, text)
             elif got.data_class == "engagement_status":
-                for sent, arrived in zip(d.send_time_s, d.arrival_time_s, strict=True):
-                    self.decision.status_arrived(got.origin, receiver, sent, arrived)
+                xyz = d.xyz_m()
+                for k, row in enumerate(d.payload_row.tolist()):
+                    self.decision.report_arrived(
+                        receiver,
+                        got.payload[row],
+                        xyz[k],
+                        float(d.added_position_var_m2[k]),
+                        float(d.arrival_time_s[k]),
+                        float(d.send_time_s[k]),
+                    )
+            elif got.data_class == "battery_status":
+                told = self.batteries_told[receiver]
+                for row, arrived in zip(
+                    d.payload_row.tolist(), d.arrival_time_s.tolist(), strict=True
+                ):
+                    report: BatteryReport = got.payload[row]
+                    old = told.get(report.battery_id)
+                    if old is None or old[0].time_s <= report.time_s:
+                        told[report.battery_id] = (report, arrived)
+                    self.decision.battery_arrived(receiver, report)
+            elif got.data_class == "engagement_orders":
+                for row, arrived in zip(
+                    d.payload_row.tolist(), d.arrival_time_s.tolist(), strict=True
+                ):
+                    self.decision.order_arrived(receiver, got.payload[row], arrived)
         out = {}
         for receiver, parts in remote_ir.items():
             det = parts[0] if len(parts) == 1 else concat_detections(parts)
             out[receiver] = det.take(np.argsort(det.time_s, kind="stable"))
+        return out
+
+    def _status_messages(self, t: float) -> list[tuple[Messages, Any]]:
+        """What the command posts tell each other at a decision time: engagement status
+        and battery status per partner, and the cell's orders to other partners' batteries."""
+        out: list[tuple[Messages, Any]] = []
+        model = self.decision.model
+        for p in self.partners:
+            reports = engagement_reports(model, p, t, self.decision.lineage)
+            if reports:
+                out.append(
+                    (
+                        Messages.build(
+                            np.full(len(reports), t),
+                            p,
+                            "engagement_status",
+                            xyz_m=np.array([r.intercept_ecef_m for r in reports]),
+                            originators=[r.originators for r in reports],
+                            object_key=[
+                                object_key(f"engagement/{p}/{r.engagement_id}") for r in reports
+                            ],
+                        ),
+                        reports,
+                    )
+                )
+            own = [b.id for b in self.scenario.batteries if b.partner == p]
+            if own:
+                told = battery_reports(model, own, t)
+                out.append((Messages.build(np.full(len(told), t), p, "battery_status"), told))
+        orders = self.decision.take_orders()
+        for cell in dict.fromkeys(o.cell for o in orders):
+            mine = [o for o in orders if o.cell == cell]
+            out.append(
+                (
+                    Messages.build(
+                        np.full(len(mine), t),
+                        cell,
+                        "engagement_orders",
+                        originators=[o.originators for o in mine],
+                    ),
+                    mine,
+                )
+            )
         return out
 
     def _decide(self, t: float) -> None:
@@ -297,6 +378,22 @@ class Simulation:
     def _kills_now(self, t: float) -> dict[str, list[int]]:
         """Picture tracks whose kill assessment reached their command post by ``t``."""
         out: dict[str, list[int]] = {}
+        for p, stage in self.stages.items():
+            # kills another partner reported on objects this partner's picture holds
+            pic, remote = stage.picture, self.decision.remote[p]
+            if pic is None or not len(pic) or not len(remote):
+                continue
+            dead, _, _ = remote.marks(
+                t,
+                pic.state,
+                pic.pos_sigma_m,
+                ballistic_mask(pic.state),
+                exclude_batteries={b.id for b in self.scenario.batteries if b.partner == p},
+            )
+            for n in pic.picture_number[dead].tolist():
+                if (p, f"{p}:{n}") not in self._kills_told:
+                    self._kills_told.add((p, f"{p}:{n}"))
+                    out.setdefault(p, []).append(int(n))
         for p, known in self.decision.known_kill.items():
             if p not in self.stages:
                 continue  # decision authorities are partner ids (a coalition cell sits with one)
@@ -475,6 +572,15 @@ class Simulation:
             tuple(e for e in model.in_flight() if e.partner == partner),
             frozenset(b for b in self.decision.held if b in batteries),
             tuple(self.inbox[partner]),
+            {
+                b: {
+                    "partner": r.partner,
+                    "inventory": r.inventory,
+                    "ready": r.ready,
+                    "as_of_s": r.time_s,
+                }
+                for b, (r, _) in sorted(self.batteries_told[partner].items())
+            },
         )
 
     def truth_view(self) -> TruthView:
@@ -493,6 +599,23 @@ class Simulation:
     def threat_flights(self) -> Sequence[ThreatFlight]:
         """Every threat's planned flight (scenario threats, then launched by inject)."""
         return self.flights
+
+
+def commanded_batteries(scenario: Scenario, boundary: LinkBoundary) -> frozenset[str]:
+    """Other partners' batteries the coalition cell commands over the links (integrated
+    mode): their partner releases ``battery_status`` to the cell, the cell releases
+    ``engagement_orders`` to it, and a link joins them."""
+    if scenario.coordination_mode != "integrated":
+        return frozenset()
+    cell, policy = coalition_cell(scenario), boundary.policy
+    return frozenset(
+        b.id
+        for b in scenario.batteries
+        if b.partner != cell
+        and policy.releases(b.partner, cell, "battery_status")
+        and policy.releases(cell, b.partner, "engagement_orders")
+        and boundary.link_between(cell, b.partner) is not None
+    )
 
 
 def _is_ir(report: ScanReport) -> bool:

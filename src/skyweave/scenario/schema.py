@@ -46,7 +46,13 @@ MULTIPLE_RTOL = 1e-9
 CoordinationMode = Literal["independent", "shared-warning", "integrated"]
 RcsClass = Literal["small", "medium", "large"]
 DataClass = Literal[
-    "launch_alerts", "tracks", "detections", "engagement_status", "battery_status", "messages"
+    "launch_alerts",
+    "tracks",
+    "detections",
+    "engagement_status",
+    "battery_status",
+    "engagement_orders",
+    "messages",
 ]
 
 
