@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from short_example import short_example
+from skyweave.engine import Simulation
 from skyweave.network.policy import ReleasePolicy
 from skyweave.scenario.schema import DataClass, Scenario
 from skyweave.simulation import run_scenario
@@ -246,3 +247,26 @@ def test_noise_on_detections_moves_the_receivers_launch_points(noise_m: float) -
     assert len(clean_pt) and len(noisy_pt)
     moved_km = 111.0 * float(np.hypot(*(clean_pt[0] - noisy_pt[0])))
     assert moved_km > 5.0
+
+
+def test_partner_console_view_holds_nothing_withheld() -> None:
+    """What C's console is built from (its view, tick by tick) holds no alert or
+    picture track derived from A's data."""
+    policy = issue_policy()
+    scenario = three_partners(policy)
+    releases = ReleasePolicy(scenario).releases
+    sim = Simulation(scenario, seed=1)
+    seen = 0
+    while not sim.done:
+        sim.step()
+        if int(sim.time_s) % 10:
+            continue
+        view = sim.partner_view(C)
+        for alerts in view.alerts:
+            for names in alerts.originators.tolist():
+                seen += 1
+                assert all(o == C or releases(o, C, "launch_alerts") for o in names)
+        if view.picture is not None:
+            for row in view.picture.contributors:
+                assert all(o == C or releases(o, C, "tracks") for o, _ in row)
+    assert seen > 0
