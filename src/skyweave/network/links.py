@@ -651,13 +651,19 @@ class LinkBoundary:
     ) -> tuple[IntArray, list[tuple[ReleaseTerms, IntArray]]]:
         """Rows withheld by another originator's policy, and the released rows grouped by
         their combined terms (largest delay, strongest degradation of all originators)."""
-        lineage = messages.originators[ids]
+        lineage = messages.originators[ids].tolist()
+        combined = {
+            names: self._combined_terms(names, receiver, data_class, terms)
+            for names in set(lineage)
+        }
+        if len(combined) == 1:  # the common case: one lineage for the whole batch
+            ((got),) = combined.values()
+            if got is None:
+                return ids, []
+            return np.zeros(0, dtype=np.int64), [(got, ids)]
         withheld: list[int] = []
         groups: dict[ReleaseTerms, list[int]] = {}
-        combined: dict[tuple[str, ...], ReleaseTerms | None] = {}
-        for row, names in zip(ids.tolist(), lineage.tolist(), strict=True):
-            if names not in combined:
-                combined[names] = self._combined_terms(names, receiver, data_class, terms)
+        for row, names in zip(ids.tolist(), lineage, strict=True):
             got = combined[names]
             if got is None:
                 withheld.append(row)
@@ -665,7 +671,7 @@ class LinkBoundary:
                 groups.setdefault(got, []).append(row)
         return (
             np.asarray(withheld, dtype=np.int64),
-            [(t, np.asarray(r, dtype=np.int64)) for t, r in groups.items()],
+            [(t, np.asarray(r, dtype=np.int64)) for t, r in sorted(groups.items(), key=_first_row)],
         )
 
     def _combined_terms(
@@ -761,6 +767,10 @@ class LinkBoundary:
         outcome[unheard] = "receiver_silent"
         arrival[~transmitted] = np.nan
         return cols
+
+
+def _first_row(group: tuple[ReleaseTerms, list[int]]) -> int:
+    return group[1][0]
 
 
 def _attempts(
