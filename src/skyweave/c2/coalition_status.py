@@ -180,6 +180,8 @@ class RemoteEngagements:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, int], _Known] = {}
+        #: counts arrived kill reports (a caller re-checks its picture only when it moves)
+        self.kills_version = 0
 
     def arrived(
         self,
@@ -198,6 +200,8 @@ class RemoteEngagements:
             self._known[key] = _Known(
                 report, np.asarray(point, float), added_var_m2, arrival_s, arrival_s - sent_s
             )
+            if report.outcome == "kill":
+                self.kills_version += 1
 
     def __len__(self) -> int:
         return len(self._known)
@@ -227,6 +231,15 @@ class RemoteEngagements:
         look = np.full(k, -np.inf)
         if k == 0:
             return dead, survive, look
+        # intercepts long past match nothing any more (time only moves forward)
+        gone = [
+            key
+            for key, known in self._known.items()
+            if time_s - known.report.intercept_time_s > STATUS_REPEAT_S
+            and known.arrival_s <= time_s
+        ]
+        for key in gone:
+            del self._known[key]
         for known in self._known.values():
             if known.arrival_s > time_s or known.report.outcome == "miss":
                 continue

@@ -186,6 +186,7 @@ class Simulation:
         self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
         self._last_report: dict[str, TrackBatch] = {}
         self._kills_told: set[tuple[str, str]] = set()
+        self._kills_checked: dict[str, tuple[float, int]] = {}
         self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
         self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
         # other partners' battery status as each partner last received it
@@ -383,6 +384,11 @@ class Simulation:
             pic, remote = stage.picture, self.decision.remote[p]
             if pic is None or not len(pic) or not len(remote):
                 continue
+            # only when the picture or the kills reported to this post changed
+            checked = (pic.time_s, remote.kills_version)
+            if self._kills_checked.get(p) == checked:
+                continue
+            self._kills_checked[p] = checked
             dead, _, _ = remote.marks(
                 t,
                 pic.state,
