@@ -21,7 +21,7 @@ from short_example import short_example
 from skyweave.engine import Simulation
 from skyweave.network.policy import ReleasePolicy
 from skyweave.scenario.schema import DataClass, Scenario
-from skyweave.simulation import run_scenario
+from skyweave.simulation import RunResult, run_scenario
 
 A, B, C = "north", "east", "west"
 CLASSES: tuple[str, ...] = get_args(DataClass)
@@ -65,9 +65,9 @@ def issue_policy() -> list[dict[str, Any]]:
 
 
 @cache
-def _run(policy_key: tuple[tuple[str, str, str], ...], b_sensors: bool) -> dict[str, pa.Table]:
+def _run(policy_key: tuple[tuple[str, str, str], ...], b_sensors: bool) -> RunResult:
     rules = [{"from": f, "to": [t], "data_class": c} for f, t, c in policy_key]
-    return run_scenario(three_partners(rules, b_sensors=b_sensors), seed=1).tables
+    return run_scenario(three_partners(rules, b_sensors=b_sensors), seed=1)
 
 
 def _key(policy: Iterable[dict[str, Any]]) -> tuple[tuple[str, str, str], ...]:
@@ -102,9 +102,12 @@ def test_second_hand_release_is_withheld() -> None:
     """Leak 1: B's alerts derived from A's lines of sight do not cross to C, and the
     alerts C gets from B name their originators."""
     policy = issue_policy()
-    tables = _run(_key(policy), True)
+    result = _run(_key(policy), True)
+    tables = result.tables
     scenario = three_partners(policy)
     assert leaks(tables, scenario, C) == []
+    # the withheld releases are accounted for
+    assert result.summary["network"][f"{B}->{C}"]["launch_alerts"]["withheld"] > 0
     alerts = tables["alerts"].to_pylist()
     b_own = [a for a in alerts if a["partner"] == B and a["origin_partner"] == B]
     # B does derive alerts from A's data (its launch events join A's lines of sight) ...
@@ -120,8 +123,7 @@ def test_second_hand_release_is_withheld() -> None:
 def test_partner_without_sensors_relays_nothing() -> None:
     """Leak 1, decisive: B owns no sensor, so everything it derives is A's: C gets no alert."""
     policy = issue_policy()
-    tables = _run(_key(policy), False)
-    alerts = tables["alerts"].to_pylist()
+    alerts = _run(_key(policy), False).tables["alerts"].to_pylist()
     assert any(a["partner"] == B and a["origin_partner"] == B for a in alerts)
     assert [a for a in alerts if a["partner"] == C] == []
 
@@ -153,7 +155,7 @@ def test_random_policies_never_leak(rules: set[tuple[str, str, str]]) -> None:
         {"from": B, "to": [C], "data_class": "launch_alerts"},
     ]
     scenario = three_partners(policy)
-    tables = _run(_key(policy), True)
+    tables = _run(_key(policy), True).tables
     for receiver in (A, B, C):
         assert leaks(tables, scenario, receiver) == []
 

@@ -206,6 +206,12 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
             "orders_refused": log.refusals,
         },
     }
+    # what the link boundary did with every release the policy granted, as offered
+    # (``withheld``: another originator's policy kept it back)
+    summary["network"] = {
+        pair: {c: dict(sorted(o.items())) for c, o in sorted(per.items())}
+        for pair, per in sorted(sim.links.outcomes.items())
+    }
     summary["staff"] = staff_measures(summary, tables)
     return RunResult(
         truth=truth,

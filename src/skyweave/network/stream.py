@@ -24,7 +24,13 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.network.links import Deliveries, LinkBoundary, Messages, in_windows
+from skyweave.network.links import (
+    Deliveries,
+    LinkBoundary,
+    Messages,
+    Transmissions,
+    in_windows,
+)
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import los_angles, los_from_detections, los_ground_intersection
 from skyweave.warning.alerts import Alerts
@@ -59,6 +65,8 @@ class LinkStream:
         self.boundary = boundary
         self._queues: dict[tuple[str, str], float] = {}
         self._in_flight: list[_InFlight] = []
+        #: attempts per ``"origin->receiver"``, data class and outcome, as offered
+        self.outcomes: dict[str, dict[str, dict[str, int]]] = {}
 
     def offer(self, tick: int, batches: Sequence[tuple[Messages, Any]]) -> None:
         """Offer this tick's messages; each batch is ``(messages, payload)``.
@@ -70,13 +78,27 @@ class LinkStream:
             return
         messages = Messages.concat(m for m, _ in batches)
         batch_of = np.repeat(np.arange(len(batches)), [len(m) for m, _ in batches])
-        delivered = self.boundary.transmit(messages, draw_key=tick, queues=self._queues).delivered()
+        sent = self.boundary.transmit(messages, draw_key=tick, queues=self._queues)
+        self._count(sent)
+        delivered = sent.delivered()
         if not len(delivered):
             return
         order = np.lexsort((delivered.message_id, delivered.arrival_time_s))
         delivered = delivered.take(order)
         payloads = [(str(m.data_class[0]), str(m.origin[0]), p) for m, p in batches]
         self._in_flight.append(_InFlight(delivered, batch_of[delivered.message_id], payloads))
+
+    def _count(self, sent: Transmissions) -> None:
+        for origin, receiver, data_class, outcome in zip(
+            sent.origin.tolist(),
+            sent.receiver.tolist(),
+            sent.data_class.tolist(),
+            sent.outcome.tolist(),
+            strict=True,
+        ):
+            per_class = self.outcomes.setdefault(f"{origin}->{receiver}", {})
+            per_outcome = per_class.setdefault(data_class, {})
+            per_outcome[outcome] = per_outcome.get(outcome, 0) + 1
 
     def arrived(self, time_s: float) -> list[Arrived]:
         """Deliveries with arrival at or before ``time_s``, not handed on before.
