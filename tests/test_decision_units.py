@@ -16,13 +16,12 @@ import pymap3d
 import pytest
 from scipy.integrate import solve_ivp
 
-from skyweave.c2.decision import (
+from skyweave.c2.decision import _worth_it, authorities
+from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_DEPTH_M,
     AIRBREATHING_FLOOR_M,
     ThreatObjects,
-    _worth_it,
     airbreathing_threat,
-    authorities,
     predict_positions,
 )
 from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M
