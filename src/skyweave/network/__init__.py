@@ -8,16 +8,13 @@ their payload tables; they get back :class:`Deliveries`.
 """
 
 from skyweave.network.links import (
-    OUTCOMES,
-    Deliveries,
     LinkBoundary,
-    Messages,
-    Transmissions,
     in_windows,
     link_down_windows,
     merge_windows,
     silent_windows,
 )
+from skyweave.network.messages import OUTCOMES, Deliveries, Messages, Transmissions
 from skyweave.network.policy import DATA_CLASSES, ReleasePolicy, ReleaseTerms, degrade_positions
 
 __all__ = [

@@ -24,13 +24,8 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.network.links import (
-    Deliveries,
-    LinkBoundary,
-    Messages,
-    Transmissions,
-    in_windows,
-)
+from skyweave.network.links import LinkBoundary, in_windows
+from skyweave.network.messages import Deliveries, Messages, Transmissions
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import los_angles, los_from_detections, los_ground_intersection
 from skyweave.warning.alerts import Alerts
