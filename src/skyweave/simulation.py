@@ -8,7 +8,7 @@ what it recorded into the run folder's tables and summary.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -155,7 +155,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         "picture": pa.concat_tables(pictures) if pictures else PICTURE_SCHEMA.empty_table(),
         "alerts": _alerts_table(sim.alerts),
         "events": events_table(sim),
-        "engagements": engagements_table(all_engagements),
+        "engagements": engagements_table(all_engagements, sim.decision.lineage),
     }
     flights = sim.threat_flights()
     end_s = float(times_s[-1])
@@ -250,12 +250,15 @@ def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
 ENGAGEMENTS_EXTRA = ("intercept", "launch")
 
 
-def engagements_table(engagements: Sequence[Engagement]) -> pa.Table:
+def engagements_table(
+    engagements: Sequence[Engagement], lineage: Mapping[int, tuple[str, ...]] | None = None
+) -> pa.Table:
     """``engagements.parquet``: one row per engagement, in engagement id order.
 
     The columns of :data:`~skyweave.engagement.ENGAGEMENT_COLUMNS`, plus the
     planned intercept point and the launch point in ECEF
-    (``intercept_x_m`` ... ``launch_z_m``).
+    (``intercept_x_m`` ... ``launch_z_m``) and, with ``lineage``, ``originators``:
+    the partners whose tracks the engaged picture track fused.
     """
     cols: dict[str, Any] = dict(engagement_columns(engagements))
     rows = sorted(engagements, key=lambda e: e.engagement_id)
@@ -270,4 +273,9 @@ def engagements_table(engagements: Sequence[Engagement]) -> pa.Table:
             arrays[name] = pa.array(values.tolist(), pa.string())
         else:
             arrays[name] = pa.array(values)
+    if lineage is not None:
+        arrays["originators"] = pa.array(
+            [list(lineage.get(e.engagement_id, (e.partner,))) for e in rows],
+            pa.list_(pa.string()),
+        )
     return pa.table(arrays)
