@@ -2,10 +2,13 @@
 
 A partner seat's frame is built from that partner's
 :class:`~skyweave.engine.simulation.PartnerView` and nothing else (its fused
-picture, its alerts, its consent questions, its batteries and engagements),
-plus the partner's own orders from the command log. No truth object id, no
-other partner's picture, question or battery ever enters it. The white cell
-and observer frames carry the truth.
+picture, its alerts, its consent questions, its batteries and engagements,
+other partners' batteries as their released ``battery_status`` told it), plus
+the partner's own orders from the command log and the state now of each link
+touching it (up or down, from the link boundary's windows). No truth object id,
+no other partner's picture or question, and no other partner's battery beyond
+what was released ever enters it. The white cell and observer frames carry the
+truth.
 
 Coordinates leave here as degrees and kilometres (the edge of the program);
 inside they are ECEF metres.
@@ -304,6 +307,41 @@ def _open_threats(rows: Sequence[dict[str, Any]], time_s: float) -> list[dict[st
     return out
 
 
+def link_rows(sim: Simulation, partner: str) -> list[dict[str, Any]]:
+    """Each link touching ``partner``: the partner at its other end, up or down now, and
+    since when (the last change at or before now; None if it never changed)."""
+    rows = []
+    now = sim.time_s
+    for link_id, link in sim.boundary.links.items():
+        if partner not in link.between:
+            continue
+        down = sim.boundary.link_down(link_id)
+        changes = [t for w in down for t in w if math.isfinite(t) and t <= now]
+        rows.append(
+            {
+                "id": link_id,
+                "to": next(p for p in link.between if p != partner),
+                "up": bool(sim.boundary.link_up(link_id, np.array([now]))[0]),
+                "since_s": _num(max(changes), 1) if changes else None,
+            }
+        )
+    return rows
+
+
+def _remote_battery_rows(view: PartnerView) -> list[dict[str, Any]]:
+    """Other partners' batteries as released to this partner (empty when none is)."""
+    return [
+        {
+            "id": b,
+            "partner": str(s["partner"]),
+            "inventory": None if s.get("inventory") is None else int(s["inventory"]),
+            "ready": None if s.get("ready") is None else bool(s["ready"]),
+            "as_of_s": None if s.get("as_of_s") is None else _num(s["as_of_s"], 1),
+        }
+        for b, s in sorted(view.remote_batteries.items())
+    ]
+
+
 def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None) -> dict[str, Any]:
     """One partner's console at the current tick, from its :class:`PartnerView` only."""
     view = sim.partner_view(partner) if view is None else view
@@ -356,6 +394,8 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
             {"id": b, "inventory": int(s["inventory"]), "held": bool(s["held"])}
             for b, s in view.batteries.items()
         ],
+        "remote_batteries": _remote_battery_rows(view),
+        "links": link_rows(sim, partner),
         "engagements": _engagement_rows(view.engagements, with_object=False),
         "messages": [
             {"time_s": round(t, 1), "from": sender, "text": text}
@@ -475,6 +515,7 @@ def truth_frame(sim: Simulation) -> dict[str, Any]:
 
 __all__ = [
     "coastline_polylines",
+    "link_rows",
     "partner_frame",
     "setup_info",
     "theatre_bounds",
