@@ -1,6 +1,7 @@
 """The exercise consoles in a real browser (Playwright for Python driving Debian's chromium):
-the white cell's pause stops a partner's clock; a white-cell launch alerts both staffs;
-a consent granted by a click is in ``events.parquet`` at its time; the map is drawn.
+the white cell's pause stops a partner's clock; a white-cell launch alerts both staffs,
+and only the one whose sensors see it when no warning is shared; a consent granted by a
+click is in ``events.parquet`` at its time; the map is drawn.
 
 (That the grant then leads to an engagement is the engine's part, tested without a
 browser in ``test_exercise_server.py``.)"""
@@ -158,6 +159,65 @@ def test_a_white_cell_launch_alerts_both_partners(browser: Any, serve: Any) -> N
     launched = [c for c in served.session.sim.applied if c.kind == "inject"]
     assert launched and launched[0].body["threat"]["aim"] == {"range_km": 200, "azimuth_deg": 30}
     assert launched[0].body["threat"]["accidental"] is True
+
+
+def test_a_white_cell_launch_alerts_one_partner_only_when_warning_is_not_shared(
+    browser: Any, serve: Any
+) -> None:
+    """No release rule (``policy: []``): a launch only North's satellite sees (East's is
+    down, and neither partner's radars face it) alerts North's console and not East's.
+    With the example's policy the same launch reaches East over the link within seconds
+    (an engine-only run below shows it), so East's silence is the policy's doing."""
+    from skyweave.engine.commands import parse_command
+    from skyweave.engine.simulation import Simulation
+    from skyweave.scenario.schema import Inject
+
+    # the stray in North's north-west, towards Depot Bravo: seen by North's satellite only
+    launch, aim = (-20.0, 125.0), (-25.3, 131.0)
+    east_ir_down = Inject(time_s=0.0, kind="sensor_failure", target="east-ir-1")
+    shared = short_example(120.0).model_copy(update={"threats": [], "injects": [east_ir_down]})
+    stray = {
+        "type": "ballistic",
+        "id": "wc-1",
+        "launch": {"lat_deg": launch[0], "lon_deg": launch[1]},
+        "aim": {"lat_deg": aim[0], "lon_deg": aim[1]},
+        "burn_time_s": 40,
+        "accidental": True,
+    }
+    inject = parse_command({"time_s": 0.0, "seat": "white", "kind": "inject", "threat": stray})
+    sim = Simulation(shared, 1, [inject])
+    sim.run_until(60.0)
+    received = [len(a) for a in sim.partner_view("east").alerts]
+    assert sum(received) > 0, "with the example's policy East hears of it over the link"
+
+    served = serve(shared.model_copy(update={"policy": []}), rate=30.0)
+    white = _open(browser, served.links["white"])
+    north = _open(browser, served.links["north"])
+    east = _open(browser, served.links["east"])
+    for field, value in (
+        ("#l-lat", launch[0]),
+        ("#l-lon", launch[1]),
+        ("#a-lat", aim[0]),
+        ("#a-lon", aim[1]),
+        ("#l-burn", 40),
+    ):
+        white.fill(field, str(value))
+    white.click("#launch")  # at the first tick: the clock has not started
+    white.click("#start")
+    launch_alert = "tr.alert[data-kind=launch]"
+    north.wait_for_selector(launch_alert, timeout=30_000)
+    alerted_s = _sim_time(north)
+    # well past the time East heard of it with the example's policy
+    east.wait_for_function(
+        f"Number(document.getElementById('clock').dataset.time) >= {alerted_s + 30.0}",
+        timeout=30_000,
+    )
+    assert east.query_selector_all("tr.alert") == []
+    assert east.is_hidden("#alarm") and not north.is_hidden("#alarm")
+    assert "0 received" in east.inner_text("#alert-count")
+    launched = [c for c in served.session.sim.applied if c.kind == "inject" and not c.scripted]
+    assert launched and launched[0].body["threat"]["launch"]["lat_deg"] == launch[0]
+    assert white.errors == [] and north.errors == [] and east.errors == []
 
 
 def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(

@@ -305,6 +305,27 @@ def test_report_staff_measures_equal_a_hand_count_from_the_run_tables(played: Pl
             str(sum(1 for c in staff if c.kind == "hold_fire")),
         ]
         assert cells[1:10] == expected, partner
+        # alert to warned: per threat, this partner's first alert minus anyone's first
+        per_threat = summary["warning"]["per_threat"]
+        delays = [
+            w["first_alert_s"]
+            - min(
+                v["first_alert_s"]
+                for v in per_threat
+                if v["object_id"] == w["object_id"] and v["first_alert_s"] is not None
+            )
+            for w in per_threat
+            if w["partner"] == partner and w["first_alert_s"] is not None
+        ]
+        denied = sum(1 for c in staff if c.kind == "consent" and not c.body["granted"])
+        engages = sum(1 for c in staff if c.kind == "engage")
+        # no weapons free in this log: the overrides are the staff's denials and engages
+        assert cells[13:17] == [
+            f"{statistics.median(delays):.1f}",
+            "0",
+            str(denied),
+            str(denied + engages),
+        ], partner
     # East was asked q1 and denied it itself, 2 s after it was asked
     assert played.asked["east"][QUESTION] == (195.0, 200.0)
     q = [cells for a, cells in _rows(html, "staff-question") if a["data-question"] == QUESTION]

@@ -126,9 +126,13 @@ def _check_partner_frame(frame: dict[str, Any], session: ExerciseSession, partne
     others = [p for p in sim.partners if p != partner]
     for other in others:
         assert f'"{other}:' not in text
+    released = set(view.remote_batteries)  # other partners' batteries as released to it
+    assert {b["id"] for b in frame["remote_batteries"]} == released
     for b in sim.scenario.batteries:
-        if b.partner != partner:
+        if b.partner != partner and b.id not in released:
             assert b.id not in text
+    touching = {ln.id for ln in sim.scenario.links if partner in ln.between}
+    assert {ln["id"] for ln in frame["links"]} == touching
     assert '"object"' not in text
 
 
@@ -277,3 +281,47 @@ def test_a_staff_message_reaches_the_other_partner_over_the_link(served: Any) ->
     assert msg["from"] == "north" and msg["text"] == "North holds bty-3 for Delta"
     assert sent_s + link.latency_s <= msg["time_s"] <= sent_s + link.latency_s + link.jitter_s + 0.1
     assert north["messages"] == []  # the sender's own console shows it in its log only
+
+
+def test_a_partner_frame_carries_only_the_links_touching_it_and_their_state_now() -> None:
+    from dataclasses import replace
+
+    from skyweave.engine.commands import parse_command
+    from skyweave.engine.simulation import Simulation
+    from skyweave.exercise.frames import partner_frame
+
+    # a third partner, South, linked to East only: North-East and East-South
+    raw = short_scenario(60.0).model_dump(mode="json", by_alias=True, exclude_unset=True)
+    raw["partners"].append({"id": "south", "name": "South"})
+    raw["links"].append({"id": "east-south", "between": ["east", "south"]})
+    raw["links"][0]["outages"] = [{"start_s": 10.0, "end_s": 20.0}]  # scheduled
+    scenario = Scenario.model_validate(raw)
+    cut = {"time_s": 30.0, "seat": "white", "kind": "inject"}
+    cut["inject"] = {"kind": "link_cut", "target": "east-south"}
+    sim = Simulation(scenario, 1, [parse_command(cut)])
+
+    def links(partner: str) -> dict[str, tuple[str, bool, float | None]]:
+        return {
+            r["id"]: (r["to"], r["up"], r["since_s"]) for r in partner_frame(sim, partner)["links"]
+        }
+
+    sim.run_until(5.0)
+    assert links("north") == {"north-east": ("east", True, None)}
+    assert links("south") == {"east-south": ("east", True, None)}
+    assert links("east") == {
+        "north-east": ("north", True, None),
+        "east-south": ("south", True, None),
+    }
+    sim.run_until(15.0)  # inside the scheduled outage [10, 20)
+    assert links("north") == {"north-east": ("east", False, 10.0)}
+    assert links("south") == {"east-south": ("east", True, None)}
+    sim.run_until(35.0)  # outage over; the white cell cut East-South at 30 s
+    assert links("north") == {"north-east": ("east", True, 20.0)}
+    assert links("south") == {"east-south": ("east", False, 30.0)}
+    assert links("east")["east-south"] == ("south", False, 30.0)
+    # other partners' batteries: none released today; shown as the view carries them
+    assert partner_frame(sim, "north")["remote_batteries"] == []
+    told = {"east-bty-1": {"partner": "east", "inventory": 7, "ready": True, "as_of_s": 33.0}}
+    view = replace(sim.partner_view("north"), remote_batteries=told)
+    rows = partner_frame(sim, "north", view)["remote_batteries"]
+    assert rows == [{"id": "east-bty-1", **told["east-bty-1"]}]

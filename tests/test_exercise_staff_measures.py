@@ -6,6 +6,7 @@ import pyarrow as pa
 import pytest
 
 from skyweave.analysis.staff_measures import staff_measures
+from skyweave.analysis.warning_times import ThreatTiming, warning_measures
 
 
 def _events(rows: list[tuple[float, str, str, str | None, str]]) -> pa.Table:
@@ -106,3 +107,121 @@ def test_staff_measures_by_hand() -> None:
     assert north["consent"]["questions"] == []  # an "always" policy asks nobody
     assert north["launch_to_first_alert"]["per_threat"] == []
     assert north["alert_to_first_order_s"] is None
+
+
+def _consent(t: float, question: str, granted: bool, by: str) -> tuple:
+    kind = "consent_granted" if granted else "consent_denied"
+    text = f"question={question} cycle=1 track=east:1 asked_s={t - 3.0!r} partner=east by={by}"
+    return (t, "c2", kind, "e1", text)
+
+
+def test_holds_and_overrides_by_hand() -> None:
+    # a small command log, the holds in force worked out by hand line by line
+    log = [
+        (10.0, "white", "hold_fire", "east", ""),  # white holds all of East
+        (20.0, "east", "weapons_free", "e1", ""),  # lifts white's hold on e1: override 1
+        (25.0, "east", "weapons_free", "e1", ""),  # nothing held on e1
+        (30.0, "east", "hold_fire", "e2", ""),  # e2 (still under white's hold) held by East
+        (40.0, "east", "weapons_free", "east", ""),  # lifts both holds: override 2
+        (50.0, "east", "weapons_free", "east", ""),  # nothing held
+        (60.0, "east", "engage", "e1", "track=east:4"),  # override 3
+        (70.0, "white", "hold_fire", "e2", ""),  # e2 is East's (East's own hold named it)
+        (80.0, "east", "weapons_free", "e2", ""),  # lifts white's hold: override 4
+        (90.0, "north", "hold_fire", "n1", ""),  # North's, not East's
+        (92.0, "white", "hold_fire", "x9", ""),  # a battery no East row names
+        (95.0, "east", "weapons_free", "east", ""),  # lifts x9's hold only if x9 is known
+        _consent(100.0, "q1", False, "east"),  # the policy would grant: override 5
+        _consent(101.0, "q2", True, "east"),  # as the policy would
+        _consent(102.0, "q3", True, "policy"),  # the policy itself
+        (110.0, "white", "engage", "e1", "track=east:5"),  # the white cell's, not the staff's
+    ]
+    summary = {"threats": [], "warning": {"per_threat": []}}
+    empty = pa.table({"time_s": pa.array([], pa.float64()), "partner": pa.array([], pa.string())})
+    tables = {"events": _events(log), "alerts": empty, "picture": empty, "truth": empty}
+    tables["alerts"] = pa.table({"time_s": [5.0, 5.0], "partner": ["east", "north"]})
+    holds = staff_measures(summary, tables)["east"]["holds"]
+    assert (holds["hold_fire"], holds["weapons_free"], holds["engage"]) == (1, 6, 1)
+    assert (holds["holds_lifted"], holds["consent_overrides"], holds["overrides"]) == (3, 1, 5)
+    assert [o["time_s"] for o in holds["override_orders"]] == [20.0, 40.0, 60.0, 80.0, 100.0]
+    assert holds["override_orders"][1]["over"] == "hold by east, white"
+    owners = {"e1": "east", "e2": "east", "x9": "east", "n1": "north"}
+    holds = staff_measures(summary, tables, battery_partner=owners)["east"]["holds"]
+    assert (holds["holds_lifted"], holds["overrides"]) == (4, 6)
+    assert holds["override_orders"][4] == {
+        "time_s": 95.0,
+        "kind": "weapons_free",
+        "target": "east",
+        "over": "hold by white",
+    }
+    north = staff_measures(summary, tables, battery_partner=owners)["north"]["holds"]
+    assert (north["hold_fire"], north["overrides"]) == (1, 0)
+
+
+def test_alert_to_partner_warned_by_hand() -> None:
+    """Three partners, two launches; alerts own and received (a received row carries the
+    receiver as ``partner``, its arrival as ``time_s`` and the issuer as ``origin_partner``)."""
+    a_ll, b_ll = (-30.0, 130.0), (-20.0, 140.0)
+    threats = [
+        ThreatTiming("A", "ballistic", 100.0, *a_ll, 600.0),
+        ThreatTiming("B", "ballistic", 200.0, *b_ll, 700.0),
+    ]
+    rows = [  # (time, receiving partner, origin, launch point)
+        (130.0, "north", "north", a_ll),  # North issues on A
+        (134.0, "east", "north", a_ll),  # East receives it: warned 4 s after
+        (140.0, "east", "east", a_ll),  # East's own, later
+        (210.0, "east", "east", b_ll),  # East issues on B
+        (215.0, "north", "east", b_ll),  # North receives it ...
+        (215.0, "north", "north", b_ll),  # ... and issues its own at the same time
+    ]
+    n = len(rows)
+    alerts = pa.table(
+        {
+            "time_s": [r[0] for r in rows],
+            "partner": [r[1] for r in rows],
+            "origin_partner": [r[2] for r in rows],
+            "alert_kind": ["launch"] * n,
+            "track_id": pa.array([None] * n, pa.int64()),
+            "launch_lat_deg": [r[3][0] for r in rows],
+            "launch_lon_deg": [r[3][1] for r in rows],
+        }
+    )
+    none = pa.table(
+        {
+            "time_s": pa.array([], pa.float64()),
+            "object_id": pa.array([], pa.string()),
+            "partner": pa.array([], pa.string()),
+            "report_time_s": pa.array([], pa.float64()),
+            "track_id": pa.array([], pa.int64()),
+            **{c: pa.array([], pa.float64()) for c in ("x_m", "y_m", "z_m")},
+        }
+    )
+    warning = warning_measures(threats, ["north", "east", "south"], none, none, none, alerts)
+    summary = {
+        "threats": [
+            {"object_id": t.object_id, "launch_time_s": t.launch_time_s, "accidental": False}
+            for t in threats
+        ],
+        "warning": warning,
+    }
+    empty_events = _events([])
+    m = staff_measures(
+        summary, {"events": empty_events, "alerts": alerts, "picture": none, "truth": none}
+    )
+    got = {
+        p: [
+            (r["object_id"], r["alert_to_warned_s"], r["warned_by"])
+            for r in v["alert_to_warned"]["per_threat"]
+        ]
+        for p, v in m.items()
+    }
+    assert got["north"] == [("A", 0.0, "north"), ("B", 5.0, "north")]  # own wins the tie
+    assert got["east"] == [("A", 4.0, "north"), ("B", 0.0, "east")]
+    assert got["south"] == [("A", None, None), ("B", None, None)]
+    assert m["north"]["alert_to_warned"]["median_s"] == 2.5
+    assert m["east"]["alert_to_warned"]["median_s"] == 2.0
+    assert m["south"]["alert_to_warned"]["not_warned"] == 2
+    first = m["east"]["alert_to_warned"]["per_threat"]
+    assert [(r["first_alert_s"], r["first_alert_by"]) for r in first] == [
+        (130.0, "north"),
+        (210.0, "east"),
+    ]

@@ -156,7 +156,8 @@ def test_entity_states_are_truth_with_stable_entity_ids(live: dict) -> None:
         t = round(sim_time_s(ts, live["epoch"]) / 5.0) * 5.0
         assert (site, app) == (1, 1)
         if num <= len(site_ids):  # fixed sites take 1..P, in scenario order
-            assert pdu[129:140].rstrip(b"\0") == site_ids[num - 1][:11].encode()
+            # the truth view marks every entity as exercise control
+            assert pdu[129:140].rstrip(b"\0") == f"EXCON{site_ids[num - 1]}"[:11].encode()
             continue
         if appearance & (1 << 23):
             assert num not in deactivated
@@ -319,3 +320,64 @@ def test_time_scale_without_dis_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--dis-time-scale" in result.output and "--dis udp://" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_partner_view_sends_its_picture_and_never_the_truth(tmp_path: Path) -> None:
+    """``--dis-view east``: every Entity State PDU is a row of East's fused picture
+    (``picture.parquet``, written by the same run) bit for bit; none is a truth row."""
+    rx = Receiver(tmp_path / "rx.pkl")
+    result, _ = run_cli(tmp_path / "run", rx.port, "--until", "300", "--dis-view", "east")
+    got = [d for _, d in rx.stop()]
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "(east view)" in result.output  # type: ignore[attr-defined]
+    epoch = load_scenario(EXAMPLE).epoch
+    assert got and {p[2] for p in got} == {1}  # entity states only: no sites, fires, detonations
+    pic = pq.read_table(tmp_path / "run" / "picture.parquet").to_pydict()
+    rows = {
+        (t, round(t / 5.0) * 5.0, x, y, z, vx, vy, vz): f"east:{n}"
+        for t, p, n, x, y, z, vx, vy, vz in zip(
+            pic["time_s"],
+            pic["partner"],
+            pic["track_id"],
+            pic["x_m"],
+            pic["y_m"],
+            pic["z_m"],
+            pic["vx_mps"],
+            pic["vy_mps"],
+            pic["vz_mps"],
+            strict=True,
+        )
+        if p == "east"
+    }
+    picture = {(step, x, y, z): name for (_, step, x, y, z, *_), name in rows.items()}
+    velocity = {(step, x, y, z): v for (_, step, x, y, z, *v) in rows}
+    truth = pq.read_table(tmp_path / "run" / "truth.parquet").to_pydict()
+    truth_xyz = set(zip(truth["x_m"], truth["y_m"], truth["z_m"], strict=True))
+    seen = set()
+    for pdu in got:
+        (ts,) = struct.unpack_from(">I", pdu, 4)
+        loc = struct.unpack_from(">3d", pdu, 48)
+        vel = struct.unpack_from(">3f", pdu, 36)
+        (appearance,) = struct.unpack_from(">I", pdu, 84)
+        assert loc not in truth_xyz
+        if appearance & (1 << 23):
+            continue  # a track that left the picture, at its last position
+        step = round(sim_time_s(ts, epoch) / 5.0) * 5.0
+        name = picture[(step, *loc)]  # a picture row, bit for bit
+        assert pdu[129:140].rstrip(b"\0") == name.encode()
+        assert vel == pytest.approx(velocity[(step, *loc)], rel=1e-6)  # float32 on the wire
+        seen.add((step, name))
+    # every track of East's picture at every output step, and nothing else
+    assert seen == {(step, name) for (step, *_), name in picture.items()}
+
+
+def test_an_unknown_dis_view_is_refused_before_the_run(tmp_path: Path) -> None:
+    base = ["run", str(EXAMPLE), "--out", str(tmp_path / "o"), "--until", "10"]
+    dis = ["--dis", "udp://127.0.0.1:9"]
+    result = CliRunner().invoke(main, [*base, *dis, "--dis-view", "south"])
+    assert result.exit_code == 2
+    assert "--dis-view" in result.output and "'south'" in result.output
+    assert "truth, north, east" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+    result = CliRunner().invoke(main, [*base, "--dis-view", "east"])
+    assert result.exit_code == 2 and "--dis udp://" in result.output

@@ -11,8 +11,19 @@
   track followed at that time (nearest within a gate) and whether the call was
   right (``accidental`` for a threat the scenario or inject marks accidental,
   ``deliberate`` otherwise; ``unknown`` is neither right nor wrong);
-* **holds**: hold fire and weapons free orders, engage orders and the orders
-  the engine refused.
+* **alert to partner warned**: per threat, from the first alert any partner
+  issued about it (the earliest alert row about the threat: an issuer's own
+  row carries its issue time, a receiver's its arrival) to the moment this
+  partner was warned of it, by its own alert or a received one (whose sensors
+  gave it: ``warned_by``), and the median;
+* **holds and overrides**: the staff's hold fire, weapons free and engage
+  orders, and the orders the engine refused; an **override** is a staff order
+  that sets aside what would otherwise have happened: an engage order (the
+  command post's own assignment is set aside), a weapons free that lifts a
+  hold in force on at least one of the partner's batteries (set by its staff
+  or by the white cell), or a consent answer that differs from the answer the
+  partner's policy gives at the deadline (``after_delay``, the only policy
+  that asks, grants: so a staff denial).
 """
 
 from __future__ import annotations
@@ -30,6 +41,9 @@ import pyarrow as pa
 CLASSIFY_GATE_M = 50_000.0
 #: the staff's orders that count as a first response to an alert
 ORDER_KINDS = ("hold_fire", "weapons_free", "engage", "classify")
+#: what a partner's policy answers a consent question at its deadline (``after_delay``
+#: grants; ``always`` and ``never`` answer at once and ask nobody)
+POLICY_ANSWER_GRANTED = True
 
 _FIELD = re.compile(r"(\w+)=(\S+)")
 
@@ -60,6 +74,134 @@ def _consent_rows(events: list[dict[str, Any]], partner: str) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _alert_to_warned(per_threat: list[dict[str, Any]], partner: str) -> dict[str, Any]:
+    """Per threat some partner was alerted to: first alert by anyone to this partner warned."""
+    first: dict[str, tuple[float, str]] = {}
+    for row in per_threat:
+        t = row.get("first_alert_s")
+        if t is None or not math.isfinite(t):
+            continue
+        # earliest alert row about the threat; a tie goes to the partner alerted by itself
+        own = row.get("first_alert_origin") == row["partner"]
+        was = first.get(row["object_id"])
+        if was is None or t < was[0] or (t == was[0] and own):
+            first[row["object_id"]] = (
+                float(t),
+                str(row.get("first_alert_origin") or row["partner"]),
+            )
+    rows = []
+    for row in per_threat:
+        if row.get("partner") != partner or row["object_id"] not in first:
+            continue
+        first_s, issuer = first[row["object_id"]]
+        warned_s = row.get("first_alert_s")
+        rows.append(
+            {
+                "object_id": row["object_id"],
+                "first_alert_s": first_s,
+                "first_alert_by": issuer,
+                "warned_s": warned_s,
+                "warned_by": row.get("first_alert_origin") if warned_s is not None else None,
+                "alert_to_warned_s": warned_s - first_s if warned_s is not None else None,
+            }
+        )
+    done = [r["alert_to_warned_s"] for r in rows if r["alert_to_warned_s"] is not None]
+    return {"per_threat": rows, "median_s": _median(done), "not_warned": len(rows) - len(done)}
+
+
+def _battery_owners(
+    events: list[dict[str, Any]], partners: list[str], given: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Battery id -> partner: ``given``, else what the run's own rows say (a battery named
+    by a partner's staff orders, or by a consent answer for that partner)."""
+    if given is not None:
+        return dict(given)
+    owners: dict[str, str] = {}
+    for e in events:
+        if e["target"] is None or e["target"] in partners:
+            continue
+        if e["source"] in partners and e["kind"] in ("hold_fire", "weapons_free", "engage"):
+            owners.setdefault(e["target"], e["source"])
+        elif e["kind"] in ("consent_granted", "consent_denied"):
+            who = dict(_FIELD.findall(e["text"] or "")).get("partner")
+            if who is not None:
+                owners.setdefault(e["target"], who)
+    return owners
+
+
+def _holds_and_overrides(
+    events: list[dict[str, Any]],
+    partner: str,
+    owners: Mapping[str, str],
+    consent: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The staff's holds and its overrides (see the module docstring), in time order."""
+    # the partner's holds in force: a whole-partner hold (and the batteries freed from it
+    # since) and battery holds, each with the seat that set it
+    whole, whole_by = False, ""
+    freed: set[str] = set()
+    held: dict[str, str] = {}
+    overrides: list[dict[str, Any]] = []
+    counts = {"hold_fire": 0, "weapons_free": 0, "engage": 0}
+    for e in sorted(events, key=lambda e: e["time_s"]):  # stable: log order within a time
+        kind, target, source = e["kind"], e["target"], e["source"]
+        if kind not in counts or source not in (partner, "white"):
+            continue
+        if kind == "engage":
+            if source == partner:
+                counts["engage"] += 1
+                overrides.append(
+                    {"time_s": e["time_s"], "kind": "engage", "target": target, "over": "c2"}
+                )
+            continue
+        if target != partner and owners.get(str(target)) != partner:
+            continue  # another partner's battery, or one whose owner the rows do not say
+        if source == partner:
+            counts[kind] += 1
+        if kind == "hold_fire":
+            if target == partner:
+                whole, freed, held, whole_by = True, set(), {}, source
+            else:
+                held[target] = source
+                freed.discard(target)
+            continue
+        if target == partner:
+            lifted = sorted({*held.values(), *([whole_by] if whole else [])})
+            whole, freed, held = False, set(), {}
+        else:
+            by = held.pop(target, None) or (whole_by if whole and target not in freed else None)
+            lifted = [by] if by else []
+            if whole:
+                freed.add(target)
+        if lifted and source == partner:
+            overrides.append(
+                {
+                    "time_s": e["time_s"],
+                    "kind": "weapons_free",
+                    "target": target,
+                    "over": "hold by " + ", ".join(lifted),
+                }
+            )
+    for c in consent:
+        if c["by"] == partner and c["granted"] != POLICY_ANSWER_GRANTED:
+            overrides.append(
+                {
+                    "time_s": c["answered_s"],
+                    "kind": "consent",
+                    "target": c["question_id"],
+                    "over": "policy",
+                }
+            )
+    overrides.sort(key=lambda o: o["time_s"])
+    return {
+        **counts,
+        "holds_lifted": sum(1 for o in overrides if o["kind"] == "weapons_free"),
+        "consent_overrides": sum(1 for o in overrides if o["kind"] == "consent"),
+        "overrides": len(overrides),
+        "override_orders": overrides,
+    }
 
 
 def _followed_object(
@@ -98,7 +240,11 @@ def _followed_object(
     return best
 
 
-def staff_measures(summary: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, Any]:
+def staff_measures(
+    summary: Mapping[str, Any],
+    tables: Mapping[str, pa.Table],
+    battery_partner: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Per-partner staff measures of a run (see the module docstring).
 
     Parameters
@@ -108,6 +254,11 @@ def staff_measures(summary: Mapping[str, Any], tables: Mapping[str, pa.Table]) -
         ``launch_time_s``; ``warning.per_threat`` rows with ``first_alert_s``).
     tables : mapping
         The run's tables: ``alerts``, ``events``, ``picture`` and ``truth``.
+    battery_partner : mapping, optional
+        Battery id -> its partner (the scenario's batteries). Without it a
+        battery's partner is read from the rows that name it (its partner's
+        staff orders, its consent questions); a white-cell hold on a battery no
+        such row names is then not seen.
 
     Returns
     -------
@@ -119,6 +270,7 @@ def staff_measures(summary: Mapping[str, Any], tables: Mapping[str, pa.Table]) -
     events = tables["events"].to_pylist()
     alerts = tables["alerts"].select(["time_s", "partner"]).to_pylist()
     partners = sorted({str(r["partner"]) for r in per_threat} | {str(a["partner"]) for a in alerts})
+    owners = _battery_owners(events, partners, battery_partner)
     out: dict[str, Any] = {}
     for partner in partners:
         warned = []
@@ -169,6 +321,8 @@ def staff_measures(summary: Mapping[str, Any], tables: Mapping[str, pa.Table]) -
                 "per_threat": warned,
                 "median_s": _median([w["launch_to_first_alert_s"] for w in warned]),
             },
+            "alert_to_warned": _alert_to_warned(per_threat, partner),
+            "holds": _holds_and_overrides(events, partner, owners, consent),
             "consent": {
                 "questions": consent,
                 "answered_by_staff": len(staff_delays),

@@ -84,9 +84,13 @@ def warning_measures(
 
     Warning time is the true impact time minus the partner's first alert about
     the threat (own or received), when that alert came before the impact.
+    ``first_alert_origin`` names whose sensors gave that first alert (the
+    partner itself for its own alert; the ``origin_partner`` of a received one;
+    an own alert wins a tie).
     """
     track_map = track_to_threat(tracks, truth, track_gate_m)
     first: dict[tuple[str, str, str], float] = {}
+    first_origin: dict[tuple[str, str], str] = {}
 
     def note(kind: str, threat: str, partner: str, t: float) -> None:
         key = (kind, threat, partner)
@@ -119,6 +123,11 @@ def warning_measures(
             j = int(np.argmin(dist))
             about = ballistic[j].object_id if dist[j] <= launch_gate_m else None
         if about is not None and row["alert_kind"] != "all_clear":
+            key = ("alert", about, row["partner"])
+            t_was = first.get(key, np.inf)
+            own = row["origin_partner"] == row["partner"]
+            if row["time_s"] < t_was or (row["time_s"] == t_was and own):
+                first_origin[(about, row["partner"])] = row["origin_partner"]
             note("alert", about, row["partner"], row["time_s"])
 
     rows = []
@@ -141,6 +150,7 @@ def warning_measures(
                     "first_detection_s": first.get(("detection", threat.object_id, partner)),
                     "first_track_s": first.get(("track", threat.object_id, partner)),
                     "first_alert_s": alert_s,
+                    "first_alert_origin": first_origin.get((threat.object_id, partner)),
                     "impact_time_s": threat.impact_time_s,
                     "warning_time_s": warning_s,
                 }

@@ -13,7 +13,7 @@ from rich.console import Console
 from skyweave.cli.params import FiniteFloatRange
 from skyweave.engine.commands import Command, load_commands
 from skyweave.errors import InputError, Problem
-from skyweave.io.dis import DisSender, parse_url
+from skyweave.io.dis import DisSender, parse_dis_view, parse_url
 from skyweave.io.dis_stream import DisStreamer
 from skyweave.io.exports import scenario_sites
 from skyweave.io.replay_input import check_run_folder
@@ -83,6 +83,13 @@ from skyweave.simulation import run_scenario
     help="Pace the run and its DIS output to the wall clock: 1.0 is real time, 10 is ten "
     "times faster (default: as fast as the run computes).",
 )
+@click.option(
+    "--dis-view",
+    default=None,
+    metavar="PARTNER|truth",
+    help="What --dis sends: 'truth' (default; every entity, marked as exercise control: "
+    "marking EXCON...) or one partner's fused picture only (its tracks, never the truth).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def run_command(
     scenario: str | None,
@@ -95,6 +102,7 @@ def run_command(
     overwrite: bool,
     dis_url: str | None,
     dis_time_scale: float | None,
+    dis_view: str | None,
     quiet: bool,
 ) -> None:
     """Run SCENARIO and write Parquet tables and summary.json to the output folder."""
@@ -144,6 +152,12 @@ def run_command(
             [Problem("--dis-time-scale", "paces DIS output: give --dis udp://HOST:PORT")]
         )
 
+    if dis_view is not None and dis_url is None:
+        raise InputError(
+            [Problem("--dis-view", "chooses what DIS sends: give --dis udp://HOST:PORT")]
+        )
+    view = parse_dis_view(dis_view, [p.id for p in spec.partners])
+
     show_progress = not quiet and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
         streamer = None
@@ -157,6 +171,7 @@ def run_command(
                 scenario_sites(spec),
                 [p.id for p in spec.partners],
                 time_scale=dis_time_scale,
+                view=view,
             )
         result = run_scenario(
             spec,
@@ -168,7 +183,9 @@ def run_command(
         )
         if streamer is not None and not quiet:
             failed = f" ({sender.failed} failed: {sender.last_error})" if sender.failed else ""
-            Console(stderr=True).print(f"sent {streamer.sent} DIS PDUs to {dis_url}{failed}")
+            Console(stderr=True).print(
+                f"sent {streamer.sent} DIS PDUs ({view} view) to {dis_url}{failed}"
+            )
 
     write_run_output(out, spec, result)
     if not quiet:

@@ -2,10 +2,13 @@
 
 A partner seat's frame is built from that partner's
 :class:`~skyweave.engine.simulation.PartnerView` and nothing else (its fused
-picture, its alerts, its consent questions, its batteries and engagements),
-plus the partner's own orders from the command log. No truth object id, no
-other partner's picture, question or battery ever enters it. The white cell
-and observer frames carry the truth.
+picture, its alerts, its consent questions, its batteries and engagements,
+other partners' batteries as their released ``battery_status`` told it), plus
+the partner's own orders from the command log and the state now of each link
+touching it (up or down, from the link boundary's windows). No truth object id,
+no other partner's picture or question, and no other partner's battery beyond
+what was released ever enters it. The white cell and observer frames carry the
+truth.
 
 Coordinates leave here as degrees and kilometres (the edge of the program);
 inside they are ECEF metres.
@@ -238,13 +241,14 @@ def setup_info(scenario: Scenario, role: str, partner: str | None) -> dict[str, 
 # -- a partner's frame -------------------------------------------------------------------
 
 
-def _alert_rows(alerts: Alerts, first_index: int, partner: str) -> list[dict[str, Any]]:
+def _alert_rows(alerts: Alerts, indices: Iterable[int], partner: str) -> list[dict[str, Any]]:
+    """The rows ``indices`` of ``alerts`` (an alert's id is its index: ``PARTNER-aK``)."""
     rows = []
-    for k in range(len(alerts)):
+    for k in indices:
         track = alerts.track_id[k]
         rows.append(
             {
-                "id": f"{partner}-a{first_index + k}",
+                "id": f"{partner}-a{k}",
                 "time_s": _num(alerts.time_s[k], 3),
                 "kind": alerts.alert_kind[k],
                 "track": None if track is None else f"{partner}:{int(track)}",
@@ -264,11 +268,36 @@ def _alert_rows(alerts: Alerts, first_index: int, partner: str) -> list[dict[str
     return rows
 
 
+def _open_threat_rows(alerts: Alerts, partner: str) -> list[int]:
+    """Indices of the alert rows :func:`_open_threats` needs (oldest first): for each
+    threat still open, its first alert after its last all-clear, and the newest rows
+    carrying a track, a launch point and an impact point. Only these become dicts."""
+    event, track, kind = alerts.launch_event_id, alerts.track_id, alerts.alert_kind
+    has_launch = np.isfinite(np.asarray(alerts.launch_lat_deg, dtype=np.float64))
+    has_impact = np.isfinite(np.asarray(alerts.impact_lat_deg, dtype=np.float64))
+    open_: dict[str, list[int]] = {}  # key -> [first, track, launch, impact] (-1: none)
+    for k in range(len(alerts)):
+        t = track[k]
+        key = event[k] or (None if t is None else f"{partner}:{int(t)}") or f"{partner}-a{k}"
+        if kind[k] == "all_clear":
+            open_.pop(key, None)
+            continue
+        slots = open_.setdefault(key, [k, -1, -1, -1])
+        if t is not None:
+            slots[1] = k
+        if has_launch[k]:
+            slots[2] = k
+        if has_impact[k]:
+            slots[3] = k
+    return sorted({k for slots in open_.values() for k in slots if k >= 0})
+
+
 def _open_threats(rows: Sequence[dict[str, Any]], time_s: float) -> list[dict[str, Any]]:
     """One entry per launch (or untied track) not yet cleared: its first alert time, newest
     launch point, newest predicted impact (point, time, ellipse) and threatened assets.
 
-    ``rows`` are oldest first. A launch event and the tracks tied to it are one threat.
+    ``rows`` are oldest first (all of them, or those :func:`_open_threat_rows` picks). A
+    launch event and the tracks tied to it are one threat.
     """
     open_: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -304,6 +333,41 @@ def _open_threats(rows: Sequence[dict[str, Any]], time_s: float) -> list[dict[st
     return out
 
 
+def link_rows(sim: Simulation, partner: str) -> list[dict[str, Any]]:
+    """Each link touching ``partner``: the partner at its other end, up or down now, and
+    since when (the last change at or before now; None if it never changed)."""
+    rows = []
+    now = sim.time_s
+    for link_id, link in sim.boundary.links.items():
+        if partner not in link.between:
+            continue
+        down = sim.boundary.link_down(link_id)
+        changes = [t for w in down for t in w if math.isfinite(t) and t <= now]
+        rows.append(
+            {
+                "id": link_id,
+                "to": next(p for p in link.between if p != partner),
+                "up": bool(sim.boundary.link_up(link_id, np.array([now]))[0]),
+                "since_s": _num(max(changes), 1) if changes else None,
+            }
+        )
+    return rows
+
+
+def _remote_battery_rows(view: PartnerView) -> list[dict[str, Any]]:
+    """Other partners' batteries as released to this partner (empty when none is)."""
+    return [
+        {
+            "id": b,
+            "partner": str(s["partner"]),
+            "inventory": None if s.get("inventory") is None else int(s["inventory"]),
+            "ready": None if s.get("ready") is None else bool(s["ready"]),
+            "as_of_s": None if s.get("as_of_s") is None else _num(s["as_of_s"], 1),
+        }
+        for b, s in sorted(view.remote_batteries.items())
+    ]
+
+
 def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None) -> dict[str, Any]:
     """One partner's console at the current tick, from its :class:`PartnerView` only."""
     view = sim.partner_view(partner) if view is None else view
@@ -327,7 +391,11 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
                 }
             )
     alerts = concat_alerts([a for a in view.alerts if len(a)])
-    all_rows = _alert_rows(alerts, 0, partner)
+    n_alerts = len(alerts)
+    # only the newest rows and those the open threats need become dicts (a big raid
+    # gives thousands of alert rows)
+    newest = _alert_rows(alerts, range(max(n_alerts - ALERTS_PER_FRAME, 0), n_alerts), partner)
+    threat_rows = _alert_rows(alerts, _open_threat_rows(alerts, partner), partner)
     acked, classified, log = _own_log(sim, partner)
     return {
         "type": "frame",
@@ -335,9 +403,9 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "time_s": view.time_s,
         "picture_time_s": None if pic is None else pic.time_s,
         "tracks": tracks,
-        "alerts": all_rows[-ALERTS_PER_FRAME:][::-1],
-        "alert_count": len(all_rows),
-        "threats": _open_threats(all_rows, view.time_s),
+        "alerts": newest[::-1],
+        "alert_count": n_alerts,
+        "threats": _open_threats(threat_rows, view.time_s),
         "acked": sorted(acked),
         "classified": classified,
         "questions": [
@@ -356,6 +424,8 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
             {"id": b, "inventory": int(s["inventory"]), "held": bool(s["held"])}
             for b, s in view.batteries.items()
         ],
+        "remote_batteries": _remote_battery_rows(view),
+        "links": link_rows(sim, partner),
         "engagements": _engagement_rows(view.engagements, with_object=False),
         "messages": [
             {"time_s": round(t, 1), "from": sender, "text": text}
@@ -475,6 +545,7 @@ def truth_frame(sim: Simulation) -> dict[str, Any]:
 
 __all__ = [
     "coastline_polylines",
+    "link_rows",
     "partner_frame",
     "setup_info",
     "theatre_bounds",

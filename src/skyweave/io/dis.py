@@ -252,6 +252,44 @@ def parse_url(
     return parts.hostname, port
 
 
+#: ``--dis-view`` value that sends the truth, marked as exercise control
+TRUTH_VIEW = "truth"
+#: marking prefix of every entity the truth view sends (exercise control)
+EXCON_PREFIX = "EXCON"
+
+
+def control_markings(ids: Sequence[str]) -> NDArray[np.bytes_]:
+    """Markings of the truth view's entities: ``EXCON`` then the id's first 6 characters.
+
+    The 11-character DIS marking cannot hold both the prefix and a whole id; the
+    entity number is what identifies an entity for the whole run.
+    """
+    return markings([EXCON_PREFIX + i for i in ids])
+
+
+def parse_dis_view(view: str | None, partners: Sequence[str], *, source: str = "--dis-view") -> str:
+    """The DIS view to send: ``truth`` (None means truth) or one partner id.
+
+    Raises
+    ------
+    skyweave.errors.InputError
+        When ``view`` is neither ``truth`` nor a partner of the scenario.
+    """
+    if view is None or view == TRUTH_VIEW:
+        return TRUTH_VIEW
+    if view in partners:
+        return view
+    choices = ", ".join([TRUTH_VIEW, *partners])
+    raise InputError(
+        [
+            Problem(
+                source,
+                f"expected {TRUTH_VIEW!r} or a partner of the scenario ({choices}); got {view!r}",
+            )
+        ]
+    )
+
+
 def _acceleration(times_s: FloatArray, velocity: FloatArray) -> FloatArray:
     """(T, N, 3) finite-difference acceleration of (T, N, 3) velocities; 0 where unknown."""
     t = times_s[:, None, None]
@@ -621,6 +659,8 @@ class DisSender:
 
 __all__ = [
     "DETONATION_FORMAT",
+    "EXCON_PREFIX",
+    "TRUTH_VIEW",
     "ESPDU_FORMAT",
     "FIRE_FORMAT",
     "HEADER_FORMAT",
@@ -634,6 +674,7 @@ __all__ = [
     "SiteTable",
     "body_to_world",
     "build_pdu_stream",
+    "control_markings",
     "dis_timestamps",
     "encode_detonation",
     "encode_entity_states",
@@ -644,5 +685,6 @@ __all__ = [
     "markings",
     "munition_type",
     "object_entity_type",
+    "parse_dis_view",
     "parse_url",
 ]

@@ -19,6 +19,19 @@ fixed sites take 1..P, then every object takes the next free number the first
 time it appears (threats in truth order, then shots in engagement and shot
 order), so an object keeps its number when others appear.
 
+**Views** (``skyweave run --dis-view``). The truth view (``truth``, the
+default) sends the above, every entity marked as exercise control: its Entity
+State PDUs' 11-character marking is ``EXCON`` followed by the first six
+characters of the object's or site's id (the entity number identifies it). A
+partner view (``--dis-view PARTNER``) sends that partner's fused picture
+(:attr:`PartnerView.picture <skyweave.engine.simulation.PartnerView.picture>`)
+and nothing of the truth: at every output step an Entity State PDU per picture
+track (location and velocity the picture's ECEF state, force Opposing, a
+generic munition type, marking the track's name ``PARTNER:NUMBER``, entity
+numbers from 1 given on first sight), one "deactivated" PDU the step after a
+track leaves the picture, and no sites, Fire or Detonation PDUs (they carry the
+truth of an engagement). One run sends one view, never a mixture.
+
 Pacing (:class:`Pacer`): with a time scale ``X`` the streamer waits so that
 simulation second ``s`` leaves at wall start ``+ s / X`` (the first PDUs leave
 while the rest of the run is still computing); whatever the time scale, PDUs
@@ -33,6 +46,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -40,6 +54,7 @@ from numpy.typing import NDArray
 
 from skyweave.engagement import Engagement, flyout_states, interceptor_object_id
 from skyweave.engine.simulation import on_grid
+from skyweave.io.dis import TRUTH_VIEW, control_markings
 from skyweave.io.dis_pdu import (
     APPEARANCE_DAMAGE_DESTROYED,
     APPEARANCE_DEACTIVATED,
@@ -72,6 +87,7 @@ from skyweave.io.dis_pdu import (
 
 if TYPE_CHECKING:
     from skyweave.engine.simulation import Simulation
+    from skyweave.tracking.fusion import FusedPicture
 
 FloatArray = NDArray[np.float64]
 
@@ -181,6 +197,9 @@ class DisStreamer:
         Pace to the wall clock (1.0 real time); None only applies the rate ceiling.
     clock, sleep : callables
         Injected for tests.
+    view : str
+        ``"truth"`` (every entity, marked as exercise control) or a partner id
+        (that partner's fused picture only); see the module docstring.
 
     Attributes
     ----------
@@ -201,18 +220,26 @@ class DisStreamer:
         time_scale: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        view: str = TRUTH_VIEW,
     ) -> None:
         self.config = config or DisConfig()
+        self.view = view
         self.sender = sender
         self.epoch = epoch
         if len(set(sites.ids)) != len(sites):
             raise ValueError("site ids must be unique")
         if len(sites) > ENTITY_NUMBER_MAX:
             raise ValueError(f"at most {ENTITY_NUMBER_MAX} entities per application")
+        if view != TRUTH_VIEW and view not in partners:
+            raise ValueError(f"view must be {TRUTH_VIEW!r} or one of {list(partners)}")
         self._force_of = force_ids(partners)
+        if view != TRUTH_VIEW:
+            sites = SitePoints.empty()  # a partner's view carries its picture only
         numbers = range(1, len(sites) + 1)
         self.entity_numbers: dict[str, int] = dict(zip(sites.ids, numbers, strict=True))
         self._sites = SiteTable.build(sites, self._force_of, list(numbers))
+        if view == TRUTH_VIEW:
+            self._sites = replace(self._sites, marking=control_markings(sites.ids))
         self.pacer = Pacer(
             time_scale,
             self.config.max_pdus_per_s,
@@ -244,6 +271,10 @@ class DisStreamer:
         """Send what the tick just run produced (read-only use of ``sim``)."""
         t = float(sim.time_s)
         self.pacer.wait_for(t)
+        if self.view != TRUTH_VIEW:
+            if on_grid(t, sim.output_interval_s):
+                self._send(self._picture_states(sim.partner_view(self.view).picture, t))
+            return
         view = sim.truth_view()
         model = sim.decision.model
         resolved = model.engagements[self._n_resolved :]
@@ -445,7 +476,7 @@ class DisStreamer:
                 appearance[keep],
                 dr[keep],
                 acc_all[keep],
-                markings([([*obj_ids, *(o for o, _ in gone)])[i] for i in keep]),
+                control_markings([([*obj_ids, *(o for o, _ in gone)])[i] for i in keep]),
             )
             order = np.argsort(num[keep], kind="stable")
             out += [(PDU_TYPE_ENTITY_STATE, p) for p in split_records(rec[order])]
@@ -459,6 +490,54 @@ class DisStreamer:
             site_pdus = self._sites.encode(self.config, dis_timestamps(self.epoch, np.array([t])))
             out += [(PDU_TYPE_ENTITY_STATE, p) for p in site_pdus]
         return out
+
+    def _picture_states(self, picture: FusedPicture | None, t: float) -> list[tuple[int, bytes]]:
+        """A partner view's Entity State PDUs of one output step: its picture tracks now,
+        and the tracks that left the picture since the previous step (deactivated)."""
+        if picture is not None and len(picture):
+            ids = [f"{self.view}:{n}" for n in picture.picture_number.tolist()]
+            state = np.asarray(picture.state, dtype=np.float64).reshape(-1, 6)
+            t_pic = float(picture.time_s)
+        else:
+            ids, state, t_pic = [], np.zeros((0, 6)), t
+        numbers = [self._number(o) for o in ids]
+        now = set(ids)
+        gone = [(o, v) for o, v in self._shown.items() if o not in now]
+        self._shown = {
+            o: (n, FORCE_OPPOSING, "track", s)
+            for o, n, s in zip(ids, numbers, state, strict=True)
+            if n
+        }
+        n_live, n_gone = len(ids), len(gone)
+        num = np.array(numbers + [n for _, (n, _, _, _) in gone], dtype=np.int64)
+        last = np.array([s for _, (_, _, _, s) in gone]).reshape(n_gone, 6)
+        pos = np.concatenate([state[:, :3], last[:, :3]])
+        vel = np.concatenate([state[:, 3:], np.zeros((n_gone, 3))])
+        heading = np.concatenate([state[:, 3:], last[:, 3:]])
+        appearance = np.zeros(n_live + n_gone, dtype=np.int64)
+        appearance[n_live:] = APPEARANCE_DEACTIVATED
+        dr = np.full(n_live + n_gone, DEAD_RECKONING_FVW, dtype=np.int64)
+        dr[n_live:] = DEAD_RECKONING_STATIC
+        keep = np.flatnonzero(num > 0)
+        if not keep.size:
+            return []
+        names = [*ids, *(o for o, _ in gone)]
+        rec = encode_entity_states(
+            self.config,
+            np.repeat(dis_timestamps(self.epoch, np.array([t_pic])), keep.size),
+            num[keep],
+            np.full(keep.size, FORCE_OPPOSING, dtype=np.int64),
+            np.array([object_entity_type("track")] * keep.size, np.int64).reshape(-1, 2),
+            vel[keep],
+            pos[keep],
+            euler_from_direction(heading[keep], geodetic_up(pos[keep])),
+            appearance[keep],
+            dr[keep],
+            np.zeros((keep.size, 3)),
+            markings([names[i] for i in keep]),
+        )
+        order = np.argsort(num[keep], kind="stable")
+        return [(PDU_TYPE_ENTITY_STATE, p) for p in split_records(rec[order])]
 
     # -- helpers -------------------------------------------------------------------------
 

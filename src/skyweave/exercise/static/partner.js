@@ -24,6 +24,10 @@ export function createConsole({ setup, map, side }) {
     <h2>Batteries</h2>
     <div class="row"><button id="hold-all" class="deny">Hold fire: all ${esc(me)}</button><button id="free-all" class="grant">Weapons free: all ${esc(me)}</button></div>
     <table id="batteries"></table>
+    <h2>Other partners' batteries <span class="muted">(as their battery status was released to us)</span></h2>
+    <table id="remote-batteries"></table>
+    <h2>Links</h2>
+    <table id="links"></table>
     <h2>Orders</h2>
     <fieldset><legend>Engage</legend><div class="row">
       <select id="eng-track"></select><select id="eng-bty"></select><button id="engage">Engage</button></div>
@@ -128,6 +132,21 @@ export function createConsole({ setup, map, side }) {
       el("batteries").innerHTML = "<tr><th>battery</th><th>interceptors</th><th>status</th><th></th></tr>" + f.batteries.map((b) => `<tr>
           <td>${esc(b.id)}</td><td>${b.inventory}</td><td class="${b.held ? "held" : ""}">${b.held ? "HOLD FIRE" : "weapons free"}</td>
           <td>${b.held ? `<button data-act="free" data-id="${esc(b.id)}">Weapons free</button>` : `<button data-act="hold" data-id="${esc(b.id)}">Hold fire</button>`}</td></tr>`).join("");
+      const partnerName = (id) => ((setup.partners || []).find((p) => p.id === id) || {}).name || id;
+      const remote = f.remote_batteries || [];
+      el("remote-batteries").innerHTML = (remote.length ? "<tr><th>battery</th><th>interceptors</th><th>readiness</th><th></th></tr>" : "") + ((setup.partners || []).filter((p) => p.id !== me).map((p) => {
+        const rows = remote.filter((b) => b.partner === p.id);
+        if (!rows.length) return `<tr class="remote-partner" data-partner="${esc(p.id)}"><td>${esc(p.name || p.id)}</td><td class="muted" colspan="3">not released</td></tr>`;
+        return rows.map((b) => `<tr class="remote-battery" data-id="${esc(b.id)}"><td>${esc(partnerName(b.partner))}: ${esc(b.id)}</td>
+          <td>${b.inventory === null ? "–" : b.inventory}</td><td>${b.ready === null ? "–" : b.ready ? "ready" : "not ready"}</td>
+          <td class="muted">${b.as_of_s === null ? "" : `as of t=${b.as_of_s.toFixed(0)}`}</td></tr>`).join("");
+      }).join("") || `<tr><td class="muted">no other partner</td></tr>`);
+      const links = f.links || [];
+      el("links").innerHTML = links.length
+        ? "<tr><th>link</th><th>to</th><th>status</th></tr>" + links.map((l) => `<tr class="link" data-id="${esc(l.id)}" data-up="${l.up}">
+          <td>${esc(l.id)}</td><td>${esc(partnerName(l.to))}</td>
+          <td class="${l.up ? "" : "warn"}">${l.up ? "UP" : "DOWN"}${l.since_s !== null ? ` <span class="muted">since t=${l.since_s.toFixed(0)}</span>` : ""}</td></tr>`).join("")
+        : `<tr><td class="muted">no link to any partner</td></tr>`;
       const trackOpts = f.tracks.map((t) => [t.id, `${t.id} (${t.alt_km} km${f.classified[t.id] ? ", " + f.classified[t.id] : ""})`]);
       selectKeep(el("eng-track"), trackOpts, "track…");
       selectKeep(el("cls-track"), trackOpts, "track…");
