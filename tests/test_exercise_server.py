@@ -319,8 +319,13 @@ def test_a_partner_frame_carries_only_the_links_touching_it_and_their_state_now(
     assert links("north") == {"north-east": ("east", True, 20.0)}
     assert links("south") == {"east-south": ("east", False, 30.0)}
     assert links("east")["east-south"] == ("south", False, 30.0)
-    # other partners' batteries: none released today; shown as the view carries them
-    assert partner_frame(sim, "north")["remote_batteries"] == []
+    # other partners' batteries: East releases its battery status to North (and South
+    # releases nothing): North's frame holds East's batteries, as of a report time
+    released = partner_frame(sim, "north")["remote_batteries"]
+    east_batteries = {b.id for b in scenario.batteries if b.partner == "east"}
+    assert {r["id"] for r in released} == east_batteries
+    assert all(r["partner"] == "east" and r["as_of_s"] <= sim.time_s for r in released)
+    assert partner_frame(sim, "south")["remote_batteries"] == []
     told = {"east-bty-1": {"partner": "east", "inventory": 7, "ready": True, "as_of_s": 33.0}}
     view = replace(sim.partner_view("north"), remote_batteries=told)
     rows = partner_frame(sim, "north", view)["remote_batteries"]

@@ -212,7 +212,9 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         pair: {c: dict(sorted(o.items())) for c, o in sorted(per.items())}
         for pair, per in sorted(sim.links.outcomes.items())
     }
-    summary["staff"] = staff_measures(summary, tables)
+    summary["staff"] = staff_measures(
+        summary, tables, battery_partner={b.id: b.partner for b in scenario.batteries}
+    )
     return RunResult(
         truth=truth,
         detections=detections,

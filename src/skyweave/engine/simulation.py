@@ -184,6 +184,8 @@ class Simulation:
         self.events: list[EventRow] = []
         self.detections: list[Detections] = []
         self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
+        # the same batches per partner holding them (each batch has one holder)
+        self._alerts_held: dict[str, list[Alerts]] = {p: [] for p in self.partners}
         self._last_report: dict[str, TrackBatch] = {}
         self._kills_told: set[tuple[str, str]] = set()
         self._kills_checked: dict[str, tuple[float, int]] = {}
@@ -242,7 +244,7 @@ class Simulation:
             stage.on_infrared(t, own_ir, remote_ir.get(p, empty_detections()))
             alerts = stage.new_alerts()
             if len(alerts):
-                self.alerts.append((alerts, p))
+                self._record_alerts(alerts, p)
                 outgoing.append(alert_messages(p, alerts))
             for r in delivered:
                 if r.partner == p and _is_ir(r) and len(r.detections):
@@ -281,7 +283,7 @@ class Simulation:
             elif got.data_class == "tracks":
                 self.stages[receiver].receive_tracks(remote_tracks(got.origin, d, got.payload))
             elif got.data_class == "launch_alerts":
-                self.alerts.append((received_alerts(got.payload, d), got.origin))
+                self._record_alerts(received_alerts(got.payload, d), got.origin)
             elif got.data_class == "messages":
                 to, text, _ = got.payload
                 for arrival_s in d.arrival_time_s[d.receiver == to].tolist():
@@ -318,6 +320,11 @@ class Simulation:
             det = parts[0] if len(parts) == 1 else concat_detections(parts)
             out[receiver] = det.take(np.argsort(det.time_s, kind="stable"))
         return out
+
+    def _record_alerts(self, alerts: Alerts, origin: str) -> None:
+        """Alerts a partner issued or received (one holder per batch)."""
+        self.alerts.append((alerts, origin))
+        self._alerts_held[str(alerts.partner[0])].append(alerts)
 
     def _status_messages(self, t: float) -> list[tuple[Messages, Any]]:
         """What the command posts tell each other at a decision time: engagement status
@@ -572,7 +579,7 @@ class Simulation:
             self.time_s,
             partner,
             stage.picture,
-            tuple(a.take(a.partner == partner) for a, _ in self.alerts),
+            tuple(self._alerts_held[partner]),
             tuple(self.consent.open_questions(partner)),
             batteries,
             tuple(e for e in model.in_flight() if e.partner == partner),
