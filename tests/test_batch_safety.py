@@ -108,7 +108,14 @@ def _start_batch(out: Path, runs: int) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a test worker (pytest-xdist) may ignore SIGINT, and a child inherits that:
+        # give the batch the default disposition a terminal's Ctrl-C meets
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for(condition: object, timeout_s: float) -> None:
