@@ -48,6 +48,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.constants import G0_MPS2
 from skyweave.engagement import Engagement, EngagementModel
 
 FloatArray = NDArray[np.float64]
@@ -61,7 +62,6 @@ ORDER_TIMEOUT_S = 60.0
 MATCH_GATE_M = 2_000.0
 #: prediction error allowed per metre flown between now and the intercept
 PREDICTION_ERROR_FRACTION = 0.02
-_G_MPS2 = 9.81
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ class RemoteEngagements:
         dt = known.report.intercept_time_s - time_s
         r = states[:, :3]
         down = -r / np.linalg.norm(r, axis=1, keepdims=True)
-        drop = 0.5 * _G_MPS2 * dt * dt
+        drop = 0.5 * G0_MPS2 * dt * dt
         at_intercept = r + states[:, 3:] * dt + np.where(ballistic[:, None], down * drop, 0.0)
         if predict is not None and dt > 0.0:
             ahead = predict(dt)
