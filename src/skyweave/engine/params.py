@@ -12,9 +12,8 @@ from typing import Any
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.scenario.timeline import inject_windows
 from skyweave.sensors import InfraredSatelliteParams, RadarParams
-from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.partner_picture import RadarSite
-from skyweave.tracking.tracker import TrackerConfig
+from skyweave.tracking.presets import threat_tracker_config
 from skyweave.warning.impact import DefendedAssets
 
 
@@ -125,18 +124,6 @@ def partner_assets(scenario: Scenario, partner: str) -> DefendedAssets:
     )
 
 
-# Two modes: free flight under gravity (ballistic missiles; the process noise
-# absorbs drag and thrust tail-off) and constant velocity (cruise missiles and
-# aircraft, which a gravity model would see sinking and drop or duplicate).
-TRACKER_CONFIG = TrackerConfig(
-    motion=Imm(
-        models=(Ballistic(q_m2_s3=20.0, frame="ecef"), ConstantVelocity(q_m2_s3=5.0)),
-        switch_rate_per_s=(0.01, 0.01),
-        initial_probabilities=(0.5, 0.5),
-    ),
-    init_velocity_sigma_mps=2000,
-    max_pos_sigma_m=100_000.0,
-    confirm_hits=4,
-    confirm_window=6,
-    max_coast_s=35.0,
-)
+# The partner tracker: coast, boost and constant velocity, tuned to be consistent
+# (see skyweave.tracking.presets for each number and why).
+TRACKER_CONFIG = threat_tracker_config()

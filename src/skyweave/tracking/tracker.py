@@ -288,6 +288,13 @@ class Tracker:
         c = mu @ pi  # (T, r) predicted mode probabilities
         # w[t, i, j] = P(mode i at k | mode j at k+1)
         w = mu[:, :, None] * pi[None, :, :] / np.maximum(c[:, None, :], 1e-300)
+        # A mode no other can switch into (a zero rate) keeps its own state once
+        # its probability has underflowed to 0: all its mixing weights would be 0.
+        dead = c < 1e-300
+        if np.any(dead):
+            t_idx, j_idx = np.nonzero(dead)
+            w[t_idx, :, j_idx] = 0.0
+            w[t_idx, j_idx, j_idx] = 1.0
         x0 = np.einsum("tij,tia->tja", w, xm)
         d = xm[:, :, None, :] - x0[:, None, :, :]  # (T, i, j, 6)
         p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum("tij,tija,tijb->tjab", w, d, d)
