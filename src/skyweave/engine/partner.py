@@ -17,6 +17,7 @@ from skyweave.sensors.detections import Detections, concat_detections
 from skyweave.sensors.stream import ScanReport
 from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
 from skyweave.tracking.partner_picture import TRACKS_SCHEMA, RadarSite, radar_scan
+from skyweave.tracking.presets import fusion_config
 from skyweave.tracking.shared_picture import picture_table
 from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig
 from skyweave.warning.alerts import Alerts
@@ -39,7 +40,7 @@ class PartnerStage:
         self.sites = {s.sensor_id: s for s in sites}
         self.tracker = Tracker(config, start_time_s=start_time_s)
         self.warning = PartnerWarning(partner, assets)
-        self.fusion = PartnerPicture(partner)
+        self.fusion = PartnerPicture(partner, fusion_config())
         self.picture: FusedPicture | None = None
         self._track_columns: dict[str, list[object]] = {n: [] for n in TRACKS_SCHEMA.names}
         self._picture_tables: list[pa.Table] = []
@@ -57,14 +58,11 @@ class PartnerStage:
 
     def kills_assessed(self, time_s: float, picture_numbers: Sequence[int]) -> None:
         """Kill assessments on these picture tracks reached the partner's command post:
-        the own tracks fused into them get their all-clear."""
-        pic = self.picture
-        if pic is None or not picture_numbers or not len(pic):
+        the own tracks last fused into them get their all-clear (a track dropped since,
+        its alert still open, included)."""
+        if not picture_numbers:
             return
-        rows = np.flatnonzero(np.isin(pic.picture_number, np.asarray(picture_numbers)))
-        own = pic.contributor_id[rows, 0] if pic.origins and pic.origins[0] == self.partner else []
-        own_ids = np.asarray([i for i in np.asarray(own).tolist() if i >= 0], dtype=np.int64)
-        self.warning.threat_killed(time_s, own_ids)
+        self.warning.threat_killed(time_s, self.fusion.own_tracks_of(picture_numbers))
 
     def on_infrared(self, time_s: float, own: Sequence[Detections], remote: Detections) -> None:
         """Infrared reports that reached the partner in this tick, and the clock."""

@@ -61,7 +61,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
@@ -458,6 +458,13 @@ class PartnerPicture:
     def n_remote(self) -> int:
         """Remote tracks held (not yet stale-checked against a later update)."""
         return int(self._r_key.shape[0])
+
+    def own_tracks_of(self, picture_numbers: ArrayLike) -> IntArray:
+        """The owner's track ids last fused into these picture numbers (the correlation
+        table: a track dropped since is still there until forgotten)."""
+        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
+        hit = own & np.isin(self._t_num, np.asarray(picture_numbers, dtype=np.int64))
+        return np.sort(self._t_key[hit] & ((1 << _KEY_SHIFT) - 1))
 
     @property
     def last(self) -> FusedPicture | None:

@@ -9,6 +9,7 @@ impact ellipses drawn from it honest (``benchmarks/bench_impact_calibration.py``
 
 from __future__ import annotations
 
+from skyweave.tracking.fusion import FusionConfig
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.tracker import TrackerConfig
 from skyweave.warning.propagate import NOMINAL_BALLISTIC_COEFFICIENT_KG_M2
@@ -93,3 +94,14 @@ def threat_tracker_config() -> TrackerConfig:
         confirm_window=6,
         max_coast_s=35.0,
     )
+
+
+def fusion_config() -> FusionConfig:
+    """A partner's fused picture: tracks predicted to the picture time in free flight
+    with the nominal drag, like the tracker's coast mode.
+
+    Without the drag, a re-entering missile's track predicted over a radar's revisit
+    misses its other partners' tracks of it by kilometres, far outside the consistent
+    covariances of :func:`threat_tracker_config`, and one threat shows twice.
+    """
+    return FusionConfig(motion=_free_flight(Ballistic.q_m2_s3))
