@@ -11,7 +11,7 @@ from skyweave.scenario.schema import Scenario
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 
 #: an accidental ballistic launch close to Port Delta: East's staff are asked to
-#: consent to engaging it within a few minutes (seed 1: q1 at 195 s)
+#: consent to engaging it within a few minutes (seed 1: q1 at 200 s)
 STRAY = {
     "type": "ballistic",
     "id": "wc-1",

@@ -240,7 +240,7 @@ _SHORT_S = 320.0
 
 def _short(example: Scenario) -> Scenario:
     """The example's first 320 s plus a short launch on Port Delta: East's consent
-    questions q1 and q2 open at 195 s and 245 s (seed 1)."""
+    questions q1 and q2 open at 200 s and 245 s (seed 1)."""
     cut = short_example(_SHORT_S, example)
     stray = BallisticThreat.model_validate({**STRAY, "launch_time_s": 0.0})
     return cut.model_copy(update={"threats": [*cut.threats, stray]})
@@ -272,7 +272,7 @@ _COMMANDS = st.one_of(
             "question_id": q,
             "granted": g,
         },
-        st.floats(190, 255),  # q1 is open over 195-200 s, q2 over 245-250 s
+        st.floats(190, 255),  # q1 is open over 200-205 s, q2 over 245-250 s
         st.sampled_from(["q1", "q2", "q3"]),
         st.booleans(),
     ),
@@ -359,4 +359,4 @@ def test_the_short_scenario_asks_east_for_consent_in_the_fuzzed_window(
     sim = Simulation(_short(example), 1)
     sim.run_until(_SHORT_S)
     asked = {d.question_id: d.asked_s for d in sim.decision.decisions if d.question_id}
-    assert asked.get("q1") == 195.0 and asked.get("q2") == 245.0
+    assert asked.get("q1") == 200.0 and asked.get("q2") == 245.0

@@ -34,7 +34,7 @@ from skyweave.simulation import run_scenario  # noqa: E402
 
 DURATION_S = 240.0
 SEED = 1
-#: East's first consent question on the stray launch (seed 1): asked at 195 s, deadline 200 s
+#: East's first consent question on the stray launch (seed 1): asked at 200 s, deadline 205 s
 QUESTION = "q1"
 
 
@@ -52,7 +52,7 @@ def _commands() -> list[Command]:
             "time_s": 150.0,
             "seat": "east",
             "kind": "classify",
-            "track": "east:3",
+            "track": "east:2",
             "as": "accidental",
         },
         {
@@ -63,7 +63,7 @@ def _commands() -> list[Command]:
             "as": "deliberate",
         },
         {
-            "time_s": 197.0,
+            "time_s": 202.0,
             "seat": "east",
             "kind": "consent",
             "question_id": QUESTION,
@@ -327,6 +327,6 @@ def test_report_staff_measures_equal_a_hand_count_from_the_run_tables(played: Pl
             str(denied + engages),
         ], partner
     # East was asked q1 and denied it itself, 2 s after it was asked
-    assert played.asked["east"][QUESTION] == (195.0, 200.0)
+    assert played.asked["east"][QUESTION] == (200.0, 205.0)
     q = [cells for a, cells in _rows(html, "staff-question") if a["data-question"] == QUESTION]
     assert q and q[0][-3:] == ["2.0", "denied", "staff"]
