@@ -42,7 +42,7 @@ distance it flies in between. Reports about intercepts more than
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -212,7 +212,7 @@ class RemoteEngagements:
         states: FloatArray,
         pos_sigma_m: FloatArray,
         ballistic: BoolArray,
-        exclude_batteries: set[str] | frozenset[str] = frozenset(),
+        exclude_batteries: Collection[str] = (),
         predict: Callable[[float], FloatArray] | None = None,
     ) -> tuple[BoolArray, FloatArray, FloatArray]:
         """Per track (rows of ``states``, ECEF position and velocity): reported killed by

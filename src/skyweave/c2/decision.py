@@ -212,7 +212,10 @@ class DecisionStage:
         self.commanded = commanded  # batteries the cell commands over the links
         # what each post learned from the links
         self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
-        self.battery_known: dict[str, BatteryReport] = {}  # the cell's, by battery
+        # other partners' battery status as each post last received it (by report time)
+        self.batteries_told: dict[str, dict[str, BatteryReport]] = {
+            p.id: {} for p in scenario.partners
+        }
         self.orders_out: list[EngagementOrder] = []  # to send this cycle
         self._ordering: dict[str, float] = {}  # battery -> order sent, not heard of yet
         self._orders_in: list[tuple[EngagementOrder, float]] = []  # arrived, with arrival
@@ -331,12 +334,18 @@ class DecisionStage:
             known[report.track_id] = min(known.get(report.track_id, math.inf), arrival_s)
 
     def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
-        """A battery's status reached ``receiver`` (the cell keeps the latest sent)."""
-        if receiver != self.cell or report.battery_id not in self.commanded:
-            return
-        old = self.battery_known.get(report.battery_id)
+        """A battery's status reached ``receiver``'s post (the latest sent is kept)."""
+        told = self.batteries_told[receiver]
+        old = told.get(report.battery_id)
         if old is None or old.time_s <= report.time_s:
-            self.battery_known[report.battery_id] = report
+            told[report.battery_id] = report
+
+    def _told(self, boss: Authority, battery_id: str) -> BatteryReport | None:
+        """What the cell knows of another partner's battery it commands over the links
+        (None for a battery ``boss`` knows first-hand)."""
+        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
+            return None
+        return self.batteries_told[self.cell].get(battery_id)
 
     def order_arrived(self, receiver: str, order: EngagementOrder, arrival_s: float) -> None:
         """The cell's order reached a partner's post (only the battery's own acts on it)."""
@@ -576,7 +585,7 @@ class DecisionStage:
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             # a battery the cell knows only from its status reports (not carrying out an order)
-            told = self.battery_known.get(b.id) if b.id not in executing else None
+            told = self._told(boss, b.id) if b.id not in executing else None
             if b.id in waiting_bty:
                 continue
             if told is None and st.free_channels(t) < 1:
@@ -725,7 +734,7 @@ class DecisionStage:
             return True
         if t - self._ordering.get(battery_id, -math.inf) < ORDER_TIMEOUT_S:
             return False
-        told = self.battery_known.get(battery_id)
+        told = self.batteries_told[self.cell].get(battery_id)
         return told is not None and told.ready and told.inventory > 0
 
     def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from skyweave.c2.coalition_status import BatteryReport, battery_reports, engagement_reports
+from skyweave.c2.coalition_status import battery_reports, engagement_reports
 from skyweave.c2.decision import (
     DecisionLog,
     DecisionStage,
@@ -178,6 +178,12 @@ class Simulation:
             scenario, self.seed, self.consent, commanded_batteries(scenario, self.boundary)
         )
         self.batteries = {b.id: b for b in scenario.batteries}
+        self._own_batteries = {
+            p: tuple(b.id for b in scenario.batteries if b.partner == p) for p in self.partners
+        }
+        # (origin, data class) pairs the policy releases to someone: nothing else is
+        # built into messages (the boundary would drop it unsent, with no draw)
+        self._released = {(o, c) for o, _, c in self.boundary.policy.grants()}
 
         self._pending = in_apply_order([*scripted_injects(scenario), *commands])
         self.applied: list[Command] = []
@@ -191,10 +197,6 @@ class Simulation:
         self._kills_checked: dict[str, tuple[float, int]] = {}
         self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
         self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
-        # other partners' battery status as each partner last received it
-        self.batteries_told: dict[str, dict[str, tuple[BatteryReport, float]]] = {
-            p: {} for p in self.partners
-        }
 
     # -- the clock ---------------------------------------------------------------------
 
@@ -245,10 +247,10 @@ class Simulation:
             alerts = stage.new_alerts()
             if len(alerts):
                 self._record_alerts(alerts, p)
-                outgoing.append(alert_messages(p, alerts))
-            for r in delivered:
-                if r.partner == p and _is_ir(r) and len(r.detections):
-                    outgoing.append(detection_messages(p, r.detections))
+                if (p, "launch_alerts") in self._released:
+                    outgoing.append(alert_messages(p, alerts))
+            if (p, "detections") in self._released:
+                outgoing += [detection_messages(p, det) for det in own_ir if len(det)]
         report = on_grid(t, self.output_interval_s)
         decide = on_grid(t, self.decision_interval_s)
         if report or decide:
@@ -256,7 +258,8 @@ class Simulation:
                 own = stage.report(t) if report else stage.tracker.confirmed()
                 if report:
                     self._last_report[p] = own
-                    outgoing.append((track_messages(p, t, own), own))
+                    if (p, "tracks") in self._released:
+                        outgoing.append((track_messages(p, t, own), own))
                 stage.fuse(t, own, record=report)
         if decide:
             self._decide(t)
@@ -301,15 +304,8 @@ class Simulation:
                         float(d.send_time_s[k]),
                     )
             elif got.data_class == "battery_status":
-                told = self.batteries_told[receiver]
-                for row, arrived in zip(
-                    d.payload_row.tolist(), d.arrival_time_s.tolist(), strict=True
-                ):
-                    report: BatteryReport = got.payload[row]
-                    old = told.get(report.battery_id)
-                    if old is None or old[0].time_s <= report.time_s:
-                        told[report.battery_id] = (report, arrived)
-                    self.decision.battery_arrived(receiver, report)
+                for row in d.payload_row.tolist():
+                    self.decision.battery_arrived(receiver, got.payload[row])
             elif got.data_class == "engagement_orders":
                 for row, arrived in zip(
                     d.payload_row.tolist(), d.arrival_time_s.tolist(), strict=True
@@ -332,7 +328,11 @@ class Simulation:
         out: list[tuple[Messages, Any]] = []
         model = self.decision.model
         for p in self.partners:
-            reports = engagement_reports(model, p, t, self.decision.lineage)
+            reports = (
+                engagement_reports(model, p, t, self.decision.lineage)
+                if (p, "engagement_status") in self._released
+                else []
+            )
             if reports:
                 out.append(
                     (
@@ -349,8 +349,8 @@ class Simulation:
                         reports,
                     )
                 )
-            own = [b.id for b in self.scenario.batteries if b.partner == p]
-            if own:
+            own = self._own_batteries[p]
+            if own and (p, "battery_status") in self._released:
                 told = battery_reports(model, own, t)
                 out.append((Messages.build(np.full(len(told), t), p, "battery_status"), told))
         orders = self.decision.take_orders()
@@ -401,7 +401,7 @@ class Simulation:
                 pic.state,
                 pic.pos_sigma_m,
                 ballistic_mask(pic.state),
-                exclude_batteries={b.id for b in self.scenario.batteries if b.partner == p},
+                exclude_batteries=self._own_batteries[p],
             )
             for n in pic.picture_number[dead].tolist():
                 if (p, f"{p}:{n}") not in self._kills_told:
@@ -592,7 +592,7 @@ class Simulation:
                     "ready": r.ready,
                     "as_of_s": r.time_s,
                 }
-                for b, (r, _) in sorted(self.batteries_told[partner].items())
+                for b, r in sorted(self.decision.batteries_told[partner].items())
             },
         )
 
