@@ -24,7 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 import pyarrow.parquet as pq  # noqa: E402
 import uvicorn  # noqa: E402
 
-from short_example import short_example  # noqa: E402
+from short_example import STRAY, short_example  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.exercise.session import ExerciseSession  # noqa: E402
 from skyweave.scenario.schema import Scenario  # noqa: E402
@@ -226,15 +226,7 @@ def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(
     served = serve(short_scenario(east_consent_delay_s=120.0), rate=60.0)
     session = served.session
     white_seat = next(s for s in session.seats.values() if s.name == "white")
-    stray = {
-        "type": "ballistic",
-        "id": "wc-1",
-        "launch": {"lat_deg": -36.8, "lon_deg": 137.2},
-        "aim": {"lat_deg": -34.9, "lon_deg": 138.55},
-        "burn_time_s": 40,
-        "accidental": True,
-    }
-    session.command(white_seat, {"kind": "inject", "threat": stray})
+    session.command(white_seat, {"kind": "inject", "threat": STRAY})
     white = _open(browser, served.links["white"])
     white.on("dialog", lambda d: d.accept())
     east = _open(browser, served.links["east"])

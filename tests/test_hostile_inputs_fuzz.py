@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mutations import document_paths
+from mutations import document_paths, mutate
 from skyweave.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
@@ -37,22 +37,6 @@ _hostile = st.one_of(
 
 
 _ALL_PATHS = document_paths(_BASE)[1:]
-
-
-def _apply(data: Any, path: tuple[Any, ...], action: str, value: Any) -> None:
-    parent = data
-    for key in path[:-1]:
-        parent = parent[key]
-    key = path[-1]
-    if action == "delete":
-        del parent[key]
-    elif action == "replace":
-        parent[key] = value
-    elif action == "nest":  # deep nesting in place of a value
-        nested: Any = value
-        for _ in range(200):
-            nested = [nested]
-        parent[key] = nested
 
 
 def _suffix(kind: str) -> str:
@@ -101,7 +85,7 @@ def test_hostile_scenarios_exit_0_or_2_fast(
     data = copy.deepcopy(_BASE)
     for path, action, value in mutations:
         try:
-            _apply(data, path, action, value)
+            mutate(data, path, action, value)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed or reshaped this path
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from mutations import document_paths
+from mutations import document_paths, mutate
 from skyweave.cli import main
 from skyweave.errors import InputError
 from skyweave.scenario import load_scenario
@@ -40,22 +40,6 @@ _values = st.recursive(
 _ALL_PATHS = document_paths(_BASE)[1:]
 
 
-def _apply(data: Any, path: tuple[Any, ...], action: str, value: Any) -> Any:
-    parent = data
-    for key in path[:-1]:
-        parent = parent[key]
-    key = path[-1]
-    if action == "replace":
-        parent[key] = value
-    elif action == "delete":
-        del parent[key]
-    elif action == "add_key" and isinstance(parent[key], dict):
-        parent[key][f"x{abs(hash(str(value))) % 97}"] = value
-    elif action == "duplicate" and isinstance(parent, list):
-        parent.append(copy.deepcopy(parent[key]))
-    return data
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     mutations=st.lists(
@@ -72,7 +56,7 @@ def test_mutated_example_never_tracebacks(mutations: list[tuple[Any, str, Any]])
     data = copy.deepcopy(_BASE)
     for path, action, value in mutations:
         try:
-            data = _apply(data, path, action, value)
+            mutate(data, path, action, value)
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed or reshaped this path
     with tempfile.TemporaryDirectory() as tmp:

@@ -68,6 +68,23 @@ DETONATION_MARKER_S = 10.0
 """How long an end-game marker stays on the globe."""
 
 
+def _sampled_position(epoch_utc: dt.datetime, samples: list[float], degree: int) -> Position:
+    """A time-sampled ECEF position, linear (``degree`` 1) or Lagrange interpolated."""
+    # model_validate: the interpolation fields come from a mixin that mypy's view of
+    # the constructor does not include.
+    return Position.model_validate(
+        {
+            "referenceFrame": "FIXED",
+            "epoch": epoch_utc,
+            "cartesian": samples,
+            "interpolationAlgorithm": (
+                InterpolationAlgorithms.LINEAR if degree == 1 else InterpolationAlgorithms.LAGRANGE
+            ),
+            "interpolationDegree": degree,
+        }
+    )
+
+
 def _iso(epoch: dt.datetime, t_s: float) -> dt.datetime:
     """Absolute UTC time of a simulation time (naive epochs are taken as UTC)."""
     if epoch.tzinfo is None:
@@ -221,21 +238,7 @@ def build_czml(
                 description=f"{kind} {oid}"
                 + (f" ({obj_partner[oid]})" if oid in obj_partner else ""),
                 availability=availability,
-                # model_validate: the interpolation fields come from a mixin that
-                # mypy's view of the constructor does not include.
-                position=Position.model_validate(
-                    {
-                        "referenceFrame": "FIXED",
-                        "epoch": epoch_utc,
-                        "cartesian": samples,
-                        "interpolationAlgorithm": (
-                            InterpolationAlgorithms.LINEAR
-                            if degree == 1
-                            else InterpolationAlgorithms.LAGRANGE
-                        ),
-                        "interpolationDegree": degree,
-                    }
-                ),
+                position=_sampled_position(epoch_utc, samples, degree),
                 point=Point(
                     pixelSize=7.0 if kind == "interceptor" else 9.0,
                     color=_colour(rgba),
@@ -392,19 +395,7 @@ def _layer_packets(
                     availability=TimeInterval(
                         start=_iso(epoch, line.time_s[0]), end=_iso(epoch, line.time_s[-1])
                     ),
-                    position=Position.model_validate(
-                        {
-                            "referenceFrame": "FIXED",
-                            "epoch": _iso(epoch, 0.0),
-                            "cartesian": samples,
-                            "interpolationAlgorithm": (
-                                InterpolationAlgorithms.LINEAR
-                                if degree == 1
-                                else InterpolationAlgorithms.LAGRANGE
-                            ),
-                            "interpolationDegree": degree,
-                        }
-                    ),
+                    position=_sampled_position(_iso(epoch, 0.0), samples, degree),
                     point=Point(
                         pixelSize=6.0,
                         color=colour,
