@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from skyweave.errors import InputError, Problem
+
+if TYPE_CHECKING:  # the server's packages load only when a server starts
+    import uvicorn
+    from fastapi import FastAPI
+
+    from skyweave.exercise.session import SeatedSession
 
 
 @click.command("exercise")
@@ -74,7 +81,6 @@ def exercise_command(
         raise InputError(
             [Problem("skyweave exercise", "give a SCENARIO file (or --review RUN_DIR)")]
         )
-    import uvicorn
 
     from skyweave.exercise.server import create_app
     from skyweave.exercise.session import ExerciseSession
@@ -99,15 +105,14 @@ def exercise_command(
             server.should_exit = True
 
     app = create_app(session, out, overwrite=overwrite, on_end=on_end)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{port}"
-    click.echo(f"EXERCISE {spec.name} (seed {run_seed}), serving on {host}:{port}")
-    click.echo("join links (each carries its seat's secret token; hand each to its seat only):")
-    for name, url in session.join_links(base):
-        click.echo(f"  {name:<10} {url}")
-    click.echo("Ctrl-C or the white cell's End button ends the exercise and writes the run folder.")
+    server = _announced_server(
+        app,
+        session,
+        host,
+        port,
+        f"EXERCISE {spec.name} (seed {run_seed})",
+        "Ctrl-C or the white cell's End button ends the exercise and writes the run folder.",
+    )
     session.start_pacing()
     try:
         server.run()
@@ -122,8 +127,6 @@ def _serve_review(run_dir: Path, host: str, port: int) -> None:
     """Replay ``run_dir`` once, keep its frames, and serve them read-only until Ctrl-C."""
     import time
 
-    import uvicorn
-
     from skyweave.exercise.review import ReviewSession
     from skyweave.exercise.server import create_app
 
@@ -134,14 +137,28 @@ def _serve_review(run_dir: Path, host: str, port: int) -> None:
         f"  {len(session.times_s)} instants from t = {session.times_s[0]:g} s to "
         f"{session.end_s:g} s in {time.perf_counter() - started:.1f} s"
     )
-    app = create_app(session, run_dir)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{port}"
-    click.echo(f"REVIEW of {session.scenario.name} (seed {session.seed}), serving on {host}:{port}")
-    click.echo("join links (each carries its seat's secret token; hand each to its seat only):")
-    for name, url in session.join_links(base):
-        click.echo(f"  {name:<10} {url}")
-    click.echo("read-only: the white cell's slider moves the time; Ctrl-C stops the review.")
+    server = _announced_server(
+        create_app(session, run_dir),
+        session,
+        host,
+        port,
+        f"REVIEW of {session.scenario.name} (seed {session.seed})",
+        "read-only: the white cell's slider moves the time; Ctrl-C stops the review.",
+    )
     server.run()
+
+
+def _announced_server(
+    app: FastAPI, session: SeatedSession, host: str, port: int, title: str, how_to_end: str
+) -> uvicorn.Server:
+    """A uvicorn server for ``app``, with the title and every seat's join link printed."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"{title}, serving on {host}:{port}")
+    click.echo("join links (each carries its seat's secret token; hand each to its seat only):")
+    for name, url in session.join_links(f"http://{shown}:{port}"):
+        click.echo(f"  {name:<10} {url}")
+    click.echo(how_to_end)
+    return uvicorn.Server(config)
