@@ -18,6 +18,24 @@ from skyweave.scenario.schema import Radar
 FloatArray = NDArray[np.float64]
 
 
+def _marker_layer(
+    ax: Any,
+    handles: list[Any],
+    lon: Any,
+    lat: Any,
+    label: str,
+    *,
+    mew: float,
+    zorder: float,
+    **style: Any,
+) -> None:
+    """Plot points with one marker style and add its legend entry (same style)."""
+    from matplotlib.lines import Line2D
+
+    ax.plot(lon, lat, ls="none", mew=mew, zorder=zorder, **style)
+    handles.append(Line2D([], [], ls="none", label=label, **style))
+
+
 def _map_extent(ctx: ReportContext, lon0: float) -> tuple[float, float, float, float]:
     """Longitude and latitude limits covering assets, sites, threats and predictions."""
     lats: list[FloatArray] = []
@@ -256,10 +274,12 @@ def theatre_map(ctx: ReportContext) -> Any:
         )
     launch = [t for t in ctx.threats if math.isfinite(t.launch_lat_deg)]
     if launch:
-        ax.plot(
+        _marker_layer(
+            ax,
+            handles,
             _unwrap(np.array([t.launch_lon_deg for t in launch]), lon0),
             [t.launch_lat_deg for t in launch],
-            ls="none",
+            "true launch point",
             marker="o",
             ms=4,
             mfc="white",
@@ -267,45 +287,23 @@ def theatre_map(ctx: ReportContext) -> Any:
             mew=0.8,
             zorder=6,
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=4,
-                mfc="white",
-                mec="black",
-                label="true launch point",
-            )
-        )
     impacts = [t for t in ctx.threats if t.kind in ("ballistic", "cruise") and not t.killed]
     impacts = [
         t for t in impacts if math.isfinite(t.end_lat_deg) and t.end_time_s <= ctx.duration_s
     ]
     if impacts:
-        ax.plot(
+        _marker_layer(
+            ax,
+            handles,
             _unwrap(np.array([t.end_lon_deg for t in impacts]), lon0),
             [t.end_lat_deg for t in impacts],
-            ls="none",
+            "true impact point",
             marker="X",
             ms=8,
             mfc="black",
             mec="white",
             mew=0.8,
             zorder=13,
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="X",
-                ms=8,
-                mfc="black",
-                mec="white",
-                label="true impact point",
-            )
         )
 
     # Each originating partner's last impact prediction per track, and launch estimates.
@@ -394,10 +392,12 @@ def theatre_map(ctx: ReportContext) -> Any:
         kill = has_pos & (eng.outcome == "kill")
         other = has_pos & ~kill
         if kill.any():
-            ax.plot(
+            _marker_layer(
+                ax,
+                handles,
                 _unwrap(eng.lon_deg[kill], lon0),
                 eng.lat_deg[kill],
-                ls="none",
+                "intercept: kill",
                 marker="*",
                 ms=12,
                 mfc="gold",
@@ -405,41 +405,19 @@ def theatre_map(ctx: ReportContext) -> Any:
                 mew=0.7,
                 zorder=10,
             )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    ls="none",
-                    marker="*",
-                    ms=12,
-                    mfc="gold",
-                    mec="black",
-                    label="intercept: kill",
-                )
-            )
         if other.any():
-            ax.plot(
+            _marker_layer(
+                ax,
+                handles,
                 _unwrap(eng.lon_deg[other], lon0),
                 eng.lat_deg[other],
-                ls="none",
+                "intercept: miss / no kill",
                 marker="*",
                 ms=11,
                 mfc="none",
                 mec="black",
                 mew=0.8,
                 zorder=10,
-            )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    ls="none",
-                    marker="*",
-                    ms=11,
-                    mfc="none",
-                    mec="black",
-                    label="intercept: miss / no kill",
-                )
             )
 
     # Defended assets last, on top: marker area proportional to value.
