@@ -27,6 +27,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,19 @@ class Journal:
         )
 
     @classmethod
-    def create(cls, out_dir: Path, scenario_text: str, seed: int) -> Journal:
-        """Make and lock the staging folder of a new exercise writing ``out_dir``."""
+    def create(
+        cls,
+        out_dir: Path,
+        scenario_text: str,
+        seed: int,
+        commands: Sequence[Command] = (),
+        played_to_s: float | None = None,
+    ) -> Journal:
+        """Make and lock the staging folder of a new exercise writing ``out_dir``.
+
+        ``commands`` and ``played_to_s`` start the journal of an exercise resumed from
+        a run folder: what was played before, and how far.
+        """
         folder = staging_dir_for(out_dir)
         folder.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -170,6 +182,10 @@ class Journal:
         }
         safe_files.write_text(folder / STATE_NAME, json.dumps(state, indent=2) + "\n")
         journal = cls(folder, lock_fd)
+        for command in commands:
+            journal.command(command)
+        if played_to_s is not None:
+            journal.clock("tick", played_to_s)
         _fsync_dir(folder)
         return journal
 
