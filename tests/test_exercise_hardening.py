@@ -29,6 +29,7 @@ from hypothesis import strategies as st  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
+from replays import assert_replays_bit_for_bit  # noqa: E402
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
 from skyweave.engine.commands import KINDS, Command, parse_command  # noqa: E402
@@ -551,9 +552,4 @@ def test_the_fuzzed_exercise_ends_with_a_folder_that_replays(fuzzed: Any, tmp_pa
     session, client, tokens, out = fuzzed
     r = client.post(f"/api/end?token={tokens['white']}")
     assert r.status_code == 200, r.text
-    folder = Path(r.json()["run_dir"])
-    replay = tmp_path / "replay"
-    result = CliRunner().invoke(main, ["run", "--replay", str(folder), "--out", str(replay), "-q"])
-    assert result.exit_code == 0, result.output
-    for name in sorted(p.name for p in folder.iterdir()):
-        assert (folder / name).read_bytes() == (replay / name).read_bytes(), name
+    assert_replays_bit_for_bit(Path(r.json()["run_dir"]), tmp_path / "replay")

@@ -27,6 +27,7 @@ pytest.importorskip("fastapi")
 
 from click.testing import CliRunner  # noqa: E402
 
+from replays import assert_replays_bit_for_bit  # noqa: E402
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
 from skyweave.exercise.journal import read_journal, staging_dir_for  # noqa: E402
@@ -178,10 +179,4 @@ def test_an_exercise_killed_mid_play_resumes_from_its_journal_and_replays(tmp_pa
     assert [c["kind"] for c in logged] == ["inject", "note", "classify", "note"]
 
     # the final folder equals a replay of its commands.jsonl, bit for bit
-    replay = tmp_path / "replay"
-    result = CliRunner().invoke(main, ["run", "--replay", str(beside), "--out", str(replay), "-q"])
-    assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in beside.iterdir())
-    assert names == sorted(p.name for p in replay.iterdir())
-    for name in names:
-        assert (beside / name).read_bytes() == (replay / name).read_bytes(), name
+    assert_replays_bit_for_bit(beside, tmp_path / "replay")

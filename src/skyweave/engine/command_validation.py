@@ -54,27 +54,24 @@ class FieldType:
 
 
 @dataclass(frozen=True)
-class Id(FieldType):
-    """A short name: a non-empty string of at most :data:`MAX_ID_CHARS` characters."""
-
-    def check(self, value: Any) -> str | None:
-        if not isinstance(value, str) or not value:
-            return f"expected a name (text of 1 to {MAX_ID_CHARS} characters), got {_shown(value)}"
-        if len(value) > MAX_ID_CHARS:
-            return f"expected at most {MAX_ID_CHARS} characters, got {len(value):,}"
-        return None
-
-
-@dataclass(frozen=True)
 class Text(FieldType):
-    """Free text of at most :data:`MAX_TEXT_CHARS` characters."""
+    """A string of ``min_chars`` to ``max_chars`` characters (free text by default)."""
+
+    max_chars: int = MAX_TEXT_CHARS
+    min_chars: int = 0
+    what: str = "text"
 
     def check(self, value: Any) -> str | None:
-        if not isinstance(value, str):
-            return f"expected text, got {_shown(value)}"
-        if len(value) > MAX_TEXT_CHARS:
-            return f"expected at most {MAX_TEXT_CHARS:,} characters, got {len(value):,}"
+        if not isinstance(value, str) or len(value) < self.min_chars:
+            return f"expected {self.what}, got {_shown(value)}"
+        if len(value) > self.max_chars:
+            return f"expected at most {self.max_chars:,} characters, got {len(value):,}"
         return None
+
+
+def Id() -> Text:  # noqa: N802 - reads as the field type it returns
+    """A short name: 1 to :data:`MAX_ID_CHARS` characters (a battery, track, question)."""
+    return Text(MAX_ID_CHARS, 1, f"a name (text of 1 to {MAX_ID_CHARS} characters)")
 
 
 @dataclass(frozen=True)
