@@ -515,8 +515,13 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     session = ExerciseSession(short_example(60.0), seed=1, rate=10.0)
     out = tmp_path_factory.mktemp("fuzz") / "run"
     app = create_app(session, out, limiter=RateLimiter(1e9, 10**9))
-    with TestClient(app) as client:
-        yield session, client, _tokens(session), out
+    tokens = _tokens(session)
+    with (
+        TestClient(app) as client,
+        client.websocket_connect(f"/ws?token={tokens['white']}") as ws_white,
+        client.websocket_connect(f"/ws?token={tokens['north']}") as ws_north,
+    ):
+        yield session, client, tokens, out, {"white": ws_white, "north": ws_north}
 
 
 @settings(
@@ -530,8 +535,10 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 )
 @given(body=_BODIES)
 def test_random_json_to_every_route_for_every_seat_is_2xx_or_4xx(fuzzed: Any, body: Any) -> None:
-    session, client, tokens, _ = fuzzed
+    session, client, tokens, _, sockets = fuzzed
     raw = json.dumps(body)  # NaN and Infinity go out as such: the server refuses them
+    for ws in sockets.values():  # a console's websocket messages (view_as) too
+        ws.send_text(raw)
     for seat, token in tokens.items():
         answers = [
             client.post(
@@ -539,7 +546,7 @@ def test_random_json_to_every_route_for_every_seat_is_2xx_or_4xx(fuzzed: Any, bo
             )
             for path in ("/api/command", "/api/clock", *(["/api/end"] if seat != "white" else []))
         ]
-        answers.append(client.get(f"/api/frame?token={token}", params={"view_as": str(body)[:30]}))
+        answers.append(client.get(f"/api/frame?token={token}", params={"view_as": raw[:30]}))
         answers.append(client.get(f"/api/setup?token={token}"))
         for r in answers:
             assert 200 <= r.status_code < 500, (seat, r.request.url, raw[:200], r.text[:300])
@@ -549,7 +556,9 @@ def test_random_json_to_every_route_for_every_seat_is_2xx_or_4xx(fuzzed: Any, bo
 
 
 def test_the_fuzzed_exercise_ends_with_a_folder_that_replays(fuzzed: Any, tmp_path: Path) -> None:
-    session, client, tokens, out = fuzzed
+    session, client, tokens, out, sockets = fuzzed
+    for ws in sockets.values():  # every random message left the consoles' sockets open
+        assert ws.receive_json()["type"] in ("setup", "frame")
     r = client.post(f"/api/end?token={tokens['white']}")
     assert r.status_code == 200, r.text
     assert_replays_bit_for_bit(Path(r.json()["run_dir"]), tmp_path / "replay")

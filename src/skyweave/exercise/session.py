@@ -15,6 +15,7 @@ run --replay``), then removes the journal.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -174,8 +175,7 @@ class ExerciseSession(SeatedSession):
                 self.pacer.set_rate(float(rate), now, self.sim.time_s)
             else:
                 raise ValueError(f"unknown clock action {action!r}")
-            if self.journal is not None:
-                self.journal.clock(action, max(self.sim.time_s, 0.0), self.pacer.rate)
+            self._journal_clock(action, max(self.sim.time_s, 0.0), self.pacer.rate)
             self.version += 1
             return self.clock_state()
 
@@ -206,9 +206,16 @@ class ExerciseSession(SeatedSession):
     def _journal_progress(self) -> None:
         """A ``tick`` line about once a wall second: how far a resume replays."""
         now = self._wall()
-        if self.journal is not None and now - self._progress_wall_s >= PROGRESS_PERIOD_S:
-            self.journal.clock("tick", self.sim.time_s)
+        if now - self._progress_wall_s >= PROGRESS_PERIOD_S:
+            self._journal_clock("tick", self.sim.time_s)
             self._progress_wall_s = now
+
+    def _journal_clock(self, action: str, time_s: float, rate: float | None = None) -> None:
+        """Journal a clock line; a failure to write one loses no play (the commands
+        carry their times), so it does not stop the clock."""
+        if self.journal is not None:
+            with contextlib.suppress(OSError):
+                self.journal.clock(action, time_s, rate)
 
     def _pace(self) -> None:
         while not self._stop.is_set():
@@ -270,11 +277,14 @@ class ExerciseSession(SeatedSession):
             if command.kind == "inject" and "threat" in command.body:
                 grown = with_injected_threats(self.scenario, [*self._launches, command])
                 check_run_size(grown, source=f"{source}: threat")
-            refused = self.sim.submit(command)
+            if self.journal is not None:
+                try:  # on disk before the engine has it and the order is acknowledged
+                    self.journal.command(command)
+                except OSError as exc:
+                    raise ClockError(f"the order could not be journaled ({exc}); retry") from None
+            refused = self.sim.submit(command)  # never: the time is the next tick's
             if refused is not None:
                 raise ClockError(refused)
-            if self.journal is not None:
-                self.journal.command(command)  # on disk before the order is acknowledged
             if command.kind == "inject" and "threat" in command.body:
                 self._launches.append(command)
             if command.kind == "note" and seat.role == "white":
@@ -345,8 +355,7 @@ class ExerciseSession(SeatedSession):
 
             if self.sim.tick < 0:
                 self.sim.step()  # a run folder holds at least the first tick
-            if self.journal is not None:
-                self.journal.clock("end", self.sim.time_s)
+            self._journal_clock("end", self.sim.time_s)
             self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
             if self.journal is not None:
                 self.journal.remove()
