@@ -562,3 +562,32 @@ def test_the_fuzzed_exercise_ends_with_a_folder_that_replays(fuzzed: Any, tmp_pa
     r = client.post(f"/api/end?token={tokens['white']}")
     assert r.status_code == 200, r.text
     assert_replays_bit_for_bit(Path(r.json()["run_dir"]), tmp_path / "replay")
+
+
+# -- finding 9: served beyond loopback ------------------------------------------------
+
+
+def test_links_off_loopback_name_the_real_address_and_warn_without_tls(
+    served: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from skyweave.cli.exercise import _announced_server, _Listen
+
+    session = served[0]
+    app = create_app(session, tmp_path / "unused")
+    _announced_server(app, session, _Listen("0.0.0.0", 8765, None, None), "T", "end")
+    out, err = capsys.readouterr()
+    assert "serves the exercise to the network in clear" in err and "--certfile" in err
+    links = [line.split()[1] for line in out.splitlines() if "?token=" in line]
+    assert len(links) == 4 and not any("0.0.0.0" in url for url in links)
+    assert all(url.startswith("http://") for url in links)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    server = _announced_server(app, session, _Listen("0.0.0.0", 8765, str(cert), str(key)), "T", "")
+    out, err = capsys.readouterr()
+    assert "in clear" not in err
+    assert all(
+        line.split()[1].startswith("https://") for line in out.splitlines() if "?token=" in line
+    )
+    assert server.config.ssl_certfile == str(cert) and server.config.ssl_keyfile == str(key)
+    _announced_server(app, session, _Listen("127.0.0.1", 8765, None, None), "T", "")
+    out, err = capsys.readouterr()
+    assert err == "" and "http://127.0.0.1:8765/?token=" in out
