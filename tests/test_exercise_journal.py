@@ -181,3 +181,29 @@ def test_an_exercise_killed_mid_play_resumes_from_its_journal_and_replays(tmp_pa
 
     # the final folder equals a replay of its commands.jsonl, bit for bit
     assert_replays_bit_for_bit(beside, tmp_path / "replay")
+
+
+def test_a_journal_cut_short_by_a_kill_reads_to_its_last_whole_line(tmp_path: Path) -> None:
+    from skyweave.engine.commands import parse_command
+    from skyweave.errors import InputError
+    from skyweave.exercise.journal import Journal
+
+    out = tmp_path / "runs" / "ex"
+    note = parse_command({"time_s": 4.0, "seat": "east", "kind": "note", "text": "ack"})
+    journal = Journal.create(out, scenario_json(short_example(60.0)), 3)
+    with pytest.raises(InputError, match="in use by another running exercise"):
+        Journal.check_free(out)  # held while it runs
+    journal.clock("start", 0.0, 10.0)
+    journal.command(note)
+    journal.clock("tick", 12.0)
+    journal.close()
+    with pytest.raises(InputError, match="--resume"):
+        Journal.check_free(out)  # left behind: resume it, never overwritten
+    with (staging_dir_for(out) / "commands.jsonl").open("a") as fh:
+        fh.write('{"kind": "note", "seat": "ea')  # the kill came mid-line
+    read = read_journal(staging_dir_for(out))
+    assert (read.seed, read.commands, read.last_time_s, read.rate) == (3, [note], 12.0, 10.0)
+    with (staging_dir_for(out) / "commands.jsonl").open("a") as fh:
+        fh.write("\n{}\n")  # a damaged line inside the journal is named
+    with pytest.raises(InputError, match=r"commands.jsonl:4"):
+        read_journal(staging_dir_for(out))

@@ -319,7 +319,10 @@ def create_app(
             return _error(f"the run folder could not be written: {text}{kept}", 409)
         if on_end is not None:
             on_end(folder)
-        return JSONResponse({"ended": True, "run_dir": str(folder)})
+        # a taken output folder was written beside: the page can say where
+        return JSONResponse(
+            {"ended": True, "run_dir": str(folder), "written_beside": folder != Path(out_dir)}
+        )
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket, token: str | None = None) -> None:
