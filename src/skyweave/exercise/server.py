@@ -339,8 +339,12 @@ def create_app(
 
         async def receive() -> None:
             while True:
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    return
                 try:
-                    message = parse_json_text(await websocket.receive_text(), "websocket")
+                    raw = received.get("text") or received.get("bytes") or b""
+                    message = parse_json_text(raw, "websocket")
                 except InputError:
                     continue  # a malformed message changes nothing
                 if seat.role != "white" or not isinstance(message, dict):
