@@ -130,8 +130,10 @@ class ConsentDesk:
             q = found[0] if found else None
         else:
             q = self._open.get((seat, question_id))
-        if q is None or time_s > q.deadline_s:
+        if q is None:
             return f"no open consent question {question_id!r}"
+        if time_s > q.deadline_s:  # the seat's own question: telling it so leaks nothing
+            return f"question {question_id} was answered by policy at its deadline"
         del self._open[(q.partner, question_id)]
         self._answered.append((q, self._decision(q, time_s, granted, seat)))
         return None
