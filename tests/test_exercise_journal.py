@@ -158,7 +158,7 @@ def test_an_exercise_killed_mid_play_resumes_from_its_journal_and_replays(tmp_pa
 
     resumed = Exercise(tmp_path, "--resume", str(staging), "--rate", "60")
     try:
-        assert f"resumed at t = {journal.last_time_s:g} s" in resumed.lines[0]
+        assert f"resumed at t = {journal.last_time_s:g} s" in "".join(resumed.lines)
         assert resumed.clock()["time_s"] == journal.last_time_s
         out.mkdir(parents=True)
         (out / "notes.txt").write_text("someone else's file")  # the output folder is taken

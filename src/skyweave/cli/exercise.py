@@ -239,6 +239,8 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         Journal.check_free(play.out)
     sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
     journal = _open_journal(play)
+    if play.resume_to_s is not None:
+        click.echo(f"replaying {len(play.commands)} commands to t = {play.resume_to_s:g} s ...")
     session = ExerciseSession(
         play.scenario,
         play.seed,
