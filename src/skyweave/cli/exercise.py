@@ -298,9 +298,9 @@ def _allowed_hosts(host: str) -> list[str] | None:
     """Host names a loopback server answers to (a rebound DNS name is refused)."""
     from skyweave.exercise.listen import is_loopback
 
-    if not is_loopback(host):
+    if not is_loopback(host) or ":" in host:  # Starlette's check cannot read "[::1]:port"
         return None
-    return sorted({host.strip("[]"), "127.0.0.1", "localhost", "::1"})
+    return sorted({host, "127.0.0.1", "localhost"})
 
 
 class _Stop(KeyboardInterrupt):
