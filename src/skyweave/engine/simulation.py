@@ -498,7 +498,8 @@ class Simulation:
                 return "only the white cell injects"
             if "threat" in body:
                 return self._launch(body["threat"], c, t)
-            inject = Inject.model_validate({"time_s": max(c.time_s, 0.0), **body["inject"]})
+            # the command's time is the inject's: a time_s in the body never overrides it
+            inject = Inject.model_validate({**body["inject"], "time_s": max(c.time_s, 0.0)})
             return self._inject(inject, c, t)
         if c.kind == "consent":
             reason = self.consent.answer(body["question_id"], body["granted"], c.time_s, c.seat)
@@ -596,9 +597,8 @@ class Simulation:
 
     def _launch(self, body: dict[str, Any], c: Command, t: float) -> str | None:
         """A threat launched by the white cell (an accidental launch, a salvo)."""
-        threat = _THREAT.validate_python({"launch_time_s": max(c.time_s, t), **body})
-        if threat.launch_time_s < t - self.dt_s:
-            return "a threat cannot be launched in the past"
+        # it launches at the tick the command applies at, whatever launch time the body names
+        threat = _THREAT.validate_python({**body, "launch_time_s": max(c.time_s, t)})
         extra = self.scenario.model_copy(update={"threats": [threat], "injects": []})
         truth, flights = build_truth(extra, self.times_s)
         if set(truth.object_ids) & set(self.truth.object_ids):
