@@ -61,7 +61,7 @@ the air), then ``killed``, ``impacted`` or ``all_clear``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -151,9 +151,10 @@ class ThreatBoard:
         time_s: float,
         events: LaunchEvents,
         lineage: dict[str, tuple[str, ...]],
-        truth: dict[str, str | None],
+        truth: Callable[[str], str | None],
     ) -> None:
-        """The partner's infrared launch events as of ``time_s`` (own and released LOS)."""
+        """The partner's infrared launch events as of ``time_s`` (own and released LOS);
+        ``truth`` labels an event with its truth object (scoring only)."""
         for k in np.flatnonzero(events.first_report_time_s <= time_s).tolist():
             ev = str(events.event_id[k])
             threat = self._by_event.get(ev)
@@ -169,8 +170,8 @@ class ThreatBoard:
             names = lineage.get(ev, ())
             threat.sources.update(names)
             threat.originators.update(names)
-            label = truth.get(ev)
-            if label is not None and not threat.truth:
+            label = truth(ev) if not threat.truth else None
+            if label is not None:
                 threat.truth[label] += 1
             if threat.launch_source != "triangulated" or bool(events.triangulated[k]):
                 threat.launch_lat_deg, threat.launch_lon_deg = lat, lon
