@@ -298,9 +298,10 @@ def test_reserve_is_kept_for_own_assets() -> None:
     assert math.isfinite(result.summary["engagement"]["leakers"])
 
 
-def test_an_assessed_kill_gives_the_all_clear_at_once(run_dir: Path) -> None:
+def test_an_assessed_kill_ends_the_threat_at_once(run_dir: Path) -> None:
     # Before, a killed threat's all-clear waited for its predicted impact time plus
-    # its uncertainty; the kill assessment reaching the command post now clears it.
+    # its uncertainty; the kill assessment reaching the command post now ends the
+    # threat on its board: one engagement_result row, "kill".
     eng = _table(run_dir, "engagements")
     alerts = _table(run_dir, "alerts")
     kills = [
@@ -317,14 +318,15 @@ def test_an_assessed_kill_gives_the_all_clear_at_once(run_dir: Path) -> None:
     assert kills, "the example kills ballistic threats"
     clears = [
         (p, t)
-        for p, o, t, k in zip(
+        for p, o, t, k, change in zip(
             alerts["partner"],
             alerts["origin_partner"],
             alerts["time_s"],
             alerts["alert_kind"],
+            alerts["change"],
             strict=True,
         )
-        if k == "all_clear" and p == o
+        if k == "engagement_result" and change.startswith("kill") and p == o
     ]
     step_s = load_scenario(EXAMPLE).time_step_s
     for partner, assessed_s in kills:

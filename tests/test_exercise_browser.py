@@ -167,7 +167,7 @@ def test_a_white_cell_launch_alerts_both_partners(browser: Any, serve: Any) -> N
     white.fill("#a-az", "30")
     white.click("#launch")  # at the first tick: the clock has not started
     white.click("#start")
-    launch_alert = "tr.alert[data-kind=launch]"
+    launch_alert = "tr.alert[data-kind=new_threat]"
     north.wait_for_selector(launch_alert, timeout=30_000)
     east.wait_for_selector(launch_alert, timeout=30_000)
     assert east.eval_on_selector("body", "b => Number(b.dataset.beeps || 0)") >= 1
@@ -220,7 +220,7 @@ def test_a_white_cell_launch_alerts_one_partner_only_when_warning_is_not_shared(
         white.fill(field, str(value))
     white.click("#launch")  # at the first tick: the clock has not started
     white.click("#start")
-    launch_alert = "tr.alert[data-kind=launch]"
+    launch_alert = "tr.alert[data-kind=new_threat]"
     north.wait_for_selector(launch_alert, timeout=30_000)
     alerted_s = _sim_time(north)
     # well past the time East heard of it with the example's policy
