@@ -16,13 +16,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yam
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    out = tmp_path_factory.mktemp("compare") / "compare.json"
+    out = tmp_path_factory.mktemp("compare") / "out"
     result = CliRunner().invoke(
         main,
         ["compare", str(EXAMPLE), "--seeds", "1", "--workers", "2", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    return json.loads(out.read_text()), result.output
+    return json.loads((out / "compare.json").read_text()), result.output
 
 
 def test_shared_warning_warns_east_earlier_of_the_accidental_launch(
