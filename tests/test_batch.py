@@ -439,8 +439,6 @@ def _kept_run_replays_as_skyweave_run(kept: Path, seed: int) -> None:
         assert kept_bytes == (replay / name).read_bytes() == (fresh / name).read_bytes(), name
 
 
-
-
 def test_bad_runs_and_unreachable_scheduler(scenario: Scenario, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["batch", str(EXAMPLE), "--runs", "0"])
     assert result.exit_code == 2 and "--runs" in result.output
