@@ -10,22 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skyweave.io.paired_figure import paired_figure
-from skyweave.io.report_style import _e, _figure_html, _table, figure_png
+from skyweave.io.paired_view import differences_html, paired_figure
+from skyweave.io.report_style import _e, _figure_html, figure_png
 
 _PANELS = (
     ("leakers", "engagement.leakers"),
     ("value hit", "engagement.value_hit"),
     ("interceptors used", "engagement.interceptors_used_total"),
 )
-
-
-def _ci(ci: Sequence[float] | None) -> str:
-    return "-" if ci is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
-
-
-def _num(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.3g}"
 
 
 def _per_run(
@@ -77,30 +69,12 @@ def paired_section_html(
             "(blue) and bootstrap (orange) intervals."
         )
         parts.append(_figure_html("fig-paired", figure_png(fig), "paired plot", _e(caption)))
-    rows = [
-        [
-            _e(d["measure"]),
-            _e(f"{label.get(d['b'], d['b'])} − {label.get(d['a'], d['a'])}"),
-            str(d["n"]),
-            _num(d["mean"]),
-            _ci(d["t_ci95"]),
-            _ci(d["bootstrap_ci95"]),
-            _num(d["sign_p"]),
-            _num(d["wilcoxon_p"]),
-        ]
-        for d in differences
-    ]
-    headers = [
-        "measure",
-        "point B − point A",
-        "pairs",
-        "mean B − A",
-        "paired t 95 % CI",
-        "bootstrap 95 % CI",
-        "sign test p",
-        "Wilcoxon p",
-    ]
-    parts.append(_table(headers, rows, left=2, cls="paired"))
+    parts.append(
+        differences_html(
+            differences,
+            pair_label=lambda d: f"{label.get(d['b'], d['b'])} − {label.get(d['a'], d['a'])}",
+        )
+    )
     parts.append(
         "<p>A pair is run <i>i</i> at both points (the same seed); failed runs drop their "
         "pairs. An interval clear of 0 is a difference these runs resolve.</p></section>"

@@ -5,7 +5,7 @@ with the paired plot (PNG embedded as base64, as the other reports)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 
 from skyweave.analysis.compare_paired import HEADLINE, values
 from skyweave.io import safe_files
-from skyweave.io.paired_figure import paired_figure
-from skyweave.io.report_style import _CSS, _e, _figure_html, _style, _table, figure_png
+from skyweave.io.paired_view import differences_html, fmt, paired_figure
+from skyweave.io.report_style import _CSS, _e, _figure_html, _style, figure_png
 
 COMPARE_JSON = "compare.json"
 PER_SEED = "per_seed.parquet"
@@ -36,51 +36,6 @@ def _parquet(path: Path, table: pa.Table) -> None:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     safe_files.write_bytes(path, sink.getvalue().to_pybytes())
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    return "-" if value is None else f"{float(value):.{digits}g}"
-
-
-def _ci(ci: Sequence[float] | None) -> str:
-    return "-" if ci is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
-
-
-def _p(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
-
-
-def differences_html(differences: Sequence[Mapping[str, Any]], measures: Sequence[str]) -> str:
-    """A table of the paired differences of ``measures`` (already-escaped cells)."""
-    rows = [
-        [
-            _e(d["measure"]),
-            _e(f"{d['b']} − {d['a']}"),
-            str(d["n"]),
-            _fmt(d["mean_a"]),
-            _fmt(d["mean_b"]),
-            _fmt(d["mean"]),
-            _ci(d["t_ci95"]),
-            _ci(d["bootstrap_ci95"]),
-            _p(d["sign_p"]),
-            _p(d["wilcoxon_p"]),
-        ]
-        for d in differences
-        if d["measure"] in measures
-    ]
-    headers = [
-        "measure",
-        "difference",
-        "seeds",
-        "mean A",
-        "mean B",
-        "mean B − A",
-        "paired t 95 % CI",
-        "bootstrap 95 % CI",
-        "sign test p",
-        "Wilcoxon p",
-    ]
-    return _table(headers, rows, left=2)
 
 
 def render_compare_report(result: Mapping[str, Any]) -> str:
@@ -121,7 +76,7 @@ def render_compare_report(result: Mapping[str, Any]) -> str:
             f"<p>Precision asked: half-width of <code>{_e(precision['measure'])}</code> "
             f"({_e(precision['b'])} − {_e(precision['a'])}) below "
             f"{precision['target_half_width']:g}; it took {precision['seeds']} seeds "
-            f"(half-width {_fmt(precision['half_width'])}, "
+            f"(half-width {fmt(precision['half_width'])}, "
             f"{'reached' if precision['reached'] else 'NOT reached: cap ' + str(precision['cap'])}"
             ").</p>"
         )

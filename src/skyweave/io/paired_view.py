@@ -1,15 +1,15 @@
-"""The paired plot shared by the compare and batch reports: one line per seed joining
-its value in each configuration (mode or sweep point), the means beside, and the
-paired differences with their intervals."""
+"""The paired plot and table shared by the compare and batch reports: one line per
+seed joining its value in each configuration (mode or sweep point), the means
+beside, and the paired differences with their intervals and tests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from skyweave.io.report_style import _new_figure
+from skyweave.io.report_style import _e, _new_figure, _table
 
 _DIFF_COLOUR = "#1f77b4"
 _BOOT_COLOUR = "#ff7f0e"
@@ -51,7 +51,7 @@ def paired_figure(
         ax.plot(x, means, color="black", lw=2.0, marker="D", ms=5, label="mean over seeds")
         ax.set_xticks(x, labels)
         ax.set_xlim(-0.3, len(labels) - 0.7)
-        ax.set_title(f"{title}: each seed in each configuration")
+        ax.set_title(f"{title}, seed by seed")
         ax.grid(axis="y", alpha=0.3)
         if row == 0:
             ax.legend(loc="best")
@@ -71,10 +71,60 @@ def paired_figure(
         dx.set_yticks(y, names)
         dx.set_ylim(-0.6, len(diffs) - 0.4)
         dx.invert_yaxis()
-        dx.set_title(f"{title}: paired difference, 95 % CI")
+        dx.set_title(f"{title}: difference, 95 % CI")
         dx.grid(axis="x", alpha=0.3)
         if row == 0:
             dx.plot([], [], color=_DIFF_COLOUR, lw=2.5, label="paired t")
             dx.plot([], [], color=_BOOT_COLOUR, lw=2.5, label="bootstrap")
             dx.legend(loc="best")
     return fig
+
+
+def fmt(value: Any) -> str:
+    """Three significant digits, ``-`` for no value."""
+    return "-" if value is None else f"{float(value):.3g}"
+
+
+def _ci(ci: Sequence[float] | None) -> str:
+    return "-" if ci is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
+
+
+def _pair(d: Mapping[str, Any]) -> str:
+    return f"{d['b']} − {d['a']}"
+
+
+def differences_html(
+    differences: Sequence[Mapping[str, Any]],
+    measures: Collection[str] | None = None,
+    pair_label: Callable[[Mapping[str, Any]], str] = _pair,
+) -> str:
+    """A table of paired differences (of ``measures`` only, when given)."""
+    rows = [
+        [
+            _e(d["measure"]),
+            _e(pair_label(d)),
+            str(d["n"]),
+            fmt(d["mean_a"]),
+            fmt(d["mean_b"]),
+            fmt(d["mean"]),
+            _ci(d["t_ci95"]),
+            _ci(d["bootstrap_ci95"]),
+            fmt(d["sign_p"]),
+            fmt(d["wilcoxon_p"]),
+        ]
+        for d in differences
+        if measures is None or d["measure"] in measures
+    ]
+    headers = [
+        "measure",
+        "B − A",
+        "pairs",
+        "mean A",
+        "mean B",
+        "mean B − A",
+        "paired t 95 % CI",
+        "bootstrap 95 % CI",
+        "sign test p",
+        "Wilcoxon p",
+    ]
+    return _table(headers, rows, left=2, cls="paired")
