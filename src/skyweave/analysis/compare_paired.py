@@ -67,6 +67,23 @@ def headline_measures(
     return out
 
 
+_PER_NAME = (
+    "interceptors_used.",
+    "warned.",
+    "median_warning_s.",
+    "worst_warning_s.",
+    "gospa_m.",
+    "warning_s.",
+)
+
+
+def is_measure_name(name: str) -> bool:
+    """Whether ``name`` can be a column of :func:`headline_measures` (checked before
+    any run; the partner, threat and picture parts are known only from the runs)."""
+    fixed = (*HEADLINE, "alert_to_first_shot_median_s")
+    return name in fixed or any(name.startswith(p) and len(name) > len(p) for p in _PER_NAME)
+
+
 def per_seed(runs: Sequence[ModeRun], partners: Sequence[str]) -> list[dict[str, Any]]:
     """One row per run: ``mode``, ``seed``, then :func:`headline_measures`."""
     return [

@@ -22,6 +22,7 @@ from skyweave.analysis.batch import SEED_DERIVATION, derive_seed
 from skyweave.analysis.compare import MODES, ModeRun, mode_table, run_modes
 from skyweave.analysis.compare_paired import (
     differences_table,
+    is_measure_name,
     paired_differences,
     per_seed,
     per_seed_table,
@@ -192,6 +193,10 @@ def compare_command(
             raise InputError([Problem("--precision", "needs at least two --modes")])
         if max_seeds < max(n_seeds, 2):
             raise InputError([Problem("--max-seeds", f"must be at least {max(n_seeds, 2)}")])
+        if not is_measure_name(measure):
+            raise InputError(
+                [Problem("--measure", f"{measure!r} is not a per_seed.parquet column name")]
+            )
     watched = _pair(pair, chosen) if len(chosen) > 1 else None
     base = spec.seed if base_seed is None else base_seed
     if base < 0:
