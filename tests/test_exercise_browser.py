@@ -108,12 +108,28 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         s.close()
 
 
+def _wait_until(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Poll ``expression`` in the page until it is true. (Playwright's wait_for_function
+    evaluates its predicate with eval, which the consoles' Content-Security-Policy
+    forbids, as it should; page.evaluate goes through the debugger instead.)"""
+    deadline = time.monotonic() + timeout / 1000.0
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout / 1000.0:g} s: {expression}")
+        time.sleep(0.05)
+
+
 def _open(browser: Any, url: str) -> Any:
     page = browser.new_page(viewport={"width": 1400, "height": 850})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the page must run under its Content-Security-Policy: a violation is an error
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(url)
-    page.wait_for_function("document.getElementById('clock').dataset.time !== undefined")
+    _wait_until(page, "document.getElementById('clock').dataset.time !== undefined")
     page.errors = errors
     return page
 
@@ -127,10 +143,10 @@ def test_white_pause_stops_the_partner_clock(browser: Any, serve: Any) -> None:
     white = _open(browser, served.links["white"])
     east = _open(browser, served.links["east"])
     white.click("#start")
-    east.wait_for_function("Number(document.getElementById('clock').dataset.time) >= 5")
+    _wait_until(east, "Number(document.getElementById('clock').dataset.time) >= 5")
     white.click("#pause")
-    white.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
-    east.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
+    _wait_until(white, "document.getElementById('clock-state').dataset.running === 'false'")
+    _wait_until(east, "document.getElementById('clock-state').dataset.running === 'false'")
     stopped = _sim_time(east)
     time.sleep(1.0)
     assert _sim_time(east) == stopped == served.session.sim.time_s
@@ -208,7 +224,8 @@ def test_a_white_cell_launch_alerts_one_partner_only_when_warning_is_not_shared(
     north.wait_for_selector(launch_alert, timeout=30_000)
     alerted_s = _sim_time(north)
     # well past the time East heard of it with the example's policy
-    east.wait_for_function(
+    _wait_until(
+        east,
         f"Number(document.getElementById('clock').dataset.time) >= {alerted_s + 30.0}",
         timeout=30_000,
     )
@@ -235,8 +252,8 @@ def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(
     east.wait_for_selector(grant, timeout=40_000)
     question = east.eval_on_selector("tr.question", "r => r.dataset.id")
     east.click(grant)
-    east.wait_for_function(
-        f"!document.querySelector('tr.question[data-id=\"{question}\"]')", timeout=20_000
+    _wait_until(
+        east, f"!document.querySelector('tr.question[data-id=\"{question}\"]')", timeout=20_000
     )
     # the map is drawn: many colours, and not just the sea
     pixels = east.evaluate(
@@ -254,7 +271,7 @@ def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(
     )
     assert pixels["n"] > 1000 and pixels["colours"] > 20 and pixels["sea"] < 0.95, pixels
     white.click("#end")
-    white.wait_for_function("document.getElementById('clock-state').textContent === 'ENDED'")
+    _wait_until(white, "document.getElementById('clock-state').textContent === 'ENDED'")
     events = pq.read_table(served.out_dir / "events.parquet").to_pylist()
     granted = [e for e in events if e["kind"] == "consent_granted" and "by=east" in e["text"]]
     assert len(granted) == 1 and f"question={question}" in granted[0]["text"]

@@ -4,27 +4,33 @@
 :class:`~skyweave.exercise.pacing.Pacer` run by a background thread, and the
 seat registry (one random token per seat: ``white``, each partner,
 ``observer``). Every console action comes here as a plain dict; the session
-checks it against the seat's role (:class:`SeatError`, HTTP 403), stamps it
-with the next tick's time, turns it into a command with
-:func:`~skyweave.engine.commands.parse_command` and queues it with
-``Simulation.submit``. Ending the session writes a normal run folder whose
-``commands.jsonl`` replays it bit for bit (``skyweave run --replay``).
+stamps it with the next tick's time, checks it with the one command validator
+(:func:`~skyweave.engine.commands.parse_command`; HTTP 400), then against the
+seat's role (:class:`SeatError`, HTTP 403) and the memory guard, journals it
+(:class:`~skyweave.exercise.journal.Journal`, fsynced) and queues it with
+``Simulation.submit``. Clock actions are journaled too. Ending the session writes
+a normal run folder whose ``commands.jsonl`` replays it bit for bit (``skyweave
+run --replay``), then removes the journal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skyweave.engine.commands import Command, parse_command
+from skyweave.engine.commands import Command, parse_command, with_injected_threats
 from skyweave.engine.simulation import Simulation
+from skyweave.errors import InputError, Problem
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
+from skyweave.exercise.journal import Journal
 from skyweave.exercise.pacing import Pacer
+from skyweave.scenario.run_size import check_run_size
 from skyweave.scenario.schema import Scenario
 
 ROLES = ("white", "partner", "observer")
@@ -35,6 +41,10 @@ WHITE_KINDS = ("inject", "note")
 PACER_PERIOD_S = 0.02
 #: longest the pacing thread holds the engine before letting frames be built
 PACER_SLICE_S = 0.1
+#: wall seconds between two journal lines saying how far the clock ran
+PROGRESS_PERIOD_S = 1.0
+#: the white cell's newest notes sent in its frames (all of them are in the log)
+BOOKMARKS_SHOWN = 200
 
 
 class SeatError(Exception):
@@ -92,6 +102,12 @@ class ExerciseSession(SeatedSession):
         Simulated seconds per wall second at start (0.5 to 60).
     wall_clock : callable
         Monotonic wall clock in seconds (tests pass their own).
+    journal : Journal, optional
+        Where every accepted command and clock action is written as it happens.
+    commands : sequence of Command
+        Commands already played (a resumed exercise's journal).
+    resume_to_s : float, optional
+        Replay ``commands`` up to this time before the consoles join (resume).
     """
 
     def __init__(
@@ -100,9 +116,17 @@ class ExerciseSession(SeatedSession):
         seed: int,
         rate: float = 1.0,
         wall_clock: Callable[[], float] = time.monotonic,
+        journal: Journal | None = None,
+        commands: Sequence[Command] = (),
+        resume_to_s: float | None = None,
     ) -> None:
         self.scenario = scenario
-        self.sim = Simulation(scenario, seed)
+        self.sim = Simulation(scenario, seed, commands)
+        if resume_to_s is not None:
+            self.sim.run_until(resume_to_s)
+        self.journal = journal
+        self._launches = [c for c in commands if c.kind == "inject" and "threat" in c.body]
+        self._progress_wall_s = -float("inf")
         self.lock = threading.RLock()
         self.pacer = Pacer()
         self._wall = wall_clock
@@ -151,6 +175,7 @@ class ExerciseSession(SeatedSession):
                 self.pacer.set_rate(float(rate), now, self.sim.time_s)
             else:
                 raise ValueError(f"unknown clock action {action!r}")
+            self._journal_clock(action, max(self.sim.time_s, 0.0), self.pacer.rate)
             self.version += 1
             return self.clock_state()
 
@@ -175,7 +200,22 @@ class ExerciseSession(SeatedSession):
             self.pacer.record(self._wall(), self.sim.time_s)
             if stepped:
                 self.version += 1
+                self._journal_progress()
         return stepped
+
+    def _journal_progress(self) -> None:
+        """A ``tick`` line about once a wall second: how far a resume replays."""
+        now = self._wall()
+        if now - self._progress_wall_s >= PROGRESS_PERIOD_S:
+            self._journal_clock("tick", self.sim.time_s)
+            self._progress_wall_s = now
+
+    def _journal_clock(self, action: str, time_s: float, rate: float | None = None) -> None:
+        """Journal a clock line; a failure to write one loses no play (the commands
+        carry their times), so it does not stop the clock."""
+        if self.journal is not None:
+            with contextlib.suppress(OSError):
+                self.journal.clock(action, time_s, rate)
 
     def _pace(self) -> None:
         while not self._stop.is_set():
@@ -216,31 +256,43 @@ class ExerciseSession(SeatedSession):
         SeatError
             The seat may not give this order (HTTP 403).
         skyweave.errors.InputError
-            The order is malformed (HTTP 400).
+            The order is malformed, or its threat would take the run past the memory
+            guard (HTTP 400).
         ClockError
             The exercise has ended (HTTP 409).
         """
+        if seat.role == "observer":
+            raise SeatError("the observer seat only watches")
+        source = f"{seat.name} console"
         if not isinstance(record, dict):
-            raise SeatError("expected a JSON object")
+            raise InputError([Problem(source, "expected a JSON object")])
         if "seat" in record and record["seat"] != seat.name:
-            raise SeatError(f"the {seat.name} seat cannot act as {record['seat']!r}")
-        kind = record.get("kind")
+            raise SeatError(f"the {seat.name} seat cannot act for another seat")
         with self.lock:
             self._check_live()
-            self._authorise(seat, kind, record)
+            # the command's time is the next tick's, whatever the body says
             stamped = {**record, "seat": seat.name, "time_s": self.next_time_s()}
-            command = parse_command(stamped, source=f"{seat.name} console")
-            refused = self.sim.submit(command)
+            command = parse_command(stamped, source=source)
+            self._authorise(seat, command.kind, command.body)
+            if command.kind == "inject" and "threat" in command.body:
+                grown = with_injected_threats(self.scenario, [*self._launches, command])
+                check_run_size(grown, source=f"{source}: threat")
+            if self.journal is not None:
+                try:  # on disk before the engine has it and the order is acknowledged
+                    self.journal.command(command)
+                except OSError as exc:
+                    raise ClockError(f"the order could not be journaled ({exc}); retry") from None
+            refused = self.sim.submit(command)  # never: the time is the next tick's
             if refused is not None:
                 raise ClockError(refused)
+            if command.kind == "inject" and "threat" in command.body:
+                self._launches.append(command)
             if command.kind == "note" and seat.role == "white":
                 self.bookmarks.append({"time_s": command.time_s, "text": command.body["text"]})
             self.version += 1
             return command
 
-    def _authorise(self, seat: Seat, kind: Any, record: dict[str, Any]) -> None:
-        if seat.role == "observer":
-            raise SeatError("the observer seat only watches")
+    def _authorise(self, seat: Seat, kind: str, record: dict[str, Any]) -> None:
         if seat.role == "white":
             if kind not in WHITE_KINDS:
                 raise SeatError(f"the white cell orders injects and notes, not {kind!r}")
@@ -255,12 +307,9 @@ class ExerciseSession(SeatedSession):
             owner = {b.id: b.partner for b in self.scenario.batteries}.get(record["battery"])
             if owner is not None and owner != partner:
                 raise SeatError(f"battery {record['battery']} belongs to {owner}")
-        if kind == "consent":
-            others = {q.question_id for q in self.sim.consent.open_questions()} - {
-                q.question_id for q in self.sim.consent.open_questions(partner)
-            }
-            if record.get("question_id") in others:
-                raise SeatError("that consent question is not for this partner")
+        # consent: question ids are per partner and the engine looks one up in the
+        # seat's own questions only, so another partner's id is answered like an unknown
+        # one (accepted here, refused at the tick as "no open consent question")
 
     def _check_live(self) -> None:
         if self.ended_dir is not None:
@@ -284,7 +333,7 @@ class ExerciseSession(SeatedSession):
                 return {**partner_frame(self.sim, seat.partner), **head}
             frame = {**truth_frame(self.sim), **head}
             if seat.role == "white":
-                frame["bookmarks"] = list(self.bookmarks)
+                frame["bookmarks"] = self.bookmarks[-BOOKMARKS_SHOWN:]
                 if view_as in self.sim.partners:
                     frame["view_as"] = partner_frame(self.sim, view_as)
             return frame
@@ -292,7 +341,12 @@ class ExerciseSession(SeatedSession):
     # -- the end ---------------------------------------------------------------------------
 
     def end(self, out_dir: Path, overwrite: bool = False) -> Path:
-        """Stop the clock and write the run folder (idempotent: the folder written first)."""
+        """Stop the clock and write the run folder (idempotent: the folder written first).
+
+        The folder is ``out_dir``, or a free name beside it when that is taken (see
+        :func:`~skyweave.exercise.record.write_exercise_folder`). The journal is
+        removed only once the folder is written: a failure leaves it for ``--resume``.
+        """
         with self.lock:
             if self.ended_dir is not None:
                 return self.ended_dir
@@ -301,7 +355,10 @@ class ExerciseSession(SeatedSession):
 
             if self.sim.tick < 0:
                 self.sim.step()  # a run folder holds at least the first tick
+            self._journal_clock("end", self.sim.time_s)
             self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
+            if self.journal is not None:
+                self.journal.remove()
             self.version += 1
             return self.ended_dir
 

@@ -193,7 +193,7 @@ export class StaffMap {
       const [x, y] = this.project(t.launch[1], t.launch[0]);
       ctx.strokeStyle = "#c00"; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.moveTo(x - 6, y - 6); ctx.lineTo(x + 6, y + 6); ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6); ctx.stroke();
-      this.label(`launch ${t.key}`, x + 8, y + 12, "#900");
+      this.label(`launch ${t.id}`, x + 8, y + 12, "#900");
     }
     if (t.impact && t.impact[0] !== null) {
       const [x, y] = this.project(t.impact[1], t.impact[0]);

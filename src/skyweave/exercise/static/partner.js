@@ -91,7 +91,7 @@ export function createConsole({ setup, map, side }) {
 
   function draw() {
     if (!last) return;
-    const threatened = last.threats.flatMap((t) => t.assets);
+    const threatened = last.threats.flatMap((t) => t.threatened.map((a) => a.asset));
     map.render({ tracks: last.tracks, threats: last.threats, engagements: last.engagements, threatened, selected });
   }
 
@@ -106,13 +106,13 @@ export function createConsole({ setup, map, side }) {
       const acked = new Set(f.acked);
       if (seenAlerts >= 0 && f.alert_count > seenAlerts) beep();
       seenAlerts = f.alert_count;
-      const unacked = f.alerts.filter((a) => !acked.has(a.id) && a.kind === "launch").length;
+      const unacked = f.alerts.filter((a) => !acked.has(a.id) && a.kind === "new_threat").length;
       el("alarm").hidden = unacked === 0;
-      el("alarm").textContent = `${unacked} NEW LAUNCH ALERT${unacked > 1 ? "S" : ""}`;
+      el("alarm").textContent = `${unacked} NEW THREAT${unacked > 1 ? "S" : ""}`;
       el("alert-count").textContent = `${f.alert_count} received`;
-      el("alerts").innerHTML = "<tr><th>t</th><th>kind</th><th>track / launch</th><th>impact</th><th>assets</th><th></th></tr>" +
-        f.alerts.map((a) => `<tr class="alert ${acked.has(a.id) ? "acked" : a.kind === "launch" ? "new" : ""}" data-id="${esc(a.id)}" data-kind="${esc(a.kind)}">
-          <td>${a.time_s.toFixed(0)}</td><td>${esc(a.kind.replace("_update", ""))}</td><td>${esc(a.track || a.event || "")}${a.source ? ` <span class="muted">(${esc(a.source)})</span>` : ""}</td>
+      el("alerts").innerHTML = "<tr><th>t</th><th>threat</th><th>change</th><th>impact</th><th>assets</th><th></th></tr>" +
+        f.alerts.map((a) => `<tr class="alert ${acked.has(a.id) ? "acked" : a.kind === "new_threat" ? "new" : ""}" data-id="${esc(a.id)}" data-kind="${esc(a.kind)}">
+          <td>${a.time_s.toFixed(0)}</td><td>${esc(a.threat)}${a.from !== me ? ` <span class="muted">(from ${esc(a.from)})</span>` : ""}</td><td>${esc(a.change)}</td>
           <td>${a.impact_time_s !== null ? `t=${a.impact_time_s.toFixed(0)}` : ""}</td><td class="wrap">${esc(a.assets.join(", "))}</td>
           <td>${acked.has(a.id) ? "ack" : `<button data-act="ack" data-id="${esc(a.id)}">Ack</button>`}</td></tr>`).join("");
       el("q-count").textContent = `${f.questions.length} open`;
@@ -124,10 +124,10 @@ export function createConsole({ setup, map, side }) {
           <td><button class="grant" data-act="grant" data-id="${esc(q.id)}">Grant</button><button class="deny" data-act="deny" data-id="${esc(q.id)}">Deny</button></td></tr>`).join("")
         : `<tr><td class="muted">no question waiting; at a deadline the policy answers</td></tr>`;
       el("threats").innerHTML = f.threats.length
-        ? "<tr><th>threat</th><th>impact</th><th>to impact</th><th>threatened</th></tr>" + f.threats.map((t) => `<tr>
-          <td>${esc(t.key)}</td><td>${t.impact[0] !== null ? `${t.impact[0].toFixed(2)}, ${t.impact[1].toFixed(2)}` : "launch only"}</td>
-          <td>${t.time_to_impact_s !== null ? `${Math.max(0, t.time_to_impact_s).toFixed(0)} s` : "–"}</td>
-          <td class="wrap ${t.assets.length ? "warn" : ""}">${esc(t.assets.join(", ") || "none")}</td></tr>`).join("")
+        ? "<tr><th>threat</th><th>class</th><th>state</th><th>impact</th><th>to go</th><th>threatened</th></tr>" + f.threats.map((t) => `<tr class="threat ${esc(t.lifecycle)}" data-id="${esc(t.id)}">
+          <td>${esc(t.id)}</td><td>${esc(t.class)}</td><td>${esc(t.lifecycle.replace("_", " "))}</td><td>${t.impact[0] !== null ? `${t.impact[0].toFixed(2)}, ${t.impact[1].toFixed(2)}` : "launch only"}</td>
+          <td>${t.time_to_go_s !== null ? `${Math.max(0, t.time_to_go_s).toFixed(0)} s` : "–"}</td>
+          <td class="wrap ${t.threatened.length ? "warn" : ""}">${esc(t.threatened.map((a) => `${a.name} (${a.owner})`).join(", ") || "none")}</td></tr>`).join("")
         : `<tr><td class="muted">no open threat</td></tr>`;
       el("batteries").innerHTML = "<tr><th>battery</th><th>interceptors</th><th>status</th><th></th></tr>" + f.batteries.map((b) => `<tr>
           <td>${esc(b.id)}</td><td>${b.inventory}</td><td class="${b.held ? "held" : ""}">${b.held ? "HOLD FIRE" : "weapons free"}</td>

@@ -156,7 +156,7 @@ export function createConsole({ setup, map, side, send }) {
     if (aimPt) marks.push({ ...aimPt, text: "aim", color: "#06c" });
     if (viewAs && last.view_as) {
       const v = last.view_as;
-      map.render({ tracks: v.tracks, threats: v.threats, engagements: v.engagements, threatened: v.threats.flatMap((t) => t.assets), marks });
+      map.render({ tracks: v.tracks, threats: v.threats, engagements: v.engagements, threatened: v.threats.flatMap((t) => t.threatened.map((a) => a.asset)), marks });
     } else {
       map.render({ objects: last.objects, engagements: last.engagements, marks });
     }
@@ -196,7 +196,7 @@ export function createConsole({ setup, map, side, send }) {
         const v = f.view_as;
         el("objects-title").textContent = `${viewAs}'s picture at t=${f.clock.time_s.toFixed(0)} (${v.tracks.length} tracks, ${v.alert_count} alerts)`;
         el("objects").innerHTML = "<tr><th>track</th><th>alt km</th><th>speed</th><th>σ m</th></tr>" + v.tracks.map((t) => `<tr><td>${esc(t.id)}</td><td>${t.alt_km}</td><td>${t.speed_mps}</td><td>${t.sigma_m}</td></tr>`).join("")
-          + v.alerts.slice(0, 10).map((a) => `<tr><td>alert ${a.time_s.toFixed(0)}</td><td>${esc(a.kind)}</td><td colspan="2">${esc(a.track || a.event || "")} ${esc(a.assets.join(", "))}</td></tr>`).join("");
+          + v.alerts.slice(0, 10).map((a) => `<tr><td>alert ${a.time_s.toFixed(0)}</td><td>${esc(a.kind)}</td><td colspan="2">${esc(a.threat || "")} ${esc(a.change || "")} ${esc(a.assets.join(", "))}</td></tr>`).join("");
       } else {
         el("objects-title").textContent = `Truth: objects in flight (${f.objects.length})`;
         el("objects").innerHTML = "<tr><th>object</th><th>kind</th><th>alt km</th><th>speed</th></tr>" + f.objects.map((o) => `<tr><td>${esc(o.id)}${o.accidental ? " <b>(accidental)</b>" : ""}</td><td>${esc(o.kind)}</td><td>${o.alt_km}</td><td>${o.speed_mps}</td></tr>`).join("");
