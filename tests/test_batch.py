@@ -412,7 +412,7 @@ def test_cli_sweep_keep_runs(tmp_path: Path) -> None:
     assert paired["engagement.leakers"]["n"] == 2
     assert (paired["engagement.leakers"]["a"], paired["engagement.leakers"]["b"]) == (0, 1)
     # one row per run and threat launched by then
-    threats = pq.read_table(out / "threats.parquet").to_pylist()
+    threats = pq.read_table(out / "per_threat.parquet").to_pylist()
     assert {(t["point"], t["seed"]) for t in threats} == {(p, s) for p in (0, 1) for s in seeds}
     assert {"warning_s.north", "warning_s.east", "shots.north-bty-1", "leaker_asset"} <= set(
         threats[0]

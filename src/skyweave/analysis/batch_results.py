@@ -1,5 +1,5 @@
 """Batch results: flattened run measures, the resumable journal, ``runs.parquet``,
-``threats.parquet`` (one row per run and threat) and ``batch_summary.json`` with means
+``per_threat.parquet`` (one row per run and threat) and ``batch_summary.json`` with means
 and Student-t confidence intervals, and paired differences between sweep points.
 
 The journal (``journal.jsonl``) is the batch's only record while it runs: one
@@ -30,7 +30,7 @@ from skyweave.io import safe_files
 
 JOURNAL_NAME = "journal.jsonl"
 RUNS_NAME = "runs.parquet"
-THREATS_NAME = "threats.parquet"
+THREATS_NAME = "per_threat.parquet"
 SUMMARY_NAME = "batch_summary.json"
 
 PAIRED_MEASURES = (
@@ -339,7 +339,7 @@ def write_outputs(
     sweep_paths: Sequence[str],
     header: Mapping[str, Any],
 ) -> None:
-    """Write ``runs.parquet``, ``threats.parquet`` and ``batch_summary.json`` (each
+    """Write ``runs.parquet``, ``per_threat.parquet`` and ``batch_summary.json`` (each
     replaced atomically)."""
     for name, table in (
         (RUNS_NAME, runs_table(rows, sweep_paths)),

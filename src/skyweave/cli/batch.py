@@ -66,7 +66,7 @@ def batch_command(
     keep_runs: bool,
     quiet: bool,
 ) -> None:
-    """Run SCENARIO --runs times per sweep point; write runs.parquet, threats.parquet
+    """Run SCENARIO --runs times per sweep point; write runs.parquet, per_threat.parquet
     (one row per run and threat) and batch_summary.json.
 
     Run i's seed is derived from the base seed with NumPy's SeedSequence (the same
@@ -147,7 +147,7 @@ def batch_command(
     if outcome.failed > 5:
         click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
     click.echo(
-        f"wrote {out / 'runs.parquet'}, {out / 'threats.parquet'}, "
+        f"wrote {out / 'runs.parquet'}, {out / 'per_threat.parquet'}, "
         f"{out / 'batch_summary.json'} and {report}"
     )
 

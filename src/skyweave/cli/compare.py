@@ -130,7 +130,7 @@ def _executor(workers: int) -> Iterator[Executor | None]:
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder for compare.json, per_seed.parquet, differences.parquet, threats.parquet "
+    help="Folder for compare.json, per_seed.parquet, differences.parquet, per_threat.parquet "
     "and report.html (default: runs/<scenario>-compare-seed<seed>).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace the files of an earlier comparison.")

@@ -1,5 +1,5 @@
 """``skyweave compare``'s files: ``compare.json``, ``per_seed.parquet``,
-``differences.parquet``, ``threats.parquet`` and a self-contained ``report.html``
+``differences.parquet``, ``per_threat.parquet`` and a self-contained ``report.html``
 with the paired plot (PNG embedded as base64, as the other reports)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from skyweave.io.report_style import _CSS, _e, _figure_html, _style, figure_png
 COMPARE_JSON = "compare.json"
 PER_SEED = "per_seed.parquet"
 DIFFERENCES = "differences.parquet"
-THREATS = "threats.parquet"
+THREATS = "per_threat.parquet"
 REPORT = "report.html"
 
 _TITLES = {
