@@ -81,7 +81,8 @@ class PartnerStage:
         """Engagements on this partner's picture tracks (``picture_number`` per row):
         the board learns who engages which threat and the assessed outcomes."""
         board_rows = [
-            {**r, "tracks": self.fusion.own_tracks_of([r["picture_number"]]).tolist()} for r in rows
+            {**r, "tracks": self.fusion.own_tracks_of([r["picture_number"]]).tolist()}
+            for r in rows
         ]
         self.warning.board.engagements(time_s, board_rows)
 
