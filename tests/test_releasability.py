@@ -186,7 +186,10 @@ def _engagements(mode: str, links: bool, policy: str, duration_s: float = 1000.0
             "policy": rules,
         }
     )
-    return run_scenario(scenario, seed=1).tables["engagements"]
+    # seed 3: North's batteries miss often enough that East's must fire (kill draws
+    # are keyed by battery, threat and engagement number; on seed 1 every first shot
+    # of North's kills and East never fires)
+    return run_scenario(scenario, seed=3).tables["engagements"]
 
 
 def _east_tracks(engagements: pa.Table) -> list[str]:
