@@ -646,7 +646,7 @@ class Simulation:
                 }
                 for b, r in sorted(self.decision.batteries_told[partner].items())
             },
-            tuple(stage.warning.board.board_rows(self.time_s)),
+            tuple(stage.board_rows(self.time_s)),
         )
 
     def truth_view(self) -> TruthView:
