@@ -547,7 +547,7 @@ def test_globe_files_hold_each_partners_picture_alerts_and_coverage(
     update = next(
         a
         for a in alerts
-        if a["alert_kind"] == "impact_update" and (a["ellipse_semi_major_m"] or 0) > 5e3
+        if a["alert_kind"] == "threat_change" and (a["ellipse_semi_major_m"] or 0) > 5e3
     )
     shape = next(
         p
