@@ -24,6 +24,8 @@ from typing import Any
 from skyweave.engine.commands import Command, parse_command
 from skyweave.engine.simulation import Simulation
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
+from skyweave.exercise.injects import inject_rows
+from skyweave.exercise.outcomes import outcome_feed
 from skyweave.exercise.pacing import Pacer
 from skyweave.scenario.schema import Scenario
 
@@ -114,6 +116,8 @@ class ExerciseSession(SeatedSession):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._setup_cache: dict[str, dict[str, Any]] = {}
+        #: injects the white cell scheduled for a later time (queued in the engine)
+        self.scheduled: list[Command] = []
 
     # -- the clock -----------------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class ExerciseSession(SeatedSession):
             "holding": self.pacer.holding(),
             "done": sim.done,
             "ended": self.ended_dir is not None,
+            "run_dir": None if self.ended_dir is None else str(self.ended_dir),
         }
 
     # -- commands ------------------------------------------------------------------------
@@ -228,15 +233,59 @@ class ExerciseSession(SeatedSession):
         with self.lock:
             self._check_live()
             self._authorise(seat, kind, record)
-            stamped = {**record, "seat": seat.name, "time_s": self.next_time_s()}
+            self._refuse_late_consent(seat, record)
+            stamped = {**record, "seat": seat.name, "time_s": self._stamp_time(seat, record)}
+            stamped.pop("at_s", None)
             command = parse_command(stamped, source=f"{seat.name} console")
             refused = self.sim.submit(command)
             if refused is not None:
                 raise ClockError(refused)
             if command.kind == "note" and seat.role == "white":
                 self.bookmarks.append({"time_s": command.time_s, "text": command.body["text"]})
+            if command.time_s > self.next_time_s():
+                self.scheduled.append(command)
             self.version += 1
             return command
+
+    def _stamp_time(self, seat: Seat, record: dict[str, Any]) -> float:
+        """The next tick's time, or the later ``at_s`` the white cell scheduled an inject for."""
+        now = self.next_time_s()
+        at_s = record.get("at_s")
+        if at_s is None:
+            return now
+        if seat.role != "white" or record.get("kind") != "inject":
+            raise SeatError("only the white cell schedules, and only injects")
+        try:
+            at = float(at_s)
+        except (TypeError, ValueError):
+            raise SeatError(f"at_s: expected simulation seconds, got {at_s!r}") from None
+        if at > self.sim.end_s:
+            raise SeatError(f"at_s {at:g} is after the scenario's end ({self.sim.end_s:g} s)")
+        return max(now, at)
+
+    def _refuse_late_consent(self, seat: Seat, record: dict[str, Any]) -> None:
+        """A consent answer to a question already closed, or one that would arrive after its
+        deadline, is refused now with the reason (not queued to be rejected later)."""
+        if record.get("kind") != "consent" or seat.role != "partner":
+            return
+        qid = record.get("question_id")
+        open_ = {q.question_id: q for q in self.sim.consent.open_questions()}
+        question = open_.get(str(qid))
+        if question is None:
+            done = [d for d in self.sim.decision.decisions if d.question_id == qid]
+            if done:
+                d = done[-1]
+                who = "the policy at the deadline" if d.by == "policy" else f"{d.by}'s staff"
+                verdict = "granted" if d.granted else "denied"
+                raise ClockError(
+                    f"too late: question {qid} was already {verdict} by {who} at {d.answered_s:g} s"
+                )
+            raise ClockError(f"too late: question {qid} is no longer open")
+        if self.next_time_s() > question.deadline_s:
+            raise ClockError(
+                f"too late: question {qid}'s deadline ({question.deadline_s:g} s) has passed; "
+                "the policy answers it"
+            )
 
     def _authorise(self, seat: Seat, kind: Any, record: dict[str, Any]) -> None:
         if seat.role == "observer":
@@ -282,9 +331,13 @@ class ExerciseSession(SeatedSession):
             if seat.role == "partner":
                 assert seat.partner is not None
                 return {**partner_frame(self.sim, seat.partner), **head}
-            frame = {**truth_frame(self.sim), **head}
+            frame = {**truth_frame(self.sim), **head, "outcomes": outcome_feed(self.sim)}
             if seat.role == "white":
                 frame["bookmarks"] = list(self.bookmarks)
+                now = self.sim.time_s
+                waiting = [c for c in self.scheduled if c.time_s > now]
+                final = self.ended_dir is not None or self.sim.done
+                frame["injects"] = inject_rows(self.sim.applied, waiting, now, final)
                 if view_as in self.sim.partners:
                     frame["view_as"] = partner_frame(self.sim, view_as)
             return frame
