@@ -23,8 +23,8 @@ pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 import pyarrow.parquet as pq  # noqa: E402
-from PIL import Image  # noqa: E402
 import uvicorn  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
