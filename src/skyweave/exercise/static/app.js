@@ -49,64 +49,77 @@ export function html(text) {
   return t.content.firstElementChild;
 }
 
-// While the pointer is over a list (a ".hold-zone"), nothing in it moves: rows are updated
-// in place and new rows may join at its end, but a row inserted above others, a row gone
-// or a new order waits until the pointer leaves (the zone is outlined meanwhile). So the
-// row under the pointer never slides away between the press and the release.
+// While a person is pointing in the side panel (the pointer moved or pressed there within
+// the last HOLD_MS), nothing in it moves: rows are updated in place, but a new row, a row
+// gone or a new order waits (the panel is outlined meanwhile), and comes the moment the
+// pointer rests or leaves. So the button under the pointer never slides away between the
+// press and the release, whatever arrives above it.
+const HOLD_MS = 1500;
+const hold = { inside: false, pressed: false, lastMove: 0, deferred: false, timer: null };
 let rerender = () => {};
 
-/** What to call to draw the newest frame again when a held list is let go. */
+/** What to call to draw the newest frame again when the panel is let go. */
 export function onRelease(fn) { rerender = fn; }
 
-/** Make the ".hold-zone" elements inside ``root`` hold their lists under the pointer. */
-export function holdZones(root) {
-  for (const zone of root.querySelectorAll(".hold-zone")) {
-    zone.addEventListener("pointerenter", () => { zone.dataset.hold = "1"; });
-    zone.addEventListener("pointerleave", () => {
-      delete zone.dataset.hold;
-      if (zone.dataset.deferred) { delete zone.dataset.deferred; rerender(); }
-    });
-  }
+function pointing() {
+  return hold.inside && (hold.pressed || performance.now() - hold.lastMove < HOLD_MS);
+}
+
+function releaseSoon() {
+  clearTimeout(hold.timer);
+  hold.timer = setTimeout(release, HOLD_MS + 20);
+}
+
+function release() {
+  if (!hold.deferred || pointing()) return;
+  hold.deferred = false;
+  document.body.classList.remove("held");
+  rerender();
+}
+
+/** Hold ``panel``'s rows still while the pointer is busy in it (see above). */
+export function holdWhilePointing(panel) {
+  const moved = () => { hold.lastMove = performance.now(); releaseSoon(); };
+  panel.addEventListener("pointerenter", () => { hold.inside = true; moved(); });
+  panel.addEventListener("pointerleave", () => { hold.inside = false; hold.pressed = false; release(); });
+  panel.addEventListener("pointermove", moved);
+  panel.addEventListener("pointerdown", () => { hold.pressed = true; moved(); });
+  document.addEventListener("pointerup", () => { hold.pressed = false; moved(); });
 }
 
 /**
  * Make ``container``'s children match ``items``, keyed by ``keyOf(item)``: a row whose key is
  * still there is kept and passed to ``update(el, item)``; new keys get ``make(item)``; rows
- * of keys gone are removed. A row is moved only when the order really changed, and only
- * when its list is not held (see holdZones).
+ * of keys gone are removed. A row is moved only when the order really changed, and nothing
+ * is added, removed or moved while a person is pointing (see holdWhilePointing).
  */
 export function keyed(container, items, keyOf, make, update) {
-  const zone = container.closest(".hold-zone");
-  const held = Boolean(zone && zone.dataset.hold);
   const have = new Map();
   for (const el of container.children) if (el.dataset.key !== undefined) have.set(el.dataset.key, el);
   const keys = items.map((item) => String(keyOf(item)));
   const keep = new Set(keys);
-  let deferred = false;
-  if (held) {
-    // in place only; new rows after the last row already shown may join at the end
-    let lastKept = -1;
-    keys.forEach((k, i) => { if (have.has(k)) lastKept = i; });
+  if (pointing() && container.closest("#side")) {
+    let same = keys.length === have.size;
     items.forEach((item, i) => {
       const el = have.get(keys[i]);
       if (el) { el.classList.remove("gone"); update(el, item); }
-      else if (i > lastKept) { const n = make(item); n.dataset.key = keys[i]; update(n, item); container.appendChild(n); }
-      else deferred = true;
+      if (!el || el !== container.children[i]) same = false;
     });
-    for (const [k, el] of have) if (!keep.has(k)) { deferred = true; el.classList.add("gone"); }
-    if (deferred) zone.dataset.deferred = "1";
-  } else {
-    let prev = null;
-    items.forEach((item, i) => {
-      let el = have.get(keys[i]);
-      if (!el) { el = make(item); el.dataset.key = keys[i]; }
-      update(el, item);
-      const want = prev ? prev.nextElementSibling : container.firstElementChild;
-      if (el !== want) container.insertBefore(el, want);
-      prev = el;
-    });
-    for (const [k, el] of have) if (!keep.has(k)) el.remove();
+    for (const [k, el] of have) if (!keep.has(k)) el.classList.add("gone");
+    if (!same) { hold.deferred = true; document.body.classList.add("held"); }
+    return;
   }
+  let prev = null;
+  items.forEach((item, i) => {
+    let el = have.get(keys[i]);
+    if (!el) { el = make(item); el.dataset.key = keys[i]; }
+    el.classList.remove("gone");
+    update(el, item);
+    const want = prev ? prev.nextElementSibling : container.firstElementChild;
+    if (el !== want) container.insertBefore(el, want);
+    prev = el;
+  });
+  for (const [k, el] of have) if (!keep.has(k)) el.remove();
   // the "none" line beside the list: the first ancestor holding one
   for (let up = container.parentElement; up && up.id !== "side"; up = up.parentElement) {
     const empty = up.querySelector(":scope > .empty");
@@ -218,6 +231,7 @@ function endFailed(msg) {
 
 function showEnd(msg) {
   const bar = $("end-bar");
+  if (!bar.dataset.toldAt) bar.dataset.toldAt = String(Date.now());  // when this console was told
   bar.hidden = false;
   disableControls();
   if (msg.type === "ending") {
@@ -265,7 +279,7 @@ async function main() {
   $("map-legend").innerHTML = legendHtml(setup);
   const consoleObj = mod.createConsole({ setup, map, side: $("side"), send: (m) => ws && ws.readyState === 1 && ws.send(JSON.stringify(m)) });
   window.skyweave = { setup, map, console: consoleObj };   // for the browser tests
-  holdZones($("side"));
+  holdWhilePointing($("side"));
   let lastFrame = null;
   onRelease(() => { if (lastFrame) consoleObj.frame(lastFrame); });
   const connect = () => {
@@ -278,6 +292,7 @@ async function main() {
       if (msg.type !== "frame") return;
       showClock(msg.clock);
       lastFrame = msg;
+      window.__lastFrame = msg;
       consoleObj.frame(msg);
       if (msg.clock.ended && !ended) { ended = true; showEnd({ type: "ended", time_s: msg.clock.time_s, run_dir: msg.clock.run_dir || "" }); }
       if (ended) disableControls();

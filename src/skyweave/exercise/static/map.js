@@ -16,7 +16,7 @@ const M_PER_DEG_LAT = 111_195;
 // the map is redrawn at most this often: software WebGL (headless, or a machine without a
 // GPU) is costly, and a picture that moves twice a second is enough for a staff map; the
 // tables beside it update with every frame
-const MAP_PERIOD_MS = 500;
+const MAP_PERIOD_MS = 1000;
 
 /** Which layer toggle hides which map layers (and labels of that kind). */
 export const TOGGLES = {
@@ -93,7 +93,7 @@ export class StaffMap {
     this.ruler = new RangeBearing(this.map);
     this.ready = new Promise((resolve) => this.map.on("load", resolve));
     this.ready.then(() => { this.loaded = true; this.draw(); });
-    this.sent = new Map();           // source -> the JSON it was last given (unchanged: not sent)
+    this.sent = "";                  // the moving features as last sent (unchanged: not sent)
     this.lastDraw = 0;
     this.timer = null;
     this.map.on("click", (e) => this.click(e));
@@ -114,8 +114,11 @@ export class StaffMap {
       land: src(g.land), coast: src(g.coast), border: src(g.border), graticule: src(g.graticule),
       coverage: src(this.coverage()), rings: src(this.rings()),
     };
-    for (const name of ["ellipses", "trails", "leads", "sigma", "engagements", "symbols", "ruler"]) sources[name] = src(EMPTY);
-    const ofKind = (k) => ["==", ["get", "kind"], k];
+    // everything that moves is one source (one update, one re-tiling, one repaint per draw),
+    // each feature tagged with the layer that draws it
+    sources.live = src(EMPTY);
+    sources.ruler = src(EMPTY);
+    const live = (layer, kind) => ({ source: "live", filter: kind ? ["all", ["==", ["get", "layer"], layer], ["==", ["get", "kind"], kind]] : ["==", ["get", "layer"], layer] });
     return {
       version: 8,
       sources,
@@ -128,16 +131,16 @@ export class StaffMap {
         { id: "coverage-fill", type: "fill", source: "coverage", paint: { "fill-color": ["get", "colour"], "fill-opacity": ["get", "opacity"] } },
         { id: "coverage-line", type: "line", source: "coverage", paint: { "line-color": ["get", "colour"], "line-opacity": 0.45, "line-width": 1 } },
         { id: "range-ring", type: "line", source: "rings", paint: { "line-color": ["get", "colour"], "line-opacity": 0.75, "line-width": 1.2, "line-dasharray": [4, 3] } },
-        { id: "ellipse-fill", type: "fill", source: "ellipses", paint: { "fill-color": "#ff5000", "fill-opacity": 0.2 } },
-        { id: "ellipse-line", type: "line", source: "ellipses", paint: { "line-color": "#d04000", "line-width": 1.5 } },
-        { id: "track-sigma", type: "fill", source: "sigma", paint: { "fill-color": "#a0006a", "fill-opacity": 0.12 } },
-        { id: "truth-trails", type: "line", source: "trails", filter: ofKind("object"), paint: { "line-color": "#c00000", "line-opacity": 0.55, "line-width": 1.5 } },
-        { id: "track-trails", type: "line", source: "trails", filter: ofKind("track"), paint: { "line-color": "#a0006a", "line-opacity": 0.6, "line-width": 1.5, "line-dasharray": [2, 1] } },
-        { id: "truth-leads", type: "line", source: "leads", filter: ofKind("object"), paint: { "line-color": "#c00000", "line-width": 1.5 } },
-        { id: "track-leads", type: "line", source: "leads", filter: ofKind("track"), paint: { "line-color": "#a0006a", "line-width": 1.5 } },
-        { id: "engagement-line", type: "line", source: "engagements", paint: { "line-color": "#0a7a2a", "line-width": 1.6, "line-dasharray": [2, 2] } },
+        { id: "ellipse-fill", type: "fill", ...live("ellipse"), paint: { "fill-color": "#ff5000", "fill-opacity": 0.2 } },
+        { id: "ellipse-line", type: "line", ...live("ellipse"), paint: { "line-color": "#d04000", "line-width": 1.5 } },
+        { id: "track-sigma", type: "fill", ...live("sigma"), paint: { "fill-color": "#a0006a", "fill-opacity": 0.12 } },
+        { id: "truth-trails", type: "line", ...live("trail", "object"), paint: { "line-color": "#c00000", "line-opacity": 0.55, "line-width": 1.5 } },
+        { id: "track-trails", type: "line", ...live("trail", "track"), paint: { "line-color": "#a0006a", "line-opacity": 0.6, "line-width": 1.5, "line-dasharray": [2, 1] } },
+        { id: "truth-leads", type: "line", ...live("lead", "object"), paint: { "line-color": "#c00000", "line-width": 1.5 } },
+        { id: "track-leads", type: "line", ...live("lead", "track"), paint: { "line-color": "#a0006a", "line-width": 1.5 } },
+        { id: "engagement-line", type: "line", ...live("engagement"), paint: { "line-color": "#0a7a2a", "line-width": 1.6, "line-dasharray": [2, 2] } },
         {
-          id: "symbols", type: "symbol", source: "symbols",
+          id: "symbols", type: "symbol", ...live("symbol"),
           layout: { "icon-image": ["get", "icon"], "icon-allow-overlap": true, "icon-ignore-placement": true, "symbol-sort-key": ["get", "z"] },
         },
         { id: "ruler", type: "line", source: "ruler", paint: { "line-color": "#111", "line-width": 2, "line-dasharray": [3, 2] } },
@@ -284,15 +287,17 @@ export class StaffMap {
     for (const m of L.marks || []) labels.push({ id: `mark:${m.text}`, kind: "mark", lon: m.lon, lat: m.lat, text: m.text, priority: 0, cls: "pick" });
     const trails = [];
     for (const t of this.trails.values()) if (t.coords.length > 1) trails.push(line(t.coords, { kind: t.kind }));
-    const set = (name, features) => {
-      const data = { type: "FeatureCollection", features };
-      const text = JSON.stringify(data);
-      if (this.sent.get(name) === text) return;
-      this.sent.set(name, text);
-      this.map.getSource(name).setData(data);
+    const tag = (layer, features) => features.map((f) => ({ ...f, properties: { ...f.properties, layer } }));
+    const data = {
+      type: "FeatureCollection",
+      features: [...tag("symbol", symbols), ...tag("ellipse", ellipses), ...tag("lead", leads), ...tag("sigma", sigma),
+        ...tag("engagement", engagements), ...tag("trail", trails)],
     };
-    set("symbols", symbols); set("ellipses", ellipses); set("leads", leads); set("sigma", sigma);
-    set("engagements", engagements); set("trails", trails);
+    const text = JSON.stringify(data);
+    if (this.sent !== text) {   // unchanged: no re-tiling, no repaint
+      this.sent = text;
+      this.map.getSource("live").setData(data);
+    }
     const hiddenKinds = new Set([...this.hidden].flatMap((n) => TOGGLES[n].labels));
     this.labels.set(labels.filter((l) => !hiddenKinds.has(l.kind)), symbols);
   }

@@ -68,17 +68,17 @@ export function createConsole({ setup, map, side }) {
   const assetsById = Object.fromEntries(setup.assets.map((a) => [a.id, a]));
   side.innerHTML = `
     <h2>Consent questions <span class="count" id="q-count"></span></h2>
-    <div id="questions-box" class="hold-zone"><div id="questions"></div><div class="empty">no question waiting; at a deadline the policy answers</div></div>
+    <div id="questions-box"><div id="questions"></div><div class="empty">no question waiting; at a deadline the policy answers</div></div>
     <h2>Threat board <span class="count" id="threat-count"></span></h2>
     <div class="lifekey">${Object.entries(LIFECYCLE).map(([k, v]) => `<span><i style="background:${LIFE_COLOUR[k]}"></i>${esc(v)}</span>`).join("")}</div>
-    <div id="board-box" class="hold-zone"><table><thead><tr><th>threat</th><th>state · time to go</th><th>threatened (owner)</th><th>engaged by</th><th>classify</th></tr></thead>
+    <div id="board-box"><table><thead><tr><th>threat</th><th>state · time to go</th><th>threatened (owner)</th><th>engaged by</th><th>classify</th></tr></thead>
       <tbody id="board"></tbody></table><div class="empty">no open threat</div></div>
     <h2>Alerts: the board's changes <span class="count" id="alert-count"></span></h2>
     <div class="row"><button id="ack-all">Acknowledge all</button><span class="muted">sound (after a first click) and flash on each new threat</span></div>
-    <div class="scroll hold-zone" id="alerts-box"><table><tbody id="alerts"></tbody></table><div class="empty">no alert yet</div></div>
+    <div class="scroll" id="alerts-box"><table><tbody id="alerts"></tbody></table><div class="empty">no alert yet</div></div>
     <h2>Our batteries</h2>
     <div class="row"><button id="hold-all" class="deny">Hold fire: all ${esc(partnerName(me))}</button><button id="free-all" class="grant">Weapons free: all ${esc(partnerName(me))}</button></div>
-    <table class="hold-zone"><thead><tr><th>battery</th><th class="num">interceptors</th><th>status</th><th></th></tr></thead><tbody id="batteries"></tbody></table>
+    <table><thead><tr><th>battery</th><th class="num">interceptors</th><th>status</th><th></th></tr></thead><tbody id="batteries"></tbody></table>
     <h2>Other partners' batteries <span class="muted">(as their battery status was released to us)</span></h2>
     <table><tbody id="remote-batteries"></tbody></table>
     <h2>Links</h2>
@@ -94,7 +94,7 @@ export function createConsole({ setup, map, side }) {
     <fieldset><legend>Staff note</legend><div class="row">
       <input id="note-text" placeholder="note for the log" style="max-width:360px"><button id="note">Log</button></div></fieldset>
     <h2>Picture <span class="count" id="track-count"></span></h2>
-    <div class="hold-zone"><table><thead><tr><th>track</th><th class="num">alt km</th><th class="num">speed m/s</th><th class="num">σ m</th><th>threat</th></tr></thead><tbody id="tracks"></tbody></table><div class="empty">no track</div></div>
+    <div><table><thead><tr><th>track</th><th class="num">alt km</th><th class="num">speed m/s</th><th class="num">σ m</th><th>threat</th></tr></thead><tbody id="tracks"></tbody></table><div class="empty">no track</div></div>
     <h2>Our engagements in flight</h2>
     <div><table><tbody id="engagements"></tbody></table><div class="empty">none</div></div>
     <h2>Our log</h2>
@@ -153,6 +153,7 @@ export function createConsole({ setup, map, side }) {
         <td><select data-classify="">${CLASSES.map((c) => `<option>${c}</option>`).join("")}</select></td></tr>`),
       (tr, t) => {
         setAttr(tr, "data-lifecycle", t.lifecycle);
+        setAttr(tr, "data-launch", (t.launch || []).join(","));
         tr.firstElementChild.style.borderLeftColor = LIFE_COLOUR[t.lifecycle] || "#999";
         tr.classList.toggle("is-new", Boolean(t.new));
         const code = sidc(t.class, threatAffiliation(t.class, t.classification));

@@ -166,6 +166,7 @@ export function createConsole({ setup, map, side, send }) {
     el("bookmark").onclick = () => note("bookmark: ");
     el("end").onclick = async () => {
       if (!confirm("End the exercise and write the run folder?")) return;
+      el("end").dataset.pressedAt = String(Date.now());  // (the tests time the broadcast)
       const r = await post("/api/end", {});
       if (r) toast(`exercise ended; run folder ${r.run_dir}`);
     };
