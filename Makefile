@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # the consoles' browser libraries (npm registry, pinned by package-lock.json), copied where
-# the server serves them from: nothing is fetched at run time
+# the server serves them from: nothing is fetched at run time. MapLibre's CSP build: its
+# worker is a file of ours, not a blob, as the consoles' Content-Security-Policy requires
 VENDOR := src/skyweave/exercise/static/vendor
 VENDOR_STAMP := $(VENDOR)/.installed
 
@@ -20,7 +21,8 @@ $(VENDOR_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || sh scripts/install-system-deps.sh
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
-	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
+	cp node_modules/maplibre-gl/dist/maplibre-gl-csp.js node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
+		node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
 	cp node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl.LICENSE.txt
 	cp node_modules/milsymbol/dist/milsymbol.js $(VENDOR)/
 	cp node_modules/milsymbol/LICENSE $(VENDOR)/milsymbol.LICENSE.txt

@@ -396,7 +396,10 @@ def test_staff_answer_before_the_deadline_wins_and_only_once() -> None:
     desk = _desk(20.0)
     q = desk.ask("north", "east", 1, "east-bty-2", "east:3", 100.0)
     assert isinstance(q, ConsentQuestion)
-    assert "for east's staff" in (desk.answer(q.question_id, False, 105.0, "north") or "")
+    # another partner's staff is answered as for an id nobody was asked (issue 19)
+    foreign = desk.answer(q.question_id, False, 105.0, "north")
+    assert foreign == f"no open consent question {q.question_id!r}"
+    assert desk.answer("q999", False, 105.0, "north") == "no open consent question 'q999'"
     assert desk.answer(q.question_id, False, 105.0, "east") is None
     assert "no open consent question" in (desk.answer(q.question_id, True, 106.0, "east") or "")
     [(_, d)] = desk.due(110.0)

@@ -110,12 +110,28 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         s.close()
 
 
+def _wait_until(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Poll ``expression`` in the page until it is true. (Playwright's wait_for_function
+    evaluates its predicate with eval, which the consoles' Content-Security-Policy
+    forbids, as it should; page.evaluate goes through the debugger instead.)"""
+    deadline = time.monotonic() + timeout / 1000.0
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout / 1000.0:g} s: {expression}")
+        time.sleep(0.05)
+
+
 def _open(browser: Any, url: str) -> Any:
     page = browser.new_page(viewport={"width": 1400, "height": 850})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the page must run under its Content-Security-Policy: a violation is an error
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(url)
-    page.wait_for_function("document.getElementById('clock').dataset.time !== undefined")
+    _wait_until(page, "document.getElementById('clock').dataset.time !== undefined")
     page.errors = errors
     return page
 
@@ -129,10 +145,10 @@ def test_white_pause_stops_the_partner_clock(browser: Any, serve: Any) -> None:
     white = _open(browser, served.links["white"])
     east = _open(browser, served.links["east"])
     white.click("#start")
-    east.wait_for_function("Number(document.getElementById('clock').dataset.time) >= 5")
+    _wait_until(east, "Number(document.getElementById('clock').dataset.time) >= 5")
     white.click("#pause")
-    white.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
-    east.wait_for_function("document.getElementById('clock-state').dataset.running === 'false'")
+    _wait_until(white, "document.getElementById('clock-state').dataset.running === 'false'")
+    _wait_until(east, "document.getElementById('clock-state').dataset.running === 'false'")
     stopped = _sim_time(east)
     time.sleep(1.0)
     assert _sim_time(east) == stopped == served.session.sim.time_s
@@ -153,7 +169,7 @@ def test_a_white_cell_launch_alerts_both_partners(browser: Any, serve: Any) -> N
     white.fill("#a-az", "30")
     white.click("#launch")  # at the first tick: the clock has not started
     white.click("#start")
-    launch_alert = "tr.alert[data-kind=launch]"
+    launch_alert = "tr.alert[data-kind=new_threat]"
     north.wait_for_selector(launch_alert, timeout=30_000)
     east.wait_for_selector(launch_alert, timeout=30_000)
     assert east.eval_on_selector("body", "b => Number(b.dataset.beeps || 0)") >= 1
@@ -206,11 +222,12 @@ def test_a_white_cell_launch_alerts_one_partner_only_when_warning_is_not_shared(
         white.fill(field, str(value))
     white.click("#launch")  # at the first tick: the clock has not started
     white.click("#start")
-    launch_alert = "tr.alert[data-kind=launch]"
+    launch_alert = "tr.alert[data-kind=new_threat]"
     north.wait_for_selector(launch_alert, timeout=30_000)
     alerted_s = _sim_time(north)
     # well past the time East heard of it with the example's policy
-    east.wait_for_function(
+    _wait_until(
+        east,
         f"Number(document.getElementById('clock').dataset.time) >= {alerted_s + 30.0}",
         timeout=30_000,
     )
@@ -240,17 +257,17 @@ def test_a_consent_granted_by_a_click_is_recorded_and_the_map_is_drawn(
     question = east.eval_on_selector(".question", "r => r.dataset.id")
     east.click(grant)
     east.mouse.move(5, 5)  # off the list: while the pointer is on it, rows stay put
-    east.wait_for_function(
-        f"!document.querySelector('.question[data-id=\"{question}\"]')", timeout=20_000
+    _wait_until(
+        east, f"!document.querySelector('.question[data-id=\"{question}\"]')", timeout=20_000
     )
     # the map is drawn (MapLibre, WebGL): many colours, and not just the sea
-    east.wait_for_function("window.staffMap && window.staffMap.loaded")
+    _wait_until(east, "window.staffMap && window.staffMap.loaded")
     shot = Image.open(io.BytesIO(east.locator("#map").screenshot())).convert("RGB")
     colours = shot.getcolors(maxcolors=1 << 20) or []
     sea = max(colours)[0] / (shot.width * shot.height)
     assert len(colours) > 20 and sea < 0.95, (len(colours), sea)
     white.click("#end")
-    white.wait_for_function("document.getElementById('clock-state').textContent === 'ENDED'")
+    _wait_until(white, "document.getElementById('clock-state').textContent === 'ENDED'")
     events = pq.read_table(served.out_dir / "events.parquet").to_pylist()
     granted = [e for e in events if e["kind"] == "consent_granted" and "by=east" in e["text"]]
     assert len(granted) == 1 and f"question={question}" in granted[0]["text"]

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from skyweave import __version__
 from skyweave.analysis.engagement_measures import engagement_measures
@@ -97,13 +96,8 @@ def events_table(sim: Simulation) -> pa.Table:
     )
 
 
-def _alerts_table(alerts: Sequence[tuple[Alerts, str]]) -> pa.Table:
-    tables = [_with_origin(a, origin) for a, origin in alerts if len(a)]
-    if not tables:
-        tables = [_with_origin(empty_alerts(), "")]
-    table = pa.concat_tables(tables)
-    order = pc.sort_indices(table, sort_keys=[("time_s", "ascending"), ("partner", "ascending")])
-    return table.take(order)
+def _alerts_table(alerts: Sequence[Alerts]) -> pa.Table:
+    return alerts_to_arrow_table([a for a in alerts if len(a)] or [empty_alerts()])
 
 
 def run_scenario(
@@ -154,6 +148,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         "tracks": tracks,
         "picture": pa.concat_tables(pictures) if pictures else PICTURE_SCHEMA.empty_table(),
         "alerts": _alerts_table(sim.alerts),
+        "threats": pa.concat_tables([s.threat_table.table() for s in sim.stages.values()]),
         "events": events_table(sim),
         "engagements": engagements_table(all_engagements, sim.decision.lineage),
     }
@@ -229,10 +224,6 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
 def _truncate(truth: Truth, n: int) -> Truth:
     return replace(truth, times_s=truth.times_s[:n], states=truth.states[:n])
 
-
-def _with_origin(alerts: Alerts, origin: str) -> pa.Table:
-    table = alerts_to_arrow_table(alerts)
-    return table.append_column("origin_partner", pa.array([origin] * len(alerts), pa.string()))
 
 
 def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:

@@ -7,10 +7,12 @@
   asked-to-answered delay of the staff's answers, and the count of timeouts;
 * **alert to first order**: from the partner's first alert to its staff's first
   order after it (hold fire, weapons free, engage, classify, a consent answer);
-* **classifications**: each ``classify`` order, the truth object its picture
-  track followed at that time (nearest within a gate) and whether the call was
-  right (``accidental`` for a threat the scenario or inject marks accidental,
-  ``deliberate`` otherwise; ``unknown`` is neither right nor wrong);
+* **classifications**: each ``classify`` order, the truth object its threat
+  was about (the board's scoring label; for an older log naming a picture track,
+  the truth object that track followed then, nearest within a gate) and whether
+  the call was right (``accidental`` for a threat the scenario or inject marks
+  accidental, ``deliberate`` otherwise; ``unknown`` is neither right nor wrong),
+  and a confusion matrix of the last call on each threat against its truth;
 * **alert to partner warned**: per threat, from the first alert any partner
   issued about it (the earliest alert row about the threat: an issuer's own
   row carries its issue time, a receiver's its arrival) to the moment this
@@ -36,6 +38,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from skyweave.analysis.warning_times import threat_labels
+from skyweave.warning.threat_model import CLASSIFICATIONS
 
 #: a picture track "follows" the nearest truth object within this distance (m)
 CLASSIFY_GATE_M = 50_000.0
@@ -269,6 +274,7 @@ def staff_measures(
     per_threat = summary.get("warning", {}).get("per_threat", [])
     events = tables["events"].to_pylist()
     alerts = tables["alerts"].select(["time_s", "partner"]).to_pylist()
+    labels = threat_labels(tables["alerts"])
     partners = sorted({str(r["partner"]) for r in per_threat} | {str(a["partner"]) for a in alerts})
     owners = _battery_owners(events, partners, battery_partner)
     out: dict[str, Any] = {}
@@ -297,7 +303,7 @@ def staff_measures(
         for e in events:
             if e["source"] != partner or e["kind"] != "classify":
                 continue
-            obj = _followed_object(
+            obj = labels.get((partner, e["target"])) or _followed_object(
                 tables["picture"], tables["truth"], partner, e["target"], e["time_s"]
             )
             accidental = bool(threats[obj]["accidental"]) if obj in threats else None
@@ -335,6 +341,7 @@ def staff_measures(
             "classifications": classified,
             "classified_right": sum(1 for c in classified if c["right"] is True),
             "classified_wrong": sum(1 for c in classified if c["right"] is False),
+            "classification_matrix": _confusion(classified, threats),
             "orders": {
                 kind: sum(1 for e in events if e["source"] == partner and e["kind"] == kind)
                 for kind in (*ORDER_KINDS, "command_rejected", "engage_rejected")
@@ -343,6 +350,23 @@ def staff_measures(
         for value in out[partner]["launch_to_first_alert"]["per_threat"]:
             if not math.isfinite(value["launch_to_first_alert_s"]):
                 value["launch_to_first_alert_s"] = None
+    return out
+
+
+def _confusion(
+    classified: list[dict[str, Any]], threats: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, int]]:
+    """Per truth label (accidental or deliberate), how the staff last called each threat
+    it classified: one count per threat, the last call standing."""
+    last: dict[str, str] = {}
+    for c in sorted(classified, key=lambda c: c["time_s"]):
+        if c["object_id"] in threats:
+            last[c["object_id"]] = c["as"]
+    out = {truth: dict.fromkeys(CLASSIFICATIONS, 0) for truth in ("accidental", "deliberate")}
+    for obj, called in last.items():
+        truth = "accidental" if threats[obj]["accidental"] else "deliberate"
+        if called in out[truth]:
+            out[truth][called] += 1
     return out
 
 

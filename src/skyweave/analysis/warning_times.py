@@ -3,9 +3,11 @@
 Scoring uses the truth (which threat a track or alert was about); nothing here is
 visible to the partners during the run. A track is about a threat when, at its
 report times, that threat is the nearest object in flight within
-``track_gate_m`` (majority over the track's reports). An infrared launch alert
-(no track) is about the ballistic threat whose launch point is nearest to the
-estimate, within ``launch_gate_m``, among those already launched.
+``track_gate_m`` (majority over the track's reports). An alert is about the
+truth object its threat followed (:func:`threat_labels`: the threat board's
+scoring label, from the lines of sight, tracks and reports it correlated), so a
+partner's first alert about an object is the first row of any threat that
+turned out to be about it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pymap3d
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,6 @@ def warning_measures(
     tracks: pa.Table,
     alerts: pa.Table,
     track_gate_m: float = 10_000.0,
-    launch_gate_m: float = 200_000.0,
 ) -> dict[str, Any]:
     """Per threat and partner timings, and each partner's median and worst warning time.
 
@@ -106,32 +106,21 @@ def warning_measures(
     for (partner, _), (threat_id, t) in track_map.items():
         note("track", threat_id, partner, t)
 
-    ballistic = [t for t in threats if t.kind == "ballistic"]
-    launch_ecef = np.array(
-        [pymap3d.geodetic2ecef(t.launch_lat_deg, t.launch_lon_deg, 0.0) for t in ballistic]
-    ).reshape(-1, 3)
+    labels = threat_labels(alerts)
     for row in alerts.to_pylist():
-        about: str | None = None
-        if row["track_id"] is not None:
-            hit = track_map.get((row["origin_partner"], int(row["track_id"])))
-            about = hit[0] if hit else None
-        elif row["alert_kind"] == "launch" and ballistic and row["launch_lat_deg"] is not None:
-            p = np.array(pymap3d.geodetic2ecef(row["launch_lat_deg"], row["launch_lon_deg"], 0.0))
-            dist = np.linalg.norm(launch_ecef - p, axis=1)
-            launched = np.array([t.launch_time_s <= row["time_s"] for t in ballistic])
-            dist[~launched] = np.inf
-            j = int(np.argmin(dist))
-            about = ballistic[j].object_id if dist[j] <= launch_gate_m else None
-        if about is not None and row["alert_kind"] != "all_clear":
-            key = ("alert", about, row["partner"])
-            t_was = first.get(key, np.inf)
-            own = row["origin_partner"] == row["partner"]
-            if row["time_s"] < t_was or (row["time_s"] == t_was and own):
-                first_origin[(about, row["partner"])] = row["origin_partner"]
-            note("alert", about, row["partner"], row["time_s"])
+        about = labels.get((row["partner"], row["threat_id"]))
+        if about is None:
+            continue
+        key = ("alert", about, row["partner"])
+        t_was = first.get(key, np.inf)
+        own = row["origin_partner"] == row["partner"]
+        if row["time_s"] < t_was or (row["time_s"] == t_was and own):
+            first_origin[(about, row["partner"])] = row["origin_partner"]
+        note("alert", about, row["partner"], row["time_s"])
 
     rows = []
     by_partner: dict[str, Any] = {}
+    kind_of = {t.object_id: t.kind for t in threats}
     for partner in partners:
         warnings = []
         for threat in threats:
@@ -155,11 +144,42 @@ def warning_measures(
                     "warning_time_s": warning_s,
                 }
             )
-        n_ballistic = sum(1 for t in threats if t.kind == "ballistic")
+        mine = [r for r in rows if r["partner"] == partner]
+        by_class = {
+            kind: _warning_stats([r for r in mine if kind_of[str(r["object_id"])] == kind])
+            for kind in sorted(set(kind_of.values()))
+        }
+        ballistic = by_class.get("ballistic", _warning_stats([]))
         by_partner[partner] = {
-            "ballistic_threats": n_ballistic,
-            "warned": len(warnings),
-            "median_warning_s": float(np.median(warnings)) if warnings else None,
-            "worst_warning_s": float(np.min(warnings)) if warnings else None,
+            "ballistic_threats": ballistic["threats"],
+            "warned": ballistic["warned"],
+            "median_warning_s": ballistic["median_warning_s"],
+            "worst_warning_s": ballistic["worst_warning_s"],
+            "by_class": by_class,
         }
     return {"per_threat": rows, "by_partner": by_partner}
+
+
+def _warning_stats(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Threats, warned threats, median and worst warning time of per-threat rows."""
+    warnings = [r["warning_time_s"] for r in rows if r["warning_time_s"] is not None]
+    return {
+        "threats": len(rows),
+        "warned": len(warnings),
+        "median_warning_s": float(np.median(warnings)) if warnings else None,
+        "worst_warning_s": float(np.min(warnings)) if warnings else None,
+    }
+
+
+def threat_labels(alerts: pa.Table) -> dict[tuple[str, str], str]:
+    """(partner, threat id) -> the truth object the threat was about: the label of its
+    last alert row that has one (a threat born of a track is labelled only once its
+    track has been followed; scoring only)."""
+    if alerts.num_rows == 0 or "threat_id" not in alerts.column_names:
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    cols = [alerts.column(n).to_pylist() for n in ("partner", "threat_id", "truth_object_id")]
+    for partner, threat_id, truth in zip(*cols, strict=True):
+        if threat_id is not None and truth is not None:
+            out[(partner, threat_id)] = truth
+    return out

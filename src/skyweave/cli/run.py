@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from skyweave.cli.params import FiniteFloatRange
-from skyweave.engine.commands import Command, load_commands
+from skyweave.engine.commands import Command, load_commands, with_injected_threats
 from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_dis_view, parse_url
 from skyweave.io.dis_stream import DisStreamer
@@ -24,6 +24,7 @@ from skyweave.io.run_folder import (
 from skyweave.io.run_output import SCENARIO_COPY, write_run_output
 from skyweave.scenario.load import load_scenario_checked
 from skyweave.scenario.run_size import check_run_size
+from skyweave.scenario.schema import Scenario
 from skyweave.simulation import run_scenario
 
 
@@ -36,7 +37,8 @@ from skyweave.simulation import run_scenario
     default=None,
     metavar="RUN_DIR",
     help="Re-run RUN_DIR exactly: its scenario, seed, duration and command log "
-    "(no SCENARIO argument).",
+    "(no SCENARIO argument); or the staging folder of an exercise (its journal, to "
+    "its last tick).",
 )
 @click.option(
     "--commands",
@@ -121,10 +123,7 @@ def run_command(
                     )
                 ]
             )
-        # every file named, links refused, hashes verified
-        recorded = check_run_folder(replay_dir)
-        spec, seed, until_s = recorded.scenario, recorded.seed, recorded.simulated_s
-        commands = recorded.commands
+        spec, seed, until_s, commands = _replay_inputs(Path(replay_dir))
         if out_dir is None:
             out_dir = str(Path(replay_dir).with_name(Path(replay_dir).name + "-replay"))
     elif scenario is None:
@@ -135,7 +134,12 @@ def run_command(
             click.echo(f"warning: {warning}", err=True)
         if commands_file is not None:
             commands = load_commands(commands_file)
-    check_run_size(spec, until_s, source=scenario or f"{replay_dir}/{SCENARIO_COPY}")
+    # the threats the commands launch count too: a log of salvos is refused before the run
+    check_run_size(
+        with_injected_threats(spec, commands),
+        until_s,
+        source=commands_file or scenario or f"{replay_dir}/{SCENARIO_COPY}",
+    )
     if mode is not None:
         spec = spec.model_copy(update={"coordination_mode": mode})
     run_seed = spec.seed if seed is None else seed
@@ -193,3 +197,21 @@ def run_command(
 
         summary = json.loads((out / "summary.json").read_text())
         print_run_summary(Console(), summary, out, wall_s=result.wall_s)
+
+
+def _replay_inputs(folder: Path) -> tuple[Scenario, int, float, list[Command]]:
+    """Scenario, seed, duration and commands of a run folder (every file named, links
+    refused, hashes verified) or of an exercise's staging folder (its journal, to the
+    last tick the journal records)."""
+    from skyweave.exercise.journal import is_staging_dir, read_journal
+
+    if is_staging_dir(folder):
+        journal = read_journal(folder)
+        last_s = journal.last_time_s
+        if last_s is None or last_s <= 0:
+            raise InputError(
+                [Problem(str(folder), "the exercise's clock never ran: no tick to replay")]
+            )
+        return journal.scenario, journal.seed, last_s, journal.commands
+    recorded = check_run_folder(folder)
+    return recorded.scenario, recorded.seed, recorded.simulated_s, recorded.commands

@@ -29,35 +29,58 @@ reason, recorded in ``events.parquet`` and otherwise ignored.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
+from skyweave.engine.command_validation import (
+    Choice,
+    Flag,
+    Id,
+    KindFields,
+    Schema,
+    Text,
+    parse_json_text,
+    validate_record,
+)
 from skyweave.errors import InputError, Problem
 from skyweave.scenario.schema import Inject, Scenario, Threat
 
-KINDS = ("inject", "consent", "hold_fire", "weapons_free", "engage", "classify", "note", "message")
 CLASSIFICATIONS = ("accidental", "deliberate", "unknown")
 
-#: fields each kind requires (beyond time_s, seat, kind) and the Python type of each
-_REQUIRED: dict[str, dict[str, type]] = {
-    "inject": {},
-    "consent": {"question_id": str, "granted": bool},
-    "hold_fire": {},
-    "weapons_free": {},
-    "engage": {"battery": str, "track": str},
-    "classify": {"track": str, "as": str},
-    "note": {"text": str},
-    "message": {"to": str, "text": str},
+_ID, _TEXT, _FLAG = Id(), Text(), Flag()
+#: what an inject names: the command's time_s is its time (refused in the body)
+_INJECT = Schema(TypeAdapter(Inject), timed="time_s", time_key=True)
+#: a threat the white cell launches: it launches at the command's time_s
+_THREAT = Schema(TypeAdapter(Threat), timed="launch_time_s")
+
+#: the fields of every command kind (beyond time_s, seat and kind): one entry per kind
+COMMAND_FIELDS: dict[str, KindFields] = {
+    "inject": KindFields(
+        optional={"inject": _INJECT, "threat": _THREAT, "note": _TEXT, "expected_response": _TEXT},
+        exactly_one=(("inject", "threat"),),
+    ),
+    "consent": KindFields(required={"question_id": _ID, "granted": _FLAG}),
+    "hold_fire": KindFields(
+        optional={"battery": _ID, "partner": _ID}, exactly_one=(("battery", "partner"),)
+    ),
+    "weapons_free": KindFields(
+        optional={"battery": _ID, "partner": _ID}, exactly_one=(("battery", "partner"),)
+    ),
+    "engage": KindFields(required={"battery": _ID, "track": _ID}),
+    "classify": KindFields(required={"track": _ID, "as": Choice(CLASSIFICATIONS)}),
+    "note": KindFields(required={"text": _TEXT}),
+    "message": KindFields(required={"to": _ID, "text": _TEXT}),
 }
-_OPTIONAL: dict[str, dict[str, type]] = {
-    "inject": {"inject": dict, "threat": dict, "note": str, "expected_response": str},
-    "hold_fire": {"battery": str, "partner": str},
-    "weapons_free": {"battery": str, "partner": str},
-}
+KINDS = tuple(COMMAND_FIELDS)
+
+#: largest command log, bytes, and most lines in it (a day of four staffs' orders fits)
+MAX_LOG_BYTES = 16 * 2**20
+MAX_LOG_LINES = 100_000
 
 
 @dataclass(frozen=True)
@@ -78,112 +101,61 @@ class Command:
         )
 
 
-def _problem(source: str, line: int | None, path: str, message: str) -> Problem:
-    return Problem(source, message, path, line)
-
-
 def parse_command(record: Any, source: str = "<command>", line: int | None = None) -> Command:
-    """A command from one decoded JSON record; :class:`InputError` naming the field if not."""
-    problems: list[Problem] = []
-    if not isinstance(record, dict):
-        raise InputError([_problem(source, line, "", "expected a JSON object per line")])
-    time_s = record.get("time_s")
-    if isinstance(time_s, bool) or not isinstance(time_s, int | float) or time_s != time_s:
-        problems.append(_problem(source, line, "time_s", f"expected a number, got {time_s!r}"))
-    elif abs(time_s) == float("inf"):
-        problems.append(_problem(source, line, "time_s", "expected a finite number"))
-    seat = record.get("seat")
-    if not isinstance(seat, str) or not seat:
-        problems.append(_problem(source, line, "seat", f"expected a seat name, got {seat!r}"))
-    kind = record.get("kind")
-    if kind not in KINDS:
-        problems.append(
-            _problem(source, line, "kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")
-        )
-    if problems:
-        raise InputError(problems)
-    assert isinstance(kind, str) and isinstance(seat, str) and isinstance(time_s, int | float)
-    body = {k: v for k, v in record.items() if k not in ("time_s", "seat", "kind")}
-    required, optional = _REQUIRED[kind], _OPTIONAL.get(kind, {})
-    for name, typ in required.items():
-        if name not in body:
-            problems.append(_problem(source, line, name, f"required for a {kind} command"))
-        elif not isinstance(body[name], typ):
-            problems.append(
-                _problem(source, line, name, f"expected {typ.__name__}, got {body[name]!r}")
-            )
-    for name, value in body.items():
-        if name not in required and name not in optional:
-            allowed = sorted({*required, *optional})
-            hint = f"; expected one of {', '.join(allowed)}" if allowed else ""
-            problems.append(_problem(source, line, name, f"unknown field for {kind}{hint}"))
-        elif name in optional and not isinstance(value, optional[name]):
-            problems.append(
-                _problem(source, line, name, f"expected {optional[name].__name__}, got {value!r}")
-            )
-    if kind == "inject" and ("inject" in body) == ("threat" in body):
-        problems.append(_problem(source, line, "inject", "give exactly one of inject or threat"))
-    if kind in ("hold_fire", "weapons_free") and ("battery" in body) == ("partner" in body):
-        problems.append(_problem(source, line, "battery", "give exactly one of battery or partner"))
-    if kind == "classify" and body.get("as") not in CLASSIFICATIONS:
-        problems.append(
-            _problem(source, line, "as", f"expected one of {', '.join(CLASSIFICATIONS)}")
-        )
-    if problems:
-        raise InputError(problems)
-    try:
-        if kind == "inject" and "inject" in body:
-            _INJECT.validate_python({"time_s": max(float(time_s), 0.0), **body["inject"]})
-        if kind == "inject" and "threat" in body:
-            _THREAT.validate_python(body["threat"])
-    except ValidationError as exc:
-        raise InputError(
-            [
-                _problem(
-                    source,
-                    line,
-                    ".".join(["inject" if "inject" in body else "threat", *map(str, e["loc"])]),
-                    e["msg"],
-                )
-                for e in exc.errors()
-            ]
-        ) from None
-    return Command(float(time_s), seat, kind, body)
-
-
-_INJECT: TypeAdapter[Inject] = TypeAdapter(Inject)
-_THREAT: TypeAdapter[Threat] = TypeAdapter(Threat)
+    """A command from one decoded JSON record, checked by the one validator
+    (:func:`~skyweave.engine.command_validation.validate_record`); :class:`InputError`
+    naming the source, line and field if not."""
+    time_s, seat, kind, body = validate_record(record, COMMAND_FIELDS, source, line)
+    return Command(time_s, seat, kind, body)
 
 
 def load_commands(path: str | Path) -> list[Command]:
-    """Read a JSON Lines command log; every bad line is reported (file, line, field)."""
+    """Read a JSON Lines command log; every bad line is reported (file, line, field).
+
+    The log must be a regular file (not a FIFO or a device) of at most
+    :data:`MAX_LOG_BYTES` and :data:`MAX_LOG_LINES` lines, each line at most
+    :data:`~skyweave.engine.command_validation.MAX_COMMAND_BYTES`.
+    """
+    from skyweave.scenario.safe_read import read_text_limited
+
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(source, f"cannot read: {exc}")]) from None
-    return parse_command_lines(text, source)
+        info = Path(path).stat()
+    except OSError as exc:
+        raise InputError([Problem(source, f"cannot read: {exc.strerror or exc}")]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError([Problem(source, "not a regular file; expected a JSON Lines command log")])
+    if info.st_size > MAX_LOG_BYTES:
+        limit = f"the limit is {MAX_LOG_BYTES >> 20} MiB"
+        raise InputError([Problem(source, f"file is {info.st_size / 2**20:.1f} MiB; {limit}")])
+    return parse_command_lines(read_text_limited(Path(path), "JSON Lines command log"), source)
 
 
 def parse_command_lines(text: str, source: str) -> list[Command]:
     """Commands from the text of a JSON Lines log (``source`` names it in errors)."""
     commands: list[Command] = []
     problems: list[Problem] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    if len(lines) > MAX_LOG_LINES:
+        limit = f"{len(lines):,} lines; a command log holds at most {MAX_LOG_LINES:,}"
+        raise InputError([Problem(source, limit)])
+    for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(source, f"not JSON ({exc.msg})", "", number))
-            continue
-        try:
-            commands.append(parse_command(record, source, number))
+            commands.append(parse_command(parse_json_text(raw, source, number), source, number))
         except InputError as exc:
             problems += exc.problems
+        if len(problems) >= _MAX_PROBLEMS:
+            problems.append(Problem(source, "more problems not shown"))
+            break
     if problems:
         raise InputError(problems)
     return commands
+
+
+#: problems reported from one log before the rest are left out
+_MAX_PROBLEMS = 50
 
 
 def write_commands(path: Path, commands: Iterable[Command]) -> None:
@@ -211,3 +183,17 @@ def in_apply_order(commands: Iterable[Command]) -> list[Command]:
     indexed = list(enumerate(commands))
     indexed.sort(key=lambda ic: (ic[1].time_s, not ic[1].scripted, ic[0]))
     return [c for _, c in indexed]
+
+
+def with_injected_threats(scenario: Scenario, commands: Iterable[Command]) -> Scenario:
+    """``scenario`` with the threats the commands launch added (for the memory guard:
+    a log of 1,000-missile salvos must be refused before it is run, not during)."""
+    adapter: TypeAdapter[Threat] = _THREAT.adapter
+    launched = [
+        adapter.validate_python({**c.body["threat"], "launch_time_s": max(c.time_s, 0.0)})
+        for c in commands
+        if c.kind == "inject" and "threat" in c.body
+    ]
+    if not launched:
+        return scenario
+    return scenario.model_copy(update={"threats": [*scenario.threats, *launched]})

@@ -15,6 +15,7 @@ from skyweave.sensors import InfraredSatelliteParams, RadarParams
 from skyweave.tracking.partner_picture import RadarSite
 from skyweave.tracking.presets import threat_tracker_config
 from skyweave.warning.impact import DefendedAssets
+from skyweave.warning.threat_model import AssetInfo
 
 
 def scheduled_outages(spec: Radar | InfraredSatellite) -> tuple[tuple[float, float], ...]:
@@ -113,15 +114,17 @@ def radar_site(spec: Radar) -> RadarSite:
     )
 
 
-def partner_assets(scenario: Scenario, partner: str) -> DefendedAssets:
-    """The defended assets one partner reports threats against (its own)."""
-    assets = [a for a in scenario.defended_assets if a.partner == partner]
-    return DefendedAssets.from_lists(
+def warning_assets(scenario: Scenario) -> tuple[DefendedAssets, list[AssetInfo]]:
+    """Every defended asset a partner's threat board reports threats against, whoever
+    owns it (a coalition shares where its assets are), with name, owner and value."""
+    assets = scenario.defended_assets
+    columns = DefendedAssets.from_lists(
         [a.id for a in assets],
         [a.lat_deg for a in assets],
         [a.lon_deg for a in assets],
         [a.radius_m for a in assets],
     )
+    return columns, [AssetInfo(a.id, a.name or a.id, a.partner, float(a.value)) for a in assets]
 
 
 # The partner tracker: coast, boost and constant velocity, tuned to be consistent

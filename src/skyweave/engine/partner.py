@@ -8,7 +8,8 @@ picture its command post decides from).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,8 +22,13 @@ from skyweave.tracking.presets import fusion_config
 from skyweave.tracking.shared_picture import picture_table
 from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig
 from skyweave.warning.alerts import Alerts
-from skyweave.warning.impact import DefendedAssets
+from skyweave.warning.impact import DefendedAssets, ballistic_mask
 from skyweave.warning.partner_stream import PartnerWarning
+from skyweave.warning.threat_model import AssetInfo
+from skyweave.warning.threat_table import ThreatTableRecorder
+
+#: truth object each of K positions (K, 3) follows, "" for none (scoring only)
+TruthLabeller = Callable[[float, np.ndarray], list[str]]
 
 
 class PartnerStage:
@@ -35,11 +41,13 @@ class PartnerStage:
         assets: DefendedAssets,
         config: TrackerConfig,
         start_time_s: float = 0.0,
+        asset_info: Sequence[AssetInfo] = (),
     ) -> None:
         self.partner = partner
         self.sites = {s.sensor_id: s for s in sites}
         self.tracker = Tracker(config, start_time_s=start_time_s)
-        self.warning = PartnerWarning(partner, assets)
+        self.warning = PartnerWarning(partner, assets, asset_info)
+        self.threat_table = ThreatTableRecorder()
         self.fusion = PartnerPicture(partner, fusion_config())
         self.picture: FusedPicture | None = None
         self._track_columns: dict[str, list[object]] = {n: [] for n in TRACKS_SCHEMA.names}
@@ -63,6 +71,20 @@ class PartnerStage:
         if not picture_numbers:
             return
         self.warning.threat_killed(time_s, self.fusion.own_tracks_of(picture_numbers))
+        self.warning.board.killed_picture(time_s, picture_numbers)
+
+    def receive_alerts(self, time_s: float, origin: str, alerts: Alerts) -> None:
+        """Threat alerts another partner released to this one, as delivered."""
+        self.warning.received(time_s, origin, alerts)
+
+    def engagements(self, time_s: float, rows: Sequence[dict[str, Any]]) -> None:
+        """Engagements on this partner's picture tracks (``picture_number`` per row):
+        the board learns who engages which threat and the assessed outcomes."""
+        board_rows = [
+            {**r, "tracks": self.fusion.own_tracks_of([r["picture_number"]]).tolist()}
+            for r in rows
+        ]
+        self.warning.board.engagements(time_s, board_rows)
 
     def on_infrared(self, time_s: float, own: Sequence[Detections], remote: Detections) -> None:
         """Infrared reports that reached the partner in this tick, and the clock."""
@@ -89,12 +111,50 @@ class PartnerStage:
         """Tracks another partner released to this one, as delivered."""
         self.fusion.receive(remote)
 
-    def fuse(self, time_s: float, own: TrackBatch, record: bool) -> FusedPicture:
-        """The fused picture at ``time_s`` (recorded in ``picture.parquet`` if ``record``)."""
-        self.picture = self.fusion.update(time_s, own)
-        if record:
-            self._picture_tables.append(picture_table(self.picture, self.partner))
-        return self.picture
+    def fuse(
+        self, time_s: float, own: TrackBatch, record: bool, label: TruthLabeller | None = None
+    ) -> FusedPicture:
+        """The fused picture at ``time_s`` (recorded in ``picture.parquet`` if ``record``).
+
+        At a report time (``record``) the board also takes the picture's
+        air-breathing tracks and, with ``label``, the truth its threats follow,
+        and the threat board is recorded in ``threats.parquet``.
+        """
+        self.picture = pic = self.fusion.update(time_s, own)
+        if not record:
+            return pic
+        self._picture_tables.append(picture_table(pic, self.partner))
+        board = self.warning.board
+        positions = pic.state[:, :3]
+        labels = label(time_s, positions) if label is not None else [""] * len(pic)
+        own_col = pic.origins.index(self.partner) if self.partner in pic.origins else -1
+        holder = [
+            self.partner
+            if own_col >= 0 and row[own_col] >= 0
+            else next((pic.origins[o] for o in np.flatnonzero(row >= 0)), self.partner)
+            for row in pic.contributor_id
+        ]
+        board.air_picture(
+            time_s,
+            pic.picture_number,
+            pic.state,
+            pic.pos_sigma_m,
+            ~ballistic_mask(pic.state),
+            holder,
+            labels,
+        )
+        if len(own) and label is not None:
+            threats = board.threat_of_tracks(own.track_id.tolist())
+            by_track = {k: t for t in threats for k in t.live_tracks}
+            own_labels = label(time_s, own.state[:, :3])
+            pairs = [
+                (by_track[k], lab)
+                for k, lab in zip(own.track_id.tolist(), own_labels, strict=True)
+                if k in by_track
+            ]
+            board.label_truth([t for t, _ in pairs], [lab for _, lab in pairs])
+        self.threat_table.record(time_s, board)
+        return pic
 
     def tracks_table(self) -> pa.Table:
         """``tracks.parquet`` rows of this partner."""

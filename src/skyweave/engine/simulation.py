@@ -45,9 +45,9 @@ from skyweave.engagement import Engagement, merge_truth
 from skyweave.engine.commands import Command, in_apply_order, scripted_injects
 from skyweave.engine.params import (
     TRACKER_CONFIG,
-    partner_assets,
     radar_site,
     sensor_params,
+    warning_assets,
 )
 from skyweave.engine.partner import PartnerStage
 from skyweave.exercise.consent import ConsentDesk, ConsentQuestion
@@ -75,6 +75,8 @@ _THREAT: TypeAdapter[Threat] = TypeAdapter(Threat)
 
 #: times within this of a grid point are on it
 _EPS_S = 1e-6
+#: a track within this of a truth object follows it (scoring labels only)
+_TRUTH_GATE_M = 20_000.0
 
 
 def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
@@ -117,6 +119,9 @@ class PartnerView:
     #: other partners' batteries as their released ``battery_status`` last told this
     #: partner: battery id -> {"partner", "inventory", "ready", "as_of_s"}
     remote_batteries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the partner's threat board: one dict per open threat, by time to go
+    #: (:meth:`skyweave.warning.threats.ThreatBoard.board_rows`)
+    threats: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,7 @@ class Simulation:
         # injects act as the run goes: the boundary starts with the schedules only
         self.boundary = LinkBoundary(scenario.model_copy(update={"injects": []}), self.seed)
         self.links = LinkStream(self.boundary)
+        assets, asset_info = warning_assets(scenario)
         self.stages = {
             p: PartnerStage(
                 p,
@@ -168,8 +174,9 @@ class Simulation:
                     for s in scenario.sensors
                     if isinstance(s, Radar) and s.partner == p
                 ],
-                partner_assets(scenario, p),
+                assets,
                 TRACKER_CONFIG,
+                asset_info=asset_info,
             )
             for p in self.partners
         }
@@ -189,7 +196,7 @@ class Simulation:
         self.applied: list[Command] = []
         self.events: list[EventRow] = []
         self.detections: list[Detections] = []
-        self.alerts: list[tuple[Alerts, str]] = []  # (alerts, origin partner)
+        self.alerts: list[Alerts] = []  # the partners' threat boards' alerts, as raised
         # the same batches per partner holding them (each batch has one holder)
         self._alerts_held: dict[str, list[Alerts]] = {p: [] for p in self.partners}
         self._last_report: dict[str, TrackBatch] = {}
@@ -244,11 +251,6 @@ class Simulation:
         for p, stage in self.stages.items():
             own_ir = [r.detections for r in delivered if r.partner == p and _is_ir(r)]
             stage.on_infrared(t, own_ir, remote_ir.get(p, empty_detections()))
-            alerts = stage.new_alerts()
-            if len(alerts):
-                self._record_alerts(alerts, p)
-                if (p, "launch_alerts") in self._released:
-                    outgoing.append(alert_messages(p, alerts))
             if (p, "detections") in self._released:
                 outgoing += [detection_messages(p, det) for det in own_ir if len(det)]
         report = on_grid(t, self.output_interval_s)
@@ -260,10 +262,19 @@ class Simulation:
                     self._last_report[p] = own
                     if (p, "tracks") in self._released:
                         outgoing.append((track_messages(p, t, own), own))
-                stage.fuse(t, own, record=report)
+                stage.fuse(t, own, record=report, label=self._label_truth)
         if decide:
             self._decide(t)
             outgoing += self._status_messages(t)
+        if report or decide:
+            self._engagements_to_boards(t)
+        for p, stage in self.stages.items():
+            alerts = stage.new_alerts()
+            if len(alerts):
+                self._record_alerts(alerts)
+                mine = alerts.take(alerts.origin_partner == p)
+                if len(mine) and (p, "launch_alerts") in self._released:
+                    outgoing.append(alert_messages(p, mine))
         outgoing += self._outbox
         self._outbox = []
         self.links.offer(self.tick, outgoing)
@@ -286,7 +297,7 @@ class Simulation:
             elif got.data_class == "tracks":
                 self.stages[receiver].receive_tracks(remote_tracks(got.origin, d, got.payload))
             elif got.data_class == "launch_alerts":
-                self._record_alerts(received_alerts(got.payload, d), got.origin)
+                self.stages[receiver].receive_alerts(t, got.origin, received_alerts(got.payload, d))
             elif got.data_class == "messages":
                 to, text, _ = got.payload
                 for arrival_s in d.arrival_time_s[d.receiver == to].tolist():
@@ -317,10 +328,40 @@ class Simulation:
             out[receiver] = det.take(np.argsort(det.time_s, kind="stable"))
         return out
 
-    def _record_alerts(self, alerts: Alerts, origin: str) -> None:
-        """Alerts a partner issued or received (one holder per batch)."""
-        self.alerts.append((alerts, origin))
+    def _record_alerts(self, alerts: Alerts) -> None:
+        """Alerts a partner's threat board raised (one holder per batch)."""
+        self.alerts.append(alerts)
         self._alerts_held[str(alerts.partner[0])].append(alerts)
+
+    def _label_truth(self, time_s: float, positions_m: np.ndarray) -> list[str]:
+        """The truth object each position follows (scoring only: threats.parquet's and
+        alerts.parquet's ``truth_object_id``; never read by a decision)."""
+        gate_m = np.full(len(positions_m), _TRUTH_GATE_M)
+        return self._objects.associate(time_s, positions_m, gate_m)
+
+    def _engagements_to_boards(self, t: float) -> None:
+        """Each partner's board learns the engagements on its picture tracks (its own
+        batteries' and the coalition cell's orders on its picture), outcomes as assessed."""
+        model = self.decision.model
+        rows: dict[str, list[dict[str, Any]]] = {p: [] for p in self.partners}
+        for e in [*model.engagements, *model.in_flight()]:
+            owner, _, number = e.track_id.rpartition(":")
+            if owner not in rows or not number.isdigit():
+                continue
+            rows[owner].append(
+                {
+                    "engagement_id": e.engagement_id,
+                    "battery": e.battery_id,
+                    "partner": e.partner,
+                    "intercept_s": round(float(e.intercept_time_s), 1),
+                    "outcome": e.outcome,
+                    "assessed": e.outcome != "in_flight" and e.assessment_time_s <= t,
+                    "picture_number": int(number),
+                }
+            )
+        for p, mine in rows.items():
+            if mine:
+                self.stages[p].engagements(t, mine)
 
     def _status_messages(self, t: float) -> list[tuple[Messages, Any]]:
         """What the command posts tell each other at a decision time: engagement status
@@ -457,7 +498,8 @@ class Simulation:
                 return "only the white cell injects"
             if "threat" in body:
                 return self._launch(body["threat"], c, t)
-            inject = Inject.model_validate({"time_s": max(c.time_s, 0.0), **body["inject"]})
+            # the command's time is the inject's: a time_s in the body never overrides it
+            inject = Inject.model_validate({**body["inject"], "time_s": max(c.time_s, 0.0)})
             return self._inject(inject, c, t)
         if c.kind == "consent":
             reason = self.consent.answer(body["question_id"], body["granted"], c.time_s, c.seat)
@@ -486,9 +528,20 @@ class Simulation:
         if c.kind == "message":
             return self._message(c)
         if c.kind == "classify":
-            self._event(c.time_s, c.seat, "classify", body["track"], body["as"])
-            return None
+            return self._classify(c)
         self._event(c.time_s, c.seat, "note", None, body["text"])
+        return None
+
+    def _classify(self, c: Command) -> str | None:
+        """The staff's classification of a threat on its board (``track`` names the
+        threat; an older log's picture track id is logged as it was)."""
+        target, label = c.body["track"], c.body["as"]
+        stage = self.stages.get(c.seat)
+        if stage is not None and stage.warning.board.threat(target) is not None:
+            reason = stage.warning.board.classify(c.time_s, target, label)
+            if reason is not None:
+                return reason
+        self._event(c.time_s, c.seat, "classify", target, label)
         return None
 
     def _message(self, c: Command) -> str | None:
@@ -544,9 +597,8 @@ class Simulation:
 
     def _launch(self, body: dict[str, Any], c: Command, t: float) -> str | None:
         """A threat launched by the white cell (an accidental launch, a salvo)."""
-        threat = _THREAT.validate_python({"launch_time_s": max(c.time_s, t), **body})
-        if threat.launch_time_s < t - self.dt_s:
-            return "a threat cannot be launched in the past"
+        # it launches at the tick the command applies at, whatever launch time the body names
+        threat = _THREAT.validate_python({**body, "launch_time_s": max(c.time_s, t)})
         extra = self.scenario.model_copy(update={"threats": [threat], "injects": []})
         truth, flights = build_truth(extra, self.times_s)
         if set(truth.object_ids) & set(self.truth.object_ids):
@@ -594,6 +646,7 @@ class Simulation:
                 }
                 for b, r in sorted(self.decision.batteries_told[partner].items())
             },
+            tuple(stage.warning.board.board_rows(self.time_s)),
         )
 
     def truth_view(self) -> TruthView:

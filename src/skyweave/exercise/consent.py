@@ -70,9 +70,12 @@ class ConsentDesk:
 
     def __init__(self, rules: Mapping[str, Consent]) -> None:
         self._rules = dict(rules)
-        self._open: dict[str, ConsentQuestion] = {}
+        # keyed by (partner, id): ids are per partner, so that no partner can tell from
+        # its own ids how many questions another partner was asked
+        self._open: dict[tuple[str, str], ConsentQuestion] = {}
         self._answered: list[tuple[ConsentQuestion, ConsentDecision]] = []
-        self._count = 0
+        self._counts: dict[str, int] = {}
+        self._asked_order: dict[tuple[str, str], int] = {}
 
     def ask(
         self,
@@ -98,9 +101,9 @@ class ConsentDesk:
                 asked_s,
                 rule.policy == "always",
             )
-        self._count += 1
+        self._counts[partner] = self._counts.get(partner, 0) + 1
         q = ConsentQuestion(
-            f"q{self._count}",
+            f"q{self._counts[partner]}",
             partner,
             battery_id,
             track_id,
@@ -111,31 +114,39 @@ class ConsentDesk:
             float(intercept_time_s),
             (float(intercept_ecef_m[0]), float(intercept_ecef_m[1]), float(intercept_ecef_m[2])),
         )
-        self._open[q.question_id] = q
+        self._open[(partner, q.question_id)] = q
+        self._asked_order[(partner, q.question_id)] = len(self._asked_order)
         return q
 
     def answer(self, question_id: str, granted: bool, time_s: float, seat: str) -> str | None:
-        """Answer an open question now; the reason it cannot be, or None."""
-        q = self._open.get(question_id)
+        """Answer an open question now; the reason it cannot be, or None.
+
+        A partner's staff answers its own questions (ids are per partner); the white cell
+        answers the first open question with that id. Another partner's question gets
+        the same answer as an id nobody was asked, so it tells the seat nothing.
+        """
+        if seat == "white":
+            found = [q for (_, qid), q in self._open.items() if qid == question_id]
+            q = found[0] if found else None
+        else:
+            q = self._open.get((seat, question_id))
         if q is None:
             return f"no open consent question {question_id!r}"
-        if seat not in (q.partner, "white"):
-            return f"question {question_id} is for {q.partner}'s staff, not {seat}"
-        if time_s > q.deadline_s:
+        if time_s > q.deadline_s:  # the seat's own question: telling it so leaks nothing
             return f"question {question_id} was answered by policy at its deadline"
-        del self._open[question_id]
+        del self._open[(q.partner, question_id)]
         self._answered.append((q, self._decision(q, time_s, granted, seat)))
         return None
 
     def due(self, time_s: float) -> list[tuple[ConsentQuestion, ConsentDecision]]:
         """Questions answered by ``time_s`` (by staff, or by policy at the deadline)."""
-        for qid, q in list(self._open.items()):
+        for key, q in list(self._open.items()):
             if q.deadline_s <= time_s:
-                del self._open[qid]
+                del self._open[key]
                 self._answered.append((q, self._decision(q, q.deadline_s, True, "policy")))
         out = sorted(
             (a for a in self._answered if a[1].answered_s <= time_s),
-            key=lambda a: (a[1].answered_s, int(a[0].question_id[1:])),
+            key=lambda a: (a[1].answered_s, self._asked_order[(a[0].partner, a[0].question_id)]),
         )
         self._answered = [a for a in self._answered if a[1].answered_s > time_s]
         return out

@@ -17,7 +17,7 @@ inside they are ECEF metres.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -209,7 +209,8 @@ def setup_info(scenario: Scenario, role: str, partner: str | None) -> dict[str, 
 
 
 def _alert_rows(alerts: Alerts, indices: Iterable[int], partner: str) -> list[dict[str, Any]]:
-    """The rows ``indices`` of ``alerts`` (an alert's id is its index: ``PARTNER-aK``)."""
+    """The rows ``indices`` of ``alerts`` (an alert's id is its index: ``PARTNER-aK``):
+    each a change of one threat on the partner's board."""
     rows = []
     for k in indices:
         track = alerts.track_id[k]
@@ -218,6 +219,10 @@ def _alert_rows(alerts: Alerts, indices: Iterable[int], partner: str) -> list[di
                 "id": f"{partner}-a{k}",
                 "time_s": _num(alerts.time_s[k], 3),
                 "kind": alerts.alert_kind[k],
+                "threat": alerts.threat_id[k],
+                "class": alerts.threat_class[k],
+                "change": alerts.change[k],
+                "from": alerts.origin_partner[k],
                 "track": None if track is None else f"{partner}:{int(track)}",
                 "event": alerts.launch_event_id[k],
                 "source": alerts.launch_source[k],
@@ -233,71 +238,6 @@ def _alert_rows(alerts: Alerts, indices: Iterable[int], partner: str) -> list[di
             }
         )
     return rows
-
-
-def _open_threat_rows(alerts: Alerts, partner: str) -> list[int]:
-    """Indices of the alert rows :func:`_open_threats` needs (oldest first): for each
-    threat still open, its first alert after its last all-clear, and the newest rows
-    carrying a track, a launch point and an impact point. Only these become dicts."""
-    event, track, kind = alerts.launch_event_id, alerts.track_id, alerts.alert_kind
-    has_launch = np.isfinite(np.asarray(alerts.launch_lat_deg, dtype=np.float64))
-    has_impact = np.isfinite(np.asarray(alerts.impact_lat_deg, dtype=np.float64))
-    open_: dict[str, list[int]] = {}  # key -> [first, track, launch, impact] (-1: none)
-    for k in range(len(alerts)):
-        t = track[k]
-        key = event[k] or (None if t is None else f"{partner}:{int(t)}") or f"{partner}-a{k}"
-        if kind[k] == "all_clear":
-            open_.pop(key, None)
-            continue
-        slots = open_.setdefault(key, [k, -1, -1, -1])
-        if t is not None:
-            slots[1] = k
-        if has_launch[k]:
-            slots[2] = k
-        if has_impact[k]:
-            slots[3] = k
-    return sorted({k for slots in open_.values() for k in slots if k >= 0})
-
-
-def _open_threats(rows: Sequence[dict[str, Any]], time_s: float) -> list[dict[str, Any]]:
-    """One entry per launch (or untied track) not yet cleared: its first alert time, newest
-    launch point, newest predicted impact (point, time, ellipse) and threatened assets.
-
-    ``rows`` are oldest first (all of them, or those :func:`_open_threat_rows` picks). A
-    launch event and the tracks tied to it are one threat.
-    """
-    open_: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        key = row["event"] or row["track"] or row["id"]
-        if row["kind"] == "all_clear":
-            open_.pop(key, None)
-            continue
-        threat = open_.setdefault(
-            key,
-            {
-                "key": key,
-                "first_alert_s": row["time_s"],
-                "track": None,
-                "launch": [None, None],
-                "impact": [None, None],
-                "impact_time_s": None,
-                "ellipse_m": [None, None, None],
-                "assets": [],
-            },
-        )
-        if row["track"] is not None:
-            threat["track"] = row["track"]
-        if row["launch"][0] is not None:
-            threat["launch"] = row["launch"]
-        if row["impact"][0] is not None:
-            for name in ("impact", "impact_time_s", "ellipse_m", "assets"):
-                threat[name] = row[name]
-    out = []
-    for threat in open_.values():
-        t_imp = threat["impact_time_s"]
-        threat["time_to_impact_s"] = None if t_imp is None else round(t_imp - time_s, 1)
-        out.append(threat)
-    return out
 
 
 def link_rows(sim: Simulation, partner: str) -> list[dict[str, Any]]:
@@ -359,10 +299,8 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
             )
     alerts = concat_alerts([a for a in view.alerts if len(a)])
     n_alerts = len(alerts)
-    # only the newest rows and those the open threats need become dicts (a big raid
-    # gives thousands of alert rows)
+    # only the newest rows become dicts (a big raid gives thousands of alert rows)
     newest = _alert_rows(alerts, range(max(n_alerts - ALERTS_PER_FRAME, 0), n_alerts), partner)
-    threat_rows = _alert_rows(alerts, _open_threat_rows(alerts, partner), partner)
     acked, classified, log = _own_log(sim, partner)
     return {
         "type": "frame",
@@ -372,7 +310,7 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "tracks": tracks,
         "alerts": newest[::-1],
         "alert_count": n_alerts,
-        "threats": _open_threats(threat_rows, view.time_s),
+        "threats": list(view.threats),
         "acked": sorted(acked),
         "classified": classified,
         "questions": _question_rows(sim, view),

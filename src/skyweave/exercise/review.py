@@ -17,31 +17,52 @@ view, at the time the white cell has chosen.
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from skyweave.engine.commands import Command
 from skyweave.engine.simulation import Simulation, on_grid
+from skyweave.errors import InputError, Problem
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
 from skyweave.exercise.session import ClockError, Seat, SeatedSession, SeatError
 from skyweave.io import safe_files
 from skyweave.io.replay_input import check_run_folder
+from skyweave.io.run_folder import RECORDED_INPUTS
+from skyweave.simulation import EVENTS_SCHEMA
 
 #: the events that the review lists as bookmarks (they jump the slider)
 BOOKMARK_KINDS = ("note", "bookmark")
 
 
-def _bookmarks(run_dir: Path, sim: Simulation) -> list[dict[str, Any]]:
-    """Notes and bookmarks of the run, from its ``events.parquet`` (the replayed
-    engine's events when the folder has none)."""
+def _events(run_dir: Path) -> list[dict[str, Any]] | None:
+    """The rows of ``events.parquet`` (None when the folder has none), checked against
+    :data:`~skyweave.simulation.EVENTS_SCHEMA` (its SHA-256 was checked with the folder)."""
     path = safe_files.safe_path(run_dir, "events.parquet")
-    if path.is_file():
-        rows = pq.read_table(path, columns=["time_s", "source", "kind", "text"]).to_pylist()
-    else:
+    if not path.exists():
+        return None
+    table = safe_files.read_parquet(path)
+    wanted = {f.name: f.type for f in EVENTS_SCHEMA}
+    wrong = [
+        n
+        for n, t in wanted.items()
+        if n not in table.schema.names or table.schema.field(n).type != t
+    ]
+    if wrong:
+        expected = ", ".join(f"{n} ({wanted[n]})" for n in wrong)
+        raise InputError(
+            [Problem(str(path), f"not the events table Skyweave writes: expected {expected}")]
+        )
+    rows: list[dict[str, Any]] = table.select(["time_s", "source", "kind", "text"]).to_pylist()
+    return rows
+
+
+def _bookmarks(rows: list[dict[str, Any]] | None, sim: Simulation) -> list[dict[str, Any]]:
+    """Notes and bookmarks of the run, from its ``events.parquet`` rows (the replayed
+    engine's events when the folder has none)."""
+    if rows is None:
         rows = [
             {"time_s": e.time_s, "source": e.source, "kind": e.kind, "text": e.text}
             for e in sim.events
@@ -56,6 +77,10 @@ def _bookmarks(run_dir: Path, sim: Simulation) -> list[dict[str, Any]]:
         for r in rows
         if r["kind"] in BOOKMARK_KINDS and not str(r["text"] or "").startswith("ack ")
     ]
+
+
+def _has(run_dir: str | Path, name: str) -> bool:
+    return Path(run_dir).is_dir() and os.path.lexists(Path(run_dir) / name)
 
 
 class ReviewSession(SeatedSession):
@@ -79,7 +104,11 @@ class ReviewSession(SeatedSession):
     def __init__(
         self, run_dir: str | Path, on_progress: Callable[[float], None] | None = None
     ) -> None:
-        recorded = check_run_folder(run_dir)
+        # every file the review reads must match summary.json's SHA-256: the replay's
+        # inputs and the events table (its notes and bookmarks)
+        names = (*RECORDED_INPUTS, *(["events.parquet"] if _has(run_dir, "events.parquet") else []))
+        recorded = check_run_folder(run_dir, names)
+        events = _events(Path(run_dir))
         self.run_dir = Path(run_dir)
         self.scenario = recorded.scenario
         self.seed = recorded.seed
@@ -103,7 +132,7 @@ class ReviewSession(SeatedSession):
         if not self.times_s:
             raise ClockError(f"{run_dir}: the run has no tick to review")
         self.end_s = self.times_s[-1]
-        self.bookmarks = _bookmarks(self.run_dir, sim)
+        self.bookmarks = _bookmarks(events, sim)
         self.index = 0
         self._open_seats(self.partners)
         self.version = 0

@@ -18,23 +18,34 @@ code 4401):
   send ``{"view_as": PARTNER}`` (or null) to look through a partner's eyes.
 
 The page decides nothing: what it shows is what the server sent, and what it
-does is a request the server may refuse.
+does is a request the server may refuse. No request can break the exercise for
+the other seats: a body is at most 64 KiB (413), decoded within depth and number
+limits and checked by the one command validator (400, never 500), each seat may
+give at most :data:`COMMANDS_PER_S` orders a second on average (429), a websocket
+whose ``Origin`` is not this server is closed (4403), and every answer carries a
+Content-Security-Policy (``default-src 'self'``), ``Referrer-Policy: no-referrer``
+and ``X-Frame-Options: DENY``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from skyweave.errors import InputError
+from skyweave.engine.command_validation import MAX_COMMAND_BYTES, parse_json_text
+from skyweave.errors import InputError, Problem
 from skyweave.exercise.review import ReviewSession
 from skyweave.exercise.session import ClockError, ExerciseSession, Seat, SeatError
 
@@ -44,6 +55,23 @@ FRAME_PERIOD_S = 0.2
 IDLE_PERIOD_S = 1.0
 #: close code of a websocket opened without a valid token
 WS_UNAUTHORISED = 4401
+#: close code of a websocket opened from a page another site served
+WS_FOREIGN_ORIGIN = 4403
+#: orders a seat may give per second on average, and in one burst
+COMMANDS_PER_S = 5.0
+COMMAND_BURST = 20
+#: headers on every answer: nothing loads from elsewhere, no page frames the consoles,
+#: no link leaks the token-bearing URL (the consoles set inline style attributes only)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src-attr 'unsafe-inline'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+}
+CLOCK_ACTIONS = ("start", "resume", "pause", "step", "rate", "seek")
 
 _STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -66,6 +94,93 @@ def _static(name: str, folder: str | None = None) -> bytes | None:
     if not path.is_file():
         return None
     return path.read_bytes()
+
+
+class RateLimiter:
+    """A token bucket per seat: ``burst`` orders at once, then ``per_s`` a second."""
+
+    def __init__(
+        self, per_s: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_s, self.burst, self._clock = float(per_s), float(burst), clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Take one order from ``key``'s bucket; False when it is empty."""
+        with self._lock:
+            now = self._clock()
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.per_s)
+            allowed = tokens >= 1.0
+            self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+            return allowed
+
+
+class BodyTooLarge(Exception):
+    """A request body beyond :data:`~skyweave.engine.command_validation.MAX_COMMAND_BYTES`."""
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, read at most :data:`MAX_COMMAND_BYTES` far.
+
+    Raises
+    ------
+    BodyTooLarge
+        The body (announced or streamed) is larger (HTTP 413).
+    InputError
+        Not UTF-8 JSON within the depth and number limits (HTTP 400).
+    """
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_COMMAND_BYTES:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_COMMAND_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return parse_json_text(b"".join(chunks), "request body")
+
+
+def same_origin(origin: str | None, host: str | None) -> bool:
+    """A websocket's ``Origin`` names this server (the ``Host`` it was reached at).
+
+    A request without ``Origin`` comes from no web page (browsers always send it on a
+    websocket), so its seat token alone decides.
+    """
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == (host or "").lower()
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _problems(exc: InputError) -> str:
+    return "; ".join(str(p) for p in exc.problems[:5])
+
+
+def _clock_request(body: Any) -> tuple[str, float | None]:
+    """The action and its number from a clock request's body; InputError if malformed."""
+    if not isinstance(body, dict):
+        raise InputError([Problem("request body", "expected a JSON object")])
+    action = body.get("action")
+    if not isinstance(action, str) or action not in CLOCK_ACTIONS:
+        raise InputError(
+            [Problem("request body", f"expected one of {', '.join(CLOCK_ACTIONS)}", "action")]
+        )
+    name = "time_s" if action == "seek" else "rate"
+    value = body.get(name)
+    if value is None:
+        return action, None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError([Problem("request body", "expected a finite number", name)])
+    if abs(value) > 1e9:
+        raise InputError([Problem("request body", "out of range", name)])
+    return action, float(value)
 
 
 class Consoles:
@@ -110,6 +225,8 @@ def create_app(
     overwrite: bool = False,
     on_end: Callable[[Path], None] | None = None,
     frame_period_s: float = FRAME_PERIOD_S,
+    limiter: RateLimiter | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> FastAPI:
     """The FastAPI application serving one exercise session.
 
@@ -126,15 +243,33 @@ def create_app(
         command line stops the server there).
     frame_period_s : float
         Shortest wall time between two frames pushed to one console.
+    limiter : RateLimiter, optional
+        Orders per seat (default :data:`COMMANDS_PER_S`, burst :data:`COMMAND_BURST`).
+    allowed_hosts : list of str, optional
+        Host names the server answers to (``Host`` header); others are refused (400),
+        so a page on a rebound DNS name cannot reach it. Default: any.
     """
     app = FastAPI(title="Skyweave exercise", docs_url=None, redoc_url=None, openapi_url=None)
     consoles = Consoles()
+    limiter = limiter or RateLimiter(COMMANDS_PER_S, COMMAND_BURST)
+    if allowed_hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     def seat_of(token: str | None) -> Seat | None:
         return session.seat(token)
 
     def unauthorised() -> JSONResponse:
-        return JSONResponse({"error": "a valid seat token is required"}, status_code=401)
+        return _error("a valid seat token is required", 401)
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> Response:
@@ -184,18 +319,19 @@ def create_app(
         seat = seat_of(token)
         if seat is None:
             return unauthorised()
+        if not limiter.allow(seat.name):
+            return _error(f"too many orders from the {seat.name} seat; wait a moment", 429)
         try:
-            record = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "expected a JSON body"}, status_code=400)
-        try:
+            record = await json_body(request)
             command = await run_in_threadpool(session.command, seat, record)
+        except BodyTooLarge:
+            return _error(f"a command is at most {MAX_COMMAND_BYTES:,} bytes", 413)
         except SeatError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=403)
+            return _error(str(exc), 403)
         except InputError as exc:
-            return JSONResponse({"error": "; ".join(str(p) for p in exc.problems)}, status_code=400)
+            return _error(_problems(exc), 400)
         except ClockError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
+            return _error(str(exc), 409)
         return JSONResponse(
             {"accepted": True, "time_s": command.time_s, "kind": command.kind}, status_code=202
         )
@@ -206,16 +342,18 @@ def create_app(
         if seat is None:
             return unauthorised()
         try:
-            body = await request.json()
-            action = str(body.get("action"))
-            rate = body.get("time_s") if action == "seek" else body.get("rate")
-            state = await run_in_threadpool(session.clock, seat, action, rate)
+            action, number = _clock_request(await json_body(request))
+            state = await run_in_threadpool(session.clock, seat, action, number)
+        except BodyTooLarge:
+            return _error(f"a clock request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
         except SeatError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=403)
+            return _error(str(exc), 403)
         except ClockError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+            return _error(str(exc), 409)
+        except InputError as exc:
+            return _error(_problems(exc), 400)
+        except ValueError as exc:
+            return _error(str(exc), 400)
         return JSONResponse(state)
 
     @app.post("/api/end")
@@ -224,27 +362,36 @@ def create_app(
         if seat is None:
             return unauthorised()
         if seat.role != "white":
-            return JSONResponse({"error": "only the white cell ends the exercise"}, 403)
+            return _error("only the white cell ends the exercise", 403)
         if isinstance(session, ReviewSession):
-            return JSONResponse({"error": "review is read-only: there is nothing to end"}, 403)
+            return _error("review is read-only: there is nothing to end", 403)
         # every console is told now; writing the folder takes a while
         consoles.announce_end(session.clock_state()["time_s"])
         try:
             folder = await run_in_threadpool(session.end, out_dir, overwrite)
         except SeatError as exc:
             consoles.announce_ended(0.0, None, str(exc))
-            return JSONResponse({"error": str(exc)}, status_code=403)
-        except InputError as exc:
-            error = "; ".join(str(p) for p in exc.problems)
+            return _error(str(exc), 403)
+        except (InputError, OSError) as exc:
+            where = getattr(getattr(session, "journal", None), "folder", None)
+            kept = f"; the play is kept in {where} (skyweave exercise --resume)" if where else ""
+            text = _problems(exc) if isinstance(exc, InputError) else str(exc)
+            error = f"the run folder could not be written: {text}{kept}"
             consoles.announce_ended(0.0, None, error)
-            return JSONResponse({"error": error}, status_code=409)
+            return _error(error, 409)
         consoles.announce_ended(session.clock_state()["time_s"], folder, None)
         if on_end is not None:
             on_end(folder)
-        return JSONResponse({"ended": True, "run_dir": str(folder)})
+        # a taken output folder was written beside: the page can say where
+        return JSONResponse(
+            {"ended": True, "run_dir": str(folder), "written_beside": folder != Path(out_dir)}
+        )
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket, token: str | None = None) -> None:
+        if not same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
+            await websocket.close(code=WS_FOREIGN_ORIGIN)
+            return
         seat = seat_of(token)
         if seat is None:
             await websocket.close(code=WS_UNAUTHORISED)
@@ -252,12 +399,23 @@ def create_app(
         await websocket.accept()
         consoles.joined(seat)
         wanted: dict[str, Any] = {"view_as": None, "version": -1}
+        partners = {s.partner for s in session.seats.values() if s.partner is not None}
 
         async def receive() -> None:
             while True:
-                message = await websocket.receive_json()
-                if seat.role == "white" and isinstance(message, dict) and "view_as" in message:
-                    wanted["view_as"] = message["view_as"]
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    return
+                try:
+                    raw = received.get("text") or received.get("bytes") or b""
+                    message = parse_json_text(raw, "websocket")
+                except InputError:
+                    continue  # a malformed message changes nothing
+                if seat.role != "white" or not isinstance(message, dict):
+                    continue
+                view_as = message.get("view_as", "")
+                if view_as is None or (isinstance(view_as, str) and view_as in partners):
+                    wanted["view_as"] = view_as
                     wanted["version"] = -1  # push the new view at once
 
         async def frame_now() -> dict[str, Any] | None:

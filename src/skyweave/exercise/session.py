@@ -4,29 +4,35 @@
 :class:`~skyweave.exercise.pacing.Pacer` run by a background thread, and the
 seat registry (one random token per seat: ``white``, each partner,
 ``observer``). Every console action comes here as a plain dict; the session
-checks it against the seat's role (:class:`SeatError`, HTTP 403), stamps it
-with the next tick's time, turns it into a command with
-:func:`~skyweave.engine.commands.parse_command` and queues it with
-``Simulation.submit``. Ending the session writes a normal run folder whose
-``commands.jsonl`` replays it bit for bit (``skyweave run --replay``).
+stamps it with the next tick's time, checks it with the one command validator
+(:func:`~skyweave.engine.commands.parse_command`; HTTP 400), then against the
+seat's role (:class:`SeatError`, HTTP 403) and the memory guard, journals it
+(:class:`~skyweave.exercise.journal.Journal`, fsynced) and queues it with
+``Simulation.submit``. Clock actions are journaled too. Ending the session writes
+a normal run folder whose ``commands.jsonl`` replays it bit for bit (``skyweave
+run --replay``), then removes the journal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skyweave.engine.commands import Command, parse_command
+from skyweave.engine.commands import Command, parse_command, with_injected_threats
 from skyweave.engine.simulation import Simulation
+from skyweave.errors import InputError, Problem
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
 from skyweave.exercise.injects import inject_rows
+from skyweave.exercise.journal import Journal
 from skyweave.exercise.outcomes import outcome_feed
 from skyweave.exercise.pacing import Pacer
+from skyweave.scenario.run_size import check_run_size
 from skyweave.scenario.schema import Scenario
 
 ROLES = ("white", "partner", "observer")
@@ -37,6 +43,10 @@ WHITE_KINDS = ("inject", "note")
 PACER_PERIOD_S = 0.02
 #: longest the pacing thread holds the engine before letting frames be built
 PACER_SLICE_S = 0.1
+#: wall seconds between two journal lines saying how far the clock ran
+PROGRESS_PERIOD_S = 1.0
+#: the white cell's newest notes sent in its frames (all of them are in the log)
+BOOKMARKS_SHOWN = 200
 
 
 class SeatError(Exception):
@@ -94,6 +104,12 @@ class ExerciseSession(SeatedSession):
         Simulated seconds per wall second at start (0.5 to 60).
     wall_clock : callable
         Monotonic wall clock in seconds (tests pass their own).
+    journal : Journal, optional
+        Where every accepted command and clock action is written as it happens.
+    commands : sequence of Command
+        Commands already played (a resumed exercise's journal).
+    resume_to_s : float, optional
+        Replay ``commands`` up to this time before the consoles join (resume).
     """
 
     def __init__(
@@ -102,9 +118,17 @@ class ExerciseSession(SeatedSession):
         seed: int,
         rate: float = 1.0,
         wall_clock: Callable[[], float] = time.monotonic,
+        journal: Journal | None = None,
+        commands: Sequence[Command] = (),
+        resume_to_s: float | None = None,
     ) -> None:
         self.scenario = scenario
-        self.sim = Simulation(scenario, seed)
+        self.sim = Simulation(scenario, seed, commands)
+        if resume_to_s is not None:
+            self.sim.run_until(resume_to_s)
+        self.journal = journal
+        self._launches = [c for c in commands if c.kind == "inject" and "threat" in c.body]
+        self._progress_wall_s = -float("inf")
         self.lock = threading.RLock()
         self.pacer = Pacer()
         self._wall = wall_clock
@@ -155,6 +179,7 @@ class ExerciseSession(SeatedSession):
                 self.pacer.set_rate(float(rate), now, self.sim.time_s)
             else:
                 raise ValueError(f"unknown clock action {action!r}")
+            self._journal_clock(action, max(self.sim.time_s, 0.0), self.pacer.rate)
             self.version += 1
             return self.clock_state()
 
@@ -179,7 +204,22 @@ class ExerciseSession(SeatedSession):
             self.pacer.record(self._wall(), self.sim.time_s)
             if stepped:
                 self.version += 1
+                self._journal_progress()
         return stepped
+
+    def _journal_progress(self) -> None:
+        """A ``tick`` line about once a wall second: how far a resume replays."""
+        now = self._wall()
+        if now - self._progress_wall_s >= PROGRESS_PERIOD_S:
+            self._journal_clock("tick", self.sim.time_s)
+            self._progress_wall_s = now
+
+    def _journal_clock(self, action: str, time_s: float, rate: float | None = None) -> None:
+        """Journal a clock line; a failure to write one loses no play (the commands
+        carry their times), so it does not stop the clock."""
+        if self.journal is not None:
+            with contextlib.suppress(OSError):
+                self.journal.clock(action, time_s, rate)
 
     def _pace(self) -> None:
         while not self._stop.is_set():
@@ -221,25 +261,40 @@ class ExerciseSession(SeatedSession):
         SeatError
             The seat may not give this order (HTTP 403).
         skyweave.errors.InputError
-            The order is malformed (HTTP 400).
+            The order is malformed, or its threat would take the run past the memory
+            guard (HTTP 400).
         ClockError
             The exercise has ended (HTTP 409).
         """
+        if seat.role == "observer":
+            raise SeatError("the observer seat only watches")
+        source = f"{seat.name} console"
         if not isinstance(record, dict):
-            raise SeatError("expected a JSON object")
+            raise InputError([Problem(source, "expected a JSON object")])
         if "seat" in record and record["seat"] != seat.name:
-            raise SeatError(f"the {seat.name} seat cannot act as {record['seat']!r}")
-        kind = record.get("kind")
+            raise SeatError(f"the {seat.name} seat cannot act for another seat")
         with self.lock:
             self._check_live()
-            self._authorise(seat, kind, record)
-            self._refuse_late_consent(seat, record)
+            # the command's time is the next tick's (or the later time the white cell
+            # scheduled an inject for), whatever the body says
             stamped = {**record, "seat": seat.name, "time_s": self._stamp_time(seat, record)}
             stamped.pop("at_s", None)
-            command = parse_command(stamped, source=f"{seat.name} console")
-            refused = self.sim.submit(command)
+            command = parse_command(stamped, source=source)
+            self._authorise(seat, command.kind, command.body)
+            self._refuse_late_consent(seat, command)
+            if command.kind == "inject" and "threat" in command.body:
+                grown = with_injected_threats(self.scenario, [*self._launches, command])
+                check_run_size(grown, source=f"{source}: threat")
+            if self.journal is not None:
+                try:  # on disk before the engine has it and the order is acknowledged
+                    self.journal.command(command)
+                except OSError as exc:
+                    raise ClockError(f"the order could not be journaled ({exc}); retry") from None
+            refused = self.sim.submit(command)  # never: the time is after the current tick
             if refused is not None:
                 raise ClockError(refused)
+            if command.kind == "inject" and "threat" in command.body:
+                self._launches.append(command)
             if command.kind == "note" and seat.role == "white":
                 self.bookmarks.append({"time_s": command.time_s, "text": command.body["text"]})
             if command.time_s > self.next_time_s():
@@ -263,33 +318,37 @@ class ExerciseSession(SeatedSession):
             raise SeatError(f"at_s {at:g} is after the scenario's end ({self.sim.end_s:g} s)")
         return max(now, at)
 
-    def _refuse_late_consent(self, seat: Seat, record: dict[str, Any]) -> None:
-        """A consent answer to a question already closed, or one that would arrive after its
-        deadline, is refused now with the reason (not queued to be rejected later)."""
-        if record.get("kind") != "consent" or seat.role != "partner":
+    def _refuse_late_consent(self, seat: Seat, command: Command) -> None:
+        """A consent answer to one of the seat's own questions that is already answered, or
+        that would arrive after its deadline, is refused now with the reason (not queued to
+        be rejected at the tick). An id the seat never had (another partner's, or none) is
+        left to the engine, which refuses it at the tick like any unknown id."""
+        if command.kind != "consent" or seat.partner is None:
             return
-        qid = record.get("question_id")
-        open_ = {q.question_id: q for q in self.sim.consent.open_questions()}
-        question = open_.get(str(qid))
-        if question is None:
-            done = [d for d in self.sim.decision.decisions if d.question_id == qid]
-            if done:
-                d = done[-1]
-                who = "the policy at the deadline" if d.by == "policy" else f"{d.by}'s staff"
-                verdict = "granted" if d.granted else "denied"
+        qid = command.body["question_id"]
+        own = {q.question_id: q for q in self.sim.consent.open_questions(seat.partner)}
+        question = own.get(qid)
+        if question is not None:
+            if command.time_s > question.deadline_s:
                 raise ClockError(
-                    f"too late: question {qid} was already {verdict} by {who} at {d.answered_s:g} s"
+                    f"too late: question {qid}'s deadline ({question.deadline_s:g} s) has "
+                    "passed; the policy answers it"
                 )
-            raise ClockError(f"too late: question {qid} is no longer open")
-        if self.next_time_s() > question.deadline_s:
+            return
+        done = [
+            d
+            for d in self.sim.decision.decisions
+            if d.question_id == qid and d.partner == seat.partner
+        ]
+        if done:
+            d = done[-1]
+            who = "the policy at the deadline" if d.by == "policy" else f"{d.by}'s staff"
+            verdict = "granted" if d.granted else "denied"
             raise ClockError(
-                f"too late: question {qid}'s deadline ({question.deadline_s:g} s) has passed; "
-                "the policy answers it"
+                f"too late: question {qid} was already {verdict} by {who} at {d.answered_s:g} s"
             )
 
-    def _authorise(self, seat: Seat, kind: Any, record: dict[str, Any]) -> None:
-        if seat.role == "observer":
-            raise SeatError("the observer seat only watches")
+    def _authorise(self, seat: Seat, kind: str, record: dict[str, Any]) -> None:
         if seat.role == "white":
             if kind not in WHITE_KINDS:
                 raise SeatError(f"the white cell orders injects and notes, not {kind!r}")
@@ -304,12 +363,9 @@ class ExerciseSession(SeatedSession):
             owner = {b.id: b.partner for b in self.scenario.batteries}.get(record["battery"])
             if owner is not None and owner != partner:
                 raise SeatError(f"battery {record['battery']} belongs to {owner}")
-        if kind == "consent":
-            others = {q.question_id for q in self.sim.consent.open_questions()} - {
-                q.question_id for q in self.sim.consent.open_questions(partner)
-            }
-            if record.get("question_id") in others:
-                raise SeatError("that consent question is not for this partner")
+        # consent: question ids are per partner and the engine looks one up in the
+        # seat's own questions only, so another partner's id is answered like an unknown
+        # one (accepted here, refused at the tick as "no open consent question")
 
     def _check_live(self) -> None:
         if self.ended_dir is not None:
@@ -333,7 +389,7 @@ class ExerciseSession(SeatedSession):
                 return {**partner_frame(self.sim, seat.partner), **head}
             frame = {**truth_frame(self.sim), **head, "outcomes": outcome_feed(self.sim)}
             if seat.role == "white":
-                frame["bookmarks"] = list(self.bookmarks)
+                frame["bookmarks"] = self.bookmarks[-BOOKMARKS_SHOWN:]
                 now = self.sim.time_s
                 waiting = [c for c in self.scheduled if c.time_s > now]
                 final = self.ended_dir is not None or self.sim.done
@@ -345,7 +401,12 @@ class ExerciseSession(SeatedSession):
     # -- the end ---------------------------------------------------------------------------
 
     def end(self, out_dir: Path, overwrite: bool = False) -> Path:
-        """Stop the clock and write the run folder (idempotent: the folder written first)."""
+        """Stop the clock and write the run folder (idempotent: the folder written first).
+
+        The folder is ``out_dir``, or a free name beside it when that is taken (see
+        :func:`~skyweave.exercise.record.write_exercise_folder`). The journal is
+        removed only once the folder is written: a failure leaves it for ``--resume``.
+        """
         with self.lock:
             if self.ended_dir is not None:
                 return self.ended_dir
@@ -354,7 +415,10 @@ class ExerciseSession(SeatedSession):
 
             if self.sim.tick < 0:
                 self.sim.step()  # a run folder holds at least the first tick
+            self._journal_clock("end", self.sim.time_s)
             self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
+            if self.journal is not None:
+                self.journal.remove()
             self.version += 1
             return self.ended_dir
 

@@ -144,8 +144,8 @@ def alert_shapes(
         return np.array([np.nan if v is None else float(v) for v in col], dtype=np.float64)
 
     t = num("time_s")
-    track = num("track_id")
     partner = [str(p) for p in d["partner"]]
+    threat = [str(x) for x in d.get("threat_id", [None] * n)]
     origin = [
         str(o if o is not None else p)
         for o, p in zip(d.get("origin_partner", partner), partner, strict=True)
@@ -159,20 +159,20 @@ def alert_shapes(
     )
     llat, llon = num("launch_lat_deg"), num("launch_lon_deg")
     order = sorted(range(n), key=lambda i: (t[i], i))
-    # Next prediction or all-clear about the same track from the same originator.
+    # a prediction holds until the threat's next row (a new prediction or its end)
     next_time: dict[int, float] = {}
-    last: dict[tuple[str, str, float], int] = {}
+    last: dict[tuple[str, str], int] = {}
     for i in order:
-        if kind[i] not in ("impact_update", "all_clear") or not math.isfinite(track[i]):
-            continue
-        key = (partner[i], origin[i], track[i])
+        key = (partner[i], threat[i])
         if key in last:
             next_time[last[key]] = t[i]
-        last[key] = i
+        if math.isfinite(ilat[i]):
+            last[key] = i
     ellipses: list[GroundShape] = []
     points: list[GroundPoint] = []
     for i in order:
-        if kind[i] == "impact_update" and math.isfinite(ilat[i]) and math.isfinite(ilon[i]):
+        predicted = kind[i] in ("new_threat", "threat_change")
+        if predicted and math.isfinite(ilat[i]) and math.isfinite(ilon[i]):
             stop = next_time.get(i, it[i] if math.isfinite(it[i]) else end_s)
             stop = min(max(stop, t[i]), end_s)
             ok = all(math.isfinite(v) for v in (a[i], b[i], rot[i])) and a[i] > 0 and b[i] > 0
@@ -185,7 +185,7 @@ def alert_shapes(
                     key=f"{i}",
                     partner=partner[i],
                     colour_partner=origin[i],
-                    label=f"impact prediction from {origin[i]}, track {int(track[i])}"
+                    label=f"impact prediction of {threat[i]} from {origin[i]}"
                     + (f", impact T+{it[i]:.0f} s" if math.isfinite(it[i]) else ""),
                     lat_deg=lat,
                     lon_deg=lon,
@@ -193,7 +193,7 @@ def alert_shapes(
                     end_s=float(stop),
                 )
             )
-        elif kind[i] == "launch" and math.isfinite(llat[i]) and math.isfinite(llon[i]):
+        elif kind[i] == "new_threat" and math.isfinite(llat[i]) and math.isfinite(llon[i]):
             points.append(
                 GroundPoint(
                     key=f"{i}",

@@ -80,7 +80,6 @@ from skyweave.io.report_data import (
     _partner_style,
     _partners,
     _threat_infos,
-    _track_to_threat,
     ground_tracks,
     load_run,
 )
@@ -139,8 +138,7 @@ def build_context(
     colours, names = _partner_style(partners, scenario)
     tracks = ground_tracks(run.table("truth"))
     threats = _threat_infos(run, tracks, scenario)
-    track_map = _track_to_threat(run.table("tracks"), run.table("truth"))
-    alerts = _alert_rows(run.table("alerts"), track_map, threats)
+    alerts = _alert_rows(run.table("alerts"))
     duration = run.summary.get("simulated_s")
     if duration is None:
         duration = scenario.duration_s if scenario is not None else 0.0

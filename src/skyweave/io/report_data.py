@@ -27,8 +27,6 @@ REPORT_NAME = "report.html"
 #: and a page of a few hundred kilobytes.
 DPI = 100
 #: Track-to-threat gate and launch-point gate, as in the warning measures.
-TRACK_GATE_M = 10_000.0
-LAUNCH_GATE_M = 200_000.0
 #: Most threat rows drawn in the timeline and warning figure (the tables list all).
 MAX_TIMELINE_ROWS = 60
 
@@ -118,6 +116,13 @@ def _column(table: pa.Table | None, *names: str) -> NDArray[Any] | None:
     return None
 
 
+def _outcome_text(row: Mapping[str, Any]) -> str:
+    """A threat's outcome as the summary gives it, with the asset it hit."""
+    outcome = str(row.get("outcome") or "").replace("_", " ")
+    hit = row.get("asset_hit")
+    return f"{outcome} ({hit})" if hit else outcome
+
+
 @dataclass(frozen=True)
 class ThreatInfo:
     """One threat's true flight, as the report shows it."""
@@ -133,6 +138,7 @@ class ThreatInfo:
     accidental: bool = False
     apogee_km: float = math.nan
     killed_s: float = math.nan
+    outcome: str = ""  # killed, impact (and the asset hit), in flight, ...
 
     @property
     def killed(self) -> bool:
@@ -236,6 +242,7 @@ def _threat_infos(
                 accidental=bool(s.get("accidental", False)),
                 apogee_km=float(s["apogee_km"]) if s.get("apogee_km") is not None else math.nan,
                 killed_s=float(s["killed_s"]) if s.get("killed_s") is not None else math.nan,
+                outcome=_outcome_text(s),
             )
         )
     # Threats the summary lists but truth lacks (a truncated table) still get a row.
@@ -256,6 +263,7 @@ def _threat_infos(
                 end_lat_deg=float(math.nan if lat is None else lat),
                 end_lon_deg=float(math.nan if lon is None else lon),
                 accidental=bool(s.get("accidental", False)),
+                outcome=_outcome_text(s),
             )
         )
     out.sort(
@@ -290,20 +298,6 @@ def _partner_style(
 # ------------------------------------------------------------------ associations
 
 
-def _track_to_threat(tracks: pa.Table | None, truth: pa.Table | None) -> dict[tuple[str, int], str]:
-    """(partner, track id) -> threat id, by the warning measures' rule."""
-    if tracks is None or truth is None or tracks.num_rows == 0:
-        return {}
-    position = {"time_s", "x_m", "y_m", "z_m"}
-    if not position | {"partner", "track_id"} <= set(tracks.column_names):
-        return {}
-    if not position | {"object_id"} <= set(truth.column_names):
-        return {}
-    from skyweave.analysis.warning_times import track_to_threat as rule
-
-    return {key: threat for key, (threat, _) in rule(tracks, truth, TRACK_GATE_M).items()}
-
-
 @dataclass(frozen=True)
 class AlertRows:
     """The alert stream, one row per alert received, with the threat it is about."""
@@ -313,7 +307,8 @@ class AlertRows:
     origin: NDArray[Any]
     kind: NDArray[Any]
     track_id: FloatArray
-    about: NDArray[Any]  # threat id or None
+    threat: NDArray[Any]  # the partner's threat id (its board's entry)
+    about: NDArray[Any]  # truth object id or None
     launch_lat_deg: FloatArray
     launch_lon_deg: FloatArray
     impact_lat_deg: FloatArray
@@ -327,11 +322,7 @@ class AlertRows:
         return int(self.time_s.size)
 
 
-def _alert_rows(
-    alerts: pa.Table | None,
-    track_map: Mapping[tuple[str, int], str],
-    threats: Sequence[ThreatInfo],
-) -> AlertRows | None:
+def _alert_rows(alerts: pa.Table | None) -> AlertRows | None:
     if alerts is None or alerts.num_rows == 0:
         return None
     t = _column(alerts, "time_s")
@@ -351,34 +342,21 @@ def _alert_rows(
         return nan.copy() if col is None else col.astype(np.float64)
 
     launch_lat, launch_lon = num("launch_lat_deg"), num("launch_lon_deg")
-    about = np.full(n, None, dtype=object)
-    has_track = np.isfinite(track_id)
-    for i in np.flatnonzero(has_track):
-        about[i] = track_map.get((str(origin[i]), int(track_id[i])))
-    # Launch alerts without a track: nearest launched ballistic threat's launch point.
-    ballistic = [
-        th for th in threats if th.kind == "ballistic" and math.isfinite(th.launch_lat_deg)
-    ]
-    bare = np.flatnonzero(
-        ~has_track & (kind == "launch") & np.isfinite(launch_lat) & np.isfinite(launch_lon)
-    )
-    if ballistic and bare.size:
-        est = np.column_stack(pymap3d.geodetic2ecef(launch_lat[bare], launch_lon[bare], 0.0))
-        true_lat = np.array([th.launch_lat_deg for th in ballistic])
-        true_lon = np.array([th.launch_lon_deg for th in ballistic])
-        true_pt = np.column_stack(pymap3d.geodetic2ecef(true_lat, true_lon, 0.0))
-        dist = np.linalg.norm(est[:, None, :] - true_pt[None, :, :], axis=2)
-        launched = np.array([th.launch_time_s for th in ballistic])[None, :] <= t[bare][:, None]
-        dist[~launched] = np.inf
-        j = np.argmin(dist, axis=1)
-        hit = dist[np.arange(bare.size), j] <= LAUNCH_GATE_M
-        about[bare[hit]] = np.array([ballistic[k].object_id for k in j[hit]], dtype=object)
+    threat = _column(alerts, "threat_id")
+    threat = np.full(n, None, dtype=object) if threat is None else threat.astype(object)
+    # the truth object each threat was about (the run's scoring label)
+    from skyweave.analysis.warning_times import threat_labels
+
+    labels = threat_labels(alerts)
+    about = np.array([labels.get((str(p), th)) for p, th in zip(partner, threat, strict=True)],
+                     dtype=object)  # fmt: skip
     return AlertRows(
         time_s=t,
         partner=partner.astype(str).astype(object),
         origin=origin.astype(str).astype(object),
         kind=kind.astype(str).astype(object),
         track_id=track_id,
+        threat=threat,
         about=about,
         launch_lat_deg=launch_lat,
         launch_lon_deg=launch_lon,
@@ -392,23 +370,23 @@ def _alert_rows(
 
 
 def _last_impact_updates(alerts: AlertRows) -> NDArray[np.int64]:
-    """Row indices of each originating partner's last impact prediction per track.
+    """Row indices of each partner's last impact prediction per threat.
 
-    Only the originator's own copy (received copies repeat it) and only
-    predictions issued before their own predicted impact time.
+    Only predictions from the partner's own data (a row another partner's report
+    caused repeats that partner's) and only those issued before their own
+    predicted impact time.
     """
     own = (
-        (alerts.kind == "impact_update")
-        & (alerts.partner == alerts.origin)
+        (alerts.partner == alerts.origin)
         & np.isfinite(alerts.impact_lat_deg)
         & np.isfinite(alerts.impact_lon_deg)
-        & np.isfinite(alerts.track_id)
+        & (alerts.threat != None)  # noqa: E711 (elementwise on an object array)
         & ~(alerts.time_s > alerts.impact_time_s)
     )
     idx = np.flatnonzero(own)
     if idx.size == 0:
         return idx.astype(np.int64)
-    keys = np.array([f"{alerts.origin[i]} {int(alerts.track_id[i])}" for i in idx])
+    keys = np.array([f"{alerts.partner[i]} {alerts.threat[i]}" for i in idx])
     order = np.lexsort((alerts.time_s[idx], keys))
     ks = keys[order]
     last = np.ones(ks.size, dtype=bool)

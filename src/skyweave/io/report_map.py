@@ -339,7 +339,7 @@ def theatre_map(ctx: ReportContext) -> Any:
             )
             drew_pred = True
         own_launch = np.flatnonzero(
-            (al.kind == "launch")
+            (al.kind == "new_threat")
             & (al.partner == al.origin)
             & np.isfinite(al.launch_lat_deg)
             & np.isfinite(al.launch_lon_deg)

@@ -170,8 +170,9 @@ def _threats_table_html(ctx: ReportContext) -> str:
                 _e(th.object_id) + (" (accidental)" if th.accidental else ""),
                 _e(th.kind),
                 _t(th.launch_time_s),
-                _t(th.end_time_s),
-                _num(th.end_time_s - th.launch_time_s),
+                _t(th.flight_end_s),
+                _num(th.flight_end_s - th.launch_time_s),
+                _e(th.outcome or "-"),
                 _num(th.apogee_km, 1),
                 f"{_fmt_lat(round(th.launch_lat_deg, 2))} {_fmt_lon(round(th.launch_lon_deg, 2))}"
                 if math.isfinite(th.launch_lat_deg)
@@ -187,9 +188,10 @@ def _threats_table_html(ctx: ReportContext) -> str:
         "launch",
         "end",
         "flight, s",
+        "outcome",
         "apogee, km",
         "launch point",
-        "end point (impact)",
+        "impact point (planned, if killed)",
     ]
     return _table(headers, rows, left=2)
 

@@ -185,8 +185,10 @@ def timeline(ctx: ReportContext) -> Any:
             for origin in ctx.partners:
                 colour = ctx.colours.get(origin, "#555555")
                 for kind, marker, ms, dy in (
-                    ("impact_update", "|", 7, 0.28),
-                    ("launch", "^", 6, 0.28),
+                    ("threat_change", "|", 7, 0.28),
+                    ("new_threat", "^", 6, 0.28),
+                    ("engagement_result", "d", 5, 0.28),
+                    ("impact", "v", 5, 0.28),
                     ("all_clear", "x", 6, 0.28),
                 ):
                     sel = (al.origin[mine] == origin) & (al.kind[mine] == kind)
@@ -202,7 +204,7 @@ def timeline(ctx: ReportContext) -> Any:
                         alpha=0.75,
                         **marker_kw,
                     )
-                    drawn.add(kind)
+                    drawn.add("impact_alert" if kind == "impact" else kind)
         eng = ctx.engagements
         if eng is not None and len(eng):
             mine_e = np.flatnonzero(eng.partner == pid)
@@ -279,12 +281,23 @@ def timeline(ctx: ReportContext) -> Any:
                 label="first alert (warning starts)",
             ),
         ),
-        ("launch", Line2D([], [], ls="none", marker="^", ms=6, color="grey", label="launch alert")),
         (
-            "impact_update",
+            "new_threat",
+            Line2D([], [], ls="none", marker="^", ms=6, color="grey", label="new threat"),
+        ),
+        (
+            "threat_change",
             Line2D(
-                [], [], ls="none", marker="|", ms=7, mew=1.0, color="grey", label="impact update"
+                [], [], ls="none", marker="|", ms=7, mew=1.0, color="grey", label="threat change"
             ),
+        ),
+        (
+            "engagement_result",
+            Line2D([], [], ls="none", marker="d", ms=5, color="grey", label="engagement result"),
+        ),
+        (
+            "impact_alert",
+            Line2D([], [], ls="none", marker="v", ms=5, color="grey", label="impact alert"),
         ),
         ("all_clear", Line2D([], [], ls="none", marker="x", ms=6, color="grey", label="all clear")),
     ]

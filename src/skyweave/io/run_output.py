@@ -11,7 +11,7 @@ from skyweave.analysis.metrics_run import track_quality
 from skyweave.engine.commands import write_commands
 from skyweave.io.exports import write_globe_exports
 from skyweave.io.report import write_report
-from skyweave.io.run_folder import write_run_folder
+from skyweave.io.run_folder import RECORDED_INPUTS, write_run_folder
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import RunResult
 
@@ -38,4 +38,7 @@ def write_run_output(out: Path, spec: Scenario, result: RunResult) -> Path:
         write_report(folder, spec, summary={**result.summary, **measures})
         return measures
 
-    return write_run_folder(out, result.tables, result.summary, finish)
+    # summary.json's hashes cover every table, not only the replay's inputs: a review
+    # or a replay refuses a damaged file by name instead of failing inside pyarrow
+    hashed = (*RECORDED_INPUTS, *(f"{name}.parquet" for name in result.tables))
+    return write_run_folder(out, result.tables, result.summary, finish, hashed)

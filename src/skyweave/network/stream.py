@@ -198,14 +198,11 @@ def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
     """``launch_alerts`` messages, each sent when its alert was issued, carrying the
     impact point (the launch point if none), the alert's lineage, and keyed by its
-    launch event (else its track): one persistent offset per threat."""
+    threat: one persistent offset per threat."""
     impact = _ecef(alerts.impact_lat_deg, alerts.impact_lon_deg)
     launch = _ecef(alerts.launch_lat_deg, alerts.launch_lon_deg)
     point = np.where(np.isfinite(impact[:, :1]), impact, launch)
-    keys = [
-        object_key(f"event/{e}") if e is not None else object_key(f"track/{k}")
-        for e, k in zip(alerts.launch_event_id.tolist(), alerts.track_id.tolist(), strict=True)
-    ]
+    keys = [object_key(f"threat/{k}") for k in alerts.threat_id.tolist()]
     messages = Messages.build(
         alerts.time_s,
         origin,

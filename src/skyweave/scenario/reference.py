@@ -217,7 +217,29 @@ def render() -> str:
                 f"{_default(field)} | {_bounds(field)} | {_description(field)} |"
             )
         out.append("")
+    out.append(_THREATS)
+    # the board's thresholds are the warning stage's, not scenario fields: listed here
+    # so that a scenario's author knows when a staff is alerted
+    from skyweave.warning.threat_model import threat_rules_markdown
+
+    out.append(threat_rules_markdown())
     return "\n".join(out).rstrip() + "\n"
+
+
+_THREATS = """## Threats and alerts (what the staffs are told)
+
+Not scenario fields: how each partner's threat board turns what it learns into
+one entry per threat and alerts (see the README's *Threats and alerts*). A launch
+event, an own track, an alert received over a link, or an air-breathing track of
+the fused picture approaching a defended asset is correlated into one threat
+`<partner>:T<n>`. A threat raises `new_threat` once; `threat_change` when its
+impact is first predicted, when its threatened assets change (every defended
+asset inside the 95 % ellipse, whoever owns it), when the predicted impact point
+leaves the ellipse of the last alert, or when the predicted impact time moves by
+more than the threshold below; `engagement_result` for each assessed engagement
+(a kill ends the threat); `impact` or `all_clear` when it ends otherwise. Each
+threat ends once.
+"""
 
 
 if __name__ == "__main__":  # pragma: no cover

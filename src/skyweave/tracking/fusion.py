@@ -65,6 +65,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from skyweave.kinematics.earth import Ground
 from skyweave.tracking.motion import Ballistic, MotionModel
 from skyweave.tracking.tracker import TrackBatch
 
@@ -143,6 +144,10 @@ class RemoteTracks:
         )
 
 
+#: heights above the WGS84 ellipsoid (nothing in a picture flies underground)
+_GROUND = Ground()
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     """Tuning of a fused picture.
@@ -163,6 +168,10 @@ class FusionConfig:
     continuity_weight : float
         Largest score kinematic continuity adds to keeping a number (one contributor
         vote is worth 1).
+    min_altitude_m : float
+        A track flown on to the picture time below this height (the ground, less a
+        margin for noise) is left out of the picture, and a remote one is dropped
+        (ECEF states; the default, -inf, keeps every track).
     """
 
     motion: MotionModel = field(default_factory=lambda: Ballistic(frame="ecef"))
@@ -171,6 +180,7 @@ class FusionConfig:
     criterion: Literal["trace", "det"] = "trace"
     forget_after_s: float = 120.0
     continuity_weight: float = 1.0
+    min_altitude_m: float = float("-inf")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.gate_probability < 1.0:
@@ -584,9 +594,16 @@ class PartnerPicture:
         blocks: list[tuple[int, IntArray, FloatArray, FloatArray, BoolArray]] = []
         if own is not None and own_src is not None:
             xo, po = cfg.motion.predict(own.state, own.covariance, time_s - own.time_s)
-            blocks.append((0, own.track_id.astype(np.int64), xo, po, own_src))
+            up = _GROUND.altitude_m(xo[:, 0], xo[:, 1], xo[:, 2]) >= cfg.min_altitude_m
+            own_ids = own.track_id.astype(np.int64)
+            blocks.append((0, own_ids[up], xo[up], po[up], own_src[up]))
         if self.n_remote:
             xr, pr = _predict_grouped(cfg.motion, self._r_x, self._r_p, time_s - self._r_tov)
+            # a remote track flown on below the ground is over: nothing flies underground
+            under = _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
+            if under.any():
+                self._keep_remote(~under)
+                xr, pr = xr[~under], pr[~under]
             r_origin = self._r_key >> _KEY_SHIFT
             r_tid = self._r_key & ((1 << _KEY_SHIFT) - 1)
             for name in sorted(set(self._origins[1:])):

@@ -58,6 +58,11 @@ def _free_flight(q_m2_s3: float) -> Ballistic:
     )
 
 
+#: a track (own or fused) below this height has ended: nothing flies underground, and
+#: 100 m is several sigmas of a fire-control radar's height error near the ground
+MIN_TRACK_ALTITUDE_M = -100.0
+
+
 def threat_tracker_config() -> TrackerConfig:
     """The partner tracker of a run: an IMM of coast, boost and constant velocity.
 
@@ -93,6 +98,7 @@ def threat_tracker_config() -> TrackerConfig:
         confirm_hits=4,
         confirm_window=6,
         max_coast_s=35.0,
+        min_altitude_m=MIN_TRACK_ALTITUDE_M,
     )
 
 
@@ -104,4 +110,6 @@ def fusion_config() -> FusionConfig:
     misses its other partners' tracks of it by kilometres, far outside the consistent
     covariances of :func:`threat_tracker_config`, and one threat shows twice.
     """
-    return FusionConfig(motion=_free_flight(Ballistic.q_m2_s3))
+    return FusionConfig(
+        motion=_free_flight(Ballistic.q_m2_s3), min_altitude_m=MIN_TRACK_ALTITUDE_M
+    )

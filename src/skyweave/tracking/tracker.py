@@ -15,7 +15,8 @@ One :class:`Tracker` per partner. It keeps all tracks as arrays (``x (T, 6)``,
    as an iterated EKF for the few tracks whose update moved them far from
    the linearisation point (new tracks seen again after a long revisit);
 5. bookkeeping: M-of-N confirmation, deletion after K consecutive misses,
-   a position-sigma cap or a coasting time limit; new tentative tracks from
+   a position-sigma cap, a coasting time limit or a track gone below the
+   ground; new tentative tracks from
    unassigned reports (single-point initiation: position from the report,
    zero velocity with a wide covariance).
 
@@ -42,9 +43,13 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from skyweave.kinematics.earth import Ground
 from skyweave.tracking.measurement import polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
+
+#: heights above the WGS84 ellipsoid (a track below the ground has ended)
+_GROUND = Ground()
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -77,6 +82,12 @@ class TrackerConfig:
         Any track whose ``pos_sigma_m`` exceeds this is deleted.
     max_coast_s : float
         Any track not updated for longer than this is deleted.
+    min_altitude_m : float
+        For ECEF states: any track below this height (the ground, less a margin
+        for measurement noise) is deleted: nothing flies underground, and a track
+        that went under is a threat that has ended. Reports predicted to a later
+        time leave out the tracks that would be under it by then. The default,
+        -inf, is for trackers in a local frame.
     """
 
     motion: ConstantVelocity | Ballistic | Imm = field(default_factory=ConstantVelocity)
@@ -87,6 +98,7 @@ class TrackerConfig:
     delete_after_misses: int = 6
     max_pos_sigma_m: float = 20_000.0
     max_coast_s: float = float("inf")
+    min_altitude_m: float = float("-inf")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.gate_probability < 1.0:
@@ -261,6 +273,9 @@ class Tracker:
             raise ValueError(f"cannot report at {time_s} s, before the clock {self._time_s} s")
         sel = self._track_id >= 0
         x, p = self._predict_arrays(sel, time_s - self._time_s)
+        up = ~_below(x, self.config.min_altitude_m)
+        sel[sel] = up
+        x, p = x[up], p[up]
         batch = TrackBatch(
             time_s=float(time_s),
             track_id=self._track_id[sel].copy(),
@@ -388,6 +403,8 @@ class Tracker:
             | (pos_sigma > cfg.max_pos_sigma_m)
             | (scan.time_s - self._last_update_s > cfg.max_coast_s)
         )
+        if np.isfinite(cfg.min_altitude_m):
+            dead |= _below(self._x, cfg.min_altitude_m)
         if dead.any():
             self._keep(~dead)
 
@@ -509,6 +526,13 @@ class Tracker:
         src = np.zeros((n, self._sources.shape[1]), dtype=bool)
         src[:, s_idx] = True
         self._sources = np.concatenate([self._sources, src])
+
+
+def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
+    """ECEF states (N, 6) whose position is below ``min_altitude_m`` (none for -inf)."""
+    if not np.isfinite(min_altitude_m):
+        return np.zeros(len(x), dtype=bool)
+    return np.asarray(_GROUND.altitude_m(x[:, 0], x[:, 1], x[:, 2]) < min_altitude_m)
 
 
 def _gated_pairs(

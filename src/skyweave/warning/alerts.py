@@ -73,11 +73,24 @@ ObjectArray = NDArray[np.object_]
 ALERT_KINDS = ("launch", "impact_update", "all_clear")
 LAUNCH_SOURCES = ("triangulated", "bearing", "track")
 
-_STRING_COLUMNS = ("partner", "alert_kind", "launch_event_id", "launch_source")
+_STRING_COLUMNS = (
+    "partner",
+    "alert_kind",
+    "launch_event_id",
+    "launch_source",
+    "threat_id",
+    "threat_class",
+    "change",
+    "origin_partner",
+    "truth_object_id",
+)
 
 
 #: marker of alerts built without lineage (their issuing partner's own data)
 _NO_LINEAGE: ObjectArray = np.empty(0, dtype=object)
+#: marker of a column left to its default (see :class:`Alerts`)
+_DEFAULT: ObjectArray = np.empty(0, dtype=object)
+_DEFAULT_FLOAT: FloatArray = np.empty(0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,21 @@ class Alerts:
         Every partner whose data the row derives from (its own tracks, the
         infrared lines of sight of its launch event), sorted. Defaults to the
         issuing partner alone; the warning stage sets it from the launch event.
+    threat_id : (R,) object (str or None)
+        The threat the row is about (``"<partner>:T<n>"``, the threat board's
+        id); None for the per-track evidence rows of :class:`AlertGenerator`.
+    threat_class : (R,) object (str or None)
+        ``"ballistic"``, ``"cruise"`` or ``"aircraft"``.
+    change : (R,) object (str)
+        What changed, in words (``"impact predicted"``, ``"threatened +port-delta"``).
+    first_seen_s : (R,) float64
+        When the issuing partner first knew of the threat (NaN if unknown).
+    origin_partner : (R,) object (str)
+        Whose data caused the row: the issuing partner for its own sensors,
+        another partner for a change it reported. Defaults to ``partner``.
+    truth_object_id : (R,) object (str or None)
+        The truth object the threat is about, for scoring only (never shown to
+        a partner nor used by any decision).
     """
 
     time_s: FloatArray
@@ -128,11 +156,30 @@ class Alerts:
     ellipse_orientation_deg: FloatArray
     threatened_assets: ObjectArray
     originators: ObjectArray = field(default_factory=lambda: _NO_LINEAGE)
+    threat_id: ObjectArray = field(default_factory=lambda: _DEFAULT)
+    threat_class: ObjectArray = field(default_factory=lambda: _DEFAULT)
+    change: ObjectArray = field(default_factory=lambda: _DEFAULT)
+    first_seen_s: FloatArray = field(default_factory=lambda: _DEFAULT_FLOAT)
+    origin_partner: ObjectArray = field(default_factory=lambda: _DEFAULT)
+    truth_object_id: ObjectArray = field(default_factory=lambda: _DEFAULT)
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
         if self.originators is _NO_LINEAGE:
             object.__setattr__(self, "originators", lineage_column((p,) for p in self.partner))
+        defaults: dict[str, Any] = {
+            "threat_id": None,
+            "threat_class": None,
+            "change": "",
+            "truth_object_id": None,
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is _DEFAULT:
+                object.__setattr__(self, name, _object([value] * n))
+        if self.origin_partner is _DEFAULT:
+            object.__setattr__(self, "origin_partner", self.partner.copy())
+        if self.first_seen_s is _DEFAULT_FLOAT:
+            object.__setattr__(self, "first_seen_s", np.full(n, np.nan))
         for f in fields(self):
             col = getattr(self, f.name)
             if col.ndim != 1 or len(col) != n:
@@ -181,9 +228,8 @@ def alerts_schema() -> pa.Schema:
     out = []
     for f in fields(Alerts):
         if f.name in _STRING_COLUMNS:
-            out.append(
-                pa.field(f.name, pa.string(), nullable=f.name not in ("partner", "alert_kind"))
-            )
+            required = ("partner", "alert_kind", "change", "origin_partner")
+            out.append(pa.field(f.name, pa.string(), nullable=f.name not in required))
         elif f.name == "track_id":
             out.append(pa.field(f.name, pa.int64(), nullable=True))
         elif f.name in ("threatened_assets", "originators"):

@@ -19,7 +19,13 @@ batch call. A new LOS joins the event holding the most compatible recent LOS
 and is accepted when the distance is at most
 ``association_distance_m + apparent_speed_mps * |dt|``. A continuation of the
 same sensor's track is preferred to a crossing with another sensor's LOS
-(two sensors' lines of different plumes can cross by chance: ghosts). LOS that join no
+(two sensors' lines of different plumes can cross by chance: ghosts). One
+sensor's frame sees each plume once, so an event takes at most one LOS of a
+sensor's frame: the LOS of one frame are assigned to events as a linear
+assignment (least total distance ratio), and those left over open new events.
+This is what separates a salvo from one site into one event per missile: a
+second plume rising while the first still burns is a second LOS in the same
+frames. LOS that join no
 event are grouped among themselves by the same rule (connected components)
 and open new events ``"<prefix>-1"``, ``"<prefix>-2"``, ... in order.
 
@@ -52,12 +58,14 @@ that fails (slow or non-ballistic track), the track position's sub-point.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pymap3d
 from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -214,8 +222,14 @@ class LaunchDetector:
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
+        # truth object of each LOS, for scoring only: never used to group or estimate
+        self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
         self._n_events = 0
+        # per (event, sensor): the cloud-top point of its first LOS, and the largest
+        # distance from it of the event's later LOS (how far the plume has moved)
+        self._start: dict[tuple[int, str], FloatArray] = {}
+        self._max_moved: dict[tuple[int, str], float] = {}
 
     def add(self, det: Detections) -> None:
         """Take new detections (any sensor types; infrared rows are used)."""
@@ -253,6 +267,7 @@ class LaunchDetector:
                     np.asarray(d.sensor_id[blk], dtype=object),
                     np.asarray(d.partner[blk], dtype=object),
                 )
+                self._truth += [None if o is None else str(o) for o in d.object_id[blk].tolist()]
         self._last_report_s = float(d.report_time_s[-1]) if len(d) else self._last_report_s
 
     def _allowed(self, ta: FloatArray, tb: FloatArray) -> FloatArray:
@@ -278,17 +293,19 @@ class LaunchDetector:
             )
             dt = np.abs(t[:, None] - self._t[pool][None, :])
             ratio = np.where(dt <= self.gap_s, dist / self._allowed(t, self._t[pool]), np.inf)
-            # A sensor's own previous frames first: crossing lines of two
-            # sensors can meet by chance (ghosts), consecutive frames cannot.
             same = s[:, None] == self._s[pool][None, :]
-            for cand in (np.where(same, ratio, np.inf), np.where(same, np.inf, ratio)):
-                best = np.argmin(cand, axis=1)
-                ok = (ev < 0) & (cand[np.arange(len(t)), best] <= 1.0)
-                ev[ok] = self._ev[pool[best[ok]]]
+            ratio = np.where(self._back_at_start(c, s, pool), np.inf, ratio)
+            # among acceptable pairs the most recent wins: a plume that has gone
+            # unseen for frames has more likely burnt out than moved on
+            score = np.where(ratio <= 1.0, ratio + dt / self.gap_s, np.inf)
+            ev = self._assign_to_events(score, same, pool, s, t)
         new = np.flatnonzero(ev < 0)
         if new.size:
             dist = _pair_distance(p[new], u[new], c[new], s[new], p[new], u[new], c[new], s[new])
             adj = dist <= self._allowed(t[new], t[new])
+            # two LOS of one sensor's frame are two plumes, never one event
+            same_frame = (s[new][:, None] == s[new][None, :]) & (t[new][:, None] == t[new][None, :])
+            adj &= ~same_frame | np.eye(new.size, dtype=bool)
             i, j = np.nonzero(adj)
             graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(new.size, new.size))
             _, labels = connected_components(graph, directed=False)
@@ -309,6 +326,72 @@ class LaunchDetector:
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
             self._partners_of[k].add(str(name))
         self._ev = np.concatenate([self._ev, ev])
+        # each (event, sensor): its first point and how far the plume has moved from it
+        for row, key in enumerate(zip(ev.tolist(), s.tolist(), strict=True)):
+            moved_m = float(np.linalg.norm(c[row] - self._start.setdefault(key, c[row])))
+            self._max_moved[key] = max(self._max_moved.get(key, 0.0), moved_m)
+
+    def _back_at_start(self, c: FloatArray, s: ObjectArray, pool: IntArray) -> BoolArray:
+        """(rows, pool): a new LOS back near where its own sensor first saw a pool row's
+        event, though that plume has since moved away from there (a rising plume never
+        comes back: this is a second launch from the same site)."""
+        out = np.zeros((len(c), len(pool)), dtype=bool)
+        pool_ev = self._ev[pool]
+        # a loop over the batch's sensors and the pool's events (a handful each)
+        for sensor in np.unique(s.astype(str)).tolist():
+            rows = np.flatnonzero(s.astype(str) == sensor)
+            for e in np.unique(pool_ev).tolist():
+                start = self._start.get((e, sensor))
+                if start is None:
+                    continue
+                back_m = np.linalg.norm(c[rows] - start, axis=1)
+                came_back = (
+                    back_m < self._max_moved[(e, sensor)] - 0.5 * self.association_distance_m
+                )
+                out[np.ix_(rows, pool_ev == e)] = came_back[:, None]
+        return out
+
+    def _assign_to_events(
+        self, score: FloatArray, same: BoolArray, pool: IntArray, s: ObjectArray, t: FloatArray
+    ) -> IntArray:
+        """Event of each new LOS (-1: none), at most one LOS per event and sensor frame.
+
+        ``score`` (rows, pool) is each acceptable pair's distance over its
+        allowance plus its time gap over ``gap_s`` (inf: not acceptable, at most
+        2); ``same`` marks pairs of the same sensor. A row's cost for an event is
+        its best same-sensor score, or else 2 + its best cross-sensor score, so a
+        continuation of the sensor's own track wins over a crossing line.
+        """
+        events, inv = np.unique(self._ev[pool], return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        starts = np.searchsorted(inv[order], np.arange(len(events)))
+        by_event = score[:, order]
+        best_same = np.minimum.reduceat(np.where(same[:, order], by_event, np.inf), starts, axis=1)
+        best_cross = np.minimum.reduceat(np.where(same[:, order], np.inf, by_event), starts, axis=1)
+        cost = np.where(np.isfinite(best_same), best_same, 2.0 + best_cross)
+        ev = np.full(len(t), -1, dtype=np.int64)
+        frame_of = np.unique(s.astype(str), return_inverse=True)[1]
+        frames = np.unique(np.column_stack([frame_of, t]), axis=0)
+        # a loop over the batch's sensor frames (a few per report time)
+        for sensor_k, frame_s in frames.tolist():
+            rows = np.flatnonzero((frame_of == sensor_k) & (t == frame_s))
+            sub = cost[rows]
+            cols = np.flatnonzero(np.any(np.isfinite(sub), axis=0))
+            if not cols.size:
+                continue
+            r, k = linear_sum_assignment(np.where(np.isfinite(sub[:, cols]), sub[:, cols], 1e9))
+            ok = np.isfinite(sub[r, cols[k]])
+            ev[rows[r[ok]]] = events[cols[k[ok]]]
+        return ev
+
+    def truth_labels(self) -> dict[str, str | None]:
+        """Event id -> the truth object most of its LOS came from (scoring only)."""
+        out: dict[str, str | None] = {}
+        for k in range(self._n_events):
+            names = [self._truth[i] for i in np.flatnonzero(self._ev == k).tolist()]
+            votes = Counter(n for n in names if n is not None)
+            out[f"{self.id_prefix}-{k + 1}"] = votes.most_common(1)[0][0] if votes else None
+        return out
 
     def lineage(self) -> dict[str, tuple[str, ...]]:
         """Event id -> the partners whose sensors' lines of sight joined it (sorted)."""

@@ -3,6 +3,7 @@
 
 import { StaffMap, TOGGLES } from "./map.js";
 import { legendHtml } from "./legend.js";
+import { drawMarks } from "./symbols.js";
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
@@ -247,7 +248,10 @@ function mapTools(map, role) {
   const box = $("map-tools");
   const toggles = Object.entries(TOGGLES).filter(([name]) => name !== "truth" || role !== "partner");
   box.innerHTML = toggles.map(([name, t]) => `<label><input type="checkbox" data-layer="${name}" checked> ${esc(t.label)}</label>`).join("")
-    + `<button id="ruler" type="button" aria-pressed="false">range &amp; bearing</button>`;
+    + `<button id="ruler" type="button" aria-pressed="false">range &amp; bearing</button>`
+    + `<button id="zoom-in" type="button" title="zoom in (or the wheel, about the cursor)">+</button><button id="zoom-out" type="button" title="zoom out">−</button>`;
+  $("zoom-in").onclick = () => map.map.zoomIn();
+  $("zoom-out").onclick = () => map.map.zoomOut();
   box.addEventListener("change", (e) => {
     const cb = e.target.closest("input[data-layer]");
     if (cb) map.toggle(cb.dataset.layer, cb.checked);
@@ -277,6 +281,7 @@ async function main() {
   const map = new StaffMap($("map"), setup, (pick) => consoleObj.pick && consoleObj.pick(pick));
   mapTools(map, setup.role);
   $("map-legend").innerHTML = legendHtml(setup);
+  drawMarks($("map-legend"));
   const consoleObj = mod.createConsole({ setup, map, side: $("side"), send: (m) => ws && ws.readyState === 1 && ws.send(JSON.stringify(m)) });
   window.skyweave = { setup, map, console: consoleObj };   // for the browser tests
   holdWhilePointing($("side"));

@@ -71,6 +71,8 @@ export class StaffMap {
     this.trails = new Map();         // id -> {coords, seen}
     this.colors = Object.fromEntries(setup.partners.map((p) => [p.id, p.color]));
     const b = setup.bounds;
+    // the CSP build's worker, served by us (the page's policy allows no blob: worker)
+    maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
     this.map = new maplibregl.Map({
       container,
       style: this.style(),
@@ -87,7 +89,8 @@ export class StaffMap {
     this.map.touchZoomRotate.disableRotation();
     this.map.scrollZoom.setWheelZoomRate(1 / 300);  // smooth steps; it zooms about the cursor
     this.map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-right");
-    this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    // (no NavigationControl: its icons are data: images, which the page's policy refuses;
+    // the map tools have their own zoom buttons)
     this.map.on("styleimagemissing", (e) => this.addIcon(e.id));
     this.labels = new LabelLayer(this.map, container, setup.geo.graticule);
     this.ruler = new RangeBearing(this.map);

@@ -90,8 +90,17 @@ function markCanvas(name) {
   return c;
 }
 
-/** A mark drawn as a small inline canvas image (legend). */
+/** A placeholder for a mark in HTML (legend); drawMarks() puts the mark in it. (A data:
+ *  image would need the page's policy to allow data: URLs; a canvas needs nothing.) */
 export function markImg(name) {
-  const c = markCanvas(name);
-  return `<img alt="" src="${c.toDataURL()}" width="16" height="16">`;
+  return `<span class="mark" data-mark="${name}"></span>`;
+}
+
+/** Draw every mark placeholder inside ``root``. */
+export function drawMarks(root) {
+  for (const span of root.querySelectorAll("span.mark[data-mark]")) {
+    const c = markCanvas(span.dataset.mark);
+    c.style.width = c.style.height = "16px";
+    span.replaceChildren(c);
+  }
 }

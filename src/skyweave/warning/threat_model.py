@@ -1,0 +1,283 @@
+"""The threat entity and its settings: what one partner's board holds about one threat.
+
+:class:`Threat` is the board's mutable record of one threat (its class, sources,
+launch point, predicted impact or closest approach, threatened assets,
+engagements, classification and lifecycle); :class:`ThreatConfig` holds the
+gates and thresholds of :class:`~skyweave.warning.threats.ThreatBoard` (the module
+that owns the threat); the small geometry helpers both use live here too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pymap3d
+from numpy.typing import NDArray
+
+from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
+from skyweave.warning.alerts import _great_circle_m
+
+FloatArray = NDArray[np.float64]
+
+THREAT_ALERT_KINDS = ("new_threat", "threat_change", "engagement_result", "impact", "all_clear")
+LIFECYCLES = (
+    "detected",
+    "tracked",
+    "impact_predicted",
+    "engaged",
+    "killed",
+    "impacted",
+    "all_clear",
+)
+CLASSIFICATIONS = ("unknown", "accidental", "deliberate")
+
+
+@dataclass(frozen=True)
+class ThreatConfig:
+    """Gates and thresholds of the threat board (see the module docstring).
+
+    Attributes
+    ----------
+    launch_gate_m, launch_time_gate_s : float
+        Launch points and first-seen times of two reports of one launch.
+    impact_gate_m, impact_time_gate_s : float
+        Predicted impacts of two reports of one threat: points within
+        ``impact_gate_m`` (or the two ellipses' semi-major axes together) and
+        times within ``impact_time_gate_s``.
+    impact_time_change_s, air_time_change_s : float
+        A move of the predicted impact time (closest approach time for an
+        air-breathing threat, noisier: it divides by a ground speed) beyond
+        this raises an alert.
+    threatened_hold_s : float
+        An asset leaves a threat's threatened list only after its predictions
+        have left it out this long.
+    min_move_m : float
+        An impact point within this of the last alert's never raises one
+        (however small that ellipse has become).
+    impact_grace_s : float
+        The threat has impacted once its predicted impact time plus this has
+        passed (the predictor's model error: the nominal ballistic coefficient).
+    detected_timeout_s : float
+        A threat that nothing ever predicted an impact for ends this long after
+        it was first seen.
+    air_lost_s : float
+        An air-breathing threat whose picture track has been gone this long,
+        or that has threatened nothing for this long, ends.
+    air_continuation_m : float
+        A new picture track continues an air threat whose track is gone when it
+        is within three combined sigmas plus this of that track flown on.
+    air : AirThreatConfig
+    """
+
+    launch_gate_m: float = 150_000.0
+    launch_time_gate_s: float = 30.0
+    impact_gate_m: float = 50_000.0
+    impact_time_gate_s: float = 20.0
+    impact_time_change_s: float = 30.0
+    threatened_hold_s: float = 20.0
+    air_time_change_s: float = 60.0
+    min_move_m: float = 5_000.0
+    impact_grace_s: float = 5.0
+    detected_timeout_s: float = 900.0
+    air_lost_s: float = 60.0
+    air_continuation_m: float = 5_000.0
+    air: AirThreatConfig = field(default_factory=AirThreatConfig)
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """What a threat board tells of a defended asset it may threaten."""
+
+    asset_id: str
+    name: str
+    owner: str
+    value: float
+
+
+@dataclass
+class PredictedImpact:
+    """A predicted impact (or closest approach) and where it came from."""
+
+    time_s: float
+    lat_deg: float
+    lon_deg: float
+    ecef_m: FloatArray
+    semi_major_m: float
+    semi_minor_m: float
+    orientation_deg: float
+    source: str  # "own" or the partner that reported it
+
+
+@dataclass
+class Threat:
+    """One threat in one partner's picture (mutable: the board's own record)."""
+
+    number: int
+    partner: str
+    threat_class: str
+    first_seen_s: float
+    first_source: str
+    launch_time_s: float = np.nan
+    launch_lat_deg: float = np.nan
+    launch_lon_deg: float = np.nan
+    launch_source: str | None = None
+    events: set[str] = field(default_factory=set)
+    tracks: set[int] = field(default_factory=set)
+    live_tracks: set[int] = field(default_factory=set)
+    remote: dict[str, str] = field(default_factory=dict)  # partner -> its threat id
+    picture_number: int | None = None
+    impact: PredictedImpact | None = None
+    threatened: tuple[str, ...] = ()
+    engagements: dict[int, dict[str, Any]] = field(default_factory=dict)
+    classification: str = "unknown"
+    lifecycle: str = "detected"
+    ended_s: float = np.nan
+    last_change_s: float = np.nan
+    last_seen_s: float = np.nan
+    last_threat_s: float = np.nan
+    sources: set[str] = field(default_factory=set)
+    originators: set[str] = field(default_factory=set)
+    truth: Counter[str] = field(default_factory=Counter)
+    last_state: tuple[float, FloatArray, float] | None = None  # air: time, state, sigma
+    out_since: dict[str, float] = field(default_factory=dict)  # asset -> left the ellipse
+    alerted: PredictedImpact | None = None  # the prediction of the last alert
+    alerted_threatened: tuple[str, ...] = ()
+
+    @property
+    def threat_id(self) -> str:
+        """The stable id ``"<partner>:T<n>"``."""
+        return f"{self.partner}:T{self.number}"
+
+    @property
+    def open(self) -> bool:
+        """Not ended yet."""
+        return not np.isfinite(self.ended_s)
+
+    @property
+    def truth_object_id(self) -> str | None:
+        """Most voted truth object (scoring only)."""
+        return self.truth.most_common(1)[0][0] if self.truth else None
+
+
+def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
+    lat, lon = float(row["impact_lat_deg"]), float(row["impact_lon_deg"])
+    return PredictedImpact(
+        time_s=float(row["impact_time_s"]),
+        lat_deg=lat,
+        lon_deg=lon,
+        ecef_m=ground_ecef(lat, lon),
+        semi_major_m=as_float(row["ellipse_semi_major_m"]),
+        semi_minor_m=as_float(row["ellipse_semi_minor_m"]),
+        orientation_deg=as_float(row["ellipse_orientation_deg"]),
+        source=source,
+    )
+
+
+def untracked(t: Threat) -> bool:
+    """No live own track holds the threat (a new track may)."""
+    return not t.live_tracks
+
+
+def same_site(a: Threat, b: Threat, gate_m: float) -> bool:
+    """Two threats' launch points within ``gate_m``."""
+    d = _great_circle_m(a.launch_lat_deg, a.launch_lon_deg, b.launch_lat_deg, b.launch_lon_deg)
+    return bool(float(d) <= gate_m)
+
+
+def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
+    """Track ``k``'s closest approach as a threat's predicted impact."""
+    lat, lon, r95 = float(ev.cpa_lat_deg[k]), float(ev.cpa_lon_deg[k]), float(ev.radius95_m[k])
+    return PredictedImpact(
+        time_s=float(ev.cpa_time_s[k]),
+        lat_deg=lat,
+        lon_deg=lon,
+        ecef_m=ground_ecef(lat, lon),
+        semi_major_m=r95,
+        semi_minor_m=r95,
+        orientation_deg=0.0,
+        source="own",
+    )
+
+
+def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
+    """``imp``'s point lies inside ``last``'s ellipse (orientation clockwise from North)."""
+    if not (np.isfinite(last.semi_major_m) and np.isfinite(last.semi_minor_m)):
+        return False
+    e, n, _ = pymap3d.geodetic2enu(imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0)
+    a = np.radians(np.nan_to_num(last.orientation_deg))
+    along = float(e) * np.sin(a) + float(n) * np.cos(a)
+    across = float(e) * np.cos(a) - float(n) * np.sin(a)
+    major, minor = max(last.semi_major_m, 1.0), max(last.semi_minor_m, 1.0)
+    return bool((along / major) ** 2 + (across / minor) ** 2 <= 1.0)
+
+
+def ground_ecef(lat_deg: float, lon_deg: float) -> FloatArray:
+    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0), dtype=np.float64)
+
+
+def as_float(value: Any) -> float:
+    return float(value) if value is not None else np.nan
+
+
+def is_finite(value: Any) -> bool:
+    return value is not None and bool(np.isfinite(value))
+
+
+def rounded(value: float, digits: int = 4) -> float | None:
+    return round(float(value), digits) if np.isfinite(value) else None
+
+
+def threat_rules_markdown() -> str:
+    """The threat board's rules and thresholds as Markdown (for the scenario reference):
+    every :class:`ThreatConfig` and :class:`AirThreatConfig` attribute with its value
+    and the words of its docstring."""
+    out = [
+        "| threshold | value | meaning |",
+        "|---|---|---|",
+    ]
+    for cls, obj in ((ThreatConfig, ThreatConfig()), (AirThreatConfig, AirThreatConfig())):
+        for names, text in _attribute_docs(cls.__doc__ or ""):
+            values = ", ".join(f"{getattr(obj, n):g}" for n in names)
+            out.append(f"| {', '.join(f'`{n}`' for n in names)} | {values} | {text} |")
+    return "\n".join(out) + "\n"
+
+
+def _attribute_docs(doc: str) -> list[tuple[list[str], str]]:
+    """``(names, description)`` of the numeric attributes in a NumPy-style docstring."""
+    lines = doc.split("Attributes\n    ----------\n", 1)[-1].splitlines()
+    out: list[tuple[list[str], str]] = []
+    for line in lines:
+        if line.startswith("    ") and not line.startswith("        ") and ":" in line:
+            names, kind = line.strip().split(" : ", 1)
+            if kind.strip() == "float":
+                out.append(([n.strip() for n in names.split(",")], ""))
+            else:
+                out.append(([], ""))
+        elif line.startswith("        ") and out:
+            held, text = out[-1]
+            out[-1] = (held, f"{text} {line.strip()}".strip())
+    return [(names, text) for names, text in out if names]
+
+
+__all__ = [
+    "CLASSIFICATIONS",
+    "LIFECYCLES",
+    "THREAT_ALERT_KINDS",
+    "AssetInfo",
+    "PredictedImpact",
+    "Threat",
+    "ThreatConfig",
+    "as_float",
+    "cpa_impact",
+    "ground_ecef",
+    "impact_of_row",
+    "inside_ellipse",
+    "is_finite",
+    "rounded",
+    "same_site",
+    "threat_rules_markdown",
+    "untracked",
+]

@@ -1,0 +1,106 @@
+"""``threats.parquet``: each partner's threat board on the output grid.
+
+One row per open threat and report time, with the fields a staff reads on the
+board (class, lifecycle, first seen and by whom, launch point, predicted impact
+or closest approach with its 95 % ellipse and time, threatened assets and their
+owners, who engages it, the staff's classification) and the truth object it is
+about (``truth_object_id``, for scoring only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from skyweave.warning.threats import ThreatBoard
+
+THREATS_SCHEMA = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("partner", pa.string()),
+        ("threat_id", pa.string()),
+        ("threat_class", pa.string()),
+        ("lifecycle", pa.string()),
+        ("first_seen_s", pa.float64()),
+        ("first_source", pa.string()),
+        ("sources", pa.list_(pa.string())),
+        ("tracks", pa.list_(pa.string())),
+        ("launch_lat_deg", pa.float64()),
+        ("launch_lon_deg", pa.float64()),
+        ("launch_time_s", pa.float64()),
+        ("impact_lat_deg", pa.float64()),
+        ("impact_lon_deg", pa.float64()),
+        ("impact_time_s", pa.float64()),
+        ("time_to_go_s", pa.float64()),
+        ("ellipse_semi_major_m", pa.float64()),
+        ("ellipse_semi_minor_m", pa.float64()),
+        ("ellipse_orientation_deg", pa.float64()),
+        ("threatened_assets", pa.list_(pa.string())),
+        ("threatened_owners", pa.list_(pa.string())),
+        ("engaged_by", pa.list_(pa.string())),
+        ("engagement_outcomes", pa.list_(pa.string())),
+        ("classification", pa.string()),
+        ("truth_object_id", pa.string()),
+    ]
+)
+
+
+def board_record(time_s: float, partner: str, row: dict[str, Any], truth: str | None) -> list[Any]:
+    """One ``threats.parquet`` row (schema order) from a board row of
+    :meth:`ThreatBoard.board_rows`."""
+    ellipse = row["ellipse_m"]
+    return [
+        float(time_s),
+        partner,
+        row["id"],
+        row["class"],
+        row["lifecycle"],
+        row["first_seen_s"],
+        row["first_source"],
+        row["sources"],
+        row["tracks"],
+        row["launch"][0],
+        row["launch"][1],
+        row["launch_time_s"],
+        row["impact"][0],
+        row["impact"][1],
+        row["impact_time_s"],
+        row["time_to_go_s"],
+        ellipse[0],
+        ellipse[1],
+        ellipse[2],
+        [a["asset"] for a in row["threatened"]],
+        [a["owner"] or "" for a in row["threatened"]],
+        [e["battery"] for e in row["engagements"]],
+        [e["outcome"] for e in row["engagements"]],
+        row["classification"],
+        truth,
+    ]
+
+
+class ThreatTableRecorder:
+    """Collects one partner's board at each report time."""
+
+    def __init__(self) -> None:
+        self._rows: list[list[Any]] = []
+
+    def record(self, time_s: float, board: ThreatBoard) -> None:
+        """Append the board as it is at ``time_s``."""
+        truth = {t.threat_id: t.truth_object_id for t in board.open_threats()}
+        for row in board.board_rows(time_s):
+            self._rows.append(board_record(time_s, board.partner, row, truth[row["id"]]))
+
+    def table(self) -> pa.Table:
+        """The rows recorded so far."""
+        columns: list[Sequence[Any]] = (
+            list(zip(*self._rows, strict=True)) if self._rows else [[]] * len(THREATS_SCHEMA)
+        )
+        return pa.Table.from_arrays(
+            [pa.array(list(c), type=f.type) for c, f in zip(columns, THREATS_SCHEMA, strict=True)],
+            schema=THREATS_SCHEMA,
+        )
+
+
+__all__ = ["THREATS_SCHEMA", "ThreatTableRecorder", "board_record"]
