@@ -89,11 +89,13 @@ def _decision_rows(sim: Simulation, now: float) -> list[dict[str, Any]]:
         if d.answered_s > now:
             continue
         verdict = "granted" if d.granted else "denied"
-        who = "at the deadline by policy" if d.by == "policy" else f"by {d.by}'s staff"
-        q = d.question_id or "-"
-        rows.append(
-            _row(d.answered_s, "consent", f"{q} {d.battery_id} on {d.track_id}: {verdict} {who}")
-        )
+        if d.by != "policy":
+            who = f"by {d.by}'s staff"
+        else:  # no question: the partner's rule answers at once (always, never)
+            who = "by policy at the deadline" if d.question_id else "by standing consent"
+        asked = f"{d.question_id} " if d.question_id else ""
+        what = f"{asked}{d.battery_id} on {d.track_id}: {verdict} {who}"
+        rows.append(_row(d.answered_s, "consent", what))
     for ev in sim.events:
         if ev.time_s > now:
             continue

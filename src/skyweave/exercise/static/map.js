@@ -27,6 +27,9 @@ export const TOGGLES = {
   engagements: { label: "engagements", layers: ["engagement-line"], labels: ["engagement"] },
 };
 
+/** An altitude for a label: metres below a kilometre (sea-skimmers), else kilometres. */
+const altitude = (km) => (km === null || km === undefined ? "" : km < 1 ? `${Math.round(km * 1000)} m` : `${Math.round(km)} km`);
+
 const point = (lon, lat, props) => ({ type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: props });
 const line = (coords, props) => ({ type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: props || {} });
 const poly = (ring, props) => ({ type: "Feature", geometry: { type: "Polygon", coordinates: [ring] }, properties: props || {} });
@@ -275,7 +278,7 @@ export class StaffMap {
       const r = 2 * (t.sigma_m || 0);
       if (r > 1000) sigma.push(poly(ring(t.lon, t.lat, r)));
       const sel = L.selected === t.id;
-      labels.push({ id: `track:${t.id}`, kind: "track", lon: t.lon, lat: t.lat, text: `${t.id} ${Math.round(t.alt_km)} km`, priority: sel ? 0 : 2, cls: sel ? "sel" : "track" });
+      labels.push({ id: `track:${t.id}`, kind: "track", lon: t.lon, lat: t.lat, text: `${t.id} ${altitude(t.alt_km)}`, priority: sel ? 0 : 2, cls: sel ? "sel" : "track" });
     }
     // the truth (white cell): every object in flight
     if (show("truth")) for (const o of L.objects || []) {
@@ -284,7 +287,7 @@ export class StaffMap {
       const code = isInterceptor ? sidc("interceptor", "F") : sidc(o.kind, o.accidental ? "S" : "H");
       sym(o.lon, o.lat, iconId(code), isInterceptor ? 8 : 9, { id: o.id, pick: "object" });
       lead("object", o);
-      if (!isInterceptor) labels.push({ id: `object:${o.id}`, kind: "object", lon: o.lon, lat: o.lat, text: `${o.id}${o.accidental ? " (accidental)" : ""} ${Math.round(o.alt_km)} km`, priority: 2, cls: "object" });
+      if (!isInterceptor) labels.push({ id: `object:${o.id}`, kind: "object", lon: o.lon, lat: o.lat, text: `${o.id}${o.accidental ? " (accidental)" : ""} ${altitude(o.alt_km)}`, priority: 2, cls: "object" });
     }
     for (const m of L.marks || []) sym(m.lon, m.lat, "mk:pick", 11, { id: m.text });
     for (const m of L.marks || []) labels.push({ id: `mark:${m.text}`, kind: "mark", lon: m.lon, lat: m.lat, text: m.text, priority: 0, cls: "pick" });

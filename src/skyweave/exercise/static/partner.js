@@ -12,7 +12,7 @@ const LIFECYCLE = {
 };
 const ALERT_KIND = {
   new_threat: "new threat", threat_change: "change", engagement_result: "engagement result",
-  impact: "impact", all_clear: "all clear", launch: "launch", impact_update: "impact prediction",
+  impact: "impact", all_clear: "all clear",
 };
 const LIFE_COLOUR = {
   detected: "#e0a000", tracked: "#e0a000", impact_predicted: "#d00000", engaged: "#1f5fbf",
@@ -26,24 +26,6 @@ function selectKeep(sel, options, placeholder) {
     .concat(options.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`)).join("");
   if (sel.dataset.html !== text && document.activeElement !== sel) { sel.innerHTML = text; sel.dataset.html = text; }
   if (options.some(([v]) => v === keep)) sel.value = keep;
-}
-
-/** A board entry in the threat board's shape, whichever shape the server sent (the frame's
- *  older "open threats" rows are mapped onto it). */
-export function boardThreat(t, f, assetsById, me) {
-  if (t.lifecycle) return t;
-  const track = t.track;
-  return {
-    id: t.key, class: "unknown",
-    lifecycle: t.impact && t.impact[0] !== null ? "impact_predicted" : track ? "tracked" : "detected",
-    first_seen_s: t.first_alert_s, first_source: null, sources: [], tracks: track ? [track] : [],
-    launch: t.launch, launch_time_s: null, impact: t.impact, impact_time_s: t.impact_time_s,
-    time_to_go_s: t.time_to_impact_s, ellipse_m: t.ellipse_m,
-    threatened: (t.assets || []).map((a) => ({ asset: a, name: (assetsById[a] || {}).name || a, owner: (assetsById[a] || {}).partner || null, value: null })),
-    engagements: (f.engagements || []).filter((e) => track && e.track === track)
-      .map((e) => ({ battery: e.battery, partner: me, intercept_s: e.intercept_s, outcome: "in_flight" })),
-    classification: (track && f.classified[track]) || "unknown", last_change_s: t.first_alert_s, new: false,
-  };
 }
 
 /** The engagement's kill probability against the threat's class, or against each class
@@ -137,9 +119,8 @@ export function createConsole({ setup, map, side }) {
   side.addEventListener("change", (e) => {
     const sel = e.target.closest("select[data-classify]");
     if (!sel) return;
-    const t = board.find((x) => x.id === sel.dataset.classify);
-    if (!t || !t.tracks.length) { (sel.value = t ? t.classification : "unknown"); return; }
-    order({ kind: "classify", track: t.tracks[0], as: sel.value }, `classify ${t.id} as ${sel.value}`);
+    // the board's threat id names the threat (the command's "track" field)
+    order({ kind: "classify", track: sel.dataset.classify, as: sel.value }, `classify ${sel.dataset.classify} as ${sel.value}`);
   });
 
   const threatened = (t) => t.threatened.map((a) => `${a.name || a.asset} (${partnerName(a.owner)})`).join(", ");
@@ -170,8 +151,8 @@ export function createConsole({ setup, map, side }) {
         setText(tr.querySelector("[data-f=eng]"), engagedBy(t) || "–");
         const sel = tr.querySelector("select");
         sel.dataset.classify = t.id;
-        sel.disabled = !t.tracks.length || document.body.classList.contains("ended");
-        sel.title = t.tracks.length ? `classify ${t.id} (track ${t.tracks[0]})` : "no track yet: nothing to classify";
+        sel.disabled = document.body.classList.contains("ended");
+        sel.title = `the staff's classification of ${t.id}`;
         if (document.activeElement !== sel && sel.value !== t.classification) sel.value = t.classification;
       });
     setText(el("threat-count"), `${board.length} open`);
@@ -215,14 +196,15 @@ export function createConsole({ setup, map, side }) {
         <td><button data-act="ack">Ack</button></td></tr>`),
       (tr, a) => {
         const isAcked = acked.has(a.id);
-        const urgent = ["launch", "new_threat", "impact"].includes(a.kind);
+        const urgent = ["new_threat", "impact"].includes(a.kind);
         setAttr(tr, "data-id", a.id);
         setAttr(tr, "data-kind", a.kind);
         tr.classList.toggle("acked", isAcked);
         tr.classList.toggle("new", !isAcked && urgent);
         setText(tr.querySelector("[data-f=t]"), fmtT(a.time_s));
         setText(tr.querySelector("[data-f=kind]"), ALERT_KIND[a.kind] || a.kind);
-        setText(tr.querySelector("[data-f=what]"), `${a.threat || a.track || a.event || ""}${a.source ? ` (${partnerName(a.source)})` : ""}`);
+        const from = a.from && a.from !== me ? ` (from ${partnerName(a.from)})` : "";
+        setText(tr.querySelector("[data-f=what]"), `${a.threat || a.track || ""}${a.change ? `: ${a.change}` : ""}${from}`);
         setText(tr.querySelector("[data-f=assets]"), (a.assets || []).map((x) => (assetsById[x] || {}).name || x).join(", "));
         const b = tr.querySelector("button");
         b.dataset.id = a.id;
@@ -338,11 +320,11 @@ export function createConsole({ setup, map, side }) {
     frame(f) {
       last = f;
       rate = f.clock && f.clock.running ? f.clock.rate : 0;
-      board = f.threats.map((t) => boardThreat(t, f, assetsById, me)).sort(byTimeToGo);
+      board = [...f.threats].sort(byTimeToGo);
       if (seenAlerts >= 0 && f.alert_count > seenAlerts) beep();
       seenAlerts = f.alert_count;
       const acked = new Set(f.acked);
-      const unacked = f.alerts.filter((a) => !acked.has(a.id) && ["launch", "new_threat"].includes(a.kind)).length;
+      const unacked = f.alerts.filter((a) => !acked.has(a.id) && a.kind === "new_threat").length;
       el("alarm").hidden = unacked === 0;
       setText(el("alarm"), `${unacked} NEW THREAT${unacked > 1 ? "S" : ""}: acknowledge`);
       drawQuestions(f);
