@@ -56,7 +56,7 @@ export class LabelLayer {
   panels() {
     const origin = this.root.getBoundingClientRect();
     const out = [];
-    for (const el of this.root.parentElement.parentElement.querySelectorAll("#map-tools, #map-legend, .maplibregl-ctrl-bottom-right, .ruler-readout")) {
+    for (const el of this.root.parentElement.parentElement.querySelectorAll("#map-tools, .maplibregl-ctrl-bottom-right, .ruler-readout")) {
       if (el.hidden) continue;
       const r = el.getBoundingClientRect();
       if (r.width && r.height) out.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);

@@ -41,5 +41,5 @@ export function legendHtml(setup) {
   rows.push(row(markImg("pick"), MARKS.pick.label));
   rows.push(`<div class="lg-title">Partners (coverage, range rings)</div>`);
   rows.push(setup.partners.map((p) => `<span class="lg-partner">${swatch(`background:${esc(p.color)}`)}${esc(p.name)}</span>`).join(" "));
-  return `<details open><summary>Legend</summary><div class="lg-grid"><div>${threats.join("")}</div><div>${rows.join("")}</div></div></details>`;
+  return `<details open><summary>Legend</summary><div class="lg-grid">${threats.join("")}${rows.join("")}</div></details>`;
 }
