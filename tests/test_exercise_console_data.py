@@ -114,3 +114,31 @@ def test_the_setup_carries_the_base_map_as_geojson_and_the_epoch() -> None:
     assert all(f["geometry"]["type"] == "Polygon" for f in geo["land"]["features"])
     labels = {f["properties"]["label"] for f in geo["graticule"]["features"]}
     assert {"135°E", "30°S"} <= labels
+
+
+def test_the_report_lists_live_injects_notes_and_assessed_responses(tmp_path: Any) -> None:
+    session = ExerciseSession(short_example(120.0), seed=1)
+    seats = {s.name: s for s in session.seats.values()}
+    cut = {"kind": "link_cut", "target": "north-east", "text": "cable cut"}
+    session.command(
+        seats["white"],
+        {
+            "kind": "inject",
+            "inject": cut,
+            "at_s": 20,
+            "expected_response": "east message within 30 s",
+        },
+    )
+    session.command(seats["white"], {"kind": "note", "text": "bookmark: the cut"})
+    with session.lock:
+        session.sim.run_until(60.0)
+    session.command(seats["east"], {"kind": "message", "to": "north", "text": "late word"})
+    with session.lock:
+        session.sim.run_until(70.0)
+    folder = session.end(tmp_path / "run")
+    html = (folder / "report.html").read_text()
+    injects = html[html.index('<section id="injects">') :]
+    injects = injects[: injects.index("</section>")]
+    assert "06:00:20Z" in injects and "link cut" in injects and "north-east" in injects
+    assert "east message within 30 s" in injects and "late at 06:01:01Z" in injects
+    assert "bookmark: the cut" in injects and "East Sensor Failure" not in injects
