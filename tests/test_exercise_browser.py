@@ -136,6 +136,17 @@ def _open(browser: Any, url: str) -> Any:
     return page
 
 
+def launch_by_form(
+    white: Any, launch: tuple[float, float], aim: tuple[float, float], threat_id: str = "wc-1"
+) -> None:
+    """The white cell types a ballistic launch into its inject form and presses Launch."""
+    fields = {"#l-id": threat_id, "#l-lat": launch[0], "#l-lon": launch[1]}
+    fields |= {"#a-lat": aim[0], "#a-lon": aim[1], "#l-burn": 40}
+    for field, value in fields.items():
+        white.fill(field, str(value))
+    white.click("#launch")
+
+
 def _sim_time(page: Any) -> float:
     return float(page.eval_on_selector("#clock", "e => e.dataset.time"))
 
@@ -212,15 +223,7 @@ def test_a_white_cell_launch_alerts_one_partner_only_when_warning_is_not_shared(
     white = _open(browser, served.links["white"])
     north = _open(browser, served.links["north"])
     east = _open(browser, served.links["east"])
-    for field, value in (
-        ("#l-lat", launch[0]),
-        ("#l-lon", launch[1]),
-        ("#a-lat", aim[0]),
-        ("#a-lon", aim[1]),
-        ("#l-burn", 40),
-    ):
-        white.fill(field, str(value))
-    white.click("#launch")  # at the first tick: the clock has not started
+    launch_by_form(white, launch, aim)  # at the first tick: the clock has not started
     white.click("#start")
     launch_alert = "tr.alert[data-kind=new_threat]"
     north.wait_for_selector(launch_alert, timeout=30_000)

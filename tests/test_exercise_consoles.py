@@ -23,6 +23,7 @@ from test_exercise_browser import (  # noqa: E402
     CHROMIUM,
     Served,
     _wait_until,
+    launch_by_form,
     short_scenario,
 )
 
@@ -193,16 +194,7 @@ def test_a_white_cell_launch_is_one_threat_with_its_symbol_on_both_boards(
     exercise: Consoles,
 ) -> None:
     white = exercise["white"]
-    for field, value in (
-        ("#l-id", "wc-9"),
-        ("#l-lat", LAUNCH[0]),
-        ("#l-lon", LAUNCH[1]),
-        ("#a-lat", AIM[0]),
-        ("#a-lon", AIM[1]),
-        ("#l-burn", 40),
-    ):
-        white.fill(field, str(value))
-    white.click("#launch")
+    launch_by_form(white, LAUNCH, AIM, "wc-9")
     near = f"""() => [...document.querySelectorAll('#board tr.threat')].filter((r) => {{
         const [lat, lon] = (r.dataset.launch || '').split(',').map(Number);
         return Math.abs(lat - ({LAUNCH[0]})) < 1.5 && Math.abs(lon - ({LAUNCH[1]})) < 1.5;
