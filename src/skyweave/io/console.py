@@ -76,9 +76,15 @@ def print_run_summary(
         console.print(table)
     for partner, w in summary.get("warning", {}).get("by_partner", {}).items():
         median, worst = w.get("median_warning_s"), w.get("worst_warning_s")
+        air = [
+            f"{c['warned']}/{c['threats']} {kind} (median {_fmt(c['median_warning_s'])} s)"
+            for kind, c in w.get("by_class", {}).items()
+            if kind != "ballistic" and c["threats"]
+        ]
         console.print(
             f"{partner}: warned of {w['warned']}/{w['ballistic_threats']} ballistic threats, "
             f"warning time median {_fmt(median)} s, worst {_fmt(worst)} s"
+            + (f"; {', '.join(air)}" if air else "")
         )
     for partner, q in summary.get("track_quality", {}).get("partners", {}).items():
         gospa = q.get("gospa_mean_m")

@@ -222,6 +222,9 @@ class LaunchDetector:
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
+        self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
+        # per event: rows estimated from, and the estimate (LaunchEvents fields at k)
+        self._estimates: dict[int, tuple[int, tuple[Any, ...]]] = {}
         # truth object of each LOS, for scoring only: never used to group or estimate
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
@@ -325,7 +328,11 @@ class LaunchDetector:
         self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
             self._partners_of[k].add(str(name))
+        first_row = len(self._ev)
         self._ev = np.concatenate([self._ev, ev])
+        self._rows_of += [[] for _ in range(self._n_events - len(self._rows_of))]
+        for row, k in enumerate(ev.tolist()):
+            self._rows_of[k].append(first_row + row)
         # each (event, sensor): its first point and how far the plume has moved from it
         for row, key in enumerate(zip(ev.tolist(), s.tolist(), strict=True)):
             moved_m = float(np.linalg.norm(c[row] - self._start.setdefault(key, c[row])))
@@ -384,14 +391,16 @@ class LaunchDetector:
             ev[rows[r[ok]]] = events[cols[k[ok]]]
         return ev
 
-    def truth_labels(self) -> dict[str, str | None]:
-        """Event id -> the truth object most of its LOS came from (scoring only)."""
-        out: dict[str, str | None] = {}
-        for k in range(self._n_events):
-            names = [self._truth[i] for i in np.flatnonzero(self._ev == k).tolist()]
-            votes = Counter(n for n in names if n is not None)
-            out[f"{self.id_prefix}-{k + 1}"] = votes.most_common(1)[0][0] if votes else None
-        return out
+    def truth_label(self, event_id: str) -> str | None:
+        """The truth object most of an event's LOS came from (scoring only; None if
+        the event is unknown or its LOS were all false alarms)."""
+        prefix = f"{self.id_prefix}-"
+        number = event_id[len(prefix) :] if event_id.startswith(prefix) else ""
+        if not number.isdigit() or not 1 <= int(number) <= self._n_events:
+            return None
+        votes = Counter(self._truth[i] for i in self._rows_of[int(number) - 1])
+        votes.pop(None, None)
+        return votes.most_common(1)[0][0] if votes else None
 
     def lineage(self) -> dict[str, tuple[str, ...]]:
         """Event id -> the partners whose sensors' lines of sight joined it (sorted)."""
@@ -417,10 +426,18 @@ class LaunchDetector:
             n_detections=np.zeros(n, dtype=np.int64),
             last_time_s=np.full(n, np.nan),
         )
-        # A short loop over launch events (a handful), outside any per-step hot path.
+        # A loop over launch events: only those that took new lines of sight since the
+        # last call are estimated again (an event's estimate depends on its rows only)
+        fields = list(out.__dict__)
         for k in range(n):
-            rows = np.flatnonzero(self._ev == k)  # already in processing order
+            rows = np.asarray(self._rows_of[k], dtype=np.int64)  # in processing order
+            cached = self._estimates.get(k)
+            if cached is not None and cached[0] == rows.size:
+                for name, value in zip(fields, cached[1], strict=True):
+                    getattr(out, name)[k] = value
+                continue
             self._estimate(k, rows, out)
+            self._estimates[k] = (rows.size, tuple(getattr(out, f)[k] for f in fields))
         return out
 
     def _estimate(self, k: int, rows: IntArray, out: LaunchEvents) -> None:

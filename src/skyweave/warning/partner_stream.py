@@ -77,7 +77,7 @@ class PartnerWarning:
             # the generator keeps the events to tie tracks to; its launch rows are not used
             self._tracks.launch_events(time_s, events)
             self.board.launch_events(
-                time_s, events, self._detector.lineage(), self._detector.truth_labels()
+                time_s, events, self._detector.lineage(), self._detector.truth_label
             )
 
     def received(self, time_s: float, origin: str, alerts: Alerts) -> None:

@@ -61,7 +61,7 @@ the air), then ``killed``, ``impacted`` or ``all_clear``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -123,13 +123,17 @@ class ThreatBoard:
         self._by_remote: dict[tuple[str, str], Threat] = {}
         self._by_picture: dict[int, Threat] = {}
         self._rows: list[dict[str, Any]] = []
-        self._tie_lineage: dict[str, tuple[str, ...]] = {}
+        # the open threats by number (a big raid's board searches these, not every
+        # threat it ever held)
+        self._open: dict[int, Threat] = {}
+        # per launch event: the detections its estimate was made of when last read
+        self._event_size: dict[str, int] = {}
 
     # -- reading ------------------------------------------------------------------------
 
     def open_threats(self) -> list[Threat]:
         """Threats on the board now (not ended), in order of first sight."""
-        return [t for t in self.threats if t.open]
+        return list(self._open.values())
 
     def threat(self, threat_id: str) -> Threat | None:
         """The threat with this id (open or ended), or None."""
@@ -151,11 +155,16 @@ class ThreatBoard:
         time_s: float,
         events: LaunchEvents,
         lineage: dict[str, tuple[str, ...]],
-        truth: dict[str, str | None],
+        truth: Callable[[str], str | None],
     ) -> None:
-        """The partner's infrared launch events as of ``time_s`` (own and released LOS)."""
+        """The partner's infrared launch events as of ``time_s`` (own and released LOS);
+        ``truth`` labels an event with its truth object (scoring only)."""
         for k in np.flatnonzero(events.first_report_time_s <= time_s).tolist():
             ev = str(events.event_id[k])
+            size = int(events.n_detections[k])
+            if self._event_size.get(ev) == size:
+                continue  # nothing new about this launch
+            self._event_size[ev] = size
             threat = self._by_event.get(ev)
             lat, lon = float(events.launch_lat_deg[k]), float(events.launch_lon_deg[k])
             if threat is None:
@@ -169,8 +178,8 @@ class ThreatBoard:
             names = lineage.get(ev, ())
             threat.sources.update(names)
             threat.originators.update(names)
-            label = truth.get(ev)
-            if label is not None and not threat.truth:
+            label = truth(ev) if not threat.truth else None
+            if label is not None:
                 threat.truth[label] += 1
             if threat.launch_source != "triangulated" or bool(events.triangulated[k]):
                 threat.launch_lat_deg, threat.launch_lon_deg = lat, lon
@@ -181,7 +190,7 @@ class ThreatBoard:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in self.threats:
+        for t in list(self._open.values()):
             if not (t.open and t.threat_class == "ballistic" and free(t)):
                 continue
             if not np.isfinite(t.launch_lat_deg):
@@ -252,7 +261,7 @@ class ThreatBoard:
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
         movable = [
             t
-            for t in self.threats
+            for t in self._open.values()
             if t.open
             and t.threat_class == "ballistic"
             and len(t.live_tracks) == 1
@@ -317,7 +326,7 @@ class ThreatBoard:
         gate_m = self.config.launch_gate_m
         near = [
             t
-            for t in self.threats
+            for t in self._open.values()
             if t.open
             and t.threat_class == "ballistic"
             and np.isfinite(t.launch_lat_deg)
@@ -340,7 +349,7 @@ class ThreatBoard:
         """Best open ballistic threat whose prediction fits ``imp`` within the impact gates."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in self.threats:
+        for t in list(self._open.values()):
             if not (t.open and t.threat_class == "ballistic" and free(t) and t.impact):
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
@@ -439,7 +448,7 @@ class ThreatBoard:
     def _match_air(self, imp: PredictedImpact, free: Any) -> Threat | None:
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in self.threats:
+        for t in list(self._open.values()):
             if not (t.open and t.threat_class in ("cruise", "aircraft") and free(t) and t.impact):
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
@@ -520,8 +529,8 @@ class ThreatBoard:
                 threat.lifecycle = "impact_predicted" if threatening else "tracked"
             self._flush_new(time_s, threat, first_source[k])
             self._check_change(time_s, threat, first_source[k])
-        for number, threat in self._by_picture.items():
-            if number not in seen and threat.open:
+        for threat in self._open.values():
+            if threat.picture_number is not None and threat.picture_number not in seen:
                 threat.live_tracks.clear()
 
     def _continued_air(
@@ -531,7 +540,7 @@ class ThreatBoard:
         gone and its last state, flown on, is within three combined sigmas (plus
         ``air_continuation_m``) of the new track."""
         best, best_m = None, np.inf
-        for t in self.threats:
+        for t in list(self._open.values()):
             if not (t.open and t.last_state is not None and t.picture_number not in present):
                 continue
             then_s, last, last_sigma = t.last_state
@@ -599,7 +608,7 @@ class ThreatBoard:
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
         cfg = self.config
-        for t in self.threats:
+        for t in list(self._open.values()):
             if not t.open:
                 continue
             if t.threat_class == "ballistic":
@@ -644,6 +653,7 @@ class ThreatBoard:
         t.sources.add(source)
         t.originators.update((self.partner, source))
         self.threats.append(t)
+        self._open[t.number] = t
         return t
 
     def _flush_new(self, time_s: float, threat: Threat, origin: str) -> None:
@@ -689,6 +699,7 @@ class ThreatBoard:
         self._emit(time_s, t, kind, change, origin)
         t.ended_s = time_s
         t.live_tracks.clear()
+        self._open.pop(t.number, None)
 
     def _emit(self, time_s: float, t: Threat, kind: str, change: str, origin: str) -> None:
         t.last_change_s = time_s
