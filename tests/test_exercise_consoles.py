@@ -350,7 +350,7 @@ def test_the_board_shows_threats_by_time_to_go_with_owners_and_engagers(
     """The partner's board against the threat board's shape, from a frame built here (the
     consoles have ended, so no frame from the server overwrites it)."""
     east = exercise["east"]
-    frame = east.evaluate("() => JSON.parse(JSON.stringify(window.__lastFrame))")
+    frame = east.evaluate("() => JSON.parse(JSON.stringify(window.skyweave.lastFrame))")
     frame["threats"] = BOARD
     east.evaluate("f => window.skyweave.console.frame(f)", frame)
     rows = east.eval_on_selector_all(

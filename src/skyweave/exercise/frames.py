@@ -25,7 +25,7 @@ import pymap3d
 
 from skyweave.engagement.model import THREAT_CLASSES, salvo_kill_probability
 from skyweave.engine.simulation import PartnerView, Simulation
-from skyweave.exercise.geo import base_map, coastline_polylines
+from skyweave.exercise.geo import base_map
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.warning.alerts import Alerts, concat_alerts
 
@@ -477,7 +477,6 @@ def truth_frame(sim: Simulation) -> dict[str, Any]:
 
 
 __all__ = [
-    "coastline_polylines",
     "link_rows",
     "partner_frame",
     "setup_info",

@@ -16,6 +16,7 @@ run --replay``), then removes the journal.
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 import threading
 import time
@@ -310,13 +311,13 @@ class ExerciseSession(SeatedSession):
             return now
         if seat.role != "white" or record.get("kind") != "inject":
             raise SeatError("only the white cell schedules, and only injects")
-        try:
-            at = float(at_s)
-        except (TypeError, ValueError):
-            raise SeatError(f"at_s: expected simulation seconds, got {at_s!r}") from None
-        if at > self.sim.end_s:
-            raise SeatError(f"at_s {at:g} is after the scenario's end ({self.sim.end_s:g} s)")
-        return max(now, at)
+        source = f"{seat.name} console"
+        if isinstance(at_s, bool) or not isinstance(at_s, int | float) or not math.isfinite(at_s):
+            raise InputError([Problem(source, "expected simulation seconds", "at_s")])
+        if at_s > self.sim.end_s:
+            end = f"after the scenario's end ({self.sim.end_s:g} s)"
+            raise InputError([Problem(source, end, "at_s")])
+        return max(now, float(at_s))
 
     def _refuse_late_consent(self, seat: Seat, command: Command) -> None:
         """A consent answer to one of the seat's own questions that is already answered, or

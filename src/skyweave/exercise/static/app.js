@@ -297,7 +297,7 @@ async function main() {
       if (msg.type !== "frame") return;
       showClock(msg.clock);
       lastFrame = msg;
-      window.__lastFrame = msg;
+      window.skyweave.lastFrame = msg;
       consoleObj.frame(msg);
       if (msg.clock.ended && !ended) { ended = true; showEnd({ type: "ended", time_s: msg.clock.time_s, run_dir: msg.clock.run_dir || "" }); }
       if (ended) disableControls();
