@@ -405,6 +405,38 @@ def test_cli_sweep_keep_runs(tmp_path: Path) -> None:
         {"batteries[0].interceptors": 8},
         {"batteries[0].interceptors": 16},
     ]
+    # off a terminal, a progress line per run with elapsed time and ETA
+    assert "batch: 1/4 runs (25 %), elapsed" in result.output and "ETA" in result.output
+    # paired differences between the sweep points, run by run (same seeds)
+    paired = {d["measure"]: d for d in summary["paired_differences"]}
+    assert paired["engagement.leakers"]["n"] == 2
+    assert (paired["engagement.leakers"]["a"], paired["engagement.leakers"]["b"]) == (0, 1)
+    # one row per run and threat launched by then
+    threats = pq.read_table(out / "per_threat.parquet").to_pylist()
+    assert {(t["point"], t["seed"]) for t in threats} == {(p, s) for p in (0, 1) for s in seeds}
+    assert {"warning_s.north", "warning_s.east", "shots.north-bty-1", "leaker_asset"} <= set(
+        threats[0]
+    )
+    _kept_run_replays_as_skyweave_run(out / "runs" / "point-0" / f"seed-{seeds[0]}", seeds[0])
+
+
+def _kept_run_replays_as_skyweave_run(kept: Path, seed: int) -> None:
+    """A kept run is a complete run folder: ``--replay`` reproduces it bit for bit, and
+    ``skyweave run`` of its scenario and seed writes the same tables and report."""
+    assert {"scenario.json", "commands.jsonl", ".skyweave-run", "report.html"} <= {
+        p.name for p in kept.iterdir()
+    }
+    replay, fresh = kept.parent / "replay", kept.parent / "fresh"
+    for extra in (
+        ["--replay", str(kept), "--out", str(replay)],
+        [str(kept / "scenario.json"), "--seed", str(seed), "--until", "60", "--out", str(fresh)],
+    ):
+        result = CliRunner().invoke(main, ["run", *extra, "--quiet"])
+        assert result.exit_code == 0, result.output
+    names = [f"{t}.parquet" for t in ("truth", "detections", "tracks", "alerts", "engagements")]
+    for name in [*names, "events.parquet", "report.html"]:
+        kept_bytes = (kept / name).read_bytes()
+        assert kept_bytes == (replay / name).read_bytes() == (fresh / name).read_bytes(), name
 
 
 def test_bad_runs_and_unreachable_scheduler(scenario: Scenario, tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yam
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    out = tmp_path_factory.mktemp("compare") / "compare.json"
+    out = tmp_path_factory.mktemp("compare") / "out"
     result = CliRunner().invoke(
         main,
         ["compare", str(EXAMPLE), "--seeds", "1", "--workers", "2", "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    return json.loads(out.read_text()), result.output
+    return json.loads((out / "compare.json").read_text()), result.output
 
 
 def test_shared_warning_warns_east_earlier_of_the_accidental_launch(
@@ -88,3 +88,10 @@ def test_fused_picture_gospa_shows_sharing(compared: tuple[dict[str, Any], str])
         # counting only threats a radar could see removes most of the missed-target charge
         assert shared["gospa_covered_km"] < 0.5 * shared["gospa_mean_km"]
     assert "fused" in output and "covered" in output
+
+
+def test_unknown_precision_measure_exit_2_before_any_run(tmp_path: Path) -> None:
+    args = ["compare", str(EXAMPLE), "--precision", "0.5", "--measure", "leaker"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "--measure" in result.output and not (tmp_path / "out").exists()

@@ -22,8 +22,8 @@ from skyweave.engagement import (
     plan_reengagements,
     salvo_kill_probability,
 )
+from skyweave.engagement.model import kill_draw
 from skyweave.kinematics.truth import Truth
-from skyweave.rng import component_rng
 from skyweave.scenario.schema import Battery, KillProbability
 
 P = (4_000_000.0, 1_000_000.0, 4_800_000.0)  # some ECEF intercept point
@@ -65,8 +65,9 @@ def test_single_shot_kill_fraction_is_pk(threat: str, pk: float) -> None:
     out = _fire_many(model, "b1", n, threat)
     kills = out.count("kill")
     assert _binomial_ok(kills, n, pk), (kills, n * pk)
-    # Exactly the battery's own generator: one uniform per engagement, kill when u < pk.
-    u = component_rng(11, "battery/b1").random(n)
+    # Exactly the keyed draw: one uniform per (battery, threat, engagement number),
+    # kill when u < pk (each object here is engaged once: number 0).
+    u = [kill_draw(11, "b1", f"o{i}", 0) for i in range(n)]
     assert out == ["kill" if x < pk else "miss" for x in u]
     assert all(e.shots == 1 and e.kill_probability == pk for e in model.engagements)
 

@@ -101,7 +101,7 @@ def test_an_infrared_only_partner_is_warned_within_its_processing_delay(
     alerts = result.tables["alerts"].to_pydict()
     assert det["time_s"], "the satellite saw nothing"
     launch_alerts = [
-        t for t, k in zip(alerts["time_s"], alerts["alert_kind"], strict=True) if k == "launch"
+        t for t, k in zip(alerts["time_s"], alerts["alert_kind"], strict=True) if k == "new_threat"
     ]
     assert launch_alerts, f"no launch alert: kinds {set(alerts['alert_kind'])}"
     delay_s = scenario.sensors[0].processing_delay_s

@@ -179,8 +179,11 @@ def test_alert_to_partner_warned_by_hand() -> None:
             "time_s": [r[0] for r in rows],
             "partner": [r[1] for r in rows],
             "origin_partner": [r[2] for r in rows],
-            "alert_kind": ["launch"] * n,
+            "alert_kind": ["new_threat"] * n,
             "track_id": pa.array([None] * n, pa.int64()),
+            # each partner's board entry, and the truth object it was about (scoring)
+            "threat_id": [f"{r[1]}:T{1 if r[3] == a_ll else 2}" for r in rows],
+            "truth_object_id": ["A" if r[3] == a_ll else "B" for r in rows],
             "launch_lat_deg": [r[3][0] for r in rows],
             "launch_lon_deg": [r[3][1] for r in rows],
         }

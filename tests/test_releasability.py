@@ -125,7 +125,9 @@ def test_partner_without_sensors_relays_nothing() -> None:
     """Leak 1, decisive: B owns no sensor, so everything it derives is A's: C gets no alert."""
     policy = issue_policy()
     alerts = _run(_key(policy), False).tables["alerts"].to_pylist()
-    assert any(a["partner"] == B and a["origin_partner"] == B for a in alerts)
+    # B's board holds A's launches (what B knows is A's) ...
+    assert any(a["partner"] == B and A in a["originators"] for a in alerts)
+    # ... and nothing of it reaches C
     assert [a for a in alerts if a["partner"] == C] == []
 
 
@@ -184,7 +186,10 @@ def _engagements(mode: str, links: bool, policy: str, duration_s: float = 1000.0
             "policy": rules,
         }
     )
-    return run_scenario(scenario, seed=1).tables["engagements"]
+    # seed 3: North's batteries miss often enough that East's must fire (kill draws
+    # are keyed by battery, threat and engagement number; on seed 1 every first shot
+    # of North's kills and East never fires)
+    return run_scenario(scenario, seed=3).tables["engagements"]
 
 
 def _east_tracks(engagements: pa.Table) -> list[str]:
@@ -234,8 +239,8 @@ def test_noise_on_detections_moves_the_receivers_launch_points(noise_m: float) -
             for r in rows
             if r["partner"] == B
             and r["origin_partner"] == B
-            and r["alert_kind"] == "launch"
             and A in r["originators"]
+            and r["launch_lat_deg"] == r["launch_lat_deg"]  # not NaN
         ]
         return np.array(pts[:1])
 

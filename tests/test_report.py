@@ -221,7 +221,7 @@ def test_impact_table_measures_the_last_prediction_against_truth(
         for r, cells in zip(page.rows, page.row_cells, strict=True)
         if r.get("class") == "impact-row"
     ]
-    # Both partners' own radars and satellites predicted every ballistic impact.
+    # Both partners' boards predicted every ballistic impact (own data or a report).
     assert {(r["data-threat"], r["data-partner"]) for r, _ in rows} == {
         (t, p) for t in truth for p in ("north", "east")
     }
@@ -229,14 +229,14 @@ def test_impact_table_measures_the_last_prediction_against_truth(
         t = truth[r["data-threat"]]
         minutes, seconds = cells[2].removeprefix("T+").split(":")
         issued = 60 * int(minutes) + int(seconds)
-        # The row is one of the partner's own impact updates at that time; its miss
+        # The row is one of the partner's predictions on its board at that time; its miss
         # distance is the ellipsoidal distance from that prediction to the true impact.
         candidates = [
             a
             for a in alerts
-            if a["alert_kind"] == "impact_update"
+            if a["alert_kind"] in ("new_threat", "threat_change")
+            and a["impact_lat_deg"] is not None
             and a["partner"] == r["data-partner"]
-            and a["origin_partner"] == r["data-partner"]
             and round(a["time_s"]) == issued
         ]
         misses = [
@@ -535,8 +535,9 @@ def test_globe_files_hold_each_partners_picture_alerts_and_coverage(
             a
             for a in alerts
             if a["partner"] == pid
-            and a["alert_kind"] == "impact_update"
+            and a["alert_kind"] in ("new_threat", "threat_change")
             and a["impact_lat_deg"] is not None
+            and math.isfinite(a["impact_lat_deg"])
         ]
         mine = [p for p in packets if p["id"].startswith(f"alert/{pid}/")]
         assert len(mine) == len(updates)

@@ -95,28 +95,38 @@ def run_task(task: RunTask) -> dict[str, Any]:
 
     The measures are the run's ``summary.json`` numbers, track quality included
     (computed from the run's own tables, as ``skyweave run`` does), flattened by
-    :func:`~skyweave.analysis.batch_results.flatten_measures`. With ``keep_dir`` the
-    run folder is written there; otherwise it is written to a temporary folder
-    that is deleted.
+    :func:`~skyweave.analysis.batch_results.flatten_measures`; ``threats`` holds its
+    per-threat rows (:func:`~skyweave.analysis.threat_table.threat_table_rows`). With
+    ``keep_dir`` the complete run folder is written there, as ``skyweave run``
+    writes it (``scenario.json``, ``commands.jsonl``, report and globe files), so
+    ``skyweave run --replay`` and ``skyweave report`` accept it; otherwise the
+    tables go to a temporary folder that is deleted.
     """
     # Imported here so that the pool's workers pay for the simulation imports
     # once, and the CLI's argument checks do not pay for them at all.
     from skyweave.analysis.metrics_run import track_quality
+    from skyweave.analysis.threat_table import threat_table_rows
     from skyweave.io.run_folder import make_work_dir, remove_marked, write_run_folder
+    from skyweave.io.run_output import write_run_output
     from skyweave.simulation import run_scenario
 
     start = time.perf_counter()
     try:
         result = run_scenario(task.scenario, task.seed, until_s=task.until_s, progress=False)
-        extra: dict[str, Any] = {}
+        summary: dict[str, Any] = {}
+        threats: list[dict[str, Any]] = []
 
         def finish(folder: Path) -> dict[str, Any]:
             end_s = float(result.summary["simulated_s"])
-            extra.update(track_quality(folder, task.scenario, end_s=end_s))
+            extra = track_quality(folder, task.scenario, end_s=end_s)
+            summary.update({**result.summary, **extra})
+            threats.extend(threat_table_rows(folder, task.scenario, summary))
             return extra
 
         if task.keep_dir is not None:
-            write_run_folder(Path(task.keep_dir), result.tables, result.summary, finish)
+            folder = write_run_output(Path(task.keep_dir), task.scenario, result)
+            summary.update(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
+            threats.extend(threat_table_rows(folder, task.scenario, summary))
         else:
             # A marked folder (this process's id inside), so that one left behind by
             # a killed worker is removed by a later run instead of piling up.
@@ -125,8 +135,8 @@ def run_task(task: RunTask) -> dict[str, Any]:
                 write_run_folder(work / "run", result.tables, result.summary, finish)
             finally:
                 remove_marked(work)
-        measures = flatten_measures({**result.summary, **extra, "wall_s": result.wall_s})
-        return _row(task, "ok", None, measures)
+        measures = flatten_measures({**summary, "wall_s": result.wall_s})
+        return {**_row(task, "ok", None, measures), "threats": threats}
     except Exception as exc:  # a failed run is data: record it and go on
         elapsed = round(time.perf_counter() - start, 3)
         return _row(task, "error", describe_error(exc), {"wall_s": elapsed})

@@ -1,5 +1,6 @@
-"""Batch results: flattened run measures, the resumable journal, ``runs.parquet`` and
-``batch_summary.json`` with means and Student-t confidence intervals.
+"""Batch results: flattened run measures, the resumable journal, ``runs.parquet``,
+``per_threat.parquet`` (one row per run and threat) and ``batch_summary.json`` with means
+and Student-t confidence intervals, and paired differences between sweep points.
 
 The journal (``journal.jsonl``) is the batch's only record while it runs: one
 JSON line per finished run, appended and flushed to disk as each run finishes,
@@ -22,12 +23,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
 
+from skyweave.analysis.paired import paired_difference
+from skyweave.analysis.threat_table import threats_table
 from skyweave.errors import InputError, Problem
 from skyweave.io import safe_files
 
 JOURNAL_NAME = "journal.jsonl"
 RUNS_NAME = "runs.parquet"
+THREATS_NAME = "per_threat.parquet"
 SUMMARY_NAME = "batch_summary.json"
+
+PAIRED_MEASURES = (
+    "engagement.leakers",
+    "engagement.value_hit",
+    "engagement.interceptors_used_total",
+    "engagement.threats_killed",
+    "engagement.alert_to_first_shot_median_s",
+)
+"""Measures whose paired differences between sweep points the summary and report give
+(with ``engagement.interceptors_used.<partner>`` and
+``warning.by_partner.<partner>.median_warning_s``)."""
 
 # Summary keys that identify a run or configure a measure rather than measure it.
 _SKIP_TOP = {"seed"}
@@ -271,6 +286,52 @@ def batch_summary(
     return {**header, "confidence": 0.95, "points": out_points}
 
 
+def threat_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The per-threat rows of the successful runs, each led by its run's ids."""
+    return [
+        {"point": r["point"], "run": r["run"], "seed": r["seed"], **t}
+        for r in rows
+        if r["status"] == "ok"
+        for t in r.get("threats", [])
+    ]
+
+
+def paired_names(names: Sequence[str]) -> list[str]:
+    """The measures of ``names`` that get paired differences, in that order."""
+    per_partner = ("engagement.interceptors_used.", "warning.by_partner.")
+    return [
+        n
+        for n in names
+        if n in PAIRED_MEASURES
+        or (n.startswith(per_partner[0]))
+        or (n.startswith(per_partner[1]) and n.endswith(".median_warning_s"))
+    ]
+
+
+def paired_between_points(
+    rows: Sequence[Mapping[str, Any]], points: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Paired differences of each sweep point against the first one (point B − point 0).
+
+    Run ``i`` has the same seed at every point, so runs pair by index; a pair needs
+    both runs to have succeeded and to have a value.
+    """
+    if len(points) < 2:
+        return []
+    ok = {(r["point"], r["run"]): r["measures"] for r in rows if r["status"] == "ok"}
+    runs = sorted({r["run"] for r in rows})
+    base = points[0]["index"]
+    out = []
+    for name in paired_names(measure_names(rows)):
+        a = [ok.get((base, i), {}).get(name) for i in runs]
+        for point in points[1:]:
+            b = [ok.get((point["index"], i), {}).get(name) for i in runs]
+            stats = paired_difference(a, b)
+            if stats["n"]:
+                out.append({"measure": name, "a": base, "b": point["index"], **stats})
+    return out
+
+
 def write_outputs(
     out_dir: Path,
     rows: Sequence[Mapping[str, Any]],
@@ -278,12 +339,19 @@ def write_outputs(
     sweep_paths: Sequence[str],
     header: Mapping[str, Any],
 ) -> None:
-    """Write ``runs.parquet`` and ``batch_summary.json`` (each replaced atomically)."""
-    table = runs_table(rows, sweep_paths)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    # Written beside and renamed over: a link at either name is replaced, not followed.
-    safe_files.write_bytes(out_dir / RUNS_NAME, sink.getvalue().to_pybytes())
-    summary = batch_summary(rows, points, header)
+    """Write ``runs.parquet``, ``per_threat.parquet`` and ``batch_summary.json`` (each
+    replaced atomically)."""
+    for name, table in (
+        (RUNS_NAME, runs_table(rows, sweep_paths)),
+        (THREATS_NAME, threats_table(threat_rows(rows))),
+    ):
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        # Written beside and renamed over: a link at either name is replaced, not followed.
+        safe_files.write_bytes(out_dir / name, sink.getvalue().to_pybytes())
+    summary = {
+        **batch_summary(rows, points, header),
+        "paired_differences": paired_between_points(rows, points),
+    }
     text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
     safe_files.write_text(out_dir / SUMMARY_NAME, text)

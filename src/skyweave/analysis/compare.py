@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,12 @@ def _km(value_m: float | None) -> float | None:
     return None if value_m is None else value_m / 1e3
 
 
-def _gospa_of(summary: dict[str, Any], partner: str, picture: str, truths: str) -> float | None:
+GOSPA_VARIANTS = (("own", "all"), ("own", "covered"), ("fused", "all"), ("fused", "covered"))
+"""(picture, truths) pairs of the GOSPA means: each partner's own tracks or fused
+picture, against every truth or only those a radar feeding it could see."""
+
+
+def gospa_of(summary: dict[str, Any], partner: str, picture: str, truths: str) -> float | None:
     """Mean GOSPA (m) of one partner's picture (``own``/``fused``) over ``all``
     truths or those its radars ``covered``; None when the summary lacks it."""
     block = summary.get("track_quality", {}).get("partners", {}).get(partner, {})
@@ -95,66 +100,83 @@ def _gospa_of(summary: dict[str, Any], partner: str, picture: str, truths: str) 
     return None if value is None else float(value)
 
 
-def compare_modes(
+@dataclass(frozen=True)
+class ModeRun:
+    """One run of the comparison: its mode, seed, summary and per-threat rows."""
+
+    mode: str
+    seed: int
+    summary: dict[str, Any]
+    threats: list[dict[str, Any]]
+
+
+RunFunction = Callable[[Scenario, int], tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def mode_variants(scenario: Scenario, modes: Sequence[str]) -> list[Scenario]:
+    """``scenario`` in each coordination mode (nothing else differs)."""
+    return [scenario.model_copy(update={"coordination_mode": m}) for m in modes]
+
+
+def run_modes(
     scenario: Scenario,
     modes: Sequence[str],
     seeds: Sequence[int],
-    run: Callable[[Scenario, int], dict[str, Any]],
+    run: RunFunction,
     on_run_done: Callable[[], None] | None = None,
-    workers: int = 1,
-) -> tuple[list[ModeRow], list[ModeOutcome]]:
-    """Run ``scenario`` in each mode on each seed; warning rows per mode and partner,
-    and one outcome row (leakers, interceptors) per mode.
+    pool: Executor | None = None,
+) -> list[ModeRun]:
+    """Run ``scenario`` in each mode on each seed, mode-major.
 
-    ``run`` returns a run's summary (``skyweave.simulation`` and the track
-    quality of :func:`skyweave.analysis.metrics_run.track_quality`: GOSPA on own
-    tracks and fused picture, over every truth and over the covered ones); it is
-    a parameter so the caller decides how runs are executed (with ``workers > 1``
-    it must be picklable: runs go to a process pool).
+    ``run`` returns a run's summary (``skyweave.simulation``'s plus the track
+    quality of :func:`skyweave.analysis.metrics_run.track_quality`) and its
+    per-threat rows (:func:`skyweave.analysis.threat_table.threat_table_rows`); it is
+    a parameter so the caller decides how runs are executed (with a ``pool`` it
+    must be picklable).
+    """
+    jobs = [(v, seed) for v in mode_variants(scenario, modes) for seed in seeds]
+    results: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    outputs = pool.map(run, *zip(*jobs, strict=True)) if pool else (run(v, s) for v, s in jobs)
+    for output in outputs:
+        results.append(output)
+        if on_run_done is not None:
+            on_run_done()
+    return [
+        ModeRun(v.coordination_mode, seed, summary, threats)
+        for (v, seed), (summary, threats) in zip(jobs, results, strict=True)
+    ]
+
+
+def mode_table(
+    scenario: Scenario, modes: Sequence[str], runs: Sequence[ModeRun]
+) -> tuple[list[ModeRow], list[ModeOutcome]]:
+    """Warning rows per mode and partner, and one outcome row per mode (means over seeds).
+
     Warning figures are means over seeds of each seed's median and worst.
     """
     accidental = {
         t.id for t in scenario.threats if getattr(t, "accidental", False) and t.salvo is None
     }
-    variants = [scenario.model_copy(update={"coordination_mode": m}) for m in modes]
-    jobs = [(v, seed) for v in variants for seed in seeds]
-    results: list[dict[str, Any]] = []
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for summary in pool.map(run, *zip(*jobs, strict=True)):
-                results.append(summary)
-                if on_run_done is not None:
-                    on_run_done()
-    else:
-        for v, seed in jobs:
-            results.append(run(v, seed))
-            if on_run_done is not None:
-                on_run_done()
-    per_mode = [results[k * len(seeds) : (k + 1) * len(seeds)] for k in range(len(modes))]
+    per_mode = [[r.summary for r in runs if r.mode == mode] for mode in modes]
     rows: list[ModeRow] = []
     for mode, summaries in zip(modes, per_mode, strict=True):
+        threat_rows = [t for r in runs if r.mode == mode for t in r.threats]
         for partner in (p.id for p in scenario.partners):
             by_partner = [s["warning"]["by_partner"][partner] for s in summaries]
             acc = [
-                r["warning_time_s"]
-                for s in summaries
-                for r in s["warning"]["per_threat"]
-                if r["partner"] == partner and r["object_id"] in accidental
+                t[f"warning_s.{partner}"]
+                for t in threat_rows
+                if t["threat"] in accidental and t[f"warning_s.{partner}"] is not None
             ]
             gospa_km = {
-                key: _km(_mean([_gospa_of(s, partner, *key) for s in summaries]))
-                for key in (
-                    ("own", "all"),
-                    ("own", "covered"),
-                    ("fused", "all"),
-                    ("fused", "covered"),
-                )
+                key: _km(_mean([gospa_of(s, partner, *key) for s in summaries]))
+                for key in GOSPA_VARIANTS
             }
             rows.append(
                 ModeRow(
                     mode=mode,
                     partner=partner,
-                    runs=len(seeds),
+                    runs=len(summaries),
                     warned=float(np.mean([b["warned"] for b in by_partner])),
                     median_warning_s=_mean([b["median_warning_s"] for b in by_partner]),
                     worst_warning_s=_mean([b["worst_warning_s"] for b in by_partner]),

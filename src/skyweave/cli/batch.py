@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from skyweave.cli.progress import LineProgress
 from skyweave.errors import InputError, Problem
 from skyweave.io.batch_report import write_batch_report
 
@@ -65,11 +66,13 @@ def batch_command(
     keep_runs: bool,
     quiet: bool,
 ) -> None:
-    """Run SCENARIO --runs times per sweep point; write runs.parquet and batch_summary.json.
+    """Run SCENARIO --runs times per sweep point; write runs.parquet, per_threat.parquet
+    (one row per run and threat) and batch_summary.json.
 
     Run i's seed is derived from the base seed with NumPy's SeedSequence (the same
-    seed at every sweep point). A failed run is recorded with its seed and error
-    and the batch goes on; an interrupted batch continues with --resume.
+    seed at every sweep point, and the same as skyweave compare's run i). A failed
+    run is recorded with its seed and error and the batch goes on; an interrupted
+    batch continues with --resume.
     """
     from skyweave.analysis.batch import BatchSpec, run_batch
     from skyweave.analysis.batch_sweep import parse_sweep
@@ -94,8 +97,13 @@ def batch_command(
         scenario_file=scenario,
     )
     out = Path(out_dir) if out_dir else Path("runs") / f"{spec_scenario.name}-batch-seed{base_seed}"
-    show = not quiet and sys.stderr.isatty()
-    reporter = _RichReporter() if show else None
+    reporters: list[Any] = []
+    if not quiet and sys.stderr.isatty():
+        reporters.append(_RichReporter())
+    if not quiet and not sys.stdout.isatty():
+        # a log file or a scheduler: a line per run (or per 5 %) with elapsed and ETA
+        reporters.append(LineProgress("batch"))
+    reporter = _Reporters(reporters) if reporters else None
     check_out_dir(out, resume, kind="batch")
     try:
         with _sigterm_as_interrupt():
@@ -138,7 +146,10 @@ def batch_command(
         )
     if outcome.failed > 5:
         click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
-    click.echo(f"wrote {out / 'runs.parquet'}, {out / 'batch_summary.json'} and {report}")
+    click.echo(
+        f"wrote {out / 'runs.parquet'}, {out / 'per_threat.parquet'}, "
+        f"{out / 'batch_summary.json'} and {report}"
+    )
 
 
 class _RichReporter:
@@ -194,6 +205,25 @@ class _RichReporter:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class _Reporters:
+    """Several progress reporters fed the same events."""
+
+    def __init__(self, reporters: list[Any]) -> None:
+        self._reporters = reporters
+
+    def start(self, total: int, done: int) -> None:
+        for r in self._reporters:
+            r.start(total, done)
+
+    def advance(self, row: dict[str, Any]) -> None:
+        for r in self._reporters:
+            r.advance(row)
+
+    def stop(self) -> None:
+        for r in self._reporters:
+            r.stop()
 
 
 class _Terminated(KeyboardInterrupt):

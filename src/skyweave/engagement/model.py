@@ -16,12 +16,18 @@ battery's average flyout speed to a predicted intercept point (computed by
   either, a battery does not engage a track again until its previous engagement
   of that track has been assessed; after a miss it may re-engage while a later
   feasible launch remains (:func:`plan_reengagements`).
-* **Kill.** At the intercept time one uniform draw ``u`` from the battery's own
-  generator (``component_rng(seed, f"battery/{id}")``) decides the engagement:
+* **Kill.** At the intercept time one uniform draw ``u`` decides the engagement:
   kill when ``u < 1 - (1 - pk)^shots`` (independent shots, the battery's
-  single-shot ``pk`` for the threat class). An engagement whose object was
-  already killed, or had ended its flight (impact), before the intercept time is
-  **aborted** and draws nothing.
+  single-shot ``pk`` for the threat class). The draw is keyed by the battery, the
+  threat and the engagement's number among that battery's engagements of that
+  threat (``component_rng(seed, f"battery/{id}/kill/{object}/{n}")``), not taken
+  from a sequential per-battery stream: the same battery's first shot at the same
+  threat gets the same ``u`` in every coordination mode and sweep point of a seed
+  (common random numbers on a meaningful event), whatever the battery did before
+  and whatever the tick it fired on, while two different engagements never share
+  a draw. An engagement whose object was already killed, or had ended its flight
+  (impact), before the intercept time is **aborted**: it uses its number but
+  draws nothing.
 * **Kill assessment.** Delivered at the intercept (or abort) time plus the
   battery's ``kill_assessment_delay_s``; the run loop routes it through the
   links like any other data.
@@ -55,6 +61,12 @@ THREAT_CLASSES: tuple[str, ...] = ("ballistic", "cruise", "aircraft")
 LAUNCHER_CYCLE_S = 5.0
 
 Vec3 = tuple[float, float, float]
+
+
+def kill_draw(seed: int, battery_id: str, object_id: str, number: int) -> float:
+    """The uniform draw deciding battery ``battery_id``'s ``number``-th engagement
+    (from 0) of ``object_id`` in the run seeded ``seed``."""
+    return float(component_rng(seed, f"battery/{battery_id}/kill/{object_id}/{number}").random())
 
 
 def salvo_kill_probability(pk: float, shots: int) -> float:
@@ -216,7 +228,8 @@ class EngagementModel:
     batteries : sequence of Battery
         Scenario batteries (ids unique).
     seed : int
-        The run seed; battery ``b`` draws from ``component_rng(seed, f"battery/{b}")``.
+        The run seed; battery ``b``'s ``n``-th engagement of object ``o`` draws from
+        ``component_rng(seed, f"battery/{b}/kill/{o}/{n}")`` (``n`` from 0).
     launcher_cycle_s : float
         Time a launcher is busy after each launch.
     """
@@ -230,7 +243,9 @@ class EngagementModel:
         if not launcher_cycle_s >= 0.0:
             raise ValueError(f"launcher_cycle_s: expected >= 0, got {launcher_cycle_s}")
         self.states: dict[str, BatteryState] = {b.id: BatteryState(b) for b in batteries}
-        self._rng = {b.id: component_rng(seed, f"battery/{b.id}") for b in batteries}
+        self.seed = int(seed)
+        # engagements resolved so far per (battery, object): the kill draw's key
+        self._resolved_count: dict[tuple[str, str], int] = {}
         self._ecef = {b.id: battery_ecef_m(b) for b in batteries}
         self.launcher_cycle_s = float(launcher_cycle_s)
         self._in_flight: list[_InFlight] = []
@@ -393,11 +408,14 @@ class EngagementModel:
         for f in due:
             la = f.launch
             t_i = la.intercept_time_s
+            pair = (la.battery_id, la.object_id)
+            number = self._resolved_count.get(pair, 0)
+            self._resolved_count[pair] = number + 1
             killed_at = self.killed.get(la.object_id, math.inf)
             if killed_at <= t_i or ends.get(la.object_id, math.inf) <= t_i:
                 out.append(self._resolve(f, "aborted", t_i))
                 continue
-            u = float(self._rng[la.battery_id].random())
+            u = kill_draw(self.seed, la.battery_id, la.object_id, number)
             outcome: Outcome = "kill" if u < la.kill_probability else "miss"
             if outcome == "kill":
                 self.killed[la.object_id] = t_i

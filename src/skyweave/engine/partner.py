@@ -73,6 +73,10 @@ class PartnerStage:
         self.warning.threat_killed(time_s, self.fusion.own_tracks_of(picture_numbers))
         self.warning.board.killed_picture(time_s, picture_numbers)
 
+    def board_rows(self, time_s: float) -> list[dict[str, Any]]:
+        """The partner's threat board now, its tracks named by picture number."""
+        return self.warning.board.board_rows(time_s, self.fusion.picture_numbers_of_own())
+
     def receive_alerts(self, time_s: float, origin: str, alerts: Alerts) -> None:
         """Threat alerts another partner released to this one, as delivered."""
         self.warning.received(time_s, origin, alerts)
@@ -81,8 +85,7 @@ class PartnerStage:
         """Engagements on this partner's picture tracks (``picture_number`` per row):
         the board learns who engages which threat and the assessed outcomes."""
         board_rows = [
-            {**r, "tracks": self.fusion.own_tracks_of([r["picture_number"]]).tolist()}
-            for r in rows
+            {**r, "tracks": self.fusion.own_tracks_of([r["picture_number"]]).tolist()} for r in rows
         ]
         self.warning.board.engagements(time_s, board_rows)
 
@@ -153,7 +156,7 @@ class PartnerStage:
                 if k in by_track
             ]
             board.label_truth([t for t, _ in pairs], [lab for _, lab in pairs])
-        self.threat_table.record(time_s, board)
+        self.threat_table.record(time_s, board, self.fusion.picture_numbers_of_own())
         return pic
 
     def tracks_table(self) -> pa.Table:

@@ -156,7 +156,7 @@ class Simulation:
         self.decision_interval_s = float(scenario.decision_period_s)
         self.partners = [p.id for p in scenario.partners]
 
-        self.truth, self.flights = build_truth(scenario, self.times_s)
+        self.truth, self.flights = build_truth(scenario, self.times_s, seed=self.seed)
         self.killed_at_s = np.full(len(self.truth.object_ids), np.inf)
         self._objects = self._threat_objects()
 
@@ -600,7 +600,7 @@ class Simulation:
         # it launches at the tick the command applies at, whatever launch time the body names
         threat = _THREAT.validate_python({**body, "launch_time_s": max(c.time_s, t)})
         extra = self.scenario.model_copy(update={"threats": [threat], "injects": []})
-        truth, flights = build_truth(extra, self.times_s)
+        truth, flights = build_truth(extra, self.times_s, seed=self.seed)
         if set(truth.object_ids) & set(self.truth.object_ids):
             return f"threat id {threat.id!r} is already in the run"
         self.truth = merge_truth(self.truth, truth)
@@ -646,7 +646,7 @@ class Simulation:
                 }
                 for b, r in sorted(self.decision.batteries_told[partner].items())
             },
-            tuple(stage.warning.board.board_rows(self.time_s)),
+            tuple(stage.board_rows(self.time_s)),
         )
 
     def truth_view(self) -> TruthView:

@@ -77,7 +77,8 @@ def print_run_summary(
     for partner, w in summary.get("warning", {}).get("by_partner", {}).items():
         median, worst = w.get("median_warning_s"), w.get("worst_warning_s")
         air = [
-            f"{c['warned']}/{c['threats']} {kind} (median {_fmt(c['median_warning_s'])} s)"
+            f"{c['warned']}/{c['threats']} {kind}"
+            + (f" (median {_fmt(c['median_warning_s'])} s)" if c["warned"] else "")
             for kind, c in w.get("by_class", {}).items()
             if kind != "ballistic" and c["threats"]
         ]

@@ -370,14 +370,12 @@ def _alert_rows(alerts: pa.Table | None) -> AlertRows | None:
 
 
 def _last_impact_updates(alerts: AlertRows) -> NDArray[np.int64]:
-    """Row indices of each partner's last impact prediction per threat.
-
-    Only predictions from the partner's own data (a row another partner's report
-    caused repeats that partner's) and only those issued before their own
-    predicted impact time.
-    """
+    """Row indices of each partner's last impact prediction per threat on its board
+    (from its own data or a partner's report: what its staff last saw), only those
+    issued before their own predicted impact time."""
+    predicted = (alerts.kind == "new_threat") | (alerts.kind == "threat_change")
     own = (
-        (alerts.partner == alerts.origin)
+        predicted
         & np.isfinite(alerts.impact_lat_deg)
         & np.isfinite(alerts.impact_lon_deg)
         & (alerts.threat != None)  # noqa: E711 (elementwise on an object array)

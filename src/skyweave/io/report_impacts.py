@@ -36,10 +36,10 @@ class ImpactCall:
 
 
 def impact_calls(ctx: ReportContext) -> list[ImpactCall]:
-    """Per ballistic threat and originating partner, the last impact prediction about it.
+    """Per ballistic threat and partner, the last impact prediction its board showed.
 
-    Among the originator's tracks about the threat, the prediction issued last
-    (before its own predicted impact) is the one the staff would have acted on.
+    Among the partner's threats about it, the prediction alerted last (before its own
+    predicted impact) is the one the staff would have acted on.
     """
     al = ctx.alerts
     if al is None or not len(al):
@@ -54,7 +54,7 @@ def impact_calls(ctx: ReportContext) -> list[ImpactCall]:
         about = al.about[i]
         if about not in by_id:
             continue
-        key = (str(about), str(al.origin[i]))
+        key = (str(about), str(al.partner[i]))
         if key not in best or al.time_s[i] > al.time_s[best[key]]:
             best[key] = int(i)
     calls: list[ImpactCall] = []

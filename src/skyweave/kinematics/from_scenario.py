@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pymap3d
+from pymap3d.vincenty import vdist
 
 from skyweave.kinematics.airbreathing import WaypointBatch, pad_waypoints, propagate_waypoints
 from skyweave.kinematics.ballistic import BallisticBatch, BallisticOptions, propagate_ballistic
 from skyweave.kinematics.truth import Truth
+from skyweave.rng import component_rng
 from skyweave.scenario.expand import AirBreathingFlight, BallisticLaunch, expand_threats
 from skyweave.scenario.schema import Scenario
 
@@ -31,16 +35,49 @@ class ThreatFlight:
     accidental: bool
 
 
+CEP_TO_SIGMA = 1.0 / math.sqrt(2.0 * math.log(2.0))
+"""Per-axis sigma of a circular normal over its circular error probable (CEP = 1.1774 sigma)."""
+
+
+def dispersed_aims(
+    launches: Sequence[BallisticLaunch], seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Aim (lat, lon) of each launch after its aim dispersion.
+
+    A launch with ``cep_m > 0`` aims at its aim point offset east and north by two
+    normal draws of sigma ``cep_m / 1.1774`` from ``component_rng(seed,
+    f"aim/{object_id}")``: keyed by the threat, so the offset is the same in every
+    mode and sweep point of a seed and does not depend on other threats. Without a
+    seed (a planning tool, not a run) nothing is dispersed.
+    """
+    lat = np.array([b.aim_lat_deg for b in launches], dtype=np.float64)
+    lon = np.array([b.aim_lon_deg for b in launches], dtype=np.float64)
+    if seed is None:
+        return lat, lon
+    for k, b in enumerate(launches):
+        if b.cep_m > 0.0:
+            east_m, north_m = component_rng(seed, f"aim/{b.object_id}").normal(
+                0.0, b.cep_m * CEP_TO_SIGMA, size=2
+            )
+            lat_k, lon_k, _ = pymap3d.enu2geodetic(east_m, north_m, 0.0, lat[k], lon[k], 0.0)
+            lat[k], lon[k] = float(lat_k), float(lon_k)
+    return lat, lon
+
+
 def _ballistic(
-    launches: Sequence[BallisticLaunch], times_s: np.ndarray, scenario: Scenario
+    launches: Sequence[BallisticLaunch],
+    times_s: np.ndarray,
+    scenario: Scenario,
+    seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[ThreatFlight]]:
+    aim_lat_deg, aim_lon_deg = dispersed_aims(launches, seed)
     batch = BallisticBatch(
         launch_lat_deg=np.array([b.launch_lat_deg for b in launches]),
         launch_lon_deg=np.array([b.launch_lon_deg for b in launches]),
         launch_alt_m=np.array([b.launch_alt_m for b in launches]),
         launch_time_s=np.array([b.launch_time_s for b in launches]),
-        aim_lat_deg=np.array([b.aim_lat_deg for b in launches]),
-        aim_lon_deg=np.array([b.aim_lon_deg for b in launches]),
+        aim_lat_deg=aim_lat_deg,
+        aim_lon_deg=aim_lon_deg,
         gamma_deg=np.array([np.nan if b.gamma_deg is None else b.gamma_deg for b in launches]),
         burn_time_s=np.array([b.burn_time_s for b in launches]),
         ballistic_coeff_kg_m2=np.array([b.ballistic_coeff_kg_m2 for b in launches]),
@@ -60,7 +97,19 @@ def _ballistic(
             end_lat_deg=float(result.impact_lat_deg[i]),
             end_lon_deg=float(result.impact_lon_deg[i]),
             apogee_alt_m=float(result.apogee_alt_m[i]),
-            miss_to_aim_m=float(result.miss_m[i]),
+            # against the aim the scenario gives, dispersion included
+            miss_to_aim_m=(
+                float(result.miss_m[i])
+                if b.cep_m == 0.0
+                else float(
+                    vdist(
+                        b.aim_lat_deg,
+                        b.aim_lon_deg,
+                        result.impact_lat_deg[i],
+                        result.impact_lon_deg[i],
+                    )[0]
+                )
+            ),
             accidental=b.accidental,
         )
         for i, b in enumerate(launches)
@@ -101,15 +150,21 @@ def _air(
     return result.states, flights
 
 
-def build_truth(scenario: Scenario, times_s: np.ndarray) -> tuple[Truth, list[ThreatFlight]]:
-    """Propagate every threat of ``scenario`` on ``times_s``: ballistic first, then air."""
+def build_truth(
+    scenario: Scenario, times_s: np.ndarray, seed: int | None = None
+) -> tuple[Truth, list[ThreatFlight]]:
+    """Propagate every threat of ``scenario`` on ``times_s``: ballistic first, then air.
+
+    ``seed`` is the run seed, which draws each ballistic launch's aim dispersion
+    (:func:`dispersed_aims`); without it no aim is dispersed.
+    """
     ballistic, air = expand_threats(scenario)
     parts: list[np.ndarray] = []
     burnout: list[np.ndarray] = []
     flights: list[ThreatFlight] = []
     rcs: list[str] = []
     if ballistic:
-        states, burnout_s, summary = _ballistic(ballistic, times_s, scenario)
+        states, burnout_s, summary = _ballistic(ballistic, times_s, scenario, seed)
         parts.append(states)
         burnout.append(burnout_s)
         flights += summary

@@ -25,6 +25,7 @@ class BallisticLaunch:
     ballistic_coeff_kg_m2: float
     rcs_class: str
     accidental: bool
+    cep_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ def expand_threats(
                         ballistic_coeff_kg_m2=threat.ballistic_coefficient_kg_m2,
                         rcs_class=threat.rcs_class,
                         accidental=threat.accidental,
+                        cep_m=threat.cep_m,
                     )
                 )
             else:

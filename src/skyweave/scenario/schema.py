@@ -429,6 +429,15 @@ class BallisticThreat(_Model):
     rcs_class: RcsClass = Field(default="medium", description="radar cross-section class")
     salvo: Salvo | None = Field(default=None, description="shorthand for several launches")
     accidental: bool = Field(default=False, description="white-cell label: a single stray launch")
+    cep_m: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=100_000.0,
+        description="aim dispersion: circular error probable around the aim point (half the "
+        "launches land within it). Each launch (each salvo member) aims at a point offset by "
+        "a circular normal draw keyed by the run seed and its threat id; 0 lands every "
+        "launch on the aim point",
+    )
 
     @model_validator(mode="after")
     def _profile(self) -> BallisticThreat:

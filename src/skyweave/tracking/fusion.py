@@ -476,6 +476,13 @@ class PartnerPicture:
         hit = own & np.isin(self._t_num, np.asarray(picture_numbers, dtype=np.int64))
         return np.sort(self._t_key[hit] & ((1 << _KEY_SHIFT) - 1))
 
+    def picture_numbers_of_own(self) -> dict[int, int]:
+        """Own track id -> the picture number it was last fused into (the correlation
+        table, as :meth:`own_tracks_of` reads it the other way)."""
+        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
+        ids = (self._t_key[own] & ((1 << _KEY_SHIFT) - 1)).tolist()
+        return dict(zip(ids, self._t_num[own].tolist(), strict=True))
+
     @property
     def last(self) -> FusedPicture | None:
         """The picture of the last update."""

@@ -66,10 +66,20 @@ def alerts_from_rows(rows: Sequence[dict[str, Any]]) -> Alerts:
 
 
 def board_row(
-    partner: str, time_s: float, t: Threat, asset_info: Mapping[str, AssetInfo]
+    partner: str,
+    time_s: float,
+    t: Threat,
+    asset_info: Mapping[str, AssetInfo],
+    picture_of: Mapping[int, int],
 ) -> dict[str, Any]:
-    """The JSON-ready row of threat ``t`` on ``partner``'s board at ``time_s``."""
+    """The JSON-ready row of threat ``t`` on ``partner``'s board at ``time_s``; its
+    tracks are the partner's picture tracks (``picture_of``: own track id -> picture
+    number), the ids its consoles and ``picture.parquet`` show."""
     imp = t.impact
+    if t.picture_number is not None:
+        numbers = [t.picture_number]
+    else:
+        numbers = sorted({picture_of[k] for k in t.live_tracks if k in picture_of})
     return {
         "id": t.threat_id,
         "class": t.threat_class,
@@ -77,9 +87,7 @@ def board_row(
         "first_seen_s": round(t.first_seen_s, 3),
         "first_source": t.first_source,
         "sources": sorted(t.sources),
-        "tracks": [f"{partner}:{k}" for k in sorted(t.live_tracks)]
-        if t.picture_number is None
-        else [f"{partner}:{t.picture_number}"],
+        "tracks": [f"{partner}:{n}" for n in numbers],
         "launch": [rounded(t.launch_lat_deg), rounded(t.launch_lon_deg)],
         "launch_time_s": rounded(t.launch_time_s, 1),
         "impact": [rounded(imp.lat_deg), rounded(imp.lon_deg)] if imp else [None, None],

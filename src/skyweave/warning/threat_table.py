@@ -9,7 +9,7 @@ about (``truth_object_id``, for scoring only).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -86,10 +86,13 @@ class ThreatTableRecorder:
     def __init__(self) -> None:
         self._rows: list[list[Any]] = []
 
-    def record(self, time_s: float, board: ThreatBoard) -> None:
-        """Append the board as it is at ``time_s``."""
+    def record(
+        self, time_s: float, board: ThreatBoard, picture_of: Mapping[int, int] | None = None
+    ) -> None:
+        """Append the board as it is at ``time_s`` (``picture_of``: own track id ->
+        picture number)."""
         truth = {t.threat_id: t.truth_object_id for t in board.open_threats()}
-        for row in board.board_rows(time_s):
+        for row in board.board_rows(time_s, picture_of):
             self._rows.append(board_record(time_s, board.partner, row, truth[row["id"]]))
 
     def table(self) -> pa.Table:

@@ -61,7 +61,7 @@ the air), then ``killed``, ``impacted`` or ``all_clear``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -710,9 +710,15 @@ class ThreatBoard:
         rows, self._rows = self._rows, []
         return alerts_from_rows(rows)
 
-    def board_rows(self, time_s: float) -> list[dict[str, Any]]:
-        """The board now: one JSON-ready dict per open threat, by time to go."""
-        rows = [board_row(self.partner, time_s, t, self.asset_info) for t in self.open_threats()]
+    def board_rows(
+        self, time_s: float, picture_of: Mapping[int, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """The board now: one JSON-ready dict per open threat, by time to go
+        (``picture_of``: own track id -> picture number, for the tracks it names)."""
+        pic = {} if picture_of is None else picture_of
+        rows = [
+            board_row(self.partner, time_s, t, self.asset_info, pic) for t in self._open.values()
+        ]
         return sorted(rows, key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
