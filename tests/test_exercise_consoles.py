@@ -77,6 +77,15 @@ class Consoles:
             page = self.browser.new_page(viewport={"width": 1600, "height": 1000})
             page.errors = []
             page.on("pageerror", lambda e: page.errors.append(str(e)))
+            # the consoles work with the network cut: nothing leaves the machine
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:"))
+                    else page.errors.append(f"fetched from outside: {r.url}")
+                ),
+            )
             # the page must run under its Content-Security-Policy: a violation is an error
             page.on(
                 "console",
