@@ -12,6 +12,7 @@ import pytest
 from short_example import STRAY, short_example
 from skyweave.exercise.injects import assess
 from skyweave.exercise.session import ClockError, ExerciseSession
+from skyweave.io.report_timeline import inject_spans, played_commands, played_injects
 from skyweave.scenario.schema import Scenario
 
 
@@ -142,3 +143,10 @@ def test_the_report_lists_live_injects_notes_and_assessed_responses(tmp_path: An
     assert "06:00:20Z" in injects and "link cut" in injects and "north-east" in injects
     assert "east message within 30 s" in injects and "late at 06:01:01Z" in injects
     assert "bookmark: the cut" in injects and "East Sensor Failure" not in injects
+    # the timeline draws the live cut as an outage from its time, and the note
+    played = played_injects(played_commands(folder))
+    spans, notes = inject_spans(session.scenario, 120.0, played)
+    assert [(s.label, s.start_s, s.end_s) for s in spans if s.target == "north-east"] == [
+        ("north-east cut", 20.0, 120.0)
+    ]
+    assert [n.text for n in notes if n.kind == "note"][-1] == "bookmark: the cut"

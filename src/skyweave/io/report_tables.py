@@ -10,14 +10,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from skyweave.engine.commands import Command, parse_command_lines
-from skyweave.errors import InputError
 from skyweave.exercise.injects import assess, inject_label
-from skyweave.io import safe_files
-from skyweave.io.replay_input import COMMANDS_NAME as COMMANDS_LOG
 from skyweave.io.report_data import ReportContext, ThreatInfo
 from skyweave.io.report_style import _e, _fmt_lat, _fmt_lon, _num, _swatch, _t, _table
-from skyweave.io.report_timeline import InjectSpan, _ballistic_warning_rows, inject_spans
+from skyweave.io.report_timeline import (
+    InjectSpan,
+    _ballistic_warning_rows,
+    inject_spans,
+    played_commands,
+    played_injects,
+)
 from skyweave.scenario.schema import Radar
 
 FloatArray = NDArray[np.float64]
@@ -285,7 +287,7 @@ def _forces_html(ctx: ReportContext) -> str:
     def where(lat: float, lon: float) -> str:
         return f"{_fmt_lat(round(lat, 2))} {_fmt_lon(round(lon, 2))}"
 
-    spans, _ = inject_spans(sc, ctx.duration_s)
+    spans, _ = inject_spans(sc, ctx.duration_s, played_injects(played_commands(ctx.run.run_dir)))
     by_target: dict[str, list[InjectSpan]] = {}
     for span in spans:
         by_target.setdefault(span.target, []).append(span)
@@ -376,23 +378,11 @@ def _clock(ctx: ReportContext, seconds: float) -> str:
     return f"{at.strftime('%H:%M:%SZ')} ({_t(seconds)})"
 
 
-def _played_commands(ctx: ReportContext) -> list[Command]:
-    """The commands the run was given (a played exercise's orders), from ``commands.jsonl``;
-    none when the file is absent or unreadable (the report then lists the scripted ones)."""
-    try:
-        path = safe_files.safe_path(ctx.run.run_dir, COMMANDS_LOG)
-        if not path.is_file():
-            return []
-        return parse_command_lines(safe_files.read_text(path), str(path))
-    except InputError:
-        return []
-
-
 def _injects_html(ctx: ReportContext) -> str:
     """Every inject, scripted or played live, every white-cell note and bookmark, and each
     expected response with its assessment from the command log (met, late, not met)."""
     sc = ctx.scenario
-    played = _played_commands(ctx)
+    played = played_commands(ctx.run.run_dir)
     orders = [c for c in played if c.seat != "white"]
     rows: list[tuple[float, list[str]]] = []
     for i in [] if sc is None else sc.injects:
