@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the consoles' browser libraries (npm registry, pinned by package-lock.json), copied where
+# the server serves them from: nothing is fetched at run time. MapLibre's CSP build: its
+# worker is a file of ours, not a blob, as the consoles' Content-Security-Policy requires
+VENDOR := src/skyweave/exercise/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 
 .PHONY: setup system-deps demo exercise test lint clean
 
@@ -12,14 +17,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(VENDOR_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || sh scripts/install-system-deps.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/maplibre-gl/dist/maplibre-gl-csp.js node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
+		node_modules/maplibre-gl/dist/maplibre-gl.css $(VENDOR)/
+	cp node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl.LICENSE.txt
+	cp node_modules/milsymbol/dist/milsymbol.js $(VENDOR)/
+	cp node_modules/milsymbol/LICENSE $(VENDOR)/milsymbol.LICENSE.txt
+	touch $(VENDOR_STAMP)
 
-demo: $(STAMP)
+setup: $(STAMP) $(VENDOR_STAMP)
+
+demo: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/skyweave run examples/joint-exercise.yaml --seed 1 --out runs/demo --overwrite
 
 # live exercise on the shipped example: prints one join link per seat (white cell, each
 # partner's staff, observer); Ctrl-C or the white cell's End button writes runs/exercise
-exercise: $(STAMP)
+exercise: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/skyweave exercise examples/joint-exercise.yaml --out runs/exercise --overwrite
 
 # tshark decodes our DIS PDUs in the tests and chromium runs the exercise consoles' browser
@@ -28,7 +44,7 @@ exercise: $(STAMP)
 system-deps:
 	-@sh scripts/install-system-deps.sh
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(VENDOR_STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadfile
@@ -39,4 +55,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)

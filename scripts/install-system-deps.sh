@@ -1,5 +1,6 @@
 #!/usr/bin/env sh
-# Install the Debian packages Skyweave's tests need: tshark (the DIS dissector test) and
+# Install the Debian packages Skyweave needs beyond Python: npm (installs the consoles' map
+# and symbol libraries from package-lock.json), tshark (the DIS dissector test) and
 # chromium (the exercise consoles' browser tests, driven by Playwright for Python).
 # Idempotent: installs only what is missing. Run as root (CI: sudo).
 set -eu
@@ -7,9 +8,10 @@ set -eu
 missing=""
 command -v tshark >/dev/null 2>&1 || missing="$missing tshark"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
-    echo "tshark and chromium already installed"
+    echo "tshark, chromium and npm already installed"
     exit 0
 fi
 

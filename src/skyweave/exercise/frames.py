@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 import pymap3d
 
+from skyweave.engagement.model import THREAT_CLASSES, salvo_kill_probability
 from skyweave.engine.simulation import PartnerView, Simulation
+from skyweave.exercise.geo import base_map
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.warning.alerts import Alerts, concat_alerts
 
@@ -110,41 +112,6 @@ def theatre_bounds(scenario: Scenario) -> dict[str, float]:
     }
 
 
-def coastline_polylines(
-    bounds: dict[str, float], kind: str = "coast", digits: int = 3
-) -> list[list[list[float]]]:
-    """Natural Earth lines (``"coast"`` or ``"border"``) entering ``bounds``, as
-    ``[[lon, lat], ...]`` polylines; ``[]`` when the shipped data are not installed.
-
-    Reads :mod:`skyweave.io.coastlines` (Natural Earth 1:50m, shipped with the
-    package) when it is present; the map then has coastlines and borders.
-    """
-    try:
-        from skyweave.io import coastlines  # type: ignore[attr-defined,unused-ignore]
-
-        lon, lat = coastlines.lines_in_box(
-            kind,
-            bounds["lon_min"] - 10.0,
-            bounds["lon_max"] + 10.0,
-            bounds["lat_min"] - 10.0,
-            bounds["lat_max"] + 10.0,
-            0.5 * (bounds["lon_min"] + bounds["lon_max"]),
-        )
-    except (ImportError, OSError, KeyError, FileNotFoundError):
-        return []
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
-    breaks = np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat))
-    out: list[list[list[float]]] = []
-    start = 0
-    for stop in [*breaks.tolist(), lon.size]:
-        if stop - start >= 2:
-            xy = np.round(np.stack([lon[start:stop], lat[start:stop]], axis=1), digits)
-            out.append(xy.tolist())
-        start = stop + 1
-    return out
-
-
 def _sensor_rows(scenario: Scenario, partner: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for s in scenario.sensors:
@@ -222,8 +189,8 @@ def setup_info(scenario: Scenario, role: str, partner: str | None) -> dict[str, 
         "time_step_s": scenario.time_step_s,
         "duration_s": scenario.duration_s,
         "bounds": bounds,
-        "coast": coastline_polylines(bounds, "coast"),
-        "border": coastline_polylines(bounds, "border"),
+        "epoch_utc": scenario.epoch.isoformat().replace("+00:00", "Z"),
+        "geo": base_map(bounds),
         "assets": assets,
         "sensors": _sensor_rows(scenario, mine),
         "batteries": batteries,
@@ -346,18 +313,7 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "threats": list(view.threats),
         "acked": sorted(acked),
         "classified": classified,
-        "questions": [
-            {
-                "id": q.question_id,
-                "battery": q.battery_id,
-                "track": q.track_id,
-                "asked_s": q.asked_s,
-                "deadline_s": q.deadline_s,
-                "remaining_s": round(q.deadline_s - view.time_s, 1),
-                **_intercept(q.intercept_time_s, q.intercept_ecef_m),
-            }
-            for q in view.questions
-        ],
+        "questions": _question_rows(sim, view),
         "batteries": [
             {"id": b, "inventory": int(s["inventory"]), "held": bool(s["held"])}
             for b, s in view.batteries.items()
@@ -365,12 +321,51 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "remote_batteries": _remote_battery_rows(view),
         "links": link_rows(sim, partner),
         "engagements": _engagement_rows(view.engagements, with_object=False),
-        "messages": [
-            {"time_s": round(t, 1), "from": sender, "text": text}
-            for t, sender, text in view.messages[-20:][::-1]
-        ],
+        "messages": _message_rows(sim, view),
         "log": log,
     }
+
+
+def _question_rows(sim: Simulation, view: PartnerView) -> list[dict[str, Any]]:
+    """A partner's open consent questions with what its staff needs to answer them: the
+    battery's interceptors left, its shots per engagement and the kill probability of an
+    engagement against each threat class (the board says which class the threat is)."""
+    rows = []
+    model = sim.decision.model
+    for q in view.questions:
+        state = model.states[q.battery_id]
+        shots = state.doctrine_shots()
+        rows.append(
+            {
+                "id": q.question_id,
+                "battery": q.battery_id,
+                "track": q.track_id,
+                "asked_s": q.asked_s,
+                "deadline_s": q.deadline_s,
+                "remaining_s": round(q.deadline_s - view.time_s, 1),
+                "inventory": int(view.batteries.get(q.battery_id, {}).get("inventory", 0)),
+                "shots": shots,
+                "pk_by_class": {
+                    c: round(salvo_kill_probability(state.pk(c), shots), 3) for c in THREAT_CLASSES
+                },
+                **_intercept(q.intercept_time_s, q.intercept_ecef_m),
+            }
+        )
+    return rows
+
+
+def _message_rows(sim: Simulation, view: PartnerView) -> list[dict[str, Any]]:
+    """Messages this partner received over the links and the white cell's messages to it
+    (white notes ``to PARTNER: text`` or ``to all: text``), newest first."""
+    rows = [(t, sender, text) for t, sender, text in view.messages]
+    for ev in sim.events:
+        if ev.source == "white" and ev.kind == "note" and ev.time_s <= view.time_s:
+            to, sep, text = ev.text.partition(": ")
+            if sep and to in (f"to {view.partner}", "to all"):
+                rows.append((ev.time_s, "white", text))
+    rows.sort(key=lambda r: r[0])
+    newest = rows[-20:][::-1]
+    return [{"time_s": round(t, 1), "from": sender, "text": text} for t, sender, text in newest]
 
 
 def _engagement_rows(engagements: Iterable[Any], with_object: bool) -> list[dict[str, Any]]:
@@ -482,7 +477,6 @@ def truth_frame(sim: Simulation) -> dict[str, Any]:
 
 
 __all__ = [
-    "coastline_polylines",
     "link_rows",
     "partner_frame",
     "setup_info",

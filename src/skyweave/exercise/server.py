@@ -77,14 +77,20 @@ _STATIC_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
 }
+#: the browser libraries ``make setup`` copies from node_modules (package-lock.json)
+VENDOR_DIR = "vendor"
 
 
-def _static(name: str) -> bytes | None:
-    """A file shipped in ``skyweave/exercise/static`` (None if absent)."""
+def _static(name: str, folder: str | None = None) -> bytes | None:
+    """A file shipped in ``skyweave/exercise/static`` (or its ``folder``; None if absent)."""
     if "/" in name or name.startswith("."):
         return None
-    path = resources.files("skyweave.exercise").joinpath("static").joinpath(name)
+    path = resources.files("skyweave.exercise").joinpath("static")
+    if folder is not None:
+        path = path.joinpath(folder)
+    path = path.joinpath(name)
     if not path.is_file():
         return None
     return path.read_bytes()
@@ -177,6 +183,42 @@ def _clock_request(body: Any) -> tuple[str, float | None]:
     return action, float(value)
 
 
+class Consoles:
+    """The consoles connected now (seat presence) and the end of the exercise as they are
+    told it: ``ending`` is set the moment the white cell presses End, before the run
+    folder is written (which holds the session's lock for seconds), ``ended`` once it is.
+    Every console's push loop waits on these, so each is told within one frame period."""
+
+    def __init__(self) -> None:
+        self.presence: dict[str, int] = {}
+        self.ending = asyncio.Event()
+        self.ended = asyncio.Event()
+        self.notice: dict[str, dict[str, Any]] = {}
+
+    def joined(self, seat: Seat) -> None:
+        self.presence[seat.name] = self.presence.get(seat.name, 0) + 1
+
+    def left(self, seat: Seat) -> None:
+        self.presence[seat.name] = self.presence.get(seat.name, 1) - 1
+        if self.presence[seat.name] <= 0:
+            del self.presence[seat.name]
+
+    def announce_end(self, time_s: float) -> None:
+        self.ended.clear()
+        self.notice.pop("failed", None)
+        self.notice["ending"] = {"type": "ending", "time_s": time_s}
+        self.ending.set()
+
+    def announce_ended(self, time_s: float, run_dir: Path | None, error: str | None) -> None:
+        """The folder is written (``run_dir``), or it could not be (``error``: play goes on)."""
+        if error is not None:
+            self.notice["failed"] = {"type": "end_failed", "error": error}
+            self.ending.clear()
+        else:
+            self.notice["ended"] = {"type": "ended", "time_s": time_s, "run_dir": str(run_dir)}
+        self.ended.set()
+
+
 def create_app(
     session: ExerciseSession | ReviewSession,
     out_dir: Path,
@@ -208,6 +250,7 @@ def create_app(
         so a page on a rebound DNS name cannot reach it. Default: any.
     """
     app = FastAPI(title="Skyweave exercise", docs_url=None, redoc_url=None, openapi_url=None)
+    consoles = Consoles()
     limiter = limiter or RateLimiter(COMMANDS_PER_S, COMMAND_BURST)
     if allowed_hosts is not None:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -245,6 +288,15 @@ def create_app(
         media = _STATIC_TYPES.get(Path(name).suffix, "application/octet-stream")
         return Response(body, media_type=media, headers=_NO_CACHE)
 
+    @app.get("/static/vendor/{name}")
+    def vendor(name: str) -> Response:
+        # the map and symbol libraries change only with package-lock.json: cacheable
+        body = _static(name, VENDOR_DIR)
+        if body is None:
+            return Response(f"{name} is not installed: run `make setup` (npm ci)", status_code=404)
+        media = _STATIC_TYPES.get(Path(name).suffix, "application/octet-stream")
+        return Response(body, media_type=media, headers={"Cache-Control": "max-age=3600"})
+
     @app.get("/api/setup")
     def api_setup(token: str | None = None) -> Response:
         seat = seat_of(token)
@@ -257,7 +309,10 @@ def create_app(
         seat = seat_of(token)
         if seat is None:
             return unauthorised()
-        return JSONResponse(session.frame(seat, view_as))
+        frame = session.frame(seat, view_as)
+        if seat.role == "white":
+            frame["presence"] = dict(consoles.presence)
+        return JSONResponse(frame)
 
     @app.post("/api/command")
     async def api_command(request: Request, token: str | None = None) -> Response:
@@ -308,15 +363,23 @@ def create_app(
             return unauthorised()
         if seat.role != "white":
             return _error("only the white cell ends the exercise", 403)
+        if isinstance(session, ReviewSession):
+            return _error("review is read-only: there is nothing to end", 403)
+        # every console is told now; writing the folder takes a while
+        consoles.announce_end(session.clock_state()["time_s"])
         try:
             folder = await run_in_threadpool(session.end, out_dir, overwrite)
         except SeatError as exc:
+            consoles.announce_ended(0.0, None, str(exc))
             return _error(str(exc), 403)
         except (InputError, OSError) as exc:
             where = getattr(getattr(session, "journal", None), "folder", None)
             kept = f"; the play is kept in {where} (skyweave exercise --resume)" if where else ""
             text = _problems(exc) if isinstance(exc, InputError) else str(exc)
-            return _error(f"the run folder could not be written: {text}{kept}", 409)
+            error = f"the run folder could not be written: {text}{kept}"
+            consoles.announce_ended(0.0, None, error)
+            return _error(error, 409)
+        consoles.announce_ended(session.clock_state()["time_s"], folder, None)
         if on_end is not None:
             on_end(folder)
         # a taken output folder was written beside: the page can say where
@@ -334,6 +397,7 @@ def create_app(
             await websocket.close(code=WS_UNAUTHORISED)
             return
         await websocket.accept()
+        consoles.joined(seat)
         wanted: dict[str, Any] = {"view_as": None, "version": -1}
         partners = {s.partner for s in session.seats.values() if s.partner is not None}
 
@@ -354,24 +418,56 @@ def create_app(
                     wanted["view_as"] = view_as
                     wanted["version"] = -1  # push the new view at once
 
-        async def push() -> None:
-            await websocket.send_json(session.setup(seat))
+        async def frame_now() -> dict[str, Any] | None:
+            """The seat's frame, or None if End was pressed while it was being built."""
+            build = asyncio.ensure_future(run_in_threadpool(session.frame, seat, wanted["view_as"]))
+            stop = asyncio.ensure_future(consoles.ending.wait())
+            done, _ = await asyncio.wait({build, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if build not in done:
+                build.add_done_callback(lambda f: f.exception())  # finishes after the end
+                return None
+            frame = build.result()
+            if seat.role == "white":
+                frame["presence"] = dict(consoles.presence)
+            return frame
+
+        async def play() -> None:
+            """Frames as the clock moves, until End is pressed."""
             loop = asyncio.get_running_loop()
             last_push = -1e9
-            while True:
+            while not consoles.ending.is_set():
                 now = loop.time()
                 if wanted["version"] != session.version or now - last_push > IDLE_PERIOD_S:
                     version = session.version
-                    frame = await run_in_threadpool(session.frame, seat, wanted["view_as"])
+                    frame = await frame_now()
+                    if frame is None:
+                        return
                     await websocket.send_json(frame)
                     wanted["version"] = version
                     last_push = now
-                await asyncio.sleep(frame_period_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(consoles.ending.wait(), frame_period_s)
+
+        async def push() -> None:
+            await websocket.send_json(session.setup(seat))
+            while True:
+                await play()
+                await websocket.send_json(consoles.notice["ending"])
+                await consoles.ended.wait()
+                if "ended" in consoles.notice:
+                    break
+                await websocket.send_json(consoles.notice["failed"])  # play goes on
+            await websocket.send_json(consoles.notice["ended"])
+            # the final state, once the folder is written (the lock is free again)
+            await websocket.send_json(await run_in_threadpool(session.frame, seat, None))
+            await asyncio.Event().wait()  # stay open until the page or the server goes
 
         tasks = [asyncio.ensure_future(receive()), asyncio.ensure_future(push())]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            consoles.left(seat)
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -16,6 +16,7 @@ run --replay``), then removes the journal.
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 import threading
 import time
@@ -28,7 +29,9 @@ from skyweave.engine.commands import Command, parse_command, with_injected_threa
 from skyweave.engine.simulation import Simulation
 from skyweave.errors import InputError, Problem
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
+from skyweave.exercise.injects import inject_rows
 from skyweave.exercise.journal import Journal
+from skyweave.exercise.outcomes import outcome_feed
 from skyweave.exercise.pacing import Pacer
 from skyweave.scenario.run_size import check_run_size
 from skyweave.scenario.schema import Scenario
@@ -138,6 +141,8 @@ class ExerciseSession(SeatedSession):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._setup_cache: dict[str, dict[str, Any]] = {}
+        #: injects the white cell scheduled for a later time (queued in the engine)
+        self.scheduled: list[Command] = []
 
     # -- the clock -----------------------------------------------------------------------
 
@@ -238,6 +243,7 @@ class ExerciseSession(SeatedSession):
             "holding": self.pacer.holding(),
             "done": sim.done,
             "ended": self.ended_dir is not None,
+            "run_dir": None if self.ended_dir is None else str(self.ended_dir),
         }
 
     # -- commands ------------------------------------------------------------------------
@@ -270,10 +276,13 @@ class ExerciseSession(SeatedSession):
             raise SeatError(f"the {seat.name} seat cannot act for another seat")
         with self.lock:
             self._check_live()
-            # the command's time is the next tick's, whatever the body says
-            stamped = {**record, "seat": seat.name, "time_s": self.next_time_s()}
+            # the command's time is the next tick's (or the later time the white cell
+            # scheduled an inject for), whatever the body says
+            stamped = {**record, "seat": seat.name, "time_s": self._stamp_time(seat, record)}
+            stamped.pop("at_s", None)
             command = parse_command(stamped, source=source)
             self._authorise(seat, command.kind, command.body)
+            self._refuse_late_consent(seat, command)
             if command.kind == "inject" and "threat" in command.body:
                 grown = with_injected_threats(self.scenario, [*self._launches, command])
                 check_run_size(grown, source=f"{source}: threat")
@@ -282,15 +291,63 @@ class ExerciseSession(SeatedSession):
                     self.journal.command(command)
                 except OSError as exc:
                     raise ClockError(f"the order could not be journaled ({exc}); retry") from None
-            refused = self.sim.submit(command)  # never: the time is the next tick's
+            refused = self.sim.submit(command)  # never: the time is after the current tick
             if refused is not None:
                 raise ClockError(refused)
             if command.kind == "inject" and "threat" in command.body:
                 self._launches.append(command)
             if command.kind == "note" and seat.role == "white":
                 self.bookmarks.append({"time_s": command.time_s, "text": command.body["text"]})
+            if command.time_s > self.next_time_s():
+                self.scheduled.append(command)
             self.version += 1
             return command
+
+    def _stamp_time(self, seat: Seat, record: dict[str, Any]) -> float:
+        """The next tick's time, or the later ``at_s`` the white cell scheduled an inject for."""
+        now = self.next_time_s()
+        at_s = record.get("at_s")
+        if at_s is None:
+            return now
+        if seat.role != "white" or record.get("kind") != "inject":
+            raise SeatError("only the white cell schedules, and only injects")
+        source = f"{seat.name} console"
+        if isinstance(at_s, bool) or not isinstance(at_s, int | float) or not math.isfinite(at_s):
+            raise InputError([Problem(source, "expected simulation seconds", "at_s")])
+        if at_s > self.sim.end_s:
+            end = f"after the scenario's end ({self.sim.end_s:g} s)"
+            raise InputError([Problem(source, end, "at_s")])
+        return max(now, float(at_s))
+
+    def _refuse_late_consent(self, seat: Seat, command: Command) -> None:
+        """A consent answer to one of the seat's own questions that is already answered, or
+        that would arrive after its deadline, is refused now with the reason (not queued to
+        be rejected at the tick). An id the seat never had (another partner's, or none) is
+        left to the engine, which refuses it at the tick like any unknown id."""
+        if command.kind != "consent" or seat.partner is None:
+            return
+        qid = command.body["question_id"]
+        own = {q.question_id: q for q in self.sim.consent.open_questions(seat.partner)}
+        question = own.get(qid)
+        if question is not None:
+            if command.time_s > question.deadline_s:
+                raise ClockError(
+                    f"too late: question {qid}'s deadline ({question.deadline_s:g} s) has "
+                    "passed; the policy answers it"
+                )
+            return
+        done = [
+            d
+            for d in self.sim.decision.decisions
+            if d.question_id == qid and d.partner == seat.partner
+        ]
+        if done:
+            d = done[-1]
+            who = "the policy at the deadline" if d.by == "policy" else f"{d.by}'s staff"
+            verdict = "granted" if d.granted else "denied"
+            raise ClockError(
+                f"too late: question {qid} was already {verdict} by {who} at {d.answered_s:g} s"
+            )
 
     def _authorise(self, seat: Seat, kind: str, record: dict[str, Any]) -> None:
         if seat.role == "white":
@@ -331,9 +388,13 @@ class ExerciseSession(SeatedSession):
             if seat.role == "partner":
                 assert seat.partner is not None
                 return {**partner_frame(self.sim, seat.partner), **head}
-            frame = {**truth_frame(self.sim), **head}
+            frame = {**truth_frame(self.sim), **head, "outcomes": outcome_feed(self.sim)}
             if seat.role == "white":
                 frame["bookmarks"] = self.bookmarks[-BOOKMARKS_SHOWN:]
+                now = self.sim.time_s
+                waiting = [c for c in self.scheduled if c.time_s > now]
+                final = self.ended_dir is not None or self.sim.done
+                frame["injects"] = inject_rows(self.sim.applied, waiting, now, final)
                 if view_as in self.sim.partners:
                     frame["view_as"] = partner_frame(self.sim, view_as)
             return frame

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.exercise.injects import assess, inject_label
 from skyweave.io.report_data import ReportContext, ThreatInfo
 from skyweave.io.report_style import _e, _fmt_lat, _fmt_lon, _num, _swatch, _t, _table
-from skyweave.io.report_timeline import InjectSpan, _ballistic_warning_rows, inject_spans
+from skyweave.io.report_timeline import (
+    InjectSpan,
+    _ballistic_warning_rows,
+    inject_spans,
+    played_commands,
+    played_injects,
+)
 from skyweave.scenario.schema import Radar
 
 FloatArray = NDArray[np.float64]
@@ -279,7 +287,7 @@ def _forces_html(ctx: ReportContext) -> str:
     def where(lat: float, lon: float) -> str:
         return f"{_fmt_lat(round(lat, 2))} {_fmt_lon(round(lon, 2))}"
 
-    spans, _ = inject_spans(sc, ctx.duration_s)
+    spans, _ = inject_spans(sc, ctx.duration_s, played_injects(played_commands(ctx.run.run_dir)))
     by_target: dict[str, list[InjectSpan]] = {}
     for span in spans:
         by_target.setdefault(span.target, []).append(span)
@@ -362,13 +370,51 @@ def _forces_html(ctx: ReportContext) -> str:
     )
 
 
+def _clock(ctx: ReportContext, seconds: float) -> str:
+    """Scenario clock time (UTC, from the epoch) with the run time beside it."""
+    if ctx.scenario is None:
+        return _t(seconds)
+    at = ctx.scenario.epoch + timedelta(seconds=float(seconds))
+    return f"{at.strftime('%H:%M:%SZ')} ({_t(seconds)})"
+
+
 def _injects_html(ctx: ReportContext) -> str:
+    """Every inject, scripted or played live, every white-cell note and bookmark, and each
+    expected response with its assessment from the command log (met, late, not met)."""
     sc = ctx.scenario
-    if sc is None or not sc.injects:
+    played = played_commands(ctx.run.run_dir)
+    orders = [c for c in played if c.seat != "white"]
+    rows: list[tuple[float, list[str]]] = []
+    for i in [] if sc is None else sc.injects:
+        what = [_e(i.kind.replace("_", " ")), _e(i.target or "-"), _e(i.text or "")]
+        rows.append((i.time_s, ["scenario", *what, "-", "-"]))
+    for c in played:
+        if c.seat != "white":
+            continue
+        if c.kind == "note":
+            text = str(c.body.get("text", ""))
+            kind = "bookmark" if text.startswith("bookmark") else "note"
+            rows.append((c.time_s, ["white cell", kind, "-", _e(text), "-", "-"]))
+            continue
+        if c.kind != "inject":
+            continue
+        body = c.body
+        label = inject_label(body)
+        target = body["inject"].get("target") if "inject" in body else None
+        note = body.get("note") or body.get("inject", {}).get("text") or ""
+        expected = body.get("expected_response")
+        verdict = "-"
+        if expected:
+            status, answered_s = assess(c.time_s, expected, orders, ctx.duration_s, final=True)
+            verdict = status + ("" if answered_s is None else f" at {_clock(ctx, answered_s)}")
+        what = [_e(label.split(" ")[0].replace("_", " ")), _e(target or label.split(" ")[-1])]
+        rows.append((c.time_s, ["white cell", *what, _e(note), _e(expected or "-"), _e(verdict)]))
+    if not rows:
         why = " (scenario not given)" if sc is None else ""
         return f"<p>No white-cell injects{why}.</p>"
-    rows = [
-        [_t(i.time_s), _e(i.kind.replace("_", " ")), _e(i.target or "-"), _e(i.text or "")]
-        for i in sorted(sc.injects, key=lambda i: i.time_s)
-    ]
-    return _table(["time", "inject", "target", "text"], rows, left=4)
+    rows.sort(key=lambda r: r[0])
+    return _table(
+        ["time", "from", "inject", "target", "text", "expected response", "assessed"],
+        [[_clock(ctx, t), *cells] for t, cells in rows],
+        left=7,
+    )

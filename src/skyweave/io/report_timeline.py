@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.engine.commands import Command, parse_command_lines
+from skyweave.errors import InputError
+from skyweave.io import safe_files
+from skyweave.io.replay_input import COMMANDS_NAME
 from skyweave.io.report_data import KIND_COLOURS, MAX_TIMELINE_ROWS, ReportContext, _column
 from skyweave.io.report_style import _minutes, _new_figure
-from skyweave.scenario.schema import Scenario
+from skyweave.scenario.schema import Inject, Scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -36,13 +41,51 @@ class InjectSpan:
     kind: str = ""
 
 
-def inject_spans(scenario: Scenario | None, end_s: float) -> tuple[list[InjectSpan], list[Any]]:
-    """Outage spans (failure to repair) and the remaining point injects (notes)."""
-    if scenario is None:
+def played_commands(run_dir: Path) -> list[Command]:
+    """The commands a run was given (a played exercise's orders), from its
+    ``commands.jsonl``; none when the file is absent or unreadable."""
+    try:
+        path = safe_files.safe_path(run_dir, COMMANDS_NAME)
+        if not path.is_file():
+            return []
+        return parse_command_lines(safe_files.read_text(path), str(path))
+    except InputError:
+        return []
+
+
+def played_injects(commands: Sequence[Command]) -> list[Inject]:
+    """The white cell's live injects (sensor, link, battery, command post) and notes, as
+    scenario injects at the times they applied."""
+    out = []
+    for c in commands:
+        if c.seat != "white":
+            continue
+        if c.kind == "note":
+            out.append(Inject(time_s=c.time_s, kind="note", text=str(c.body.get("text", ""))))
+        elif c.kind == "inject" and "inject" in c.body:
+            body = c.body["inject"]
+            out.append(
+                Inject(
+                    time_s=c.time_s,
+                    kind=body["kind"],
+                    target=body.get("target"),
+                    text=body.get("text") or "",
+                )
+            )
+    return out
+
+
+def inject_spans(
+    scenario: Scenario | None, end_s: float, played: Sequence[Inject] = ()
+) -> tuple[list[InjectSpan], list[Any]]:
+    """Outage spans (failure to repair) and the remaining point injects (notes), the
+    scenario's and those ``played`` live."""
+    if scenario is None and not played:
         return [], []
     spans: list[InjectSpan] = []
     points: list[Any] = []
-    injects = sorted(scenario.injects, key=lambda i: i.time_s)
+    scripted = [] if scenario is None else scenario.injects
+    injects = sorted([*scripted, *played], key=lambda i: i.time_s)
     for k, inj in enumerate(injects):
         pair = _INJECT_PAIRS.get(inj.kind)
         if pair is None:
@@ -76,7 +119,8 @@ def timeline(ctx: ReportContext) -> Any:
         labels.append("no threat matched")
     n_rows = len(labels)
     row_of = {oid: k for k, oid in enumerate(row_ids)}
-    spans, notes = inject_spans(ctx.scenario, ctx.duration_s)
+    played = played_injects(played_commands(ctx.run.run_dir))
+    spans, notes = inject_spans(ctx.scenario, ctx.duration_s, played)
     inject_rows = sorted({s.label for s in spans}) + (["white-cell notes"] if notes else [])
     n_part = max(len(ctx.partners), 1)
     panel_h = 0.6 + 0.24 * max(n_rows, 3)

@@ -1,299 +1,317 @@
-// The staff map: a plain <canvas>, local equirectangular projection, offline.
-// It draws what the console gives it; it decides nothing.
+// The staff map: MapLibre GL JS (npm registry, served locally) over Natural Earth as local
+// GeoJSON, with milsymbol APP-6 symbols. No tiles and no glyphs are fetched: labels are
+// HTML placed by labels.js, which never lets two overlap. It draws what the console gives
+// it; it decides nothing.
 
-const M_PER_DEG = 111195.0;
+/* global maplibregl */
+
+import { assetKind, iconCanvas, iconId, sidc, threatAffiliation } from "./symbols.js";
+import { LabelLayer } from "./labels.js";
+import { RangeBearing } from "./ruler.js";
+
+const EMPTY = { type: "FeatureCollection", features: [] };
+const TRAIL_POINTS = 120;            // positions kept per track or object for its trail
+const LEAD_S = 60;                   // the speed vector shows where it will be in a minute
+const M_PER_DEG_LAT = 111_195;
+// the map is redrawn at most this often: software WebGL (headless, or a machine without a
+// GPU) is costly, and a picture that moves twice a second is enough for a staff map; the
+// tables beside it update with every frame
+const MAP_PERIOD_MS = 1000;
+
+/** Which layer toggle hides which map layers (and labels of that kind). */
+export const TOGGLES = {
+  truth: { label: "truth", layers: ["truth-trails", "truth-leads"], labels: ["object"] },
+  tracks: { label: "tracks", layers: ["track-trails", "track-leads", "track-sigma"], labels: ["track"] },
+  ellipses: { label: "impact ellipses", layers: ["ellipse-fill", "ellipse-line"], labels: ["impact"] },
+  coverage: { label: "coverage", layers: ["coverage-fill", "coverage-line", "range-ring"], labels: [] },
+  engagements: { label: "engagements", layers: ["engagement-line"], labels: ["engagement"] },
+};
+
+/** An altitude for a label: metres below a kilometre (sea-skimmers), else kilometres. */
+const altitude = (km) => (km === null || km === undefined ? "" : km < 1 ? `${Math.round(km * 1000)} m` : `${Math.round(km)} km`);
+
+const point = (lon, lat, props) => ({ type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: props });
+const line = (coords, props) => ({ type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: props || {} });
+const poly = (ring, props) => ({ type: "Feature", geometry: { type: "Polygon", coordinates: [ring] }, properties: props || {} });
+
+/** A point ``m`` metres from (lon, lat) on bearing ``deg`` (flat earth: fine at theatre scale
+ *  for drawing rings and ellipses). */
+function offset(lon, lat, m, deg) {
+  const a = (deg * Math.PI) / 180;
+  const dLat = (m * Math.cos(a)) / M_PER_DEG_LAT;
+  const dLon = (m * Math.sin(a)) / (M_PER_DEG_LAT * Math.cos((lat * Math.PI) / 180));
+  return [lon + dLon, lat + dLat];
+}
+
+function ring(lon, lat, m, from = 0, to = 360, centre = false) {
+  const out = centre ? [[lon, lat]] : [];
+  const n = Math.max(8, Math.round((to - from) / 4));
+  for (let k = 0; k <= n; k++) out.push(offset(lon, lat, m, from + ((to - from) * k) / n));
+  if (centre) out.push([lon, lat]);
+  else out.push(out[0]);
+  return out;
+}
+
+function ellipse(lon, lat, a, b, orientDeg) {
+  const out = [];
+  const o = (orientDeg * Math.PI) / 180;
+  for (let k = 0; k <= 48; k++) {
+    const t = (2 * Math.PI * k) / 48;
+    const n = a * Math.cos(t) * Math.cos(o) - b * Math.sin(t) * Math.sin(o);   // north component
+    const e = a * Math.cos(t) * Math.sin(o) + b * Math.sin(t) * Math.cos(o);   // east component
+    const bearing = (Math.atan2(e, n) * 180) / Math.PI;
+    out.push(offset(lon, lat, Math.hypot(n, e), bearing));
+  }
+  return out;
+}
 
 export class StaffMap {
-  constructor(canvas, setup, onPick) {
-    this.canvas = canvas;
-    this.ctx = canvas.getContext("2d");
+  constructor(container, setup, onPick) {
     this.setup = setup;
     this.onPick = onPick;
-    const b = setup.bounds;
-    this.lon0 = 0.5 * (b.lon_min + b.lon_max);
-    this.lat0 = 0.5 * (b.lat_min + b.lat_max);
-    this.kx = Math.cos((this.lat0 * Math.PI) / 180);
-    this.centre = [0, this.lat0];
-    this.zoom = 1;
     this.layers = null;
-    this.hits = [];
+    this.hidden = new Set();
+    this.trails = new Map();         // id -> {coords, seen}
     this.colors = Object.fromEntries(setup.partners.map((p) => [p.id, p.color]));
-    new ResizeObserver(() => this.draw()).observe(canvas);
-    canvas.addEventListener("wheel", (e) => {
-      e.preventDefault();
-      const f = e.deltaY < 0 ? 1.25 : 0.8;
-      const [lon, lat] = this.unproject(e.offsetX, e.offsetY);
-      this.zoom = Math.min(Math.max(this.zoom * f, 0.5), 40);
-      const [x2, y2] = this.project(lon, lat);
-      this.centre[0] += (x2 - e.offsetX) / this.scale;
-      this.centre[1] -= (y2 - e.offsetY) / this.scale;
-      this.draw();
-    }, { passive: false });
-    let drag = null;
-    canvas.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, y: e.offsetY, moved: false }; });
-    canvas.addEventListener("mousemove", (e) => {
-      if (!drag) return;
-      const dx = e.offsetX - drag.x, dy = e.offsetY - drag.y;
-      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
-      if (drag.moved) {
-        this.centre[0] -= dx / this.scale;
-        this.centre[1] += dy / this.scale;
-        drag.x = e.offsetX; drag.y = e.offsetY;
-        this.draw();
-      }
+    const b = setup.bounds;
+    // the CSP build's worker, served by us (the page's policy allows no blob: worker)
+    maplibregl.setWorkerUrl("/static/vendor/maplibre-gl-csp-worker.js");
+    this.map = new maplibregl.Map({
+      container,
+      style: this.style(),
+      bounds: [[b.lon_min, b.lat_min], [b.lon_max, b.lat_max]],
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      renderWorldCopies: false,
+      fadeDuration: 0,
+      pixelRatio: 1,
+      maxZoom: 11,
+      minZoom: 2,
     });
-    canvas.addEventListener("mouseup", (e) => {
-      const moved = drag && drag.moved;
-      drag = null;
-      if (moved || !this.onPick) return;
-      const [lon, lat] = this.unproject(e.offsetX, e.offsetY);
-      const hit = this.hits.find((h) => Math.hypot(h.x - e.offsetX, h.y - e.offsetY) < 9);
-      this.onPick({ lat, lon, hit: hit ? hit.id : null });
-    });
+    this.map.touchZoomRotate.disableRotation();
+    this.map.scrollZoom.setWheelZoomRate(1 / 300);  // smooth steps; it zooms about the cursor
+    this.map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-right");
+    // (no NavigationControl: its icons are data: images, which the page's policy refuses;
+    // the map tools have their own zoom buttons)
+    this.map.on("styleimagemissing", (e) => this.addIcon(e.id));
+    this.labels = new LabelLayer(this.map, container, setup.geo.graticule);
+    this.ruler = new RangeBearing(this.map);
+    this.ready = new Promise((resolve) => this.map.on("load", resolve));
+    this.ready.then(() => { this.loaded = true; this.draw(); });
+    this.sent = "";                  // the moving features as last sent (unchanged: not sent)
+    this.lastDraw = 0;
+    this.timer = null;
+    this.map.on("click", (e) => this.click(e));
+    window.staffMap = this;  // for the browser tests and the curious
   }
 
-  fit() {
-    const b = this.setup.bounds;
-    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
-    const sx = w / ((b.lon_max - b.lon_min) * this.kx), sy = h / (b.lat_max - b.lat_min);
-    return Math.min(sx, sy) * this.zoom;
+  addIcon(id) {
+    if (this.map.hasImage(id)) return;
+    const c = iconCanvas(id);
+    const dpr = window.devicePixelRatio || 1;
+    this.map.addImage(id, c.getContext("2d").getImageData(0, 0, c.width, c.height), { pixelRatio: dpr });
   }
 
-  project(lon, lat) {
-    const x = (lon - this.lon0) * this.kx;
-    return [
-      this.w / 2 + (x - this.centre[0]) * this.scale,
-      this.h / 2 - (lat - this.centre[1]) * this.scale,
-    ];
+  style() {
+    const g = this.setup.geo;
+    const src = (data) => ({ type: "geojson", data });
+    const sources = {
+      land: src(g.land), coast: src(g.coast), border: src(g.border), graticule: src(g.graticule),
+      coverage: src(this.coverage()), rings: src(this.rings()),
+    };
+    // everything that moves is one source (one update, one re-tiling, one repaint per draw),
+    // each feature tagged with the layer that draws it
+    sources.live = src(EMPTY);
+    sources.ruler = src(EMPTY);
+    const live = (layer, kind) => ({ source: "live", filter: kind ? ["all", ["==", ["get", "layer"], layer], ["==", ["get", "kind"], kind]] : ["==", ["get", "layer"], layer] });
+    return {
+      version: 8,
+      sources,
+      layers: [
+        { id: "sea", type: "background", paint: { "background-color": "#d4e6f1" } },
+        { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f1efe4" } },
+        { id: "graticule", type: "line", source: "graticule", paint: { "line-color": "#5a7894", "line-opacity": 0.3, "line-width": 0.7 } },
+        { id: "coast", type: "line", source: "coast", paint: { "line-color": "#5b7a5b", "line-width": 1.1 } },
+        { id: "border", type: "line", source: "border", paint: { "line-color": "#8a7a9a", "line-width": 0.8, "line-dasharray": [4, 3] } },
+        { id: "coverage-fill", type: "fill", source: "coverage", paint: { "fill-color": ["get", "colour"], "fill-opacity": ["get", "opacity"] } },
+        { id: "coverage-line", type: "line", source: "coverage", paint: { "line-color": ["get", "colour"], "line-opacity": 0.45, "line-width": 1 } },
+        { id: "range-ring", type: "line", source: "rings", paint: { "line-color": ["get", "colour"], "line-opacity": 0.75, "line-width": 1.2, "line-dasharray": [4, 3] } },
+        { id: "ellipse-fill", type: "fill", ...live("ellipse"), paint: { "fill-color": "#ff5000", "fill-opacity": 0.2 } },
+        { id: "ellipse-line", type: "line", ...live("ellipse"), paint: { "line-color": "#d04000", "line-width": 1.5 } },
+        { id: "track-sigma", type: "fill", ...live("sigma"), paint: { "fill-color": "#a0006a", "fill-opacity": 0.12 } },
+        { id: "truth-trails", type: "line", ...live("trail", "object"), paint: { "line-color": "#c00000", "line-opacity": 0.55, "line-width": 1.5 } },
+        { id: "track-trails", type: "line", ...live("trail", "track"), paint: { "line-color": "#a0006a", "line-opacity": 0.6, "line-width": 1.5, "line-dasharray": [2, 1] } },
+        { id: "truth-leads", type: "line", ...live("lead", "object"), paint: { "line-color": "#c00000", "line-width": 1.5 } },
+        { id: "track-leads", type: "line", ...live("lead", "track"), paint: { "line-color": "#a0006a", "line-width": 1.5 } },
+        { id: "engagement-line", type: "line", ...live("engagement"), paint: { "line-color": "#0a7a2a", "line-width": 1.6, "line-dasharray": [2, 2] } },
+        {
+          id: "symbols", type: "symbol", ...live("symbol"),
+          layout: { "icon-image": ["get", "icon"], "icon-allow-overlap": true, "icon-ignore-placement": true, "symbol-sort-key": ["get", "z"] },
+        },
+        { id: "ruler", type: "line", source: "ruler", paint: { "line-color": "#111", "line-width": 2, "line-dasharray": [3, 2] } },
+      ],
+    };
   }
 
-  unproject(px, py) {
-    const x = (px - this.w / 2) / this.scale + this.centre[0];
-    const lat = this.centre[1] - (py - this.h / 2) / this.scale;
-    return [x / this.kx + this.lon0, lat];
+  coverage() {
+    const out = [];
+    for (const s of this.setup.sensors) {
+      if (s.type !== "radar") continue;
+      const from = s.boresight_deg - s.half_width_deg, to = s.boresight_deg + s.half_width_deg;
+      const full = s.half_width_deg >= 180;
+      out.push(poly(ring(s.lon, s.lat, s.max_range_km * 1e3, full ? 0 : from, full ? 360 : to, !full),
+        { colour: this.colors[s.partner] || "#555", opacity: s.role === "fire_control" ? 0.1 : 0.05 }));
+    }
+    return { type: "FeatureCollection", features: out };
   }
 
-  metres(m) { return (m / M_PER_DEG) * this.scale; }
+  rings() {
+    return {
+      type: "FeatureCollection",
+      features: this.setup.batteries.map((b) => line(ring(b.lon, b.lat, b.max_range_km * 1e3), { colour: this.colors[b.partner] || "#555" })),
+    };
+  }
 
-  render(layers) { this.layers = layers; this.draw(); }
+  /** Show or hide one of the TOGGLES. */
+  toggle(name, on) {
+    if (on) this.hidden.delete(name); else this.hidden.add(name);
+    if (this.loaded) for (const id of TOGGLES[name].layers) this.map.setLayoutProperty(id, "visibility", on ? "visible" : "none");
+    this.draw();
+  }
+
+  render(layers) {
+    this.layers = layers;
+    this.remember(layers);
+    this.schedule();
+  }
+
+  /** Draw now if the last draw is old enough, else once the period is up. */
+  schedule() {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastDraw + MAP_PERIOD_MS - Date.now());
+    this.timer = setTimeout(() => { this.timer = null; this.lastDraw = Date.now(); this.draw(); }, wait);
+  }
+
+  /** Keep each track's and object's recent positions (its trail). */
+  remember(L) {
+    const now = Date.now();
+    const add = (kind, id, lon, lat) => {
+      if (lon === null || lat === null) return;
+      const key = `${kind}:${id}`;
+      let t = this.trails.get(key);
+      if (!t) { t = { kind, coords: [] }; this.trails.set(key, t); }
+      const last = t.coords[t.coords.length - 1];
+      if (!last || last[0] !== lon || last[1] !== lat) t.coords.push([lon, lat]);
+      if (t.coords.length > TRAIL_POINTS) t.coords.shift();
+      t.seen = now;
+    };
+    for (const t of L.tracks || []) add("track", t.id, t.lon, t.lat);
+    for (const o of L.objects || []) add("object", o.id, o.lon, o.lat);
+    for (const [key, t] of this.trails) if (t.seen !== now) this.trails.delete(key);  // gone: no stale trail
+  }
 
   draw() {
-    const c = this.canvas, ctx = this.ctx;
-    const dpr = window.devicePixelRatio || 1;
-    this.w = c.clientWidth; this.h = c.clientHeight;
-    if (!this.w || !this.h) return;
-    if (c.width !== Math.round(this.w * dpr) || c.height !== Math.round(this.h * dpr)) {
-      c.width = Math.round(this.w * dpr); c.height = Math.round(this.h * dpr);
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    this.scale = this.fit();
-    this.hits = [];
-    this.boxes = [];
-    ctx.fillStyle = "#cfe3f0";
-    ctx.fillRect(0, 0, this.w, this.h);
-    this.graticule();
-    this.lines(this.setup.coast, "#4d6b4d", 1.2, "#e9efe0");
-    this.lines(this.setup.border, "#8a7a9a", 0.8, null, [4, 3]);
-    this.sites();
-    const L = this.layers;
-    if (L) {
-      (L.threats || []).forEach((t) => this.threat(t));
-      (L.engagements || []).forEach((e) => this.engagement(e));
-      (L.tracks || []).forEach((t) => this.track(t, L.selected));
-      (L.objects || []).forEach((o) => this.object(o));
-      (L.marks || []).forEach((m) => this.mark(m));
-    }
-    this.scaleBar();
-  }
-
-  graticule() {
-    const ctx = this.ctx;
-    const [lonA, latA] = this.unproject(0, this.h), [lonB, latB] = this.unproject(this.w, 0);
-    const step = this.scale > 120 ? 1 : this.scale > 40 ? 2 : 5;
-    ctx.strokeStyle = "rgba(60,90,120,0.18)"; ctx.lineWidth = 1;
-    ctx.fillStyle = "rgba(40,60,90,0.6)"; ctx.font = "10px sans-serif";
-    for (let lon = Math.ceil(lonA / step) * step; lon <= lonB; lon += step) {
-      const [x] = this.project(lon, latA);
-      ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, this.h); ctx.stroke();
-      ctx.fillText(`${lon}°`, x + 2, this.h - 4);
-    }
-    for (let lat = Math.ceil(latA / step) * step; lat <= latB; lat += step) {
-      const [, y] = this.project(lonA, lat);
-      ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(this.w, y); ctx.stroke();
-      ctx.fillText(`${lat}°`, 2, y - 2);
-    }
-  }
-
-  lines(polylines, stroke, width, fill, dash) {
-    if (!polylines || !polylines.length) return;
-    const ctx = this.ctx;
-    ctx.save();
-    ctx.setLineDash(dash || []);
-    ctx.strokeStyle = stroke; ctx.lineWidth = width;
-    for (const line of polylines) {
-      ctx.beginPath();
-      line.forEach(([lon, lat], k) => {
-        const [x, y] = this.project(lon, lat);
-        if (k === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
-      });
-      const [a, b] = [line[0], line[line.length - 1]];
-      if (fill && a[0] === b[0] && a[1] === b[1]) { ctx.fillStyle = fill; ctx.fill(); }
-      ctx.stroke();
-    }
-    ctx.restore();
-  }
-
-  sites() {
-    const ctx = this.ctx, S = this.setup;
+    if (!this.loaded || !this.layers) return;
+    const L = this.layers, S = this.setup;
+    const symbols = [], labels = [], ellipses = [], leads = [], sigma = [], engagements = [];
+    const threatened = new Set(L.threatened || []);
+    const show = (name) => !this.hidden.has(name);
+    const sym = (lon, lat, icon, z, props = {}) => symbols.push(point(lon, lat, { icon, z, ...props }));
+    const lead = (kind, o) => {
+      if (!o.speed_mps || o.heading_deg === null) return;
+      leads.push(line([[o.lon, o.lat], offset(o.lon, o.lat, o.speed_mps * LEAD_S, o.heading_deg)], { kind }));
+    };
+    // sites: radars, batteries, command posts, defended assets (friends: the coalition)
     for (const s of S.sensors) {
       if (s.type !== "radar") continue;
-      const [x, y] = this.project(s.lon, s.lat);
-      const r = this.metres(s.max_range_km * 1e3);
-      const a0 = ((s.boresight_deg - s.half_width_deg - 90) * Math.PI) / 180;
-      const a1 = ((s.boresight_deg + s.half_width_deg - 90) * Math.PI) / 180;
-      ctx.beginPath(); ctx.moveTo(x, y); ctx.arc(x, y, r, a0, a1); ctx.closePath();
-      ctx.fillStyle = this.alpha(s.partner, s.role === "fire_control" ? 0.10 : 0.05);
-      ctx.strokeStyle = this.alpha(s.partner, 0.35); ctx.lineWidth = 1;
-      ctx.fill(); ctx.stroke();
-      ctx.fillStyle = this.colors[s.partner] || "#444";
-      ctx.beginPath(); ctx.moveTo(x, y - 6); ctx.lineTo(x - 5, y + 4); ctx.lineTo(x + 5, y + 4); ctx.closePath(); ctx.fill();
-      this.label(s.id, x + 6, y + 10, "#335");
+      sym(s.lon, s.lat, iconId(sidc("radar", "F")), 1, { id: s.id });
+      labels.push({ id: `radar:${s.id}`, kind: "site", lon: s.lon, lat: s.lat, text: s.id, priority: 5 });
     }
     for (const b of S.batteries) {
-      const [x, y] = this.project(b.lon, b.lat);
-      ctx.setLineDash([5, 4]);
-      ctx.strokeStyle = this.alpha(b.partner, 0.7); ctx.lineWidth = 1.2;
-      ctx.beginPath(); ctx.arc(x, y, this.metres(b.max_range_km * 1e3), 0, 2 * Math.PI); ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = this.colors[b.partner] || "#444";
-      ctx.fillRect(x - 5, y - 5, 10, 10);
-      this.hits.push({ x, y, id: b.id });
-      this.label(b.id, x + 7, y - 6, "#222");
-    }
-    const threatened = new Set(((this.layers && this.layers.threatened) || []));
-    for (const a of S.assets) {
-      const [x, y] = this.project(a.lon, a.lat);
-      const hot = threatened.has(a.id);
-      ctx.beginPath(); ctx.arc(x, y, hot ? 8 : 6, 0, 2 * Math.PI);
-      ctx.fillStyle = hot ? "#ff2a2a" : "#fff"; ctx.fill();
-      ctx.lineWidth = 2; ctx.strokeStyle = this.colors[a.partner] || "#333"; ctx.stroke();
-      this.label(a.name || a.id, x + 9, y + 4, hot ? "#b00000" : "#222", hot);
+      sym(b.lon, b.lat, iconId(sidc("battery", "F")), 2, { id: b.id });
+      labels.push({ id: `bty:${b.id}`, kind: "site", lon: b.lon, lat: b.lat, text: b.id, priority: 4 });
     }
     for (const p of S.partners) {
       if (!p.command_post) continue;
-      const [x, y] = this.project(p.command_post[1], p.command_post[0]);
-      ctx.fillStyle = p.color; ctx.beginPath();
-      ctx.moveTo(x, y - 7); ctx.lineTo(x + 7, y); ctx.lineTo(x, y + 7); ctx.lineTo(x - 7, y); ctx.closePath(); ctx.fill();
+      sym(p.command_post[1], p.command_post[0], iconId(sidc("command_post", "F")), 1, { id: `cp:${p.id}` });
+      labels.push({ id: `cp:${p.id}`, kind: "site", lon: p.command_post[1], lat: p.command_post[0], text: `${p.name} CP`, priority: 6 });
     }
-  }
-
-  threat(t) {
-    const ctx = this.ctx;
-    if (t.launch && t.launch[0] !== null) {
-      const [x, y] = this.project(t.launch[1], t.launch[0]);
-      ctx.strokeStyle = "#c00"; ctx.lineWidth = 2;
-      ctx.beginPath(); ctx.moveTo(x - 6, y - 6); ctx.lineTo(x + 6, y + 6); ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6); ctx.stroke();
-      this.label(`launch ${t.id}`, x + 8, y + 12, "#900");
+    for (const a of S.assets) {
+      const hot = threatened.has(a.id);
+      sym(a.lon, a.lat, iconId(sidc(assetKind(a), "F"), { hot }), hot ? 4 : 3, { id: a.id });
+      labels.push({ id: `asset:${a.id}`, kind: "site", lon: a.lon, lat: a.lat, text: a.name || a.id, priority: hot ? 1 : 3, cls: hot ? "hot" : "" });
     }
-    if (t.impact && t.impact[0] !== null) {
-      const [x, y] = this.project(t.impact[1], t.impact[0]);
-      const [a, b, orient] = t.ellipse_m;
-      if (a && b) {
-        ctx.beginPath();
-        ctx.ellipse(x, y, Math.max(this.metres(a), 3), Math.max(this.metres(b), 2), ((orient - 90) * Math.PI) / 180, 0, 2 * Math.PI);
-        ctx.fillStyle = "rgba(255,80,0,0.22)"; ctx.fill();
-        ctx.strokeStyle = "#d04000"; ctx.lineWidth = 1.5; ctx.stroke();
+    // threats of the board: launch point, predicted impact and its ellipse
+    for (const t of L.threats || []) {
+      if (t.launch && t.launch[0] !== null) {
+        sym(t.launch[1], t.launch[0], "mk:launch", 5, { id: t.id });
+        labels.push({ id: `launch:${t.id}`, kind: "impact", lon: t.launch[1], lat: t.launch[0], text: `${t.id} launch`, priority: 7, cls: "threat" });
       }
-      ctx.fillStyle = "#d04000"; ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
-      const tti = t.time_to_impact_s !== null ? ` T-${Math.max(0, t.time_to_impact_s).toFixed(0)}s` : "";
-      this.label(`impact ${t.key}${tti}`, x + 8, y - 6, "#a03000");
+      if (t.impact && t.impact[0] !== null) {
+        const [a, b, o] = t.ellipse_m || [];
+        if (a && b && show("ellipses")) ellipses.push(poly(ellipse(t.impact[1], t.impact[0], a, b, o || 0)));
+        if (show("ellipses")) {
+          sym(t.impact[1], t.impact[0], "mk:impact", 5, { id: t.id });
+          const ttg = t.time_to_go_s === null || t.time_to_go_s === undefined ? "" : ` T-${Math.max(0, t.time_to_go_s).toFixed(0)}s`;
+          labels.push({ id: `impact:${t.id}`, kind: "impact", lon: t.impact[1], lat: t.impact[0], text: `${t.id}${ttg}`, priority: 2, cls: "threat" });
+        }
+      }
     }
-  }
-
-  engagement(e) {
-    if (!e.intercept || e.intercept[0] === null) return;
-    const ctx = this.ctx;
-    const b = this.setup.batteries.find((q) => q.id === e.battery);
-    const [x, y] = this.project(e.intercept[1], e.intercept[0]);
-    if (b) {
-      const [bx, by] = this.project(b.lon, b.lat);
-      ctx.setLineDash([2, 3]); ctx.strokeStyle = "#0a7a2a"; ctx.lineWidth = 1.5;
-      ctx.beginPath(); ctx.moveTo(bx, by); ctx.lineTo(x, y); ctx.stroke(); ctx.setLineDash([]);
+    // engagements: battery to planned intercept
+    for (const e of L.engagements || []) {
+      if (!e.intercept || e.intercept[0] === null) continue;
+      const b = S.batteries.find((q) => q.id === e.battery);
+      if (b) engagements.push(line([[b.lon, b.lat], [e.intercept[1], e.intercept[0]]]));
+      if (show("engagements")) {
+        sym(e.intercept[1], e.intercept[0], "mk:intercept", 6, { id: `eng:${e.id}` });
+        labels.push({ id: `eng:${e.id}`, kind: "engagement", lon: e.intercept[1], lat: e.intercept[0], text: `${e.battery} T${e.intercept_s.toFixed(0)}`, priority: 8, cls: "eng" });
+      }
     }
-    ctx.strokeStyle = "#0a7a2a"; ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.arc(x, y, 6, 0, 2 * Math.PI); ctx.moveTo(x - 9, y); ctx.lineTo(x + 9, y); ctx.moveTo(x, y - 9); ctx.lineTo(x, y + 9); ctx.stroke();
-  }
-
-  track(t, selected) {
-    if (t.lat === null) return;
-    const ctx = this.ctx;
-    const [x, y] = this.project(t.lon, t.lat);
-    const r = Math.max(this.metres(2 * t.sigma_m || 0), 0);
-    if (r > 2) {
-      ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
-      ctx.fillStyle = "rgba(200,0,120,0.12)"; ctx.fill();
+    // a partner's tracks (hostile unless classified otherwise; hollow when only another
+    // partner's released track holds it)
+    if (show("tracks")) for (const t of L.tracks || []) {
+      if (t.lat === null) continue;
+      const code = sidc(t.class || "unknown", threatAffiliation(t.class, t.classification));
+      sym(t.lon, t.lat, iconId(code, { hollow: t.own === false }), 10, { id: t.id, pick: "track" });
+      lead("track", t);
+      const r = 2 * (t.sigma_m || 0);
+      if (r > 1000) sigma.push(poly(ring(t.lon, t.lat, r)));
+      const sel = L.selected === t.id;
+      labels.push({ id: `track:${t.id}`, kind: "track", lon: t.lon, lat: t.lat, text: `${t.id} ${altitude(t.alt_km)}`, priority: sel ? 0 : 2, cls: sel ? "sel" : "track" });
     }
-    const lead = this.metres((t.speed_mps || 0) * 60);
-    const hd = ((t.heading_deg || 0) * Math.PI) / 180;
-    ctx.strokeStyle = "#a0006a"; ctx.lineWidth = 1.5;
-    ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + lead * Math.sin(hd), y - lead * Math.cos(hd)); ctx.stroke();
-    const sel = selected && selected === t.id;
-    ctx.fillStyle = t.own === false ? "#fff" : "#a0006a";
-    ctx.strokeStyle = "#a0006a"; ctx.lineWidth = sel ? 3 : 1.5;
-    ctx.beginPath(); ctx.arc(x, y, sel ? 7 : 5, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
-    this.hits.push({ x, y, id: t.id });
-    this.label(`${t.id}  ${t.alt_km} km`, x + 7, y - 6, "#700050", sel);
+    // the truth (white cell): every object in flight
+    if (show("truth")) for (const o of L.objects || []) {
+      if (o.lat === null) continue;
+      const isInterceptor = o.kind === "interceptor";
+      const code = isInterceptor ? sidc("interceptor", "F") : sidc(o.kind, o.accidental ? "S" : "H");
+      sym(o.lon, o.lat, iconId(code), isInterceptor ? 8 : 9, { id: o.id, pick: "object" });
+      lead("object", o);
+      if (!isInterceptor) labels.push({ id: `object:${o.id}`, kind: "object", lon: o.lon, lat: o.lat, text: `${o.id}${o.accidental ? " (accidental)" : ""} ${altitude(o.alt_km)}`, priority: 2, cls: "object" });
+    }
+    for (const m of L.marks || []) sym(m.lon, m.lat, "mk:pick", 11, { id: m.text });
+    for (const m of L.marks || []) labels.push({ id: `mark:${m.text}`, kind: "mark", lon: m.lon, lat: m.lat, text: m.text, priority: 0, cls: "pick" });
+    const trails = [];
+    for (const t of this.trails.values()) if (t.coords.length > 1) trails.push(line(t.coords, { kind: t.kind }));
+    const tag = (layer, features) => features.map((f) => ({ ...f, properties: { ...f.properties, layer } }));
+    const data = {
+      type: "FeatureCollection",
+      features: [...tag("symbol", symbols), ...tag("ellipse", ellipses), ...tag("lead", leads), ...tag("sigma", sigma),
+        ...tag("engagement", engagements), ...tag("trail", trails)],
+    };
+    const text = JSON.stringify(data);
+    if (this.sent !== text) {   // unchanged: no re-tiling, no repaint
+      this.sent = text;
+      this.map.getSource("live").setData(data);
+    }
+    const hiddenKinds = new Set([...this.hidden].flatMap((n) => TOGGLES[n].labels));
+    this.labels.set(labels.filter((l) => !hiddenKinds.has(l.kind)), symbols);
   }
 
-  object(o) {
-    if (o.lat === null) return;
-    const ctx = this.ctx;
-    const [x, y] = this.project(o.lon, o.lat);
-    const colour = { ballistic: "#d00000", cruise: "#e07000", aircraft: "#6a3d9a" }[o.kind] || "#000";
-    const lead = this.metres((o.speed_mps || 0) * 60);
-    const hd = ((o.heading_deg || 0) * Math.PI) / 180;
-    ctx.strokeStyle = colour; ctx.lineWidth = 1.5;
-    ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + lead * Math.sin(hd), y - lead * Math.cos(hd)); ctx.stroke();
-    ctx.fillStyle = colour;
-    ctx.beginPath(); ctx.moveTo(x, y - 7); ctx.lineTo(x + 6, y + 5); ctx.lineTo(x - 6, y + 5); ctx.closePath(); ctx.fill();
-    this.hits.push({ x, y, id: o.id });
-    this.label(`${o.id}${o.accidental ? " (accidental)" : ""}  ${o.alt_km} km`, x + 8, y + 4, colour);
-  }
-
-  mark(m) {
-    const ctx = this.ctx;
-    const [x, y] = this.project(m.lon, m.lat);
-    ctx.strokeStyle = m.color || "#000"; ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.arc(x, y, 8, 0, 2 * Math.PI); ctx.stroke();
-    ctx.beginPath(); ctx.arc(x, y, 2, 0, 2 * Math.PI); ctx.fillStyle = m.color || "#000"; ctx.fill();
-    this.label(m.text, x + 10, y - 8, m.color || "#000", true);
-  }
-
-  scaleBar() {
-    const ctx = this.ctx;
-    const km = [50, 100, 200, 500, 1000].find((k) => this.metres(k * 1e3) > 60) || 1000;
-    const px = this.metres(km * 1e3);
-    const x = this.w - px - 16, y = this.h - 14;
-    ctx.strokeStyle = "#222"; ctx.lineWidth = 2;
-    ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + px, y); ctx.moveTo(x, y - 4); ctx.lineTo(x, y + 2); ctx.moveTo(x + px, y - 4); ctx.lineTo(x + px, y + 2); ctx.stroke();
-    this.label(`${km} km`, x + px / 2 - 14, y - 6, "#222");
-  }
-
-  label(text, x, y, colour, bold) {
-    const ctx = this.ctx;
-    ctx.font = `${bold ? "bold " : ""}11px sans-serif`;
-    // Labels that would overlap one already drawn move down a line (a few times at most).
-    const w = ctx.measureText(text).width;
-    for (let k = 0; k < 4 && this.boxes.some((b) => x < b[0] + b[2] && b[0] < x + w && y - 10 < b[1] && b[1] - 10 < y); k++) y += 12;
-    this.boxes.push([x, y, w]);
-    ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.85)";
-    ctx.strokeText(text, x, y);
-    ctx.fillStyle = colour; ctx.fillText(text, x, y);
-  }
-
-  alpha(partner, a) {
-    const hex = (this.colors[partner] || "#555555").replace("#", "");
-    const n = parseInt(hex.length === 3 ? hex.split("").map((c) => c + c).join("") : hex, 16);
-    return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+  click(e) {
+    if (this.ruler.active) { this.ruler.click(e.lngLat); return; }
+    const box = [[e.point.x - 8, e.point.y - 8], [e.point.x + 8, e.point.y + 8]];
+    const hit = this.map.queryRenderedFeatures(box, { layers: ["symbols"] }).find((f) => f.properties.pick);
+    if (this.onPick) this.onPick({ lat: e.lngLat.lat, lon: e.lngLat.lng, hit: hit ? hit.properties.id : null });
   }
 }

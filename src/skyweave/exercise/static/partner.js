@@ -1,62 +1,93 @@
-// A partner staff's console: its own picture, alerts, consent queue and orders.
-// Everything shown comes from the server's frame for this seat; every button is an order.
+// A partner staff's console: the threat board, its alerts, the consent questions in context,
+// its batteries and orders. Everything shown comes from the server's frame for this seat;
+// every button is an order. Rows are keyed and updated in place (app.js keyed()), so a
+// button being pressed is never replaced under the pointer.
 
-import { beep, esc, fmtT, order } from "./app.js";
+import { beep, clockTime, esc, fmtT, html, keyed, order, setAttr, setText } from "./app.js";
+import { iconSvg, sidc, threatAffiliation } from "./symbols.js";
+
+const LIFECYCLE = {
+  detected: "new", tracked: "tracked", impact_predicted: "impact predicted", engaged: "engaged",
+  killed: "killed", impacted: "impacted", all_clear: "all clear",
+};
+const ALERT_KIND = {
+  new_threat: "new threat", threat_change: "change", engagement_result: "engagement result",
+  impact: "impact", all_clear: "all clear",
+};
+const LIFE_COLOUR = {
+  detected: "#e0a000", tracked: "#e0a000", impact_predicted: "#d00000", engaged: "#1f5fbf",
+  killed: "#2e8b57", impacted: "#000000", all_clear: "#bbbbbb",
+};
+const CLASSES = ["unknown", "accidental", "deliberate"];
 
 function selectKeep(sel, options, placeholder) {
   const keep = sel.value;
-  const html = [`<option value="">${esc(placeholder)}</option>`]
+  const text = [`<option value="">${esc(placeholder)}</option>`]
     .concat(options.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`)).join("");
-  if (sel.dataset.html !== html) { sel.innerHTML = html; sel.dataset.html = html; }
+  if (sel.dataset.html !== text && document.activeElement !== sel) { sel.innerHTML = text; sel.dataset.html = text; }
   if (options.some(([v]) => v === keep)) sel.value = keep;
+}
+
+/** The engagement's kill probability against the threat's class, or against each class
+ *  while the class is not known. */
+function killProbability(q, t) {
+  const pct = (p) => `${Math.round(p * 100)} %`;
+  const shots = `${q.shots} shot${q.shots > 1 ? "s" : ""}`;
+  const by = q.pk_by_class || {};
+  if (t && by[t.class] !== undefined) return `${pct(by[t.class])} against a ${t.class} threat (${shots})`;
+  return `${Object.entries(by).map(([c, p]) => `${pct(p)} if ${c}`).join(", ")} (${shots}; class not known yet)`;
+}
+
+/** Sorted by time to go (soonest first; none last), then by first seen. */
+function byTimeToGo(a, b) {
+  const ta = a.time_to_go_s ?? Infinity, tb = b.time_to_go_s ?? Infinity;
+  return ta - tb || (a.first_seen_s ?? 0) - (b.first_seen_s ?? 0);
 }
 
 export function createConsole({ setup, map, side }) {
   const me = setup.partner;
+  const partnerName = (id) => ((setup.partners || []).find((p) => p.id === id) || {}).name || id || "?";
+  const assetsById = Object.fromEntries(setup.assets.map((a) => [a.id, a]));
   side.innerHTML = `
-    <h2>Consent queue <span class="count" id="q-count"></span></h2>
-    <table id="questions"></table>
-    <h2>Alerts <span class="count" id="alert-count"></span></h2>
-    <div class="row"><button id="ack-all">Acknowledge all</button><span class="muted">sound (after a first click) and flash on each new alert</span></div>
-    <div class="scroll"><table id="alerts"></table></div>
-    <h2>Threats (predicted impacts)</h2>
-    <table id="threats"></table>
-    <h2>Batteries</h2>
-    <div class="row"><button id="hold-all" class="deny">Hold fire: all ${esc(me)}</button><button id="free-all" class="grant">Weapons free: all ${esc(me)}</button></div>
-    <table id="batteries"></table>
+    <h2>Consent questions <span class="count" id="q-count"></span></h2>
+    <div id="questions-box"><div id="questions"></div><div class="empty">no question waiting; at a deadline the policy answers</div></div>
+    <h2>Threat board <span class="count" id="threat-count"></span></h2>
+    <div class="lifekey">${Object.entries(LIFECYCLE).map(([k, v]) => `<span><i style="background:${LIFE_COLOUR[k]}"></i>${esc(v)}</span>`).join("")}</div>
+    <div id="board-box"><table><thead><tr><th>threat</th><th>state · time to go</th><th>threatened (owner)</th><th>engaged by</th><th>classify</th></tr></thead>
+      <tbody id="board"></tbody></table><div class="empty">no open threat</div></div>
+    <h2>Alerts: the board's changes <span class="count" id="alert-count"></span></h2>
+    <div class="row"><button id="ack-all">Acknowledge all</button><span class="muted">sound (after a first click) and flash on each new threat</span></div>
+    <div class="scroll" id="alerts-box"><table><tbody id="alerts"></tbody></table><div class="empty">no alert yet</div></div>
+    <h2>Our batteries</h2>
+    <div class="row"><button id="hold-all" class="deny">Hold fire: all ${esc(partnerName(me))}</button><button id="free-all" class="grant">Weapons free: all ${esc(partnerName(me))}</button></div>
+    <table><thead><tr><th>battery</th><th class="num">interceptors</th><th>status</th><th></th></tr></thead><tbody id="batteries"></tbody></table>
     <h2>Other partners' batteries <span class="muted">(as their battery status was released to us)</span></h2>
-    <table id="remote-batteries"></table>
+    <table><tbody id="remote-batteries"></tbody></table>
     <h2>Links</h2>
-    <table id="links"></table>
+    <div><table><tbody id="links"></tbody></table><div class="empty">no link to any partner</div></div>
+    <h2>Messages <span class="muted">(from partners over the links, and from the white cell)</span></h2>
+    <div class="scroll"><table><tbody id="messages"></tbody></table><div class="empty">none</div></div>
     <h2>Orders</h2>
     <fieldset><legend>Engage</legend><div class="row">
       <select id="eng-track"></select><select id="eng-bty"></select><button id="engage">Engage</button></div>
-      <div class="muted">feasibility is checked at the next decision cycle; a refusal shows in the log</div></fieldset>
-    <fieldset><legend>Classify launch / track</legend><div class="row">
-      <select id="cls-track"></select>
-      <select id="cls-as"><option>accidental</option><option>deliberate</option><option>unknown</option></select>
-      <button id="classify">Classify</button></div></fieldset>
+      <div class="muted">feasibility is checked at the next decision cycle; a refusal shows in our log with its reason</div></fieldset>
     <fieldset><legend>Message to a partner (crosses the link if the policy releases messages)</legend><div class="row">
-      <select id="msg-to"></select><input id="msg-text" placeholder="message" style="max-width:220px"><button id="msg-send">Send</button></div></fieldset>
-    <h2>Messages received</h2>
-    <table id="messages"></table>
+      <select id="msg-to"></select><input id="msg-text" placeholder="message" style="max-width:300px"><button id="msg-send">Send</button></div></fieldset>
     <fieldset><legend>Staff note</legend><div class="row">
-      <input id="note-text" placeholder="note for the log" style="max-width:260px"><button id="note">Log</button></div></fieldset>
+      <input id="note-text" placeholder="note for the log" style="max-width:360px"><button id="note">Log</button></div></fieldset>
     <h2>Picture <span class="count" id="track-count"></span></h2>
-    <table id="tracks"></table>
-    <h2>Engagements in flight</h2>
-    <table id="engagements"></table>
+    <div><table><thead><tr><th>track</th><th class="num">alt km</th><th class="num">speed m/s</th><th class="num">σ m</th><th>threat</th></tr></thead><tbody id="tracks"></tbody></table><div class="empty">no track</div></div>
+    <h2>Our engagements in flight</h2>
+    <div><table><tbody id="engagements"></tbody></table><div class="empty">none</div></div>
     <h2>Our log</h2>
-    <table id="log"></table>`;
-  document.getElementById("map-legend").innerHTML =
-    `<i style="background:#a0006a;border-radius:5px"></i>track (2σ) <i style="background:rgba(255,80,0,.4)"></i>impact ellipse
-     <i style="background:#ff2a2a;border-radius:5px"></i>threatened asset <i style="background:#0a7a2a"></i>intercept`;
+    <div class="scroll"><table><tbody id="log"></tbody></table><div class="empty">nothing yet</div></div>`;
   const el = (id) => document.getElementById(id);
-  let last = null, seenAlerts = -1, selected = null;
+  let last = null, seenAlerts = -1, selected = null, board = [], rate = 0;
 
   el("ack-all").onclick = async () => {
     if (!last) return;
-    for (const a of last.alerts) if (!last.acked.includes(a.id)) await order({ kind: "note", text: `ack ${a.id}` }, "acknowledge");
+    const acked = new Set(last.acked);
+    for (const a of last.alerts) if (!acked.has(a.id)) await order({ kind: "note", text: `ack ${a.id}` }, "acknowledge");
   };
   el("hold-all").onclick = () => order({ kind: "hold_fire", partner: me }, "hold fire");
   el("free-all").onclick = () => order({ kind: "weapons_free", partner: me }, "weapons free");
@@ -64,11 +95,6 @@ export function createConsole({ setup, map, side }) {
     const track = el("eng-track").value, battery = el("eng-bty").value;
     if (!track || !battery) return;
     order({ kind: "engage", battery, track }, `engage ${track} with ${battery}`);
-  };
-  el("classify").onclick = () => {
-    const track = el("cls-track").value;
-    if (!track) return;
-    order({ kind: "classify", track, as: el("cls-as").value }, `classify ${track}`);
   };
   el("msg-send").onclick = () => {
     const to = el("msg-to").value, text = el("msg-text").value.trim();
@@ -78,92 +104,238 @@ export function createConsole({ setup, map, side }) {
     const text = el("note-text").value.trim();
     if (text) order({ kind: "note", text }, "note").then((r) => { if (r) el("note-text").value = ""; });
   };
+  // one delegated handler for every row button: rows come and go, the handler stays
   side.addEventListener("click", (e) => {
     const b = e.target.closest("button[data-act]");
-    if (!b) return;
+    if (!b || b.disabled) return;
     const { act, id } = b.dataset;
     if (act === "grant" || act === "deny") order({ kind: "consent", question_id: id, granted: act === "grant" }, `${act} ${id}`);
+    else if (act === "pause") order({ kind: "note", text: `pause requested: consent ${id}` }, "pause request to the white cell");
     else if (act === "ack") order({ kind: "note", text: `ack ${id}` }, "acknowledge");
     else if (act === "hold") order({ kind: "hold_fire", battery: id }, `hold fire ${id}`);
     else if (act === "free") order({ kind: "weapons_free", battery: id }, `weapons free ${id}`);
-    else if (act === "track") { selected = id; el("eng-track").value = id; el("cls-track").value = id; draw(); }
+    else if (act === "track") { selected = id; el("eng-track").value = id; draw(); }
   });
+  side.addEventListener("change", (e) => {
+    const sel = e.target.closest("select[data-classify]");
+    if (!sel) return;
+    // the board's threat id names the threat (the command's "track" field)
+    order({ kind: "classify", track: sel.dataset.classify, as: sel.value }, `classify ${sel.dataset.classify} as ${sel.value}`);
+  });
+
+  const threatened = (t) => t.threatened.map((a) => `${a.name || a.asset} (${partnerName(a.owner)})`).join(", ");
+  const engagedBy = (t) => t.engagements.map((e) => `${e.battery} (${partnerName(e.partner)}) ${e.outcome === "in_flight" ? `intercept ${clockTime(e.intercept_s)}` : e.outcome}`).join("; ");
+
+  function drawBoard(f) {
+    keyed(el("board"), board, (t) => t.id,
+      () => html(`<tr class="threat"><td><span class="sym"></span> <b data-f="id"></b> <span data-f="class" class="muted"></span><br><span data-f="seen" class="muted"></span></td>
+        <td><span class="life" data-f="life"></span><br><span data-f="ttg" class="t"></span></td>
+        <td data-f="assets"></td><td data-f="eng"></td>
+        <td><select data-classify="">${CLASSES.map((c) => `<option>${c}</option>`).join("")}</select></td></tr>`),
+      (tr, t) => {
+        setAttr(tr, "data-lifecycle", t.lifecycle);
+        setAttr(tr, "data-launch", (t.launch || []).join(","));
+        tr.firstElementChild.style.borderLeftColor = LIFE_COLOUR[t.lifecycle] || "#999";
+        tr.classList.toggle("is-new", Boolean(t.new));
+        const code = sidc(t.class, threatAffiliation(t.class, t.classification));
+        const sym = tr.querySelector(".sym");
+        if (sym.dataset.code !== code) { sym.innerHTML = iconSvg(code, { size: 12 }); sym.dataset.code = code; }
+        setText(tr.querySelector("[data-f=id]"), t.id);
+        setText(tr.querySelector("[data-f=class]"), t.class);
+        setText(tr.querySelector("[data-f=seen]"), `seen ${clockTime(t.first_seen_s)}${t.first_source ? ` by ${partnerName(t.first_source)}` : ""}`);
+        setText(tr.querySelector("[data-f=life]"), LIFECYCLE[t.lifecycle] || t.lifecycle);
+        setText(tr.querySelector("[data-f=ttg]"), t.time_to_go_s === null || t.time_to_go_s === undefined ? "–"
+          : `T-${Math.max(0, t.time_to_go_s).toFixed(0)} s, ${clockTime(t.impact_time_s)}`);
+        setText(tr.querySelector("[data-f=assets]"), threatened(t) || "none");
+        tr.querySelector("[data-f=assets]").classList.toggle("warn", t.threatened.length > 0);
+        setText(tr.querySelector("[data-f=eng]"), engagedBy(t) || "–");
+        const sel = tr.querySelector("select");
+        sel.dataset.classify = t.id;
+        sel.disabled = document.body.classList.contains("ended");
+        sel.title = `the staff's classification of ${t.id}`;
+        if (document.activeElement !== sel && sel.value !== t.classification) sel.value = t.classification;
+      });
+    setText(el("threat-count"), `${board.length} open`);
+    void f;
+  }
+
+  function drawQuestions(f) {
+    keyed(el("questions"), f.questions, (q) => q.id,
+      (q) => html(`<div class="question" data-id="${esc(q.id)}">
+        <div class="q-head"><span data-f="title"></span><span class="deadline" data-f="left"></span></div>
+        <div class="q-body" data-f="body"></div>
+        <div class="q-actions"><button class="grant" data-act="grant" data-id="${esc(q.id)}">Grant</button>
+          <button class="deny" data-act="deny" data-id="${esc(q.id)}">Deny</button>
+          <button data-act="pause" data-id="${esc(q.id)}" title="a note to the white cell asking it to pause the clock">Ask white cell to pause</button></div></div>`),
+      (div, q) => {
+        const t = board.find((x) => (q.threat && x.id === q.threat) || x.tracks.includes(q.track));
+        const assets = q.threatened || (t ? t.threatened : []);
+        setText(div.querySelector("[data-f=title]"), `${q.id}: fire ${q.battery} at ${t ? t.id : q.track}?`);
+        const wall = rate > 0 ? `${(q.remaining_s / rate).toFixed(1)} s wall at ${rate}x` : "clock paused: the deadline waits";
+        setText(div.querySelector("[data-f=left]"), `${Math.max(0, q.remaining_s).toFixed(0)} s left (${wall})`);
+        div.classList.toggle("late", q.remaining_s <= 0);
+        const lines = [
+          `Threat: ${t ? `${t.id}, ${t.class}, ${LIFECYCLE[t.lifecycle] || t.lifecycle}` : "–"} (track ${q.track})`,
+          `Threatened: ${assets.length ? assets.map((a) => `${a.name || a.asset} (${partnerName(a.owner)})`).join(", ") : "none predicted"}`,
+          `Battery: ${q.battery}${q.inventory !== undefined && q.inventory !== null ? `, ${q.inventory} interceptors left` : ""}`,
+          `Planned intercept: ${q.intercept_s !== null ? `${fmtT(q.intercept_s)} at ${q.intercept_lat_lon[0].toFixed(2)}, ${q.intercept_lat_lon[1].toFixed(2)}, ${q.intercept_alt_km} km` : "not known"}`,
+          `Kill probability: ${killProbability(q, t)}`,
+          `Deadline: ${fmtT(q.deadline_s)}; then the policy ${q.default_answer || "grants"}`,
+        ];
+        const text = lines.join("\n");
+        const body = div.querySelector("[data-f=body]");
+        if (body.dataset.text !== text) { body.innerHTML = lines.map((l) => `<div>${esc(l)}</div>`).join(""); body.dataset.text = text; }
+      });
+    setText(el("q-count"), `${f.questions.length} open`);
+  }
+
+  function drawAlerts(f) {
+    const acked = new Set(f.acked);
+    keyed(el("alerts"), f.alerts, (a) => a.id,
+      () => html(`<tr class="alert"><td class="t" data-f="t"></td><td data-f="kind"></td><td data-f="what"></td><td data-f="assets"></td>
+        <td><button data-act="ack">Ack</button></td></tr>`),
+      (tr, a) => {
+        const isAcked = acked.has(a.id);
+        const urgent = ["new_threat", "impact"].includes(a.kind);
+        setAttr(tr, "data-id", a.id);
+        setAttr(tr, "data-kind", a.kind);
+        tr.classList.toggle("acked", isAcked);
+        tr.classList.toggle("new", !isAcked && urgent);
+        setText(tr.querySelector("[data-f=t]"), fmtT(a.time_s));
+        setText(tr.querySelector("[data-f=kind]"), ALERT_KIND[a.kind] || a.kind);
+        const from = a.from && a.from !== me ? ` (from ${partnerName(a.from)})` : "";
+        setText(tr.querySelector("[data-f=what]"), `${a.threat || a.track || ""}${a.change ? `: ${a.change}` : ""}${from}`);
+        setText(tr.querySelector("[data-f=assets]"), (a.assets || []).map((x) => (assetsById[x] || {}).name || x).join(", "));
+        const b = tr.querySelector("button");
+        b.dataset.id = a.id;
+        b.disabled = isAcked || document.body.classList.contains("ended");
+        setText(b, isAcked ? "acked" : "Ack");
+      });
+    setText(el("alert-count"), `${f.alert_count} received`);
+  }
+
+  function drawBatteries(f) {
+    keyed(el("batteries"), f.batteries, (b) => b.id,
+      () => html(`<tr class="battery"><td data-f="id"></td><td class="num" data-f="inv"></td><td data-f="status"></td><td><button></button></td></tr>`),
+      (tr, b) => {
+        setText(tr.querySelector("[data-f=id]"), b.id);
+        setText(tr.querySelector("[data-f=inv]"), b.inventory);
+        const st = tr.querySelector("[data-f=status]");
+        setText(st, b.held ? "HOLD FIRE" : "weapons free");
+        st.classList.toggle("held", b.held);
+        const btn = tr.querySelector("button");
+        btn.dataset.id = b.id;
+        btn.dataset.act = b.held ? "free" : "hold";
+        btn.className = b.held ? "grant" : "deny";
+        setText(btn, b.held ? "Weapons free" : "Hold fire");
+      });
+    const remote = f.remote_batteries || [];
+    const rows = (setup.partners || []).filter((p) => p.id !== me).flatMap((p) => {
+      const mine = remote.filter((b) => b.partner === p.id);
+      return mine.length ? mine.map((b) => ({ key: b.id, ...b })) : [{ key: `p:${p.id}`, partner: p.id, none: true }];
+    });
+    keyed(el("remote-batteries"), rows, (r) => r.key,
+      () => html(`<tr><td data-f="id"></td><td data-f="inv"></td><td data-f="ready"></td><td class="muted" data-f="asof"></td></tr>`),
+      (tr, r) => {
+        tr.className = r.none ? "remote-partner" : "remote-battery";
+        setAttr(tr, r.none ? "data-partner" : "data-id", r.none ? r.partner : r.id);
+        setText(tr.querySelector("[data-f=id]"), r.none ? partnerName(r.partner) : `${partnerName(r.partner)}: ${r.id}`);
+        setText(tr.querySelector("[data-f=inv]"), r.none ? "not released" : r.inventory === null ? "–" : `${r.inventory} interceptors`);
+        setText(tr.querySelector("[data-f=ready]"), r.none ? "" : r.ready === null ? "–" : r.ready ? "ready" : "not ready");
+        setText(tr.querySelector("[data-f=asof]"), r.none || r.as_of_s === null ? "" : `as of ${fmtT(r.as_of_s)}`);
+      });
+  }
+
+  function drawLists(f) {
+    keyed(el("links"), f.links || [], (l) => l.id,
+      () => html(`<tr class="link"><td data-f="id"></td><td data-f="to"></td><td data-f="st"></td></tr>`),
+      (tr, l) => {
+        setAttr(tr, "data-id", l.id);
+        setAttr(tr, "data-up", l.up);
+        setText(tr.querySelector("[data-f=id]"), l.id);
+        setText(tr.querySelector("[data-f=to]"), `to ${partnerName(l.to)}`);
+        const st = tr.querySelector("[data-f=st]");
+        setText(st, `${l.up ? "UP" : "DOWN"}${l.since_s !== null ? ` since ${fmtT(l.since_s)}` : ""}`);
+        st.classList.toggle("warn", !l.up);
+      });
+    const messages = f.messages || [];
+    keyed(el("messages"), messages, (m) => `${m.time_s}|${m.from}|${m.text}`,
+      () => html(`<tr class="message"><td class="t" data-f="t"></td><td data-f="from"></td><td data-f="text"></td></tr>`),
+      (tr, m) => {
+        setText(tr.querySelector("[data-f=t]"), fmtT(m.time_s));
+        setText(tr.querySelector("[data-f=from]"), m.from === "white" ? "WHITE CELL" : partnerName(m.from));
+        setText(tr.querySelector("[data-f=text]"), m.text);
+        tr.classList.toggle("warn", m.from === "white");
+      });
+    keyed(el("tracks"), f.tracks, (t) => t.id,
+      () => html(`<tr class="track"><td><button data-act="track"></button></td><td class="num" data-f="alt"></td><td class="num" data-f="v"></td><td class="num" data-f="s"></td><td data-f="threat"></td></tr>`),
+      (tr, t) => {
+        tr.classList.toggle("sel", t.id === selected);
+        const b = tr.querySelector("button");
+        b.dataset.id = t.id;
+        setText(b, t.id);
+        setText(tr.querySelector("[data-f=alt]"), t.alt_km);
+        setText(tr.querySelector("[data-f=v]"), t.speed_mps);
+        setText(tr.querySelector("[data-f=s]"), t.sigma_m);
+        const th = board.find((x) => x.tracks.includes(t.id));
+        setText(tr.querySelector("[data-f=threat]"), `${th ? `${th.id} ${th.classification !== "unknown" ? th.classification : ""}` : ""}${t.own ? "" : " (partner's track)"}`);
+      });
+    setText(el("track-count"), `${f.tracks.length} tracks at ${fmtT(f.picture_time_s)}`);
+    keyed(el("engagements"), f.engagements, (e) => e.id,
+      () => html(`<tr><td data-f="b"></td><td data-f="tr"></td><td data-f="l"></td><td data-f="i"></td></tr>`),
+      (tr, e) => {
+        setText(tr.querySelector("[data-f=b]"), `${e.battery} (${e.shots} shot${e.shots > 1 ? "s" : ""})`);
+        setText(tr.querySelector("[data-f=tr]"), e.track);
+        setText(tr.querySelector("[data-f=l]"), `launched ${clockTime(e.launch_s)}`);
+        setText(tr.querySelector("[data-f=i]"), `intercept ${clockTime(e.intercept_s)}`);
+      });
+    keyed(el("log"), f.log, (r) => `${r.time_s}|${r.kind}|${r.target}|${r.text}`,
+      () => html(`<tr><td class="t" data-f="t"></td><td data-f="k"></td><td data-f="g"></td><td data-f="x"></td></tr>`),
+      (tr, r) => {
+        setText(tr.querySelector("[data-f=t]"), fmtT(r.time_s));
+        const k = tr.querySelector("[data-f=k]");
+        setText(k, r.kind.replace(/_/g, " "));
+        k.classList.toggle("warn", r.kind.endsWith("rejected"));
+        setText(tr.querySelector("[data-f=g]"), r.target || "");
+        setText(tr.querySelector("[data-f=x]"), r.text);
+      });
+  }
 
   function draw() {
     if (!last) return;
-    const threatened = last.threats.flatMap((t) => t.threatened.map((a) => a.asset));
-    map.render({ tracks: last.tracks, threats: last.threats, engagements: last.engagements, threatened, selected });
+    const byTrack = new Map();
+    for (const t of board) for (const id of t.tracks) byTrack.set(id, t);
+    const tracks = last.tracks.map((t) => {
+      const th = byTrack.get(t.id);
+      return { ...t, class: th ? th.class : "unknown", classification: th ? th.classification : (last.classified[t.id] || "unknown") };
+    });
+    const threatened = board.flatMap((t) => t.threatened.map((a) => a.asset));
+    map.render({ tracks, threats: board, engagements: last.engagements, threatened, selected });
   }
 
   return {
     pick({ hit }) {
-      if (hit && last && last.tracks.some((t) => t.id === hit)) {
-        selected = hit; el("eng-track").value = hit; el("cls-track").value = hit; draw();
-      }
+      if (hit && last && last.tracks.some((t) => t.id === hit)) { selected = hit; el("eng-track").value = hit; draw(); }
     },
     frame(f) {
       last = f;
-      const acked = new Set(f.acked);
+      rate = f.clock && f.clock.running ? f.clock.rate : 0;
+      board = [...f.threats].sort(byTimeToGo);
       if (seenAlerts >= 0 && f.alert_count > seenAlerts) beep();
       seenAlerts = f.alert_count;
+      const acked = new Set(f.acked);
       const unacked = f.alerts.filter((a) => !acked.has(a.id) && a.kind === "new_threat").length;
       el("alarm").hidden = unacked === 0;
-      el("alarm").textContent = `${unacked} NEW THREAT${unacked > 1 ? "S" : ""}`;
-      el("alert-count").textContent = `${f.alert_count} received`;
-      el("alerts").innerHTML = "<tr><th>t</th><th>threat</th><th>change</th><th>impact</th><th>assets</th><th></th></tr>" +
-        f.alerts.map((a) => `<tr class="alert ${acked.has(a.id) ? "acked" : a.kind === "new_threat" ? "new" : ""}" data-id="${esc(a.id)}" data-kind="${esc(a.kind)}">
-          <td>${a.time_s.toFixed(0)}</td><td>${esc(a.threat)}${a.from !== me ? ` <span class="muted">(from ${esc(a.from)})</span>` : ""}</td><td>${esc(a.change)}</td>
-          <td>${a.impact_time_s !== null ? `t=${a.impact_time_s.toFixed(0)}` : ""}</td><td class="wrap">${esc(a.assets.join(", "))}</td>
-          <td>${acked.has(a.id) ? "ack" : `<button data-act="ack" data-id="${esc(a.id)}">Ack</button>`}</td></tr>`).join("");
-      el("q-count").textContent = `${f.questions.length} open`;
-      el("questions").innerHTML = f.questions.length
-        ? "<tr><th>question</th><th>battery</th><th>track</th><th>intercept</th><th>deadline</th><th></th></tr>" + f.questions.map((q) => `<tr class="question" data-id="${esc(q.id)}">
-          <td>${esc(q.id)}</td><td>${esc(q.battery)}</td><td>${esc(q.track)}</td>
-          <td class="wrap">${q.intercept_s !== null ? `t=${q.intercept_s.toFixed(0)} at ${q.intercept_lat_lon[0].toFixed(2)}, ${q.intercept_lat_lon[1].toFixed(2)}, ${q.intercept_alt_km} km` : "–"}</td>
-          <td class="deadline">t=${q.deadline_s.toFixed(0)} (${q.remaining_s.toFixed(0)} s)</td>
-          <td><button class="grant" data-act="grant" data-id="${esc(q.id)}">Grant</button><button class="deny" data-act="deny" data-id="${esc(q.id)}">Deny</button></td></tr>`).join("")
-        : `<tr><td class="muted">no question waiting; at a deadline the policy answers</td></tr>`;
-      el("threats").innerHTML = f.threats.length
-        ? "<tr><th>threat</th><th>class</th><th>state</th><th>impact</th><th>to go</th><th>threatened</th></tr>" + f.threats.map((t) => `<tr class="threat ${esc(t.lifecycle)}" data-id="${esc(t.id)}">
-          <td>${esc(t.id)}</td><td>${esc(t.class)}</td><td>${esc(t.lifecycle.replace("_", " "))}</td><td>${t.impact[0] !== null ? `${t.impact[0].toFixed(2)}, ${t.impact[1].toFixed(2)}` : "launch only"}</td>
-          <td>${t.time_to_go_s !== null ? `${Math.max(0, t.time_to_go_s).toFixed(0)} s` : "–"}</td>
-          <td class="wrap ${t.threatened.length ? "warn" : ""}">${esc(t.threatened.map((a) => `${a.name} (${a.owner})`).join(", ") || "none")}</td></tr>`).join("")
-        : `<tr><td class="muted">no open threat</td></tr>`;
-      el("batteries").innerHTML = "<tr><th>battery</th><th>interceptors</th><th>status</th><th></th></tr>" + f.batteries.map((b) => `<tr>
-          <td>${esc(b.id)}</td><td>${b.inventory}</td><td class="${b.held ? "held" : ""}">${b.held ? "HOLD FIRE" : "weapons free"}</td>
-          <td>${b.held ? `<button data-act="free" data-id="${esc(b.id)}">Weapons free</button>` : `<button data-act="hold" data-id="${esc(b.id)}">Hold fire</button>`}</td></tr>`).join("");
-      const partnerName = (id) => ((setup.partners || []).find((p) => p.id === id) || {}).name || id;
-      const remote = f.remote_batteries || [];
-      el("remote-batteries").innerHTML = (remote.length ? "<tr><th>battery</th><th>interceptors</th><th>readiness</th><th></th></tr>" : "") + ((setup.partners || []).filter((p) => p.id !== me).map((p) => {
-        const rows = remote.filter((b) => b.partner === p.id);
-        if (!rows.length) return `<tr class="remote-partner" data-partner="${esc(p.id)}"><td>${esc(p.name || p.id)}</td><td class="muted" colspan="3">not released</td></tr>`;
-        return rows.map((b) => `<tr class="remote-battery" data-id="${esc(b.id)}"><td>${esc(partnerName(b.partner))}: ${esc(b.id)}</td>
-          <td>${b.inventory === null ? "–" : b.inventory}</td><td>${b.ready === null ? "–" : b.ready ? "ready" : "not ready"}</td>
-          <td class="muted">${b.as_of_s === null ? "" : `as of t=${b.as_of_s.toFixed(0)}`}</td></tr>`).join("");
-      }).join("") || `<tr><td class="muted">no other partner</td></tr>`);
-      const links = f.links || [];
-      el("links").innerHTML = links.length
-        ? "<tr><th>link</th><th>to</th><th>status</th></tr>" + links.map((l) => `<tr class="link" data-id="${esc(l.id)}" data-up="${l.up}">
-          <td>${esc(l.id)}</td><td>${esc(partnerName(l.to))}</td>
-          <td class="${l.up ? "" : "warn"}">${l.up ? "UP" : "DOWN"}${l.since_s !== null ? ` <span class="muted">since t=${l.since_s.toFixed(0)}</span>` : ""}</td></tr>`).join("")
-        : `<tr><td class="muted">no link to any partner</td></tr>`;
-      const trackOpts = f.tracks.map((t) => [t.id, `${t.id} (${t.alt_km} km${f.classified[t.id] ? ", " + f.classified[t.id] : ""})`]);
+      setText(el("alarm"), `${unacked} NEW THREAT${unacked > 1 ? "S" : ""}: acknowledge`);
+      drawQuestions(f);
+      drawBoard(f);
+      drawAlerts(f);
+      drawBatteries(f);
+      drawLists(f);
+      const trackOpts = f.tracks.map((t) => [t.id, `${t.id} (${t.alt_km} km)`]);
       selectKeep(el("eng-track"), trackOpts, "track…");
-      selectKeep(el("cls-track"), trackOpts, "track…");
       selectKeep(el("eng-bty"), f.batteries.map((b) => [b.id, `${b.id} (${b.inventory})`]), "battery…");
-      el("track-count").textContent = `${f.tracks.length} tracks at t=${f.picture_time_s === null ? "–" : f.picture_time_s.toFixed(0)}`;
-      el("tracks").innerHTML = "<tr><th>track</th><th>alt km</th><th>speed</th><th>σ m</th><th>class</th></tr>" + f.tracks.map((t) => `<tr class="track ${t.id === selected ? "sel" : ""}">
-          <td><button data-act="track" data-id="${esc(t.id)}">${esc(t.id)}</button></td><td>${t.alt_km}</td><td>${t.speed_mps}</td><td>${t.sigma_m}</td>
-          <td>${esc(f.classified[t.id] || "")}${t.own ? "" : ' <span class="muted">(remote)</span>'}</td></tr>`).join("");
-      el("engagements").innerHTML = f.engagements.length
-        ? "<tr><th>battery</th><th>track</th><th>launch</th><th>intercept</th><th>shots</th></tr>" + f.engagements.map((e) => `<tr>
-          <td>${esc(e.battery)}</td><td>${esc(e.track)}</td><td>${e.launch_s}</td><td>${e.intercept_s}</td><td>${e.shots}</td></tr>`).join("")
-        : `<tr><td class="muted">none</td></tr>`;
       selectKeep(el("msg-to"), (setup.partners || []).filter((p) => p.id !== me).map((p) => [p.id, p.name || p.id]), "to…");
-      el("messages").innerHTML = f.messages && f.messages.length
-        ? "<tr><th>t</th><th>from</th><th>text</th></tr>" + f.messages.map((m) => `<tr class="message"><td>${m.time_s.toFixed(0)}</td><td>${esc(m.from)}</td><td class="wrap">${esc(m.text)}</td></tr>`).join("")
-        : `<tr><td class="muted">none</td></tr>`;
-      el("log").innerHTML = f.log.map((r) => `<tr><td>${fmtT(r.time_s)}</td><td class="${r.kind === "command_rejected" ? "warn" : ""}">${esc(r.kind)}</td><td>${esc(r.target || "")}</td><td class="wrap">${esc(r.text)}</td></tr>`).join("");
       draw();
     },
   };
