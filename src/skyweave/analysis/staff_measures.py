@@ -20,8 +20,9 @@
   gave it: ``warned_by``), and the median;
 * **holds and overrides**: the staff's hold fire, weapons free and engage
   orders, and the orders the engine refused; an **override** is a staff order
-  that sets aside what would otherwise have happened: an engage order (the
-  command post's own assignment is set aside), a weapons free that lifts a
+  that sets aside what would otherwise have happened: an engage order the
+  engine carried out (the command post's own assignment is set aside; a refused
+  one changed nothing), a weapons free that lifts a
   hold in force on at least one of the partner's batteries (set by its staff
   or by the white cell), or a consent answer that differs from the answer the
   partner's policy gives at the deadline (``after_delay``, the only policy
@@ -150,6 +151,12 @@ def _holds_and_overrides(
     held: dict[str, str] = {}
     overrides: list[dict[str, Any]] = []
     counts = {"hold_fire": 0, "weapons_free": 0, "engage": 0}
+    # engage orders the engine refused (battery, "track=<id>" text): no override
+    refused = [
+        (e["time_s"], e["target"], str(e["text"]).split(" ", 1)[0])
+        for e in events
+        if e["kind"] == "engage_rejected" and e["source"] == partner
+    ]
     for e in sorted(events, key=lambda e: e["time_s"]):  # stable: log order within a time
         kind, target, source = e["kind"], e["target"], e["source"]
         if kind not in counts or source not in (partner, "white"):
@@ -157,9 +164,11 @@ def _holds_and_overrides(
         if kind == "engage":
             if source == partner:
                 counts["engage"] += 1
-                overrides.append(
-                    {"time_s": e["time_s"], "kind": "engage", "target": target, "over": "c2"}
-                )
+                order = (target, str(e["text"]).split(" ", 1)[0])
+                if not any((b, tr) == order and t >= e["time_s"] for t, b, tr in refused):
+                    overrides.append(
+                        {"time_s": e["time_s"], "kind": "engage", "target": target, "over": "c2"}
+                    )
             continue
         if target != partner and owners.get(str(target)) != partner:
             continue  # another partner's battery, or one whose owner the rows do not say

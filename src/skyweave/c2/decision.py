@@ -274,6 +274,18 @@ class DecisionStage:
         self._objects = ThreatObjects(np.zeros(1), (), (), np.zeros((1, 0, 3)), np.zeros(0))
         self._ends: dict[str, float] = {}
 
+    def _not_ready_reason(self, battery_id: str, t: float) -> str:
+        """Why a battery cannot take an engage order now, in a staff's words."""
+        if battery_id in self.held:
+            return "battery held (hold fire): give weapons free first"
+        state = self.model.states.get(battery_id)
+        if state is not None and state.inventory <= 0:
+            return "battery empty: no interceptors left"
+        partner = state.battery.partner if state is not None else None
+        if partner is not None and self.is_silent(partner, t):
+            return f"{partner}'s command post is silent"
+        return "battery not ready: its fire channels or launchers are busy, or out of reach"
+
     def is_silent(self, partner: str, t: float) -> bool:
         """The partner's command post is silent (no orders from or to it)."""
         return partner in self._silent
@@ -648,7 +660,7 @@ class DecisionStage:
             i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
             if i < 0:
-                rejected.append((r, "battery not ready (held, silent or busy)"))
+                rejected.append((r, self._not_ready_reason(r.battery_id, t)))
             elif j < 0:
                 rejected.append((r, "track not held or not a threat to a defended asset"))
             elif not now_ok[i, j]:

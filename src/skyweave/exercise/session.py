@@ -16,6 +16,7 @@ run --replay``), then removes the journal.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import secrets
 import threading
@@ -129,6 +130,9 @@ class ExerciseSession(SeatedSession):
             self.sim.run_until(resume_to_s)
         self.journal = journal
         self._launches = [c for c in commands if c.kind == "inject" and "threat" in c.body]
+        # orders queued for the coming ticks, by (time, seat, kind, body): a double click
+        # on one button gives the same order twice, and it counts once
+        self._queued: dict[tuple[float, str, str, str], Command] = {}
         self._progress_wall_s = -float("inf")
         self.lock = threading.RLock()
         self.pacer = Pacer()
@@ -282,6 +286,15 @@ class ExerciseSession(SeatedSession):
             stamped.pop("at_s", None)
             command = parse_command(stamped, source=source)
             self._authorise(seat, command.kind, command.body)
+            key = (
+                command.time_s,
+                command.seat,
+                command.kind,
+                json.dumps(command.body, sort_keys=True),
+            )
+            twin = self._queued.get(key)
+            if twin is not None:
+                return twin  # one click is one order: the same order twice in a tick counts once
             self._refuse_late_consent(seat, command)
             if command.kind == "inject" and "threat" in command.body:
                 grown = with_injected_threats(self.scenario, [*self._launches, command])
@@ -294,6 +307,9 @@ class ExerciseSession(SeatedSession):
             refused = self.sim.submit(command)  # never: the time is after the current tick
             if refused is not None:
                 raise ClockError(refused)
+            now = self.next_time_s()
+            self._queued = {k: c for k, c in self._queued.items() if k[0] >= now}
+            self._queued[key] = command
             if command.kind == "inject" and "threat" in command.body:
                 self._launches.append(command)
             if command.kind == "note" and seat.role == "white":
