@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "joint-exercise.yaml"
@@ -14,3 +17,22 @@ EXAMPLE = REPO / "examples" / "joint-exercise.yaml"
 def example_path() -> Path:
     """The shipped joint exercise."""
     return EXAMPLE
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped example's whole run, seed 1, as ``skyweave run`` writes it: made once
+    per test session, by whichever xdist worker asks first (the others wait for it).
+    Read only: a test that writes into a run folder copies it first."""
+    from skyweave.cli import main
+
+    base = tmp_path_factory.getbasetemp()
+    # the xdist workers' temp folders share their parent, unique to this session
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = root / "example-seed1"
+    with (root / "example-seed1.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "summary.json").exists():
+            result = CliRunner().invoke(main, ["run", str(EXAMPLE), "--out", str(out), "--quiet"])
+            assert result.exit_code == 0, result.output
+    return out

@@ -25,19 +25,17 @@ RAID_END_S = 900.0  # the ballistic raid is over by then
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("engaged") / "run"
-    result = CliRunner().invoke(main, ["run", str(EXAMPLE), "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return out
+def run_dir(example_run: Path) -> Path:
+    """The example's run, seed 1 (shared by the session: read only)."""
+    return example_run
 
 
 def _table(run_dir: Path, name: str) -> dict[str, list[Any]]:
     return pq.read_table(run_dir / f"{name}.parquet").to_pydict()
 
 
-def test_replay_reproduces_every_file_bit_for_bit(run_dir: Path) -> None:
-    replay = run_dir.with_name("replayed")
+def test_replay_reproduces_every_file_bit_for_bit(run_dir: Path, tmp_path: Path) -> None:
+    replay = tmp_path / "replayed"
     result = CliRunner().invoke(
         main, ["run", "--replay", str(run_dir), "--out", str(replay), "--quiet"]
     )

@@ -29,16 +29,19 @@ def _run(scenario: Path, out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def shared_and_independent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def shared_and_independent(
+    tmp_path_factory: pytest.TempPathFactory, example_run: Path
+) -> tuple[Path, Path]:
+    """The example's run (the session's, shared-warning) and the same to 1600 s with
+    nothing shared."""
     base = tmp_path_factory.mktemp("warn")
     data = YAML(typ="safe").load(EXAMPLE.read_text())
     data["coordination_mode"] = "independent"
     independent = base / "independent.yaml"
     with independent.open("w") as fh:
         YAML(typ="safe").dump(data, fh)
-    _run(EXAMPLE, base / "shared")
     _run(independent, base / "independent")
-    return base / "shared", base / "independent"
+    return example_run, base / "independent"
 
 
 def test_accidental_launch_warned_to_both_partners(
