@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from skyweave.analysis.warning_times import threat_labels
 from skyweave.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
@@ -105,20 +106,12 @@ SALVO = {"raid-n-1": 60.0, "raid-n-2": 100.0, "raid-n-3": 140.0}
 BALLISTIC = ("raid-n-1", "raid-n-2", "raid-n-3", "raid-e-1", "raid-e-2", "loft-f", "stray-1")
 
 
-def _labels(alerts: list[dict]) -> dict[tuple[str, str], str]:
-    out: dict[tuple[str, str], str] = {}
-    for a in alerts:
-        if a["truth_object_id"] is not None:
-            out[(a["partner"], a["threat_id"])] = a["truth_object_id"]
-    return out
-
-
 def test_one_launch_alert_per_launch_and_few_rows_per_threat(
     shared_and_independent: tuple[Path, Path],
 ) -> None:
     shared, _ = shared_and_independent
-    alerts = pq.read_table(shared / "alerts.parquet").to_pylist()
-    labels = _labels(alerts)
+    table = pq.read_table(shared / "alerts.parquet")
+    alerts, labels = table.to_pylist(), threat_labels(table)
     for partner in ("north", "east"):
         new = [
             labels.get((partner, a["threat_id"]))

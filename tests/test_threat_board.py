@@ -19,6 +19,7 @@ import pyarrow as pa
 import pytest
 
 from short_example import short_example
+from skyweave.analysis.warning_times import threat_labels
 from skyweave.scenario.schema import Scenario
 from skyweave.simulation import RunResult, run_scenario
 from skyweave.warning.threats import ThreatBoard
@@ -65,18 +66,9 @@ def _rows(table: pa.Table) -> list[dict]:
     return table.to_pylist()
 
 
-def _label(alerts: list[dict]) -> dict[tuple[str, str], str]:
-    """(partner, threat) -> the truth object its rows were about (scoring label)."""
-    out: dict[tuple[str, str], str] = {}
-    for a in alerts:
-        if a["truth_object_id"] is not None:
-            out[(a["partner"], a["threat_id"])] = a["truth_object_id"]
-    return out
-
-
 def test_one_threat_per_missile_for_each_partner(run: RunResult) -> None:
     alerts = _rows(run.tables["alerts"])
-    label = _label(alerts)
+    label = threat_labels(run.tables["alerts"])
     for partner in ("north", "east"):
         new = [a for a in alerts if a["partner"] == partner and a["alert_kind"] == "new_threat"]
         about = Counter(label.get((partner, a["threat_id"])) for a in new)
@@ -86,7 +78,7 @@ def test_one_threat_per_missile_for_each_partner(run: RunResult) -> None:
 
 def test_east_learns_of_the_launches_over_the_link_and_keeps_one_entry(run: RunResult) -> None:
     alerts = _rows(run.tables["alerts"])
-    label = _label(alerts)
+    label = threat_labels(run.tables["alerts"])
     first = {}
     for a in alerts:
         if a["alert_kind"] == "new_threat" and a["threat_class"] == "ballistic":
