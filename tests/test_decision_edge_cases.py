@@ -71,7 +71,7 @@ def test_degenerate_scenarios_run(change: dict[str, Any]) -> None:
         assert e["engagements"] == 0
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     interceptors=st.integers(0, 3),
     reserve=st.integers(0, 3),

@@ -40,7 +40,7 @@ _values = st.recursive(
 _ALL_PATHS = document_paths(_BASE)[1:]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     mutations=st.lists(
         st.tuples(
