@@ -574,6 +574,6 @@ def track_quality_figure(ctx: ReportContext, metrics: Mapping[str, Any]) -> Any 
     ax.set_title("Threats in flight, missed and false tracks (GOSPA assignment)", loc="left")
     ax.grid(True, color="#e4e4e4", lw=0.6)
     ax.legend(loc="upper right", ncol=3, fontsize=7)
-    ax.set_xlim(0.0, float(_minutes(ctx.duration_s)))
+    ax.set_xlim(0.0, max(float(_minutes(ctx.duration_s)), 0.1))  # a run ended at 0 s too
     ax.set_xlabel("scenario time, minutes since start (T+)")
     return fig
