@@ -116,6 +116,7 @@ class ThreatBoard:
         self.partner = partner
         self.assets = assets
         self.asset_info = {a.asset_id: a for a in asset_info}
+        self._asset_order = {a: k for k, a in enumerate(self.asset_info)}
         self.config = config if config is not None else ThreatConfig()
         self.threats: list[Threat] = []
         self._by_event: dict[str, Threat] = {}
@@ -190,8 +191,8 @@ class ThreatBoard:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in list(self._open.values()):
-            if not (t.open and t.threat_class == "ballistic" and free(t)):
+        for t in self._open.values():
+            if not (t.threat_class == "ballistic" and free(t)):
                 continue
             if not np.isfinite(t.launch_lat_deg):
                 continue
@@ -222,10 +223,7 @@ class ThreatBoard:
             threat.last_seen_s = time_s
             if threat.lifecycle == "detected":
                 threat.lifecycle = "tracked"
-            if not np.isfinite(threat.launch_lat_deg) and r["launch_lat_deg"] is not None:
-                threat.launch_lat_deg = float(r["launch_lat_deg"])
-                threat.launch_lon_deg = float(r["launch_lon_deg"])
-                threat.launch_source = r["launch_source"]
+            _adopt_launch(threat, r)
             if r["alert_kind"] == "impact_update" and np.isfinite(r["impact_time_s"]):
                 threat.impact = impact_of_row(r, "own")
                 self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -250,7 +248,7 @@ class ThreatBoard:
                 kept.append(a)
             else:
                 del threat.out_since[a]
-        order = {a: k for k, a in enumerate(self.asset_info)}
+        order = self._asset_order
         threat.threatened = tuple(sorted(now | set(kept), key=lambda a: order.get(a, len(order))))
 
     def _resort_salvos(self, time_s: float) -> None:
@@ -262,8 +260,7 @@ class ThreatBoard:
         movable = [
             t
             for t in self._open.values()
-            if t.open
-            and t.threat_class == "ballistic"
+            if t.threat_class == "ballistic"
             and len(t.live_tracks) == 1
             and t.impact is not None
             and t.impact.source == "own"
@@ -310,10 +307,7 @@ class ThreatBoard:
             threat = self._match_impact(impact_of_row(row, "own"), untracked)
         if threat is None:
             threat = self._new(time_s, "ballistic", self.partner)
-            if row["launch_lat_deg"] is not None:
-                threat.launch_lat_deg = float(row["launch_lat_deg"])
-                threat.launch_lon_deg = float(row["launch_lon_deg"])
-                threat.launch_source = row["launch_source"]
+            _adopt_launch(threat, row)
         self._by_track[track] = threat
         return threat
 
@@ -327,8 +321,7 @@ class ThreatBoard:
         near = [
             t
             for t in self._open.values()
-            if t.open
-            and t.threat_class == "ballistic"
+            if t.threat_class == "ballistic"
             and np.isfinite(t.launch_lat_deg)
             and same_site(site, t, gate_m)
         ]
@@ -349,8 +342,8 @@ class ThreatBoard:
         """Best open ballistic threat whose prediction fits ``imp`` within the impact gates."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in list(self._open.values()):
-            if not (t.open and t.threat_class == "ballistic" and free(t) and t.impact):
+        for t in self._open.values():
+            if not (t.threat_class == "ballistic" and free(t) and t.impact):
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
             gate_m = max(cfg.impact_gate_m, t.impact.semi_major_m + imp.semi_major_m)
@@ -401,10 +394,7 @@ class ThreatBoard:
         threat.originators.update(r["originators"] or (origin,))
         if r["truth_object_id"] is not None and not threat.truth:
             threat.truth[r["truth_object_id"]] += 1
-        if not np.isfinite(threat.launch_lat_deg) and is_finite(r["launch_lat_deg"]):
-            threat.launch_lat_deg = float(r["launch_lat_deg"])
-            threat.launch_lon_deg = float(r["launch_lon_deg"])
-            threat.launch_source = r["launch_source"]
+        _adopt_launch(threat, r)
         if is_finite(r["impact_time_s"]) and not self._own_prediction_current(threat, time_s):
             threat.impact = impact_of_row(r, origin)
             self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -448,8 +438,8 @@ class ThreatBoard:
     def _match_air(self, imp: PredictedImpact, free: Any) -> Threat | None:
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in list(self._open.values()):
-            if not (t.open and t.threat_class in ("cruise", "aircraft") and free(t) and t.impact):
+        for t in self._open.values():
+            if not (t.threat_class in ("cruise", "aircraft") and free(t) and t.impact):
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
             dt = abs(t.impact.time_s - imp.time_s)
@@ -492,7 +482,6 @@ class ThreatBoard:
             time_s, states, pos_sigma_m, non_ballistic, self.assets, self.config.air
         )
         ids = np.asarray(self.assets.asset_id, dtype=object)
-        seen: set[int] = set()
         present = {int(n) for n in picture_number.tolist()}
         for k in np.flatnonzero(ev.evaluated).tolist():
             number = int(picture_number[k])
@@ -510,7 +499,6 @@ class ThreatBoard:
                 self._by_picture[number] = threat
             if not threat.open:
                 continue
-            seen.add(number)
             threat.last_seen_s = time_s
             threat.last_state = (
                 time_s,
@@ -529,9 +517,6 @@ class ThreatBoard:
                 threat.lifecycle = "impact_predicted" if threatening else "tracked"
             self._flush_new(time_s, threat, first_source[k])
             self._check_change(time_s, threat, first_source[k])
-        for threat in self._open.values():
-            if threat.picture_number is not None and threat.picture_number not in seen:
-                threat.live_tracks.clear()
 
     def _continued_air(
         self, time_s: float, state: FloatArray, sigma_m: float, present: set[int]
@@ -540,8 +525,8 @@ class ThreatBoard:
         gone and its last state, flown on, is within three combined sigmas (plus
         ``air_continuation_m``) of the new track."""
         best, best_m = None, np.inf
-        for t in list(self._open.values()):
-            if not (t.open and t.last_state is not None and t.picture_number not in present):
+        for t in self._open.values():
+            if not (t.last_state is not None and t.picture_number not in present):
                 continue
             then_s, last, last_sigma = t.last_state
             predicted = last[:3] + last[3:] * (time_s - then_s)
@@ -608,9 +593,7 @@ class ThreatBoard:
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
         cfg = self.config
-        for t in list(self._open.values()):
-            if not t.open:
-                continue
+        for t in list(self._open.values()):  # a copy: closing removes from it
             if t.threat_class == "ballistic":
                 if t.impact is not None:
                     if time_s > t.impact.time_s + cfg.impact_grace_s:
@@ -726,6 +709,14 @@ class ThreatBoard:
         for t, label in zip(threats, labels, strict=True):
             if label:
                 t.truth[label] += 1
+
+
+def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
+    """Take a row's launch point for a threat that has none yet."""
+    if not np.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
+        threat.launch_lat_deg = float(row["launch_lat_deg"])
+        threat.launch_lon_deg = float(row["launch_lon_deg"])
+        threat.launch_source = row["launch_source"]
 
 
 __all__ = [
