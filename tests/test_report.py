@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import math
+import re
 import shutil
 import struct
 from html.parser import HTMLParser
@@ -30,6 +31,7 @@ from skyweave.io.report import (
 )
 
 FIGURES = {"fig-map", "fig-timeline", "fig-warning", "fig-impacts", "fig-track-quality"}
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 VOID = {"meta", "img", "br", "hr", "link", "input", "wbr", "col", "source"}
 
 
@@ -121,7 +123,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, example_run: Path) -> Path
 
 @pytest.fixture(scope="module")
 def example_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+    return EXAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +182,7 @@ def test_warning_table_has_a_row_per_ballistic_threat_and_partner(
         # The table's warning equals impact time minus first alert, to the second.
         expected = w["impact_time_s"] - w["first_alert_s"]
         assert float(cells[-1].replace(",", "")) == pytest.approx(expected, abs=0.5)
-        minutes, seconds = cells[5].removeprefix("T+").split(":")
-        assert 60 * int(minutes) + int(seconds) == round(w["first_alert_s"])
+        assert _run_s(cells[5]) == round(w["first_alert_s"])
     accidental = [r for r, _ in rows if "acc" in (r.get("class") or "").split()]
     assert {r["data-threat"] for r in accidental} == {"stray-1"}
     # Key measures: one row per partner, median warning as in summary.json.
@@ -225,8 +226,7 @@ def test_impact_table_measures_the_last_prediction_against_truth(
     }
     for r, cells in rows:
         t = truth[r["data-threat"]]
-        minutes, seconds = cells[2].removeprefix("T+").split(":")
-        issued = 60 * int(minutes) + int(seconds)
+        issued = _run_s(cells[2])
         # The row is one of the partner's predictions on its board at that time; its miss
         # distance is the ellipsoidal distance from that prediction to the true impact.
         candidates = [
@@ -364,7 +364,11 @@ def test_engagements_table_and_intercepts(
     ]
     assert [c[0] for c in eng] == ["raid-n-1", "raid-e-1", "stray-1"]
     assert [c[-1] for c in eng] == ["kill", "miss", "kill"]
-    assert [c[4] for c in eng] == ["T+11:40", "T+12:40", "T+23:20"]
+    assert [c[4] for c in eng] == [
+        "06:11:40Z (T+11:40)",
+        "06:12:40Z (T+12:40)",
+        "06:23:20Z (T+23:20)",
+    ]
     # Per-partner outcome rows: North 1 shot 1 kill, East 2 shots 1 kill.
     text = out.read_text()
     assert "No engagements recorded" not in text
@@ -412,7 +416,18 @@ def _yaml(path: Path) -> dict:
 
 
 def _mmss(seconds: float) -> str:
-    return f"T+{int(seconds) // 60:02d}:{int(seconds) % 60:02d}"
+    """The report's clock time on the example (epoch 06:00:00Z) with the run time beside it."""
+    at = _epoch(EXAMPLE) + dt.timedelta(seconds=seconds)
+    return f"{at:%H:%M:%S}Z (T+{int(seconds) // 60:02d}:{int(seconds) % 60:02d})"
+
+
+def _run_s(cell: str) -> int:
+    """The run seconds of a time cell on the example, checking its clock time agrees."""
+    match = re.fullmatch(r"\d\d:\d\d:\d\dZ \(T\+(\d+):(\d\d)\)", cell)
+    assert match, cell
+    seconds = 60 * int(match[1]) + int(match[2])
+    assert cell == _mmss(seconds)
+    return seconds
 
 
 def _rows(page: _Page, cls: str) -> list[tuple[dict[str, str | None], list[str]]]:

@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,13 @@ from numpy.typing import NDArray
 
 from skyweave.errors import InputError, Problem
 from skyweave.io.palette import partner_colours
+from skyweave.io.report_style import _t
 from skyweave.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
 
 
 REPORT_NAME = "report.html"
-#: Resolution of the embedded figures: legible on a laptop and a projector,
-#: and a page of a few hundred kilobytes.
-DPI = 100
 #: Track-to-threat gate and launch-point gate, as in the warning measures.
 #: Most threat rows drawn in the timeline and warning figure (the tables list all).
 MAX_TIMELINE_ROWS = 60
@@ -498,3 +497,17 @@ class ReportContext:
     alerts: AlertRows | None
     engagements: Engagements | None
     duration_s: float
+
+    def clock(self, seconds: Any) -> str:
+        """A run time as the scenario's clock time (UTC, from its epoch) with the run
+        time beside it, e.g. ``08:11:40Z (T+11:40)``; the run time alone without a scenario."""
+        if self.scenario is None or seconds is None or not math.isfinite(float(seconds)):
+            return _t(seconds)
+        at = self.scenario.epoch + timedelta(seconds=float(seconds))
+        return f"{at.strftime('%H:%M:%SZ')} ({_t(seconds)})"
+
+    def time_axis_label(self) -> str:
+        """A figure's time-axis label: minutes since start, and the clock time of T+0."""
+        if self.scenario is None:
+            return "scenario time, minutes since start (T+)"
+        return f"scenario time, minutes since T+0 = {self.scenario.epoch:%Y-%m-%d %H:%M:%SZ}"

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from skyweave.io.report_data import ReportContext, ThreatInfo, _last_impact_updates
 from skyweave.io.report_geo import _bearing_distance, _circular_mean_deg
-from skyweave.io.report_style import _compact_ids, _e, _new_figure, _num, _swatch, _t, _table
+from skyweave.io.report_style import _compact_ids, _e, _new_figure, _num, _swatch, _table
 
 FloatArray = NDArray[np.float64]
 
@@ -347,7 +347,7 @@ def _impact_table_html(ctx: ReportContext, calls: Sequence[ImpactCall]) -> str:
             [
                 _e(c.threat.object_id),
                 _swatch(ctx.colours.get(c.partner, "#555555"), ctx.names.get(c.partner, c.partner)),
-                _t(c.issued_s),
+                ctx.clock(c.issued_s),
                 _num(lead),
                 _num(c.miss_m, 1, 1e-3),
                 _num(c.impact_time_s - c.threat.end_time_s, 1),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from skyweave.io.report_data import ReportContext
-from skyweave.io.report_style import _e, _num, _swatch, _t, _table
+from skyweave.io.report_style import _e, _num, _swatch, _table
 
 
 def _who(ctx: ReportContext, partner: str) -> str:
@@ -72,8 +72,8 @@ def _question_rows(
                     _e(q["question_id"]),
                     _e(q["battery_id"]),
                     _e(q["track_id"] or "-"),
-                    _t(q["asked_s"]),
-                    _t(q["answered_s"]),
+                    ctx.clock(q["asked_s"]),
+                    ctx.clock(q["answered_s"]),
                     _num(q["delay_s"], 1),
                     "granted" if q["granted"] else "denied",
                     "staff" if by_staff else "policy at the deadline",
@@ -95,7 +95,7 @@ def _classification_rows(
             rows.append(
                 [
                     _who(ctx, partner),
-                    _t(c["time_s"]),
+                    ctx.clock(c["time_s"]),
                     _e(c["track_id"]),
                     _e(c["as"]),
                     _e(c["object_id"] or "-"),
@@ -116,9 +116,9 @@ def _warned_rows(ctx: ReportContext, staff: Mapping[str, Any]) -> tuple[list[lis
                 [
                     _who(ctx, partner),
                     _e(w["object_id"]),
-                    _t(w["first_alert_s"]),
+                    ctx.clock(w["first_alert_s"]),
                     _e(ctx.names.get(w["first_alert_by"], w["first_alert_by"])),
-                    _t(w["warned_s"]),
+                    ctx.clock(w["warned_s"]),
                     "-"
                     if by is None
                     else "own alert"
@@ -143,7 +143,7 @@ def _override_rows(
             rows.append(
                 [
                     _who(ctx, partner),
-                    _t(o["time_s"]),
+                    ctx.clock(o["time_s"]),
                     _e(o["kind"].replace("_", " ")),
                     _e(o["target"] or "-"),
                     _e(

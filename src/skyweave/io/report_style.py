@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from skyweave.io.report_data import DPI
-
 FloatArray = NDArray[np.float64]
 
 
@@ -113,6 +111,11 @@ height:10px;border:1px solid #333;margin-right:4px;vertical-align:middle}
 footer{margin-top:30px;font-size:11px;color:#666;border-top:1px solid #ccc;padding-top:6px}
 @media print{h2{page-break-before:auto}figure{page-break-inside:avoid}}
 """
+
+
+#: Resolution of the embedded figures: legible on a laptop and a projector,
+#: and a page of a few hundred kilobytes.
+DPI = 100
 
 
 def _e(text: Any) -> str:

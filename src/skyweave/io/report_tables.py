@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -143,11 +142,11 @@ def _warning_table_html(ctx: ReportContext) -> str:
             [
                 _e(th.object_id) + (" (accidental)" if th.accidental else ""),
                 _swatch(ctx.colours[r["partner"]], ctx.names[r["partner"]]),
-                _t(th.launch_time_s),
-                _t(r.get("first_detection_s")),
-                _t(r.get("first_track_s")),
-                _t(r.get("first_alert_s")),
-                _t(r.get("impact_time_s", th.end_time_s)),
+                ctx.clock(th.launch_time_s),
+                ctx.clock(r.get("first_detection_s")),
+                ctx.clock(r.get("first_track_s")),
+                ctx.clock(r.get("first_alert_s")),
+                ctx.clock(r.get("impact_time_s", th.end_time_s)),
                 _num(warning) if warning is not None else "\x00badnot warned",
             ]
         )
@@ -177,8 +176,8 @@ def _threats_table_html(ctx: ReportContext) -> str:
             [
                 _e(th.object_id) + (" (accidental)" if th.accidental else ""),
                 _e(th.kind),
-                _t(th.launch_time_s),
-                _t(th.flight_end_s),
+                ctx.clock(th.launch_time_s),
+                ctx.clock(th.flight_end_s),
                 _num(th.flight_end_s - th.launch_time_s),
                 _e(th.outcome or "-"),
                 _num(th.apogee_km, 1),
@@ -264,8 +263,8 @@ def _engagements_html(ctx: ReportContext) -> str:
                 _e(ctx.names.get(str(eng.partner[i]), eng.partner[i] or "-")),
                 _e(eng.battery[i] if eng.battery[i] is not None else "-"),
                 _e(eng.interceptor[i] if eng.interceptor[i] is not None else "-"),
-                _t(eng.time_s[i]),
-                _t(eng.end_time_s[i]),
+                ctx.clock(eng.time_s[i]),
+                ctx.clock(eng.end_time_s[i]),
                 str(int(shots_per_row[i])),
                 _e(eng.outcome[i] if eng.outcome[i] is not None else "-"),
             ]
@@ -294,12 +293,12 @@ def _forces_html(ctx: ReportContext) -> str:
 
     def outages(windows: Sequence[Any], unit_id: str) -> str:
         """Scheduled outages, then the white cell's (failure to repair, or to the end)."""
-        text = [f"{_t(w.start_s)}–{_t(w.end_s)}" for w in windows]
+        text = [f"{ctx.clock(w.start_s)}–{ctx.clock(w.end_s)}" for w in windows]
         for span in by_target.get(unit_id, []):
             if span.kind == "battery_empty":
-                text.append(f"empty from {_t(span.start_s)} (inject)")
+                text.append(f"empty from {ctx.clock(span.start_s)} (inject)")
             else:
-                text.append(f"{_t(span.start_s)}–{_t(span.end_s)} (inject)")
+                text.append(f"{ctx.clock(span.start_s)}–{ctx.clock(span.end_s)} (inject)")
         return ", ".join(text) or "-"
 
     def who(pid: str) -> str:
@@ -370,14 +369,6 @@ def _forces_html(ctx: ReportContext) -> str:
     )
 
 
-def _clock(ctx: ReportContext, seconds: float) -> str:
-    """Scenario clock time (UTC, from the epoch) with the run time beside it."""
-    if ctx.scenario is None:
-        return _t(seconds)
-    at = ctx.scenario.epoch + timedelta(seconds=float(seconds))
-    return f"{at.strftime('%H:%M:%SZ')} ({_t(seconds)})"
-
-
 def _injects_html(ctx: ReportContext) -> str:
     """Every inject, scripted or played live, every white-cell note and bookmark, and each
     expected response with its assessment from the command log (met, late, not met)."""
@@ -406,7 +397,7 @@ def _injects_html(ctx: ReportContext) -> str:
         verdict = "-"
         if expected:
             status, answered_s = assess(c.time_s, expected, orders, ctx.duration_s, final=True)
-            verdict = status + ("" if answered_s is None else f" at {_clock(ctx, answered_s)}")
+            verdict = status + ("" if answered_s is None else f" at {ctx.clock(answered_s)}")
         what = [_e(label.split(" ")[0].replace("_", " ")), _e(target or label.split(" ")[-1])]
         rows.append((c.time_s, ["white cell", *what, _e(note), _e(expected or "-"), _e(verdict)]))
     if not rows:
@@ -415,6 +406,6 @@ def _injects_html(ctx: ReportContext) -> str:
     rows.sort(key=lambda r: r[0])
     return _table(
         ["time", "from", "inject", "target", "text", "expected response", "assessed"],
-        [[_clock(ctx, t), *cells] for t, cells in rows],
+        [[ctx.clock(t), *cells] for t, cells in rows],
         left=7,
     )

@@ -287,7 +287,7 @@ def timeline(ctx: ReportContext) -> Any:
             color=ctx.colours.get(pid, "black"),
         )
     axes[-1].set_xlim(0.0, float(xmax))
-    axes[-1].set_xlabel("scenario time, minutes since start (T+)")
+    axes[-1].set_xlabel(ctx.time_axis_label())
     keyed: list[tuple[str, Any]] = [
         (
             "impact",
@@ -575,5 +575,5 @@ def track_quality_figure(ctx: ReportContext, metrics: Mapping[str, Any]) -> Any 
     ax.grid(True, color="#e4e4e4", lw=0.6)
     ax.legend(loc="upper right", ncol=3, fontsize=7)
     ax.set_xlim(0.0, max(float(_minutes(ctx.duration_s)), 0.1))  # a run ended at 0 s too
-    ax.set_xlabel("scenario time, minutes since start (T+)")
+    ax.set_xlabel(ctx.time_axis_label())
     return fig
