@@ -3,6 +3,8 @@ sets nothing aside."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from short_example import short_example
 from skyweave.analysis.staff_measures import _holds_and_overrides
 from skyweave.engine.simulation import Simulation
@@ -42,3 +44,18 @@ def test_a_refused_engage_order_is_no_override() -> None:
     holds = _holds_and_overrides(events, "north", {"north-bty-1": "north"}, [])
     assert holds["engage"] == 2
     assert [o["time_s"] for o in holds["override_orders"]] == [20.0]
+
+
+def test_an_order_acknowledged_just_before_end_is_in_the_run_folder(tmp_path: Path) -> None:
+    from skyweave.engine.commands import load_commands
+
+    session = ExerciseSession(short_example(60.0), seed=1, rate=10.0)
+    north = next(s for s in session.seats.values() if s.name == "north")
+    session.sim.run_until(20.0)
+    order = session.command(north, {"kind": "hold_fire", "battery": "north-bty-1"})
+    assert order.time_s > session.sim.time_s  # queued for the next tick, which has not run
+    out = session.end(tmp_path / "run")
+    played = load_commands(out / "commands.jsonl")
+    assert [(c.kind, c.time_s) for c in played if c.seat == "north"] == [
+        ("hold_fire", order.time_s)
+    ]

@@ -432,6 +432,10 @@ class ExerciseSession(SeatedSession):
 
             if self.sim.tick < 0:
                 self.sim.step()  # a run folder holds at least the first tick
+            if not self.sim.done and any(
+                c.time_s <= self.next_time_s() + 1e-9 for c in self._queued.values()
+            ):
+                self.sim.step()  # an order acknowledged before End was played: it takes effect
             self._journal_clock("end", self.sim.time_s)
             self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
             if self.journal is not None:
