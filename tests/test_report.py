@@ -417,8 +417,9 @@ def _yaml(path: Path) -> dict:
 
 def _mmss(seconds: float) -> str:
     """The report's clock time on the example (epoch 06:00:00Z) with the run time beside it."""
+    seconds = round(seconds)
     at = _epoch(EXAMPLE) + dt.timedelta(seconds=seconds)
-    return f"{at:%H:%M:%S}Z (T+{int(seconds) // 60:02d}:{int(seconds) % 60:02d})"
+    return f"{at:%H:%M:%S}Z (T+{seconds // 60:02d}:{seconds % 60:02d})"
 
 
 def _run_s(cell: str) -> int:
@@ -464,12 +465,16 @@ def test_engagement_rows_name_the_interceptors_truth_flew(
     flown = {
         o for o, k in zip(truth["object_id"], truth["kind"], strict=True) if k == "interceptor"
     }
+    engagements = pq.read_table(run_dir / "engagements.parquet").to_pylist()
     rows = _rows(_parse(report[1]), "engagement-row")
-    assert rows
-    for _, cells in rows:
+    assert len(rows) == len(engagements)
+    for (_, cells), eng in zip(rows, engagements, strict=True):
         ids = cells[3].split(", ")
         assert len(ids) == int(cells[6])  # one per shot
         assert set(ids) <= flown, ids
+        # fired and end-game times (fractional seconds) as clock time and run time, agreeing
+        assert _run_s(cells[4]) == round(eng["time_s"])
+        assert _run_s(cells[5]) == round(eng["end_time_s"])
 
 
 def test_report_without_scenario_reads_the_run_folders_scenario_json(

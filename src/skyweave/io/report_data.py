@@ -503,7 +503,7 @@ class ReportContext:
         time beside it, e.g. ``08:11:40Z (T+11:40)``; the run time alone without a scenario."""
         if self.scenario is None or seconds is None or not math.isfinite(float(seconds)):
             return _t(seconds)
-        at = self.scenario.epoch + timedelta(seconds=float(seconds))
+        at = self.scenario.epoch + timedelta(seconds=round(float(seconds)))  # as _t rounds
         return f"{at.strftime('%H:%M:%SZ')} ({_t(seconds)})"
 
     def time_axis_label(self) -> str:
