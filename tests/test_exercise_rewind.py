@@ -1,0 +1,150 @@
+"""Rewind and branch in the white cell: a branch made at a bookmark with another consent
+answer is journaled, kept in the run folder and replayed; its prefix is its parent's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from short_example import STRAY, short_example
+from skyweave.engine.snapshots import MAIN, SnapshotStore
+from skyweave.errors import InputError
+from skyweave.exercise.journal import Journal, read_journal
+from skyweave.exercise.played import read_played
+from skyweave.exercise.session import ExerciseSession, SeatError
+from skyweave.io.run_output import scenario_json
+from skyweave.scenario.schema import BallisticThreat, Scenario
+from skyweave.simulation import run_result, run_scenario
+
+#: East's staff are asked q1 about the stray launch at 200 s (policy: granted at 205 s)
+END_S = 230.0
+BOOKMARK_S = 191.0
+
+TIME_COLUMN = {
+    "truth": "time_s",
+    "detections": "time_s",
+    "tracks": "time_s",
+    "picture": "time_s",
+    "alerts": "time_s",
+    "events": "time_s",
+    "engagements": "end_time_s",
+}
+
+
+def _scenario() -> Scenario:
+    stray = BallisticThreat.model_validate({**STRAY, "launch_time_s": 0.0})
+    return short_example(END_S).model_copy(update={"threats": [stray]})
+
+
+def _rows_until(table: pa.Table, column: str, until_s: float) -> list[dict[str, Any]]:
+    times = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+    rows = table.take(pa.array(np.flatnonzero(times <= until_s))).to_pylist()
+    return [{k: "NaN" if v != v else v for k, v in row.items()} for row in rows]
+
+
+def _play_to(session: ExerciseSession, wall: list[float], time_s: float) -> None:
+    """Let the pacing run the clock to ``time_s`` (a wall clock the test moves)."""
+    while session.sim.time_s < time_s - 1e-9 and not session.sim.done:
+        wall[0] += min(1.0, (time_s - session.sim.time_s) / session.pacer.rate)
+        session.advance()
+
+
+def _events(tables: dict[str, pa.Table]) -> list[tuple[float, str, str]]:
+    e = tables["events"].to_pydict()
+    return list(zip(e["time_s"], e["kind"], e["text"], strict=True))
+
+
+def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
+    tmp_path: Path,
+) -> None:
+    scenario, out = _scenario(), tmp_path / "ex1"
+    journal = Journal.create(out, scenario_json(scenario), 1)
+    wall = [0.0]
+    session = ExerciseSession(
+        scenario,
+        1,
+        rate=60.0,
+        wall_clock=lambda: wall[0],
+        journal=journal,
+        snapshots=SnapshotStore(period_s=50.0, wall_share=1.0, wall_clock=lambda: 0.0),
+    )
+    seats = {s.name: s for s in session.seats.values()}
+    session.clock(seats["white"], "start")
+    _play_to(session, wall, BOOKMARK_S - 1.0)
+    session.command(seats["white"], {"kind": "note", "text": "East is about to be asked"})
+    _play_to(session, wall, END_S)
+    main_tables = run_result(session.sim).tables
+    assert [t for t in session.snapshots.lines] == [MAIN]
+    assert session.snapshots.count() >= 4  # the first tick, then every 50 s
+
+    with pytest.raises(SeatError):
+        session.rewind(seats["east"], BOOKMARK_S, "deny")
+    with pytest.raises(InputError, match="to_s"):
+        session.rewind(seats["white"], END_S + 10.0, "deny")
+    [mark] = session.frame(seats["white"])["bookmarks"]
+    state = session.rewind(seats["white"], mark["time_s"], "deny")
+    assert (state["time_s"], state["branch"], state["rewinds"]) == (BOOKMARK_S, "deny", 1)
+    assert not state["running"]
+    with pytest.raises(InputError, match="exists"):
+        session.rewind(seats["white"], 100.0, "deny")
+    # the bookmark is in the branch's prefix; the frames show the earlier instant
+    assert session.frame(seats["east"])["clock"]["time_s"] == BOOKMARK_S
+    session.clock(seats["white"], "start")
+    _play_to(session, wall, 200.0)
+    [question] = session.sim.partner_view("east").questions
+    session.command(
+        seats["east"], {"kind": "consent", "question_id": question.question_id, "granted": False}
+    )
+    _play_to(session, wall, END_S)
+    branch_tables = run_result(session.sim).tables
+
+    # a crash now resumes the branch, and the main line is still in the journal
+    back = read_journal(journal.folder)
+    assert [b.name for b in back.branches] == [MAIN, "deny"]
+    assert back.current == "deny" and back.last_time_s == END_S
+    assert back.commands == session.log
+    assert back.branches[0].played_to_s == END_S
+
+    # the branch's prefix up to the branch time is its parent's, bit for bit
+    for name, column in TIME_COLUMN.items():
+        a = _rows_until(main_tables[name], column, BOOKMARK_S)
+        b = _rows_until(branch_tables[name], column, BOOKMARK_S)
+        assert a == b, name
+    kinds = {name: [k for _, k, _ in _events(t)] for name, t in (("main", main_tables),
+                                                                ("deny", branch_tables))}
+    assert "consent_granted" in kinds["main"] and "consent_denied" not in kinds["main"]
+    assert "consent_denied" in kinds["deny"]
+    assert [k for k in kinds["deny"] if k.startswith("consent")].count("consent_granted") == (
+        kinds["main"].count("consent_granted") - 1
+    )
+
+    folder = session.end(out)
+    assert not journal.folder.exists()
+    index = json.loads((folder / "branches.json").read_text())
+    [entry] = index["branches"]
+    assert entry == {
+        "name": "deny",
+        "parent": MAIN,
+        "branch_time_s": BOOKMARK_S,
+        "played_to_s": END_S,
+        "commands": "commands.deny.jsonl",
+    }
+    summary = json.loads((folder / "summary.json").read_text())
+    assert {"branches.json", "commands.deny.jsonl"} <= set(summary["hashes"])
+    # the folder's tables are the main line's
+    assert pq.read_table(folder / "events.parquet").equals(main_tables["events"])
+    # the branch replays from the folder alone, bit for bit
+    line = read_played(folder, "deny")
+    assert line.until_s == END_S and line.branch.parent == MAIN
+    replayed = run_scenario(line.scenario, line.seed, line.until_s, commands=line.commands)
+    for name, column in TIME_COLUMN.items():
+        a = _rows_until(replayed.tables[name], column, np.inf)
+        assert a == _rows_until(branch_tables[name], column, np.inf), name
+    with pytest.raises(InputError, match="no branch 'nope'; the run has main, deny"):
+        read_played(folder, "nope")
