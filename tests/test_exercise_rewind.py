@@ -116,8 +116,10 @@ def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
         a = _rows_until(main_tables[name], column, BOOKMARK_S)
         b = _rows_until(branch_tables[name], column, BOOKMARK_S)
         assert a == b, name
-    kinds = {name: [k for _, k, _ in _events(t)] for name, t in (("main", main_tables),
-                                                                ("deny", branch_tables))}
+    kinds = {
+        name: [k for _, k, _ in _events(t)]
+        for name, t in (("main", main_tables), ("deny", branch_tables))
+    }
     assert "consent_granted" in kinds["main"] and "consent_denied" not in kinds["main"]
     assert "consent_denied" in kinds["deny"]
     assert [k for k in kinds["deny"] if k.startswith("consent")].count("consent_granted") == (

@@ -57,8 +57,13 @@ def check_name(name: Any, source: str, taken: Sequence[str] = ()) -> str:
     """A new branch's name, checked: 1 to 40 letters, digits, ``_`` or ``-``, not taken."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise InputError(
-            [Problem(source, "expected 1 to 40 letters, digits, _ or - (a letter or digit first)",
-                     "branch")]
+            [
+                Problem(
+                    source,
+                    "expected 1 to 40 letters, digits, _ or - (a letter or digit first)",
+                    "branch",
+                )
+            ]
         )
     if name == MAIN or name in taken:
         raise InputError([Problem(source, f"a branch named {name!r} exists already", "branch")])
@@ -105,7 +110,7 @@ def read_branches(run_dir: Path, hashes: Mapping[str, str]) -> list[Branch]:
         raise InputError([Problem(source, f"not valid JSON ({exc})")]) from None
     entries = index.get("branches") if isinstance(index, dict) else None
     if not isinstance(entries, list) or len(entries) > _MAX_BRANCHES:
-        raise InputError([Problem(source, "expected {\"branches\": [...]}")])
+        raise InputError([Problem(source, 'expected {"branches": [...]}')])
     out: list[Branch] = []
     for k, entry in enumerate(entries):
         where = f"branches[{k}]"
@@ -128,9 +133,7 @@ def read_branches(run_dir: Path, hashes: Mapping[str, str]) -> list[Branch]:
             raise InputError([Problem(source, f"expected {log}, recorded", f"{where}.commands")])
         log_path = safe_files.safe_path(run_dir, log)
         commands = parse_command_lines(safe_files.read_text(log_path), str(log_path))
-        out.append(
-            Branch(name, str(parent), times[0], tuple(commands), times[1])
-        )
+        out.append(Branch(name, str(parent), times[0], tuple(commands), times[1]))
     return out
 
 

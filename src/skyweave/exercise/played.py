@@ -58,7 +58,12 @@ def read_played(folder: Path, branch: str | None = None) -> PlayedLine:
                 [Problem(str(folder), f"the exercise's clock never ran{on}: no tick to replay")]
             )
         return PlayedLine(
-            folder, journal.scenario, journal.seed, line.played_to_s, list(line.commands), line,
+            folder,
+            journal.scenario,
+            journal.seed,
+            line.played_to_s,
+            list(line.commands),
+            line,
             tuple(lines),
         )
     recorded = check_run_folder(folder)

@@ -372,7 +372,7 @@ def create_app(
         try:
             body = await json_body(request)
             if not isinstance(body, dict):
-                raise InputError([Problem("rewind", "expected {\"to_s\": ..., \"branch\": ...}")])
+                raise InputError([Problem("rewind", 'expected {"to_s": ..., "branch": ...}')])
             state = await run_in_threadpool(rewind, seat, body.get("to_s"), body.get("branch"))
         except BodyTooLarge:
             return _error(f"a rewind request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
