@@ -150,3 +150,38 @@ def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
         assert a == _rows_until(branch_tables[name], column, np.inf), name
     with pytest.raises(InputError, match="no branch 'nope'; the run has main, deny"):
         read_played(folder, "nope")
+
+
+def test_the_rewind_route_is_the_white_cells_and_every_console_jumps_back(
+    tmp_path: Path,
+) -> None:
+    from starlette.testclient import TestClient
+
+    from skyweave.exercise.server import create_app
+
+    session = ExerciseSession(short_example(30.0), seed=1, rate=10.0)
+    tokens = {seat.name: token for token, seat in session.seats.items()}
+    app = create_app(session, tmp_path / "run", frame_period_s=0.005)
+    white = tokens["white"]
+    with TestClient(app) as client:
+        for _ in range(12):
+            assert (
+                client.post(f"/api/clock?token={white}", json={"action": "step"}).status_code == 200
+            )
+        url = "/api/rewind?token={}"
+        body = {"to_s": 5.5, "branch": "b1"}
+        assert client.post(url.format(tokens["east"]), json=body).status_code == 403
+        assert client.post(url.format("nope"), json=body).status_code == 401
+        for bad in ({"to_s": 50, "branch": "b1"}, {"to_s": 5, "branch": "no spaces"}, [1]):
+            got = client.post(url.format(white), json=bad)
+            assert got.status_code == 400, bad
+        state = client.post(url.format(white), json=body).json()
+        assert (state["time_s"], state["branch"], state["rewinds"]) == (5.0, "b1", 1)
+        frame = client.get(f"/api/frame?token={tokens['east']}").json()
+        assert frame["clock"]["time_s"] == 5.0 and frame["clock"]["rewinds"] == 1
+        lines = client.get(f"/api/frame?token={white}").json()["branches"]
+        assert [(b["name"], b["parent"], b["played_to_s"], b["current"]) for b in lines] == [
+            (MAIN, None, 11.0, False),
+            ("b1", MAIN, 5.0, True),
+        ]
+    session.stop_pacing()
