@@ -4,6 +4,7 @@ answer is journaled, kept in the run folder and replayed; its prefix is its pare
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,21 @@ def _events(tables: dict[str, pa.Table]) -> list[tuple[float, str, str]]:
     return list(zip(e["time_s"], e["kind"], e["text"], strict=True))
 
 
-def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
-    tmp_path: Path,
-) -> None:
+@dataclass(frozen=True)
+class Played:
+    """An exercise played to its end, rewound to a bookmark and played again as ``deny``."""
+
+    folder: Path
+    main_tables: dict[str, pa.Table]
+    branch_tables: dict[str, pa.Table]
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The white cell bookmarks 191 s; East's q1 (200 s) is granted by the policy on the
+    main line; rewound to the bookmark, East denies it on the branch ``deny``. Checked
+    on the way (seats, the journal after the rewind)."""
+    tmp_path = tmp_path_factory.mktemp("rewind")
     scenario, out = _scenario(), tmp_path / "ex1"
     journal = Journal.create(out, scenario_json(scenario), 1)
     wall = [0.0]
@@ -110,7 +123,15 @@ def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
     assert back.current == "deny" and back.last_time_s == END_S
     assert back.commands == session.log
     assert back.branches[0].played_to_s == END_S
+    folder = session.end(out)
+    assert not journal.folder.exists()
+    return Played(folder, main_tables, branch_tables)
 
+
+def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
+    played: Played,
+) -> None:
+    folder, main_tables, branch_tables = played.folder, played.main_tables, played.branch_tables
     # the branch's prefix up to the branch time is its parent's, bit for bit
     for name, column in TIME_COLUMN.items():
         a = _rows_until(main_tables[name], column, BOOKMARK_S)
@@ -126,8 +147,6 @@ def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
         kinds["main"].count("consent_granted") - 1
     )
 
-    folder = session.end(out)
-    assert not journal.folder.exists()
     index = json.loads((folder / "branches.json").read_text())
     [entry] = index["branches"]
     assert entry == {
@@ -185,3 +204,62 @@ def test_the_rewind_route_is_the_white_cells_and_every_console_jumps_back(
             ("b1", MAIN, 5.0, True),
         ]
     session.stop_pacing()
+
+
+def test_a_counterfactual_batch_goes_on_from_the_played_branch(
+    played: Played, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from skyweave.analysis.batch import BatchSpec, _simulate, plan_tasks, run_batch
+    from skyweave.analysis.batch_from_run import PLAYED_ARM, POLICY_ARM, plan_counterfactual
+    from skyweave.cli import main
+    from skyweave.engine.snapshots import seeds_of
+    from skyweave.io.batch_report import write_batch_report
+
+    # bad input is refused before any run (exit 2, the option named)
+    for args, said in (
+        (["--branch-at", str(END_S)], "--branch-at"),
+        (["--branch-at", "100", "--sweep", "seed=1,2"], "--sweep"),
+        (["--branch-at", "100", "--branch", "nope"], "no branch 'nope'"),
+    ):
+        got = CliRunner().invoke(
+            main, ["batch", "--from-run", str(played.folder), "--runs", "2", *args]
+        )
+        assert got.exit_code == 2 and said in got.output, got.output
+
+    branch_at_s = 195.5  # the tick at 195 s: after the bookmark, before q1 is asked
+    scenario, cf = plan_counterfactual(played.folder, branch_at_s, "deny")
+    assert cf.branch_time_s == 195.0 and cf.played_to_s == END_S
+    assert [a.label for a in cf.arms] == [PLAYED_ARM, POLICY_ARM]
+    assert [c.kind for c in cf.arms[0].after] == ["consent"] and cf.arms[1].after == ()
+    spec = BatchSpec(scenario, 2, 5, until_s=END_S, counterfactual=cf)
+    tasks = plan_tasks(spec, spec.points(), tmp_path, keep_runs=False)
+    assert [(t.point, t.run) for t in tasks] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert tasks[0].seed == tasks[2].seed != tasks[1].seed  # paired by run
+    # every run's tables up to T are the played branch's; after T its own seed draws
+    for task in tasks[:2]:
+        result = _simulate(task)
+        for name, column in TIME_COLUMN.items():
+            a = _rows_until(result.tables[name], column, cf.branch_time_s)
+            assert a == _rows_until(played.branch_tables[name], column, cf.branch_time_s), name
+        after = _rows_until(result.tables["detections"], "time_s", np.inf)
+        assert after != _rows_until(played.branch_tables["detections"], "time_s", np.inf)
+
+    outcome = run_batch(spec, tmp_path / "cf", workers=1)
+    assert (outcome.total, outcome.ok) == (4, 4)
+    summary = json.loads((tmp_path / "cf" / "batch_summary.json").read_text())
+    info = summary["from_run"]
+    assert (info["branch"], info["branch_time_s"], info["played_seed"]) == ("deny", 195.0, 1)
+    # the played line's own outcome, recomputed from T with its seed, is the played one
+    denied = info["played"]["measures"]["engagement.consent.denied"]
+    assert denied == sum(1 for _, k, _ in _events(played.branch_tables) if k == "consent_denied")
+    assert {d["a"] for d in summary["paired_differences"]} == {0}
+    html = write_batch_report(tmp_path / "cf").read_text()
+    assert "Counterfactual from a played exercise" in html and POLICY_ARM in html
+    # the seed switch reaches every component that draws
+    from skyweave.engine.snapshots import reseed, restore
+
+    sim = restore(scenario, 1, (), cf.branch_time_s, cf.start)
+    reseed(sim, 77)
+    assert set(seeds_of(sim).values()) == {77}
