@@ -215,7 +215,7 @@ def test_a_counterfactual_batch_goes_on_from_the_played_branch(
     from skyweave.analysis.batch_from_run import PLAYED_ARM, POLICY_ARM, plan_counterfactual
     from skyweave.cli import main
     from skyweave.engine.snapshots import seeds_of
-    from skyweave.io.batch_report import write_batch_report
+    from skyweave.io.batch_paired import from_run_section_html
 
     # bad input is refused before any run (exit 2, the option named)
     for args, said in (
@@ -255,7 +255,7 @@ def test_a_counterfactual_batch_goes_on_from_the_played_branch(
     denied = info["played"]["measures"]["engagement.consent.denied"]
     assert denied == sum(1 for _, k, _ in _events(played.branch_tables) if k == "consent_denied")
     assert {d["a"] for d in summary["paired_differences"]} == {0}
-    html = write_batch_report(tmp_path / "cf").read_text()
+    html = from_run_section_html(summary)
     assert "Counterfactual from a played exercise" in html and POLICY_ARM in html
     # the seed switch reaches every component that draws
     from skyweave.engine.snapshots import reseed, restore
