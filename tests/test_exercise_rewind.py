@@ -18,6 +18,7 @@ from skyweave.engine.snapshots import MAIN, SnapshotStore
 from skyweave.errors import InputError
 from skyweave.exercise.journal import Journal, read_journal
 from skyweave.exercise.played import read_played
+from skyweave.exercise.review import ReviewSession
 from skyweave.exercise.session import ExerciseSession, SeatError
 from skyweave.io.run_output import scenario_json
 from skyweave.scenario.schema import BallisticThreat, Scenario
@@ -203,7 +204,21 @@ def test_the_rewind_route_is_the_white_cells_and_every_console_jumps_back(
             (MAIN, None, 11.0, False),
             ("b1", MAIN, 5.0, True),
         ]
+        for _ in range(3):
+            client.post(f"/api/clock?token={white}", json={"action": "step"})
+        assert client.post(f"/api/end?token={white}").status_code == 200
     session.stop_pacing()
+    # the review shows a branch, with another line beside it at the same instant
+    review = ReviewSession(tmp_path / "run", branches=["b1", MAIN])
+    seat = next(s for s in review.seats.values() if s.role == "white")
+    assert review.setup(seat)["review"]["lines"] == [MAIN, "b1"]
+    review.seek(8.0)
+    rows = review.frame(seat)["lines"]
+    assert [(r["line"], r["shown"], r["time_s"]) for r in rows] == [
+        ("b1", True, 8.0),
+        (MAIN, False, 5.0),
+    ]
+    assert review.end_s == 8.0 and review.beside[MAIN][0][-1] == 11.0
 
 
 def test_a_counterfactual_batch_goes_on_from_the_played_branch(

@@ -87,6 +87,14 @@ class _Play:
     "changes it live.",
 )
 @click.option(
+    "--branch",
+    "branches",
+    multiple=True,
+    metavar="NAME",
+    help="With --review: the line of play of a rewound exercise to show (default: the main "
+    "line); repeat it to replay more lines beside it, compared side by side.",
+)
+@click.option(
     "--review",
     "review_dir",
     type=click.Path(file_okay=False),
@@ -114,6 +122,7 @@ def exercise_command(
     overwrite: bool,
     rate: float | None,
     review_dir: str | None,
+    branches: tuple[str, ...],
     resume_dir: str | None,
     certfile: str | None,
     keyfile: str | None,
@@ -139,8 +148,10 @@ def exercise_command(
                     )
                 ]
             )
-        _serve_review(Path(review_dir), listen)
+        _serve_review(Path(review_dir), listen, branches)
         return
+    if branches:
+        raise InputError([Problem("--branch", "chooses the lines of play of --review RUN_DIR")])
     if resume_dir is not None:
         if scenario is not None or seed is not None:
             raise InputError(
@@ -355,7 +366,7 @@ def _saving() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def _serve_review(run_dir: Path, listen: _Listen) -> None:
+def _serve_review(run_dir: Path, listen: _Listen, branches: tuple[str, ...] = ()) -> None:
     """Replay ``run_dir`` once, keep its frames, and serve them read-only until Ctrl-C."""
     import time
 
@@ -366,7 +377,7 @@ def _serve_review(run_dir: Path, listen: _Listen) -> None:
     sock = bind(listen.host, listen.port)
     click.echo(f"REVIEW {run_dir}: replaying the run once to keep its frames ...")
     started = time.perf_counter()
-    session = ReviewSession(run_dir)
+    session = ReviewSession(run_dir, branches=branches)
     click.echo(
         f"  {len(session.times_s)} instants from t = {session.times_s[0]:g} s to "
         f"{session.end_s:g} s in {time.perf_counter() - started:.1f} s"

@@ -23,7 +23,10 @@ export function createConsole({ setup, map, side, send }) {
     <div class="row"><button id="back" data-review>&lt; ${review.step_s} s</button><button id="fwd" data-review>${review.step_s} s &gt;</button>
       <span class="muted">read-only review of ${esc(review.run_dir)}</span></div>
     <h2>Partners at this instant</h2>
-    <table id="side-by-side"></table>` : ""}
+    <table id="side-by-side"></table>
+    ${(review.lines || []).length > 1 ? `<h2>Lines of play at this instant</h2>
+    <table id="lines"></table>
+    <p class="muted">showing ${esc(review.line)}; the run keeps ${review.lines.map(esc).join(", ")} (skyweave exercise --review RUN_DIR --branch NAME [--branch OTHER] shows one and compares others beside it)</p>` : ""}` : ""}
     ${live ? `<h2>Clock</h2>
     <div class="row">
       <button id="start">Start / resume</button><button id="pause">Pause</button><button id="step">Step 1 tick</button>
@@ -221,6 +224,11 @@ export function createConsole({ setup, map, side, send }) {
         el("slider-t").textContent = fmtT(f.clock.time_s);
         el("side-by-side").innerHTML = "<tr><th>partner</th><th>tracks</th><th>alerts</th><th>threats</th><th>questions</th><th>engaging</th><th>held</th></tr>"
           + Object.entries(f.views).map(([p, v]) => `<tr><td>${esc(p)}</td><td>${v.tracks}</td><td>${v.alerts}</td><td>${v.threats}</td><td>${v.questions}</td><td>${v.engagements}</td><td class="${v.held.length ? "held" : ""}">${esc(v.held.join(", ") || "–")}</td></tr>`).join("");
+        if (el("lines") && f.lines) {
+          const ps = partners.map((p) => p.id);
+          el("lines").innerHTML = `<tr><th>line</th><th>objects in flight</th><th>engagements</th>${ps.map((p) => `<th>${esc(name(p))}: threats / questions / alerts</th>`).join("")}</tr>`
+            + f.lines.map((l) => `<tr class="${l.shown ? "current" : ""}"><td>${esc(l.line)}${l.shown ? " (shown)" : ""}</td><td>${l.objects}</td><td>${l.engagements}</td>${ps.map((p) => { const v = l.views[p] || {}; return `<td>${v.threats ?? "–"} / ${v.questions ?? "–"} / ${v.alerts ?? "–"}</td>`; }).join("")}</tr>`).join("");
+        }
       }
       if (live) {
         const c = f.clock;
