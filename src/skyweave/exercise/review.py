@@ -269,7 +269,6 @@ class ReviewSession(SeatedSession):
                     frame["view_as"] = self._partner[view_as][k]
             return frame
 
-
     def line_rows(self, time_s: float) -> list[dict[str, Any]]:
         """The shown line and each line beside it at ``time_s``, one row each."""
         k = max(bisect.bisect_right(self.times_s, float(time_s) + 1e-9) - 1, 0)
