@@ -209,6 +209,8 @@ def batch_command(
         )
     if outcome.failed > 5:
         click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
+    if spec.counterfactual is not None:
+        _echo_counterfactual(out)
     click.echo(
         f"wrote {out / 'runs.parquet'}, {out / 'per_threat.parquet'}, "
         f"{out / 'batch_summary.json'} and {report}"
@@ -268,6 +270,28 @@ def _counterfactual_spec(
     )
     name = f"{spec_scenario.name}-{cf.branch}-at{cf.branch_time_s:g}-batch-seed{base_seed}"
     return spec, Path("runs") / name
+
+
+def _echo_counterfactual(out: Path) -> None:
+    """Leakers as played and per arm, and the arms' paired difference (from the summary)."""
+    import json
+
+    summary = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))
+    info, measure = summary["from_run"], "engagement.leakers"
+    played = info["played"]["measures"].get(measure)
+    means = [
+        f"{a['label']} {p['measures'].get(measure, {}).get('mean')}"
+        for a, p in zip(info["arms"], summary["points"], strict=True)
+    ]
+    click.echo(
+        f"from {info['branch']} at {info['branch_time_s']:g} s: leakers as played {played}; "
+        f"mean over the runs: {', '.join(means)}"
+    )
+    for d in summary.get("paired_differences", []):
+        if d["measure"] == measure:
+            click.echo(
+                f"paired difference (point 2 - point 1): {d['mean']} (95 % CI {d['t_ci95']})"
+            )
 
 
 class _RichReporter:

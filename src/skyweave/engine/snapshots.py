@@ -35,7 +35,7 @@ from skyweave.scenario.schema import Scenario
 #: the main line of play (a run folder's own command log)
 MAIN = "main"
 #: simulated seconds between two snapshots of a line of play
-SNAPSHOT_PERIOD_S = 60.0
+SNAPSHOT_PERIOD_S = 30.0
 #: the largest share of the wall clock snapshots may take (the pacing thread waits)
 SNAPSHOT_WALL_SHARE = 0.1
 #: times within this of a tick are on it (as the engine's command rule)
