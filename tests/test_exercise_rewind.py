@@ -172,16 +172,18 @@ def test_a_rewind_to_a_bookmark_branches_with_another_answer_both_replayable(
         read_played(folder, "nope")
 
 
-def test_the_rewind_route_is_the_white_cells_and_every_console_jumps_back(
+def test_the_rewind_route_is_the_white_cells_and_a_crash_after_it_resumes_the_branch(
     tmp_path: Path,
 ) -> None:
     from starlette.testclient import TestClient
 
     from skyweave.exercise.server import create_app
 
-    session = ExerciseSession(short_example(30.0), seed=1, rate=10.0)
+    scenario, out = short_example(30.0), tmp_path / "run"
+    journal = Journal.create(out, scenario_json(scenario), 1)
+    session = ExerciseSession(scenario, seed=1, rate=10.0, journal=journal)
     tokens = {seat.name: token for token, seat in session.seats.items()}
-    app = create_app(session, tmp_path / "run", frame_period_s=0.005)
+    app = create_app(session, out, frame_period_s=0.005)
     white = tokens["white"]
     with TestClient(app) as client:
         for _ in range(12):
@@ -206,10 +208,29 @@ def test_the_rewind_route_is_the_white_cells_and_every_console_jumps_back(
         ]
         for _ in range(3):
             client.post(f"/api/clock?token={white}", json={"action": "step"})
-        assert client.post(f"/api/end?token={white}").status_code == 200
     session.stop_pacing()
+    journal.close()  # the server dies here: the journal is all that is left
+
+    back = read_journal(journal.folder)
+    resumed = ExerciseSession(
+        back.scenario,
+        back.seed,
+        commands=back.commands,
+        resume_to_s=back.last_time_s,
+        branches=back.branches,
+        line=back.current,
+        journal=Journal.reopen(journal.folder),
+    )
+    assert (resumed.line, resumed.sim.time_s) == ("b1", 8.0)
+    assert [(b["name"], b["played_to_s"]) for b in resumed.branch_rows()] == [
+        (MAIN, 11.0),
+        ("b1", 8.0),
+    ]
+    folder = resumed.end(out)  # the main line replayed to 11 s for the folder's tables
+    assert json.loads((folder / "summary.json").read_text())["simulated_s"] == 11.0
+
     # the review shows a branch, with another line beside it at the same instant
-    review = ReviewSession(tmp_path / "run", branches=["b1", MAIN])
+    review = ReviewSession(folder, branches=["b1", MAIN])
     seat = next(s for s in review.seats.values() if s.role == "white")
     assert review.setup(seat)["review"]["lines"] == [MAIN, "b1"]
     review.seek(8.0)
