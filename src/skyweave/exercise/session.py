@@ -155,7 +155,11 @@ class ExerciseSession(SeatedSession):
         self.line = line
         self.sim = Simulation(scenario, seed, commands)
         if resume_to_s is not None:
-            self.sim.run_until(resume_to_s)
+            # snapshots on the way (as the wall clock allows), so a rewind soon after a
+            # resume does not replay from the start
+            while not self.sim.done and self.sim.times_s[self.sim.tick + 1] <= resume_to_s + 1e-9:
+                self.sim.step()
+                self.snapshots.maybe_take(line, self.sim)
         #: the current line's command log (its parent's up to the branch time included)
         self.log: list[Command] = list(commands)
         #: the main line's engine, kept as left when the white cell rewound away from it
