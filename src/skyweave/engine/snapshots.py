@@ -136,11 +136,14 @@ class SnapshotStore:
         if sim.tick < 0:
             return False
         kept = self._snapshots[line]
-        last_s = kept[-1].time_s if kept else self.lines[line].branch_time_s
-        if kept or line != MAIN:
-            due = sim.time_s - last_s >= self.period_s - _EPS_S
+        branch_s = self.lines[line].branch_time_s
+        if kept:
+            due = sim.time_s - kept[-1].time_s >= self.period_s - _EPS_S
+        elif line != MAIN and sim.time_s > branch_s + _EPS_S:
+            # a branch just made: its parent's snapshot or the rewind itself is that near
+            due = sim.time_s - branch_s >= self.period_s - _EPS_S
         else:
-            due = True  # the main line's first tick: a rewind never replays from scratch
+            due = True  # the first tick (or a resume's replay): never back to the start
         if not due:
             return False
         if self._wall() - self._last_wall_s < self._last_cost_s / self.wall_share:
