@@ -25,7 +25,7 @@ export function createConsole({ setup, map, side, send }) {
     <h2>Partners at this instant</h2>
     <table id="side-by-side"></table>
     ${(review.lines || []).length > 1 ? `<h2>Lines of play at this instant</h2>
-    <table id="lines"></table>
+    <table><thead><tr><th>line</th><th>objects in flight</th><th>engagements</th>${partners.map((p) => `<th>${esc(p.name)}: threats / questions / alerts</th>`).join("")}</tr></thead><tbody id="lines"></tbody></table>
     <p class="muted">showing ${esc(review.line)}; the run keeps ${review.lines.map(esc).join(", ")} (skyweave exercise --review RUN_DIR --branch NAME [--branch OTHER] shows one and compares others beside it)</p>` : ""}` : ""}
     ${live ? `<h2>Clock</h2>
     <div class="row">
@@ -225,9 +225,10 @@ export function createConsole({ setup, map, side, send }) {
         el("side-by-side").innerHTML = "<tr><th>partner</th><th>tracks</th><th>alerts</th><th>threats</th><th>questions</th><th>engaging</th><th>held</th></tr>"
           + Object.entries(f.views).map(([p, v]) => `<tr><td>${esc(p)}</td><td>${v.tracks}</td><td>${v.alerts}</td><td>${v.threats}</td><td>${v.questions}</td><td>${v.engagements}</td><td class="${v.held.length ? "held" : ""}">${esc(v.held.join(", ") || "–")}</td></tr>`).join("");
         if (el("lines") && f.lines) {
-          const ps = partners.map((p) => p.id);
-          el("lines").innerHTML = `<tr><th>line</th><th>objects in flight</th><th>engagements</th>${ps.map((p) => `<th>${esc(name(p))}: threats / questions / alerts</th>`).join("")}</tr>`
-            + f.lines.map((l) => `<tr class="${l.shown ? "current" : ""}"><td>${esc(l.line)}${l.shown ? " (shown)" : ""}</td><td>${l.objects}</td><td>${l.engagements}</td>${ps.map((p) => { const v = l.views[p] || {}; return `<td>${v.threats ?? "–"} / ${v.questions ?? "–"} / ${v.alerts ?? "–"}</td>`; }).join("")}</tr>`).join("");
+          textRows(el("lines"), f.lines, (l) => l.line,
+            (l) => [l.line + (l.shown ? " (shown)" : ""), l.objects, l.engagements,
+              ...partners.map((p) => { const v = l.views[p.id] || {}; return `${v.threats ?? "–"} / ${v.questions ?? "–"} / ${v.alerts ?? "–"}`; })],
+            (l) => (l.shown ? "current" : ""));
         }
       }
       if (live) {
