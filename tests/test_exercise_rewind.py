@@ -299,3 +299,23 @@ def test_a_counterfactual_batch_goes_on_from_the_played_branch(
     sim = restore(scenario, 1, (), cf.branch_time_s, cf.start)
     reseed(sim, 77)
     assert set(seeds_of(sim).values()) == {77}
+
+
+def test_an_edited_branch_and_a_bad_rewind_line_are_named(played: Played, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(played.folder, copy)
+    log = copy / "commands.deny.jsonl"
+    log.write_text(log.read_text().replace('"granted": false', '"granted": true'))
+    with pytest.raises(InputError, match=r"commands\.deny\.jsonl: changed since the run"):
+        read_played(copy, "deny")
+
+    scenario = short_example(30.0)
+    journal = Journal.create(tmp_path / "ex", scenario_json(scenario), 1)
+    journal.clock("tick", 12.0)
+    journal.branch("b1", MAIN, 5.0)
+    journal.branch("b 2", "b1", 4.0)  # not a name a rewind accepts
+    journal.close()
+    with pytest.raises(InputError, match=r"commands\.jsonl:3: branch: expected 1 to 40"):
+        read_journal(journal.folder)
