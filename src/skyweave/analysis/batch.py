@@ -37,7 +37,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -56,6 +56,11 @@ from skyweave.errors import InputError, Problem
 from skyweave.io import safe_files
 from skyweave.io.run_folder import MARKER_FORMAT, check_out_dir, write_marker
 from skyweave.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # the engine is imported by the runs, not by the CLI's checks
+    from skyweave.analysis.batch_from_run import Counterfactual
+    from skyweave.engine.commands import Command
+    from skyweave.engine.snapshots import Snapshot
 
 CONFIG_NAME = "batch.json"
 SEED_DERIVATION = (
@@ -88,6 +93,25 @@ class RunTask:
     scenario: Scenario
     until_s: float | None = None
     keep_dir: str | None = None
+    #: a counterfactual run: the played engine frozen at the branch time, and the
+    #: commands after it (the seed switches to ``seed`` there)
+    start: Snapshot | None = None
+    after: tuple[Command, ...] = ()
+
+
+def _simulate(task: RunTask) -> Any:
+    """The run's result: from the scenario's start, or on from a frozen branch time."""
+    from skyweave.simulation import run_result, run_scenario
+
+    if task.start is None:
+        return run_scenario(task.scenario, task.seed, until_s=task.until_s, progress=False)
+    from skyweave.engine.snapshots import reseed, restore
+
+    started = time.perf_counter()
+    sim = restore(task.scenario, task.seed, task.after, task.start.time_s, task.start)
+    reseed(sim, task.seed)
+    sim.run_until(task.until_s)
+    return run_result(sim, time.perf_counter() - started)
 
 
 def run_task(task: RunTask) -> dict[str, Any]:
@@ -108,11 +132,10 @@ def run_task(task: RunTask) -> dict[str, Any]:
     from skyweave.analysis.threat_table import threat_table_rows
     from skyweave.io.run_folder import make_work_dir, remove_marked, write_run_folder
     from skyweave.io.run_output import write_run_output
-    from skyweave.simulation import run_scenario
 
     start = time.perf_counter()
     try:
-        result = run_scenario(task.scenario, task.seed, until_s=task.until_s, progress=False)
+        result = _simulate(task)
         summary: dict[str, Any] = {}
         threats: list[dict[str, Any]] = []
 
@@ -349,17 +372,36 @@ class BatchSpec:
     sweeps: tuple[Sweep, ...] = ()
     until_s: float | None = None
     scenario_file: str = "scenario"
+    #: a counterfactual batch of a played exercise (its arms are the points)
+    counterfactual: Counterfactual | None = None
 
     def identity(self) -> dict[str, Any]:
         """Fields that must match for ``--resume`` to continue a batch (not ``runs``)."""
         dump = self.scenario.model_dump(mode="json", by_alias=True)
         digest = hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
-        return {
+        out = {
             "scenario_sha256": digest,
             "base_seed": self.base_seed,
             "sweeps": [{"path": s.path, "values": list(s.values)} for s in self.sweeps],
             "until_s": self.until_s,
         }
+        if self.counterfactual is not None:
+            out["from_run"] = self.counterfactual.identity()
+        return out
+
+    def points(self) -> list[SweepPoint]:
+        """The batch's points: its sweep's, or a counterfactual's arms."""
+        if self.counterfactual is not None:
+            return self.counterfactual.points(self.scenario)
+        return sweep_points(self.scenario, self.sweeps, self.scenario_file)
+
+    def param_names(self) -> list[str]:
+        """The runs table's parameter columns."""
+        if self.counterfactual is not None:
+            from skyweave.analysis.batch_from_run import ARM_PARAM
+
+            return [ARM_PARAM]
+        return [s.path for s in self.sweeps]
 
 
 @dataclass
@@ -398,7 +440,9 @@ def plan_tasks(
 ) -> list[RunTask]:
     """Every (point, run) task of the batch, in batch order."""
     tasks = []
+    cf = spec.counterfactual
     for point in points:
+        start, after = (None, ()) if cf is None else (cf.start, cf.arms[point.index].after)
         for run in range(spec.runs):
             seed = derive_seed(spec.base_seed, run)
             keep = None
@@ -408,7 +452,17 @@ def plan_tasks(
                     folder = folder / f"point-{point.index}"
                 keep = str(folder / f"seed-{seed}")
             tasks.append(
-                RunTask(point.index, run, seed, point.params, point.scenario, spec.until_s, keep)
+                RunTask(
+                    point.index,
+                    run,
+                    seed,
+                    point.params,
+                    point.scenario,
+                    spec.until_s,
+                    keep,
+                    start,
+                    after,
+                )
             )
     return tasks
 
@@ -501,7 +555,7 @@ def prepare_batch_dir(
             )
         journal = out_dir / JOURNAL_NAME
         if points is None:
-            points = sweep_points(spec.scenario, spec.sweeps, spec.scenario_file)
+            points = spec.points()
         rows = checked_journal(journal, spec, points)
         repair_journal(journal)
         return rows
@@ -557,7 +611,7 @@ def run_batch(
         raise InputError([Problem("--seed", f"must be non-negative (got {spec.base_seed})")])
     if spec.until_s is not None and not spec.until_s > 0:
         raise InputError([Problem("--until", f"must be positive seconds (got {spec.until_s:g})")])
-    points = sweep_points(spec.scenario, spec.sweeps, spec.scenario_file)
+    points = spec.points()
     reporter = reporter or _Silent()
     out_dir = Path(out_dir)
     client = connect_dask(scheduler) if scheduler else None
@@ -614,8 +668,13 @@ def _run_batch(
         "until_s": spec.until_s,
         "sweeps": [{"path": s.path, "values": list(s.values)} for s in spec.sweeps],
     }
+    if spec.counterfactual is not None:
+        header["from_run"] = {
+            **spec.counterfactual.describe(),
+            "played": played_outcome(spec),
+        }
     point_info = [{"index": p.index, "params": p.params} for p in points]
-    write_outputs(out_dir, rows, point_info, [s.path for s in spec.sweeps], header)
+    write_outputs(out_dir, rows, point_info, spec.param_names(), header)
     failures = [
         {"point": r["point"], "run": r["run"], "seed": r["seed"], "error": r["error"]}
         for r in rows
@@ -630,3 +689,24 @@ def _run_batch(
         wall_s=wall_s,
         failures=failures,
     )
+
+
+def played_outcome(spec: BatchSpec) -> dict[str, Any]:
+    """The played line's own measures from the branch time on (its commands and the
+    played seed after it too), run once in this process: the reference the arms'
+    runs are drawn around."""
+    cf = spec.counterfactual
+    assert cf is not None
+    task = RunTask(
+        -1,
+        -1,
+        cf.played_seed,
+        {},
+        spec.scenario,
+        spec.until_s,
+        None,
+        cf.start,
+        cf.arms[0].after,
+    )
+    row = run_task(task)
+    return {"status": row["status"], "error": row["error"], "measures": row["measures"]}

@@ -1,4 +1,5 @@
-"""``skyweave batch``: many seeded runs of one scenario, locally or on a Dask cluster."""
+"""``skyweave batch``: many seeded runs of one scenario, locally or on a Dask cluster; or,
+with ``--from-run``, the rest of a played exercise from a branch time over many seeds."""
 
 from __future__ import annotations
 
@@ -17,8 +18,40 @@ from skyweave.io.batch_report import write_batch_report
 
 
 @click.command("batch")
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
 @click.option("--runs", "runs", type=int, required=True, help="Seeded runs per sweep point.")
+@click.option(
+    "--from-run",
+    "from_run",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="RUN_DIR",
+    help="A counterfactual batch of a played exercise (a run folder, or an exercise's "
+    "staging folder): its play up to --branch-at, then --runs seeds after it (no SCENARIO).",
+)
+@click.option(
+    "--branch-at",
+    "branch_at_s",
+    type=float,
+    default=None,
+    metavar="T",
+    help="With --from-run: the simulation second (a tick at or before it) the runs go on from.",
+)
+@click.option(
+    "--branch",
+    default=None,
+    metavar="NAME",
+    help="With --from-run: the branch of the played exercise (default: its main line).",
+)
+@click.option(
+    "--commands",
+    "commands_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="ALT.jsonl",
+    help="With --from-run: the alternative's commands after T (default: none of the "
+    "staffs' orders, the policies answer), paired against the played commands.",
+)
 @click.option(
     "--seed", type=int, default=None, help="Base seed of the batch (default: the scenario's)."
 )
@@ -54,8 +87,12 @@ from skyweave.io.batch_report import write_batch_report
 @click.option("--keep-runs", is_flag=True, help="Also write every run's folder under OUT/runs/.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 def batch_command(
-    scenario: str,
+    scenario: str | None,
     runs: int,
+    from_run: str | None,
+    branch_at_s: float | None,
+    branch: str | None,
+    commands_file: str | None,
     seed: int | None,
     workers: int | None,
     scheduler: str | None,
@@ -85,18 +122,44 @@ def batch_command(
         raise InputError([Problem("--runs", f"must be at least 1 (got {runs})")])
     if workers is not None and workers < 1:
         raise InputError([Problem("--workers", f"must be at least 1 (got {workers})")])
-    parsed = tuple(parse_sweep(text) for text in sweeps)
-    spec_scenario = load_scenario(scenario)
-    base_seed = spec_scenario.seed if seed is None else seed
-    spec = BatchSpec(
-        scenario=spec_scenario,
-        runs=runs,
-        base_seed=base_seed,
-        sweeps=parsed,
-        until_s=until_s,
-        scenario_file=scenario,
-    )
-    out = Path(out_dir) if out_dir else Path("runs") / f"{spec_scenario.name}-batch-seed{base_seed}"
+    if from_run is not None:
+        spec, default_out = _counterfactual_spec(
+            from_run,
+            scenario,
+            runs,
+            seed,
+            sweeps,
+            until_s,
+            keep_runs,
+            branch_at_s,
+            branch,
+            commands_file,
+        )
+    else:
+        for name, given in (
+            ("--branch-at", branch_at_s),
+            ("--branch", branch),
+            ("--commands", commands_file),
+        ):
+            if given is not None:
+                raise InputError([Problem(name, "goes with --from-run RUN_DIR")])
+        if scenario is None:
+            raise InputError(
+                [Problem("skyweave batch", "give a SCENARIO file (or --from-run RUN_DIR)")]
+            )
+        parsed = tuple(parse_sweep(text) for text in sweeps)
+        spec_scenario = load_scenario(scenario)
+        base_seed = spec_scenario.seed if seed is None else seed
+        spec = BatchSpec(
+            scenario=spec_scenario,
+            runs=runs,
+            base_seed=base_seed,
+            sweeps=parsed,
+            until_s=until_s,
+            scenario_file=scenario,
+        )
+        default_out = Path("runs") / f"{spec_scenario.name}-batch-seed{base_seed}"
+    out = Path(out_dir) if out_dir else default_out
     reporters: list[Any] = []
     if not quiet and sys.stderr.isatty():
         reporters.append(_RichReporter())
@@ -146,10 +209,89 @@ def batch_command(
         )
     if outcome.failed > 5:
         click.echo(f"... {outcome.failed - 5} more failures in runs.parquet", err=True)
+    if spec.counterfactual is not None:
+        _echo_counterfactual(out)
     click.echo(
         f"wrote {out / 'runs.parquet'}, {out / 'per_threat.parquet'}, "
         f"{out / 'batch_summary.json'} and {report}"
     )
+
+
+def _counterfactual_spec(
+    from_run: str,
+    scenario: str | None,
+    runs: int,
+    seed: int | None,
+    sweeps: tuple[str, ...],
+    until_s: float | None,
+    keep_runs: bool,
+    branch_at_s: float | None,
+    branch: str | None,
+    commands_file: str | None,
+) -> tuple[Any, Path]:
+    """The batch of ``--from-run``: checks, then the played line run to the branch time."""
+    import math
+
+    from skyweave.analysis.batch import BatchSpec
+    from skyweave.analysis.batch_from_run import plan_counterfactual
+
+    refused = [
+        ("SCENARIO", scenario is not None, "the scenario is the played run's"),
+        ("--sweep", bool(sweeps), "the points are the played and the alternative commands"),
+        ("--keep-runs", keep_runs, "a run whose seed changes at T has no replayable folder"),
+    ]
+    for name, given, why in refused:
+        if given:
+            raise InputError([Problem(name, f"not with --from-run: {why}")])
+    if branch_at_s is None or not math.isfinite(branch_at_s):
+        raise InputError([Problem("--branch-at", "expected the simulation second to go on from")])
+    spec_scenario, cf = plan_counterfactual(
+        Path(from_run), branch_at_s, branch, None if commands_file is None else Path(commands_file)
+    )
+    end_s = cf.played_to_s if until_s is None else until_s
+    if not cf.branch_time_s < end_s <= spec_scenario.duration_s:
+        raise InputError(
+            [
+                Problem(
+                    "--until",
+                    f"expected seconds after the branch time ({cf.branch_time_s:g} s) and "
+                    f"at most the scenario's duration ({spec_scenario.duration_s:g} s)",
+                )
+            ]
+        )
+    base_seed = cf.played_seed if seed is None else seed
+    spec = BatchSpec(
+        scenario=spec_scenario,
+        runs=runs,
+        base_seed=base_seed,
+        until_s=end_s,
+        scenario_file=f"{from_run} ({cf.branch})",
+        counterfactual=cf,
+    )
+    name = f"{spec_scenario.name}-{cf.branch}-at{cf.branch_time_s:g}-batch-seed{base_seed}"
+    return spec, Path("runs") / name
+
+
+def _echo_counterfactual(out: Path) -> None:
+    """Leakers as played and per arm, and the arms' paired difference (from the summary)."""
+    import json
+
+    summary = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))
+    info, measure = summary["from_run"], "engagement.leakers"
+    played = info["played"]["measures"].get(measure)
+    means = [
+        f"{a['label']} {p['measures'].get(measure, {}).get('mean')}"
+        for a, p in zip(info["arms"], summary["points"], strict=True)
+    ]
+    click.echo(
+        f"from {info['branch']} at {info['branch_time_s']:g} s: leakers as played {played}; "
+        f"mean over the runs: {', '.join(means)}"
+    )
+    for d in summary.get("paired_differences", []):
+        if d["measure"] == measure:
+            click.echo(
+                f"paired difference (point 2 - point 1): {d['mean']} (95 % CI {d['t_ci95']})"
+            )
 
 
 class _RichReporter:

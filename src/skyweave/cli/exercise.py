@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the server's packages load only when a server starts
     from fastapi import FastAPI
 
     from skyweave.engine.commands import Command
+    from skyweave.exercise.branches import Branch
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.session import ExerciseSession, SeatedSession
     from skyweave.scenario.schema import Scenario
@@ -58,6 +59,10 @@ class _Play:
     commands: list[Command]
     resume_to_s: float | None = None
     staging: Path | None = None  # a staging folder resumed (its journal goes on)
+    #: the lines of play already played (a rewound exercise's branches) and the one
+    #: play goes on with
+    branches: tuple[Branch, ...] = ()
+    line: str = "main"
 
 
 @click.command("exercise")
@@ -80,6 +85,14 @@ class _Play:
     default=None,
     help="Simulated seconds per wall second (0.5 to 60; default 1); the white cell "
     "changes it live.",
+)
+@click.option(
+    "--branch",
+    "branches",
+    multiple=True,
+    metavar="NAME",
+    help="With --review: the line of play of a rewound exercise to show (default: the main "
+    "line); repeat it to replay more lines beside it, compared side by side.",
 )
 @click.option(
     "--review",
@@ -109,6 +122,7 @@ def exercise_command(
     overwrite: bool,
     rate: float | None,
     review_dir: str | None,
+    branches: tuple[str, ...],
     resume_dir: str | None,
     certfile: str | None,
     keyfile: str | None,
@@ -134,8 +148,10 @@ def exercise_command(
                     )
                 ]
             )
-        _serve_review(Path(review_dir), listen)
+        _serve_review(Path(review_dir), listen, branches)
         return
+    if branches:
+        raise InputError([Problem("--branch", "chooses the lines of play of --review RUN_DIR")])
     if resume_dir is not None:
         if scenario is not None or seed is not None:
             raise InputError(
@@ -189,7 +205,7 @@ def _new(
 def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
     """An exercise continued from a staging folder's journal or from a run folder."""
     from skyweave.exercise.journal import is_staging_dir, read_journal
-    from skyweave.io.replay_input import check_run_folder
+    from skyweave.exercise.played import read_played
 
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "not a folder: expected a staging or run folder")])
@@ -199,9 +215,17 @@ def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
         j = read_journal(folder)
         chosen = j.rate if rate is None else rate
         return _Play(
-            j.scenario, j.seed, j.out_dir, _check_rate(chosen), j.commands, j.last_time_s, folder
+            j.scenario,
+            j.seed,
+            j.out_dir,
+            _check_rate(chosen),
+            j.commands,
+            j.last_time_s,
+            folder,
+            j.branches,
+            j.current,
         )
-    recorded = check_run_folder(folder)
+    recorded = read_played(folder)  # the main line goes on; its branches are kept
     out = Path(out_dir) if out_dir else folder  # taken: the end writes beside it
     return _Play(
         recorded.scenario,
@@ -209,7 +233,8 @@ def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
         out,
         _check_rate(1.0 if rate is None else rate),
         recorded.commands,
-        recorded.simulated_s,
+        recorded.until_s,
+        branches=recorded.lines,
     )
 
 
@@ -248,6 +273,8 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         journal=journal,
         commands=play.commands,
         resume_to_s=play.resume_to_s,
+        branches=play.branches,
+        line=play.line,
     )
     server: uvicorn.Server | None = None
 
@@ -339,7 +366,7 @@ def _saving() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-def _serve_review(run_dir: Path, listen: _Listen) -> None:
+def _serve_review(run_dir: Path, listen: _Listen, branches: tuple[str, ...] = ()) -> None:
     """Replay ``run_dir`` once, keep its frames, and serve them read-only until Ctrl-C."""
     import time
 
@@ -350,7 +377,7 @@ def _serve_review(run_dir: Path, listen: _Listen) -> None:
     sock = bind(listen.host, listen.port)
     click.echo(f"REVIEW {run_dir}: replaying the run once to keep its frames ...")
     started = time.perf_counter()
-    session = ReviewSession(run_dir)
+    session = ReviewSession(run_dir, branches=branches)
     click.echo(
         f"  {len(session.times_s)} instants from t = {session.times_s[0]:g} s to "
         f"{session.end_s:g} s in {time.perf_counter() - started:.1f} s"

@@ -16,7 +16,6 @@ from skyweave.errors import InputError, Problem
 from skyweave.io.dis import DisSender, parse_dis_view, parse_url
 from skyweave.io.dis_stream import DisStreamer
 from skyweave.io.exports import scenario_sites
-from skyweave.io.replay_input import check_run_folder
 from skyweave.io.run_folder import (
     check_out_dir,
     prepare_out_dir,
@@ -39,6 +38,13 @@ from skyweave.simulation import run_scenario
     help="Re-run RUN_DIR exactly: its scenario, seed, duration and command log "
     "(no SCENARIO argument); or the staging folder of an exercise (its journal, to "
     "its last tick).",
+)
+@click.option(
+    "--branch",
+    default=None,
+    metavar="NAME",
+    help="With --replay: the branch of a rewound exercise to replay (its command log, to "
+    "the tick it was played to; default: the main line).",
 )
 @click.option(
     "--commands",
@@ -96,6 +102,7 @@ from skyweave.simulation import run_scenario
 def run_command(
     scenario: str | None,
     replay_dir: str | None,
+    branch: str | None,
     commands_file: str | None,
     seed: int | None,
     out_dir: str | None,
@@ -123,9 +130,11 @@ def run_command(
                     )
                 ]
             )
-        spec, seed, until_s, commands = _replay_inputs(Path(replay_dir))
+        spec, seed, until_s, commands = _replay_inputs(Path(replay_dir), branch)
         if out_dir is None:
             out_dir = str(Path(replay_dir).with_name(Path(replay_dir).name + "-replay"))
+    elif branch is not None:
+        raise InputError([Problem("--branch", "names a branch to replay: give --replay RUN_DIR")])
     elif scenario is None:
         raise InputError([Problem("skyweave run", "give a SCENARIO file (or --replay RUN_DIR)")])
     else:
@@ -199,19 +208,13 @@ def run_command(
         print_run_summary(Console(), summary, out, wall_s=result.wall_s)
 
 
-def _replay_inputs(folder: Path) -> tuple[Scenario, int, float, list[Command]]:
+def _replay_inputs(
+    folder: Path, branch: str | None = None
+) -> tuple[Scenario, int, float, list[Command]]:
     """Scenario, seed, duration and commands of a run folder (every file named, links
     refused, hashes verified) or of an exercise's staging folder (its journal, to the
-    last tick the journal records)."""
-    from skyweave.exercise.journal import is_staging_dir, read_journal
+    last tick the journal records), for the main line or the branch ``branch``."""
+    from skyweave.exercise.played import read_played
 
-    if is_staging_dir(folder):
-        journal = read_journal(folder)
-        last_s = journal.last_time_s
-        if last_s is None or last_s <= 0:
-            raise InputError(
-                [Problem(str(folder), "the exercise's clock never ran: no tick to replay")]
-            )
-        return journal.scenario, journal.seed, last_s, journal.commands
-    recorded = check_run_folder(folder)
-    return recorded.scenario, recorded.seed, recorded.simulated_s, recorded.commands
+    line = read_played(folder, branch)
+    return line.scenario, line.seed, line.until_s, line.commands

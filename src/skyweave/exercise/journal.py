@@ -8,7 +8,11 @@ An exercise writes into a **staging folder** beside its output folder
 * ``commands.jsonl``: one JSON object per line, flushed and fsynced before the
   console's order is acknowledged: every accepted command (as in a run folder's
   ``commands.jsonl``) and every clock action (``{"clock": "start", "time_s": ...}``;
-  ``"tick"`` lines mark how far the clock ran, about once a wall second).
+  ``"tick"`` lines mark how far the clock ran, about once a wall second), and every
+  rewind of the white cell (``{"branch": "b1", "parent": "main", "time_s": 731}``: the
+  lines after it belong to branch ``b1``, whose commands up to 731 s are its parent's;
+  see :mod:`skyweave.exercise.branches`). Nothing is ever taken out of the journal,
+  so every branch played is kept, and a resume continues the branch played last.
 
 A crash, a kill or a failed final write leaves the folder behind, and
 ``skyweave exercise --resume STAGING`` replays its commands to the last journaled tick
@@ -34,7 +38,9 @@ from typing import Any
 
 from skyweave.engine.command_validation import parse_json_text
 from skyweave.engine.commands import MAX_LOG_BYTES, Command, parse_command
+from skyweave.engine.snapshots import MAIN
 from skyweave.errors import InputError, Problem
+from skyweave.exercise.branches import Branch, check_name
 from skyweave.io import safe_files
 from skyweave.scenario.schema import Scenario
 
@@ -203,6 +209,10 @@ class Journal:
         """Journal an accepted command (as its run-folder line)."""
         self._append(json.loads(command.to_json()))
 
+    def branch(self, name: str, parent: str, time_s: float) -> None:
+        """Journal a rewind: the lines after this one belong to branch ``name``."""
+        self._append({"branch": name, "parent": parent, "time_s": float(time_s)})
+
     def clock(self, action: str, time_s: float, rate: float | None = None) -> None:
         """Journal a clock action at simulation time ``time_s``."""
         record: dict[str, Any] = {"clock": action, "time_s": float(time_s)}
@@ -235,11 +245,20 @@ class JournalInputs:
     scenario: Scenario
     seed: int
     out_dir: Path
+    #: the commands of the branch played last (the main line if never rewound)
     commands: list[Command]
-    #: the last simulation time the journal records the clock at (None if it never ran)
+    #: the last simulation time the journal records the clock at on that branch (None
+    #: if it never ran)
     last_time_s: float | None
     #: the rate the clock ran at last
     rate: float
+    #: every line of play, the main line first, each to the time it was played to
+    branches: tuple[Branch, ...] = ()
+
+    @property
+    def current(self) -> str:
+        """The branch played last."""
+        return self.branches[-1].name if self.branches else MAIN
 
 
 def read_journal(folder: str | Path) -> JournalInputs:
@@ -281,9 +300,17 @@ def read_journal(folder: str | Path) -> JournalInputs:
     problems: list[Problem] = []
     last_time_s: float | None = None
     rate = 1.0
+    branches: list[Branch] = []
+    line = Branch(MAIN, None, 0.0, ())
     for number, raw in enumerate(lines, start=1):
         try:
             record = parse_json_text(raw, str(journal_path), number)
+            if isinstance(record, dict) and "branch" in record:
+                branches.append(_played(line, commands, last_time_s))
+                line = _branch_line(record, branches, str(journal_path), number)
+                commands = list(line.commands)
+                last_time_s = line.branch_time_s
+                continue
             if isinstance(record, dict) and "clock" in record:
                 action, time_s = record.get("clock"), record.get("time_s")
                 if action not in CLOCK_ACTIONS or isinstance(time_s, bool):
@@ -301,6 +328,7 @@ def read_journal(folder: str | Path) -> JournalInputs:
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    branches.append(_played(line, commands, last_time_s))
     return JournalInputs(
         folder=folder,
         scenario=scenario,
@@ -309,7 +337,25 @@ def read_journal(folder: str | Path) -> JournalInputs:
         commands=commands,
         last_time_s=last_time_s,
         rate=rate,
+        branches=tuple(branches),
     )
+
+
+def _played(line: Branch, commands: list[Command], last_time_s: float | None) -> Branch:
+    return Branch(line.name, line.parent, line.branch_time_s, tuple(commands), last_time_s)
+
+
+def _branch_line(record: dict[str, Any], before: list[Branch], source: str, number: int) -> Branch:
+    """A rewind line: the new branch, its commands up to its time taken from its parent."""
+    name = check_name(record.get("branch"), f"{source}:{number}", [b.name for b in before])
+    parents = {b.name: b for b in before}
+    parent, time_s = parents.get(str(record.get("parent"))), record.get("time_s")
+    if parent is None:
+        raise InputError([Problem(source, "unknown parent branch", "parent", number)])
+    if isinstance(time_s, bool) or not isinstance(time_s, int | float) or not time_s >= 0:
+        raise InputError([Problem(source, "expected seconds", "time_s", number)])
+    kept = tuple(c for c in parent.commands if c.time_s <= float(time_s) + 1e-6)
+    return Branch(name, parent.name, float(time_s), kept)
 
 
 __all__ = [

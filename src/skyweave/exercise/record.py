@@ -15,6 +15,7 @@ name (``runs/ex1-2``) and the caller is told which.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from skyweave.engine.simulation import Simulation
@@ -51,7 +52,12 @@ def free_out_dir(out_dir: Path, overwrite: bool) -> Path:
     raise first
 
 
-def write_exercise_folder(sim: Simulation, out_dir: Path, overwrite: bool = False) -> Path:
+def write_exercise_folder(
+    sim: Simulation,
+    out_dir: Path,
+    overwrite: bool = False,
+    extra_files: Mapping[str, str] | None = None,
+) -> Path:
     """Write the run folder of an exercise stepped to its current tick.
 
     Parameters
@@ -62,6 +68,9 @@ def write_exercise_folder(sim: Simulation, out_dir: Path, overwrite: bool = Fals
         The folder asked for.
     overwrite : bool
         Replace an existing run folder there.
+    extra_files : mapping, optional
+        More recorded inputs to write beside the tables (file name -> text: the
+        branches of a rewound exercise, :func:`~skyweave.exercise.branches.branch_files`).
 
     Returns
     -------
@@ -71,12 +80,12 @@ def write_exercise_folder(sim: Simulation, out_dir: Path, overwrite: bool = Fals
     result = run_result(sim)
     target = free_out_dir(out_dir, overwrite)
     try:
-        return write_run_output(target, sim.scenario, result)
+        return write_run_output(target, sim.scenario, result, extra_files)
     except InputError:
         if target != out_dir:
             raise
         # taken between the check and the swap (another writer): beside it, never lost
-        return write_run_output(free_out_dir(out_dir, False), sim.scenario, result)
+        return write_run_output(free_out_dir(out_dir, False), sim.scenario, result, extra_files)
 
 
 __all__ = ["free_out_dir", "write_exercise_folder"]

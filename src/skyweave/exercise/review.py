@@ -8,6 +8,12 @@ cell and each partner would have been sent then. Moving the slider only picks
 a kept frame, so it is instant, and what a seat sees at time T is exactly what
 the engine's per-partner state held at T.
 
+A rewound exercise's branches (:mod:`skyweave.exercise.branches`) are reviewed the
+same way: ``branches`` names the line the consoles show (the main line by default)
+and the lines replayed beside it, whose counts at the slider's instant the white
+cell sees side by side with the shown line's (objects in flight, engagements, each
+partner's threats, questions and alerts).
+
 Review is read-only: no seat can order anything (:class:`SeatError`, HTTP 403)
 and the only clock control is the white cell's slider (``seek``). The seats and
 their tokens are those of a live exercise; partner seats see only their own
@@ -17,14 +23,16 @@ view, at the time the white cell has chosen.
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from skyweave.engine.commands import Command
 from skyweave.engine.simulation import Simulation, on_grid
+from skyweave.engine.snapshots import MAIN
 from skyweave.errors import InputError, Problem
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
 from skyweave.exercise.session import ClockError, Seat, SeatedSession, SeatError
@@ -92,6 +100,9 @@ class ReviewSession(SeatedSession):
         A run folder written by ``skyweave run`` or ``skyweave exercise``.
     on_progress : callable, optional
         Called with the simulated time as the start-up replay advances.
+    branches : sequence of str
+        The line of play the consoles show (default: the main line), then the lines
+        replayed beside it for the white cell's side-by-side table.
 
     Raises
     ------
@@ -102,33 +113,43 @@ class ReviewSession(SeatedSession):
     review = True
 
     def __init__(
-        self, run_dir: str | Path, on_progress: Callable[[float], None] | None = None
+        self,
+        run_dir: str | Path,
+        on_progress: Callable[[float], None] | None = None,
+        branches: Sequence[str] = (),
     ) -> None:
+        from skyweave.exercise.played import read_played
+
         # every file the review reads must match summary.json's SHA-256: the replay's
         # inputs and the events table (its notes and bookmarks)
         names = (*RECORDED_INPUTS, *(["events.parquet"] if _has(run_dir, "events.parquet") else []))
         recorded = check_run_folder(run_dir, names)
-        events = _events(Path(run_dir))
+        self.line = branches[0] if branches else MAIN
+        lines = [read_played(Path(run_dir), name) for name in dict.fromkeys(branches)]
+        #: every line of play the folder keeps (main first)
+        self.all_lines = [b.name for b in read_played(Path(run_dir)).lines]
+        # the folder's events table is the main line's: a branch's notes come from its replay
+        events = _events(Path(run_dir)) if self.line == MAIN else None
         self.run_dir = Path(run_dir)
         self.scenario = recorded.scenario
         self.seed = recorded.seed
-        self.commands: list[Command] = recorded.commands
+        self.commands: list[Command] = lines[0].commands if lines else recorded.commands
         self.lock = threading.RLock()
-        sim = Simulation(recorded.scenario, recorded.seed, recorded.commands)
+        sim = Simulation(recorded.scenario, recorded.seed, self.commands)
         self.partners = list(sim.partners)
         #: output times with a kept frame, ascending
         self.times_s: list[float] = []
         self._truth: list[dict[str, Any]] = []
         self._partner: dict[str, list[dict[str, Any]]] = {p: [] for p in self.partners}
-        end_s = min(recorded.simulated_s, sim.end_s)
-        while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
-            sim.step()
-            # keep the output times, and the last tick so the run's end is reachable
-            last = sim.done or sim.times_s[sim.tick + 1] > end_s + 1e-9
-            if on_grid(sim.time_s, sim.output_interval_s) or last:
-                self._keep(sim)
-                if on_progress is not None:
-                    on_progress(sim.time_s)
+        end_s = lines[0].until_s if lines else recorded.simulated_s
+        _replay(sim, end_s, self._keep, on_progress)
+        #: the lines beside the shown one: name -> (output times, counts at each)
+        self.beside: dict[str, tuple[list[float], list[dict[str, Any]]]] = {}
+        for line in lines[1:]:
+            kept: tuple[list[float], list[dict[str, Any]]] = ([], [])
+            other = Simulation(line.scenario, line.seed, line.commands)
+            _replay(other, line.until_s, functools.partial(_keep_counts, kept=kept), on_progress)
+            self.beside[line.branch.name] = kept
         if not self.times_s:
             raise ClockError(f"{run_dir}: the run has no tick to review")
         self.end_s = self.times_s[-1]
@@ -218,6 +239,8 @@ class ReviewSession(SeatedSession):
                 "end_s": self.end_s,
                 "step_s": float(self.scenario.output_interval_s),
                 "bookmarks": self.bookmarks if seat.role == "white" else [],
+                "line": self.line,
+                "lines": self.all_lines,
             }
             self._setup_cache[seat.name] = info
         return self._setup_cache[seat.name]
@@ -241,9 +264,56 @@ class ReviewSession(SeatedSession):
             if seat.role == "white":
                 frame["bookmarks"] = self.bookmarks
                 frame["views"] = {p: _summary(self._partner[p][k]) for p in self.partners}
+                frame["lines"] = self.line_rows(self.times_s[k])
                 if view_as in self.partners:
                     frame["view_as"] = self._partner[view_as][k]
             return frame
+
+    def line_rows(self, time_s: float) -> list[dict[str, Any]]:
+        """The shown line and each line beside it at ``time_s``, one row each."""
+        k = max(bisect.bisect_right(self.times_s, float(time_s) + 1e-9) - 1, 0)
+        shown = {
+            "objects": len(self._truth[k]["objects"]),
+            "engagements": len(self._truth[k]["engagements"]),
+            "views": {p: _summary(self._partner[p][k]) for p in self.partners},
+        }
+        rows = [{"line": self.line, "shown": True, "time_s": self.times_s[k], **shown}]
+        for name, (times, counts) in self.beside.items():
+            j = bisect.bisect_right(times, float(time_s) + 1e-9) - 1
+            if j >= 0:
+                rows.append({"line": name, "shown": False, "time_s": times[j], **counts[j]})
+        return rows
+
+
+def _replay(
+    sim: Simulation,
+    end_s: float,
+    keep: Callable[[Simulation], None],
+    on_progress: Callable[[float], None] | None,
+) -> None:
+    """Step ``sim`` to ``end_s``, calling ``keep`` at every output time and the last tick."""
+    end_s = min(end_s, sim.end_s)
+    while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
+        sim.step()
+        # keep the output times, and the last tick so the run's end is reachable
+        last = sim.done or sim.times_s[sim.tick + 1] > end_s + 1e-9
+        if on_grid(sim.time_s, sim.output_interval_s) or last:
+            keep(sim)
+            if on_progress is not None:
+                on_progress(sim.time_s)
+
+
+def _keep_counts(sim: Simulation, kept: tuple[list[float], list[dict[str, Any]]]) -> None:
+    """A line beside the shown one: its counts at this output time."""
+    truth = truth_frame(sim)
+    kept[0].append(float(sim.time_s))
+    kept[1].append(
+        {
+            "objects": len(truth["objects"]),
+            "engagements": len(truth["engagements"]),
+            "views": {p: _summary(partner_frame(sim, p)) for p in sim.partners},
+        }
+    )
 
 
 def _summary(frame: dict[str, Any]) -> dict[str, Any]:

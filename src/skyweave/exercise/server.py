@@ -12,6 +12,9 @@ code 4401):
 * ``POST /api/clock``: start, pause, resume, step, rate (white cell only); in
   review (:class:`~skyweave.exercise.review.ReviewSession`) only ``seek`` with
   ``time_s`` (the slider), every other action 403;
+* ``POST /api/rewind``: ``{"to_s": T, "branch": NAME}``, go back to the tick at ``T``
+  and play on as branch ``NAME`` (white cell only; 403 in review); every console's
+  next frame carries the clock's new ``rewinds`` count and jumps back;
 * ``POST /api/end``: end the exercise and write its run folder (white cell only;
   403 in review);
 * ``WS /ws``: the seat's frames, pushed as the clock moves; the white cell may
@@ -354,6 +357,31 @@ def create_app(
             return _error(_problems(exc), 400)
         except ValueError as exc:
             return _error(str(exc), 400)
+        return JSONResponse(state)
+
+    @app.post("/api/rewind")
+    async def api_rewind(request: Request, token: str | None = None) -> Response:
+        seat = seat_of(token)
+        if seat is None:
+            return unauthorised()
+        rewind = getattr(session, "rewind", None)
+        if rewind is None:
+            return _error("a review cannot be rewound into a branch; use the time slider", 403)
+        if not limiter.allow(seat.name):
+            return _error(f"too many orders from the {seat.name} seat; wait a moment", 429)
+        try:
+            body = await json_body(request)
+            if not isinstance(body, dict):
+                raise InputError([Problem("rewind", 'expected {"to_s": ..., "branch": ...}')])
+            state = await run_in_threadpool(rewind, seat, body.get("to_s"), body.get("branch"))
+        except BodyTooLarge:
+            return _error(f"a rewind request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
+        except SeatError as exc:
+            return _error(str(exc), 403)
+        except ClockError as exc:
+            return _error(str(exc), 409)
+        except InputError as exc:
+            return _error(_problems(exc), 400)
         return JSONResponse(state)
 
     @app.post("/api/end")

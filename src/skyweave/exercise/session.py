@@ -11,6 +11,12 @@ seat's role (:class:`SeatError`, HTTP 403) and the memory guard, journals it
 ``Simulation.submit``. Clock actions are journaled too. Ending the session writes
 a normal run folder whose ``commands.jsonl`` replays it bit for bit (``skyweave
 run --replay``), then removes the journal.
+
+The white cell may **rewind** (:meth:`ExerciseSession.rewind`) to an earlier tick or
+bookmark and play on from there as a new branch; the old future is kept (see
+:mod:`skyweave.exercise.branches`). The engine is rebuilt from the newest snapshot
+before that tick (:class:`~skyweave.engine.snapshots.SnapshotStore`, taken as the
+clock runs) and the branch's command log, and every console's next frame jumps back.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from typing import Any
 
 from skyweave.engine.commands import Command, parse_command, with_injected_threats
 from skyweave.engine.simulation import Simulation
+from skyweave.engine.snapshots import MAIN, SnapshotStore, prefix, restore, tick_at
 from skyweave.errors import InputError, Problem
+from skyweave.exercise.branches import Branch, branch_files, check_name
 from skyweave.exercise.frames import partner_frame, setup_info, truth_frame
 from skyweave.exercise.injects import inject_rows
 from skyweave.exercise.journal import Journal
@@ -112,6 +120,13 @@ class ExerciseSession(SeatedSession):
         Commands already played (a resumed exercise's journal).
     resume_to_s : float, optional
         Replay ``commands`` up to this time before the consoles join (resume).
+    branches : sequence of Branch
+        The lines of play already played (a resumed journal's or run folder's);
+        ``commands`` are those of the line named ``line``, which play goes on.
+    line : str
+        The line of play to continue (the main line unless resumed on a branch).
+    snapshots : SnapshotStore, optional
+        Where the engine is snapshotted as the clock runs (tests pass their own).
     """
 
     def __init__(
@@ -123,11 +138,34 @@ class ExerciseSession(SeatedSession):
         journal: Journal | None = None,
         commands: Sequence[Command] = (),
         resume_to_s: float | None = None,
+        branches: Sequence[Branch] = (),
+        line: str = MAIN,
+        snapshots: SnapshotStore | None = None,
     ) -> None:
         self.scenario = scenario
+        self.seed = int(seed)
+        self.snapshots = SnapshotStore() if snapshots is None else snapshots
+        #: every line of play but the current one, as last played (name -> branch)
+        self.lines: dict[str, Branch] = {}
+        for b in branches:
+            if b.name != MAIN:
+                self.snapshots.add_line(b.name, b.parent or MAIN, b.branch_time_s)
+            if b.name != line:
+                self.lines[b.name] = b
+        self.line = line
         self.sim = Simulation(scenario, seed, commands)
         if resume_to_s is not None:
-            self.sim.run_until(resume_to_s)
+            # snapshots on the way (as the wall clock allows), so a rewind soon after a
+            # resume does not replay from the start
+            while not self.sim.done and self.sim.times_s[self.sim.tick + 1] <= resume_to_s + 1e-9:
+                self.sim.step()
+                self.snapshots.maybe_take(line, self.sim)
+        #: the current line's command log (its parent's up to the branch time included)
+        self.log: list[Command] = list(commands)
+        #: the main line's engine, kept as left when the white cell rewound away from it
+        self._main_sim: Simulation | None = None
+        #: rewinds so far: a console that sees it change drops what it drew of the past
+        self.rewinds = 0
         self.journal = journal
         self._launches = [c for c in commands if c.kind == "inject" and "threat" in c.body]
         # orders queued for the coming ticks, by (time, seat, kind, body): a double click
@@ -141,7 +179,7 @@ class ExerciseSession(SeatedSession):
         self._open_seats(self.sim.partners)
         self.version = 0  # bumped whenever anything a console shows may have changed
         self.ended_dir: Path | None = None
-        self.bookmarks: list[dict[str, Any]] = []
+        self.bookmarks: list[dict[str, Any]] = _bookmarks(self.log)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._setup_cache: dict[str, dict[str, Any]] = {}
@@ -178,6 +216,7 @@ class ExerciseSession(SeatedSession):
                 self.pacer.pause(now, self.sim.time_s)
                 if not self.sim.done:
                     self.sim.step()
+                    self.snapshots.maybe_take(self.line, self.sim)
             elif action == "rate":
                 if rate is None or not 0.5 <= float(rate) <= 60.0:
                     raise ValueError("rate: expected a number from 0.5 to 60")
@@ -210,6 +249,7 @@ class ExerciseSession(SeatedSession):
             if stepped:
                 self.version += 1
                 self._journal_progress()
+                self.snapshots.maybe_take(self.line, self.sim)
         return stepped
 
     def _journal_progress(self) -> None:
@@ -248,6 +288,8 @@ class ExerciseSession(SeatedSession):
             "done": sim.done,
             "ended": self.ended_dir is not None,
             "run_dir": None if self.ended_dir is None else str(self.ended_dir),
+            "branch": self.line,
+            "rewinds": self.rewinds,
         }
 
     # -- commands ------------------------------------------------------------------------
@@ -307,6 +349,7 @@ class ExerciseSession(SeatedSession):
             refused = self.sim.submit(command)  # never: the time is after the current tick
             if refused is not None:
                 raise ClockError(refused)
+            self.log.append(command)
             now = self.next_time_s()
             self._queued = {k: c for k, c in self._queued.items() if k[0] >= now}
             self._queued[key] = command
@@ -388,6 +431,107 @@ class ExerciseSession(SeatedSession):
         if self.ended_dir is not None:
             raise ClockError("the exercise has ended")
 
+    # -- rewind and branch ----------------------------------------------------------------
+
+    def rewind(self, seat: Seat, to_s: Any, name: Any) -> dict[str, Any]:
+        """Go back to the tick at ``to_s`` (or just before it) and play on from there as
+        the new branch ``name`` of the current line; the clock is paused there.
+
+        The line left is kept as played (its commands and how far it ran); the branch's
+        commands up to the tick are the line's, later ones (orders queued or injects
+        scheduled past the tick) are not. The rewind is journaled before the engine
+        changes, so a crash afterwards resumes the branch.
+
+        Raises
+        ------
+        SeatError
+            Not the white cell (HTTP 403).
+        skyweave.errors.InputError
+            A time that is not an earlier simulation second, or a name not free (400).
+        ClockError
+            The exercise has ended (409).
+        """
+        if seat.role != "white":
+            raise SeatError(f"the {seat.name} seat cannot rewind the exercise")
+        source = f"{seat.name} console"
+        with self.lock:
+            self._check_live()
+            name = check_name(name, source, [*self.lines, self.line])
+            now = max(self.sim.time_s, 0.0)
+            if isinstance(to_s, bool) or not isinstance(to_s, int | float) or not 0 <= to_s <= now:
+                raise InputError(
+                    [Problem(source, f"expected simulation seconds from 0 to {now:g}", "to_s")]
+                )
+            target_s = tick_at(self.sim, float(to_s))
+            if self.journal is not None:
+                try:  # how far the line left ran, then the branch
+                    self.journal.clock("tick", max(self.sim.time_s, 0.0))
+                    self.journal.branch(name, self.line, target_s)
+                except OSError as exc:
+                    raise ClockError(f"the rewind could not be journaled ({exc}); retry") from None
+            [left] = [b for b in self.all_lines() if b.name == self.line]
+            self.lines[self.line] = left  # kept as played: its commands, how far it ran
+            if self.line == MAIN:
+                self._main_sim = self.sim
+            self.snapshots.add_line(name, self.line, target_s)
+            log = prefix(self.log, target_s)
+            snap = self.snapshots.nearest(name, target_s)
+            self.sim = restore(self.scenario, self.seed, log, target_s, snap)
+            self.line, self.log = name, log
+            self._queued = {}
+            self.scheduled = []
+            self._launches = [c for c in log if c.kind == "inject" and "threat" in c.body]
+            self.bookmarks = _bookmarks(log)
+            self.pacer.pause(self._wall(), self.sim.time_s)
+            self._journal_clock("pause", self.sim.time_s)
+            self.rewinds += 1
+            self.version += 1
+            return self.clock_state()
+
+    def _parent_of(self, line: str) -> str | None:
+        entry = self.snapshots.lines.get(line)
+        return None if entry is None else entry.parent
+
+    def _branch_time(self, line: str) -> float:
+        entry = self.snapshots.lines.get(line)
+        return 0.0 if entry is None else entry.branch_time_s
+
+    def all_lines(self) -> list[Branch]:
+        """Every line of play, the current one as it stands now (main line first)."""
+        current = Branch(
+            self.line,
+            self._parent_of(self.line),
+            self._branch_time(self.line),
+            tuple(self.log),
+            self.sim.time_s if self.sim.tick >= 0 else None,
+        )
+        lines = {**self.lines, self.line: current}
+        return [lines[n] for n in self.snapshots.lines if n in lines]
+
+    def branch_rows(self) -> list[dict[str, Any]]:
+        """The white cell's list of lines of play (name, parent, branch and played times)."""
+        return [
+            {
+                "name": b.name,
+                "parent": b.parent,
+                "branch_time_s": b.branch_time_s,
+                "played_to_s": b.played_to_s,
+                "current": b.name == self.line,
+            }
+            for b in self.all_lines()
+        ]
+
+    def main_line_sim(self) -> Simulation:
+        """The main line's engine as it was left (replayed if this process never had it)."""
+        if self.line == MAIN:
+            return self.sim
+        if self._main_sim is None:
+            main = self.lines[MAIN]
+            until = 0.0 if main.played_to_s is None else main.played_to_s
+            snap = self.snapshots.nearest(MAIN, until)
+            self._main_sim = restore(self.scenario, self.seed, main.commands, until, snap)
+        return self._main_sim
+
     # -- what each seat sees --------------------------------------------------------------
 
     def setup(self, seat: Seat) -> dict[str, Any]:
@@ -407,6 +551,7 @@ class ExerciseSession(SeatedSession):
             frame = {**truth_frame(self.sim), **head, "outcomes": outcome_feed(self.sim)}
             if seat.role == "white":
                 frame["bookmarks"] = self.bookmarks[-BOOKMARKS_SHOWN:]
+                frame["branches"] = self.branch_rows()
                 now = self.sim.time_s
                 waiting = [c for c in self.scheduled if c.time_s > now]
                 final = self.ended_dir is not None or self.sim.done
@@ -437,11 +582,25 @@ class ExerciseSession(SeatedSession):
             ):
                 self.sim.step()  # an order acknowledged before End was played: it takes effect
             self._journal_clock("end", self.sim.time_s)
-            self.ended_dir = write_exercise_folder(self.sim, Path(out_dir), overwrite)
+            main = self.main_line_sim()
+            if main.tick < 0:
+                main.step()
+            self.ended_dir = write_exercise_folder(
+                main, Path(out_dir), overwrite, branch_files(self.all_lines())
+            )
             if self.journal is not None:
                 self.journal.remove()
             self.version += 1
             return self.ended_dir
+
+
+def _bookmarks(log: Sequence[Command]) -> list[dict[str, Any]]:
+    """The white cell's notes in a command log: the bookmarks a rewind may go back to."""
+    return [
+        {"time_s": c.time_s, "text": c.body["text"]}
+        for c in log
+        if c.kind == "note" and c.seat == "white"
+    ]
 
 
 __all__ = [

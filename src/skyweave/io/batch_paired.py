@@ -80,3 +80,52 @@ def paired_section_html(
         "pairs. An interval clear of 0 is a difference these runs resolve.</p></section>"
     )
     return "".join(parts)
+
+
+#: the measures the counterfactual section sets beside the played outcome
+_FROM_RUN = (
+    ("leakers", "engagement.leakers"),
+    ("value hit", "engagement.value_hit"),
+    ("interceptors used", "engagement.interceptors_used_total"),
+)
+
+
+def from_run_section_html(summary: Mapping[str, Any]) -> str:
+    """A counterfactual batch's section: the played line, its branch time, the played
+    outcome and each arm's mean (empty for another batch)."""
+    info = summary.get("from_run")
+    if not isinstance(info, Mapping):
+        return ""
+    played = (info.get("played") or {}).get("measures") or {}
+    points = {int(p["point"]): p for p in summary.get("points", [])}
+    head = ["", "played (its seed after T)"]
+    arms = info.get("arms") or []
+    head += [f"point {int(a['point']) + 1}: {a['label']} (mean, 95 % CI)" for a in arms]
+    rows = []
+    for title, measure in _FROM_RUN:
+        row = [_e(title), _e(_num(played.get(measure)))]
+        for a in arms:
+            stat = (points.get(int(a["point"]), {}).get("measures") or {}).get(measure) or {}
+            ci = stat.get("ci95") or [None, None]
+            row.append(_e(f"{_num(stat.get('mean'))} [{_num(ci[0])}, {_num(ci[1])}]"))
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+    where = f"{info.get('run_dir')}, line {info.get('branch')}"
+    return (
+        '<section id="from-run"><h2>Counterfactual from a played exercise</h2>'
+        f"<p>Every run is the played exercise ({_e(where)}) up to "
+        f"{float(info.get('branch_time_s', 0.0)):g} s, bit for bit (the played seed and "
+        "commands); after it each run draws from its own seed, the same in both points, "
+        "so the points pair run by run (below). The played outcome is the line as played, "
+        f"to {float(info.get('played_to_s', 0.0)):g} s.</p>"
+        "<table><thead><tr>"
+        + "".join(f"<th>{_e(h)}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></section>"
+    )
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value):.3g}"

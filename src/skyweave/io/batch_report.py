@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 
 from skyweave.analysis.batch_results import RUNS_NAME, SUMMARY_NAME, SWEEP_PREFIX, mean_ci
 from skyweave.errors import InputError, Problem
-from skyweave.io.batch_paired import paired_section_html
+from skyweave.io.batch_paired import from_run_section_html, paired_section_html
 from skyweave.io.palette import DEFAULT_PARTNER_PALETTE
 from skyweave.io.report_data import REPORT_NAME
 from skyweave.io.report_style import _CSS, _e, _figure_html, _new_figure, _style, _table, figure_png
@@ -766,6 +766,7 @@ def render_batch_report(batch_dir: str | Path) -> str:
         _header_html(data),
     ]
     with _style():
+        parts.append(from_run_section_html(data.summary))
         parts.append(_defence_html(data))
         parts.append(
             paired_section_html(data.summary, data.columns, data.point_ids, data.point_labels)

@@ -4,11 +4,13 @@ files, the track-quality measures and the report, then ``summary.json``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from skyweave.analysis.metrics_run import track_quality
 from skyweave.engine.commands import write_commands
+from skyweave.io import safe_files
 from skyweave.io.exports import write_globe_exports
 from skyweave.io.report import write_report
 from skyweave.io.run_folder import RECORDED_INPUTS, write_run_folder
@@ -27,12 +29,21 @@ def scenario_json(spec: Scenario) -> str:
     return spec.model_dump_json(by_alias=True, indent=2) + "\n"
 
 
-def write_run_output(out: Path, spec: Scenario, result: RunResult) -> Path:
-    """Write ``result`` of ``spec`` to the run folder ``out`` (atomically); return it."""
+def write_run_output(
+    out: Path, spec: Scenario, result: RunResult, extra_files: Mapping[str, str] | None = None
+) -> Path:
+    """Write ``result`` of ``spec`` to the run folder ``out`` (atomically); return it.
+
+    ``extra_files`` (file name -> text) are more recorded inputs written beside the
+    tables, their SHA-256 in ``summary.json`` (a rewound exercise's branches).
+    """
+    extra = dict(extra_files or {})
 
     def finish(folder: Path) -> dict[str, Any]:
         (folder / SCENARIO_COPY).write_text(scenario_json(spec), encoding="utf-8")
         write_commands(folder / COMMANDS_LOG, result.commands)
+        for name, text in extra.items():
+            safe_files.write_text(safe_files.safe_path(folder, name), text)
         write_globe_exports(folder, spec, result.truth, result.engagements)
         measures = track_quality(folder, spec, end_s=float(result.summary["simulated_s"]))
         write_report(folder, spec, summary={**result.summary, **measures})
@@ -40,5 +51,5 @@ def write_run_output(out: Path, spec: Scenario, result: RunResult) -> Path:
 
     # summary.json's hashes cover every table, not only the replay's inputs: a review
     # or a replay refuses a damaged file by name instead of failing inside pyarrow
-    hashed = (*RECORDED_INPUTS, *(f"{name}.parquet" for name in result.tables))
+    hashed = (*RECORDED_INPUTS, *extra, *(f"{name}.parquet" for name in result.tables))
     return write_run_folder(out, result.tables, result.summary, finish, hashed)

@@ -208,6 +208,7 @@ function showClock(clock) {
     cls = clock.holding ? "running" : "behind";
     if (clock.achieved_rate !== null) text += ` (actual ${clock.achieved_rate}x)`;
   }
+  if (clock.branch && clock.branch !== "main") text += ` · branch ${clock.branch}`;
   setText(st, text);
   if (st.className !== cls) st.className = cls;
   st.dataset.running = String(clock.running);
@@ -286,6 +287,7 @@ async function main() {
   window.skyweave = { setup, map, console: consoleObj };   // for the browser tests
   holdWhilePointing($("side"));
   let lastFrame = null;
+  let rewinds = null;  // the white cell's rewinds seen: a change means the clock jumped back
   onRelease(() => { if (lastFrame) consoleObj.frame(lastFrame); });
   const connect = () => {
     const proto = location.protocol === "https:" ? "wss" : "ws";
@@ -295,6 +297,14 @@ async function main() {
       if (msg.type === "ending" || msg.type === "ended") { ended = true; showEnd(msg); return; }
       if (msg.type === "end_failed") { ended = false; endFailed(msg); return; }
       if (msg.type !== "frame") return;
+      if (rewinds !== null && msg.clock.rewinds !== rewinds) {
+        // the white cell rewound: what was drawn of the old future is dropped
+        map.trails.clear();
+        if (consoleObj.rewound) consoleObj.rewound();
+        toast(`The white cell rewound to ${fmtT(msg.clock.time_s)}: branch ${msg.clock.branch}`);
+      }
+      rewinds = msg.clock.rewinds ?? 0;
+      document.body.dataset.rewinds = String(rewinds);
       showClock(msg.clock);
       lastFrame = msg;
       window.skyweave.lastFrame = msg;

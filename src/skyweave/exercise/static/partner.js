@@ -314,6 +314,7 @@ export function createConsole({ setup, map, side }) {
   }
 
   return {
+    rewound() { seenAlerts = -1; selected = null; },  // the clock jumped back: alerts count anew
     pick({ hit }) {
       if (hit && last && last.tracks.some((t) => t.id === hit)) { selected = hit; el("eng-track").value = hit; draw(); }
     },

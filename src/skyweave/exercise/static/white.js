@@ -1,6 +1,7 @@
 // The white cell's console (and the observer's, read-only): clock, seats, the live outcome
 // feed, truth against any partner's picture, the inject library (now or at a set time),
-// messages to any seat, notes and bookmarks, and the end.
+// messages to any seat, notes and bookmarks, rewind to a bookmark or a time as a new
+// branch (the old future kept), and the end.
 
 import { clockTime, esc, fmtT, order, post, setText, textRows, toast } from "./app.js";
 
@@ -22,7 +23,10 @@ export function createConsole({ setup, map, side, send }) {
     <div class="row"><button id="back" data-review>&lt; ${review.step_s} s</button><button id="fwd" data-review>${review.step_s} s &gt;</button>
       <span class="muted">read-only review of ${esc(review.run_dir)}</span></div>
     <h2>Partners at this instant</h2>
-    <table id="side-by-side"></table>` : ""}
+    <table id="side-by-side"></table>
+    ${(review.lines || []).length > 1 ? `<h2>Lines of play at this instant</h2>
+    <table><thead><tr><th>line</th><th>objects in flight</th><th>engagements</th>${partners.map((p) => `<th>${esc(p.name)}: threats / questions / alerts</th>`).join("")}</tr></thead><tbody id="lines"></tbody></table>
+    <p class="muted">showing ${esc(review.line)}; the run keeps ${review.lines.map(esc).join(", ")} (skyweave exercise --review RUN_DIR --branch NAME [--branch OTHER] shows one and compares others beside it)</p>` : ""}` : ""}
     ${live ? `<h2>Clock</h2>
     <div class="row">
       <button id="start">Start / resume</button><button id="pause">Pause</button><button id="step">Step 1 tick</button>
@@ -69,6 +73,12 @@ export function createConsole({ setup, map, side, send }) {
     <div><table><thead><tr><th>time</th><th>inject</th><th>expected response</th><th>assessed</th></tr></thead><tbody id="injects"></tbody></table><div class="empty">none yet</div></div>
     <fieldset><legend>Notes and bookmarks</legend>
       <div class="row"><input id="n-text" placeholder="note" style="max-width:300px"><button id="note">Note</button><button id="bookmark">Bookmark</button></div>
+    </fieldset>
+    <fieldset><legend>Rewind and branch</legend>
+      <div class="row"><label>back to</label><input id="rw-t" class="short" type="number" min="0" placeholder="sim s"><span class="muted">sim s, or click a bookmark below</span></div>
+      <div class="row"><label>as branch</label><input id="rw-name" class="short" value="b1" maxlength="40"><button id="rewind" class="danger">Rewind</button>
+        <span class="muted">the line played so far is kept</span></div>
+      <div><table><thead><tr><th>line of play</th><th>branched from</th><th>at</th><th>played to</th></tr></thead><tbody id="branches"></tbody></table></div>
     </fieldset>` : ""}
     <h2>Consent questions open <span class="count" id="q-count"></span></h2>
     <div><table><tbody id="questions"></tbody></table><div class="empty">none</div></div>
@@ -162,6 +172,17 @@ export function createConsole({ setup, map, side, send }) {
       if (!text && !prefix) return;
       order({ kind: "note", text: prefix ? `${prefix}${text}` : text }, prefix ? "bookmark" : "note").then((r) => { if (r) el("n-text").value = ""; });
     };
+    el("rewind").onclick = async () => {
+      const t = el("rw-t").value.trim(), branch = el("rw-name").value.trim();
+      if (t === "") { toast("rewind: give a time or click a bookmark", true); return; }
+      if (!confirm(`Rewind to ${fmtT(Number(t))} and play on as branch ${branch}? The line played so far is kept.`)) return;
+      const r = await post("/api/rewind", { to_s: Number(t), branch });
+      if (r) { toast(`rewound to ${fmtT(r.time_s)}: branch ${r.branch} (paused)`); el("rw-t").value = ""; }
+    };
+    el("bookmarks").addEventListener("click", (e) => {
+      const row = e.target.closest("tr[data-t]");
+      if (row) el("rw-t").value = row.dataset.t;
+    });
     el("note").onclick = () => note("");
     el("bookmark").onclick = () => note("bookmark: ");
     el("end").onclick = async () => {
@@ -203,6 +224,12 @@ export function createConsole({ setup, map, side, send }) {
         el("slider-t").textContent = fmtT(f.clock.time_s);
         el("side-by-side").innerHTML = "<tr><th>partner</th><th>tracks</th><th>alerts</th><th>threats</th><th>questions</th><th>engaging</th><th>held</th></tr>"
           + Object.entries(f.views).map(([p, v]) => `<tr><td>${esc(p)}</td><td>${v.tracks}</td><td>${v.alerts}</td><td>${v.threats}</td><td>${v.questions}</td><td>${v.engagements}</td><td class="${v.held.length ? "held" : ""}">${esc(v.held.join(", ") || "–")}</td></tr>`).join("");
+        if (el("lines") && f.lines) {
+          textRows(el("lines"), f.lines, (l) => l.line,
+            (l) => [l.line + (l.shown ? " (shown)" : ""), l.objects, l.engagements,
+              ...partners.map((p) => { const v = l.views[p.id] || {}; return `${v.threats ?? "–"} / ${v.questions ?? "–"} / ${v.alerts ?? "–"}`; })],
+            (l) => (l.shown ? "current" : ""));
+        }
       }
       if (live) {
         const c = f.clock;
@@ -218,6 +245,17 @@ export function createConsole({ setup, map, side, send }) {
           (s) => [fmtT(s.time_s), s.what + (s.note ? ` (${s.note})` : ""), s.expected_response || "–",
             s.status ? `${s.status}${s.response_s !== null ? ` at ${fmtT(s.response_s)}` : ""}` : "–"],
           (s) => `inject status-${(s.status || "none").replace(/ /g, "-")}`);
+        const lines = f.branches || [];
+        textRows(el("branches"), lines, (b) => b.name,
+          (b) => [b.name + (b.current ? " (playing)" : ""), b.parent || "–", b.parent ? fmtT(b.branch_time_s) : "–", fmtT(b.played_to_s)],
+          (b) => (b.current ? "current" : ""));
+        // the next free name, unless the white cell is typing one
+        const taken = new Set(lines.map((b) => b.name));
+        if (document.activeElement !== el("rw-name") && taken.has(el("rw-name").value)) {
+          let n = lines.length;
+          while (taken.has(`b${n}`)) n += 1;
+          el("rw-name").value = `b${n}`;
+        }
       }
       const feed = f.outcomes || [];
       setText(el("feed-count"), `${feed.length} shown`);
@@ -246,7 +284,7 @@ export function createConsole({ setup, map, side, send }) {
         (e) => (e.kind.endsWith("rejected") || e.text.startsWith("pause requested") ? "warn" : ""));
       if (white) {
         textRows(el("bookmarks"), f.bookmarks, (b) => `${b.time_s}|${b.text}`,
-          (b) => (review ? [fmtT(b.time_s), b.source, b.text] : [fmtT(b.time_s), b.text]), () => (review ? "jump" : ""));
+          (b) => (review ? [fmtT(b.time_s), b.source, b.text] : [fmtT(b.time_s), b.text]), () => "jump");
         for (const tr of el("bookmarks").children) {
           const b = f.bookmarks.find((x) => `${x.time_s}|${x.text}` === tr.dataset.key);
           if (b) tr.dataset.t = String(b.time_s);
