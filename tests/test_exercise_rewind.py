@@ -349,3 +349,37 @@ def test_an_edited_branch_and_a_bad_rewind_line_are_named(played: Played, tmp_pa
     journal.close()
     with pytest.raises(InputError, match=r"commands\.jsonl:3: branch: expected 1 to 40"):
         read_journal(journal.folder)
+
+
+def test_snapshots_past_their_memory_budget_are_thinned_and_still_restore() -> None:
+    from skyweave.engine.simulation import Simulation
+    from skyweave.engine.snapshots import restore
+
+    scenario = short_example(120.0)
+    sim = Simulation(scenario, 1)
+    sim.run_until(10.0)
+    one = len(SnapshotStore().take(MAIN, sim).blob)
+    store = SnapshotStore(period_s=10.0, wall_share=1.0, wall_clock=lambda: 0.0)
+    store.max_bytes = int(4.5 * one)  # snapshots grow as the run goes: room for about 3
+    times = []
+    while sim.time_s < 100.0:
+        sim.run_until(sim.time_s + 10.0)
+        store.take(MAIN, sim)
+        times.append(sim.time_s)
+        assert store.size_bytes() <= store.max_bytes or store.count() == 1
+    held = [s.time_s for s in store._snapshots[MAIN]]
+    assert held[-1] == times[-1] and len(held) < len(times)
+    # a rewind to a dropped instant steps on from an older snapshot, to the same state
+    dropped = max(set(times) - set(held))
+    again = restore(scenario, 1, (), dropped, store.nearest(MAIN, dropped))
+    fresh = Simulation(scenario, 1)
+    fresh.run_until(dropped)
+    assert again.time_s == fresh.time_s == dropped
+    # both step on to the end: every table the same
+    again.run_until(120.0)
+    fresh.run_until(120.0)
+    ours, theirs = run_result(again).tables, run_result(fresh).tables
+    for name, column in TIME_COLUMN.items():
+        assert _rows_until(ours[name], column, np.inf) == _rows_until(
+            theirs[name], column, np.inf
+        ), name

@@ -38,6 +38,9 @@ MAIN = "main"
 SNAPSHOT_PERIOD_S = 30.0
 #: the largest share of the wall clock snapshots may take (the pacing thread waits)
 SNAPSHOT_WALL_SHARE = 0.1
+#: the most memory snapshots may hold; past it every other older snapshot is dropped
+#: (rewinds then step further, but a long exercise of a large raid fits in memory)
+SNAPSHOT_MAX_BYTES = 768 * 2**20
 #: times within this of a tick are on it (as the engine's command rule)
 _EPS_S = 1e-6
 
@@ -95,6 +98,9 @@ class SnapshotStore:
         one's cost divided by this (at a high rate they are taken less often).
     wall_clock : callable
         Wall clock in seconds (tests pass their own).
+    max_bytes : int
+        Memory the snapshots may hold: past it, every second snapshot of each line
+        except its newest is dropped, as often as needed.
     """
 
     def __init__(
@@ -102,9 +108,11 @@ class SnapshotStore:
         period_s: float = SNAPSHOT_PERIOD_S,
         wall_share: float = SNAPSHOT_WALL_SHARE,
         wall_clock: Callable[[], float] = time.perf_counter,
+        max_bytes: int = SNAPSHOT_MAX_BYTES,
     ) -> None:
         self.period_s = float(period_s)
         self.wall_share = float(wall_share)
+        self.max_bytes = int(max_bytes)
         self._wall = wall_clock
         self.lines: dict[str, Line] = {MAIN: Line(MAIN, None, 0.0)}
         self._snapshots: dict[str, list[Snapshot]] = {MAIN: []}
@@ -126,9 +134,17 @@ class SnapshotStore:
         snap = Snapshot(line, float(sim.time_s), freeze(sim))
         kept = self._snapshots[line]
         self._snapshots[line] = [s for s in kept if s.time_s < snap.time_s] + [snap]
+        self._thin()
         self._last_wall_s = self._wall()
         self._last_cost_s = self._last_wall_s - started
         return snap
+
+    def _thin(self) -> None:
+        """Halve the older snapshots of every line until they fit in ``max_bytes``."""
+        while self.size_bytes() > self.max_bytes and self.count() > len(self._snapshots):
+            for name, kept in self._snapshots.items():
+                # keep the newest, and every second one counting back from it
+                self._snapshots[name] = kept[::-1][::2][::-1] if len(kept) > 1 else kept
 
     def maybe_take(self, line: str, sim: Simulation) -> bool:
         """Snapshot ``sim`` if ``period_s`` simulated seconds passed since the line's last
