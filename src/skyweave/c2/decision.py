@@ -69,6 +69,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.c2.authority import (
+    Authority,
+    CycleOutcome,
+    EngageRequest,
+    authorities,
+    coalition_cell,
+    worth_it,
+)
 from skyweave.c2.coalition_status import (
     ORDER_TIMEOUT_S,
     BatteryReport,
@@ -76,16 +84,32 @@ from skyweave.c2.coalition_status import (
     EngagementReport,
     RemoteEngagements,
 )
-from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, tabulated_trajectory
+from skyweave.c2.decision_log import (
+    DecisionRow,
+    Reason,
+    ThreatsHeld,
+    Verdict,
+    Verdicts,
+    cycle_rows,
+    order_text,
+    refusal_reason,
+)
+from skyweave.c2.fallback import Cut, FallbackDoctrine
+from skyweave.c2.feasibility import (
+    BatteryEnvelopes,
+    EngagementWindows,
+    engagement_windows,
+    tabulated_trajectory,
+)
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_M,
     ThreatObjects,
     airbreathing_threat,
     predict_positions,
 )
+from skyweave.c2.reach import PairMatrix, note_reach, note_unvalued, reach_matrix, twins
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
-from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.engagement import (
     Engagement,
     EngagementModel,
@@ -108,21 +132,11 @@ PREDICTION_HORIZON_S = 400.0
 PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
 ASSOCIATION_GATE_M = 5_000.0
-#: tracks closer than this (plus 3 position sigmas each) are taken for one object
-TWIN_GATE_M = 2_000.0
 #: a track's share of an asset's value must be at least this to count as a threat to it
 MIN_COVERAGE = 0.01
 
 
 # -- the cycle --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Authority:
-    """One deciding command post (it decides on its own fused picture) and its batteries."""
-
-    name: str
-    batteries: tuple[Battery, ...]
 
 
 @dataclass
@@ -135,57 +149,6 @@ class DecisionLog:
     killed_at_s: dict[str, float]
     refusals: int
     cycles: int
-
-
-def coalition_cell(scenario: Scenario) -> str:
-    """The partner whose command post hosts the coalition cell (integrated mode)."""
-    return scenario.c2.coalition_cell or scenario.partners[0].id
-
-
-def authorities(scenario: Scenario, commanded: frozenset[str] = frozenset()) -> list[Authority]:
-    """Who decides in the scenario's coordination mode (see the module docstring).
-
-    ``commanded``: in integrated mode, the other partners' batteries the cell may
-    command over the links; the rest stay with their own partner's post.
-    """
-    if scenario.coordination_mode == "integrated":
-        cell = coalition_cell(scenario)
-        out = [
-            Authority(
-                cell,
-                tuple(b for b in scenario.batteries if b.partner == cell or b.id in commanded),
-            )
-        ]
-        for p in scenario.partners:
-            own = tuple(
-                b
-                for b in scenario.batteries
-                if b.partner == p.id and b.partner != cell and b.id not in commanded
-            )
-            if p.id != cell and own:
-                out.append(Authority(p.id, own))
-        return out
-    return [
-        Authority(p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
-        for p in scenario.partners
-    ]
-
-
-@dataclass(frozen=True)
-class EngageRequest:
-    """An operator's order: this battery engages this picture track at the next cycle."""
-
-    time_s: float
-    seat: str
-    battery_id: str
-    track_id: str
-
-
-@dataclass(frozen=True)
-class CycleOutcome:
-    """What one decision cycle changed: orders refused by feasibility, for the command log."""
-
-    rejected: tuple[tuple[EngageRequest, str], ...] = ()
 
 
 class DecisionStage:
@@ -209,7 +172,12 @@ class DecisionStage:
         self.bosses = authorities(scenario, commanded)
         self.integrated = scenario.coordination_mode == "integrated"
         self.cell = coalition_cell(scenario)
-        self.commanded = commanded  # batteries the cell commands over the links
+        self.commanded = commanded  # batteries the cell commands over the links now
+        # who commands them when the cell cannot reach them
+        self.fallback = FallbackDoctrine(scenario, commanded)
+        # the cell's status of a battery older than its fallback wait is stale
+        self.stale_s = {b: r.after_s for b, r in self.fallback.rules.items()}
+        self.log: list[DecisionRow] = []  # decisions.parquet
         # what each post learned from the links
         self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
         # other partners' battery status as each post last received it (by report time)
@@ -217,7 +185,8 @@ class DecisionStage:
             p.id: {} for p in scenario.partners
         }
         self.orders_out: list[EngagementOrder] = []  # to send this cycle
-        self._ordering: dict[str, float] = {}  # battery -> order sent, not heard of yet
+        # battery -> (time, track) of the cell's order sent, not heard of yet
+        self._ordering: dict[str, tuple[float, str]] = {}
         self._orders_in: list[tuple[EngagementOrder, float]] = []  # arrived, with arrival
         self.lineage: dict[int, tuple[str, ...]] = {}  # engagement id -> originators
         self.consent = consent
@@ -247,7 +216,8 @@ class DecisionStage:
         self.refused: set[tuple[str, str]] = set()
         self.held: set[str] = set()  # batteries under hold fire
         self.requests: list[EngageRequest] = []
-        self.known_kill: dict[str, dict[str, float]] = {b.name: {} for b in self.bosses}
+        # per post (any partner may come to decide under the fallback doctrine)
+        self.known_kill: dict[str, dict[str, float]] = {p.id: {} for p in scenario.partners}
         self._kills_seen = 0
         self.cycles = 0
         cycle_s = scenario.decision_period_s
@@ -296,11 +266,24 @@ class DecisionStage:
         pictures: Mapping[str, FusedPicture],
         objects: ThreatObjects,
         silent: set[str],
+        cuts: Mapping[str, Cut] | None = None,
+        threats: Mapping[str, ThreatsHeld] | None = None,
     ) -> CycleOutcome:
-        """One decision cycle at ``t`` over each authority's fused picture at ``t``."""
+        """One decision cycle at ``t`` over each authority's fused picture at ``t``.
+
+        ``cuts``: partners cut off from the coalition cell now (integrated mode's
+        fallback doctrine); ``threats``: each post's threat board, for the decision log.
+        """
         cycle = self.cycles
         self.cycles += 1
         self._silent = silent
+        changes = self.fallback.update(t, cuts or {}) if self.integrated else []
+        if changes:
+            self.commanded = self.fallback.commanded
+            self.bosses = authorities(self.scenario, self.commanded)
+            for c in changes:
+                self._ordering.pop(c.battery_id, None)
+        boards = threats or {}
         if objects is not self._objects:
             self._objects, self._ends = objects, objects.end_times()
         self.step(t)
@@ -316,12 +299,21 @@ class DecisionStage:
             mine = [r for r in requests if any(b.id == r.battery_id for b in boss.batteries)]
             if self.is_silent(boss.name, t):
                 rejected += [(r, f"{boss.name}'s command post is silent") for r in mine]
+                silent_post = Verdicts()
+                held = boards.get(boss.name)
+                for tid in held.by_picture if held is not None else ():
+                    silent_post.note(f"{boss.name}:{tid}", Verdict("command_post_silent"))
+                self.log += cycle_rows(t, cycle, boss.name, silent_post, held)
                 continue
             picture = pictures.get(boss.name)
             if picture is None:
                 continue
-            rejected += self._decide(boss, picture, t, cycle, mine)
-        return CycleOutcome(tuple(rejected))
+            verdicts = Verdicts()
+            rejected += self._decide(boss, picture, t, cycle, mine, verdicts)
+            self.log += cycle_rows(
+                t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued
+            )
+        return CycleOutcome(tuple(rejected), tuple(changes))
 
     def step(self, t: float) -> list[Engagement]:
         """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""
@@ -381,56 +373,6 @@ class DecisionStage:
             cycles=self.cycles,
         )
 
-    def _reachable(self, positions_m: FloatArray, batteries: Sequence[Battery]) -> BoolArray:
-        """(K,) some predicted position lies in a box around some battery's envelope.
-
-        A necessary condition for a feasible intercept (slant distance within
-        the maximum range plus altitude, altitude below the ceiling plus a
-        margin for the Earth's oblateness).
-        """
-        k = positions_m.shape[0]
-        out = np.zeros(k, dtype=bool)
-        radius = np.linalg.norm(positions_m, axis=-1)
-        for b in batteries:
-            d = np.linalg.norm(positions_m - self._battery_ecef[b.id], axis=-1)
-            reach = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + 25_000.0
-            alt_ok = radius - R_EARTH_MEAN_M <= b.max_alt_km * 1e3 + 25_000.0
-            with np.errstate(invalid="ignore"):
-                out |= np.any((d <= reach) & alt_ok, axis=1)
-        return out
-
-    def _twins(
-        self,
-        picture: FusedPicture,
-        track_ids: Sequence[str],
-        rows: IntArray,
-        open_: Mapping[str, list[tuple[float, float]]],
-        known: Mapping[str, float],
-        t: float,
-    ) -> list[tuple[bool, list[tuple[float, float]]]]:
-        """Per picture row: known killed, and the open engagements, its own or a twin's.
-
-        A twin is another picture track within :data:`TWIN_GATE_M` plus three
-        position sigmas of both.
-        """
-        marked = [
-            k for k, tid in enumerate(track_ids) if tid in open_ or known.get(tid, math.inf) <= t
-        ]
-        out = []
-        for r in rows.tolist():
-            killed = known.get(track_ids[r], math.inf) <= t
-            opened = list(open_.get(track_ids[r], ()))
-            for k in marked:
-                if k == r:
-                    continue
-                gap = float(np.linalg.norm(picture.state[r, :3] - picture.state[k, :3]))
-                gate = TWIN_GATE_M + 3.0 * (picture.pos_sigma_m[r] + picture.pos_sigma_m[k])
-                if gap <= gate:
-                    killed |= known.get(track_ids[k], math.inf) <= t
-                    opened += open_.get(track_ids[k], [])
-            out.append((killed, opened))
-        return out
-
     def _drop(self, granted: Sequence[ConsentDecision], t: float, cycle: int, reason: str) -> None:
         """Granted orders that can no longer be carried out: recorded as refusals."""
         self.model.refusals += [
@@ -454,25 +396,29 @@ class DecisionStage:
         picture: FusedPicture,
         t: float,
         cycle: int,
-        requests: Sequence[EngageRequest] = (),
+        requests: Sequence[EngageRequest],
+        verdicts: Verdicts,
     ) -> list[tuple[EngageRequest, str]]:
         """One command post's decision at one time (steps 1-4 of the module docstring).
 
-        Returns the operators' engage requests it could not carry out, with the reason.
+        Notes in ``verdicts`` why each track was or was not engaged (the decision
+        log); returns the operators' engage requests it could not carry out, with the
+        reason.
         """
         model = self.model
+        # an order unheard of for ORDER_TIMEOUT_S is given up (the battery may be re-tasked)
+        self._ordering = {b: o for b, o in self._ordering.items() if t - o[0] < ORDER_TIMEOUT_S}
         arrived = [o for o, at in self._orders_in if at <= t and o.cell == boss.name]
         self._orders_in = [(o, at) for o, at in self._orders_in if o not in arrived]
         for o in arrived:
             self._ordering.pop(o.battery_id, None)
         executing = {o.battery_id for o in arrived}
-        batteries = [
-            b
+        excluded = {
+            b.id: why
             for b in boss.batteries
-            if not self.is_silent(b.partner, t)
-            and b.id not in self.held
-            and (b.id in executing or self._can_task(boss, b.id, t))
-        ]
+            if (why := self._not_taskable(boss, b.partner, b.id, t, executing)) is not None
+        }
+        batteries = [b for b in boss.batteries if b.id not in excluded]
         due = [d for d, who in self.granted if who == boss.name]
         self.granted = [(d, w) for d, w in self.granted if w != boss.name]
         on_hold = [d for d in due if d.battery_id in self.held]
@@ -482,9 +428,16 @@ class DecisionStage:
         asked = self.consent.waiting(boss.name)
         waiting = {q.track_id for q in asked}
         waiting_bty = {q.battery_id for q in asked}
-        rejected: list[tuple[EngageRequest, str]] = []
         track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
         known = self.known_kill[boss.name]
+        for q in asked:
+            verdicts.note(q.track_id, Verdict("consent_pending", q.battery_id))
+        for b_id, (_, tid) in self._ordering.items():
+            if boss.name == self.cell:
+                verdicts.note(tid, Verdict("order_unacknowledged", b_id))
+        for tid in track_ids:
+            if known.get(tid, math.inf) <= t:
+                verdicts.note(tid, Verdict("killed"))
         # Engagements whose outcome is not known yet: the target is worth only its
         # survival probability, and another battery joins only if waiting for the
         # assessment (shoot-look-shoot) would leave no shot after it.
@@ -494,24 +447,35 @@ class DecisionStage:
             for k, tid in enumerate(track_ids)
             if known.get(tid, math.inf) > t and tid not in waiting
         ]
-        if not cand or not batteries or not len(self.assets):
+        if not cand or not boss.batteries or not len(self.assets):
+            none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
+            for tid in track_ids:
+                verdicts.note(tid, Verdict(none))
             self._drop(due, t, cycle, "not ordered: no track or battery")
             self._drop_orders(arrived, t, cycle)
-            return [(r, "no such track or no ready battery") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         idx = np.asarray(cand)
         states, covs = picture.state[idx], picture.covariance[idx]
         ids = [track_ids[k] for k in cand]
 
-        # Which tracks could any ready battery reach? (predicted trajectory against a
-        # box around each envelope: cheap, and it spares the impact prediction of
-        # the many tracks far from every battery.)
+        # Which tracks could any battery reach? (predicted trajectory against a box
+        # around each envelope: cheap, and it spares the impact prediction of the many
+        # tracks far from every battery.)
         ballistic = ballistic_mask(states)
         traj = predict_positions(states, ballistic, self.offsets)
-        near = self._reachable(traj[..., :3], batteries)
-        if not near.any():
-            self._drop(due, t, cycle, "window closed awaiting consent")
+        reach, nearest_m = reach_matrix(traj[..., :3], boss.batteries, self._battery_ecef)
+        note_reach(boss.batteries, excluded, reach, nearest_m, ids, verdicts)
+        ready_rows = np.array([b.id not in excluded for b in boss.batteries])
+        near = reach[ready_rows].any(axis=0)
+        if not batteries or not near.any():
+            dropped = (
+                "window closed awaiting consent"
+                if batteries
+                else "not ordered: no track or battery"
+            )
+            self._drop(due, t, cycle, dropped)
             self._drop_orders(arrived, t, cycle)
-            return [(r, "no battery can reach the track") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         sel = np.flatnonzero(near)
 
         # 1. threat evaluation
@@ -531,7 +495,7 @@ class DecisionStage:
         )
         # A track close to one already engaged or known killed is taken for the same
         # object (duplicate tracks of one threat): it inherits that knowledge.
-        inherited = self._twins(picture, track_ids, idx[sel], open_, known, t)
+        inherited = twins(picture, track_ids, idx[sel], open_, known, t)
         dead = np.array([d for d, _ in inherited], dtype=bool)
         opened = [o for _, o in inherited]
         survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened], dtype=np.float64)
@@ -553,14 +517,23 @@ class DecisionStage:
         at_stake = survive * (coverage[:, allowed] @ self.values[allowed])
         value = urgency * at_stake
         keep = value > 0.0
+        note_unvalued(
+            [ids[s] for s in sel.tolist()],
+            keep,
+            dead,
+            urgency * (coverage @ self.values),
+            survive < 1.0,
+            verdicts,
+        )
         if not keep.any():
             self._drop(due, t, cycle, "threat no longer evaluated")
             self._drop_orders(arrived, t, cycle)
-            return [(r, "the track threatens no asset the battery may defend") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
         at_stake = at_stake[keep]
         opened = [o for o, k in zip(opened, keep, strict=True) if k]
         valid = pred.valid[keep]
+        verdicts.valued.update(ids[s] for s in sel.tolist())
 
         # 2. feasibility: launch now, and the launches left on later cycles
         windows = engagement_windows(
@@ -588,83 +561,62 @@ class DecisionStage:
             self._objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
             for o, ok in zip(objects, valid, strict=True)
         ]
-        m, n = len(batteries), sel.size
-        pk = np.zeros((m, n))
-        shots = np.zeros((m, n), dtype=np.int64)
-        reserve = np.zeros((m, n), dtype=bool)
-        now_ok = np.zeros((m, n), dtype=bool)  # for orders whose consent came in
-        later_ok = np.zeros((m, n), dtype=bool)  # ... and those that may wait for their window
-        for i, b in enumerate(batteries):
-            st = model.states[b.id]
-            # a battery the cell knows only from its status reports (not carrying out an order)
-            told = self._told(boss, b.id) if b.id not in executing else None
-            if b.id in waiting_bty:
-                continue
-            if told is None and st.free_channels(t) < 1:
-                continue
-            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            at = self.consent_launch[b.partner]
-            for j, s in enumerate(sel.tolist()):
-                tid = ids[s]
-                if (b.id, tid) in self.refused:
-                    continue
-                if coverage[j, self.defends[b.partner]].sum() < MIN_COVERAGE:
-                    continue
-                held = col >= 0 and picture.contributor_id[idx[s], col] >= 0
-                if not held and not self.rules[b.partner].engage_on_remote:
-                    continue
-                if model.awaiting_assessment(b.id, tid, t) or model.assessed_killed(b.id, tid, t):
-                    continue
-                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
-                if told is None:
-                    usable = st.usable(use_reserve)
-                else:
-                    usable = told.inventory - (0 if use_reserve else st.reserve)
-                k = min(st.doctrine_shots(), usable)
-                if k < 1 or (told is None and st.free_launchers(t) < k):
-                    continue
-                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
-                shots[i, j] = k
-                reserve[i, j] = use_reserve
-                now_ok[i, j] = bool(windows.feasible[i, j, 0]) and p_kill > 0.0
-                later_ok[i, j] = bool(windows.feasible[i, j, 1:].any()) and p_kill > 0.0
-                if (
-                    at < windows.feasible.shape[-1]
-                    and windows.feasible[i, j, at]
-                    and not can_look[j]
-                ):
-                    pk[i, j] = p_kill
+        row_of = {b.id: r for r, b in enumerate(boss.batteries)}
+        m = self._pairs(
+            boss,
+            batteries,
+            executing,
+            waiting_bty,
+            picture,
+            idx,
+            sel,
+            ids,
+            coverage,
+            kinds,
+            windows,
+            can_look,
+            value,
+            nearest_m[[row_of[b.id] for b in batteries]],
+            t,
+            verdicts,
+        )
+        pk = m.pk
 
         # 3. assignment: granted orders first, then one WTA over the rest
         chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
+        rejected: list[tuple[EngageRequest, str]] = []
         for d in due:
             i = next((i for i, b in enumerate(batteries) if b.id == d.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
-            if i >= 0 and j >= 0 and now_ok[i, j]:
+            if i >= 0 and j >= 0 and m.now_ok[i, j]:
                 chosen.append((i, j, False))
-            elif i >= 0 and j >= 0 and later_ok[i, j]:
+            elif i >= 0 and j >= 0 and m.later_ok[i, j]:
                 # consented early (or the window moved): launch when the window opens
                 self.granted.append((d, boss.name))
                 pk[i] = 0.0
                 pk[:, j] = 0.0
+                verdicts.set(
+                    d.track_id,
+                    Verdict(
+                        "no_window_yet",
+                        d.battery_id,
+                        text="consent granted: launch when the window opens",
+                    ),
+                )
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
         for o in arrived:
             i = next((i for i, b in enumerate(batteries) if b.id == o.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
-            if i >= 0 and j >= 0 and now_ok[i, j] and not any(c[0] == i for c in chosen):
+            if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
                 chosen.append((i, j, False))
             else:
                 self._drop_orders([o], t, cycle)
         for r in requests:
             i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
-            if i < 0:
-                rejected.append((r, self._not_ready_reason(r.battery_id, t)))
-            elif j < 0:
-                rejected.append((r, "track not held or not a threat to a defended asset"))
-            elif not now_ok[i, j]:
-                rejected.append((r, "no feasible intercept now"))
+            if i < 0 or j < 0 or not m.now_ok[i, j]:
+                rejected.append((r, self._why_not(r, verdicts, t)))
             elif any(c[0] == i for c in chosen):
                 rejected.append((r, "battery already ordered this cycle"))
             else:
@@ -683,12 +635,171 @@ class DecisionStage:
             )
             chosen += [
                 (i, j, True)
-                for i, j in _worth_it(
+                for i, j in worth_it(
                     result.assignment, at_stake, pk, self.scenario.c2.min_value_saved
                 )
             ]
+        self._carry_out(
+            boss,
+            picture,
+            t,
+            cycle,
+            batteries,
+            chosen,
+            executing,
+            idx,
+            sel,
+            ids,
+            objects,
+            kinds,
+            windows,
+            m,
+            verdicts,
+        )
+        return rejected
 
-        # 4. consent and orders
+    def _pairs(
+        self,
+        boss: Authority,
+        batteries: Sequence[Battery],
+        executing: set[str],
+        waiting_bty: set[str],
+        picture: FusedPicture,
+        idx: IntArray,
+        sel: IntArray,
+        ids: Sequence[str],
+        coverage: FloatArray,
+        kinds: Sequence[str],
+        windows: EngagementWindows,
+        can_look: BoolArray,
+        value: FloatArray,
+        nearest_m: FloatArray,
+        t: float,
+        verdicts: Verdicts,
+    ) -> PairMatrix:
+        """Per ready battery and valued track: shots, kill probability if ordered now
+        (0: not a WTA candidate) and whether the launch is feasible now or later; each
+        pair's reason noted in ``verdicts``."""
+        model = self.model
+        m, n = len(batteries), sel.size
+        out = PairMatrix(
+            pk=np.zeros((m, n)),
+            shots=np.zeros((m, n), dtype=np.int64),
+            reserve=np.zeros((m, n), dtype=bool),
+            now_ok=np.zeros((m, n), dtype=bool),  # for orders whose consent came in
+            later_ok=np.zeros((m, n), dtype=bool),  # ... and those that may wait
+        )
+        n_launch = windows.feasible.shape[-1]
+        for i, b in enumerate(batteries):
+            st = model.states[b.id]
+            # a battery the cell knows only from its status reports (not carrying out an order)
+            told = self._told(boss, b.id) if b.id not in executing else None
+            if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
+                for s in sel.tolist():
+                    verdicts.note(ids[s], Verdict("battery_busy", b.id))
+                continue
+            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
+            at = self.consent_launch[b.partner]
+            for j, s in enumerate(sel.tolist()):
+                tid = ids[s]
+                why = self._pair_blocked(b, tid, coverage[j], col, picture, int(idx[s]), t)
+                if why is not None:
+                    verdicts.note(tid, Verdict(why, b.id))
+                    continue
+                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
+                if told is None:
+                    usable = st.usable(use_reserve)
+                else:
+                    usable = told.inventory - (0 if use_reserve else st.reserve)
+                k = min(st.doctrine_shots(), usable)
+                if k < 1:
+                    verdicts.note(tid, Verdict("inventory_exhausted", b.id))
+                    continue
+                if told is None and st.free_launchers(t) < k:
+                    verdicts.note(tid, Verdict("battery_busy", b.id))
+                    continue
+                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
+                out.shots[i, j] = k
+                out.reserve[i, j] = use_reserve
+                feasible = windows.feasible[i, j]
+                out.now_ok[i, j] = bool(feasible[0]) and p_kill > 0.0
+                out.later_ok[i, j] = bool(feasible[1:].any()) and p_kill > 0.0
+                if p_kill <= 0.0:
+                    verdicts.note(tid, Verdict("no_kill_probability", b.id))
+                elif at < n_launch and feasible[at] and not can_look[j]:
+                    out.pk[i, j] = p_kill
+                    verdicts.note(
+                        tid,
+                        Verdict(
+                            "lower_priority",
+                            b.id,
+                            shots=k,
+                            intercept_time_s=float(windows.intercept_time_s[i, j, at]),
+                            kill_probability=p_kill,
+                            value=float(value[j]),
+                        ),
+                    )
+                elif at < n_launch and feasible[at]:
+                    verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
+                elif at < n_launch and feasible[at:].any():
+                    first = at + int(np.argmax(feasible[at:]))
+                    launch_s = float(windows.launch_times_s[first])
+                    verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
+                else:
+                    verdicts.note(
+                        tid,
+                        Verdict(
+                            "no_battery_in_reach",
+                            b.id,
+                            nearest_km=float(nearest_m[i, s]) / 1e3,
+                            max_range_km=b.max_range_km,
+                        ),
+                    )
+        return out
+
+    def _pair_blocked(
+        self,
+        b: Battery,
+        track_id: str,
+        coverage: FloatArray,
+        col: int,
+        picture: FusedPicture,
+        row: int,
+        t: float,
+    ) -> Reason | None:
+        """Why this battery may not fire at this track at all (None: it may)."""
+        if (b.id, track_id) in self.refused:
+            return "consent_denied"
+        if coverage[self.defends[b.partner]].sum() < MIN_COVERAGE:
+            return "not_defended"
+        held = col >= 0 and picture.contributor_id[row, col] >= 0
+        if not held and not self.rules[b.partner].engage_on_remote:
+            return "remote_track_only"
+        if self.model.awaiting_assessment(b.id, track_id, t):
+            return "engaged"
+        if self.model.assessed_killed(b.id, track_id, t):
+            return "killed"
+        return None
+
+    def _carry_out(
+        self,
+        boss: Authority,
+        picture: FusedPicture,
+        t: float,
+        cycle: int,
+        batteries: Sequence[Battery],
+        chosen: Sequence[tuple[int, int, bool]],
+        executing: set[str],
+        idx: IntArray,
+        sel: IntArray,
+        ids: Sequence[str],
+        objects: Sequence[str],
+        kinds: Sequence[str],
+        windows: EngagementWindows,
+        m: PairMatrix,
+        verdicts: Verdicts,
+    ) -> None:
+        """Step 4: consent and orders for the chosen (battery, target) pairs."""
         for i, j, ask in chosen:
             b, tid = batteries[i], ids[int(sel[j])]
             if ask:
@@ -705,10 +816,12 @@ class DecisionStage:
                     (float(point[0]), float(point[1]), float(point[2])),
                 )
                 if isinstance(answer, ConsentQuestion):
+                    verdicts.set(tid, Verdict("consent_pending", b.id))
                     continue
                 self.decisions.append(answer)
                 if not answer.granted:
                     self.refused.add((b.id, tid))
+                    verdicts.set(tid, Verdict("consent_denied", b.id))
                     continue
             row = int(idx[sel[j]])
             lineage = tuple(
@@ -720,9 +833,20 @@ class DecisionStage:
             if b.id in self.commanded and boss.name == self.cell and b.id not in executing:
                 # another partner's battery: the order crosses the link first
                 self.orders_out.append(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
-                self._ordering[b.id] = t
+                self._ordering[b.id] = (t, tid)
+                verdicts.set(
+                    tid,
+                    Verdict(
+                        "assigned",
+                        b.id,
+                        shots=int(m.shots[i, j]),
+                        intercept_time_s=float(windows.intercept_time_s[i, j, 0]),
+                        kill_probability=float(m.pk[i, j]),
+                        text=f"order sent over the link to {b.partner}",
+                    ),
+                )
                 continue
-            launch = model.order(
+            launch = self.model.order(
                 t,
                 b.id,
                 tid,
@@ -731,55 +855,75 @@ class DecisionStage:
                 float(windows.intercept_time_s[i, j, 0]),
                 windows.intercept_ecef_m[i, j, 0],
                 cycle,
-                shots=int(shots[i, j]),
-                use_reserve=bool(reserve[i, j]),
+                shots=int(m.shots[i, j]),
+                use_reserve=bool(m.reserve[i, j]),
             )
-            if not isinstance(launch, Refusal):
-                self.lineage[launch.engagement_id] = lineage
-        return rejected
+            if isinstance(launch, Refusal):
+                verdicts.set(tid, Verdict(refusal_reason(launch.reason), b.id, text=launch.reason))
+                continue
+            self.lineage[launch.engagement_id] = lineage
+            verdicts.set(
+                tid,
+                Verdict(
+                    "assigned",
+                    b.id,
+                    shots=launch.shots,
+                    intercept_time_s=launch.intercept_time_s,
+                    kill_probability=launch.kill_probability,
+                ),
+            )
+
+    def _why_not(self, r: EngageRequest, verdicts: Verdicts, t: float) -> str:
+        """An engage order that cannot be carried out: what is wrong, in a staff's words."""
+        v = verdicts.pairs.get((r.battery_id, r.track_id))
+        if v is not None:
+            return order_text(v)
+        if r.track_id not in verdicts.best:
+            return "track not held or not a threat to a defended asset"
+        best = verdicts.best[r.track_id]
+        if best.reason in ("killed", "no_asset_threatened", "not_defended", "consent_pending"):
+            return order_text(best)
+        return self._not_ready_reason(r.battery_id, t)
+
+    def _not_taskable(
+        self, boss: Authority, partner: str, battery_id: str, t: float, executing: set[str]
+    ) -> Reason | None:
+        """Why ``boss`` cannot give the battery an order this cycle (None: it can)."""
+        if self.is_silent(partner, t):
+            return "command_post_silent"
+        if battery_id in self.held:
+            return "battery_held"
+        if battery_id in executing or self._can_task(boss, battery_id, t):
+            return None
+        if battery_id in self._ordering:
+            return "battery_busy"
+        told = self.batteries_told[self.cell].get(battery_id)
+        if told is None or t - told.time_s > self.stale_s[battery_id]:
+            return "battery_status_unknown"
+        return "inventory_exhausted" if told.inventory <= 0 else "battery_busy"
 
     def _can_task(self, boss: Authority, battery_id: str, t: float) -> bool:
         """Whether ``boss`` may task the battery now: always its own partner's; another
-        partner's (integrated mode) only when a status report says it is ready and no
-        order of the cell's is still unheard of."""
+        partner's (integrated mode) only when a fresh status report (no older than its
+        fallback wait) says it is ready and no order of the cell's is still unheard of."""
         if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
             return True
-        if t - self._ordering.get(battery_id, -math.inf) < ORDER_TIMEOUT_S:
+        sent_s, _ = self._ordering.get(battery_id, (-math.inf, ""))
+        if t - sent_s < ORDER_TIMEOUT_S:
             return False
         told = self.batteries_told[self.cell].get(battery_id)
-        return told is not None and told.ready and told.inventory > 0
+        return (
+            told is not None
+            and t - told.time_s <= self.stale_s[battery_id]
+            and told.ready
+            and told.inventory > 0
+        )
 
     def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:
         """Orders that arrived but can no longer be carried out: recorded as refusals."""
         self.model.refusals += [
             Refusal(t, o.battery_id, o.track_id, "order arrived too late", cycle) for o in orders
         ]
-
-
-def _worth_it(
-    assignment: Sequence[tuple[int, int, int]],
-    value: FloatArray,
-    pk: FloatArray,
-    min_value_saved: float,
-) -> list[tuple[int, int]]:
-    """Assigned pairs kept while each adds at least ``min_value_saved`` expected value.
-
-    Per target, the assigned batteries in decreasing kill probability: the k-th
-    adds ``V p_k prod_{l<k} (1 - p_l)``.
-    """
-    by_target: dict[int, list[int]] = {}
-    for i, j, _ in assignment:
-        by_target.setdefault(j, []).append(i)
-    out = []
-    for j in sorted(by_target):
-        survive = 1.0
-        for i in sorted(by_target[j], key=lambda i: (-pk[i, j], i)):
-            gain = value[j] * survive * pk[i, j]
-            if gain < min_value_saved:
-                break
-            out.append((i, j))
-            survive *= 1.0 - pk[i, j]
-    return out
 
 
 __all__ = [

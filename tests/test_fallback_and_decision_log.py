@@ -1,0 +1,238 @@
+"""Fallback doctrine and the decision log on a one-missile slice of the example.
+
+East's battery east-bty-1 defends Port Delta with its own fire-control radar; a short
+ballistic pair (3 s apart) flies at the port. In integrated mode North hosts the
+coalition cell, which knows East's battery and tracks only over the link
+north-east. A few runs, each with a command log built to produce some outcomes of the decision
+log, cover the vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pymap3d
+import pytest
+
+from skyweave.c2.decision_log import REASONS, DecisionRow
+from skyweave.engine.commands import Command
+from skyweave.engine.simulation import Simulation
+from skyweave.scenario import load_scenario
+from skyweave.scenario.schema import Consent, Scenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
+CUT_S = 270.5  # the link to the cell's host goes down: the cell's 270 s order is lost
+RESTORE_S = 291.0
+
+
+def _slice(mode: str, fallback: str = "revert") -> Scenario:
+    full = load_scenario(EXAMPLE)
+    north, east = full.partners
+    east = east.model_copy(
+        update={
+            "engagement": east.engagement.model_copy(
+                # integrated: East consents at once (the cell's orders are East's consent)
+                update={"fallback": fallback}
+                if mode != "integrated"
+                else {"fallback": fallback, "consent": Consent(policy="always")}
+            )
+        }
+    )
+    raid = full.threats[1]
+    raid = raid.model_copy(
+        update={
+            "launch_time_s": 5.0,
+            "burn_time_s": 40.0,
+            "launch": raid.launch.model_copy(update={"lat_deg": -37.4, "lon_deg": 135.9}),
+            "salvo": raid.salvo.model_copy(update={"count": 2, "over_s": 3.0}),
+        }
+    )
+    battery = next(b for b in full.batteries if b.id == "east-bty-1")
+    return full.model_copy(
+        update={
+            "duration_s": 300.0,
+            "coordination_mode": mode,
+            "partners": [north, east],
+            "defended_assets": [a for a in full.defended_assets if a.id == "port-delta"],
+            "sensors": [s for s in full.sensors if s.id == "east-fcr-1"],
+            "batteries": [battery.model_copy(update={"fire_channels": 1})],
+            "threats": [raid],
+            "injects": [],
+        }
+    )
+
+
+def _white(t: float, kind: str, target: str) -> Command:
+    return Command(t, "white", "inject", {"inject": {"kind": kind, "target": target}})
+
+
+def _run(spec: Scenario, until_s: float, *commands: Command) -> Simulation:
+    sim = Simulation(spec, seed=1, commands=commands)
+    sim.run_until(until_s)
+    return sim
+
+
+def _rows(sim: Simulation, post: str, t0: float = 0.0, t1: float = math.inf) -> list[DecisionRow]:
+    return [r for r in sim.decision.log if r.command_post == post and t0 <= r.time_s <= t1]
+
+
+def _reasons(sim: Simulation, post: str, t0: float = 0.0, t1: float = math.inf) -> set[str]:
+    return {r.verdict.reason for r in _rows(sim, post, t0, t1)}
+
+
+def _engage(t: float, track: str) -> Command:
+    return Command(t, "east", "engage", {"battery": "east-bty-1", "track": track})
+
+
+TRACK = "east:1"  # East's first picture track (its fire-control radar's first track)
+
+
+@pytest.fixture(scope="module")
+def shared() -> Simulation:
+    """Shared warning: East commands its own battery. Its staff give an engage order
+    while the track is out of reach and one before the window opens, and deny the first
+    consent question (asked at 265 s for a launch at 270 s; East's staff take 5 s)."""
+    return _run(
+        _slice("shared-warning"),
+        281.0,
+        _engage(176.5, TRACK),
+        _engage(240.5, TRACK),
+        Command(266.5, "east", "consent", {"question_id": "q1", "granted": False}),
+    )
+
+
+@pytest.fixture(scope="module")
+def faults() -> Simulation:
+    """Shared warning: hold fire before the window, then weapons free on an empty
+    battery, then a silent command post."""
+    return _run(
+        _slice("shared-warning"),
+        281.0,
+        Command(266.5, "east", "hold_fire", {"battery": "east-bty-1"}),
+        Command(270.5, "east", "weapons_free", {"battery": "east-bty-1"}),
+        _white(270.5, "battery_empty", "east-bty-1"),
+        _white(275.5, "command_post_silent", "east"),
+    )
+
+
+def _cut(fallback: str) -> Simulation:
+    """Integrated: the link to the cell's host goes down during the raid, then back."""
+    return _run(
+        _slice("integrated", fallback),
+        296.0,
+        _white(CUT_S, "link_cut", "north-east"),
+        _white(RESTORE_S, "link_restore", "north-east"),
+    )
+
+
+# -- fallback ---------------------------------------------------------------------------
+
+
+def test_revert_engages_within_fallback_after_plus_a_cycle_and_comes_back() -> None:
+    sim = _cut("revert")
+    after_s = sim.decision.fallback.rules["east-bty-1"].after_s
+    assert after_s == 2 * sim.decision_interval_s  # the default: two decision cycles
+    launches = [la for la in sim.decision.model.launches if la.time_s > CUT_S]
+    assert launches, "the cut-off battery never fired"
+    assert launches[0].battery_id == "east-bty-1"
+    assert launches[0].time_s <= CUT_S + after_s + sim.decision_interval_s
+    assert launches[0].track_id.startswith("east:")  # on East's own picture
+    changes = [(e.time_s, e.kind, e.source) for e in sim.events if e.kind.startswith("command_")]
+    assert [c[1:] for c in changes] == [("command_reverted", "east"), ("command_restored", "east")]
+    assert CUT_S + after_s <= changes[0][0] <= CUT_S + after_s + sim.decision_interval_s
+    assert changes[1][0] == 295.0  # the first decision time after the restore
+    assert "north-east" in next(e.text for e in sim.events if e.kind == "command_reverted")
+    # the cell's order sent at 270 s was lost on the link
+    assert "order_unacknowledged" in _reasons(sim, "north", 275.0, 275.0)
+
+
+def test_hold_never_engages_while_cut() -> None:
+    sim = _cut("hold")
+    assert not [la for la in sim.decision.model.launches if CUT_S < la.time_s <= RESTORE_S]
+    assert not [e for e in sim.events if e.kind.startswith("command_")]
+    # the order in flight was lost: the cell waits for news of it through the cut
+    for t in np.arange(275.0, RESTORE_S, sim.decision_interval_s):
+        assert "order_unacknowledged" in _reasons(sim, "north", t, t)
+
+
+# -- the decision log --------------------------------------------------------------------
+
+
+def test_rows_are_one_per_threat_and_cycle_in_the_vocabulary(shared: Simulation) -> None:
+    rows = shared.decision.log
+    assert rows and {r.verdict.reason for r in rows} <= set(REASONS)
+    for t in {r.time_s for r in rows}:
+        ids = [r.threat_id for r in rows if r.time_s == t]
+        assert len(ids) == len(set(ids))
+    # East's board holds the pair as two threats from launch on
+    assert {r.threat_id for r in _rows(shared, "east")} >= {"east:T1", "east:T2"}
+
+
+def test_consent_pending_denied_then_the_other_missile_assigned(shared: Simulation) -> None:
+    assert "consent_pending" in _reasons(shared, "east", 265.0, 265.0)
+    assert "consent_denied" in _reasons(shared, "east", 270.0)
+    assigned = [r for r in _rows(shared, "east") if r.verdict.reason == "assigned"]
+    launches = shared.decision.model.launches
+    assert assigned and launches
+    la, first = launches[0], assigned[0]
+    assert (first.time_s, first.verdict.battery_id, first.track_id) == (
+        la.time_s,
+        la.battery_id,
+        la.track_id,
+    )
+    assert first.verdict.intercept_time_s == la.intercept_time_s
+    assert first.verdict.kill_probability == la.kill_probability
+    assert first.verdict.shots == la.shots
+    # one fire channel, two missiles: the other is engaged, busy or of lower priority
+    assert _reasons(shared, "east", la.time_s) & {"engaged", "battery_busy", "lower_priority"}
+
+
+def test_no_window_yet_names_the_window(shared: Simulation) -> None:
+    waits = [r for r in _rows(shared, "east") if r.verdict.reason == "no_window_yet"]
+    assert waits
+    # the consent question (asked when a launch after the 5 s consent is feasible) came
+    # at the first decision time at or after the announced window less the consent
+    asked = min(r.time_s for r in _rows(shared, "east") if r.verdict.reason == "consent_pending")
+    earliest = waits[-1].verdict.earliest_launch_s
+    assert earliest - 5.0 <= asked <= earliest
+
+
+def test_no_battery_in_reach_gives_the_nearest_distance(shared: Simulation) -> None:
+    far = [r for r in _rows(shared, "east") if r.verdict.reason == "no_battery_in_reach"]
+    assert far
+    row = far[0]
+    b = shared.batteries["east-bty-1"]
+    bxyz = np.array(pymap3d.geodetic2ecef(b.lat_deg, b.lon_deg, b.alt_m))
+    # independent: the missiles' true nearest approach over the prediction horizon
+    times = shared.truth.times_s
+    span = (times >= row.time_s) & (times <= row.time_s + shared.decision.offsets[-1])
+    xyz = shared.truth.states[span][..., :3]
+    nearest_km = np.nanmin(np.linalg.norm(xyz - bxyz, axis=-1)) / 1e3
+    assert row.verdict.nearest_km == pytest.approx(nearest_km, rel=0.05, abs=5.0)
+    assert row.verdict.max_range_km == b.max_range_km
+
+
+def test_engage_orders_say_what_is_wrong(shared: Simulation) -> None:
+    texts = [e.text for e in shared.events if e.kind == "engage_rejected"]
+    assert len(texts) == 2
+    far, wait = texts
+    row = next(r for r in _rows(shared, "east", 180.0, 180.0) if r.track_id == TRACK)
+    assert far.startswith(f"track={TRACK} out of reach")
+    assert f"{row.verdict.nearest_km:.0f} km" in far and "max range is 120 km" in far
+    assert wait.startswith(f"track={TRACK} no feasible window yet: the earliest launch is at")
+
+
+def test_held_empty_silent(faults: Simulation) -> None:
+    assert "battery_held" in _reasons(faults, "east", 270.0, 270.0)
+    assert "inventory_exhausted" in _reasons(faults, "east", 275.0, 275.0)
+    assert _reasons(faults, "east", 280.0, 280.0) == {"command_post_silent"}
+    assert not faults.decision.model.launches
+
+
+def test_refused_orders_have_their_reason_in_events(shared: Simulation) -> None:
+    refused = [e for e in shared.events if e.kind == "order_refused"]
+    assert len(refused) == len(shared.decision.model.refusals)
+    for e in refused:
+        assert e.text.split(" ", 2)[1].rstrip(":") in REASONS
