@@ -9,6 +9,7 @@ log, cover the vocabulary.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -236,3 +237,23 @@ def test_refused_orders_have_their_reason_in_events(shared: Simulation) -> None:
     assert len(refused) == len(shared.decision.model.refusals)
     for e in refused:
         assert e.text.split(" ", 2)[1].rstrip(":") in REASONS
+
+
+def test_every_decision_cycle_of_the_example_has_a_row_per_threat_held(example_run: Path) -> None:
+    import pyarrow.parquet as pq
+
+    decisions = pq.read_table(example_run / "decisions.parquet").to_pylist()
+    board = pq.read_table(example_run / "threats.parquet").to_pylist()
+    rows: dict[tuple[float, str], set[str]] = {}
+    for d in decisions:
+        rows.setdefault((d["time_s"], d["command_post"]), set()).add(d["threat_id"])
+        assert d["reason"] in REASONS
+    # threats.parquet: each partner's board at each report time (= decision time here)
+    held: dict[tuple[float, str], set[str]] = {}
+    for b in board:
+        held.setdefault((b["time_s"], b["partner"]), set()).add(b["threat_id"])
+    assert held
+    for key, ids in held.items():
+        assert ids <= rows.get(key, set()), key
+    summary = json.loads((example_run / "summary.json").read_text())
+    assert sum(summary["engagement"]["decision_reasons"].values()) == len(decisions)
