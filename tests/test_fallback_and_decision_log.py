@@ -257,3 +257,11 @@ def test_every_decision_cycle_of_the_example_has_a_row_per_threat_held(example_r
         assert ids <= rows.get(key, set()), key
     summary = json.loads((example_run / "summary.json").read_text())
     assert sum(summary["engagement"]["decision_reasons"].values()) == len(decisions)
+
+
+def test_the_partner_console_board_says_why_not_engaged(faults: Simulation) -> None:
+    from skyweave.exercise.frames import _board_with_reasons
+
+    rows = _board_with_reasons(faults, "east", faults.partner_view("east").threats)
+    assert rows and all(r["decision"]["reason"] == "command_post_silent" for r in rows)
+    assert all("silent" in r["decision"]["text"] for r in rows)

@@ -178,6 +178,8 @@ class DecisionStage:
         # the cell's status of a battery older than its fallback wait is stale
         self.stale_s = {b: r.after_s for b, r in self.fallback.rules.items()}
         self.log: list[DecisionRow] = []  # decisions.parquet
+        #: the last cycle's rows per deciding post, by threat id (for the consoles)
+        self.latest: dict[str, dict[str, DecisionRow]] = {}
         # what each post learned from the links
         self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
         # other partners' battery status as each post last received it (by report time)
@@ -284,6 +286,7 @@ class DecisionStage:
             for c in changes:
                 self._ordering.pop(c.battery_id, None)
         boards = threats or {}
+        self.latest = {}
         if objects is not self._objects:
             self._objects, self._ends = objects, objects.end_times()
         self.step(t)
@@ -303,17 +306,22 @@ class DecisionStage:
                 held = boards.get(boss.name)
                 for tid in held.by_picture if held is not None else ():
                     silent_post.note(f"{boss.name}:{tid}", Verdict("command_post_silent"))
-                self.log += cycle_rows(t, cycle, boss.name, silent_post, held)
+                self._record(cycle_rows(t, cycle, boss.name, silent_post, held))
                 continue
             picture = pictures.get(boss.name)
             if picture is None:
                 continue
             verdicts = Verdicts()
             rejected += self._decide(boss, picture, t, cycle, mine, verdicts)
-            self.log += cycle_rows(
-                t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued
+            self._record(
+                cycle_rows(t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued)
             )
         return CycleOutcome(tuple(rejected), tuple(changes))
+
+    def _record(self, rows: list[DecisionRow]) -> None:
+        self.log += rows
+        for r in rows:
+            self.latest.setdefault(r.command_post, {})[r.threat_id] = r
 
     def step(self, t: float) -> list[Engagement]:
         """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""
