@@ -265,3 +265,27 @@ def test_the_partner_console_board_says_why_not_engaged(faults: Simulation) -> N
     rows = _board_with_reasons(faults, "east", faults.partner_view("east").threats)
     assert rows and all(r["decision"]["reason"] == "command_post_silent" for r in rows)
     assert all("silent" in r["decision"]["text"] for r in rows)
+
+
+def test_the_report_timeline_spans_a_reverted_battery(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from skyweave.io.report_timeline import fallback_spans
+
+    rows = [
+        (40.0, "network", "link_down", "north-east"),
+        (50.0, "east", "command_reverted", "east-bty-1"),
+        (90.0, "east", "command_restored", "east-bty-1"),
+        (95.0, "east", "command_reverted", "east-bty-2"),
+    ]
+    names = ["time_s", "source", "kind", "target"]
+    pq.write_table(
+        pa.table(dict(zip(names, zip(*rows, strict=True), strict=True))),
+        tmp_path / "events.parquet",
+    )
+    spans = fallback_spans(tmp_path, 120.0)
+    assert [(s.label, s.start_s, s.end_s) for s in spans] == [
+        ("east-bty-1 reverted to east", 50.0, 90.0),
+        ("east-bty-2 reverted to east", 95.0, 120.0),
+    ]

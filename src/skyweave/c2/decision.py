@@ -43,9 +43,14 @@ In integrated mode the cell commands another partner's battery only over the
 links (:mod:`skyweave.c2.coalition_status`): it must hold that partner's
 released ``battery_status`` (inventory and readiness, as of when sent) and
 release ``engagement_orders`` to it; its orders then cross the link and are
-carried out at the first decision time after they arrive. A battery the cell
-cannot command that way is commanded by its own partner's post, on its own
-picture, for the assets that partner defends.
+carried out at the first decision time after they arrive
+(:mod:`skyweave.c2.cell_orders`). A battery the cell cannot command that way is
+commanded by its own partner's post, on its own picture, for the assets that
+partner defends; so is one whose link to the cell is cut, after its fallback wait,
+under the fallback doctrine (:mod:`skyweave.c2.fallback`).
+
+Every cycle each post notes, per threat it holds, why it was or was not engaged
+(the decision log, :mod:`skyweave.c2.decision_log`: ``decisions.parquet``).
 
 Kill assessments reach the battery's own command post after the battery's
 delay; other posts learn of engagements and kills from the partner's released
@@ -77,8 +82,8 @@ from skyweave.c2.authority import (
     coalition_cell,
     worth_it,
 )
+from skyweave.c2.cell_orders import CellOrders
 from skyweave.c2.coalition_status import (
-    ORDER_TIMEOUT_S,
     BatteryReport,
     EngagementOrder,
     EngagementReport,
@@ -101,13 +106,14 @@ from skyweave.c2.feasibility import (
     engagement_windows,
     tabulated_trajectory,
 )
+from skyweave.c2.pairs import PairMatrix, PairRules
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_M,
     ThreatObjects,
     airbreathing_threat,
     predict_positions,
 )
-from skyweave.c2.reach import PairMatrix, note_reach, note_unvalued, reach_matrix, twins
+from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
 from skyweave.engagement import (
@@ -115,7 +121,6 @@ from skyweave.engagement import (
     EngagementModel,
     Refusal,
     battery_ecef_m,
-    salvo_kill_probability,
 )
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario.schema import Battery, Scenario
@@ -132,8 +137,6 @@ PREDICTION_HORIZON_S = 400.0
 PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
 ASSOCIATION_GATE_M = 5_000.0
-#: a track's share of an asset's value must be at least this to count as a threat to it
-MIN_COVERAGE = 0.01
 
 
 # -- the cycle --------------------------------------------------------------------------
@@ -172,24 +175,22 @@ class DecisionStage:
         self.bosses = authorities(scenario, commanded)
         self.integrated = scenario.coordination_mode == "integrated"
         self.cell = coalition_cell(scenario)
-        self.commanded = commanded  # batteries the cell commands over the links now
-        # who commands them when the cell cannot reach them
+        # who commands other partners' batteries when the cell cannot reach them
         self.fallback = FallbackDoctrine(scenario, commanded)
-        # the cell's status of a battery older than its fallback wait is stale
-        self.stale_s = {b: r.after_s for b, r in self.fallback.rules.items()}
+        # the cell's orders and the battery status it holds (stale after the fallback wait)
+        self.orders = CellOrders(
+            self.integrated,
+            self.cell,
+            commanded,
+            {b: r.after_s for b, r in self.fallback.rules.items()},
+            [p.id for p in scenario.partners],
+        )
+        self.batteries_told = self.orders.batteries_told
         self.log: list[DecisionRow] = []  # decisions.parquet
         #: the last cycle's rows per deciding post, by threat id (for the consoles)
         self.latest: dict[str, dict[str, DecisionRow]] = {}
         # what each post learned from the links
         self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
-        # other partners' battery status as each post last received it (by report time)
-        self.batteries_told: dict[str, dict[str, BatteryReport]] = {
-            p.id: {} for p in scenario.partners
-        }
-        self.orders_out: list[EngagementOrder] = []  # to send this cycle
-        # battery -> (time, track) of the cell's order sent, not heard of yet
-        self._ordering: dict[str, tuple[float, str]] = {}
-        self._orders_in: list[tuple[EngagementOrder, float]] = []  # arrived, with arrival
         self.lineage: dict[int, tuple[str, ...]] = {}  # engagement id -> originators
         self.consent = consent
         self.rules = {p.id: p.engagement for p in scenario.partners}
@@ -239,6 +240,9 @@ class DecisionStage:
             p: int(np.searchsorted(self.launch_offsets, delay - 1e-9))
             for p, delay in self.consent_delay.items()
         }
+        self.pair_rules = PairRules(
+            self.model, self.rules, self.defends, self.own_assets, self.consent_launch, self.refused
+        )
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
         }
@@ -281,10 +285,10 @@ class DecisionStage:
         self._silent = silent
         changes = self.fallback.update(t, cuts or {}) if self.integrated else []
         if changes:
-            self.commanded = self.fallback.commanded
-            self.bosses = authorities(self.scenario, self.commanded)
+            self.orders.commanded = self.fallback.commanded
+            self.bosses = authorities(self.scenario, self.orders.commanded)
             for c in changes:
-                self._ordering.pop(c.battery_id, None)
+                self.orders.pending.pop(c.battery_id, None)
         boards = threats or {}
         self.latest = {}
         if objects is not self._objects:
@@ -347,27 +351,15 @@ class DecisionStage:
 
     def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
         """A battery's status reached ``receiver``'s post (the latest sent is kept)."""
-        told = self.batteries_told[receiver]
-        old = told.get(report.battery_id)
-        if old is None or old.time_s <= report.time_s:
-            told[report.battery_id] = report
-
-    def _told(self, boss: Authority, battery_id: str) -> BatteryReport | None:
-        """What the cell knows of another partner's battery it commands over the links
-        (None for a battery ``boss`` knows first-hand)."""
-        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
-            return None
-        return self.batteries_told[self.cell].get(battery_id)
+        self.orders.battery_arrived(receiver, report)
 
     def order_arrived(self, receiver: str, order: EngagementOrder, arrival_s: float) -> None:
         """The cell's order reached a partner's post (only the battery's own acts on it)."""
-        if receiver == order.partner:
-            self._orders_in.append((order, arrival_s))
+        self.orders.order_arrived(receiver, order, arrival_s)
 
     def take_orders(self) -> list[EngagementOrder]:
         """The cell's orders to other partners' batteries given since the last call."""
-        out, self.orders_out = self.orders_out, []
-        return out
+        return self.orders.take()
 
     def finish(self, end_s: float) -> DecisionLog:
         """The run's engagements (those still in flight keep outcome ``in_flight``)."""
@@ -414,12 +406,7 @@ class DecisionStage:
         reason.
         """
         model = self.model
-        # an order unheard of for ORDER_TIMEOUT_S is given up (the battery may be re-tasked)
-        self._ordering = {b: o for b, o in self._ordering.items() if t - o[0] < ORDER_TIMEOUT_S}
-        arrived = [o for o, at in self._orders_in if at <= t and o.cell == boss.name]
-        self._orders_in = [(o, at) for o, at in self._orders_in if o not in arrived]
-        for o in arrived:
-            self._ordering.pop(o.battery_id, None)
+        arrived = self.orders.arrived(boss.name, t)
         executing = {o.battery_id for o in arrived}
         excluded = {
             b.id: why
@@ -440,7 +427,7 @@ class DecisionStage:
         known = self.known_kill[boss.name]
         for q in asked:
             verdicts.note(q.track_id, Verdict("consent_pending", q.battery_id))
-        for b_id, (_, tid) in self._ordering.items():
+        for b_id, (_, tid) in self.orders.pending.items():
             if boss.name == self.cell:
                 verdicts.note(tid, Verdict("order_unacknowledged", b_id))
         for tid in track_ids:
@@ -570,10 +557,9 @@ class DecisionStage:
             for o, ok in zip(objects, valid, strict=True)
         ]
         row_of = {b.id: r for r, b in enumerate(boss.batteries)}
-        m = self._pairs(
-            boss,
+        m = self.pair_rules.matrix(
             batteries,
-            executing,
+            {b.id: self.orders.told(boss.name, b.id) for b in batteries if b.id not in executing},
             waiting_bty,
             picture,
             idx,
@@ -666,129 +652,6 @@ class DecisionStage:
         )
         return rejected
 
-    def _pairs(
-        self,
-        boss: Authority,
-        batteries: Sequence[Battery],
-        executing: set[str],
-        waiting_bty: set[str],
-        picture: FusedPicture,
-        idx: IntArray,
-        sel: IntArray,
-        ids: Sequence[str],
-        coverage: FloatArray,
-        kinds: Sequence[str],
-        windows: EngagementWindows,
-        can_look: BoolArray,
-        value: FloatArray,
-        nearest_m: FloatArray,
-        t: float,
-        verdicts: Verdicts,
-    ) -> PairMatrix:
-        """Per ready battery and valued track: shots, kill probability if ordered now
-        (0: not a WTA candidate) and whether the launch is feasible now or later; each
-        pair's reason noted in ``verdicts``."""
-        model = self.model
-        m, n = len(batteries), sel.size
-        out = PairMatrix(
-            pk=np.zeros((m, n)),
-            shots=np.zeros((m, n), dtype=np.int64),
-            reserve=np.zeros((m, n), dtype=bool),
-            now_ok=np.zeros((m, n), dtype=bool),  # for orders whose consent came in
-            later_ok=np.zeros((m, n), dtype=bool),  # ... and those that may wait
-        )
-        n_launch = windows.feasible.shape[-1]
-        for i, b in enumerate(batteries):
-            st = model.states[b.id]
-            # a battery the cell knows only from its status reports (not carrying out an order)
-            told = self._told(boss, b.id) if b.id not in executing else None
-            if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
-                for s in sel.tolist():
-                    verdicts.note(ids[s], Verdict("battery_busy", b.id))
-                continue
-            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            at = self.consent_launch[b.partner]
-            for j, s in enumerate(sel.tolist()):
-                tid = ids[s]
-                why = self._pair_blocked(b, tid, coverage[j], col, picture, int(idx[s]), t)
-                if why is not None:
-                    verdicts.note(tid, Verdict(why, b.id))
-                    continue
-                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
-                if told is None:
-                    usable = st.usable(use_reserve)
-                else:
-                    usable = told.inventory - (0 if use_reserve else st.reserve)
-                k = min(st.doctrine_shots(), usable)
-                if k < 1:
-                    verdicts.note(tid, Verdict("inventory_exhausted", b.id))
-                    continue
-                if told is None and st.free_launchers(t) < k:
-                    verdicts.note(tid, Verdict("battery_busy", b.id))
-                    continue
-                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
-                out.shots[i, j] = k
-                out.reserve[i, j] = use_reserve
-                feasible = windows.feasible[i, j]
-                out.now_ok[i, j] = bool(feasible[0]) and p_kill > 0.0
-                out.later_ok[i, j] = bool(feasible[1:].any()) and p_kill > 0.0
-                if p_kill <= 0.0:
-                    verdicts.note(tid, Verdict("no_kill_probability", b.id))
-                elif at < n_launch and feasible[at] and not can_look[j]:
-                    out.pk[i, j] = p_kill
-                    verdicts.note(
-                        tid,
-                        Verdict(
-                            "lower_priority",
-                            b.id,
-                            shots=k,
-                            intercept_time_s=float(windows.intercept_time_s[i, j, at]),
-                            kill_probability=p_kill,
-                            value=float(value[j]),
-                        ),
-                    )
-                elif at < n_launch and feasible[at]:
-                    verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
-                elif at < n_launch and feasible[at:].any():
-                    first = at + int(np.argmax(feasible[at:]))
-                    launch_s = float(windows.launch_times_s[first])
-                    verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
-                else:
-                    verdicts.note(
-                        tid,
-                        Verdict(
-                            "no_battery_in_reach",
-                            b.id,
-                            nearest_km=float(nearest_m[i, s]) / 1e3,
-                            max_range_km=b.max_range_km,
-                        ),
-                    )
-        return out
-
-    def _pair_blocked(
-        self,
-        b: Battery,
-        track_id: str,
-        coverage: FloatArray,
-        col: int,
-        picture: FusedPicture,
-        row: int,
-        t: float,
-    ) -> Reason | None:
-        """Why this battery may not fire at this track at all (None: it may)."""
-        if (b.id, track_id) in self.refused:
-            return "consent_denied"
-        if coverage[self.defends[b.partner]].sum() < MIN_COVERAGE:
-            return "not_defended"
-        held = col >= 0 and picture.contributor_id[row, col] >= 0
-        if not held and not self.rules[b.partner].engage_on_remote:
-            return "remote_track_only"
-        if self.model.awaiting_assessment(b.id, track_id, t):
-            return "engaged"
-        if self.model.assessed_killed(b.id, track_id, t):
-            return "killed"
-        return None
-
     def _carry_out(
         self,
         boss: Authority,
@@ -838,10 +701,9 @@ class DecisionStage:
                     | {boss.name}
                 )
             )
-            if b.id in self.commanded and boss.name == self.cell and b.id not in executing:
+            if b.id in self.orders.commanded and boss.name == self.cell and b.id not in executing:
                 # another partner's battery: the order crosses the link first
-                self.orders_out.append(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
-                self._ordering[b.id] = (t, tid)
+                self.orders.send(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
                 verdicts.set(
                     tid,
                     Verdict(
@@ -901,31 +763,9 @@ class DecisionStage:
             return "command_post_silent"
         if battery_id in self.held:
             return "battery_held"
-        if battery_id in executing or self._can_task(boss, battery_id, t):
+        if battery_id in executing or self.orders.can_task(boss.name, battery_id, t):
             return None
-        if battery_id in self._ordering:
-            return "battery_busy"
-        told = self.batteries_told[self.cell].get(battery_id)
-        if told is None or t - told.time_s > self.stale_s[battery_id]:
-            return "battery_status_unknown"
-        return "inventory_exhausted" if told.inventory <= 0 else "battery_busy"
-
-    def _can_task(self, boss: Authority, battery_id: str, t: float) -> bool:
-        """Whether ``boss`` may task the battery now: always its own partner's; another
-        partner's (integrated mode) only when a fresh status report (no older than its
-        fallback wait) says it is ready and no order of the cell's is still unheard of."""
-        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
-            return True
-        sent_s, _ = self._ordering.get(battery_id, (-math.inf, ""))
-        if t - sent_s < ORDER_TIMEOUT_S:
-            return False
-        told = self.batteries_told[self.cell].get(battery_id)
-        return (
-            told is not None
-            and t - told.time_s <= self.stale_s[battery_id]
-            and told.ready
-            and told.inventory > 0
-        )
+        return self.orders.why_not(battery_id, t)
 
     def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:
         """Orders that arrived but can no longer be carried out: recorded as refusals."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -139,21 +138,9 @@ def twins(
     return out
 
 
-@dataclass(frozen=True)
-class PairMatrix:
-    """Per ready battery (rows) and valued track (columns) in one cycle."""
-
-    pk: FloatArray  # kill probability of an order now (0: not a WTA candidate)
-    shots: IntArray
-    reserve: BoolArray  # the order may use the reserve
-    now_ok: BoolArray  # a launch now is feasible (orders whose consent came in)
-    later_ok: BoolArray  # ... or on a later cycle
-
-
 __all__ = [
     "REACH_MARGIN_M",
     "TWIN_GATE_M",
-    "PairMatrix",
     "note_reach",
     "note_unvalued",
     "reach_matrix",
