@@ -122,7 +122,7 @@ def _cut(fallback: str) -> Simulation:
     """Integrated: the link to the cell's host goes down during the raid, then back."""
     return _run(
         _slice("integrated", fallback),
-        296.0,
+        306.0,
         _white(CUT_S, "link_cut", "north-east"),
         _white(RESTORE_S, "link_restore", "north-east"),
     )
@@ -143,7 +143,9 @@ def test_revert_engages_within_fallback_after_plus_a_cycle_and_comes_back() -> N
     changes = [(e.time_s, e.kind, e.source) for e in sim.events if e.kind.startswith("command_")]
     assert [c[1:] for c in changes] == [("command_reverted", "east"), ("command_restored", "east")]
     assert CUT_S + after_s <= changes[0][0] <= CUT_S + after_s + sim.decision_interval_s
-    assert changes[1][0] == 295.0  # the first decision time after the restore
+    # back at the first decision time once a status report sent after the restore (at
+    # the 295 s decision time, 2 s on the link) has reached the cell
+    assert changes[1][0] == 300.0
     assert "north-east" in next(e.text for e in sim.events if e.kind == "command_reverted")
     # the cell's order sent at 270 s was lost on the link
     assert "order_unacknowledged" in _reasons(sim, "north", 275.0, 275.0)

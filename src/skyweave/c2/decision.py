@@ -283,7 +283,11 @@ class DecisionStage:
         cycle = self.cycles
         self.cycles += 1
         self._silent = silent
-        changes = self.fallback.update(t, cuts or {}) if self.integrated else []
+        changes = []
+        if self.integrated:
+            told = self.orders.batteries_told[self.cell]
+            heard = {b: r.time_s for b, r in told.items()}
+            changes = self.fallback.update(t, cuts or {}, heard)
         if changes:
             self.orders.commanded = self.fallback.commanded
             self.bosses = authorities(self.scenario, self.orders.commanded)

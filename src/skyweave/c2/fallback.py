@@ -11,8 +11,9 @@ by ``batteries[].fallback``):
     after ``fallback_after_s`` of continuous cut (default: two decision cycles) the
     battery reverts to its own partner's command post, which commands it on its own
     picture for the assets it defends (event ``command_reverted``); at the first
-    decision time at which orders and status flow again it returns to the cell
-    (``command_restored``).
+    decision time at which orders and status flow again (the cut is over and the cell
+    holds a status report the battery's partner sent after it reverted) it returns to
+    the cell (``command_restored``).
 ``hold``
     the battery stays under the cell and takes no orders until they flow again.
 
@@ -24,6 +25,7 @@ time at least ``fallback_after_s`` after the link went down.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -83,22 +85,24 @@ class FallbackDoctrine:
         self.partner = {b.id: b.partner for b in scenario.batteries}
         self.eligible = commanded
         self.reverted: set[str] = set()
+        self._reverted_at: dict[str, float] = {}
 
-    def update(self, time_s: float, cuts: Mapping[str, Cut]) -> list[CommandChange]:
-        """At a decision time: ``cuts`` names the partners cut off from the cell now.
+    def update(
+        self, time_s: float, cuts: Mapping[str, Cut], heard_s: Mapping[str, float]
+    ) -> list[CommandChange]:
+        """At a decision time: ``cuts`` names the partners cut off from the cell now;
+        ``heard_s``: per battery, when the status report the cell holds was sent.
         Returns the batteries that changed hands (in battery id order)."""
         out = []
         for b in sorted(self.eligible):
             p = self.partner[b]
             cut = cuts.get(p)
             if cut is None:
-                if b in self.reverted:
+                heard = heard_s.get(b, -math.inf)
+                if b in self.reverted and heard > self._reverted_at[b]:
                     self.reverted.discard(b)
-                    out.append(
-                        CommandChange(
-                            time_s, b, p, "command_restored", "orders and status flow again"
-                        )
-                    )
+                    text = f"orders and status flow again (status of {heard:g} s received)"
+                    out.append(CommandChange(time_s, b, p, "command_restored", text))
                 continue
             rule = self.rules[b]
             if (
@@ -107,6 +111,7 @@ class FallbackDoctrine:
                 and time_s - cut.since_s >= rule.after_s - 1e-9
             ):
                 self.reverted.add(b)
+                self._reverted_at[b] = time_s
                 out.append(
                     CommandChange(
                         time_s,

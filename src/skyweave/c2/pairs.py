@@ -97,6 +97,10 @@ class PairRules:
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
             at = self.consent_launch[b.partner]
+            if told is not None:
+                # the cell's order crosses the link and is carried out at the battery's
+                # next decision time: plan the launch one cycle later
+                at = max(at, 1)
             for j, s in enumerate(sel.tolist()):
                 tid = ids[s]
                 why = self.blocked(b, tid, coverage[j], col, picture, int(idx[s]), t)
