@@ -26,8 +26,8 @@ policy like any other (originator control included):
 ``engagement_orders``
     One :class:`EngagementOrder` per order the coalition cell gives another
     partner's battery. The battery carries it out at the first decision time at
-    or after it arrives, against the cell's track, if the intercept is still
-    feasible then; an order lost on the way is not carried out, and the cell
+    or after it arrives (the cell plans the launch for the next decision time),
+    against the cell's track, if the intercept is still feasible then; an order lost on the way is not carried out, and the cell
     may re-task the battery after :data:`ORDER_TIMEOUT_S` without news.
 
 A track is moved to the intercept time (ahead: by the caller's trajectory
