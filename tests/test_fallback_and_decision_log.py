@@ -24,7 +24,7 @@ from skyweave.scenario import load_scenario
 from skyweave.scenario.schema import Consent, Scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
-CUT_S = 270.5  # the link to the cell's host goes down: the cell's 270 s order is lost
+CUT_S = 264.5  # the link to the cell's host goes down: the cell's 265 s order is lost
 RESTORE_S = 291.0
 
 
@@ -147,8 +147,8 @@ def test_revert_engages_within_fallback_after_plus_a_cycle_and_comes_back() -> N
     # the 295 s decision time, 2 s on the link) has reached the cell
     assert changes[1][0] == 300.0
     assert "north-east" in next(e.text for e in sim.events if e.kind == "command_reverted")
-    # the cell's order sent at 270 s was lost on the link
-    assert "order_unacknowledged" in _reasons(sim, "north", 275.0, 275.0)
+    # the cell's order sent at 265 s was lost on the link
+    assert "order_unacknowledged" in _reasons(sim, "north", 270.0, 270.0)
 
 
 def test_hold_never_engages_while_cut() -> None:
@@ -156,7 +156,7 @@ def test_hold_never_engages_while_cut() -> None:
     assert not [la for la in sim.decision.model.launches if CUT_S < la.time_s <= RESTORE_S]
     assert not [e for e in sim.events if e.kind.startswith("command_")]
     # the order in flight was lost: the cell waits for news of it through the cut
-    for t in np.arange(275.0, RESTORE_S, sim.decision_interval_s):
+    for t in np.arange(270.0, RESTORE_S, sim.decision_interval_s):
         assert "order_unacknowledged" in _reasons(sim, "north", t, t)
 
 
