@@ -27,8 +27,9 @@ policy like any other (originator control included):
     One :class:`EngagementOrder` per order the coalition cell gives another
     partner's battery. The battery carries it out at the first decision time at
     or after it arrives (the cell plans the launch for the next decision time),
-    against the cell's track, if the intercept is still feasible then; an order lost on the way is not carried out, and the cell
-    may re-task the battery after :data:`ORDER_TIMEOUT_S` without news.
+    against the cell's track, if the intercept is still feasible then; an order
+    lost on the way is not carried out, and the cell may re-task the battery after
+    :data:`ORDER_TIMEOUT_S` without news.
 
 A track is moved to the intercept time (ahead: by the caller's trajectory
 prediction; back, at most :data:`STATUS_REPEAT_S`: with constant acceleration,

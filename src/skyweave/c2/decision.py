@@ -749,7 +749,7 @@ class DecisionStage:
 
     def _why_not(self, r: EngageRequest, verdicts: Verdicts, t: float) -> str:
         """An engage order that cannot be carried out: what is wrong, in a staff's words."""
-        v = verdicts.pairs.get((r.battery_id, r.track_id))
+        v = verdicts.pair(r.battery_id, r.track_id)
         if v is not None:
             return order_text(v)
         if r.track_id not in verdicts.best:

@@ -18,7 +18,7 @@ mapped onto the same vocabulary (:func:`refusal_reason`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -124,6 +124,22 @@ class Verdicts:
         self.pairs: dict[tuple[str, str], Verdict] = {}
         #: tracks worth a shot (a row even when on no board threat)
         self.valued: set[str] = set()
+        #: (battery, track) -> (nearest km, max range km) where the reach box missed
+        self._far: Callable[[str, str], tuple[float, float] | None] = lambda b, t: None
+
+    def set_far(self, far: Callable[[str, str], tuple[float, float] | None]) -> None:
+        """How far each battery's envelope is from each track it does not reach."""
+        self._far = far
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        """What kept this battery from this track (None if nothing was noted)."""
+        v = self.pairs.get((battery_id, track_id))
+        if v is not None:
+            return v
+        far = self._far(battery_id, track_id)
+        if far is None:
+            return None
+        return Verdict("no_battery_in_reach", battery_id, nearest_km=far[0], max_range_km=far[1])
 
     def note(self, track_id: str, verdict: Verdict) -> None:
         """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a

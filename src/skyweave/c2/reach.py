@@ -70,6 +70,16 @@ def note_reach(
                 verdicts.note(ids[k], Verdict(why, b.id))
     if not len(batteries):
         return
+    row_of = {b.id: i for i, b in enumerate(batteries)}
+    col_of = {tid: k for k, tid in enumerate(ids)}
+
+    def far_pair(battery_id: str, track_id: str) -> tuple[float, float] | None:
+        i, k = row_of.get(battery_id), col_of.get(track_id)
+        if i is None or k is None or reach[i, k]:
+            return None
+        return float(nearest_m[i, k]) / 1e3, batteries[i].max_range_km
+
+    verdicts.set_far(far_pair)
     far = ~reach.any(axis=0)
     nearest = np.argmin(nearest_m, axis=0)
     for k in np.flatnonzero(far).tolist():
