@@ -155,6 +155,10 @@ def test_hold_never_engages_while_cut() -> None:
     sim = _cut("hold")
     assert not [la for la in sim.decision.model.launches if CUT_S < la.time_s <= RESTORE_S]
     assert not [e for e in sim.events if e.kind.startswith("command_")]
+    # the cell ordered East's battery at 265 s, one decision cycle before its window
+    # opens (the order is carried out at East's next decision time), into the cut link
+    sent = [r for r in _rows(sim, "north", 265.0, 265.0) if r.verdict.reason == "assigned"]
+    assert sent and sent[0].verdict.text.startswith("order sent over the link to east")
     # the order in flight was lost: the cell waits for news of it through the cut
     for t in np.arange(270.0, RESTORE_S, sim.decision_interval_s):
         assert "order_unacknowledged" in _reasons(sim, "north", t, t)
@@ -291,3 +295,11 @@ def test_the_report_timeline_spans_a_reverted_battery(tmp_path: Path) -> None:
         ("east-bty-1 reverted to east", 50.0, 90.0),
         ("east-bty-2 reverted to east", 95.0, 120.0),
     ]
+
+
+def test_the_three_partner_outage_scenario_cuts_west_off_from_the_cell() -> None:
+    spec = load_scenario(Path(__file__).parent / "data" / "three-partner-outage.yaml")
+    west = next(p for p in spec.partners if p.id == "west")
+    assert spec.coordination_mode == "integrated" and west.engagement.fallback == "revert"
+    link = next(k for k in spec.links if set(k.between) == {"north", "west"})
+    assert [(w.start_s, w.end_s) for w in link.outages] == [(380.0, 560.0)]
