@@ -71,6 +71,12 @@ class CellOrders:
             self.pending.pop(o.battery_id, None)
         return got
 
+    def defer(self, order: EngagementOrder, t: float) -> None:
+        """An arrived order waits for the next decision time (its track is missing from
+        the cell's picture at this one)."""
+        self._in.append((order, t))
+        self.pending.setdefault(order.battery_id, (order.time_s, order.track_id))
+
     def _remote(self, post: str, battery_id: str) -> bool:
         return self.integrated and post == self.cell and battery_id in self.commanded
 

@@ -133,6 +133,8 @@ IntArray = NDArray[np.int64]
 
 #: how far ahead a track's trajectory is predicted for the feasibility search
 PREDICTION_HORIZON_S = 400.0
+#: a consent or an order whose track is missing from the picture waits this many cycles
+RETRY_CYCLES = 2
 #: step of that prediction (Hermite-interpolated in between)
 PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
@@ -581,6 +583,8 @@ class DecisionStage:
         pk = m.pk
 
         # 3. assignment: granted orders first, then one WTA over the rest
+        held_now = set(track_ids)
+        cycle_s = self.scenario.decision_period_s
         chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
         rejected: list[tuple[EngageRequest, str]] = []
         for d in due:
@@ -601,6 +605,10 @@ class DecisionStage:
                         text="consent granted: launch when the window opens",
                     ),
                 )
+            elif d.track_id not in held_now and t - d.answered_s <= RETRY_CYCLES * cycle_s:
+                # the track is missing from this picture only (a remote track between
+                # two reports): the consent stands for the next cycle
+                self.granted.append((d, boss.name))
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
         for o in arrived:
@@ -608,6 +616,8 @@ class DecisionStage:
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
             if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
                 chosen.append((i, j, False))
+            elif o.track_id not in held_now and t - o.time_s <= (RETRY_CYCLES + 1) * cycle_s:
+                self.orders.defer(o, t)  # as above: carried out at the next cycle
             else:
                 self._drop_orders([o], t, cycle)
         for r in requests:
@@ -714,7 +724,10 @@ class DecisionStage:
                         "assigned",
                         b.id,
                         shots=int(m.shots[i, j]),
-                        intercept_time_s=float(windows.intercept_time_s[i, j, 0]),
+                        # launched at the battery's next decision time
+                        intercept_time_s=float(
+                            windows.intercept_time_s[i, j, min(1, windows.feasible.shape[-1] - 1)]
+                        ),
                         kill_probability=float(m.pk[i, j]),
                         text=f"order sent over the link to {b.partner}",
                     ),

@@ -37,7 +37,9 @@ class PairMatrix:
     pk: FloatArray  # kill probability of an order now (0: not a WTA candidate)
     shots: IntArray
     reserve: BoolArray  # the order may use the reserve
-    now_ok: BoolArray  # a launch now is feasible (orders whose consent came in)
+    #: a launch now is feasible (orders whose consent came in); for a battery the
+    #: cell orders over the link, a launch at the next decision time
+    now_ok: BoolArray
     later_ok: BoolArray  # ... or on a later cycle
 
 
@@ -96,11 +98,11 @@ class PairRules:
                     verdicts.note(ids[s], Verdict("battery_busy", b.id))
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            at = self.consent_launch[b.partner]
-            if told is not None:
-                # the cell's order crosses the link and is carried out at the battery's
-                # next decision time: plan the launch one cycle later
-                at = max(at, 1)
+            # the cell's order to another partner's battery crosses the link and is
+            # carried out at that battery's next decision time: its launch is a cycle
+            # later than ordered (also after a consent that came in)
+            go = 0 if told is None else 1
+            at = self.consent_launch[b.partner] + go
             for j, s in enumerate(sel.tolist()):
                 tid = ids[s]
                 why = self.blocked(b, tid, coverage[j], col, picture, int(idx[s]), t)
@@ -123,8 +125,8 @@ class PairRules:
                 out.shots[i, j] = k
                 out.reserve[i, j] = use_reserve
                 feasible = windows.feasible[i, j]
-                out.now_ok[i, j] = bool(feasible[0]) and p_kill > 0.0
-                out.later_ok[i, j] = bool(feasible[1:].any()) and p_kill > 0.0
+                out.now_ok[i, j] = go < n_launch and bool(feasible[go]) and p_kill > 0.0
+                out.later_ok[i, j] = bool(feasible[go + 1 :].any()) and p_kill > 0.0
                 if p_kill <= 0.0:
                     verdicts.note(tid, Verdict("no_kill_probability", b.id))
                 elif at < n_launch and feasible[at] and not can_look[j]:
