@@ -510,6 +510,7 @@ class DecisionStage:
             predict=lambda dt_s: predict_positions(
                 states[sel], ballistic[sel], np.array([0.0, dt_s])
             )[:, 1, :3],
+            own_track_prefix=f"{boss.name}:",
         )
         dead |= remote_dead
         survive *= remote_survive
