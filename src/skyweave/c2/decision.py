@@ -96,7 +96,6 @@ from skyweave.c2.decision_log import (
     Verdict,
     Verdicts,
     cycle_rows,
-    order_text,
     refusal_reason,
 )
 from skyweave.c2.fallback import Cut, FallbackDoctrine
@@ -763,15 +762,7 @@ class DecisionStage:
 
     def _why_not(self, r: EngageRequest, verdicts: Verdicts, t: float) -> str:
         """An engage order that cannot be carried out: what is wrong, in a staff's words."""
-        v = verdicts.pair(r.battery_id, r.track_id)
-        if v is not None:
-            return order_text(v)
-        if r.track_id not in verdicts.best:
-            return "track not held or not a threat to a defended asset"
-        best = verdicts.best[r.track_id]
-        if best.reason in ("killed", "no_asset_threatened", "not_defended", "consent_pending"):
-            return order_text(best)
-        return self._not_ready_reason(r.battery_id, t)
+        return verdicts.why_not(r.battery_id, r.track_id) or self._not_ready_reason(r.battery_id, t)
 
     def _not_taskable(
         self, boss: Authority, partner: str, battery_id: str, t: float, executing: set[str]

@@ -153,6 +153,19 @@ class Verdicts:
         if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
             self.best[track_id] = verdict
 
+    def why_not(self, battery_id: str, track_id: str) -> str | None:
+        """Why an order for this battery on this track cannot be carried out, in a
+        staff's words (None: nothing noted that says so)."""
+        v = self.pair(battery_id, track_id)
+        if v is not None:
+            return order_text(v)
+        best = self.best.get(track_id)
+        if best is None:
+            return "track not held or not a threat to a defended asset"
+        if best.reason in ("killed", "no_asset_threatened", "not_defended", "consent_pending"):
+            return order_text(best)
+        return None
+
     def set(self, track_id: str, verdict: Verdict) -> None:
         """The track's outcome is this, whatever was noted before (an assignment, an
         order out, a question asked this cycle)."""
