@@ -16,7 +16,8 @@ import pymap3d
 import pytest
 from scipy.integrate import solve_ivp
 
-from skyweave.c2.decision import _worth_it, authorities
+from skyweave.c2.authority import authorities
+from skyweave.c2.authority import worth_it as _worth_it
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_DEPTH_M,
     AIRBREATHING_FLOOR_M,

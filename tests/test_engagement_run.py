@@ -262,8 +262,17 @@ def test_battery_empty_inject_stops_that_battery(raid: RunResult) -> None:
 def test_a_silent_coalition_cell_orders_nothing() -> None:
     spec = _variant({"coordination_mode": "integrated"})
     silent = Inject(time_s=0.0, kind="command_post_silent", target="north")
-    result = _run(spec.model_copy(update={"injects": [*spec.injects, silent]}))
+    # fallback hold: the other partners' batteries stay under the silent cell (with the
+    # default, revert, East's batteries go back to East's post: see
+    # test_fallback_and_decision_log.py)
+    hold = [
+        p.model_copy(update={"engagement": p.engagement.model_copy(update={"fallback": "hold"})})
+        for p in spec.partners
+    ]
+    result = _run(spec.model_copy(update={"injects": [*spec.injects, silent], "partners": hold}))
     assert result.tables["engagements"].num_rows == 0
+    kinds = result.tables["events"].column("kind").to_pylist()
+    assert "command_reverted" not in kinds
 
 
 def test_engage_on_remote_lets_north_fire_on_east_tracks() -> None:

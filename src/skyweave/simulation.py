@@ -20,8 +20,10 @@ from skyweave.analysis.engagement_measures import engagement_measures
 from skyweave.analysis.staff_measures import staff_measures
 from skyweave.analysis.threat_summary import threat_rows as flown_threat_rows
 from skyweave.analysis.warning_times import ThreatTiming, warning_measures
+from skyweave.c2.decision_log import decisions_table, reason_counts, refusal_reason
 from skyweave.engagement import (
     Engagement,
+    Refusal,
     apply_kills,
     engagement_columns,
     interceptor_truth,
@@ -151,6 +153,7 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         "threats": pa.concat_tables([s.threat_table.table() for s in sim.stages.values()]),
         "events": events_table(sim),
         "engagements": engagements_table(all_engagements, sim.decision.lineage),
+        "decisions": decisions_table(sim.decision.log),
     }
     flights = sim.threat_flights()
     end_s = float(times_s[-1])
@@ -199,6 +202,9 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
             "decision_cycles": log.cycles,
             "consent": {"granted": granted, "denied": len(log.decisions) - granted},
             "orders_refused": log.refusals,
+            # decisions.parquet's rows (cycle, post, threat) by outcome
+            "decision_reasons": reason_counts(sim.decision.log),
+            "orders_refused_by_reason": _refusal_counts(sim.decision.model.refusals),
         },
     }
     # what the link boundary did with every release the policy granted, as offered
@@ -219,6 +225,15 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
         engagements=tuple(all_engagements),
         commands=tuple(c for c in sim.applied if not c.scripted),
     )
+
+
+def _refusal_counts(refusals: Sequence[Refusal]) -> dict[str, int]:
+    """Refused orders by the decision log's reason (those that occurred)."""
+    out: dict[str, int] = {}
+    for r in refusals:
+        key = refusal_reason(r.reason)
+        out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _truncate(truth: Truth, n: int) -> Truth:

@@ -26,9 +26,10 @@ policy like any other (originator control included):
 ``engagement_orders``
     One :class:`EngagementOrder` per order the coalition cell gives another
     partner's battery. The battery carries it out at the first decision time at
-    or after it arrives, against the cell's track, if the intercept is still
-    feasible then; an order lost on the way is not carried out, and the cell
-    may re-task the battery after :data:`ORDER_TIMEOUT_S` without news.
+    or after it arrives (the cell plans the launch for the next decision time),
+    against the cell's track, if the intercept is still feasible then; an order
+    lost on the way is not carried out, and the cell may re-task the battery after
+    :data:`ORDER_TIMEOUT_S` without news.
 
 A track is moved to the intercept time (ahead: by the caller's trajectory
 prediction; back, at most :data:`STATUS_REPEAT_S`: with constant acceleration,
@@ -214,6 +215,7 @@ class RemoteEngagements:
         ballistic: BoolArray,
         exclude_batteries: Collection[str] = (),
         predict: Callable[[float], FloatArray] | None = None,
+        own_track_prefix: str | None = None,
     ) -> tuple[BoolArray, FloatArray, FloatArray]:
         """Per track (rows of ``states``, ECEF position and velocity): reported killed by
         another partner, and the probability it survives the engagements reported in flight.
@@ -243,8 +245,13 @@ class RemoteEngagements:
         for known in self._known.values():
             if known.arrival_s > time_s or known.report.outcome == "miss":
                 continue
-            if known.report.battery_id in exclude_batteries:
-                continue  # the post's own batteries: it knows them first-hand
+            if known.report.battery_id in exclude_batteries and (
+                own_track_prefix is None or known.report.track_id.startswith(own_track_prefix)
+            ):
+                # the post's own engagements: it knows them first-hand (with
+                # ``own_track_prefix``, only those on its own tracks: a battery it took
+                # back from its partner's post after a fallback engaged on that post's)
+                continue
             if time_s - known.report.intercept_time_s > STATUS_REPEAT_S:
                 continue
             near = self._near(known, time_s, states, pos_sigma_m, ballistic, predict)

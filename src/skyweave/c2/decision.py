@@ -43,9 +43,14 @@ In integrated mode the cell commands another partner's battery only over the
 links (:mod:`skyweave.c2.coalition_status`): it must hold that partner's
 released ``battery_status`` (inventory and readiness, as of when sent) and
 release ``engagement_orders`` to it; its orders then cross the link and are
-carried out at the first decision time after they arrive. A battery the cell
-cannot command that way is commanded by its own partner's post, on its own
-picture, for the assets that partner defends.
+carried out at the first decision time after they arrive
+(:mod:`skyweave.c2.cell_orders`). A battery the cell cannot command that way is
+commanded by its own partner's post, on its own picture, for the assets that
+partner defends; so is one whose link to the cell is cut, after its fallback wait,
+under the fallback doctrine (:mod:`skyweave.c2.fallback`).
+
+Every cycle each post notes, per threat it holds, why it was or was not engaged
+(the decision log, :mod:`skyweave.c2.decision_log`: ``decisions.parquet``).
 
 Kill assessments reach the battery's own command post after the battery's
 delay; other posts learn of engagements and kills from the partner's released
@@ -69,29 +74,52 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.c2.authority import (
+    Authority,
+    CycleOutcome,
+    EngageRequest,
+    authorities,
+    coalition_cell,
+    worth_it,
+)
+from skyweave.c2.cell_orders import CellOrders
 from skyweave.c2.coalition_status import (
-    ORDER_TIMEOUT_S,
     BatteryReport,
     EngagementOrder,
     EngagementReport,
     RemoteEngagements,
 )
-from skyweave.c2.feasibility import BatteryEnvelopes, engagement_windows, tabulated_trajectory
+from skyweave.c2.decision_log import (
+    DecisionRow,
+    Reason,
+    ThreatsHeld,
+    Verdict,
+    Verdicts,
+    cycle_rows,
+    refusal_reason,
+)
+from skyweave.c2.fallback import Cut, FallbackDoctrine
+from skyweave.c2.feasibility import (
+    BatteryEnvelopes,
+    EngagementWindows,
+    engagement_windows,
+    tabulated_trajectory,
+)
+from skyweave.c2.pairs import PairMatrix, PairRules
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_M,
     ThreatObjects,
     airbreathing_threat,
     predict_positions,
 )
+from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
-from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.engagement import (
     Engagement,
     EngagementModel,
     Refusal,
     battery_ecef_m,
-    salvo_kill_probability,
 )
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario.schema import Battery, Scenario
@@ -104,25 +132,15 @@ IntArray = NDArray[np.int64]
 
 #: how far ahead a track's trajectory is predicted for the feasibility search
 PREDICTION_HORIZON_S = 400.0
+#: a consent or an order whose track is missing from the picture waits this many cycles
+RETRY_CYCLES = 2
 #: step of that prediction (Hermite-interpolated in between)
 PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
 ASSOCIATION_GATE_M = 5_000.0
-#: tracks closer than this (plus 3 position sigmas each) are taken for one object
-TWIN_GATE_M = 2_000.0
-#: a track's share of an asset's value must be at least this to count as a threat to it
-MIN_COVERAGE = 0.01
 
 
 # -- the cycle --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Authority:
-    """One deciding command post (it decides on its own fused picture) and its batteries."""
-
-    name: str
-    batteries: tuple[Battery, ...]
 
 
 @dataclass
@@ -135,57 +153,6 @@ class DecisionLog:
     killed_at_s: dict[str, float]
     refusals: int
     cycles: int
-
-
-def coalition_cell(scenario: Scenario) -> str:
-    """The partner whose command post hosts the coalition cell (integrated mode)."""
-    return scenario.c2.coalition_cell or scenario.partners[0].id
-
-
-def authorities(scenario: Scenario, commanded: frozenset[str] = frozenset()) -> list[Authority]:
-    """Who decides in the scenario's coordination mode (see the module docstring).
-
-    ``commanded``: in integrated mode, the other partners' batteries the cell may
-    command over the links; the rest stay with their own partner's post.
-    """
-    if scenario.coordination_mode == "integrated":
-        cell = coalition_cell(scenario)
-        out = [
-            Authority(
-                cell,
-                tuple(b for b in scenario.batteries if b.partner == cell or b.id in commanded),
-            )
-        ]
-        for p in scenario.partners:
-            own = tuple(
-                b
-                for b in scenario.batteries
-                if b.partner == p.id and b.partner != cell and b.id not in commanded
-            )
-            if p.id != cell and own:
-                out.append(Authority(p.id, own))
-        return out
-    return [
-        Authority(p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
-        for p in scenario.partners
-    ]
-
-
-@dataclass(frozen=True)
-class EngageRequest:
-    """An operator's order: this battery engages this picture track at the next cycle."""
-
-    time_s: float
-    seat: str
-    battery_id: str
-    track_id: str
-
-
-@dataclass(frozen=True)
-class CycleOutcome:
-    """What one decision cycle changed: orders refused by feasibility, for the command log."""
-
-    rejected: tuple[tuple[EngageRequest, str], ...] = ()
 
 
 class DecisionStage:
@@ -209,16 +176,22 @@ class DecisionStage:
         self.bosses = authorities(scenario, commanded)
         self.integrated = scenario.coordination_mode == "integrated"
         self.cell = coalition_cell(scenario)
-        self.commanded = commanded  # batteries the cell commands over the links
+        # who commands other partners' batteries when the cell cannot reach them
+        self.fallback = FallbackDoctrine(scenario, commanded)
+        # the cell's orders and the battery status it holds (stale after the fallback wait)
+        self.orders = CellOrders(
+            self.integrated,
+            self.cell,
+            commanded,
+            {b: r.after_s for b, r in self.fallback.rules.items()},
+            [p.id for p in scenario.partners],
+        )
+        self.batteries_told = self.orders.batteries_told
+        self.log: list[DecisionRow] = []  # decisions.parquet
+        #: the last cycle's rows per deciding post, by threat id (for the consoles)
+        self.latest: dict[str, dict[str, DecisionRow]] = {}
         # what each post learned from the links
         self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
-        # other partners' battery status as each post last received it (by report time)
-        self.batteries_told: dict[str, dict[str, BatteryReport]] = {
-            p.id: {} for p in scenario.partners
-        }
-        self.orders_out: list[EngagementOrder] = []  # to send this cycle
-        self._ordering: dict[str, float] = {}  # battery -> order sent, not heard of yet
-        self._orders_in: list[tuple[EngagementOrder, float]] = []  # arrived, with arrival
         self.lineage: dict[int, tuple[str, ...]] = {}  # engagement id -> originators
         self.consent = consent
         self.rules = {p.id: p.engagement for p in scenario.partners}
@@ -247,7 +220,8 @@ class DecisionStage:
         self.refused: set[tuple[str, str]] = set()
         self.held: set[str] = set()  # batteries under hold fire
         self.requests: list[EngageRequest] = []
-        self.known_kill: dict[str, dict[str, float]] = {b.name: {} for b in self.bosses}
+        # per post (any partner may come to decide under the fallback doctrine)
+        self.known_kill: dict[str, dict[str, float]] = {p.id: {} for p in scenario.partners}
         self._kills_seen = 0
         self.cycles = 0
         cycle_s = scenario.decision_period_s
@@ -267,6 +241,9 @@ class DecisionStage:
             p: int(np.searchsorted(self.launch_offsets, delay - 1e-9))
             for p, delay in self.consent_delay.items()
         }
+        self.pair_rules = PairRules(
+            self.model, self.rules, self.defends, self.own_assets, self.consent_launch, self.refused
+        )
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
         }
@@ -296,11 +273,29 @@ class DecisionStage:
         pictures: Mapping[str, FusedPicture],
         objects: ThreatObjects,
         silent: set[str],
+        cuts: Mapping[str, Cut] | None = None,
+        threats: Mapping[str, ThreatsHeld] | None = None,
     ) -> CycleOutcome:
-        """One decision cycle at ``t`` over each authority's fused picture at ``t``."""
+        """One decision cycle at ``t`` over each authority's fused picture at ``t``.
+
+        ``cuts``: partners cut off from the coalition cell now (integrated mode's
+        fallback doctrine); ``threats``: each post's threat board, for the decision log.
+        """
         cycle = self.cycles
         self.cycles += 1
         self._silent = silent
+        changes = []
+        if self.integrated:
+            told = self.orders.batteries_told[self.cell]
+            heard = {b: r.time_s for b, r in told.items()}
+            changes = self.fallback.update(t, cuts or {}, heard)
+        if changes:
+            self.orders.commanded = self.fallback.commanded
+            self.bosses = authorities(self.scenario, self.orders.commanded)
+            for c in changes:
+                self.orders.pending.pop(c.battery_id, None)
+        boards = threats or {}
+        self.latest = {}
         if objects is not self._objects:
             self._objects, self._ends = objects, objects.end_times()
         self.step(t)
@@ -316,12 +311,26 @@ class DecisionStage:
             mine = [r for r in requests if any(b.id == r.battery_id for b in boss.batteries)]
             if self.is_silent(boss.name, t):
                 rejected += [(r, f"{boss.name}'s command post is silent") for r in mine]
+                silent_post = Verdicts()
+                held = boards.get(boss.name)
+                for tid in held.by_picture if held is not None else ():
+                    silent_post.note(f"{boss.name}:{tid}", Verdict("command_post_silent"))
+                self._record(cycle_rows(t, cycle, boss.name, silent_post, held))
                 continue
             picture = pictures.get(boss.name)
             if picture is None:
                 continue
-            rejected += self._decide(boss, picture, t, cycle, mine)
-        return CycleOutcome(tuple(rejected))
+            verdicts = Verdicts()
+            rejected += self._decide(boss, picture, t, cycle, mine, verdicts)
+            self._record(
+                cycle_rows(t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued)
+            )
+        return CycleOutcome(tuple(rejected), tuple(changes))
+
+    def _record(self, rows: list[DecisionRow]) -> None:
+        self.log += rows
+        for r in rows:
+            self.latest.setdefault(r.command_post, {})[r.threat_id] = r
 
     def step(self, t: float) -> list[Engagement]:
         """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""
@@ -347,27 +356,15 @@ class DecisionStage:
 
     def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
         """A battery's status reached ``receiver``'s post (the latest sent is kept)."""
-        told = self.batteries_told[receiver]
-        old = told.get(report.battery_id)
-        if old is None or old.time_s <= report.time_s:
-            told[report.battery_id] = report
-
-    def _told(self, boss: Authority, battery_id: str) -> BatteryReport | None:
-        """What the cell knows of another partner's battery it commands over the links
-        (None for a battery ``boss`` knows first-hand)."""
-        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
-            return None
-        return self.batteries_told[self.cell].get(battery_id)
+        self.orders.battery_arrived(receiver, report)
 
     def order_arrived(self, receiver: str, order: EngagementOrder, arrival_s: float) -> None:
         """The cell's order reached a partner's post (only the battery's own acts on it)."""
-        if receiver == order.partner:
-            self._orders_in.append((order, arrival_s))
+        self.orders.order_arrived(receiver, order, arrival_s)
 
     def take_orders(self) -> list[EngagementOrder]:
         """The cell's orders to other partners' batteries given since the last call."""
-        out, self.orders_out = self.orders_out, []
-        return out
+        return self.orders.take()
 
     def finish(self, end_s: float) -> DecisionLog:
         """The run's engagements (those still in flight keep outcome ``in_flight``)."""
@@ -380,56 +377,6 @@ class DecisionStage:
             refusals=len(self.model.refusals),
             cycles=self.cycles,
         )
-
-    def _reachable(self, positions_m: FloatArray, batteries: Sequence[Battery]) -> BoolArray:
-        """(K,) some predicted position lies in a box around some battery's envelope.
-
-        A necessary condition for a feasible intercept (slant distance within
-        the maximum range plus altitude, altitude below the ceiling plus a
-        margin for the Earth's oblateness).
-        """
-        k = positions_m.shape[0]
-        out = np.zeros(k, dtype=bool)
-        radius = np.linalg.norm(positions_m, axis=-1)
-        for b in batteries:
-            d = np.linalg.norm(positions_m - self._battery_ecef[b.id], axis=-1)
-            reach = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + 25_000.0
-            alt_ok = radius - R_EARTH_MEAN_M <= b.max_alt_km * 1e3 + 25_000.0
-            with np.errstate(invalid="ignore"):
-                out |= np.any((d <= reach) & alt_ok, axis=1)
-        return out
-
-    def _twins(
-        self,
-        picture: FusedPicture,
-        track_ids: Sequence[str],
-        rows: IntArray,
-        open_: Mapping[str, list[tuple[float, float]]],
-        known: Mapping[str, float],
-        t: float,
-    ) -> list[tuple[bool, list[tuple[float, float]]]]:
-        """Per picture row: known killed, and the open engagements, its own or a twin's.
-
-        A twin is another picture track within :data:`TWIN_GATE_M` plus three
-        position sigmas of both.
-        """
-        marked = [
-            k for k, tid in enumerate(track_ids) if tid in open_ or known.get(tid, math.inf) <= t
-        ]
-        out = []
-        for r in rows.tolist():
-            killed = known.get(track_ids[r], math.inf) <= t
-            opened = list(open_.get(track_ids[r], ()))
-            for k in marked:
-                if k == r:
-                    continue
-                gap = float(np.linalg.norm(picture.state[r, :3] - picture.state[k, :3]))
-                gate = TWIN_GATE_M + 3.0 * (picture.pos_sigma_m[r] + picture.pos_sigma_m[k])
-                if gap <= gate:
-                    killed |= known.get(track_ids[k], math.inf) <= t
-                    opened += open_.get(track_ids[k], [])
-            out.append((killed, opened))
-        return out
 
     def _drop(self, granted: Sequence[ConsentDecision], t: float, cycle: int, reason: str) -> None:
         """Granted orders that can no longer be carried out: recorded as refusals."""
@@ -454,25 +401,24 @@ class DecisionStage:
         picture: FusedPicture,
         t: float,
         cycle: int,
-        requests: Sequence[EngageRequest] = (),
+        requests: Sequence[EngageRequest],
+        verdicts: Verdicts,
     ) -> list[tuple[EngageRequest, str]]:
         """One command post's decision at one time (steps 1-4 of the module docstring).
 
-        Returns the operators' engage requests it could not carry out, with the reason.
+        Notes in ``verdicts`` why each track was or was not engaged (the decision
+        log); returns the operators' engage requests it could not carry out, with the
+        reason.
         """
         model = self.model
-        arrived = [o for o, at in self._orders_in if at <= t and o.cell == boss.name]
-        self._orders_in = [(o, at) for o, at in self._orders_in if o not in arrived]
-        for o in arrived:
-            self._ordering.pop(o.battery_id, None)
+        arrived = self.orders.arrived(boss.name, t)
         executing = {o.battery_id for o in arrived}
-        batteries = [
-            b
+        excluded = {
+            b.id: why
             for b in boss.batteries
-            if not self.is_silent(b.partner, t)
-            and b.id not in self.held
-            and (b.id in executing or self._can_task(boss, b.id, t))
-        ]
+            if (why := self._not_taskable(boss, b.partner, b.id, t, executing)) is not None
+        }
+        batteries = [b for b in boss.batteries if b.id not in excluded]
         due = [d for d, who in self.granted if who == boss.name]
         self.granted = [(d, w) for d, w in self.granted if w != boss.name]
         on_hold = [d for d in due if d.battery_id in self.held]
@@ -482,9 +428,16 @@ class DecisionStage:
         asked = self.consent.waiting(boss.name)
         waiting = {q.track_id for q in asked}
         waiting_bty = {q.battery_id for q in asked}
-        rejected: list[tuple[EngageRequest, str]] = []
         track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
         known = self.known_kill[boss.name]
+        for q in asked:
+            verdicts.note(q.track_id, Verdict("consent_pending", q.battery_id))
+        for b_id, (_, tid) in self.orders.pending.items():
+            if boss.name == self.cell:
+                verdicts.note(tid, Verdict("order_unacknowledged", b_id))
+        for tid in track_ids:
+            if known.get(tid, math.inf) <= t:
+                verdicts.note(tid, Verdict("killed"))
         # Engagements whose outcome is not known yet: the target is worth only its
         # survival probability, and another battery joins only if waiting for the
         # assessment (shoot-look-shoot) would leave no shot after it.
@@ -494,24 +447,35 @@ class DecisionStage:
             for k, tid in enumerate(track_ids)
             if known.get(tid, math.inf) > t and tid not in waiting
         ]
-        if not cand or not batteries or not len(self.assets):
+        if not cand or not boss.batteries or not len(self.assets):
+            none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
+            for tid in track_ids:
+                verdicts.note(tid, Verdict(none))
             self._drop(due, t, cycle, "not ordered: no track or battery")
             self._drop_orders(arrived, t, cycle)
-            return [(r, "no such track or no ready battery") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         idx = np.asarray(cand)
         states, covs = picture.state[idx], picture.covariance[idx]
         ids = [track_ids[k] for k in cand]
 
-        # Which tracks could any ready battery reach? (predicted trajectory against a
-        # box around each envelope: cheap, and it spares the impact prediction of
-        # the many tracks far from every battery.)
+        # Which tracks could any battery reach? (predicted trajectory against a box
+        # around each envelope: cheap, and it spares the impact prediction of the many
+        # tracks far from every battery.)
         ballistic = ballistic_mask(states)
         traj = predict_positions(states, ballistic, self.offsets)
-        near = self._reachable(traj[..., :3], batteries)
-        if not near.any():
-            self._drop(due, t, cycle, "window closed awaiting consent")
+        reach, nearest_m = reach_matrix(traj[..., :3], boss.batteries, self._battery_ecef)
+        note_reach(boss.batteries, excluded, reach, nearest_m, ids, verdicts)
+        ready_rows = np.array([b.id not in excluded for b in boss.batteries])
+        near = reach[ready_rows].any(axis=0)
+        if not batteries or not near.any():
+            dropped = (
+                "window closed awaiting consent"
+                if batteries
+                else "not ordered: no track or battery"
+            )
+            self._drop(due, t, cycle, dropped)
             self._drop_orders(arrived, t, cycle)
-            return [(r, "no battery can reach the track") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         sel = np.flatnonzero(near)
 
         # 1. threat evaluation
@@ -531,7 +495,7 @@ class DecisionStage:
         )
         # A track close to one already engaged or known killed is taken for the same
         # object (duplicate tracks of one threat): it inherits that knowledge.
-        inherited = self._twins(picture, track_ids, idx[sel], open_, known, t)
+        inherited = twins(picture, track_ids, idx[sel], open_, known, t)
         dead = np.array([d for d, _ in inherited], dtype=bool)
         opened = [o for _, o in inherited]
         survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened], dtype=np.float64)
@@ -545,6 +509,7 @@ class DecisionStage:
             predict=lambda dt_s: predict_positions(
                 states[sel], ballistic[sel], np.array([0.0, dt_s])
             )[:, 1, :3],
+            own_track_prefix=f"{boss.name}:",
         )
         dead |= remote_dead
         survive *= remote_survive
@@ -553,14 +518,23 @@ class DecisionStage:
         at_stake = survive * (coverage[:, allowed] @ self.values[allowed])
         value = urgency * at_stake
         keep = value > 0.0
+        note_unvalued(
+            [ids[s] for s in sel.tolist()],
+            keep,
+            dead,
+            urgency * (coverage @ self.values),
+            survive < 1.0,
+            verdicts,
+        )
         if not keep.any():
             self._drop(due, t, cycle, "threat no longer evaluated")
             self._drop_orders(arrived, t, cycle)
-            return [(r, "the track threatens no asset the battery may defend") for r in requests]
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
         sel, value, coverage = sel[keep], value[keep], coverage[keep]
         at_stake = at_stake[keep]
         opened = [o for o, k in zip(opened, keep, strict=True) if k]
         valid = pred.valid[keep]
+        verdicts.valued.update(ids[s] for s in sel.tolist())
 
         # 2. feasibility: launch now, and the launches left on later cycles
         windows = engagement_windows(
@@ -588,83 +562,69 @@ class DecisionStage:
             self._objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
             for o, ok in zip(objects, valid, strict=True)
         ]
-        m, n = len(batteries), sel.size
-        pk = np.zeros((m, n))
-        shots = np.zeros((m, n), dtype=np.int64)
-        reserve = np.zeros((m, n), dtype=bool)
-        now_ok = np.zeros((m, n), dtype=bool)  # for orders whose consent came in
-        later_ok = np.zeros((m, n), dtype=bool)  # ... and those that may wait for their window
-        for i, b in enumerate(batteries):
-            st = model.states[b.id]
-            # a battery the cell knows only from its status reports (not carrying out an order)
-            told = self._told(boss, b.id) if b.id not in executing else None
-            if b.id in waiting_bty:
-                continue
-            if told is None and st.free_channels(t) < 1:
-                continue
-            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            at = self.consent_launch[b.partner]
-            for j, s in enumerate(sel.tolist()):
-                tid = ids[s]
-                if (b.id, tid) in self.refused:
-                    continue
-                if coverage[j, self.defends[b.partner]].sum() < MIN_COVERAGE:
-                    continue
-                held = col >= 0 and picture.contributor_id[idx[s], col] >= 0
-                if not held and not self.rules[b.partner].engage_on_remote:
-                    continue
-                if model.awaiting_assessment(b.id, tid, t) or model.assessed_killed(b.id, tid, t):
-                    continue
-                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
-                if told is None:
-                    usable = st.usable(use_reserve)
-                else:
-                    usable = told.inventory - (0 if use_reserve else st.reserve)
-                k = min(st.doctrine_shots(), usable)
-                if k < 1 or (told is None and st.free_launchers(t) < k):
-                    continue
-                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
-                shots[i, j] = k
-                reserve[i, j] = use_reserve
-                now_ok[i, j] = bool(windows.feasible[i, j, 0]) and p_kill > 0.0
-                later_ok[i, j] = bool(windows.feasible[i, j, 1:].any()) and p_kill > 0.0
-                if (
-                    at < windows.feasible.shape[-1]
-                    and windows.feasible[i, j, at]
-                    and not can_look[j]
-                ):
-                    pk[i, j] = p_kill
+        row_of = {b.id: r for r, b in enumerate(boss.batteries)}
+        m = self.pair_rules.matrix(
+            batteries,
+            {b.id: self.orders.told(boss.name, b.id) for b in batteries if b.id not in executing},
+            waiting_bty,
+            picture,
+            idx,
+            sel,
+            ids,
+            coverage,
+            kinds,
+            windows,
+            can_look,
+            value,
+            nearest_m[[row_of[b.id] for b in batteries]],
+            t,
+            verdicts,
+        )
+        pk = m.pk
 
         # 3. assignment: granted orders first, then one WTA over the rest
+        held_now = set(track_ids)
+        cycle_s = self.scenario.decision_period_s
         chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
+        rejected: list[tuple[EngageRequest, str]] = []
         for d in due:
             i = next((i for i, b in enumerate(batteries) if b.id == d.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
-            if i >= 0 and j >= 0 and now_ok[i, j]:
+            if i >= 0 and j >= 0 and m.now_ok[i, j]:
                 chosen.append((i, j, False))
-            elif i >= 0 and j >= 0 and later_ok[i, j]:
+            elif i >= 0 and j >= 0 and m.later_ok[i, j]:
                 # consented early (or the window moved): launch when the window opens
                 self.granted.append((d, boss.name))
                 pk[i] = 0.0
                 pk[:, j] = 0.0
+                verdicts.set(
+                    d.track_id,
+                    Verdict(
+                        "no_window_yet",
+                        d.battery_id,
+                        text="consent granted: launch when the window opens",
+                    ),
+                )
+            elif d.track_id not in held_now and t - d.answered_s <= RETRY_CYCLES * cycle_s:
+                # the track is missing from this picture only (a remote track between
+                # two reports): the consent stands for the next cycle
+                self.granted.append((d, boss.name))
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
         for o in arrived:
             i = next((i for i, b in enumerate(batteries) if b.id == o.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
-            if i >= 0 and j >= 0 and now_ok[i, j] and not any(c[0] == i for c in chosen):
+            if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
                 chosen.append((i, j, False))
+            elif o.track_id not in held_now and t - o.time_s <= (RETRY_CYCLES + 1) * cycle_s:
+                self.orders.defer(o, t)  # as above: carried out at the next cycle
             else:
                 self._drop_orders([o], t, cycle)
         for r in requests:
             i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
-            if i < 0:
-                rejected.append((r, self._not_ready_reason(r.battery_id, t)))
-            elif j < 0:
-                rejected.append((r, "track not held or not a threat to a defended asset"))
-            elif not now_ok[i, j]:
-                rejected.append((r, "no feasible intercept now"))
+            if i < 0 or j < 0 or not m.now_ok[i, j]:
+                rejected.append((r, self._why_not(r, verdicts, t)))
             elif any(c[0] == i for c in chosen):
                 rejected.append((r, "battery already ordered this cycle"))
             else:
@@ -683,12 +643,48 @@ class DecisionStage:
             )
             chosen += [
                 (i, j, True)
-                for i, j in _worth_it(
+                for i, j in worth_it(
                     result.assignment, at_stake, pk, self.scenario.c2.min_value_saved
                 )
             ]
+        self._carry_out(
+            boss,
+            picture,
+            t,
+            cycle,
+            batteries,
+            chosen,
+            executing,
+            idx,
+            sel,
+            ids,
+            objects,
+            kinds,
+            windows,
+            m,
+            verdicts,
+        )
+        return rejected
 
-        # 4. consent and orders
+    def _carry_out(
+        self,
+        boss: Authority,
+        picture: FusedPicture,
+        t: float,
+        cycle: int,
+        batteries: Sequence[Battery],
+        chosen: Sequence[tuple[int, int, bool]],
+        executing: set[str],
+        idx: IntArray,
+        sel: IntArray,
+        ids: Sequence[str],
+        objects: Sequence[str],
+        kinds: Sequence[str],
+        windows: EngagementWindows,
+        m: PairMatrix,
+        verdicts: Verdicts,
+    ) -> None:
+        """Step 4: consent and orders for the chosen (battery, target) pairs."""
         for i, j, ask in chosen:
             b, tid = batteries[i], ids[int(sel[j])]
             if ask:
@@ -705,10 +701,12 @@ class DecisionStage:
                     (float(point[0]), float(point[1]), float(point[2])),
                 )
                 if isinstance(answer, ConsentQuestion):
+                    verdicts.set(tid, Verdict("consent_pending", b.id))
                     continue
                 self.decisions.append(answer)
                 if not answer.granted:
                     self.refused.add((b.id, tid))
+                    verdicts.set(tid, Verdict("consent_denied", b.id))
                     continue
             row = int(idx[sel[j]])
             lineage = tuple(
@@ -717,12 +715,25 @@ class DecisionStage:
                     | {boss.name}
                 )
             )
-            if b.id in self.commanded and boss.name == self.cell and b.id not in executing:
+            if b.id in self.orders.commanded and boss.name == self.cell and b.id not in executing:
                 # another partner's battery: the order crosses the link first
-                self.orders_out.append(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
-                self._ordering[b.id] = t
+                self.orders.send(EngagementOrder(t, boss.name, b.partner, b.id, tid, lineage))
+                verdicts.set(
+                    tid,
+                    Verdict(
+                        "assigned",
+                        b.id,
+                        shots=int(m.shots[i, j]),
+                        # launched at the battery's next decision time
+                        intercept_time_s=float(
+                            windows.intercept_time_s[i, j, min(1, windows.feasible.shape[-1] - 1)]
+                        ),
+                        kill_probability=float(m.pk[i, j]),
+                        text=f"order sent over the link to {b.partner}",
+                    ),
+                )
                 continue
-            launch = model.order(
+            launch = self.model.order(
                 t,
                 b.id,
                 tid,
@@ -731,55 +742,45 @@ class DecisionStage:
                 float(windows.intercept_time_s[i, j, 0]),
                 windows.intercept_ecef_m[i, j, 0],
                 cycle,
-                shots=int(shots[i, j]),
-                use_reserve=bool(reserve[i, j]),
+                shots=int(m.shots[i, j]),
+                use_reserve=bool(m.reserve[i, j]),
             )
-            if not isinstance(launch, Refusal):
-                self.lineage[launch.engagement_id] = lineage
-        return rejected
+            if isinstance(launch, Refusal):
+                verdicts.set(tid, Verdict(refusal_reason(launch.reason), b.id, text=launch.reason))
+                continue
+            self.lineage[launch.engagement_id] = lineage
+            verdicts.set(
+                tid,
+                Verdict(
+                    "assigned",
+                    b.id,
+                    shots=launch.shots,
+                    intercept_time_s=launch.intercept_time_s,
+                    kill_probability=launch.kill_probability,
+                ),
+            )
 
-    def _can_task(self, boss: Authority, battery_id: str, t: float) -> bool:
-        """Whether ``boss`` may task the battery now: always its own partner's; another
-        partner's (integrated mode) only when a status report says it is ready and no
-        order of the cell's is still unheard of."""
-        if not (self.integrated and boss.name == self.cell and battery_id in self.commanded):
-            return True
-        if t - self._ordering.get(battery_id, -math.inf) < ORDER_TIMEOUT_S:
-            return False
-        told = self.batteries_told[self.cell].get(battery_id)
-        return told is not None and told.ready and told.inventory > 0
+    def _why_not(self, r: EngageRequest, verdicts: Verdicts, t: float) -> str:
+        """An engage order that cannot be carried out: what is wrong, in a staff's words."""
+        return verdicts.why_not(r.battery_id, r.track_id) or self._not_ready_reason(r.battery_id, t)
+
+    def _not_taskable(
+        self, boss: Authority, partner: str, battery_id: str, t: float, executing: set[str]
+    ) -> Reason | None:
+        """Why ``boss`` cannot give the battery an order this cycle (None: it can)."""
+        if self.is_silent(partner, t):
+            return "command_post_silent"
+        if battery_id in self.held:
+            return "battery_held"
+        if battery_id in executing or self.orders.can_task(boss.name, battery_id, t):
+            return None
+        return self.orders.why_not(battery_id, t)
 
     def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:
         """Orders that arrived but can no longer be carried out: recorded as refusals."""
         self.model.refusals += [
             Refusal(t, o.battery_id, o.track_id, "order arrived too late", cycle) for o in orders
         ]
-
-
-def _worth_it(
-    assignment: Sequence[tuple[int, int, int]],
-    value: FloatArray,
-    pk: FloatArray,
-    min_value_saved: float,
-) -> list[tuple[int, int]]:
-    """Assigned pairs kept while each adds at least ``min_value_saved`` expected value.
-
-    Per target, the assigned batteries in decreasing kill probability: the k-th
-    adds ``V p_k prod_{l<k} (1 - p_l)``.
-    """
-    by_target: dict[int, list[int]] = {}
-    for i, j, _ in assignment:
-        by_target.setdefault(j, []).append(i)
-    out = []
-    for j in sorted(by_target):
-        survive = 1.0
-        for i in sorted(by_target[j], key=lambda i: (-pk[i, j], i)):
-            gain = value[j] * survive * pk[i, j]
-            if gain < min_value_saved:
-                break
-            out.append((i, j))
-            survive *= 1.0 - pk[i, j]
-    return out
 
 
 __all__ = [

@@ -41,6 +41,8 @@ from skyweave.c2.decision import (
     ThreatObjects,
     coalition_cell,
 )
+from skyweave.c2.decision_log import refusal_reason, threats_held
+from skyweave.c2.fallback import Cut
 from skyweave.engagement import Engagement, merge_truth
 from skyweave.engine.commands import Command, in_apply_order, scripted_injects
 from skyweave.engine.params import (
@@ -184,6 +186,8 @@ class Simulation:
         self.decision = DecisionStage(
             scenario, self.seed, self.consent, commanded_batteries(scenario, self.boundary)
         )
+        self._cell_links = bool(self.decision.fallback.eligible)  # fallback doctrine applies
+        self._refusals_seen = 0
         self.batteries = {b.id: b for b in scenario.batteries}
         self._own_batteries = {
             p: tuple(b.id for b in scenario.batteries if b.partner == p) for p in self.partners
@@ -413,7 +417,20 @@ class Simulation:
     def _decide(self, t: float) -> None:
         silent = {p for p in self.partners if in_windows(self.boundary.silent(p), np.array([t]))[0]}
         pictures = {p: s.picture for p, s in self.stages.items() if s.picture is not None}
-        outcome = self.decision.cycle(t, pictures, self._objects, silent)
+        boards = {
+            p: threats_held(s.warning.board.open_threats(), s.fusion.picture_numbers_of_own())
+            for p, s in self.stages.items()
+        }
+        cuts = coalition_cuts(self.scenario, self.boundary, t) if self._cell_links else {}
+        outcome = self.decision.cycle(t, pictures, self._objects, silent, cuts, boards)
+        for change in outcome.changes:
+            self._event(t, change.partner, change.kind, change.battery_id, change.reason)
+        for r in self.decision.model.refusals[self._refusals_seen :]:
+            text = f"track={r.track_id} {refusal_reason(r.reason)}: {r.reason}"
+            self._event(
+                r.time_s, self.batteries[r.battery_id].partner, "order_refused", r.battery_id, text
+            )
+        self._refusals_seen = len(self.decision.model.refusals)
         for request, reason in outcome.rejected:
             self._event(
                 t,
@@ -682,6 +699,29 @@ def commanded_batteries(scenario: Scenario, boundary: LinkBoundary) -> frozenset
         and policy.releases(cell, b.partner, "engagement_orders")
         and boundary.link_between(cell, b.partner) is not None
     )
+
+
+def coalition_cuts(scenario: Scenario, boundary: LinkBoundary, time_s: float) -> dict[str, Cut]:
+    """Partners whose orders and battery status cannot flow to and from the coalition
+    cell at ``time_s`` (the fallback doctrine, :mod:`skyweave.c2.fallback`): the link
+    to the cell's host is down, or the cell's command post is silent; with since when."""
+    cell = coalition_cell(scenario)
+    at = np.array([time_s])
+    silent = [w for w in boundary.silent(cell) if w[0] <= time_s < w[1]]
+    out = {}
+    for p in scenario.partners:
+        link = boundary.link_between(cell, p.id) if p.id != cell else None
+        if link is None:
+            continue
+        why = []
+        if not boundary.link_up(link.id, at)[0]:
+            start = max(w[0] for w in boundary.link_down(link.id) if w[0] <= time_s)
+            why.append((float(start), f"link {link.id} to the coalition cell's host down"))
+        if silent:
+            why.append((float(silent[0][0]), "the coalition cell's command post silent"))
+        if why:
+            out[p.id] = Cut(min(w[0] for w in why), "; ".join(w[1] for w in why))
+    return out
 
 
 def _is_ir(report: ScanReport) -> bool:

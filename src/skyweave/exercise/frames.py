@@ -17,12 +17,13 @@ inside they are ECEF metres.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pymap3d
 
+from skyweave.c2.decision_log import order_text
 from skyweave.engagement.model import THREAT_CLASSES, salvo_kill_probability
 from skyweave.engine.simulation import PartnerView, Simulation
 from skyweave.exercise.geo import base_map
@@ -310,7 +311,7 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "tracks": tracks,
         "alerts": newest[::-1],
         "alert_count": n_alerts,
-        "threats": list(view.threats),
+        "threats": _board_with_reasons(sim, partner, view.threats),
         "acked": sorted(acked),
         "classified": classified,
         "questions": _question_rows(sim, view),
@@ -324,6 +325,23 @@ def partner_frame(sim: Simulation, partner: str, view: PartnerView | None = None
         "messages": _message_rows(sim, view),
         "log": log,
     }
+
+
+def _board_with_reasons(
+    sim: Simulation, partner: str, threats: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The board's rows, each with ``decision``: why the partner's command post did or
+    did not engage it at its last decision cycle (``reason`` from the decision log's
+    vocabulary and ``text``; None where the post did not decide on it)."""
+    latest = sim.decision.latest.get(partner, {})
+    out = []
+    for t in threats:
+        row = latest.get(t["id"])
+        decision = None
+        if row is not None:
+            decision = {"reason": row.verdict.reason, "text": order_text(row.verdict)}
+        out.append({**t, "decision": decision})
+    return out
 
 
 def _question_rows(sim: Simulation, view: PartnerView) -> list[dict[str, Any]]:

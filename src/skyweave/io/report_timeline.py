@@ -105,6 +105,35 @@ def inject_spans(
     return spans, points
 
 
+def fallback_spans(run_dir: Path, end_s: float) -> list[InjectSpan]:
+    """Batteries reverted to their own command post under the fallback doctrine, from
+    ``command_reverted`` to ``command_restored`` in ``events.parquet`` (none when the
+    table is absent or unreadable)."""
+    import pyarrow.parquet as pq
+
+    try:
+        path = safe_files.safe_path(run_dir, "events.parquet")
+        if not path.is_file():
+            return []
+        rows = pq.read_table(path, columns=["time_s", "source", "kind", "target"]).to_pylist()
+    except (InputError, OSError, ValueError):
+        return []
+    out: list[InjectSpan] = []
+    since: dict[str, tuple[float, str]] = {}
+    for r in rows:
+        if r["kind"] == "command_reverted":
+            since[r["target"]] = (r["time_s"], r["source"])
+        elif r["kind"] == "command_restored" and r["target"] in since:
+            start, partner = since.pop(r["target"])
+            out.append(_reverted(r["target"], partner, start, r["time_s"]))
+    out += [_reverted(b, p, start, end_s) for b, (start, p) in since.items()]
+    return out
+
+
+def _reverted(battery: str, partner: str, start_s: float, end_s: float) -> InjectSpan:
+    return InjectSpan(f"{battery} reverted to {partner}", start_s, end_s, battery, "fallback")
+
+
 def timeline(ctx: ReportContext) -> Any:
     """Per-partner Gantt of threats: flight, detection, track, alerts, engagements, injects."""
     from matplotlib.lines import Line2D
@@ -121,6 +150,7 @@ def timeline(ctx: ReportContext) -> Any:
     row_of = {oid: k for k, oid in enumerate(row_ids)}
     played = played_injects(played_commands(ctx.run.run_dir))
     spans, notes = inject_spans(ctx.scenario, ctx.duration_s, played)
+    spans += fallback_spans(ctx.run.run_dir, ctx.duration_s)
     inject_rows = sorted({s.label for s in spans}) + (["white-cell notes"] if notes else [])
     n_part = max(len(ctx.partners), 1)
     panel_h = 0.6 + 0.24 * max(n_rows, 3)
@@ -159,7 +189,11 @@ def timeline(ctx: ReportContext) -> Any:
             )
         ax.set_yticks(range(len(inject_rows)), inject_rows)
         ax.set_ylim(len(inject_rows) - 0.5, -0.5)
-        ax.set_title("White-cell injects (hatched: outage until restored)", loc="left")
+        ax.set_title(
+            "White-cell injects (hatched: outage until restored) and batteries reverted "
+            "to their own command post (fallback)",
+            loc="left",
+        )
         k0 = 1
     marker_kw = {"ls": "none", "zorder": 5}
     for p_idx, pid in enumerate(ctx.partners or [""]):

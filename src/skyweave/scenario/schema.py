@@ -44,6 +44,8 @@ Text = Annotated[str, Field(max_length=2_000)]
 MULTIPLE_RTOL = 1e-9
 
 CoordinationMode = Literal["independent", "shared-warning", "integrated"]
+#: what a battery the coalition cell commands does when the cell cannot reach it
+FallbackMode = Literal["revert", "hold"]
 RcsClass = Literal["small", "medium", "large"]
 DataClass = Literal[
     "launch_alerts",
@@ -123,6 +125,18 @@ class EngagementRules(_Model):
     )
     consent: Consent = Field(
         default_factory=Consent, description="whether orders wait for an operator's consent"
+    )
+    fallback: FallbackMode = Field(
+        default="revert",
+        description="integrated mode, when the coalition cell's orders or battery status "
+        "cannot flow (link to the cell's host down, cell silent): revert the batteries to "
+        "this partner's own command post after fallback_after_s (back when they flow "
+        "again), or hold them under the cell",
+    )
+    fallback_after_s: Delay | None = Field(
+        default=None,
+        description="how long orders and status must be cut before a battery reverts "
+        "(default: two decision cycles)",
     )
 
 
@@ -312,6 +326,12 @@ class Battery(GeoPoint):
     )
     reserve_interceptors: int = Field(
         default=0, ge=0, le=10_000, description="kept back: fired only at threats to own assets"
+    )
+    fallback: FallbackMode | None = Field(
+        default=None, description="overrides its partner's engagement.fallback"
+    )
+    fallback_after_s: Delay | None = Field(
+        default=None, description="overrides its partner's engagement.fallback_after_s"
     )
 
     @model_validator(mode="after")

@@ -130,7 +130,7 @@ export function createConsole({ setup, map, side }) {
     keyed(el("board"), board, (t) => t.id,
       () => html(`<tr class="threat"><td><span class="sym"></span> <b data-f="id"></b> <span data-f="class" class="muted"></span><br><span data-f="seen" class="muted"></span></td>
         <td><span class="life" data-f="life"></span><br><span data-f="ttg" class="t"></span></td>
-        <td data-f="assets"></td><td data-f="eng"></td>
+        <td data-f="assets"></td><td><span data-f="eng"></span><span data-f="why" class="muted why"></span></td>
         <td><select data-classify="">${CLASSES.map((c) => `<option>${c}</option>`).join("")}</select></td></tr>`),
       (tr, t) => {
         setAttr(tr, "data-lifecycle", t.lifecycle);
@@ -149,6 +149,13 @@ export function createConsole({ setup, map, side }) {
         setText(tr.querySelector("[data-f=assets]"), threatened(t) || "none");
         tr.querySelector("[data-f=assets]").classList.toggle("warn", t.threatened.length > 0);
         setText(tr.querySelector("[data-f=eng]"), engagedBy(t) || "–");
+        // why the command post did not engage it at its last decision cycle
+        const why = t.decision && !["assigned", "engaged"].includes(t.decision.reason) ? t.decision : null;
+        const whyEl = tr.querySelector("[data-f=why]");
+        // one line of fixed height whatever it says (the rows below never move under a click)
+        setText(whyEl, why ? `not engaged: ${why.text}` : "\u00a0");
+        setAttr(whyEl, "title", why ? why.text : "");
+        setAttr(whyEl, "data-reason", why ? why.reason : "");
         const sel = tr.querySelector("select");
         sel.dataset.classify = t.id;
         sel.disabled = document.body.classList.contains("ended");

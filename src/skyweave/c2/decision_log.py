@@ -1,0 +1,353 @@
+"""Why each threat was or was not engaged: one row per decision cycle, command post and threat.
+
+Every decision cycle, each deciding command post gives every threat it holds one
+**outcome** from a small fixed vocabulary (:data:`REASONS`): ``assigned`` (with
+the battery, shots, planned intercept time and kill probability) or the reason
+no battery was. Within a cycle the decision stage notes, per picture track and
+battery, what kept that battery from that track (:class:`Verdicts`); a track's
+outcome is the one closest to a shot (the order of :data:`REASONS`: a battery
+that could fire but went to a more valuable threat says more than one out of
+reach). A threat on the post's threat board is one row (its best track); a
+valued picture track on no board threat is a row of its own.
+
+The rows make ``decisions.parquet`` (:func:`decisions_table`); ``summary.json``
+counts them by reason (:func:`reason_counts`); every refused order's reason is
+mapped onto the same vocabulary (:func:`refusal_reason`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import pyarrow as pa
+
+Reason = Literal[
+    "assigned",
+    "consent_pending",
+    "order_unacknowledged",
+    "engaged",
+    "killed",
+    "lower_priority",
+    "consent_denied",
+    "no_window_yet",
+    "battery_busy",
+    "battery_held",
+    "inventory_exhausted",
+    "battery_status_unknown",
+    "command_post_silent",
+    "remote_track_only",
+    "no_kill_probability",
+    "not_defended",
+    "no_battery_in_reach",
+    "no_asset_threatened",
+    "not_tracked",
+]
+#: the outcomes, closest to a shot first (a track's outcome is the first that applies)
+REASONS: tuple[Reason, ...] = get_args(Reason)
+_RANK = {r: k for k, r in enumerate(REASONS)}
+
+#: what each outcome means (the README and the scenario reference show this table)
+REASON_TEXT: dict[Reason, str] = {
+    "assigned": "a battery was assigned (battery, shots, planned intercept, kill probability)",
+    "consent_pending": "a consent question on it is open (its staff have not answered)",
+    "order_unacknowledged": "the coalition cell's order was sent and not heard of yet",
+    "engaged": "an engagement on it is in flight (or awaiting its kill assessment)",
+    "killed": "a kill on it was reported; it has not left the board yet",
+    "lower_priority": "a battery could fire but the assignment gave it to a more "
+    "valuable threat, or a shot would not save min_value_saved (value: its priority)",
+    "consent_denied": "its staff denied the engagement of the battery that could fire",
+    "no_window_yet": "a battery reaches it later: the earliest launch is given",
+    "battery_busy": "the battery that reaches it has no free fire channel or launchers",
+    "battery_held": "the battery that reaches it is under hold fire",
+    "inventory_exhausted": "the battery that reaches it has no interceptors left "
+    "(or only its reserve, kept for its own partner's assets)",
+    "battery_status_unknown": "the cell has no fresh status of the battery that reaches it",
+    "command_post_silent": "the command post (or the battery's) is silent",
+    "remote_track_only": "the only battery in reach may not fire on a track its partner "
+    "does not hold (engage_on_remote: false)",
+    "no_kill_probability": "the batteries in reach have no kill probability against its class",
+    "not_defended": "it threatens no asset the batteries' partners may defend",
+    "no_battery_in_reach": "no battery's envelope reaches it: the nearest distance is given",
+    "no_asset_threatened": "it threatens no defended asset (nothing at stake)",
+    "not_tracked": "on the threat board but held by none of the post's own tracks (a "
+    "track it holds only from another partner is a row of its own, by picture track id)",
+}
+
+
+@dataclass
+class Verdict:
+    """What kept (or did not keep) one battery from one track in one cycle."""
+
+    reason: Reason
+    battery_id: str | None = None
+    shots: int = 0
+    intercept_time_s: float = math.nan
+    kill_probability: float = math.nan
+    value: float = math.nan
+    nearest_km: float = math.nan
+    max_range_km: float = math.nan
+    earliest_launch_s: float = math.nan
+    text: str = ""
+
+
+def order_text(v: Verdict) -> str:
+    """A staff-readable sentence of a verdict (also an engage order's rejection reason)."""
+    if v.text:
+        return v.text
+    if v.reason == "no_battery_in_reach":
+        if math.isfinite(v.nearest_km):
+            return (
+                f"out of reach: the track's predicted path passes {v.nearest_km:.0f} km from "
+                f"the battery at its nearest, the battery's max range is {v.max_range_km:g} km"
+            )
+        return "out of reach: no feasible intercept within the prediction horizon"
+    if v.reason == "no_window_yet":
+        return f"no feasible window yet: the earliest launch is at {v.earliest_launch_s:.0f} s"
+    if v.reason == "inventory_exhausted":
+        return "battery empty: no interceptors left (or only its reserve)"
+    if v.reason == "battery_held":
+        return "battery held (hold fire): give weapons free first"
+    if v.reason == "lower_priority":
+        return f"lower priority in the assignment (value {v.value:.3g})"
+    return REASON_TEXT[v.reason]
+
+
+class Verdicts:
+    """One command post's notes in one cycle: per (battery, track) and per track the
+    outcome closest to a shot."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, Verdict] = {}
+        self.pairs: dict[tuple[str, str], Verdict] = {}
+        #: tracks worth a shot (a row even when on no board threat)
+        self.valued: set[str] = set()
+        #: (battery, track) -> (nearest km, max range km) where the reach box missed
+        self._far: Callable[[str, str], tuple[float, float] | None] = lambda b, t: None
+
+    def set_far(self, far: Callable[[str, str], tuple[float, float] | None]) -> None:
+        """How far each battery's envelope is from each track it does not reach."""
+        self._far = far
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        """What kept this battery from this track (None if nothing was noted)."""
+        v = self.pairs.get((battery_id, track_id))
+        if v is not None:
+            return v
+        far = self._far(battery_id, track_id)
+        if far is None:
+            return None
+        return Verdict("no_battery_in_reach", battery_id, nearest_km=far[0], max_range_km=far[1])
+
+    def note(self, track_id: str, verdict: Verdict) -> None:
+        """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a
+        shot wins, the first of equals stays."""
+        if verdict.battery_id is not None:
+            key = (verdict.battery_id, track_id)
+            old_pair = self.pairs.get(key)
+            if old_pair is None or _RANK[verdict.reason] < _RANK[old_pair.reason]:
+                self.pairs[key] = verdict
+        old = self.best.get(track_id)
+        if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
+            self.best[track_id] = verdict
+
+    def why_not(self, battery_id: str, track_id: str) -> str | None:
+        """Why an order for this battery on this track cannot be carried out, in a
+        staff's words (None: nothing noted that says so)."""
+        v = self.pair(battery_id, track_id)
+        if v is not None:
+            return order_text(v)
+        best = self.best.get(track_id)
+        if best is None:
+            return "track not held or not a threat to a defended asset"
+        if best.reason in ("killed", "no_asset_threatened", "not_defended", "consent_pending"):
+            return order_text(best)
+        return None
+
+    def set(self, track_id: str, verdict: Verdict) -> None:
+        """The track's outcome is this, whatever was noted before (an assignment, an
+        order out, a question asked this cycle)."""
+        self.best[track_id] = verdict
+        if verdict.battery_id is not None:
+            self.pairs[(verdict.battery_id, track_id)] = verdict
+
+
+@dataclass(frozen=True)
+class ThreatsHeld:
+    """A post's threat board at a decision time: its open threats and which of its
+    picture tracks (by picture number) belong to which threat."""
+
+    open_ids: tuple[str, ...] = ()
+    by_picture: Mapping[int, str] = field(default_factory=dict)
+
+
+def threats_held(threats: Iterable[object], picture_of: Mapping[int, int]) -> ThreatsHeld:
+    """Open board threats (``Threat`` objects of :mod:`skyweave.warning.threats`) and
+    their picture numbers (``picture_of``: own track id -> picture number)."""
+    ids: list[str] = []
+    by_picture: dict[int, str] = {}
+    for t in threats:
+        tid = str(t.threat_id)  # type: ignore[attr-defined]
+        ids.append(tid)
+        number = t.picture_number  # type: ignore[attr-defined]
+        if number is not None:
+            by_picture.setdefault(int(number), tid)
+        for k in t.live_tracks:  # type: ignore[attr-defined]
+            n = picture_of.get(int(k))
+            if n is not None:
+                by_picture.setdefault(int(n), tid)
+    return ThreatsHeld(tuple(ids), by_picture)
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One row of ``decisions.parquet``."""
+
+    time_s: float
+    cycle: int
+    command_post: str
+    threat_id: str
+    track_id: str | None
+    verdict: Verdict
+
+
+def cycle_rows(
+    time_s: float,
+    cycle: int,
+    post: str,
+    verdicts: Verdicts,
+    held: ThreatsHeld | None,
+    valued: Iterable[str] = (),
+) -> list[DecisionRow]:
+    """The cycle's rows for one post: each open board threat (its best track's
+    outcome, ``not_tracked`` without one), then each track in ``valued`` (tracks worth
+    a shot) that belongs to no board threat."""
+    board = held if held is not None else ThreatsHeld()
+    by_threat: dict[str, tuple[str, Verdict]] = {}
+    loose: list[tuple[str, Verdict]] = []
+    prefix = f"{post}:"
+    valued_set = set(valued)
+    for track_id, v in verdicts.best.items():
+        number = int(track_id[len(prefix) :]) if track_id.startswith(prefix) else None
+        threat = board.by_picture.get(number) if number is not None else None
+        if threat is None:
+            if track_id in valued_set or v.reason in _ALWAYS_SHOWN:
+                loose.append((track_id, v))
+            continue
+        old = by_threat.get(threat)
+        if old is None or _RANK[v.reason] < _RANK[old[1].reason]:
+            by_threat[threat] = (track_id, v)
+    rows = []
+    for threat in board.open_ids:
+        track_id, v = by_threat.get(threat, ("", Verdict("not_tracked")))
+        rows.append(DecisionRow(time_s, cycle, post, threat, track_id or None, v))
+    rows += [DecisionRow(time_s, cycle, post, tid, tid, v) for tid, v in loose]
+    return rows
+
+
+#: outcomes of a picture track shown even when it is on no board threat and not valued
+_ALWAYS_SHOWN = ("assigned", "engaged", "consent_pending", "order_unacknowledged")
+
+DECISIONS_SCHEMA = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("cycle", pa.int64()),
+        ("command_post", pa.string()),
+        ("threat_id", pa.string()),
+        ("track_id", pa.string()),
+        ("reason", pa.string()),
+        ("battery_id", pa.string()),
+        ("shots", pa.int64()),
+        ("intercept_time_s", pa.float64()),
+        ("kill_probability", pa.float64()),
+        ("value", pa.float64()),
+        ("nearest_km", pa.float64()),
+        ("max_range_km", pa.float64()),
+        ("earliest_launch_s", pa.float64()),
+        ("text", pa.string()),
+    ]
+)
+
+
+def decisions_table(rows: Sequence[DecisionRow]) -> pa.Table:
+    """``decisions.parquet``: one row per decision cycle, command post and threat held."""
+    cols: dict[str, list[object]] = {f.name: [] for f in DECISIONS_SCHEMA}
+    for r in rows:
+        v = r.verdict
+        cols["time_s"].append(r.time_s)
+        cols["cycle"].append(r.cycle)
+        cols["command_post"].append(r.command_post)
+        cols["threat_id"].append(r.threat_id)
+        cols["track_id"].append(r.track_id)
+        cols["reason"].append(v.reason)
+        cols["battery_id"].append(v.battery_id)
+        cols["shots"].append(v.shots)
+        cols["intercept_time_s"].append(v.intercept_time_s)
+        cols["kill_probability"].append(v.kill_probability)
+        cols["value"].append(v.value)
+        cols["nearest_km"].append(v.nearest_km)
+        cols["max_range_km"].append(v.max_range_km)
+        cols["earliest_launch_s"].append(v.earliest_launch_s)
+        cols["text"].append(order_text(v) if v.reason != "assigned" else v.text)
+    return pa.table(
+        {f.name: pa.array(cols[f.name], f.type) for f in DECISIONS_SCHEMA},
+        schema=DECISIONS_SCHEMA,
+    )
+
+
+def reason_counts(rows: Iterable[DecisionRow]) -> dict[str, int]:
+    """Rows per outcome, every outcome of the vocabulary listed (zeros included)."""
+    out: dict[str, int] = dict.fromkeys(REASONS, 0)
+    for r in rows:
+        out[r.verdict.reason] += 1
+    return out
+
+
+#: a refused order's reason (engagement model, decision stage) in the vocabulary
+_REFUSALS: dict[str, Reason] = {
+    "awaiting kill assessment": "engaged",
+    "track assessed killed": "killed",
+    "no interceptors": "inventory_exhausted",
+    "reserve kept": "inventory_exhausted",
+    "fire channels busy": "battery_busy",
+    "launchers busy": "battery_busy",
+    "hold fire": "battery_held",
+    "window closed awaiting consent": "no_battery_in_reach",
+    "not ordered: no track or battery": "not_tracked",
+    "threat no longer evaluated": "no_asset_threatened",
+    "order arrived too late": "no_battery_in_reach",
+    "battery reverted to its own command post": "command_post_silent",
+}
+
+
+def refusal_reason(text: str) -> Reason:
+    """The vocabulary's reason for a refused order's text (``battery_busy`` if unknown)."""
+    return _REFUSALS.get(text, "battery_busy")
+
+
+def reasons_markdown() -> str:
+    """The vocabulary as a Markdown table (README, scenario reference)."""
+    lines = ["| reason | meaning |", "| --- | --- |"]
+    lines += [f"| `{r}` | {REASON_TEXT[r]} |" for r in REASONS]
+    return "\n".join(lines)
+
+
+__all__ = [
+    "DECISIONS_SCHEMA",
+    "REASONS",
+    "REASON_TEXT",
+    "DecisionRow",
+    "Reason",
+    "ThreatsHeld",
+    "Verdict",
+    "Verdicts",
+    "cycle_rows",
+    "decisions_table",
+    "order_text",
+    "reason_counts",
+    "reasons_markdown",
+    "refusal_reason",
+    "threats_held",
+]

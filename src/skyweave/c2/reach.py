@@ -1,0 +1,158 @@
+"""Cheap geometry of one decision cycle, and the decision log's notes that follow from it.
+
+Which picture tracks could a battery reach at all (a box around its envelope
+against the predicted trajectory), how near each passes, which tracks are twins
+of one object, and the per-pair matrices the assignment works on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from skyweave.c2.decision_log import Reason, Verdict, Verdicts
+from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.scenario.schema import Battery
+from skyweave.tracking.fusion import FusedPicture
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+#: tracks closer than this (plus 3 position sigmas each) are taken for one object
+TWIN_GATE_M = 2_000.0
+#: margin of the reach box (the Earth's oblateness, an envelope's corners)
+REACH_MARGIN_M = 25_000.0
+
+
+def reach_matrix(
+    positions_m: FloatArray, batteries: Sequence[Battery], battery_ecef: Mapping[str, FloatArray]
+) -> tuple[BoolArray, FloatArray]:
+    """(B, K) some predicted position lies in a box around the battery's envelope, and
+    (B, K) the nearest slant distance of the prediction to the battery (m; inf if none).
+
+    The box is a necessary condition for a feasible intercept (slant distance within
+    the maximum range plus altitude, altitude below the ceiling plus a margin).
+    ``positions_m``: (K, T, 3) predicted positions, NaN after the ground.
+    """
+    k = positions_m.shape[0]
+    reach = np.zeros((len(batteries), k), dtype=bool)
+    nearest = np.full((len(batteries), k), np.inf)
+    radius = np.linalg.norm(positions_m, axis=-1)
+    for i, b in enumerate(batteries):
+        d = np.linalg.norm(positions_m - battery_ecef[b.id], axis=-1)
+        box = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M
+        alt_ok = radius - R_EARTH_MEAN_M <= b.max_alt_km * 1e3 + REACH_MARGIN_M
+        with np.errstate(invalid="ignore"):
+            reach[i] = np.any((d <= box) & alt_ok, axis=1)
+        if d.shape[1]:
+            nearest[i] = np.where(np.isnan(d), np.inf, d).min(axis=1)
+    return reach, nearest
+
+
+def note_reach(
+    batteries: Sequence[Battery],
+    excluded: Mapping[str, Reason],
+    reach: BoolArray,
+    nearest_m: FloatArray,
+    ids: Sequence[str],
+    verdicts: Verdicts,
+) -> None:
+    """Decision-log notes from the reach box: a battery that reaches a track but cannot
+    be tasked says why; a track no battery reaches is out of reach of the nearest."""
+    for i, b in enumerate(batteries):
+        why = excluded.get(b.id)
+        if why is not None:
+            for k in np.flatnonzero(reach[i]).tolist():
+                verdicts.note(ids[k], Verdict(why, b.id))
+    if not len(batteries):
+        return
+    row_of = {b.id: i for i, b in enumerate(batteries)}
+    col_of = {tid: k for k, tid in enumerate(ids)}
+
+    def far_pair(battery_id: str, track_id: str) -> tuple[float, float] | None:
+        i, k = row_of.get(battery_id), col_of.get(track_id)
+        if i is None or k is None or reach[i, k]:
+            return None
+        return float(nearest_m[i, k]) / 1e3, batteries[i].max_range_km
+
+    verdicts.set_far(far_pair)
+    far = ~reach.any(axis=0)
+    nearest = np.argmin(nearest_m, axis=0)
+    for k in np.flatnonzero(far).tolist():
+        i = int(nearest[k])
+        verdicts.note(
+            ids[k],
+            Verdict(
+                "no_battery_in_reach",
+                batteries[i].id,
+                nearest_km=float(nearest_m[i, k]) / 1e3,
+                max_range_km=batteries[i].max_range_km,
+            ),
+        )
+
+
+def note_unvalued(
+    ids: Sequence[str],
+    keep: BoolArray,
+    dead: BoolArray,
+    value_any: FloatArray,
+    engaged: BoolArray,
+    verdicts: Verdicts,
+) -> None:
+    """Decision-log notes after threat evaluation: tracks worth nothing to the post say
+    why (killed, threatening only assets it may not defend, or none); valued tracks
+    already engaged say so."""
+    for k, tid in enumerate(ids):
+        if keep[k]:
+            if engaged[k]:
+                verdicts.note(tid, Verdict("engaged"))
+        elif dead[k]:
+            verdicts.note(tid, Verdict("killed"))
+        elif value_any[k] > 0.0:
+            verdicts.note(tid, Verdict("not_defended"))
+        else:
+            verdicts.note(tid, Verdict("no_asset_threatened"))
+
+
+def twins(
+    picture: FusedPicture,
+    track_ids: Sequence[str],
+    rows: IntArray,
+    open_: Mapping[str, list[tuple[float, float]]],
+    known: Mapping[str, float],
+    t: float,
+) -> list[tuple[bool, list[tuple[float, float]]]]:
+    """Per picture row: known killed, and the open engagements, its own or a twin's.
+
+    A twin is another picture track within :data:`TWIN_GATE_M` plus three
+    position sigmas of both.
+    """
+    marked = [k for k, tid in enumerate(track_ids) if tid in open_ or known.get(tid, math.inf) <= t]
+    out = []
+    for r in rows.tolist():
+        killed = known.get(track_ids[r], math.inf) <= t
+        opened = list(open_.get(track_ids[r], ()))
+        for k in marked:
+            if k == r:
+                continue
+            gap = float(np.linalg.norm(picture.state[r, :3] - picture.state[k, :3]))
+            gate = TWIN_GATE_M + 3.0 * (picture.pos_sigma_m[r] + picture.pos_sigma_m[k])
+            if gap <= gate:
+                killed |= known.get(track_ids[k], math.inf) <= t
+                opened += open_.get(track_ids[k], [])
+        out.append((killed, opened))
+    return out
+
+
+__all__ = [
+    "REACH_MARGIN_M",
+    "TWIN_GATE_M",
+    "note_reach",
+    "note_unvalued",
+    "reach_matrix",
+    "twins",
+]
