@@ -347,21 +347,24 @@ class LaunchDetector:
         """(rows, pool): a new LOS back near where its own sensor first saw a pool row's
         event, though that plume has since moved away from there (a rising plume never
         comes back: this is a second launch from the same site)."""
-        out = np.zeros((len(c), len(pool)), dtype=bool)
-        pool_ev = self._ev[pool]
-        # a loop over the batch's sensors and the pool's events (a handful each)
-        for sensor in np.unique(s.astype(str)).tolist():
-            rows = np.flatnonzero(s.astype(str) == sensor)
-            for e in np.unique(pool_ev).tolist():
-                start = self._start.get((e, sensor))
-                if start is None:
-                    continue
-                back_m = np.linalg.norm(c[rows] - start, axis=1)
-                came_back = (
-                    back_m < self._max_moved[(e, sensor)] - 0.5 * self.association_distance_m
-                )
-                out[np.ix_(rows, pool_ev == e)] = came_back[:, None]
-        return out
+        names = s.astype(str)
+        sensors, row_sensor = np.unique(names, return_inverse=True)
+        events, pool_event = np.unique(self._ev[pool], return_inverse=True)
+        # each (sensor, event): where the sensor first saw the event, and how near to
+        # it a LOS must come back to count (NaN: the sensor never saw the event)
+        start = np.full((len(sensors), len(events), 3), np.nan)
+        limit = np.full((len(sensors), len(events)), np.nan)
+        half = 0.5 * self.association_distance_m
+        for j, sensor in enumerate(sensors.tolist()):  # the batch's few sensors
+            for i, e in enumerate(events.tolist()):
+                first = self._start.get((e, sensor))
+                if first is not None:
+                    start[j, i] = first
+                    limit[j, i] = self._max_moved[(e, sensor)] - half
+        # the same per-row norms as one row at a time, for every row and event at once
+        back_m = np.linalg.norm(c[:, None, :] - start[row_sensor.reshape(-1)], axis=-1)
+        came_back = back_m < limit[row_sensor.reshape(-1)]
+        return came_back[:, pool_event.reshape(-1)]
 
     def _assign_to_events(
         self, score: FloatArray, same: BoolArray, pool: IntArray, s: ObjectArray, t: FloatArray
