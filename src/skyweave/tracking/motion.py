@@ -73,6 +73,10 @@ class ConstantVelocity:
         return xn, pn
 
 
+#: indices of a 3 x 3 block's diagonal
+_DIAG = np.arange(3)
+
+
 @dataclass(frozen=True)
 class _Terms:
     """Terms of one state batch shared by the ballistic acceleration and its Jacobian:
@@ -218,13 +222,10 @@ class Ballistic:
             k = MU_EARTH_M3_S2 / (rn2 * rn)
             # Gravity gradient: -mu/r^3 (I - 3 r r^T / r^2).
             grad = (3.0 * k / rn2)[..., None, None] * (r[..., :, None] * r[..., None, :])
-            grad[..., 0, 0] -= k
-            grad[..., 1, 1] -= k
-            grad[..., 2, 2] -= k
+            grad[..., _DIAG, _DIAG] -= k[..., None]  # the same subtraction per element
             w = self._omega
             if w != 0.0:
-                grad[..., 0, 0] += w * w
-                grad[..., 1, 1] += w * w
+                grad[..., _DIAG[:2], _DIAG[:2]] += w * w
                 a[..., 3, 4] = 2.0 * w
                 a[..., 4, 3] = -2.0 * w
             a[..., 3:, :3] = grad
@@ -238,8 +239,7 @@ class Ballistic:
             speed = np.maximum(terms.speed, 1e-9)
             cv = -hib * terms.rho
             dv = (cv / speed)[..., None, None] * (v[..., :, None] * v[..., None, :])
-            for i in range(3):
-                dv[..., i, i] += cv * speed
+            dv[..., _DIAG, _DIAG] += (cv * speed)[..., None]
             a[..., 3:, 3:] += dv
             if self.frame == "flat":
                 up = np.zeros_like(r)
