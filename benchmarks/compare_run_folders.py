@@ -7,10 +7,9 @@ Run by hand after an optimisation, against a baseline folder written before it::
 A table is ``identical`` when its columns are equal value for value (NaN equal to
 NaN, nulls equal); otherwise the first differing columns are listed with the
 largest absolute difference of a numeric column. ``summary.json`` is compared
-key by key, leaving out the ``hashes`` block's entries only when the tables they
-hash are identical (a hash differs when a table does); other files (report.html,
-the globe files) are compared byte for byte. Exit code 0 when everything is
-identical, 1 otherwise.
+key by key (its ``hashes`` block too: a table's hash differs when the table
+does); other files (report.html, the globe files) are compared byte for byte.
+Exit code 0 when everything is identical, 1 otherwise.
 """
 
 from __future__ import annotations
