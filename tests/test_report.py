@@ -681,3 +681,42 @@ def test_shipped_natural_earth_lines_pass_near_known_places(
     lon_c, lat_c = points("coast")
     box = (np.abs(lat_c + 23.7) < 6) & (np.abs(lon_c - 133.9) < 7)
     assert np.asarray(vdist(-23.7, 133.9, lat_c[box], lon_c[box])[0]).min() > 500_000.0
+
+
+def test_large_run_map_draws_the_same_marks_batched(
+    run_dir: Path, example_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above BATCHED_ABOVE marks the map draws predictions and launch estimates as one
+    # artist per colour: the same points in the same colours as one artist per mark.
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    from skyweave.io import report_map
+    from skyweave.io.report import _style, build_context
+
+    def marks(fig: Any) -> tuple[dict[tuple[str, str], list[tuple[float, float]]], int]:
+        out: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for line in fig.axes[0].lines:
+            if line.get_marker() in ("+", "v") and line.get_linestyle() == "None":
+                colour = line.get_color() if line.get_marker() == "+" else line.get_mec()
+                xs, ys = line.get_data()
+                out.setdefault((line.get_marker(), str(colour)), []).extend(
+                    (round(float(x), 9), round(float(y), 9)) for x, y in zip(xs, ys, strict=True)
+                )
+        polys = sum(
+            len(c.get_paths())
+            for c in fig.axes[0].collections
+            if isinstance(c, PolyCollection) and not isinstance(c, LineCollection)
+        )
+        return {k: sorted(v) for k, v in out.items()}, polys
+
+    ctx = build_context(run_dir, example_path)
+    with _style():
+        single = report_map.theatre_map(ctx)
+        monkeypatch.setattr(report_map, "BATCHED_ABOVE", 0)
+        batched = report_map.theatre_map(ctx)
+    single_marks, single_polys = marks(single)
+    batched_marks, batched_polys = marks(batched)
+    assert single_marks and single_marks == batched_marks
+    # every filled ellipse moved from a patch of its own into a collection
+    moved = len(single.axes[0].patches) - len(batched.axes[0].patches)
+    assert moved > 0 and batched_polys - single_polys == moved

@@ -268,3 +268,26 @@ def test_sea_skimmer_inside_the_horizon_is_visible_with_default_limits(site_alt_
     # The same target is hidden by a floor above its apparent elevation.
     above = replace(params, min_elevation_rad=float(np.arcsin(sin_el)) + 1e-4)
     assert not radar_visibility(above, targets)[0][0]
+
+
+def test_one_scan_path_equals_simulate_radar() -> None:
+    from skyweave.sensors.radar import rcs_factor_per_object, scan_radar
+
+    # objects in flight and not (NaN rows), in and out of range, with false alarms
+    ranges = np.linspace(50e3, 1_300e3, 60)
+    pos = at_aer(ranges, ranges / 7e3, 4.0)
+    pos[::3] = np.nan
+    truth = make_truth(np.array([12.5]), pos, ("small", "medium", "large") * 20)
+    params = radar(snr_ref=20.0, mean_false_alarms_per_scan=3.0, processing_delay_s=0.5)
+    ids = np.asarray(truth.object_ids, dtype=object)
+    factors = rcs_factor_per_object(params, truth.rcs_class)
+    for seed in range(5):
+        whole = simulate_radar(replace(params, first_scan_s=12.5), truth, component_rng(seed, "s"))
+        one = scan_radar(params, 12.5, pos, ids, factors, component_rng(seed, "s"))
+        assert len(whole) > 3
+        for name in whole.__dict__:
+            a, b = getattr(whole, name), getattr(one, name)
+            if a.dtype == object:
+                assert a.tolist() == b.tolist(), name
+            else:
+                np.testing.assert_array_equal(a, b, name)

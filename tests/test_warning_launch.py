@@ -154,3 +154,22 @@ def test_only_rows_reported_by_now_count(detections: Detections) -> None:
     assert list(early.event_id) == list(late.event_id[:2])
     assert np.all(early.first_report_time_s <= 60.0)
     assert estimate_launch_events(detections, 0.0).event_id.size == 0
+
+
+def test_events_after_every_report_time_equal_a_fresh_estimate(detections: Detections) -> None:
+    # events() after each report time keeps fixes whose rows did not change: every
+    # field must equal, bit for bit, what a detector fed the same rows at once gives
+    order = np.argsort(detections.report_time_s, kind="stable")
+    sorted_det = detections.take(order)
+    det = LaunchDetector()
+    times = np.unique(sorted_det.report_time_s)
+    checks = set(times[:: max(len(times) // 12, 1)].tolist()) | {float(times[-1])}
+    for t in times.tolist():
+        det.add(sorted_det.take(sorted_det.report_time_s == t))
+        inc = det.events()
+        if t in checks:
+            fresh = estimate_launch_events(detections, t)
+            for name in fresh.__dict__:
+                assert np.array_equal(
+                    getattr(inc, name), getattr(fresh, name), equal_nan=name != "event_id"
+                ), (t, name)

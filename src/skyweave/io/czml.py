@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path as FilePath
 
 import numpy as np
@@ -108,7 +109,10 @@ def flight_intervals(alive: NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
+@lru_cache(maxsize=256)
 def _colour(rgba: tuple[int, int, int, int]) -> Color:
+    # one model per colour, shared by the packets that use it (it is only read when
+    # the document is serialised): a large run has tens of thousands of packets
     return Color(rgba=list(rgba))
 
 

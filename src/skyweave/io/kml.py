@@ -52,9 +52,12 @@ def _when(epoch: dt.datetime, t_s: float) -> str:
 
 def _coords(lon_deg: FloatArray, lat_deg: FloatArray, alt_m: FloatArray) -> str:
     """``lon,lat,alt`` tuples; 1e-9 degree is 0.1 mm on the ground."""
-    return " ".join(
-        f"{lo:.9f},{la:.9f},{h:.4f}" for lo, la, h in zip(lon_deg, lat_deg, alt_m, strict=True)
-    )
+    # Python floats format as NumPy's do (np.float64 subclasses float), in a third
+    # of the time: a large run writes hundreds of thousands of these
+    lon = np.asarray(lon_deg, dtype=np.float64).tolist()
+    lat = np.asarray(lat_deg, dtype=np.float64).tolist()
+    alt = np.asarray(alt_m, dtype=np.float64).tolist()
+    return " ".join(f"{lo:.9f},{la:.9f},{h:.4f}" for lo, la, h in zip(lon, lat, alt, strict=True))
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -110,23 +113,25 @@ def _time_span(pm: ET.Element, epoch: dt.datetime, start_s: float, end_s: float)
 def _track_placemarks(
     folder: ET.Element, epoch: dt.datetime, lines: tuple[TrackLine, ...], style: str, what: str
 ) -> None:
-    for line in lines:
+    if not lines:
+        return
+    # one geodetic conversion for every line's samples (elementwise, so the same
+    # values as line by line), split back per line
+    ecef = np.concatenate([np.asarray(line.ecef_m, dtype=np.float64) for line in lines])
+    la, lo, h = (
+        np.atleast_1d(np.asarray(v, dtype=np.float64))
+        for v in pymap3d.ecef2geodetic(ecef[:, 0], ecef[:, 1], ecef[:, 2])
+    )
+    ends = np.cumsum([len(line.ecef_m) for line in lines])
+    for line, b in zip(lines, ends.tolist(), strict=True):
+        a = b - len(line.ecef_m)
         pm = _sub(folder, "Placemark")
         _sub(pm, "name", f"{what} {line.track_id}")
         _sub(pm, "styleUrl", style)
         _time_span(pm, epoch, float(line.time_s[0]), float(line.time_s[-1]))
-        la, lo, h = pymap3d.ecef2geodetic(line.ecef_m[:, 0], line.ecef_m[:, 1], line.ecef_m[:, 2])
         geometry = _sub(pm, "LineString")
         _sub(geometry, "altitudeMode", "absolute")
-        _sub(
-            geometry,
-            "coordinates",
-            _coords(
-                np.atleast_1d(np.asarray(lo, dtype=np.float64)),
-                np.atleast_1d(np.asarray(la, dtype=np.float64)),
-                np.atleast_1d(np.asarray(h, dtype=np.float64)),
-            ),
-        )
+        _sub(geometry, "coordinates", _coords(lo[a:b], la[a:b], h[a:b]))
 
 
 def _shape_placemarks(

@@ -325,14 +325,16 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
     if legend_right:
         fig.legend(handles=handles, loc="outside right upper", ncol=1, frameon=False)
         return fig
-    # Below the panels: as many columns as fit in the figure's width (measured).
+    # Below the panels: as many columns as fit in the figure's width (measured). The
+    # legend is centred, so it fits when its width does; its width needs only the
+    # renderer's text metrics, not a draw of the whole figure (four panels' worth).
+    renderer = fig.canvas.get_renderer()
     for n_cols in range(4, 0, -1):
         legend = fig.legend(handles=handles, loc="outside lower center", ncol=n_cols, frameon=False)
-        fig.canvas.draw()
-        box = legend.get_window_extent()
-        if n_cols == 1 or (box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1):
+        if n_cols == 1 or legend.get_window_extent(renderer).width <= fig.bbox.width:
             break
         legend.remove()
+    fig.canvas.draw()
     return fig
 
 

@@ -247,6 +247,15 @@ def radar_visibility(
     """
     frame = params.frame
     enu = (positions_ecef_m - frame.position_ecef_m) @ frame.enu_to_ecef
+    return _visibility_of_enu(params, positions_ecef_m, enu)
+
+
+def _visibility_of_enu(
+    params: RadarParams, positions_ecef_m: FloatArray, enu: FloatArray
+) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
+    """:func:`radar_visibility` from the points' ENU vectors (elementwise from here on:
+    a subset of the points gives the same values for them, bit for bit)."""
+    frame = params.frame
     rng_m, az, el = enu_to_aer(enu)
     with np.errstate(invalid="ignore"):
         ok = (rng_m >= params.min_range_m) & (rng_m <= params.max_range_m)
@@ -353,6 +362,84 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
         sigma_los_rad=nan.copy(),
     )
     return det.take(np.argsort(times, kind="stable"))
+
+
+def scan_radar(
+    params: RadarParams,
+    time_s: float,
+    positions_ecef_m: FloatArray,
+    object_ids: NDArray[np.object_],
+    rcs_factors: FloatArray,
+    rng: np.random.Generator,
+) -> Detections:
+    """Detections of one scan at ``time_s``: :func:`simulate_radar` on a one-sample
+    truth, without its per-run set-up (the engine's per-scan path).
+
+    Parameters
+    ----------
+    params : RadarParams
+        Its ``outages`` are not applied (the caller schedules the scans).
+    time_s : float
+        Scan time.
+    positions_ecef_m : (N, 3) float64
+        Every object's position at the scan (NaN rows: not in flight).
+    object_ids : (N,) object
+    rcs_factors : (N,) float64
+        :func:`rcs_factor_per_object` of the objects.
+    rng : numpy.random.Generator
+        The scan's generator; the draws are :func:`simulate_radar`'s, in its order.
+
+    Returns
+    -------
+    Detections
+        The rows :func:`simulate_radar` gives for this one scan, bit for bit.
+    """
+    frame = params.frame
+    # The ENU matrix product over every object, as simulate_radar does it (BLAS may
+    # round a row differently in a smaller product); the rest, elementwise, only over
+    # the objects in flight (most of a raid's rows are NaN, and NaN is slow to wrap).
+    enu = (positions_ecef_m[None] - frame.position_ecef_m) @ frame.enu_to_ecef
+    live = np.flatnonzero(np.isfinite(positions_ecef_m).all(axis=1))
+    visible, rng_m, az, el = _visibility_of_enu(params, positions_ecef_m[live][None], enu[:, live])
+    _, o_vis = np.nonzero(visible)
+    true_aer = np.stack([rng_m[0, o_vis], az[0, o_vis], el[0, o_vis]], -1)
+    o_idx = live[o_vis]
+
+    pd = swerling1_pd(radar_snr(params, true_aer[:, 0], rcs_factors[o_idx]), params.pfa)
+    hit = rng.random(len(pd)) < pd
+    o_idx, true_aer = o_idx[hit], true_aer[hit]
+    noise = rng.standard_normal((len(o_idx), 3))
+    meas_r = true_aer[:, 0] + params.sigma_range_m * noise[:, 0]
+    meas_az = wrap_to_2pi(true_aer[:, 1] + params.sigma_azimuth_rad * noise[:, 1])
+    meas_el = true_aer[:, 2] + params.sigma_elevation_rad * noise[:, 2]
+    det_obj = object_ids[o_idx]
+
+    n_fa = int(rng.poisson(params.mean_false_alarms_per_scan, 1)[0])
+    fa_r, fa_az, fa_el = sample_volume_uniform(params, rng, n_fa)
+
+    m = len(o_idx) + n_fa
+    times = np.full(m, float(time_s))
+    nan = np.full(m, np.nan)
+    return Detections(
+        time_s=times,
+        report_time_s=times + params.processing_delay_s,
+        sensor_id=np.full(m, params.sensor_id, dtype=object),
+        sensor_type=np.full(m, "radar", dtype=object),
+        partner=np.full(m, params.partner, dtype=object),
+        object_id=np.concatenate([det_obj, np.full(n_fa, None, dtype=object)]),
+        range_m=np.concatenate([meas_r, fa_r]),
+        azimuth_rad=np.concatenate([meas_az, fa_az]),
+        elevation_rad=np.concatenate([meas_el, fa_el]),
+        los_angle1_rad=nan,
+        los_angle2_rad=nan.copy(),
+        sensor_x_m=np.full(m, frame.position_ecef_m[0]),
+        sensor_y_m=np.full(m, frame.position_ecef_m[1]),
+        sensor_z_m=np.full(m, frame.position_ecef_m[2]),
+        sigma_range_m=np.full(m, params.sigma_range_m),
+        sigma_azimuth_rad=np.full(m, params.sigma_azimuth_rad),
+        sigma_elevation_rad=np.full(m, params.sigma_elevation_rad),
+        sigma_los_rad=nan.copy(),
+    )
 
 
 def sample_volume_uniform(

@@ -25,7 +25,7 @@ from skyweave.kinematics.truth import Truth
 from skyweave.rng import tick_rng
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import InfraredSatelliteParams, simulate_infrared
-from skyweave.sensors.radar import RadarParams, simulate_radar
+from skyweave.sensors.radar import RadarParams, rcs_factor_per_object, scan_radar
 from skyweave.sensors.sampling import overlaps_outage
 
 FloatArray = NDArray[np.float64]
@@ -73,6 +73,30 @@ def _snapshot(truth: Truth, time_s: float, killed_at_s: FloatArray) -> Truth:
     return replace(truth, times_s=np.array([time_s]), states=states[None])
 
 
+class _Objects:
+    """The truth's object ids and, per radar, their RCS factors: computed once per
+    truth (the engine hands the same truth every tick), not once per scan."""
+
+    def __init__(self, truth: Truth) -> None:
+        self.object_ids = truth.object_ids
+        self.rcs_class = truth.rcs_class
+        self.ids = np.asarray(truth.object_ids, dtype=object)
+        self._factors: dict[str, FloatArray] = {}
+
+    def matches(self, truth: Truth) -> bool:
+        """Same objects (the tuples are compared by identity first, so this is cheap)."""
+        return self.object_ids == truth.object_ids and self.rcs_class == truth.rcs_class
+
+    def rcs_factors(self, params: RadarParams) -> FloatArray:
+        """:func:`rcs_factor_per_object` of the radar (raises on an unknown class)."""
+        factors = self._factors.get(params.sensor_id)
+        if factors is None:
+            factors = self._factors[params.sensor_id] = rcs_factor_per_object(
+                params, self.rcs_class
+            )
+        return factors
+
+
 class _Sensor:
     def __init__(self, params: RadarParams | InfraredSatelliteParams, seed: int) -> None:
         self.params = params
@@ -90,12 +114,20 @@ class _Sensor:
         self.down = False
         self.pending: list[ScanReport] = []
 
-    def scan(self, k: int, truth: Truth, killed_at_s: FloatArray) -> ScanReport:
+    def scan(self, k: int, snap: Truth, objects: _Objects) -> ScanReport:
+        """Scan ``k``, of the truth ``snap`` at its time (:func:`_snapshot`)."""
         time_s = self.phase_s + k * self.period_s
-        snap = _snapshot(truth, time_s, killed_at_s)
         rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
         if isinstance(self.bare, RadarParams):
-            det = simulate_radar(replace(self.bare, first_scan_s=time_s), snap, rng)
+            # simulate_radar on the one-sample truth, without its per-run set-up
+            det = scan_radar(
+                self.bare,
+                time_s,
+                snap.states[0, :, :3],
+                objects.ids,
+                objects.rcs_factors(self.bare),
+                rng,
+            )
         else:
             det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, rng)
         return ScanReport(
@@ -123,6 +155,7 @@ class SensorStage:
 
     def __init__(self, sensors: Sequence[RadarParams | InfraredSatelliteParams], seed: int) -> None:
         self._sensors = {p.sensor_id: _Sensor(p, int(seed)) for p in sensors}
+        self._objects: _Objects | None = None
 
     def set_down(self, sensor_id: str, down: bool) -> None:
         """Fail (``down=True``) or repair a sensor now; a failure drops undelivered reports."""
@@ -150,13 +183,20 @@ class SensorStage:
         """
         taken: list[ScanReport] = []
         delivered: list[ScanReport] = []
+        if self._objects is None or not self._objects.matches(truth):
+            self._objects = _Objects(truth)
+        # sensors scanning at the same instant share one snapshot of the truth
+        snaps: dict[float, Truth] = {}
         for sensor in self._sensors.values():
             if not sensor.down:
                 for k in _scan_indices(t0_s, t1_s, sensor.phase_s, sensor.period_s):
                     time_s = sensor.phase_s + k * sensor.period_s
                     if overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
                         continue
-                    report = sensor.scan(k, truth, killed_at_s)
+                    snap = snaps.get(time_s)
+                    if snap is None:
+                        snap = snaps[time_s] = _snapshot(truth, time_s, killed_at_s)
+                    report = sensor.scan(k, snap, self._objects)
                     taken.append(report)
                     sensor.pending.append(report)
             if sensor.pending:

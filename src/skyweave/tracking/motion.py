@@ -73,6 +73,22 @@ class ConstantVelocity:
         return xn, pn
 
 
+#: indices of a 3 x 3 block's diagonal
+_DIAG = np.arange(3)
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Terms of one state batch shared by the ballistic acceleration and its Jacobian:
+    ``|r|^2`` and ``|r|`` (None in the flat frame), speed and air density (None in
+    vacuum)."""
+
+    rn2: FloatArray | None
+    rn: FloatArray | None
+    speed: FloatArray | None
+    rho: FloatArray | None
+
+
 @dataclass(frozen=True)
 class Ballistic:
     """Free flight under gravity (and optionally re-entry drag), integrated with RK4 sub-steps.
@@ -155,40 +171,61 @@ class Ballistic:
         speed = np.sqrt(np.einsum("...i,...i->...", v, v))
         return v * (-k * air_density_kg_m3(self.height_m(r)) * speed)[..., None]
 
+    def _shared(self, r: FloatArray, v: FloatArray) -> _Terms:
+        """The terms the acceleration and its Jacobian both use, computed once."""
+        rn2 = rn = None
+        if self.frame != "flat":
+            rn2 = np.einsum("...i,...i->...", r, r)
+            rn = np.sqrt(rn2)
+        speed = rho = None
+        if self._half_inv_beta:
+            speed = np.sqrt(np.einsum("...i,...i->...", v, v))
+            rho = air_density_kg_m3(self.height_m(r))
+        return _Terms(rn2, rn, speed, rho)
+
     def accel(self, r: FloatArray, v: FloatArray) -> FloatArray:
         """Acceleration ``(..., 3)`` at positions ``r`` and velocities ``v``."""
+        return self._accel(r, v, self._shared(r, v))
+
+    def _accel(self, r: FloatArray, v: FloatArray, terms: _Terms) -> FloatArray:
+        hib = self._half_inv_beta
         if self.frame == "flat":
             a = np.zeros_like(r)
             a[..., 2] = -G0_MPS2
-            return a + self.drag_mps2(r, v) if self._half_inv_beta else a
-        rn2 = np.einsum("...i,...i->...", r, r)
-        a = r * (-MU_EARTH_M3_S2 / (rn2 * np.sqrt(rn2)))[..., None]
+            return a + self._drag(v, terms) if hib else a
+        assert terms.rn2 is not None and terms.rn is not None
+        a = r * (-MU_EARTH_M3_S2 / (terms.rn2 * terms.rn))[..., None]
         w = self._omega
         if w != 0.0:
             # -2 w x v - w x (w x r) with w = (0, 0, omega).
             a[..., 0] += 2.0 * w * v[..., 1] + w * w * r[..., 0]
             a[..., 1] += -2.0 * w * v[..., 0] + w * w * r[..., 1]
-        if self._half_inv_beta:
-            a += self.drag_mps2(r, v)
+        if hib:
+            a += self._drag(v, terms)
         return a
+
+    def _drag(self, v: FloatArray, terms: _Terms) -> FloatArray:
+        """:meth:`drag_mps2` from the shared terms (the same operations, in order)."""
+        assert terms.rho is not None and terms.speed is not None
+        return v * (-self._half_inv_beta * terms.rho * terms.speed)[..., None]
 
     def _jacobian(self, r: FloatArray, v: FloatArray) -> FloatArray:
         """``A = d f / d x`` (..., 6, 6) of the continuous dynamics."""
+        return self._jacobian_of(r, v, self._shared(r, v))
+
+    def _jacobian_of(self, r: FloatArray, v: FloatArray, terms: _Terms) -> FloatArray:
         a = np.zeros((*r.shape[:-1], 6, 6))
         a[..., 0, 3] = a[..., 1, 4] = a[..., 2, 5] = 1.0
         if self.frame != "flat":
-            rn2 = np.einsum("...i,...i->...", r, r)
-            rn = np.sqrt(rn2)
+            assert terms.rn2 is not None and terms.rn is not None
+            rn2, rn = terms.rn2, terms.rn
             k = MU_EARTH_M3_S2 / (rn2 * rn)
             # Gravity gradient: -mu/r^3 (I - 3 r r^T / r^2).
             grad = (3.0 * k / rn2)[..., None, None] * (r[..., :, None] * r[..., None, :])
-            grad[..., 0, 0] -= k
-            grad[..., 1, 1] -= k
-            grad[..., 2, 2] -= k
+            grad[..., _DIAG, _DIAG] -= k[..., None]  # the same subtraction per element
             w = self._omega
             if w != 0.0:
-                grad[..., 0, 0] += w * w
-                grad[..., 1, 1] += w * w
+                grad[..., _DIAG[:2], _DIAG[:2]] += w * w
                 a[..., 3, 4] = 2.0 * w
                 a[..., 4, 3] = -2.0 * w
             a[..., 3:, :3] = grad
@@ -198,28 +235,29 @@ class Ballistic:
             # d a_d / d v = -c rho (|v| I + v v^T / |v|);
             # d a_d / d r = (c rho / H) |v| v (dh/dr)^T, dh/dr the local up
             # (radial; z in the flat frame): the height's gradient to 0.3 %.
-            speed = np.maximum(np.sqrt(np.einsum("...i,...i->...", v, v)), 1e-9)
-            rho = air_density_kg_m3(self.height_m(r))
-            cv = -hib * rho
+            assert terms.rho is not None and terms.speed is not None
+            speed = np.maximum(terms.speed, 1e-9)
+            cv = -hib * terms.rho
             dv = (cv / speed)[..., None, None] * (v[..., :, None] * v[..., None, :])
-            for i in range(3):
-                dv[..., i, i] += cv * speed
+            dv[..., _DIAG, _DIAG] += (cv * speed)[..., None]
             a[..., 3:, 3:] += dv
             if self.frame == "flat":
                 up = np.zeros_like(r)
                 up[..., 2] = 1.0
             else:
-                up = r / np.sqrt(np.einsum("...i,...i->...", r, r))[..., None]
+                up = r / terms.rn[..., None]  # type: ignore[index]
             a[..., 3:, :3] += (-cv * speed / SCALE_HEIGHT_M)[..., None, None] * (
                 v[..., :, None] * up[..., None, :]
             )
         return a
 
     def _deriv(self, x: FloatArray, phi: FloatArray) -> tuple[FloatArray, FloatArray]:
+        r, v = x[..., :3], x[..., 3:]
+        terms = self._shared(r, v)  # once for the acceleration and its Jacobian
         dx = np.empty_like(x)
-        dx[..., :3] = x[..., 3:]
-        dx[..., 3:] = self.accel(x[..., :3], x[..., 3:])
-        return dx, self._jacobian(x[..., :3], x[..., 3:]) @ phi
+        dx[..., :3] = v
+        dx[..., 3:] = self._accel(r, v, terms)
+        return dx, self._jacobian_of(r, v, terms) @ phi
 
     def _max_step_s(self, x: FloatArray) -> float:
         """Sub-step for the batch: the atmosphere rule of ``max_step_s`` on the worst track."""

@@ -363,14 +363,14 @@ class Tracker:
                 & (h[:, 2] >= scan.min_elevation_rad)
                 & (h[:, 2] <= scan.max_elevation_rad)
             )
-            # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
-            pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
-            s = hp @ pht[:, :3, :]
-            s[:, 0, 0] += r_diag[0]
-            s[:, 1, 1] += r_diag[1]
-            s[:, 2, 2] += r_diag[2]
-            sinv = np.linalg.inv(s)
-            if n_meas:
+            if n_meas:  # an empty scan only counts misses: no gate, no update
+                # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
+                pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
+                s = hp @ pht[:, :3, :]
+                s[:, 0, 0] += r_diag[0]
+                s[:, 1, 1] += r_diag[1]
+                s[:, 2, 2] += r_diag[2]
+                sinv = np.linalg.inv(s)
                 pt, pm, d2 = _gated_pairs(z, h, s, sinv, self._gate_d2)
                 assigned_tr, assigned_meas = self._associate(pt, pm, d2)
                 if assigned_tr.size:
@@ -378,6 +378,8 @@ class Tracker:
                     nu[:, 1] = wrap_pi(nu[:, 1])
                     self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
 
+        if n_tr == 0 and n_meas == 0:
+            return self.confirmed()  # nothing to keep, nothing to start
         # Bookkeeping (all vectorised over tracks).
         hit = np.zeros(n_tr, dtype=bool)
         hit[assigned_tr] = True

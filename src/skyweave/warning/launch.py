@@ -223,8 +223,13 @@ class LaunchDetector:
         self._s = np.zeros(0, dtype=object)
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
         self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
-        # per event: rows estimated from, and the estimate (LaunchEvents fields at k)
-        self._estimates: dict[int, tuple[int, tuple[Any, ...]]] = {}
+        # the estimates as LaunchEvents columns (one row per event, grown as events
+        # open), how many LOS rows each row was estimated from (-1: not yet), and per
+        # event what its fix was taken from (see _FixBasis): a new LOS that changes
+        # none of it leaves the fix as it was
+        self._est = _empty_events(0)
+        self._est_rows = np.zeros(0, dtype=np.int64)
+        self._basis: dict[int, _FixBasis] = {}
         # truth object of each LOS, for scoring only: never used to group or estimate
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
@@ -342,21 +347,24 @@ class LaunchDetector:
         """(rows, pool): a new LOS back near where its own sensor first saw a pool row's
         event, though that plume has since moved away from there (a rising plume never
         comes back: this is a second launch from the same site)."""
-        out = np.zeros((len(c), len(pool)), dtype=bool)
-        pool_ev = self._ev[pool]
-        # a loop over the batch's sensors and the pool's events (a handful each)
-        for sensor in np.unique(s.astype(str)).tolist():
-            rows = np.flatnonzero(s.astype(str) == sensor)
-            for e in np.unique(pool_ev).tolist():
-                start = self._start.get((e, sensor))
-                if start is None:
-                    continue
-                back_m = np.linalg.norm(c[rows] - start, axis=1)
-                came_back = (
-                    back_m < self._max_moved[(e, sensor)] - 0.5 * self.association_distance_m
-                )
-                out[np.ix_(rows, pool_ev == e)] = came_back[:, None]
-        return out
+        names = s.astype(str)
+        sensors, row_sensor = np.unique(names, return_inverse=True)
+        events, pool_event = np.unique(self._ev[pool], return_inverse=True)
+        # each (sensor, event): where the sensor first saw the event, and how near to
+        # it a LOS must come back to count (NaN: the sensor never saw the event)
+        start = np.full((len(sensors), len(events), 3), np.nan)
+        limit = np.full((len(sensors), len(events)), np.nan)
+        half = 0.5 * self.association_distance_m
+        for j, sensor in enumerate(sensors.tolist()):  # the batch's few sensors
+            for i, e in enumerate(events.tolist()):
+                first = self._start.get((e, sensor))
+                if first is not None:
+                    start[j, i] = first
+                    limit[j, i] = self._max_moved[(e, sensor)] - half
+        # the same per-row norms as one row at a time, for every row and event at once
+        back_m = np.linalg.norm(c[:, None, :] - start[row_sensor.reshape(-1)], axis=-1)
+        came_back = back_m < limit[row_sensor.reshape(-1)]
+        return came_back[:, pool_event.reshape(-1)]
 
     def _assign_to_events(
         self, score: FloatArray, same: BoolArray, pool: IntArray, s: ObjectArray, t: FloatArray
@@ -412,33 +420,66 @@ class LaunchDetector:
     def events(self) -> LaunchEvents:
         """The launch events found so far, with their current estimates."""
         n = self._n_events
-        out = LaunchEvents(
-            event_id=np.array([f"{self.id_prefix}-{k + 1}" for k in range(n)], dtype=object),
-            first_time_s=np.full(n, np.nan),
-            first_report_time_s=np.full(n, np.nan),
-            estimate_time_s=np.full(n, np.nan),
-            launch_lat_deg=np.full(n, np.nan),
-            launch_lon_deg=np.full(n, np.nan),
-            triangulated=np.zeros(n, dtype=bool),
-            sigma_m=np.full(n, np.nan),
-            bearing_azimuth_deg=np.full(n, np.nan),
-            n_sensors=np.zeros(n, dtype=np.int64),
-            n_detections=np.zeros(n, dtype=np.int64),
-            last_time_s=np.full(n, np.nan),
-        )
-        # A loop over launch events: only those that took new lines of sight since the
-        # last call are estimated again (an event's estimate depends on its rows only)
-        fields = list(out.__dict__)
-        for k in range(n):
-            rows = np.asarray(self._rows_of[k], dtype=np.int64)  # in processing order
-            cached = self._estimates.get(k)
-            if cached is not None and cached[0] == rows.size:
-                for name, value in zip(fields, cached[1], strict=True):
-                    getattr(out, name)[k] = value
-                continue
-            self._estimate(k, rows, out)
-            self._estimates[k] = (rows.size, tuple(getattr(out, f)[k] for f in fields))
-        return out
+        if len(self._est) < n:
+            grow = _empty_events(n - len(self._est))
+            self._est = LaunchEvents(
+                **{
+                    name: np.concatenate([getattr(self._est, name), getattr(grow, name)])
+                    for name in self._est.__dict__
+                }
+            )
+            self._est.event_id[:] = [f"{self.id_prefix}-{k + 1}" for k in range(n)]
+            self._est_rows = np.concatenate(
+                [self._est_rows, np.full(n - len(self._est_rows), -1, dtype=np.int64)]
+            )
+        # only the events that took new lines of sight since the last call are
+        # estimated again (an event's estimate depends on its rows only)
+        sizes = np.fromiter((len(r) for r in self._rows_of), dtype=np.int64, count=n)
+        for k in np.flatnonzero(sizes != self._est_rows).tolist():
+            rows = np.asarray(self._rows_of[k], dtype=np.int64)
+            if not self._same_fix(k, rows, int(self._est_rows[k]), self._est):
+                self._estimate(k, rows, self._est)
+            self._est_rows[k] = sizes[k]
+        return LaunchEvents(**{name: value.copy() for name, value in self._est.__dict__.items()})
+
+    def _same_fix(self, k: int, rows: IntArray, n_before: int, out: LaunchEvents) -> bool:
+        """Update event ``k``'s counts for its rows past ``n_before`` and return True
+        when those rows leave its fix as it was (else nothing is written).
+
+        The fix depends on the event's sensors, the first-seen order of the sensors
+        (a sensor's first row never changes once the sensor is in), the reference
+        frames of the second sensor and, per sensor and reference frame, the row
+        nearest in time (the first one on a tie). New rows of known sensors leave
+        it unchanged unless one adds a reference frame or is strictly nearer to
+        one than the row picked.
+        """
+        basis = self._basis.get(k)
+        if basis is None or n_before <= 0:
+            return False
+        new = rows[n_before:]
+        t_new, s_new = self._t[new], self._s[new]
+        names = basis.sensors
+        if not set(s_new.tolist()) <= set(names):
+            return False
+        if basis.second is not None:
+            t_refs = basis.t_refs
+            mine = t_new[s_new == basis.second]
+            if len(t_refs) < self.n_fixes:
+                if np.any(~np.isin(mine, t_refs)):
+                    return False
+            elif np.any(mine < t_refs[-1]):
+                return False
+            for j, name in enumerate(names):
+                tj = t_new[s_new == name]
+                if tj.size and np.any(
+                    np.abs(tj[None, :] - t_refs[:, None]) < basis.best_dt[:, j : j + 1]
+                ):
+                    return False
+        out.first_time_s[k] = min(out.first_time_s[k], t_new.min())
+        out.first_report_time_s[k] = min(out.first_report_time_s[k], self._rt[new].min())
+        out.last_time_s[k] = max(out.last_time_s[k], t_new.max())
+        out.n_detections[k] = len(rows)
+        return True
 
     def _estimate(self, k: int, rows: IntArray, out: LaunchEvents) -> None:
         t, s = self._t[rows], self._s[rows]
@@ -448,6 +489,7 @@ class LaunchDetector:
         sensors, first_idx = np.unique(np.asarray(s, dtype=str), return_index=True)
         out.n_sensors[k] = len(sensors)
         out.n_detections[k] = len(rows)
+        names = tuple(sensors.tolist())
         if len(sensors) >= 2:
             # From the second sensor's first sighting (the earliest moment two
             # lines cross), its first n_fixes frames, each with every sensor's
@@ -455,30 +497,86 @@ class LaunchDetector:
             second = sensors[np.argsort(t[first_idx], kind="stable")[1]]
             t_refs = np.unique(t[s == second])[: self.n_fixes]
             pick = np.empty((len(t_refs), len(sensors)), dtype=np.int64)
+            best_dt = np.empty((len(t_refs), len(sensors)))
             for j, name in enumerate(sensors):  # a loop over the event's few sensors
                 mine = np.flatnonzero(s == name)
-                pick[:, j] = mine[np.argmin(np.abs(t[mine][None, :] - t_refs[:, None]), axis=1)]
+                dt = np.abs(t[mine][None, :] - t_refs[:, None])
+                best = np.argmin(dt, axis=1)
+                pick[:, j] = mine[best]
+                best_dt[:, j] = dt[np.arange(len(t_refs)), best]
             use = rows[pick]
-            x_f, cov_f = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
-            x = x_f.mean(axis=0)
-            lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
-            e_vec, n_vec = _east_north(float(lat), float(lon))
-            en = np.array([e_vec, n_vec])
-            h_cov = en @ cov_f.mean(axis=0) @ en.T
-            # Fixes share rows when a sensor's frames are sparse: count distinct ones.
-            n_eff = min(len(np.unique(pick[:, j])) for j in range(len(sensors)))
-            out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
+            lat, lon, sigma_m, estimate_s = self._triangulated_fix(use, pick, len(sensors))
+            self._basis[k] = _FixBasis(names, str(second), t_refs, best_dt)
+            out.launch_lat_deg[k], out.launch_lon_deg[k] = lat, lon
             out.triangulated[k] = True
-            out.sigma_m[k] = float(np.sqrt(np.trace(h_cov) / n_eff))
-            out.estimate_time_s[k] = float(self._rt[use].max())
+            out.sigma_m[k] = sigma_m
+            out.bearing_azimuth_deg[k] = np.nan
+            out.estimate_time_s[k] = estimate_s
         else:
             first = rows[0]
             lat, lon, _ = pymap3d.ecef2geodetic(*self._c[first])
             sat = self._p[first]
             az, _, _ = pymap3d.ecef2aer(sat[0], sat[1], sat[2], float(lat), float(lon), 0.0)
+            self._basis[k] = _FixBasis(names, None, np.zeros(0), np.zeros((0, 1)))
             out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
+            out.triangulated[k] = False
+            out.sigma_m[k] = np.nan
             out.bearing_azimuth_deg[k] = float(az)
             out.estimate_time_s[k] = float(self._rt[first])
+
+    def _triangulated_fix(
+        self, use: IntArray, pick: IntArray, n_sensors: int
+    ) -> tuple[float, float, float, float]:
+        """Launch point (lat, lon), horizontal sigma and estimate time from the (F, K)
+        LOS rows ``use`` (``pick``: their positions within the event)."""
+        x_f, cov_f = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
+        x = x_f.mean(axis=0)
+        lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
+        e_vec, n_vec = _east_north(float(lat), float(lon))
+        en = np.array([e_vec, n_vec])
+        h_cov = en @ cov_f.mean(axis=0) @ en.T
+        # Fixes share rows when a sensor's frames are sparse: count distinct ones.
+        n_eff = min(len(np.unique(pick[:, j])) for j in range(n_sensors))
+        return (
+            float(lat),
+            float(lon),
+            float(np.sqrt(np.trace(h_cov) / n_eff)),
+            float(self._rt[use].max()),
+        )
+
+
+@dataclass(frozen=True)
+class _FixBasis:
+    """What an event's launch fix was taken from (see ``LaunchDetector._same_fix``).
+
+    ``sensors`` sorted by name; ``second`` the second sensor to see the event (None:
+    one sensor, a bearing from the event's first row); ``t_refs`` its first frame
+    times used; ``best_dt[f, j]`` the time from ``t_refs[f]`` to the row of sensor
+    ``j`` picked for it.
+    """
+
+    sensors: tuple[str, ...]
+    second: str | None
+    t_refs: FloatArray
+    best_dt: FloatArray
+
+
+def _empty_events(n: int) -> LaunchEvents:
+    """``n`` event rows with nothing estimated yet (ids filled in by the caller)."""
+    return LaunchEvents(
+        event_id=np.full(n, "", dtype=object),
+        first_time_s=np.full(n, np.nan),
+        first_report_time_s=np.full(n, np.nan),
+        estimate_time_s=np.full(n, np.nan),
+        launch_lat_deg=np.full(n, np.nan),
+        launch_lon_deg=np.full(n, np.nan),
+        triangulated=np.zeros(n, dtype=bool),
+        sigma_m=np.full(n, np.nan),
+        bearing_azimuth_deg=np.full(n, np.nan),
+        n_sensors=np.zeros(n, dtype=np.int64),
+        n_detections=np.zeros(n, dtype=np.int64),
+        last_time_s=np.full(n, np.nan),
+    )
 
 
 def _east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray]:
