@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the server's packages load only when a server starts
 
     from skyweave.engine.commands import Command
     from skyweave.exercise.journal import Journal
+    from skyweave.exercise.planning import PlanningSession
     from skyweave.exercise.session import ExerciseSession, SeatedSession
     from skyweave.scenario.schema import Scenario
 
@@ -98,6 +99,14 @@ class _Play:
     help="Continue an exercise from its journal (the staging folder OUT.journal a "
     "crashed or killed exercise left) or from a run folder, live from its last tick.",
 )
+@click.option(
+    "--plan",
+    "with_plan",
+    is_flag=True,
+    help="Begin with a planning phase in the same consoles: each staff places its units "
+    "within its deployment areas, values its assets, agrees releases and consent rules; "
+    "the white cell assesses and locks the plan, and the exercise runs the locked plan.",
+)
 @click.option("--certfile", type=click.Path(dir_okay=False), default=None, help="TLS certificate.")
 @click.option("--keyfile", type=click.Path(dir_okay=False), default=None, help="TLS private key.")
 def exercise_command(
@@ -110,6 +119,7 @@ def exercise_command(
     rate: float | None,
     review_dir: str | None,
     resume_dir: str | None,
+    with_plan: bool,
     certfile: str | None,
     keyfile: str | None,
 ) -> None:
@@ -123,6 +133,10 @@ def exercise_command(
     time slider.
     """
     listen = _check_listen(host, port, certfile, keyfile)
+    if with_plan and (review_dir is not None or resume_dir is not None):
+        raise InputError(
+            [Problem("--plan", "plans a new exercise: give neither --review nor --resume")]
+        )
     if review_dir is not None:
         if any(v is not None for v in (scenario, seed, out_dir, resume_dir)):
             raise InputError(
@@ -148,7 +162,13 @@ def exercise_command(
         )
     else:
         play = _new(scenario, seed, out_dir, overwrite, rate)
-    _serve_live(play, listen, overwrite)
+    plan = None
+    if with_plan:
+        plan = _plan_phase(play, listen)
+        if plan is None:
+            return
+        play.scenario = plan.locked_scenario()
+    _serve_live(play, listen, overwrite, plan)
 
 
 def _check_listen(host: str, port: int, certfile: str | None, keyfile: str | None) -> _Listen:
@@ -225,8 +245,58 @@ def _open_journal(play: _Play) -> Journal:
     )
 
 
-def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
-    """Check, bind, journal, serve; at the end (End or Ctrl-C) write the run folder."""
+def _plan_phase(play: _Play, listen: _Listen) -> PlanningSession | None:
+    """Serve the planning phase until the white cell starts the exercise from the locked
+    plan (the plan, its seats and tokens), or Ctrl-C (None: no exercise)."""
+    from skyweave.engine.commands import with_injected_threats
+    from skyweave.exercise.journal import Journal
+    from skyweave.exercise.listen import bind
+    from skyweave.exercise.plan_routes import create_plan_app
+    from skyweave.exercise.planning import PlanningSession
+    from skyweave.scenario.run_size import check_run_size
+
+    # what would refuse the exercise refuses it before anyone plans
+    check_run_size(with_injected_threats(play.scenario, play.commands), source="scenario")
+    Journal.check_free(play.out)
+    plan = PlanningSession(play.scenario, play.seed, workers=assess_workers())
+    sock = bind(listen.host, listen.port)
+    server: uvicorn.Server | None = None
+
+    def on_start() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    app = create_plan_app(plan, on_start, allowed_hosts=_allowed_hosts(listen.host))
+    server = _announced_server(
+        app,
+        plan,
+        listen,
+        f"PLANNING {play.scenario.name} (seed {play.seed})",
+        "The white cell locks the plan and starts the exercise (same links); "
+        "Ctrl-C ends planning without an exercise.",
+    )
+    _run_until_stopped(server, sock)
+    if not plan.started:
+        click.echo("planning ended before the exercise started: no exercise was played")
+        return None
+    click.echo(f"plan locked at version {plan.locked_version}; the exercise starts from it")
+    return plan
+
+
+def assess_workers() -> int:
+    """Processes of a plan assessment's pool: the machine's cores, at most four."""
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _serve_live(
+    play: _Play, listen: _Listen, overwrite: bool, plan: PlanningSession | None = None
+) -> None:
+    """Check, bind, journal, serve; at the end (End or Ctrl-C) write the run folder.
+
+    With ``plan`` (``--plan``), the seats keep the planning phase's tokens, the plan's
+    console stays readable, and the run folder gets the locked ``plan.json``."""
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
@@ -249,9 +319,12 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         commands=play.commands,
         resume_to_s=play.resume_to_s,
     )
+    if plan is not None:
+        session.seats = dict(plan.seats)  # the links the staffs already hold
     server: uvicorn.Server | None = None
 
     def on_end(folder: Path) -> None:
+        _with_plan(folder, plan)
         _said_ended(session, play.out, folder)
         if server is not None:
             server.should_exit = True
@@ -262,6 +335,7 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         overwrite=overwrite,
         on_end=on_end,
         allowed_hosts=_allowed_hosts(listen.host),
+        plan=plan,
     )
     resumed = "" if play.resume_to_s is None else f", resumed at t = {play.resume_to_s:g} s"
     server = _announced_server(
@@ -279,6 +353,7 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         try:
             if session.ended_dir is None:
                 folder = session.end(play.out, overwrite)
+                _with_plan(folder, plan)
                 _said_ended(session, play.out, folder)
         except (InputError, OSError) as exc:
             text = "; ".join(map(str, exc.problems)) if isinstance(exc, InputError) else str(exc)
@@ -286,6 +361,14 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
             click.echo(f"the play is kept: skyweave exercise --resume {journal.folder}", err=True)
             journal.close()
             sys.exit(1)
+
+
+def _with_plan(folder: Path, plan: PlanningSession | None) -> None:
+    """Add the locked plan to the run folder (and the report's plan section)."""
+    if plan is not None:
+        from skyweave.exercise.plan_record import add_plan_to_run
+
+        add_plan_to_run(Path(folder), plan)
 
 
 def _said_ended(session: ExerciseSession, asked: Path, folder: Path) -> None:
