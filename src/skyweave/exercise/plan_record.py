@@ -59,7 +59,8 @@ def write_plan_folder(out: Path, plan: PlanningSession) -> Path:
 def add_plan_to_run(folder: Path, plan: PlanningSession) -> Path:
     """Put ``plan.json`` into a run folder written from the locked plan, list it in the
     folder's marker and write the report again with its plan section."""
-    from skyweave.io.report import REPORT_NAME, render_report
+    from skyweave.io.report import REPORT_NAME
+    from skyweave.io.report_plan import plan_section_html
     from skyweave.io.run_folder import read_marker, write_marker
 
     path = safe_files.safe_path(folder, PLAN_NAME)
@@ -68,10 +69,22 @@ def add_plan_to_run(folder: Path, plan: PlanningSession) -> Path:
     if marker is not None and isinstance(marker.get("files"), list):
         files = sorted({*marker["files"], PLAN_NAME})
         write_marker(folder, {**marker, "files": files})
-    if (folder / REPORT_NAME).is_file():
-        report = render_report(folder)
-        safe_files.write_text(safe_files.safe_path(folder, REPORT_NAME), report)
+    report_path = safe_files.safe_path(folder, REPORT_NAME)
+    if report_path.is_file():
+        summary = json.loads(safe_files.read_text(safe_files.safe_path(folder, "summary.json")))
+        section = plan_section_html(folder, summary)
+        report = safe_files.read_text(report_path)
+        # the section where render_report puts it (after the staff measures): the report
+        # is not drawn again for it
+        anchor = next((a for a in _REPORT_ANCHORS if a in report), None)
+        if section and anchor is not None and '<section id="plan">' not in report:
+            report = report.replace(anchor, f"{section}\n{anchor}", 1)
+            safe_files.write_text(report_path, report)
     return path
+
+
+#: what follows the staff measures in the report (the first one found)
+_REPORT_ANCHORS = ('<section id="track-quality">', '<section id="threats">', "</body>")
 
 
 __all__ = ["PLAN_NAME", "add_plan_to_run", "check_plan_dir", "write_plan_folder"]

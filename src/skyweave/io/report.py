@@ -279,7 +279,9 @@ def render_report(
         parts.append(
             '<section id="staff"><h2>Staff measures</h2>' + _staff_html(ctx) + "</section>"
         )
-        parts.append(plan_section_html(run.run_dir, run.summary))  # "" without plan.json
+        plan_html = plan_section_html(run.run_dir, run.summary)  # "" without plan.json
+        if plan_html:
+            parts.append(plan_html)
         tq_parts = ['<section id="track-quality"><h2>Track quality over time</h2>']
         qfig = track_quality_figure(ctx, metrics) if metrics else None
         if qfig is not None:

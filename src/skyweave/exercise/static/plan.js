@@ -107,8 +107,10 @@ function symbolElement(code, label, cls) {
   const t = document.createElement("span");
   t.className = "map-label";
   t.style.position = "absolute";
-  t.style.left = "100%";
-  t.style.top = "0";
+  // units label to the right, assets below: a unit beside an asset keeps both readable
+  // (radars to the left: a radar beside its battery keeps both labels readable)
+  if (cls.includes("radar")) t.style.right = "100%"; else t.style.left = cls === "asset" ? "0" : "100%";
+  t.style.top = cls === "asset" ? "100%" : "0";
   t.textContent = label;
   el.appendChild(t);
   return el;
@@ -155,7 +157,7 @@ function drawMap() {
   for (const u of P.units) {
     const kind = u.kind === "batteries" ? "battery" : "radar";
     put(`unit:${u.id}`, u.lon_deg, u.lat_deg, () => {
-      const el = symbolElement(sidc(kind, "F"), u.id, "unit");
+      const el = symbolElement(sidc(kind, "F"), u.id, kind === "radar" ? "unit radar" : "unit");
       el.dataset.unit = u.id;
       return el;
     }, editable && u.partner === P.partner, (m) => { const p = m.getLngLat(); place(u.id, p.lat, p.lng); });
@@ -207,17 +209,17 @@ function renderPanel() {
   const P = state.plan;
   const partner = P.role === "partner";
   const editable = partner && !P.locked && !P.started;
-  const parts = [];
+  const parts = {};
   if (P.role === "white") {
-    parts.push(`<h2>White cell</h2><p>${P.locked ? `Plan locked at version ${P.locked_version}.` : "The plan is open: staffs are planning."}
+    parts.white = (`<h2>White cell</h2><p>${P.locked ? `Plan locked at version ${P.locked_version}.` : "The plan is open: staffs are planning."}
       <button id="lock" data-act="lock">${P.locked ? "Unlock" : "Lock plan"}</button>
       <button id="start" data-act="start" ${P.locked && !P.started ? "" : "disabled"}>${P.ends_with === "exercise" ? "Start exercise" : "Write plan and end"}</button></p>`);
   }
-  parts.push(`<h2>Batteries and radars</h2><table><tr><th>unit</th><th>owner</th><th class="num">lat</th><th class="num">lon</th><th class="num">range km</th><th></th></tr>${P.units.map((u) => `<tr id="unit-${esc(u.id)}"><td>${esc(u.id)}</td><td>${esc(u.partner)}</td><td class="num">${fmt(u.lat_deg, 3)}</td><td class="num">${fmt(u.lon_deg, 3)}</td><td class="num">${fmt(u.max_range_km, 0)}</td><td>${editable && u.partner === P.partner ? `<button data-act="place" data-unit="${esc(u.id)}" class="${state.placing === u.id ? "selected" : ""}">Place</button>` : ""}</td></tr>`).join("")}</table>`);
-  parts.push(`<h2>Defended assets</h2><table><tr><th>asset</th><th>owner</th><th class="num">value</th><th></th></tr>${P.assets.map((a) => `<tr id="asset-${esc(a.id)}"><td>${esc(a.name || a.id)}</td><td>${esc(a.partner)}</td><td class="num">${editable && a.partner === P.partner ? `<input type="number" min="1" step="1" id="value-${esc(a.id)}" value="${a.value}">` : fmt(a.value, 0)}</td><td>${editable && a.partner === P.partner ? `<button data-act="value" data-asset="${esc(a.id)}">Set</button>` : ""}</td></tr>`).join("")}</table>`);
-  parts.push(`<h2>Releases (a release takes effect when its receiver accepts it)</h2><table><tr><th>from → to</th><th>data class</th><th>status</th><th></th></tr>${releaseRows(P)}</table>`);
-  parts.push(`<h2>Consent rules</h2><table>${Object.entries(P.consent).map(([pid, c]) => `<tr><td>${esc(pid)}</td><td>${editable && pid === P.partner ? `<select id="consent-policy">${["always", "never", "after_delay"].map((o) => `<option ${o === c.policy ? "selected" : ""}>${o}</option>`).join("")}</select> delay <input type="number" id="consent-delay" min="0" max="3600" value="${c.delay_s}"> s <button data-act="consent">Set</button>` : `${esc(c.policy)}${c.policy === "after_delay" ? ` (${c.delay_s} s)` : ""}`}</td></tr>`).join("")}</table>`);
-  parts.push(`<h2>Coverage of the assets</h2><table><tr><th>asset</th><th>within battery max range</th><th>within radar range and sector</th></tr>${P.coverage.map((c) => `<tr id="cover-${esc(c.asset)}"><td>${esc(c.asset)}</td><td>${esc(c.batteries.join(", ") || "none")}</td><td>${esc(c.radars.join(", ") || "none")}</td></tr>`).join("")}</table>`);
+  parts.units = (`<h2>Batteries and radars</h2><table><tr><th>unit</th><th>owner</th><th class="num">lat</th><th class="num">lon</th><th class="num">range km</th><th></th></tr>${P.units.map((u) => `<tr id="unit-${esc(u.id)}"><td>${esc(u.id)}</td><td>${esc(u.partner)}</td><td class="num">${fmt(u.lat_deg, 3)}</td><td class="num">${fmt(u.lon_deg, 3)}</td><td class="num">${fmt(u.max_range_km, 0)}</td><td>${editable && u.partner === P.partner ? `<button data-act="place" data-unit="${esc(u.id)}" class="${state.placing === u.id ? "selected" : ""}">Place</button>` : ""}</td></tr>`).join("")}</table>`);
+  parts.assets = (`<h2>Defended assets</h2><table><tr><th>asset</th><th>owner</th><th class="num">value</th><th></th></tr>${P.assets.map((a) => `<tr id="asset-${esc(a.id)}"><td>${esc(a.name || a.id)}</td><td>${esc(a.partner)}</td><td class="num">${editable && a.partner === P.partner ? `<input type="number" min="1" step="1" id="value-${esc(a.id)}" value="${a.value}">` : fmt(a.value, 0)}</td><td>${editable && a.partner === P.partner ? `<button data-act="value" data-asset="${esc(a.id)}">Set</button>` : ""}</td></tr>`).join("")}</table>`);
+  parts.releases = (`<h2>Releases (a release takes effect when its receiver accepts it)</h2><table><tr><th>from → to</th><th>data class</th><th>status</th><th></th></tr>${releaseRows(P)}</table>`);
+  parts.consent = (`<h2>Consent rules</h2><table>${Object.entries(P.consent).map(([pid, c]) => `<tr><td>${esc(pid)}</td><td>${editable && pid === P.partner ? `<select id="consent-policy">${["always", "never", "after_delay"].map((o) => `<option ${o === c.policy ? "selected" : ""}>${o}</option>`).join("")}</select> delay <input type="number" id="consent-delay" min="0" max="3600" value="${c.delay_s}"> s <button data-act="consent">Set</button>` : `${esc(c.policy)}${c.policy === "after_delay" ? ` (${c.delay_s} s)` : ""}`}</td></tr>`).join("")}</table>`);
+  parts.coverage = (`<h2>Coverage of the assets</h2><table><tr><th>asset</th><th>within battery max range</th><th>within radar range and sector</th></tr>${P.coverage.map((c) => `<tr id="cover-${esc(c.asset)}"><td>${esc(c.asset)}</td><td>${esc(c.batteries.join(", ") || "none")}</td><td>${esc(c.radars.join(", ") || "none")}</td></tr>`).join("")}</table>`);
   const A = P.assessment;
   let assess = `<h2>Assess plan</h2><p>${P.role !== "observer" ? `<input type="number" id="assess-runs" min="2" max="200" value="8"> seeded runs <button id="assess" data-act="assess" ${A && A.running ? "disabled" : ""}>Assess plan</button>` : ""}</p>`;
   if (A) {
@@ -229,9 +231,13 @@ function renderPanel() {
       <tr><td>value protected (of ${fmt(A.value_total, 0)})</td><td class="num ci" id="assess-value">${ciText(A.value_protected, 1)}</td></tr>
       <tr><td>interceptors used</td><td class="num ci">${ciText(A.interceptors_used, 1)}</td></tr></table>`;
   }
-  parts.push(assess);
-  parts.push(`<h2>Versions</h2><table>${P.history.slice().reverse().slice(0, 12).map((v) => `<tr><td class="num">${v.version}</td><td>${esc(v.seat)}</td><td>${esc(JSON.stringify(v.edit))}</td></tr>`).join("")}</table>`);
-  $("side").innerHTML = parts.join("");
+  parts.assess = assess;
+  parts.versions = (`<h2>Versions</h2><table>${P.history.slice().reverse().slice(0, 12).map((v) => `<tr><td class="num">${v.version}</td><td>${esc(v.seat)}</td><td>${esc(JSON.stringify(v.edit))}</td></tr>`).join("")}</table>`);
+  // the white cell's work first (assess, lock, start); a staff's own plan first
+  const order = P.role === "partner"
+    ? ["units", "assets", "releases", "consent", "coverage", "assess", "versions"]
+    : ["white", "assess", "coverage", "releases", "units", "assets", "consent", "versions"];
+  $("side").innerHTML = order.map((k) => parts[k] || "").join("");
 }
 
 function renderBanner() {
@@ -246,12 +252,32 @@ function renderBanner() {
   document.body.dataset.locked = String(P.locked);
 }
 
-function render() {
-  renderBanner();
-  // a person typing in the panel keeps their input: the panel waits until they leave it
+// While a person is pointing in the side panel (pressed, or moved there within HOLD_MS) or
+// typing in it, the panel is not redrawn: a button never slides away between press and
+// release, and a half-typed value is kept. The newest plan is drawn when they let go.
+const HOLD_MS = 1500;
+const hold = { inside: false, pressed: false, lastMove: 0 };
+const side = document.getElementById("side");
+side.addEventListener("pointerenter", () => { hold.inside = true; });
+side.addEventListener("pointerleave", () => { hold.inside = false; hold.pressed = false; setTimeout(render, 0); });
+side.addEventListener("pointermove", () => { hold.lastMove = performance.now(); });
+side.addEventListener("pointerdown", () => { hold.pressed = true; });
+side.addEventListener("pointerup", () => { hold.pressed = false; });
+
+function holding() {
   const focused = document.activeElement;
-  if (focused && $("side").contains(focused) && focused.tagName !== "BUTTON" && focused.type !== "checkbox") state.dirty = true;
-  else { renderPanel(); state.dirty = false; }
+  const typing = focused && side.contains(focused) && focused.tagName !== "BUTTON" && focused.type !== "checkbox";
+  return typing || (hold.inside && (hold.pressed || performance.now() - hold.lastMove < HOLD_MS));
+}
+
+function render() {
+  if (!state.plan) return;
+  renderBanner();
+  if (holding()) {
+    state.dirty = true;
+    clearTimeout(state.retry);
+    state.retry = setTimeout(render, HOLD_MS / 3);
+  } else { renderPanel(); state.dirty = false; }
   drawMap();
 }
 
