@@ -103,7 +103,9 @@ def _open(browser: Any, url: str, size: tuple[int, int] = (1400, 900)) -> Any:
 def _pixel(page: Any, lat: float, lon: float) -> tuple[float, float]:
     """The page coordinates of a point on the planning map."""
     box = page.locator("#map").bounding_box()
-    x, y = page.evaluate(f"(() => {{ const p = window.planMap.project([{lon}, {lat}]); return [p.x, p.y]; }})()")
+    x, y = page.evaluate(
+        f"(() => {{ const p = window.planMap.project([{lon}, {lat}]); return [p.x, p.y]; }})()"
+    )
     return box["x"] + x, box["y"] + y
 
 
@@ -113,7 +115,10 @@ def _version(page: Any) -> int:
 
 def _tick(page: Any, selector: str) -> None:
     """Check a checkbox once it is enabled (an offer reaches the receiver's page by its poll)."""
-    _wait_until(page, f"!!document.querySelector('{selector}') && !document.querySelector('{selector}').disabled")
+    _wait_until(
+        page,
+        f"!!document.querySelector('{selector}') && !document.querySelector('{selector}').disabled",
+    )
     before = _version(page)
     page.check(selector)
     _wait_until(page, f"Number(document.body.dataset.version) > {before}")
@@ -165,8 +170,12 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         _tick(east, "#rel-east-north-launch_alerts input")
         _tick(north, "#rel-east-north-launch_alerts input")
         _tick(east, "#rel-north-east-launch_alerts input")
-        _wait_until(north, "document.querySelector('#rel-east-north-launch_alerts td.agreed') !== null")
-        _wait_until(east, "document.querySelector('#rel-north-east-launch_alerts td.agreed') !== null")
+        _wait_until(
+            north, "document.querySelector('#rel-east-north-launch_alerts td.agreed') !== null"
+        )
+        _wait_until(
+            east, "document.querySelector('#rel-north-east-launch_alerts td.agreed') !== null"
+        )
 
         # the white cell assesses the plan over 8 seeded runs
         _wait_until(white, f"Number(document.body.dataset.version) === {plan.version}")
@@ -178,7 +187,9 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         assert assessment["done"] == 8 and assessment["failed"] == 0
         assert assessment["version"] == plan.version
         assert assessment["leakers"]["n"] == 8
-        assert white.inner_text("#assess-leakers").startswith(f"{assessment['leakers']['mean']:.2f}")
+        assert white.inner_text("#assess-leakers").startswith(
+            f"{assessment['leakers']['mean']:.2f}"
+        )
         white.screenshot(path=str(SCREENSHOT))
 
         # and locks it: no staff edits after that
@@ -226,9 +237,14 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         assert great_circle_km(b["lat_deg"], b["lon_deg"], lat, lon) < 10.0
     for b in base.batteries:
         if b.id not in ("north-bty-2", "east-bty-2"):
-            assert (batteries[b.id]["lat_deg"], batteries[b.id]["lon_deg"]) == (b.lat_deg, b.lon_deg)
+            assert (batteries[b.id]["lat_deg"], batteries[b.id]["lon_deg"]) == (
+                b.lat_deg,
+                b.lon_deg,
+            )
     alerts = sorted(
-        (r["from"], tuple(r["to"])) for r in scenario["policy"] if r["data_class"] == "launch_alerts"
+        (r["from"], tuple(r["to"]))
+        for r in scenario["policy"]
+        if r["data_class"] == "launch_alerts"
     )
     assert alerts == [("east", ("north",)), ("north", ("east",))]
     record = json.loads((folder / "plan.json").read_text())
