@@ -40,7 +40,6 @@ ARGS = [
     "--enable-unsafe-swiftshader",
     "--disable-background-networking",
 ]
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "images" / "planning-console.png"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(),
@@ -190,7 +189,6 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         assert white.inner_text("#assess-leakers").startswith(
             f"{assessment['leakers']['mean']:.2f}"
         )
-        white.screenshot(path=str(SCREENSHOT))
 
         # and locks it: no staff edits after that
         white.click("#lock")

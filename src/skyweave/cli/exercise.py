@@ -164,11 +164,14 @@ def exercise_command(
         play = _new(scenario, seed, out_dir, overwrite, rate)
     plan = None
     if with_plan:
-        plan = _plan_phase(play, listen)
-        if plan is None:
+        planned = _plan_phase(play, listen)
+        if planned is None:
             return
+        plan, sock = planned
         play.scenario = plan.locked_scenario()
-    _serve_live(play, listen, overwrite, plan)
+        _serve_live(play, listen, overwrite, plan, sock)
+        return
+    _serve_live(play, listen, overwrite)
 
 
 def _check_listen(host: str, port: int, certfile: str | None, keyfile: str | None) -> _Listen:
@@ -245,9 +248,14 @@ def _open_journal(play: _Play) -> Journal:
     )
 
 
-def _plan_phase(play: _Play, listen: _Listen) -> PlanningSession | None:
+def _plan_phase(play: _Play, listen: _Listen) -> tuple[PlanningSession, socket.socket] | None:
     """Serve the planning phase until the white cell starts the exercise from the locked
-    plan (the plan, its seats and tokens), or Ctrl-C (None: no exercise)."""
+    plan, or Ctrl-C (None: no exercise).
+
+    Returns the plan (its seats and tokens) and the listening socket, still open: the
+    planning server is handed a duplicate, which it closes when it stops, so the port
+    is never free between the phases and a console's request meanwhile waits in the
+    socket's backlog for the exercise server."""
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
@@ -275,12 +283,13 @@ def _plan_phase(play: _Play, listen: _Listen) -> PlanningSession | None:
         "The white cell locks the plan and starts the exercise (same links); "
         "Ctrl-C ends planning without an exercise.",
     )
-    _run_until_stopped(server, sock)
+    _run_until_stopped(server, sock.dup())
     if not plan.started:
+        sock.close()
         click.echo("planning ended before the exercise started: no exercise was played")
         return None
     click.echo(f"plan locked at version {plan.locked_version}; the exercise starts from it")
-    return plan
+    return plan, sock
 
 
 def assess_workers() -> int:
@@ -291,12 +300,17 @@ def assess_workers() -> int:
 
 
 def _serve_live(
-    play: _Play, listen: _Listen, overwrite: bool, plan: PlanningSession | None = None
+    play: _Play,
+    listen: _Listen,
+    overwrite: bool,
+    plan: PlanningSession | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Check, bind, journal, serve; at the end (End or Ctrl-C) write the run folder.
 
     With ``plan`` (``--plan``), the seats keep the planning phase's tokens, the plan's
-    console stays readable, and the run folder gets the locked ``plan.json``."""
+    console stays readable, and the run folder gets the locked ``plan.json``; ``sock``
+    is the planning phase's listening socket."""
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
@@ -307,7 +321,8 @@ def _serve_live(
     check_run_size(with_injected_threats(play.scenario, play.commands), source="scenario")
     if play.staging is None:
         Journal.check_free(play.out)
-    sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
+    if sock is None:  # (after planning: the planning phase's socket, still listening)
+        sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
     journal = _open_journal(play)
     if play.resume_to_s is not None:
         click.echo(f"replaying {len(play.commands)} commands to t = {play.resume_to_s:g} s ...")

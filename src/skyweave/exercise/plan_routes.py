@@ -15,7 +15,8 @@ the exercise's consoles:
   unless locked). What starting means is the caller's ``on_start``.
 
 A body is at most 64 KiB (413) and decoded within the command validator's limits; no
-request body can give a 500.
+request body can give a 500. Each seat may post about five requests a second (a burst
+of 20; beyond that 429), as it may give orders.
 """
 
 from __future__ import annotations
@@ -52,9 +53,19 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
     ``on_start`` is called once the white cell starts the exercise from the locked plan
     (the command line stops the planning server there and serves the exercise).
     """
-    from skyweave.exercise.server import _NO_CACHE, _STATIC_TYPES, BodyTooLarge, _static, json_body
+    from skyweave.exercise.server import (
+        _NO_CACHE,
+        _STATIC_TYPES,
+        COMMAND_BURST,
+        COMMANDS_PER_S,
+        BodyTooLarge,
+        RateLimiter,
+        _static,
+        json_body,
+    )
 
     router = APIRouter()
+    limiter = RateLimiter(COMMANDS_PER_S, COMMAND_BURST)
 
     async def guarded(
         token: str | None, request: Request | None, act: Callable[[Any, Any], Any]
@@ -62,6 +73,8 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
         seat = plan.seat(token)
         if seat is None:
             return _error("a valid seat token is required", 401)
+        if request is not None and not limiter.allow(seat.name):
+            return _error(f"too many plan requests from the {seat.name} seat; wait a moment", 429)
         try:
             body = await json_body(request) if request is not None else None
             result = await run_in_threadpool(act, seat, body)

@@ -54,6 +54,8 @@ CONSENT_POLICIES = ("always", "never", "after_delay")
 #: most seeded runs one assessment may ask for
 MAX_ASSESS_RUNS = 200
 PLAN_FORMAT = 1
+#: most versions one plan keeps (every accepted edit is one)
+MAX_VERSIONS = 10_000
 
 
 class PlanRefused(Exception):
@@ -267,6 +269,7 @@ class PlanningSession(SeatedSession):
         #: what the white cell's start does: "exercise" (the clock runs the locked plan)
         #: or "write" (skyweave plan: the locked plan is written and planning ends)
         self.ends_with = "exercise"
+        self._produced: tuple[int, Scenario] = (0, scenario_of(scenario, state))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -285,9 +288,11 @@ class PlanningSession(SeatedSession):
         return self.locked_version is not None
 
     def scenario(self) -> Scenario:
-        """The scenario the current plan produces."""
+        """The scenario the current plan produces (made once per version)."""
         with self.lock:
-            return scenario_of(self.base, self.state)
+            if self._produced[0] != self.version:
+                self._produced = (self.version, scenario_of(self.base, self.state))
+            return self._produced[1]
 
     def locked_scenario(self) -> Scenario:
         """The scenario of the locked plan (PlanLocked's opposite: refused when unlocked)."""
@@ -325,6 +330,8 @@ class PlanningSession(SeatedSession):
         with self.lock:
             if self.locked or self.started:
                 raise PlanLocked("the plan is locked: the white cell must unlock it first")
+            if len(self.versions) > MAX_VERSIONS:
+                raise PlanRefused(f"the plan has {MAX_VERSIONS:,} versions: no more edits")
             state = self.state.copy()
             getattr(self, f"_edit_{kind}")(me, state, fields)
             number = self.version + 1
@@ -384,7 +391,7 @@ class PlanningSession(SeatedSession):
             if self.started:
                 raise PlanLocked("the exercise has started from the locked plan")
             if locked:
-                scenario_of(self.base, self.state)  # a plan that cannot run is not locked
+                self.scenario()  # a plan that cannot run is not locked
                 self.locked_version = self.version
             else:
                 self.locked_version = None
@@ -471,7 +478,7 @@ class PlanningSession(SeatedSession):
                 for a in base.deployment_areas
                 if mine is None or a.partner == mine
             ]
-            scenario = scenario_of(base, state)
+            scenario = self.scenario()
             visible_units = {str(u["id"]) for u in units}
             return {
                 "type": "plan",
