@@ -141,7 +141,7 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
                 if plan.started:
                     return {"started": True}
                 if not plan.locked:
-                    raise PlanLocked("lock the plan first: the exercise starts from a locked plan")
+                    raise PlanLocked("lock the plan first: only a locked plan is played or written")
                 if on_start is None:
                     raise PlanLocked("this planning session has no exercise to start")
                 plan.started = True

@@ -75,7 +75,7 @@ function initMap(setup) {
         { id: "border", type: "line", source: "border", paint: { "line-color": "#8a7a9a", "line-width": 0.8, "line-dasharray": [4, 3] } },
         { id: "area-fill", type: "fill", source: "areas", paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.16 } },
         { id: "area-line", type: "line", source: "areas", paint: { "line-color": ["get", "colour"], "line-width": 2, "line-dasharray": [3, 2] } },
-        { id: "cover-fill", type: "fill", source: "cover", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.06 } },
+        { id: "cover-fill", type: "fill", source: "cover", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": ["get", "colour"], "fill-opacity": ["get", "opacity"] } },
         { id: "cover-line", type: "line", source: "cover", paint: { "line-color": ["get", "colour"], "line-opacity": 0.7, "line-width": 1.2, "line-dasharray": [4, 3] } },
       ],
     },
@@ -109,7 +109,7 @@ function symbolElement(code, label, cls) {
   t.style.position = "absolute";
   // units label to the right, assets below: a unit beside an asset keeps both readable
   // (radars to the left: a radar beside its battery keeps both labels readable)
-  if (cls.includes("radar")) t.style.right = "100%"; else t.style.left = cls === "asset" ? "0" : "100%";
+  if (cls.includes("radar")) { t.style.left = "auto"; t.style.right = "100%"; } else t.style.left = cls === "asset" ? "0" : "100%";
   t.style.top = cls === "asset" ? "100%" : "0";
   t.textContent = label;
   el.appendChild(t);
@@ -128,11 +128,13 @@ function drawMap() {
   state.map.getSource("areas").setData({ type: "FeatureCollection", features: areas });
   const cover = [];
   for (const u of P.units) {
-    if (u.kind === "batteries") cover.push(lineF(ring(u.lon_deg, u.lat_deg, u.max_range_km * 1e3), { colour: colour(u.partner) }));
+    if (u.kind === "batteries") cover.push(lineF(ring(u.lon_deg, u.lat_deg, u.max_range_km * 1e3), { colour: colour(u.partner), opacity: 0 }));
     else {
       const full = u.sector_half_width_deg >= 180;
       const from = u.boresight_az_deg - u.sector_half_width_deg, to = u.boresight_az_deg + u.sector_half_width_deg;
-      cover.push(poly(ring(u.lon_deg, u.lat_deg, u.max_range_km * 1e3, full ? 0 : from, full ? 360 : to, !full), { colour: colour(u.partner) }));
+      // an early-warning radar's sector spans the theatre: outlined, not tinted
+      const opacity = u.role === "early_warning" ? 0 : 0.07;
+      cover.push(poly(ring(u.lon_deg, u.lat_deg, u.max_range_km * 1e3, full ? 0 : from, full ? 360 : to, !full), { colour: colour(u.partner), opacity }));
     }
   }
   state.map.getSource("cover").setData({ type: "FeatureCollection", features: cover });
@@ -241,6 +243,8 @@ function renderPanel() {
 }
 
 function renderBanner() {
+  const A = state.plan.assessment;
+  if (A && !A.running && $("plan-message").textContent.startsWith("assessing")) say(`assessment of plan version ${A.version} done: ${A.done} runs`, "ok");
   const P = state.plan;
   $("seat-name").textContent = P.role === "partner" ? `${(P.partners.find((p) => p.id === P.partner) || {}).name || P.partner} staff` : P.role === "white" ? "White cell" : "Observer";
   $("scenario-name").textContent = P.scenario;
