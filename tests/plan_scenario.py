@@ -1,4 +1,4 @@
-"""A cheap scenario to plan in the tests: the example cut to 300 s at 5 s steps, one
+"""A cheap scenario to plan in the tests: the example cut to 200 s at 5 s steps, one
 stray launch on Port Delta, the fire-control radars without false alarms and the
 infrared satellites, and no launch alerts released (the staffs agree them in the plan)."""
 
@@ -9,7 +9,7 @@ from skyweave.scenario.schema import BallisticThreat, Radar, Scenario
 
 
 def plan_scenario() -> Scenario:
-    s = short_example(300.0)
+    s = short_example(200.0)
     keep = ("north-ir-1", "east-ir-1", "north-fcr-1", "east-fcr-1")
     sensors = [
         x.model_copy(update={"false_alarms_per_scan": 0.0}) if isinstance(x, Radar) else x

@@ -78,13 +78,18 @@ class Server:
 def _wait_until(page: Any, expression: str, timeout_s: float = 30.0) -> None:
     """Poll ``expression`` in the page (the page's CSP forbids wait_for_function's eval)."""
     deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except sync_api.Error:  # the page navigated meanwhile (planning to exercise)
+            pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"not true after {timeout_s:g} s: {expression}")
         time.sleep(0.05)
 
 
-def _open(browser: Any, url: str, size: tuple[int, int] = (1400, 900)) -> Any:
+def _open(browser: Any, url: str, size: tuple[int, int] = (1100, 750)) -> Any:
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -143,7 +148,7 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
     exercise_server = None
     try:
         north, east = _open(browser, links["north"]), _open(browser, links["east"])
-        white = _open(browser, links["white"], (1600, 1000))
+        white = _open(browser, links["white"])
 
         # North drags north-bty-2 to its new site
         marker = north.locator('.unit[data-unit="north-bty-2"] canvas')
@@ -229,10 +234,16 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
 
     scenario = json.loads((folder / "scenario.json").read_text())
     batteries = {b["id"]: b for b in scenario["batteries"]}
+    record = json.loads((folder / "plan.json").read_text())
+    originals = {b.id: b for b in base.batteries}
     for bid, (lat, lon) in (("north-bty-2", NORTH_TO), ("east-bty-2", EAST_TO)):
         b = batteries[bid]
-        # placed where the staff put it, to a pixel of the map (a few km at this zoom)
-        assert great_circle_km(b["lat_deg"], b["lon_deg"], lat, lon) < 10.0
+        # where the plan put it: where the staff dropped it, to a few pixels of the map
+        # (a pixel is some 5 km at this zoom), and well away from where it stood
+        assert record["placements"][bid] == {"lat_deg": b["lat_deg"], "lon_deg": b["lon_deg"]}
+        assert great_circle_km(b["lat_deg"], b["lon_deg"], lat, lon) < 30.0
+        was = originals[bid]
+        assert great_circle_km(was.lat_deg, was.lon_deg, lat, lon) > 80.0
     for b in base.batteries:
         if b.id not in ("north-bty-2", "east-bty-2"):
             assert (batteries[b.id]["lat_deg"], batteries[b.id]["lon_deg"]) == (
@@ -245,7 +256,6 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         if r["data_class"] == "launch_alerts"
     )
     assert alerts == [("east", ("north",)), ("north", ("east",))]
-    record = json.loads((folder / "plan.json").read_text())
     assert record["locked_version"] == plan.locked_version
     assert record["assessment_of_locked"] is True
     marker = json.loads((folder / ".skyweave-run").read_text())
