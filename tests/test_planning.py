@@ -346,3 +346,37 @@ def test_the_report_compares_the_assessment_with_the_played_outcome(tmp_path: Pa
     # leakers 3 above [0.5, 2.0]; value protected 160 - 60 = 100 within [100, 140]
     assert "<td>1.25 [0.50, 2.00]</td><td>3</td><td>above</td>" in html
     assert "<td>120.0 [100.0, 140.0]</td><td>100</td><td>within</td>" in html
+
+
+def test_an_assessment_reports_value_protected_with_t_intervals(plan: PlanningSession) -> None:
+    from scipy import stats
+
+    from skyweave.exercise.plan_assess import Assessment
+
+    scenario = plan.scenario()
+    total = sum(a.value for a in scenario.defended_assets)
+    a = Assessment(scenario, plan.version, 1, runs=4, workers=1)
+    hits, leakers = [0.0, 100.0, 60.0, 0.0], [0.0, 1.0, 1.0, 0.0]
+    a.rows = [
+        {
+            "status": "ok",
+            "seed": k,
+            "measures": {"engagement.leakers": n, "engagement.value_hit": h},
+        }
+        for k, (n, h) in enumerate(zip(leakers, hits, strict=True))
+    ] + [{"status": "error", "seed": 9, "measures": {}}]
+    view = a.view()
+    assert (view["done"], view["failed"]) == (5, 1)
+    protected = [total - h for h in hits]
+    mean = sum(protected) / 4
+    half = stats.t.ppf(0.975, 3) * stats.tstd(protected) / 2.0  # s / sqrt(4)
+    assert view["value_protected"]["mean"] == pytest.approx(mean)
+    assert view["value_protected"]["ci95"] == pytest.approx([mean - half, mean + half])
+    assert view["leakers"]["mean"] == pytest.approx(0.5)
+    # one assessment at a time
+    plan.assessment = a
+    a.running = True
+    with pytest.raises(PlanLocked, match="running"):
+        plan.assess(seat(plan, "white"), 8)
+    with pytest.raises(SeatError):
+        plan.assess(seat(plan, "observer"), 8)
