@@ -168,15 +168,13 @@ def initial_state(scenario: Scenario) -> PlanState:
     )
 
 
-def scenario_of(base: Scenario, state: PlanState) -> Scenario:
-    """The scenario a plan produces from ``base``: units where the plan places them, asset
-    values, consent rules and the agreed releases.
+def agreed_policy(base: Scenario, agreed: set[tuple[str, str, str]]) -> list[ReleaseRule]:
+    """The release rules of the ``agreed`` (originator, receiver, data class) triples.
 
-    The policy keeps each of the base's rules (its delay and degradation) for the
-    receivers that still agree, and adds a rule without delay or degradation for each
-    agreed release the base did not hold; an unchanged plan gives the base's policy.
+    Each of the base's rules is kept (its delay and degradation) for the receivers that
+    still agree; each agreed release the base did not hold gets a rule without delay or
+    degradation. With every base release agreed, the base's policy comes back.
     """
-    agreed = state.agreed()
     policy: list[ReleaseRule] = []
     covered: set[tuple[str, str, str]] = set()
     for rule in base.policy:
@@ -197,6 +195,20 @@ def scenario_of(base: Scenario, state: PlanState) -> Scenario:
         policy.append(
             ReleaseRule.model_validate({"from": origin, "to": [to], "data_class": data_class})
         )
+    return policy
+
+
+def scenario_of(base: Scenario, state: PlanState) -> Scenario:
+    """The scenario a plan produces from ``base``: units where the plan places them, asset
+    values, consent rules and the agreed releases (:func:`agreed_policy`).
+
+    Raises
+    ------
+    InputError
+        The produced scenario fails a check a scenario file would (never expected: every
+        edit was checked).
+    """
+    policy = agreed_policy(base, state.agreed())
 
     def placed(unit: Any) -> Any:
         lat, lon = state.placements.get(unit.id, (unit.lat_deg, unit.lon_deg))
@@ -427,59 +439,10 @@ class PlanningSession(SeatedSession):
         defends), the releases it gives or receives, its consent rule; the white cell and
         the observer everything."""
         with self.lock:
-            state = self.state
+            state, base = self.state, self.base
             mine = seat.partner if seat.role == "partner" else None
-            base = self.base
-            defended = set(self._partners)
-            if mine is not None:
-                me = next(p for p in base.partners if p.id == mine)
-                defended = {mine, *me.engagement.defend}
-            units = [
-                {
-                    "id": uid,
-                    "partner": owner,
-                    "kind": kind,
-                    "lat_deg": state.placements[uid][0],
-                    "lon_deg": state.placements[uid][1],
-                    **self._unit_extra(uid),
-                }
-                for uid, (owner, kind) in self._unit_owner.items()
-                if mine is None or owner == mine
-            ]
-            assets = [
-                {
-                    "id": a.id,
-                    "partner": a.partner,
-                    "name": a.name,
-                    "lat_deg": a.lat_deg,
-                    "lon_deg": a.lon_deg,
-                    "value": state.values[a.id],
-                }
-                for a in base.defended_assets
-                if a.partner in defended
-            ]
-            releases = [
-                {
-                    "from": origin,
-                    "to": to,
-                    "data_class": dc,
-                    "offered": (origin, to, dc) in state.offered,
-                    "accepted": (origin, to, dc) in state.accepted,
-                    "agreed": (origin, to, dc) in state.offered
-                    and (origin, to, dc) in state.accepted,
-                }
-                for origin in self._partners
-                for to in self._partners
-                if origin != to and (mine is None or mine in (origin, to))
-                for dc in DATA_CLASSES
-            ]
-            areas = [
-                a.model_dump(mode="json")
-                for a in base.deployment_areas
-                if mine is None or a.partner == mine
-            ]
-            scenario = self.scenario()
-            visible_units = {str(u["id"]) for u in units}
+            units = self._units_view(mine)
+            assets = self._assets_view(mine)
             return {
                 "type": "plan",
                 "seat": seat.name,
@@ -497,14 +460,20 @@ class PlanningSession(SeatedSession):
                 ],
                 "units": units,
                 "assets": assets,
-                "areas": areas,
-                "releases": releases,
+                "areas": [
+                    a.model_dump(mode="json")
+                    for a in base.deployment_areas
+                    if mine is None or a.partner == mine
+                ],
+                "releases": self._releases_view(mine),
                 "consent": {
                     pid: {"policy": c[0], "delay_s": c[1]}
                     for pid, c in state.consent.items()
                     if mine is None or pid == mine
                 },
-                "coverage": coverage_rows(scenario, [str(a["id"]) for a in assets], visible_units),
+                "coverage": coverage_rows(
+                    self.scenario(), [str(a["id"]) for a in assets], {str(u["id"]) for u in units}
+                ),
                 "history": [
                     {"version": v.number, "seat": v.seat, "edit": v.edit}
                     for v in self.versions[-30:]
@@ -513,6 +482,65 @@ class PlanningSession(SeatedSession):
                 "assessment": None if self.assessment is None else self.assessment.view(),
                 "data_classes": list(DATA_CLASSES),
             }
+
+    def _units_view(self, mine: str | None) -> list[dict[str, Any]]:
+        """The batteries and ground radars ``mine`` places (every one for None)."""
+        placements = self.state.placements
+        return [
+            {
+                "id": uid,
+                "partner": owner,
+                "kind": kind,
+                "lat_deg": placements[uid][0],
+                "lon_deg": placements[uid][1],
+                **self._unit_extra(uid),
+            }
+            for uid, (owner, kind) in self._unit_owner.items()
+            if mine is None or owner == mine
+        ]
+
+    def _assets_view(self, mine: str | None) -> list[dict[str, Any]]:
+        """The defended assets of ``mine`` and of the partners it defends (all for None)."""
+        defended = set(self._partners)
+        if mine is not None:
+            me = next(p for p in self.base.partners if p.id == mine)
+            defended = {mine, *me.engagement.defend}
+        return [
+            {
+                "id": a.id,
+                "partner": a.partner,
+                "name": a.name,
+                "lat_deg": a.lat_deg,
+                "lon_deg": a.lon_deg,
+                "value": self.state.values[a.id],
+            }
+            for a in self.base.defended_assets
+            if a.partner in defended
+        ]
+
+    def _releases_view(self, mine: str | None) -> list[dict[str, Any]]:
+        """Every (originator, receiver, data class) ``mine`` is one end of (all for None),
+        with whether it is offered, accepted and so agreed."""
+        state = self.state
+        rows = []
+        for origin in self._partners:
+            for to in self._partners:
+                if origin == to or (mine is not None and mine not in (origin, to)):
+                    continue
+                for dc in DATA_CLASSES:
+                    offered = (origin, to, dc) in state.offered
+                    accepted = (origin, to, dc) in state.accepted
+                    rows.append(
+                        {
+                            "from": origin,
+                            "to": to,
+                            "data_class": dc,
+                            "offered": offered,
+                            "accepted": accepted,
+                            "agreed": offered and accepted,
+                        }
+                    )
+        return rows
 
     def _unit_extra(self, uid: str) -> dict[str, Any]:
         for b in self.base.batteries:
@@ -573,6 +601,7 @@ __all__ = [
     "PlanRefused",
     "PlanState",
     "PlanningSession",
+    "agreed_policy",
     "initial_state",
     "scenario_of",
 ]
