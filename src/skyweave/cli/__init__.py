@@ -26,6 +26,7 @@ _COMMANDS = {
     "report": "skyweave.cli.report:report_command",
     "batch": "skyweave.cli.batch:batch_command",
     "exercise": "skyweave.cli.exercise:exercise_command",
+    "plan": "skyweave.cli.plan:plan_command",
 }
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the server's packages load only when a server starts
     from skyweave.engine.commands import Command
     from skyweave.exercise.branches import Branch
     from skyweave.exercise.journal import Journal
+    from skyweave.exercise.planning import PlanningSession
     from skyweave.exercise.session import ExerciseSession, SeatedSession
     from skyweave.scenario.schema import Scenario
 
@@ -111,6 +112,14 @@ class _Play:
     help="Continue an exercise from its journal (the staging folder OUT.journal a "
     "crashed or killed exercise left) or from a run folder, live from its last tick.",
 )
+@click.option(
+    "--plan",
+    "with_plan",
+    is_flag=True,
+    help="Begin with a planning phase in the same consoles: each staff places its units "
+    "within its deployment areas, values its assets, agrees releases and consent rules; "
+    "the white cell assesses and locks the plan, and the exercise runs the locked plan.",
+)
 @click.option("--certfile", type=click.Path(dir_okay=False), default=None, help="TLS certificate.")
 @click.option("--keyfile", type=click.Path(dir_okay=False), default=None, help="TLS private key.")
 def exercise_command(
@@ -124,6 +133,7 @@ def exercise_command(
     review_dir: str | None,
     branches: tuple[str, ...],
     resume_dir: str | None,
+    with_plan: bool,
     certfile: str | None,
     keyfile: str | None,
 ) -> None:
@@ -137,6 +147,10 @@ def exercise_command(
     time slider.
     """
     listen = _check_listen(host, port, certfile, keyfile)
+    if with_plan and (review_dir is not None or resume_dir is not None):
+        raise InputError(
+            [Problem("--plan", "plans a new exercise: give neither --review nor --resume")]
+        )
     if review_dir is not None:
         if any(v is not None for v in (scenario, seed, out_dir, resume_dir)):
             raise InputError(
@@ -164,6 +178,15 @@ def exercise_command(
         )
     else:
         play = _new(scenario, seed, out_dir, overwrite, rate)
+    plan = None
+    if with_plan:
+        planned = _plan_phase(play, listen)
+        if planned is None:
+            return
+        plan, sock = planned
+        play.scenario = plan.locked_scenario()
+        _serve_live(play, listen, overwrite, plan, sock)
+        return
     _serve_live(play, listen, overwrite)
 
 
@@ -250,8 +273,69 @@ def _open_journal(play: _Play) -> Journal:
     )
 
 
-def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
-    """Check, bind, journal, serve; at the end (End or Ctrl-C) write the run folder."""
+def _plan_phase(play: _Play, listen: _Listen) -> tuple[PlanningSession, socket.socket] | None:
+    """Serve the planning phase until the white cell starts the exercise from the locked
+    plan, or Ctrl-C (None: no exercise).
+
+    Returns the plan (its seats and tokens) and the listening socket, still open: the
+    planning server is handed a duplicate, which it closes when it stops, so the port
+    is never free between the phases and a console's request meanwhile waits in the
+    socket's backlog for the exercise server."""
+    from skyweave.engine.commands import with_injected_threats
+    from skyweave.exercise.journal import Journal
+    from skyweave.exercise.listen import bind
+    from skyweave.exercise.plan_routes import create_plan_app
+    from skyweave.exercise.planning import PlanningSession
+    from skyweave.scenario.run_size import check_run_size
+
+    # what would refuse the exercise refuses it before anyone plans
+    check_run_size(with_injected_threats(play.scenario, play.commands), source="scenario")
+    Journal.check_free(play.out)
+    plan = PlanningSession(play.scenario, play.seed, workers=assess_workers())
+    sock = bind(listen.host, listen.port)
+    server: uvicorn.Server | None = None
+
+    def on_start() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    app = create_plan_app(plan, on_start, allowed_hosts=_allowed_hosts(listen.host))
+    server = _announced_server(
+        app,
+        plan,
+        listen,
+        f"PLANNING {play.scenario.name} (seed {play.seed})",
+        "The white cell locks the plan and starts the exercise (same links); "
+        "Ctrl-C ends planning without an exercise.",
+    )
+    _run_until_stopped(server, sock.dup())
+    if not plan.started:
+        sock.close()
+        click.echo("planning ended before the exercise started: no exercise was played")
+        return None
+    click.echo(f"plan locked at version {plan.locked_version}; the exercise starts from it")
+    return plan, sock
+
+
+def assess_workers() -> int:
+    """Processes of a plan assessment's pool: the machine's cores, at most four."""
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _serve_live(
+    play: _Play,
+    listen: _Listen,
+    overwrite: bool,
+    plan: PlanningSession | None = None,
+    sock: socket.socket | None = None,
+) -> None:
+    """Check, bind, journal, serve; at the end (End or Ctrl-C) write the run folder.
+
+    With ``plan`` (``--plan``), the seats keep the planning phase's tokens, the plan's
+    console stays readable, and the run folder gets the locked ``plan.json``; ``sock``
+    is the planning phase's listening socket."""
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
@@ -262,7 +346,8 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
     check_run_size(with_injected_threats(play.scenario, play.commands), source="scenario")
     if play.staging is None:
         Journal.check_free(play.out)
-    sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
+    if sock is None:  # (after planning: the planning phase's socket, still listening)
+        sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
     journal = _open_journal(play)
     if play.resume_to_s is not None:
         click.echo(f"replaying {len(play.commands)} commands to t = {play.resume_to_s:g} s ...")
@@ -276,9 +361,12 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         branches=play.branches,
         line=play.line,
     )
+    if plan is not None:
+        session.seats = dict(plan.seats)  # the links the staffs already hold
     server: uvicorn.Server | None = None
 
     def on_end(folder: Path) -> None:
+        _with_plan(folder, plan)
         _said_ended(session, play.out, folder)
         if server is not None:
             server.should_exit = True
@@ -289,6 +377,7 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         overwrite=overwrite,
         on_end=on_end,
         allowed_hosts=_allowed_hosts(listen.host),
+        plan=plan,
     )
     resumed = "" if play.resume_to_s is None else f", resumed at t = {play.resume_to_s:g} s"
     server = _announced_server(
@@ -306,6 +395,7 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
         try:
             if session.ended_dir is None:
                 folder = session.end(play.out, overwrite)
+                _with_plan(folder, plan)
                 _said_ended(session, play.out, folder)
         except (InputError, OSError) as exc:
             text = "; ".join(map(str, exc.problems)) if isinstance(exc, InputError) else str(exc)
@@ -313,6 +403,14 @@ def _serve_live(play: _Play, listen: _Listen, overwrite: bool) -> None:
             click.echo(f"the play is kept: skyweave exercise --resume {journal.folder}", err=True)
             journal.close()
             sys.exit(1)
+
+
+def _with_plan(folder: Path, plan: PlanningSession | None) -> None:
+    """Add the locked plan to the run folder (and the report's plan section)."""
+    if plan is not None:
+        from skyweave.exercise.plan_record import add_plan_to_run
+
+        add_plan_to_run(Path(folder), plan)
 
 
 def _said_ended(session: ExerciseSession, asked: Path, folder: Path) -> None:

@@ -49,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 
 from skyweave.engine.command_validation import MAX_COMMAND_BYTES, parse_json_text
 from skyweave.errors import InputError, Problem
+from skyweave.exercise.planning import PlanningSession
 from skyweave.exercise.review import ReviewSession
 from skyweave.exercise.session import ClockError, ExerciseSession, Seat, SeatError
 
@@ -230,6 +231,7 @@ def create_app(
     frame_period_s: float = FRAME_PERIOD_S,
     limiter: RateLimiter | None = None,
     allowed_hosts: list[str] | None = None,
+    plan: PlanningSession | None = None,
 ) -> FastAPI:
     """The FastAPI application serving one exercise session.
 
@@ -251,6 +253,9 @@ def create_app(
     allowed_hosts : list of str, optional
         Host names the server answers to (``Host`` header); others are refused (400),
         so a page on a rebound DNS name cannot reach it. Default: any.
+    plan : PlanningSession, optional
+        The locked plan the exercise started from: its console stays readable
+        (:mod:`~skyweave.exercise.plan_routes`).
     """
     app = FastAPI(title="Skyweave exercise", docs_url=None, redoc_url=None, openapi_url=None)
     consoles = Consoles()
@@ -267,6 +272,11 @@ def create_app(
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    if plan is not None:
+        from skyweave.exercise.plan_routes import plan_router
+
+        app.include_router(plan_router(plan))
 
     def seat_of(token: str | None) -> Seat | None:
         return session.seat(token)

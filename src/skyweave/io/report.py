@@ -86,6 +86,7 @@ from skyweave.io.report_data import (
 from skyweave.io.report_geo import destination_deg, ellipse_polygon, sector_polygon
 from skyweave.io.report_impacts import _impact_table_html, impact_areas_figure, impact_calls
 from skyweave.io.report_map import theatre_map
+from skyweave.io.report_plan import plan_section_html
 from skyweave.io.report_staff import _staff_html
 from skyweave.io.report_style import _CSS, _e, _figure_html, _style, figure_png
 from skyweave.io.report_tables import (
@@ -278,6 +279,9 @@ def render_report(
         parts.append(
             '<section id="staff"><h2>Staff measures</h2>' + _staff_html(ctx) + "</section>"
         )
+        plan_html = plan_section_html(run.run_dir, run.summary)  # "" without plan.json
+        if plan_html:
+            parts.append(plan_html)
         tq_parts = ['<section id="track-quality"><h2>Track quality over time</h2>']
         qfig = track_quality_figure(ctx, metrics) if metrics else None
         if qfig is not None:

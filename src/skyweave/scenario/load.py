@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from skyweave.errors import InputError, Problem
+from skyweave.scenario.deployment import deployment_problems
 from skyweave.scenario.hints import unknown_key_message
 from skyweave.scenario.plausibility import scenario_warnings
 from skyweave.scenario.run_size import check_run_size
@@ -161,6 +162,7 @@ def load_scenario_checked(path: str | Path) -> tuple[Scenario, list[Problem]]:
         raise InputError(
             problems + [p for p in references if p.field_path not in refused]
         ) from None
+    references += [located(loc, msg) for loc, msg in deployment_problems(scenario)]
     if references:
         raise InputError(references)
     return scenario, [located(loc, message) for loc, message in scenario_warnings(scenario)]

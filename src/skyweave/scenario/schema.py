@@ -576,6 +576,62 @@ class CommandAndControl(_Model):
     )
 
 
+# -- deployment areas (the planning phase) ------------------------------------------------
+
+
+class AreaPoint(_Model):
+    """A corner of a deployment area."""
+
+    lat_deg: Latitude
+    lon_deg: Longitude
+
+
+class AreaCircle(_Model):
+    """A circular deployment area: a centre and a great-circle radius."""
+
+    lat_deg: Latitude
+    lon_deg: Longitude
+    radius_km: float = Field(gt=0.0, le=5_000.0, description="great-circle radius")
+
+
+#: the unit kinds a deployment area may restrict
+DeploymentKind = Literal["batteries", "radars"]
+_ALL_KINDS: tuple[DeploymentKind, ...] = ("batteries", "radars")
+
+
+class DeploymentArea(_Model):
+    """Where one partner may place its batteries and ground radars (planning phase).
+
+    An area is a polygon (corners in order, at least three, not closed: the last
+    corner joins the first; edges drawn straight in latitude and longitude) or a
+    circle. When a partner has areas for a kind of unit, each of its units of that
+    kind must lie inside one of them; a partner without areas for a kind places those
+    units anywhere. Areas do not change a run: they bound where staffs may place units.
+    """
+
+    id: Identifier
+    partner: Identifier = Field(description="the partner that may deploy here")
+    kinds: list[DeploymentKind] = Field(
+        default_factory=lambda: list(_ALL_KINDS),
+        min_length=1,
+        max_length=2,
+        description="which of the partner's units the area holds: batteries, radars",
+    )
+    name: ShortText = Field(default="", description="display name")
+    polygon: list[AreaPoint] | None = Field(
+        default=None, min_length=3, max_length=1_000, description="corners; or give circle"
+    )
+    circle: AreaCircle | None = Field(default=None, description="centre and radius; or polygon")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> DeploymentArea:
+        if (self.polygon is None) == (self.circle is None):
+            raise ValueError("give exactly one of polygon or circle")
+        if len(set(self.kinds)) != len(self.kinds):
+            raise ValueError("kinds lists a kind twice")
+        return self
+
+
 def _multiple_of_step(value_s: float, step_s: float, field: str) -> None:
     """Refuse an interval that is not a whole number of time steps, naming the nearest ones."""
     k = value_s / step_s
@@ -648,6 +704,12 @@ class Scenario(_Model):
     )
     c2: CommandAndControl = Field(
         default_factory=CommandAndControl, description="the decision cycle's settings"
+    )
+    deployment_areas: list[DeploymentArea] = Field(
+        default_factory=list,
+        max_length=1_000,
+        description="where each partner may place its batteries and radars (planning phase; "
+        "no effect on a run)",
     )
 
     @field_validator("epoch")
