@@ -237,23 +237,6 @@ def test_stale_remote_tracks_are_dropped() -> None:
     assert "e1" not in {s for row in out.sources for s in row}
 
 
-def test_a_remote_sea_skimmer_flies_on_and_a_remote_falling_track_ends_underground() -> None:
-    """Free flight sinks a level track 0.5 g t^2 between reports (314 m in 8 s): a
-    sea-skimmer reported level is not ended for it; a missile reported falling is."""
-    skimmer_pos = np.array(pymap3d.geodetic2ecef(48.0, 20.0, 30.0))
-    skimmer_vel = np.array(pymap3d.enu2uvw(250.0, 0.0, 0.0, 48.0, 20.0))
-    falling_pos = np.array(pymap3d.geodetic2ecef(48.3, 20.3, 1_000.0))
-    falling_vel = np.array(pymap3d.enu2uvw(500.0, 0.0, -2_000.0, 48.3, 20.3))
-    x = np.array(
-        [np.concatenate([skimmer_pos, skimmer_vel]), np.concatenate([falling_pos, falling_vel])]
-    )
-    pic = PartnerPicture("north", FusionConfig(min_altitude_m=-100.0))
-    pic.receive(_remote("east", 0.0, [1, 2], x, _P_REM, ("e1",)))
-    out = pic.update(8.0, None)
-    assert [tuple(c) for c in out.contributors] == [(("east", 1),)]
-    assert pic.n_remote == 1
-
-
 def test_older_remote_message_does_not_overwrite_newer() -> None:
     x = _threats(1)
     pic = PartnerPicture("north")

@@ -146,15 +146,6 @@ class RemoteTracks:
 
 #: heights above the WGS84 ellipsoid (nothing in a picture flies underground)
 _GROUND = Ground()
-#: a remote track whose reported state descends faster than this may end underground
-_FALLING_MPS = 50.0
-
-
-def _falling(x: FloatArray) -> BoolArray:
-    """ECEF states (N, 6) descending faster than ``_FALLING_MPS`` (along the radial up)."""
-    r_m = np.linalg.norm(x[:, :3], axis=1)
-    v_up_mps = np.einsum("ij,ij->i", x[:, :3], x[:, 3:]) / np.where(r_m > 0.0, r_m, 1.0)
-    return np.asarray(v_up_mps < -_FALLING_MPS)
 
 
 @dataclass(frozen=True)
@@ -615,12 +606,8 @@ class PartnerPicture:
             blocks.append((0, own_ids[up], xo[up], po[up], own_src[up]))
         if self.n_remote:
             xr, pr = _predict_grouped(cfg.motion, self._r_x, self._r_p, time_s - self._r_tov)
-            # a remote track flown on below the ground is over: nothing flies underground.
-            # Only a track reported falling: the free-flight prediction of a sea-skimmer
-            # reported level sinks below the ground between two reports, and it flies on
-            under = (
-                _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
-            ) & _falling(self._r_x)
+            # a remote track flown on below the ground is over: nothing flies underground
+            under = _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
             if under.any():
                 self._keep_remote(~under)
                 xr, pr = xr[~under], pr[~under]
