@@ -113,6 +113,7 @@ from skyweave.c2.prediction import (
     predict_positions,
 )
 from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
+from skyweave.c2.reengage import Reengagements, mandated_picture
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
 from skyweave.engagement import (
@@ -187,6 +188,8 @@ class DecisionStage:
             [p.id for p in scenario.partners],
         )
         self.batteries_told = self.orders.batteries_told
+        # misses of batteries under the cell's command: their own post looks and shoots again
+        self.reengage = Reengagements()
         self.log: list[DecisionRow] = []  # decisions.parquet
         #: the last cycle's rows per deciding post, by threat id (for the consoles)
         self.latest: dict[str, dict[str, DecisionRow]] = {}
@@ -325,7 +328,26 @@ class DecisionStage:
             self._record(
                 cycle_rows(t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued)
             )
+        if self.integrated:
+            self._look_shoot(t, cycle, pictures)
         return CycleOutcome(tuple(rejected), tuple(changes))
+
+    def _look_shoot(self, t: float, cycle: int, pictures: Mapping[str, FusedPicture]) -> None:
+        """Delegated shoot-look-shoot (:mod:`skyweave.c2.reengage`): after a miss of a
+        battery under the cell's command, its own post may fire it again at the same
+        threat, on its own picture (its rows in the decision log are those tracks')."""
+        for partner, mandates in self.reengage.due(t, self.orders.commanded).items():
+            picture = pictures.get(partner)
+            if picture is None or not len(picture) or self.is_silent(partner, t):
+                continue
+            mine = mandated_picture(picture, mandates, ballistic_mask(picture.state))
+            if not len(mine):
+                continue
+            ids = {m.battery_id for m in mandates}
+            boss = Authority(partner, tuple(b for b in self.scenario.batteries if b.id in ids))
+            verdicts = Verdicts()
+            self._decide(boss, mine, t, cycle, [], verdicts)
+            self._record(cycle_rows(t, cycle, partner, verdicts, None, verdicts.valued))
 
     def _record(self, rows: list[DecisionRow]) -> None:
         self.log += rows
@@ -389,6 +411,13 @@ class DecisionStage:
         new = self.model.engagements[self._kills_seen :]
         self._kills_seen = len(self.model.engagements)
         for e in new:
+            if (
+                e.outcome == "miss"
+                and self.integrated
+                and e.partner != self.cell
+                and e.battery_id in self.orders.commanded
+            ):
+                self.reengage.missed(e)
             if e.outcome != "kill":
                 continue
             if e.partner in self.known_kill:
