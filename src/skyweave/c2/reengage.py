@@ -11,8 +11,11 @@ shared-warning mode, the cell never could). So, as a fire unit does under a
 higher echelon's assignment, the cell's order delegates the look-shoot: after a
 miss the battery's own command post may fire that battery again at the same
 threat, on its own picture, for :data:`MANDATE_S` after the missed intercept.
+Once it has, the cell leaves that battery off that threat (an order of the cell's
+to it on that threat, sent before, is not carried out): one look-shoot, not two.
 
-The same threat is a track of that post's picture that passed near the missed
+Only against ballistic tracks: an air-breathing threat leaves the cell the time to
+order again. The same threat is a track of that post's picture that passed near the missed
 intercept point at the intercept time: moved back with constant acceleration
 (gravity towards the Earth's centre for a ballistic track), within
 :data:`MATCH_GATE_M` plus three position sigmas plus
@@ -30,6 +33,7 @@ from numpy.typing import NDArray
 from skyweave.constants import G0_MPS2
 from skyweave.engagement import Engagement
 from skyweave.tracking.fusion import FusedPicture
+from skyweave.warning.impact import ballistic_mask
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -40,9 +44,11 @@ MANDATE_S = 60.0
 MATCH_GATE_M = 2_000.0
 #: error allowed per metre flown since the missed intercept (re-entry drag)
 REENTRY_ERROR_FRACTION = 0.15
+#: why an order of the cell's is not carried out when the battery's post shot again
+DELEGATED = "look-shoot delegated to the battery's post"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Mandate:
     """One missed shot of a battery under the cell's command: its post may shoot again."""
 
@@ -51,6 +57,7 @@ class Mandate:
     point_ecef_m: FloatArray  # the planned (missed) intercept point
     intercept_time_s: float
     known_s: float  # the kill assessment: the battery's own post knows the miss from then
+    fired: bool = False  # the battery's post has shot again under it
 
 
 def passed_near(
@@ -91,6 +98,40 @@ class Reengagements:
             )
         )
 
+    def fired(self, t: float, battery_id: str, picture: FusedPicture, row: int) -> None:
+        """The battery's post shot again at its picture's track ``row``: the mandates of
+        that battery it matches are carried out (the cell leaves that threat to it)."""
+        ballistic = ballistic_mask(picture.state[row : row + 1])
+        for m in self._open:
+            if m.battery_id == battery_id and m.known_s <= t:
+                m.fired |= bool(
+                    passed_near(
+                        m.point_ecef_m,
+                        m.intercept_time_s,
+                        picture.time_s,
+                        picture.state[row : row + 1],
+                        picture.pos_sigma_m[row : row + 1],
+                        ballistic,
+                    )[0]
+                )
+
+    def withheld(
+        self, t: float, battery_ids: list[str], states: FloatArray, sigma_m: FloatArray
+    ) -> BoolArray:
+        """(B, K) the cell leaves battery ``b`` off track ``k``: the battery's own post
+        has shot again at that threat under a mandate (its look-shoot, not the cell's)."""
+        out = np.zeros((len(battery_ids), states.shape[0]), dtype=bool)
+        if not states.shape[0]:
+            return out
+        ballistic = ballistic_mask(states)
+        for m in self._open:
+            if m.fired and t - m.intercept_time_s <= MANDATE_S and m.battery_id in battery_ids:
+                i = battery_ids.index(m.battery_id)
+                out[i] |= passed_near(
+                    m.point_ecef_m, m.intercept_time_s, t, states, sigma_m, ballistic
+                )
+        return out
+
     def due(self, t: float, commanded: frozenset[str]) -> dict[str, list[Mandate]]:
         """Per partner, the mandates its post holds at ``t`` for batteries still under
         the cell's command (one reverted to its post is that post's anyway)."""
@@ -105,7 +146,8 @@ class Reengagements:
 def mandated_picture(
     picture: FusedPicture, mandates: list[Mandate], ballistic: BoolArray
 ) -> FusedPicture:
-    """The post's picture cut down to the tracks of the threats its mandates cover."""
+    """The post's picture cut down to the tracks of the threats its mandates cover
+    (ballistic tracks only: an air-breathing threat leaves the cell time to re-order)."""
     keep = np.zeros(len(picture), dtype=bool)
     for m in mandates:
         keep |= passed_near(
@@ -116,7 +158,7 @@ def mandated_picture(
             picture.pos_sigma_m,
             ballistic,
         )
-    rows = np.flatnonzero(keep)
+    rows = np.flatnonzero(keep & ballistic)
     return replace(
         picture,
         picture_number=picture.picture_number[rows],
@@ -129,6 +171,7 @@ def mandated_picture(
 
 
 __all__ = [
+    "DELEGATED",
     "MANDATE_S",
     "MATCH_GATE_M",
     "REENTRY_ERROR_FRACTION",
