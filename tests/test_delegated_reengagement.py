@@ -13,11 +13,72 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from skyweave.c2.reengage import (
+    MANDATE_S,
+    MATCH_GATE_M,
+    REENTRY_ERROR_FRACTION,
+    Reengagements,
+    passed_near,
+)
+from skyweave.engagement import Engagement
 from skyweave.scenario import load_scenario
 from skyweave.simulation import run_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cueing.yaml"
 SEED = 3707578075464142492  # a seed whose first kill draw on raid-d-1 misses
+
+# a missile 20 km up over the equator at 0 deg E, diving at 2 km/s
+UP_M = 6_378_137.0 + 20_000.0
+SPEED_MPS = 2_000.0
+
+
+def _miss(intercept_s: float, assessed_s: float, battery: str = "b1") -> Engagement:
+    return Engagement(
+        0, intercept_s - 20.0, "east", battery, "north:1", "m", "ballistic", 1,
+        intercept_s, (UP_M, 0.0, 0.0), (UP_M - 20_000.0, 0.0, 0.0), 0.7, "miss", 0,
+        intercept_s, assessed_s,
+    )  # fmt: skip
+
+
+def test_a_track_matches_the_missed_intercept_within_the_gate() -> None:
+    # 10 s after the missed intercept the missile flew 20 km on along y; moved back
+    # with gravity it was half g dt^2 lower (along -x, to 2.5e-3 rad) than in a line
+    dt = 10.0
+    gate = MATCH_GATE_M + 3.0 * 50.0 + REENTRY_ERROR_FRACTION * SPEED_MPS * dt
+    drop = 0.5 * 9.80665 * dt * dt
+    states = np.array(
+        [
+            # on the way: moved back, exactly at the point
+            [UP_M + drop, SPEED_MPS * dt, 0.0, 0.0, SPEED_MPS, 0.0],
+            # the same path shifted sideways by just under and just over the gate
+            [UP_M + drop, SPEED_MPS * dt, gate - 10.0, 0.0, SPEED_MPS, 0.0],
+            [UP_M + drop, SPEED_MPS * dt, gate + 10.0, 0.0, SPEED_MPS, 0.0],
+        ]
+    )
+    near = passed_near(
+        np.array([UP_M, 0.0, 0.0]), 100.0, 100.0 + dt, states, np.full(3, 50.0),
+        np.ones(3, dtype=bool),
+    )  # fmt: skip
+    assert near.tolist() == [True, True, False]
+
+
+def test_a_mandate_holds_from_the_assessment_while_the_cell_commands_the_battery() -> None:
+    r = Reengagements()
+    r.missed(_miss(intercept_s=100.0, assessed_s=105.0))
+    commanded = frozenset({"b1"})
+    assert r.due(104.0, commanded) == {}  # the post does not know the miss yet
+    assert [m.battery_id for m in r.due(105.0, commanded)["east"]] == ["b1"]
+    assert r.due(110.0, frozenset()) == {}  # reverted: its post commands it anyway
+    # the cell leaves the battery off the threat only once its post has shot again
+    track = np.array([[UP_M, 0.0, 0.0, 0.0, 0.0, -SPEED_MPS]])  # at the point at 100 s
+    sigma = np.array([50.0])
+    assert not r.withheld(100.0, ["b1"], track, sigma).any()
+    r.due(105.0, commanded)["east"][0].fired = True
+    assert r.withheld(100.0, ["b1"], track, sigma).tolist() == [[True]]
+    assert r.due(100.0 + MANDATE_S + 1.0, commanded) == {}  # expired
+    assert not r.withheld(100.0 + MANDATE_S + 1.0, ["b1"], track, sigma).any()
 
 
 def test_battery_under_the_cell_looks_and_shoots_again_on_its_own_track() -> None:
