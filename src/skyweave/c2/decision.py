@@ -113,6 +113,7 @@ from skyweave.c2.prediction import (
     predict_positions,
 )
 from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
+from skyweave.c2.reengage import DELEGATED, Mandate, Reengagements, mandated_picture
 from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
 from skyweave.c2.wta import solve_wta
 from skyweave.engagement import (
@@ -187,6 +188,9 @@ class DecisionStage:
             [p.id for p in scenario.partners],
         )
         self.batteries_told = self.orders.batteries_told
+        # misses of batteries under the cell's command: their own post looks and shoots again
+        self.reengage = Reengagements()
+        self._mandated: dict[str, set[str]] = {p.id: set() for p in scenario.partners}
         self.log: list[DecisionRow] = []  # decisions.parquet
         #: the last cycle's rows per deciding post, by threat id (for the consoles)
         self.latest: dict[str, dict[str, DecisionRow]] = {}
@@ -296,6 +300,10 @@ class DecisionStage:
                 self.orders.pending.pop(c.battery_id, None)
         boards = threats or {}
         self.latest = {}
+        mandates = self.reengage.due(t, self.orders.commanded) if self.integrated else {}
+        self._mandated = {
+            p.id: {m.battery_id for m in mandates.get(p.id, ())} for p in self.scenario.partners
+        }
         if objects is not self._objects:
             self._objects, self._ends = objects, objects.end_times()
         self.step(t)
@@ -325,7 +333,36 @@ class DecisionStage:
             self._record(
                 cycle_rows(t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued)
             )
+        if self.integrated:
+            self._look_shoot(t, cycle, pictures, mandates)
         return CycleOutcome(tuple(rejected), tuple(changes))
+
+    def _look_shoot(
+        self,
+        t: float,
+        cycle: int,
+        pictures: Mapping[str, FusedPicture],
+        due: Mapping[str, list[Mandate]],
+    ) -> None:
+        """Delegated shoot-look-shoot (:mod:`skyweave.c2.reengage`): after a miss of a
+        battery under the cell's command, its own post may fire it again at the same
+        threat, on its own picture (its rows in the decision log are those tracks')."""
+        for partner, mandates in due.items():
+            picture = pictures.get(partner)
+            if picture is None or not len(picture) or self.is_silent(partner, t):
+                continue
+            mine = mandated_picture(picture, mandates, ballistic_mask(picture.state))
+            if not len(mine):
+                continue
+            ids = {m.battery_id for m in mandates}
+            boss = Authority(partner, tuple(b for b in self.scenario.batteries if b.id in ids))
+            verdicts = Verdicts()
+            self._decide(boss, mine, t, cycle, [], verdicts, delegated=True)
+            self._record(cycle_rows(t, cycle, partner, verdicts, None, verdicts.valued))
+            rows = {f"{partner}:{n}": k for k, n in enumerate(mine.picture_number.tolist())}
+            for tid, v in verdicts.best.items():
+                if v.reason == "assigned" and v.battery_id in ids and tid in rows:
+                    self.reengage.fired(t, v.battery_id, mine, rows[tid])
 
     def _record(self, rows: list[DecisionRow]) -> None:
         self.log += rows
@@ -389,6 +426,13 @@ class DecisionStage:
         new = self.model.engagements[self._kills_seen :]
         self._kills_seen = len(self.model.engagements)
         for e in new:
+            if (
+                e.outcome == "miss"
+                and self.integrated
+                and e.partner != self.cell
+                and e.battery_id in self.orders.commanded
+            ):
+                self.reengage.missed(e)
             if e.outcome != "kill":
                 continue
             if e.partner in self.known_kill:
@@ -403,12 +447,14 @@ class DecisionStage:
         cycle: int,
         requests: Sequence[EngageRequest],
         verdicts: Verdicts,
+        delegated: bool = False,
     ) -> list[tuple[EngageRequest, str]]:
         """One command post's decision at one time (steps 1-4 of the module docstring).
 
         Notes in ``verdicts`` why each track was or was not engaged (the decision
         log); returns the operators' engage requests it could not carry out, with the
-        reason.
+        reason. ``delegated``: a look-shoot of a battery under the cell's command
+        (:meth:`_look_shoot`): the post's granted consents wait for its own cycle.
         """
         model = self.model
         arrived = self.orders.arrived(boss.name, t)
@@ -419,8 +465,15 @@ class DecisionStage:
             if (why := self._not_taskable(boss, b.partner, b.id, t, executing)) is not None
         }
         batteries = [b for b in boss.batteries if b.id not in excluded]
-        due = [d for d, who in self.granted if who == boss.name]
-        self.granted = [(d, w) for d, w in self.granted if w != boss.name]
+        # granted consents of batteries under a look-shoot mandate wait for it
+        mandated = {b.id for b in boss.batteries} if delegated else self._mandated[boss.name]
+        ours = [
+            (d, w)
+            for d, w in self.granted
+            if w == boss.name and (d.battery_id in mandated) == delegated
+        ]
+        due = [d for d, _ in ours]
+        self.granted = [g for g in self.granted if g not in ours]
         on_hold = [d for d in due if d.battery_id in self.held]
         if on_hold:
             self._drop(on_hold, t, cycle, "hold fire")
@@ -581,6 +634,20 @@ class DecisionStage:
             verdicts,
         )
         pk = m.pk
+        # a battery whose own post shot again after a miss: that threat is its post's
+        withheld = np.zeros_like(m.now_ok)
+        if self.integrated and boss.name == self.cell:
+            withheld = self.reengage.withheld(
+                t, [b.id for b in batteries], states[sel], picture.pos_sigma_m[idx][sel]
+            )
+            for i, j in zip(*np.nonzero(withheld), strict=True):
+                pk[i, j] = 0.0
+                m.now_ok[i, j] = m.later_ok[i, j] = False
+                b = batteries[int(i)]
+                verdicts.note(
+                    ids[int(sel[j])],
+                    Verdict("engaged", b.id, text=f"look-shoot delegated to {b.partner}'s post"),
+                )
 
         # 3. assignment: granted orders first, then one WTA over the rest
         held_now = set(track_ids)
@@ -616,6 +683,8 @@ class DecisionStage:
             j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
             if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
                 chosen.append((i, j, False))
+            elif i >= 0 and j >= 0 and withheld[i, j]:
+                self._drop_orders([o], t, cycle, DELEGATED)
             elif o.track_id not in held_now and t - o.time_s <= (RETRY_CYCLES + 1) * cycle_s:
                 self.orders.defer(o, t)  # as above: carried out at the next cycle
             else:
@@ -776,11 +845,15 @@ class DecisionStage:
             return None
         return self.orders.why_not(battery_id, t)
 
-    def _drop_orders(self, orders: Sequence[EngagementOrder], t: float, cycle: int) -> None:
+    def _drop_orders(
+        self,
+        orders: Sequence[EngagementOrder],
+        t: float,
+        cycle: int,
+        why: str = "order arrived too late",
+    ) -> None:
         """Orders that arrived but can no longer be carried out: recorded as refusals."""
-        self.model.refusals += [
-            Refusal(t, o.battery_id, o.track_id, "order arrived too late", cycle) for o in orders
-        ]
+        self.model.refusals += [Refusal(t, o.battery_id, o.track_id, why, cycle) for o in orders]
 
 
 __all__ = [

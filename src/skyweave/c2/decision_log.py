@@ -319,6 +319,7 @@ _REFUSALS: dict[str, Reason] = {
     "threat no longer evaluated": "no_asset_threatened",
     "order arrived too late": "no_battery_in_reach",
     "battery reverted to its own command post": "command_post_silent",
+    "look-shoot delegated to the battery's post": "engaged",
 }
 
 
