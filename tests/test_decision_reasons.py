@@ -71,3 +71,18 @@ def test_the_reason_a_scenario_is_built_for(
     assert reason in changed and reason not in without, (changed, without)
     # nothing the post says of the changed scenario is nearer a shot than the reason
     assert "assigned" not in changed
+
+
+def test_the_partner_console_has_words_for_every_reason_it_shows() -> None:
+    import re
+    from pathlib import Path
+
+    from skyweave.c2.decision_log import REASONS
+
+    js = (
+        Path(__file__).resolve().parents[1] / "src/skyweave/exercise/static/partner.js"
+    ).read_text()
+    table = js[js.index("const WHY_SHORT = {") : js.index("};", js.index("const WHY_SHORT"))]
+    shown = set(re.findall(r"^\s+(\w+):", table, flags=re.M))
+    # assigned and engaged rows show who engages instead of a reason
+    assert shown == set(REASONS) - {"assigned", "engaged"}

@@ -6,6 +6,28 @@
 import { beep, clockTime, esc, fmtT, html, keyed, order, setAttr, setText } from "./app.js";
 import { iconSvg, sidc, threatAffiliation } from "./symbols.js";
 
+// the decision log's reasons (c2/decision_log.py) as a board cell says them; the
+// row's title holds the full sentence
+const WHY_SHORT = {
+  consent_pending: "consent pending",
+  order_unacknowledged: "order not acknowledged yet",
+  killed: "kill reported",
+  lower_priority: "lower priority",
+  consent_denied: "consent denied",
+  no_window_yet: "no window yet",
+  battery_busy: "battery busy",
+  battery_held: "battery held",
+  inventory_exhausted: "battery empty",
+  battery_status_unknown: "battery status unknown",
+  command_post_silent: "command post silent",
+  remote_track_only: "only a partner's track",
+  no_kill_probability: "no kill probability",
+  not_defended: "not ours to defend",
+  no_battery_in_reach: "out of reach",
+  no_asset_threatened: "no asset threatened",
+  not_tracked: "no track of our own",
+};
+
 const LIFECYCLE = {
   detected: "new", tracked: "tracked", impact_predicted: "impact predicted", engaged: "engaged",
   killed: "killed", impacted: "impacted", all_clear: "all clear",
@@ -153,7 +175,7 @@ export function createConsole({ setup, map, side }) {
         const why = t.decision && !["assigned", "engaged"].includes(t.decision.reason) ? t.decision : null;
         const whyEl = tr.querySelector("[data-f=why]");
         // one line of fixed height whatever it says (the rows below never move under a click)
-        setText(whyEl, why ? `not engaged: ${why.text}` : "\u00a0");
+        setText(whyEl, why ? WHY_SHORT[why.reason] || why.reason : "\u00a0");
         setAttr(whyEl, "title", why ? why.text : "");
         setAttr(whyEl, "data-reason", why ? why.reason : "");
         const sel = tr.querySelector("select");
