@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -30,10 +29,8 @@ from skyweave.cli import main
 from skyweave.errors import InputError
 from skyweave.scenario import Scenario, load_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
-UNTIL_S = 300.0  # long enough for tracks and alerts, short enough to keep the file fast
-RUNS = 4
-BASE_SEED = 11
+# the same example, batch size and seeds as the batch's own tests
+from test_batch import BASE_SEED, EXAMPLE, _spec
 
 
 @pytest.fixture(autouse=True)
@@ -44,22 +41,6 @@ def _register(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     return load_scenario(EXAMPLE)
-
-
-def _spec(scenario: Scenario, runs: int = RUNS, **kw: Any) -> BatchSpec:
-    return BatchSpec(
-        scenario=scenario,
-        runs=runs,
-        base_seed=BASE_SEED,
-        until_s=UNTIL_S,
-        scenario_file=str(EXAMPLE),
-        **kw,
-    )
-
-
-def _rows(out: Path) -> pa.Table:
-    table = pq.read_table(out / "runs.parquet")
-    return table.drop_columns(["wall_s"])  # measured time: the one column allowed to differ
 
 
 class _KillsItsWorker:

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -22,27 +20,8 @@ from skyweave.scenario import load_scenario
 from skyweave.scenario.schema import BallisticThreat, Scenario
 from skyweave.simulation import run_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
-
-#: the column that places a row in time, per table (detections: the scan time)
-TIME_COLUMN = {
-    "truth": "time_s",
-    "detections": "time_s",
-    "tracks": "time_s",
-    "picture": "time_s",
-    "alerts": "time_s",
-    "events": "time_s",
-    "engagements": "end_time_s",
-}
-
-
-def _rows_until(table: pa.Table, column: str, until_s: float) -> list[dict[str, Any]]:
-    times = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
-    keep = np.flatnonzero(times <= until_s)
-    return [
-        {k: "NaN" if isinstance(v, float) and v != v else v for k, v in row.items()}
-        for row in table.take(pa.array(keep)).to_pylist()
-    ]
+# the same example, time columns and row filter as the engine's own tests
+from test_engine import EXAMPLE, TIME_COLUMN, _rows_until
 
 
 @pytest.fixture(scope="module")

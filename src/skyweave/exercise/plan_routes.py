@@ -21,7 +21,7 @@ of 20; beyond that 429), as it may give orders.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -165,24 +165,12 @@ def create_plan_app(
     from skyweave.exercise.server import (
         _NO_CACHE,
         _STATIC_TYPES,
-        SECURITY_HEADERS,
         VENDOR_DIR,
         _static,
+        hardened_app,
     )
 
-    app = FastAPI(title="Skyweave planning", docs_url=None, redoc_url=None, openapi_url=None)
-    if allowed_hosts is not None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+    app = hardened_app("Skyweave planning", allowed_hosts)
 
     @app.get("/")
     def root() -> Response:

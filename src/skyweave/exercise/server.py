@@ -223,6 +223,26 @@ class Consoles:
         self.ended.set()
 
 
+def hardened_app(title: str, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """A FastAPI app with no API docs, the consoles' security headers on every response
+    and, when given, only ``allowed_hosts`` accepted as the Host (DNS rebinding)."""
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    if allowed_hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    return app
+
+
 def create_app(
     session: ExerciseSession | ReviewSession,
     out_dir: Path,
@@ -257,21 +277,9 @@ def create_app(
         The locked plan the exercise started from: its console stays readable
         (:mod:`~skyweave.exercise.plan_routes`).
     """
-    app = FastAPI(title="Skyweave exercise", docs_url=None, redoc_url=None, openapi_url=None)
+    app = hardened_app("Skyweave exercise", allowed_hosts)
     consoles = Consoles()
     limiter = limiter or RateLimiter(COMMANDS_PER_S, COMMAND_BURST)
-    if allowed_hosts is not None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        return response
 
     if plan is not None:
         from skyweave.exercise.plan_routes import plan_router
