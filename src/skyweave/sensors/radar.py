@@ -308,7 +308,6 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
     """
     scans = scan_times(truth.times_s, params.revisit_period_s, params.first_scan_s)
     scans = scans[~overlaps_outage(scans, scans + params.processing_delay_s, params.outages)]
-    frame = params.frame
 
     # Geometry block by block (bounded memory); no random draw in this loop.
     parts: list[tuple[NDArray[np.intp], ...]] = []
@@ -327,10 +326,7 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
     pd = swerling1_pd(radar_snr(params, true_aer[:, 0], factors[o_idx]), params.pfa)
     hit = rng.random(len(pd)) < pd
     s_idx, o_idx, true_aer = s_idx[hit], o_idx[hit], true_aer[hit]
-    noise = rng.standard_normal((len(s_idx), 3))
-    meas_r = true_aer[:, 0] + params.sigma_range_m * noise[:, 0]
-    meas_az = wrap_to_2pi(true_aer[:, 1] + params.sigma_azimuth_rad * noise[:, 1])
-    meas_el = true_aer[:, 2] + params.sigma_elevation_rad * noise[:, 2]
+    meas_r, meas_az, meas_el = _measure(params, true_aer, rng)
     det_obj = np.asarray(truth.object_ids, dtype=object)[o_idx]
 
     # False alarms: Poisson count per scan, uniform in the surveillance volume.
@@ -339,27 +335,13 @@ def simulate_radar(params: RadarParams, truth: Truth, rng: np.random.Generator) 
     fa_r, fa_az, fa_el = sample_volume_uniform(params, rng, len(fa_scan))
 
     times = np.concatenate([scans[s_idx], scans[fa_scan]])
-    m = len(times)
-    nan = np.full(m, np.nan)
-    det = Detections(
-        time_s=times,
-        report_time_s=times + params.processing_delay_s,
-        sensor_id=np.full(m, params.sensor_id, dtype=object),
-        sensor_type=np.full(m, "radar", dtype=object),
-        partner=np.full(m, params.partner, dtype=object),
-        object_id=np.concatenate([det_obj, np.full(len(fa_scan), None, dtype=object)]),
-        range_m=np.concatenate([meas_r, fa_r]),
-        azimuth_rad=np.concatenate([meas_az, fa_az]),
-        elevation_rad=np.concatenate([meas_el, fa_el]),
-        los_angle1_rad=nan,
-        los_angle2_rad=nan.copy(),
-        sensor_x_m=np.full(m, frame.position_ecef_m[0]),
-        sensor_y_m=np.full(m, frame.position_ecef_m[1]),
-        sensor_z_m=np.full(m, frame.position_ecef_m[2]),
-        sigma_range_m=np.full(m, params.sigma_range_m),
-        sigma_azimuth_rad=np.full(m, params.sigma_azimuth_rad),
-        sigma_elevation_rad=np.full(m, params.sigma_elevation_rad),
-        sigma_los_rad=nan.copy(),
+    det = _radar_detections(
+        params,
+        times,
+        np.concatenate([det_obj, np.full(len(fa_scan), None, dtype=object)]),
+        np.concatenate([meas_r, fa_r]),
+        np.concatenate([meas_az, fa_az]),
+        np.concatenate([meas_el, fa_el]),
     )
     return det.take(np.argsort(times, kind="stable"))
 
@@ -408,17 +390,45 @@ def scan_radar(
     pd = swerling1_pd(radar_snr(params, true_aer[:, 0], rcs_factors[o_idx]), params.pfa)
     hit = rng.random(len(pd)) < pd
     o_idx, true_aer = o_idx[hit], true_aer[hit]
-    noise = rng.standard_normal((len(o_idx), 3))
-    meas_r = true_aer[:, 0] + params.sigma_range_m * noise[:, 0]
-    meas_az = wrap_to_2pi(true_aer[:, 1] + params.sigma_azimuth_rad * noise[:, 1])
-    meas_el = true_aer[:, 2] + params.sigma_elevation_rad * noise[:, 2]
+    meas_r, meas_az, meas_el = _measure(params, true_aer, rng)
     det_obj = object_ids[o_idx]
 
     n_fa = int(rng.poisson(params.mean_false_alarms_per_scan, 1)[0])
     fa_r, fa_az, fa_el = sample_volume_uniform(params, rng, n_fa)
 
-    m = len(o_idx) + n_fa
-    times = np.full(m, float(time_s))
+    return _radar_detections(
+        params,
+        np.full(len(o_idx) + n_fa, float(time_s)),
+        np.concatenate([det_obj, np.full(n_fa, None, dtype=object)]),
+        np.concatenate([meas_r, fa_r]),
+        np.concatenate([meas_az, fa_az]),
+        np.concatenate([meas_el, fa_el]),
+    )
+
+
+def _measure(
+    params: RadarParams, true_aer: FloatArray, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Noisy range, azimuth and elevation of the detected (N, 3) true AER (one draw of
+    three normals per row)."""
+    noise = rng.standard_normal((len(true_aer), 3))
+    meas_r = true_aer[:, 0] + params.sigma_range_m * noise[:, 0]
+    meas_az = wrap_to_2pi(true_aer[:, 1] + params.sigma_azimuth_rad * noise[:, 1])
+    meas_el = true_aer[:, 2] + params.sigma_elevation_rad * noise[:, 2]
+    return meas_r, meas_az, meas_el
+
+
+def _radar_detections(
+    params: RadarParams,
+    times: FloatArray,
+    object_id: NDArray[np.object_],
+    range_m: FloatArray,
+    azimuth_rad: FloatArray,
+    elevation_rad: FloatArray,
+) -> Detections:
+    """The radar's rows: measurements at ``times`` with the sensor's constant columns."""
+    frame = params.frame
+    m = len(times)
     nan = np.full(m, np.nan)
     return Detections(
         time_s=times,
@@ -426,10 +436,10 @@ def scan_radar(
         sensor_id=np.full(m, params.sensor_id, dtype=object),
         sensor_type=np.full(m, "radar", dtype=object),
         partner=np.full(m, params.partner, dtype=object),
-        object_id=np.concatenate([det_obj, np.full(n_fa, None, dtype=object)]),
-        range_m=np.concatenate([meas_r, fa_r]),
-        azimuth_rad=np.concatenate([meas_az, fa_az]),
-        elevation_rad=np.concatenate([meas_el, fa_el]),
+        object_id=object_id,
+        range_m=range_m,
+        azimuth_rad=azimuth_rad,
+        elevation_rad=elevation_rad,
         los_angle1_rad=nan,
         los_angle2_rad=nan.copy(),
         sensor_x_m=np.full(m, frame.position_ecef_m[0]),
