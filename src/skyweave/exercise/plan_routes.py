@@ -37,10 +37,6 @@ from skyweave.exercise.session import SeatError
 PLAN_PAGE = "plan.html"
 
 
-def _error(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def _flag(body: Any, name: str) -> bool:
     if not isinstance(body, dict) or not isinstance(body.get(name), bool):
         raise InputError([Problem("request body", "expected true or false", name)])
@@ -60,6 +56,8 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
         COMMANDS_PER_S,
         BodyTooLarge,
         RateLimiter,
+        _error,
+        _problems,
         _static,
         json_body,
     )
@@ -87,7 +85,7 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
         except PlanLocked as exc:
             return _error(str(exc), 409)
         except InputError as exc:
-            return _error("; ".join(str(p) for p in exc.problems[:5]), 400)
+            return _error(_problems(exc), 400)
         return JSONResponse(result)
 
     @router.get("/plan")
