@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,7 +284,6 @@ def _plan_phase(play: _Play, listen: _Listen) -> tuple[PlanningSession, socket.s
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
-    from skyweave.exercise.plan_routes import create_plan_app
     from skyweave.exercise.planning import PlanningSession
     from skyweave.scenario.run_size import check_run_size
 
@@ -293,28 +292,45 @@ def _plan_phase(play: _Play, listen: _Listen) -> tuple[PlanningSession, socket.s
     Journal.check_free(play.out)
     plan = PlanningSession(play.scenario, play.seed, workers=assess_workers())
     sock = bind(listen.host, listen.port)
-    server: uvicorn.Server | None = None
-
-    def on_start() -> None:
-        if server is not None:
-            server.should_exit = True
-
-    app = create_plan_app(plan, on_start, allowed_hosts=_allowed_hosts(listen.host))
-    server = _announced_server(
-        app,
+    serve_plan(
         plan,
         listen,
+        sock.dup(),
         f"PLANNING {play.scenario.name} (seed {play.seed})",
         "The white cell locks the plan and starts the exercise (same links); "
         "Ctrl-C ends planning without an exercise.",
     )
-    _run_until_stopped(server, sock.dup())
     if not plan.started:
         sock.close()
         click.echo("planning ended before the exercise started: no exercise was played")
         return None
     click.echo(f"plan locked at version {plan.locked_version}; the exercise starts from it")
     return plan, sock
+
+
+def serve_plan(
+    plan: PlanningSession,
+    listen: _Listen,
+    sock: socket.socket,
+    heading: str,
+    hint: str,
+    on_start: Callable[[], None] | None = None,
+) -> None:
+    """Serve the planning consoles on ``sock`` until the white cell starts (or writes)
+    the locked plan, after ``on_start``, or Ctrl-C."""
+    from skyweave.exercise.plan_routes import create_plan_app
+
+    server: uvicorn.Server | None = None
+
+    def started() -> None:
+        if on_start is not None:
+            on_start()
+        if server is not None:
+            server.should_exit = True
+
+    app = create_plan_app(plan, started, allowed_hosts=_allowed_hosts(listen.host))
+    server = _announced_server(app, plan, listen, heading, hint)
+    _run_until_stopped(server, sock)
 
 
 def assess_workers() -> int:

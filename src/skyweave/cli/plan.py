@@ -41,16 +41,9 @@ def plan_command(
     keyfile: str | None,
 ) -> None:
     """Serve a planning session of SCENARIO and write the locked plan to OUT."""
-    from skyweave.cli.exercise import (
-        _allowed_hosts,
-        _announced_server,
-        _check_listen,
-        _run_until_stopped,
-        assess_workers,
-    )
+    from skyweave.cli.exercise import _check_listen, assess_workers, serve_plan
     from skyweave.exercise.listen import bind
     from skyweave.exercise.plan_record import check_plan_dir, write_plan_folder
-    from skyweave.exercise.plan_routes import create_plan_app
     from skyweave.exercise.planning import PlanningSession
     from skyweave.scenario.load import load_scenario_checked
 
@@ -65,25 +58,16 @@ def plan_command(
     check_plan_dir(out, overwrite)
     plan = PlanningSession(spec, run_seed, workers=assess_workers())
     plan.ends_with = "write"
-    sock = bind(listen.host, listen.port)
     written: list[Path] = []
-    server = None
-
-    def on_start() -> None:
-        written.append(write_plan_folder(out, plan))
-        if server is not None:
-            server.should_exit = True
-
-    app = create_plan_app(plan, on_start, allowed_hosts=_allowed_hosts(listen.host))
-    server = _announced_server(
-        app,
+    serve_plan(
         plan,
         listen,
+        bind(listen.host, listen.port),
         f"PLANNING {spec.name} (seed {run_seed})",
         "The white cell locks the plan and writes it (Write plan and end); Ctrl-C stops "
         "planning without writing.",
+        on_start=lambda: written.append(write_plan_folder(out, plan)),
     )
-    _run_until_stopped(server, sock)
     if written:
         click.echo(
             f"plan version {plan.locked_version} written: {out / 'plan.json'}, "
