@@ -28,7 +28,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from skyweave.engine.command_validation import MAX_COMMAND_BYTES
 from skyweave.errors import InputError, Problem
 from skyweave.exercise.planning import PlanLocked, PlanningSession, PlanRefused
 from skyweave.exercise.session import SeatError
@@ -57,7 +56,7 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
         BodyTooLarge,
         RateLimiter,
         _error,
-        _problems,
+        _refused,
         _static,
         json_body,
     )
@@ -76,16 +75,12 @@ def plan_router(plan: PlanningSession, on_start: Callable[[], None] | None = Non
         try:
             body = await json_body(request) if request is not None else None
             result = await run_in_threadpool(act, seat, body)
-        except BodyTooLarge:
-            return _error(f"a request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
-        except SeatError as exc:
-            return _error(str(exc), 403)
         except PlanRefused as exc:
             return _error(str(exc), 422)
         except PlanLocked as exc:
             return _error(str(exc), 409)
-        except InputError as exc:
-            return _error(_problems(exc), 400)
+        except (BodyTooLarge, SeatError, InputError) as exc:
+            return _refused(exc, "a request")
         return JSONResponse(result)
 
     @router.get("/plan")

@@ -167,6 +167,21 @@ def _problems(exc: InputError) -> str:
     return "; ".join(str(p) for p in exc.problems[:5])
 
 
+def _refused(exc: Exception, what: str) -> JSONResponse:
+    """The answer to a request refused by ``exc``: 413 for a body over the limit
+    (``what`` names the request), 403 for a seat that may not, 409 for the clock or the
+    end, 400 for a malformed request."""
+    if isinstance(exc, BodyTooLarge):
+        return _error(f"{what} is at most {MAX_COMMAND_BYTES:,} bytes", 413)
+    if isinstance(exc, SeatError):
+        return _error(str(exc), 403)
+    if isinstance(exc, ClockError):
+        return _error(str(exc), 409)
+    if isinstance(exc, InputError):
+        return _error(_problems(exc), 400)
+    return _error(str(exc), 400)
+
+
 def _clock_request(body: Any) -> tuple[str, float | None]:
     """The action and its number from a clock request's body; InputError if malformed."""
     if not isinstance(body, dict):
@@ -345,14 +360,8 @@ def create_app(
         try:
             record = await json_body(request)
             command = await run_in_threadpool(session.command, seat, record)
-        except BodyTooLarge:
-            return _error(f"a command is at most {MAX_COMMAND_BYTES:,} bytes", 413)
-        except SeatError as exc:
-            return _error(str(exc), 403)
-        except InputError as exc:
-            return _error(_problems(exc), 400)
-        except ClockError as exc:
-            return _error(str(exc), 409)
+        except (BodyTooLarge, SeatError, InputError, ClockError) as exc:
+            return _refused(exc, "a command")
         return JSONResponse(
             {"accepted": True, "time_s": command.time_s, "kind": command.kind}, status_code=202
         )
@@ -365,16 +374,8 @@ def create_app(
         try:
             action, number = _clock_request(await json_body(request))
             state = await run_in_threadpool(session.clock, seat, action, number)
-        except BodyTooLarge:
-            return _error(f"a clock request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
-        except SeatError as exc:
-            return _error(str(exc), 403)
-        except ClockError as exc:
-            return _error(str(exc), 409)
-        except InputError as exc:
-            return _error(_problems(exc), 400)
-        except ValueError as exc:
-            return _error(str(exc), 400)
+        except (BodyTooLarge, SeatError, ClockError, InputError, ValueError) as exc:
+            return _refused(exc, "a clock request")
         return JSONResponse(state)
 
     @app.post("/api/rewind")
@@ -392,14 +393,8 @@ def create_app(
             if not isinstance(body, dict):
                 raise InputError([Problem("rewind", 'expected {"to_s": ..., "branch": ...}')])
             state = await run_in_threadpool(rewind, seat, body.get("to_s"), body.get("branch"))
-        except BodyTooLarge:
-            return _error(f"a rewind request is at most {MAX_COMMAND_BYTES:,} bytes", 413)
-        except SeatError as exc:
-            return _error(str(exc), 403)
-        except ClockError as exc:
-            return _error(str(exc), 409)
-        except InputError as exc:
-            return _error(_problems(exc), 400)
+        except (BodyTooLarge, SeatError, ClockError, InputError) as exc:
+            return _refused(exc, "a rewind request")
         return JSONResponse(state)
 
     @app.post("/api/end")
