@@ -8,6 +8,7 @@ angles and leaves range/azimuth/elevation NaN. A false alarm has
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -75,10 +76,10 @@ class Detections:
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
-        for f in fields(self):
-            col = getattr(self, f.name)
+        for name in column_names():
+            col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:
-                raise ValueError(f"Detections.{f.name}: expected shape ({n},), got {col.shape}")
+                raise ValueError(f"Detections.{name}: expected shape ({n},), got {col.shape}")
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -88,6 +89,7 @@ class Detections:
         return Detections(**{name: getattr(self, name)[index] for name in column_names()})
 
 
+@functools.cache
 def column_names() -> tuple[str, ...]:
     """Column names of the detections table, in order."""
     return tuple(f.name for f in fields(Detections))

@@ -180,23 +180,28 @@ class Alerts:
             object.__setattr__(self, "origin_partner", self.partner.copy())
         if self.first_seen_s is _DEFAULT_FLOAT:
             object.__setattr__(self, "first_seen_s", np.full(n, np.nan))
-        for f in fields(self):
-            col = getattr(self, f.name)
+        for name in _ALERT_COLUMNS:
+            col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:
-                raise ValueError(f"Alerts.{f.name}: expected shape ({n},), got {col.shape}")
+                raise ValueError(f"Alerts.{name}: expected shape ({n},), got {col.shape}")
 
     def __len__(self) -> int:
         return len(self.time_s)
 
     def take(self, index: NDArray[np.intp] | BoolArray) -> Alerts:
         """Rows selected by an integer index or a boolean mask."""
-        return Alerts(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Alerts(**{name: getattr(self, name)[index] for name in _ALERT_COLUMNS})
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """One dict per row (plain Python values)."""
-        names = [f.name for f in fields(self)]
+        names = _ALERT_COLUMNS
         cols = [getattr(self, n).tolist() for n in names]
         return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)]
+
+
+# the column names, once: ``dataclasses.fields`` per batch showed in the engine's profile
+_ALERT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Alerts))
+_FLOAT_COLUMNS = frozenset(n for n in _ALERT_COLUMNS if n.endswith(("_deg", "_m", "_s")))
 
 
 def _object(values: Sequence[Any]) -> ObjectArray:
@@ -207,10 +212,10 @@ def _object(values: Sequence[Any]) -> ObjectArray:
 
 def empty_alerts() -> Alerts:
     """A batch with no rows."""
-    cols: dict[str, Any] = {}
-    for f in fields(Alerts):
-        floaty = f.name.endswith(("_deg", "_m", "_s"))
-        cols[f.name] = np.zeros(0) if floaty else np.zeros(0, dtype=object)
+    cols: dict[str, Any] = {
+        name: np.zeros(0) if name in _FLOAT_COLUMNS else np.zeros(0, dtype=object)
+        for name in _ALERT_COLUMNS
+    }
     return Alerts(**cols)
 
 
@@ -219,7 +224,7 @@ def concat_alerts(batches: Sequence[Alerts]) -> Alerts:
     if not batches:
         return empty_alerts()
     return Alerts(
-        **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(Alerts)}
+        **{name: np.concatenate([getattr(b, name) for b in batches]) for name in _ALERT_COLUMNS}
     )
 
 
@@ -564,7 +569,7 @@ class AlertGenerator:
         # Dropped tracks seen again on a live track are superseded by it.
         self._closed |= self._same_threat(self._dropped & ~self._closed, rows[v])
         parts.append(self._clear(time_s))
-        return concat_alerts(parts)
+        return _joined(parts)
 
     def _drop(self, gone: BoolArray) -> None:
         """Mark tracks as no longer reported: they keep their last prediction."""
@@ -633,7 +638,7 @@ class AlertGenerator:
         killed = np.isin(self._ids, ids) & ~self._closed
         same = self._same_threat(self._dropped & ~self._closed & ~killed, np.flatnonzero(killed))
         self._closed |= same
-        return concat_alerts([self._close(time_s, killed), self._clear(time_s)])
+        return _joined([self._close(time_s, killed), self._clear(time_s)])
 
     def advance(self, time_s: float) -> Alerts:
         """All clear for tracks whose predicted impact time has passed (no track input)."""
@@ -691,6 +696,15 @@ class AlertGenerator:
             ellipse_orientation_deg=imp[5].copy(),
             threatened_assets=threats,
         )
+
+
+def _joined(parts: Sequence[Alerts]) -> Alerts:
+    """The generator's fresh batches as one: most updates issue nothing, so the empty
+    ones are skipped rather than concatenated column by column."""
+    full = [b for b in parts if len(b)]
+    if len(full) == 1:
+        return full[0]
+    return concat_alerts(full)
 
 
 def _great_circle_m(
