@@ -26,6 +26,7 @@ from skyweave.c2.prediction import (
     predict_positions,
 )
 from skyweave.constants import MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S, WGS84_A_M
+from skyweave.engine.params import c2_params
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario import Scenario, load_scenario
 from skyweave.scenario.schema import Consent
@@ -497,28 +498,30 @@ def test_associate_degenerate_cases() -> None:
 
 
 def test_authorities_per_mode(scenario: Scenario) -> None:
-    shared = authorities(scenario.model_copy(update={"coordination_mode": "shared-warning"}))
+    shared = authorities(
+        c2_params(scenario.model_copy(update={"coordination_mode": "shared-warning"}))
+    )
     assert [a.name for a in shared] == [p.id for p in scenario.partners]
     for a in shared:
         assert [b.id for b in a.batteries] == [
             b.id for b in scenario.batteries if b.partner == a.name
         ]
-    indep = authorities(scenario.model_copy(update={"coordination_mode": "independent"}))
+    indep = authorities(c2_params(scenario.model_copy(update={"coordination_mode": "independent"})))
     assert indep == shared
 
     # integrated: the cell holds every battery it may command over the links ...
     integ = scenario.model_copy(update={"coordination_mode": "integrated"})
     everyone = frozenset(b.id for b in scenario.batteries)
     c2_east = integ.c2.model_copy(update={"coalition_cell": "east"})
-    (cell,) = authorities(integ.model_copy(update={"c2": c2_east}), everyone)
+    (cell,) = authorities(c2_params(integ.model_copy(update={"c2": c2_east})), everyone)
     assert cell.name == "east"
     assert [b.id for b in cell.batteries] == [b.id for b in scenario.batteries]
     c2_none = integ.c2.model_copy(update={"coalition_cell": None})
-    (first,) = authorities(integ.model_copy(update={"c2": c2_none}), everyone)
+    (first,) = authorities(c2_params(integ.model_copy(update={"c2": c2_none})), everyone)
     assert first.name == scenario.partners[0].id
     assert len(first.batteries) == len(scenario.batteries)
     # ... and without status and orders over the links, each partner keeps its own
-    alone = authorities(integ.model_copy(update={"c2": c2_east}))
+    alone = authorities(c2_params(integ.model_copy(update={"c2": c2_east})))
     assert [a.name for a in alone] == ["east", "north"]
     for a in alone:
         assert {b.partner for b in a.batteries} == {a.name}

@@ -17,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.fallback import CommandChange
-from skyweave.scenario.schema import Battery, Scenario
+from skyweave.c2.params import C2Params
+from skyweave.scenario.schema import Battery
 
 FloatArray = NDArray[np.float64]
 
@@ -30,38 +31,30 @@ class Authority:
     batteries: tuple[Battery, ...]
 
 
-def coalition_cell(scenario: Scenario) -> str:
-    """The partner whose command post hosts the coalition cell (integrated mode)."""
-    return scenario.c2.coalition_cell or scenario.partners[0].id
-
-
-def authorities(scenario: Scenario, commanded: frozenset[str] = frozenset()) -> list[Authority]:
+def authorities(c2: C2Params, commanded: frozenset[str] = frozenset()) -> list[Authority]:
     """Who decides in the scenario's coordination mode (see the module docstring).
 
     ``commanded``: in integrated mode, the other partners' batteries the cell may
     command over the links; the rest stay with their own partner's post.
     """
-    if scenario.coordination_mode == "integrated":
-        cell = coalition_cell(scenario)
+    if c2.integrated:
+        cell = c2.cell
         out = [
             Authority(
                 cell,
-                tuple(b for b in scenario.batteries if b.partner == cell or b.id in commanded),
+                tuple(b for b in c2.batteries if b.partner == cell or b.id in commanded),
             )
         ]
-        for p in scenario.partners:
+        for p in c2.partners:
             own = tuple(
                 b
-                for b in scenario.batteries
-                if b.partner == p.id and b.partner != cell and b.id not in commanded
+                for b in c2.batteries
+                if b.partner == p and b.partner != cell and b.id not in commanded
             )
-            if p.id != cell and own:
-                out.append(Authority(p.id, own))
+            if p != cell and own:
+                out.append(Authority(p, own))
         return out
-    return [
-        Authority(p.id, tuple(b for b in scenario.batteries if b.partner == p.id))
-        for p in scenario.partners
-    ]
+    return [Authority(p, tuple(b for b in c2.batteries if b.partner == p)) for p in c2.partners]
 
 
 @dataclass(frozen=True)
@@ -114,6 +107,5 @@ __all__ = [
     "CycleOutcome",
     "EngageRequest",
     "authorities",
-    "coalition_cell",
     "worth_it",
 ]

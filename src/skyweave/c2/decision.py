@@ -79,7 +79,6 @@ from skyweave.c2.authority import (
     CycleOutcome,
     EngageRequest,
     authorities,
-    coalition_cell,
     worth_it,
 )
 from skyweave.c2.cell_orders import CellOrders
@@ -106,6 +105,7 @@ from skyweave.c2.feasibility import (
     tabulated_trajectory,
 )
 from skyweave.c2.pairs import PairMatrix, PairRules
+from skyweave.c2.params import C2Params
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_M,
     ThreatObjects,
@@ -123,7 +123,7 @@ from skyweave.engagement import (
     battery_ecef_m,
 )
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
-from skyweave.scenario.schema import Battery, Scenario
+from skyweave.scenario.schema import Battery
 from skyweave.tracking.fusion import FusedPicture
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
 
@@ -167,45 +167,43 @@ class DecisionStage:
 
     def __init__(
         self,
-        scenario: Scenario,
+        c2: C2Params,
         seed: int,
         consent: ConsentDesk,
         commanded: frozenset[str] = frozenset(),
     ) -> None:
-        self.scenario = scenario
-        self.model = EngagementModel(scenario.batteries, seed)
-        self.bosses = authorities(scenario, commanded)
-        self.integrated = scenario.coordination_mode == "integrated"
-        self.cell = coalition_cell(scenario)
+        self.c2 = c2
+        self.model = EngagementModel(c2.batteries, seed)
+        self.bosses = authorities(c2, commanded)
+        self.integrated = c2.integrated
+        self.cell = c2.cell
         # who commands other partners' batteries when the cell cannot reach them
-        self.fallback = FallbackDoctrine(scenario, commanded)
+        self.fallback = FallbackDoctrine(c2, commanded)
         # the cell's orders and the battery status it holds (stale after the fallback wait)
         self.orders = CellOrders(
             self.integrated,
             self.cell,
             commanded,
             {b: r.after_s for b, r in self.fallback.rules.items()},
-            [p.id for p in scenario.partners],
+            list(c2.partners),
         )
         self.batteries_told = self.orders.batteries_told
         # misses of batteries under the cell's command: their own post looks and shoots again
         self.reengage = Reengagements()
-        self._mandated: dict[str, set[str]] = {p.id: set() for p in scenario.partners}
+        self._mandated: dict[str, set[str]] = {p: set() for p in c2.partners}
         self.log: list[DecisionRow] = []  # decisions.parquet
         #: the last cycle's rows per deciding post, by threat id (for the consoles)
         self.latest: dict[str, dict[str, DecisionRow]] = {}
         # what each post learned from the links
-        self.remote = {p.id: RemoteEngagements() for p in scenario.partners}
+        self.remote = {p: RemoteEngagements() for p in c2.partners}
         self.lineage: dict[int, tuple[str, ...]] = {}  # engagement id -> originators
         self.consent = consent
-        self.rules = {p.id: p.engagement for p in scenario.partners}
+        self.rules = dict(c2.rules)
         self.consent_delay = {
-            p.id: p.engagement.consent.delay_s
-            if p.engagement.consent.policy == "after_delay"
-            else 0.0
-            for p in scenario.partners
+            p: r.consent.delay_s if r.consent.policy == "after_delay" else 0.0
+            for p, r in self.rules.items()
         }
-        a = scenario.defended_assets
+        a = c2.assets
         self.assets = DefendedAssets.from_lists(
             [x.id for x in a],
             [x.lat_deg for x in a],
@@ -214,10 +212,8 @@ class DecisionStage:
         )
         self.values = np.array([x.value for x in a], dtype=np.float64)
         owner = np.array([x.partner for x in a], dtype=object)
-        self.own_assets = {p.id: owner == p.id for p in scenario.partners}
-        self.defends = {
-            p.id: np.isin(owner, [p.id, *p.engagement.defend]) for p in scenario.partners
-        }
+        self.own_assets = {p: owner == p for p in c2.partners}
+        self.defends = {p: np.isin(owner, [p, *self.rules[p].defend]) for p in c2.partners}
         self.decisions: list[ConsentDecision] = []
         # granted orders waiting for the next cycle of their authority
         self.granted: list[tuple[ConsentDecision, str]] = []
@@ -225,15 +221,15 @@ class DecisionStage:
         self.held: set[str] = set()  # batteries under hold fire
         self.requests: list[EngageRequest] = []
         # per post (any partner may come to decide under the fallback doctrine)
-        self.known_kill: dict[str, dict[str, float]] = {p.id: {} for p in scenario.partners}
+        self.known_kill: dict[str, dict[str, float]] = {p: {} for p in c2.partners}
         self._kills_seen = 0
         self.cycles = 0
-        cycle_s = scenario.decision_period_s
+        cycle_s = c2.decision_period_s
         # Long enough for the slowest flyout to the far corner of its envelope.
         reach_s = max(
             (
                 math.hypot(b.max_range_km, b.max_alt_km) * 1e3 / b.flyout_speed_mps
-                for b in scenario.batteries
+                for b in c2.batteries
             ),
             default=0.0,
         )
@@ -249,7 +245,7 @@ class DecisionStage:
             self.model, self.rules, self.defends, self.own_assets, self.consent_launch, self.refused
         )
         self._battery_ecef = {
-            b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in scenario.batteries
+            b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in c2.batteries
         }
         self._silent: set[str] = set()
         self._objects = ThreatObjects(np.zeros(1), (), (), np.zeros((1, 0, 3)), np.zeros(0))
@@ -295,15 +291,13 @@ class DecisionStage:
             changes = self.fallback.update(t, cuts or {}, heard)
         if changes:
             self.orders.commanded = self.fallback.commanded
-            self.bosses = authorities(self.scenario, self.orders.commanded)
+            self.bosses = authorities(self.c2, self.orders.commanded)
             for c in changes:
                 self.orders.pending.pop(c.battery_id, None)
         boards = threats or {}
         self.latest = {}
         mandates = self.reengage.due(t, self.orders.commanded) if self.integrated else {}
-        self._mandated = {
-            p.id: {m.battery_id for m in mandates.get(p.id, ())} for p in self.scenario.partners
-        }
+        self._mandated = {p: {m.battery_id for m in mandates.get(p, ())} for p in self.c2.partners}
         if objects is not self._objects:
             self._objects, self._ends = objects, objects.end_times()
         self.step(t)
@@ -355,7 +349,7 @@ class DecisionStage:
             if not len(mine):
                 continue
             ids = {m.battery_id for m in mandates}
-            boss = Authority(partner, tuple(b for b in self.scenario.batteries if b.id in ids))
+            boss = Authority(partner, tuple(b for b in self.c2.batteries if b.id in ids))
             verdicts = Verdicts()
             self._decide(boss, mine, t, cycle, [], verdicts, delegated=True)
             self._record(cycle_rows(t, cycle, partner, verdicts, None, verdicts.valued))
@@ -651,7 +645,7 @@ class DecisionStage:
 
         # 3. assignment: granted orders first, then one WTA over the rest
         held_now = set(track_ids)
-        cycle_s = self.scenario.decision_period_s
+        cycle_s = self.c2.decision_period_s
         chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
         rejected: list[tuple[EngageRequest, str]] = []
         for d in due:
@@ -707,14 +701,12 @@ class DecisionStage:
                 value,
                 pk,
                 ready.astype(np.int64),
-                method=self.scenario.c2.wta_method,
-                time_limit_s=self.scenario.c2.wta_time_limit_s,
+                method=self.c2.wta_method,
+                time_limit_s=self.c2.wta_time_limit_s,
             )
             chosen += [
                 (i, j, True)
-                for i, j in worth_it(
-                    result.assignment, at_stake, pk, self.scenario.c2.min_value_saved
-                )
+                for i, j in worth_it(result.assignment, at_stake, pk, self.c2.min_value_saved)
             ]
         self._carry_out(
             boss,

@@ -29,7 +29,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from skyweave.scenario.schema import FallbackMode, Scenario
+from skyweave.c2.params import C2Params
+from skyweave.scenario.schema import FallbackMode
 
 #: default wait before reverting, in decision cycles
 DEFAULT_FALLBACK_CYCLES = 2.0
@@ -43,13 +44,12 @@ class FallbackRule:
     after_s: float
 
 
-def fallback_rules(scenario: Scenario) -> dict[str, FallbackRule]:
+def fallback_rules(c2: C2Params) -> dict[str, FallbackRule]:
     """Each battery's fallback (its own fields over its partner's)."""
-    default_s = DEFAULT_FALLBACK_CYCLES * scenario.decision_period_s
-    rules = {p.id: p.engagement for p in scenario.partners}
+    default_s = DEFAULT_FALLBACK_CYCLES * c2.decision_period_s
     out = {}
-    for b in scenario.batteries:
-        r = rules.get(b.partner)
+    for b in c2.batteries:
+        r = c2.rules.get(b.partner)
         mode = b.fallback or (r.fallback if r is not None else "revert")
         after = b.fallback_after_s
         if after is None and r is not None:
@@ -80,9 +80,9 @@ class Cut:
 class FallbackDoctrine:
     """The batteries the cell commands and, cycle by cycle, those reverted."""
 
-    def __init__(self, scenario: Scenario, commanded: frozenset[str]) -> None:
-        self.rules = fallback_rules(scenario)
-        self.partner = {b.id: b.partner for b in scenario.batteries}
+    def __init__(self, c2: C2Params, commanded: frozenset[str]) -> None:
+        self.rules = fallback_rules(c2)
+        self.partner = {b.id: b.partner for b in c2.batteries}
         self.eligible = commanded
         self.reverted: set[str] = set()
         self._reverted_at: dict[str, float] = {}

@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from skyweave.c2.params import C2Params
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.scenario.timeline import inject_windows
 from skyweave.sensors import InfraredSatelliteParams, RadarParams
@@ -130,3 +131,24 @@ def warning_assets(scenario: Scenario) -> tuple[DefendedAssets, list[AssetInfo]]
 # The partner tracker: coast, boost and constant velocity, tuned to be consistent
 # (see skyweave.tracking.presets for each number and why).
 TRACKER_CONFIG = threat_tracker_config()
+
+
+def coalition_cell(scenario: Scenario) -> str:
+    """The partner whose command post hosts the coalition cell (integrated mode)."""
+    return scenario.c2.coalition_cell or scenario.partners[0].id
+
+
+def c2_params(scenario: Scenario) -> C2Params:
+    """The scenario's command and control, for the decision stage."""
+    return C2Params(
+        partners=tuple(p.id for p in scenario.partners),
+        rules={p.id: p.engagement for p in scenario.partners},
+        batteries=tuple(scenario.batteries),
+        assets=tuple(scenario.defended_assets),
+        integrated=scenario.coordination_mode == "integrated",
+        cell=coalition_cell(scenario),
+        decision_period_s=float(scenario.decision_period_s),
+        wta_method=scenario.c2.wta_method,
+        wta_time_limit_s=float(scenario.c2.wta_time_limit_s),
+        min_value_saved=float(scenario.c2.min_value_saved),
+    )

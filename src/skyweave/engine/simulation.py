@@ -39,7 +39,6 @@ from skyweave.c2.decision import (
     DecisionStage,
     EngageRequest,
     ThreatObjects,
-    coalition_cell,
 )
 from skyweave.c2.decision_log import refusal_reason, threats_held
 from skyweave.c2.fallback import Cut
@@ -47,6 +46,8 @@ from skyweave.engagement import Engagement, merge_truth
 from skyweave.engine.commands import Command, in_apply_order, scripted_injects
 from skyweave.engine.params import (
     TRACKER_CONFIG,
+    c2_params,
+    coalition_cell,
     radar_site,
     sensor_params,
     warning_assets,
@@ -183,9 +184,8 @@ class Simulation:
             for p in self.partners
         }
         self.consent = ConsentDesk({p.id: p.engagement.consent for p in scenario.partners})
-        self.decision = DecisionStage(
-            scenario, self.seed, self.consent, commanded_batteries(scenario, self.boundary)
-        )
+        commanded = commanded_batteries(scenario, self.boundary)
+        self.decision = DecisionStage(c2_params(scenario), self.seed, self.consent, commanded)
         self._cell_links = bool(self.decision.fallback.eligible)  # fallback doctrine applies
         self._refusals_seen = 0
         self.batteries = {b.id: b for b in scenario.batteries}
