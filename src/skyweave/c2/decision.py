@@ -104,7 +104,7 @@ from skyweave.c2.feasibility import (
     engagement_windows,
     tabulated_trajectory,
 )
-from skyweave.c2.pairs import PairMatrix, PairRules
+from skyweave.c2.pairs import PairMatrix, PairRules, Pairs, can_look_again
 from skyweave.c2.params import C2Params
 from skyweave.c2.prediction import (
     AIRBREATHING_FLOOR_M,
@@ -112,9 +112,8 @@ from skyweave.c2.prediction import (
     airbreathing_threat,
     predict_positions,
 )
-from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
 from skyweave.c2.reengage import DELEGATED, Mandate, Reengagements, mandated_picture
-from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
+from skyweave.c2.valuation import ThreatValuation, ValuedThreats
 from skyweave.c2.wta import solve_wta
 from skyweave.engagement import (
     Engagement,
@@ -125,7 +124,7 @@ from skyweave.engagement import (
 from skyweave.exercise.consent import ConsentDecision, ConsentDesk, ConsentQuestion
 from skyweave.scenario.schema import Battery
 from skyweave.tracking.fusion import FusedPicture
-from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
+from skyweave.warning.impact import DefendedAssets, ballistic_mask
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -247,6 +246,7 @@ class DecisionStage:
         self._battery_ecef = {
             b.id: np.asarray(battery_ecef_m(b), dtype=np.float64) for b in c2.batteries
         }
+        self.valuation = ThreatValuation(self.offsets, self._battery_ecef, self.assets, self.values)
         self._silent: set[str] = set()
         self._objects = ThreatObjects(np.zeros(1), (), (), np.zeros((1, 0, 3)), np.zeros(0))
         self._ends: dict[str, float] = {}
@@ -450,7 +450,6 @@ class DecisionStage:
         reason. ``delegated``: a look-shoot of a battery under the cell's command
         (:meth:`_look_shoot`): the post's granted consents wait for its own cycle.
         """
-        model = self.model
         arrived = self.orders.arrived(boss.name, t)
         executing = {o.battery_id for o in arrived}
         excluded = {
@@ -459,7 +458,95 @@ class DecisionStage:
             if (why := self._not_taskable(boss, b.partner, b.id, t, executing)) is not None
         }
         batteries = [b for b in boss.batteries if b.id not in excluded]
-        # granted consents of batteries under a look-shoot mandate wait for it
+        due = self._due_consents(boss, t, cycle, delegated)
+        asked = self.consent.waiting(boss.name)
+        track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
+        self._note_standing(boss, asked, track_ids, t, verdicts)
+
+        def give_up(dropped: str) -> list[tuple[EngageRequest, str]]:
+            self._drop(due, t, cycle, dropped)
+            self._drop_orders(arrived, t, cycle)
+            return [(r, self._why_not(r, verdicts, t)) for r in requests]
+
+        known = self.known_kill[boss.name]
+        waiting = {q.track_id for q in asked}
+        cand = [
+            k
+            for k, tid in enumerate(track_ids)
+            if known.get(tid, math.inf) > t and tid not in waiting
+        ]
+        if not cand or not boss.batteries or not len(self.assets):
+            none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
+            for tid in track_ids:
+                verdicts.note(tid, Verdict(none))
+            return give_up("not ordered: no track or battery")
+        allowed = (
+            np.ones(len(self.assets), dtype=bool)
+            if self.integrated and boss.name == self.cell
+            else self.defends[boss.name]
+        )
+        in_flight = (
+            self.model.open_engagements([b.id for b in boss.batteries], t),
+            known,
+            self.remote[boss.name],
+        )
+        valued = self.valuation(
+            boss.name,
+            boss.batteries,
+            excluded,
+            allowed,
+            picture,
+            t,
+            track_ids,
+            np.asarray(cand),
+            in_flight,
+            verdicts,
+        )
+        if isinstance(valued, str):
+            dropped = valued if batteries else "not ordered: no track or battery"
+            return give_up(dropped)
+        pairs = self._pairs(
+            boss, picture, t, batteries, executing, {q.battery_id for q in asked}, valued, verdicts
+        )
+        chosen, rejected = self._assign(
+            boss,
+            t,
+            cycle,
+            batteries,
+            set(track_ids),
+            due,
+            arrived,
+            requests,
+            valued,
+            pairs,
+            verdicts,
+        )
+        self._carry_out(
+            boss,
+            picture,
+            t,
+            cycle,
+            batteries,
+            chosen,
+            executing,
+            valued.idx,
+            valued.sel,
+            valued.ids,
+            pairs.objects,
+            pairs.kinds,
+            pairs.windows,
+            pairs.matrix,
+            verdicts,
+        )
+        return rejected
+
+    def _due_consents(
+        self, boss: Authority, t: float, cycle: int, delegated: bool
+    ) -> list[ConsentDecision]:
+        """The post's granted consents to carry out this cycle (those on hold dropped).
+
+        Granted consents of batteries under a look-shoot mandate wait for it.
+        """
         mandated = {b.id for b in boss.batteries} if delegated else self._mandated[boss.name]
         ours = [
             (d, w)
@@ -472,142 +559,52 @@ class DecisionStage:
         if on_hold:
             self._drop(on_hold, t, cycle, "hold fire")
             due = [d for d in due if d.battery_id not in self.held]
-        asked = self.consent.waiting(boss.name)
-        waiting = {q.track_id for q in asked}
-        waiting_bty = {q.battery_id for q in asked}
-        track_ids = [f"{boss.name}:{n}" for n in picture.picture_number.tolist()]
-        known = self.known_kill[boss.name]
+        return due
+
+    def _note_standing(
+        self,
+        boss: Authority,
+        asked: Sequence[ConsentQuestion],
+        track_ids: Sequence[str],
+        t: float,
+        verdicts: Verdicts,
+    ) -> None:
+        """Log what stands before any evaluation: consent asked, orders unanswered, kills."""
         for q in asked:
             verdicts.note(q.track_id, Verdict("consent_pending", q.battery_id))
         for b_id, (_, tid) in self.orders.pending.items():
             if boss.name == self.cell:
                 verdicts.note(tid, Verdict("order_unacknowledged", b_id))
+        known = self.known_kill[boss.name]
         for tid in track_ids:
             if known.get(tid, math.inf) <= t:
                 verdicts.note(tid, Verdict("killed"))
-        # Engagements whose outcome is not known yet: the target is worth only its
-        # survival probability, and another battery joins only if waiting for the
-        # assessment (shoot-look-shoot) would leave no shot after it.
-        open_ = model.open_engagements([b.id for b in boss.batteries], t)
-        cand = [
-            k
-            for k, tid in enumerate(track_ids)
-            if known.get(tid, math.inf) > t and tid not in waiting
-        ]
-        if not cand or not boss.batteries or not len(self.assets):
-            none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
-            for tid in track_ids:
-                verdicts.note(tid, Verdict(none))
-            self._drop(due, t, cycle, "not ordered: no track or battery")
-            self._drop_orders(arrived, t, cycle)
-            return [(r, self._why_not(r, verdicts, t)) for r in requests]
-        idx = np.asarray(cand)
-        states, covs = picture.state[idx], picture.covariance[idx]
-        ids = [track_ids[k] for k in cand]
 
-        # Which tracks could any battery reach? (predicted trajectory against a box
-        # around each envelope: cheap, and it spares the impact prediction of the many
-        # tracks far from every battery.)
-        ballistic = ballistic_mask(states)
-        traj = predict_positions(states, ballistic, self.offsets)
-        reach, nearest_m = reach_matrix(traj[..., :3], boss.batteries, self._battery_ecef)
-        note_reach(boss.batteries, excluded, reach, nearest_m, ids, verdicts)
-        ready_rows = np.array([b.id not in excluded for b in boss.batteries])
-        near = reach[ready_rows].any(axis=0)
-        if not batteries or not near.any():
-            dropped = (
-                "window closed awaiting consent"
-                if batteries
-                else "not ordered: no track or battery"
-            )
-            self._drop(due, t, cycle, dropped)
-            self._drop_orders(arrived, t, cycle)
-            return [(r, self._why_not(r, verdicts, t)) for r in requests]
-        sel = np.flatnonzero(near)
-
-        # 1. threat evaluation
-        pred = predict_impacts(t, states[sel], covs[sel])
-        ev = evaluate_threats(pred, self.assets, self.values, t)
-        coverage, urgency = ev.coverage.copy(), ev.urgency.copy()
-        air = np.flatnonzero(~pred.valid)
-        if air.size:
-            c_air, t_cpa = airbreathing_threat(states[sel][air], self.assets, t)
-            coverage[air] = c_air
-            first = np.where(c_air > 0, t_cpa, np.inf).min(axis=1, initial=np.inf)
-            urgency[air] = np.where(np.isfinite(first), urgency_weight(first - t), 0.0)
-        allowed = (
-            np.ones(len(self.assets), dtype=bool)
-            if self.integrated and boss.name == self.cell
-            else self.defends[boss.name]
-        )
-        # A track close to one already engaged or known killed is taken for the same
-        # object (duplicate tracks of one threat): it inherits that knowledge.
-        inherited = twins(picture, track_ids, idx[sel], open_, known, t)
-        dead = np.array([d for d, _ in inherited], dtype=bool)
-        opened = [o for _, o in inherited]
-        survive = np.array([math.prod(1.0 - p for p, _ in o) for o in opened], dtype=np.float64)
-        # other partners' engagements and kills, as their status reports told this post
-        remote_dead, remote_survive, remote_look = self.remote[boss.name].marks(
-            t,
-            states[sel],
-            picture.pos_sigma_m[idx][sel],
-            ballistic[sel],
-            exclude_batteries={b.id for b in boss.batteries},
-            predict=lambda dt_s: predict_positions(
-                states[sel], ballistic[sel], np.array([0.0, dt_s])
-            )[:, 1, :3],
-            own_track_prefix=f"{boss.name}:",
-        )
-        dead |= remote_dead
-        survive *= remote_survive
-        survive[dead] = 0.0
-        # expected value saved by a sure kill, and the WTA's priority (urgency-weighted)
-        at_stake = survive * (coverage[:, allowed] @ self.values[allowed])
-        value = urgency * at_stake
-        keep = value > 0.0
-        note_unvalued(
-            [ids[s] for s in sel.tolist()],
-            keep,
-            dead,
-            urgency * (coverage @ self.values),
-            survive < 1.0,
-            verdicts,
-        )
-        if not keep.any():
-            self._drop(due, t, cycle, "threat no longer evaluated")
-            self._drop_orders(arrived, t, cycle)
-            return [(r, self._why_not(r, verdicts, t)) for r in requests]
-        sel, value, coverage = sel[keep], value[keep], coverage[keep]
-        at_stake = at_stake[keep]
-        opened = [o for o, k in zip(opened, keep, strict=True) if k]
-        valid = pred.valid[keep]
-        verdicts.valued.update(ids[s] for s in sel.tolist())
-
-        # 2. feasibility: launch now, and the launches left on later cycles
+    def _pairs(
+        self,
+        boss: Authority,
+        picture: FusedPicture,
+        t: float,
+        batteries: Sequence[Battery],
+        executing: set[str],
+        waiting_bty: set[str],
+        v: ValuedThreats,
+        verdicts: Verdicts,
+    ) -> Pairs:
+        """Step 2: the feasible launches now and on later cycles, and each pair's rules."""
         windows = engagement_windows(
             BatteryEnvelopes.from_scenario(batteries),
-            tabulated_trajectory(t + self.offsets, traj[sel]),
-            [ids[j] for j in sel],
+            tabulated_trajectory(t + self.offsets, v.traj),
+            [v.ids[j] for j in v.sel],
             t + self.offsets,
             launch_times_s=t + self.launch_offsets,
         )
-        look = np.array([max((a for _, a in o), default=-math.inf) for o in opened])
-        look = np.maximum(look, remote_look[keep])
-        # (B, K): a launch after the awaited assessment (and the battery's consent
-        # delay) is still feasible
-        delay = np.array([self.consent_delay[b.partner] for b in batteries])
-        later = np.any(
-            windows.feasible
-            & (windows.launch_times_s[None, None, :] >= look[None, :, None] + delay[:, None, None]),
-            axis=-1,
-        )
-        can_look = later.any(axis=0) & np.isfinite(look)
-        objects = self._objects.associate(
-            t, states[sel, :3], ASSOCIATION_GATE_M + 4.0 * picture.pos_sigma_m[idx][sel]
-        )
+        delay_s = np.array([self.consent_delay[b.partner] for b in batteries])
+        can_look = can_look_again(windows, v.look_s, delay_s)
+        objects = self._objects.associate(t, v.states[:, :3], ASSOCIATION_GATE_M + 4.0 * v.sigma_m)
         kinds = [
             self._objects.kind_of(o) if o else ("ballistic" if ok else "aircraft")
-            for o, ok in zip(objects, valid, strict=True)
+            for o, ok in zip(objects, v.valid, strict=True)
         ]
         row_of = {b.id: r for r, b in enumerate(boss.batteries)}
         m = self.pair_rules.matrix(
@@ -615,42 +612,64 @@ class DecisionStage:
             {b.id: self.orders.told(boss.name, b.id) for b in batteries if b.id not in executing},
             waiting_bty,
             picture,
-            idx,
-            sel,
-            ids,
-            coverage,
+            v.idx,
+            v.sel,
+            v.ids,
+            v.coverage,
             kinds,
             windows,
             can_look,
-            value,
-            nearest_m[[row_of[b.id] for b in batteries]],
+            v.value,
+            v.nearest_m[[row_of[b.id] for b in batteries]],
             t,
             verdicts,
         )
-        pk = m.pk
         # a battery whose own post shot again after a miss: that threat is its post's
         withheld = np.zeros_like(m.now_ok)
         if self.integrated and boss.name == self.cell:
-            withheld = self.reengage.withheld(
-                t, [b.id for b in batteries], states[sel], picture.pos_sigma_m[idx][sel]
-            )
+            withheld = self.reengage.withheld(t, [b.id for b in batteries], v.states, v.sigma_m)
             for i, j in zip(*np.nonzero(withheld), strict=True):
-                pk[i, j] = 0.0
+                m.pk[i, j] = 0.0
                 m.now_ok[i, j] = m.later_ok[i, j] = False
                 b = batteries[int(i)]
                 verdicts.note(
-                    ids[int(sel[j])],
+                    v.ids[int(v.sel[j])],
                     Verdict("engaged", b.id, text=f"look-shoot delegated to {b.partner}'s post"),
                 )
+        return Pairs(windows, objects, kinds, m, withheld)
 
-        # 3. assignment: granted orders first, then one WTA over the rest
-        held_now = set(track_ids)
+    def _assign(
+        self,
+        boss: Authority,
+        t: float,
+        cycle: int,
+        batteries: Sequence[Battery],
+        held_now: set[str],
+        due: Sequence[ConsentDecision],
+        arrived: Sequence[EngagementOrder],
+        requests: Sequence[EngageRequest],
+        v: ValuedThreats,
+        pairs: Pairs,
+        verdicts: Verdicts,
+    ) -> tuple[list[tuple[int, int, bool]], list[tuple[EngageRequest, str]]]:
+        """Step 3: granted orders first, then one WTA over the rest.
+
+        Returns the chosen (battery row, target column, ask for consent) and the
+        operators' requests refused, with the reason.
+        """
+        m, pk = pairs.matrix, pairs.matrix.pk
+        targets = [v.ids[s] for s in v.sel.tolist()]
         cycle_s = self.c2.decision_period_s
-        chosen: list[tuple[int, int, bool]] = []  # battery, target, ask for consent
+        chosen: list[tuple[int, int, bool]] = []
         rejected: list[tuple[EngageRequest, str]] = []
+
+        def pair(battery_id: str, track_id: str) -> tuple[int, int]:
+            i = next((i for i, b in enumerate(batteries) if b.id == battery_id), -1)
+            j = next((j for j, tid in enumerate(targets) if tid == track_id), -1)
+            return i, j
+
         for d in due:
-            i = next((i for i, b in enumerate(batteries) if b.id == d.battery_id), -1)
-            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == d.track_id), -1)
+            i, j = pair(d.battery_id, d.track_id)
             if i >= 0 and j >= 0 and m.now_ok[i, j]:
                 chosen.append((i, j, False))
             elif i >= 0 and j >= 0 and m.later_ok[i, j]:
@@ -673,19 +692,17 @@ class DecisionStage:
             else:
                 self._drop([d], t, cycle, "window closed awaiting consent")
         for o in arrived:
-            i = next((i for i, b in enumerate(batteries) if b.id == o.battery_id), -1)
-            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == o.track_id), -1)
+            i, j = pair(o.battery_id, o.track_id)
             if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
                 chosen.append((i, j, False))
-            elif i >= 0 and j >= 0 and withheld[i, j]:
+            elif i >= 0 and j >= 0 and pairs.withheld[i, j]:
                 self._drop_orders([o], t, cycle, DELEGATED)
             elif o.track_id not in held_now and t - o.time_s <= (RETRY_CYCLES + 1) * cycle_s:
                 self.orders.defer(o, t)  # as above: carried out at the next cycle
             else:
                 self._drop_orders([o], t, cycle)
         for r in requests:
-            i = next((i for i, b in enumerate(batteries) if b.id == r.battery_id), -1)
-            j = next((j for j, s in enumerate(sel.tolist()) if ids[s] == r.track_id), -1)
+            i, j = pair(r.battery_id, r.track_id)
             if i < 0 or j < 0 or not m.now_ok[i, j]:
                 rejected.append((r, self._why_not(r, verdicts, t)))
             elif any(c[0] == i for c in chosen):
@@ -698,7 +715,7 @@ class DecisionStage:
         ready = (pk > 0.0).any(axis=1)
         if ready.any():
             result = solve_wta(
-                value,
+                v.value,
                 pk,
                 ready.astype(np.int64),
                 method=self.c2.wta_method,
@@ -706,26 +723,9 @@ class DecisionStage:
             )
             chosen += [
                 (i, j, True)
-                for i, j in worth_it(result.assignment, at_stake, pk, self.c2.min_value_saved)
+                for i, j in worth_it(result.assignment, v.at_stake, pk, self.c2.min_value_saved)
             ]
-        self._carry_out(
-            boss,
-            picture,
-            t,
-            cycle,
-            batteries,
-            chosen,
-            executing,
-            idx,
-            sel,
-            ids,
-            objects,
-            kinds,
-            windows,
-            m,
-            verdicts,
-        )
-        return rejected
+        return chosen, rejected
 
     def _carry_out(
         self,

@@ -185,4 +185,29 @@ class PairRules:
         return None
 
 
-__all__ = ["MIN_COVERAGE", "PairMatrix", "PairRules"]
+@dataclass(frozen=True)
+class Pairs:
+    """A cycle's (ready battery, valued track) pairs (step 2)."""
+
+    windows: EngagementWindows
+    objects: list[str]  # truth object each valued track follows ("" for none)
+    kinds: list[str]
+    matrix: PairMatrix
+    withheld: BoolArray  # left to the battery's own post after a miss (look-shoot)
+
+
+def can_look_again(
+    windows: EngagementWindows, look_s: FloatArray, delay_s: FloatArray
+) -> BoolArray:
+    """Per valued track: a launch after its awaited kill assessment (``look_s``, -inf
+    for none awaited) plus the battery's consent delay (``delay_s`` per battery) is
+    still feasible for some battery: waiting to look, then shooting, is possible."""
+    later = np.any(
+        windows.feasible
+        & (windows.launch_times_s[None, None, :] >= look_s[None, :, None] + delay_s[:, None, None]),
+        axis=-1,
+    )
+    return np.asarray(later.any(axis=0) & np.isfinite(look_s), dtype=bool)
+
+
+__all__ = ["MIN_COVERAGE", "PairMatrix", "PairRules", "Pairs", "can_look_again"]
