@@ -31,19 +31,15 @@ state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-#: Largest number of truth/track pairs held in memory at once by the series functions.
-_MAX_PAIRS_PER_CHUNK = 1 << 20
-
 
 # --------------------------------------------------------------------------- GOSPA
 
@@ -181,38 +177,6 @@ def _steps_of(times_s: FloatArray, row_times_s: ArrayLike, name: str) -> IntArra
     return idx.astype(np.int64)
 
 
-def _pair_chunks(
-    a_step: IntArray, b_step: IntArray, n_steps: int, max_pairs: int = _MAX_PAIRS_PER_CHUNK
-) -> Iterator[tuple[int, int, IntArray, IntArray, IntArray]]:
-    """All (a row, b row) pairs that share a time step, a chunk of steps at a time.
-
-    ``a_step`` and ``b_step`` must be sorted. Yields ``(s0, s1, ia, ib, poff)``:
-    the steps ``[s0, s1)`` of the chunk, the pair row indices (ordered by step,
-    then a row, then b row, so that step ``k``'s pairs form a contiguous
-    ``(n_a[k], n_b[k])`` block), and ``poff`` the offset of each step's block
-    (length ``s1 - s0 + 1``).
-    """
-    na = np.bincount(a_step, minlength=n_steps).astype(np.int64)
-    nb = np.bincount(b_step, minlength=n_steps).astype(np.int64)
-    a_off = np.concatenate([[0], np.cumsum(na)])
-    b_off = np.concatenate([[0], np.cumsum(nb)])
-    per_step = na * nb
-    before = np.cumsum(per_step) - per_step
-    chunk_of_step = before // max_pairs
-    bounds = np.flatnonzero(np.diff(chunk_of_step)) + 1
-    starts = np.concatenate([[0], bounds]) if n_steps else np.zeros(0, np.int64)
-    ends = np.concatenate([bounds, [n_steps]]) if n_steps else np.zeros(0, np.int64)
-    for s0, s1 in zip(starts.tolist(), ends.tolist(), strict=True):
-        rows = np.arange(a_off[s0], a_off[s1], dtype=np.int64)
-        reps = nb[a_step[rows]]
-        ia = np.repeat(rows, reps)
-        first = np.cumsum(reps) - reps
-        within = np.arange(ia.size, dtype=np.int64) - np.repeat(first, reps)
-        ib = b_off[a_step[ia]] + within
-        poff = np.concatenate([[0], np.cumsum(per_step[s0:s1])])
-        yield s0, s1, ia, ib, poff
-
-
 def _columns(points: FloatArray) -> list[FloatArray]:
     """Contiguous coordinate columns: gathering 1-D columns is several times
     faster than gathering rows of an (N, d) array."""
@@ -233,6 +197,44 @@ def _pair_distance(
     return np.sqrt(acc)
 
 
+def _near_pairs(
+    a_step: IntArray, a_pos: FloatArray, b_step: IntArray, b_pos: FloatArray, radius_m: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every (A row, B row) pair at the same step strictly closer than ``radius_m``.
+
+    Returns the row indices and distances, ordered by A row then B row (by step
+    first when the rows are sorted by step). The distances are those of
+    :func:`_pair_distance`, to the bit; a k-d tree over (position, step) finds the
+    candidates, so the cost follows the near pairs rather than all pairs of a step
+    (a large raid has hundreds of truths and tracks per step, nearly all far apart).
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    a_ok = np.flatnonzero(np.isfinite(a_pos).all(axis=1))
+    b_ok = np.flatnonzero(np.isfinite(b_pos).all(axis=1))
+    if not a_ok.size or not b_ok.size or not radius_m > 0.0:
+        return empty, empty, np.zeros(0)
+    search_m = radius_m
+    if not np.isfinite(radius_m):  # every pair of a step: wider than the points' span
+        both = np.concatenate([a_pos[a_ok], b_pos[b_ok]])
+        search_m = 2.0 * float(np.max(both.max(axis=0) - both.min(axis=0))) + 1.0
+    # the step as one more coordinate, far enough apart that no two steps meet
+    sep = 4.0 * search_m + 1.0
+    tree_a = cKDTree(np.column_stack([a_pos[a_ok], a_step[a_ok] * sep]))
+    tree_b = cKDTree(np.column_stack([b_pos[b_ok], b_step[b_ok] * sep]))
+    # a hair wider than the radius: the tree's own rounding must not lose a pair
+    found = tree_a.sparse_distance_matrix(
+        tree_b, search_m * (1.0 + 1e-9) + 1e-6, output_type="ndarray"
+    )
+    ia, ib = a_ok[found["i"]], b_ok[found["j"]]
+    same = a_step[ia] == b_step[ib]
+    ia, ib = ia[same], ib[same]
+    order = np.lexsort((ib, ia))
+    ia, ib = ia[order], ib[order]
+    d = _pair_distance(_columns(a_pos), _columns(b_pos), ia, ib)
+    near = d < radius_m
+    return ia[near], ib[near], d[near]
+
+
 def _gospa_on_steps(
     n_steps: int,
     truth_step: IntArray,
@@ -250,42 +252,38 @@ def _gospa_on_steps(
     b_step, b_pos = track_step[tb], track_pos[tb]
     na = np.bincount(a_step, minlength=n_steps).astype(np.int64)
     nb = np.bincount(b_step, minlength=n_steps).astype(np.int64)
-    a_off = np.concatenate([[0], np.cumsum(na)])
-    b_off = np.concatenate([[0], np.cumsum(nb)])
-    localisation = np.zeros(n_steps)
-    n_assigned = np.zeros(n_steps, dtype=np.int64)
-    a_cols, b_cols = _columns(a_pos), _columns(b_pos)
 
-    for s0, s1, ia, ib, poff in _pair_chunks(a_step, b_step, n_steps):
-        if ia.size == 0:
-            continue
-        d = _pair_distance(a_cols, b_cols, ia, ib)
-        edge = d < c_m
-        # A step is "simple" when every truth and every track has at most one
-        # neighbour closer than c: the optimal assignment then takes exactly those
-        # pairs (each saves c**p - d**p > 0 and none compete), no solver needed.
-        a0, a1 = a_off[s0], a_off[s1]
-        b0, b1 = b_off[s0], b_off[s1]
-        cnt_a = np.bincount(ia[edge] - a0, minlength=a1 - a0)
-        cnt_b = np.bincount(ib[edge] - b0, minlength=b1 - b0)
-        busy = np.zeros(n_steps, dtype=bool)
-        busy[a_step[a0:a1][cnt_a > 1]] = True
-        busy[b_step[b0:b1][cnt_b > 1]] = True
-        pair_step = a_step[ia]
-        simple = edge & ~busy[pair_step]
-        localisation += np.bincount(pair_step[simple], weights=d[simple] ** p, minlength=n_steps)
-        n_assigned += np.bincount(pair_step[simple], minlength=n_steps)
-        for k in np.flatnonzero(busy[s0:s1]) + s0:
-            block = d[poff[k - s0] : poff[k - s0 + 1]].reshape(na[k], nb[k])
-            rows, cols = linear_sum_assignment(np.where(block < c_m, block, c_m) ** p)
-            dd = block[rows, cols]
-            dd = dd[dd < c_m]
-            localisation[k] = np.sum(dd**p)
-            n_assigned[k] = dd.size
+    # Only pairs closer than c can be assigned at less than the cut-off's cost.
+    ia, ib, d = _near_pairs(a_step, a_pos, b_step, b_pos, c_m)
+    # A step is "simple" when every truth and every track has at most one
+    # neighbour closer than c: the optimal assignment then takes exactly those
+    # pairs (each saves c**p - d**p > 0 and none compete), no solver needed.
+    busy = np.zeros(n_steps, dtype=bool)
+    busy[a_step[np.bincount(ia, minlength=a_step.size) > 1]] = True
+    busy[b_step[np.bincount(ib, minlength=b_step.size) > 1]] = True
+    pair_step = a_step[ia]
+    simple = ~busy[pair_step]
+    localisation: FloatArray = np.asarray(
+        np.bincount(pair_step[simple], weights=d[simple] ** p, minlength=n_steps), dtype=np.float64
+    )
+    n_assigned = np.asarray(np.bincount(pair_step[simple], minlength=n_steps), dtype=np.int64)
+    # A busy step's assignment needs only the truths and tracks with a near pair:
+    # every other entry of its cost matrix is the cut-off (their distance is >= c).
+    for k in np.flatnonzero(busy):
+        lo, hi = np.searchsorted(pair_step, [k, k + 1])
+        rows, r_of = np.unique(ia[lo:hi], return_inverse=True)
+        cols, c_of = np.unique(ib[lo:hi], return_inverse=True)
+        block = np.full((rows.size, cols.size), c_m)
+        block[r_of, c_of] = d[lo:hi]
+        r, c = linear_sum_assignment(np.where(block < c_m, block, c_m) ** p)
+        dd = block[r, c]
+        dd = dd[dd < c_m]
+        localisation[k] = np.sum(dd**p)
+        n_assigned[k] = dd.size
 
     half = c_m**p / 2.0
-    missed_count = na - n_assigned
-    false_count = nb - n_assigned
+    missed_count: IntArray = na - n_assigned
+    false_count: IntArray = nb - n_assigned
     missed = missed_count * half
     false = false_count * half
     distance = (localisation + missed + false) ** (1.0 / p)
@@ -384,13 +382,8 @@ def _nearest_truth_labels(
     """For each track row, the nearest truth at the same step strictly closer than
     the threshold, or -1. Rows must be sorted by step."""
     labels = np.full(track_step.size, -1, dtype=np.int64)
-    a_cols, b_cols = _columns(truth_pos), _columns(track_pos)
-    for _s0, _s1, ia, ib, _poff in _pair_chunks(truth_step, track_step, n_steps):
-        if ia.size == 0:
-            continue
-        d = _pair_distance(a_cols, b_cols, ia, ib)
-        ok = d < threshold_m
-        ia, ib, d = ia[ok], ib[ok], d[ok]
+    ia, ib, d = _near_pairs(truth_step, truth_pos, track_step, track_pos, threshold_m)
+    if ia.size:
         # Nearest first within each track row; ties go to the lower truth index.
         order = np.lexsort((truth_obj[ia], d, ib))
         ib_sorted = ib[order]

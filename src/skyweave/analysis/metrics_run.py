@@ -59,10 +59,8 @@ from numpy.typing import NDArray
 from skyweave.analysis.metrics import (
     FloatArray,
     IntArray,
-    _columns,
     _gospa_on_steps,
-    _pair_chunks,
-    _pair_distance,
+    _near_pairs,
     siap_on_steps,
 )
 from skyweave.errors import InputError, Problem
@@ -405,17 +403,14 @@ def _tracks_on_unseen(
     """Tracks whose nearest truth at their step is an unseen one closer than ``c_m``."""
     ta = np.argsort(truth_step, kind="stable")
     tb = np.argsort(track_step, kind="stable")
-    a_cols, b_cols = _columns(truth_pos[ta]), _columns(track_pos[tb])
     seen_sorted = seen[ta]
     best_seen = np.full(tb.size, np.inf)
     best_unseen = np.full(tb.size, np.inf)
-    for _, _, ia, ib, _ in _pair_chunks(truth_step[ta], track_step[tb], n_steps):
-        if ia.size == 0:
-            continue
-        d = _pair_distance(a_cols, b_cols, ia, ib)
-        on = seen_sorted[ia]
-        np.minimum.at(best_seen, ib[on], d[on])
-        np.minimum.at(best_unseen, ib[~on], d[~on])
+    # only truths closer than c_m can decide: a farther one never makes the verdict
+    ia, ib, d = _near_pairs(truth_step[ta], truth_pos[ta], track_step[tb], track_pos[tb], c_m)
+    on = seen_sorted[ia]
+    np.minimum.at(best_seen, ib[on], d[on])
+    np.minimum.at(best_unseen, ib[~on], d[~on])
     drop = np.zeros(tb.size, dtype=bool)
     drop[tb] = (best_unseen < c_m) & (best_unseen < best_seen)
     return drop
