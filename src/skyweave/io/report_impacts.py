@@ -152,7 +152,7 @@ def impact_areas_figure(ctx: ReportContext, calls: Sequence[ImpactCall]) -> Any 
             asset = min(near, key=lambda x: x[1])[0]
             lat0, lon0 = asset.lat_deg, asset.lon_deg
             title = f"{asset.name or asset.id}: "
-        title += _compact_ids([t.object_id for t in cluster])
+        title += _compact_ids([t.object_id for t in cluster], max_chars=36 - len(title))
 
         def enu_km(lat: Any, lon: Any, la0: float = lat0, lo0: float = lon0) -> Any:
             e, n, _ = pymap3d.geodetic2enu(lat, lon, 0.0, la0, lo0, 0.0)

@@ -76,16 +76,25 @@ def _minutes(seconds: FloatArray | float) -> Any:
     return np.asarray(seconds, dtype=np.float64) / 60.0
 
 
-def _compact_ids(ids: Sequence[str]) -> str:
-    """``raid-n-1, raid-n-2, raid-n-3`` -> ``raid-n-1/2/3`` (salvo members share a label)."""
+def _compact_ids(ids: Sequence[str], max_chars: int | None = None) -> str:
+    """``raid-n-1, raid-n-2, raid-n-3`` -> ``raid-n-1/2/3`` (salvo members share a label).
+
+    With ``max_chars``, a label longer than that becomes ``first id +N more`` (a
+    large raid's impact area can hold dozens of threats: the full list would run
+    over its neighbours).
+    """
     if len(ids) == 1:
         return ids[0]
     m = [re.fullmatch(r"(.*-)(\d+)", i) for i in ids]
     if all(m) and len({x.group(1) for x in m if x}) == 1:
         first = m[0]
         assert first is not None
-        return first.group(1) + "/".join(x.group(2) for x in m if x)
-    return ", ".join(ids)
+        text = first.group(1) + "/".join(x.group(2) for x in m if x)
+    else:
+        text = ", ".join(ids)
+    if max_chars is not None and len(text) > max_chars:
+        return f"{ids[0]} +{len(ids) - 1} more"
+    return text
 
 
 # -------------------------------------------------------------------------- HTML
