@@ -29,7 +29,8 @@ def test_tree_labels_equal_dense_labels() -> None:
     for t in (-3.0, 0.0, 9.99, 10.0, 25.0, 35.0, 99.0):
         i = int(np.clip(np.searchsorted(obj.times_s, t, side="right") - 1, 0, None))
         truth = obj.positions_ecef_m[i]
-        near = truth[rng.integers(0, truth.shape[0], 80)] + rng.normal(0, 8e3, (80, 3))
+        # enough positions x objects for the tree (a small query takes the matrix)
+        near = truth[rng.integers(0, truth.shape[0], 200)] + rng.normal(0, 8e3, (200, 3))
         far = np.array([6.5e6, 1e6, 2e6]) + rng.uniform(-2e5, 2e5, (40, 3))
         pos = np.concatenate([near, far, truth[[30, 31]], np.full((1, 3), np.nan)])
         # one exactly on the gate of object 0 (kept, as in the dense labeller)
@@ -37,9 +38,13 @@ def test_tree_labels_equal_dense_labels() -> None:
             pos = np.concatenate([pos, truth[:1] + [[gate, 0.0, 0.0]]])
         want = obj.associate(t, pos, np.full(len(pos), gate))
         assert labels(t, pos) == want
+        assert labels(t, pos[:5]) == want[:5]  # the matrix path
         assert "" in want and len(set(want)) > 20  # the case is not trivial
-    # the salvo's copies go to the first of them
-    assert labels(0.0, obj.positions_ecef_m[0, [31]]) == ["obj-30"]
+    # the salvo's copies go to the first of them, on both paths
+    salvo = np.repeat(obj.positions_ecef_m[0, [31]], 300, axis=0)
+    assert labels(0.0, salvo[:1]) == ["obj-30"]
+    assert labels(0.0, salvo) == ["obj-30"] * 300
+    assert labels._tree  # the tree path ran
 
 
 def test_tree_labels_degenerate() -> None:
@@ -48,7 +53,10 @@ def test_tree_labels_degenerate() -> None:
     labels = TruthLabels(obj, 1e3)
     assert labels(5.0, np.zeros((0, 3))) == []
     nan = ThreatObjects(
-        obj.times_s, obj.object_ids, obj.kinds, np.full_like(obj.positions_ecef_m, np.nan),
+        obj.times_s,
+        obj.object_ids,
+        obj.kinds,
+        np.full_like(obj.positions_ecef_m, np.nan),
         obj.end_time_s,
     )
     assert TruthLabels(nan, 1e12)(5.0, np.array([[7e6, 0.0, 0.0]])) == [""]

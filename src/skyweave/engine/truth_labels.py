@@ -11,6 +11,8 @@ distance matrix per query.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -19,8 +21,8 @@ from skyweave.c2.prediction import ThreatObjects
 
 FloatArray = NDArray[np.float64]
 
-#: candidates the tree returns per position (the nearest and the next, for ties)
-_K = 2
+#: positions x objects up to which one distance matrix is cheaper than the tree
+_DENSE_PAIRS = 8_192
 #: the tree's distances and the exact ones may differ in the last bits: candidates are
 #: taken this much (relative, plus an absolute metre fraction) beyond the gate
 _REL_MARGIN = 1e-9
@@ -42,19 +44,24 @@ class TruthLabels:
         self.objects = objects
         self.gate_m = float(gate_m)
         self._index = -1
-        self._tree: cKDTree | None = None
+        self._tree: cKDTree | None | Literal[False] = None  # False: too few objects
         self._columns = np.zeros(0, dtype=np.int64)
 
-    def _tree_at(self, time_s: float) -> tuple[cKDTree | None, NDArray[np.int64], FloatArray]:
-        """The tree over the objects in flight at the grid time of ``time_s`` (cached)."""
+    def _truth_at(self, time_s: float) -> FloatArray:
+        """Truth positions (N, 3) at the grid time of ``time_s`` (a new time drops the tree)."""
         times = self.objects.times_s
         i = int(np.clip(np.searchsorted(times, time_s, side="right") - 1, 0, None))
-        truth = self.objects.positions_ecef_m[i]
         if i != self._index:
             self._index = i
+            self._tree = None
+        return self.objects.positions_ecef_m[i]
+
+    def _tree_of(self, truth: FloatArray) -> tuple[cKDTree | None, NDArray[np.int64]]:
+        """The tree over the objects in flight in ``truth`` (built once per grid time)."""
+        if self._tree is None:
             self._columns = np.flatnonzero(np.isfinite(truth).all(axis=1)).astype(np.int64)
-            self._tree = cKDTree(truth[self._columns]) if self._columns.size else None
-        return self._tree, self._columns, truth
+            self._tree = cKDTree(truth[self._columns]) if self._columns.size >= 2 else False
+        return (self._tree or None), self._columns
 
     def __call__(self, time_s: float, positions_m: FloatArray) -> list[str]:
         """Object id each of K positions (K, 3) follows, ``""`` for none."""
@@ -63,35 +70,42 @@ class TruthLabels:
         ids = self.objects.object_ids
         if k == 0 or not ids:
             return [""] * k
-        tree, columns, truth = self._tree_at(time_s)
-        label = np.full(k, -1, dtype=np.int64)
-        ok = np.isfinite(positions_m).all(axis=1)
-        if tree is not None and ok.any():
-            rows = np.flatnonzero(ok)
-            kk = min(_K, columns.size)
-            bound = self.gate_m * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M
-            d_tree, j_tree = tree.query(positions_m[rows], k=kk, distance_upper_bound=bound)
-            d_tree = d_tree.reshape(rows.size, kk)
-            j_tree = j_tree.reshape(rows.size, kk)
-            # every slot filled and the last as near as the first: more objects may tie
-            # beyond the k returned; those rows take the dense distances
-            full = np.isfinite(d_tree[:, -1])
-            crowded = full & (
-                d_tree[:, -1] <= d_tree[:, 0] * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M
-            )
-            found = np.isfinite(d_tree)
-            cand = np.where(found, columns[np.minimum(j_tree, columns.size - 1)], 0)
-            # the exact distances of the candidates, as the dense labeller computes them
-            d = np.linalg.norm(positions_m[rows][:, None, :] - truth[cand], axis=-1)
-            d = np.where(found & np.isfinite(d), d, np.inf)
-            # nearest first, ties to the lower object index
-            order = np.lexsort((cand, d), axis=-1) if kk > 1 else np.zeros((rows.size, 1), int)
-            best = np.take_along_axis(cand, order[:, :1], axis=1)[:, 0]
-            best_d = np.take_along_axis(d, order[:, :1], axis=1)[:, 0]
-            label[rows] = np.where(best_d <= self.gate_m, best, -1)
-            if crowded.any():
-                label[rows[crowded]] = self._dense(positions_m[rows[crowded]], truth)
+        truth = self._truth_at(time_s)
+        tree = None
+        if k * len(ids) > _DENSE_PAIRS:
+            tree, columns = self._tree_of(truth)
+        if tree is None:
+            # small (the matrix is cheaper) or under two objects in flight
+            label = self._dense(positions_m, truth)
+        else:
+            # a non-finite position follows nothing (its distances are all NaN)
+            label = np.full(k, -1, dtype=np.int64)
+            ok = np.isfinite(positions_m).all(axis=1)
+            label[ok] = self._nearest(tree, columns, truth, positions_m[ok])
         return [ids[j] if j >= 0 else "" for j in label.tolist()]
+
+    def _nearest(
+        self, tree: cKDTree, columns: NDArray[np.int64], truth: FloatArray, pos: FloatArray
+    ) -> NDArray[np.int64]:
+        """:meth:`_dense`'s answer from the tree's two nearest candidates per position."""
+        bound = self.gate_m * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M
+        d_tree, j_tree = tree.query(pos, k=2, distance_upper_bound=bound)
+        found = np.isfinite(d_tree)
+        cand = columns[np.minimum(j_tree, columns.size - 1)]
+        # the exact distances of the candidates, as the dense labeller computes them
+        d = np.linalg.norm(pos[:, None, :] - truth[cand], axis=-1)
+        d = np.where(found, d, np.inf)
+        # nearest first, ties to the lower object index
+        second = (d[:, 1] < d[:, 0]) | ((d[:, 1] == d[:, 0]) & (cand[:, 1] < cand[:, 0]))
+        best = np.where(second, cand[:, 1], cand[:, 0])
+        best_d = np.where(second, d[:, 1], d[:, 0])
+        label = np.where(best_d <= self.gate_m, best, -1)
+        # both slots filled and the second as near as the first: more objects may tie
+        # beyond the two returned; those rows take the matrix
+        crowded = found[:, 1] & (d_tree[:, 1] <= d_tree[:, 0] * (1.0 + _REL_MARGIN) + _ABS_MARGIN_M)
+        if crowded.any():
+            label[crowded] = self._dense(pos[crowded], truth)
+        return label
 
     def _dense(self, positions_m: FloatArray, truth: FloatArray) -> NDArray[np.int64]:
         """Nearest object index within the gate (-1 for none) over all objects."""
