@@ -134,13 +134,15 @@ class PartnerStage:
             # one truth query for the picture's and the own tracks' positions
             both = label(time_s, np.concatenate([pic.state[:, :3], own.state[:, :3]]))
             labels, own_labels = both[: len(pic)], both[len(pic) :]
-        own_col = pic.origins.index(self.partner) if self.partner in pic.origins else -1
-        holder = [
-            self.partner
-            if own_col >= 0 and row[own_col] >= 0
-            else next((pic.origins[o] for o in np.flatnonzero(row >= 0)), self.partner)
-            for row in pic.contributor_id
+        # the partner holding each picture track: this one if it has its own track in
+        # it, else the first origin (column order) that contributed, else this one
+        held = pic.contributor_id >= 0
+        first = np.asarray(pic.origins + (self.partner,), dtype=object)[
+            np.where(held.any(axis=1), np.argmax(held, axis=1), len(pic.origins))
         ]
+        if self.partner in pic.origins:
+            first[held[:, pic.origins.index(self.partner)]] = self.partner
+        holder: list[str] = first.tolist()
         board.air_picture(
             time_s,
             pic.picture_number,

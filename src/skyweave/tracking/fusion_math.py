@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from numpy.linalg import _umath_linalg
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
@@ -24,15 +25,32 @@ AnyFloatArray = NDArray[np.floating[Any]]
 CI_STEPS = 52
 
 
+def _singular(err: str, flag: int) -> None:
+    raise np.linalg.LinAlgError("Singular matrix")
+
+
+def _inv(a: AnyFloatArray) -> AnyFloatArray:
+    """``np.linalg.inv`` of float64 stacks, its gufunc called directly (the same LAPACK
+    call, without the per-call checks); inside :func:`_lapack_errors`."""
+    return np.asarray(_umath_linalg.inv(a, signature="d->d"))
+
+
+def _lapack_errors() -> Any:
+    """The floating-point error handling ``np.linalg.inv`` sets around its gufunc."""
+    return np.errstate(
+        call=_singular, invalid="call", over="ignore", divide="ignore", under="ignore"
+    )
+
+
 def _slope(
     ib: AnyFloatArray, d: AnyFloatArray, w: FloatArray, criterion: Literal["trace", "det"]
 ) -> FloatArray:
     """Derivative of the criterion at ``w`` (increasing in ``w``: convex criterion)."""
-    p = np.linalg.inv(ib + w[:, None, None] * d)
+    p = _inv(ib + w[:, None, None] * d)
     if criterion == "det":
         return np.asarray(-np.einsum("kij,kji->k", p, d), dtype=np.float64)
     pdp = p @ d @ p
-    return np.asarray(-np.trace(pdp, axis1=1, axis2=2), dtype=np.float64)
+    return np.asarray(-pdp.trace(axis1=1, axis2=2), dtype=np.float64)
 
 
 def _bisect(
@@ -45,11 +63,12 @@ def _bisect(
     n = ib.shape[0]
     lo = np.zeros(n)
     hi = np.ones(n)
-    for _ in range(CI_STEPS):
-        mid = 0.5 * (lo + hi)
-        up = _slope(ib, d, mid, criterion) < 0.0
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
+    with _lapack_errors():
+        for _ in range(CI_STEPS):
+            mid = 0.5 * (lo + hi)
+            up = _slope(ib, d, mid, criterion) < 0.0
+            lo = np.where(up, mid, lo)
+            hi = np.where(up, hi, mid)
     return lo, hi
 
 
@@ -93,9 +112,10 @@ def covariance_intersection(
     d = ia - ib
 
     # the slope at both ends in one batch (the same per-matrix arithmetic)
-    ends = _slope(
-        np.concatenate([ib, ib]), np.concatenate([d, d]), np.repeat([0.0, 1.0], k), criterion
-    )
+    with _lapack_errors():
+        ends = _slope(
+            np.concatenate([ib, ib]), np.concatenate([d, d]), np.repeat([0.0, 1.0], k), criterion
+        )
     s0, s1 = ends[:k], ends[k:]
     inner = (s0 < 0.0) & (s1 > 0.0)
     mid_w = np.zeros(k)
