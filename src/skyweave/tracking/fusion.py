@@ -51,6 +51,9 @@ seen for ``forget_after_s`` are forgotten.
 
 :class:`CoalitionPicture` is the same machinery with no own tracks, fed with
 every partner's released tracks (integrated mode).
+
+The gating, the assignment and covariance intersection (vectorised over track
+pairs) live in :mod:`skyweave.tracking.fusion_math`.
 """
 
 from __future__ import annotations

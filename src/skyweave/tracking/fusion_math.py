@@ -13,9 +13,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from numpy.linalg import _umath_linalg
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
+
+try:  # the gufunc behind np.linalg.inv (private; np.linalg.inv if it moves)
+    from numpy.linalg import _umath_linalg
+
+    _INV_GUFUNC: Any = _umath_linalg.inv
+except (ImportError, AttributeError):  # pragma: no cover
+    _INV_GUFUNC = None
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -32,7 +38,9 @@ def _singular(err: str, flag: int) -> None:
 def _inv(a: AnyFloatArray) -> AnyFloatArray:
     """``np.linalg.inv`` of float64 stacks, its gufunc called directly (the same LAPACK
     call, without the per-call checks); inside :func:`_lapack_errors`."""
-    return np.asarray(_umath_linalg.inv(a, signature="d->d"))
+    if _INV_GUFUNC is None:  # pragma: no cover
+        return np.linalg.inv(a)
+    return np.asarray(_INV_GUFUNC(a, signature="d->d"))
 
 
 def _lapack_errors() -> Any:

@@ -87,9 +87,10 @@ class PictureRecorder:
         self._n += 1
         self._time.append(np.full(k, fused.time_s))
         self._partner += [partner] * k
-        self._number.append(fused.picture_number)
-        self._state.append(fused.state)
-        self._sigma.append(fused.pos_sigma_m)
+        # copies: the rows hold the picture as it was at its time
+        self._number.append(fused.picture_number.copy())
+        self._state.append(fused.state.copy())
+        self._sigma.append(fused.pos_sigma_m.copy())
         # sorted sensor ids per row, as FusedPicture.sources
         ids = np.asarray(fused.sensor_ids, dtype=object)
         order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
