@@ -104,8 +104,10 @@ class TimedMotion:
     def __init__(self, motion: Any) -> None:
         self.motion = motion
         self.cpu_s = 0.0
+        self.calls = 0
 
     def predict(self, x: Any, p: Any, dt_s: float) -> Any:
+        self.calls += 1
         t0 = time.process_time()
         out = self.motion.predict(x, p, dt_s)
         self.cpu_s += time.process_time() - t0
@@ -135,7 +137,7 @@ def replay(rec: Recording, impl: str, fusion_mod: ModuleType) -> dict[str, Any]:
     from skyweave.tracking.presets import fusion_config
     from skyweave.tracking.shared_picture import PictureRecorder
 
-    cpu = {"fusion": 0.0, "predict": 0.0, "rows": 0.0, "labels": 0.0}
+    cpu = {"fusion": 0.0, "predict": 0.0, "rows": 0.0, "labels": 0.0, "calls": 0.0}
     pictures: list[Any] = []
     labels: list[list[str]] = []
     tables: list[pa.Table] = []
@@ -183,6 +185,7 @@ def replay(rec: Recording, impl: str, fusion_mod: ModuleType) -> dict[str, Any]:
         cpu["rows"] += time.process_time() - t0
         tables.append(table)
         cpu["predict"] += motion.cpu_s
+        cpu["calls"] += motion.calls
     return {"cpu": cpu, "pictures": pictures, "labels": labels, "tables": tables}
 
 
@@ -242,6 +245,8 @@ def main() -> None:
     )
     same_labels = outs["old"]["labels"] == outs["new"]["labels"]
     print(f"pictures equal: {same}; picture rows equal: {same_rows}; labels equal: {same_labels}")
+    calls = best["new"]["calls"]
+    print(f"motion.predict calls in fusion: {calls:.0f} ({calls / max(n_fuse, 1):.1f} per fuse)")
     head = f"CPU s (best of {args.rounds})"
     print(f"{head:24s} {'old':>8s} {'new':>8s} {'old/new':>8s}")
     rows = [
