@@ -1,15 +1,21 @@
-"""Covariance intersection on the inner pairs only, and the picture rows from flat columns,
-against the row-by-row and all-pairs forms they replace (bit for bit)."""
+"""Covariance intersection on the inner pairs only, the picture rows from flat columns and
+the number correlation without continuity when the votes settle it, against the
+all-pairs, row-by-row and always-continuity forms they replace (bit for bit)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
+import pymap3d
 import pytest
 
-from skyweave.tracking.fusion import FusedPicture
+from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
 from skyweave.tracking.fusion_math import covariance_intersection
+from skyweave.tracking.motion import Ballistic
 from skyweave.tracking.shared_picture import PICTURE_SCHEMA, PictureRecorder, picture_table
+from skyweave.tracking.tracker import TrackBatch
 
 
 def _ci_all_pairs(xa, pa_, xb, pb, criterion):  # type: ignore[no-untyped-def]
@@ -110,3 +116,89 @@ def test_picture_rows_equal_row_by_row_rows() -> None:
     assert got.num_rows == 29 and got.equals(want.combine_chunks())
     assert got.column("sources")[0].as_py() == sorted(got.column("sources")[0].as_py())
     assert len(PictureRecorder()) == 0 and PictureRecorder().table().num_rows == 0
+
+
+class _AlwaysContinuity(PartnerPicture):
+    """The number correlation that always flies the previous picture on."""
+
+    def _votes_settle(self, n_f: int, vote_g: Any, vote_n: Any) -> bool:
+        return False
+
+
+def test_settled_votes_skip_continuity_without_changing_numbers() -> None:
+    """Pictures with and without the skip are equal, through track births, an id swap
+    in each partner's tracker, and a threat East stops reporting that North's tracker
+    then re-initiates under a new id (continuity alone keeps its number)."""
+    p_own = np.diag(np.array([300.0, 120.0, 150.0, 20.0, 12.0, 15.0]) ** 2)
+    p_rem = np.diag(np.array([120.0, 300.0, 200.0, 12.0, 25.0, 20.0]) ** 2)
+    x0 = np.array(
+        [
+            [*pymap3d.geodetic2ecef(48.0 + 0.2 * i, 20.0 + 0.1 * i, 120_000.0)]
+            + [*pymap3d.enu2uvw(2_000.0, 300.0 * i, 800.0, 48.0, 20.0)]
+            for i in range(3)
+        ]
+    )
+    model = Ballistic(frame="ecef", max_step_s=2.0)
+    truths = [x0]
+    for _ in range(19):
+        truths.append(model.propagate(truths[-1], 2.0)[0])
+    pictures: dict[str, list[Any]] = {"skip": [], "full": []}
+    skipped = 0
+    for name, pic in (("skip", PartnerPicture("north")), ("full", _AlwaysContinuity("north"))):
+        calls = 0
+        settle = pic._votes_settle
+
+        def counted(n_f: int, vote_g: Any, vote_n: Any, settle: Any = settle) -> bool:
+            nonlocal calls
+            out = bool(settle(n_f, vote_g, vote_n))
+            calls += out
+            return out
+
+        pic._votes_settle = counted  # type: ignore[method-assign]
+        sub = np.random.default_rng(9)
+        for t, truth in zip(np.arange(0.0, 40.0, 2.0), truths, strict=True):
+            own_ids = [2, 1] if 14.0 <= t <= 18.0 else [1, 2]  # north swaps two ids
+            if t >= 34.0:
+                own_ids = [5, 2]  # north re-initiates threat 0's track
+            n_own = 1 if t < 4.0 else 2  # a birth
+            xo = truth[:n_own] + sub.normal(size=(n_own, 6)) * np.sqrt(np.diag(p_own))
+            own = TrackBatch(
+                time_s=float(t),
+                track_id=np.asarray(own_ids[:n_own], dtype=np.int64),
+                state=xo,
+                covariance=np.broadcast_to(p_own, (n_own, 6, 6)).copy(),
+                pos_sigma_m=np.full(n_own, 400.0),
+                sources_mask=np.ones((n_own, 1), dtype=bool),
+                sensor_ids=("n1",),
+            )
+            if t >= 2.0:
+                rem_ids = [8, 7, 9] if 24.0 <= t <= 28.0 else [7, 8, 9]  # east swaps
+                rows = [1, 2] if t >= 30.0 else [0, 1, 2]  # east stops reporting threat 0
+                keep = len(rows)
+                xr = truth[rows] + sub.normal(size=(keep, 6)) * np.sqrt(np.diag(p_rem))
+                pic.receive(
+                    RemoteTracks(
+                        "east",
+                        float(t),
+                        np.asarray([rem_ids[r] for r in rows]),
+                        xr,
+                        np.broadcast_to(p_rem, (keep, 6, 6)).copy(),
+                        np.ones((keep, 1), dtype=bool),
+                        ("e1",),
+                    ),
+                    snapshot=True,
+                )
+            pictures[name].append(pic.update(float(t) + 0.5, own))
+        if name == "skip":
+            skipped = calls
+        else:
+            assert calls == 0
+    assert 0 < skipped < len(pictures["skip"]) - 1  # both paths ran
+    # threat 0 keeps its number through the new id (the continuity the skip must keep)
+    before, last = pictures["full"][10], pictures["full"][-1]
+    number_0 = before.picture_number[before.contributor_id[:, 0] == 1]
+    assert np.array_equal(last.picture_number[last.contributor_id[:, 0] == 5], number_0)
+    for a, b in zip(pictures["skip"], pictures["full"], strict=True):
+        assert np.array_equal(a.picture_number, b.picture_number)
+        assert np.array_equal(a.contributor_id, b.contributor_id)
+        assert np.array_equal(a.state, b.state)

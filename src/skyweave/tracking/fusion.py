@@ -545,6 +545,27 @@ class PartnerPicture:
         return pic
 
     # ------------------------------------------------------- number correlation
+    def _votes_settle(self, n_f: int, vote_g: IntArray, vote_n: IntArray) -> bool:
+        """True when kinematic continuity cannot change the numbers: every fused track
+        has contributor votes, all of them for one number, and no two tracks share it.
+
+        Each track then keeps its voted number whatever continuity adds: a track
+        scores at least 1 on its own number, and at most ``continuity_weight *
+        (1 - d2 / gate)`` on any other (no contributor votes for it there), under 1
+        when the weight is at most 1 and ``d2 > 0``; every other assignment scores
+        less. (Equality needs a fused track on another number's predicted state to
+        ``d2 < 1e-9 gate``, where the older-number tie-break could differ.) So the
+        previous picture is not flown on to now: the most expensive prediction of an
+        update with many tracks in the atmosphere (its sub-step is the worst track's).
+        """
+        if self.config.continuity_weight > 1.0 or vote_g.size < n_f:
+            return False
+        lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(n_f, -1, dtype=np.int64)
+        np.minimum.at(lo, vote_g, vote_n)
+        np.maximum.at(hi, vote_g, vote_n)
+        return bool(np.all(hi >= 0) and np.array_equal(lo, hi) and np.unique(lo).size == n_f)
+
     def _number(self, time_s: float, fx: FloatArray, fp: FloatArray, fcon: IntArray) -> IntArray:
         """Picture numbers of the fused tracks; updates the correlation table."""
         cfg = self.config
@@ -565,9 +586,10 @@ class PartnerPicture:
         vote_n = self._t_num[pos_c[found]] if found.any() else np.zeros(0, dtype=np.int64)
         vote_w = np.ones(vote_g.shape[0])
 
-        # Continuity with the previous picture, predicted to now.
+        # Continuity with the previous picture, predicted to now (not needed when the
+        # contributors' votes settle every number: see _votes_settle).
         prev = self._prev
-        if prev is not None and len(prev) and n_f:
+        if prev is not None and len(prev) and n_f and not self._votes_settle(n_f, vote_g, vote_n):
             px, pp = cfg.motion.predict(prev.state, prev.covariance, time_s - prev.time_s)
             ga, pb, d2 = gated_pairs(fx, fp, px, pp, self._gate)
             vote_g = np.concatenate([vote_g, ga])
