@@ -19,7 +19,7 @@ from skyweave.sensors.stream import ScanReport
 from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
 from skyweave.tracking.partner_picture import TRACKS_SCHEMA, RadarSite, radar_scan
 from skyweave.tracking.presets import fusion_config
-from skyweave.tracking.shared_picture import picture_table
+from skyweave.tracking.shared_picture import PictureRecorder
 from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig
 from skyweave.warning.alerts import Alerts
 from skyweave.warning.impact import DefendedAssets, ballistic_mask
@@ -51,7 +51,7 @@ class PartnerStage:
         self.fusion = PartnerPicture(partner, fusion_config())
         self.picture: FusedPicture | None = None
         self._track_columns: dict[str, list[object]] = {n: [] for n in TRACKS_SCHEMA.names}
-        self._picture_tables: list[pa.Table] = []
+        self._pictures = PictureRecorder()
 
     def on_scans(self, reports: Sequence[ScanReport]) -> None:
         """The partner's own radar scans reported in this tick, in time order."""
@@ -126,17 +126,23 @@ class PartnerStage:
         self.picture = pic = self.fusion.update(time_s, own)
         if not record:
             return pic
-        self._picture_tables.append(picture_table(pic, self.partner))
+        self._pictures.add(pic, self.partner)
         board = self.warning.board
-        positions = pic.state[:, :3]
-        labels = label(time_s, positions) if label is not None else [""] * len(pic)
-        own_col = pic.origins.index(self.partner) if self.partner in pic.origins else -1
-        holder = [
-            self.partner
-            if own_col >= 0 and row[own_col] >= 0
-            else next((pic.origins[o] for o in np.flatnonzero(row >= 0)), self.partner)
-            for row in pic.contributor_id
+        labels = [""] * len(pic)
+        own_labels: list[str] = []
+        if label is not None:
+            # one truth query for the picture's and the own tracks' positions
+            both = label(time_s, np.concatenate([pic.state[:, :3], own.state[:, :3]]))
+            labels, own_labels = both[: len(pic)], both[len(pic) :]
+        # the partner holding each picture track: this one if it has its own track in
+        # it, else the first origin (column order) that contributed, else this one
+        held = pic.contributor_id >= 0
+        first = np.asarray(pic.origins + (self.partner,), dtype=object)[
+            np.where(held.any(axis=1), np.argmax(held, axis=1), len(pic.origins))
         ]
+        if self.partner in pic.origins:
+            first[held[:, pic.origins.index(self.partner)]] = self.partner
+        holder: list[str] = first.tolist()
         board.air_picture(
             time_s,
             pic.picture_number,
@@ -149,7 +155,6 @@ class PartnerStage:
         if len(own) and label is not None:
             threats = board.threat_of_tracks(own.track_id.tolist())
             by_track = {k: t for t in threats for k in t.live_tracks}
-            own_labels = label(time_s, own.state[:, :3])
             pairs = [
                 (by_track[k], lab)
                 for k, lab in zip(own.track_id.tolist(), own_labels, strict=True)
@@ -164,5 +169,5 @@ class PartnerStage:
         return pa.Table.from_pydict(self._track_columns, schema=TRACKS_SCHEMA)
 
     def picture_tables(self) -> list[pa.Table]:
-        """``picture.parquet`` rows of this partner, one table per report time."""
-        return self._picture_tables
+        """``picture.parquet`` rows of this partner (one table; none before a report)."""
+        return [self._pictures.table()] if len(self._pictures) else []

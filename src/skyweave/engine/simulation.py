@@ -53,6 +53,7 @@ from skyweave.engine.params import (
     warning_assets,
 )
 from skyweave.engine.partner import PartnerStage
+from skyweave.engine.truth_labels import TruthLabels
 from skyweave.exercise.consent import ConsentDesk, ConsentQuestion
 from skyweave.kinematics.from_scenario import ThreatFlight, build_truth
 from skyweave.network import LinkBoundary, Messages
@@ -162,6 +163,7 @@ class Simulation:
         self.truth, self.flights = build_truth(scenario, self.times_s, seed=self.seed)
         self.killed_at_s = np.full(len(self.truth.object_ids), np.inf)
         self._objects = self._threat_objects()
+        self._truth_labels: TruthLabels | None = None
 
         self.sensors = SensorStage(sensor_params(scenario), self.seed)
         self.sensor_partner = {s.id: s.partner for s in scenario.sensors}
@@ -340,8 +342,11 @@ class Simulation:
     def _label_truth(self, time_s: float, positions_m: np.ndarray) -> list[str]:
         """The truth object each position follows (scoring only: threats.parquet's and
         alerts.parquet's ``truth_object_id``; never read by a decision)."""
-        gate_m = np.full(len(positions_m), _TRUTH_GATE_M)
-        return self._objects.associate(time_s, positions_m, gate_m)
+        labels = self._truth_labels
+        if labels is None or labels.objects is not self._objects:
+            # one k-d tree per report time, shared by every partner's queries
+            labels = self._truth_labels = TruthLabels(self._objects, _TRUTH_GATE_M)
+        return labels(time_s, positions_m)
 
     def _engagements_to_boards(self, t: float) -> None:
         """Each partner's board learns the engagements on its picture tracks (its own

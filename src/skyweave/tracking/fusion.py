@@ -51,6 +51,9 @@ seen for ``forget_after_s`` are forgotten.
 
 :class:`CoalitionPicture` is the same machinery with no own tracks, fed with
 every partner's released tracks (integrated mode).
+
+The gating, the assignment and covariance intersection (vectorised over track
+pairs) live in :mod:`skyweave.tracking.fusion_math`.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
 from skyweave.kinematics.earth import Ground
+from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
 from skyweave.tracking.motion import Ballistic, MotionModel
 from skyweave.tracking.tracker import TrackBatch
 
@@ -75,7 +79,6 @@ BoolArray = NDArray[np.bool_]
 AnyFloatArray = NDArray[np.floating[Any]]
 
 _KEY_SHIFT = 40  # key = origin_index << 40 | track_id (track ids stay far below 2**40)
-_CI_STEPS = 52
 
 
 # --------------------------------------------------------------------- inputs
@@ -296,127 +299,7 @@ class FusedPicture:
         )
 
 
-# ------------------------------------------------------ covariance intersection
-def covariance_intersection(
-    xa: FloatArray,
-    pa_: FloatArray,
-    xb: FloatArray,
-    pb: FloatArray,
-    criterion: Literal["trace", "det"] = "trace",
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Covariance intersection of pairs of estimates, vectorised over pairs.
-
-    Parameters
-    ----------
-    xa, xb : (K, n) float64
-        Means of the two estimates of each pair.
-    pa_, pb : (K, n, n) float64
-        Their covariances (positive definite); the cross-covariance is unknown.
-    criterion : {"trace", "det"}
-        ``w`` minimises the trace or the determinant of the fused covariance.
-
-    Returns
-    -------
-    x : (K, n) float64
-    p : (K, n, n) float64
-        Fused mean and covariance.
-    w : (K,) float64
-        Weight of estimate ``a`` (``P^-1 = w A^-1 + (1 - w) B^-1``).
-    """
-    xa = np.asarray(xa, dtype=np.float64)
-    xb = np.asarray(xb, dtype=np.float64)
-    pa_ = np.asarray(pa_, dtype=np.float64)
-    pb = np.asarray(pb, dtype=np.float64)
-    k = xa.shape[0]
-    if k == 0:
-        return xa.copy(), pa_.copy(), np.zeros(0)
-    ia: AnyFloatArray = np.linalg.inv(pa_)
-    ib: AnyFloatArray = np.linalg.inv(pb)
-    ia = 0.5 * (ia + np.swapaxes(ia, 1, 2))
-    ib = 0.5 * (ib + np.swapaxes(ib, 1, 2))
-    d = ia - ib
-
-    def slope(w: FloatArray) -> FloatArray:
-        """Derivative of the criterion at ``w`` (increasing in ``w``: convex criterion)."""
-        p = np.linalg.inv(ib + w[:, None, None] * d)
-        if criterion == "det":
-            return np.asarray(-np.einsum("kij,kji->k", p, d), dtype=np.float64)
-        pdp = p @ d @ p
-        return np.asarray(-np.trace(pdp, axis1=1, axis2=2), dtype=np.float64)
-
-    s0 = slope(np.zeros(k))
-    s1 = slope(np.ones(k))
-    lo = np.zeros(k)
-    hi = np.ones(k)
-    inner = (s0 < 0.0) & (s1 > 0.0)
-    if inner.any():
-        # Bisection on the sign of the slope, all pairs together (fixed steps: no
-        # data-dependent loop count, so the result is reproducible bit for bit).
-        for _ in range(_CI_STEPS):
-            mid = 0.5 * (lo + hi)
-            up = slope(mid) < 0.0
-            lo = np.where(up, mid, lo)
-            hi = np.where(up, hi, mid)
-    w = np.where(inner, 0.5 * (lo + hi), np.where(s1 <= 0.0, 1.0, 0.0))
-    w = np.where(s0 >= 0.0, 0.0, w)
-    p_inv = ib + w[:, None, None] * d
-    p: AnyFloatArray = np.linalg.inv(p_inv)
-    p = 0.5 * (p + np.swapaxes(p, 1, 2))
-    # x = b + w P A^-1 (a - b): algebraically P(w A^-1 a + (1-w) B^-1 b), without
-    # cancellation of the large ECEF coordinates.
-    x = xb + w[:, None] * (p @ (ia @ (xa - xb)[:, :, None]))[:, :, 0]
-    # End points: return the input itself (exactly), e.g. fusing identical copies.
-    at_a = w >= 1.0
-    at_b = w <= 0.0
-    x = np.where(at_a[:, None], xa, np.where(at_b[:, None], xb, x))
-    p = np.where(at_a[:, None, None], pa_, np.where(at_b[:, None, None], pb, p))
-    return np.asarray(x, dtype=np.float64), np.asarray(p, dtype=np.float64), w
-
-
 # ----------------------------------------------------------------- helpers
-def _gated_pairs(
-    xa: FloatArray, pa_: FloatArray, xb: FloatArray, pb: FloatArray, gate: float
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """All ``(i, j)`` with ``d^T (P_a,i + P_b,j)^-1 d < gate``, ``d = xa_i - xb_j``.
-
-    A pair can pass only if its position distance is below
-    ``sqrt(gate * (tr Pa_pos + tr Pb_pos))`` (the largest eigenvalue of the summed
-    position block bounds the position part of the distance), so the 6x6 solve
-    is done for the candidates of a cheap (A, B) distance matrix only.
-    """
-    na, nb = xa.shape[0], xb.shape[0]
-    empty = np.zeros(0, dtype=np.int64)
-    if na == 0 or nb == 0:
-        return empty, empty, np.zeros(0)
-    ta = np.trace(pa_[:, :3, :3], axis1=1, axis2=2)
-    tb = np.trace(pb[:, :3, :3], axis1=1, axis2=2)
-    dp = xa[:, None, :3] - xb[None, :, :3]
-    dist2 = np.einsum("abi,abi->ab", dp, dp)
-    ia, ib = np.nonzero(dist2 < gate * (ta[:, None] + tb[None, :]))
-    if ia.size == 0:
-        return empty, empty, np.zeros(0)
-    diff = xa[ia] - xb[ib]
-    s = pa_[ia] + pb[ib]
-    sol = np.linalg.solve(s, diff[:, :, None])[:, :, 0]
-    d2 = np.einsum("ki,ki->k", diff, sol)
-    ok = d2 < gate
-    return ia[ok].astype(np.int64), ib[ok].astype(np.int64), d2[ok]
-
-
-def _assign(ia: IntArray, ib: IntArray, cost: FloatArray) -> tuple[IntArray, IntArray]:
-    """Min-cost one-to-one assignment over candidate pairs with negative cost only."""
-    if ia.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    rows, ri = np.unique(ia, return_inverse=True)
-    cols, ci = np.unique(ib, return_inverse=True)
-    mat = np.zeros((rows.size, cols.size))
-    mat[ri, ci] = cost
-    r, c = linear_sum_assignment(mat)
-    good = mat[r, c] < 0.0
-    return rows[r[good]].astype(np.int64), cols[c[good]].astype(np.int64)
-
-
 def _predict_grouped(
     motion: MotionModel, x: FloatArray, p: FloatArray, dt_s: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -626,8 +509,8 @@ class PartnerPicture:
         fsrc = np.zeros((0, n_sensor), dtype=bool)
         fcon = np.zeros((0, n_orig), dtype=np.int64)
         for o, tid, x, p, src in blocks:
-            fa, rb, d2 = _gated_pairs(fx, fp, x, p, self._gate)
-            fa, rb = _assign(fa, rb, d2 - self._gate)
+            fa, rb, d2 = gated_pairs(fx, fp, x, p, self._gate)
+            fa, rb = assign_pairs(fa, rb, d2 - self._gate)
             if fa.size:
                 fx[fa], fp[fa], _ = covariance_intersection(
                     fx[fa], fp[fa], x[rb], p[rb], cfg.criterion
@@ -662,6 +545,27 @@ class PartnerPicture:
         return pic
 
     # ------------------------------------------------------- number correlation
+    def _votes_settle(self, n_f: int, vote_g: IntArray, vote_n: IntArray) -> bool:
+        """True when kinematic continuity cannot change the numbers: every fused track
+        has contributor votes, all of them for one number, and no two tracks share it.
+
+        Each track then keeps its voted number whatever continuity adds: a track
+        scores at least 1 on its own number, and at most ``continuity_weight *
+        (1 - d2 / gate)`` on any other (no contributor votes for it there), under 1
+        when the weight is at most 1 and ``d2 > 0``; every other assignment scores
+        less. (Equality needs a fused track on another number's predicted state to
+        ``d2 < 1e-9 gate``, where the older-number tie-break could differ.) So the
+        previous picture is not flown on to now: the most expensive prediction of an
+        update with many tracks in the atmosphere (its sub-step is the worst track's).
+        """
+        if self.config.continuity_weight > 1.0 or vote_g.size < n_f:
+            return False
+        lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(n_f, -1, dtype=np.int64)
+        np.minimum.at(lo, vote_g, vote_n)
+        np.maximum.at(hi, vote_g, vote_n)
+        return bool(np.all(hi >= 0) and np.array_equal(lo, hi) and np.unique(lo).size == n_f)
+
     def _number(self, time_s: float, fx: FloatArray, fp: FloatArray, fcon: IntArray) -> IntArray:
         """Picture numbers of the fused tracks; updates the correlation table."""
         cfg = self.config
@@ -682,11 +586,12 @@ class PartnerPicture:
         vote_n = self._t_num[pos_c[found]] if found.any() else np.zeros(0, dtype=np.int64)
         vote_w = np.ones(vote_g.shape[0])
 
-        # Continuity with the previous picture, predicted to now.
+        # Continuity with the previous picture, predicted to now (not needed when the
+        # contributors' votes settle every number: see _votes_settle).
         prev = self._prev
-        if prev is not None and len(prev) and n_f:
+        if prev is not None and len(prev) and n_f and not self._votes_settle(n_f, vote_g, vote_n):
             px, pp = cfg.motion.predict(prev.state, prev.covariance, time_s - prev.time_s)
-            ga, pb, d2 = _gated_pairs(fx, fp, px, pp, self._gate)
+            ga, pb, d2 = gated_pairs(fx, fp, px, pp, self._gate)
             vote_g = np.concatenate([vote_g, ga])
             vote_n = np.concatenate([vote_n, prev.picture_number[pb]])
             vote_w = np.concatenate([vote_w, cfg.continuity_weight * (1.0 - d2 / self._gate)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from skyweave.network import Deliveries, Messages
 from skyweave.tracking.fusion import FusedPicture, RemoteTracks
@@ -52,18 +53,86 @@ def remote_tracks(origin: str, rows: Deliveries, batch: TrackBatch) -> RemoteTra
     )
 
 
+def _string_lists(counts: NDArray[np.int64], values: list[str]) -> pa.ListArray:
+    """A ``list<string>`` column from the per-row counts and the flat values."""
+    offsets = np.zeros(counts.shape[0] + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.string()))
+
+
+class PictureRecorder:
+    """``picture.parquet`` rows of fused pictures, kept as flat columns and built into
+    one table on demand (the rows of :meth:`FusedPicture.rows` with
+    ``contributors=True``; Parquet bytes do not depend on the table's chunks)."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._time: list[NDArray[np.float64]] = []
+        self._partner: list[str] = []
+        self._number: list[NDArray[np.int64]] = []
+        self._state: list[NDArray[np.float64]] = []
+        self._sigma: list[NDArray[np.float64]] = []
+        self._n_sources: list[NDArray[np.int64]] = []
+        self._sources: list[str] = []
+        self._n_contributors: list[NDArray[np.int64]] = []
+        self._contributors: list[str] = []
+
+    def __len__(self) -> int:
+        """Pictures recorded."""
+        return self._n
+
+    def add(self, fused: FusedPicture, partner: str) -> None:
+        """Record one fused picture's rows (``partner`` column: ``partner``)."""
+        k = len(fused)
+        self._n += 1
+        self._time.append(np.full(k, fused.time_s))
+        self._partner += [partner] * k
+        # copies: the rows hold the picture as it was at its time
+        self._number.append(fused.picture_number.copy())
+        self._state.append(fused.state.copy())
+        self._sigma.append(fused.pos_sigma_m.copy())
+        # sorted sensor ids per row, as FusedPicture.sources
+        ids = np.asarray(fused.sensor_ids, dtype=object)
+        order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+        mask = fused.sources_mask[:, order]
+        self._n_sources.append(mask.sum(axis=1))
+        self._sources += ids[order][np.nonzero(mask)[1]].tolist()
+        # "origin:track_id" per contributor, in origin column order
+        held = fused.contributor_id >= 0
+        row, col = np.nonzero(held)
+        prefix = [f"{o}:" for o in fused.origins]
+        self._n_contributors.append(held.sum(axis=1))
+        self._contributors += [
+            prefix[o] + str(t)
+            for o, t in zip(col.tolist(), fused.contributor_id[row, col].tolist(), strict=True)
+        ]
+
+    def table(self) -> pa.Table:
+        """All recorded rows, in the order recorded."""
+        state = np.concatenate(self._state) if self._state else np.zeros((0, 6))
+        cols = {
+            "time_s": pa.array(np.concatenate(self._time) if self._time else np.zeros(0)),
+            "partner": pa.array(self._partner, pa.string()),
+            "track_id": pa.array(
+                np.concatenate(self._number) if self._number else np.zeros(0, dtype=np.int64)
+            ),
+            **{
+                name: pa.array(np.ascontiguousarray(state[:, i]))
+                for i, name in enumerate(("x_m", "y_m", "z_m", "vx_mps", "vy_mps", "vz_mps"))
+            },
+            "pos_sigma_m": pa.array(np.concatenate(self._sigma) if self._sigma else np.zeros(0)),
+            "sources": _string_lists(_counts(self._n_sources), self._sources),
+            "contributors": _string_lists(_counts(self._n_contributors), self._contributors),
+        }
+        return pa.table([cols[f.name] for f in PICTURE_SCHEMA], schema=PICTURE_SCHEMA)
+
+
+def _counts(parts: list[NDArray[np.int64]]) -> NDArray[np.int64]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def picture_table(fused: FusedPicture, partner: str) -> pa.Table:
     """``picture.parquet`` rows of one partner's fused picture at one time."""
-    cols = fused.rows(partner, contributors=True)
-    return pa.table(
-        {
-            f.name: pa.array(
-                [list(v) for v in cols[f.name]]  # type: ignore[attr-defined]
-                if pa.types.is_list(f.type)
-                else cols[f.name],
-                f.type,
-            )
-            for f in PICTURE_SCHEMA
-        },
-        schema=PICTURE_SCHEMA,
-    )
+    recorder = PictureRecorder()
+    recorder.add(fused, partner)
+    return recorder.table()
