@@ -76,15 +76,13 @@ from skyweave.sensors.infrared import (
     triangulate_los,
 )
 from skyweave.warning.impact import ballistic_mask
-from skyweave.warning.propagate import ellipsoid_height_m, free_flight_to_ground
+from skyweave.warning.launch_kernel import event_scores, pair_distance, track_plume_motion
+from skyweave.warning.propagate import free_flight_to_ground
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 ObjectArray = NDArray[np.object_]
-
-_MIN_PLUME_HEIGHT_M = -20_000.0
-_MAX_PLUME_HEIGHT_M = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -135,38 +133,6 @@ class LaunchEvents:
     def take(self, index: NDArray[np.intp] | BoolArray) -> LaunchEvents:
         """Rows selected by an integer index or a boolean mask."""
         return LaunchEvents(**{k: np.asarray(v)[index] for k, v in self.__dict__.items()})
-
-
-def _pair_distance(
-    p_a: FloatArray,
-    u_a: FloatArray,
-    c_a: FloatArray,
-    s_a: ObjectArray,
-    p_b: FloatArray,
-    u_b: FloatArray,
-    c_b: FloatArray,
-    s_b: ObjectArray,
-) -> FloatArray:
-    """(A, B) association distance between LOS sets (see the module docstring)."""
-    same = s_a[:, None] == s_b[None, :]
-    d_same = np.linalg.norm(c_a[:, None, :] - c_b[None, :, :], axis=-1)
-    # Closest approach of two lines p + t u (unit u).
-    w0 = p_a[:, None, :] - p_b[None, :, :]
-    b = np.einsum("ai,bi->ab", u_a, u_b)
-    d = np.einsum("abi,ai->ab", w0, u_a)
-    e = np.einsum("abi,bi->ab", w0, u_b)
-    den = 1.0 - b * b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ta = (b * e - d) / den
-        tb = (e - b * d) / den
-    qa = p_a[:, None, :] + ta[..., None] * u_a[:, None, :]
-    qb = p_b[None, :, :] + tb[..., None] * u_b[None, :, :]
-    d_cross = np.linalg.norm(qa - qb, axis=-1)
-    h = ellipsoid_height_m(0.5 * (qa + qb))
-    plausible = (h >= _MIN_PLUME_HEIGHT_M) & (h <= _MAX_PLUME_HEIGHT_M) & (den > 1e-12)
-    plausible &= (ta > 0.0) & (tb > 0.0)
-    d_cross = np.where(plausible, d_cross, np.inf)
-    return np.asarray(np.where(same, d_same, d_cross), dtype=np.float64)
 
 
 class LaunchDetector:
@@ -221,6 +187,8 @@ class LaunchDetector:
         self._rt = np.zeros(0)
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
+        self._code: dict[str, int] = {}  # sensor id -> its code (order of first sight)
+        self._sc = np.zeros(0, dtype=np.int64)  # sensor code per LOS row
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
         self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
         # the estimates as LaunchEvents columns (one row per event, grown as events
@@ -234,10 +202,11 @@ class LaunchDetector:
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
         self._n_events = 0
-        # per (event, sensor): the cloud-top point of its first LOS, and the largest
-        # distance from it of the event's later LOS (how far the plume has moved)
-        self._start: dict[tuple[int, str], FloatArray] = {}
-        self._max_moved: dict[tuple[int, str], float] = {}
+        # [event, sensor code]: the cloud-top point of its first LOS, and the largest
+        # distance from it of the event's later LOS (how far the plume has moved);
+        # NaN where the sensor never saw the event (rows grown as events open)
+        self._start = np.full((0, 1, 3), np.nan)
+        self._moved_m = np.full((0, 1), np.nan)
 
     def add(self, det: Detections) -> None:
         """Take new detections (any sensor types; infrared rows are used)."""
@@ -282,6 +251,25 @@ class LaunchDetector:
         dt = np.abs(ta[:, None] - tb[None, :])
         return self.association_distance_m + self.apparent_speed_mps * dt
 
+    def _sensor_codes(self, s: ObjectArray) -> IntArray:
+        """Codes of the sensor ids ``s``, new ids numbered in order of first sight."""
+        for name in dict.fromkeys(s.tolist()):
+            self._code.setdefault(str(name), len(self._code))
+        return np.fromiter((self._code[str(name)] for name in s.tolist()), np.int64, len(s))
+
+    def _reserve(self, n_events: int) -> None:
+        """Room in the per (event, sensor) arrays for ``n_events`` and every known sensor."""
+        rows, cols = self._moved_m.shape
+        if n_events <= rows and len(self._code) <= cols:
+            return
+        rows = max(n_events, 2 * rows, 64)
+        cols = max(len(self._code), cols)
+        start = np.full((rows, cols, 3), np.nan)
+        moved = np.full((rows, cols), np.nan)
+        start[: self._start.shape[0], : self._start.shape[1]] = self._start
+        moved[: self._moved_m.shape[0], : self._moved_m.shape[1]] = self._moved_m
+        self._start, self._moved_m = start, moved
+
     def _add_batch(
         self,
         p: FloatArray,
@@ -293,26 +281,45 @@ class LaunchDetector:
         s: ObjectArray,
         o: ObjectArray,
     ) -> None:
+        sc = self._sensor_codes(s)
+        self._reserve(self._n_events + len(t))
         ev = np.full(len(t), -1, dtype=np.int64)
+        # only LOS recent enough to match: older ones are past gap_s for every new row
         pool = np.flatnonzero(self._t >= t.min() - self.gap_s)
         if pool.size:
-            dist = _pair_distance(
-                p, u, c, s, self._p[pool], self._u[pool], self._c[pool], self._s[pool]
+            events, column = np.unique(self._ev[pool], return_inverse=True)
+            # among acceptable pairs the most recent wins (the score grows with the
+            # time gap): a plume that has gone unseen for frames has more likely
+            # burnt out than moved on
+            best_same, best_cross = event_scores(
+                p,
+                u,
+                c,
+                t,
+                sc,
+                self._p[pool],
+                self._u[pool],
+                self._c[pool],
+                self._t[pool],
+                self._sc[pool],
+                self._ev[pool],
+                column.reshape(-1).astype(np.int64),
+                len(events),
+                self._start,
+                self._moved_m,
+                self.association_distance_m,
+                self.apparent_speed_mps,
+                self.gap_s,
             )
-            dt = np.abs(t[:, None] - self._t[pool][None, :])
-            ratio = np.where(dt <= self.gap_s, dist / self._allowed(t, self._t[pool]), np.inf)
-            same = s[:, None] == self._s[pool][None, :]
-            ratio = np.where(self._back_at_start(c, s, pool), np.inf, ratio)
-            # among acceptable pairs the most recent wins: a plume that has gone
-            # unseen for frames has more likely burnt out than moved on
-            score = np.where(ratio <= 1.0, ratio + dt / self.gap_s, np.inf)
-            ev = self._assign_to_events(score, same, pool, s, t)
+            ev = self._assign_to_events(best_same, best_cross, events, sc, t)
         new = np.flatnonzero(ev < 0)
         if new.size:
-            dist = _pair_distance(p[new], u[new], c[new], s[new], p[new], u[new], c[new], s[new])
+            dist = pair_distance(p[new], u[new], c[new], sc[new], p[new], u[new], c[new], sc[new])
             adj = dist <= self._allowed(t[new], t[new])
             # two LOS of one sensor's frame are two plumes, never one event
-            same_frame = (s[new][:, None] == s[new][None, :]) & (t[new][:, None] == t[new][None, :])
+            same_frame = (sc[new][:, None] == sc[new][None, :]) & (
+                t[new][:, None] == t[new][None, :]
+            )
             adj &= ~same_frame | np.eye(new.size, dtype=bool)
             i, j = np.nonzero(adj)
             graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(new.size, new.size))
@@ -330,6 +337,7 @@ class LaunchDetector:
         self._rt = np.concatenate([self._rt, rt])
         self._sig = np.concatenate([self._sig, sig])
         self._s = np.concatenate([self._s, s])
+        self._sc = np.concatenate([self._sc, sc])
         self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
             self._partners_of[k].add(str(name))
@@ -338,58 +346,31 @@ class LaunchDetector:
         self._rows_of += [[] for _ in range(self._n_events - len(self._rows_of))]
         for row, k in enumerate(ev.tolist()):
             self._rows_of[k].append(first_row + row)
-        # each (event, sensor): its first point and how far the plume has moved from it
-        for row, key in enumerate(zip(ev.tolist(), s.tolist(), strict=True)):
-            moved_m = float(np.linalg.norm(c[row] - self._start.setdefault(key, c[row])))
-            self._max_moved[key] = max(self._max_moved.get(key, 0.0), moved_m)
-
-    def _back_at_start(self, c: FloatArray, s: ObjectArray, pool: IntArray) -> BoolArray:
-        """(rows, pool): a new LOS back near where its own sensor first saw a pool row's
-        event, though that plume has since moved away from there (a rising plume never
-        comes back: this is a second launch from the same site)."""
-        names = s.astype(str)
-        sensors, row_sensor = np.unique(names, return_inverse=True)
-        events, pool_event = np.unique(self._ev[pool], return_inverse=True)
-        # each (sensor, event): where the sensor first saw the event, and how near to
-        # it a LOS must come back to count (NaN: the sensor never saw the event)
-        start = np.full((len(sensors), len(events), 3), np.nan)
-        limit = np.full((len(sensors), len(events)), np.nan)
-        half = 0.5 * self.association_distance_m
-        for j, sensor in enumerate(sensors.tolist()):  # the batch's few sensors
-            for i, e in enumerate(events.tolist()):
-                first = self._start.get((e, sensor))
-                if first is not None:
-                    start[j, i] = first
-                    limit[j, i] = self._max_moved[(e, sensor)] - half
-        # the same per-row norms as one row at a time, for every row and event at once
-        back_m = np.linalg.norm(c[:, None, :] - start[row_sensor.reshape(-1)], axis=-1)
-        came_back = back_m < limit[row_sensor.reshape(-1)]
-        return came_back[:, pool_event.reshape(-1)]
+        track_plume_motion(ev, sc, c, self._start, self._moved_m)
 
     def _assign_to_events(
-        self, score: FloatArray, same: BoolArray, pool: IntArray, s: ObjectArray, t: FloatArray
+        self,
+        best_same: FloatArray,
+        best_cross: FloatArray,
+        events: IntArray,
+        sc: IntArray,
+        t: FloatArray,
     ) -> IntArray:
         """Event of each new LOS (-1: none), at most one LOS per event and sensor frame.
 
-        ``score`` (rows, pool) is each acceptable pair's distance over its
-        allowance plus its time gap over ``gap_s`` (inf: not acceptable, at most
-        2); ``same`` marks pairs of the same sensor. A row's cost for an event is
-        its best same-sensor score, or else 2 + its best cross-sensor score, so a
+        ``best_same`` and ``best_cross`` (rows, events) are each row's best score
+        for each pool event over that event's rows of the same sensor and of other
+        sensors (see :func:`~skyweave.warning.launch_kernel.event_scores`; inf: not
+        acceptable, finite scores are at most 2). A row's cost for an event is its
+        best same-sensor score, or else 2 + its best cross-sensor score, so a
         continuation of the sensor's own track wins over a crossing line.
         """
-        events, inv = np.unique(self._ev[pool], return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        starts = np.searchsorted(inv[order], np.arange(len(events)))
-        by_event = score[:, order]
-        best_same = np.minimum.reduceat(np.where(same[:, order], by_event, np.inf), starts, axis=1)
-        best_cross = np.minimum.reduceat(np.where(same[:, order], np.inf, by_event), starts, axis=1)
         cost = np.where(np.isfinite(best_same), best_same, 2.0 + best_cross)
         ev = np.full(len(t), -1, dtype=np.int64)
-        frame_of = np.unique(s.astype(str), return_inverse=True)[1]
-        frames = np.unique(np.column_stack([frame_of, t]), axis=0)
+        frames = np.unique(np.column_stack([sc, t]), axis=0)
         # a loop over the batch's sensor frames (a few per report time)
         for sensor_k, frame_s in frames.tolist():
-            rows = np.flatnonzero((frame_of == sensor_k) & (t == frame_s))
+            rows = np.flatnonzero((sc == sensor_k) & (t == frame_s))
             sub = cost[rows]
             cols = np.flatnonzero(np.any(np.isfinite(sub), axis=0))
             if not cols.size:
