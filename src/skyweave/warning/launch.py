@@ -73,10 +73,15 @@ from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import (
     los_from_detections,
     los_ground_intersection,
-    triangulate_los,
 )
 from skyweave.warning.impact import ballistic_mask
-from skyweave.warning.launch_kernel import event_scores, pair_distance, track_plume_motion
+from skyweave.warning.launch_fix import FixBases, LosRows, estimate_fixes
+from skyweave.warning.launch_kernel import (
+    event_scores,
+    keep_fixes,
+    pair_distance,
+    track_plume_motion,
+)
 from skyweave.warning.propagate import free_flight_to_ground
 
 FloatArray = NDArray[np.float64]
@@ -188,16 +193,16 @@ class LaunchDetector:
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
         self._code: dict[str, int] = {}  # sensor id -> its code (order of first sight)
+        self._rank = np.zeros(0, dtype=np.int64)  # per code: its id's place in name order
         self._sc = np.zeros(0, dtype=np.int64)  # sensor code per LOS row
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
         self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
         # the estimates as LaunchEvents columns (one row per event, grown as events
-        # open), how many LOS rows each row was estimated from (-1: not yet), and per
-        # event what its fix was taken from (see _FixBasis): a new LOS that changes
-        # none of it leaves the fix as it was
+        # open), the LOS rows already taken into them, and per event what its fix was
+        # taken from: a new LOS that changes none of it leaves the fix as it was
         self._est = _empty_events(0)
-        self._est_rows = np.zeros(0, dtype=np.int64)
-        self._basis: dict[int, _FixBasis] = {}
+        self._rows_estimated = 0
+        self._bases = FixBases.empty(self.n_fixes)
         # truth object of each LOS, for scoring only: never used to group or estimate
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
@@ -253,8 +258,13 @@ class LaunchDetector:
 
     def _sensor_codes(self, s: ObjectArray) -> IntArray:
         """Codes of the sensor ids ``s``, new ids numbered in order of first sight."""
+        n_known = len(self._code)
         for name in dict.fromkeys(s.tolist()):
             self._code.setdefault(str(name), len(self._code))
+        if len(self._code) > n_known:
+            names = np.array(list(self._code), dtype=str)
+            self._rank = np.empty(len(names), dtype=np.int64)
+            self._rank[np.argsort(names, kind="stable")] = np.arange(len(names))
         return np.fromiter((self._code[str(name)] for name in s.tolist()), np.int64, len(s))
 
     def _reserve(self, n_events: int) -> None:
@@ -269,6 +279,7 @@ class LaunchDetector:
         start[: self._start.shape[0], : self._start.shape[1]] = self._start
         moved[: self._moved_m.shape[0], : self._moved_m.shape[1]] = self._moved_m
         self._start, self._moved_m = start, moved
+        self._bases.reserve(rows, cols)
 
     def _add_batch(
         self,
@@ -410,136 +421,36 @@ class LaunchDetector:
                 }
             )
             self._est.event_id[:] = [f"{self.id_prefix}-{k + 1}" for k in range(n)]
-            self._est_rows = np.concatenate(
-                [self._est_rows, np.full(n - len(self._est_rows), -1, dtype=np.int64)]
+        # only the events that took new lines of sight since the last call are looked
+        # at again (an event's estimate depends on its rows only), and of those only
+        # the ones whose fix the new rows change are estimated again
+        new = slice(self._rows_estimated, len(self._ev))
+        self._rows_estimated = len(self._ev)
+        changed = np.unique(self._ev[new])
+        if changed.size:
+            out = self._est
+            kept = keep_fixes(
+                changed,
+                np.fromiter((len(self._rows_of[k]) for k in changed.tolist()), np.int64),
+                self._ev[new],
+                self._t[new],
+                self._rt[new],
+                self._sc[new],
+                self._bases.kind,
+                self._bases.in_basis,
+                self._bases.second,
+                self._bases.t_refs,
+                self._bases.n_refs,
+                self._bases.best_dt,
+                self.n_fixes,
+                out.first_time_s,
+                out.first_report_time_s,
+                out.last_time_s,
+                out.n_detections,
             )
-        # only the events that took new lines of sight since the last call are
-        # estimated again (an event's estimate depends on its rows only)
-        sizes = np.fromiter((len(r) for r in self._rows_of), dtype=np.int64, count=n)
-        for k in np.flatnonzero(sizes != self._est_rows).tolist():
-            rows = np.asarray(self._rows_of[k], dtype=np.int64)
-            if not self._same_fix(k, rows, int(self._est_rows[k]), self._est):
-                self._estimate(k, rows, self._est)
-            self._est_rows[k] = sizes[k]
+            los = LosRows(self._p, self._u, self._c, self._t, self._rt, self._sig, self._sc)
+            estimate_fixes(changed[~kept], self._rows_of, los, self._rank, self._bases, out)
         return LaunchEvents(**{name: value.copy() for name, value in self._est.__dict__.items()})
-
-    def _same_fix(self, k: int, rows: IntArray, n_before: int, out: LaunchEvents) -> bool:
-        """Update event ``k``'s counts for its rows past ``n_before`` and return True
-        when those rows leave its fix as it was (else nothing is written).
-
-        The fix depends on the event's sensors, the first-seen order of the sensors
-        (a sensor's first row never changes once the sensor is in), the reference
-        frames of the second sensor and, per sensor and reference frame, the row
-        nearest in time (the first one on a tie). New rows of known sensors leave
-        it unchanged unless one adds a reference frame or is strictly nearer to
-        one than the row picked.
-        """
-        basis = self._basis.get(k)
-        if basis is None or n_before <= 0:
-            return False
-        new = rows[n_before:]
-        t_new, s_new = self._t[new], self._s[new]
-        names = basis.sensors
-        if not set(s_new.tolist()) <= set(names):
-            return False
-        if basis.second is not None:
-            t_refs = basis.t_refs
-            mine = t_new[s_new == basis.second]
-            if len(t_refs) < self.n_fixes:
-                if np.any(~np.isin(mine, t_refs)):
-                    return False
-            elif np.any(mine < t_refs[-1]):
-                return False
-            for j, name in enumerate(names):
-                tj = t_new[s_new == name]
-                if tj.size and np.any(
-                    np.abs(tj[None, :] - t_refs[:, None]) < basis.best_dt[:, j : j + 1]
-                ):
-                    return False
-        out.first_time_s[k] = min(out.first_time_s[k], t_new.min())
-        out.first_report_time_s[k] = min(out.first_report_time_s[k], self._rt[new].min())
-        out.last_time_s[k] = max(out.last_time_s[k], t_new.max())
-        out.n_detections[k] = len(rows)
-        return True
-
-    def _estimate(self, k: int, rows: IntArray, out: LaunchEvents) -> None:
-        t, s = self._t[rows], self._s[rows]
-        out.first_time_s[k] = t.min()
-        out.first_report_time_s[k] = self._rt[rows].min()
-        out.last_time_s[k] = t.max()
-        sensors, first_idx = np.unique(np.asarray(s, dtype=str), return_index=True)
-        out.n_sensors[k] = len(sensors)
-        out.n_detections[k] = len(rows)
-        names = tuple(sensors.tolist())
-        if len(sensors) >= 2:
-            # From the second sensor's first sighting (the earliest moment two
-            # lines cross), its first n_fixes frames, each with every sensor's
-            # nearest LOS in time: (F, K) rows, triangulated as one batch.
-            second = sensors[np.argsort(t[first_idx], kind="stable")[1]]
-            t_refs = np.unique(t[s == second])[: self.n_fixes]
-            pick = np.empty((len(t_refs), len(sensors)), dtype=np.int64)
-            best_dt = np.empty((len(t_refs), len(sensors)))
-            for j, name in enumerate(sensors):  # a loop over the event's few sensors
-                mine = np.flatnonzero(s == name)
-                dt = np.abs(t[mine][None, :] - t_refs[:, None])
-                best = np.argmin(dt, axis=1)
-                pick[:, j] = mine[best]
-                best_dt[:, j] = dt[np.arange(len(t_refs)), best]
-            use = rows[pick]
-            lat, lon, sigma_m, estimate_s = self._triangulated_fix(use, pick, len(sensors))
-            self._basis[k] = _FixBasis(names, str(second), t_refs, best_dt)
-            out.launch_lat_deg[k], out.launch_lon_deg[k] = lat, lon
-            out.triangulated[k] = True
-            out.sigma_m[k] = sigma_m
-            out.bearing_azimuth_deg[k] = np.nan
-            out.estimate_time_s[k] = estimate_s
-        else:
-            first = rows[0]
-            lat, lon, _ = pymap3d.ecef2geodetic(*self._c[first])
-            sat = self._p[first]
-            az, _, _ = pymap3d.ecef2aer(sat[0], sat[1], sat[2], float(lat), float(lon), 0.0)
-            self._basis[k] = _FixBasis(names, None, np.zeros(0), np.zeros((0, 1)))
-            out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
-            out.triangulated[k] = False
-            out.sigma_m[k] = np.nan
-            out.bearing_azimuth_deg[k] = float(az)
-            out.estimate_time_s[k] = float(self._rt[first])
-
-    def _triangulated_fix(
-        self, use: IntArray, pick: IntArray, n_sensors: int
-    ) -> tuple[float, float, float, float]:
-        """Launch point (lat, lon), horizontal sigma and estimate time from the (F, K)
-        LOS rows ``use`` (``pick``: their positions within the event)."""
-        x_f, cov_f = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
-        x = x_f.mean(axis=0)
-        lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
-        e_vec, n_vec = _east_north(float(lat), float(lon))
-        en = np.array([e_vec, n_vec])
-        h_cov = en @ cov_f.mean(axis=0) @ en.T
-        # Fixes share rows when a sensor's frames are sparse: count distinct ones.
-        n_eff = min(len(np.unique(pick[:, j])) for j in range(n_sensors))
-        return (
-            float(lat),
-            float(lon),
-            float(np.sqrt(np.trace(h_cov) / n_eff)),
-            float(self._rt[use].max()),
-        )
-
-
-@dataclass(frozen=True)
-class _FixBasis:
-    """What an event's launch fix was taken from (see ``LaunchDetector._same_fix``).
-
-    ``sensors`` sorted by name; ``second`` the second sensor to see the event (None:
-    one sensor, a bearing from the event's first row); ``t_refs`` its first frame
-    times used; ``best_dt[f, j]`` the time from ``t_refs[f]`` to the row of sensor
-    ``j`` picked for it.
-    """
-
-    sensors: tuple[str, ...]
-    second: str | None
-    t_refs: FloatArray
-    best_dt: FloatArray
 
 
 def _empty_events(n: int) -> LaunchEvents:
@@ -558,13 +469,6 @@ def _empty_events(n: int) -> LaunchEvents:
         n_detections=np.zeros(n, dtype=np.int64),
         last_time_s=np.full(n, np.nan),
     )
-
-
-def _east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray]:
-    la, lo = np.radians(lat_deg), np.radians(lon_deg)
-    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
-    north = np.array([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)])
-    return east, north
 
 
 def estimate_launch_events(det: Detections, time_s: float, **kwargs: Any) -> LaunchEvents:

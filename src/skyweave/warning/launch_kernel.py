@@ -261,3 +261,144 @@ def track_plume_motion(
         )
         if moved > moved_m[e, k]:
             moved_m[e, k] = moved
+
+
+@njit(cache=True, error_model="numpy")
+def fix_rows(
+    t: FloatArray, rank: IntArray, n_fixes: int
+) -> tuple[IntArray, int, FloatArray, IntArray, FloatArray, int]:
+    """The rows one event's launch fix is taken from (see the launch module).
+
+    ``t`` frame times and ``rank`` sensor ranks (order of the sensor ids' names)
+    of the event's rows, in row order. Returns the event's sensor ranks sorted
+    (K,); the column of the second sensor to see it (the one whose first row is
+    second in time, ties to the lower rank; -1 with one sensor); that sensor's
+    first ``n_fixes`` distinct frame times (F,); per fix and sensor the row nearest
+    in time (the first one on a tie) (F, K) and its time from the fix (F, K); and
+    the least number of distinct rows a sensor gives the fixes.
+    """
+    ranks = np.unique(rank)
+    n_k = ranks.shape[0]
+    first_t = np.full(n_k, np.inf)
+    for i in range(t.shape[0]):
+        j = np.searchsorted(ranks, rank[i])
+        if first_t[j] == np.inf:
+            first_t[j] = t[i]
+    if n_k < 2:
+        return ranks, -1, np.zeros(0), np.zeros((0, n_k), np.int64), np.zeros((0, n_k)), 0
+    # stable order by first time: the first, then the second sensor
+    a = 0
+    for j in range(1, n_k):
+        if first_t[j] < first_t[a]:
+            a = j
+    second = -1
+    for j in range(n_k):
+        if j != a and (second < 0 or first_t[j] < first_t[second]):
+            second = j
+    times = np.unique(t[rank == ranks[second]])
+    t_refs = times[: min(n_fixes, times.shape[0])].copy()
+    n_f = t_refs.shape[0]
+    pick = np.empty((n_f, n_k), np.int64)
+    best_dt = np.empty((n_f, n_k))
+    for f in range(n_f):
+        for j in range(n_k):
+            best = -1
+            for i in range(t.shape[0]):
+                if rank[i] == ranks[j]:
+                    dt = abs(t[i] - t_refs[f])
+                    if best < 0 or dt < best_dt[f, j]:
+                        best = i
+                        best_dt[f, j] = dt
+            pick[f, j] = best
+    n_eff = n_f
+    for j in range(n_k):
+        distinct = 0
+        for f in range(n_f):
+            seen = False
+            for g in range(f):
+                if pick[g, j] == pick[f, j]:
+                    seen = True
+            if not seen:
+                distinct += 1
+        n_eff = min(n_eff, distinct)
+    return ranks, second, t_refs, pick, best_dt, n_eff
+
+
+@njit(cache=True, error_model="numpy")
+def keep_fixes(
+    changed: IntArray,
+    n_rows: IntArray,
+    ev_new: IntArray,
+    t_new: FloatArray,
+    rt_new: FloatArray,
+    s_new: IntArray,
+    kind: IntArray,
+    in_basis: NDArray[np.bool_],
+    second: IntArray,
+    t_refs: FloatArray,
+    n_refs: IntArray,
+    best_dt: FloatArray,
+    n_fixes: int,
+    first_time_s: FloatArray,
+    first_report_time_s: FloatArray,
+    last_time_s: FloatArray,
+    n_detections: IntArray,
+) -> NDArray[np.bool_]:
+    """Per event in ``changed`` (with ``n_rows`` rows in all, its new ones among
+    ``ev_new``, ...): True when its new rows leave its fix as it was; their times and
+    counts are then written to the event's columns (nothing is written otherwise).
+
+    The fix depends on the event's sensors, the first-seen order of the sensors (a
+    sensor's first row never changes once the sensor is in), the reference frames
+    of the second sensor and, per sensor and reference frame, the row nearest in
+    time (the first one on a tie). New rows of known sensors leave it unchanged
+    unless one adds a reference frame or is strictly nearer to one than the row
+    picked. ``kind`` per event: 0 no fix yet, 1 a bearing, 2 triangulated.
+    """
+    keep = np.zeros(changed.shape[0], np.bool_)
+    for m in range(changed.shape[0]):
+        k = changed[m]
+        n_new = 0
+        for i in range(ev_new.shape[0]):
+            if ev_new[i] == k:
+                n_new += 1
+        if kind[k] == 0 or n_rows[m] - n_new <= 0:
+            continue
+        ok = True
+        n_r = n_refs[k]
+        for i in range(ev_new.shape[0]):
+            if ev_new[i] != k:
+                continue
+            sk = s_new[i]
+            if sk >= in_basis.shape[1] or not in_basis[k, sk]:
+                ok = False
+                break
+            if kind[k] != 2:
+                continue
+            if sk == second[k]:
+                if n_r < n_fixes:
+                    known = False
+                    for f in range(n_r):
+                        if t_new[i] == t_refs[k, f]:
+                            known = True
+                    if not known:
+                        ok = False
+                        break
+                elif t_new[i] < t_refs[k, n_r - 1]:
+                    ok = False
+                    break
+            for f in range(n_r):
+                if abs(t_new[i] - t_refs[k, f]) < best_dt[k, f, sk]:
+                    ok = False
+            if not ok:
+                break
+        if not ok:
+            continue
+        keep[m] = True
+        for i in range(ev_new.shape[0]):
+            if ev_new[i] == k:
+                first_time_s[k] = min(first_time_s[k], t_new[i])
+                first_report_time_s[k] = min(first_report_time_s[k], rt_new[i])
+                last_time_s[k] = max(last_time_s[k], t_new[i])
+        n_detections[k] = n_rows[m]
+    return keep
