@@ -196,6 +196,9 @@ class LaunchDetector:
         self._rank = np.zeros(0, dtype=np.int64)  # per code: its id's place in name order
         self._sc = np.zeros(0, dtype=np.int64)  # sensor code per LOS row
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
+        # lineage() as of the last call, and the events whose partners grew since
+        self._lineage: dict[str, tuple[str, ...]] = {}
+        self._lineage_stale: set[int] = set()
         self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
         # the estimates as LaunchEvents columns (one row per event, grown as events
         # open), the LOS rows already taken into them, and per event what its fix was
@@ -220,11 +223,11 @@ class LaunchDetector:
             & np.isfinite(det.los_angle1_rad)
             & np.isfinite(det.los_angle2_rad)
         )
-        if not np.any(sel):
+        rows = np.flatnonzero(sel)
+        if not rows.size:
             return
-        d = det.take(sel)
-        order = np.lexsort((np.asarray(d.sensor_id, dtype=str), d.time_s, d.report_time_s))
-        d = d.take(order)
+        sensor = np.asarray(det.sensor_id[rows], dtype=str)
+        d = det.take(rows[np.lexsort((sensor, det.time_s[rows], det.report_time_s[rows]))])
         if d.report_time_s[0] < self._last_report_s:
             raise ValueError(
                 "LaunchDetector.add: rows must come in order of report_time_s "
@@ -234,7 +237,8 @@ class LaunchDetector:
         c = los_ground_intersection(p, u, self.cloud_top_altitude_m)
         sig = np.where(np.isfinite(d.sigma_los_rad) & (d.sigma_los_rad > 0), d.sigma_los_rad, 1e-5)
         keep = np.all(np.isfinite(c), axis=-1)  # a LOS that misses the Earth is no launch
-        p, u, c, sig, d = p[keep], u[keep], c[keep], sig[keep], d.take(keep)
+        if not np.all(keep):
+            p, u, c, sig, d = p[keep], u[keep], c[keep], sig[keep], d.take(keep)
         # One report time at a time; a loop over report times, not over objects.
         bounds = np.flatnonzero(np.diff(d.report_time_s)) + 1
         for blk in np.split(np.arange(len(d)), bounds):
@@ -351,7 +355,9 @@ class LaunchDetector:
         self._sc = np.concatenate([self._sc, sc])
         self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
-            self._partners_of[k].add(str(name))
+            if str(name) not in self._partners_of[k]:
+                self._partners_of[k].add(str(name))
+                self._lineage_stale.add(k)
         first_row = len(self._ev)
         self._ev = np.concatenate([self._ev, ev])
         self._rows_of += [[] for _ in range(self._n_events - len(self._rows_of))]
@@ -378,10 +384,11 @@ class LaunchDetector:
         """
         cost = np.where(np.isfinite(best_same), best_same, 2.0 + best_cross)
         ev = np.full(len(t), -1, dtype=np.int64)
-        frames = np.unique(np.column_stack([sc, t]), axis=0)
-        # a loop over the batch's sensor frames (a few per report time)
-        for sensor_k, frame_s in frames.tolist():
-            rows = np.flatnonzero((sc == sensor_k) & (t == frame_s))
+        # a loop over the batch's sensor frames (a few per report time), each frame's
+        # rows in row order (a stable sort)
+        order = np.lexsort((t, sc))
+        cut = np.flatnonzero((np.diff(sc[order]) != 0) | (np.diff(t[order]) != 0)) + 1
+        for rows in np.split(order, cut):
             sub = cost[rows]
             cols = np.flatnonzero(np.any(np.isfinite(sub), axis=0))
             if not cols.size:
@@ -404,10 +411,10 @@ class LaunchDetector:
 
     def lineage(self) -> dict[str, tuple[str, ...]]:
         """Event id -> the partners whose sensors' lines of sight joined it (sorted)."""
-        return {
-            f"{self.id_prefix}-{k + 1}": tuple(sorted(names))
-            for k, names in enumerate(self._partners_of)
-        }
+        for k in sorted(self._lineage_stale):  # new events last, in order
+            self._lineage[f"{self.id_prefix}-{k + 1}"] = tuple(sorted(self._partners_of[k]))
+        self._lineage_stale.clear()
+        return dict(self._lineage)
 
     def events(self) -> LaunchEvents:
         """The launch events found so far, with their current estimates."""
