@@ -264,6 +264,44 @@ def track_plume_motion(
 
 
 @njit(cache=True, error_model="numpy")
+def _sorted_distinct_int(x: IntArray) -> IntArray:
+    out = np.empty(x.shape[0], np.int64)
+    n = 0
+    for v in x:
+        at = n
+        for m in range(n):
+            if out[m] >= v:
+                at = m
+                break
+        if at < n and out[at] == v:
+            continue
+        for m in range(n, at, -1):
+            out[m] = out[m - 1]
+        out[at] = v
+        n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True, error_model="numpy")
+def _sorted_distinct_float(x: FloatArray) -> FloatArray:
+    out = np.empty(x.shape[0])
+    n = 0
+    for v in x:
+        at = n
+        for m in range(n):
+            if out[m] >= v:
+                at = m
+                break
+        if at < n and out[at] == v:
+            continue
+        for m in range(n, at, -1):
+            out[m] = out[m - 1]
+        out[at] = v
+        n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True, error_model="numpy")
 def fix_rows(
     t: FloatArray, rank: IntArray, n_fixes: int
 ) -> tuple[IntArray, int, FloatArray, IntArray, FloatArray, int]:
@@ -277,13 +315,15 @@ def fix_rows(
     in time (the first one on a tie) (F, K) and its time from the fix (F, K); and
     the least number of distinct rows a sensor gives the fixes.
     """
-    ranks = np.unique(rank)
+    # plain loops (no np.unique, whose compilation costs seconds): few sensors and
+    # frames per event
+    ranks = _sorted_distinct_int(rank)
     n_k = ranks.shape[0]
     first_t = np.full(n_k, np.inf)
     for i in range(t.shape[0]):
-        j = np.searchsorted(ranks, rank[i])
-        if first_t[j] == np.inf:
-            first_t[j] = t[i]
+        for j in range(n_k):
+            if rank[i] == ranks[j] and first_t[j] == np.inf:
+                first_t[j] = t[i]
     if n_k < 2:
         return ranks, -1, np.zeros(0), np.zeros((0, n_k), np.int64), np.zeros((0, n_k)), 0
     # stable order by first time: the first, then the second sensor
@@ -295,7 +335,13 @@ def fix_rows(
     for j in range(n_k):
         if j != a and (second < 0 or first_t[j] < first_t[second]):
             second = j
-    times = np.unique(t[rank == ranks[second]])
+    n_mine = 0
+    mine = np.empty(t.shape[0])
+    for i in range(t.shape[0]):
+        if rank[i] == ranks[second]:
+            mine[n_mine] = t[i]
+            n_mine += 1
+    times = _sorted_distinct_float(mine[:n_mine])
     t_refs = times[: min(n_fixes, times.shape[0])].copy()
     n_f = t_refs.shape[0]
     pick = np.empty((n_f, n_k), np.int64)
