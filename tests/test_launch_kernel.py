@@ -185,3 +185,22 @@ def test_kept_fixes_are_the_fixes_all_rows_give() -> None:
             if second >= 0:
                 assert np.array_equal(again[2], t_refs) and np.array_equal(again[3], pick)
     assert 20 < kept < 300
+
+
+def test_components_numbered_by_first_row_as_scipy_finds_them() -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from skyweave.warning.launch import _first_row_of_component
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 7, 40, 120):
+        adj = rng.random((n, n)) < 2.0 / n  # sparse, directed: made undirected
+        adj |= np.eye(n, dtype=bool)
+        first = _first_row_of_component(adj)
+        i, j = np.nonzero(adj)
+        _, labels = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)))
+        # the same partition, each part labelled by its least row
+        same_a = first[:, None] == first[None, :]
+        assert np.array_equal(same_a, labels[:, None] == labels[None, :])
+        assert np.all(first <= np.arange(n)) and np.all(first[first] == first)

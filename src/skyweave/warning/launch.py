@@ -66,8 +66,6 @@ import numpy as np
 import pymap3d
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import (
@@ -336,15 +334,11 @@ class LaunchDetector:
                 t[new][:, None] == t[new][None, :]
             )
             adj &= ~same_frame | np.eye(new.size, dtype=bool)
-            i, j = np.nonzero(adj)
-            graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(new.size, new.size))
-            _, labels = connected_components(graph, directed=False)
             # Number components in order of their first row (deterministic).
-            _, first = np.unique(labels, return_index=True)
-            rank = np.empty(len(first), dtype=np.int64)
-            rank[np.argsort(first)] = np.arange(len(first))
-            ev[new] = self._n_events + rank[labels]
-            self._n_events += len(first)
+            first = _first_row_of_component(adj)
+            numbers = np.unique(first)
+            ev[new] = self._n_events + np.searchsorted(numbers, first)
+            self._n_events += len(numbers)
         self._p = np.concatenate([self._p, p])
         self._u = np.concatenate([self._u, u])
         self._c = np.concatenate([self._c, c])
@@ -458,6 +452,20 @@ class LaunchDetector:
             los = LosRows(self._p, self._u, self._c, self._t, self._rt, self._sig, self._sc)
             estimate_fixes(changed[~kept], self._rows_of, los, self._rank, self._bases, out)
         return LaunchEvents(**{name: value.copy() for name, value in self._est.__dict__.items()})
+
+
+def _first_row_of_component(adj: BoolArray) -> IntArray:
+    """Per node of the undirected graph ``adj`` (n, n; True on the diagonal), the
+    first (least) node of its connected component."""
+    adj = adj | adj.T
+    n = len(adj)
+    label = np.arange(n)
+    while True:  # least label among neighbours, then pointer jumping: a few rounds
+        least = np.minimum(label, np.where(adj, label[None, :], n).min(axis=1))
+        least = least[least]
+        if np.array_equal(least, label):
+            return label
+        label = least
 
 
 def _empty_events(n: int) -> LaunchEvents:
