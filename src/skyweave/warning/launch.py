@@ -48,6 +48,18 @@ Estimate per event:
   from the estimate towards the satellite's sub-point; the true point lies
   near that great circle. ``sigma_m`` is NaN.
 
+Cost
+----
+Each report time compares its new LOS with the recent ones (``gap_s``) in one
+compiled pass over the pairs (:mod:`skyweave.warning.launch_kernel`): the time
+window first, a division-free bound on the distance of two lines next, the
+closest approach only for pairs that can still match, and each row's best score
+per event kept as it goes. :meth:`LaunchDetector.events` looks again only at the
+events that took new LOS, keeps the fixes those rows cannot change and estimates
+the rest together (:mod:`skyweave.warning.launch_fix`). The events are those of
+the dense NumPy formulas the detector used before (bit for bit on the large
+raid's first 300 s: ``benchmarks/bench_launch_detector.py``).
+
 From a track (:func:`launch_point_from_track`)
 ----------------------------------------------
 A crude fallback for partners without infrared: the track state flown
