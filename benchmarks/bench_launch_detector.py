@@ -15,6 +15,8 @@ Run by hand (one at a time on a shared machine), for example::
         --until 300 --feed /tmp/raid300-ir.pkl
 
 ``--feed`` keeps the recorded feed (the run is skipped when the file exists).
+``--in-run`` also runs the scenario once with each detector in the engine and
+prints the CPU time spent inside the detector's calls and in the whole run.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def old_detector_class(rev: str, folder: Path) -> Any:
     infrared = _load(show("src/skyweave/sensors/infrared.py"), "_old_infrared", folder)
     launch = _load(show("src/skyweave/warning/launch.py"), "_old_launch", folder)
     launch.los_ground_intersection = infrared.los_ground_intersection  # type: ignore[attr-defined]
-    return launch.LaunchDetector  # type: ignore[attr-defined]
+    return launch.LaunchDetector
 
 
 def play(cls: Any, feed: Feed) -> tuple[float, list[Any]]:
@@ -115,6 +117,44 @@ def same_answers(a: list[Any], b: list[Any]) -> bool:
     return True
 
 
+def timed_run(cls: Any, scenario: Path, seed: int, until_s: float | None) -> tuple[float, float]:
+    """CPU seconds inside ``cls``'s add/events/lineage and in the whole run, with
+    ``cls`` as every partner's launch detector."""
+    from skyweave.scenario.load import load_scenario
+    from skyweave.simulation import run_scenario
+    from skyweave.warning import partner_stream
+
+    spent = [0.0]
+
+    class Timed(cls):
+        def add(self, det: Any) -> None:
+            cpu0 = time.process_time()
+            super().add(det)
+            spent[0] += time.process_time() - cpu0
+
+        def events(self) -> Any:
+            cpu0 = time.process_time()
+            out = super().events()
+            spent[0] += time.process_time() - cpu0
+            return out
+
+        def lineage(self) -> Any:
+            cpu0 = time.process_time()
+            out = super().lineage()
+            spent[0] += time.process_time() - cpu0
+            return out
+
+    original = partner_stream.LaunchDetector
+    partner_stream.LaunchDetector = Timed  # type: ignore[misc]
+    try:
+        cpu0 = time.process_time()
+        run_scenario(load_scenario(scenario), seed, until_s=until_s, progress=False)
+        total = time.process_time() - cpu0
+    finally:
+        partner_stream.LaunchDetector = original  # type: ignore[misc]
+    return spent[0], total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path)
@@ -123,6 +163,7 @@ def main() -> None:
     parser.add_argument("--feed", type=Path, default=None, help="recorded feed (pickle)")
     parser.add_argument("--rev", default="main", help="git revision of the old code")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--in-run", action="store_true", help="also time it inside a run")
     args = parser.parse_args()
 
     from skyweave.warning.launch import LaunchDetector
@@ -147,6 +188,10 @@ def main() -> None:
             cpu, new_answers = play(LaunchDetector, feed)
             new_s.append(cpu)
             identical &= same_answers(old_answers, new_answers)
+        if args.in_run:
+            for label, cls in (("old", old_cls), ("new", LaunchDetector)):
+                inside, total = timed_run(cls, args.scenario, args.seed, args.until)
+                print(f"in a run, {label}: detector {inside:.2f} CPU s of {total:.1f} CPU s")
     print(f"old ({args.rev}): {' '.join(f'{s:.2f}' for s in old_s)} CPU s")
     print(f"new (checkout): {' '.join(f'{s:.2f}' for s in new_s)} CPU s")
     print(f"ratio old/new (best of each): {min(old_s) / min(new_s):.1f}x")
