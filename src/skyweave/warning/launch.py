@@ -48,6 +48,18 @@ Estimate per event:
   from the estimate towards the satellite's sub-point; the true point lies
   near that great circle. ``sigma_m`` is NaN.
 
+Cost
+----
+Each report time compares its new LOS with the recent ones (``gap_s``) in one
+compiled pass over the pairs (:mod:`skyweave.warning.launch_kernel`): the time
+window first, a division-free bound on the distance of two lines next, the
+closest approach only for pairs that can still match, and each row's best score
+per event kept as it goes. :meth:`LaunchDetector.events` looks again only at the
+events that took new LOS, keeps the fixes those rows cannot change and estimates
+the rest together (:mod:`skyweave.warning.launch_fix`). The events are those of
+the dense NumPy formulas the detector used before (bit for bit on the large
+raid's first 300 s: ``benchmarks/bench_launch_detector.py``).
+
 From a track (:func:`launch_point_from_track`)
 ----------------------------------------------
 A crude fallback for partners without infrared: the track state flown
@@ -66,25 +78,26 @@ import numpy as np
 import pymap3d
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import (
     los_from_detections,
     los_ground_intersection,
-    triangulate_los,
 )
 from skyweave.warning.impact import ballistic_mask
-from skyweave.warning.propagate import ellipsoid_height_m, free_flight_to_ground
+from skyweave.warning.launch_fix import FixBases, LosRows, estimate_fixes
+from skyweave.warning.launch_kernel import (
+    event_scores,
+    keep_fixes,
+    pair_distance,
+    track_plume_motion,
+)
+from skyweave.warning.propagate import free_flight_to_ground
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 ObjectArray = NDArray[np.object_]
-
-_MIN_PLUME_HEIGHT_M = -20_000.0
-_MAX_PLUME_HEIGHT_M = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -135,38 +148,6 @@ class LaunchEvents:
     def take(self, index: NDArray[np.intp] | BoolArray) -> LaunchEvents:
         """Rows selected by an integer index or a boolean mask."""
         return LaunchEvents(**{k: np.asarray(v)[index] for k, v in self.__dict__.items()})
-
-
-def _pair_distance(
-    p_a: FloatArray,
-    u_a: FloatArray,
-    c_a: FloatArray,
-    s_a: ObjectArray,
-    p_b: FloatArray,
-    u_b: FloatArray,
-    c_b: FloatArray,
-    s_b: ObjectArray,
-) -> FloatArray:
-    """(A, B) association distance between LOS sets (see the module docstring)."""
-    same = s_a[:, None] == s_b[None, :]
-    d_same = np.linalg.norm(c_a[:, None, :] - c_b[None, :, :], axis=-1)
-    # Closest approach of two lines p + t u (unit u).
-    w0 = p_a[:, None, :] - p_b[None, :, :]
-    b = np.einsum("ai,bi->ab", u_a, u_b)
-    d = np.einsum("abi,ai->ab", w0, u_a)
-    e = np.einsum("abi,bi->ab", w0, u_b)
-    den = 1.0 - b * b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ta = (b * e - d) / den
-        tb = (e - b * d) / den
-    qa = p_a[:, None, :] + ta[..., None] * u_a[:, None, :]
-    qb = p_b[None, :, :] + tb[..., None] * u_b[None, :, :]
-    d_cross = np.linalg.norm(qa - qb, axis=-1)
-    h = ellipsoid_height_m(0.5 * (qa + qb))
-    plausible = (h >= _MIN_PLUME_HEIGHT_M) & (h <= _MAX_PLUME_HEIGHT_M) & (den > 1e-12)
-    plausible &= (ta > 0.0) & (tb > 0.0)
-    d_cross = np.where(plausible, d_cross, np.inf)
-    return np.asarray(np.where(same, d_same, d_cross), dtype=np.float64)
 
 
 class LaunchDetector:
@@ -221,23 +202,29 @@ class LaunchDetector:
         self._rt = np.zeros(0)
         self._sig = np.zeros(0)
         self._s = np.zeros(0, dtype=object)
+        self._code: dict[str, int] = {}  # sensor id -> its code (order of first sight)
+        self._rank = np.zeros(0, dtype=np.int64)  # per code: its id's place in name order
+        self._sc = np.zeros(0, dtype=np.int64)  # sensor code per LOS row
         self._partners_of: list[set[str]] = []  # per event: partners whose LOS joined it
+        # lineage() as of the last call, and the events whose partners grew since
+        self._lineage: dict[str, tuple[str, ...]] = {}
+        self._lineage_stale: set[int] = set()
         self._rows_of: list[list[int]] = []  # per event: its LOS rows, in order
         # the estimates as LaunchEvents columns (one row per event, grown as events
-        # open), how many LOS rows each row was estimated from (-1: not yet), and per
-        # event what its fix was taken from (see _FixBasis): a new LOS that changes
-        # none of it leaves the fix as it was
+        # open), the LOS rows already taken into them, and per event what its fix was
+        # taken from: a new LOS that changes none of it leaves the fix as it was
         self._est = _empty_events(0)
-        self._est_rows = np.zeros(0, dtype=np.int64)
-        self._basis: dict[int, _FixBasis] = {}
+        self._rows_estimated = 0
+        self._bases = FixBases.empty(self.n_fixes)
         # truth object of each LOS, for scoring only: never used to group or estimate
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
         self._n_events = 0
-        # per (event, sensor): the cloud-top point of its first LOS, and the largest
-        # distance from it of the event's later LOS (how far the plume has moved)
-        self._start: dict[tuple[int, str], FloatArray] = {}
-        self._max_moved: dict[tuple[int, str], float] = {}
+        # [event, sensor code]: the cloud-top point of its first LOS, and the largest
+        # distance from it of the event's later LOS (how far the plume has moved);
+        # NaN where the sensor never saw the event (rows grown as events open)
+        self._start = np.full((0, 1, 3), np.nan)
+        self._moved_m = np.full((0, 1), np.nan)
 
     def add(self, det: Detections) -> None:
         """Take new detections (any sensor types; infrared rows are used)."""
@@ -246,11 +233,11 @@ class LaunchDetector:
             & np.isfinite(det.los_angle1_rad)
             & np.isfinite(det.los_angle2_rad)
         )
-        if not np.any(sel):
+        rows = np.flatnonzero(sel)
+        if not rows.size:
             return
-        d = det.take(sel)
-        order = np.lexsort((np.asarray(d.sensor_id, dtype=str), d.time_s, d.report_time_s))
-        d = d.take(order)
+        sensor = np.asarray(det.sensor_id[rows], dtype=str)
+        d = det.take(rows[np.lexsort((sensor, det.time_s[rows], det.report_time_s[rows]))])
         if d.report_time_s[0] < self._last_report_s:
             raise ValueError(
                 "LaunchDetector.add: rows must come in order of report_time_s "
@@ -260,7 +247,8 @@ class LaunchDetector:
         c = los_ground_intersection(p, u, self.cloud_top_altitude_m)
         sig = np.where(np.isfinite(d.sigma_los_rad) & (d.sigma_los_rad > 0), d.sigma_los_rad, 1e-5)
         keep = np.all(np.isfinite(c), axis=-1)  # a LOS that misses the Earth is no launch
-        p, u, c, sig, d = p[keep], u[keep], c[keep], sig[keep], d.take(keep)
+        if not np.all(keep):
+            p, u, c, sig, d = p[keep], u[keep], c[keep], sig[keep], d.take(keep)
         # One report time at a time; a loop over report times, not over objects.
         bounds = np.flatnonzero(np.diff(d.report_time_s)) + 1
         for blk in np.split(np.arange(len(d)), bounds):
@@ -282,6 +270,31 @@ class LaunchDetector:
         dt = np.abs(ta[:, None] - tb[None, :])
         return self.association_distance_m + self.apparent_speed_mps * dt
 
+    def _sensor_codes(self, s: ObjectArray) -> IntArray:
+        """Codes of the sensor ids ``s``, new ids numbered in order of first sight."""
+        n_known = len(self._code)
+        for name in dict.fromkeys(s.tolist()):
+            self._code.setdefault(str(name), len(self._code))
+        if len(self._code) > n_known:
+            names = np.array(list(self._code), dtype=str)
+            self._rank = np.empty(len(names), dtype=np.int64)
+            self._rank[np.argsort(names, kind="stable")] = np.arange(len(names))
+        return np.fromiter((self._code[str(name)] for name in s.tolist()), np.int64, len(s))
+
+    def _reserve(self, n_events: int) -> None:
+        """Room in the per (event, sensor) arrays for ``n_events`` and every known sensor."""
+        rows, cols = self._moved_m.shape
+        if n_events <= rows and len(self._code) <= cols:
+            return
+        rows = max(n_events, 2 * rows, 64)
+        cols = max(len(self._code), cols)
+        start = np.full((rows, cols, 3), np.nan)
+        moved = np.full((rows, cols), np.nan)
+        start[: self._start.shape[0], : self._start.shape[1]] = self._start
+        moved[: self._moved_m.shape[0], : self._moved_m.shape[1]] = self._moved_m
+        self._start, self._moved_m = start, moved
+        self._bases.reserve(rows, cols)
+
     def _add_batch(
         self,
         p: FloatArray,
@@ -293,36 +306,51 @@ class LaunchDetector:
         s: ObjectArray,
         o: ObjectArray,
     ) -> None:
+        sc = self._sensor_codes(s)
+        self._reserve(self._n_events + len(t))
         ev = np.full(len(t), -1, dtype=np.int64)
+        # only LOS recent enough to match: older ones are past gap_s for every new row
         pool = np.flatnonzero(self._t >= t.min() - self.gap_s)
         if pool.size:
-            dist = _pair_distance(
-                p, u, c, s, self._p[pool], self._u[pool], self._c[pool], self._s[pool]
+            events, column = np.unique(self._ev[pool], return_inverse=True)
+            # among acceptable pairs the most recent wins (the score grows with the
+            # time gap): a plume that has gone unseen for frames has more likely
+            # burnt out than moved on
+            best_same, best_cross = event_scores(
+                p,
+                u,
+                c,
+                t,
+                sc,
+                self._p[pool],
+                self._u[pool],
+                self._c[pool],
+                self._t[pool],
+                self._sc[pool],
+                self._ev[pool],
+                column.reshape(-1).astype(np.int64),
+                len(events),
+                self._start,
+                self._moved_m,
+                self.association_distance_m,
+                self.apparent_speed_mps,
+                self.gap_s,
             )
-            dt = np.abs(t[:, None] - self._t[pool][None, :])
-            ratio = np.where(dt <= self.gap_s, dist / self._allowed(t, self._t[pool]), np.inf)
-            same = s[:, None] == self._s[pool][None, :]
-            ratio = np.where(self._back_at_start(c, s, pool), np.inf, ratio)
-            # among acceptable pairs the most recent wins: a plume that has gone
-            # unseen for frames has more likely burnt out than moved on
-            score = np.where(ratio <= 1.0, ratio + dt / self.gap_s, np.inf)
-            ev = self._assign_to_events(score, same, pool, s, t)
+            ev = self._assign_to_events(best_same, best_cross, events, sc, t)
         new = np.flatnonzero(ev < 0)
         if new.size:
-            dist = _pair_distance(p[new], u[new], c[new], s[new], p[new], u[new], c[new], s[new])
+            dist = pair_distance(p[new], u[new], c[new], sc[new], p[new], u[new], c[new], sc[new])
             adj = dist <= self._allowed(t[new], t[new])
             # two LOS of one sensor's frame are two plumes, never one event
-            same_frame = (s[new][:, None] == s[new][None, :]) & (t[new][:, None] == t[new][None, :])
+            same_frame = (sc[new][:, None] == sc[new][None, :]) & (
+                t[new][:, None] == t[new][None, :]
+            )
             adj &= ~same_frame | np.eye(new.size, dtype=bool)
-            i, j = np.nonzero(adj)
-            graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(new.size, new.size))
-            _, labels = connected_components(graph, directed=False)
             # Number components in order of their first row (deterministic).
-            _, first = np.unique(labels, return_index=True)
-            rank = np.empty(len(first), dtype=np.int64)
-            rank[np.argsort(first)] = np.arange(len(first))
-            ev[new] = self._n_events + rank[labels]
-            self._n_events += len(first)
+            first = _first_row_of_component(adj)
+            numbers = np.unique(first)
+            ev[new] = self._n_events + np.searchsorted(numbers, first)
+            self._n_events += len(numbers)
         self._p = np.concatenate([self._p, p])
         self._u = np.concatenate([self._u, u])
         self._c = np.concatenate([self._c, c])
@@ -330,66 +358,43 @@ class LaunchDetector:
         self._rt = np.concatenate([self._rt, rt])
         self._sig = np.concatenate([self._sig, sig])
         self._s = np.concatenate([self._s, s])
+        self._sc = np.concatenate([self._sc, sc])
         self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
-            self._partners_of[k].add(str(name))
+            if str(name) not in self._partners_of[k]:
+                self._partners_of[k].add(str(name))
+                self._lineage_stale.add(k)
         first_row = len(self._ev)
         self._ev = np.concatenate([self._ev, ev])
         self._rows_of += [[] for _ in range(self._n_events - len(self._rows_of))]
         for row, k in enumerate(ev.tolist()):
             self._rows_of[k].append(first_row + row)
-        # each (event, sensor): its first point and how far the plume has moved from it
-        for row, key in enumerate(zip(ev.tolist(), s.tolist(), strict=True)):
-            moved_m = float(np.linalg.norm(c[row] - self._start.setdefault(key, c[row])))
-            self._max_moved[key] = max(self._max_moved.get(key, 0.0), moved_m)
-
-    def _back_at_start(self, c: FloatArray, s: ObjectArray, pool: IntArray) -> BoolArray:
-        """(rows, pool): a new LOS back near where its own sensor first saw a pool row's
-        event, though that plume has since moved away from there (a rising plume never
-        comes back: this is a second launch from the same site)."""
-        names = s.astype(str)
-        sensors, row_sensor = np.unique(names, return_inverse=True)
-        events, pool_event = np.unique(self._ev[pool], return_inverse=True)
-        # each (sensor, event): where the sensor first saw the event, and how near to
-        # it a LOS must come back to count (NaN: the sensor never saw the event)
-        start = np.full((len(sensors), len(events), 3), np.nan)
-        limit = np.full((len(sensors), len(events)), np.nan)
-        half = 0.5 * self.association_distance_m
-        for j, sensor in enumerate(sensors.tolist()):  # the batch's few sensors
-            for i, e in enumerate(events.tolist()):
-                first = self._start.get((e, sensor))
-                if first is not None:
-                    start[j, i] = first
-                    limit[j, i] = self._max_moved[(e, sensor)] - half
-        # the same per-row norms as one row at a time, for every row and event at once
-        back_m = np.linalg.norm(c[:, None, :] - start[row_sensor.reshape(-1)], axis=-1)
-        came_back = back_m < limit[row_sensor.reshape(-1)]
-        return came_back[:, pool_event.reshape(-1)]
+        track_plume_motion(ev, sc, c, self._start, self._moved_m)
 
     def _assign_to_events(
-        self, score: FloatArray, same: BoolArray, pool: IntArray, s: ObjectArray, t: FloatArray
+        self,
+        best_same: FloatArray,
+        best_cross: FloatArray,
+        events: IntArray,
+        sc: IntArray,
+        t: FloatArray,
     ) -> IntArray:
         """Event of each new LOS (-1: none), at most one LOS per event and sensor frame.
 
-        ``score`` (rows, pool) is each acceptable pair's distance over its
-        allowance plus its time gap over ``gap_s`` (inf: not acceptable, at most
-        2); ``same`` marks pairs of the same sensor. A row's cost for an event is
-        its best same-sensor score, or else 2 + its best cross-sensor score, so a
+        ``best_same`` and ``best_cross`` (rows, events) are each row's best score
+        for each pool event over that event's rows of the same sensor and of other
+        sensors (see :func:`~skyweave.warning.launch_kernel.event_scores`; inf: not
+        acceptable, finite scores are at most 2). A row's cost for an event is its
+        best same-sensor score, or else 2 + its best cross-sensor score, so a
         continuation of the sensor's own track wins over a crossing line.
         """
-        events, inv = np.unique(self._ev[pool], return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        starts = np.searchsorted(inv[order], np.arange(len(events)))
-        by_event = score[:, order]
-        best_same = np.minimum.reduceat(np.where(same[:, order], by_event, np.inf), starts, axis=1)
-        best_cross = np.minimum.reduceat(np.where(same[:, order], np.inf, by_event), starts, axis=1)
         cost = np.where(np.isfinite(best_same), best_same, 2.0 + best_cross)
         ev = np.full(len(t), -1, dtype=np.int64)
-        frame_of = np.unique(s.astype(str), return_inverse=True)[1]
-        frames = np.unique(np.column_stack([frame_of, t]), axis=0)
-        # a loop over the batch's sensor frames (a few per report time)
-        for sensor_k, frame_s in frames.tolist():
-            rows = np.flatnonzero((frame_of == sensor_k) & (t == frame_s))
+        # a loop over the batch's sensor frames (a few per report time), each frame's
+        # rows in row order (a stable sort)
+        order = np.lexsort((t, sc))
+        cut = np.flatnonzero((np.diff(sc[order]) != 0) | (np.diff(t[order]) != 0)) + 1
+        for rows in np.split(order, cut):
             sub = cost[rows]
             cols = np.flatnonzero(np.any(np.isfinite(sub), axis=0))
             if not cols.size:
@@ -412,10 +417,10 @@ class LaunchDetector:
 
     def lineage(self) -> dict[str, tuple[str, ...]]:
         """Event id -> the partners whose sensors' lines of sight joined it (sorted)."""
-        return {
-            f"{self.id_prefix}-{k + 1}": tuple(sorted(names))
-            for k, names in enumerate(self._partners_of)
-        }
+        for k in sorted(self._lineage_stale):  # new events last, in order
+            self._lineage[f"{self.id_prefix}-{k + 1}"] = tuple(sorted(self._partners_of[k]))
+        self._lineage_stale.clear()
+        return dict(self._lineage)
 
     def events(self) -> LaunchEvents:
         """The launch events found so far, with their current estimates."""
@@ -429,136 +434,50 @@ class LaunchDetector:
                 }
             )
             self._est.event_id[:] = [f"{self.id_prefix}-{k + 1}" for k in range(n)]
-            self._est_rows = np.concatenate(
-                [self._est_rows, np.full(n - len(self._est_rows), -1, dtype=np.int64)]
+        # only the events that took new lines of sight since the last call are looked
+        # at again (an event's estimate depends on its rows only), and of those only
+        # the ones whose fix the new rows change are estimated again
+        new = slice(self._rows_estimated, len(self._ev))
+        self._rows_estimated = len(self._ev)
+        changed = np.unique(self._ev[new])
+        if changed.size:
+            out = self._est
+            kept = keep_fixes(
+                changed,
+                np.fromiter((len(self._rows_of[k]) for k in changed.tolist()), np.int64),
+                self._ev[new],
+                self._t[new],
+                self._rt[new],
+                self._sc[new],
+                self._bases.kind,
+                self._bases.in_basis,
+                self._bases.second,
+                self._bases.t_refs,
+                self._bases.n_refs,
+                self._bases.best_dt,
+                self.n_fixes,
+                out.first_time_s,
+                out.first_report_time_s,
+                out.last_time_s,
+                out.n_detections,
             )
-        # only the events that took new lines of sight since the last call are
-        # estimated again (an event's estimate depends on its rows only)
-        sizes = np.fromiter((len(r) for r in self._rows_of), dtype=np.int64, count=n)
-        for k in np.flatnonzero(sizes != self._est_rows).tolist():
-            rows = np.asarray(self._rows_of[k], dtype=np.int64)
-            if not self._same_fix(k, rows, int(self._est_rows[k]), self._est):
-                self._estimate(k, rows, self._est)
-            self._est_rows[k] = sizes[k]
+            los = LosRows(self._p, self._u, self._c, self._t, self._rt, self._sig, self._sc)
+            estimate_fixes(changed[~kept], self._rows_of, los, self._rank, self._bases, out)
         return LaunchEvents(**{name: value.copy() for name, value in self._est.__dict__.items()})
 
-    def _same_fix(self, k: int, rows: IntArray, n_before: int, out: LaunchEvents) -> bool:
-        """Update event ``k``'s counts for its rows past ``n_before`` and return True
-        when those rows leave its fix as it was (else nothing is written).
 
-        The fix depends on the event's sensors, the first-seen order of the sensors
-        (a sensor's first row never changes once the sensor is in), the reference
-        frames of the second sensor and, per sensor and reference frame, the row
-        nearest in time (the first one on a tie). New rows of known sensors leave
-        it unchanged unless one adds a reference frame or is strictly nearer to
-        one than the row picked.
-        """
-        basis = self._basis.get(k)
-        if basis is None or n_before <= 0:
-            return False
-        new = rows[n_before:]
-        t_new, s_new = self._t[new], self._s[new]
-        names = basis.sensors
-        if not set(s_new.tolist()) <= set(names):
-            return False
-        if basis.second is not None:
-            t_refs = basis.t_refs
-            mine = t_new[s_new == basis.second]
-            if len(t_refs) < self.n_fixes:
-                if np.any(~np.isin(mine, t_refs)):
-                    return False
-            elif np.any(mine < t_refs[-1]):
-                return False
-            for j, name in enumerate(names):
-                tj = t_new[s_new == name]
-                if tj.size and np.any(
-                    np.abs(tj[None, :] - t_refs[:, None]) < basis.best_dt[:, j : j + 1]
-                ):
-                    return False
-        out.first_time_s[k] = min(out.first_time_s[k], t_new.min())
-        out.first_report_time_s[k] = min(out.first_report_time_s[k], self._rt[new].min())
-        out.last_time_s[k] = max(out.last_time_s[k], t_new.max())
-        out.n_detections[k] = len(rows)
-        return True
-
-    def _estimate(self, k: int, rows: IntArray, out: LaunchEvents) -> None:
-        t, s = self._t[rows], self._s[rows]
-        out.first_time_s[k] = t.min()
-        out.first_report_time_s[k] = self._rt[rows].min()
-        out.last_time_s[k] = t.max()
-        sensors, first_idx = np.unique(np.asarray(s, dtype=str), return_index=True)
-        out.n_sensors[k] = len(sensors)
-        out.n_detections[k] = len(rows)
-        names = tuple(sensors.tolist())
-        if len(sensors) >= 2:
-            # From the second sensor's first sighting (the earliest moment two
-            # lines cross), its first n_fixes frames, each with every sensor's
-            # nearest LOS in time: (F, K) rows, triangulated as one batch.
-            second = sensors[np.argsort(t[first_idx], kind="stable")[1]]
-            t_refs = np.unique(t[s == second])[: self.n_fixes]
-            pick = np.empty((len(t_refs), len(sensors)), dtype=np.int64)
-            best_dt = np.empty((len(t_refs), len(sensors)))
-            for j, name in enumerate(sensors):  # a loop over the event's few sensors
-                mine = np.flatnonzero(s == name)
-                dt = np.abs(t[mine][None, :] - t_refs[:, None])
-                best = np.argmin(dt, axis=1)
-                pick[:, j] = mine[best]
-                best_dt[:, j] = dt[np.arange(len(t_refs)), best]
-            use = rows[pick]
-            lat, lon, sigma_m, estimate_s = self._triangulated_fix(use, pick, len(sensors))
-            self._basis[k] = _FixBasis(names, str(second), t_refs, best_dt)
-            out.launch_lat_deg[k], out.launch_lon_deg[k] = lat, lon
-            out.triangulated[k] = True
-            out.sigma_m[k] = sigma_m
-            out.bearing_azimuth_deg[k] = np.nan
-            out.estimate_time_s[k] = estimate_s
-        else:
-            first = rows[0]
-            lat, lon, _ = pymap3d.ecef2geodetic(*self._c[first])
-            sat = self._p[first]
-            az, _, _ = pymap3d.ecef2aer(sat[0], sat[1], sat[2], float(lat), float(lon), 0.0)
-            self._basis[k] = _FixBasis(names, None, np.zeros(0), np.zeros((0, 1)))
-            out.launch_lat_deg[k], out.launch_lon_deg[k] = float(lat), float(lon)
-            out.triangulated[k] = False
-            out.sigma_m[k] = np.nan
-            out.bearing_azimuth_deg[k] = float(az)
-            out.estimate_time_s[k] = float(self._rt[first])
-
-    def _triangulated_fix(
-        self, use: IntArray, pick: IntArray, n_sensors: int
-    ) -> tuple[float, float, float, float]:
-        """Launch point (lat, lon), horizontal sigma and estimate time from the (F, K)
-        LOS rows ``use`` (``pick``: their positions within the event)."""
-        x_f, cov_f = triangulate_los(self._p[use], self._u[use], 1.0 / self._sig[use] ** 2)
-        x = x_f.mean(axis=0)
-        lat, lon, _ = pymap3d.ecef2geodetic(x[0], x[1], x[2])
-        e_vec, n_vec = _east_north(float(lat), float(lon))
-        en = np.array([e_vec, n_vec])
-        h_cov = en @ cov_f.mean(axis=0) @ en.T
-        # Fixes share rows when a sensor's frames are sparse: count distinct ones.
-        n_eff = min(len(np.unique(pick[:, j])) for j in range(n_sensors))
-        return (
-            float(lat),
-            float(lon),
-            float(np.sqrt(np.trace(h_cov) / n_eff)),
-            float(self._rt[use].max()),
-        )
-
-
-@dataclass(frozen=True)
-class _FixBasis:
-    """What an event's launch fix was taken from (see ``LaunchDetector._same_fix``).
-
-    ``sensors`` sorted by name; ``second`` the second sensor to see the event (None:
-    one sensor, a bearing from the event's first row); ``t_refs`` its first frame
-    times used; ``best_dt[f, j]`` the time from ``t_refs[f]`` to the row of sensor
-    ``j`` picked for it.
-    """
-
-    sensors: tuple[str, ...]
-    second: str | None
-    t_refs: FloatArray
-    best_dt: FloatArray
+def _first_row_of_component(adj: BoolArray) -> IntArray:
+    """Per node of the undirected graph ``adj`` (n, n; True on the diagonal), the
+    first (least) node of its connected component."""
+    adj = adj | adj.T
+    n = len(adj)
+    label = np.arange(n)
+    while True:  # least label among neighbours, then pointer jumping: a few rounds
+        least = np.minimum(label, np.where(adj, label[None, :], n).min(axis=1))
+        least = least[least]
+        if np.array_equal(least, label):
+            return label
+        label = least
 
 
 def _empty_events(n: int) -> LaunchEvents:
@@ -577,13 +496,6 @@ def _empty_events(n: int) -> LaunchEvents:
         n_detections=np.zeros(n, dtype=np.int64),
         last_time_s=np.full(n, np.nan),
     )
-
-
-def _east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray]:
-    la, lo = np.radians(lat_deg), np.radians(lon_deg)
-    east = np.array([-np.sin(lo), np.cos(lo), 0.0])
-    north = np.array([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)])
-    return east, north
 
 
 def estimate_launch_events(det: Detections, time_s: float, **kwargs: Any) -> LaunchEvents:
