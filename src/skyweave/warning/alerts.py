@@ -355,6 +355,8 @@ class AlertGenerator:
         self._pred_ecef = np.zeros((0, 3))
         self._pred_major = np.zeros(0)
         self._dropped = np.zeros(0, dtype=bool)
+        # no open prediction passes before this time (see _clear): advance skips until then
+        self._quiet_until_s = np.inf
         self._launch_ev = np.zeros(0, dtype=object)
         self._launch_lat = np.zeros(0)
         self._launch_lon = np.zeros(0)
@@ -643,14 +645,25 @@ class AlertGenerator:
     def advance(self, time_s: float) -> Alerts:
         """All clear for tracks whose predicted impact time has passed (no track input)."""
         self._advance_clock(time_s)
+        if time_s <= self._quiet_until_s:  # nothing can pass yet (called every tick)
+            return empty_alerts()
         return self._clear(time_s)
 
     def _clear(self, time_s: float) -> Alerts:
-        """All clear for open tracks whose predicted impact time (plus its spread) has passed."""
+        """All clear for open tracks whose predicted impact time (plus its spread) has passed.
+
+        Every method that changes the registry ends here, so the time before which
+        no open prediction can pass is kept up to date for :meth:`advance`.
+        """
         cfg = self.config
         wait_s = cfg.impact_grace_s + cfg.impact_time_sigmas * np.nan_to_num(self._pred_sigma_t)
-        passed = self._has_pred & (time_s > self._pred_impact_t + wait_s)
-        return self._close(time_s, passed & ~self._closed)
+        clear_at_s = self._pred_impact_t + wait_s
+        passed = self._has_pred & (time_s > clear_at_s)
+        out = self._close(time_s, passed & ~self._closed)
+        pending = clear_at_s[self._has_pred & ~self._closed]
+        pending = pending[~np.isnan(pending)]
+        self._quiet_until_s = float(pending.min()) if pending.size else np.inf
+        return out
 
     def _close(self, time_s: float, close: BoolArray) -> Alerts:
         """Close registry rows ``close``; all clear for those that had an alert."""
