@@ -72,6 +72,16 @@ def test_ballistic_kernel_keeps_leading_shape_and_empty_batches() -> None:
     assert x0.shape == (0, 6) and p0.shape == (0, 6, 6)
 
 
+def test_constant_velocity_kernel_matches_numpy_reference() -> None:
+    x, p = _states(np.random.default_rng(5), 30, "ecef")
+    model = ConstantVelocity(q_m2_s3=5.0)
+    for dt_s in (4.0, -2.0):
+        xn, pn = model.predict(x, p, dt_s)
+        xr, pr = model.predict_numpy(x, p, dt_s)
+        _close(xn, xr, rtol=1e-15)
+        _close(pn, pr, rtol=1e-15)
+
+
 def test_white_accel_q_is_the_textbook_block() -> None:
     dt = 2.5
     q = white_accel_q(3.0, dt)
@@ -97,8 +107,7 @@ def _imm_reference(
     d = xm[:, :, None, :] - x0[:, None, :, :]
     p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum("tij,tija,tijb->tjab", w, d, d)
     models = imm.mode_models()
-    out = [m.predict_numpy(x0[:, j], p0[:, j], dt_s) if isinstance(m, Ballistic)
-           else m.predict(x0[:, j], p0[:, j], dt_s) for j, m in enumerate(models)]
+    out = [m.predict_numpy(x0[:, j], p0[:, j], dt_s) for j, m in enumerate(models)]
     xm_n = np.stack([o[0] for o in out], axis=1)
     pm_n = np.stack([o[1] for o in out], axis=1)
     x = np.einsum("tj,tja->ta", c, xm_n)

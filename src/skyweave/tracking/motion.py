@@ -61,7 +61,24 @@ class ConstantVelocity:
     q_m2_s3: float = 1.0
 
     def predict(self, x: FloatArray, p: FloatArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
-        """Propagate by ``dt_s`` (see :class:`MotionModel`)."""
+        """Propagate by ``dt_s`` (see :class:`MotionModel`); compiled
+        (:func:`skyweave.tracking.motion_kernel.cv_predict`), :meth:`predict_numpy`
+        is the reference."""
+        if dt_s == 0.0:
+            return x, p
+        lead = x.shape[:-1]
+        xn, pn = motion_kernel.cv_predict(
+            np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 6),
+            np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 6, 6),
+            float(dt_s),
+            float(self.q_m2_s3),
+        )
+        return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
+
+    def predict_numpy(
+        self, x: FloatArray, p: FloatArray, dt_s: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`predict` in NumPy over the batch: the reference of the compiled kernel."""
         if dt_s == 0.0:
             return x, p
         xn = x.copy()

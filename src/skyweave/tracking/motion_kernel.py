@@ -246,3 +246,124 @@ def ballistic_predict(
             po[t, i + 3, i] += q * q32
             po[t, i + 3, i + 3] += q * adt
     return xo, po
+
+
+@njit(cache=True)
+def cv_predict(
+    x: FloatArray, p: FloatArray, dt_s: float, q_m2_s3: float
+) -> tuple[FloatArray, FloatArray]:
+    """``ConstantVelocity.predict`` of rows ``x`` (N, 6), ``p`` (N, 6, 6): the same
+    blockwise ``F P F^T`` plus the white-acceleration ``Q``."""
+    n = x.shape[0]
+    # the NumPy path's white_accel_q(q, dt_s): the signed step, as it was
+    q33 = q_m2_s3 * (dt_s**3 / 3.0)
+    q32 = q_m2_s3 * (dt_s**2 / 2.0)
+    q11 = q_m2_s3 * dt_s
+    dt2 = dt_s * dt_s
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    for t in range(n):
+        for i in range(3):
+            xo[t, i] = x[t, i] + dt_s * x[t, 3 + i]
+            xo[t, 3 + i] = x[t, 3 + i]
+        for i in range(3):
+            for j in range(3):
+                b = p[t, i, 3 + j]  # F P F^T blockwise, as the NumPy path writes it
+                bt = p[t, j, 3 + i]
+                c = p[t, 3 + i, 3 + j]
+                po[t, i, j] = p[t, i, j] + dt_s * (b + bt) + dt2 * c
+                po[t, i, 3 + j] = b + dt_s * c
+                po[t, 3 + i, j] = bt + dt_s * c
+                po[t, 3 + i, 3 + j] = c
+        for i in range(3):
+            po[t, i, i] += q33
+            po[t, i, 3 + i] += q32
+            po[t, 3 + i, i] += q32
+            po[t, 3 + i, 3 + i] += q11
+    return xo, po
+
+
+@njit(cache=True)
+def imm_mix(
+    mu: FloatArray, pi: FloatArray, xm: FloatArray, pm: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """IMM mixing of ``T`` tracks over ``r`` modes (``xm`` (T, r, 6), ``pm`` (T, r, 6, 6)).
+
+    Returns the predicted mode probabilities ``c = mu pi`` (T, r) and the mixed
+    initial conditions ``x0`` (T, r, 6), ``P0`` (T, r, 6, 6) of each mode, with
+    the weights ``w[i, j] = mu_i pi_ij / c_j``; a mode whose ``c`` has
+    underflowed (nothing can switch into it) keeps its own state.
+    """
+    n, r = mu.shape
+    c = np.zeros((n, r))
+    x0 = np.zeros((n, r, 6))
+    p0 = np.zeros((n, r, 6, 6))
+    w = np.empty((r, r))
+    spread = np.empty((6, 6))
+    d = np.empty(6)
+    for t in range(n):
+        for j in range(r):
+            acc = 0.0
+            for i in range(r):
+                acc += mu[t, i] * pi[i, j]
+            c[t, j] = acc
+        for j in range(r):
+            cj = max(c[t, j], 1e-300)
+            for i in range(r):
+                w[i, j] = mu[t, i] * pi[i, j] / cj
+            if c[t, j] < 1e-300:
+                for i in range(r):
+                    w[i, j] = 0.0
+                w[j, j] = 1.0
+        for j in range(r):
+            for a in range(6):
+                acc = 0.0
+                for i in range(r):
+                    acc += w[i, j] * xm[t, i, a]
+                x0[t, j, a] = acc
+            for a in range(6):
+                for b in range(6):
+                    spread[a, b] = 0.0
+            for i in range(r):
+                for a in range(6):
+                    d[a] = xm[t, i, a] - x0[t, j, a]
+                for a in range(6):
+                    for b in range(6):
+                        p0[t, j, a, b] += w[i, j] * pm[t, i, a, b]
+                        spread[a, b] += w[i, j] * d[a] * d[b]
+            for a in range(6):
+                for b in range(6):
+                    p0[t, j, a, b] += spread[a, b]
+    return c, x0, p0
+
+
+@njit(cache=True)
+def imm_combine(
+    xm: FloatArray, pm: FloatArray, mu: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Moment-matched mixture (T, 6), (T, 6, 6) of ``r`` modes weighted by ``mu`` (T, r)."""
+    n, r = mu.shape
+    x = np.zeros((n, 6))
+    p = np.zeros((n, 6, 6))
+    spread = np.empty((6, 6))
+    d = np.empty(6)
+    for t in range(n):
+        for a in range(6):
+            acc = 0.0
+            for j in range(r):
+                acc += mu[t, j] * xm[t, j, a]
+            x[t, a] = acc
+        for a in range(6):
+            for b in range(6):
+                spread[a, b] = 0.0
+        for j in range(r):
+            for a in range(6):
+                d[a] = xm[t, j, a] - x[t, a]
+            for a in range(6):
+                for b in range(6):
+                    p[t, a, b] += mu[t, j] * pm[t, j, a, b]
+                    spread[a, b] += mu[t, j] * d[a] * d[b]
+        for a in range(6):
+            for b in range(6):
+                p[t, a, b] += spread[a, b]
+    return x, p

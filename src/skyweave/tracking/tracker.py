@@ -44,6 +44,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
 from skyweave.kinematics.earth import Ground
+from skyweave.tracking import motion_kernel
 from skyweave.tracking.measurement import polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
@@ -210,6 +211,8 @@ class Tracker:
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
         self._mode_models = self._imm.mode_models() if self._imm is not None else ()
+        self._pi_dt_s = math.nan  # the step of the cached mode transition matrix
+        self._pi = np.zeros((0, 0))
         self._sensor_index: dict[str, int] = {}
         self._next_id = 1
         n_modes = self._imm.n_modes if self._imm is not None else 0
@@ -299,28 +302,17 @@ class Tracker:
         self, xm: FloatArray, pm: FloatArray, mu: FloatArray, dt_s: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         assert self._imm is not None
-        pi = self._imm.transition_matrix(dt_s)
-        c = mu @ pi  # (T, r) predicted mode probabilities
-        # w[t, i, j] = P(mode i at k | mode j at k+1)
-        w = mu[:, :, None] * pi[None, :, :] / np.maximum(c[:, None, :], 1e-300)
-        # A mode no other can switch into (a zero rate) keeps its own state once
-        # its probability has underflowed to 0: all its mixing weights would be 0.
-        dead = c < 1e-300
-        if np.any(dead):
-            t_idx, j_idx = np.nonzero(dead)
-            w[t_idx, :, j_idx] = 0.0
-            w[t_idx, j_idx, j_idx] = 1.0
-        x0 = np.einsum("tij,tia->tja", w, xm)
-        d = xm[:, :, None, :] - x0[:, None, :, :]  # (T, i, j, 6)
-        p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum("tij,tija,tijb->tjab", w, d, d)
-        xs = []
-        ps = []
+        if self._pi_dt_s != dt_s:  # scans of one radar come at one revisit: reuse pi
+            self._pi = self._imm.transition_matrix(dt_s)
+            self._pi_dt_s = dt_s
+        # compiled mixing and combination (the einsum formulas: tests/test_motion_kernel.py)
+        c, x0, p0 = motion_kernel.imm_mix(
+            np.ascontiguousarray(mu), self._pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
+        )
+        xm_n = np.empty_like(x0)
+        pm_n = np.empty_like(p0)
         for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
-            xj, pj = model.predict(x0[:, j], p0[:, j], dt_s)
-            xs.append(xj)
-            ps.append(pj)
-        xm_n = np.stack(xs, axis=1)
-        pm_n = np.stack(ps, axis=1)
+            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
         x, p = _combine(xm_n, pm_n, c)
         return xm_n, pm_n, c, x, p
 
@@ -681,8 +673,7 @@ def _iekf_refine(
 
 
 def _combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Moment-matched mixture mean and covariance over modes (axis 1)."""
-    x = np.einsum("tj,tja->ta", mu, xm)
-    d = xm - x[:, None, :]
-    p = np.einsum("tj,tjab->tab", mu, pm) + np.einsum("tj,tja,tjb->tab", mu, d, d)
-    return x, p
+    """Moment-matched mixture mean and covariance over modes (axis 1), compiled."""
+    return motion_kernel.imm_combine(
+        np.ascontiguousarray(xm), np.ascontiguousarray(pm), np.ascontiguousarray(mu)
+    )
