@@ -222,9 +222,7 @@ def ballistic_predict(
                     )
         q = q_m2_s3
         if drag_q:
-            a_err = drag_sigma_fraction * max(
-                _drag_norm(x[t], hib, flat), _drag_norm(s, hib, flat)
-            )
+            a_err = drag_sigma_fraction * max(_drag_norm(x[t], hib, flat), _drag_norm(s, hib, flat))
             q = q_m2_s3 + a_err * a_err * drag_correlation_s
         # Phi P Phi^T in the NumPy order: (Phi P) Phi^T
         for i in range(6):
@@ -338,9 +336,7 @@ def imm_mix(
 
 
 @njit(cache=True)
-def imm_combine(
-    xm: FloatArray, pm: FloatArray, mu: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Moment-matched mixture (T, 6), (T, 6, 6) of ``r`` modes weighted by ``mu`` (T, r)."""
     n, r = mu.shape
     x = np.zeros((n, 6))

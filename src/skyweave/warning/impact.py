@@ -54,6 +54,7 @@ import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.warning.impact_kernel import ballistic_mask_rows
 from skyweave.warning.propagate import (
     NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
     Propagator,
@@ -248,20 +249,15 @@ def ballistic_mask(
     min_altitude_m: float = 20_000.0,
     min_vertical_speed_mps: float = 300.0,
 ) -> BoolArray:
-    """Tracks on a plausible ballistic arc (see the module docstring)."""
-    x = np.asarray(states, dtype=np.float64).reshape(-1, STATE_DIM)
-    finite = np.all(np.isfinite(x), axis=-1)
-    xs = np.where(finite[:, None], x, 1.0e7)  # placeholder keeps pymap3d quiet
-    # pymap3d squeezes length-1 outputs: restore the shapes.
-    lat, lon, alt = (
-        np.asarray(c, dtype=np.float64).reshape(-1)
-        for c in pymap3d.ecef2geodetic(xs[:, 0], xs[:, 1], xs[:, 2], deg=False)
+    """Tracks on a plausible ballistic arc (see the module docstring).
+
+    Compiled per row (:func:`skyweave.warning.impact_kernel.ballistic_mask_rows`:
+    pymap3d's geodetic conversion without its per-call array overhead).
+    """
+    x = np.ascontiguousarray(states, dtype=np.float64).reshape(-1, STATE_DIM)
+    return ballistic_mask_rows(
+        x, float(min_speed_mps), float(min_altitude_m), float(min_vertical_speed_mps)
     )
-    up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-    v_up = np.sum(up * xs[:, 3:], axis=-1)
-    speed = np.linalg.norm(xs[:, 3:], axis=-1)
-    high_or_steep = (alt >= min_altitude_m) | (np.abs(v_up) >= min_vertical_speed_mps)
-    return np.asarray(finite & (speed >= min_speed_mps) & high_or_steep & (alt > 0.0))
 
 
 def ellipse_from_cov(

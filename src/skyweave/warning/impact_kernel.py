@@ -1,0 +1,95 @@
+"""Compiled per-row helpers of :mod:`skyweave.warning.impact`.
+
+``ballistic_mask`` runs for every track at every warning update, decision cycle
+and picture: thousands of calls on a few rows each, where ``pymap3d``'s
+array code (three ``isclose`` and some forty small NumPy operations per call)
+cost a hundred times the arithmetic. Here the same formulas run per row,
+compiled: the geodetic conversion is pymap3d's (You 2000, as in
+``pymap3d.ecef2geodetic`` 3.x, with its special cases), on the same WGS84
+axes. ``tests/test_impact_kernel.py`` holds the two together.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pymap3d
+from numba import njit
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+_ELL = pymap3d.Ellipsoid.from_name("wgs84")
+#: pymap3d's WGS84 semi-axes, so that the conversion is its own
+_A = float(_ELL.semimajor_axis)
+_B = float(_ELL.semiminor_axis)
+_E2 = _A * _A - _B * _B
+_LIM_PI2 = math.pi / 2.0 - float(np.finfo(np.float64).eps)
+
+
+@njit(cache=True)
+def _isclose0(a: float) -> bool:
+    # numpy.isclose(a, 0) with its default tolerances: |a| <= atol
+    return abs(a) <= 1e-8
+
+
+@njit(cache=True)
+def geodetic_rad(x: float, y: float, z: float) -> tuple[float, float, float]:
+    """``pymap3d.ecef2geodetic(x, y, z, deg=False)`` of one point: lat, lon (rad), alt (m)."""
+    e = math.sqrt(_E2)
+    r = math.sqrt(x * x + y * y + z * z)
+    r2e2 = r * r - e * e
+    u = math.sqrt(0.5 * r2e2 + 0.5 * math.hypot(r2e2, 2.0 * e * z))
+    hxy = math.hypot(x, y)
+    hue = math.hypot(u, e)
+    if _isclose0(u) or _isclose0(hxy):
+        if _isclose0(z):
+            beta = 0.0
+        elif z > 0.0:
+            beta = math.pi / 2.0
+        else:
+            beta = -math.pi / 2.0
+    else:
+        beta = math.atan(hue / u * z / hxy)
+        beta += ((_B * u - _A * hue + e * e) * math.sin(beta)) / (
+            _A * hue * 1.0 / math.cos(beta) - e * e * math.cos(beta)
+        )
+    lat = math.atan(_A / _B * math.tan(beta))
+    cos_beta = math.cos(beta)
+    if beta >= _LIM_PI2:
+        lat = math.pi / 2.0
+        cos_beta = 0.0
+    elif beta <= -_LIM_PI2:
+        lat = -math.pi / 2.0
+        cos_beta = 0.0
+    lon = math.atan2(y, x)
+    alt = math.hypot(z - _B * math.sin(beta), hxy - _A * cos_beta)
+    if x * x / (_A * _A) + y * y / (_A * _A) + z * z / (_B * _B) < 1.0:
+        alt = -alt
+    return lat, lon, alt
+
+
+@njit(cache=True)
+def ballistic_mask_rows(
+    x: FloatArray, min_speed_mps: float, min_altitude_m: float, min_vertical_speed_mps: float
+) -> BoolArray:
+    """``impact.ballistic_mask`` of rows ``x`` (N, 6), row by row."""
+    n = x.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    for t in range(n):
+        finite = True
+        for i in range(6):
+            if not math.isfinite(x[t, i]):
+                finite = False
+        if not finite:
+            continue
+        lat, lon, alt = geodetic_rad(x[t, 0], x[t, 1], x[t, 2])
+        vx, vy, vz = x[t, 3], x[t, 4], x[t, 5]
+        v_up = math.cos(lat) * math.cos(lon) * vx + math.cos(lat) * math.sin(lon) * vy
+        v_up += math.sin(lat) * vz
+        speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+        high_or_steep = alt >= min_altitude_m or abs(v_up) >= min_vertical_speed_mps
+        out[t] = speed >= min_speed_mps and high_or_steep and alt > 0.0
+    return out
