@@ -363,3 +363,45 @@ def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatAr
             for b in range(6):
                 p[t, a, b] += spread[a, b]
     return x, p
+
+
+@njit(cache=True)
+def imm_predict(
+    mu: FloatArray,
+    pi: FloatArray,
+    xm: FloatArray,
+    pm: FloatArray,
+    dt_s: float,
+    mode_params: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The whole IMM prediction in one call: :func:`imm_mix`, each mode's model on its
+    mixed batch, :func:`imm_combine` (``Tracker._imm_predict``).
+
+    ``mode_params`` (r, 9), one row per mode: kind (0 constant velocity,
+    1 ballistic), ``q_m2_s3``, then for a ballistic mode ``1 / (2 beta)`` (0 in
+    vacuum), Earth rate, flat frame (0/1), drag sigma fraction, drag correlation
+    time, min and max sub-step. Each ballistic mode takes the sub-step rule over
+    its own batch, as its ``predict`` does.
+    """
+    c, x0, p0 = imm_mix(mu, pi, xm, pm)
+    xm_n = np.empty_like(x0)
+    pm_n = np.empty_like(p0)
+    for j in range(mu.shape[1]):
+        xj = np.ascontiguousarray(x0[:, j])
+        pj = np.ascontiguousarray(p0[:, j])
+        prm = mode_params[j]
+        if dt_s == 0.0:
+            xo, po = xj, pj
+        elif prm[0] == 0.0:
+            xo, po = cv_predict(xj, pj, dt_s, prm[1])
+        else:
+            flat = prm[4] != 0.0
+            step = max_step_s(xj, prm[2], flat, prm[7], prm[8])
+            n_sub = max(1, int(math.ceil(abs(dt_s) / step)))
+            xo, po = ballistic_predict(
+                xj, pj, dt_s, n_sub, prm[2], prm[3], flat, prm[1], prm[5], prm[6]
+            )
+        xm_n[:, j] = xo
+        pm_n[:, j] = po
+    x, p = imm_combine(xm_n, pm_n, c)
+    return xm_n, pm_n, c, x, p

@@ -211,6 +211,11 @@ class Tracker:
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
         self._mode_models = self._imm.mode_models() if self._imm is not None else ()
+        self._mode_params = (
+            np.stack([m.kernel_params() for m in self._mode_models])
+            if self._mode_models
+            else np.zeros((0, 9))
+        )
         self._pi_dt_s = math.nan  # the step of the cached mode transition matrix
         self._pi = np.zeros((0, 0))
         self._sensor_index: dict[str, int] = {}
@@ -305,16 +310,16 @@ class Tracker:
         if self._pi_dt_s != dt_s:  # scans of one radar come at one revisit: reuse pi
             self._pi = self._imm.transition_matrix(dt_s)
             self._pi_dt_s = dt_s
-        # compiled mixing and combination (the einsum formulas: tests/test_motion_kernel.py)
-        c, x0, p0 = motion_kernel.imm_mix(
-            np.ascontiguousarray(mu), self._pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
+        # mixing, every mode's model and the combination in one compiled call
+        # (held to the einsum formulas and the NumPy models by tests/test_motion_kernel.py)
+        return motion_kernel.imm_predict(
+            np.ascontiguousarray(mu),
+            self._pi,
+            np.ascontiguousarray(xm),
+            np.ascontiguousarray(pm),
+            float(dt_s),
+            self._mode_params,
         )
-        xm_n = np.empty_like(x0)
-        pm_n = np.empty_like(p0)
-        for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
-            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
-        x, p = _combine(xm_n, pm_n, c)
-        return xm_n, pm_n, c, x, p
 
     def predict_to(self, time_s: float) -> None:
         """Advance every track (and the clock) to ``time_s``."""

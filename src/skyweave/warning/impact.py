@@ -54,7 +54,7 @@ import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
-from skyweave.warning.impact_kernel import ballistic_mask_rows
+from skyweave.warning.impact_kernel import ballistic_mask_rows, distance_to_ellipse_rows
 from skyweave.warning.propagate import (
     NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
     Propagator,
@@ -297,25 +297,17 @@ def distance_to_ellipse_m(
     ``[0, sqrt(a^2 y0^2 + b^2 y1^2) - b^2]`` and found by bisection.
     Semi-axes below 1 mm are raised to 1 mm (a point-like ellipse).
     """
-    th = np.radians(orientation_deg)
-    # Major-axis unit vector in (E, N) is (sin th, cos th); minor (cos th, -sin th).
-    u = np.abs(east_m * np.sin(th) + north_m * np.cos(th))
-    w = np.abs(east_m * np.cos(th) - north_m * np.sin(th))
-    a = np.maximum(semi_major_m, 1.0e-3)
-    b = np.minimum(np.maximum(semi_minor_m, 1.0e-3), a)
-    a, b, u, w = np.broadcast_arrays(a, b, u, w)
-    inside = (u / a) ** 2 + (w / b) ** 2 <= 1.0
-    lo = np.zeros_like(u)
-    hi = np.maximum(np.sqrt((a * u) ** 2 + (b * w) ** 2) - b * b, 0.0)
-    for _ in range(64):
-        t = 0.5 * (lo + hi)
-        f = (a * u / (t + a * a)) ** 2 + (b * w / (t + b * b)) ** 2
-        lo = np.where(f > 1.0, t, lo)
-        hi = np.where(f > 1.0, hi, t)
-    t = 0.5 * (lo + hi)
-    du = u - a * a * u / (t + a * a)
-    dw = w - b * b * w / (t + b * b)
-    return np.asarray(np.where(inside, 0.0, np.hypot(du, dw)), dtype=np.float64)
+    arrays = np.broadcast_arrays(
+        *(
+            np.asarray(v, dtype=np.float64)
+            for v in (east_m, north_m, semi_major_m, semi_minor_m, orientation_deg)
+        )
+    )
+    shape = arrays[0].shape
+    # compiled per element (the same operations the array form did, without its
+    # 64 passes of np.where over the whole grid)
+    flat = [np.ascontiguousarray(v).reshape(-1) for v in arrays]
+    return distance_to_ellipse_rows(*flat).reshape(shape)
 
 
 def _azimuthal_equidistant(

@@ -93,3 +93,46 @@ def ballistic_mask_rows(
         high_or_steep = alt >= min_altitude_m or abs(v_up) >= min_vertical_speed_mps
         out[t] = speed >= min_speed_mps and high_or_steep and alt > 0.0
     return out
+
+
+@njit(cache=True)
+def distance_to_ellipse_rows(
+    east_m: FloatArray,
+    north_m: FloatArray,
+    semi_major_m: FloatArray,
+    semi_minor_m: FloatArray,
+    orientation_deg: FloatArray,
+) -> FloatArray:
+    """``impact.distance_to_ellipse_m`` of flat, equal-length arrays, element by element
+    (the same bisection, 64 halvings, and the same 1 mm floor on the semi-axes)."""
+    n = east_m.shape[0]
+    out = np.empty(n)
+    for k in range(n):
+        th = math.radians(orientation_deg[k])
+        e, nn = east_m[k], north_m[k]
+        u = abs(e * math.sin(th) + nn * math.cos(th))
+        w = abs(e * math.cos(th) - nn * math.sin(th))
+        a = max(semi_major_m[k], 1.0e-3)
+        b = min(max(semi_minor_m[k], 1.0e-3), a)
+        ua = u / a
+        wb = w / b
+        if ua * ua + wb * wb <= 1.0:
+            out[k] = 0.0
+            continue
+        au = a * u
+        bw = b * w
+        lo = 0.0
+        hi = max(math.sqrt(au * au + bw * bw) - b * b, 0.0)
+        for _ in range(64):
+            t = 0.5 * (lo + hi)
+            fa = a * u / (t + a * a)
+            fb = b * w / (t + b * b)
+            if fa * fa + fb * fb > 1.0:
+                lo = t
+            else:
+                hi = t
+        t = 0.5 * (lo + hi)
+        du = u - a * a * u / (t + a * a)
+        dw = w - b * b * w / (t + b * b)
+        out[k] = math.hypot(du, dw)
+    return out
