@@ -50,11 +50,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
-from skyweave.warning.impact_kernel import ballistic_mask_rows, distance_to_ellipse_rows
+from skyweave.warning.impact_kernel import (
+    ballistic_mask_rows,
+    distance_to_ellipse_rows,
+    impact_statistics,
+)
 from skyweave.warning.propagate import (
     NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
     Propagator,
@@ -451,16 +454,9 @@ def predict_impacts(
     if idx.size == 0:
         return out
 
-    mean_ecef = np.einsum("s,gsi->gi", w, imp)
-    lat, lon, _ = pymap3d.ecef2geodetic(mean_ecef[:, 0], mean_ecef[:, 1], mean_ecef[:, 2])
-    lat, lon = np.asarray(lat, dtype=np.float64).reshape(g), np.asarray(lon).reshape(g)
-    ground = np.stack(pymap3d.geodetic2ecef(lat, lon, np.zeros_like(lat)), axis=-1).reshape(g, 3)
-    e, nn, _ = pymap3d.ecef2enu(
-        imp[..., 0], imp[..., 1], imp[..., 2], lat[:, None], lon[:, None], 0.0
-    )
-    en = np.stack([np.asarray(e).reshape(g, s), np.asarray(nn).reshape(g, s)], axis=-1)  # (g, s, 2)
-    d = en - np.einsum("s,gsi->gi", w, en)[:, None, :]
-    cov_en = np.einsum("s,gsi,gsj->gij", w, d, d)
+    # mean point, its geodetic position and ground point, and the points' East-North
+    # covariance there: pymap3d's conversions, compiled per track
+    lat, lon, ground, cov_en = impact_statistics(np.ascontiguousarray(imp), w)
     major, minor, orient = ellipse_from_cov(cov_en, confidence)
     t_imp = t[idx][:, None] + tti
     t_mean = t_imp @ w

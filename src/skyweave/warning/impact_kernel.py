@@ -136,3 +136,71 @@ def distance_to_ellipse_rows(
         dw = w - b * b * w / (t + b * b)
         out[k] = math.hypot(du, dw)
     return out
+
+
+@njit(cache=True)
+def _ground_ecef(lat_deg: float, lon_deg: float) -> tuple[float, float, float]:
+    # pymap3d.geodetic2ecef(lat, lon, 0) in degrees
+    la = math.radians(lat_deg)
+    lo = math.radians(lon_deg)
+    n = _A * _A / math.hypot(_A * math.cos(la), _B * math.sin(la))
+    ratio = _B / _A
+    return (
+        n * math.cos(la) * math.cos(lo),
+        n * math.cos(la) * math.sin(lo),
+        n * (ratio * ratio) * math.sin(la),
+    )
+
+
+@njit(cache=True)
+def impact_statistics(
+    imp: FloatArray, w: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Mean impact point and the impact points' East-North covariance there.
+
+    ``imp`` (G, S, 3) ECEF impact points of each track's S sample points,
+    ``w`` (S,) their weights. Returns the weighted mean's geodetic latitude and
+    longitude (deg, G), its ground point (G, 3) and the weighted covariance
+    (G, 2, 2) of the points' local East and North at it (pymap3d's
+    ``ecef2geodetic``, ``geodetic2ecef`` and ``ecef2enu`` on WGS84).
+    """
+    g, s = imp.shape[0], imp.shape[1]
+    lat_deg = np.empty(g)
+    lon_deg = np.empty(g)
+    ground = np.empty((g, 3))
+    cov = np.empty((g, 2, 2))
+    en = np.empty((s, 2))
+    for k in range(g):
+        mx = my = mz = 0.0
+        for j in range(s):
+            mx += w[j] * imp[k, j, 0]
+            my += w[j] * imp[k, j, 1]
+            mz += w[j] * imp[k, j, 2]
+        lat, lon, _ = geodetic_rad(mx, my, mz)
+        lat_deg[k] = math.degrees(lat)
+        lon_deg[k] = math.degrees(lon)
+        x0, y0, z0 = _ground_ecef(lat_deg[k], lon_deg[k])
+        ground[k, 0], ground[k, 1], ground[k, 2] = x0, y0, z0
+        la = math.radians(lat_deg[k])
+        lo = math.radians(lon_deg[k])
+        me = mn = 0.0
+        for j in range(s):
+            u = imp[k, j, 0] - x0
+            v = imp[k, j, 1] - y0
+            ww = imp[k, j, 2] - z0
+            t = math.cos(lo) * u + math.sin(lo) * v
+            en[j, 0] = -math.sin(lo) * u + math.cos(lo) * v
+            en[j, 1] = -math.sin(la) * t + math.cos(la) * ww
+            me += w[j] * en[j, 0]
+            mn += w[j] * en[j, 1]
+        cee = cen = cnn = 0.0
+        for j in range(s):
+            de = en[j, 0] - me
+            dn = en[j, 1] - mn
+            cee += w[j] * de * de
+            cen += w[j] * de * dn
+            cnn += w[j] * dn * dn
+        cov[k, 0, 0] = cee
+        cov[k, 0, 1] = cov[k, 1, 0] = cen
+        cov[k, 1, 1] = cnn
+    return lat_deg, lon_deg, ground, cov
