@@ -75,10 +75,6 @@ class ConstantVelocity:
         )
         return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
 
-    def kernel_params(self) -> FloatArray:
-        """This mode's row of :func:`skyweave.tracking.motion_kernel.imm_predict`."""
-        return np.array([0.0, self.q_m2_s3, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
-
     def predict_numpy(
         self, x: FloatArray, p: FloatArray, dt_s: float
     ) -> tuple[FloatArray, FloatArray]:
@@ -369,23 +365,6 @@ class Ballistic:
             float(self.drag_correlation_s),
         )
         return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
-
-    def kernel_params(self) -> FloatArray:
-        """This mode's row of :func:`skyweave.tracking.motion_kernel.imm_predict`."""
-        return np.array(
-            [
-                1.0,
-                self.q_m2_s3,
-                self._half_inv_beta,
-                self._omega,
-                1.0 if self.frame == "flat" else 0.0,
-                self.drag_sigma_fraction,
-                self.drag_correlation_s,
-                self.min_step_s,
-                self.max_step_s,
-            ],
-            dtype=np.float64,
-        )
 
     def predict_numpy(
         self, x: FloatArray, p: FloatArray, dt_s: float

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2, WGS84_A_M
 from skyweave.kinematics.ballistic import RHO0_KG_M3, SCALE_HEIGHT_M
 from skyweave.kinematics.earth import WGS84_B_M
+from skyweave.tracking.measurement import _predict_polar_rows
 
 FloatArray = NDArray[np.float64]
 
@@ -365,43 +366,80 @@ def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatAr
     return x, p
 
 
-@njit(cache=True)
-def imm_predict(
-    mu: FloatArray,
-    pi: FloatArray,
-    xm: FloatArray,
-    pm: FloatArray,
-    dt_s: float,
-    mode_params: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The whole IMM prediction in one call: :func:`imm_mix`, each mode's model on its
-    mixed batch, :func:`imm_combine` (``Tracker._imm_predict``).
+_LOG_2PI = math.log(2.0 * math.pi)
 
-    ``mode_params`` (r, 9), one row per mode: kind (0 constant velocity,
-    1 ballistic), ``q_m2_s3``, then for a ballistic mode ``1 / (2 beta)`` (0 in
-    vacuum), Earth rate, flat frame (0/1), drag sigma fraction, drag correlation
-    time, min and max sub-step. Each ballistic mode takes the sub-step rule over
-    its own batch, as its ``predict`` does.
+
+@njit(cache=True)
+def ekf_polar_update(
+    x: FloatArray,
+    p: FloatArray,
+    z: FloatArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    r_diag: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """EKF update of rows ``x`` (N, 6), ``p`` (N, 6, 6) on polar reports ``z`` (N, 3).
+
+    The IMM update of ``Tracker._update`` per (track, mode) row: innovation
+    (azimuth wrapped to ``[-pi, pi)``), ``S = H P H^T + R``, the Gaussian
+    log-likelihood of the innovation, ``x + K nu`` and the symmetrised
+    ``P - K (P H^T)^T``. Returns ``(x, P, log_likelihood)``.
     """
-    c, x0, p0 = imm_mix(mu, pi, xm, pm)
-    xm_n = np.empty_like(x0)
-    pm_n = np.empty_like(p0)
-    for j in range(mu.shape[1]):
-        xj = np.ascontiguousarray(x0[:, j])
-        pj = np.ascontiguousarray(p0[:, j])
-        prm = mode_params[j]
-        if dt_s == 0.0:
-            xo, po = xj, pj
-        elif prm[0] == 0.0:
-            xo, po = cv_predict(xj, pj, dt_s, prm[1])
-        else:
-            flat = prm[4] != 0.0
-            step = max_step_s(xj, prm[2], flat, prm[7], prm[8])
-            n_sub = max(1, int(math.ceil(abs(dt_s) / step)))
-            xo, po = ballistic_predict(
-                xj, pj, dt_s, n_sub, prm[2], prm[3], flat, prm[1], prm[5], prm[6]
-            )
-        xm_n[:, j] = xo
-        pm_n[:, j] = po
-    x, p = imm_combine(xm_n, pm_n, c)
-    return xm_n, pm_n, c, x, p
+    n = x.shape[0]
+    h, hp = _predict_polar_rows(np.ascontiguousarray(x[:, :3]), sensor_pos_m, rot)
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    ll = np.empty(n)
+    nu = np.empty(3)
+    pht = np.empty((6, 3))
+    s = np.empty((3, 3))
+    sinv = np.empty((3, 3))
+    gain = np.empty((6, 3))
+    for t in range(n):
+        for i in range(3):
+            nu[i] = z[t, i] - h[t, i]
+        nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
+        for a in range(6):  # P H^T: the velocity columns of H are zero
+            for i in range(3):
+                pht[a, i] = p[t, a, 0] * hp[t, i, 0] + p[t, a, 1] * hp[t, i, 1]
+                pht[a, i] += p[t, a, 2] * hp[t, i, 2]
+        for i in range(3):
+            for j in range(3):
+                s[i, j] = hp[t, i, 0] * pht[0, j] + hp[t, i, 1] * pht[1, j]
+                s[i, j] += hp[t, i, 2] * pht[2, j]
+            s[i, i] += r_diag[i]
+        # 3 x 3 inverse and determinant by cofactors (S is positive definite)
+        c00 = s[1, 1] * s[2, 2] - s[1, 2] * s[2, 1]
+        c01 = s[1, 2] * s[2, 0] - s[1, 0] * s[2, 2]
+        c02 = s[1, 0] * s[2, 1] - s[1, 1] * s[2, 0]
+        det = s[0, 0] * c00 + s[0, 1] * c01 + s[0, 2] * c02
+        sinv[0, 0] = c00 / det
+        sinv[1, 0] = c01 / det
+        sinv[2, 0] = c02 / det
+        sinv[0, 1] = (s[0, 2] * s[2, 1] - s[0, 1] * s[2, 2]) / det
+        sinv[1, 1] = (s[0, 0] * s[2, 2] - s[0, 2] * s[2, 0]) / det
+        sinv[2, 1] = (s[0, 1] * s[2, 0] - s[0, 0] * s[2, 1]) / det
+        sinv[0, 2] = (s[0, 1] * s[1, 2] - s[0, 2] * s[1, 1]) / det
+        sinv[1, 2] = (s[0, 2] * s[1, 0] - s[0, 0] * s[1, 2]) / det
+        sinv[2, 2] = (s[0, 0] * s[1, 1] - s[0, 1] * s[1, 0]) / det
+        logdet = math.log(det)
+        d2 = 0.0
+        for i in range(3):
+            for j in range(3):
+                d2 += nu[i] * sinv[i, j] * nu[j]
+        ll[t] = -0.5 * (d2 + logdet + 3.0 * _LOG_2PI)
+        for a in range(6):
+            for i in range(3):
+                gain[a, i] = pht[a, 0] * sinv[0, i] + pht[a, 1] * sinv[1, i]
+                gain[a, i] += pht[a, 2] * sinv[2, i]
+            xo[t, a] = x[t, a] + (gain[a, 0] * nu[0] + gain[a, 1] * nu[1] + gain[a, 2] * nu[2])
+        for a in range(6):
+            for b in range(6):
+                kp = gain[a, 0] * pht[b, 0] + gain[a, 1] * pht[b, 1] + gain[a, 2] * pht[b, 2]
+                po[t, a, b] = p[t, a, b] - kp
+        for a in range(6):
+            for b in range(a + 1):
+                m = 0.5 * (po[t, a, b] + po[t, b, a])
+                po[t, a, b] = m
+                po[t, b, a] = m
+    return xo, po, ll

@@ -211,11 +211,6 @@ class Tracker:
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
         self._mode_models = self._imm.mode_models() if self._imm is not None else ()
-        self._mode_params = (
-            np.stack([m.kernel_params() for m in self._mode_models])
-            if self._mode_models
-            else np.zeros((0, 9))
-        )
         self._pi_dt_s = math.nan  # the step of the cached mode transition matrix
         self._pi = np.zeros((0, 0))
         self._sensor_index: dict[str, int] = {}
@@ -310,16 +305,17 @@ class Tracker:
         if self._pi_dt_s != dt_s:  # scans of one radar come at one revisit: reuse pi
             self._pi = self._imm.transition_matrix(dt_s)
             self._pi_dt_s = dt_s
-        # mixing, every mode's model and the combination in one compiled call
-        # (held to the einsum formulas and the NumPy models by tests/test_motion_kernel.py)
-        return motion_kernel.imm_predict(
-            np.ascontiguousarray(mu),
-            self._pi,
-            np.ascontiguousarray(xm),
-            np.ascontiguousarray(pm),
-            float(dt_s),
-            self._mode_params,
+        # compiled mixing, models and combination (the einsum formulas and the NumPy
+        # models are their reference: tests/test_motion_kernel.py)
+        c, x0, p0 = motion_kernel.imm_mix(
+            np.ascontiguousarray(mu), self._pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
         )
+        xm_n = np.empty_like(x0)
+        pm_n = np.empty_like(p0)
+        for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
+            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
+        x, p = _combine(xm_n, pm_n, c)
+        return xm_n, pm_n, c, x, p
 
     def predict_to(self, time_s: float) -> None:
         """Advance every track (and the clock) to ``time_s``."""
@@ -451,16 +447,16 @@ class Tracker:
         xf = xm.reshape(k * r, 6)
         pf = pm.reshape(k * r, 6, 6)
         zf = np.repeat(scan.z[me], r, axis=0)
-        h, hp = predict_polar(xf[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
-        nuf = zf - h
-        nuf[:, 1] = wrap_pi(nuf[:, 1])
-        pht = pf[:, :, :3] @ np.swapaxes(hp, 1, 2)
-        s = hp @ pht[:, :3, :]
-        s += np.diag(scan.sigmas * scan.sigmas)
-        sinv = np.linalg.inv(s)
-        _, logdet = np.linalg.slogdet(s)
-        ll = -0.5 * (np.einsum("ti,tij,tj->t", nuf, sinv, nuf) + logdet + 3.0 * _LOG_2PI)
-        xu, pu = _ekf_update(xf, pf, nuf, pht, sinv)
+        # innovation, its likelihood and the EKF update per (track, mode), compiled
+        # (the NumPy formulas: _imm_update_numpy, held to it by tests/test_motion_kernel.py)
+        xu, pu, ll = motion_kernel.ekf_polar_update(
+            np.ascontiguousarray(xf),
+            np.ascontiguousarray(pf),
+            zf,
+            np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
+            np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
+            np.ascontiguousarray(scan.sigmas * scan.sigmas, dtype=np.float64),
+        )
         xu, pu = _iekf_refine(xf, pf, zf, xu, pu, scan)
         ll = ll.reshape(k, r)
         logw = np.log(np.maximum(self._mu[tr], 1e-300)) + ll
@@ -620,6 +616,24 @@ def _ekf_update(
     pn = p - gain @ np.swapaxes(pht, 1, 2)
     pn = 0.5 * (pn + np.swapaxes(pn, 1, 2))
     return xn, pn
+
+
+def _imm_update_numpy(
+    xf: FloatArray, pf: FloatArray, zf: FloatArray, scan: RadarScan
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The per-(track, mode) EKF update and log-likelihood in NumPy: the reference of
+    :func:`skyweave.tracking.motion_kernel.ekf_polar_update`."""
+    h, hp = predict_polar(xf[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
+    nuf = zf - h
+    nuf[:, 1] = wrap_pi(nuf[:, 1])
+    pht = pf[:, :, :3] @ np.swapaxes(hp, 1, 2)
+    s = hp @ pht[:, :3, :]
+    s += np.diag(scan.sigmas * scan.sigmas)
+    sinv = np.linalg.inv(s)
+    _, logdet = np.linalg.slogdet(s)
+    ll = -0.5 * (np.einsum("ti,tij,tj->t", nuf, sinv, nuf) + logdet + 3.0 * _LOG_2PI)
+    xu, pu = _ekf_update(xf, pf, nuf, pht, sinv)
+    return xu, pu, ll
 
 
 def _iekf_refine(
