@@ -6,7 +6,10 @@ North, elevation above the local horizontal, as produced by the sensors stage.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -27,6 +30,57 @@ def predict_polar(
     pos_m: FloatArray, sensor_pos_m: FloatArray, enu_to_frame: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Predicted measurement and its Jacobian with respect to position.
+
+    Compiled per row (:func:`_predict_polar_rows`); :func:`predict_polar_numpy`
+    is the reference (same parameters and returns).
+    """
+    lead = pos_m.shape[:-1]
+    h, jac = _predict_polar_rows(
+        np.ascontiguousarray(pos_m, dtype=np.float64).reshape(-1, 3),
+        np.ascontiguousarray(sensor_pos_m, dtype=np.float64),
+        np.ascontiguousarray(enu_to_frame, dtype=np.float64),
+    )
+    return h.reshape(*lead, 3), jac.reshape(*lead, 3, 3)
+
+
+@njit(cache=True)
+def _predict_polar_rows(
+    pos_m: FloatArray, sensor_pos_m: FloatArray, rot: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`predict_polar_numpy` of rows (N, 3), row by row, the same formulas."""
+    n = pos_m.shape[0]
+    h = np.empty((n, 3))
+    jac = np.empty((n, 3, 3))
+    je = np.empty((3, 3))
+    for t in range(n):
+        d0 = pos_m[t, 0] - sensor_pos_m[0]
+        d1 = pos_m[t, 1] - sensor_pos_m[1]
+        d2 = pos_m[t, 2] - sensor_pos_m[2]
+        e = d0 * rot[0, 0] + d1 * rot[1, 0] + d2 * rot[2, 0]
+        nn = d0 * rot[0, 1] + d1 * rot[1, 1] + d2 * rot[2, 1]
+        u = d0 * rot[0, 2] + d1 * rot[1, 2] + d2 * rot[2, 2]
+        horiz2 = max(e * e + nn * nn, _MIN_HORIZ2_M2)
+        horiz = math.sqrt(horiz2)
+        r2 = horiz2 + u * u
+        r = math.sqrt(r2)
+        az = math.atan2(e, nn) % TWO_PI
+        h[t, 0], h[t, 1], h[t, 2] = r, az, math.atan2(u, horiz)
+        inv_r = 1.0 / r
+        je[0, 0], je[0, 1], je[0, 2] = e * inv_r, nn * inv_r, u * inv_r
+        inv_h2 = 1.0 / horiz2
+        je[1, 0], je[1, 1], je[1, 2] = nn * inv_h2, -e * inv_h2, 0.0
+        k = -u / (r2 * horiz)
+        je[2, 0], je[2, 1], je[2, 2] = e * k, nn * k, horiz / r2
+        for i in range(3):  # J_enu @ R^T
+            for j in range(3):
+                jac[t, i, j] = je[i, 0] * rot[j, 0] + je[i, 1] * rot[j, 1] + je[i, 2] * rot[j, 2]
+    return h, jac
+
+
+def predict_polar_numpy(
+    pos_m: FloatArray, sensor_pos_m: FloatArray, enu_to_frame: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Predicted measurement and its Jacobian with respect to position, in NumPy.
 
     Parameters
     ----------

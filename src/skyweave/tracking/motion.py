@@ -18,10 +18,15 @@ from numpy.typing import NDArray
 from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2, OMEGA_EARTH_RAD_S
 from skyweave.kinematics.ballistic import SCALE_HEIGHT_M, air_density_kg_m3
 from skyweave.kinematics.earth import Ground
+from skyweave.tracking import motion_kernel
 
 FloatArray = NDArray[np.float64]
 
 _GROUND = Ground()
+
+#: position and velocity indices of one axis each: the diagonals of the 3 x 3 blocks
+_POS = np.arange(3)
+_VEL = _POS + 3
 
 
 class MotionModel(Protocol):
@@ -39,8 +44,11 @@ def white_accel_q(q_m2_s3: float | FloatArray, dt_s: float) -> FloatArray:
     axis: ``Q = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]`` (Bar-Shalom, Li &
     Kirubarajan 2001, §6.2.2); an array of PSDs gives one ``Q`` per element.
     """
-    i3 = np.eye(3)
-    block = np.block([[dt_s**3 / 3.0 * i3, dt_s**2 / 2.0 * i3], [dt_s**2 / 2.0 * i3, dt_s * i3]])
+    # the same entries np.block gave, without its per-call assembly
+    block = np.zeros((6, 6))
+    block[_POS, _POS] = dt_s**3 / 3.0
+    block[_POS, _VEL] = block[_VEL, _POS] = dt_s**2 / 2.0
+    block[_VEL, _VEL] = dt_s
     if np.ndim(q_m2_s3) == 0:
         return float(q_m2_s3) * block
     return np.asarray(q_m2_s3, dtype=np.float64)[..., None, None] * block
@@ -53,7 +61,24 @@ class ConstantVelocity:
     q_m2_s3: float = 1.0
 
     def predict(self, x: FloatArray, p: FloatArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
-        """Propagate by ``dt_s`` (see :class:`MotionModel`)."""
+        """Propagate by ``dt_s`` (see :class:`MotionModel`); compiled
+        (:func:`skyweave.tracking.motion_kernel.cv_predict`), :meth:`predict_numpy`
+        is the reference."""
+        if dt_s == 0.0:
+            return x, p
+        lead = x.shape[:-1]
+        xn, pn = motion_kernel.cv_predict(
+            np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 6),
+            np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 6, 6),
+            float(dt_s),
+            float(self.q_m2_s3),
+        )
+        return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
+
+    def predict_numpy(
+        self, x: FloatArray, p: FloatArray, dt_s: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`predict` in NumPy over the batch: the reference of the compiled kernel."""
         if dt_s == 0.0:
             return x, p
         xn = x.copy()
@@ -312,7 +337,39 @@ class Ballistic:
         return self.q_m2_s3 + a_err * a_err * self.drag_correlation_s
 
     def predict(self, x: FloatArray, p: FloatArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
-        """Propagate by ``dt_s`` (see :class:`MotionModel`)."""
+        """Propagate by ``dt_s`` (see :class:`MotionModel`).
+
+        Compiled (:func:`skyweave.tracking.motion_kernel.ballistic_predict`): the
+        same model, sub-step rule and formulas as :meth:`predict_numpy`, which
+        stays as the reference it is tested against.
+        """
+        if dt_s == 0.0:
+            return x, p
+        lead = x.shape[:-1]
+        xf = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 6)
+        pf = np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 6, 6)
+        hib = self._half_inv_beta
+        flat = self.frame == "flat"
+        step = motion_kernel.max_step_s(xf, hib, flat, self.min_step_s, self.max_step_s)
+        n_sub = max(1, math.ceil(abs(dt_s) / step))
+        xn, pn = motion_kernel.ballistic_predict(
+            xf,
+            pf,
+            float(dt_s),
+            n_sub,
+            hib,
+            self._omega,
+            flat,
+            float(self.q_m2_s3),
+            float(self.drag_sigma_fraction),
+            float(self.drag_correlation_s),
+        )
+        return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
+
+    def predict_numpy(
+        self, x: FloatArray, p: FloatArray, dt_s: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`predict` in NumPy over the batch: the reference of the compiled kernel."""
         if dt_s == 0.0:
             return x, p
         xn, phi = self.propagate(x, dt_s)

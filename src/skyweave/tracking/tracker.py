@@ -44,6 +44,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
 from skyweave.kinematics.earth import Ground
+from skyweave.tracking import motion_kernel
 from skyweave.tracking.measurement import polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
@@ -210,6 +211,8 @@ class Tracker:
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
         self._mode_models = self._imm.mode_models() if self._imm is not None else ()
+        self._pi_dt_s = math.nan  # the step of the cached mode transition matrix
+        self._pi = np.zeros((0, 0))
         self._sensor_index: dict[str, int] = {}
         self._next_id = 1
         n_modes = self._imm.n_modes if self._imm is not None else 0
@@ -251,7 +254,7 @@ class Tracker:
             track_id=self._track_id[sel].copy(),
             state=self._x[sel].copy(),
             covariance=p.copy(),
-            pos_sigma_m=np.sqrt(np.trace(p[:, :3, :3], axis1=1, axis2=2)),
+            pos_sigma_m=_pos_sigma(p),
             sources_mask=self._sources[sel].copy(),
             sensor_ids=self.sensor_ids,
         )
@@ -281,7 +284,7 @@ class Tracker:
             track_id=self._track_id[sel].copy(),
             state=x,
             covariance=p,
-            pos_sigma_m=np.sqrt(np.trace(p[:, :3, :3], axis1=1, axis2=2)),
+            pos_sigma_m=_pos_sigma(p),
             sources_mask=self._sources[sel].copy(),
             sensor_ids=self.sensor_ids,
         )
@@ -299,28 +302,18 @@ class Tracker:
         self, xm: FloatArray, pm: FloatArray, mu: FloatArray, dt_s: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         assert self._imm is not None
-        pi = self._imm.transition_matrix(dt_s)
-        c = mu @ pi  # (T, r) predicted mode probabilities
-        # w[t, i, j] = P(mode i at k | mode j at k+1)
-        w = mu[:, :, None] * pi[None, :, :] / np.maximum(c[:, None, :], 1e-300)
-        # A mode no other can switch into (a zero rate) keeps its own state once
-        # its probability has underflowed to 0: all its mixing weights would be 0.
-        dead = c < 1e-300
-        if np.any(dead):
-            t_idx, j_idx = np.nonzero(dead)
-            w[t_idx, :, j_idx] = 0.0
-            w[t_idx, j_idx, j_idx] = 1.0
-        x0 = np.einsum("tij,tia->tja", w, xm)
-        d = xm[:, :, None, :] - x0[:, None, :, :]  # (T, i, j, 6)
-        p0 = np.einsum("tij,tiab->tjab", w, pm) + np.einsum("tij,tija,tijb->tjab", w, d, d)
-        xs = []
-        ps = []
+        if self._pi_dt_s != dt_s:  # scans of one radar come at one revisit: reuse pi
+            self._pi = self._imm.transition_matrix(dt_s)
+            self._pi_dt_s = dt_s
+        # compiled mixing, models and combination (the einsum formulas and the NumPy
+        # models are their reference: tests/test_motion_kernel.py)
+        c, x0, p0 = motion_kernel.imm_mix(
+            np.ascontiguousarray(mu), self._pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
+        )
+        xm_n = np.empty_like(x0)
+        pm_n = np.empty_like(p0)
         for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
-            xj, pj = model.predict(x0[:, j], p0[:, j], dt_s)
-            xs.append(xj)
-            ps.append(pj)
-        xm_n = np.stack(xs, axis=1)
-        pm_n = np.stack(ps, axis=1)
+            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
         x, p = _combine(xm_n, pm_n, c)
         return xm_n, pm_n, c, x, p
 
@@ -398,7 +391,7 @@ class Tracker:
             self._next_id += n_new
         tentative &= ~newly
 
-        pos_sigma = np.sqrt(np.trace(self._p[:, :3, :3], axis1=1, axis2=2))
+        pos_sigma = _pos_sigma(self._p)
         dead = (
             (tentative & (self._opps - self._hits > cfg.confirm_window - cfg.confirm_hits))
             | (~tentative & (self._misses >= cfg.delete_after_misses))
@@ -454,16 +447,16 @@ class Tracker:
         xf = xm.reshape(k * r, 6)
         pf = pm.reshape(k * r, 6, 6)
         zf = np.repeat(scan.z[me], r, axis=0)
-        h, hp = predict_polar(xf[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
-        nuf = zf - h
-        nuf[:, 1] = wrap_pi(nuf[:, 1])
-        pht = pf[:, :, :3] @ np.swapaxes(hp, 1, 2)
-        s = hp @ pht[:, :3, :]
-        s += np.diag(scan.sigmas * scan.sigmas)
-        sinv = np.linalg.inv(s)
-        _, logdet = np.linalg.slogdet(s)
-        ll = -0.5 * (np.einsum("ti,tij,tj->t", nuf, sinv, nuf) + logdet + 3.0 * _LOG_2PI)
-        xu, pu = _ekf_update(xf, pf, nuf, pht, sinv)
+        # innovation, its likelihood and the EKF update per (track, mode), compiled
+        # (the NumPy formulas: _imm_update_numpy, held to it by tests/test_motion_kernel.py)
+        xu, pu, ll = motion_kernel.ekf_polar_update(
+            np.ascontiguousarray(xf),
+            np.ascontiguousarray(pf),
+            zf,
+            np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
+            np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
+            np.ascontiguousarray(scan.sigmas * scan.sigmas, dtype=np.float64),
+        )
         xu, pu = _iekf_refine(xf, pf, zf, xu, pu, scan)
         ll = ll.reshape(k, r)
         logw = np.log(np.maximum(self._mu[tr], 1e-300)) + ll
@@ -528,6 +521,12 @@ class Tracker:
         src = np.zeros((n, self._sources.shape[1]), dtype=bool)
         src[:, s_idx] = True
         self._sources = np.concatenate([self._sources, src])
+
+
+def _pos_sigma(p: FloatArray) -> FloatArray:
+    """``sqrt(trace(P_pos))`` of covariances (N, 6, 6): the diagonal summed in
+    ``np.trace``'s order, without its per-call overhead."""
+    return np.sqrt(p[:, 0, 0] + p[:, 1, 1] + p[:, 2, 2])
 
 
 def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
@@ -625,6 +624,24 @@ def _ekf_update(
     return xn, pn
 
 
+def _imm_update_numpy(
+    xf: FloatArray, pf: FloatArray, zf: FloatArray, scan: RadarScan
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The per-(track, mode) EKF update and log-likelihood in NumPy: the reference of
+    :func:`skyweave.tracking.motion_kernel.ekf_polar_update`."""
+    h, hp = predict_polar(xf[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
+    nuf = zf - h
+    nuf[:, 1] = wrap_pi(nuf[:, 1])
+    pht = pf[:, :, :3] @ np.swapaxes(hp, 1, 2)
+    s = hp @ pht[:, :3, :]
+    s += np.diag(scan.sigmas * scan.sigmas)
+    sinv = np.linalg.inv(s)
+    _, logdet = np.linalg.slogdet(s)
+    ll = -0.5 * (np.einsum("ti,tij,tj->t", nuf, sinv, nuf) + logdet + 3.0 * _LOG_2PI)
+    xu, pu = _ekf_update(xf, pf, nuf, pht, sinv)
+    return xu, pu, ll
+
+
 def _iekf_refine(
     x_pred: FloatArray,
     p_pred: FloatArray,
@@ -681,8 +698,7 @@ def _iekf_refine(
 
 
 def _combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Moment-matched mixture mean and covariance over modes (axis 1)."""
-    x = np.einsum("tj,tja->ta", mu, xm)
-    d = xm - x[:, None, :]
-    p = np.einsum("tj,tjab->tab", mu, pm) + np.einsum("tj,tja,tjb->tab", mu, d, d)
-    return x, p
+    """Moment-matched mixture mean and covariance over modes (axis 1), compiled."""
+    return motion_kernel.imm_combine(
+        np.ascontiguousarray(xm), np.ascontiguousarray(pm), np.ascontiguousarray(mu)
+    )

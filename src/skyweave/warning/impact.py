@@ -50,10 +50,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.warning.impact_kernel import (
+    ballistic_mask_rows,
+    distance_to_ellipse_rows,
+    impact_statistics,
+)
 from skyweave.warning.propagate import (
     NOMINAL_BALLISTIC_COEFFICIENT_KG_M2,
     Propagator,
@@ -248,20 +252,15 @@ def ballistic_mask(
     min_altitude_m: float = 20_000.0,
     min_vertical_speed_mps: float = 300.0,
 ) -> BoolArray:
-    """Tracks on a plausible ballistic arc (see the module docstring)."""
-    x = np.asarray(states, dtype=np.float64).reshape(-1, STATE_DIM)
-    finite = np.all(np.isfinite(x), axis=-1)
-    xs = np.where(finite[:, None], x, 1.0e7)  # placeholder keeps pymap3d quiet
-    # pymap3d squeezes length-1 outputs: restore the shapes.
-    lat, lon, alt = (
-        np.asarray(c, dtype=np.float64).reshape(-1)
-        for c in pymap3d.ecef2geodetic(xs[:, 0], xs[:, 1], xs[:, 2], deg=False)
+    """Tracks on a plausible ballistic arc (see the module docstring).
+
+    Compiled per row (:func:`skyweave.warning.impact_kernel.ballistic_mask_rows`:
+    pymap3d's geodetic conversion without its per-call array overhead).
+    """
+    x = np.ascontiguousarray(states, dtype=np.float64).reshape(-1, STATE_DIM)
+    return ballistic_mask_rows(
+        x, float(min_speed_mps), float(min_altitude_m), float(min_vertical_speed_mps)
     )
-    up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
-    v_up = np.sum(up * xs[:, 3:], axis=-1)
-    speed = np.linalg.norm(xs[:, 3:], axis=-1)
-    high_or_steep = (alt >= min_altitude_m) | (np.abs(v_up) >= min_vertical_speed_mps)
-    return np.asarray(finite & (speed >= min_speed_mps) & high_or_steep & (alt > 0.0))
 
 
 def ellipse_from_cov(
@@ -301,25 +300,17 @@ def distance_to_ellipse_m(
     ``[0, sqrt(a^2 y0^2 + b^2 y1^2) - b^2]`` and found by bisection.
     Semi-axes below 1 mm are raised to 1 mm (a point-like ellipse).
     """
-    th = np.radians(orientation_deg)
-    # Major-axis unit vector in (E, N) is (sin th, cos th); minor (cos th, -sin th).
-    u = np.abs(east_m * np.sin(th) + north_m * np.cos(th))
-    w = np.abs(east_m * np.cos(th) - north_m * np.sin(th))
-    a = np.maximum(semi_major_m, 1.0e-3)
-    b = np.minimum(np.maximum(semi_minor_m, 1.0e-3), a)
-    a, b, u, w = np.broadcast_arrays(a, b, u, w)
-    inside = (u / a) ** 2 + (w / b) ** 2 <= 1.0
-    lo = np.zeros_like(u)
-    hi = np.maximum(np.sqrt((a * u) ** 2 + (b * w) ** 2) - b * b, 0.0)
-    for _ in range(64):
-        t = 0.5 * (lo + hi)
-        f = (a * u / (t + a * a)) ** 2 + (b * w / (t + b * b)) ** 2
-        lo = np.where(f > 1.0, t, lo)
-        hi = np.where(f > 1.0, hi, t)
-    t = 0.5 * (lo + hi)
-    du = u - a * a * u / (t + a * a)
-    dw = w - b * b * w / (t + b * b)
-    return np.asarray(np.where(inside, 0.0, np.hypot(du, dw)), dtype=np.float64)
+    arrays = np.broadcast_arrays(
+        *(
+            np.asarray(v, dtype=np.float64)
+            for v in (east_m, north_m, semi_major_m, semi_minor_m, orientation_deg)
+        )
+    )
+    shape = arrays[0].shape
+    # compiled per element (the same operations the array form did, without its
+    # 64 passes of np.where over the whole grid)
+    flat = [np.ascontiguousarray(v).reshape(-1) for v in arrays]
+    return distance_to_ellipse_rows(*flat).reshape(shape)
 
 
 def _azimuthal_equidistant(
@@ -463,16 +454,9 @@ def predict_impacts(
     if idx.size == 0:
         return out
 
-    mean_ecef = np.einsum("s,gsi->gi", w, imp)
-    lat, lon, _ = pymap3d.ecef2geodetic(mean_ecef[:, 0], mean_ecef[:, 1], mean_ecef[:, 2])
-    lat, lon = np.asarray(lat, dtype=np.float64).reshape(g), np.asarray(lon).reshape(g)
-    ground = np.stack(pymap3d.geodetic2ecef(lat, lon, np.zeros_like(lat)), axis=-1).reshape(g, 3)
-    e, nn, _ = pymap3d.ecef2enu(
-        imp[..., 0], imp[..., 1], imp[..., 2], lat[:, None], lon[:, None], 0.0
-    )
-    en = np.stack([np.asarray(e).reshape(g, s), np.asarray(nn).reshape(g, s)], axis=-1)  # (g, s, 2)
-    d = en - np.einsum("s,gsi->gi", w, en)[:, None, :]
-    cov_en = np.einsum("s,gsi,gsj->gij", w, d, d)
+    # mean point, its geodetic position and ground point, and the points' East-North
+    # covariance there: pymap3d's conversions, compiled per track
+    lat, lon, ground, cov_en = impact_statistics(np.ascontiguousarray(imp), w)
     major, minor, orient = ellipse_from_cov(cov_en, confidence)
     t_imp = t[idx][:, None] + tti
     t_mean = t_imp @ w

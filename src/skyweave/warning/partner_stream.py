@@ -57,17 +57,20 @@ class PartnerWarning:
     def on_tracks(self, batch: TrackBatch) -> None:
         """Called with the confirmed tracks after every scan."""
         t = max(batch.time_s, self._tracks.time_s)
-        gone = np.setdiff1d(self._live_ids, batch.track_id)
-        if gone.size:
-            self._tracks.delete_tracks(t, gone)
-            self.board.tracks_gone(gone.tolist())
-        self._live_ids = batch.track_id.copy()
+        # most scans keep the same tracks: then none is gone (no set difference to build)
+        if not np.array_equal(self._live_ids, batch.track_id):
+            gone = np.setdiff1d(self._live_ids, batch.track_id)
+            if gone.size:
+                self._tracks.delete_tracks(t, gone)
+                self.board.tracks_gone(gone.tolist())
+            self._live_ids = batch.track_id.copy()
         if len(batch) and t - self._last_update_s >= self._update_interval_s:
             self._last_update_s = t
             rows = self._tracks.track_update(t, batch.track_id, batch.state, batch.covariance)
         else:
             rows = self._tracks.advance(t)
-        self.board.track_rows(t, rows)
+        if len(rows):  # the board has nothing to do with no rows
+            self.board.track_rows(t, rows)
 
     def on_infrared(self, time_s: float, infrared: Detections) -> None:
         """Infrared reports that reached the partner by ``time_s`` (own and released)."""

@@ -1,0 +1,445 @@
+"""Compiled inner loops of the tracker's prediction (:mod:`skyweave.tracking.motion`).
+
+The tracker predicts every track at every scan, once per IMM mode, and fusion
+once per report age: thousands of calls on arrays of a few rows, where the
+fixed cost of some twenty small NumPy operations per RK4 derivative dominated.
+Here each track is integrated on its own in scalar code compiled by Numba,
+with the same model, the same formulas and the same sub-step rule as the NumPy
+path of :class:`~skyweave.tracking.motion.Ballistic` (kept as the reference:
+``tests/test_motion_kernel.py`` holds the two together to rounding).
+
+The state-transition matrix's derivative ``A(x) Phi`` uses the structure of
+``A = [[0, I], [G, D]]`` (``G`` the gravity gradient and drag-height term,
+``D`` the Coriolis and drag-velocity term): the same products, without the
+zeros.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2, WGS84_A_M
+from skyweave.kinematics.ballistic import RHO0_KG_M3, SCALE_HEIGHT_M
+from skyweave.kinematics.earth import WGS84_B_M
+from skyweave.tracking.measurement import _predict_polar_rows
+
+FloatArray = NDArray[np.float64]
+
+_A2 = WGS84_A_M * WGS84_A_M
+_B2 = WGS84_B_M * WGS84_B_M
+
+
+@njit(cache=True)
+def _height(x: float, y: float, z: float, flat: bool) -> float:
+    # Ground.altitude_m (the radial distance to the WGS84 ellipsoid); z when flat
+    if flat:
+        return z
+    r = math.sqrt(x * x + y * y + z * z)
+    q = (x * x + y * y) / _A2 + z * z / _B2
+    return r * (1.0 - 1.0 / math.sqrt(q))
+
+
+@njit(cache=True)
+def _density(h: float) -> float:
+    # kinematics.ballistic.air_density_kg_m3
+    return RHO0_KG_M3 * math.exp(-max(h, -20_000.0) / SCALE_HEIGHT_M)
+
+
+@njit(cache=True)
+def _deriv(
+    s: FloatArray,
+    phi: FloatArray,
+    ds: FloatArray,
+    dphi: FloatArray,
+    hib: float,
+    omega: float,
+    flat: bool,
+) -> None:
+    """``ds = f(s)`` and ``dphi = A(s) phi`` of one track (Ballistic._deriv)."""
+    x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
+    g = np.zeros((3, 3))  # d accel / d r
+    d = np.zeros((3, 3))  # d accel / d v
+    ds[0], ds[1], ds[2] = vx, vy, vz
+    if flat:
+        ax, ay, az = 0.0, 0.0, -G0_MPS2
+        rn = 1.0
+    else:
+        rn2 = x * x + y * y + z * z
+        rn = math.sqrt(rn2)
+        c = -MU_EARTH_M3_S2 / (rn2 * rn)
+        ax, ay, az = x * c, y * c, z * c
+        if omega != 0.0:
+            ax += 2.0 * omega * vy + omega * omega * x
+            ay += -2.0 * omega * vx + omega * omega * y
+        k = MU_EARTH_M3_S2 / (rn2 * rn)
+        k3 = 3.0 * k / rn2
+        r3 = (x, y, z)
+        for i in range(3):
+            for j in range(3):
+                g[i, j] = k3 * (r3[i] * r3[j])
+            g[i, i] -= k
+        if omega != 0.0:
+            g[0, 0] += omega * omega
+            g[1, 1] += omega * omega
+            d[0, 1] = 2.0 * omega
+            d[1, 0] = -2.0 * omega
+    if hib != 0.0:
+        speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+        rho = _density(_height(x, y, z, flat))
+        m = -hib * rho * speed
+        ax += vx * m
+        ay += vy * m
+        az += vz * m
+        speed_c = max(speed, 1e-9)
+        cv = -hib * rho
+        v3 = (vx, vy, vz)
+        if flat:
+            up = (0.0, 0.0, 1.0)
+        else:
+            up = (x / rn, y / rn, z / rn)
+        cvs = cv / speed_c
+        ch = -cv * speed_c / SCALE_HEIGHT_M
+        for i in range(3):
+            for j in range(3):
+                dv = cvs * (v3[i] * v3[j])
+                if i == j:
+                    dv += cv * speed_c
+                d[i, j] += dv
+                g[i, j] += ch * (v3[i] * up[j])
+    ds[3], ds[4], ds[5] = ax, ay, az
+    for col in range(6):
+        for i in range(3):
+            dphi[i, col] = phi[3 + i, col]
+            acc = 0.0
+            for j in range(3):
+                acc += g[i, j] * phi[j, col]
+            for j in range(3):
+                acc += d[i, j] * phi[3 + j, col]
+            dphi[3 + i, col] = acc
+
+
+@njit(cache=True)
+def max_step_s(
+    x: FloatArray, hib: float, flat: bool, min_step_s: float, max_step_s: float
+) -> float:
+    """The batch's RK4 sub-step: ``Ballistic._max_step_s`` on rows ``x`` (N, 6)."""
+    if hib == 0.0 or x.shape[0] == 0:
+        return max_step_s
+    tau = math.inf
+    for t in range(x.shape[0]):
+        rx, ry, rz, vx, vy, vz = x[t, 0], x[t, 1], x[t, 2], x[t, 3], x[t, 4], x[t, 5]
+        speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+        rho = _density(_height(rx, ry, rz, flat))
+        tau_drag = 1.0 / max(2.0 * hib * rho * speed, 1e-12)
+        if flat:
+            v_up = abs(vz)
+        else:
+            v_up = abs(rx * vx + ry * vy + rz * vz) / math.sqrt(rx * rx + ry * ry + rz * rz)
+        tau_rho = SCALE_HEIGHT_M / max(v_up, 1e-9) if tau_drag < 1e3 else math.inf
+        tau_t = min(tau_drag, tau_rho)
+        if math.isfinite(tau_t) and tau_t < tau:
+            tau = tau_t
+    if not math.isfinite(tau):
+        return max_step_s
+    return min(max(0.2 * tau, min_step_s), max_step_s)
+
+
+@njit(cache=True)
+def _drag_norm(s: FloatArray, hib: float, flat: bool) -> float:
+    """``|drag_mps2|`` of one state."""
+    vx, vy, vz = s[3], s[4], s[5]
+    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    m = -hib * _density(_height(s[0], s[1], s[2], flat)) * speed
+    ax, ay, az = vx * m, vy * m, vz * m
+    return math.sqrt(ax * ax + ay * ay + az * az)
+
+
+@njit(cache=True)
+def ballistic_predict(
+    x: FloatArray,
+    p: FloatArray,
+    dt_s: float,
+    n_sub: int,
+    hib: float,
+    omega: float,
+    flat: bool,
+    q_m2_s3: float,
+    drag_sigma_fraction: float,
+    drag_correlation_s: float,
+) -> tuple[FloatArray, FloatArray]:
+    """``Ballistic.predict`` of rows ``x`` (N, 6), ``p`` (N, 6, 6) in ``n_sub`` RK4 sub-steps.
+
+    Per track: RK4 of the state and its transition matrix ``Phi``, the
+    process PSD at the larger drag of the step's two ends, then
+    ``Phi P Phi^T + Q``.
+    """
+    n = x.shape[0]
+    h = dt_s / n_sub
+    adt = abs(dt_s)
+    q33 = adt**3 / 3.0
+    q32 = adt**2 / 2.0
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    s = np.empty(6)
+    phi = np.empty((6, 6))
+    st = np.empty(6)
+    pt = np.empty((6, 6))
+    k1x, k2x, k3x, k4x = np.empty(6), np.empty(6), np.empty(6), np.empty(6)
+    k1p, k2p = np.empty((6, 6)), np.empty((6, 6))
+    k3p, k4p = np.empty((6, 6)), np.empty((6, 6))
+    tmp = np.empty((6, 6))
+    drag_q = hib != 0.0 and drag_sigma_fraction != 0.0
+    for t in range(n):
+        for i in range(6):
+            s[i] = x[t, i]
+            for j in range(6):
+                phi[i, j] = 1.0 if i == j else 0.0
+        for _ in range(n_sub):
+            _deriv(s, phi, k1x, k1p, hib, omega, flat)
+            for i in range(6):
+                st[i] = s[i] + 0.5 * h * k1x[i]
+                for j in range(6):
+                    pt[i, j] = phi[i, j] + 0.5 * h * k1p[i, j]
+            _deriv(st, pt, k2x, k2p, hib, omega, flat)
+            for i in range(6):
+                st[i] = s[i] + 0.5 * h * k2x[i]
+                for j in range(6):
+                    pt[i, j] = phi[i, j] + 0.5 * h * k2p[i, j]
+            _deriv(st, pt, k3x, k3p, hib, omega, flat)
+            for i in range(6):
+                st[i] = s[i] + h * k3x[i]
+                for j in range(6):
+                    pt[i, j] = phi[i, j] + h * k3p[i, j]
+            _deriv(st, pt, k4x, k4p, hib, omega, flat)
+            for i in range(6):
+                s[i] = s[i] + (h / 6.0) * (k1x[i] + 2.0 * k2x[i] + 2.0 * k3x[i] + k4x[i])
+                for j in range(6):
+                    phi[i, j] = phi[i, j] + (h / 6.0) * (
+                        k1p[i, j] + 2.0 * k2p[i, j] + 2.0 * k3p[i, j] + k4p[i, j]
+                    )
+        q = q_m2_s3
+        if drag_q:
+            a_err = drag_sigma_fraction * max(_drag_norm(x[t], hib, flat), _drag_norm(s, hib, flat))
+            q = q_m2_s3 + a_err * a_err * drag_correlation_s
+        # Phi P Phi^T in the NumPy order: (Phi P) Phi^T
+        for i in range(6):
+            for j in range(6):
+                acc = 0.0
+                for k in range(6):
+                    acc += phi[i, k] * p[t, k, j]
+                tmp[i, j] = acc
+        for i in range(6):
+            xo[t, i] = s[i]
+            for j in range(6):
+                acc = 0.0
+                for k in range(6):
+                    acc += tmp[i, k] * phi[j, k]
+                po[t, i, j] = acc
+        for i in range(3):
+            po[t, i, i] += q * q33
+            po[t, i, i + 3] += q * q32
+            po[t, i + 3, i] += q * q32
+            po[t, i + 3, i + 3] += q * adt
+    return xo, po
+
+
+@njit(cache=True)
+def cv_predict(
+    x: FloatArray, p: FloatArray, dt_s: float, q_m2_s3: float
+) -> tuple[FloatArray, FloatArray]:
+    """``ConstantVelocity.predict`` of rows ``x`` (N, 6), ``p`` (N, 6, 6): the same
+    blockwise ``F P F^T`` plus the white-acceleration ``Q``."""
+    n = x.shape[0]
+    # the NumPy path's white_accel_q(q, dt_s): the signed step, as it was
+    q33 = q_m2_s3 * (dt_s**3 / 3.0)
+    q32 = q_m2_s3 * (dt_s**2 / 2.0)
+    q11 = q_m2_s3 * dt_s
+    dt2 = dt_s * dt_s
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    for t in range(n):
+        for i in range(3):
+            xo[t, i] = x[t, i] + dt_s * x[t, 3 + i]
+            xo[t, 3 + i] = x[t, 3 + i]
+        for i in range(3):
+            for j in range(3):
+                b = p[t, i, 3 + j]  # F P F^T blockwise, as the NumPy path writes it
+                bt = p[t, j, 3 + i]
+                c = p[t, 3 + i, 3 + j]
+                po[t, i, j] = p[t, i, j] + dt_s * (b + bt) + dt2 * c
+                po[t, i, 3 + j] = b + dt_s * c
+                po[t, 3 + i, j] = bt + dt_s * c
+                po[t, 3 + i, 3 + j] = c
+        for i in range(3):
+            po[t, i, i] += q33
+            po[t, i, 3 + i] += q32
+            po[t, 3 + i, i] += q32
+            po[t, 3 + i, 3 + i] += q11
+    return xo, po
+
+
+@njit(cache=True)
+def imm_mix(
+    mu: FloatArray, pi: FloatArray, xm: FloatArray, pm: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """IMM mixing of ``T`` tracks over ``r`` modes (``xm`` (T, r, 6), ``pm`` (T, r, 6, 6)).
+
+    Returns the predicted mode probabilities ``c = mu pi`` (T, r) and the mixed
+    initial conditions ``x0`` (T, r, 6), ``P0`` (T, r, 6, 6) of each mode, with
+    the weights ``w[i, j] = mu_i pi_ij / c_j``; a mode whose ``c`` has
+    underflowed (nothing can switch into it) keeps its own state.
+    """
+    n, r = mu.shape
+    c = np.zeros((n, r))
+    x0 = np.zeros((n, r, 6))
+    p0 = np.zeros((n, r, 6, 6))
+    w = np.empty((r, r))
+    spread = np.empty((6, 6))
+    d = np.empty(6)
+    for t in range(n):
+        for j in range(r):
+            acc = 0.0
+            for i in range(r):
+                acc += mu[t, i] * pi[i, j]
+            c[t, j] = acc
+        for j in range(r):
+            cj = max(c[t, j], 1e-300)
+            for i in range(r):
+                w[i, j] = mu[t, i] * pi[i, j] / cj
+            if c[t, j] < 1e-300:
+                for i in range(r):
+                    w[i, j] = 0.0
+                w[j, j] = 1.0
+        for j in range(r):
+            for a in range(6):
+                acc = 0.0
+                for i in range(r):
+                    acc += w[i, j] * xm[t, i, a]
+                x0[t, j, a] = acc
+            for a in range(6):
+                for b in range(6):
+                    spread[a, b] = 0.0
+            for i in range(r):
+                for a in range(6):
+                    d[a] = xm[t, i, a] - x0[t, j, a]
+                for a in range(6):
+                    for b in range(6):
+                        p0[t, j, a, b] += w[i, j] * pm[t, i, a, b]
+                        spread[a, b] += w[i, j] * d[a] * d[b]
+            for a in range(6):
+                for b in range(6):
+                    p0[t, j, a, b] += spread[a, b]
+    return c, x0, p0
+
+
+@njit(cache=True)
+def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Moment-matched mixture (T, 6), (T, 6, 6) of ``r`` modes weighted by ``mu`` (T, r)."""
+    n, r = mu.shape
+    x = np.zeros((n, 6))
+    p = np.zeros((n, 6, 6))
+    spread = np.empty((6, 6))
+    d = np.empty(6)
+    for t in range(n):
+        for a in range(6):
+            acc = 0.0
+            for j in range(r):
+                acc += mu[t, j] * xm[t, j, a]
+            x[t, a] = acc
+        for a in range(6):
+            for b in range(6):
+                spread[a, b] = 0.0
+        for j in range(r):
+            for a in range(6):
+                d[a] = xm[t, j, a] - x[t, a]
+            for a in range(6):
+                for b in range(6):
+                    p[t, a, b] += mu[t, j] * pm[t, j, a, b]
+                    spread[a, b] += mu[t, j] * d[a] * d[b]
+        for a in range(6):
+            for b in range(6):
+                p[t, a, b] += spread[a, b]
+    return x, p
+
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=True)
+def ekf_polar_update(
+    x: FloatArray,
+    p: FloatArray,
+    z: FloatArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    r_diag: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """EKF update of rows ``x`` (N, 6), ``p`` (N, 6, 6) on polar reports ``z`` (N, 3).
+
+    The IMM update of ``Tracker._update`` per (track, mode) row: innovation
+    (azimuth wrapped to ``[-pi, pi)``), ``S = H P H^T + R``, the Gaussian
+    log-likelihood of the innovation, ``x + K nu`` and the symmetrised
+    ``P - K (P H^T)^T``. Returns ``(x, P, log_likelihood)``.
+    """
+    n = x.shape[0]
+    h, hp = _predict_polar_rows(np.ascontiguousarray(x[:, :3]), sensor_pos_m, rot)
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    ll = np.empty(n)
+    nu = np.empty(3)
+    pht = np.empty((6, 3))
+    s = np.empty((3, 3))
+    sinv = np.empty((3, 3))
+    gain = np.empty((6, 3))
+    for t in range(n):
+        for i in range(3):
+            nu[i] = z[t, i] - h[t, i]
+        nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
+        for a in range(6):  # P H^T: the velocity columns of H are zero
+            for i in range(3):
+                pht[a, i] = p[t, a, 0] * hp[t, i, 0] + p[t, a, 1] * hp[t, i, 1]
+                pht[a, i] += p[t, a, 2] * hp[t, i, 2]
+        for i in range(3):
+            for j in range(3):
+                s[i, j] = hp[t, i, 0] * pht[0, j] + hp[t, i, 1] * pht[1, j]
+                s[i, j] += hp[t, i, 2] * pht[2, j]
+            s[i, i] += r_diag[i]
+        # 3 x 3 inverse and determinant by cofactors (S is positive definite)
+        c00 = s[1, 1] * s[2, 2] - s[1, 2] * s[2, 1]
+        c01 = s[1, 2] * s[2, 0] - s[1, 0] * s[2, 2]
+        c02 = s[1, 0] * s[2, 1] - s[1, 1] * s[2, 0]
+        det = s[0, 0] * c00 + s[0, 1] * c01 + s[0, 2] * c02
+        sinv[0, 0] = c00 / det
+        sinv[1, 0] = c01 / det
+        sinv[2, 0] = c02 / det
+        sinv[0, 1] = (s[0, 2] * s[2, 1] - s[0, 1] * s[2, 2]) / det
+        sinv[1, 1] = (s[0, 0] * s[2, 2] - s[0, 2] * s[2, 0]) / det
+        sinv[2, 1] = (s[0, 1] * s[2, 0] - s[0, 0] * s[2, 1]) / det
+        sinv[0, 2] = (s[0, 1] * s[1, 2] - s[0, 2] * s[1, 1]) / det
+        sinv[1, 2] = (s[0, 2] * s[1, 0] - s[0, 0] * s[1, 2]) / det
+        sinv[2, 2] = (s[0, 0] * s[1, 1] - s[0, 1] * s[1, 0]) / det
+        logdet = math.log(det)
+        d2 = 0.0
+        for i in range(3):
+            for j in range(3):
+                d2 += nu[i] * sinv[i, j] * nu[j]
+        ll[t] = -0.5 * (d2 + logdet + 3.0 * _LOG_2PI)
+        for a in range(6):
+            for i in range(3):
+                gain[a, i] = pht[a, 0] * sinv[0, i] + pht[a, 1] * sinv[1, i]
+                gain[a, i] += pht[a, 2] * sinv[2, i]
+            xo[t, a] = x[t, a] + (gain[a, 0] * nu[0] + gain[a, 1] * nu[1] + gain[a, 2] * nu[2])
+        for a in range(6):
+            for b in range(6):
+                kp = gain[a, 0] * pht[b, 0] + gain[a, 1] * pht[b, 1] + gain[a, 2] * pht[b, 2]
+                po[t, a, b] = p[t, a, b] - kp
+        for a in range(6):
+            for b in range(a + 1):
+                m = 0.5 * (po[t, a, b] + po[t, b, a])
+                po[t, a, b] = m
+                po[t, b, a] = m
+    return xo, po, ll
