@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from skyweave.constants import WGS84_A_M
 from skyweave.kinematics.earth import WGS84_B_M
 from skyweave.sensors.detections import Detections
-from skyweave.sensors.geometry import wrap_to_2pi
+from skyweave.sensors.geometry import LocalFrame, enu_to_aer, wrap_to_2pi
 from skyweave.sensors.radar import RadarParams
 
 FloatArray = NDArray[np.float64]
@@ -81,19 +81,15 @@ def radar_param_row(params: RadarParams) -> FloatArray:
 
 @njit(cache=True, error_model="numpy")
 def _mod_2pi(x: float) -> float:
-    # np.mod (Python's floor modulo): fmod, shifted by the divisor when signs differ
-    m = math.fmod(x, _TWO_PI)
-    if m != 0.0:
-        if m < 0.0:
-            m += _TWO_PI
-    else:
-        m = 0.0
-    return m
+    # np.mod of floats: Python's floor modulo, which Numba's % implements (fmod,
+    # shifted by the divisor when the signs differ, +0.0 for a zero remainder)
+    return x % _TWO_PI
 
 
 @njit(cache=True, error_model="numpy")
 def _scan_kernel(
     positions: FloatArray,
+    enu: FloatArray,
     snap_of_scan: IntArray,
     radar_of_scan: IntArray,
     table: FloatArray,
@@ -105,11 +101,12 @@ def _scan_kernel(
 ) -> None:
     """Visible objects of every scan, in scan then object order.
 
-    positions (T, N, 3) ECEF at each snapshot; scan ``s`` looks at snapshot
-    ``snap_of_scan[s]`` with radar row ``radar_of_scan[s]`` of ``table`` (R, P)
-    and RCS factors ``rcs`` (R, N). Writes the visible rows (object index, true
-    range/azimuth/elevation, Pd) to the ``out_*`` arrays (capacity S * N) and
-    the end of each scan's rows to ``out_scan_end`` (S,).
+    positions (T, N, 3) ECEF at each snapshot. Scan ``s`` looks at snapshot
+    ``snap_of_scan[s]``, whose ENU vectors from the radar are ``enu[s]`` (S, N, 3),
+    with radar row ``radar_of_scan[s]`` of ``table`` (R, P) and RCS factors ``rcs``
+    (R, N). Writes the visible rows (object index, true range/azimuth/elevation,
+    Pd) to the ``out_*`` arrays (capacity S * N) and the end of each scan's rows
+    to ``out_scan_end`` (S,).
     """
     n_obj = positions.shape[1]
     m = 0
@@ -126,11 +123,7 @@ def _scan_kernel(
             x, y, z = pos[j, 0], pos[j, 1], pos[j, 2]
             if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)):
                 continue
-            dx, dy, dz = x - sx, y - sy, z - sz
-            # (pos - site) @ enu_to_ecef
-            e = dx * p[_ROT + 0] + dy * p[_ROT + 3] + dz * p[_ROT + 6]
-            n = dx * p[_ROT + 1] + dy * p[_ROT + 4] + dz * p[_ROT + 7]
-            u = dx * p[_ROT + 2] + dy * p[_ROT + 5] + dz * p[_ROT + 8]
+            e, n, u = enu[s, j, 0], enu[s, j, 1], enu[s, j, 2]
             horiz = math.hypot(e, n)
             r = math.hypot(horiz, u)
             if not (r >= p[_MIN_R] and r <= p[_MAX_R]):
@@ -174,14 +167,37 @@ def _scan_kernel(
         out_scan_end[s] = m
 
 
+def scan_enu(
+    frames: Sequence[LocalFrame],
+    positions_ecef_m: FloatArray,
+    snap_of_scan: IntArray,
+    radar_of_scan: IntArray,
+) -> FloatArray:
+    """(S, N, 3) ENU vectors of every scan's objects from its radar.
+
+    NumPy's (BLAS) product over every object, as :func:`~skyweave.sensors.radar.scan_radar`
+    computes it, so the rounding is the same (a sum of three products with
+    cancellation: an elevation near zero would differ in its last digits otherwise).
+    """
+    enu = np.empty((len(snap_of_scan), positions_ecef_m.shape[1], 3))
+    for s, (snap, radar) in enumerate(
+        zip(snap_of_scan.tolist(), radar_of_scan.tolist(), strict=True)
+    ):
+        frame = frames[radar]
+        enu[s] = ((positions_ecef_m[snap][None] - frame.position_ecef_m) @ frame.enu_to_ecef)[0]
+    return enu
+
+
 def scan_geometry(
     positions_ecef_m: FloatArray,
+    enu: FloatArray,
     snap_of_scan: IntArray,
     radar_of_scan: IntArray,
     table: FloatArray,
     rcs: FloatArray,
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Visible objects, true AER and Pd of every scan (:func:`_scan_kernel`).
+    """Visible objects, true AER and Pd of every scan (:func:`_scan_kernel`; ``enu``
+    from :func:`scan_enu`).
 
     Returns
     -------
@@ -200,6 +216,7 @@ def scan_geometry(
     pd = np.empty(cap)
     _scan_kernel(
         np.ascontiguousarray(positions_ecef_m, dtype=np.float64),
+        np.ascontiguousarray(enu, dtype=np.float64),
         np.ascontiguousarray(snap_of_scan, dtype=np.int64),
         np.ascontiguousarray(radar_of_scan, dtype=np.int64),
         np.ascontiguousarray(table, dtype=np.float64),
@@ -231,6 +248,7 @@ class RadarSet:
             return np.array(values, dtype=np.float64)
 
         ps = self.params
+        self.frames = tuple(p.frame for p in ps)
         self.delay_s = col([p.processing_delay_s for p in ps])
         self.sigma_range_m = col([p.sigma_range_m for p in ps])
         self.sigma_azimuth_rad = col([p.sigma_azimuth_rad for p in ps])
@@ -284,7 +302,10 @@ class RadarSet:
         radar_of = np.fromiter((s[0] for s in scans), np.int64, n_scan)
         snap_of = np.fromiter((s[2] for s in scans), np.int64, n_scan)
         time_of = np.fromiter((s[1] for s in scans), np.float64, n_scan)
-        scan_end, obj, aer, pd = scan_geometry(positions_ecef_m, snap_of, radar_of, self.table, rcs)
+        enu = scan_enu(self.frames, positions_ecef_m, snap_of, radar_of)
+        scan_end, obj, aer, pd = scan_geometry(
+            positions_ecef_m, enu, snap_of, radar_of, self.table, rcs
+        )
 
         # Draws, per scan, in scan_radar's order and sizes (a size-0 draw draws
         # nothing and is skipped; so is a scan that draws nothing at all).
@@ -315,8 +336,14 @@ class RadarSet:
             start = end
         noise = np.concatenate(noise_parts) if noise_parts else np.empty((0, 3))
         fa_u = np.concatenate(fa_parts) if fa_parts else np.empty((0, 3))
+        # The detections' true range, azimuth and elevation by enu_to_aer, as the
+        # per-scan path computes them (same NumPy loops on the same strided ENU
+        # columns: bit for bit); the kernel's own values only decided visibility.
+        hit_rows = np.flatnonzero(hit)
+        row_scan = np.repeat(np.arange(n_scan), np.diff(scan_end, prepend=0))[hit_rows]
+        true_aer = np.stack(enu_to_aer(enu[row_scan, obj[hit_rows]]), axis=-1)
         return self._rows(
-            radar_of, time_of, obj[hit], aer[hit], noise, n_hit, fa_u, n_fa, object_ids
+            radar_of, time_of, obj[hit_rows], true_aer, noise, n_hit, fa_u, n_fa, object_ids
         )
 
     def _rows(
