@@ -179,12 +179,16 @@ def scan_enu(
     computes it, so the rounding is the same (a sum of three products with
     cancellation: an elevation near zero would differ in its last digits otherwise).
     """
-    enu = np.empty((len(snap_of_scan), positions_ecef_m.shape[1], 3))
-    for s, (snap, radar) in enumerate(
-        zip(snap_of_scan.tolist(), radar_of_scan.tolist(), strict=True)
-    ):
+    n_obj = positions_ecef_m.shape[1]
+    enu = np.empty((len(snap_of_scan), n_obj, 3))
+    rel = np.empty((n_obj, 3))
+    pairs = zip(snap_of_scan.tolist(), radar_of_scan.tolist(), strict=True)
+    for s, (snap, radar) in enumerate(pairs):
         frame = frames[radar]
-        enu[s] = ((positions_ecef_m[snap][None] - frame.position_ecef_m) @ frame.enu_to_ecef)[0]
+        # one (N, 3) @ (3, 3) product per scan, written in place (a product of one
+        # row rounds differently: keep every object in it)
+        np.subtract(positions_ecef_m[snap], frame.position_ecef_m, out=rel)
+        np.matmul(rel, frame.enu_to_ecef, out=enu[s])
     return enu
 
 
@@ -410,8 +414,14 @@ class RadarSet:
         }
         ends = np.cumsum(n_hit + n_fa).tolist()
         out: list[Detections] = []
+        empty: Detections | None = None  # scans that report nothing share one empty batch
         start = 0
         for end in ends:
-            out.append(Detections(**{k: v[start:end] for k, v in cols.items()}))
+            if end > start:
+                out.append(Detections(**{k: v[start:end] for k, v in cols.items()}))
+            else:
+                if empty is None:
+                    empty = Detections(**{k: v[:0] for k, v in cols.items()})
+                out.append(empty)
             start = end
         return out

@@ -10,6 +10,11 @@ and draws its reports from the generator of that sensor and that scan index
 else. Reports are held for the sensor's processing delay and handed on when
 they are due; a sensor that fails loses the reports it has not yet delivered,
 and a scan taken while it is down reports nothing.
+
+All radar scans of a tick are simulated in one call
+(:meth:`skyweave.sensors.radar_kernel.RadarSet.scan`: compiled geometry and
+detection probability, then each scan's own draws), with the rows
+:func:`skyweave.sensors.radar.scan_radar` gives scan by scan, bit for bit.
 """
 
 from __future__ import annotations
@@ -110,6 +115,8 @@ class _Sensor:
         self.bare = replace(params, outages=())
         self.down = False
         self.pending: list[ScanReport] = []
+        self._rng: np.random.Generator | None = None
+        self._rng_key = np.zeros(2, dtype=np.uint64)
 
     def report(self, time_s: float, det: Detections) -> ScanReport:
         """The report of the scan at ``time_s`` that saw ``det``."""
@@ -123,8 +130,30 @@ class _Sensor:
         )
 
     def rng(self, k: int) -> np.random.Generator:
-        """The generator of scan ``k``."""
-        return tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
+        """The generator of scan ``k``: ``tick_rng(seed, "sensor/<id>", k)``.
+
+        One generator per sensor, reset to scan ``k``'s state (the Philox key of
+        ``tick_rng`` and the counter ``[0, 0, 0, k]``, empty buffers): the same
+        stream as a new ``tick_rng``, at an eighth of the cost (a new Philox draws
+        OS entropy it then ignores). Valid until the next call.
+        """
+        gen = self._rng
+        if gen is None:
+            gen = self._rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
+            self._rng_key = gen.bit_generator.state["state"]["key"].copy()
+            return gen
+        gen.bit_generator.state = {
+            "bit_generator": "Philox",
+            "state": {
+                "counter": np.array([0, 0, 0, int(k)], dtype=np.uint64),
+                "key": self._rng_key,
+            },
+            "buffer": np.zeros(4, dtype=np.uint64),
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return gen
 
     def frame(self, k: int, snap: Truth) -> ScanReport:
         """Infrared frame ``k``, of the one-sample truth ``snap`` at its time."""
@@ -149,10 +178,10 @@ class SensorStage:
 
     def __init__(self, sensors: Sequence[RadarParams | InfraredSatelliteParams], seed: int) -> None:
         self._sensors = {p.sensor_id: _Sensor(p, int(seed)) for p in sensors}
-        radars = [s for s in self._sensors.values() if isinstance(s.bare, RadarParams)]
         # the scan model must not apply the schedule again: the stage does (bare params)
-        self._radars = RadarSet([s.bare for s in radars])  # type: ignore[misc]
-        self._radar_index = {s.params.sensor_id: i for i, s in enumerate(radars)}
+        radars = [s.bare for s in self._sensors.values() if isinstance(s.bare, RadarParams)]
+        self._radars = RadarSet(radars)
+        self._radar_index = {p.sensor_id: i for i, p in enumerate(radars)}
         self._objects: _Objects | None = None
 
     def set_down(self, sensor_id: str, down: bool) -> None:
