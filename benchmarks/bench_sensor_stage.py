@@ -64,12 +64,14 @@ def main() -> None:
     parser.add_argument("--until", type=float, default=300.0)
     parser.add_argument("--old-rev", default="main")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--radars-only", action="store_true", help="leave the infrared out")
     args = parser.parse_args()
 
     from skyweave.engine.params import sensor_params
     from skyweave.engine.simulation import time_grid
     from skyweave.kinematics.from_scenario import build_truth
     from skyweave.scenario.load import load_scenario
+    from skyweave.sensors.radar import RadarParams
     from skyweave.sensors.stream import SensorStage
 
     old = _old_stream(args.old_rev)
@@ -80,6 +82,8 @@ def main() -> None:
     dt_s = float(scenario.time_step_s)
     ticks = times[times <= args.until]
     params = sensor_params(scenario)
+    if args.radars_only:
+        params = [p for p in params if isinstance(p, RadarParams)]
     # warm up the kernel (compiled or loaded from the cache) outside the timing
     _replay(SensorStage(params, args.seed), ticks[:3], dt_s, truth, killed)
 

@@ -2,20 +2,25 @@
 
 The engine's per-scan path (:func:`skyweave.sensors.radar.scan_radar`) costs about
 forty small NumPy calls per scan whatever the number of objects. Here the
-geometry and detection probability of every (scan, object) pair of a tick run in
-one compiled loop (:func:`_scan_kernel`, Numba): positions -> ENU -> range,
-azimuth, elevation -> visibility (range limits, sector, apparent elevation of the
+visibility and detection probability of every (scan, object) pair of a tick come
+from one compiled loop (:func:`_scan_kernel`, Numba): ENU -> range, azimuth,
+elevation -> visibility (range limits, sector, apparent elevation of the
 4/3-Earth model, horizon, the radial height of ``Ground.altitude_m``) -> SNR ->
-Swerling-1 Pd, the same formulas as :func:`~skyweave.sensors.radar.radar_visibility`,
+Swerling-1 Pd, the formulas of :func:`~skyweave.sensors.radar.radar_visibility`,
 :func:`~skyweave.sensors.radar.radar_snr` and :func:`~skyweave.sensors.radar.swerling1_pd`
-in scalar form (values agree to rounding: the ENU product and the horizon's dot
-product sum in another order than BLAS).
+in scalar form (its values agree with them to rounding: libm against NumPy's
+loops, and the horizon's dot product summed in another order than BLAS).
 
-The random draws stay per scan, from the scan's own generator and in
-:func:`scan_radar`'s order and sizes (detection uniforms of the visible objects,
-the (hits, 3) standard normals, the Poisson false-alarm count, the (count, 3)
-volume uniforms); everything after the draws is elementwise NumPy over the whole
-tick, and the Detections rows of the tick are built once and sliced per scan.
+What reaches the output is computed as the per-scan path computes it, so the rows
+are the same bit for bit (short of a visibility test or a detection draw falling
+inside that rounding): the ENU vectors are NumPy's (N, 3) @ (3, 3) product per
+scan (:func:`scan_enu`), and the detections' true range, azimuth and elevation
+come from :func:`~skyweave.sensors.geometry.enu_to_aer` on them. The random draws
+stay per scan, from the scan's own generator and in :func:`scan_radar`'s order
+and sizes (detection uniforms of the visible objects, the (hits, 3) standard
+normals, the Poisson false-alarm count, the (count, 3) volume uniforms);
+everything after the draws is elementwise NumPy over the whole tick, and the
+Detections rows of the tick are built once and sliced per scan.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from numpy.typing import NDArray
 
 from skyweave.constants import WGS84_A_M
 from skyweave.kinematics.earth import WGS84_B_M
-from skyweave.sensors.detections import Detections
+from skyweave.sensors.detections import Detections, empty_detections
 from skyweave.sensors.geometry import LocalFrame, enu_to_aer, wrap_to_2pi
 from skyweave.sensors.radar import RadarParams
 
@@ -252,6 +257,7 @@ class RadarSet:
             return np.array(values, dtype=np.float64)
 
         ps = self.params
+        self._empty = empty_detections()  # shared by the scans that report nothing
         self.frames = tuple(p.frame for p in ps)
         self.delay_s = col([p.processing_delay_s for p in ps])
         self.sigma_range_m = col([p.sigma_range_m for p in ps])
@@ -300,7 +306,9 @@ class RadarSet:
         -------
         list of Detections
             Per scan, the rows :func:`~skyweave.sensors.radar.scan_radar` gives (true
-            detections in object order, then false alarms), to rounding of the geometry.
+            detections in object order, then false alarms), bit for bit short of a
+            visibility test or a detection draw on the edge of the kernel's rounding.
+            Scans that report nothing share one empty batch (read only).
         """
         n_scan = len(scans)
         radar_of = np.fromiter((s[0] for s in scans), np.int64, n_scan)
@@ -338,6 +346,8 @@ class RadarSet:
                     fa_parts.append(rng.random((count, 3)))
                     n_fa[s] = count
             start = end
+        if not noise_parts and not fa_parts:  # a quiet tick: nothing to build
+            return [self._empty] * n_scan
         noise = np.concatenate(noise_parts) if noise_parts else np.empty((0, 3))
         fa_u = np.concatenate(fa_parts) if fa_parts else np.empty((0, 3))
         # The detections' true range, azimuth and elevation by enu_to_aer, as the
@@ -414,14 +424,11 @@ class RadarSet:
         }
         ends = np.cumsum(n_hit + n_fa).tolist()
         out: list[Detections] = []
-        empty: Detections | None = None  # scans that report nothing share one empty batch
         start = 0
         for end in ends:
             if end > start:
                 out.append(Detections(**{k: v[start:end] for k, v in cols.items()}))
             else:
-                if empty is None:
-                    empty = Detections(**{k: v[:0] for k, v in cols.items()})
-                out.append(empty)
+                out.append(self._empty)
             start = end
         return out
