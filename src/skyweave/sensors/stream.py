@@ -116,7 +116,7 @@ class _Sensor:
         self.down = False
         self.pending: list[ScanReport] = []
         self._rng: np.random.Generator | None = None
-        self._rng_key = np.zeros(2, dtype=np.uint64)
+        self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
 
     def report(self, time_s: float, det: Detections) -> ScanReport:
         """The report of the scan at ``time_s`` that saw ``det``."""
@@ -137,16 +137,18 @@ class _Sensor:
         stream as a new ``tick_rng``, at an eighth of the cost (a new Philox draws
         OS entropy it then ignores). Valid until the next call.
         """
-        gen = self._rng
-        if gen is None:
+        # the key of the current run seed (engine.snapshots.reseed may switch it)
+        key = self._philox_keys.get(self.seed)
+        if key is None or self._rng is None:
             gen = self._rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
-            self._rng_key = gen.bit_generator.state["state"]["key"].copy()
+            self._philox_keys[self.seed] = gen.bit_generator.state["state"]["key"].copy()
             return gen
+        gen = self._rng
         gen.bit_generator.state = {
             "bit_generator": "Philox",
             "state": {
                 "counter": np.array([0, 0, 0, int(k)], dtype=np.uint64),
-                "key": self._rng_key,
+                "key": key,
             },
             "buffer": np.zeros(4, dtype=np.uint64),
             "buffer_pos": 4,
