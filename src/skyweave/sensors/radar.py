@@ -355,7 +355,9 @@ def scan_radar(
     rng: np.random.Generator,
 ) -> Detections:
     """Detections of one scan at ``time_s``: :func:`simulate_radar` on a one-sample
-    truth, without its per-run set-up (the engine's per-scan path).
+    truth, without its per-run set-up (the reference per-scan path: the engine's
+    sensors stage runs all scans of a tick through
+    :meth:`skyweave.sensors.radar_kernel.RadarSet.scan`, which gives these rows).
 
     Parameters
     ----------

@@ -10,6 +10,11 @@ and draws its reports from the generator of that sensor and that scan index
 else. Reports are held for the sensor's processing delay and handed on when
 they are due; a sensor that fails loses the reports it has not yet delivered,
 and a scan taken while it is down reports nothing.
+
+All radar scans of a tick are simulated in one call
+(:meth:`skyweave.sensors.radar_kernel.RadarSet.scan`: compiled geometry and
+detection probability, then each scan's own draws), with the rows
+:func:`skyweave.sensors.radar.scan_radar` gives scan by scan, bit for bit.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from skyweave.kinematics.truth import Truth
 from skyweave.rng import tick_rng
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import InfraredSatelliteParams, simulate_infrared
-from skyweave.sensors.radar import RadarParams, rcs_factor_per_object, scan_radar
+from skyweave.sensors.radar import RadarParams, rcs_factor_per_object
+from skyweave.sensors.radar_kernel import RadarSet
 from skyweave.sensors.sampling import overlaps_outage
 
 FloatArray = NDArray[np.float64]
@@ -59,8 +65,9 @@ def _scan_indices(t0_s: float, t1_s: float, phase_s: float, period_s: float) -> 
     return range(max(k0, k_first), k1 + 1)
 
 
-def _snapshot(truth: Truth, time_s: float, killed_at_s: FloatArray) -> Truth:
-    """Truth at one instant: linear interpolation inside the tick, kills applied."""
+def _snapshot_states(truth: Truth, time_s: float, killed_at_s: FloatArray) -> FloatArray:
+    """Truth states (N, 6) at one instant: linear interpolation inside the tick, kills
+    applied (NaN rows)."""
     times = truth.times_s
     i = int(np.searchsorted(times, time_s, side="left"))
     if i < len(times) and abs(times[i] - time_s) <= _TIME_EPS_S:
@@ -70,31 +77,26 @@ def _snapshot(truth: Truth, time_s: float, killed_at_s: FloatArray) -> Truth:
         w = (time_s - times[i - 1]) / (times[i] - times[i - 1])
         states = (1.0 - w) * truth.states[i - 1] + w * truth.states[i]
     states[killed_at_s <= time_s] = np.nan
-    return replace(truth, times_s=np.array([time_s]), states=states[None])
+    return states
 
 
 class _Objects:
-    """The truth's object ids and, per radar, their RCS factors: computed once per
-    truth (the engine hands the same truth every tick), not once per scan."""
+    """The truth's object ids and the radars' RCS factors of each object: computed
+    once per truth (the engine hands the same truth every tick), not once per scan."""
 
-    def __init__(self, truth: Truth) -> None:
+    def __init__(self, truth: Truth, radars: RadarSet) -> None:
         self.object_ids = truth.object_ids
         self.rcs_class = truth.rcs_class
         self.ids = np.asarray(truth.object_ids, dtype=object)
-        self._factors: dict[str, FloatArray] = {}
+        n = len(truth.object_ids)
+        # (R, N); raises on an unknown class, as rcs_factor_per_object does
+        self.rcs = np.zeros((len(radars.params), n))
+        for r, params in enumerate(radars.params):
+            self.rcs[r] = rcs_factor_per_object(params, self.rcs_class)
 
     def matches(self, truth: Truth) -> bool:
         """Same objects (the tuples are compared by identity first, so this is cheap)."""
         return self.object_ids == truth.object_ids and self.rcs_class == truth.rcs_class
-
-    def rcs_factors(self, params: RadarParams) -> FloatArray:
-        """:func:`rcs_factor_per_object` of the radar (raises on an unknown class)."""
-        factors = self._factors.get(params.sensor_id)
-        if factors is None:
-            factors = self._factors[params.sensor_id] = rcs_factor_per_object(
-                params, self.rcs_class
-            )
-        return factors
 
 
 class _Sensor:
@@ -113,23 +115,11 @@ class _Sensor:
         self.bare = replace(params, outages=())
         self.down = False
         self.pending: list[ScanReport] = []
+        self._rng: np.random.Generator | None = None
+        self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
 
-    def scan(self, k: int, snap: Truth, objects: _Objects) -> ScanReport:
-        """Scan ``k``, of the truth ``snap`` at its time (:func:`_snapshot`)."""
-        time_s = self.phase_s + k * self.period_s
-        rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
-        if isinstance(self.bare, RadarParams):
-            # simulate_radar on the one-sample truth, without its per-run set-up
-            det = scan_radar(
-                self.bare,
-                time_s,
-                snap.states[0, :, :3],
-                objects.ids,
-                objects.rcs_factors(self.bare),
-                rng,
-            )
-        else:
-            det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, rng)
+    def report(self, time_s: float, det: Detections) -> ScanReport:
+        """The report of the scan at ``time_s`` that saw ``det``."""
         return ScanReport(
             self.params.sensor_id,
             self.params.partner,
@@ -138,6 +128,41 @@ class _Sensor:
             time_s + self.delay_s,
             det,
         )
+
+    def rng(self, k: int) -> np.random.Generator:
+        """The generator of scan ``k``: ``tick_rng(seed, "sensor/<id>", k)``.
+
+        One generator per sensor, reset to scan ``k``'s state (the Philox key of
+        ``tick_rng`` and the counter ``[0, 0, 0, k]``, empty buffers): the same
+        stream as a new ``tick_rng``, at an eighth of the cost (a new Philox draws
+        OS entropy it then ignores). Valid until the next call.
+        """
+        # the key of the current run seed (engine.snapshots.reseed may switch it)
+        key = self._philox_keys.get(self.seed)
+        if key is None or self._rng is None:
+            gen = self._rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
+            self._philox_keys[self.seed] = gen.bit_generator.state["state"]["key"].copy()
+            return gen
+        gen = self._rng
+        gen.bit_generator.state = {
+            "bit_generator": "Philox",
+            "state": {
+                "counter": np.array([0, 0, 0, int(k)], dtype=np.uint64),
+                "key": key,
+            },
+            "buffer": np.zeros(4, dtype=np.uint64),
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        return gen
+
+    def frame(self, k: int, snap: Truth) -> ScanReport:
+        """Infrared frame ``k``, of the one-sample truth ``snap`` at its time."""
+        assert isinstance(self.bare, InfraredSatelliteParams)
+        time_s = self.phase_s + k * self.period_s
+        det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, self.rng(k))
+        return self.report(time_s, det)
 
 
 class SensorStage:
@@ -155,6 +180,10 @@ class SensorStage:
 
     def __init__(self, sensors: Sequence[RadarParams | InfraredSatelliteParams], seed: int) -> None:
         self._sensors = {p.sensor_id: _Sensor(p, int(seed)) for p in sensors}
+        # the scan model must not apply the schedule again: the stage does (bare params)
+        radars = [s.bare for s in self._sensors.values() if isinstance(s.bare, RadarParams)]
+        self._radars = RadarSet(radars)
+        self._radar_index = {p.sensor_id: i for i, p in enumerate(radars)}
         self._objects: _Objects | None = None
 
     def set_down(self, sensor_id: str, down: bool) -> None:
@@ -181,27 +210,62 @@ class SensorStage:
             Reports due by ``t1_s`` (taken now or earlier), sorted by
             (measurement time, sensor id).
         """
-        taken: list[ScanReport] = []
-        delivered: list[ScanReport] = []
         if self._objects is None or not self._objects.matches(truth):
-            self._objects = _Objects(truth)
-        # sensors scanning at the same instant share one snapshot of the truth
-        snaps: dict[float, Truth] = {}
+            self._objects = _Objects(truth, self._radars)
+        # every scan due in the tick, in sensor order then time
+        due: list[tuple[_Sensor, int, float]] = []
         for sensor in self._sensors.values():
             if not sensor.down:
                 for k in _scan_indices(t0_s, t1_s, sensor.phase_s, sensor.period_s):
                     time_s = sensor.phase_s + k * sensor.period_s
-                    if overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
-                        continue
-                    snap = snaps.get(time_s)
-                    if snap is None:
-                        snap = snaps[time_s] = _snapshot(truth, time_s, killed_at_s)
-                    report = sensor.scan(k, snap, self._objects)
-                    taken.append(report)
-                    sensor.pending.append(report)
+                    if not overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
+                        due.append((sensor, k, time_s))
+        # sensors scanning at the same instant share one snapshot of the truth
+        snap_of: dict[float, int] = {}
+        for _, _, time_s in due:
+            snap_of.setdefault(time_s, len(snap_of))
+        states = [_snapshot_states(truth, time_s, killed_at_s) for time_s in snap_of]
+        radar_due = [d for d in due if d[0].is_radar]
+        radar_det = iter(self._scan_radars(radar_due, states, snap_of))
+        frames: dict[float, Truth] = {}  # the one-sample truths of the infrared frames
+        taken: list[ScanReport] = []
+        for sensor, k, time_s in due:
+            if sensor.is_radar:
+                report = sensor.report(time_s, next(radar_det))
+            else:
+                snap = frames.get(time_s)
+                if snap is None:
+                    snap = frames[time_s] = replace(
+                        truth, times_s=np.array([time_s]), states=states[snap_of[time_s]][None]
+                    )
+                report = sensor.frame(k, snap)
+            taken.append(report)
+            sensor.pending.append(report)
+        delivered: list[ScanReport] = []
+        for sensor in self._sensors.values():
             if sensor.pending:
                 ready = [r.report_time_s <= t1_s + _TIME_EPS_S for r in sensor.pending]
                 delivered += [r for r, ok in zip(sensor.pending, ready, strict=True) if ok]
                 sensor.pending = [r for r, ok in zip(sensor.pending, ready, strict=True) if not ok]
         delivered.sort(key=lambda r: (r.time_s, r.sensor_id))
         return taken, delivered
+
+    def _scan_radars(
+        self,
+        due: list[tuple[_Sensor, int, float]],
+        states: list[FloatArray],
+        snap_of: dict[float, int],
+    ) -> list[Detections]:
+        """The radar scans ``due`` in one call (:meth:`RadarSet.scan`)."""
+        if not due:
+            return []
+        assert self._objects is not None
+        positions = np.stack([st[:, :3] for st in states])
+        scans = [(self._radar_index[s.params.sensor_id], t, snap_of[t]) for s, _, t in due]
+        return self._radars.scan(
+            self._objects.rcs,
+            positions,
+            scans,
+            lambda i: due[i][0].rng(due[i][1]),
+            self._objects.ids,
+        )
