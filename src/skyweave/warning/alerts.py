@@ -210,13 +210,21 @@ def _object(values: Sequence[Any]) -> ObjectArray:
     return out
 
 
-def empty_alerts() -> Alerts:
-    """A batch with no rows."""
-    cols: dict[str, Any] = {
-        name: np.zeros(0) if name in _FLOAT_COLUMNS else np.zeros(0, dtype=object)
-        for name in _ALERT_COLUMNS
-    }
+def _read_only_empty() -> Alerts:
+    cols: dict[str, Any] = {}
+    for name in _ALERT_COLUMNS:
+        col = np.zeros(0) if name in _FLOAT_COLUMNS else np.zeros(0, dtype=object)
+        col.flags.writeable = False
+        cols[name] = col
     return Alerts(**cols)
+
+
+_EMPTY = _read_only_empty()
+
+
+def empty_alerts() -> Alerts:
+    """A batch with no rows (one shared, read-only instance: most ticks raise nothing)."""
+    return _EMPTY
 
 
 def concat_alerts(batches: Sequence[Alerts]) -> Alerts:
