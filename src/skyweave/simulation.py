@@ -240,7 +240,6 @@ def _truncate(truth: Truth, n: int) -> Truth:
     return replace(truth, times_s=truth.times_s[:n], states=truth.states[:n])
 
 
-
 def _threat_timings(flights: Sequence[ThreatFlight]) -> list[ThreatTiming]:
     return [
         ThreatTiming(

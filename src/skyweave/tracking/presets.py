@@ -110,6 +110,4 @@ def fusion_config() -> FusionConfig:
     misses its other partners' tracks of it by kilometres, far outside the consistent
     covariances of :func:`threat_tracker_config`, and one threat shows twice.
     """
-    return FusionConfig(
-        motion=_free_flight(Ballistic.q_m2_s3), min_altitude_m=MIN_TRACK_ALTITUDE_M
-    )
+    return FusionConfig(motion=_free_flight(Ballistic.q_m2_s3), min_altitude_m=MIN_TRACK_ALTITUDE_M)
