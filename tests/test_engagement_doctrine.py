@@ -37,8 +37,8 @@ def _variant(update: dict[str, Any], partners: dict[str, dict[str, Any]] | None 
     return spec.model_copy(update=update)
 
 
-def _run(spec: Scenario, seed: int = 1) -> RunResult:
-    return run_scenario(spec, seed, until_s=RAID_END_S)
+def _run(spec: Scenario, seed: int = 1, until_s: float = RAID_END_S) -> RunResult:
+    return run_scenario(spec, seed, until_s=until_s)
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,12 @@ def test_a_silent_coalition_cell_orders_nothing() -> None:
         p.model_copy(update={"engagement": p.engagement.model_copy(update={"fallback": "hold"})})
         for p in spec.partners
     ]
-    result = _run(spec.model_copy(update={"injects": [*spec.injects, silent], "partners": hold}))
+    # to 700 s: the integrated cell, when not silent, orders North's battery in the East
+    # to fire at 620 s and 645 s (seed 1), so "nothing" is checked against those orders
+    result = _run(
+        spec.model_copy(update={"injects": [*spec.injects, silent], "partners": hold}),
+        until_s=700.0,
+    )
     assert result.tables["engagements"].num_rows == 0
     kinds = result.tables["events"].column("kind").to_pylist()
     assert "command_reverted" not in kinds
@@ -118,7 +123,8 @@ def test_engage_on_remote_lets_north_fire_on_east_tracks() -> None:
     spec = load_scenario(EXAMPLE)
     blind = Inject(time_s=0.0, kind="sensor_failure", target="north-ewr")
     spec = spec.model_copy(update={"injects": [*spec.injects, blind]})
-    remote = _run(spec)
+    # to 760 s: blind, North's battery in the East fires at 720 s and 725 s (seed 1)
+    remote = _run(spec, until_s=760.0)
     assert "north-bty-3" in _shooters(remote)
     partners = [
         p.model_copy(
@@ -126,7 +132,7 @@ def test_engage_on_remote_lets_north_fire_on_east_tracks() -> None:
         )
         for p in spec.partners
     ]
-    own_only = _run(spec.model_copy(update={"partners": partners}))
+    own_only = _run(spec.model_copy(update={"partners": partners}), until_s=760.0)
     assert "north-bty-3" not in _shooters(own_only)
 
 
@@ -138,7 +144,9 @@ def test_reserve_is_kept_for_own_assets() -> None:
         else b
         for b in spec.batteries
     ]
-    result = _run(spec.model_copy(update={"batteries": batteries}))
+    # to 700 s: without the reserve this battery fires at 620 s and 645 s (seed 1, the
+    # example's run)
+    result = _run(spec.model_copy(update={"batteries": batteries}), until_s=700.0)
     # North's battery in the East defends only East's assets there: all in reserve, no shot
     assert "north-bty-3" not in _shooters(result)
     assert math.isfinite(result.summary["engagement"]["leakers"])

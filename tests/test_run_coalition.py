@@ -15,6 +15,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yam
 
 
 def _run(tmp: Path, name: str, withhold: set[str]) -> Path:
+    """The example to 400 s with North's ``withhold`` classes not released: the raid is
+    launched from 60 s to 330 s, so every class has crossed (or not) by then."""
     data = YAML(typ="safe").load(EXAMPLE.read_text())
     data["policy"] = [
         r for r in data["policy"] if not (r["from"] == "north" and r["data_class"] in withhold)
@@ -24,7 +26,7 @@ def _run(tmp: Path, name: str, withhold: set[str]) -> Path:
         YAML(typ="safe").dump(data, fh)
     out = tmp / name
     result = CliRunner().invoke(
-        main, ["run", str(scenario), "--out", str(out), "--until", "700", "-q"]
+        main, ["run", str(scenario), "--out", str(out), "--until", "400", "-q"]
     )
     assert result.exit_code == 0, result.output
     return out
@@ -88,7 +90,7 @@ def test_link_cut_and_restore(tmp_path: Path) -> None:
         YAML(typ="safe").dump(data, fh)
     out = tmp_path / "cut"
     result = CliRunner().invoke(
-        main, ["run", str(scenario), "--out", str(out), "--until", "800", "-q"]
+        main, ["run", str(scenario), "--out", str(out), "--until", "600", "-q"]
     )
     assert result.exit_code == 0, result.output
     events = pq.read_table(out / "events.parquet").to_pylist()
@@ -106,9 +108,10 @@ def test_link_cut_and_restore(tmp_path: Path) -> None:
         )
 
     # before the cut east fuses north's tracks; during it, once the last released
-    # tracks have gone stale (30 s), east works on its own; after, they come back
+    # tracks have gone stale (30 s), east works on its own; after, they come back (within
+    # 90 s of the restore: the run stops at 600 s)
     assert remote_in_east(200, 300) > 0
     assert remote_in_east(340, 500) == 0
-    assert remote_in_east(510, 800) > 0
+    assert remote_in_east(510, 600) > 0
     # east still has its own picture during the cut
     assert any(r["partner"] == "east" and 340 <= r["time_s"] < 500 for r in rows)
