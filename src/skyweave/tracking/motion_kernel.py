@@ -22,31 +22,19 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2, WGS84_A_M
-from skyweave.kinematics.ballistic import RHO0_KG_M3, SCALE_HEIGHT_M
-from skyweave.kinematics.earth import WGS84_B_M
+from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2
+from skyweave.kinematics.ballistic import SCALE_HEIGHT_M
+from skyweave.kinematics.kernels import air_density as _density
+from skyweave.kinematics.kernels import height_m
 from skyweave.tracking.measurement import _predict_polar_rows
 
 FloatArray = NDArray[np.float64]
-
-_A2 = WGS84_A_M * WGS84_A_M
-_B2 = WGS84_B_M * WGS84_B_M
 
 
 @njit(cache=True)
 def _height(x: float, y: float, z: float, flat: bool) -> float:
     # Ground.altitude_m (the radial distance to the WGS84 ellipsoid); z when flat
-    if flat:
-        return z
-    r = math.sqrt(x * x + y * y + z * z)
-    q = (x * x + y * y) / _A2 + z * z / _B2
-    return r * (1.0 - 1.0 / math.sqrt(q))
-
-
-@njit(cache=True)
-def _density(h: float) -> float:
-    # kinematics.ballistic.air_density_kg_m3
-    return RHO0_KG_M3 * math.exp(-max(h, -20_000.0) / SCALE_HEIGHT_M)
+    return z if flat else height_m(x, y, z)
 
 
 @njit(cache=True)

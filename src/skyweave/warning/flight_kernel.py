@@ -20,29 +20,13 @@ from numba import njit
 from numpy.typing import NDArray
 
 from skyweave.constants import J2_EARTH, MU_EARTH_M3_S2, WGS84_A_M
-from skyweave.kinematics.ballistic import RHO0_KG_M3, SCALE_HEIGHT_M
-from skyweave.kinematics.earth import WGS84_B_M
+from skyweave.kinematics.kernels import air_density as _density
+from skyweave.kinematics.kernels import height_m as _height
 
 FloatArray = NDArray[np.float64]
 
-_A2 = WGS84_A_M * WGS84_A_M
-_B2 = WGS84_B_M * WGS84_B_M
 _J2K = -1.5 * J2_EARTH * MU_EARTH_M3_S2 * WGS84_A_M * WGS84_A_M
 _ROOT_ITERATIONS = 40
-
-
-@njit(cache=True)
-def _height(x: float, y: float, z: float) -> float:
-    # Ground.altitude_m: radial distance to the WGS84 ellipsoid
-    r = math.sqrt(x * x + y * y + z * z)
-    q = (x * x + y * y) / _A2 + z * z / _B2
-    return r * (1.0 - 1.0 / math.sqrt(q))
-
-
-@njit(cache=True)
-def _density(h: float) -> float:
-    # kinematics.ballistic.air_density_kg_m3
-    return RHO0_KG_M3 * math.exp(-max(h, -20_000.0) / SCALE_HEIGHT_M)
 
 
 @njit(cache=True)

@@ -14,6 +14,7 @@ formulas (the tests check the two against each other).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -264,27 +265,10 @@ def track_plume_motion(
 
 
 @njit(cache=True, error_model="numpy")
-def _sorted_distinct_int(x: IntArray) -> IntArray:
-    out = np.empty(x.shape[0], np.int64)
-    n = 0
-    for v in x:
-        at = n
-        for m in range(n):
-            if out[m] >= v:
-                at = m
-                break
-        if at < n and out[at] == v:
-            continue
-        for m in range(n, at, -1):
-            out[m] = out[m - 1]
-        out[at] = v
-        n += 1
-    return out[:n].copy()
-
-
-@njit(cache=True, error_model="numpy")
-def _sorted_distinct_float(x: FloatArray) -> FloatArray:
-    out = np.empty(x.shape[0])
+def _sorted_distinct(x: NDArray[Any]) -> NDArray[Any]:
+    """The distinct values of a short array, ascending (no np.unique: its compiled
+    form costs seconds of compilation for a handful of values)."""
+    out = np.empty_like(x)
     n = 0
     for v in x:
         at = n
@@ -317,7 +301,7 @@ def fix_rows(
     """
     # plain loops (no np.unique, whose compilation costs seconds): few sensors and
     # frames per event
-    ranks = _sorted_distinct_int(rank)
+    ranks = _sorted_distinct(rank)
     n_k = ranks.shape[0]
     first_t = np.full(n_k, np.inf)
     for i in range(t.shape[0]):
@@ -341,7 +325,7 @@ def fix_rows(
         if rank[i] == ranks[second]:
             mine[n_mine] = t[i]
             n_mine += 1
-    times = _sorted_distinct_float(mine[:n_mine])
+    times = _sorted_distinct(mine[:n_mine])
     t_refs = times[: min(n_fixes, times.shape[0])].copy()
     n_f = t_refs.shape[0]
     pick = np.empty((n_f, n_k), np.int64)
