@@ -24,11 +24,8 @@ Run by hand (one benchmark at a time on a shared machine)::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import platform
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +34,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from old_source import module_at  # a sibling script (benchmarks/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,20 +81,7 @@ def record(scenario_path: Path, seed: int, until_s: float | None) -> Recording:
 
 def old_fusion(rev: str) -> ModuleType:
     """``skyweave/tracking/fusion.py`` of ``rev``, loaded as its own module."""
-    text = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:src/skyweave/tracking/fusion.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "old_fusion.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location("skyweave_old_fusion", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["skyweave_old_fusion"] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at(rev, "src/skyweave/tracking/fusion.py", "skyweave_old_fusion")
 
 
 class TimedMotion:

@@ -22,17 +22,15 @@ prints the CPU time spent inside the detector's calls and in the whole run.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import pickle
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from old_source import module_at  # a sibling script (benchmarks/ is on sys.path)
 
 Feed = list[tuple[str, float, Any]]  # (partner, time_s, Detections)
 
@@ -59,28 +57,10 @@ def record_feed(scenario: Path, seed: int, until_s: float | None) -> Feed:
     return feed
 
 
-def _load(source: str, name: str, folder: Path) -> ModuleType:
-    path = folder / f"{name}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def old_detector_class(rev: str, folder: Path) -> Any:
     """``LaunchDetector`` of git revision ``rev``, with that revision's ground intersection."""
-    root = Path(__file__).resolve().parents[1]
-
-    def show(path: str) -> str:
-        return subprocess.run(
-            ["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True, text=True
-        ).stdout
-
-    infrared = _load(show("src/skyweave/sensors/infrared.py"), "_old_infrared", folder)
-    launch = _load(show("src/skyweave/warning/launch.py"), "_old_launch", folder)
+    infrared = module_at(rev, "src/skyweave/sensors/infrared.py", "_old_infrared", folder)
+    launch = module_at(rev, "src/skyweave/warning/launch.py", "_old_launch", folder)
     launch.los_ground_intersection = infrared.los_ground_intersection  # type: ignore[attr-defined]
     return launch.LaunchDetector
 

@@ -17,10 +17,6 @@ that differ (none expected: the new path is bit for bit the old one's).
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -28,25 +24,11 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from old_source import module_at  # a sibling script (benchmarks/ is on sys.path)
 
 
 def _old_stream(rev: str) -> ModuleType:
-    source = subprocess.run(
-        ["git", "show", f"{rev}:src/skyweave/sensors/stream.py"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "stream_old.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("skyweave_bench_stream_old", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return module_at(rev, "src/skyweave/sensors/stream.py", "skyweave_bench_stream_old")
 
 
 def _replay(stage: Any, ticks: np.ndarray, dt_s: float, truth: Any, killed: np.ndarray) -> list:
