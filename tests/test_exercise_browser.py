@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +21,9 @@ pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 import pyarrow.parquet as pq  # noqa: E402
-import uvicorn  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from local_server import ServerThread, free_port  # noqa: E402
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.exercise.session import ExerciseSession  # noqa: E402
@@ -76,25 +74,14 @@ class Served:
     def __init__(self, scenario: Scenario, out_dir: Path, rate: float) -> None:
         self.session = ExerciseSession(scenario, seed=1, rate=rate)
         self.out_dir = out_dir
-        app = create_app(self.session, out_dir, frame_period_s=0.1)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
+        port = free_port()
+        self.server = ServerThread(create_app(self.session, out_dir, frame_period_s=0.1), port)
         self.links = dict(self.session.join_links(f"http://127.0.0.1:{port}"))
         self.session.start_pacing()
 
     def close(self) -> None:
         self.session.stop_pacing()
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.server.stop(timeout_s=5)
 
 
 @pytest.fixture

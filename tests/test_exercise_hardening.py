@@ -29,6 +29,7 @@ from hypothesis import strategies as st  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
+from local_server import free_port  # noqa: E402
 from replays import assert_replays_bit_for_bit  # noqa: E402
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
@@ -454,18 +455,10 @@ def test_review_refuses_a_damaged_events_table(run_dir: Path, tmp_path: Path) ->
     with pytest.raises(InputError, match="events.parquet"):
         ReviewSession(copy)
     result = CliRunner().invoke(
-        main, ["exercise", "--review", str(copy), "--port", str(_free_port())]
+        main, ["exercise", "--review", str(copy), "--port", str(free_port())]
     )
     assert result.exit_code == 2 and "events.parquet" in result.output
     assert "Traceback" not in result.output
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- Hypothesis: random JSON to every route, for every seat -----------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ pytest.importorskip("fastapi")
 
 from click.testing import CliRunner  # noqa: E402
 
+from local_server import free_port  # noqa: E402
 from replays import assert_replays_bit_for_bit  # noqa: E402
 from short_example import STRAY, short_example  # noqa: E402
 from skyweave.cli import main  # noqa: E402
@@ -34,12 +34,6 @@ from skyweave.exercise.journal import read_journal, staging_dir_for  # noqa: E40
 from skyweave.io.run_output import scenario_json  # noqa: E402
 
 _CLI = "import sys; from skyweave.cli import main; sys.argv[0] = 'skyweave'; main()"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -57,7 +51,7 @@ class Exercise:
     """A ``skyweave exercise`` process and its seats' tokens (read from its links)."""
 
     def __init__(self, cwd: Path, *args: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _CLI, "exercise", *args, "--port", str(self.port)],
             cwd=cwd,
@@ -115,7 +109,7 @@ def test_an_exercise_killed_mid_play_resumes_from_its_journal_and_replays(tmp_pa
         assert f"port {first.port} is in use by process" in second.stderr
         assert "token=" not in second.stdout
         third = _cli(
-            "exercise", str(scenario), "--port", str(_free_port()), "--out", str(out), cwd=tmp_path
+            "exercise", str(scenario), "--port", str(free_port()), "--out", str(out), cwd=tmp_path
         )
         assert third.returncode == 2 and "in use by another running exercise" in third.stderr
         assert not (tmp_path / "x").exists() and not out.exists()

@@ -20,10 +20,9 @@ import pytest
 pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-import socket  # noqa: E402
 
-import uvicorn  # noqa: E402
-
+from local_server import ServerThread as Server  # noqa: E402
+from local_server import free_port  # noqa: E402
 from plan_scenario import plan_scenario  # noqa: E402
 from skyweave.exercise.plan_record import add_plan_to_run  # noqa: E402
 from skyweave.exercise.plan_routes import create_plan_app  # noqa: E402
@@ -31,15 +30,7 @@ from skyweave.exercise.planning import PlanningSession  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
 from skyweave.exercise.session import ExerciseSession  # noqa: E402
 from skyweave.scenario.deployment import great_circle_km  # noqa: E402
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-]
+from test_exercise_browser import ARGS, CHROMIUM  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(),
@@ -49,30 +40,6 @@ pytestmark = pytest.mark.skipif(
 #: where the staffs move their batteries (inside their deployment areas)
 NORTH_TO = (-24.6, 132.2)  # north-bty-2, dragged
 EAST_TO = (-32.4, 138.6)  # east-bty-2, placed by a click
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """An app served by uvicorn on ``port`` in a thread."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def _wait_until(page: Any, expression: str, timeout_s: float = 30.0) -> None:
@@ -142,7 +109,7 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
     base = plan_scenario()
     plan = PlanningSession(base, seed=1, workers=1)
     started = threading.Event()
-    port = _free_port()
+    port = free_port()
     served = Server(create_plan_app(plan, started.set), port)
     links = dict(plan.join_links(f"http://127.0.0.1:{port}"))
     exercise_server = None

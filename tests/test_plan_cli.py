@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import threading
 import time
 import urllib.error
@@ -22,15 +21,10 @@ from click.testing import CliRunner
 
 pytest.importorskip("fastapi")
 
+from local_server import free_port  # noqa: E402
 from plan_scenario import plan_scenario  # noqa: E402
 from skyweave.cli import main  # noqa: E402
 from skyweave.io.run_output import scenario_json  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Staff:
@@ -65,7 +59,7 @@ class Staff:
 def _serve(args: list[str], drive: Any) -> tuple[tuple[int, str], Staff]:
     """Run ``skyweave ARGS`` here while ``drive(staff)`` plays the seats in a thread;
     the exit code and the output."""
-    port = _free_port()
+    port = free_port()
     errors: list[BaseException] = []
     # CliRunner's isolation captures the output in a buffer: the thread reads the links there
     with CliRunner().isolation() as (out, _err, *_):
