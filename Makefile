@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 # worker is a file of ours, not a blob, as the consoles' Content-Security-Policy requires
 VENDOR := src/skyweave/exercise/static/vendor
 VENDOR_STAMP := $(VENDOR)/.installed
+# the engine's Numba kernels, compiled once into their cache beside the sources (about 30
+# CPU s) rather than by the first run and by every test process at once
+KERNEL_STAMP := $(VENV)/.kernels-compiled
+KERNEL_SOURCES := $(wildcard src/skyweave/*/*kernel*.py) src/skyweave/tracking/measurement.py
 
 .PHONY: setup system-deps demo exercise test lint clean
 
@@ -28,14 +32,18 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/milsymbol/LICENSE $(VENDOR)/milsymbol.LICENSE.txt
 	touch $(VENDOR_STAMP)
 
-setup: $(STAMP) $(VENDOR_STAMP)
+$(KERNEL_STAMP): $(STAMP) $(KERNEL_SOURCES)
+	$(BIN)/python scripts/compile_kernels.py
+	touch $(KERNEL_STAMP)
 
-demo: $(STAMP) $(VENDOR_STAMP)
+setup: $(STAMP) $(VENDOR_STAMP) $(KERNEL_STAMP)
+
+demo: $(STAMP) $(VENDOR_STAMP) $(KERNEL_STAMP)
 	$(BIN)/skyweave run examples/joint-exercise.yaml --seed 1 --out runs/demo --overwrite
 
 # live exercise on the shipped example: prints one join link per seat (white cell, each
 # partner's staff, observer); Ctrl-C or the white cell's End button writes runs/exercise
-exercise: $(STAMP) $(VENDOR_STAMP)
+exercise: $(STAMP) $(VENDOR_STAMP) $(KERNEL_STAMP)
 	$(BIN)/skyweave exercise examples/joint-exercise.yaml --out runs/exercise --overwrite
 
 # tshark decodes our DIS PDUs in the tests and chromium runs the exercise consoles' browser
@@ -44,10 +52,10 @@ exercise: $(STAMP) $(VENDOR_STAMP)
 system-deps:
 	-@sh scripts/install-system-deps.sh
 
-test: $(STAMP) $(VENDOR_STAMP) system-deps
+test: $(STAMP) $(VENDOR_STAMP) $(KERNEL_STAMP) system-deps
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
