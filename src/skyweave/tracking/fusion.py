@@ -66,10 +66,10 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
 
 from skyweave.kinematics.earth import Ground
 from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
+from skyweave.tracking.measurement import chi2_gate
 from skyweave.tracking.motion import Ballistic, MotionModel
 from skyweave.tracking.tracker import TrackBatch
 
@@ -196,7 +196,7 @@ class FusionConfig:
     @property
     def gate_d2(self) -> float:
         """Chi-square (6 dof) gate on the squared Mahalanobis distance of two states."""
-        return float(chi2.ppf(self.gate_probability, 6))
+        return chi2_gate(self.gate_probability, 6)
 
 
 # -------------------------------------------------------------------- output

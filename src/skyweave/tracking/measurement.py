@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
+from scipy.special import gammaincinv
 
 FloatArray = NDArray[np.float64]
 
@@ -163,3 +164,10 @@ def polar_to_cartesian(
     jf = enu_to_frame @ jac  # (M, 3, 3): d pos_frame / d (r, az, el)
     cov = (jf * (sigmas * sigmas)) @ np.swapaxes(jf, -1, -2)
     return enu @ enu_to_frame.T + sensor_pos_m, cov
+
+
+def chi2_gate(probability: float, dof: int) -> float:
+    """The chi-square quantile ``probability`` with ``dof`` degrees of freedom: a gate on
+    a squared Mahalanobis distance. ``scipy.stats.chi2.ppf``'s own formula, without
+    importing ``scipy.stats`` (most of a process's start-up)."""
+    return float(2.0 * gammaincinv(dof / 2.0, probability))

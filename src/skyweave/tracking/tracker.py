@@ -41,11 +41,10 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
 
 from skyweave.kinematics.earth import Ground
 from skyweave.tracking import motion_kernel
-from skyweave.tracking.measurement import polar_to_cartesian, predict_polar, wrap_pi
+from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
 
@@ -112,7 +111,7 @@ class TrackerConfig:
     @property
     def gate_d2(self) -> float:
         """Chi-square (3 dof) gate on the squared Mahalanobis distance."""
-        return float(chi2.ppf(self.gate_probability, 3))
+        return chi2_gate(self.gate_probability, 3)
 
 
 @dataclass(frozen=True)
