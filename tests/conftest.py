@@ -12,6 +12,21 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "joint-exercise.yaml"
 
+BROWSER_FILES = frozenset(
+    {"test_exercise_browser.py", "test_exercise_consoles.py", "test_plan_browser.py"}
+)
+"""The files that drive Chromium. Two software-WebGL Chromiums at once starve a 2-core
+machine, and timed clicks then miss: these files share one xdist worker, in turn."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``--dist loadgroup`` (the README's test command), a file's tests run on one
+    worker (its module fixtures are made once) and the browser files on one worker."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_FILES else name))
+
 
 @pytest.fixture
 def example_path() -> Path:

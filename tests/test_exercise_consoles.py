@@ -74,7 +74,7 @@ class Consoles:
 
     def __getitem__(self, seat: str) -> Any:
         if seat not in self.pages:
-            page = self.browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = self.browser.new_page(viewport={"width": 1280, "height": 800})
             page.errors = []
             page.on("pageerror", lambda e: page.errors.append(str(e)))
             # the consoles work with the network cut: nothing leaves the machine
@@ -362,6 +362,14 @@ def test_the_board_shows_threats_by_time_to_go_with_owners_and_engagers(
     """The partner's board against the threat board's shape, from a frame built here (the
     consoles have ended, so no frame from the server overwrites it)."""
     east = exercise["east"]
+    # ended, not ending: while the run folder is written (seconds on a loaded machine)
+    # the server's last frames would overwrite the one built here
+    bar = east.wait_for_selector(
+        "#end-bar[data-state=ended], #end-bar[data-state=failed]", timeout=120_000
+    )
+    assert bar.get_attribute("data-state") == "ended", bar.inner_text()
+    east.mouse.move(5, 5)  # off the side panel: rows are not held for a pointer
+    east.wait_for_timeout(1600)
     frame = east.evaluate("() => JSON.parse(JSON.stringify(window.skyweave.lastFrame))")
     frame["threats"] = BOARD
     east.evaluate("f => window.skyweave.console.frame(f)", frame)

@@ -130,7 +130,14 @@ def test_an_exercise_killed_mid_play_resumes_from_its_journal_and_replays(tmp_pa
         )
         assert r.status_code == 202
         classified_s = r.json()["time_s"]
-        time.sleep(1.2)  # a journal line records how far the clock ran
+        # a journal line records how far the clock ran: wait for one past the order (a
+        # loaded machine writes it later than a quiet one)
+        deadline = time.monotonic() + 30.0
+        while time.monotonic() < deadline:
+            ran_s = read_journal(staging_dir_for(out)).last_time_s
+            if ran_s is not None and ran_s >= classified_s:
+                break
+            time.sleep(0.2)
     finally:
         first.proc.kill()  # SIGKILL: no handler runs
         first.finish()
