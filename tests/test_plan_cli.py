@@ -65,14 +65,19 @@ def _serve(args: list[str], drive: Any) -> tuple[tuple[int, str], Staff]:
     with CliRunner().isolation() as (out, _err, *_):
         staff = Staff(port, lambda: out.getvalue().decode())
 
+        returned = threading.Event()
+
         def play() -> None:
             try:
                 staff.wait_links()
                 drive(staff)
             except BaseException as exc:  # reported by the test
                 errors.append(exc)
-                # the command would serve on forever: Ctrl-C it, as a user would
-                os.kill(os.getpid(), signal.SIGINT)
+                # the command would serve on forever: Ctrl-C it, as a user would, until it
+                # returns (a Ctrl-C between the planning and the exercise servers finds
+                # no server to stop)
+                while not returned.wait(1.0):
+                    os.kill(os.getpid(), signal.SIGINT)
 
         thread = threading.Thread(target=play, daemon=True)
         thread.start()
@@ -81,6 +86,10 @@ def _serve(args: list[str], drive: Any) -> tuple[tuple[int, str], Staff]:
             main.main(args=[*args, "--port", str(port)], prog_name="skyweave")
         except SystemExit as exc:
             code = int(exc.code or 0)
+        except KeyboardInterrupt:
+            code = 130
+        finally:
+            returned.set()
         text = out.getvalue().decode()
     thread.join(timeout=60)
     assert not errors, errors
