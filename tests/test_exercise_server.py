@@ -321,3 +321,28 @@ def test_a_partner_frame_carries_only_the_links_touching_it_and_their_state_now(
     view = replace(sim.partner_view("north"), remote_batteries=told)
     rows = partner_frame(sim, "north", view)["remote_batteries"]
     assert rows == [{"id": "east-bty-1", **told["east-bty-1"]}]
+
+
+def test_an_unexpected_failure_at_end_is_told_to_every_console_and_play_goes_on(
+    served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, client, tokens, _ = served
+
+    def broken(*args: Any, **kwargs: Any) -> Path:
+        raise ValueError("a bug while writing")
+
+    with client.websocket_connect(f"/ws?token={tokens['east']}") as ws:
+        assert ws.receive_json()["type"] == "setup"
+        monkeypatch.setattr(session, "end", broken)
+        r = client.post(f"/api/end?token={tokens['white']}")
+        assert r.status_code == 500
+        assert "could not be written: ValueError: a bug while writing" in r.json()["error"]
+        kinds = []
+        while "end_failed" not in kinds:
+            kinds.append(ws.receive_json()["type"])
+        assert "ending" in kinds
+        # told, the console is given frames again: the play goes on
+        while ws.receive_json()["type"] != "frame":
+            pass
+    monkeypatch.undo()
+    assert client.post(f"/api/end?token={tokens['white']}").status_code == 200

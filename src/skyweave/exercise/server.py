@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -52,6 +53,8 @@ from skyweave.errors import InputError, Problem
 from skyweave.exercise.planning import PlanningSession
 from skyweave.exercise.review import ReviewSession
 from skyweave.exercise.session import ClockError, ExerciseSession, Seat, SeatError
+
+logger = logging.getLogger(__name__)
 
 #: shortest wall time between two frames pushed to one console
 FRAME_PERIOD_S = 0.2
@@ -413,13 +416,19 @@ def create_app(
         except SeatError as exc:
             consoles.announce_ended(0.0, None, str(exc))
             return _error(str(exc), 403)
-        except (InputError, OSError) as exc:
+        except Exception as exc:
+            # any failure is told to every console (play goes on, the journal is kept):
+            # an unexpected one would otherwise leave them all on "writing the run folder"
             where = getattr(getattr(session, "journal", None), "folder", None)
             kept = f"; the play is kept in {where} (skyweave exercise --resume)" if where else ""
+            expected = isinstance(exc, InputError | OSError)
+            if not expected:
+                logger.exception("writing the run folder failed")
             text = _problems(exc) if isinstance(exc, InputError) else str(exc)
+            text = text if expected else f"{type(exc).__name__}: {text}"
             error = f"the run folder could not be written: {text}{kept}"
             consoles.announce_ended(0.0, None, error)
-            return _error(error, 409)
+            return _error(error, 409 if expected else 500)
         consoles.announce_ended(session.clock_state()["time_s"], folder, None)
         if on_end is not None:
             on_end(folder)
