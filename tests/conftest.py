@@ -19,10 +19,33 @@ BROWSER_FILES = frozenset(
 machine, and timed clicks then miss: these files share one xdist worker, in turn."""
 
 
+LONGEST_FIRST = (
+    "test_compare.py",
+    "test_batch.py",
+    "test_compare_paired.py",
+    "test_releasability.py",
+    "test_engine_commands.py",
+    "test_batch_cli.py",
+    "test_engagement_run.py",
+    "test_engagement_doctrine.py",
+    "test_run_folder.py",
+    "test_run_dis.py",
+    "test_exercise_journal.py",
+    "test_report.py",
+    "test_run_coalition.py",
+)
+"""The files that take longest after the browser files (about 20-50 s each on the 2-core
+machine), handed out first so that the two workers finish together."""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With ``--dist loadgroup`` (the README's test command), a file's tests run on one
-    worker (its module fixtures are made once) and the browser files on one worker."""
+    """With ``--dist loadgroup --no-loadscope-reorder`` (the README's test command), a
+    file's tests run on one worker (its module fixtures are made once), the browser files
+    on one worker, and the longest groups are handed out first."""
+    rank = {name: k + 1 for k, name in enumerate(LONGEST_FIRST)}
+    rank |= dict.fromkeys(BROWSER_FILES, 0)
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank) + 1))  # stable
     for item in items:
         name = item.path.name
         item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_FILES else name))
