@@ -346,3 +346,14 @@ def test_an_unexpected_failure_at_end_is_told_to_every_console_and_play_goes_on(
             pass
     monkeypatch.undo()
     assert client.post(f"/api/end?token={tokens['white']}").status_code == 200
+
+
+def test_an_exercise_ended_at_its_first_tick_replays(served: Any) -> None:
+    """Ended before the clock ran (or rewound to the start and ended): the folder holds
+    the first tick, t = 0, and replays bit for bit."""
+    session, client, tokens, tmp_path = served
+    r = client.post(f"/api/end?token={tokens['white']}")
+    assert r.status_code == 200, r.text
+    run_dir = Path(r.json()["run_dir"])
+    assert json.loads((run_dir / "summary.json").read_text())["simulated_s"] == 0.0
+    assert_replays_bit_for_bit(run_dir, tmp_path / "replay")

@@ -154,7 +154,7 @@ def run_command(
     run_seed = spec.seed if seed is None else seed
     if run_seed < 0:
         raise InputError([Problem("--seed", f"must be a non-negative integer (got {run_seed})")])
-    if until_s is not None and until_s <= 0:
+    if replay_dir is None and until_s is not None and until_s <= 0:
         raise InputError([Problem("--until", f"must be positive seconds (got {until_s:g})")])
     out = Path(out_dir) if out_dir else Path("runs") / f"{spec.name}-seed{run_seed}"
     prepare_out_dir(out, overwrite)

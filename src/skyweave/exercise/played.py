@@ -71,7 +71,7 @@ def read_played(folder: Path, branch: str | None = None) -> PlayedLine:
     lines = (main, *read_branches(folder, recorded.hashes))
     line = find_branch(lines, name, str(folder))
     until_s = recorded.simulated_s if line.played_to_s is None else line.played_to_s
-    if until_s <= 0:
+    if until_s < 0:  # 0: ended (or rewound and ended) at the first tick, which it holds
         raise InputError([Problem(str(folder), f"{name} was never played: no tick to replay")])
     return PlayedLine(
         folder, recorded.scenario, recorded.seed, until_s, list(line.commands), line, lines

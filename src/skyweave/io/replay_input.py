@@ -43,7 +43,7 @@ class ReplayInputs:
     seed
         The run's seed (a non-negative integer).
     simulated_s
-        The run's simulated duration, finite and positive: the replay's ``until_s``.
+        The run's simulated duration, finite and non-negative: the replay's ``until_s``.
     commands
         ``commands.jsonl``: the operators' commands the run was given, parsed.
     hashes
@@ -81,10 +81,13 @@ def _read_summary(path: Path) -> dict[str, Any]:
         not isinstance(simulated_s, int | float)
         or isinstance(simulated_s, bool)
         or not math.isfinite(simulated_s)
-        or simulated_s <= 0
+        or simulated_s < 0
     ):
+        # 0 is an exercise ended (or rewound and ended) at its first tick
         problems.append(
-            Problem(name, f"expected finite positive seconds (got {simulated_s!r})", "simulated_s")
+            Problem(
+                name, f"expected finite non-negative seconds (got {simulated_s!r})", "simulated_s"
+            )
         )
     hashes = summary.get("hashes")
     if hashes is None:
