@@ -60,6 +60,9 @@ logger = logging.getLogger(__name__)
 FRAME_PERIOD_S = 0.2
 #: a frame is pushed at least this often even when nothing changed (clock display)
 IDLE_PERIOD_S = 1.0
+#: a console's next frame waits at least this many times as long as its last one took to
+#: build and send, so that frames take at most about a quarter of the machine
+FRAME_BUILD_FACTOR = 3.0
 #: close code of a websocket opened without a valid token
 WS_UNAUTHORISED = 4401
 #: close code of a websocket opened from a page another site served
@@ -486,6 +489,7 @@ def create_app(
             """Frames as the clock moves, until End is pressed."""
             loop = asyncio.get_running_loop()
             last_push = -1e9
+            period_s = frame_period_s
             while not consoles.ending.is_set():
                 now = loop.time()
                 if wanted["version"] != session.version or now - last_push > IDLE_PERIOD_S:
@@ -496,8 +500,11 @@ def create_app(
                     await websocket.send_json(frame)
                     wanted["version"] = version
                     last_push = now
+                    # frames slow to build (a loaded machine, many consoles) come less
+                    # often: building them must not starve the engine's clock of the lock
+                    period_s = max(frame_period_s, FRAME_BUILD_FACTOR * (loop.time() - now))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(consoles.ending.wait(), frame_period_s)
+                    await asyncio.wait_for(consoles.ending.wait(), period_s)
 
         async def push() -> None:
             await websocket.send_json(session.setup(seat))
