@@ -8,6 +8,7 @@ One server and one browser for the module (the tests run in order on one exercis
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,6 +211,16 @@ def test_a_white_cell_launch_is_one_threat_with_its_symbol_on_both_boards(
 ) -> None:
     white = exercise["white"]
     launch_by_form(white, LAUNCH, AIM, "wc-9")
+    # once the order is in, the clock goes straight on to past both partners' first
+    # sight of the launch (about 130 s after it): the boards are looked at, not the wait
+    deadline = time.monotonic() + 20.0
+    while not any(
+        c.kind == "inject" and (c.body.get("threat") or {}).get("id") == "wc-9"
+        for c in _orders(exercise.session, "white")
+    ):
+        assert time.monotonic() < deadline, "the white cell's launch never reached the engine"
+        time.sleep(0.05)
+    _jump(exercise, exercise.session.sim.time_s + 150.0)
     near = f"""() => [...document.querySelectorAll('#board tr.threat')].filter((r) => {{
         const [lat, lon] = (r.dataset.launch || '').split(',').map(Number);
         return Math.abs(lat - ({LAUNCH[0]})) < 1.5 && Math.abs(lon - ({LAUNCH[1]})) < 1.5;
