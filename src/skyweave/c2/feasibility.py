@@ -61,40 +61,43 @@ Row ``k`` of the times belongs to track ``k``; NaN where there is no prediction
 (e.g. after the predicted impact)."""
 
 
-def tabulated_trajectory(times_s: ArrayLike, states: ArrayLike) -> PredictedTrajectory:
+class TabulatedTrajectory:
     """A :data:`PredictedTrajectory` interpolating tabulated predictions of K tracks.
 
-    Parameters
-    ----------
-    times_s : (M,)
-        Strictly increasing table times.
-    states : (K, M, 6) or (K, M, 3)
-        ECEF positions and velocities (cubic Hermite interpolation, exact for
-        polynomials up to degree 3), or positions only (linear). NaN where
-        there is no prediction.
-
-    Returns
-    -------
-    PredictedTrajectory
-        NaN outside ``[times_s[0], times_s[-1]]`` and in any interval with a NaN end.
+    Built by :func:`tabulated_trajectory`. Besides the ``(K, Q)`` call it
+    evaluates at (track, time) pairs (:meth:`at`) with the same arithmetic, so
+    a caller needing a few tracks at a few times does not evaluate them all.
     """
-    t = np.asarray(times_s, dtype=np.float64).reshape(-1)
-    x = np.asarray(states, dtype=np.float64)
-    if t.size < 2 or not np.all(np.diff(t) > 0.0):
-        raise ValueError("times_s: expected at least 2 strictly increasing times")
-    if x.ndim != 3 or x.shape[1] != t.size or x.shape[2] not in (3, 6):
-        raise ValueError(f"states: expected (K, {t.size}, 6 or 3), got {x.shape}")
-    hermite = x.shape[2] == 6
 
-    def trajectory(q: FloatArray) -> FloatArray:
+    def __init__(self, times_s: FloatArray, states: FloatArray) -> None:
+        self.times_s = times_s
+        self.states = states
+        self.hermite = states.shape[2] == 6
+
+    @property
+    def n_tracks(self) -> int:
+        """K, the number of tabulated tracks."""
+        return int(self.states.shape[0])
+
+    def __call__(self, q: FloatArray) -> FloatArray:
+        """Positions at times ``(K, Q)`` (row k for track k) -> ``(K, Q, 3)``."""
         q = np.asarray(q, dtype=np.float64)
+        rows = np.arange(self.n_tracks).reshape((-1,) + (1,) * (q.ndim - 1))
+        return self._interpolate(rows, q)
+
+    def at(self, track: IntArray, q: FloatArray) -> FloatArray:
+        """Positions of tracks ``track`` (N,) at times ``q`` (N,) -> ``(N, 3)``."""
+        return self._interpolate(np.asarray(track), np.asarray(q, dtype=np.float64))
+
+    def _interpolate(self, track: IntArray, q: FloatArray) -> FloatArray:
+        t, x = self.times_s, self.states
         i = np.clip(np.searchsorted(t, q, side="right") - 1, 0, t.size - 2)
         t0, t1 = t[i], t[i + 1]
         h = t1 - t0
         s = ((q - t0) / h)[..., None]
-        a = np.take_along_axis(x, i[..., None], axis=1)
-        b = np.take_along_axis(x, (i + 1)[..., None], axis=1)
-        if hermite:
+        a = x[track, i]
+        b = x[track, i + 1]
+        if self.hermite:
             s2, s3 = s * s, s * s * s
             p = (
                 (2 * s3 - 3 * s2 + 1) * a[..., :3]
@@ -109,7 +112,31 @@ def tabulated_trajectory(times_s: ArrayLike, states: ArrayLike) -> PredictedTraj
         inside = (q >= t[0]) & (q <= t[-1])
         return np.where(inside[..., None], p, np.nan)
 
-    return trajectory
+
+def tabulated_trajectory(times_s: ArrayLike, states: ArrayLike) -> TabulatedTrajectory:
+    """A :data:`PredictedTrajectory` interpolating tabulated predictions of K tracks.
+
+    Parameters
+    ----------
+    times_s : (M,)
+        Strictly increasing table times.
+    states : (K, M, 6) or (K, M, 3)
+        ECEF positions and velocities (cubic Hermite interpolation, exact for
+        polynomials up to degree 3), or positions only (linear). NaN where
+        there is no prediction.
+
+    Returns
+    -------
+    TabulatedTrajectory
+        NaN outside ``[times_s[0], times_s[-1]]`` and in any interval with a NaN end.
+    """
+    t = np.asarray(times_s, dtype=np.float64).reshape(-1)
+    x = np.asarray(states, dtype=np.float64)
+    if t.size < 2 or not np.all(np.diff(t) > 0.0):
+        raise ValueError("times_s: expected at least 2 strictly increasing times")
+    if x.ndim != 3 or x.shape[1] != t.size or x.shape[2] not in (3, 6):
+        raise ValueError(f"states: expected (K, {t.size}, 6 or 3), got {x.shape}")
+    return TabulatedTrajectory(t, x)
 
 
 @dataclass(frozen=True)
@@ -431,19 +458,7 @@ def engagement_windows(
 
     b_pos = batteries.ecef_m  # (B, 3)
     speed = batteries.flyout_speed_mps
-
-    def positions(times: FloatArray) -> FloatArray:
-        """Trajectory at per-element times (B, K, L) -> (B, K, L, 3)."""
-        q = np.ascontiguousarray(np.transpose(times, (1, 0, 2)).reshape(nk, nb * nl))
-        p = np.asarray(trajectory(q), dtype=np.float64)
-        if p.shape != (nk, nb * nl, 3):
-            raise ValueError(f"trajectory: expected ({nk}, {nb * nl}, 3), got {p.shape}")
-        return np.transpose(p.reshape(nk, nb, nl, 3), (1, 0, 2, 3))
-
-    def residual(times: FloatArray) -> tuple[FloatArray, FloatArray]:
-        p = positions(times)
-        dist = np.linalg.norm(p - b_pos[:, None, None, :], axis=-1)
-        return times - dist / speed[:, None, None] - t_launch[None, None, :], p
+    at = _pair_evaluator(trajectory, nk, float(tau[0]))
 
     # 1. h on the sample grid (one trajectory call for all tracks) and its running max.
     p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
@@ -468,51 +483,30 @@ def engagement_windows(
     fa = np.where(found, h_lo - t_launch, -1.0)
     fb = np.where(found, np.take_along_axis(h, m_hi_c, axis=-1) - t_launch, 0.0)
 
-    # 3. Illinois regula falsi, all brackets at once.
-    c = np.where(fb <= tolerance_s, b, a)
-    done = ~found | (fb <= tolerance_s)
-    side = np.zeros(shape, dtype=np.int8)
-    for _ in range(max_iterations):
-        if done.all():
-            break
-        denom = fb - fa
-        c_new = np.where(denom > 0.0, b - fb * (b - a) / np.where(denom > 0, denom, 1.0), b)
-        c_new = np.clip(c_new, a, b)
-        c = np.where(done, c, c_new)
-        fc, _ = residual(c)
-        # No prediction inside a bracket (not expected between two predicted
-        # samples): move the left end there and keep its old residual.
-        lost = ~np.isfinite(fc)
-        fc = np.where(lost, fa, fc)
-        neg = ~done & (fc < 0.0)
-        pos = ~done & (fc >= 0.0)
-        # Illinois: halve the stale end's value when the same end moves twice.
-        fb = np.where(neg & (side == -1), 0.5 * fb, fb)
-        fa = np.where(pos & (side == 1), 0.5 * fa, fa)
-        a = np.where(neg, c, a)
-        fa = np.where(neg, fc, fa)
-        b = np.where(pos, c, b)
-        fb = np.where(pos, fc, fb)
-        side = np.where(neg, -1, np.where(pos, 1, side)).astype(np.int8)
-        done |= (np.abs(fc) <= tolerance_s) | (b - a <= tolerance_s * 1e-3)
+    # 3. Illinois regula falsi in each bracket (flat index over B x K x L).
+    c = np.where(fb <= tolerance_s, b, a).reshape(-1)
+    open_ = np.flatnonzero(found & (fb > tolerance_s))
+    brackets = (a.reshape(-1)[open_], b.reshape(-1)[open_], fa.reshape(-1)[open_])
+    c[open_] = _illinois(
+        at,
+        np.unravel_index(open_, shape),
+        brackets + (fb.reshape(-1)[open_],),
+        b_pos,
+        speed,
+        t_launch,
+        tolerance_s,
+        max_iterations,
+    )
+    c = c.reshape(shape)
 
+    # The intercept point, and the envelope test, only where an intercept was found.
     t_int = np.where(found, c, np.nan)
-    p_int = positions(np.where(found, c, tau[0]))
-    p_int = np.where(found[..., None], p_int, np.nan)
+    p_int = np.full((*shape, 3), np.nan)
+    hit = np.flatnonzero(found)
+    p_int.reshape(-1, 3)[hit] = at(np.unravel_index(hit, shape)[1], c.reshape(-1)[hit])
     found &= np.all(np.isfinite(p_int), axis=-1)
     t_int = np.where(found, t_int, np.nan)
-
-    lat, lon, alt = pymap3d.ecef2geodetic(
-        np.where(found, p_int[..., 0], b_pos[:, None, None, 0]),
-        np.where(found, p_int[..., 1], b_pos[:, None, None, 1]),
-        np.where(found, p_int[..., 2], b_pos[:, None, None, 2]),
-    )
-    lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(shape) for v in (lat, lon, alt))
-    rng_m = ground_range_m(
-        batteries.lat_deg[:, None, None], batteries.lon_deg[:, None, None], lat, lon
-    )
-    rng_m = np.where(found, rng_m, np.nan)
-    alt = np.where(found, alt, np.nan)
+    rng_m, alt = _ground_range_and_altitude(batteries, p_int, found)
     feasible = (
         found
         & (rng_m >= batteries.min_range_m[:, None, None])
@@ -539,6 +533,115 @@ def engagement_windows(
         earliest_intercept_ecef_m=e_p,
         latest_intercept_ecef_m=l_p,
     )
+
+
+PairEvaluator = Callable[[IntArray, FloatArray], FloatArray]
+"""Positions of tracks ``(N,)`` (indices) at times ``(N,)`` -> ``(N, 3)``."""
+
+
+def _pair_evaluator(trajectory: PredictedTrajectory, nk: int, pad_s: float) -> PairEvaluator:
+    """The trajectory at (track, time) pairs.
+
+    A tabulated trajectory evaluates the pairs directly. Any other is called
+    with each track's times in its row, padded to the longest row with
+    ``pad_s`` (its values there are dropped); its rows must be elementwise.
+    """
+    if isinstance(trajectory, TabulatedTrajectory) and trajectory.n_tracks == nk:
+        return trajectory.at
+
+    def at(track: IntArray, q: FloatArray) -> FloatArray:
+        order = np.argsort(track, kind="stable")
+        ks = track[order]
+        counts = np.bincount(ks, minlength=nk)
+        first = np.cumsum(counts) - counts  # of each track's run in the sorted pairs
+        col = np.arange(ks.size) - first[ks]
+        width = max(int(counts.max(initial=0)), 1)
+        grid = np.full((nk, width), pad_s)
+        grid[ks, col] = q[order]
+        p = np.asarray(trajectory(grid), dtype=np.float64)
+        if p.shape != (nk, width, 3):
+            raise ValueError(f"trajectory: expected ({nk}, {width}, 3), got {p.shape}")
+        out = np.empty((ks.size, 3))
+        out[order] = p[ks, col]
+        return out
+
+    return at
+
+
+def _illinois(
+    at: PairEvaluator,
+    index: tuple[IntArray, ...],
+    bracket: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    b_pos: FloatArray,
+    speed: FloatArray,
+    t_launch: FloatArray,
+    tolerance_s: float,
+    max_iterations: int,
+) -> FloatArray:
+    """Illinois regula falsi on N open brackets; returns their last iterates (N,).
+
+    ``index`` is the (battery, track, launch) index of each bracket and
+    ``bracket`` its ends and their residuals ``(a, b, f(a), f(b))``, with
+    ``f(a) < 0 < f(b)``. Each iteration works on the brackets still open only:
+    a bracket's iterates do not depend on the others'.
+    """
+    bi, ki, li = index
+    a, b, fa, fb = bracket
+    c_out = a.copy()
+    live = np.arange(a.size)  # positions in the output of the brackets still open
+    side = np.zeros(a.size, dtype=np.int8)
+    for _ in range(max_iterations):
+        if live.size == 0:
+            break
+        denom = fb - fa
+        c = np.where(denom > 0.0, b - fb * (b - a) / np.where(denom > 0, denom, 1.0), b)
+        c = np.clip(c, a, b)
+        c_out[live] = c
+        dist = np.linalg.norm(at(ki, c) - b_pos[bi], axis=-1)
+        fc = c - dist / speed[bi] - t_launch[li]
+        # No prediction inside a bracket (not expected between two predicted
+        # samples): move the left end there and keep its old residual.
+        fc = np.where(~np.isfinite(fc), fa, fc)
+        neg = fc < 0.0
+        pos = fc >= 0.0
+        # Illinois: halve the stale end's value when the same end moves twice.
+        fb = np.where(neg & (side == -1), 0.5 * fb, fb)
+        fa = np.where(pos & (side == 1), 0.5 * fa, fa)
+        a = np.where(neg, c, a)
+        fa = np.where(neg, fc, fa)
+        b = np.where(pos, c, b)
+        fb = np.where(pos, fc, fb)
+        side = np.where(neg, -1, np.where(pos, 1, side)).astype(np.int8)
+        keep = ~((np.abs(fc) <= tolerance_s) | (b - a <= tolerance_s * 1e-3))
+        if not keep.all():
+            live, bi, ki, li = live[keep], bi[keep], ki[keep], li[keep]
+            a, b, fa, fb, side = a[keep], b[keep], fa[keep], fb[keep], side[keep]
+    return c_out
+
+
+def _ground_range_and_altitude(
+    batteries: BatteryEnvelopes, p_int: FloatArray, found: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """Ground range from the battery and geodetic altitude of intercept points (B, K, L, 3).
+
+    NaN where not ``found``; converted only where found.
+    """
+    rng_m = np.full(found.shape, np.nan)
+    alt = np.full(found.shape, np.nan)
+    hit = np.flatnonzero(found)
+    if hit.size == 0:
+        return rng_m, alt
+    p = p_int.reshape(-1, 3)[hit]
+    # contiguous columns, as whole-array conversion would see them
+    lat_f, lon_f, alt_f = pymap3d.ecef2geodetic(
+        np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1]), np.ascontiguousarray(p[:, 2])
+    )
+    bi = np.unravel_index(hit, found.shape)[0]
+    rng_m.reshape(-1)[hit] = ground_range_m(
+        batteries.lat_deg[bi], batteries.lon_deg[bi], np.asarray(lat_f), np.asarray(lon_f)
+    )
+    alt.reshape(-1)[hit] = np.asarray(alt_f, dtype=np.float64)
+    return rng_m, alt
 
 
 def _empty_windows(
