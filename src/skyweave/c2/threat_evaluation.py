@@ -102,16 +102,19 @@ def disc_coverage_probability(
     r = np.asarray(radius_m, dtype=np.float64)
     shape = np.broadcast_shapes(d.shape[:-1], cov.shape[:-2], r.shape)
     d = np.broadcast_to(d, (*shape, 2))
-    cov = np.broadcast_to(cov, (*shape, 2, 2))
     r = np.broadcast_to(r, shape)
-    finite = (
-        np.all(np.isfinite(d), axis=-1) & np.all(np.isfinite(cov), axis=(-2, -1)) & np.isfinite(r)
-    )
+    # Eigen-decomposition once per covariance given (often one per track for many
+    # assets), before broadcasting; a non-finite one is replaced (its pairs are NaN).
+    cov_finite = np.all(np.isfinite(cov), axis=(-2, -1))
+    cov = np.where(cov_finite[..., None, None], cov, 1.0)
+    lam, vec = np.linalg.eigh(0.5 * (cov + np.swapaxes(cov, -1, -2)))
+    lam = np.broadcast_to(lam, (*shape, 2))
+    # (materialised: the projections below then see the same memory layout as before)
+    vec = np.ascontiguousarray(np.broadcast_to(vec, (*shape, 2, 2)))
+    finite = np.all(np.isfinite(d), axis=-1) & np.broadcast_to(cov_finite, shape) & np.isfinite(r)
     d = np.where(finite[..., None], d, 0.0)
-    cov = np.where(finite[..., None, None], cov, 1.0)
     r = np.where(finite, np.maximum(r, 0.0), 1.0)
 
-    lam, vec = np.linalg.eigh(0.5 * (cov + np.swapaxes(cov, -1, -2)))
     # A point-like impact distribution: floor the sigmas far below any asset size,
     # so the quadrature stays defined and the answer tends to the indicator.
     floor = 1e-9 * r + 1e-6
@@ -127,7 +130,37 @@ def disc_coverage_probability(
     phi_lo, phi_hi = np.arcsin(lo), np.arcsin(hi)
     width = np.maximum(phi_hi - phi_lo, 0.0)
 
+    # Where the truncated Gaussian misses the disc (zero width) every node is the
+    # same point: the integrand once per pair, then the same weighted sum (a zero of
+    # either sign, as the full rule gives).
     u, w = _gauss_legendre_panels(panels, order)
+    p = np.zeros(shape)
+    for nodes, rows in ((u, width > 0.0), (u[:1], width <= 0.0)):
+        rows &= finite & (r > 0.0)
+        if rows.any():
+            p[rows] = _outer_integral(
+                nodes, w, phi_lo[rows], width[rows], r[rows], m1[rows], m2[rows], s1[rows], s2[rows]
+            )
+    p = np.clip(p, 0.0, 1.0)
+    return np.asarray(np.where(finite & (r > 0.0), p, np.where(finite, 0.0, np.nan)))
+
+
+def _outer_integral(
+    u: FloatArray,
+    w: FloatArray,
+    phi_lo: FloatArray,
+    width: FloatArray,
+    r: FloatArray,
+    m1: FloatArray,
+    m2: FloatArray,
+    s1: FloatArray,
+    s2: FloatArray,
+) -> FloatArray:
+    """The outer integral of :func:`disc_coverage_probability` over ``phi`` (N,).
+
+    ``u`` are the nodes on [0, 1] where the integrand is evaluated; a single node
+    (zero widths) stands for all of ``w``'s.
+    """
     phi = phi_lo[..., None] + width[..., None] * u  # (..., Q)
     x = r[..., None] * np.sin(phi)
     c = r[..., None] * np.cos(phi)
@@ -138,9 +171,7 @@ def disc_coverage_probability(
     b = (-c - m2[..., None]) / s2[..., None]
     # Phi(a) - Phi(b) without cancellation when both lie in the upper tail.
     inner = np.where(b > 0.0, ndtr(-b) - ndtr(-a), ndtr(a) - ndtr(b))
-    p = np.sum(outer * inner * c * w, axis=-1) * width  # dx = r cos(phi) dphi
-    p = np.clip(p, 0.0, 1.0)
-    return np.asarray(np.where(finite & (r > 0.0), p, np.where(finite, 0.0, np.nan)))
+    return np.asarray(np.sum(outer * inner * c * w, axis=-1) * width)  # dx = r cos(phi) dphi
 
 
 def asset_offsets_en_m(
