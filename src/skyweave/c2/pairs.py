@@ -88,101 +88,176 @@ class PairRules:
             now_ok=np.zeros((m, n), dtype=bool),  # for orders whose consent came in
             later_ok=np.zeros((m, n), dtype=bool),  # ... and those that may wait
         )
-        n_launch = windows.feasible.shape[-1]
+        tids = [ids[s] for s in sel.tolist()]
+        rows = idx[sel]
+        flags = _CoverageFlags(coverage, self.defends, self.own_assets)
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             # a battery the cell knows only from its status reports (not carrying out an order)
             told = told_of.get(b.id)
             if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
-                for s in sel.tolist():
-                    verdicts.note(ids[s], Verdict("battery_busy", b.id))
+                for tid in tids:
+                    verdicts.note(tid, Verdict("battery_busy", b.id))
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            # the cell's order to another partner's battery crosses the link and is
-            # carried out at that battery's next decision time: its launch is a cycle
-            # later than ordered (also after a consent that came in)
-            go = 0 if told is None else 1
-            at = self.consent_launch[b.partner] + go
-            for j, s in enumerate(sel.tolist()):
-                tid = ids[s]
-                why = self.blocked(b, tid, coverage[j], col, picture, int(idx[s]), t)
-                if why is not None:
-                    verdicts.note(tid, Verdict(why, b.id))
-                    continue
-                use_reserve = bool(coverage[j, self.own_assets[b.partner]].sum() >= MIN_COVERAGE)
-                if told is None:
-                    usable = st.usable(use_reserve)
-                else:
-                    usable = told.inventory - (0 if use_reserve else st.reserve)
-                k = min(st.doctrine_shots(), usable)
-                if k < 1:
-                    verdicts.note(tid, Verdict("inventory_exhausted", b.id))
-                    continue
-                if told is None and st.free_launchers(t) < k:
-                    verdicts.note(tid, Verdict("battery_busy", b.id))
-                    continue
-                p_kill = salvo_kill_probability(st.pk(kinds[j]), k)
-                out.shots[i, j] = k
-                out.reserve[i, j] = use_reserve
-                feasible = windows.feasible[i, j]
-                out.now_ok[i, j] = go < n_launch and bool(feasible[go]) and p_kill > 0.0
-                out.later_ok[i, j] = bool(feasible[go + 1 :].any()) and p_kill > 0.0
-                if p_kill <= 0.0:
-                    verdicts.note(tid, Verdict("no_kill_probability", b.id))
-                elif at < n_launch and feasible[at] and not can_look[j]:
-                    out.pk[i, j] = p_kill
-                    verdicts.note(
-                        tid,
-                        Verdict(
-                            "lower_priority",
-                            b.id,
-                            shots=k,
-                            intercept_time_s=float(windows.intercept_time_s[i, j, at]),
-                            kill_probability=p_kill,
-                            value=float(value[j]),
-                        ),
-                    )
-                elif at < n_launch and feasible[at]:
-                    verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
-                elif at < n_launch and feasible[at:].any():
-                    first = at + int(np.argmax(feasible[at:]))
-                    launch_s = float(windows.launch_times_s[first])
-                    verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
-                else:
-                    verdicts.note(
-                        tid,
-                        Verdict(
-                            "no_battery_in_reach",
-                            b.id,
-                            nearest_km=float(nearest_m[i, s]) / 1e3,
-                            max_range_km=b.max_range_km,
-                        ),
-                    )
+            held = (picture.contributor_id[rows, col] >= 0).tolist() if col >= 0 else [False] * n
+            self._battery_row(
+                out,
+                i,
+                b,
+                told,
+                tids,
+                held,
+                flags,
+                kinds,
+                windows,
+                can_look,
+                value,
+                nearest_m,
+                t,
+                verdicts,
+                sel,
+            )
         return out
 
-    def blocked(
+    def _battery_row(
         self,
+        out: PairMatrix,
+        i: int,
         b: Battery,
-        track_id: str,
-        coverage: FloatArray,
-        col: int,
-        picture: FusedPicture,
-        row: int,
+        told: BatteryReport | None,
+        tids: Sequence[str],
+        held: Sequence[bool],
+        flags: _CoverageFlags,
+        kinds: Sequence[str],
+        windows: EngagementWindows,
+        can_look: BoolArray,
+        value: FloatArray,
+        nearest_m: FloatArray,
         t: float,
+        verdicts: Verdicts,
+        sel: IntArray,
+    ) -> None:
+        """Row ``i`` of :meth:`matrix`: one ready battery against every valued track."""
+        st = self.model.states[b.id]
+        # the cell's order to another partner's battery crosses the link and is
+        # carried out at that battery's next decision time: its launch is a cycle
+        # later than ordered (also after a consent that came in)
+        go = 0 if told is None else 1
+        at = self.consent_launch[b.partner] + go
+        # per battery, not per pair: nothing below changes within one cycle's matrix
+        doctrine = st.doctrine_shots()
+        free_launchers = st.free_launchers(t) if told is None else 0
+        defended, reserve_ok = flags.of(b.partner)
+        remote_ok = self.rules[b.partner].engage_on_remote
+        feasible = windows.feasible[i]  # (K, L)
+        n_launch = feasible.shape[-1]
+        now_f = (feasible[:, go] if go < n_launch else np.zeros(len(tids), bool)).tolist()
+        later_f = feasible[:, go + 1 :].any(axis=-1).tolist()
+        at_f = (feasible[:, at] if at < n_launch else np.zeros(len(tids), bool)).tolist()
+        p_kills: dict[tuple[str, int], float] = {}
+        for j, tid in enumerate(tids):
+            why = self._blocked(b, tid, defended[j], held[j] or remote_ok, t)
+            if why is not None:
+                verdicts.note(tid, Verdict(why, b.id))
+                continue
+            use_reserve = reserve_ok[j]
+            if told is None:
+                usable = st.usable(use_reserve)
+            else:
+                usable = told.inventory - (0 if use_reserve else st.reserve)
+            k = min(doctrine, usable)
+            if k < 1:
+                verdicts.note(tid, Verdict("inventory_exhausted", b.id))
+                continue
+            if told is None and free_launchers < k:
+                verdicts.note(tid, Verdict("battery_busy", b.id))
+                continue
+            p_kill = p_kills.get((kinds[j], k))
+            if p_kill is None:
+                p_kill = p_kills[kinds[j], k] = salvo_kill_probability(st.pk(kinds[j]), k)
+            out.shots[i, j] = k
+            out.reserve[i, j] = use_reserve
+            out.now_ok[i, j] = now_f[j] and p_kill > 0.0
+            out.later_ok[i, j] = later_f[j] and p_kill > 0.0
+            if p_kill <= 0.0:
+                verdicts.note(tid, Verdict("no_kill_probability", b.id))
+            elif at_f[j] and not can_look[j]:
+                out.pk[i, j] = p_kill
+                verdicts.note(
+                    tid,
+                    Verdict(
+                        "lower_priority",
+                        b.id,
+                        shots=k,
+                        intercept_time_s=float(windows.intercept_time_s[i, j, at]),
+                        kill_probability=p_kill,
+                        value=float(value[j]),
+                    ),
+                )
+            elif at_f[j]:
+                verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
+            elif at < n_launch and feasible[j, at:].any():
+                first = at + int(np.argmax(feasible[j, at:]))
+                launch_s = float(windows.launch_times_s[first])
+                verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
+            else:
+                verdicts.note(
+                    tid,
+                    Verdict(
+                        "no_battery_in_reach",
+                        b.id,
+                        nearest_km=float(nearest_m[i, sel[j]]) / 1e3,
+                        max_range_km=b.max_range_km,
+                    ),
+                )
+
+    def _blocked(
+        self, b: Battery, track_id: str, defended: bool, may_fire_on: bool, t: float
     ) -> Reason | None:
-        """Why this battery may not fire at this track at all (None: it may)."""
+        """Why this battery may not fire at this track at all (None: it may).
+
+        ``defended``: the track threatens assets the battery's partner may defend;
+        ``may_fire_on``: the partner holds the track or engages on remote tracks.
+        """
         if (b.id, track_id) in self.refused:
             return "consent_denied"
-        if coverage[self.defends[b.partner]].sum() < MIN_COVERAGE:
+        if not defended:
             return "not_defended"
-        held = col >= 0 and picture.contributor_id[row, col] >= 0
-        if not held and not self.rules[b.partner].engage_on_remote:
+        if not may_fire_on:
             return "remote_track_only"
         if self.model.awaiting_assessment(b.id, track_id, t):
             return "engaged"
         if self.model.assessed_killed(b.id, track_id, t):
             return "killed"
         return None
+
+
+class _CoverageFlags:
+    """Per partner and valued track: the track threatens assets the partner may defend,
+    and its own assets (an order may then use the reserve); computed once per partner.
+
+    Row by row, as the sums were always taken (a 2-D sum may round differently).
+    """
+
+    def __init__(
+        self,
+        coverage: FloatArray,
+        defends: Mapping[str, BoolArray],
+        own_assets: Mapping[str, BoolArray],
+    ) -> None:
+        self.coverage, self.defends, self.own_assets = coverage, defends, own_assets
+        self._flags: dict[str, tuple[list[bool], list[bool]]] = {}
+
+    def of(self, partner: str) -> tuple[list[bool], list[bool]]:
+        flags = self._flags.get(partner)
+        if flags is None:
+            cov, d, o = self.coverage, self.defends[partner], self.own_assets[partner]
+            flags = self._flags[partner] = (
+                [bool(cov[j, d].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
+                [bool(cov[j, o].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
+            )
+        return flags
 
 
 @dataclass(frozen=True)
