@@ -364,7 +364,7 @@ def _first_at_least(running_max: FloatArray, target: FloatArray) -> IntArray:
 
 
 def _locate_prediction_end(
-    trajectory: PredictedTrajectory, tau: FloatArray, p_grid: FloatArray, iterations: int
+    at: PairEvaluator, tau: FloatArray, p_grid: FloatArray, iterations: int
 ) -> tuple[FloatArray, FloatArray]:
     """Per-track sample times (K, M): the first unpredicted sample moved to the prediction's end.
 
@@ -378,22 +378,19 @@ def _locate_prediction_end(
     times = np.array(np.broadcast_to(tau, (nk, nm)))
     fin = np.all(np.isfinite(p_grid), axis=-1)
     trans = fin[:, :-1] & ~fin[:, 1:]
-    has = trans.any(axis=1)
-    if not has.any():
+    rows = np.flatnonzero(trans.any(axis=1))  # only these tracks are bisected
+    if rows.size == 0:
         return times, p_grid
-    j = np.argmax(trans, axis=1) + 1  # first unpredicted sample after a predicted one
-    lo = np.where(has, tau[j - 1], tau[0])
-    hi = np.where(has, tau[j], tau[0])
+    j = np.argmax(trans[rows], axis=1) + 1  # first unpredicted sample after a predicted one
+    lo, hi = tau[j - 1], tau[j]
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        ok = np.all(np.isfinite(np.asarray(trajectory(mid[:, None]))[:, 0, :]), axis=-1)
-        lo = np.where(has & ok, mid, lo)
-        hi = np.where(has & ~ok, mid, hi)
-    p_end = np.asarray(trajectory(lo[:, None]), dtype=np.float64)[:, 0, :]
-    rows = np.flatnonzero(has)
+        ok = np.all(np.isfinite(at(rows, mid)), axis=-1)
+        lo = np.where(ok, mid, lo)
+        hi = np.where(~ok, mid, hi)
     p_grid = p_grid.copy()
-    times[rows, j[rows]] = lo[rows]
-    p_grid[rows, j[rows]] = p_end[rows]
+    times[rows, j] = lo
+    p_grid[rows, j] = at(rows, lo)
     return times, p_grid
 
 
@@ -464,7 +461,7 @@ def engagement_windows(
     p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
     if p_grid.shape != (nk, nm, 3):
         raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
-    times, p_grid = _locate_prediction_end(trajectory, tau, p_grid, end_iterations)
+    times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations)
     dist = np.linalg.norm(p_grid[None, :, :, :] - b_pos[:, None, None, :], axis=-1)  # (B, K, M)
     h = times[None, :, :] - dist / speed[:, None, None]
     h = np.where(np.isfinite(h), h, -np.inf)

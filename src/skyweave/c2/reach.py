@@ -41,11 +41,16 @@ def reach_matrix(
     k = positions_m.shape[0]
     reach = np.zeros((len(batteries), k), dtype=bool)
     nearest = np.full((len(batteries), k), np.inf)
-    radius = np.linalg.norm(positions_m, axis=-1)
+    altitude = np.linalg.norm(positions_m, axis=-1) - R_EARTH_MEAN_M
+    # Coordinates apart: the distance below is np.linalg.norm's own arithmetic
+    # (squares summed in axis order), on contiguous arrays, several times faster.
+    px, py, pz = (np.ascontiguousarray(positions_m[..., c]) for c in range(3))
     for i, b in enumerate(batteries):
-        d = np.linalg.norm(positions_m - battery_ecef[b.id], axis=-1)
+        ex, ey, ez = (float(c) for c in battery_ecef[b.id])
+        dx, dy, dz = px - ex, py - ey, pz - ez
+        d = np.sqrt((dx * dx + dy * dy) + dz * dz)
         box = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M
-        alt_ok = radius - R_EARTH_MEAN_M <= b.max_alt_km * 1e3 + REACH_MARGIN_M
+        alt_ok = altitude <= b.max_alt_km * 1e3 + REACH_MARGIN_M
         with np.errstate(invalid="ignore"):
             reach[i] = np.any((d <= box) & alt_ok, axis=1)
         if d.shape[1]:
