@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pymap3d
 import pytest
@@ -10,6 +12,7 @@ from scipy.optimize import brentq
 
 from skyweave.c2.feasibility import (
     BatteryEnvelopes,
+    EngagementWindows,
     engagement_windows,
     ground_range_m,
     tabulated_trajectory,
@@ -285,3 +288,34 @@ def test_tabulated_trajectory_hermite_and_linear() -> None:
     np.testing.assert_allclose(mid, 0.5 * (pos[0, 0] + pos[0, 1]))
     with pytest.raises(ValueError, match="states"):
         tabulated_trajectory(t, pos[:, :3])
+
+
+def _windows_equal(w1: EngagementWindows, w2: EngagementWindows) -> None:
+    for f in dataclasses.fields(w1):
+        a, b = getattr(w1, f.name), getattr(w2, f.name)
+        if isinstance(a, np.ndarray):
+            assert a.shape == b.shape and a.tobytes() == b.tobytes(), f.name
+        else:
+            assert a == b, f.name
+
+
+def test_tabulated_pairs_and_any_callable_give_the_same_bits() -> None:
+    # A tabulated trajectory evaluates (track, time) pairs with the row-call's
+    # arithmetic; any other callable gets its rows padded: the windows agree bit for bit.
+    bats, parabolas = _random_case(3)
+    t = np.arange(0.0, 300.0, 1.5)
+    q = np.broadcast_to(t, (4, t.size))
+    pos = parabolas(q)
+    vel = np.gradient(np.nan_to_num(pos), t, axis=1)
+    states = np.concatenate([pos, np.where(np.isnan(pos), np.nan, vel)], axis=-1)
+    traj = tabulated_trajectory(t, states)
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, 4, 500)
+    times = rng.uniform(-5.0, 305.0, 500)
+    rows = np.full((4, 500), 0.0)
+    rows[k, np.arange(500)] = times
+    assert traj.at(k, times).tobytes() == traj(rows)[k, np.arange(500)].tobytes()
+    launch = np.arange(0.0, 250.0, 5.0)
+    w = engagement_windows(bats, traj, list("abcd"), t, launch)
+    _windows_equal(w, engagement_windows(bats, lambda x: traj(x), list("abcd"), t, launch))
+    assert w.feasible.any()

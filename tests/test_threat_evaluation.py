@@ -69,6 +69,27 @@ def test_point_like_and_degenerate_distributions() -> None:
     assert disc_coverage_probability([0.0, 0.0], np.eye(2), 0.0) == 0.0
 
 
+def test_batched_coverage_equals_pair_by_pair_bits() -> None:
+    # Tracks x assets with one covariance per track (broadcast over assets), most
+    # pairs far apart (their quadrature is cut short): each pair's bits are those
+    # of its own call, zeros with their sign, non-finite inputs NaN.
+    rng = np.random.default_rng(7)
+    n, a = 30, 12
+    off = rng.normal(size=(n, a, 2)) * rng.choice([1e3, 2e4, 2e5], size=(n, a, 1))
+    m = rng.normal(size=(n, 1, 2, 2)) * 1.5e3
+    cov = m @ np.swapaxes(m, -1, -2)
+    cov[4, 0, 1, 1] = np.nan
+    off[6, 3, 0] = np.inf
+    radius = rng.uniform(300.0, 5e3, size=(1, a))
+    radius[0, 2] = 0.0
+    got = disc_coverage_probability(off, cov, radius)
+    assert np.count_nonzero(got == 0.0) > n * a // 3 and np.count_nonzero(got > 1e-3) > 10
+    for i in range(n):
+        for j in range(a):
+            one = disc_coverage_probability(off[i, j], cov[i, 0], radius[0, j])
+            assert one.tobytes() == got[i, j].tobytes(), (i, j)
+
+
 def test_asset_offsets_match_local_enu_nearby() -> None:
     lat0, lon0 = 50.0, 10.0
     lat = np.array([50.05, 49.98, 50.0])
