@@ -364,7 +364,7 @@ def _first_at_least(running_max: FloatArray, target: FloatArray) -> IntArray:
 
 
 def _locate_prediction_end(
-    at: PairEvaluator, tau: FloatArray, p_grid: FloatArray, iterations: int
+    at: PairEvaluator, tau: FloatArray, p_grid: FloatArray, iterations: int, table_grid: bool
 ) -> tuple[FloatArray, FloatArray]:
     """Per-track sample times (K, M): the first unpredicted sample moved to the prediction's end.
 
@@ -373,6 +373,11 @@ def _locate_prediction_end(
     bracket. The first sample without a prediction that follows one with a
     prediction is replaced by the last predicted time (bisection), and its
     position by the prediction there.
+
+    ``table_grid``: the samples are the times of a tabulated trajectory. Between
+    the last predicted table time and the next (a sample with some NaN
+    coordinate) every interpolated point has that NaN, so the bisection would
+    end where it starts, on the last predicted sample: it is skipped.
     """
     nk, nm = p_grid.shape[:2]
     times = np.array(np.broadcast_to(tau, (nk, nm)))
@@ -383,6 +388,11 @@ def _locate_prediction_end(
         return times, p_grid
     j = np.argmax(trans[rows], axis=1) + 1  # first unpredicted sample after a predicted one
     lo, hi = tau[j - 1], tau[j]
+    if table_grid:
+        times[rows, j] = lo
+        p_grid = p_grid.copy()
+        p_grid[rows, j] = p_grid[rows, j - 1]
+        return times, p_grid
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         ok = np.all(np.isfinite(at(rows, mid)), axis=-1)
@@ -461,7 +471,10 @@ def engagement_windows(
     p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
     if p_grid.shape != (nk, nm, 3):
         raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
-    times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations)
+    table_grid = isinstance(trajectory, TabulatedTrajectory) and np.array_equal(
+        trajectory.times_s, tau
+    )
+    times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations, table_grid)
     dist = np.linalg.norm(p_grid[None, :, :, :] - b_pos[:, None, None, :], axis=-1)  # (B, K, M)
     h = times[None, :, :] - dist / speed[:, None, None]
     h = np.where(np.isfinite(h), h, -np.inf)
