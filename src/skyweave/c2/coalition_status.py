@@ -242,6 +242,12 @@ class RemoteEngagements:
         ]
         for key in gone:
             del self._known[key]
+        if not self._known:
+            return dead, survive, look
+        # the same for every report: the tracks' local down and speed
+        r = states[:, :3]
+        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
+        speed = np.linalg.norm(states[:, 3:], axis=1)
         for known in self._known.values():
             if known.arrival_s > time_s or known.report.outcome == "miss":
                 continue
@@ -254,7 +260,7 @@ class RemoteEngagements:
                 continue
             if time_s - known.report.intercept_time_s > STATUS_REPEAT_S:
                 continue
-            near = self._near(known, time_s, states, pos_sigma_m, ballistic, predict)
+            near = self._near(known, time_s, states, pos_sigma_m, ballistic, predict, down, speed)
             if known.report.outcome == "kill":
                 dead |= near
             else:
@@ -271,10 +277,11 @@ class RemoteEngagements:
         sigma_m: FloatArray,
         ballistic: BoolArray,
         predict: Callable[[float], FloatArray] | None,
+        down: FloatArray,
+        speed: FloatArray,
     ) -> BoolArray:
         dt = known.report.intercept_time_s - time_s
         r = states[:, :3]
-        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
         drop = 0.5 * G0_MPS2 * dt * dt
         at_intercept = r + states[:, 3:] * dt + np.where(ballistic[:, None], down * drop, 0.0)
         if predict is not None and dt > 0.0:
@@ -282,7 +289,7 @@ class RemoteEngagements:
             ok = np.all(np.isfinite(ahead), axis=1)
             at_intercept[ok] = ahead[ok]
         miss = np.linalg.norm(at_intercept - known.point_m[None, :], axis=1)
-        flown = np.linalg.norm(states[:, 3:], axis=1) * abs(dt)
+        flown = speed * abs(dt)
         gate = (
             MATCH_GATE_M
             + 3.0 * sigma_m
