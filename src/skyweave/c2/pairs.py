@@ -155,6 +155,14 @@ class PairRules:
         now_f = (feasible[:, go] if go < n_launch else np.zeros(len(tids), bool)).tolist()
         later_f = feasible[:, go + 1 :].any(axis=-1).tolist()
         at_f = (feasible[:, at] if at < n_launch else np.zeros(len(tids), bool)).tolist()
+        tail = feasible[:, at:] if at < n_launch else feasible[:, :0]
+        waits = tail.any(axis=-1).tolist()  # a feasible launch at ``at`` or later
+        first = (at + np.argmax(tail, axis=-1)).tolist() if tail.shape[-1] else []
+        nearest_row = nearest_m[i, sel].tolist()
+        if told is None:
+            usable_of = {True: st.usable(True), False: st.usable(False)}
+        else:
+            usable_of = {True: told.inventory - 0, False: told.inventory - st.reserve}
         p_kills: dict[tuple[str, int], float] = {}
         for j, tid in enumerate(tids):
             why = self._blocked(b, tid, defended[j], held[j] or remote_ok, t)
@@ -162,11 +170,7 @@ class PairRules:
                 verdicts.note(tid, Verdict(why, b.id))
                 continue
             use_reserve = reserve_ok[j]
-            if told is None:
-                usable = st.usable(use_reserve)
-            else:
-                usable = told.inventory - (0 if use_reserve else st.reserve)
-            k = min(doctrine, usable)
+            k = min(doctrine, usable_of[use_reserve])
             if k < 1:
                 verdicts.note(tid, Verdict("inventory_exhausted", b.id))
                 continue
@@ -197,9 +201,8 @@ class PairRules:
                 )
             elif at_f[j]:
                 verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
-            elif at < n_launch and feasible[j, at:].any():
-                first = at + int(np.argmax(feasible[j, at:]))
-                launch_s = float(windows.launch_times_s[first])
+            elif waits[j]:
+                launch_s = float(windows.launch_times_s[first[j]])
                 verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
             else:
                 verdicts.note(
@@ -207,7 +210,7 @@ class PairRules:
                     Verdict(
                         "no_battery_in_reach",
                         b.id,
-                        nearest_km=float(nearest_m[i, sel[j]]) / 1e3,
+                        nearest_km=nearest_row[j] / 1e3,
                         max_range_km=b.max_range_km,
                     ),
                 )
