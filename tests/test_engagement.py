@@ -18,6 +18,7 @@ from skyweave.engagement import (
     engagement_columns,
     flyout_states,
     interceptor_truth,
+    killed_and_merged,
     merge_truth,
     plan_reengagements,
     salvo_kill_probability,
@@ -324,6 +325,12 @@ def test_interceptor_truth_merge_and_kills() -> None:
     assert merged.object_ids == ("obj", "b1/e0/1", "b1/e0/2")
     np.testing.assert_array_equal(merged.alive[:, 0], t <= 12.0)
     np.testing.assert_array_equal(merged.alive[:, 1], tru.alive[:, 0])
+    # the run's one-copy form: the same states, kills applied to the threats only
+    once = killed_and_merged(threat, {**model.killed, "b1/e0/1": 0.0}, tru)
+    np.testing.assert_array_equal(
+        once.states, merge_truth(apply_kills(threat, model.killed), tru).states
+    )
+    assert once.object_ids == merged.object_ids
     with pytest.raises(ValueError, match="duplicate"):
         merge_truth(tru, tru)
     empty = interceptor_truth(t, [])

@@ -12,7 +12,7 @@ import pymap3d
 import pytest
 
 from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
-from skyweave.tracking.fusion_math import covariance_intersection
+from skyweave.tracking.fusion_math import covariance_intersection, gated_pairs
 from skyweave.tracking.motion import Ballistic
 from skyweave.tracking.shared_picture import PICTURE_SCHEMA, PictureRecorder, picture_table
 from skyweave.tracking.tracker import TrackBatch
@@ -202,3 +202,28 @@ def test_settled_votes_skip_continuity_without_changing_numbers() -> None:
         assert np.array_equal(a.picture_number, b.picture_number)
         assert np.array_equal(a.contributor_id, b.contributor_id)
         assert np.array_equal(a.state, b.state)
+
+
+def test_gated_pairs_equal_every_pairs_full_distance() -> None:
+    """The compiled position pre-gate drops no pair the full 6-D test keeps: the gated
+    pairs are exactly those of every pair's own solve, in row-major order, with the
+    same distances."""
+    rng = np.random.default_rng(7)
+    na, nb, gate = 60, 45, 16.0
+    centre = np.array([3.9e6, 3.3e6, 3.6e6, 0.0, 0.0, 0.0])
+    xa = centre + rng.normal(0.0, 1.0, (na, 6)) * [3e4, 3e4, 3e4, 500, 500, 500]
+    xb = np.concatenate([xa[:30] + rng.normal(0.0, 300.0, (30, 6)), xa[30:45] + 4e4])
+    sig_a = rng.uniform(50.0, 5e3, na)
+    sig_b = rng.uniform(50.0, 5e3, nb)
+    pa_ = np.einsum("k,ij->kij", sig_a**2, np.eye(6))
+    pb = np.einsum("k,ij->kij", sig_b**2, np.eye(6))
+    ia, ib, d2 = gated_pairs(xa, pa_, xb, pb, gate)
+
+    diff = (xa[:, None, :] - xb[None, :, :]).reshape(-1, 6)
+    s = (pa_[:, None] + pb[None, :]).reshape(-1, 6, 6)
+    full = np.einsum("ki,ki->k", diff, np.linalg.solve(s, diff[:, :, None])[:, :, 0])
+    want_a, want_b = np.nonzero(full.reshape(na, nb) < gate)
+    assert 25 <= ia.size < na * nb // 4  # near pairs pass, far ones do not
+    np.testing.assert_array_equal(ia, want_a)
+    np.testing.assert_array_equal(ib, want_b)
+    np.testing.assert_allclose(d2, full.reshape(na, nb)[want_a, want_b], rtol=1e-12)

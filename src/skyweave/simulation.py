@@ -24,10 +24,9 @@ from skyweave.c2.decision_log import decisions_table, reason_counts, refusal_rea
 from skyweave.engagement import (
     Engagement,
     Refusal,
-    apply_kills,
     engagement_columns,
     interceptor_truth,
-    merge_truth,
+    killed_and_merged,
 )
 from skyweave.engine.commands import Command
 from skyweave.engine.simulation import EventRow, Simulation, time_grid
@@ -136,9 +135,8 @@ def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
     planned = _truncate(sim.truth, sim.tick + 1)
     killed = dict(log.killed_at_s)
     flying = [replace(e, end_time_s=e.intercept_time_s) for e in log.in_flight]
-    truth = merge_truth(
-        apply_kills(planned, killed),
-        interceptor_truth(times_s, [*log.engagements, *flying]),
+    truth = killed_and_merged(
+        planned, killed, interceptor_truth(times_s, [*log.engagements, *flying])
     )
     detections = concat_detections(sim.detections) if sim.detections else empty_detections()
     tracks = pa.concat_tables([s.tracks_table() for s in sim.stages.values()])

@@ -457,12 +457,18 @@ def radar_coverage(scenario: Scenario, end_s: float, fused: bool) -> Coverage:
     def covered(partner: str, times_s: FloatArray, pos_m: FloatArray) -> NDArray[np.bool_]:
         out = np.zeros(times_s.shape, dtype=bool)
         for radar in params.get(partner, []):
-            up = np.ones(times_s.shape, dtype=bool)
+            # only points no radar covers yet, and within reach: a point's visibility
+            # is its own (elementwise), so the others need not be looked at
+            up = ~out
             for start, stop in radar.outages:
                 up &= ~((times_s >= start) & (times_s < stop))
-            if up.any():
-                visible, _, _, _ = radar_visibility(radar, pos_m[up])
-                out[np.flatnonzero(up)[visible]] = True
+            idx = np.flatnonzero(up)
+            offset = pos_m[idx] - radar.frame.position_ecef_m
+            reach_m = radar.max_range_m * (1.0 + 1e-9) + 1.0  # a hair over: rounding
+            idx = idx[np.einsum("ij,ij->i", offset, offset) <= reach_m * reach_m]
+            if idx.size:
+                visible, _, _, _ = radar_visibility(radar, pos_m[idx])
+                out[idx[visible]] = True
         return out
 
     return covered

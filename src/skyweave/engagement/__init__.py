@@ -6,6 +6,7 @@ from skyweave.engagement.flyout import (
     flyout_states,
     interceptor_object_id,
     interceptor_truth,
+    killed_and_merged,
     merge_truth,
     shot_rows,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "flyout_states",
     "interceptor_object_id",
     "interceptor_truth",
+    "killed_and_merged",
     "merge_truth",
     "plan_reengagements",
     "salvo_kill_probability",

@@ -120,6 +120,19 @@ def merge_truth(truth: Truth, extra: Truth) -> Truth:
     )
 
 
+def killed_and_merged(truth: Truth, killed_at_s: Mapping[str, float], extra: Truth) -> Truth:
+    """``merge_truth(apply_kills(truth, killed_at_s), extra)`` with one copy of the
+    states instead of two: the large raid's truth is some 90 MB a copy."""
+    if not killed_at_s:
+        return merge_truth(truth, extra)
+    merged = merge_truth(truth, extra)
+    n = len(truth.object_ids)
+    kill = np.array([killed_at_s.get(o, np.inf) for o in truth.object_ids], dtype=np.float64)
+    gone = truth.times_s[:, None] > kill[None, :]
+    merged.states[:, :n][gone] = np.nan
+    return merged
+
+
 def apply_kills(truth: Truth, killed_at_s: Mapping[str, float]) -> Truth:
     """The truth with each killed object out of flight (NaN) after its kill time.
 
@@ -146,6 +159,7 @@ __all__ = [
     "flyout_states",
     "interceptor_object_id",
     "interceptor_truth",
+    "killed_and_merged",
     "merge_truth",
     "shot_rows",
 ]

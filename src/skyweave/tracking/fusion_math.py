@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
+from skyweave.tracking.fusion_kernel import position_gate_pairs
+
 try:  # the gufunc behind np.linalg.inv (private; np.linalg.inv if it moves)
     from numpy.linalg import _umath_linalg
 
@@ -154,7 +156,7 @@ def gated_pairs(
     A pair can pass only if its position distance is below
     ``sqrt(gate * (tr Pa_pos + tr Pb_pos))`` (the largest eigenvalue of the summed
     position block bounds the position part of the distance), so the 6x6 solve
-    is done for the candidates of a cheap (A, B) distance matrix only.
+    is done for the pairs that pass that cheap test only (a compiled loop over all pairs).
     """
     na, nb = xa.shape[0], xb.shape[0]
     empty = np.zeros(0, dtype=np.int64)
@@ -162,9 +164,9 @@ def gated_pairs(
         return empty, empty, np.zeros(0)
     ta = np.trace(pa_[:, :3, :3], axis1=1, axis2=2)
     tb = np.trace(pb[:, :3, :3], axis1=1, axis2=2)
-    dp = xa[:, None, :3] - xb[None, :, :3]
-    dist2 = np.einsum("abi,abi->ab", dp, dp)
-    ia, ib = np.nonzero(dist2 < gate * (ta[:, None] + tb[None, :]))
+    ia, ib = position_gate_pairs(
+        np.ascontiguousarray(xa[:, :3]), ta, np.ascontiguousarray(xb[:, :3]), tb, float(gate)
+    )
     if ia.size == 0:
         return empty, empty, np.zeros(0)
     diff = xa[ia] - xb[ib]

@@ -1,0 +1,61 @@
+"""Compiled pre-gate of track-to-track fusion (:func:`skyweave.tracking.fusion_math.gated_pairs`).
+
+Fusion gates every fused track against every incoming track at every report time,
+and the picture numbering gates the fused tracks against the previous picture: on
+the large raid about 100,000 pairs a call, of which a few hundred pass. NumPy built
+a dense ``(A, B, 3)`` difference array for the cheap position pre-gate on every
+call; here one compiled double loop keeps the pairs that pass it, in row-major order,
+without any array of all pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@njit(cache=True)
+def position_gate_pairs(
+    pos_a: FloatArray, trace_a: FloatArray, pos_b: FloatArray, trace_b: FloatArray, gate: float
+) -> tuple[IntArray, IntArray]:
+    """Row-major ``(i, j)`` with ``|pos_a[i] - pos_b[j]|^2 < gate * (trace_a[i] + trace_b[j])``.
+
+    Parameters
+    ----------
+    pos_a : (A, 3) float64
+    trace_a : (A,) float64
+        Traces of the position blocks of the A covariances.
+    pos_b : (B, 3) float64
+    trace_b : (B,) float64
+    gate : float
+        Chi-square gate of the full distance.
+
+    Returns
+    -------
+    ia, ib : (N,) int64
+        Ordered by ``i``, then ``j``, as ``np.nonzero`` of the dense test orders them.
+    """
+    na, nb = pos_a.shape[0], pos_b.shape[0]
+    ia = np.empty(0, dtype=np.int64)
+    ib = np.empty(0, dtype=np.int64)
+    for fill in (False, True):  # count, then fill: no array of all pairs
+        k = 0
+        for i in range(na):
+            ax, ay, az, ta = pos_a[i, 0], pos_a[i, 1], pos_a[i, 2], trace_a[i]
+            for j in range(nb):
+                dx = ax - pos_b[j, 0]
+                dy = ay - pos_b[j, 1]
+                dz = az - pos_b[j, 2]
+                if dx * dx + dy * dy + dz * dz < gate * (ta + trace_b[j]):
+                    if fill:
+                        ia[k] = i
+                        ib[k] = j
+                    k += 1
+        if not fill:
+            ia = np.empty(k, dtype=np.int64)
+            ib = np.empty(k, dtype=np.int64)
+    return ia, ib
