@@ -17,6 +17,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
 from skyweave.warning.alerts import _great_circle_m
 
@@ -187,6 +188,43 @@ def same_site(a: Threat, b: Threat, gate_m: float) -> bool:
     return bool(float(d) <= gate_m)
 
 
+def site_distances_m(
+    lat_deg: float, lon_deg: float, lats_deg: FloatArray, lons_deg: FloatArray
+) -> FloatArray:
+    """Great-circle distances from one launch point to many, metres.
+
+    Bit for bit the numbers :func:`same_site` compares, one
+    ``_great_circle_m(lat_deg, lon_deg, lats_deg[k], lons_deg[k])`` call per point
+    (the haversine, in the same order of operations), in one pass over the arrays.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : float
+        The point.
+    lats_deg, lons_deg : (N,) float
+        The other points (contiguous: NumPy's vectorised transcendentals then take
+        the same path for every element as for a single scalar).
+
+    Returns
+    -------
+    (N,) float
+    """
+    la1, lo1 = np.radians(lat_deg), np.radians(lon_deg)
+    la2, lo2 = np.radians(lats_deg), np.radians(lons_deg)
+    h = _libm_squares(np.sin((la2 - la1) / 2)) + np.cos(la1) * np.cos(la2) * _libm_squares(
+        np.sin((lo2 - lo1) / 2)
+    )
+    return np.asarray(2.0 * R_EARTH_MEAN_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def _libm_squares(x: FloatArray) -> FloatArray:
+    """``x ** 2`` element by element as a NumPy scalar squares: with the C library's
+    ``pow``. An array's ``** 2`` multiplies ``x * x`` instead, which differs from ``pow``
+    in the last bit for about one value in a thousand, and the board's distances have
+    always been scalar ones."""
+    return np.array([v**2 for v in x.tolist()], dtype=np.float64)
+
+
 def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
     """Track ``k``'s closest approach as a threat's predicted impact."""
     lat, lon, r95 = float(ev.cpa_lat_deg[k]), float(ev.cpa_lon_deg[k]), float(ev.radius95_m[k])
@@ -278,6 +316,7 @@ __all__ = [
     "is_finite",
     "rounded",
     "same_site",
+    "site_distances_m",
     "threat_rules_markdown",
     "untracked",
 ]

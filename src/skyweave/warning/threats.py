@@ -68,7 +68,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.warning.air_threats import evaluate_air_tracks
-from skyweave.warning.alerts import Alerts, _great_circle_m
+from skyweave.warning.alerts import Alerts
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.launch import LaunchEvents
 from skyweave.warning.threat_model import (
@@ -84,7 +84,7 @@ from skyweave.warning.threat_model import (
     impact_of_row,
     inside_ellipse,
     is_finite,
-    same_site,
+    site_distances_m,
     threat_rules_markdown,
     untracked,
 )
@@ -191,12 +191,12 @@ class ThreatBoard:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in self._open.values():
-            if not (t.threat_class == "ballistic" and free(t)):
-                continue
-            if not np.isfinite(t.launch_lat_deg):
-                continue
-            d = float(_great_circle_m(lat, lon, t.launch_lat_deg, t.launch_lon_deg))
+        near = [
+            t
+            for t in self._open.values()
+            if t.threat_class == "ballistic" and free(t) and np.isfinite(t.launch_lat_deg)
+        ]
+        for t, d in zip(near, _distances_m(lat, lon, near).tolist(), strict=True):
             # a launch time unknown on either side (a track's launch point) is no gate
             dt = abs(first_s - t.launch_time_s)
             dt = dt if np.isfinite(dt) else 0.0
@@ -267,10 +267,18 @@ class ThreatBoard:
             and np.isfinite(t.launch_time_s)
             and not t.engagements
         ]
-        while movable:
-            head = movable[0]
-            site = [t for t in movable if same_site(head, t, self.config.launch_gate_m)]
-            movable = [t for t in movable if t not in site]
+        lat = np.array([t.launch_lat_deg for t in movable], dtype=np.float64)
+        lon = np.array([t.launch_lon_deg for t in movable], dtype=np.float64)
+        left = np.arange(len(movable))
+        while len(left):
+            # greedy in board order: the first threat left and every one left within the
+            # gate of it (not the connected components of "within the gate")
+            head = left[0]
+            d = site_distances_m(float(lat[head]), float(lon[head]), lat[left], lon[left])
+            within = d <= self.config.launch_gate_m
+            within[0] = True  # the head leaves with its site even without a launch point
+            site = [movable[k] for k in left[within].tolist()]
+            left = left[~within]
             if len(site) < 2:
                 continue
             by_launch = sorted(site, key=lambda t: t.launch_time_s)
@@ -318,20 +326,21 @@ class ThreatBoard:
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
         gate_m = self.config.launch_gate_m
-        near = [
+        ballistic = [
             t
             for t in self._open.values()
-            if t.threat_class == "ballistic"
-            and np.isfinite(t.launch_lat_deg)
-            and same_site(site, t, gate_m)
+            if t.threat_class == "ballistic" and np.isfinite(t.launch_lat_deg)
         ]
+        d = _distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
+        near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
         candidates = [t for t in near if free(t) and np.isfinite(t.launch_time_s)]
         if not candidates:
             return None
+        chosen = {id(t) for t in candidates}
         flights = [
             t.impact.time_s - t.launch_time_s
             for t in near
-            if t not in candidates and t.impact is not None and np.isfinite(t.launch_time_s)
+            if id(t) not in chosen and t.impact is not None and np.isfinite(t.launch_time_s)
         ]
         if not flights or not np.isfinite(impact_time_s):
             return min(candidates, key=lambda t: t.launch_time_s)
@@ -709,6 +718,14 @@ class ThreatBoard:
         for t, label in zip(threats, labels, strict=True):
             if label:
                 t.truth[label] += 1
+
+
+def _distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
+    """Great-circle distances from a launch point to these threats' launch points (the
+    numbers :func:`~skyweave.warning.threat_model.same_site` compares)."""
+    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
+    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
+    return site_distances_m(lat_deg, lon_deg, lats, lons)
 
 
 def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
