@@ -10,6 +10,7 @@ that owns the threat); the small geometry helpers both use live here too.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,6 +226,46 @@ def _libm_squares(x: FloatArray) -> FloatArray:
     return np.array([v**2 for v in x.tolist()], dtype=np.float64)
 
 
+def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
+    """The threats grouped by launch site, greedily in their order: the first threat
+    left and every threat left whose launch point is within ``gate_m`` of its own
+    (:func:`same_site`; not the connected components of "within the gate"), until
+    none is left.
+
+    Parameters
+    ----------
+    threats : sequence of Threat
+    gate_m : float
+
+    Returns
+    -------
+    list of list of Threat
+        Each group in the threats' order; a threat with no launch point is a group
+        of its own.
+    """
+    lat = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
+    lon = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
+    left = np.arange(len(threats))
+    groups = []
+    while len(left):
+        head = left[0]
+        within = (
+            site_distances_m(float(lat[head]), float(lon[head]), lat[left], lon[left]) <= gate_m
+        )
+        within[0] = True  # the head itself (even with no launch point to be near)
+        groups.append([threats[k] for k in left[within].tolist()])
+        left = left[~within]
+    return groups
+
+
+def launch_distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
+    """Great-circle distances from a launch point to these threats' launch points, metres
+    (the numbers :func:`same_site` compares, as :func:`site_distances_m`)."""
+    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
+    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
+    return site_distances_m(lat_deg, lon_deg, lats, lons)
+
+
 def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
     """Track ``k``'s closest approach as a threat's predicted impact."""
     lat, lon, r95 = float(ev.cpa_lat_deg[k]), float(ev.cpa_lon_deg[k]), float(ev.radius95_m[k])
@@ -314,9 +355,11 @@ __all__ = [
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
+    "launch_distances_m",
     "rounded",
     "same_site",
     "site_distances_m",
+    "site_groups",
     "threat_rules_markdown",
     "untracked",
 ]

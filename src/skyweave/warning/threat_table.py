@@ -91,9 +91,8 @@ class ThreatTableRecorder:
     ) -> None:
         """Append the board as it is at ``time_s`` (``picture_of``: own track id ->
         picture number)."""
-        truth = {t.threat_id: t.truth_object_id for t in board.open_threats()}
-        for row in board.board_rows(time_s, picture_of):
-            self._rows.append(board_record(time_s, board.partner, row, truth[row["id"]]))
+        for t, row in board.board_entries(time_s, picture_of):
+            self._rows.append(board_record(time_s, board.partner, row, t.truth_object_id))
 
     def table(self) -> pa.Table:
         """The rows recorded so far."""

@@ -84,11 +84,17 @@ from skyweave.warning.threat_model import (
     impact_of_row,
     inside_ellipse,
     is_finite,
-    site_distances_m,
+    launch_distances_m,
+    site_groups,
     threat_rules_markdown,
     untracked,
 )
-from skyweave.warning.threat_rows import alert_row, alerts_from_rows, board_row
+from skyweave.warning.threat_rows import (
+    BoardRowCache,
+    alert_row,
+    alerts_from_rows,
+    copied_row,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -129,6 +135,7 @@ class ThreatBoard:
         self._open: dict[int, Threat] = {}
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
+        self._board_cache = BoardRowCache(partner, self.asset_info)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -196,7 +203,7 @@ class ThreatBoard:
             for t in self._open.values()
             if t.threat_class == "ballistic" and free(t) and np.isfinite(t.launch_lat_deg)
         ]
-        for t, d in zip(near, _distances_m(lat, lon, near).tolist(), strict=True):
+        for t, d in zip(near, launch_distances_m(lat, lon, near).tolist(), strict=True):
             # a launch time unknown on either side (a track's launch point) is no gate
             dt = abs(first_s - t.launch_time_s)
             dt = dt if np.isfinite(dt) else 0.0
@@ -267,18 +274,7 @@ class ThreatBoard:
             and np.isfinite(t.launch_time_s)
             and not t.engagements
         ]
-        lat = np.array([t.launch_lat_deg for t in movable], dtype=np.float64)
-        lon = np.array([t.launch_lon_deg for t in movable], dtype=np.float64)
-        left = np.arange(len(movable))
-        while len(left):
-            # greedy in board order: the first threat left and every one left within the
-            # gate of it (not the connected components of "within the gate")
-            head = left[0]
-            d = site_distances_m(float(lat[head]), float(lon[head]), lat[left], lon[left])
-            within = d <= self.config.launch_gate_m
-            within[0] = True  # the head leaves with its site even without a launch point
-            site = [movable[k] for k in left[within].tolist()]
-            left = left[~within]
+        for site in site_groups(movable, self.config.launch_gate_m):
             if len(site) < 2:
                 continue
             by_launch = sorted(site, key=lambda t: t.launch_time_s)
@@ -331,7 +327,7 @@ class ThreatBoard:
             for t in self._open.values()
             if t.threat_class == "ballistic" and np.isfinite(t.launch_lat_deg)
         ]
-        d = _distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
+        d = launch_distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
         near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
         candidates = [t for t in near if free(t) and np.isfinite(t.launch_time_s)]
         if not candidates:
@@ -707,25 +703,27 @@ class ThreatBoard:
     ) -> list[dict[str, Any]]:
         """The board now: one JSON-ready dict per open threat, by time to go
         (``picture_of``: own track id -> picture number, for the tracks it names)."""
+        return [copied_row(r) for _, r in self.board_entries(time_s, picture_of)]
+
+    def board_entries(
+        self, time_s: float, picture_of: Mapping[int, int] | None = None
+    ) -> list[tuple[Threat, dict[str, Any]]]:
+        """Each open threat with its board row, in :meth:`board_rows` order; the rows
+        share lists with the board's cache (read them, do not change them)."""
         pic = {} if picture_of is None else picture_of
-        rows = [
-            board_row(self.partner, time_s, t, self.asset_info, pic) for t in self._open.values()
-        ]
-        return sorted(rows, key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
+        threats = list(self._open.values())
+        rows = self._board_cache.rows(time_s, threats, pic)
+        entries = sorted(
+            zip(threats, rows, strict=True),
+            key=lambda e: (e[1]["time_to_go_s"] is None, e[1]["time_to_go_s"] or 0.0),
+        )
+        return entries
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
         for t, label in zip(threats, labels, strict=True):
             if label:
                 t.truth[label] += 1
-
-
-def _distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
-    """Great-circle distances from a launch point to these threats' launch points (the
-    numbers :func:`~skyweave.warning.threat_model.same_site` compares)."""
-    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
-    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
-    return site_distances_m(lat_deg, lon_deg, lats, lons)
 
 
 def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
