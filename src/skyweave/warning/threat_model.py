@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -161,7 +162,9 @@ class Threat:
     @property
     def truth_object_id(self) -> str | None:
         """Most voted truth object (scoring only)."""
-        return self.truth.most_common(1)[0][0] if self.truth else None
+        # what ``most_common(1)`` returns (the first of the most voted, in insertion
+        # order), without its heap: the threat table asks at every report time
+        return max(self.truth.items(), key=itemgetter(1))[0] if self.truth else None
 
 
 def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:

@@ -123,14 +123,19 @@ def _timed_row(
     imp = t.impact
     if t.picture_number is not None:
         numbers = [t.picture_number]
-    else:
+    elif t.live_tracks:
         numbers = sorted({picture_of[k] for k in t.live_tracks if k in picture_of})
+    else:
+        numbers = []
+    engagements = t.engagements
     return {
         **still,
         "sources": sorted(t.sources),
         "tracks": [f"{partner}:{n}" for n in numbers],
         "time_to_go_s": rounded(imp.time_s - time_s, 1) if imp else None,
-        "engagements": [dict(e, id=k) for k, e in sorted(t.engagements.items())],
+        "engagements": [dict(e, id=k) for k, e in sorted(engagements.items())]
+        if engagements
+        else [],
         "new": bool(time_s - t.first_seen_s < NEW_FOR_S),
     }
 
