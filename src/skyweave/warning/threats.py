@@ -713,11 +713,10 @@ class ThreatBoard:
         pic = {} if picture_of is None else picture_of
         threats = list(self._open.values())
         rows = self._board_cache.rows(time_s, threats, pic)
-        entries = sorted(
+        return sorted(
             zip(threats, rows, strict=True),
             key=lambda e: (e[1]["time_to_go_s"] is None, e[1]["time_to_go_s"] or 0.0),
         )
-        return entries
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
