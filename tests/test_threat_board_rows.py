@@ -21,6 +21,7 @@ from skyweave.warning.threat_model import (
     site_groups,
 )
 from skyweave.warning.threat_rows import BoardRowCache, board_row
+from skyweave.warning.threat_table import ThreatTableRecorder, board_record
 from skyweave.warning.threats import ThreatBoard
 
 GATE_M = 150_000.0
@@ -136,3 +137,31 @@ def test_board_rows_share_no_list_with_the_kept_rows() -> None:
     first[0]["impact"][0] = 99.0
     first[0]["ellipse_m"][0] = 99.0
     assert board.board_rows(20.0) == [board_row("north", 20.0, t, {}, {})]
+
+
+def test_recorded_table_is_board_record_of_board_rows() -> None:
+    board = ThreatBoard("north", DefendedAssets.empty(), list(ASSETS.values()))
+    recorder = ThreatTableRecorder()
+    t, u = board._new(10.0, "ballistic", "north"), board._new(12.0, "cruise", "east")
+    expected = []
+    steps = [
+        lambda: None,
+        lambda: setattr(u, "impact", _impact(200.0, 1.0)),
+        lambda: setattr(t, "impact", _impact(150.0, 2.0)),  # now first by time to go
+        lambda: setattr(t, "threatened", ("port", "elsewhere")),
+        lambda: t.live_tracks.add(7),
+        lambda: t.engagements.__setitem__(3, {"battery": "b1", "outcome": "in_flight"}),
+        lambda: u.truth.update(["cm"]),
+        lambda: board._close(70.0, u, "killed", "engagement_result", "kill", "north"),
+    ]
+    for k, step in enumerate(steps):
+        step()
+        time_s, picture_of = 10.0 * k, {7: 70 + k}
+        recorder.record(time_s, board, picture_of)
+        truth = {x.threat_id: x.truth_object_id for x in board.open_threats()}
+        expected += [
+            board_record(time_s, "north", row, truth[row["id"]])
+            for row in board.board_rows(time_s, picture_of)
+        ]
+    assert repr(recorder._rows) == repr(expected)  # repr: -0.0 is not 0.0
+    assert [r[2] for r in expected][-3:] == ["north:T1", "north:T2", "north:T1"]

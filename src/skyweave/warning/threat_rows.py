@@ -120,6 +120,22 @@ def _timed_row(
     picture_of: Mapping[int, int],
 ) -> dict[str, Any]:
     """The board row of ``still`` (:func:`_still_row` of ``t``) at ``time_s``."""
+    sources, tracks, to_go_s = timed_fields(partner, time_s, t, picture_of)
+    return {
+        **still,
+        "sources": sources,
+        "tracks": tracks,
+        "time_to_go_s": to_go_s,
+        "engagements": [dict(e, id=k) for k, e in engagements_of(t)],
+        "new": bool(time_s - t.first_seen_s < NEW_FOR_S),
+    }
+
+
+def timed_fields(
+    partner: str, time_s: float, t: Threat, picture_of: Mapping[int, int]
+) -> tuple[list[str], list[str], float | None]:
+    """A board row's sources, tracks and time to go (``time_to_go_s``) of threat ``t``
+    on ``partner``'s board at ``time_s`` (see :func:`board_row`)."""
     imp = t.impact
     if t.picture_number is not None:
         numbers = [t.picture_number]
@@ -127,17 +143,16 @@ def _timed_row(
         numbers = sorted({picture_of[k] for k in t.live_tracks if k in picture_of})
     else:
         numbers = []
-    engagements = t.engagements
-    return {
-        **still,
-        "sources": sorted(t.sources),
-        "tracks": [f"{partner}:{n}" for n in numbers],
-        "time_to_go_s": rounded(imp.time_s - time_s, 1) if imp else None,
-        "engagements": [dict(e, id=k) for k, e in sorted(engagements.items())]
-        if engagements
-        else [],
-        "new": bool(time_s - t.first_seen_s < NEW_FOR_S),
-    }
+    return (
+        sorted(t.sources),
+        [f"{partner}:{n}" for n in numbers],
+        rounded(imp.time_s - time_s, 1) if imp else None,
+    )
+
+
+def engagements_of(t: Threat) -> list[tuple[int, dict[str, Any]]]:
+    """The threat's engagements by id, in the order of its board row."""
+    return sorted(t.engagements.items()) if t.engagements else []
 
 
 class BoardRowCache:
@@ -173,6 +188,15 @@ class BoardRowCache:
 
         The rows share their launch, impact, ellipse and threatened lists with the
         kept rows: a caller that changes them must copy them first."""
+        return [
+            _timed_row(still, self.partner, time_s, t, picture_of)
+            for t, still in zip(threats, self.still_rows(threats), strict=True)
+        ]
+
+    def still_rows(self, threats: Sequence[Threat]) -> list[dict[str, Any]]:
+        """The time-free fields of the board rows of ``threats`` (the others left as
+        None), in order, kept from the last call where the threat has not changed
+        (the same dict then: read it, do not change it)."""
         kept, self._kept = self._kept, {}  # threats off the board are forgotten
         out = []
         for t in threats:
@@ -183,7 +207,7 @@ class BoardRowCache:
             else:
                 still = _still_row(self.partner, t, self.asset_info)
             self._kept[t.number] = (key, still)
-            out.append(_timed_row(still, self.partner, time_s, t, picture_of))
+            out.append(still)
         return out
 
 
@@ -249,4 +273,6 @@ __all__ = [
     "asset_row",
     "board_row",
     "copied_row",
+    "engagements_of",
+    "timed_fields",
 ]

@@ -703,20 +703,18 @@ class ThreatBoard:
     ) -> list[dict[str, Any]]:
         """The board now: one JSON-ready dict per open threat, by time to go
         (``picture_of``: own track id -> picture number, for the tracks it names)."""
-        return [copied_row(r) for _, r in self.board_entries(time_s, picture_of)]
-
-    def board_entries(
-        self, time_s: float, picture_of: Mapping[int, int] | None = None
-    ) -> list[tuple[Threat, dict[str, Any]]]:
-        """Each open threat with its board row, in :meth:`board_rows` order; the rows
-        share lists with the board's cache (read them, do not change them)."""
         pic = {} if picture_of is None else picture_of
+        rows = self._board_cache.rows(time_s, list(self._open.values()), pic)
+        rows.sort(key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
+        return [copied_row(r) for r in rows]
+
+    def still_rows(self) -> list[tuple[Threat, dict[str, Any]]]:
+        """Each open threat, in order of first sight, with the fields of its board row
+        that do not depend on the time, the picture, its sources or its engagements
+        (those None), kept while the threat does not change: read them, do not change
+        them (:class:`~skyweave.warning.threat_rows.BoardRowCache`)."""
         threats = list(self._open.values())
-        rows = self._board_cache.rows(time_s, threats, pic)
-        return sorted(
-            zip(threats, rows, strict=True),
-            key=lambda e: (e[1]["time_to_go_s"] is None, e[1]["time_to_go_s"] or 0.0),
-        )
+        return list(zip(threats, self._board_cache.still_rows(threats), strict=True))
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
