@@ -163,5 +163,6 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
             board_record(time_s, "north", row, truth[row["id"]])
             for row in board.board_rows(time_s, picture_of)
         ]
-    assert repr(recorder._rows) == repr(expected)  # repr: -0.0 is not 0.0
+    listed = [[list(v) if isinstance(v, tuple) else v for v in r] for r in recorder._rows]
+    assert repr(listed) == repr(expected)  # repr: -0.0 is not 0.0
     assert [r[2] for r in expected][-3:] == ["north:T1", "north:T2", "north:T1"]
