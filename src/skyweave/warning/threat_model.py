@@ -10,13 +10,16 @@ that owns the threat); the small geometry helpers both use live here too.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
 from skyweave.warning.alerts import _great_circle_m
 
@@ -159,7 +162,9 @@ class Threat:
     @property
     def truth_object_id(self) -> str | None:
         """Most voted truth object (scoring only)."""
-        return self.truth.most_common(1)[0][0] if self.truth else None
+        # what ``most_common(1)`` returns (the first of the most voted, in insertion
+        # order), without its heap: the threat table asks at every report time
+        return max(self.truth.items(), key=itemgetter(1))[0] if self.truth else None
 
 
 def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
@@ -185,6 +190,83 @@ def same_site(a: Threat, b: Threat, gate_m: float) -> bool:
     """Two threats' launch points within ``gate_m``."""
     d = _great_circle_m(a.launch_lat_deg, a.launch_lon_deg, b.launch_lat_deg, b.launch_lon_deg)
     return bool(float(d) <= gate_m)
+
+
+def site_distances_m(
+    lat_deg: float, lon_deg: float, lats_deg: FloatArray, lons_deg: FloatArray
+) -> FloatArray:
+    """Great-circle distances from one launch point to many, metres.
+
+    Bit for bit the numbers :func:`same_site` compares, one
+    ``_great_circle_m(lat_deg, lon_deg, lats_deg[k], lons_deg[k])`` call per point
+    (the haversine, in the same order of operations), in one pass over the arrays.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : float
+        The point.
+    lats_deg, lons_deg : (N,) float
+        The other points (contiguous: NumPy's vectorised transcendentals then take
+        the same path for every element as for a single scalar).
+
+    Returns
+    -------
+    (N,) float
+    """
+    la1, lo1 = np.radians(lat_deg), np.radians(lon_deg)
+    la2, lo2 = np.radians(lats_deg), np.radians(lons_deg)
+    h = _libm_squares(np.sin((la2 - la1) / 2)) + np.cos(la1) * np.cos(la2) * _libm_squares(
+        np.sin((lo2 - lo1) / 2)
+    )
+    return np.asarray(2.0 * R_EARTH_MEAN_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def _libm_squares(x: FloatArray) -> FloatArray:
+    """``x ** 2`` element by element as a NumPy scalar squares: with the C library's
+    ``pow``. An array's ``** 2`` multiplies ``x * x`` instead, which differs from ``pow``
+    in the last bit for about one value in a thousand, and the board's distances have
+    always been scalar ones."""
+    return np.array([v**2 for v in x.tolist()], dtype=np.float64)
+
+
+def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
+    """The threats grouped by launch site, greedily in their order: the first threat
+    left and every threat left whose launch point is within ``gate_m`` of its own
+    (:func:`same_site`; not the connected components of "within the gate"), until
+    none is left.
+
+    Parameters
+    ----------
+    threats : sequence of Threat
+    gate_m : float
+
+    Returns
+    -------
+    list of list of Threat
+        Each group in the threats' order; a threat with no launch point is a group
+        of its own.
+    """
+    lat = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
+    lon = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
+    left = np.arange(len(threats))
+    groups = []
+    while len(left):
+        head = left[0]
+        within = (
+            site_distances_m(float(lat[head]), float(lon[head]), lat[left], lon[left]) <= gate_m
+        )
+        within[0] = True  # the head itself (even with no launch point to be near)
+        groups.append([threats[k] for k in left[within].tolist()])
+        left = left[~within]
+    return groups
+
+
+def launch_distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
+    """Great-circle distances from a launch point to these threats' launch points, metres
+    (the numbers :func:`same_site` compares, as :func:`site_distances_m`)."""
+    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
+    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
+    return site_distances_m(lat_deg, lon_deg, lats, lons)
 
 
 def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
@@ -276,8 +358,11 @@ __all__ = [
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
+    "launch_distances_m",
     "rounded",
     "same_site",
+    "site_distances_m",
+    "site_groups",
     "threat_rules_markdown",
     "untracked",
 ]

@@ -6,6 +6,7 @@ Plain functions of a :class:`~skyweave.warning.threat_model.Threat`: the
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,24 +76,27 @@ def board_row(
     """The JSON-ready row of threat ``t`` on ``partner``'s board at ``time_s``; its
     tracks are the partner's picture tracks (``picture_of``: own track id -> picture
     number), the ids its consoles and ``picture.parquet`` show."""
+    return _timed_row(_still_row(partner, t, asset_info), partner, time_s, t, picture_of)
+
+
+def _still_row(partner: str, t: Threat, asset_info: Mapping[str, AssetInfo]) -> dict[str, Any]:
+    """A board row's fields that depend on the threat alone (not on the time, the
+    picture numbers, the sources or the engagements: :func:`_timed_row` fills those
+    in, in their places here)."""
     imp = t.impact
-    if t.picture_number is not None:
-        numbers = [t.picture_number]
-    else:
-        numbers = sorted({picture_of[k] for k in t.live_tracks if k in picture_of})
     return {
         "id": t.threat_id,
         "class": t.threat_class,
         "lifecycle": t.lifecycle,
         "first_seen_s": round(t.first_seen_s, 3),
         "first_source": t.first_source,
-        "sources": sorted(t.sources),
-        "tracks": [f"{partner}:{n}" for n in numbers],
+        "sources": None,
+        "tracks": None,
         "launch": [rounded(t.launch_lat_deg), rounded(t.launch_lon_deg)],
         "launch_time_s": rounded(t.launch_time_s, 1),
         "impact": [rounded(imp.lat_deg), rounded(imp.lon_deg)] if imp else [None, None],
         "impact_time_s": rounded(imp.time_s, 1) if imp else None,
-        "time_to_go_s": rounded(imp.time_s - time_s, 1) if imp else None,
+        "time_to_go_s": None,
         "ellipse_m": [
             rounded(imp.semi_major_m, 0),
             rounded(imp.semi_minor_m, 0),
@@ -101,10 +105,151 @@ def board_row(
         if imp
         else [None, None, None],
         "threatened": [asset_row(asset_info, a) for a in t.threatened],
-        "engagements": [dict(e, id=k) for k, e in sorted(t.engagements.items())],
+        "engagements": None,
         "classification": t.classification,
         "last_change_s": rounded(t.last_change_s, 3),
+        "new": None,
+    }
+
+
+def _timed_row(
+    still: dict[str, Any],
+    partner: str,
+    time_s: float,
+    t: Threat,
+    picture_of: Mapping[int, int],
+) -> dict[str, Any]:
+    """The board row of ``still`` (:func:`_still_row` of ``t``) at ``time_s``."""
+    sources, tracks, to_go_s = timed_fields(partner, time_s, t, picture_of)
+    return {
+        **still,
+        "sources": sources,
+        "tracks": tracks,
+        "time_to_go_s": to_go_s,
+        "engagements": [dict(e, id=k) for k, e in engagements_of(t)],
         "new": bool(time_s - t.first_seen_s < NEW_FOR_S),
+    }
+
+
+def timed_fields(
+    partner: str, time_s: float, t: Threat, picture_of: Mapping[int, int]
+) -> tuple[list[str], list[str], float | None]:
+    """A board row's sources, tracks and time to go (``time_to_go_s``) of threat ``t``
+    on ``partner``'s board at ``time_s`` (see :func:`board_row`)."""
+    imp = t.impact
+    if t.picture_number is not None:
+        numbers = [t.picture_number]
+    elif t.live_tracks:
+        numbers = sorted({picture_of[k] for k in t.live_tracks if k in picture_of})
+    else:
+        numbers = []
+    return (
+        sorted(t.sources),
+        [f"{partner}:{n}" for n in numbers],
+        rounded(imp.time_s - time_s, 1) if imp else None,
+    )
+
+
+def engagements_of(t: Threat) -> list[tuple[int, dict[str, Any]]]:
+    """The threat's engagements by id, in the order of its board row."""
+    return sorted(t.engagements.items()) if t.engagements else []
+
+
+class BoardRowCache:
+    """One board's rows, each threat's time-free fields (:func:`_still_row`) kept
+    until the threat changes.
+
+    A kept row is used again only while everything it was made of is what it was
+    then: the same prediction object and numbers that are the very same objects
+    (``is``: the same object is the same value, and ``-0.0`` never passes for
+    ``0.0``); the launch point's two numbers, which the board reassigns with each
+    new estimate of the launch, equal and not zero (two equal floats other than
+    zero are the same value; :func:`rounded` makes a ``float`` of either); the
+    threat's partner, class, lifecycle, first source, classification and
+    threatened assets (strings) equal. The picture numbers, sources and
+    engagements, cheap, are made anew at every call.
+
+    Parameters
+    ----------
+    partner : str
+    asset_info : mapping
+        The board's assets (fixed for the board's life).
+    """
+
+    def __init__(self, partner: str, asset_info: Mapping[str, AssetInfo]) -> None:
+        self.partner = partner
+        self.asset_info = asset_info
+        self._kept: dict[int, tuple[_RowKey, dict[str, Any]]] = {}
+
+    def rows(
+        self, time_s: float, threats: Sequence[Threat], picture_of: Mapping[int, int]
+    ) -> list[dict[str, Any]]:
+        """The board rows of ``threats`` at ``time_s`` (as :func:`board_row`), in order.
+
+        The rows share their launch, impact, ellipse and threatened lists with the
+        kept rows: a caller that changes them must copy them first."""
+        return [
+            _timed_row(still, self.partner, time_s, t, picture_of)
+            for t, still in zip(threats, self.still_rows(threats), strict=True)
+        ]
+
+    def still_rows(self, threats: Sequence[Threat]) -> list[dict[str, Any]]:
+        """The time-free fields of the board rows of ``threats`` (the others left as
+        None), in order, kept from the last call where the threat has not changed
+        (the same dict then: read it, do not change it)."""
+        kept, self._kept = self._kept, {}  # threats off the board are forgotten
+        out = []
+        for t in threats:
+            key = _row_key(t)
+            held = kept.get(t.number)
+            if held is not None and _unchanged(held[0], key):
+                still = held[1]
+            else:
+                still = _still_row(self.partner, t, self.asset_info)
+            self._kept[t.number] = (key, still)
+            out.append(still)
+        return out
+
+
+#: what a threat's time-free board fields are made of: numbers (compared with ``is``),
+#: the launch point (equal and not zero) and strings (equal)
+_RowKey = tuple[tuple[Any, ...], tuple[float, float], tuple[Any, ...]]
+
+
+def _row_key(t: Threat) -> _RowKey:
+    imp = t.impact
+    same: tuple[Any, ...] = (t.first_seen_s, t.launch_time_s, t.last_change_s, imp)
+    if imp is not None:
+        same += (
+            imp.lat_deg,
+            imp.lon_deg,
+            imp.time_s,
+            imp.semi_major_m,
+            imp.semi_minor_m,
+            imp.orientation_deg,
+        )
+    words = (t.partner, t.threat_class, t.lifecycle, t.first_source, t.classification)
+    return same, (t.launch_lat_deg, t.launch_lon_deg), (*words, t.threatened)
+
+
+def _unchanged(held: _RowKey, now: _RowKey) -> bool:
+    return (
+        len(held[0]) == len(now[0])
+        and all(map(operator.is_, held[0], now[0]))
+        and held[1] == now[1]
+        and 0.0 not in now[1]
+        and held[2] == now[2]
+    )
+
+
+def copied_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A board row of :meth:`BoardRowCache.rows` that shares no list with the cache."""
+    return {
+        **row,
+        "launch": list(row["launch"]),
+        "impact": list(row["impact"]),
+        "ellipse_m": list(row["ellipse_m"]),
+        "threatened": [dict(a) for a in row["threatened"]],
     }
 
 
@@ -120,4 +265,14 @@ def asset_row(asset_info: Mapping[str, AssetInfo], asset_id: str) -> dict[str, A
     return {"asset": asset_id, "name": info.name, "owner": info.owner, "value": info.value}
 
 
-__all__ = ["NEW_FOR_S", "alert_row", "alerts_from_rows", "asset_row", "board_row"]
+__all__ = [
+    "NEW_FOR_S",
+    "BoardRowCache",
+    "alert_row",
+    "alerts_from_rows",
+    "asset_row",
+    "board_row",
+    "copied_row",
+    "engagements_of",
+    "timed_fields",
+]

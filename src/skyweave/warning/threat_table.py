@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from skyweave.warning.threat_rows import engagements_of, timed_fields
 from skyweave.warning.threats import ThreatBoard
 
 THREATS_SCHEMA = pa.schema(
@@ -80,20 +81,69 @@ def board_record(time_s: float, partner: str, row: dict[str, Any], truth: str | 
     ]
 
 
+_TO_GO = THREATS_SCHEMA.names.index("time_to_go_s")
+
+
+def _still_parts(still: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+    """The fields of a :func:`board_record` that a board row's time-free fields give
+    (:meth:`ThreatBoard.still_rows`), in three runs of schema order (lists as tuples)."""
+    ellipse = still["ellipse_m"]
+    return (
+        (still["id"], still["class"], still["lifecycle"], still["first_seen_s"],
+         still["first_source"]),
+        (*still["launch"], still["launch_time_s"], *still["impact"], still["impact_time_s"]),
+        (*ellipse, tuple([a["asset"] for a in still["threatened"]]),
+         tuple([a["owner"] or "" for a in still["threatened"]])),
+    )  # fmt: skip
+
+
 class ThreatTableRecorder:
     """Collects one partner's board at each report time."""
 
     def __init__(self) -> None:
-        self._rows: list[list[Any]] = []
+        # tuples of numbers, strings and tuples of strings: the garbage collector stops
+        # following them once it has seen them (a big raid records hundreds of
+        # thousands of rows, which every full collection would walk again)
+        self._rows: list[tuple[Any, ...]] = []
+        # per open threat: the kept time-free row fields and the record runs made of them
+        self._parts: dict[int, tuple[dict[str, Any], tuple[tuple[Any, ...], ...]]] = {}
 
     def record(
         self, time_s: float, board: ThreatBoard, picture_of: Mapping[int, int] | None = None
     ) -> None:
         """Append the board as it is at ``time_s`` (``picture_of``: own track id ->
         picture number)."""
-        truth = {t.threat_id: t.truth_object_id for t in board.open_threats()}
-        for row in board.board_rows(time_s, picture_of):
-            self._rows.append(board_record(time_s, board.partner, row, truth[row["id"]]))
+        pic = {} if picture_of is None else picture_of
+        partner = board.partner
+        kept, self._parts = self._parts, {}
+        records = []
+        # board_record of board_rows, built from each threat's kept time-free fields
+        for t, still in board.still_rows():
+            held = kept.get(t.number)
+            parts = held[1] if held is not None and held[0] is still else _still_parts(still)
+            self._parts[t.number] = (still, parts)
+            ahead, launch_impact, ellipse_assets = parts
+            sources, tracks, to_go_s = timed_fields(partner, time_s, t, pic)
+            engaged = [e for _, e in engagements_of(t)]
+            records.append(
+                (
+                    float(time_s),
+                    partner,
+                    *ahead,
+                    tuple(sources),
+                    tuple(tracks),
+                    *launch_impact,
+                    to_go_s,
+                    *ellipse_assets,
+                    tuple([e["battery"] for e in engaged]),
+                    tuple([e["outcome"] for e in engaged]),
+                    still["classification"],
+                    t.truth_object_id,
+                )
+            )
+        # the board's order: by time to go (as board_rows)
+        records.sort(key=lambda r: (r[_TO_GO] is None, r[_TO_GO] or 0.0))
+        self._rows.extend(records)
 
     def table(self) -> pa.Table:
         """The rows recorded so far."""

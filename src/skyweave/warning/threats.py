@@ -68,7 +68,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.warning.air_threats import evaluate_air_tracks
-from skyweave.warning.alerts import Alerts, _great_circle_m
+from skyweave.warning.alerts import Alerts
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.launch import LaunchEvents
 from skyweave.warning.threat_model import (
@@ -84,11 +84,17 @@ from skyweave.warning.threat_model import (
     impact_of_row,
     inside_ellipse,
     is_finite,
-    same_site,
+    launch_distances_m,
+    site_groups,
     threat_rules_markdown,
     untracked,
 )
-from skyweave.warning.threat_rows import alert_row, alerts_from_rows, board_row
+from skyweave.warning.threat_rows import (
+    BoardRowCache,
+    alert_row,
+    alerts_from_rows,
+    copied_row,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -129,6 +135,7 @@ class ThreatBoard:
         self._open: dict[int, Threat] = {}
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
+        self._board_cache = BoardRowCache(partner, self.asset_info)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -191,12 +198,12 @@ class ThreatBoard:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
         best, best_cost = None, np.inf
-        for t in self._open.values():
-            if not (t.threat_class == "ballistic" and free(t)):
-                continue
-            if not np.isfinite(t.launch_lat_deg):
-                continue
-            d = float(_great_circle_m(lat, lon, t.launch_lat_deg, t.launch_lon_deg))
+        near = [
+            t
+            for t in self._open.values()
+            if t.threat_class == "ballistic" and free(t) and np.isfinite(t.launch_lat_deg)
+        ]
+        for t, d in zip(near, launch_distances_m(lat, lon, near).tolist(), strict=True):
             # a launch time unknown on either side (a track's launch point) is no gate
             dt = abs(first_s - t.launch_time_s)
             dt = dt if np.isfinite(dt) else 0.0
@@ -267,10 +274,7 @@ class ThreatBoard:
             and np.isfinite(t.launch_time_s)
             and not t.engagements
         ]
-        while movable:
-            head = movable[0]
-            site = [t for t in movable if same_site(head, t, self.config.launch_gate_m)]
-            movable = [t for t in movable if t not in site]
+        for site in site_groups(movable, self.config.launch_gate_m):
             if len(site) < 2:
                 continue
             by_launch = sorted(site, key=lambda t: t.launch_time_s)
@@ -318,20 +322,21 @@ class ThreatBoard:
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
         gate_m = self.config.launch_gate_m
-        near = [
+        ballistic = [
             t
             for t in self._open.values()
-            if t.threat_class == "ballistic"
-            and np.isfinite(t.launch_lat_deg)
-            and same_site(site, t, gate_m)
+            if t.threat_class == "ballistic" and np.isfinite(t.launch_lat_deg)
         ]
+        d = launch_distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
+        near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
         candidates = [t for t in near if free(t) and np.isfinite(t.launch_time_s)]
         if not candidates:
             return None
+        chosen = {id(t) for t in candidates}
         flights = [
             t.impact.time_s - t.launch_time_s
             for t in near
-            if t not in candidates and t.impact is not None and np.isfinite(t.launch_time_s)
+            if id(t) not in chosen and t.impact is not None and np.isfinite(t.launch_time_s)
         ]
         if not flights or not np.isfinite(impact_time_s):
             return min(candidates, key=lambda t: t.launch_time_s)
@@ -699,10 +704,17 @@ class ThreatBoard:
         """The board now: one JSON-ready dict per open threat, by time to go
         (``picture_of``: own track id -> picture number, for the tracks it names)."""
         pic = {} if picture_of is None else picture_of
-        rows = [
-            board_row(self.partner, time_s, t, self.asset_info, pic) for t in self._open.values()
-        ]
-        return sorted(rows, key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
+        rows = self._board_cache.rows(time_s, list(self._open.values()), pic)
+        rows.sort(key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
+        return [copied_row(r) for r in rows]
+
+    def still_rows(self) -> list[tuple[Threat, dict[str, Any]]]:
+        """Each open threat, in order of first sight, with the fields of its board row
+        that do not depend on the time, the picture, its sources or its engagements
+        (those None), kept while the threat does not change: read them, do not change
+        them (:class:`~skyweave.warning.threat_rows.BoardRowCache`)."""
+        threats = list(self._open.values())
+        return list(zip(threats, self._board_cache.still_rows(threats), strict=True))
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
