@@ -129,6 +129,9 @@ def run_scenario(
 
 def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:
     """The tables and summary of a run stepped to its current tick."""
+    # Arrow's default pool (mimalloc) keeps the pages of the tables' builders after they
+    # are freed: the large raid's peak was 190 MB higher than with the C library's pool
+    pa.set_memory_pool(pa.system_memory_pool())
     scenario = sim.scenario
     log = sim.finish()
     times_s = sim.times_s[: sim.tick + 1]
