@@ -197,7 +197,7 @@ def _pair_distance(
     return np.sqrt(acc)
 
 
-def _near_pairs(
+def near_pairs(
     a_step: IntArray, a_pos: FloatArray, b_step: IntArray, b_pos: FloatArray, radius_m: float
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Every (A row, B row) pair at the same step strictly closer than ``radius_m``.
@@ -254,7 +254,7 @@ def _gospa_on_steps(
     nb = np.bincount(b_step, minlength=n_steps).astype(np.int64)
 
     # Only pairs closer than c can be assigned at less than the cut-off's cost.
-    ia, ib, d = _near_pairs(a_step, a_pos, b_step, b_pos, c_m)
+    ia, ib, d = near_pairs(a_step, a_pos, b_step, b_pos, c_m)
     # A step is "simple" when every truth and every track has at most one
     # neighbour closer than c: the optimal assignment then takes exactly those
     # pairs (each saves c**p - d**p > 0 and none compete), no solver needed.
@@ -382,7 +382,7 @@ def _nearest_truth_labels(
     """For each track row, the nearest truth at the same step strictly closer than
     the threshold, or -1. Rows must be sorted by step."""
     labels = np.full(track_step.size, -1, dtype=np.int64)
-    ia, ib, d = _near_pairs(truth_step, truth_pos, track_step, track_pos, threshold_m)
+    ia, ib, d = near_pairs(truth_step, truth_pos, track_step, track_pos, threshold_m)
     if ia.size:
         # Nearest first within each track row; ties go to the lower truth index.
         order = np.lexsort((truth_obj[ia], d, ib))

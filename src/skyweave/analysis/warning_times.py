@@ -19,6 +19,13 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from skyweave.analysis.metrics import near_pairs
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -48,27 +55,41 @@ def track_to_threat(
     track_id = tracks.column("track_id").to_numpy()
     votes: dict[tuple[str, int], Counter[str]] = {}
     first_on: dict[tuple[str, int, str], float] = {}
-    # Truth rows are time-major; tracks are reported on the same output grid.
-    times, starts = np.unique(t_truth, return_index=True)
-    ends = np.append(starts[1:], len(t_truth))
-    slot = np.searchsorted(times, t_tr)
-    for k in range(len(t_tr)):
-        s = slot[k]
-        if s >= len(times) or times[s] != t_tr[k]:
-            continue
-        a, b = starts[s], ends[s]
-        dist = np.linalg.norm(xyz_truth[a:b] - xyz_tr[k], axis=1)
-        j = int(np.argmin(dist))
-        if dist[j] > track_gate_m:
-            continue
+    nearest, near_m = _nearest_truth_rows(t_truth, xyz_truth, t_tr, xyz_tr, track_gate_m)
+    for k in np.flatnonzero(nearest >= 0).tolist():
         key = (partner[k], int(track_id[k]))
-        threat = str(ids_truth[a + j])
+        threat = str(ids_truth[nearest[k]])
         votes.setdefault(key, Counter())[threat] += 1
         first_on.setdefault((*key, threat), float(t_tr[k]))
     return {
         key: (c.most_common(1)[0][0], first_on[(*key, c.most_common(1)[0][0])])
         for key, c in votes.items()
     }
+
+
+def _nearest_truth_rows(
+    t_truth: FloatArray, xyz_truth: FloatArray, t_tr: FloatArray, xyz_tr: FloatArray, gate_m: float
+) -> tuple[IntArray, FloatArray]:
+    """Each track row's nearest truth row at its own time when that is within ``gate_m``,
+    and the distance (-1 and inf otherwise). A k-d tree finds the pairs within the gate
+    (:func:`skyweave.analysis.metrics.near_pairs`, the same per-pair distance as a
+    norm over the three coordinates); the nearest of them is the nearest of all, the
+    lower truth row on a tie, as ``argmin`` took it. Truth rows have no NaN position."""
+    nearest = np.full(len(t_tr), -1, dtype=np.int64)
+    near_m = np.full(len(t_tr), np.inf)
+    times = np.unique(t_truth)
+    slot = np.searchsorted(times, t_tr)
+    on_grid = slot < len(times)
+    on_grid[on_grid] = times[slot[on_grid]] == t_tr[on_grid]
+    track_step = np.where(on_grid, slot, -1)  # off the grid: a step no truth row has
+    radius_m = float(np.nextafter(gate_m, np.inf))  # within the gate, the gate included
+    ia, ib, d = near_pairs(np.searchsorted(times, t_truth), xyz_truth, track_step, xyz_tr, radius_m)
+    if ia.size:
+        order = np.lexsort((ia, d, ib))  # by track row, then distance, then truth row
+        ib, first = np.unique(ib[order], return_index=True)
+        nearest[ib] = ia[order][first]
+        near_m[ib] = d[order][first]
+    return nearest, near_m
 
 
 def warning_measures(
@@ -97,12 +118,18 @@ def warning_measures(
         if t < first.get(key, np.inf):
             first[key] = t
 
-    det_obj = detections.column("object_id").to_pylist()
-    det_partner = detections.column("partner").to_pylist()
-    det_t = detections.column("report_time_s").to_pylist()
-    for obj, partner, t in zip(det_obj, det_partner, det_t, strict=True):
-        if obj is not None:
-            note("detection", obj, partner, t)
+    # each (object, partner)'s first report: a minimum, whatever the order
+    seen = (
+        detections.select(["object_id", "partner", "report_time_s"])
+        .filter(pc.is_valid(detections.column("object_id")))
+        .group_by(["object_id", "partner"], use_threads=False)
+        .aggregate([("report_time_s", "min")])
+    )
+    for obj, partner, t in zip(
+        *(seen.column(n).to_pylist() for n in ("object_id", "partner", "report_time_s_min")),
+        strict=True,
+    ):
+        note("detection", obj, partner, t)
     for (partner, _), (threat_id, t) in track_map.items():
         note("track", threat_id, partner, t)
 
