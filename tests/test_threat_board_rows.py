@@ -8,6 +8,8 @@ The board measures launch sites against each other with one NumPy pass per point
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from skyweave.warning.alerts import _great_circle_m
@@ -16,15 +18,54 @@ from skyweave.warning.threat_model import (
     AssetInfo,
     PredictedImpact,
     Threat,
-    same_site,
     site_distances_m,
     site_groups,
 )
 from skyweave.warning.threat_rows import BoardRowCache, board_row
-from skyweave.warning.threat_table import ThreatTableRecorder, board_record
+from skyweave.warning.threat_table import ThreatTableRecorder
 from skyweave.warning.threats import ThreatBoard
 
 GATE_M = 150_000.0
+
+
+def same_site(a: Threat, b: Threat, gate_m: float) -> bool:
+    """Two threats' launch points within ``gate_m``: the scalar test the board made
+    per pair before :func:`site_distances_m`."""
+    d = _great_circle_m(a.launch_lat_deg, a.launch_lon_deg, b.launch_lat_deg, b.launch_lon_deg)
+    return bool(float(d) <= gate_m)
+
+
+def board_record(time_s: float, partner: str, row: dict[str, Any], truth: str | None) -> list[Any]:
+    """One ``threats.parquet`` row (schema order) from a board row of
+    :meth:`ThreatBoard.board_rows`: the recorder's form before it kept rows."""
+    ellipse = row["ellipse_m"]
+    return [
+        float(time_s),
+        partner,
+        row["id"],
+        row["class"],
+        row["lifecycle"],
+        row["first_seen_s"],
+        row["first_source"],
+        row["sources"],
+        row["tracks"],
+        row["launch"][0],
+        row["launch"][1],
+        row["launch_time_s"],
+        row["impact"][0],
+        row["impact"][1],
+        row["impact_time_s"],
+        row["time_to_go_s"],
+        ellipse[0],
+        ellipse[1],
+        ellipse[2],
+        [a["asset"] for a in row["threatened"]],
+        [a["owner"] or "" for a in row["threatened"]],
+        [e["battery"] for e in row["engagements"]],
+        [e["outcome"] for e in row["engagements"]],
+        row["classification"],
+        truth,
+    ]
 
 
 def test_site_distances_are_the_scalar_distances_bit_for_bit() -> None:

@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
-from skyweave.warning.alerts import _great_circle_m
 
 FloatArray = NDArray[np.float64]
 
@@ -186,18 +185,12 @@ def untracked(t: Threat) -> bool:
     return not t.live_tracks
 
 
-def same_site(a: Threat, b: Threat, gate_m: float) -> bool:
-    """Two threats' launch points within ``gate_m``."""
-    d = _great_circle_m(a.launch_lat_deg, a.launch_lon_deg, b.launch_lat_deg, b.launch_lon_deg)
-    return bool(float(d) <= gate_m)
-
-
 def site_distances_m(
     lat_deg: float, lon_deg: float, lats_deg: FloatArray, lons_deg: FloatArray
 ) -> FloatArray:
     """Great-circle distances from one launch point to many, metres.
 
-    Bit for bit the numbers :func:`same_site` compares, one
+    Bit for bit the numbers one scalar ``_great_circle_m`` call per pair compares, one
     ``_great_circle_m(lat_deg, lon_deg, lats_deg[k], lons_deg[k])`` call per point
     (the haversine, in the same order of operations), in one pass over the arrays.
 
@@ -232,8 +225,8 @@ def _libm_squares(x: FloatArray) -> FloatArray:
 def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
     """The threats grouped by launch site, greedily in their order: the first threat
     left and every threat left whose launch point is within ``gate_m`` of its own
-    (:func:`same_site`; not the connected components of "within the gate"), until
-    none is left.
+    (as one scalar ``_great_circle_m`` call per pair measured it; not the connected
+    components of "within the gate"), until none is left.
 
     Parameters
     ----------
@@ -263,7 +256,7 @@ def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
 
 def launch_distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
     """Great-circle distances from a launch point to these threats' launch points, metres
-    (the numbers :func:`same_site` compares, as :func:`site_distances_m`)."""
+    (bit for bit one scalar ``_great_circle_m`` call per pair, as :func:`site_distances_m`)."""
     lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
     lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
     return site_distances_m(lat_deg, lon_deg, lats, lons)
@@ -360,7 +353,6 @@ __all__ = [
     "is_finite",
     "launch_distances_m",
     "rounded",
-    "same_site",
     "site_distances_m",
     "site_groups",
     "threat_rules_markdown",

@@ -48,44 +48,11 @@ THREATS_SCHEMA = pa.schema(
 )
 
 
-def board_record(time_s: float, partner: str, row: dict[str, Any], truth: str | None) -> list[Any]:
-    """One ``threats.parquet`` row (schema order) from a board row of
-    :meth:`ThreatBoard.board_rows`."""
-    ellipse = row["ellipse_m"]
-    return [
-        float(time_s),
-        partner,
-        row["id"],
-        row["class"],
-        row["lifecycle"],
-        row["first_seen_s"],
-        row["first_source"],
-        row["sources"],
-        row["tracks"],
-        row["launch"][0],
-        row["launch"][1],
-        row["launch_time_s"],
-        row["impact"][0],
-        row["impact"][1],
-        row["impact_time_s"],
-        row["time_to_go_s"],
-        ellipse[0],
-        ellipse[1],
-        ellipse[2],
-        [a["asset"] for a in row["threatened"]],
-        [a["owner"] or "" for a in row["threatened"]],
-        [e["battery"] for e in row["engagements"]],
-        [e["outcome"] for e in row["engagements"]],
-        row["classification"],
-        truth,
-    ]
-
-
 _TO_GO = THREATS_SCHEMA.names.index("time_to_go_s")
 
 
 def _still_parts(still: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
-    """The fields of a :func:`board_record` that a board row's time-free fields give
+    """The fields of a ``threats.parquet`` record that a board row's time-free fields give
     (:meth:`ThreatBoard.still_rows`), in three runs of schema order (lists as tuples)."""
     ellipse = still["ellipse_m"]
     return (
@@ -117,7 +84,7 @@ class ThreatTableRecorder:
         partner = board.partner
         kept, self._parts = self._parts, {}
         records = []
-        # board_record of board_rows, built from each threat's kept time-free fields
+        # the record of each board row, built from each threat's kept time-free fields
         for t, still in board.still_rows():
             held = kept.get(t.number)
             parts = held[1] if held is not None and held[0] is still else _still_parts(still)
@@ -156,4 +123,4 @@ class ThreatTableRecorder:
         )
 
 
-__all__ = ["THREATS_SCHEMA", "ThreatTableRecorder", "board_record"]
+__all__ = ["THREATS_SCHEMA", "ThreatTableRecorder"]
