@@ -123,13 +123,9 @@ def merge_truth(truth: Truth, extra: Truth) -> Truth:
 def killed_and_merged(truth: Truth, killed_at_s: Mapping[str, float], extra: Truth) -> Truth:
     """``merge_truth(apply_kills(truth, killed_at_s), extra)`` with one copy of the
     states instead of two: the large raid's truth is some 90 MB a copy."""
-    if not killed_at_s:
-        return merge_truth(truth, extra)
     merged = merge_truth(truth, extra)
-    n = len(truth.object_ids)
-    kill = np.array([killed_at_s.get(o, np.inf) for o in truth.object_ids], dtype=np.float64)
-    gone = truth.times_s[:, None] > kill[None, :]
-    merged.states[:, :n][gone] = np.nan
+    if killed_at_s:
+        merged.states[:, : len(truth.object_ids)][_after_kill(truth, killed_at_s)] = np.nan
     return merged
 
 
@@ -141,8 +137,7 @@ def apply_kills(truth: Truth, killed_at_s: Mapping[str, float]) -> Truth:
     """
     if not killed_at_s:
         return truth
-    kill = np.array([killed_at_s.get(o, np.inf) for o in truth.object_ids], dtype=np.float64)
-    gone = truth.times_s[:, None] > kill[None, :]
+    gone = _after_kill(truth, killed_at_s)
     return Truth(
         times_s=truth.times_s,
         object_ids=truth.object_ids,
@@ -151,6 +146,12 @@ def apply_kills(truth: Truth, killed_at_s: Mapping[str, float]) -> Truth:
         burnout_time_s=truth.burnout_time_s,
         rcs_class=truth.rcs_class,
     )
+
+
+def _after_kill(truth: Truth, killed_at_s: Mapping[str, float]) -> NDArray[np.bool_]:
+    """(T, N): the samples after each object's kill time (none for an unknown id)."""
+    kill = np.array([killed_at_s.get(o, np.inf) for o in truth.object_ids], dtype=np.float64)
+    return np.asarray(truth.times_s[:, None] > kill[None, :])
 
 
 __all__ = [
