@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skyweave.analysis.metrics import near_pairs
+from skyweave.analysis.metrics import _near_pairs
 
 
 def _brute(a_step, a_pos, b_step, b_pos, radius_m):  # type: ignore[no-untyped-def]
@@ -31,7 +31,7 @@ def test_near_pairs_are_every_same_step_pair_within_the_radius(radius_m: float) 
     b_pos = centre + rng.normal(0.0, 2.0, (45, 3))
     a_pos[3] = np.nan
     b_pos[10, 1] = np.inf
-    ia, ib, d = near_pairs(a_step, a_pos, b_step, b_pos, radius_m)
+    ia, ib, d = _near_pairs(a_step, a_pos, b_step, b_pos, radius_m)
     expected = _brute(a_step, a_pos, b_step, b_pos, radius_m)
     assert list(zip(ia.tolist(), ib.tolist(), strict=True)) == [(i, j) for i, j, _ in expected]
     # the same distances to the bit as the straightforward formula
@@ -41,10 +41,10 @@ def test_near_pairs_are_every_same_step_pair_within_the_radius(radius_m: float) 
 
 def test_no_pairs_when_a_side_is_empty_or_not_finite() -> None:
     pos = np.zeros((2, 3))
-    ia, ib, d = near_pairs(np.zeros(2, np.int64), pos, np.zeros(0, np.int64), pos[:0], 5.0)
+    ia, ib, d = _near_pairs(np.zeros(2, np.int64), pos, np.zeros(0, np.int64), pos[:0], 5.0)
     assert ia.size == ib.size == d.size == 0
     nan = np.full((2, 3), np.nan)
-    ia, _, _ = near_pairs(np.zeros(2, np.int64), pos, np.zeros(2, np.int64), nan, 5.0)
+    ia, _, _ = _near_pairs(np.zeros(2, np.int64), pos, np.zeros(2, np.int64), nan, 5.0)
     assert ia.size == 0
 
 

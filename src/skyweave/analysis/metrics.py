@@ -197,7 +197,7 @@ def _pair_distance(
     return np.sqrt(acc)
 
 
-def near_pairs(
+def _near_pairs(
     a_step: IntArray, a_pos: FloatArray, b_step: IntArray, b_pos: FloatArray, radius_m: float
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Every (A row, B row) pair at the same step strictly closer than ``radius_m``.
@@ -254,7 +254,7 @@ def _gospa_on_steps(
     nb = np.bincount(b_step, minlength=n_steps).astype(np.int64)
 
     # Only pairs closer than c can be assigned at less than the cut-off's cost.
-    ia, ib, d = near_pairs(a_step, a_pos, b_step, b_pos, c_m)
+    ia, ib, d = _near_pairs(a_step, a_pos, b_step, b_pos, c_m)
     # A step is "simple" when every truth and every track has at most one
     # neighbour closer than c: the optimal assignment then takes exactly those
     # pairs (each saves c**p - d**p > 0 and none compete), no solver needed.
@@ -370,7 +370,7 @@ class TrackTruthAssociations:
         return int(self.track.size)
 
 
-def _nearest_truth_labels(
+def nearest_truth_labels(
     n_steps: int,
     truth_step: IntArray,
     truth_obj: IntArray,
@@ -379,10 +379,10 @@ def _nearest_truth_labels(
     track_pos: FloatArray,
     threshold_m: float,
 ) -> IntArray:
-    """For each track row, the nearest truth at the same step strictly closer than
-    the threshold, or -1. Rows must be sorted by step."""
+    """For each track row, the label (``truth_obj``) of the nearest truth row at the same
+    step strictly closer than the threshold, the lower label on a tie, or -1."""
     labels = np.full(track_step.size, -1, dtype=np.int64)
-    ia, ib, d = near_pairs(truth_step, truth_pos, track_step, track_pos, threshold_m)
+    ia, ib, d = _near_pairs(truth_step, truth_pos, track_step, track_pos, threshold_m)
     if ia.size:
         # Nearest first within each track row; ties go to the lower truth index.
         order = np.lexsort((truth_obj[ia], d, ib))
@@ -452,7 +452,7 @@ def associate_tracks_to_truth(
     ta = np.argsort(truth_step, kind="stable")
     tb = np.lexsort((track_obj, track_step))
     b_step, b_obj = track_step[tb], track_obj[tb]
-    labels = _nearest_truth_labels(
+    labels = nearest_truth_labels(
         n_steps, truth_step[ta], truth_obj[ta], truth_pos[ta], b_step, track_pos[tb], threshold_m
     )
     n_tracks = int(b_obj.max()) + 1 if b_obj.size else 0

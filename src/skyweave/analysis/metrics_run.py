@@ -60,7 +60,7 @@ from skyweave.analysis.metrics import (
     FloatArray,
     IntArray,
     _gospa_on_steps,
-    near_pairs,
+    _near_pairs,
     siap_on_steps,
 )
 from skyweave.errors import InputError, Problem
@@ -407,7 +407,7 @@ def _tracks_on_unseen(
     best_seen = np.full(tb.size, np.inf)
     best_unseen = np.full(tb.size, np.inf)
     # only truths closer than c_m can decide: a farther one never makes the verdict
-    ia, ib, d = near_pairs(truth_step[ta], truth_pos[ta], track_step[tb], track_pos[tb], c_m)
+    ia, ib, d = _near_pairs(truth_step[ta], truth_pos[ta], track_step[tb], track_pos[tb], c_m)
     on = seen_sorted[ia]
     np.minimum.at(best_seen, ib[on], d[on])
     np.minimum.at(best_unseen, ib[~on], d[~on])

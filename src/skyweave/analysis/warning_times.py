@@ -20,12 +20,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from numpy.typing import NDArray
 
-from skyweave.analysis.metrics import near_pairs
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from skyweave.analysis.metrics import FloatArray, IntArray, nearest_truth_labels
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ def track_to_threat(
     track_id = tracks.column("track_id").to_numpy()
     votes: dict[tuple[str, int], Counter[str]] = {}
     first_on: dict[tuple[str, int, str], float] = {}
-    nearest, near_m = _nearest_truth_rows(t_truth, xyz_truth, t_tr, xyz_tr, track_gate_m)
+    nearest = _nearest_truth_rows(t_truth, xyz_truth, t_tr, xyz_tr, track_gate_m)
     for k in np.flatnonzero(nearest >= 0).tolist():
         key = (partner[k], int(track_id[k]))
         threat = str(ids_truth[nearest[k]])
@@ -69,27 +65,25 @@ def track_to_threat(
 
 def _nearest_truth_rows(
     t_truth: FloatArray, xyz_truth: FloatArray, t_tr: FloatArray, xyz_tr: FloatArray, gate_m: float
-) -> tuple[IntArray, FloatArray]:
-    """Each track row's nearest truth row at its own time when that is within ``gate_m``,
-    and the distance (-1 and inf otherwise). A k-d tree finds the pairs within the gate
-    (:func:`skyweave.analysis.metrics.near_pairs`, the same per-pair distance as a
-    norm over the three coordinates); the nearest of them is the nearest of all, the
-    lower truth row on a tie, as ``argmin`` took it. Truth rows have no NaN position."""
-    nearest = np.full(len(t_tr), -1, dtype=np.int64)
-    near_m = np.full(len(t_tr), np.inf)
+) -> IntArray:
+    """Each track row's nearest truth row at its own time when that is within ``gate_m``
+    (-1 otherwise), the lower truth row on a tie, as ``argmin`` took it
+    (:func:`skyweave.analysis.metrics.nearest_truth_labels` with the rows as labels: the
+    same per-pair distance as a norm over the three coordinates)."""
     times = np.unique(t_truth)
     slot = np.searchsorted(times, t_tr)
     on_grid = slot < len(times)
     on_grid[on_grid] = times[slot[on_grid]] == t_tr[on_grid]
     track_step = np.where(on_grid, slot, -1)  # off the grid: a step no truth row has
-    radius_m = float(np.nextafter(gate_m, np.inf))  # within the gate, the gate included
-    ia, ib, d = near_pairs(np.searchsorted(times, t_truth), xyz_truth, track_step, xyz_tr, radius_m)
-    if ia.size:
-        order = np.lexsort((ia, d, ib))  # by track row, then distance, then truth row
-        ib, first = np.unique(ib[order], return_index=True)
-        nearest[ib] = ia[order][first]
-        near_m[ib] = d[order][first]
-    return nearest, near_m
+    return nearest_truth_labels(
+        len(times),
+        np.searchsorted(times, t_truth),
+        np.arange(len(t_truth)),
+        xyz_truth,
+        track_step,
+        xyz_tr,
+        float(np.nextafter(gate_m, np.inf)),  # strictly closer: the gate itself included
+    )
 
 
 def warning_measures(
