@@ -253,6 +253,11 @@ def copied_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def board_order(time_to_go_s: float | None) -> tuple[bool, float]:
+    """The board's sort key: by time to go, the threats without one last."""
+    return (time_to_go_s is None, time_to_go_s or 0.0)
+
+
 #: a threat first seen less than this ago is shown as new
 NEW_FOR_S = 30.0
 
@@ -271,6 +276,7 @@ __all__ = [
     "alert_row",
     "alerts_from_rows",
     "asset_row",
+    "board_order",
     "board_row",
     "copied_row",
     "engagements_of",

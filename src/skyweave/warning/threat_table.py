@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from skyweave.warning.threat_rows import engagements_of, timed_fields
+from skyweave.warning.threat_rows import board_order, engagements_of, timed_fields
 from skyweave.warning.threats import ThreatBoard
 
 THREATS_SCHEMA = pa.schema(
@@ -108,8 +108,7 @@ class ThreatTableRecorder:
                     t.truth_object_id,
                 )
             )
-        # the board's order: by time to go (as board_rows)
-        records.sort(key=lambda r: (r[_TO_GO] is None, r[_TO_GO] or 0.0))
+        records.sort(key=lambda r: board_order(r[_TO_GO]))  # as board_rows
         self._rows.extend(records)
 
     def table(self) -> pa.Table:

@@ -93,6 +93,7 @@ from skyweave.warning.threat_rows import (
     BoardRowCache,
     alert_row,
     alerts_from_rows,
+    board_order,
     copied_row,
 )
 
@@ -705,7 +706,7 @@ class ThreatBoard:
         (``picture_of``: own track id -> picture number, for the tracks it names)."""
         pic = {} if picture_of is None else picture_of
         rows = self._board_cache.rows(time_s, list(self._open.values()), pic)
-        rows.sort(key=lambda r: (r["time_to_go_s"] is None, r["time_to_go_s"] or 0.0))
+        rows.sort(key=lambda r: board_order(r["time_to_go_s"]))
         return [copied_row(r) for r in rows]
 
     def still_rows(self) -> list[tuple[Threat, dict[str, Any]]]:
