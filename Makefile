@@ -53,12 +53,12 @@ system-deps:
 	-@sh scripts/install-system-deps.sh
 
 test: $(STAMP) $(VENDOR_STAMP) $(KERNEL_STAMP) system-deps
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadgroup --no-loadscope-reorder
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 

@@ -162,7 +162,7 @@ class PairRules:
         if told is None:
             usable_of = {True: st.usable(True), False: st.usable(False)}
         else:
-            usable_of = {True: told.inventory - 0, False: told.inventory - st.reserve}
+            usable_of = {True: told.inventory, False: told.inventory - st.reserve}
         p_kills: dict[tuple[str, int], float] = {}
         for j, tid in enumerate(tids):
             why = self._blocked(b, tid, defended[j], held[j] or remote_ok, t)
