@@ -29,6 +29,7 @@ import pymap3d
 import pymap3d.vincenty
 
 from skyweave.kinematics.from_scenario import ThreatFlight
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.kinematics.truth import Truth
 
 #: Threat kinds that strike where they end (their end point can hit an asset).
@@ -117,7 +118,7 @@ def state_at(truth: Truth, object_id: str, time_s: float) -> np.ndarray | None:
 def _geodetic(ecef: np.ndarray | None) -> tuple[float | None, float | None, float | None]:
     if ecef is None:
         return None, None, None
-    lat, lon, alt = pymap3d.ecef2geodetic(float(ecef[0]), float(ecef[1]), float(ecef[2]))
+    lat, lon, alt = ecef_to_geodetic(float(ecef[0]), float(ecef[1]), float(ecef[2]))
     return float(lat), float(lon), float(alt)
 
 

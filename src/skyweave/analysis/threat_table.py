@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pymap3d
 
 from skyweave.analysis.warning_times import ThreatTiming, warning_measures
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.scenario.expand import expand_threats
 from skyweave.scenario.schema import Scenario
 
@@ -49,7 +49,7 @@ def _launch_points(scenario: Scenario, truth: pa.Table) -> dict[str, tuple[float
     xyz = np.column_stack([truth.column(c).to_numpy() for c in ("x_m", "y_m", "z_m")])
     for k, object_id in enumerate(ids):  # time-major: the first row is the earliest
         if object_id not in points:
-            lat, lon, _ = pymap3d.ecef2geodetic(*xyz[k])
+            lat, lon, _ = ecef_to_geodetic(*xyz[k])
             points[object_id] = (float(lat), float(lon))
     return points
 

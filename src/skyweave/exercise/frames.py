@@ -27,6 +27,7 @@ from skyweave.c2.decision_log import order_text
 from skyweave.engagement.model import THREAT_CLASSES, salvo_kill_probability
 from skyweave.engine.simulation import PartnerView, Simulation
 from skyweave.exercise.geo import base_map
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.scenario.schema import InfraredSatellite, Radar, Scenario
 from skyweave.warning.alerts import Alerts, concat_alerts
 
@@ -61,7 +62,7 @@ def _geodetic(xyz_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(xyz_m) == 0:
         empty = np.zeros(0)
         return empty, empty, empty
-    lat, lon, alt = pymap3d.ecef2geodetic(xyz_m[:, 0], xyz_m[:, 1], xyz_m[:, 2])
+    lat, lon, alt = ecef_to_geodetic(xyz_m[:, 0], xyz_m[:, 1], xyz_m[:, 2])
     return np.asarray(lat), np.asarray(lon), np.asarray(alt)
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.kinematics.geodetic import ecef_to_geodetic
+
 FloatArray = NDArray[np.float64]
 
 # ---------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def dis_timestamps(epoch: dt.datetime, time_s: FloatArray) -> NDArray[np.uint32]
 
 def geodetic_up(position_ecef_m: FloatArray) -> FloatArray:
     """(M, 3) unit local-vertical (ellipsoid normal) at ECEF positions."""
-    lat, lon, _ = pymap3d.ecef2geodetic(
+    lat, lon, _ = ecef_to_geodetic(
         position_ecef_m[:, 0], position_ecef_m[:, 1], position_ecef_m[:, 2], deg=False
     )
     # pymap3d returns scalars for one-element input: restore the (M,) shape.

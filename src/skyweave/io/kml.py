@@ -25,12 +25,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.io.czml import THREAT_RGBA, UNKNOWN_RGBA, flight_intervals, partner_rgba
 from skyweave.io.dis import DetonationEvents, FireEvents, SitePoints, resolve_partners
 from skyweave.io.globe_layers import GlobeLayers, GroundShape, TrackLine
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 
 FloatArray = NDArray[np.float64]
 
@@ -120,7 +120,7 @@ def _track_placemarks(
     ecef = np.concatenate([np.asarray(line.ecef_m, dtype=np.float64) for line in lines])
     la, lo, h = (
         np.atleast_1d(np.asarray(v, dtype=np.float64))
-        for v in pymap3d.ecef2geodetic(ecef[:, 0], ecef[:, 1], ecef[:, 2])
+        for v in ecef_to_geodetic(ecef[:, 0], ecef[:, 1], ecef[:, 2])
     )
     ends = np.cumsum([len(line.ecef_m) for line in lines])
     for line, b in zip(lines, ends.tolist(), strict=True):
@@ -273,7 +273,7 @@ def build_kml(
     alt = np.zeros((n_t, n_obj))
     if ti.size:
         p = states[ti, ni, :3]
-        la, lo, h = pymap3d.ecef2geodetic(p[:, 0], p[:, 1], p[:, 2])
+        la, lo, h = ecef_to_geodetic(p[:, 0], p[:, 1], p[:, 2])
         lat[ti, ni] = np.asarray(la, dtype=np.float64).reshape(-1)
         lon[ti, ni] = np.asarray(lo, dtype=np.float64).reshape(-1)
         alt[ti, ni] = np.asarray(h, dtype=np.float64).reshape(-1)
@@ -307,7 +307,7 @@ def build_kml(
     if len(detonations):
         ends = _folder(truth_folder, "End games")
         end_pos = np.asarray(detonations.position_ecef_m, dtype=np.float64).reshape(-1, 3)
-        geo = pymap3d.ecef2geodetic(end_pos[:, 0], end_pos[:, 1], end_pos[:, 2])
+        geo = ecef_to_geodetic(end_pos[:, 0], end_pos[:, 1], end_pos[:, 2])
         end_lat, end_lon, end_alt = (np.asarray(x, dtype=np.float64).reshape(-1) for x in geo)
         for k in range(len(detonations)):
             pm = _sub(ends, "Placemark")

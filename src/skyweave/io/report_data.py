@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.errors import InputError, Problem
 from skyweave.io.palette import partner_colours
 from skyweave.io.report_style import _t
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
@@ -179,7 +179,7 @@ def ground_tracks(truth: pa.Table | None) -> GroundTracks:
     t, ids, kinds, x, y, z = t[ok], ids[ok], kinds[ok], x[ok], y[ok], z[ok]
     uniq, obj = np.unique(ids.astype(str), return_inverse=True)
     order = np.lexsort((t, obj))
-    lat, lon, _ = pymap3d.ecef2geodetic(x[order], y[order], z[order])
+    lat, lon, _ = ecef_to_geodetic(x[order], y[order], z[order])
     lat = np.asarray(lat, dtype=np.float64)
     lon = np.asarray(lon, dtype=np.float64)
     obj_sorted = obj[order]
@@ -445,7 +445,7 @@ def _engagements(table: pa.Table | None) -> Engagements | None:
     if lat is None or lon is None:
         xyz = [_column(table, f"intercept_{c}_m", f"{c}_m") for c in "xyz"]
         if all(c is not None for c in xyz):
-            la, lo, _ = pymap3d.ecef2geodetic(*xyz)
+            la, lo, _ = ecef_to_geodetic(*xyz)
             lat, lon = np.asarray(la, np.float64), np.asarray(lo, np.float64)
     partner = _column(table, "partner", "shooter_partner")
     battery = _column(table, "battery_id", "shooter_id", "battery")

@@ -13,6 +13,7 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.constants import OMEGA_EARTH_RAD_S, WGS84_A_M
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 
 FloatArray = NDArray[np.float64]
 
@@ -82,7 +83,7 @@ class Ground:
                 lat = np.degrees(np.arcsin(r[2] / rn))
             lon = np.degrees(np.arctan2(r[1], r[0]))
             return lat, lon, rn - self.spherical_radius_m
-        lat, lon, alt = pymap3d.ecef2geodetic(r[0], r[1], r[2])
+        lat, lon, alt = ecef_to_geodetic(r[0], r[1], r[2])
         return (
             np.asarray(lat, dtype=np.float64),
             np.asarray(lon, dtype=np.float64),

@@ -28,6 +28,7 @@ import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import WGS84_A_M
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.kinematics.truth import Truth
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.sampling import (
@@ -220,7 +221,7 @@ def infrared_visibility(
     idx = np.nonzero(ok)
     if len(idx[0]):
         cand = positions_ecef_m[idx]
-        _, _, h = pymap3d.ecef2geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
+        _, _, h = ecef_to_geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
         seen = np.asarray(h) > params.cloud_top_altitude_m
         seen &= ~earth_blocks_segment(params.position, cand)
         ok[idx] = seen
@@ -406,7 +407,7 @@ def los_ground_intersection(
     tau = _ray_ellipsoid_tau(s, d, altitude_m)
     for _ in range(3):
         x = s + tau[..., None] * d
-        lat, lon, h = pymap3d.ecef2geodetic(x[..., 0], x[..., 1], x[..., 2], deg=False)
+        lat, lon, h = ecef_to_geodetic(x[..., 0], x[..., 1], x[..., 2], deg=False)
         # pymap3d squeezes single-element arrays to scalars: restore the batch shape.
         lat, lon, h = (np.broadcast_to(np.asarray(v), x.shape[:-1]) for v in (lat, lon, h))
         # The gradient of geodetic height with respect to position is the
@@ -452,7 +453,7 @@ def los_ground_bearing(
     ground = los_ground_intersection(s, d, 0.0)
     f = np.linspace(0.0, 1.0, n_points)[:, None]
     pts = top + f * (ground - top)
-    lat, lon, alt = pymap3d.ecef2geodetic(pts[:, 0], pts[:, 1], pts[:, 2])
+    lat, lon, alt = ecef_to_geodetic(pts[:, 0], pts[:, 1], pts[:, 2])
     return np.asarray(lat), np.asarray(lon), np.asarray(alt)
 
 

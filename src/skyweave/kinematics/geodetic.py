@@ -1,0 +1,85 @@
+"""ECEF to WGS84 geodetic coordinates, bit for bit pymap3d's, at a fraction of its cost.
+
+:func:`ecef_to_geodetic` evaluates the closed form pymap3d 3.2's ``ecef2geodetic``
+uses (You 2000, no iteration) with the same NumPy operations in the same order, so
+its results are identical to the last bit. It drops what costs time on the small
+arrays the engine converts thousands of times per run (a 7-threat example makes
+about 3,000 calls): the ellipsoid lookup on every call, three ``isclose`` tests and
+the masked assignments of the degenerate cases. Points where those cases apply (on
+the polar axis or at the Earth's centre) are handed to pymap3d itself.
+``tests/test_geodetic.py`` holds the two to equality.
+"""
+
+from __future__ import annotations
+
+from math import pi
+
+import numpy as np
+import pymap3d
+from numpy.typing import ArrayLike, NDArray
+
+FloatArray = NDArray[np.float64]
+
+_ELL = pymap3d.Ellipsoid.from_name("wgs84")
+_A_M: float = _ELL.semimajor_axis
+_B_M: float = _ELL.semiminor_axis
+# the constants as pymap3d forms them (a NumPy scalar E, and E**2 by NumPy's scalar power)
+_E_M = np.sqrt(_A_M**2 - _B_M**2)
+_E2_M2 = _E_M**2
+_A2_M2 = _A_M**2
+_B2_M2 = _B_M**2
+_A_OVER_B = _A_M / _B_M
+# pymap3d's latitude clamp for float precision loss near the poles
+_LIM_PI2 = pi / 2 - np.finfo(np.float64).eps
+# isclose(v, 0) with NumPy's default tolerances is |v| <= atol
+_ATOL = 1e-8
+
+
+def ecef_to_geodetic(
+    x_m: ArrayLike, y_m: ArrayLike, z_m: ArrayLike, deg: bool = True
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Geodetic latitude, longitude and height (m) on WGS84 of ECEF points.
+
+    Parameters
+    ----------
+    x_m, y_m, z_m : array_like
+        ECEF coordinates (m), float64, of equal shape.
+    deg : bool
+        Latitude and longitude in degrees (else radians).
+
+    Returns
+    -------
+    lat, lon, alt_m : ndarray
+        As ``pymap3d.ecef2geodetic(x_m, y_m, z_m, deg=deg)`` returns them, bit for
+        bit and of the same types (NumPy scalars for 0-d inputs).
+    """
+    x = np.asarray(x_m)
+    y = np.asarray(y_m)
+    z = np.asarray(z_m)
+    r = np.sqrt(x**2 + y**2 + z**2)
+    r2e = r**2 - _E2_M2
+    u = np.sqrt(0.5 * r2e + 0.5 * np.hypot(r2e, 2 * _E_M * z))
+    hxy = np.hypot(x, y)
+    if ((np.abs(u) <= _ATOL) | (np.abs(hxy) <= _ATOL)).any():
+        # on the polar axis or at the centre: pymap3d's masked special cases
+        lat, lon, alt = pymap3d.ecef2geodetic(x, y, z, deg=deg)
+        return lat, lon, alt
+    hue = np.hypot(u, _E_M)
+    beta = np.arctan(hue / u * z / hxy)
+    beta += ((_B_M * u - _A_M * hue + _E2_M2) * np.sin(beta)) / (
+        _A_M * hue * 1 / np.cos(beta) - _E2_M2 * np.cos(beta)
+    )
+    lat = np.arctan(_A_OVER_B * np.tan(beta))
+    lat = np.where(beta >= _LIM_PI2, pi / 2, lat)
+    lat = np.where(beta <= -_LIM_PI2, -pi / 2, lat)
+    lon = np.arctan2(y, x)
+    cos_beta = np.cos(beta)
+    cos_beta = np.where(beta >= _LIM_PI2, 0, cos_beta)
+    cos_beta = np.where(beta <= -_LIM_PI2, 0, cos_beta)
+    alt = np.hypot(z - _B_M * np.sin(beta), hxy - _A_M * cos_beta)
+    inside = x**2 / _A2_M2 + y**2 / _A2_M2 + z**2 / _B2_M2 < 1
+    if inside.any():
+        alt = np.where(inside, -alt, alt) if alt.ndim else -alt
+    if deg:
+        return np.degrees(lat), np.degrees(lon), alt
+    return lat.squeeze()[()], lon, alt  # pymap3d squeezes the latitude alone
