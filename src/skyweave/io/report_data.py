@@ -443,9 +443,9 @@ def _engagements(table: pa.Table | None) -> Engagements | None:
     lat = _column(table, "intercept_lat_deg", "lat_deg")
     lon = _column(table, "intercept_lon_deg", "lon_deg")
     if lat is None or lon is None:
-        xyz = [_column(table, f"intercept_{c}_m", f"{c}_m") for c in "xyz"]
-        if all(c is not None for c in xyz):
-            la, lo, _ = ecef_to_geodetic(*xyz)
+        x, y, z = (_column(table, f"intercept_{c}_m", f"{c}_m") for c in "xyz")
+        if x is not None and y is not None and z is not None:
+            la, lo, _ = ecef_to_geodetic(x, y, z)
             lat, lon = np.asarray(la, np.float64), np.asarray(lo, np.float64)
     partner = _column(table, "partner", "shooter_partner")
     battery = _column(table, "battery_id", "shooter_id", "battery")
