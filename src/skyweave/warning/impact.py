@@ -46,7 +46,7 @@ falls short and moves downrange update by update, as early warning does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -88,10 +88,13 @@ class DefendedAssets:
     lat_deg: FloatArray
     lon_deg: FloatArray
     radius_m: FloatArray
+    #: the ids as strings, once (every prediction names them)
+    id_strings: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.asset_id, dtype=object).reshape(-1)
         object.__setattr__(self, "asset_id", ids)
+        object.__setattr__(self, "id_strings", tuple(str(a) for a in ids))
         for name in ("lat_deg", "lon_deg", "radius_m"):
             col = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1)
             if col.shape != ids.shape:
@@ -334,6 +337,9 @@ def _azimuthal_equidistant(
     return dist * np.sin(az), dist * np.cos(az)
 
 
+_NO_ASSETS = DefendedAssets.empty()
+
+
 def _nan_prediction(n: int, assets: DefendedAssets, confidence: float) -> ImpactPrediction:
     nan = np.full(n, np.nan)
     return ImpactPrediction(
@@ -349,7 +355,7 @@ def _nan_prediction(n: int, assets: DefendedAssets, confidence: float) -> Impact
         orientation_deg=nan.copy(),
         confidence=confidence,
         threatened=np.zeros((n, len(assets)), dtype=bool),
-        asset_ids=tuple(str(a) for a in assets.asset_id),
+        asset_ids=assets.id_strings,
     )
 
 
@@ -417,13 +423,15 @@ def predict_impacts(
         raise ValueError(f"covariance_scale: expected > 0, got {covariance_scale}")
     p = np.asarray(covariances, dtype=np.float64).reshape(n, STATE_DIM, STATE_DIM)
     p = p * covariance_scale if covariance_scale != 1.0 else p
-    t = np.broadcast_to(np.asarray(time_s, dtype=np.float64), (n,))
-    assets = DefendedAssets.empty() if assets is None else assets
+    t = np.asarray(time_s, dtype=np.float64)
+    # (a full array is cheaper to build than a broadcast view: called per track update)
+    t = np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
+    assets = _NO_ASSETS if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
     out = _nan_prediction(n, assets, confidence)
 
     gate = ballistic_mask(x, min_speed_mps, min_altitude_m, min_vertical_speed_mps)
-    gate &= np.all(np.isfinite(p), axis=(-2, -1)) & np.isfinite(t)
+    gate &= np.isfinite(p).all(axis=(1, 2)) & np.isfinite(t)
     idx = np.flatnonzero(gate)
     if idx.size == 0:
         return out
@@ -437,8 +445,10 @@ def predict_impacts(
     if propagator is not None:
         imp, tti = propagator(pts.reshape(g * s, STATE_DIM), horizon_s)
     else:
-        beta = None
-        if ballistic_coefficient_kg_m2 is not None:
+        beta: FloatArray | float | None = None
+        if isinstance(ballistic_coefficient_kg_m2, float):
+            beta = ballistic_coefficient_kg_m2  # one for all (the default): no array
+        elif ballistic_coefficient_kg_m2 is not None:
             per_track = np.broadcast_to(
                 np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (n,)
             )
