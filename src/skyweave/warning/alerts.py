@@ -447,6 +447,9 @@ class AlertGenerator:
 
     def _register(self, ids: IntArray) -> IntArray:
         """Registry rows of ``ids``, adding the unknown ones."""
+        pos = np.searchsorted(self._ids, ids)
+        if pos.size and pos.max() < self._ids.size and np.array_equal(self._ids[pos], ids):
+            return pos.astype(np.int64)  # all known (most updates): nothing to add
         new = np.setdiff1d(ids, self._ids)
         if new.size:
             k, n_a = new.size, len(self.assets)
@@ -575,7 +578,9 @@ class AlertGenerator:
             parts.append(self._rows(time_s, "impact_update", r, pred, issue))
 
         if complete:
-            self._drop(~np.isin(self._ids, ids) & ~self._closed)
+            reported = np.zeros(len(self._ids), dtype=bool)
+            reported[rows] = True  # the live ids' rows (closed ones are not dropped again)
+            self._drop(~reported & ~self._closed)
         # Dropped tracks seen again on a live track are superseded by it.
         self._closed |= self._same_threat(self._dropped & ~self._closed, rows[v])
         parts.append(self._clear(time_s))
@@ -589,6 +594,8 @@ class AlertGenerator:
         """Registry mask: ``candidates`` whose prediction matches that of any of ``rows``."""
         out = np.zeros(len(self._ids), dtype=bool)
         c = np.flatnonzero(candidates & np.isfinite(self._pred_impact_t))
+        if not c.size:
+            return out  # no dropped track with a prediction (most updates)
         rows = rows[np.isfinite(self._pred_impact_t[rows])]
         rows = rows[~np.isin(rows, c)]
         if not c.size or not rows.size:
