@@ -341,18 +341,19 @@ _NO_ASSETS = DefendedAssets.empty()
 
 
 def _nan_prediction(n: int, assets: DefendedAssets, confidence: float) -> ImpactPrediction:
-    nan = np.full(n, np.nan)
+    # one NaN block for the seven (N,) columns: rows of it, not seven arrays
+    nan = np.full((7, n), np.nan)
     return ImpactPrediction(
         valid=np.zeros(n, dtype=bool),
-        impact_lat_deg=nan.copy(),
-        impact_lon_deg=nan.copy(),
+        impact_lat_deg=nan[0],
+        impact_lon_deg=nan[1],
         impact_ecef_m=np.full((n, 3), np.nan),
-        impact_time_s=nan.copy(),
-        impact_time_sigma_s=nan.copy(),
+        impact_time_s=nan[2],
+        impact_time_sigma_s=nan[3],
         cov_en_m2=np.full((n, 2, 2), np.nan),
-        semi_major_m=nan.copy(),
-        semi_minor_m=nan.copy(),
-        orientation_deg=nan.copy(),
+        semi_major_m=nan[4],
+        semi_minor_m=nan[5],
+        orientation_deg=nan[6],
         confidence=confidence,
         threatened=np.zeros((n, len(assets)), dtype=bool),
         asset_ids=assets.id_strings,
@@ -425,7 +426,8 @@ def predict_impacts(
     p = p * covariance_scale if covariance_scale != 1.0 else p
     t = np.asarray(time_s, dtype=np.float64)
     # (a full array is cheaper to build than a broadcast view: called per track update)
-    t = np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
+    if t.shape != (n,):
+        t = np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
     assets = _NO_ASSETS if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
     out = _nan_prediction(n, assets, confidence)
@@ -484,7 +486,16 @@ def predict_impacts(
     out.orientation_deg[idx] = orient
     if len(assets):
         ae, an = _azimuthal_equidistant(lat, lon, assets.lat_deg, assets.lon_deg)
-        dist = distance_to_ellipse_m(ae, an, major[:, None], minor[:, None], orient[:, None])
+        # the compiled rows directly: each ellipse repeated once per asset (what
+        # distance_to_ellipse_m's broadcasting builds, without its per-call set-up)
+        n_a = len(assets)
+        dist = distance_to_ellipse_rows(
+            np.ascontiguousarray(ae).reshape(-1),
+            np.ascontiguousarray(an).reshape(-1),
+            np.repeat(major, n_a),
+            np.repeat(minor, n_a),
+            np.repeat(orient, n_a),
+        ).reshape(g, n_a)
         out.threatened[idx] = dist <= assets.radius_m[None, :]
     return out
 

@@ -126,9 +126,7 @@ def free_flight_to_ground(
                 )
             hib = np.full(m, 0.5 / ballistic_coefficient_kg_m2)
         else:
-            beta = np.broadcast_to(
-                np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (m,)
-            )
+            beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (m,))
             if not np.all(beta > 0.0):
                 raise ValueError(
                     f"ballistic_coefficient_kg_m2: expected > 0, got {beta[beta <= 0]}"
