@@ -175,6 +175,9 @@ class LaunchDetector:
         Event ids are ``f"{id_prefix}-{k}"``.
     """
 
+    #: rows of the LOS column buffers when first made (they double when full)
+    _MIN_BUFFER_ROWS = 256
+
     def __init__(
         self,
         *,
@@ -377,7 +380,7 @@ class LaunchDetector:
             buf = self._buffers.get(name)
             if buf is None or len(buf) < n:
                 old = getattr(self, f"_{name}")
-                size = (max(n, 2 * n_old, 256), *rows.shape[1:])
+                size = (max(n, 2 * n_old, self._MIN_BUFFER_ROWS), *rows.shape[1:])
                 grown = np.empty(size, dtype=np.result_type(old, rows))
                 grown[:n_old] = old
                 self._buffers[name] = buf = grown
