@@ -137,9 +137,6 @@ class ThreatBoard:
         self._open: dict[int, Threat] = {}
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
-        # the same by row of the detector's snapshot, to skip unchanged rows in bulk
-        self._read_ids = np.zeros(0, dtype=object)
-        self._read_size = np.zeros(0, dtype=np.int64)
         self._board_cache = BoardRowCache(partner, self.asset_info)
 
     # -- reading ------------------------------------------------------------------------
@@ -172,7 +169,7 @@ class ThreatBoard:
     ) -> None:
         """The partner's infrared launch events as of ``time_s`` (own and released LOS);
         ``truth`` labels an event with its truth object (scoring only)."""
-        for k in self._events_to_read(time_s, events).tolist():
+        for k in np.flatnonzero(events.first_report_time_s <= time_s).tolist():
             ev = str(events.event_id[k])
             size = int(events.n_detections[k])
             if self._event_size.get(ev) == size:
@@ -198,27 +195,6 @@ class ThreatBoard:
                 threat.launch_lat_deg, threat.launch_lon_deg = lat, lon
                 threat.launch_source = "triangulated" if events.triangulated[k] else "bearing"
             self._flush_new(time_s, threat, self.partner)
-
-    def _events_to_read(self, time_s: float, events: LaunchEvents) -> NDArray[np.intp]:
-        """Rows of ``events`` reported by ``time_s`` that may hold something new: not
-        those whose id and detection count are the ones read last time at that row.
-
-        The detector's snapshots only grow (a row keeps its event): the counts read
-        are kept by row, and forgotten if the rows ever differ in id (the per-event
-        check in :meth:`launch_events` still decides).
-        """
-        ids, size = events.event_id, events.n_detections
-        due = events.first_report_time_s <= time_s
-        m = min(len(ids), len(self._read_ids))
-        if not np.array_equal(ids[:m], self._read_ids[:m]):
-            self._read_size = np.full(0, -1, dtype=np.int64)
-            m = 0
-        grown = np.full(len(ids), -1, dtype=np.int64)
-        grown[:m] = self._read_size[:m]
-        rows = np.flatnonzero(due & (size != grown))
-        grown[rows] = size[rows]  # what the per-event check leaves in _event_size
-        self._read_ids, self._read_size = ids.copy(), grown
-        return rows
 
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
