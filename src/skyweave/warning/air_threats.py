@@ -145,34 +145,53 @@ def evaluate_air_tracks(
     evaluated[air] = ok
     cls[air] = np.where(alt < cfg.cruise_max_alt_m, "cruise", "aircraft").astype(object)
     e = np.flatnonzero(ok)  # positions in the non-ballistic rows
-    if not (a and e.size):
-        return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
-    # each asset in each evaluated track's local horizontal frame (east, north)
+    if a and e.size:
+        rows = air[e]
+        threatened[rows], cpa_t[rows], cpa_lat[rows], cpa_lon[rows] = _closest_approach(
+            time_s, lat[e], lon[e], ve[e], vn[e], speed[e], assets, cfg
+        )
+    return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
+
+
+def _closest_approach(
+    time_s: float,
+    lat: FloatArray,
+    lon: FloatArray,
+    ve: FloatArray,
+    vn: FloatArray,
+    speed: FloatArray,
+    assets: DefendedAssets,
+    cfg: AirThreatConfig,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
+    """Threatened assets (E, A), CPA time, latitude and longitude (E,) of E evaluated tracks.
+
+    Only the tracks that threaten something have a CPA (NaN for the others): only
+    those are flown to it (most calls: none).
+    """
+    e = len(lat)
+    # each asset in each track's local horizontal frame (east, north)
     ae, an, _au = pymap3d.geodetic2enu(
         assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
-        lat[e, None], lon[e, None], 0.0,
+        lat[:, None], lon[:, None], 0.0,
     )  # fmt: skip
     ae, an = np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
-    ve_e, vn_e = ve[e, None], vn[e, None]
-    v2 = np.maximum(speed[e] ** 2, 1e-9)[:, None]
-    tau = np.clip((ae * ve_e + an * vn_e) / v2, 0.0, None)  # (E, A) s ahead
-    miss_m = np.hypot(ae - ve_e * tau, an - vn_e * tau)
+    v2 = np.maximum(speed**2, 1e-9)[:, None]
+    tau = np.clip((ae * ve[:, None] + an * vn[:, None]) / v2, 0.0, None)  # (E, A) s ahead
+    miss_m = np.hypot(ae - ve[:, None] * tau, an - vn[:, None] * tau)
     hit = (miss_m <= assets.radius_m[None, :] + cfg.threat_radius_m) & (tau <= cfg.horizon_s)
-    threatened[air[e]] = hit
     first = np.where(hit, tau, np.inf).min(axis=1)
-    # where the track will be at its CPA (east/north offset, back to geodetic): only
-    # for the tracks that threaten something (most calls: none)
+    cpa_t, cpa_lat, cpa_lon = np.full(e, np.nan), np.full(e, np.nan), np.full(e, np.nan)
     f = np.flatnonzero(np.isfinite(first))
     if f.size:
-        rows = air[e[f]]
-        cpa_t[rows] = time_s + first[f]
-        ahead = cpa_t[rows] - time_s  # not first[f]: the time as stated, back (rounded)
+        # where the track will be at its CPA (east/north offset, back to geodetic)
+        cpa_t[f] = time_s + first[f]
+        ahead = cpa_t[f] - time_s  # not first[f]: the time as stated, back (rounded)
         f_lat, f_lon, _ = pymap3d.enu2geodetic(
-            ve_e[f, 0] * ahead, vn_e[f, 0] * ahead, 0.0, lat[e[f]], lon[e[f]], 0.0
+            ve[f] * ahead, vn[f] * ahead, 0.0, lat[f], lon[f], 0.0
         )
-        cpa_lat[rows] = np.asarray(f_lat, dtype=np.float64)
-        cpa_lon[rows] = np.asarray(f_lon, dtype=np.float64)
-    return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
+        cpa_lat[f] = np.asarray(f_lat, dtype=np.float64)
+        cpa_lon[f] = np.asarray(f_lon, dtype=np.float64)
+    return hit, cpa_t, cpa_lat, cpa_lon
 
 
 __all__ = ["AirEvaluation", "AirThreatConfig", "evaluate_air_tracks"]
