@@ -173,3 +173,22 @@ def test_events_after_every_report_time_equal_a_fresh_estimate(detections: Detec
                 assert np.array_equal(
                     getattr(inc, name), getattr(fresh, name), equal_nan=name != "event_id"
                 ), (t, name)
+
+
+def test_row_buffers_growing_leave_the_events_as_one_batch_gives(
+    detections: Detections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the LOS columns live in buffers that double when full: with tiny first buffers
+    # they grow many times, and every field must still equal the one-batch estimate
+    batch = estimate_launch_events(detections, 200.0)
+    monkeypatch.setattr(LaunchDetector, "_MIN_BUFFER_ROWS", 4)
+    det = LaunchDetector()
+    sorted_det = detections.take(np.argsort(detections.report_time_s, kind="stable"))
+    for t in np.unique(sorted_det.report_time_s).tolist():
+        det.add(sorted_det.take(sorted_det.report_time_s == t))
+    assert len(det._ev) > 4 * 8  # grew several times
+    inc = det.events()
+    for name in batch.__dict__:
+        assert np.array_equal(
+            getattr(inc, name), getattr(batch, name), equal_nan=name != "event_id"
+        ), name

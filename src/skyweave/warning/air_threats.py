@@ -76,8 +76,8 @@ class AirEvaluation:
         Where the track will be then.
     radius95_m : (K,) float64
         95 % radius of that point (position uncertainty, not grown with time).
-    threat_class : (K,) object (str)
-        ``"cruise"`` or ``"aircraft"``.
+    threat_class : (K,) object (str or None)
+        ``"cruise"`` or ``"aircraft"``; None for the ballistic tracks (not classed).
     """
 
     evaluated: BoolArray
@@ -115,48 +115,83 @@ def evaluate_air_tracks(
     cfg = config if config is not None else AirThreatConfig()
     x = np.asarray(states_ecef, dtype=np.float64).reshape(-1, 6)
     k, a = len(x), len(assets)
-    lat, lon, alt = pymap3d.ecef2geodetic(x[:, 0], x[:, 1], x[:, 2])
-    lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(k) for v in (lat, lon, alt))
-    ve, vn, vu = pymap3d.ecef2enuv(x[:, 3], x[:, 4], x[:, 5], lat, lon)
-    ve = np.asarray(ve, dtype=np.float64).reshape(k)
-    vn = np.asarray(vn, dtype=np.float64).reshape(k)
-    vu = np.asarray(vu, dtype=np.float64).reshape(k)
+    # only the non-ballistic rows are evaluated: the others are neither converted nor
+    # classed (a picture often holds nothing else, and then nothing is computed)
+    air = np.flatnonzero(np.asarray(non_ballistic, dtype=bool).reshape(k))
+    m = air.size
+    evaluated = np.zeros(k, dtype=bool)
+    threatened = np.zeros((k, a), dtype=bool)
+    cpa_t = np.full(k, np.nan)
+    cpa_lat, cpa_lon = np.full(k, np.nan), np.full(k, np.nan)
+    cls = np.full(k, None, dtype=object)
+    # pos_sigma is sqrt(trace) over three axes: a horizontal sigma per axis is /sqrt(3)
+    radius95 = _R95_SIGMAS * np.asarray(pos_sigma_m, dtype=np.float64).reshape(k) / np.sqrt(3.0)
+    if not m:
+        return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
+    xa = x[air]
+    lat, lon, alt = pymap3d.ecef2geodetic(xa[:, 0], xa[:, 1], xa[:, 2])
+    lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(m) for v in (lat, lon, alt))
+    ve, vn, vu = pymap3d.ecef2enuv(xa[:, 3], xa[:, 4], xa[:, 5], lat, lon)
+    ve = np.asarray(ve, dtype=np.float64).reshape(m)
+    vn = np.asarray(vn, dtype=np.float64).reshape(m)
+    vu = np.asarray(vu, dtype=np.float64).reshape(m)
     speed = np.hypot(ve, vn)
-    evaluated = (
-        np.asarray(non_ballistic, dtype=bool).reshape(k)
-        & (speed >= cfg.min_speed_mps)
+    ok = (
+        (speed >= cfg.min_speed_mps)
         & (np.hypot(speed, vu) <= cfg.max_speed_mps)
         & (np.abs(vu) <= cfg.max_climb_mps)
         & (alt <= cfg.max_alt_m)
     )
-    threatened = np.zeros((k, a), dtype=bool)
-    cpa_t = np.full(k, np.nan)
-    if a and np.any(evaluated):
-        # each asset in each track's local horizontal frame (east, north)
-        ae, an, _au = pymap3d.geodetic2enu(
-            assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
-            lat[:, None], lon[:, None], 0.0,
-        )  # fmt: skip
-        ae, an = np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
-        v2 = np.maximum(speed**2, 1e-9)[:, None]
-        tau = np.clip((ae * ve[:, None] + an * vn[:, None]) / v2, 0.0, None)  # (K, A) s ahead
-        miss_m = np.hypot(ae - ve[:, None] * tau, an - vn[:, None] * tau)
-        threatened = (
-            evaluated[:, None]
-            & (miss_m <= assets.radius_m[None, :] + cfg.threat_radius_m)
-            & (tau <= cfg.horizon_s)
+    evaluated[air] = ok
+    cls[air] = np.where(alt < cfg.cruise_max_alt_m, "cruise", "aircraft").astype(object)
+    e = np.flatnonzero(ok)  # positions in the non-ballistic rows
+    if a and e.size:
+        rows = air[e]
+        threatened[rows], cpa_t[rows], cpa_lat[rows], cpa_lon[rows] = _closest_approach(
+            time_s, lat[e], lon[e], ve[e], vn[e], speed[e], assets, cfg
         )
-        first = np.where(threatened, tau, np.inf).min(axis=1)
-        cpa_t = np.where(np.isfinite(first), time_s + first, np.nan)
-    # where the track will be at its CPA (east/north offset, back to geodetic)
-    ahead = np.nan_to_num(cpa_t - time_s)
-    cpa_lat, cpa_lon, _ = pymap3d.enu2geodetic(ve * ahead, vn * ahead, 0.0, lat, lon, 0.0)
-    cpa_lat = np.where(np.isfinite(cpa_t), np.asarray(cpa_lat, dtype=np.float64), np.nan)
-    cpa_lon = np.where(np.isfinite(cpa_t), np.asarray(cpa_lon, dtype=np.float64), np.nan)
-    # pos_sigma is sqrt(trace) over three axes: a horizontal sigma per axis is /sqrt(3)
-    radius95 = _R95_SIGMAS * np.asarray(pos_sigma_m, dtype=np.float64).reshape(k) / np.sqrt(3.0)
-    cls = np.where(alt < cfg.cruise_max_alt_m, "cruise", "aircraft").astype(object)
     return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
+
+
+def _closest_approach(
+    time_s: float,
+    lat: FloatArray,
+    lon: FloatArray,
+    ve: FloatArray,
+    vn: FloatArray,
+    speed: FloatArray,
+    assets: DefendedAssets,
+    cfg: AirThreatConfig,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
+    """Threatened assets (E, A), CPA time, latitude and longitude (E,) of E evaluated tracks.
+
+    Only the tracks that threaten something have a CPA (NaN for the others): only
+    those are flown to it (most calls: none).
+    """
+    e = len(lat)
+    # each asset in each track's local horizontal frame (east, north)
+    ae, an, _au = pymap3d.geodetic2enu(
+        assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
+        lat[:, None], lon[:, None], 0.0,
+    )  # fmt: skip
+    ae, an = np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
+    v2 = np.maximum(speed**2, 1e-9)[:, None]
+    tau = np.clip((ae * ve[:, None] + an * vn[:, None]) / v2, 0.0, None)  # (E, A) s ahead
+    miss_m = np.hypot(ae - ve[:, None] * tau, an - vn[:, None] * tau)
+    hit = (miss_m <= assets.radius_m[None, :] + cfg.threat_radius_m) & (tau <= cfg.horizon_s)
+    first = np.where(hit, tau, np.inf).min(axis=1)
+    cpa_t, cpa_lat, cpa_lon = np.full(e, np.nan), np.full(e, np.nan), np.full(e, np.nan)
+    f = np.flatnonzero(np.isfinite(first))
+    if f.size:
+        # where the track will be at its CPA (east/north offset, back to geodetic)
+        cpa_t[f] = time_s + first[f]
+        ahead = cpa_t[f] - time_s  # not first[f]: the time as stated, back (rounded)
+        f_lat, f_lon, _ = pymap3d.enu2geodetic(
+            ve[f] * ahead, vn[f] * ahead, 0.0, lat[f], lon[f], 0.0
+        )
+        cpa_lat[f] = np.asarray(f_lat, dtype=np.float64)
+        cpa_lon[f] = np.asarray(f_lon, dtype=np.float64)
+    return hit, cpa_t, cpa_lat, cpa_lon
 
 
 __all__ = ["AirEvaluation", "AirThreatConfig", "evaluate_air_tracks"]

@@ -344,6 +344,7 @@ class AlertGenerator:
         n_a = len(self.assets)
         # Launch events known so far (columns, in order of first sight).
         self._ev_id = np.zeros(0, dtype=object)
+        self._ev_str = self._ev_id.astype(str)  # the ids as NumPy strings (searchsorted)
         self._ev_lat = np.zeros(0)
         self._ev_lon = np.zeros(0)
         self._ev_tri = np.zeros(0, dtype=bool)
@@ -397,13 +398,14 @@ class AlertGenerator:
         ev = events.take(events.first_report_time_s <= time_s)
         if not len(ev):
             return empty_alerts()
-        known = np.isin(ev.event_id, self._ev_id)
-        pos = (
-            np.searchsorted(self._ev_id.astype(str), ev.event_id.astype(str))
-            if len(self._ev_id)
-            else np.zeros(len(ev), dtype=np.int64)
-        )
-        # _ev_id is kept sorted by string for searchsorted.
+        # _ev_id is kept sorted by string for searchsorted (_ev_str: the same as str)
+        ids = ev.event_id.astype(str)
+        if len(self._ev_id):
+            pos = np.searchsorted(self._ev_str, ids)
+            known = self._ev_str[np.minimum(pos, len(self._ev_str) - 1)] == ids
+        else:
+            pos = np.zeros(len(ev), dtype=np.int64)
+            known = np.zeros(len(ev), dtype=bool)
         pos_known = pos[known]
         refined = np.zeros(len(ev), dtype=bool)
         refined[known] = ev.triangulated[known] & ~self._ev_tri[pos_known]
@@ -412,14 +414,16 @@ class AlertGenerator:
         self._ev_lon[pos_known] = ev.launch_lon_deg[known]
         self._ev_tri[pos_known] = ev.triangulated[known]
         new = ~known
-        self._ev_id = np.concatenate([self._ev_id, ev.event_id[new]])
-        self._ev_lat = np.concatenate([self._ev_lat, ev.launch_lat_deg[new]])
-        self._ev_lon = np.concatenate([self._ev_lon, ev.launch_lon_deg[new]])
-        self._ev_tri = np.concatenate([self._ev_tri, ev.triangulated[new]])
-        self._ev_first = np.concatenate([self._ev_first, ev.first_time_s[new]])
-        order = np.argsort(self._ev_id.astype(str), kind="stable")
-        for name in ("_ev_id", "_ev_lat", "_ev_lon", "_ev_tri", "_ev_first"):
-            setattr(self, name, getattr(self, name)[order])
+        if new.any():  # (most calls only refine known events: the order stays)
+            self._ev_id = np.concatenate([self._ev_id, ev.event_id[new]])
+            self._ev_lat = np.concatenate([self._ev_lat, ev.launch_lat_deg[new]])
+            self._ev_lon = np.concatenate([self._ev_lon, ev.launch_lon_deg[new]])
+            self._ev_tri = np.concatenate([self._ev_tri, ev.triangulated[new]])
+            self._ev_first = np.concatenate([self._ev_first, ev.first_time_s[new]])
+            order = np.argsort(self._ev_id.astype(str), kind="stable")
+            for name in ("_ev_id", "_ev_lat", "_ev_lon", "_ev_tri", "_ev_first"):
+                setattr(self, name, getattr(self, name)[order])
+            self._ev_str = self._ev_id.astype(str)
         emit = np.flatnonzero(new | refined)
         m = len(emit)
         nan = np.full(m, np.nan)
@@ -447,6 +451,9 @@ class AlertGenerator:
 
     def _register(self, ids: IntArray) -> IntArray:
         """Registry rows of ``ids``, adding the unknown ones."""
+        pos = np.searchsorted(self._ids, ids)
+        if pos.size and pos.max() < self._ids.size and np.array_equal(self._ids[pos], ids):
+            return pos.astype(np.int64)  # all known (most updates): nothing to add
         new = np.setdiff1d(ids, self._ids)
         if new.size:
             k, n_a = new.size, len(self.assets)
@@ -480,7 +487,7 @@ class AlertGenerator:
         src = _object(["track" if np.isfinite(v) else None for v in lat])
         tied = np.flatnonzero(ev != None)  # noqa: E711 (elementwise on an object array)
         if tied.size:
-            pos = np.searchsorted(self._ev_id.astype(str), ev[tied].astype(str))
+            pos = np.searchsorted(self._ev_str, ev[tied].astype(str))
             lat[tied], lon[tied] = self._ev_lat[pos], self._ev_lon[pos]
             src[tied] = _object(["triangulated" if t else "bearing" for t in self._ev_tri[pos]])
         return ev, src, lat, lon
@@ -534,8 +541,9 @@ class AlertGenerator:
         k = ids.size
         x = np.asarray(states, dtype=np.float64).reshape(k, 6)
         p = np.asarray(covariances, dtype=np.float64).reshape(k, 6, 6)
-        t_state = np.broadcast_to(
-            np.asarray(time_s if state_time_s is None else state_time_s, dtype=np.float64), (k,)
+        t_state = np.asarray(time_s if state_time_s is None else state_time_s, dtype=np.float64)
+        t_state = (
+            np.full(k, float(t_state)) if t_state.ndim == 0 else np.broadcast_to(t_state, (k,))
         )
         if np.unique(ids).size != k:
             raise ValueError("AlertGenerator.track_update: duplicate track ids")
@@ -575,7 +583,9 @@ class AlertGenerator:
             parts.append(self._rows(time_s, "impact_update", r, pred, issue))
 
         if complete:
-            self._drop(~np.isin(self._ids, ids) & ~self._closed)
+            reported = np.zeros(len(self._ids), dtype=bool)
+            reported[rows] = True  # the live ids' rows (closed ones are not dropped again)
+            self._drop(~reported & ~self._closed)
         # Dropped tracks seen again on a live track are superseded by it.
         self._closed |= self._same_threat(self._dropped & ~self._closed, rows[v])
         parts.append(self._clear(time_s))
@@ -589,6 +599,8 @@ class AlertGenerator:
         """Registry mask: ``candidates`` whose prediction matches that of any of ``rows``."""
         out = np.zeros(len(self._ids), dtype=bool)
         c = np.flatnonzero(candidates & np.isfinite(self._pred_impact_t))
+        if not c.size:
+            return out  # no dropped track with a prediction (most updates)
         rows = rows[np.isfinite(self._pred_impact_t[rows])]
         rows = rows[~np.isin(rows, c)]
         if not c.size or not rows.size:

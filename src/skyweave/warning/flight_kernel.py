@@ -41,6 +41,24 @@ def _acc(
     hib: float,
     omega: float,
 ) -> tuple[float, float, float]:
+    rho = _density(_height(x, y, z)) if hib > 0.0 else 0.0
+    return _acc_at(x, y, z, vx, vy, vz, j2, hib, omega, rho)
+
+
+@njit(cache=True)
+def _acc_at(
+    x: float,
+    y: float,
+    z: float,
+    vx: float,
+    vy: float,
+    vz: float,
+    j2: bool,
+    hib: float,
+    omega: float,
+    rho: float,
+) -> tuple[float, float, float]:
+    """:func:`_acc` given the air density ``rho`` at the point (used when ``hib > 0``)."""
     r2 = x * x + y * y + z * z
     rn = math.sqrt(r2)
     g = -MU_EARTH_M3_S2 / (r2 * rn)
@@ -54,7 +72,7 @@ def _acc(
     if hib > 0.0:
         # drag on the velocity relative to the air, which turns with the Earth
         wx, wy, wz = vx + omega * y, vy - omega * x, vz
-        c = -_density(_height(x, y, z)) * math.sqrt(wx * wx + wy * wy + wz * wz) * hib
+        c = -rho * math.sqrt(wx * wx + wy * wy + wz * wz) * hib
         ax += c * wx
         ay += c * wy
         az += c * wz
@@ -115,13 +133,17 @@ def fly_rows(
         while t < horizon_s:
             speed = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
             dt = 0.5 * h / max(speed, 1.0)
+            rho = 0.0
             if hib[i] > 0.0:
                 # a tenth of the time drag takes to change the speed by a factor e
-                rate = 2.0 * _density(h) * speed * hib[i]
+                rho = _density(h)
+                rate = 2.0 * rho * speed * hib[i]
                 dt = min(dt, 0.1 / max(rate, 1e-12))
             dt = min(min(max(dt, dt_min_s), dt_max_s), horizon_s - t)
             x, y, z, vx, vy, vz = r[0], r[1], r[2], v[0], v[1], v[2]
-            a1x, a1y, a1z = _acc(x, y, z, vx, vy, vz, j2, hib[i], omega)
+            # the step's first stage is at r, where h and rho are already known
+            # (h is _height(r): the same function of the same numbers)
+            a1x, a1y, a1z = _acc_at(x, y, z, vx, vy, vz, j2, hib[i], omega, rho)
             k2rx, k2ry, k2rz = vx + 0.5 * dt * a1x, vy + 0.5 * dt * a1y, vz + 0.5 * dt * a1z
             k2vx, k2vy, k2vz = _acc(
                 x + 0.5 * dt * vx,

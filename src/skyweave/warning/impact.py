@@ -46,7 +46,7 @@ falls short and moves downrange update by update, as early warning does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -88,10 +88,13 @@ class DefendedAssets:
     lat_deg: FloatArray
     lon_deg: FloatArray
     radius_m: FloatArray
+    #: the ids as strings, once (every prediction names them)
+    id_strings: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.asset_id, dtype=object).reshape(-1)
         object.__setattr__(self, "asset_id", ids)
+        object.__setattr__(self, "id_strings", tuple(str(a) for a in ids))
         for name in ("lat_deg", "lon_deg", "radius_m"):
             col = np.asarray(getattr(self, name), dtype=np.float64).reshape(-1)
             if col.shape != ids.shape:
@@ -334,22 +337,26 @@ def _azimuthal_equidistant(
     return dist * np.sin(az), dist * np.cos(az)
 
 
+_NO_ASSETS = DefendedAssets.empty()
+
+
 def _nan_prediction(n: int, assets: DefendedAssets, confidence: float) -> ImpactPrediction:
-    nan = np.full(n, np.nan)
+    # one NaN block for the seven (N,) columns: rows of it, not seven arrays
+    nan = np.full((7, n), np.nan)
     return ImpactPrediction(
         valid=np.zeros(n, dtype=bool),
-        impact_lat_deg=nan.copy(),
-        impact_lon_deg=nan.copy(),
+        impact_lat_deg=nan[0],
+        impact_lon_deg=nan[1],
         impact_ecef_m=np.full((n, 3), np.nan),
-        impact_time_s=nan.copy(),
-        impact_time_sigma_s=nan.copy(),
+        impact_time_s=nan[2],
+        impact_time_sigma_s=nan[3],
         cov_en_m2=np.full((n, 2, 2), np.nan),
-        semi_major_m=nan.copy(),
-        semi_minor_m=nan.copy(),
-        orientation_deg=nan.copy(),
+        semi_major_m=nan[4],
+        semi_minor_m=nan[5],
+        orientation_deg=nan[6],
         confidence=confidence,
         threatened=np.zeros((n, len(assets)), dtype=bool),
-        asset_ids=tuple(str(a) for a in assets.asset_id),
+        asset_ids=assets.id_strings,
     )
 
 
@@ -417,13 +424,16 @@ def predict_impacts(
         raise ValueError(f"covariance_scale: expected > 0, got {covariance_scale}")
     p = np.asarray(covariances, dtype=np.float64).reshape(n, STATE_DIM, STATE_DIM)
     p = p * covariance_scale if covariance_scale != 1.0 else p
-    t = np.broadcast_to(np.asarray(time_s, dtype=np.float64), (n,))
-    assets = DefendedAssets.empty() if assets is None else assets
+    t = np.asarray(time_s, dtype=np.float64)
+    # (a full array is cheaper to build than a broadcast view: called per track update)
+    if t.shape != (n,):
+        t = np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
+    assets = _NO_ASSETS if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
     out = _nan_prediction(n, assets, confidence)
 
     gate = ballistic_mask(x, min_speed_mps, min_altitude_m, min_vertical_speed_mps)
-    gate &= np.all(np.isfinite(p), axis=(-2, -1)) & np.isfinite(t)
+    gate &= np.isfinite(p).all(axis=(1, 2)) & np.isfinite(t)
     idx = np.flatnonzero(gate)
     if idx.size == 0:
         return out
@@ -437,8 +447,10 @@ def predict_impacts(
     if propagator is not None:
         imp, tti = propagator(pts.reshape(g * s, STATE_DIM), horizon_s)
     else:
-        beta = None
-        if ballistic_coefficient_kg_m2 is not None:
+        beta: FloatArray | float | None = None
+        if isinstance(ballistic_coefficient_kg_m2, float):
+            beta = ballistic_coefficient_kg_m2  # one for all (the default): no array
+        elif ballistic_coefficient_kg_m2 is not None:
             per_track = np.broadcast_to(
                 np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (n,)
             )
@@ -474,7 +486,16 @@ def predict_impacts(
     out.orientation_deg[idx] = orient
     if len(assets):
         ae, an = _azimuthal_equidistant(lat, lon, assets.lat_deg, assets.lon_deg)
-        dist = distance_to_ellipse_m(ae, an, major[:, None], minor[:, None], orient[:, None])
+        # the compiled rows directly: each ellipse repeated once per asset (what
+        # distance_to_ellipse_m's broadcasting builds, without its per-call set-up)
+        n_a = len(assets)
+        dist = distance_to_ellipse_rows(
+            np.ascontiguousarray(ae).reshape(-1),
+            np.ascontiguousarray(an).reshape(-1),
+            np.repeat(major, n_a),
+            np.repeat(minor, n_a),
+            np.repeat(orient, n_a),
+        ).reshape(g, n_a)
         out.threatened[idx] = dist <= assets.radius_m[None, :]
     return out
 

@@ -175,6 +175,9 @@ class LaunchDetector:
         Event ids are ``f"{id_prefix}-{k}"``.
     """
 
+    #: rows of the LOS column buffers when first made (they double when full)
+    _MIN_BUFFER_ROWS = 256
+
     def __init__(
         self,
         *,
@@ -219,6 +222,7 @@ class LaunchDetector:
         # truth object of each LOS, for scoring only: never used to group or estimate
         self._truth: list[str | None] = []
         self._ev = np.zeros(0, dtype=np.int64)
+        self._buffers: dict[str, np.ndarray] = {}  # the room behind these columns
         self._n_events = 0
         # [event, sensor code]: the cloud-top point of its first LOS, and the largest
         # distance from it of the event's later LOS (how far the plume has moved);
@@ -351,25 +355,37 @@ class LaunchDetector:
             numbers = np.unique(first)
             ev[new] = self._n_events + np.searchsorted(numbers, first)
             self._n_events += len(numbers)
-        self._p = np.concatenate([self._p, p])
-        self._u = np.concatenate([self._u, u])
-        self._c = np.concatenate([self._c, c])
-        self._t = np.concatenate([self._t, t])
-        self._rt = np.concatenate([self._rt, rt])
-        self._sig = np.concatenate([self._sig, sig])
-        self._s = np.concatenate([self._s, s])
-        self._sc = np.concatenate([self._sc, sc])
+        first_row = len(self._ev)
+        self._append_rows(p=p, u=u, c=c, t=t, rt=rt, sig=sig, s=s, sc=sc, ev=ev)
         self._partners_of += [set() for _ in range(self._n_events - len(self._partners_of))]
         for k, name in zip(ev.tolist(), o.tolist(), strict=True):
             if str(name) not in self._partners_of[k]:
                 self._partners_of[k].add(str(name))
                 self._lineage_stale.add(k)
-        first_row = len(self._ev)
-        self._ev = np.concatenate([self._ev, ev])
         self._rows_of += [[] for _ in range(self._n_events - len(self._rows_of))]
         for row, k in enumerate(ev.tolist()):
             self._rows_of[k].append(first_row + row)
         track_plume_motion(ev, sc, c, self._start, self._moved_m)
+
+    def _append_rows(self, **columns: np.ndarray) -> None:
+        """Append LOS rows to the per-row columns (``self._p`` for ``p`` ...).
+
+        The columns are prefixes of buffers that double when full: a raid's
+        partner takes tens of thousands of LOS, and copying every column at
+        every batch cost more than grouping them.
+        """
+        n_old = len(self._ev)
+        n = n_old + len(columns["ev"])
+        for name, rows in columns.items():
+            buf = self._buffers.get(name)
+            if buf is None or len(buf) < n:
+                old = getattr(self, f"_{name}")
+                size = (max(n, 2 * n_old, self._MIN_BUFFER_ROWS), *rows.shape[1:])
+                grown = np.empty(size, dtype=np.result_type(old, rows))
+                grown[:n_old] = old
+                self._buffers[name] = buf = grown
+            buf[n_old:n] = rows
+            setattr(self, f"_{name}", buf[:n])
 
     def _assign_to_events(
         self,

@@ -119,10 +119,19 @@ def free_flight_to_ground(
     if ballistic_coefficient_kg_m2 is not None:
         if backward:
             raise ValueError("free_flight_to_ground: backward flight is vacuum only (no drag)")
-        beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (m,))
-        if not np.all(beta > 0.0):
-            raise ValueError(f"ballistic_coefficient_kg_m2: expected > 0, got {beta[beta <= 0]}")
-        hib = 0.5 / beta
+        if isinstance(ballistic_coefficient_kg_m2, float):  # one for all: no array checks
+            if not ballistic_coefficient_kg_m2 > 0.0:
+                raise ValueError(
+                    f"ballistic_coefficient_kg_m2: expected > 0, got {ballistic_coefficient_kg_m2}"
+                )
+            hib = np.full(m, 0.5 / ballistic_coefficient_kg_m2)
+        else:
+            beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (m,))
+            if not np.all(beta > 0.0):
+                raise ValueError(
+                    f"ballistic_coefficient_kg_m2: expected > 0, got {beta[beta <= 0]}"
+                )
+            hib = 0.5 / beta
     # Inertial frame aligned with ECEF at t0 (per row); reversing time flips the
     # inertial velocity and the apparent sense of the Earth's rotation.
     r = x[:, :3].copy()

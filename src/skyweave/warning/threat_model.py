@@ -9,6 +9,7 @@ that owns the threat); the small geometry helpers both use live here too.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ class Threat:
     @property
     def open(self) -> bool:
         """Not ended yet."""
-        return not np.isfinite(self.ended_s)
+        return not math.isfinite(self.ended_s)  # (a scalar: math is faster than np)
 
     @property
     def truth_object_id(self) -> str | None:
@@ -279,7 +280,7 @@ def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
 
 def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
     """``imp``'s point lies inside ``last``'s ellipse (orientation clockwise from North)."""
-    if not (np.isfinite(last.semi_major_m) and np.isfinite(last.semi_minor_m)):
+    if not (math.isfinite(last.semi_major_m) and math.isfinite(last.semi_minor_m)):
         return False
     e, n, _ = pymap3d.geodetic2enu(imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0)
     a = np.radians(np.nan_to_num(last.orientation_deg))
@@ -298,11 +299,11 @@ def as_float(value: Any) -> float:
 
 
 def is_finite(value: Any) -> bool:
-    return value is not None and bool(np.isfinite(value))
+    return value is not None and math.isfinite(value)
 
 
 def rounded(value: float, digits: int = 4) -> float | None:
-    return round(float(value), digits) if np.isfinite(value) else None
+    return round(float(value), digits) if math.isfinite(value) else None
 
 
 def threat_rules_markdown() -> str:

@@ -61,6 +61,7 @@ the air), then ``killed``, ``impacted`` or ``all_clear``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -202,12 +203,12 @@ class ThreatBoard:
         near = [
             t
             for t in self._open.values()
-            if t.threat_class == "ballistic" and free(t) and np.isfinite(t.launch_lat_deg)
+            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg) and free(t)
         ]
         for t, d in zip(near, launch_distances_m(lat, lon, near).tolist(), strict=True):
             # a launch time unknown on either side (a track's launch point) is no gate
             dt = abs(first_s - t.launch_time_s)
-            dt = dt if np.isfinite(dt) else 0.0
+            dt = dt if math.isfinite(dt) else 0.0
             if d <= cfg.launch_gate_m and dt <= cfg.launch_time_gate_s:
                 cost = d / cfg.launch_gate_m + dt / cfg.launch_time_gate_s
                 if cost < best_cost:
@@ -216,6 +217,8 @@ class ThreatBoard:
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
+        if not len(rows):
+            return  # most ticks raise nothing
         for r in rows.to_pylist():
             if r["track_id"] is None:
                 continue  # launch events come through :meth:`launch_events`
@@ -232,13 +235,12 @@ class ThreatBoard:
             if threat.lifecycle == "detected":
                 threat.lifecycle = "tracked"
             _adopt_launch(threat, r)
-            if r["alert_kind"] == "impact_update" and np.isfinite(r["impact_time_s"]):
+            if r["alert_kind"] == "impact_update" and math.isfinite(r["impact_time_s"]):
                 threat.impact = impact_of_row(r, "own")
                 self._set_threatened(time_s, threat, r["threatened_assets"] or ())
             self._flush_new(time_s, threat, self.partner)
             self._check_change(time_s, threat, self.partner)
-        if len(rows):
-            self._resort_salvos(time_s)
+        self._resort_salvos(time_s)
 
     def _set_threatened(self, time_s: float, threat: Threat, assets: Sequence[str]) -> None:
         """New threatened assets count at once; one that drops out counts as gone only
@@ -272,7 +274,7 @@ class ThreatBoard:
             and len(t.live_tracks) == 1
             and t.impact is not None
             and t.impact.source == "own"
-            and np.isfinite(t.launch_time_s)
+            and math.isfinite(t.launch_time_s)
             and not t.engagements
         ]
         for site in site_groups(movable, self.config.launch_gate_m):
@@ -308,7 +310,7 @@ class ThreatBoard:
             )
         if site is not None and site.open:
             threat = self._salvo_member(site, imp_t, untracked)
-        if threat is None and np.isfinite(imp_t):
+        if threat is None and math.isfinite(imp_t):
             threat = self._match_impact(impact_of_row(row, "own"), untracked)
         if threat is None:
             threat = self._new(time_s, "ballistic", self.partner)
@@ -326,20 +328,20 @@ class ThreatBoard:
         ballistic = [
             t
             for t in self._open.values()
-            if t.threat_class == "ballistic" and np.isfinite(t.launch_lat_deg)
+            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg)
         ]
         d = launch_distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
         near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
-        candidates = [t for t in near if free(t) and np.isfinite(t.launch_time_s)]
+        candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
             return None
         chosen = {id(t) for t in candidates}
         flights = [
             t.impact.time_s - t.launch_time_s
             for t in near
-            if id(t) not in chosen and t.impact is not None and np.isfinite(t.launch_time_s)
+            if id(t) not in chosen and t.impact is not None and math.isfinite(t.launch_time_s)
         ]
-        if not flights or not np.isfinite(impact_time_s):
+        if not flights or not math.isfinite(impact_time_s):
             return min(candidates, key=lambda t: t.launch_time_s)
         flight_s = float(np.median(flights))
         return min(candidates, key=lambda t: abs(t.launch_time_s + flight_s - impact_time_s))
@@ -647,7 +649,7 @@ class ThreatBoard:
 
     def _flush_new(self, time_s: float, threat: Threat, origin: str) -> None:
         """The ``new_threat`` row, once, when the threat first has what it can show."""
-        if np.isfinite(threat.last_change_s):
+        if math.isfinite(threat.last_change_s):
             return
         threat.alerted = threat.impact
         threat.alerted_threatened = threat.threatened
@@ -726,7 +728,7 @@ class ThreatBoard:
 
 def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
     """Take a row's launch point for a threat that has none yet."""
-    if not np.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
+    if not math.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
         threat.launch_lat_deg = float(row["launch_lat_deg"])
         threat.launch_lon_deg = float(row["launch_lon_deg"])
         threat.launch_source = row["launch_source"]

@@ -1,0 +1,50 @@
+"""Air-breathing threat evaluation (skyweave.warning.air_threats): only the
+non-ballistic rows are evaluated, each as if it were alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymap3d
+
+from skyweave.warning.air_threats import evaluate_air_tracks
+from skyweave.warning.impact import DefendedAssets
+
+ASSETS = DefendedAssets.from_lists(["a", "b"], [40.0, 41.0], [30.0, 32.0], [5_000.0, 0.0])
+
+
+def _state(lat: float, lon: float, alt_m: float, east_mps: float, north_mps: float) -> np.ndarray:
+    p = pymap3d.geodetic2ecef(lat, lon, alt_m)
+    v = pymap3d.enu2uvw(east_mps, north_mps, 0.0, lat, lon)
+    return np.array([*p, *v], dtype=np.float64)
+
+
+def test_rows_are_evaluated_alone_and_ballistic_rows_are_skipped() -> None:
+    states = np.stack(
+        [
+            _state(40.0, 29.0, 100.0, 250.0, 0.0),  # cruise, heading for "a"
+            _state(38.0, 30.0, 9_000.0, 0.0, 200.0),  # aircraft, passing "a"
+            _state(40.0, 31.0, 80_000.0, 2_000.0, 0.0),  # a ballistic track
+            _state(45.0, 35.0, 5_000.0, 0.0, -250.0),  # far from both
+        ]
+    )
+    sigma = np.array([300.0, 500.0, 900.0, 200.0])
+    non_ballistic = np.array([True, True, False, True])
+    ev = evaluate_air_tracks(100.0, states, sigma, non_ballistic, ASSETS)
+    assert ev.evaluated.tolist() == [True, True, False, True]
+    assert ev.threatened[0, 0] and not ev.threatened[2].any()
+    assert ev.threat_class.tolist() == ["cruise", "aircraft", None, "aircraft"]
+    assert np.isnan(ev.cpa_time_s[2]) and np.isnan(ev.cpa_lat_deg[2])
+    for k in np.flatnonzero(non_ballistic).tolist():
+        one = evaluate_air_tracks(100.0, states[k : k + 1], sigma[k : k + 1], [True], ASSETS)
+        for name in ("evaluated", "threatened", "cpa_time_s", "cpa_lat_deg", "cpa_lon_deg"):
+            assert getattr(one, name)[0].tobytes() == getattr(ev, name)[k].tobytes(), (k, name)
+        assert one.threat_class[0] == ev.threat_class[k]
+
+
+def test_an_empty_or_all_ballistic_picture_needs_no_conversion() -> None:
+    empty = evaluate_air_tracks(0.0, np.zeros((0, 6)), np.zeros(0), np.zeros(0, bool), ASSETS)
+    assert empty.threatened.shape == (0, 2) and empty.threat_class.shape == (0,)
+    x = _state(40.0, 31.0, 80_000.0, 2_000.0, 0.0)[None, :]
+    ev = evaluate_air_tracks(0.0, x, np.array([100.0]), np.array([False]), ASSETS)
+    assert not ev.evaluated.any() and ev.threat_class.tolist() == [None]
+    assert np.isnan(ev.cpa_time_s).all() and ev.radius95_m[0] > 0.0
