@@ -23,6 +23,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.warning.impact import DefendedAssets
 
 FloatArray = NDArray[np.float64]
@@ -129,7 +130,7 @@ def evaluate_air_tracks(
     if not m:
         return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
     xa = x[air]
-    lat, lon, alt = pymap3d.ecef2geodetic(xa[:, 0], xa[:, 1], xa[:, 2])
+    lat, lon, alt = ecef_to_geodetic(xa[:, 0], xa[:, 1], xa[:, 2])
     lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(m) for v in (lat, lon, alt))
     ve, vn, vu = pymap3d.ecef2enuv(xa[:, 3], xa[:, 4], xa[:, 5], lat, lon)
     ve = np.asarray(ve, dtype=np.float64).reshape(m)

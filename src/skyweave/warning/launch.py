@@ -75,10 +75,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pymap3d
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.infrared import (
     los_from_detections,
@@ -570,7 +570,7 @@ def launch_point_from_track(
             rows = np.flatnonzero(ok)[good]
             point[rows] = imp[good]
             back[rows] = True
-    lat, lon, _ = pymap3d.ecef2geodetic(point[:, 0], point[:, 1], point[:, 2])
+    lat, lon, _ = ecef_to_geodetic(point[:, 0], point[:, 1], point[:, 2])
     return (
         np.asarray(lat, dtype=np.float64).reshape(n),
         np.asarray(lon, dtype=np.float64).reshape(n),

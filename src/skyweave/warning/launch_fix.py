@@ -18,6 +18,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.sensors.infrared import triangulate_los
 from skyweave.warning.launch_kernel import fix_rows
 
@@ -162,7 +163,7 @@ def _triangulated(
         n_effs += [n for _, _, n in members]
     x = np.concatenate(x_parts)
     cov = np.concatenate(cov_parts)
-    lat, lon, _ = pymap3d.ecef2geodetic(
+    lat, lon, _ = ecef_to_geodetic(
         np.ascontiguousarray(x[:, 0]), np.ascontiguousarray(x[:, 1]), np.ascontiguousarray(x[:, 2])
     )
     lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
@@ -183,7 +184,7 @@ def _bearings(bearings: list[tuple[int, int]], los: LosRows, out: LaunchEvents) 
     ks = np.array([k for k, _ in bearings], dtype=np.int64)
     first = np.array([row for _, row in bearings], dtype=np.int64)
     c, sat = los.c[first], los.p[first]
-    lat, lon, _ = pymap3d.ecef2geodetic(
+    lat, lon, _ = ecef_to_geodetic(
         np.ascontiguousarray(c[:, 0]), np.ascontiguousarray(c[:, 1]), np.ascontiguousarray(c[:, 2])
     )
     az, _, _ = pymap3d.ecef2aer(
