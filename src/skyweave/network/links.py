@@ -327,13 +327,14 @@ class LinkBoundary:
 
         # Attempts on links: draw, degrade, then queue per direction.
         link_parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        xyz_all = messages.xyz_m()
         for (link_id, data_class), grant_list in by_link_class.items():
             link = self.links[link_id]
             chunks = []
             for _origin, receiver, terms, ids in grant_list:
                 chunk = _attempts(messages, ids, receiver, link_id, terms.delay_s, "delivered")
                 chunk["_terms"] = terms
-                chunk["_xyz"] = messages.xyz_m()[ids]
+                chunk["_xyz"] = xyz_all[ids]
                 chunk["_key"] = messages.object_key[ids]
                 chunks.append(chunk)
             # Draw order: by send time, then message id, over both directions.
@@ -461,7 +462,12 @@ class LinkBoundary:
         queues: dict[tuple[str, str], float] | None = None,
     ) -> dict[str, Any]:
         """Queue one link direction: state at offer, FIFO per up-period, loss, arrival."""
-        cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        # one chunk (one receiver, one rule): its own columns, fresh from _attempts
+        cols = (
+            dict(chunks[0])
+            if len(chunks) == 1
+            else {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        )
         receiver = cols["receiver"][0]
         offer = cols["offer_time_s"]
         outcome = cols["outcome"]

@@ -108,15 +108,19 @@ class LinkStream:
             if n == 0:
                 keep.append(flight)
                 continue
-            now = d.take(np.arange(n))
+            # (the rows themselves when the whole flight arrives: it is dropped below)
+            now = d if n == len(d) else d.take(np.arange(n))
             ok = self._still_received(now)
-            for b in np.unique(flight.batch[:n][ok]).tolist():
-                rows = now.take(ok & (flight.batch[:n] == b))
+            batch = flight.batch[:n]
+            offered = np.unique(batch[ok]).tolist()
+            whole = len(offered) == 1 and bool(ok.all())  # every row is that batch's
+            for b in offered:
+                rows = now if whole else now.take(ok & (batch == b))
                 data_class, origin, payload = flight.payloads[b]
-                for receiver in dict.fromkeys(rows.receiver.tolist()):
-                    out.append(
-                        Arrived(data_class, origin, rows.take(rows.receiver == receiver), payload)
-                    )
+                receivers = dict.fromkeys(rows.receiver.tolist())
+                for receiver in receivers:
+                    got = rows if len(receivers) == 1 else rows.take(rows.receiver == receiver)
+                    out.append(Arrived(data_class, origin, got, payload))
             if n < len(d):
                 keep.append(
                     _InFlight(d.take(np.arange(n, len(d))), flight.batch[n:], flight.payloads)
@@ -128,13 +132,20 @@ class LinkStream:
         """Not cut in flight, receiver not silent at arrival (windows as known now)."""
         ok = np.ones(len(d), dtype=bool)
         b = self.boundary
-        for link_id in np.unique(d.link_id).tolist():
+        # (a link never cut and a post never silent leave their rows as they are)
+        for link_id in sorted(set(d.link_id.tolist())):
+            down = b.link_down(link_id)
+            if not down:
+                continue
             on = d.link_id == link_id
-            for start, _ in b.link_down(link_id):
+            for start, _ in down:
                 ok[on] &= ~((d.send_time_s[on] < start) & (start <= d.arrival_time_s[on]))
-        for receiver in np.unique(d.receiver).tolist():
+        for receiver in sorted(set(d.receiver.tolist())):
+            silent = b.silent(receiver)
+            if not silent:
+                continue
             on = d.receiver == receiver
-            ok[on] &= ~in_windows(b.silent(receiver), d.arrival_time_s[on])
+            ok[on] &= ~in_windows(silent, d.arrival_time_s[on])
         return ok
 
 
