@@ -39,22 +39,25 @@ def reach_matrix(
     ``positions_m``: (K, T, 3) predicted positions, NaN after the ground.
     """
     k = positions_m.shape[0]
-    reach = np.zeros((len(batteries), k), dtype=bool)
-    nearest = np.full((len(batteries), k), np.inf)
+    nb = len(batteries)
+    if nb == 0 or positions_m.shape[1] == 0:
+        return np.zeros((nb, k), dtype=bool), np.full((nb, k), np.inf)
     altitude = np.linalg.norm(positions_m, axis=-1) - R_EARTH_MEAN_M
     # Coordinates apart: the distance below is np.linalg.norm's own arithmetic
-    # (squares summed in axis order), on contiguous arrays, several times faster.
+    # (squares summed in axis order), on contiguous arrays, several times faster;
+    # every battery at once, (B, K, T), the same arithmetic per element.
     px, py, pz = (np.ascontiguousarray(positions_m[..., c]) for c in range(3))
-    for i, b in enumerate(batteries):
-        ex, ey, ez = (float(c) for c in battery_ecef[b.id])
-        dx, dy, dz = px - ex, py - ey, pz - ez
-        d = np.sqrt((dx * dx + dy * dy) + dz * dz)
-        box = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M
-        alt_ok = altitude <= b.max_alt_km * 1e3 + REACH_MARGIN_M
-        with np.errstate(invalid="ignore"):
-            reach[i] = np.any((d <= box) & alt_ok, axis=1)
-        if d.shape[1]:
-            nearest[i] = np.where(np.isnan(d), np.inf, d).min(axis=1)
+    e = np.array([battery_ecef[b.id] for b in batteries], dtype=np.float64).reshape(nb, 3)
+    dx, dy, dz = (p[None, :, :] - e[:, c, None, None] for c, p in enumerate((px, py, pz)))
+    d = np.sqrt((dx * dx + dy * dy) + dz * dz)
+    box = np.array(
+        [math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M for b in batteries]
+    )
+    ceiling = np.array([b.max_alt_km * 1e3 + REACH_MARGIN_M for b in batteries])
+    alt_ok = altitude[None, :, :] <= ceiling[:, None, None]
+    with np.errstate(invalid="ignore"):
+        reach = np.any((d <= box[:, None, None]) & alt_ok, axis=2)
+    nearest = np.where(np.isnan(d), np.inf, d).min(axis=2)
     return reach, nearest
 
 
