@@ -196,6 +196,9 @@ class LinkBoundary:
         self._silent = {p: silent_windows(scenario, p) for p in self.partners}
         # persistent degradation: one unit-normal offset per released object
         self._offsets: dict[tuple[str, int], FloatArray] = {}
+        self._combined: dict[
+            tuple[tuple[str, ...], str, str, ReleaseTerms], ReleaseTerms | None
+        ] = {}
 
     # -- state changes during a run ------------------------------------------------
 
@@ -272,11 +275,7 @@ class LinkBoundary:
         ``queues``, the time each ``(link, origin)`` direction's queue is next
         free, which this call reads and updates.
         """
-        unknown = (
-            set(np.unique(messages.origin).tolist()) - set(self.partners)
-            if len(messages)
-            else set()
-        )
+        unknown = set(messages.origin.tolist()) - set(self.partners) if len(messages) else set()
         if unknown:
             raise ValueError(f"Messages.origin: unknown partner(s) {sorted(unknown)}")
         grants = self.policy.grants()
@@ -285,7 +284,7 @@ class LinkBoundary:
 
         # Index the messages once by (origin, data class): masks are cheap, but a
         # grouping avoids scanning M rows per grant.
-        class_code = {c: i for i, c in enumerate(DATA_CLASSES)}
+        class_code = _CLASS_CODE
         o_code = np.fromiter(
             (self._partner_code[o] for o in messages.origin), np.int64, len(messages)
         )
@@ -379,9 +378,11 @@ class LinkBoundary:
 
         if not parts:
             return _empty_transmissions()
-        columns = {
-            f.name: np.concatenate([p[f.name] for p in parts]) for f in fields(Transmissions)
-        }
+        columns = (
+            {n: parts[0][n] for n in _TRANSMISSION_FIELDS}
+            if len(parts) == 1
+            else {n: np.concatenate([p[n] for p in parts]) for n in _TRANSMISSION_FIELDS}
+        )
         out = Transmissions(**columns)
         r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
         arrival = np.where(np.isnan(out.arrival_time_s), np.inf, out.arrival_time_s)
@@ -398,10 +399,13 @@ class LinkBoundary:
         """Rows withheld by another originator's policy, and the released rows grouped by
         their combined terms (largest delay, strongest degradation of all originators)."""
         lineage = messages.originators[ids].tolist()
-        combined = {
-            names: self._combined_terms(names, receiver, data_class, terms)
-            for names in set(lineage)
-        }
+        combined = {}
+        for names in set(lineage):
+            # the policy does not change during a run: each combination once
+            key = (names, receiver, data_class, terms)
+            if key not in self._combined:
+                self._combined[key] = self._combined_terms(names, receiver, data_class, terms)
+            combined[names] = self._combined[key]
         if len(combined) == 1:  # the common case: one lineage for the whole batch
             ((got),) = combined.values()
             if got is None:
@@ -518,6 +522,10 @@ class LinkBoundary:
         outcome[unheard] = "receiver_silent"
         arrival[~transmitted] = np.nan
         return cols
+
+
+_CLASS_CODE = {c: i for i, c in enumerate(DATA_CLASSES)}
+_TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
 
 
 def _first_row(group: tuple[ReleaseTerms, list[int]]) -> int:
