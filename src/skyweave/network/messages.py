@@ -149,9 +149,7 @@ class Messages:
         batches = list(batches)
         if not batches:
             return cls.build(np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object))
-        return cls(
-            **{n: np.concatenate([getattr(b, n) for b in batches]) for n in _MESSAGE_FIELDS}
-        )
+        return cls(**{n: np.concatenate([getattr(b, n) for b in batches]) for n in _MESSAGE_FIELDS})
 
     def __len__(self) -> int:
         return len(self.send_time_s)
