@@ -26,6 +26,8 @@ IntArray = NDArray[np.int64]
 TWIN_GATE_M = 2_000.0
 #: margin of the reach box (the Earth's oblateness, an envelope's corners)
 REACH_MARGIN_M = 25_000.0
+#: (battery, track, time) elements of the reach box computed in one pass
+_CHUNK_ELEMENTS = 8_192
 
 
 def reach_matrix(
@@ -48,16 +50,25 @@ def reach_matrix(
     # every battery at once, (B, K, T), the same arithmetic per element.
     px, py, pz = (np.ascontiguousarray(positions_m[..., c]) for c in range(3))
     e = np.array([battery_ecef[b.id] for b in batteries], dtype=np.float64).reshape(nb, 3)
-    dx, dy, dz = (p[None, :, :] - e[:, c, None, None] for c, p in enumerate((px, py, pz)))
-    d = np.sqrt((dx * dx + dy * dy) + dz * dz)
     box = np.array(
         [math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M for b in batteries]
     )
     ceiling = np.array([b.max_alt_km * 1e3 + REACH_MARGIN_M for b in batteries])
-    alt_ok = altitude[None, :, :] <= ceiling[:, None, None]
-    with np.errstate(invalid="ignore"):
-        reach = np.any((d <= box[:, None, None]) & alt_ok, axis=2)
-    nearest = np.where(np.isnan(d), np.inf, d).min(axis=2)
+    reach = np.zeros((nb, k), dtype=bool)
+    nearest = np.full((nb, k), np.inf)
+    # Batteries a few at a time, (b, K, T): whole small cycles in one pass, while the
+    # temporaries of a large one stay in cache.
+    step = max(1, _CHUNK_ELEMENTS // px.size)
+    for lo in range(0, nb, step):
+        sl = slice(lo, lo + step)
+        ex, ey, ez = (e[sl, c, None, None] for c in range(3))
+        dx, dy, dz = px[None, :, :] - ex, py[None, :, :] - ey, pz[None, :, :] - ez
+        d = np.sqrt((dx * dx + dy * dy) + dz * dz)
+        alt_ok = altitude[None, :, :] <= ceiling[sl, None, None]
+        with np.errstate(invalid="ignore"):
+            reach[sl] = np.any((d <= box[sl, None, None]) & alt_ok, axis=2)
+        # (the least of the predicted distances, inf if none: NaN samples skipped)
+        nearest[sl] = np.fmin.reduce(d, axis=2, initial=np.inf)
     return reach, nearest
 
 
