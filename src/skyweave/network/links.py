@@ -475,27 +475,10 @@ class LinkBoundary:
         receiver = cols["receiver"][0]
         offer = cols["offer_time_s"]
         outcome = cols["outcome"]
-        sender_silent = in_windows(self._silent[origin], offer)
-        down = in_windows(self._link_down[link.id], offer)
-        outcome[sender_silent] = "sender_silent"
-        outcome[down & ~sender_silent] = "link_down"
-        # The direction is unavailable when the link is down or its sender silent;
-        # each up-period between such windows has its own queue.
-        gaps = merge_windows(self._link_down[link.id] + self._silent[origin])
-        offered = np.flatnonzero(~(sender_silent | down))
-        q = offered[
-            np.lexsort((cols["message_id"][offered], cols["send_time_s"][offered], offer[offered]))
-        ]
-        gap_starts = np.array([g[0] for g in gaps] + [np.inf])
-        period = np.searchsorted(gap_starts, offer[q], side="right")
         start = cols["start_time_s"]
-        cut = np.flatnonzero(np.diff(period)) + 1
         period_s = 1.0 / link.bandwidth_msgs_per_s
         key = (link.id, origin)
-        for seg in np.split(np.arange(len(q)), cut):
-            if not len(seg):
-                continue
-            rows = q[seg]
+        for rows, period_end in self._up_periods(link.id, origin, cols):
             free_s = -np.inf if queues is None else queues.get(key, -np.inf)
             if free_s > offer[rows[0]]:
                 # the queue is still busy with what earlier calls offered
@@ -507,7 +490,6 @@ class LinkBoundary:
             if queues is not None:
                 queues[key] = float(starts[-1]) + period_s
             # Next gap after this up-period: messages still queued then are flushed.
-            period_end = gap_starts[period[seg[0]]]
             flushed = starts >= period_end
             start[rows] = np.where(flushed, np.nan, starts)
             outcome[rows[flushed]] = "flushed"
@@ -522,6 +504,38 @@ class LinkBoundary:
         outcome[unheard] = "receiver_silent"
         arrival[~transmitted] = np.nan
         return cols
+
+    def _up_periods(
+        self, link_id: str, origin: str, cols: dict[str, Any]
+    ) -> list[tuple[IntArray, float]]:
+        """The attempts offered in each up-period of one direction, in queue order, with
+        the start of the gap that ends the period; marks the others ``sender_silent`` or
+        ``link_down``."""
+        offer, outcome = cols["offer_time_s"], cols["outcome"]
+        down_w, silent_w = self._link_down[link_id], self._silent[origin]
+        if not down_w and not silent_w:
+            # never down, sender never silent: one up-period, every attempt offered
+            q = np.lexsort((cols["message_id"], cols["send_time_s"], offer))
+            return [(q, np.inf)] if len(q) else []
+        sender_silent = in_windows(silent_w, offer)
+        down = in_windows(down_w, offer)
+        outcome[sender_silent] = "sender_silent"
+        outcome[down & ~sender_silent] = "link_down"
+        # The direction is unavailable when the link is down or its sender silent;
+        # each up-period between such windows has its own queue.
+        gaps = merge_windows(down_w + silent_w)
+        offered = np.flatnonzero(~(sender_silent | down))
+        q = offered[
+            np.lexsort((cols["message_id"][offered], cols["send_time_s"][offered], offer[offered]))
+        ]
+        gap_starts = np.array([g[0] for g in gaps] + [np.inf])
+        period = np.searchsorted(gap_starts, offer[q], side="right")
+        cut = np.flatnonzero(np.diff(period)) + 1
+        return [
+            (q[seg], float(gap_starts[period[seg[0]]]))
+            for seg in np.split(np.arange(len(q)), cut)
+            if len(seg)
+        ]
 
 
 _CLASS_CODE = {c: i for i, c in enumerate(DATA_CLASSES)}
