@@ -99,16 +99,20 @@ def note_reach(
         return float(nearest_m[i, k]) / 1e3, batteries[i].max_range_km
 
     verdicts.set_far(far_pair)
-    far = ~reach.any(axis=0)
-    nearest = np.argmin(nearest_m, axis=0)
-    for k in np.flatnonzero(far).tolist():
-        i = int(nearest[k])
+    far = np.flatnonzero(~reach.any(axis=0))
+    if not far.size:
+        return
+    # the nearest battery of each far track and its distance, as Python numbers at once
+    nearest = np.argmin(nearest_m[:, far], axis=0)
+    nearest_of = nearest.tolist()
+    dist_of = nearest_m[nearest, far].tolist()
+    for k, i, dist_m in zip(far.tolist(), nearest_of, dist_of, strict=True):
         verdicts.note(
             ids[k],
             Verdict(
                 "no_battery_in_reach",
                 batteries[i].id,
-                nearest_km=float(nearest_m[i, k]) / 1e3,
+                nearest_km=dist_m / 1e3,
                 max_range_km=batteries[i].max_range_km,
             ),
         )
