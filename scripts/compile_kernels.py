@@ -11,15 +11,29 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
+from skyweave.c2.feasibility_kernel import illinois_hermite
 from skyweave.scenario.load import load_scenario
 from skyweave.simulation import run_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 
 
+def _feasibility_kernel() -> None:
+    """The decision cycle's intercept search: the example's first 400 s engage nothing."""
+    one = np.ones(1)
+    index = np.zeros(1, dtype=np.int64)
+    illinois_hermite(
+        np.arange(2.0), np.zeros((1, 2, 6)), index, index, index, *(one,) * 4,
+        np.zeros((1, 3)), one, one, 1e-9, 1,
+    )  # fmt: skip
+
+
 def main() -> None:
     start_s = time.process_time()
     run_scenario(load_scenario(EXAMPLE), seed=1, until_s=400.0)
+    _feasibility_kernel()
     print(f"kernels compiled and cached ({time.process_time() - start_s:.0f} CPU s)")
 
 

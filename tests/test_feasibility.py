@@ -319,3 +319,27 @@ def test_tabulated_pairs_and_any_callable_give_the_same_bits() -> None:
     w = engagement_windows(bats, traj, list("abcd"), t, launch)
     _windows_equal(w, engagement_windows(bats, lambda x: traj(x), list("abcd"), t, launch))
     assert w.feasible.any()
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_compiled_intercept_search_gives_the_numpy_bits(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The compiled Illinois search on a Hermite table (feasibility_kernel) repeats the
+    # NumPy iteration operation for operation: every window field agrees bit for bit.
+    from skyweave.c2 import feasibility
+
+    bats, parabolas = _random_case(seed)
+    t = np.arange(0.0, 300.0, 8.0)
+    pos = parabolas(np.broadcast_to(t, (4, t.size)))
+    vel = np.gradient(np.nan_to_num(pos), t, axis=1)
+    traj = tabulated_trajectory(t, np.concatenate([pos, np.where(np.isnan(pos), np.nan, vel)], -1))
+    launch = np.arange(0.0, 250.0, 5.0)
+    compiled = engagement_windows(bats, traj, list("abcd"), t, launch)
+    monkeypatch.setattr(
+        feasibility,
+        "_illinois_tabulated",
+        lambda trajectory, *rest: feasibility._illinois(trajectory.at, trajectory, *rest),
+    )
+    _windows_equal(compiled, engagement_windows(bats, traj, list("abcd"), t, launch))
+    assert compiled.feasible.any()

@@ -248,19 +248,26 @@ class RemoteEngagements:
         r = states[:, :3]
         down = -r / np.linalg.norm(r, axis=1, keepdims=True)
         speed = np.linalg.norm(states[:, 3:], axis=1)
-        for known in self._known.values():
-            if known.arrival_s > time_s or known.report.outcome == "miss":
-                continue
-            if known.report.battery_id in exclude_batteries and (
-                own_track_prefix is None or known.report.track_id.startswith(own_track_prefix)
-            ):
+        told = [
+            known
+            for known in self._known.values()
+            if not (
+                known.arrival_s > time_s
+                or known.report.outcome == "miss"
                 # the post's own engagements: it knows them first-hand (with
                 # ``own_track_prefix``, only those on its own tracks: a battery it took
                 # back from its partner's post after a fallback engaged on that post's)
-                continue
-            if time_s - known.report.intercept_time_s > STATUS_REPEAT_S:
-                continue
-            near = self._near(known, time_s, states, pos_sigma_m, ballistic, predict, down, speed)
+                or known.report.battery_id in exclude_batteries
+                and (own_track_prefix is None or known.report.track_id.startswith(own_track_prefix))
+                or time_s - known.report.intercept_time_s > STATUS_REPEAT_S
+            )
+        ]
+        if not told:
+            return dead, survive, look
+        near_all = self._near_all(
+            told, time_s, states, pos_sigma_m, ballistic, predict, down, speed
+        )
+        for known, near in zip(told, near_all, strict=True):
             if known.report.outcome == "kill":
                 dead |= near
             else:
@@ -270,8 +277,8 @@ class RemoteEngagements:
         return dead, survive, look
 
     @staticmethod
-    def _near(
-        known: _Known,
+    def _near_all(
+        told: Sequence[_Known],
         time_s: float,
         states: FloatArray,
         sigma_m: FloatArray,
@@ -280,20 +287,22 @@ class RemoteEngagements:
         down: FloatArray,
         speed: FloatArray,
     ) -> BoolArray:
-        dt = known.report.intercept_time_s - time_s
-        r = states[:, :3]
+        """(R, K): track k lies near report r's intercept. Every report at once, each
+        element with the arithmetic of one report at a time."""
+        dt = np.array([known.report.intercept_time_s - time_s for known in told])[:, None, None]
+        r = states[None, :, :3]
         drop = 0.5 * G0_MPS2 * dt * dt
-        at_intercept = r + states[:, 3:] * dt + np.where(ballistic[:, None], down * drop, 0.0)
-        if predict is not None and dt > 0.0:
-            ahead = predict(dt)
-            ok = np.all(np.isfinite(ahead), axis=1)
-            at_intercept[ok] = ahead[ok]
-        miss = np.linalg.norm(at_intercept - known.point_m[None, :], axis=1)
-        flown = speed * abs(dt)
-        gate = (
-            MATCH_GATE_M
-            + 3.0 * sigma_m
-            + 3.0 * math.sqrt(3.0 * known.added_var_m2)
-            + PREDICTION_ERROR_FRACTION * flown
+        at_intercept = (
+            r + states[None, :, 3:] * dt + np.where(ballistic[None, :, None], down * drop, 0.0)
         )
+        if predict is not None:
+            for i in np.flatnonzero(dt[:, 0, 0] > 0.0).tolist():
+                ahead = predict(float(dt[i, 0, 0]))
+                ok = np.all(np.isfinite(ahead), axis=1)
+                at_intercept[i, ok] = ahead[ok]
+        point = np.array([known.point_m for known in told], dtype=np.float64)
+        miss = np.linalg.norm(at_intercept - point[:, None, :], axis=-1)
+        flown = speed * np.abs(dt[:, :, 0])
+        widen = np.array([3.0 * math.sqrt(3.0 * known.added_var_m2) for known in told])
+        gate = (MATCH_GATE_M + 3.0 * sigma_m) + widen[:, None] + PREDICTION_ERROR_FRACTION * flown
         return np.asarray(miss <= gate)

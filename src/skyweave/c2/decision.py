@@ -250,6 +250,8 @@ class DecisionStage:
         self._silent: set[str] = set()
         self._objects = ThreatObjects(np.zeros(1), (), (), np.zeros((1, 0, 3)), np.zeros(0))
         self._ends: dict[str, float] = {}
+        # the envelopes of each set of batteries a post has assigned (scenario constants)
+        self._envelopes: dict[tuple[str, ...], BatteryEnvelopes] = {}
 
     def _not_ready_reason(self, battery_id: str, t: float) -> str:
         """Why a battery cannot take an engage order now, in a staff's words."""
@@ -592,8 +594,12 @@ class DecisionStage:
         verdicts: Verdicts,
     ) -> Pairs:
         """Step 2: the feasible launches now and on later cycles, and each pair's rules."""
+        key = tuple(b.id for b in batteries)
+        envelopes = self._envelopes.get(key)
+        if envelopes is None:
+            envelopes = self._envelopes[key] = BatteryEnvelopes.from_scenario(batteries)
         windows = engagement_windows(
-            BatteryEnvelopes.from_scenario(batteries),
+            envelopes,
             tabulated_trajectory(t + self.offsets, v.traj),
             [v.ids[j] for j in v.sel],
             t + self.offsets,

@@ -39,12 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
+from skyweave.c2.feasibility_kernel import illinois_hermite
 from skyweave.constants import R_EARTH_MEAN_M
 
 if TYPE_CHECKING:
@@ -497,8 +499,15 @@ def engagement_windows(
     c = np.where(fb <= tolerance_s, b, a).reshape(-1)
     open_ = np.flatnonzero(found & (fb > tolerance_s))
     brackets = (a.reshape(-1)[open_], b.reshape(-1)[open_], fa.reshape(-1)[open_])
-    c[open_] = _illinois(
-        at,
+    refine = (
+        _illinois_tabulated
+        if isinstance(trajectory, TabulatedTrajectory)
+        and trajectory.hermite
+        and trajectory.n_tracks == nk
+        else partial(_illinois, at)
+    )
+    c[open_] = refine(
+        trajectory,
         np.unravel_index(open_, shape),
         brackets + (fb.reshape(-1)[open_],),
         b_pos,
@@ -578,8 +587,44 @@ def _pair_evaluator(trajectory: PredictedTrajectory, nk: int, pad_s: float) -> P
     return at
 
 
+def _illinois_tabulated(
+    trajectory: PredictedTrajectory,
+    index: tuple[IntArray, ...],
+    bracket: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    b_pos: FloatArray,
+    speed: FloatArray,
+    t_launch: FloatArray,
+    tolerance_s: float,
+    max_iterations: int,
+) -> FloatArray:
+    """:func:`_illinois` on a Hermite :class:`TabulatedTrajectory`, compiled
+    (:func:`skyweave.c2.feasibility_kernel.illinois_hermite`: the same iterates)."""
+    assert isinstance(trajectory, TabulatedTrajectory)
+    bi, ki, li = (np.ascontiguousarray(v, dtype=np.int64) for v in index)
+    a, b, fa, fb = (np.ascontiguousarray(v, dtype=np.float64) for v in bracket)
+    return np.asarray(
+        illinois_hermite(
+            np.ascontiguousarray(trajectory.times_s, dtype=np.float64),
+            np.ascontiguousarray(trajectory.states, dtype=np.float64),
+            ki,
+            bi,
+            li,
+            a,
+            b,
+            fa,
+            fb,
+            np.ascontiguousarray(b_pos, dtype=np.float64),
+            np.ascontiguousarray(speed, dtype=np.float64),
+            np.ascontiguousarray(t_launch, dtype=np.float64),
+            float(tolerance_s),
+            int(max_iterations),
+        )
+    )
+
+
 def _illinois(
     at: PairEvaluator,
+    trajectory: PredictedTrajectory,
     index: tuple[IntArray, ...],
     bracket: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     b_pos: FloatArray,
@@ -590,7 +635,9 @@ def _illinois(
 ) -> FloatArray:
     """Illinois regula falsi on N open brackets; returns their last iterates (N,).
 
-    ``index`` is the (battery, track, launch) index of each bracket and
+    ``trajectory`` is ``at``'s (unused here: the signature of
+    :func:`_illinois_tabulated`). ``index`` is the (battery, track, launch) index
+    of each bracket and
     ``bracket`` its ends and their residuals ``(a, b, f(a), f(b))``, with
     ``f(a) < 0 < f(b)``. Each iteration works on the brackets still open only:
     a bracket's iterates do not depend on the others'.

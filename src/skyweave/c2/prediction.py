@@ -141,16 +141,17 @@ def airbreathing_threat(
     lat, lon, _ = pymap3d.ecef2geodetic(states_ecef[:, 0], states_ecef[:, 1], states_ecef[:, 2])
     lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
     ve, vn, _ = pymap3d.ecef2enuv(states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5], lat, lon)
-    ve, vn = np.atleast_1d(ve), np.atleast_1d(vn)
-    for j in range(a):
-        e, n, _ = pymap3d.geodetic2enu(
-            assets.lat_deg[j], assets.lon_deg[j], 0.0, lat, lon, np.zeros(k)
-        )
-        e, n = np.atleast_1d(e), np.atleast_1d(n)
-        speed2 = ve * ve + vn * vn
-        tau = np.where(speed2 > 1.0, (e * ve + n * vn) / np.maximum(speed2, 1.0), -1.0)
-        miss = np.hypot(e - ve * tau, n - vn * tau)
-        hit = (tau > 0.0) & (miss <= assets.radius_m[j] + margin_m)
-        cov[:, j] = hit
-        t_cpa[:, j] = np.where(hit, now_s + tau, np.nan)
+    ve, vn = np.atleast_1d(ve)[:, None], np.atleast_1d(vn)[:, None]
+    # Every (track, asset) pair at once: the same elementwise arithmetic as one asset
+    # at a time, broadcast over (K, A).
+    e, n, _ = pymap3d.geodetic2enu(
+        assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0, lat[:, None], lon[:, None], 0.0
+    )
+    e, n = np.broadcast_to(e, (k, a)), np.broadcast_to(n, (k, a))
+    speed2 = ve * ve + vn * vn
+    tau = np.where(speed2 > 1.0, (e * ve + n * vn) / np.maximum(speed2, 1.0), -1.0)
+    miss = np.hypot(e - ve * tau, n - vn * tau)
+    hit = (tau > 0.0) & (miss <= assets.radius_m[None, :] + margin_m)
+    cov[:] = hit
+    t_cpa[:] = np.where(hit, now_s + tau, np.nan)
     return cov, t_cpa

@@ -26,6 +26,8 @@ IntArray = NDArray[np.int64]
 TWIN_GATE_M = 2_000.0
 #: margin of the reach box (the Earth's oblateness, an envelope's corners)
 REACH_MARGIN_M = 25_000.0
+#: (battery, track, time) elements of the reach box computed in one pass
+_CHUNK_ELEMENTS = 8_192
 
 
 def reach_matrix(
@@ -39,22 +41,34 @@ def reach_matrix(
     ``positions_m``: (K, T, 3) predicted positions, NaN after the ground.
     """
     k = positions_m.shape[0]
-    reach = np.zeros((len(batteries), k), dtype=bool)
-    nearest = np.full((len(batteries), k), np.inf)
+    nb = len(batteries)
+    if nb == 0 or positions_m.shape[1] == 0:
+        return np.zeros((nb, k), dtype=bool), np.full((nb, k), np.inf)
     altitude = np.linalg.norm(positions_m, axis=-1) - R_EARTH_MEAN_M
     # Coordinates apart: the distance below is np.linalg.norm's own arithmetic
-    # (squares summed in axis order), on contiguous arrays, several times faster.
+    # (squares summed in axis order), on contiguous arrays, several times faster;
+    # every battery at once, (B, K, T), the same arithmetic per element.
     px, py, pz = (np.ascontiguousarray(positions_m[..., c]) for c in range(3))
-    for i, b in enumerate(batteries):
-        ex, ey, ez = (float(c) for c in battery_ecef[b.id])
-        dx, dy, dz = px - ex, py - ey, pz - ez
+    e = np.array([battery_ecef[b.id] for b in batteries], dtype=np.float64).reshape(nb, 3)
+    box = np.array(
+        [math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M for b in batteries]
+    )
+    ceiling = np.array([b.max_alt_km * 1e3 + REACH_MARGIN_M for b in batteries])
+    reach = np.zeros((nb, k), dtype=bool)
+    nearest = np.full((nb, k), np.inf)
+    # Batteries a few at a time, (b, K, T): whole small cycles in one pass, while the
+    # temporaries of a large one stay in cache.
+    step = max(1, _CHUNK_ELEMENTS // px.size)
+    for lo in range(0, nb, step):
+        sl = slice(lo, lo + step)
+        ex, ey, ez = (e[sl, c, None, None] for c in range(3))
+        dx, dy, dz = px[None, :, :] - ex, py[None, :, :] - ey, pz[None, :, :] - ez
         d = np.sqrt((dx * dx + dy * dy) + dz * dz)
-        box = math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M
-        alt_ok = altitude <= b.max_alt_km * 1e3 + REACH_MARGIN_M
+        alt_ok = altitude[None, :, :] <= ceiling[sl, None, None]
         with np.errstate(invalid="ignore"):
-            reach[i] = np.any((d <= box) & alt_ok, axis=1)
-        if d.shape[1]:
-            nearest[i] = np.where(np.isnan(d), np.inf, d).min(axis=1)
+            reach[sl] = np.any((d <= box[sl, None, None]) & alt_ok, axis=2)
+        # (the least of the predicted distances, inf if none: NaN samples skipped)
+        nearest[sl] = np.fmin.reduce(d, axis=2, initial=np.inf)
     return reach, nearest
 
 
@@ -85,16 +99,20 @@ def note_reach(
         return float(nearest_m[i, k]) / 1e3, batteries[i].max_range_km
 
     verdicts.set_far(far_pair)
-    far = ~reach.any(axis=0)
-    nearest = np.argmin(nearest_m, axis=0)
-    for k in np.flatnonzero(far).tolist():
-        i = int(nearest[k])
+    far = np.flatnonzero(~reach.any(axis=0))
+    if not far.size:
+        return
+    # the nearest battery of each far track and its distance, as Python numbers at once
+    nearest = np.argmin(nearest_m[:, far], axis=0)
+    nearest_of = nearest.tolist()
+    dist_of = nearest_m[nearest, far].tolist()
+    for k, i, dist_m in zip(far.tolist(), nearest_of, dist_of, strict=True):
         verdicts.note(
             ids[k],
             Verdict(
                 "no_battery_in_reach",
                 batteries[i].id,
-                nearest_km=float(nearest_m[i, k]) / 1e3,
+                nearest_km=dist_m / 1e3,
                 max_range_km=batteries[i].max_range_km,
             ),
         )

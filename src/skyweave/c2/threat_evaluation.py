@@ -38,6 +38,7 @@ covariance.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,14 +59,17 @@ URGENCY_TIME_S = 300.0
 _TRUNCATE_SIGMAS = 9.0
 
 
+@functools.lru_cache(maxsize=8)
 def _gauss_legendre_panels(panels: int, order: int) -> tuple[FloatArray, FloatArray]:
-    """Composite Gauss-Legendre nodes and weights on [0, 1]."""
+    """Composite Gauss-Legendre nodes and weights on [0, 1] (cached: read-only)."""
     x, w = np.polynomial.legendre.leggauss(order)
     edges = np.linspace(0.0, 1.0, panels + 1)
     half = 0.5 * np.diff(edges)
     mid = 0.5 * (edges[:-1] + edges[1:])
     nodes = (mid[:, None] + half[:, None] * x[None, :]).reshape(-1)
     weights = (half[:, None] * w[None, :]).reshape(-1)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
     return nodes, weights
 
 

@@ -196,6 +196,9 @@ class LinkBoundary:
         self._silent = {p: silent_windows(scenario, p) for p in self.partners}
         # persistent degradation: one unit-normal offset per released object
         self._offsets: dict[tuple[str, int], FloatArray] = {}
+        self._combined: dict[
+            tuple[tuple[str, ...], str, str, ReleaseTerms], ReleaseTerms | None
+        ] = {}
 
     # -- state changes during a run ------------------------------------------------
 
@@ -272,11 +275,7 @@ class LinkBoundary:
         ``queues``, the time each ``(link, origin)`` direction's queue is next
         free, which this call reads and updates.
         """
-        unknown = (
-            set(np.unique(messages.origin).tolist()) - set(self.partners)
-            if len(messages)
-            else set()
-        )
+        unknown = set(messages.origin.tolist()) - set(self.partners) if len(messages) else set()
         if unknown:
             raise ValueError(f"Messages.origin: unknown partner(s) {sorted(unknown)}")
         grants = self.policy.grants()
@@ -285,7 +284,7 @@ class LinkBoundary:
 
         # Index the messages once by (origin, data class): masks are cheap, but a
         # grouping avoids scanning M rows per grant.
-        class_code = {c: i for i, c in enumerate(DATA_CLASSES)}
+        class_code = _CLASS_CODE
         o_code = np.fromiter(
             (self._partner_code[o] for o in messages.origin), np.int64, len(messages)
         )
@@ -327,13 +326,14 @@ class LinkBoundary:
 
         # Attempts on links: draw, degrade, then queue per direction.
         link_parts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        xyz_all = messages.xyz_m()
         for (link_id, data_class), grant_list in by_link_class.items():
             link = self.links[link_id]
             chunks = []
             for _origin, receiver, terms, ids in grant_list:
                 chunk = _attempts(messages, ids, receiver, link_id, terms.delay_s, "delivered")
                 chunk["_terms"] = terms
-                chunk["_xyz"] = messages.xyz_m()[ids]
+                chunk["_xyz"] = xyz_all[ids]
                 chunk["_key"] = messages.object_key[ids]
                 chunks.append(chunk)
             # Draw order: by send time, then message id, over both directions.
@@ -378,9 +378,11 @@ class LinkBoundary:
 
         if not parts:
             return _empty_transmissions()
-        columns = {
-            f.name: np.concatenate([p[f.name] for p in parts]) for f in fields(Transmissions)
-        }
+        columns = (
+            {n: parts[0][n] for n in _TRANSMISSION_FIELDS}
+            if len(parts) == 1
+            else {n: np.concatenate([p[n] for p in parts]) for n in _TRANSMISSION_FIELDS}
+        )
         out = Transmissions(**columns)
         r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
         arrival = np.where(np.isnan(out.arrival_time_s), np.inf, out.arrival_time_s)
@@ -397,10 +399,13 @@ class LinkBoundary:
         """Rows withheld by another originator's policy, and the released rows grouped by
         their combined terms (largest delay, strongest degradation of all originators)."""
         lineage = messages.originators[ids].tolist()
-        combined = {
-            names: self._combined_terms(names, receiver, data_class, terms)
-            for names in set(lineage)
-        }
+        combined = {}
+        for names in set(lineage):
+            # the policy does not change during a run: each combination once
+            key = (names, receiver, data_class, terms)
+            if key not in self._combined:
+                self._combined[key] = self._combined_terms(names, receiver, data_class, terms)
+            combined[names] = self._combined[key]
         if len(combined) == 1:  # the common case: one lineage for the whole batch
             ((got),) = combined.values()
             if got is None:
@@ -461,31 +466,19 @@ class LinkBoundary:
         queues: dict[tuple[str, str], float] | None = None,
     ) -> dict[str, Any]:
         """Queue one link direction: state at offer, FIFO per up-period, loss, arrival."""
-        cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        # one chunk (one receiver, one rule): its own columns, fresh from _attempts
+        cols = (
+            dict(chunks[0])
+            if len(chunks) == 1
+            else {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        )
         receiver = cols["receiver"][0]
         offer = cols["offer_time_s"]
         outcome = cols["outcome"]
-        sender_silent = in_windows(self._silent[origin], offer)
-        down = in_windows(self._link_down[link.id], offer)
-        outcome[sender_silent] = "sender_silent"
-        outcome[down & ~sender_silent] = "link_down"
-        # The direction is unavailable when the link is down or its sender silent;
-        # each up-period between such windows has its own queue.
-        gaps = merge_windows(self._link_down[link.id] + self._silent[origin])
-        offered = np.flatnonzero(~(sender_silent | down))
-        q = offered[
-            np.lexsort((cols["message_id"][offered], cols["send_time_s"][offered], offer[offered]))
-        ]
-        gap_starts = np.array([g[0] for g in gaps] + [np.inf])
-        period = np.searchsorted(gap_starts, offer[q], side="right")
         start = cols["start_time_s"]
-        cut = np.flatnonzero(np.diff(period)) + 1
         period_s = 1.0 / link.bandwidth_msgs_per_s
         key = (link.id, origin)
-        for seg in np.split(np.arange(len(q)), cut):
-            if not len(seg):
-                continue
-            rows = q[seg]
+        for rows, period_end in self._up_periods(link.id, origin, cols):
             free_s = -np.inf if queues is None else queues.get(key, -np.inf)
             if free_s > offer[rows[0]]:
                 # the queue is still busy with what earlier calls offered
@@ -497,7 +490,6 @@ class LinkBoundary:
             if queues is not None:
                 queues[key] = float(starts[-1]) + period_s
             # Next gap after this up-period: messages still queued then are flushed.
-            period_end = gap_starts[period[seg[0]]]
             flushed = starts >= period_end
             start[rows] = np.where(flushed, np.nan, starts)
             outcome[rows[flushed]] = "flushed"
@@ -512,6 +504,42 @@ class LinkBoundary:
         outcome[unheard] = "receiver_silent"
         arrival[~transmitted] = np.nan
         return cols
+
+    def _up_periods(
+        self, link_id: str, origin: str, cols: dict[str, Any]
+    ) -> list[tuple[IntArray, float]]:
+        """The attempts offered in each up-period of one direction, in queue order, with
+        the start of the gap that ends the period; marks the others ``sender_silent`` or
+        ``link_down``."""
+        offer, outcome = cols["offer_time_s"], cols["outcome"]
+        down_w, silent_w = self._link_down[link_id], self._silent[origin]
+        if not down_w and not silent_w:
+            # never down, sender never silent: one up-period, every attempt offered
+            q = np.lexsort((cols["message_id"], cols["send_time_s"], offer))
+            return [(q, np.inf)] if len(q) else []
+        sender_silent = in_windows(silent_w, offer)
+        down = in_windows(down_w, offer)
+        outcome[sender_silent] = "sender_silent"
+        outcome[down & ~sender_silent] = "link_down"
+        # The direction is unavailable when the link is down or its sender silent;
+        # each up-period between such windows has its own queue.
+        gaps = merge_windows(down_w + silent_w)
+        offered = np.flatnonzero(~(sender_silent | down))
+        q = offered[
+            np.lexsort((cols["message_id"][offered], cols["send_time_s"][offered], offer[offered]))
+        ]
+        gap_starts = np.array([g[0] for g in gaps] + [np.inf])
+        period = np.searchsorted(gap_starts, offer[q], side="right")
+        cut = np.flatnonzero(np.diff(period)) + 1
+        return [
+            (q[seg], float(gap_starts[period[seg[0]]]))
+            for seg in np.split(np.arange(len(q)), cut)
+            if len(seg)
+        ]
+
+
+_CLASS_CODE = {c: i for i, c in enumerate(DATA_CLASSES)}
+_TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
 
 
 def _first_row(group: tuple[ReleaseTerms, list[int]]) -> int:

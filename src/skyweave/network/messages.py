@@ -92,13 +92,14 @@ class Messages:
 
     def __post_init__(self) -> None:
         n = len(self.send_time_s)
-        for f in fields(self):
-            col = getattr(self, f.name)
+        for name in _MESSAGE_FIELDS:
+            col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:
-                raise ValueError(f"Messages.{f.name}: expected shape ({n},), got {col.shape}")
-        if n and not np.all(np.isfinite(self.send_time_s)):
+                raise ValueError(f"Messages.{name}: expected shape ({n},), got {col.shape}")
+        if n and not np.isfinite(self.send_time_s).all():
             raise ValueError("Messages.send_time_s: every send time must be finite")
-        unknown = set(np.unique(self.data_class).tolist()) - set(DATA_CLASSES) if n else set()
+        # a set of the column's values, not np.unique: no sort of Python objects per batch
+        unknown = set(self.data_class.tolist()) - _DATA_CLASS_SET if n else set()
         if unknown:
             raise ValueError(f"Messages.data_class: unknown data class(es) {sorted(unknown)}")
 
@@ -148,9 +149,7 @@ class Messages:
         batches = list(batches)
         if not batches:
             return cls.build(np.empty(0), np.empty(0, dtype=object), np.empty(0, dtype=object))
-        return cls(
-            **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(cls)}
-        )
+        return cls(**{n: np.concatenate([getattr(b, n) for b in batches]) for n in _MESSAGE_FIELDS})
 
     def __len__(self) -> int:
         return len(self.send_time_s)
@@ -163,6 +162,10 @@ class Messages:
         """The same messages carrying other positions (same ids, same link fate)."""
         xyz = np.asarray(xyz_m, dtype=np.float64).reshape(len(self), 3)
         return replace(self, x_m=xyz[:, 0].copy(), y_m=xyz[:, 1].copy(), z_m=xyz[:, 2].copy())
+
+
+_MESSAGE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Messages))
+_DATA_CLASS_SET = frozenset(DATA_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ class Transmissions:
 
     def take(self, index: NDArray[np.intp] | BoolArray) -> Transmissions:
         """Rows selected by an integer index or a boolean mask."""
-        return Transmissions(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Transmissions(**{n: getattr(self, n)[index] for n in _TRANSMISSION_FIELDS})
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Number of attempts per ``(link_id, outcome)`` (for events and summaries)."""
@@ -224,7 +227,7 @@ class Transmissions:
     def delivered(self) -> Deliveries:
         """The delivered rows, sorted by (receiver, arrival time, message id)."""
         keep = self.outcome == "delivered"
-        return Deliveries(**{f.name: getattr(self, f.name)[keep] for f in fields(Deliveries)})
+        return Deliveries(**{n: getattr(self, n)[keep] for n in _DELIVERY_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -269,7 +272,7 @@ class Deliveries:
 
     def take(self, index: NDArray[np.intp] | BoolArray) -> Deliveries:
         """Rows selected by an integer index or a boolean mask."""
-        return Deliveries(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Deliveries(**{n: getattr(self, n)[index] for n in _DELIVERY_FIELDS})
 
     def xyz_m(self) -> FloatArray:
         """Degraded positions as a (D, 3) array."""
@@ -281,3 +284,8 @@ class Deliveries:
         if data_class is not None:
             keep &= self.data_class == data_class
         return self.take(keep)
+
+
+# field names, once (dataclasses.fields per batch costs more than the batch's columns)
+_TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
+_DELIVERY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Deliveries))

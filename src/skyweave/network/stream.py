@@ -16,6 +16,7 @@ received.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -84,16 +85,21 @@ class LinkStream:
         self._in_flight.append(_InFlight(delivered, batch_of[delivered.message_id], payloads))
 
     def _count(self, sent: Transmissions) -> None:
-        for origin, receiver, data_class, outcome in zip(
-            sent.origin.tolist(),
-            sent.receiver.tolist(),
-            sent.data_class.tolist(),
-            sent.outcome.tolist(),
-            strict=True,
-        ):
+        # counted per distinct row first (in first-seen order: the nested keys are
+        # inserted in the order a row-by-row count inserts them)
+        rows = Counter(
+            zip(
+                sent.origin.tolist(),
+                sent.receiver.tolist(),
+                sent.data_class.tolist(),
+                sent.outcome.tolist(),
+                strict=True,
+            )
+        )
+        for (origin, receiver, data_class, outcome), count in rows.items():
             per_class = self.outcomes.setdefault(f"{origin}->{receiver}", {})
             per_outcome = per_class.setdefault(data_class, {})
-            per_outcome[outcome] = per_outcome.get(outcome, 0) + 1
+            per_outcome[outcome] = per_outcome.get(outcome, 0) + count
 
     def arrived(self, time_s: float) -> list[Arrived]:
         """Deliveries with arrival at or before ``time_s``, not handed on before.
@@ -108,15 +114,19 @@ class LinkStream:
             if n == 0:
                 keep.append(flight)
                 continue
-            now = d.take(np.arange(n))
+            # (the rows themselves when the whole flight arrives: it is dropped below)
+            now = d if n == len(d) else d.take(np.arange(n))
             ok = self._still_received(now)
-            for b in np.unique(flight.batch[:n][ok]).tolist():
-                rows = now.take(ok & (flight.batch[:n] == b))
+            batch = flight.batch[:n]
+            offered = np.unique(batch[ok]).tolist()
+            whole = len(offered) == 1 and bool(ok.all())  # every row is that batch's
+            for b in offered:
+                rows = now if whole else now.take(ok & (batch == b))
                 data_class, origin, payload = flight.payloads[b]
-                for receiver in dict.fromkeys(rows.receiver.tolist()):
-                    out.append(
-                        Arrived(data_class, origin, rows.take(rows.receiver == receiver), payload)
-                    )
+                receivers = dict.fromkeys(rows.receiver.tolist())
+                for receiver in receivers:
+                    got = rows if len(receivers) == 1 else rows.take(rows.receiver == receiver)
+                    out.append(Arrived(data_class, origin, got, payload))
             if n < len(d):
                 keep.append(
                     _InFlight(d.take(np.arange(n, len(d))), flight.batch[n:], flight.payloads)
@@ -128,13 +138,20 @@ class LinkStream:
         """Not cut in flight, receiver not silent at arrival (windows as known now)."""
         ok = np.ones(len(d), dtype=bool)
         b = self.boundary
-        for link_id in np.unique(d.link_id).tolist():
+        # (a link never cut and a post never silent leave their rows as they are)
+        for link_id in sorted(set(d.link_id.tolist())):
+            down = b.link_down(link_id)
+            if not down:
+                continue
             on = d.link_id == link_id
-            for start, _ in b.link_down(link_id):
+            for start, _ in down:
                 ok[on] &= ~((d.send_time_s[on] < start) & (start <= d.arrival_time_s[on]))
-        for receiver in np.unique(d.receiver).tolist():
+        for receiver in sorted(set(d.receiver.tolist())):
+            silent = b.silent(receiver)
+            if not silent:
+                continue
             on = d.receiver == receiver
-            ok[on] &= ~in_windows(b.silent(receiver), d.arrival_time_s[on])
+            ok[on] &= ~in_windows(silent, d.arrival_time_s[on])
         return ok
 
 
@@ -195,12 +212,23 @@ def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y, z])
 
 
+def _ecef_pair(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_ecef` of two sets of points of one length, in one conversion."""
+    n = len(first[0])
+    xyz = _ecef(np.concatenate([first[0], second[0]]), np.concatenate([first[1], second[1]]))
+    return xyz[:n], xyz[n:]
+
+
 def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
     """``launch_alerts`` messages, each sent when its alert was issued, carrying the
     impact point (the launch point if none), the alert's lineage, and keyed by its
     threat: one persistent offset per threat."""
-    impact = _ecef(alerts.impact_lat_deg, alerts.impact_lon_deg)
-    launch = _ecef(alerts.launch_lat_deg, alerts.launch_lon_deg)
+    impact, launch = _ecef_pair(
+        (alerts.impact_lat_deg, alerts.impact_lon_deg),
+        (alerts.launch_lat_deg, alerts.launch_lon_deg),
+    )
     point = np.where(np.isfinite(impact[:, :1]), impact, launch)
     keys = [object_key(f"threat/{k}") for k in alerts.threat_id.tolist()]
     messages = Messages.build(
@@ -223,17 +251,20 @@ def received_alerts(payload: tuple[Alerts, np.ndarray], d: Deliveries) -> Alerts
     alerts, point = payload
     got = alerts.take(d.payload_row)
     shift = np.nan_to_num(d.xyz_m() - point[d.payload_row])
-    moved = []
-    for name in ("launch", "impact"):
-        xyz = _ecef(getattr(got, f"{name}_lat_deg"), getattr(got, f"{name}_lon_deg")) + shift
-        lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
-        moved += [np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)]
+    # both points of every alert in one conversion each way (elementwise: the same bits)
+    n = len(got)
+    xyz = _ecef(
+        np.concatenate([got.launch_lat_deg, got.impact_lat_deg]),
+        np.concatenate([got.launch_lon_deg, got.impact_lon_deg]),
+    ) + np.concatenate([shift, shift])
+    lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+    lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
     return replace(
         got,
         time_s=d.arrival_time_s.copy(),
-        partner=np.full(len(got), d.receiver[0], dtype=object),
-        launch_lat_deg=moved[0],
-        launch_lon_deg=moved[1],
-        impact_lat_deg=moved[2],
-        impact_lon_deg=moved[3],
+        partner=np.full(n, d.receiver[0], dtype=object),
+        launch_lat_deg=lat[:n].copy(),
+        launch_lon_deg=lon[:n].copy(),
+        impact_lat_deg=lat[n:].copy(),
+        impact_lon_deg=lon[n:].copy(),
     )
