@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from skyweave.c2.feasibility_kernel import illinois_hermite
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 
 if TYPE_CHECKING:
     from skyweave.scenario.schema import Battery
@@ -690,7 +691,7 @@ def _ground_range_and_altitude(
         return rng_m, alt
     p = p_int.reshape(-1, 3)[hit]
     # contiguous columns, as whole-array conversion would see them
-    lat_f, lon_f, alt_f = pymap3d.ecef2geodetic(
+    lat_f, lon_f, alt_f = ecef_to_geodetic(
         np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1]), np.ascontiguousarray(p[:, 2])
     )
     bi = np.unravel_index(hit, found.shape)[0]

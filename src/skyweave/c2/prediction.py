@@ -17,6 +17,7 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.constants import OMEGA_EARTH_RAD_S
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.warning.flight_kernel import fly_grid
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.propagate import ellipsoid_height_m
@@ -138,7 +139,7 @@ def airbreathing_threat(
     t_cpa = np.full((k, a), np.nan)
     if k == 0 or a == 0:
         return cov, t_cpa
-    lat, lon, _ = pymap3d.ecef2geodetic(states_ecef[:, 0], states_ecef[:, 1], states_ecef[:, 2])
+    lat, lon, _ = ecef_to_geodetic(states_ecef[:, 0], states_ecef[:, 1], states_ecef[:, 2])
     lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
     ve, vn, _ = pymap3d.ecef2enuv(states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5], lat, lon)
     ve, vn = np.atleast_1d(ve)[:, None], np.atleast_1d(vn)[:, None]

@@ -25,6 +25,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
+from skyweave.kinematics.geodetic import ecef_to_geodetic
 from skyweave.network.links import LinkBoundary, in_windows
 from skyweave.network.messages import Deliveries, Messages, Transmissions
 from skyweave.sensors.detections import Detections
@@ -257,7 +258,7 @@ def received_alerts(payload: tuple[Alerts, np.ndarray], d: Deliveries) -> Alerts
         np.concatenate([got.launch_lat_deg, got.impact_lat_deg]),
         np.concatenate([got.launch_lon_deg, got.impact_lon_deg]),
     ) + np.concatenate([shift, shift])
-    lat, lon, _ = pymap3d.ecef2geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+    lat, lon, _ = ecef_to_geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
     lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
     return replace(
         got,
