@@ -69,17 +69,26 @@ def _bisect(
     """``(lo, hi)`` after :data:`CI_STEPS` halvings of ``[0, 1]`` on the slope's sign
     (a fixed number of halvings: no data-dependent loop count, so the result is
     reproducible bit for bit; each pair's slope is its own 6x6 arithmetic, so the
-    pairs that need no bisection are left out without changing the others)."""
+    pairs that need no bisection are left out without changing the others).
+
+    The bracket's ends are multiples of ``2**-k`` after ``k`` halvings, so
+    ``0.5 * (lo + hi)`` is exactly ``lo + 2**-(k+1)`` and ``hi`` exactly
+    ``lo + 2**-k``: only ``lo`` is carried, and each step adds its half-width.
+    """
     n = ib.shape[0]
     lo = np.zeros(n)
-    hi = np.ones(n)
+    half = 1.0
     with _lapack_errors():
         for _ in range(CI_STEPS):
-            mid = 0.5 * (lo + hi)
-            up = _slope(ib, d, mid, criterion) < 0.0
-            lo = np.where(up, mid, lo)
-            hi = np.where(up, hi, mid)
-    return lo, hi
+            half *= 0.5
+            mid = lo + half
+            if criterion == "det":
+                up = _slope(ib, d, mid, criterion) < 0.0
+            else:  # _slope's trace, in its order: -tr < 0 exactly when tr > 0
+                p = _inv(ib + mid[:, None, None] * d)
+                up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
+            np.copyto(lo, mid, where=up)
+    return lo, lo + half
 
 
 def covariance_intersection(
