@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from skyweave.kinematics.earth import Ground
-from skyweave.tracking import motion_kernel
+from skyweave.tracking import motion_kernel, tracker_kernel
 from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
@@ -401,34 +401,31 @@ class Tracker:
     def _manage(
         self, scan: RadarScan, s_idx: int, in_cover: BoolArray, assigned_tr: IntArray
     ) -> None:
-        """M-of-N confirmation and deletion (all vectorised over tracks)."""
+        """M-of-N confirmation and deletion: the counts compiled, per track
+        (:func:`skyweave.tracking.tracker_kernel.manage_counts`)."""
         cfg = self.config
-        tentative = self._track_id < 0
+        hit = np.zeros(self.n_tracks, dtype=bool)
         if assigned_tr.size:
-            hit = np.zeros(self.n_tracks, dtype=bool)
             hit[assigned_tr] = True
-            self._hits += hit
-            self._misses = np.where(hit, 0, self._misses + (in_cover & ~hit))
-            self._opps += tentative & (hit | in_cover)
-            self._last_update_s[hit] = scan.time_s
-            self._sources[hit, s_idx] = True
-        else:  # the same counts without a hit to mask
-            self._misses = self._misses + in_cover
-            self._opps += tentative & in_cover
-
-        newly = tentative & (self._hits >= cfg.confirm_hits)
-        n_new = int(np.count_nonzero(newly))
-        if n_new:
-            self._track_id[newly] = np.arange(self._next_id, self._next_id + n_new)
-            self._next_id += n_new
-            self._batch = None
-            tentative &= ~newly
-
-        dead = (tentative & (self._opps - self._hits > cfg.confirm_window - cfg.confirm_hits)) | (
-            ~tentative & (self._misses >= cfg.delete_after_misses)
+            self._sources[assigned_tr, s_idx] = True
+        dead, next_id = tracker_kernel.manage_counts(
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            hit,
+            in_cover,
+            scan.time_s,
+            cfg.confirm_hits,
+            cfg.confirm_window - cfg.confirm_hits,
+            cfg.delete_after_misses,
+            float(cfg.max_coast_s),
+            self._next_id,
         )
-        if cfg.max_coast_s < math.inf:  # nothing exceeds an infinite limit
-            dead |= scan.time_s - self._last_update_s > cfg.max_coast_s
+        if next_id != self._next_id:  # tracks confirmed
+            self._next_id = next_id
+            self._batch = None
         # The state-only tests, on the rows whose state changed since they were last
         # passed (none after a scan at the clock that updated nothing): the same result.
         k = self._checked
@@ -438,7 +435,7 @@ class Tracker:
                 tail |= _below(self._x[k:], cfg.min_altitude_m)
             dead[k:] |= tail
         if dead.any():
-            if not tentative[dead].all():
+            if (self._track_id[dead] >= 0).any():
                 self._batch = None
             self._keep(~dead)
         self._checked = self.n_tracks
@@ -449,6 +446,13 @@ class Tracker:
         ``(pt, pm, d2)`` are the gated (track, report, squared distance) pairs.
         """
         conf = self._track_id[pt] >= 0
+        if len(set(pt.tolist())) == pt.size and len(set(pm.tolist())) == pm.size:
+            # no track or report in two pairs (the usual scan): each _gnn below would
+            # return its pairs as given, and no tentative pair's report is taken
+            if conf.all() or not conf.any():
+                return pt, pm
+            tent = ~conf
+            return np.concatenate([pt[conf], pt[tent]]), np.concatenate([pm[conf], pm[tent]])
         tr1, me1 = _gnn(pt[conf], pm[conf], d2[conf], self._gate_d2)
         tent = ~conf
         if tent.any():

@@ -1,0 +1,100 @@
+"""The compiled M-of-N counts against the NumPy form they replace, and the tracker's
+per-change confirmed batch against a fresh build (bit for bit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skyweave.tracking.scan import RadarScan
+from skyweave.tracking.tracker import Tracker, TrackerConfig, _pos_sigma
+from skyweave.tracking.tracker_kernel import manage_counts
+
+
+def _numpy_counts(  # type: ignore[no-untyped-def]
+    track_id, hits, opps, misses, last, hit, in_cover, time_s, cfg, next_id
+):
+    """The bookkeeping of Tracker.process before it was compiled."""
+    miss = in_cover & ~hit
+    hits = hits + hit
+    misses = np.where(hit, 0, misses + miss)
+    tentative = track_id < 0
+    opps = opps + (tentative & (hit | in_cover))
+    last = last.copy()
+    last[hit] = time_s
+    track_id = track_id.copy()
+    newly = tentative & (hits >= cfg.confirm_hits)
+    n_new = int(np.count_nonzero(newly))
+    track_id[newly] = np.arange(next_id, next_id + n_new)
+    tentative &= ~newly
+    dead = (
+        (tentative & (opps - hits > cfg.confirm_window - cfg.confirm_hits))
+        | (~tentative & (misses >= cfg.delete_after_misses))
+        | (time_s - last > cfg.max_coast_s)
+    )
+    return track_id, hits, opps, misses, last, dead, next_id + n_new
+
+
+@pytest.mark.parametrize("max_coast_s", [float("inf"), 7.5])
+def test_manage_counts_equal_numpy_form(max_coast_s: float) -> None:
+    rng = np.random.default_rng(11)
+    cfg = TrackerConfig(confirm_hits=3, confirm_window=5, max_coast_s=max_coast_s)
+    for n in (0, 1, 4, 40):
+        for _ in range(20):
+            track_id = np.where(rng.random(n) < 0.5, -1, rng.integers(1, 50, n)).astype(np.int64)
+            hits = rng.integers(0, 5, n).astype(np.int64)
+            opps = hits + rng.integers(0, 4, n)
+            misses = rng.integers(0, 7, n).astype(np.int64)
+            last = rng.uniform(0.0, 20.0, n)
+            hit = rng.random(n) < 0.4
+            in_cover = rng.random(n) < 0.7
+            want = _numpy_counts(track_id, hits, opps, misses, last, hit, in_cover, 21.0, cfg, 60)
+            got_arrays = [a.copy() for a in (track_id, hits, opps, misses, last)]
+            dead, next_id = manage_counts(
+                *got_arrays,
+                hit,
+                in_cover,
+                21.0,
+                cfg.confirm_hits,
+                cfg.confirm_window - cfg.confirm_hits,
+                cfg.delete_after_misses,
+                cfg.max_coast_s,
+                60,
+            )
+            for g, w in zip([*got_arrays, dead], want[:6], strict=True):
+                assert np.array_equal(g, w)
+            assert next_id == want[6]
+
+
+def test_confirmed_batch_is_rebuilt_on_every_change() -> None:
+    rng = np.random.default_rng(4)
+    tracker = Tracker(TrackerConfig(confirm_hits=2, confirm_window=3))
+    site = np.zeros(3)
+    sig = np.array([20.0, 1e-3, 1e-3])
+    truth = np.array([[20_000.0, 30_000.0, 5_000.0], [-25_000.0, 10_000.0, 8_000.0]])
+    for k in range(12):
+        pos = truth + k * np.array([100.0, -50.0, 0.0])
+        rel = pos - site
+        rng_m = np.linalg.norm(rel, axis=1)
+        z = (
+            np.column_stack(
+                [
+                    rng_m,
+                    np.arctan2(rel[:, 0], rel[:, 1]),
+                    np.arcsin(rel[:, 2] / rng_m),
+                ]
+            )
+            + rng.normal(size=(2, 3)) * sig
+        )
+        # every other scan at the same time and empty: nothing may go stale
+        for t, zz in ((2.0 * k, z if k % 3 else z[:1]), (2.0 * k, np.zeros((0, 3)))):
+            batch = tracker.process(RadarScan.flat(t, f"r{k % 2}", site, zz, sig))
+            sel = tracker._track_id >= 0
+            assert batch.time_s == tracker.time_s
+            assert np.array_equal(batch.track_id, tracker._track_id[sel])
+            assert np.array_equal(batch.state, tracker._x[sel])
+            assert np.array_equal(batch.covariance, tracker._p[sel])
+            assert np.array_equal(batch.pos_sigma_m, _pos_sigma(tracker._p[sel]))
+            assert np.array_equal(batch.sources_mask, tracker._sources[sel])
+            assert batch.sensor_ids == tracker.sensor_ids
+    assert len(tracker.confirmed()) == 2
