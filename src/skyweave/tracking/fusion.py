@@ -589,14 +589,19 @@ class PartnerPicture:
         # Continuity with the previous picture, predicted to now (not needed when the
         # contributors' votes settle every number: see _votes_settle).
         prev = self._prev
-        if prev is not None and len(prev) and n_f and not self._votes_settle(n_f, vote_g, vote_n):
+        settled = bool(n_f) and self._votes_settle(n_f, vote_g, vote_n)
+        if prev is not None and len(prev) and n_f and not settled:
             px, pp = cfg.motion.predict(prev.state, prev.covariance, time_s - prev.time_s)
             ga, pb, d2 = gated_pairs(fx, fp, px, pp, self._gate)
             vote_g = np.concatenate([vote_g, ga])
             vote_n = np.concatenate([vote_n, prev.picture_number[pb]])
             vote_w = np.concatenate([vote_w, cfg.continuity_weight * (1.0 - d2 / self._gate)])
 
-        if vote_g.size:
+        if settled:
+            # each track's votes all name its one number, no two the same: the only
+            # assignment of negative cost on every row (what the solver returns)
+            numbers[vote_g] = vote_n
+        elif vote_g.size:
             cand, ci = np.unique(vote_n, return_inverse=True)
             score = np.zeros((n_f, cand.size))
             np.add.at(score, (vote_g, ci), vote_w)
