@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from skyweave.tracking.scan import RadarScan
-from skyweave.tracking.tracker import Tracker, TrackerConfig, _pos_sigma
+from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig, _pos_sigma
 from skyweave.tracking.tracker_kernel import manage_counts
 
 
@@ -98,3 +98,20 @@ def test_confirmed_batch_is_rebuilt_on_every_change() -> None:
             assert np.array_equal(batch.sources_mask, tracker._sources[sel])
             assert batch.sensor_ids == tracker.sensor_ids
     assert len(tracker.confirmed()) == 2
+
+
+def test_batch_sources_equal_array_form() -> None:
+    rng = np.random.default_rng(0)
+
+    def array_form(batch: TrackBatch) -> list[list[str]]:
+        ids = np.asarray(batch.sensor_ids, dtype=object)
+        order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+        return [list(ids[order][row]) for row in batch.sources_mask[:, order]]
+
+    for k in (0, 1, 5):
+        for ids in ((), ("b",), ("r2", "a1", "s9", "b", "r10")):
+            mask = rng.random((k, len(ids))) < 0.5
+            batch = TrackBatch(
+                0.0, np.arange(k), np.zeros((k, 6)), np.zeros((k, 6, 6)), np.zeros(k), mask, ids
+            )
+            assert batch.sources == array_form(batch)

@@ -153,12 +153,14 @@ class TrackBatch:
 
     @property
     def sources(self) -> list[list[str]]:
-        """Sorted sensor ids that fed each track (output formatting, not a hot path)."""
-        ids = np.asarray(self.sensor_ids, dtype=object)
-        order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
-        mask = self.sources_mask[:, order]
-        sorted_ids = ids[order]
-        return [list(sorted_ids[row]) for row in mask]
+        """Sorted sensor ids that fed each track (at every report, for the tracks table
+        and each release: plain Python over a few sensors, not an array per row)."""
+        order = sorted(range(len(self.sensor_ids)), key=self.sensor_ids.__getitem__)
+        sorted_ids = [self.sensor_ids[i] for i in order]
+        return [
+            [sid for sid, fed in zip(sorted_ids, row, strict=True) if fed]
+            for row in self.sources_mask[:, order].tolist()
+        ]
 
     def rows(self, partner: str) -> dict[str, object]:
         """Columns of ``tracks.parquet`` for this batch.
@@ -389,8 +391,7 @@ class Tracker:
         s[:, 0, 0] += r_diag[0]
         s[:, 1, 1] += r_diag[1]
         s[:, 2, 2] += r_diag[2]
-        sinv = np.linalg.inv(s)
-        pt, pm, d2 = _gated_pairs(z, h, s, sinv, self._gate_d2)
+        pt, pm, d2, sinv = _gated_pairs(z, h, s, self._gate_d2)
         assigned_tr, assigned_meas = self._associate(pt, pm, d2)
         if assigned_tr.size:
             nu = z[assigned_meas] - h[assigned_tr]
@@ -592,8 +593,8 @@ def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
 
 
 def _gated_pairs(
-    z: FloatArray, h: FloatArray, s: FloatArray, sinv: AnyFloatArray, gate: float
-) -> tuple[IntArray, IntArray, FloatArray]:
+    z: FloatArray, h: FloatArray, s: FloatArray, gate: float
+) -> tuple[IntArray, IntArray, FloatArray, AnyFloatArray]:
     """All (track, report) pairs inside the chi-square gate, without a T x M matrix.
 
     The squared Mahalanobis distance is at least its range-only part
@@ -601,7 +602,8 @@ def _gated_pairs(
     lies within ``+- sqrt(gate S_rr)`` of the predicted range. Reports are
     sorted by range once and each track's candidate window is found with a
     binary search; the full 3-D distance is then computed for candidates only.
-    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``.
+    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``. Only the tracks
+    with a candidate have ``S`` inverted (each matrix's inverse is its own).
 
     Returns
     -------
@@ -609,6 +611,8 @@ def _gated_pairs(
         Track and report indices of the gated pairs.
     d2 : (P,) float64
         Squared Mahalanobis distances (azimuth innovation wrapped).
+    sinv : (T, 3, 3) float64
+        ``S^-1`` of the tracks with a candidate report (zero elsewhere, never read).
     """
     order = np.argsort(z[:, 0], kind="stable")
     zr = z[order, 0]
@@ -619,7 +623,13 @@ def _gated_pairs(
     total = int(cnt.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
+        return empty, empty, np.zeros(0), np.zeros_like(s)
+    cand = np.flatnonzero(cnt)
+    if cand.size == cnt.size:
+        sinv: AnyFloatArray = np.linalg.inv(s)
+    else:
+        sinv = np.zeros_like(s)
+        sinv[cand] = np.linalg.inv(s[cand])
     pt = np.repeat(np.arange(h.shape[0]), cnt)
     start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)  # window start minus pair offset
     pm = order[start + np.arange(total)]
@@ -635,7 +645,7 @@ def _gated_pairs(
         + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
     )
     ok = d2 < gate
-    return pt[ok], pm[ok], d2[ok]
+    return pt[ok], pm[ok], d2[ok], sinv
 
 
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:
