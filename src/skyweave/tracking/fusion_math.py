@@ -124,13 +124,15 @@ def covariance_intersection(
     k = xa.shape[0]
     if k == 0:
         return xa.copy(), pa_.copy(), np.zeros(0)
-    ia: AnyFloatArray = np.linalg.inv(pa_)
-    ib: AnyFloatArray = np.linalg.inv(pb)
+    # both inverses in one stack, and below the slope at both ends in one batch (the
+    # same per-matrix arithmetic as apart: the gufunc inverts each matrix on its own)
+    with _lapack_errors():
+        inv_ab = _inv(np.concatenate([pa_, pb]))
+    ia, ib = inv_ab[:k], inv_ab[k:]
     ia = 0.5 * (ia + np.swapaxes(ia, 1, 2))
     ib = 0.5 * (ib + np.swapaxes(ib, 1, 2))
     d = ia - ib
 
-    # the slope at both ends in one batch (the same per-matrix arithmetic)
     with _lapack_errors():
         ends = _slope(
             np.concatenate([ib, ib]), np.concatenate([d, d]), np.repeat([0.0, 1.0], k), criterion
@@ -144,7 +146,8 @@ def covariance_intersection(
     w = np.where(inner, mid_w, np.where(s1 <= 0.0, 1.0, 0.0))
     w = np.where(s0 >= 0.0, 0.0, w)
     p_inv = ib + w[:, None, None] * d
-    p: AnyFloatArray = np.linalg.inv(p_inv)
+    with _lapack_errors():
+        p: AnyFloatArray = _inv(p_inv)
     p = 0.5 * (p + np.swapaxes(p, 1, 2))
     # x = b + w P A^-1 (a - b): algebraically P(w A^-1 a + (1-w) B^-1 b), without
     # cancellation of the large ECEF coordinates.
