@@ -343,6 +343,7 @@ class PartnerPicture:
         self._t_key = np.zeros(0, dtype=np.int64)
         self._t_num = np.zeros(0, dtype=np.int64)
         self._t_seen = np.zeros(0)
+        self._own: tuple[IntArray, IntArray] | None = None  # see _own_rows
         self._prev: FusedPicture | None = None
         self._next_number = 1
 
@@ -352,19 +353,27 @@ class PartnerPicture:
         """Remote tracks held (not yet stale-checked against a later update)."""
         return int(self._r_key.shape[0])
 
+    def _own_rows(self) -> tuple[IntArray, IntArray]:
+        """``(own track id, picture number)`` of the table's own rows, in table order
+        (kept until the table next changes: the command post asks many times a tick)."""
+        if self._own is None:
+            own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
+            self._own = (self._t_key[own] & ((1 << _KEY_SHIFT) - 1), self._t_num[own])
+        return self._own
+
     def own_tracks_of(self, picture_numbers: ArrayLike) -> IntArray:
         """The owner's track ids last fused into these picture numbers (the correlation
         table: a track dropped since is still there until forgotten)."""
-        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
-        hit = own & np.isin(self._t_num, np.asarray(picture_numbers, dtype=np.int64))
-        return np.sort(self._t_key[hit] & ((1 << _KEY_SHIFT) - 1))
+        ids, nums = self._own_rows()
+        wanted = np.asarray(picture_numbers, dtype=np.int64).reshape(-1)
+        hit = nums == wanted[0] if wanted.size == 1 else np.isin(nums, wanted)
+        return np.sort(ids[hit])
 
     def picture_numbers_of_own(self) -> dict[int, int]:
         """Own track id -> the picture number it was last fused into (the correlation
         table, as :meth:`own_tracks_of` reads it the other way)."""
-        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
-        ids = (self._t_key[own] & ((1 << _KEY_SHIFT) - 1)).tolist()
-        return dict(zip(ids, self._t_num[own].tolist(), strict=True))
+        ids, nums = self._own_rows()
+        return dict(zip(ids.tolist(), nums.tolist(), strict=True))
 
     @property
     def last(self) -> FusedPicture | None:
@@ -623,6 +632,7 @@ class PartnerPicture:
         all_key = np.concatenate([self._t_key[keep_old], new_key])
         order = np.argsort(all_key, kind="stable")
         self._t_key = all_key[order]
+        self._own = None
         self._t_num = np.concatenate([self._t_num[keep_old], new_num])[order]
         self._t_seen = np.concatenate([self._t_seen[keep_old], np.full(new_key.shape[0], time_s)])[
             order
