@@ -115,3 +115,24 @@ def test_batch_sources_equal_array_form() -> None:
                 0.0, np.arange(k), np.zeros((k, 6)), np.zeros((k, 6, 6)), np.zeros(k), mask, ids
             )
             assert batch.sources == array_form(batch)
+
+
+def test_all_round_cover_equals_sector_formula() -> None:
+    """An all-round radar's sector test passes every row (|wrap_pi| <= pi), so leaving
+    it out changes nothing, at the wrap's edges included."""
+    from skyweave.tracking.measurement import wrap_pi
+    from skyweave.tracking.tracker import _in_cover
+
+    rng = np.random.default_rng(8)
+    az = np.concatenate(
+        [rng.uniform(-20.0, 20.0, 500), np.array([0.0, np.pi, -np.pi, 2 * np.pi, -1e-17, 1e-17])]
+    )
+    h = np.column_stack([rng.uniform(0.0, 4e5, az.size), az, rng.uniform(-1.6, 1.6, az.size)])
+    scan = RadarScan.flat(0.0, "r", np.zeros(3), np.zeros((0, 3)), np.ones(3), max_range_m=3e5)
+    full = (
+        (h[:, 0] <= scan.max_range_m)
+        & (np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad)) <= scan.half_width_azimuth_rad)
+        & (h[:, 2] >= scan.min_elevation_rad)
+        & (h[:, 2] <= scan.max_elevation_rad)
+    )
+    assert np.array_equal(_in_cover(h, scan), full)
