@@ -108,8 +108,9 @@ def test_batch_sources_equal_array_form() -> None:
         order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
         return [list(ids[order][row]) for row in batch.sources_mask[:, order]]
 
-    for k in (0, 1, 5):
-        for ids in ((), ("b",), ("r2", "a1", "s9", "b", "r10")):
+    many = tuple(f"s{i}" for i in rng.permutation(40))
+    for k in (0, 1, 5, 300):
+        for ids in ((), ("b",), ("r2", "a1", "s9", "b", "r10"), many):
             mask = rng.random((k, len(ids))) < 0.5
             batch = TrackBatch(
                 0.0, np.arange(k), np.zeros((k, 6)), np.zeros((k, 6, 6)), np.zeros(k), mask, ids

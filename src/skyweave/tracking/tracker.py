@@ -59,7 +59,10 @@ AnyFloatArray = NDArray[np.floating[Any]]  # what np.linalg.inv is typed to retu
 _LOG_2PI = math.log(2.0 * math.pi)
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-_NO_ROWS.flags.writeable = False  # shared
+_NO_ROWS.flags.writeable = False  # one empty index shared by every call: read only
+
+#: largest sources mask (tracks x sensors) TrackBatch.sources reads in plain Python
+_SMALL_MASK = 256
 
 #: distinct steps whose IMM transition matrix a tracker keeps
 _MAX_PI_CACHED = 64
@@ -154,13 +157,24 @@ class TrackBatch:
     @property
     def sources(self) -> list[list[str]]:
         """Sorted sensor ids that fed each track (at every report, for the tracks table
-        and each release: plain Python over a few sensors, not an array per row)."""
-        order = sorted(range(len(self.sensor_ids)), key=self.sensor_ids.__getitem__)
-        sorted_ids = [self.sensor_ids[i] for i in order]
-        return [
-            [sid for sid, fed in zip(sorted_ids, row, strict=True) if fed]
-            for row in self.sources_mask[:, order].tolist()
-        ]
+        and each release): plain Python for a small batch; else the names of all rows
+        gathered at once, then one slice a row."""
+        ids = self.sensor_ids
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        mask = self.sources_mask[:, order]
+        sorted_ids = [ids[i] for i in order]
+        if mask.size <= _SMALL_MASK:
+            return [
+                [sid for sid, fed in zip(sorted_ids, row, strict=True) if fed]
+                for row in mask.tolist()
+            ]
+        names = np.asarray(sorted_ids, dtype=object)[np.nonzero(mask)[1]].tolist()
+        out: list[list[str]] = []
+        start = 0
+        for end in np.cumsum(np.count_nonzero(mask, axis=1)).tolist():
+            out.append(names[start:end])
+            start = end
+        return out
 
     def rows(self, partner: str) -> dict[str, object]:
         """Columns of ``tracks.parquet`` for this batch.
