@@ -137,3 +137,35 @@ def test_all_round_cover_equals_sector_formula() -> None:
         & (h[:, 2] <= scan.max_elevation_rad)
     )
     assert np.array_equal(_in_cover(h, scan), full)
+
+
+def test_remote_tracks_sources_equal_name_list_form() -> None:
+    """remote_tracks reads the sensors that fed the delivered rows off the batch's mask
+    columns: the same ids and mask as the union of the rows' name lists."""
+    from types import SimpleNamespace
+
+    from skyweave.tracking.shared_picture import remote_tracks
+
+    rng = np.random.default_rng(6)
+    for k, ids in ((0, ("a",)), (3, ()), (6, ("r2", "a1", "s9", "b")), (40, ("z", "y", "x"))):
+        batch = TrackBatch(
+            5.0,
+            np.arange(k, dtype=np.int64),
+            rng.normal(size=(k, 6)),
+            np.broadcast_to(np.eye(6), (k, 6, 6)).copy(),
+            np.ones(k),
+            rng.random((k, len(ids))) < 0.3,
+            ids,
+        )
+        rows = rng.permutation(k)[: k // 2]
+        delivered = SimpleNamespace(
+            payload_row=rows,
+            xyz_m=lambda rows=rows: np.zeros((len(rows), 3)),
+            added_position_var_m2=np.ones(len(rows)),
+        )
+        got = remote_tracks("north", delivered, batch)  # type: ignore[arg-type]
+        src = batch.sources
+        want_ids = tuple(sorted(frozenset().union(*(src[i] for i in rows))))
+        want_mask = np.array([[s in src[i] for s in want_ids] for i in rows], dtype=bool)
+        assert got.sensor_ids == want_ids
+        assert np.array_equal(got.sources_mask, want_mask.reshape(len(rows), len(want_ids)))
