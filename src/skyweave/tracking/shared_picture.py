@@ -47,8 +47,8 @@ def remote_tracks(origin: str, rows: Deliveries, batch: TrackBatch) -> RemoteTra
     # batch's mask columns (its sensor ids are unique), not its per-row name lists
     sub = batch.sources_mask[k]
     ids = batch.sensor_ids
-    fed = sub.any(axis=0).tolist()
-    used = [j for j in sorted(range(len(ids)), key=ids.__getitem__) if fed[j]]
+    fed = set(np.flatnonzero(np.any(sub, axis=0)).tolist())
+    used = [j for j in sorted(range(len(ids)), key=ids.__getitem__) if j in fed]
     sensor_ids = tuple(ids[j] for j in used)
     mask = sub[:, used]
     return RemoteTracks(
