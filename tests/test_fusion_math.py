@@ -227,3 +227,36 @@ def test_gated_pairs_equal_every_pairs_full_distance() -> None:
     np.testing.assert_array_equal(ia, want_a)
     np.testing.assert_array_equal(ib, want_b)
     np.testing.assert_allclose(d2, full.reshape(na, nb)[want_a, want_b], rtol=1e-12)
+
+
+def test_own_rows_kept_between_updates_equal_table_scan() -> None:
+    """own_tracks_of and picture_numbers_of_own read a copy of the table's own rows kept
+    until the table changes: the same as scanning the table at every call."""
+    shift = 40
+
+    def scan(pic: PartnerPicture, numbers: list[int]) -> np.ndarray:
+        own = (pic._t_key >> shift) == 0
+        hit = own & np.isin(pic._t_num, np.asarray(numbers, dtype=np.int64))
+        return np.sort(pic._t_key[hit] & ((1 << shift) - 1))
+
+    rng = np.random.default_rng(3)
+    pic = PartnerPicture("north")
+    p = np.broadcast_to(np.diag([1e4, 1e4, 1e4, 1e2, 1e2, 1e2]), (4, 6, 6)).copy()
+    x = 6.4e6 + rng.normal(size=(4, 6)) * 1e5
+    for step in range(6):
+        ids = np.array([1, 2, 3, 4]) + (step // 3) * np.array([0, 0, 10, 10])
+        own = TrackBatch(
+            float(step), ids, x, p, np.full(4, 173.0), np.ones((4, 1), dtype=bool), ("n1",)
+        )
+        pic.update(float(step), own)
+        for numbers in ([], [1], [2, 3], [1, 2, 3, 4, 5, 99]):
+            assert np.array_equal(pic.own_tracks_of(numbers), scan(pic, numbers))
+        own_mask = (pic._t_key >> shift) == 0
+        want = dict(
+            zip(
+                (pic._t_key[own_mask] & ((1 << shift) - 1)).tolist(),
+                pic._t_num[own_mask].tolist(),
+                strict=True,
+            )
+        )
+        assert pic.picture_numbers_of_own() == want

@@ -50,7 +50,8 @@ class PartnerStage:
         self.threat_table = ThreatTableRecorder()
         self.fusion = PartnerPicture(partner, fusion_config())
         self.picture: FusedPicture | None = None
-        self._track_columns: dict[str, list[object]] = {n: [] for n in TRACKS_SCHEMA.names}
+        # tracks.parquet's columns of each report, joined once at the end
+        self._track_reports: list[dict[str, Any]] = []
         self._pictures = PictureRecorder()
 
     def on_scans(self, reports: Sequence[ScanReport]) -> None:
@@ -102,12 +103,7 @@ class PartnerStage:
 
     def report(self, time_s: float) -> TrackBatch:
         """Record the confirmed tracks at a report time; return them as of the last scan."""
-        rows = self.tracker.rows(self.partner, time_s)
-        for name in TRACKS_SCHEMA.names:
-            values = rows[name]
-            self._track_columns[name].extend(
-                values.tolist() if isinstance(values, np.ndarray) else list(values)  # type: ignore[call-overload]
-            )
+        self._track_reports.append(self.tracker.rows(self.partner, time_s))
         return self.tracker.confirmed()
 
     def receive_tracks(self, remote: RemoteTracks) -> None:
@@ -166,7 +162,14 @@ class PartnerStage:
 
     def tracks_table(self) -> pa.Table:
         """``tracks.parquet`` rows of this partner."""
-        return pa.Table.from_pydict(self._track_columns, schema=TRACKS_SCHEMA)
+        columns: dict[str, Any] = {}
+        for name in TRACKS_SCHEMA.names:
+            parts = [rows[name] for rows in self._track_reports]
+            if name == "sources":  # a list of str per row
+                columns[name] = [row for part in parts for row in part]
+            else:
+                columns[name] = np.concatenate(parts) if parts else []
+        return pa.Table.from_pydict(columns, schema=TRACKS_SCHEMA)
 
     def picture_tables(self) -> list[pa.Table]:
         """``picture.parquet`` rows of this partner (one table; none before a report)."""

@@ -306,6 +306,9 @@ def _predict_grouped(
     """Predict rows by their own ``dt``: one call per distinct ``dt`` (per message, not track)."""
     if x.shape[0] == 0:
         return x.copy(), p.copy()
+    if (dt_s == dt_s[0]).all():  # one message's age (the usual case): one call on all rows
+        xo, po = motion.predict(x, p, float(dt_s[0]))
+        return (xo.copy() if xo is x else xo), (po.copy() if po is p else po)
     xo = np.empty_like(x)
     po = np.empty_like(p)
     values, inverse = np.unique(dt_s, return_inverse=True)
@@ -343,6 +346,7 @@ class PartnerPicture:
         self._t_key = np.zeros(0, dtype=np.int64)
         self._t_num = np.zeros(0, dtype=np.int64)
         self._t_seen = np.zeros(0)
+        self._own: tuple[IntArray, IntArray] | None = None  # see _own_rows
         self._prev: FusedPicture | None = None
         self._next_number = 1
 
@@ -352,19 +356,27 @@ class PartnerPicture:
         """Remote tracks held (not yet stale-checked against a later update)."""
         return int(self._r_key.shape[0])
 
+    def _own_rows(self) -> tuple[IntArray, IntArray]:
+        """``(own track id, picture number)`` of the table's own rows, in table order
+        (kept until the table next changes: the command post asks many times a tick)."""
+        if self._own is None:
+            own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
+            self._own = (self._t_key[own] & ((1 << _KEY_SHIFT) - 1), self._t_num[own])
+        return self._own
+
     def own_tracks_of(self, picture_numbers: ArrayLike) -> IntArray:
         """The owner's track ids last fused into these picture numbers (the correlation
         table: a track dropped since is still there until forgotten)."""
-        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
-        hit = own & np.isin(self._t_num, np.asarray(picture_numbers, dtype=np.int64))
-        return np.sort(self._t_key[hit] & ((1 << _KEY_SHIFT) - 1))
+        ids, nums = self._own_rows()
+        wanted = np.asarray(picture_numbers, dtype=np.int64).reshape(-1)
+        hit = nums == wanted[0] if wanted.size == 1 else np.isin(nums, wanted)
+        return np.sort(ids[hit])
 
     def picture_numbers_of_own(self) -> dict[int, int]:
         """Own track id -> the picture number it was last fused into (the correlation
         table, as :meth:`own_tracks_of` reads it the other way)."""
-        own = (self._t_key >> _KEY_SHIFT) == self._origin_index[self.owner]
-        ids = (self._t_key[own] & ((1 << _KEY_SHIFT) - 1)).tolist()
-        return dict(zip(ids, self._t_num[own].tolist(), strict=True))
+        ids, nums = self._own_rows()
+        return dict(zip(ids.tolist(), nums.tolist(), strict=True))
 
     @property
     def last(self) -> FusedPicture | None:
@@ -528,13 +540,14 @@ class PartnerPicture:
 
         numbers = self._number(time_s, fx, fp, fcon)
         order = np.argsort(numbers, kind="stable")
+        cov = fp[order]
         pic = FusedPicture(
             time_s=time_s,
             owner=self.owner,
             picture_number=numbers[order],
             state=fx[order],
-            covariance=fp[order],
-            pos_sigma_m=np.sqrt(np.trace(fp[order][:, :3, :3], axis1=1, axis2=2)),
+            covariance=cov,
+            pos_sigma_m=np.sqrt(np.trace(cov[:, :3, :3], axis1=1, axis2=2)),
             origins=tuple(self._origins),
             contributor_id=fcon[order],
             sources_mask=fsrc[order],
@@ -589,14 +602,19 @@ class PartnerPicture:
         # Continuity with the previous picture, predicted to now (not needed when the
         # contributors' votes settle every number: see _votes_settle).
         prev = self._prev
-        if prev is not None and len(prev) and n_f and not self._votes_settle(n_f, vote_g, vote_n):
+        settled = bool(n_f) and self._votes_settle(n_f, vote_g, vote_n)
+        if prev is not None and len(prev) and n_f and not settled:
             px, pp = cfg.motion.predict(prev.state, prev.covariance, time_s - prev.time_s)
             ga, pb, d2 = gated_pairs(fx, fp, px, pp, self._gate)
             vote_g = np.concatenate([vote_g, ga])
             vote_n = np.concatenate([vote_n, prev.picture_number[pb]])
             vote_w = np.concatenate([vote_w, cfg.continuity_weight * (1.0 - d2 / self._gate)])
 
-        if vote_g.size:
+        if settled:
+            # each track's votes all name its one number, no two the same: the only
+            # assignment of negative cost on every row (what the solver returns)
+            numbers[vote_g] = vote_n
+        elif vote_g.size:
             cand, ci = np.unique(vote_n, return_inverse=True)
             score = np.zeros((n_f, cand.size))
             np.add.at(score, (vote_g, ci), vote_w)
@@ -618,6 +636,7 @@ class PartnerPicture:
         all_key = np.concatenate([self._t_key[keep_old], new_key])
         order = np.argsort(all_key, kind="stable")
         self._t_key = all_key[order]
+        self._own = None
         self._t_num = np.concatenate([self._t_num[keep_old], new_num])[order]
         self._t_seen = np.concatenate([self._t_seen[keep_old], np.full(new_key.shape[0], time_s)])[
             order

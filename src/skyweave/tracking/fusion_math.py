@@ -69,17 +69,26 @@ def _bisect(
     """``(lo, hi)`` after :data:`CI_STEPS` halvings of ``[0, 1]`` on the slope's sign
     (a fixed number of halvings: no data-dependent loop count, so the result is
     reproducible bit for bit; each pair's slope is its own 6x6 arithmetic, so the
-    pairs that need no bisection are left out without changing the others)."""
+    pairs that need no bisection are left out without changing the others).
+
+    The bracket's ends are multiples of ``2**-k`` after ``k`` halvings, so
+    ``0.5 * (lo + hi)`` is exactly ``lo + 2**-(k+1)`` and ``hi`` exactly
+    ``lo + 2**-k``: only ``lo`` is carried, and each step adds its half-width.
+    """
     n = ib.shape[0]
     lo = np.zeros(n)
-    hi = np.ones(n)
+    half = 1.0
     with _lapack_errors():
         for _ in range(CI_STEPS):
-            mid = 0.5 * (lo + hi)
-            up = _slope(ib, d, mid, criterion) < 0.0
-            lo = np.where(up, mid, lo)
-            hi = np.where(up, hi, mid)
-    return lo, hi
+            half *= 0.5
+            mid = lo + half
+            if criterion == "det":
+                up = _slope(ib, d, mid, criterion) < 0.0
+            else:  # _slope's trace, in its order: -tr < 0 exactly when tr > 0
+                p = _inv(ib + mid[:, None, None] * d)
+                up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
+            np.copyto(lo, mid, where=up)
+    return lo, lo + half
 
 
 def covariance_intersection(
@@ -115,13 +124,15 @@ def covariance_intersection(
     k = xa.shape[0]
     if k == 0:
         return xa.copy(), pa_.copy(), np.zeros(0)
-    ia: AnyFloatArray = np.linalg.inv(pa_)
-    ib: AnyFloatArray = np.linalg.inv(pb)
+    # both inverses in one stack, and below the slope at both ends in one batch (the
+    # same per-matrix arithmetic as apart: the gufunc inverts each matrix on its own)
+    with _lapack_errors():
+        inv_ab = _inv(np.concatenate([pa_, pb]))
+    ia, ib = inv_ab[:k], inv_ab[k:]
     ia = 0.5 * (ia + np.swapaxes(ia, 1, 2))
     ib = 0.5 * (ib + np.swapaxes(ib, 1, 2))
     d = ia - ib
 
-    # the slope at both ends in one batch (the same per-matrix arithmetic)
     with _lapack_errors():
         ends = _slope(
             np.concatenate([ib, ib]), np.concatenate([d, d]), np.repeat([0.0, 1.0], k), criterion
@@ -135,7 +146,8 @@ def covariance_intersection(
     w = np.where(inner, mid_w, np.where(s1 <= 0.0, 1.0, 0.0))
     w = np.where(s0 >= 0.0, 0.0, w)
     p_inv = ib + w[:, None, None] * d
-    p: AnyFloatArray = np.linalg.inv(p_inv)
+    with _lapack_errors():
+        p: AnyFloatArray = _inv(p_inv)
     p = 0.5 * (p + np.swapaxes(p, 1, 2))
     # x = b + w P A^-1 (a - b): algebraically P(w A^-1 a + (1-w) B^-1 b), without
     # cancellation of the large ECEF coordinates.

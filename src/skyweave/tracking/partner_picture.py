@@ -55,12 +55,16 @@ TRACKS_SCHEMA = pa.schema(
 def radar_scan(site: RadarSite, time_s: float, detections: Detections) -> RadarScan:
     """One look of a radar as its partner's tracker takes it (no detection is still a look)."""
     frame = site_frame(site.lat_deg, site.lon_deg, site.alt_m)
+    if len(detections):
+        z = np.column_stack([detections.range_m, detections.azimuth_rad, detections.elevation_rad])
+    else:  # most looks see nothing
+        z = np.zeros((0, 3))
     return RadarScan(
         time_s=float(time_s),
         sensor_id=site.sensor_id,
         sensor_pos_m=frame.position_ecef_m,
         enu_to_frame=frame.enu_to_ecef,
-        z=np.column_stack([detections.range_m, detections.azimuth_rad, detections.elevation_rad]),
+        z=z,
         sigmas=np.asarray(site.sigmas),
         max_range_m=site.max_range_m,
         boresight_azimuth_rad=site.boresight_azimuth_rad,

@@ -67,13 +67,14 @@ class RadarScan:
     max_elevation_rad: float = float(np.pi / 2)
 
     def __post_init__(self) -> None:
-        pos = np.asarray(self.sensor_pos_m, dtype=np.float64).reshape(3)
-        rot = np.asarray(self.enu_to_frame, dtype=np.float64).reshape(3, 3)
-        z = np.asarray(self.z, dtype=np.float64).reshape(-1, 3)
-        sig = np.asarray(self.sigmas, dtype=np.float64).reshape(3)
-        if not np.all(sig > 0.0):
+        pos = _float_array(self.sensor_pos_m, (3,))
+        rot = _float_array(self.enu_to_frame, (3, 3))
+        z = _float_array(self.z, (-1, 3))
+        sig = _float_array(self.sigmas, (3,))
+        s0, s1, s2 = sig.tolist()
+        if not (s0 > 0.0 and s1 > 0.0 and s2 > 0.0):
             raise ValueError(f"scan {self.sensor_id}@{self.time_s}: sigmas must be > 0, got {sig}")
-        if not np.all(np.isfinite(z)):
+        if z.size and not np.isfinite(z).all():
             raise ValueError(f"scan {self.sensor_id}@{self.time_s}: non-finite measurement")
         object.__setattr__(self, "time_s", float(self.time_s))
         object.__setattr__(self, "sensor_pos_m", pos)
@@ -106,6 +107,15 @@ class RadarScan:
     def n_measurements(self) -> int:
         """Number of reports in the scan."""
         return int(self.z.shape[0])
+
+
+def _float_array(value: ArrayLike, shape: tuple[int, ...]) -> FloatArray:
+    """``value`` as a float64 array of ``shape`` (a leading -1 for any length): itself
+    when it already is one (a scan per radar look: no conversion to redo)."""
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        if value.shape == shape or (shape[0] < 0 and value.shape[1:] == shape[1:]):
+            return value
+    return np.asarray(value, dtype=np.float64).reshape(shape)
 
 
 def enu_to_ecef_from_position(sensor_ecef_m: FloatArray) -> FloatArray:

@@ -43,11 +43,14 @@ def remote_tracks(origin: str, rows: Deliveries, batch: TrackBatch) -> RemoteTra
     cov = batch.covariance[k].copy()
     for axis in range(3):
         cov[:, axis, axis] += rows.added_position_var_m2
-    src = batch.sources
-    sensor_ids = tuple(sorted(frozenset().union(*(src[i] for i in k))))
-    mask = np.array([[s in src[i] for s in sensor_ids] for i in k], dtype=bool).reshape(
-        len(k), len(sensor_ids)
-    )
+    # the sensors that fed any delivered row, by name, and each row's of them: the
+    # batch's mask columns (its sensor ids are unique), not its per-row name lists
+    sub = batch.sources_mask[k]
+    ids = batch.sensor_ids
+    fed = set(np.flatnonzero(np.any(sub, axis=0)).tolist())
+    used = [j for j in sorted(range(len(ids)), key=ids.__getitem__) if j in fed]
+    sensor_ids = tuple(ids[j] for j in used)
+    mask = sub[:, used]
     return RemoteTracks(
         origin, np.full(len(k), batch.time_s), batch.track_id[k], state, cov, mask, sensor_ids
     )

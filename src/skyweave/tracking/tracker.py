@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from skyweave.kinematics.earth import Ground
-from skyweave.tracking import motion_kernel
+from skyweave.tracking import motion_kernel, tracker_kernel
 from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
@@ -57,6 +57,15 @@ BoolArray = NDArray[np.bool_]
 AnyFloatArray = NDArray[np.floating[Any]]  # what np.linalg.inv is typed to return
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_ROWS.flags.writeable = False  # one empty index shared by every call: read only
+
+#: largest sources mask (tracks x sensors) TrackBatch.sources reads in plain Python
+_SMALL_MASK = 256
+
+#: distinct steps whose IMM transition matrix a tracker keeps
+_MAX_PI_CACHED = 64
 
 
 @dataclass(frozen=True)
@@ -147,12 +156,25 @@ class TrackBatch:
 
     @property
     def sources(self) -> list[list[str]]:
-        """Sorted sensor ids that fed each track (output formatting, not a hot path)."""
-        ids = np.asarray(self.sensor_ids, dtype=object)
-        order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+        """Sorted sensor ids that fed each track (at every report, for the tracks table
+        and each release): plain Python for a small batch; else the names of all rows
+        gathered at once, then one slice a row."""
+        ids = self.sensor_ids
+        order = sorted(range(len(ids)), key=ids.__getitem__)
         mask = self.sources_mask[:, order]
-        sorted_ids = ids[order]
-        return [list(sorted_ids[row]) for row in mask]
+        sorted_ids = [ids[i] for i in order]
+        if mask.size <= _SMALL_MASK:
+            return [
+                [sid for sid, fed in zip(sorted_ids, row, strict=True) if fed]
+                for row in mask.tolist()
+            ]
+        names = np.asarray(sorted_ids, dtype=object)[np.nonzero(mask)[1]].tolist()
+        out: list[list[str]] = []
+        start = 0
+        for end in np.cumsum(np.count_nonzero(mask, axis=1)).tolist():
+            out.append(names[start:end])
+            start = end
+        return out
 
     def rows(self, partner: str) -> dict[str, object]:
         """Columns of ``tracks.parquet`` for this batch.
@@ -210,8 +232,8 @@ class Tracker:
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
         self._mode_models = self._imm.mode_models() if self._imm is not None else ()
-        self._pi_dt_s = math.nan  # the step of the cached mode transition matrix
-        self._pi = np.zeros((0, 0))
+        # mode transition matrices by step: radars revisit at a few fixed periods
+        self._pi_by_dt: dict[float, FloatArray] = {}
         self._sensor_index: dict[str, int] = {}
         self._next_id = 1
         n_modes = self._imm.n_modes if self._imm is not None else 0
@@ -227,6 +249,11 @@ class Tracker:
         self._misses = np.zeros(0, dtype=np.int64)
         self._last_update_s = np.zeros(0)
         self._sources = np.zeros((0, 0), dtype=bool)
+        # Rows [0, _checked) passed the state-only deletion tests (position sigma, ground)
+        # and their state has not changed since; later rows are new (appended).
+        self._checked = 0
+        # confirmed() as of the last change of clock, states, ids or sources
+        self._batch: TrackBatch | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -245,18 +272,24 @@ class Tracker:
         return tuple(self._sensor_index)
 
     def confirmed(self) -> TrackBatch:
-        """Confirmed tracks at the tracker clock."""
-        sel = self._track_id >= 0
-        p = self._p[sel]
-        return TrackBatch(
-            time_s=self._time_s,
-            track_id=self._track_id[sel].copy(),
-            state=self._x[sel].copy(),
-            covariance=p.copy(),
-            pos_sigma_m=_pos_sigma(p),
-            sources_mask=self._sources[sel].copy(),
-            sensor_ids=self.sensor_ids,
-        )
+        """Confirmed tracks at the tracker clock.
+
+        Built once per change of the tracker (the engine asks after every scan and
+        again at report and decision times): callers share it and must not modify it.
+        """
+        if self._batch is None:
+            sel = self._track_id >= 0
+            p = self._p[sel]
+            self._batch = TrackBatch(
+                time_s=self._time_s,
+                track_id=self._track_id[sel],
+                state=self._x[sel],
+                covariance=p,
+                pos_sigma_m=_pos_sigma(p),
+                sources_mask=self._sources[sel],
+                sensor_ids=self.sensor_ids,
+            )
+        return self._batch
 
     def rows(self, partner: str, time_s: float | None = None) -> dict[str, object]:
         """``tracks.parquet`` columns of the confirmed tracks.
@@ -301,13 +334,15 @@ class Tracker:
         self, xm: FloatArray, pm: FloatArray, mu: FloatArray, dt_s: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         assert self._imm is not None
-        if self._pi_dt_s != dt_s:  # scans of one radar come at one revisit: reuse pi
-            self._pi = self._imm.transition_matrix(dt_s)
-            self._pi_dt_s = dt_s
+        pi = self._pi_by_dt.get(dt_s)
+        if pi is None:  # a pure function of the step: kept for the next scan at it
+            if len(self._pi_by_dt) >= _MAX_PI_CACHED:
+                self._pi_by_dt.clear()
+            pi = self._pi_by_dt[dt_s] = self._imm.transition_matrix(dt_s)
         # compiled mixing, models and combination (the einsum formulas and the NumPy
         # models are their reference: tests/test_motion_kernel.py)
         c, x0, p0 = motion_kernel.imm_mix(
-            np.ascontiguousarray(mu), self._pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
+            np.ascontiguousarray(mu), pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
         )
         xm_n = np.empty_like(x0)
         pm_n = np.empty_like(p0)
@@ -323,7 +358,10 @@ class Tracker:
             raise ValueError(
                 f"scan at {time_s} s is earlier than the tracker clock {self._time_s} s"
             )
+        if dt > 0.0:
+            self._batch = None
         if dt > 0.0 and self.n_tracks:
+            self._checked = 0
             if self._model is not None:
                 self._x, self._p = self._model.predict(self._x, self._p, dt)
             else:
@@ -336,72 +374,18 @@ class Tracker:
     def process(self, scan: RadarScan) -> TrackBatch:
         """Predict to the scan, associate, update, manage tracks; return confirmed tracks."""
         self.predict_to(scan.time_s)
-        cfg = self.config
         s_idx = self._sensor_column(scan.sensor_id)
         z = scan.z
         n_meas = z.shape[0]
-        n_tr = self.n_tracks
-        r_diag = scan.sigmas * scan.sigmas
-
-        assigned_tr = np.zeros(0, dtype=np.int64)
-        assigned_meas = np.zeros(0, dtype=np.int64)
-        in_cover = np.zeros(n_tr, dtype=bool)
-        if n_tr:
-            h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
-            off_boresight = np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad))
-            in_cover = (
-                (h[:, 0] <= scan.max_range_m)
-                & (off_boresight <= scan.half_width_azimuth_rad)
-                & (h[:, 2] >= scan.min_elevation_rad)
-                & (h[:, 2] <= scan.max_elevation_rad)
-            )
-            if n_meas:  # an empty scan only counts misses: no gate, no update
-                # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
-                pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
-                s = hp @ pht[:, :3, :]
-                s[:, 0, 0] += r_diag[0]
-                s[:, 1, 1] += r_diag[1]
-                s[:, 2, 2] += r_diag[2]
-                sinv = np.linalg.inv(s)
-                pt, pm, d2 = _gated_pairs(z, h, s, sinv, self._gate_d2)
-                assigned_tr, assigned_meas = self._associate(pt, pm, d2)
-                if assigned_tr.size:
-                    nu = z[assigned_meas] - h[assigned_tr]
-                    nu[:, 1] = wrap_pi(nu[:, 1])
-                    self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
-
-        if n_tr == 0 and n_meas == 0:
-            return self.confirmed()  # nothing to keep, nothing to start
-        # Bookkeeping (all vectorised over tracks).
-        hit = np.zeros(n_tr, dtype=bool)
-        hit[assigned_tr] = True
-        miss = in_cover & ~hit
-        self._hits += hit
-        self._misses = np.where(hit, 0, self._misses + miss)
-        tentative = self._track_id < 0
-        self._opps += tentative & (hit | in_cover)
-        self._last_update_s[hit] = scan.time_s
-        self._sources[hit, s_idx] = True
-
-        newly = tentative & (self._hits >= cfg.confirm_hits)
-        n_new = int(np.count_nonzero(newly))
-        if n_new:
-            self._track_id[newly] = np.arange(self._next_id, self._next_id + n_new)
-            self._next_id += n_new
-        tentative &= ~newly
-
-        pos_sigma = _pos_sigma(self._p)
-        dead = (
-            (tentative & (self._opps - self._hits > cfg.confirm_window - cfg.confirm_hits))
-            | (~tentative & (self._misses >= cfg.delete_after_misses))
-            | (pos_sigma > cfg.max_pos_sigma_m)
-            | (scan.time_s - self._last_update_s > cfg.max_coast_s)
-        )
-        if np.isfinite(cfg.min_altitude_m):
-            dead |= _below(self._x, cfg.min_altitude_m)
-        if dead.any():
-            self._keep(~dead)
-
+        if not self.n_tracks:  # nothing to gate or age: every report starts a track
+            if n_meas:
+                self._initiate(z, scan, s_idx)
+            return self.confirmed()
+        h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
+        assigned_tr = assigned_meas = _NO_ROWS
+        if n_meas:  # an empty scan only counts misses: no gate, no update
+            assigned_tr, assigned_meas = self._gate_and_update(z, h, hp, scan)
+        self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
         if n_meas:
             free = np.ones(n_meas, dtype=bool)
             free[assigned_meas] = False
@@ -409,12 +393,81 @@ class Tracker:
                 self._initiate(z[free], scan, s_idx)
         return self.confirmed()
 
+    def _gate_and_update(
+        self, z: FloatArray, h: FloatArray, hp: FloatArray, scan: RadarScan
+    ) -> tuple[IntArray, IntArray]:
+        """Gate, associate and update the tracks with the scan's reports; return the
+        assigned (track, report) indices."""
+        r_diag = scan.sigmas * scan.sigmas
+        # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
+        pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
+        s = hp @ pht[:, :3, :]
+        s[:, 0, 0] += r_diag[0]
+        s[:, 1, 1] += r_diag[1]
+        s[:, 2, 2] += r_diag[2]
+        pt, pm, d2, sinv = _gated_pairs(z, h, s, self._gate_d2)
+        assigned_tr, assigned_meas = self._associate(pt, pm, d2)
+        if assigned_tr.size:
+            nu = z[assigned_meas] - h[assigned_tr]
+            nu[:, 1] = wrap_pi(nu[:, 1])
+            self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
+        return assigned_tr, assigned_meas
+
+    def _manage(
+        self, scan: RadarScan, s_idx: int, in_cover: BoolArray, assigned_tr: IntArray
+    ) -> None:
+        """M-of-N confirmation and deletion: the counts compiled, per track
+        (:func:`skyweave.tracking.tracker_kernel.manage_counts`)."""
+        cfg = self.config
+        hit = np.zeros(self.n_tracks, dtype=bool)
+        if assigned_tr.size:
+            hit[assigned_tr] = True
+            self._sources[assigned_tr, s_idx] = True
+        dead, next_id = tracker_kernel.manage_counts(
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            hit,
+            in_cover,
+            scan.time_s,
+            cfg.confirm_hits,
+            cfg.confirm_window - cfg.confirm_hits,
+            cfg.delete_after_misses,
+            float(cfg.max_coast_s),
+            self._next_id,
+        )
+        if next_id != self._next_id:  # tracks confirmed
+            self._next_id = next_id
+            self._batch = None
+        # The state-only tests, on the rows whose state changed since they were last
+        # passed (none after a scan at the clock that updated nothing): the same result.
+        k = self._checked
+        if k < self.n_tracks:
+            tail = _pos_sigma(self._p[k:]) > cfg.max_pos_sigma_m
+            if np.isfinite(cfg.min_altitude_m):
+                tail |= _below(self._x[k:], cfg.min_altitude_m)
+            dead[k:] |= tail
+        if dead.any():
+            if (self._track_id[dead] >= 0).any():
+                self._batch = None
+            self._keep(~dead)
+        self._checked = self.n_tracks
+
     def _associate(self, pt: IntArray, pm: IntArray, d2: FloatArray) -> tuple[IntArray, IntArray]:
         """GNN: confirmed tracks first, then tentative tracks on the leftover reports.
 
         ``(pt, pm, d2)`` are the gated (track, report, squared distance) pairs.
         """
         conf = self._track_id[pt] >= 0
+        if len(set(pt.tolist())) == pt.size and len(set(pm.tolist())) == pm.size:
+            # no track or report in two pairs (the usual scan): each _gnn below would
+            # return its pairs as given, and no tentative pair's report is taken
+            if conf.all() or not conf.any():
+                return pt, pm
+            tent = ~conf
+            return np.concatenate([pt[conf], pt[tent]]), np.concatenate([pm[conf], pm[tent]])
         tr1, me1 = _gnn(pt[conf], pm[conf], d2[conf], self._gate_d2)
         tent = ~conf
         if tent.any():
@@ -433,6 +486,8 @@ class Tracker:
         sinv_all: AnyFloatArray,
         scan: RadarScan,
     ) -> None:
+        self._batch = None
+        self._checked = 0
         if self._imm is None:
             x0 = self._x[tr]
             p0 = self._p[tr]
@@ -475,6 +530,7 @@ class Tracker:
         if idx is None:
             idx = len(self._sensor_index)
             self._sensor_index[sensor_id] = idx
+            self._batch = None  # one more sources column
             self._sources = np.concatenate(
                 [self._sources, np.zeros((self._sources.shape[0], 1), dtype=bool)], axis=1
             )
@@ -522,6 +578,21 @@ class Tracker:
         self._sources = np.concatenate([self._sources, src])
 
 
+def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
+    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see."""
+    in_cover = (
+        (h[:, 0] <= scan.max_range_m)
+        & (h[:, 2] >= scan.min_elevation_rad)
+        & (h[:, 2] <= scan.max_elevation_rad)
+    )
+    # |wrap_pi(a)| <= pi for every a (np.mod's result is at most 2 pi), so an all-round
+    # radar's sector test passes every row: left out
+    if scan.half_width_azimuth_rad < np.pi:
+        off_boresight = np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad))
+        in_cover &= off_boresight <= scan.half_width_azimuth_rad
+    return in_cover
+
+
 def _pos_sigma(p: FloatArray) -> FloatArray:
     """``sqrt(trace(P_pos))`` of covariances (N, 6, 6): the diagonal summed in
     ``np.trace``'s order, without its per-call overhead."""
@@ -536,8 +607,8 @@ def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
 
 
 def _gated_pairs(
-    z: FloatArray, h: FloatArray, s: FloatArray, sinv: AnyFloatArray, gate: float
-) -> tuple[IntArray, IntArray, FloatArray]:
+    z: FloatArray, h: FloatArray, s: FloatArray, gate: float
+) -> tuple[IntArray, IntArray, FloatArray, AnyFloatArray]:
     """All (track, report) pairs inside the chi-square gate, without a T x M matrix.
 
     The squared Mahalanobis distance is at least its range-only part
@@ -545,7 +616,8 @@ def _gated_pairs(
     lies within ``+- sqrt(gate S_rr)`` of the predicted range. Reports are
     sorted by range once and each track's candidate window is found with a
     binary search; the full 3-D distance is then computed for candidates only.
-    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``.
+    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``. Only the tracks
+    with a candidate have ``S`` inverted (each matrix's inverse is its own).
 
     Returns
     -------
@@ -553,6 +625,8 @@ def _gated_pairs(
         Track and report indices of the gated pairs.
     d2 : (P,) float64
         Squared Mahalanobis distances (azimuth innovation wrapped).
+    sinv : (T, 3, 3) float64
+        ``S^-1`` of the tracks with a candidate report (zero elsewhere, never read).
     """
     order = np.argsort(z[:, 0], kind="stable")
     zr = z[order, 0]
@@ -563,7 +637,13 @@ def _gated_pairs(
     total = int(cnt.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
+        return empty, empty, np.zeros(0), np.zeros_like(s)
+    cand = np.flatnonzero(cnt)
+    if cand.size == cnt.size:
+        sinv: AnyFloatArray = np.linalg.inv(s)
+    else:
+        sinv = np.zeros_like(s)
+        sinv[cand] = np.linalg.inv(s[cand])
     pt = np.repeat(np.arange(h.shape[0]), cnt)
     start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)  # window start minus pair offset
     pm = order[start + np.arange(total)]
@@ -579,7 +659,7 @@ def _gated_pairs(
         + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
     )
     ok = d2 < gate
-    return pt[ok], pm[ok], d2[ok]
+    return pt[ok], pm[ok], d2[ok], sinv
 
 
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:

@@ -1,0 +1,171 @@
+"""The compiled M-of-N counts against the NumPy form they replace, and the tracker's
+per-change confirmed batch against a fresh build (bit for bit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skyweave.tracking.scan import RadarScan
+from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig, _pos_sigma
+from skyweave.tracking.tracker_kernel import manage_counts
+
+
+def _numpy_counts(  # type: ignore[no-untyped-def]
+    track_id, hits, opps, misses, last, hit, in_cover, time_s, cfg, next_id
+):
+    """The bookkeeping of Tracker.process before it was compiled."""
+    miss = in_cover & ~hit
+    hits = hits + hit
+    misses = np.where(hit, 0, misses + miss)
+    tentative = track_id < 0
+    opps = opps + (tentative & (hit | in_cover))
+    last = last.copy()
+    last[hit] = time_s
+    track_id = track_id.copy()
+    newly = tentative & (hits >= cfg.confirm_hits)
+    n_new = int(np.count_nonzero(newly))
+    track_id[newly] = np.arange(next_id, next_id + n_new)
+    tentative &= ~newly
+    dead = (
+        (tentative & (opps - hits > cfg.confirm_window - cfg.confirm_hits))
+        | (~tentative & (misses >= cfg.delete_after_misses))
+        | (time_s - last > cfg.max_coast_s)
+    )
+    return track_id, hits, opps, misses, last, dead, next_id + n_new
+
+
+@pytest.mark.parametrize("max_coast_s", [float("inf"), 7.5])
+def test_manage_counts_equal_numpy_form(max_coast_s: float) -> None:
+    rng = np.random.default_rng(11)
+    cfg = TrackerConfig(confirm_hits=3, confirm_window=5, max_coast_s=max_coast_s)
+    for n in (0, 1, 4, 40):
+        for _ in range(20):
+            track_id = np.where(rng.random(n) < 0.5, -1, rng.integers(1, 50, n)).astype(np.int64)
+            hits = rng.integers(0, 5, n).astype(np.int64)
+            opps = hits + rng.integers(0, 4, n)
+            misses = rng.integers(0, 7, n).astype(np.int64)
+            last = rng.uniform(0.0, 20.0, n)
+            hit = rng.random(n) < 0.4
+            in_cover = rng.random(n) < 0.7
+            want = _numpy_counts(track_id, hits, opps, misses, last, hit, in_cover, 21.0, cfg, 60)
+            got_arrays = [a.copy() for a in (track_id, hits, opps, misses, last)]
+            dead, next_id = manage_counts(
+                *got_arrays,
+                hit,
+                in_cover,
+                21.0,
+                cfg.confirm_hits,
+                cfg.confirm_window - cfg.confirm_hits,
+                cfg.delete_after_misses,
+                cfg.max_coast_s,
+                60,
+            )
+            for g, w in zip([*got_arrays, dead], want[:6], strict=True):
+                assert np.array_equal(g, w)
+            assert next_id == want[6]
+
+
+def test_confirmed_batch_is_rebuilt_on_every_change() -> None:
+    rng = np.random.default_rng(4)
+    tracker = Tracker(TrackerConfig(confirm_hits=2, confirm_window=3))
+    site = np.zeros(3)
+    sig = np.array([20.0, 1e-3, 1e-3])
+    truth = np.array([[20_000.0, 30_000.0, 5_000.0], [-25_000.0, 10_000.0, 8_000.0]])
+    for k in range(12):
+        pos = truth + k * np.array([100.0, -50.0, 0.0])
+        rel = pos - site
+        rng_m = np.linalg.norm(rel, axis=1)
+        z = (
+            np.column_stack(
+                [
+                    rng_m,
+                    np.arctan2(rel[:, 0], rel[:, 1]),
+                    np.arcsin(rel[:, 2] / rng_m),
+                ]
+            )
+            + rng.normal(size=(2, 3)) * sig
+        )
+        # every other scan at the same time and empty: nothing may go stale
+        for t, zz in ((2.0 * k, z if k % 3 else z[:1]), (2.0 * k, np.zeros((0, 3)))):
+            batch = tracker.process(RadarScan.flat(t, f"r{k % 2}", site, zz, sig))
+            sel = tracker._track_id >= 0
+            assert batch.time_s == tracker.time_s
+            assert np.array_equal(batch.track_id, tracker._track_id[sel])
+            assert np.array_equal(batch.state, tracker._x[sel])
+            assert np.array_equal(batch.covariance, tracker._p[sel])
+            assert np.array_equal(batch.pos_sigma_m, _pos_sigma(tracker._p[sel]))
+            assert np.array_equal(batch.sources_mask, tracker._sources[sel])
+            assert batch.sensor_ids == tracker.sensor_ids
+    assert len(tracker.confirmed()) == 2
+
+
+def test_batch_sources_equal_array_form() -> None:
+    rng = np.random.default_rng(0)
+
+    def array_form(batch: TrackBatch) -> list[list[str]]:
+        ids = np.asarray(batch.sensor_ids, dtype=object)
+        order = np.argsort(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+        return [list(ids[order][row]) for row in batch.sources_mask[:, order]]
+
+    many = tuple(f"s{i}" for i in rng.permutation(40))
+    for k in (0, 1, 5, 300):
+        for ids in ((), ("b",), ("r2", "a1", "s9", "b", "r10"), many):
+            mask = rng.random((k, len(ids))) < 0.5
+            batch = TrackBatch(
+                0.0, np.arange(k), np.zeros((k, 6)), np.zeros((k, 6, 6)), np.zeros(k), mask, ids
+            )
+            assert batch.sources == array_form(batch)
+
+
+def test_all_round_cover_equals_sector_formula() -> None:
+    """An all-round radar's sector test passes every row (|wrap_pi| <= pi), so leaving
+    it out changes nothing, at the wrap's edges included."""
+    from skyweave.tracking.measurement import wrap_pi
+    from skyweave.tracking.tracker import _in_cover
+
+    rng = np.random.default_rng(8)
+    az = np.concatenate(
+        [rng.uniform(-20.0, 20.0, 500), np.array([0.0, np.pi, -np.pi, 2 * np.pi, -1e-17, 1e-17])]
+    )
+    h = np.column_stack([rng.uniform(0.0, 4e5, az.size), az, rng.uniform(-1.6, 1.6, az.size)])
+    scan = RadarScan.flat(0.0, "r", np.zeros(3), np.zeros((0, 3)), np.ones(3), max_range_m=3e5)
+    full = (
+        (h[:, 0] <= scan.max_range_m)
+        & (np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad)) <= scan.half_width_azimuth_rad)
+        & (h[:, 2] >= scan.min_elevation_rad)
+        & (h[:, 2] <= scan.max_elevation_rad)
+    )
+    assert np.array_equal(_in_cover(h, scan), full)
+
+
+def test_remote_tracks_sources_equal_name_list_form() -> None:
+    """remote_tracks reads the sensors that fed the delivered rows off the batch's mask
+    columns: the same ids and mask as the union of the rows' name lists."""
+    from types import SimpleNamespace
+
+    from skyweave.tracking.shared_picture import remote_tracks
+
+    rng = np.random.default_rng(6)
+    for k, ids in ((0, ("a",)), (3, ()), (6, ("r2", "a1", "s9", "b")), (40, ("z", "y", "x"))):
+        batch = TrackBatch(
+            5.0,
+            np.arange(k, dtype=np.int64),
+            rng.normal(size=(k, 6)),
+            np.broadcast_to(np.eye(6), (k, 6, 6)).copy(),
+            np.ones(k),
+            rng.random((k, len(ids))) < 0.3,
+            ids,
+        )
+        rows = rng.permutation(k)[: k // 2]
+        delivered = SimpleNamespace(
+            payload_row=rows,
+            xyz_m=lambda rows=rows: np.zeros((len(rows), 3)),
+            added_position_var_m2=np.ones(len(rows)),
+        )
+        got = remote_tracks("north", delivered, batch)  # type: ignore[arg-type]
+        src = batch.sources
+        want_ids = tuple(sorted(frozenset().union(*(src[i] for i in rows))))
+        want_mask = np.array([[s in src[i] for s in want_ids] for i in rows], dtype=bool)
+        assert got.sensor_ids == want_ids
+        assert np.array_equal(got.sources_mask, want_mask.reshape(len(rows), len(want_ids)))
