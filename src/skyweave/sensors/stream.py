@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from skyweave.kinematics.truth import Truth
 from skyweave.rng import tick_rng
-from skyweave.sensors.detections import Detections
-from skyweave.sensors.infrared import InfraredSatelliteParams, simulate_infrared
+from skyweave.sensors.detections import Detections, empty_detections
+from skyweave.sensors.infrared import InfraredSatelliteParams, infrared_frame
 from skyweave.sensors.radar import RadarParams, rcs_factor_per_object
 from skyweave.sensors.radar_kernel import RadarSet
 from skyweave.sensors.sampling import overlaps_outage
@@ -38,6 +38,9 @@ FloatArray = NDArray[np.float64]
 
 #: scan times within this of a tick boundary belong to the tick that ends there
 _TIME_EPS_S = 1e-9
+
+#: the batch of a frame that sees nothing, shared (no row to write to)
+_NO_DETECTIONS = empty_detections()
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,14 @@ class _Objects:
     def __init__(self, truth: Truth, radars: RadarSet) -> None:
         self.object_ids = truth.object_ids
         self.rcs_class = truth.rcs_class
+        self.burnout = truth.burnout_time_s
         self.ids = np.asarray(truth.object_ids, dtype=object)
         n = len(truth.object_ids)
+        # the infrared burn test's end of burn (no motor: never burning), and its latest
+        self.burn_end_s = np.where(
+            np.isnan(truth.burnout_time_s), -np.inf, truth.burnout_time_s
+        ).astype(np.float64)
+        self.last_burn_end_s = float(self.burn_end_s.max()) if n else -math.inf
         # (R, N); raises on an unknown class, as rcs_factor_per_object does
         self.rcs = np.zeros((len(radars.params), n))
         for r, params in enumerate(radars.params):
@@ -96,7 +105,11 @@ class _Objects:
 
     def matches(self, truth: Truth) -> bool:
         """Same objects (the tuples are compared by identity first, so this is cheap)."""
-        return self.object_ids == truth.object_ids and self.rcs_class == truth.rcs_class
+        return (
+            self.object_ids == truth.object_ids
+            and self.rcs_class == truth.rcs_class
+            and self.burnout is truth.burnout_time_s
+        )
 
 
 class _Sensor:
@@ -157,12 +170,24 @@ class _Sensor:
         }
         return gen
 
-    def frame(self, k: int, snap: Truth) -> ScanReport:
-        """Infrared frame ``k``, of the one-sample truth ``snap`` at its time."""
+    def frame(self, k: int, time_s: float, states: FloatArray, objects: _Objects) -> ScanReport:
+        """Infrared frame ``k`` at ``time_s``, of the truth ``states`` (N, 6) at that time.
+
+        :func:`simulate_infrared` on the one-sample truth at ``time_s``, row for row
+        (:func:`infrared_frame`); nothing is computed when no object still burns.
+        """
         assert isinstance(self.bare, InfraredSatelliteParams)
-        time_s = self.phase_s + k * self.period_s
-        det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, self.rng(k))
-        return self.report(time_s, det)
+        det = None
+        if time_s <= objects.last_burn_end_s:
+            det = infrared_frame(
+                self.bare,
+                time_s,
+                states[:, :3],
+                objects.burn_end_s,
+                objects.ids,
+                lambda: self.rng(k),
+            )
+        return self.report(time_s, _NO_DETECTIONS if det is None else det)
 
 
 class SensorStage:
@@ -227,18 +252,12 @@ class SensorStage:
         states = [_snapshot_states(truth, time_s, killed_at_s) for time_s in snap_of]
         radar_due = [d for d in due if d[0].is_radar]
         radar_det = iter(self._scan_radars(radar_due, states, snap_of))
-        frames: dict[float, Truth] = {}  # the one-sample truths of the infrared frames
         taken: list[ScanReport] = []
         for sensor, k, time_s in due:
             if sensor.is_radar:
                 report = sensor.report(time_s, next(radar_det))
             else:
-                snap = frames.get(time_s)
-                if snap is None:
-                    snap = frames[time_s] = replace(
-                        truth, times_s=np.array([time_s]), states=states[snap_of[time_s]][None]
-                    )
-                report = sensor.frame(k, snap)
+                report = sensor.frame(k, time_s, states[snap_of[time_s]], self._objects)
             taken.append(report)
             sensor.pending.append(report)
         delivered: list[ScanReport] = []
