@@ -76,6 +76,10 @@ class Detections:
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
+        # one pass over the shapes (batches are built thousands of times a run); the
+        # column by column loop only to name the culprit
+        if {col.shape for col in self.__dict__.values()} == {(n,)}:
+            return
         for name in column_names():
             col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:

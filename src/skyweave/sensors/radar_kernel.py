@@ -360,6 +360,27 @@ class RadarSet:
             radar_of, time_of, obj[hit_rows], true_aer, noise, n_hit, fa_u, n_fa, object_ids
         )
 
+    def _measure(
+        self, hr: IntArray, true_aer: FloatArray, noise: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``_measure`` of scan_radar, elementwise with each row's radar ``hr`` sigmas."""
+        meas_r = true_aer[:, 0] + self.sigma_range_m[hr] * noise[:, 0]
+        meas_az = wrap_to_2pi(true_aer[:, 1] + self.sigma_azimuth_rad[hr] * noise[:, 1])
+        meas_el = true_aer[:, 2] + self.sigma_elevation_rad[hr] * noise[:, 2]
+        return meas_r, meas_az, meas_el
+
+    def _false_alarms(
+        self, fr: IntArray, fa_u: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``sample_volume_uniform``, elementwise with each row's radar ``fr`` terms."""
+        fa_r = np.cbrt(self.fa_r0_cubed[fr] + fa_u[:, 0] * self.fa_r_span[fr])
+        sector_az = wrap_to_2pi(
+            self.boresight_rad[fr] + self.half_width_rad[fr] * (2 * fa_u[:, 1] - 1)
+        )
+        fa_az = np.where(self.full_circle[fr], 2 * np.pi * fa_u[:, 1], sector_az)
+        fa_el = np.arcsin(np.clip(self.fa_s0[fr] + fa_u[:, 2] * self.fa_s_span[fr], -1.0, 1.0))
+        return fa_r, fa_az, fa_el
+
     def _rows(
         self,
         radar_of: IntArray,
@@ -376,25 +397,31 @@ class RadarSet:
         scan by scan (its detections, then its false alarms), sliced per scan."""
         n_scan = len(radar_of)
         scan_idx = np.arange(n_scan)
-        hit_scan = np.repeat(scan_idx, n_hit)
-        fa_scan = np.repeat(scan_idx, n_fa)
-        # _measure, elementwise with each row's own sigmas
-        hr = radar_of[hit_scan]
-        meas_r = true_aer[:, 0] + self.sigma_range_m[hr] * noise[:, 0]
-        meas_az = wrap_to_2pi(true_aer[:, 1] + self.sigma_azimuth_rad[hr] * noise[:, 1])
-        meas_el = true_aer[:, 2] + self.sigma_elevation_rad[hr] * noise[:, 2]
-        # sample_volume_uniform, elementwise with each row's own radar terms
-        fr = radar_of[fa_scan]
-        fa_r = np.cbrt(self.fa_r0_cubed[fr] + fa_u[:, 0] * self.fa_r_span[fr])
-        sector_az = wrap_to_2pi(
-            self.boresight_rad[fr] + self.half_width_rad[fr] * (2 * fa_u[:, 1] - 1)
-        )
-        fa_az = np.where(self.full_circle[fr], 2 * np.pi * fa_u[:, 1], sector_az)
-        fa_el = np.arcsin(np.clip(self.fa_s0[fr] + fa_u[:, 2] * self.fa_s_span[fr], -1.0, 1.0))
-
-        # scan-major, each scan's detections before its false alarms
-        order = np.argsort(np.concatenate([hit_scan, fa_scan]), kind="stable")
-        row_scan = np.concatenate([hit_scan, fa_scan])[order]
+        # measurements (rows of scans with hits), then false alarms; either may be absent
+        parts: list[tuple[NDArray[np.generic], ...]] = []
+        if len(noise):
+            hit_scan = np.repeat(scan_idx, n_hit)
+            parts.append(
+                (hit_scan, object_ids[obj], *self._measure(radar_of[hit_scan], true_aer, noise))
+            )
+        if len(fa_u):
+            fa_scan = np.repeat(scan_idx, n_fa)
+            parts.append(
+                (
+                    fa_scan,
+                    np.full(len(fa_scan), None, object),
+                    *self._false_alarms(radar_of[fa_scan], fa_u),
+                )
+            )
+        if len(parts) == 1:
+            # one kind of row: already scan-major (np.repeat of the scan numbers)
+            row_scan, object_id, range_m, azimuth_rad, elevation_rad = parts[0]
+        else:
+            # scan-major, each scan's detections before its false alarms
+            order = np.argsort(np.concatenate([parts[0][0], parts[1][0]]), kind="stable")
+            row_scan, object_id, range_m, azimuth_rad, elevation_rad = (
+                np.concatenate([h, f])[order] for h, f in zip(parts[0], parts[1], strict=True)
+            )
         rr = radar_of[row_scan]
         m = len(row_scan)
         time_s = time_of[row_scan]
@@ -406,12 +433,10 @@ class RadarSet:
             "sensor_id": self.sensor_id[rr],
             "sensor_type": np.full(m, "radar", dtype=object),
             "partner": self.partner[rr],
-            "object_id": np.concatenate([object_ids[obj], np.full(len(fa_scan), None, object)])[
-                order
-            ],
-            "range_m": np.concatenate([meas_r, fa_r])[order],
-            "azimuth_rad": np.concatenate([meas_az, fa_az])[order],
-            "elevation_rad": np.concatenate([meas_el, fa_el])[order],
+            "object_id": object_id,
+            "range_m": range_m,
+            "azimuth_rad": azimuth_rad,
+            "elevation_rad": elevation_rad,
             "los_angle1_rad": nan,
             "los_angle2_rad": nan.copy(),
             "sensor_x_m": site[0],
@@ -426,7 +451,9 @@ class RadarSet:
         out: list[Detections] = []
         start = 0
         for end in ends:
-            if end > start:
+            if end - start == m:  # the tick's only scan with rows: its columns whole
+                out.append(Detections(**cols))
+            elif end > start:
                 out.append(Detections(**{k: v[start:end] for k, v in cols.items()}))
             else:
                 out.append(self._empty)
