@@ -99,8 +99,13 @@ def column_names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Detections))
 
 
+@functools.cache
 def empty_detections() -> Detections:
-    """A batch with no rows."""
+    """A batch with no rows.
+
+    One shared instance (built on the first call): its columns have no element to
+    write, and the engine asks for one per partner and tick.
+    """
     cols: dict[str, NDArray[np.generic]] = {}
     for name in column_names():
         dtype = object if name in _STRING_COLUMNS else np.float64

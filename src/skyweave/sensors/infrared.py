@@ -21,6 +21,7 @@ One satellite gives a bearing (:func:`los_ground_intersection`,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -419,9 +420,17 @@ def triangulate_los(
     return x, np.asarray(np.linalg.inv(a), dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=64)
+def _raised_scale(altitude_m: float) -> FloatArray:
+    """Axis scales of the ellipsoid raised by ``altitude_m`` (read only: shared)."""
+    scale = np.array([1.0 / (WGS84_A_M + altitude_m)] * 2 + [1.0 / (WGS84_B_M + altitude_m)])
+    scale.flags.writeable = False
+    return scale
+
+
 def _ray_ellipsoid_tau(s: FloatArray, d: FloatArray, altitude_m: float) -> FloatArray:
     """Ray parameter of the first crossing of the (a+h, a+h, b+h) ellipsoid; NaN if none."""
-    scale = np.array([1.0 / (WGS84_A_M + altitude_m)] * 2 + [1.0 / (WGS84_B_M + altitude_m)])
+    scale = _raised_scale(altitude_m)
     ss, dd = s * scale, d * scale
     qa = np.sum(dd * dd, axis=-1)
     qb = np.sum(ss * dd, axis=-1)
@@ -470,12 +479,16 @@ def los_ground_intersection(
     for _ in range(3):
         x = s + tau[..., None] * d
         lat, lon, h = ecef_to_geodetic(x[..., 0], x[..., 1], x[..., 2], deg=False)
-        if not lat.shape == lon.shape == h.shape == batch:
-            # pymap3d squeezes single-element arrays to scalars: restore the batch shape.
-            lat, lon, h = (np.broadcast_to(np.asarray(v), batch) for v in (lat, lon, h))
+        # pymap3d squeezes single-element arrays to scalars (the latitude, always):
+        # restore the batch shape
+        if np.shape(lat) != batch:
+            lat = np.broadcast_to(np.asarray(lat), batch)
+        if np.shape(lon) != batch or np.shape(h) != batch:
+            lon, h = np.broadcast_to(np.asarray(lon), batch), np.broadcast_to(np.asarray(h), batch)
         # The gradient of geodetic height with respect to position is the
         # ellipsoid normal ("up"), so dh/dtau = up . d.
-        up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+        cos_lat = np.cos(lat)
+        up = np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)], axis=-1)
         slope = np.sum(up * d, axis=-1)
         tau = tau - (np.asarray(h) - altitude_m) / slope
     return s + tau[..., None] * d

@@ -122,6 +122,8 @@ class _Sensor:
         )
         phase = params.first_scan_s if isinstance(params, RadarParams) else params.first_frame_s
         self.phase_s = 0.0 if phase is None else float(phase)
+        # no scan before the scenario starts (the tick engine's first tick is (-dt, 0])
+        self.k_first = math.ceil(-self.phase_s / self.period_s - _TIME_EPS_S)
         self.delay_s = float(params.processing_delay_s)
         self.scheduled = tuple(params.outages)
         # the scan model must not apply the schedule again: the stage does
@@ -130,6 +132,12 @@ class _Sensor:
         self.pending: list[ScanReport] = []
         self._rng: np.random.Generator | None = None
         self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
+
+    def scan_indices(self, t0_s: float, t1_s: float) -> range:
+        """:func:`_scan_indices` of this sensor's schedule (its first index kept)."""
+        k0 = math.floor((t0_s - self.phase_s) / self.period_s + _TIME_EPS_S) + 1
+        k1 = math.floor((t1_s - self.phase_s) / self.period_s + _TIME_EPS_S)
+        return range(max(k0, self.k_first), k1 + 1)
 
     def report(self, time_s: float, det: Detections) -> ScanReport:
         """The report of the scan at ``time_s`` that saw ``det``."""
@@ -241,9 +249,11 @@ class SensorStage:
         due: list[tuple[_Sensor, int, float]] = []
         for sensor in self._sensors.values():
             if not sensor.down:
-                for k in _scan_indices(t0_s, t1_s, sensor.phase_s, sensor.period_s):
+                for k in sensor.scan_indices(t0_s, t1_s):
                     time_s = sensor.phase_s + k * sensor.period_s
-                    if not overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
+                    if not sensor.scheduled or not overlaps_outage(
+                        time_s, time_s + sensor.delay_s, sensor.scheduled
+                    ):
                         due.append((sensor, k, time_s))
         # sensors scanning at the same instant share one snapshot of the truth
         snap_of: dict[float, int] = {}
