@@ -184,17 +184,36 @@ def scan_enu(
     computes it, so the rounding is the same (a sum of three products with
     cancellation: an elevation near zero would differ in its last digits otherwise).
     """
-    n_obj = positions_ecef_m.shape[1]
-    enu = np.empty((len(snap_of_scan), n_obj, 3))
-    rel = np.empty((n_obj, 3))
-    pairs = zip(snap_of_scan.tolist(), radar_of_scan.tolist(), strict=True)
-    for s, (snap, radar) in enumerate(pairs):
-        frame = frames[radar]
-        # one (N, 3) @ (3, 3) product per scan, written in place (a product of one
-        # row rounds differently: keep every object in it)
-        np.subtract(positions_ecef_m[snap], frame.position_ecef_m, out=rel)
-        np.matmul(rel, frame.enu_to_ecef, out=enu[s])
-    return enu
+    sites, rotations_t = frame_stacks(frames)
+    return _scan_enu(sites, rotations_t, positions_ecef_m, snap_of_scan, radar_of_scan)
+
+
+def frame_stacks(frames: Sequence[LocalFrame]) -> tuple[FloatArray, FloatArray]:
+    """Site positions (R, 3) and the transposed ENU-to-ECEF rotations (R, 3, 3) of the frames.
+
+    A frame's rotation is the transpose of a C-ordered array: stacking the
+    transposes (C order) and transposing back a selection of them hands BLAS the
+    same operands, in the same layout, as the frame's own product.
+    """
+    if not frames:
+        return np.empty((0, 3)), np.empty((0, 3, 3))
+    sites = np.stack([f.position_ecef_m for f in frames])
+    rotations_t = np.stack([f.enu_to_ecef.T for f in frames])
+    return sites, rotations_t
+
+
+def _scan_enu(
+    sites: FloatArray,
+    rotations_t: FloatArray,
+    positions_ecef_m: FloatArray,
+    snap_of_scan: IntArray,
+    radar_of_scan: IntArray,
+) -> FloatArray:
+    """:func:`scan_enu` on :func:`frame_stacks`: one stacked product, which NumPy
+    evaluates matrix by matrix with the per-scan (N, 3) @ (3, 3) BLAS call (a product
+    of one row rounds differently: every object stays in it)."""
+    rel = positions_ecef_m[snap_of_scan] - sites[radar_of_scan][:, None, :]
+    return np.matmul(rel, rotations_t[radar_of_scan].transpose(0, 2, 1))
 
 
 def scan_geometry(
@@ -259,6 +278,7 @@ class RadarSet:
         ps = self.params
         self._empty = empty_detections()  # shared by the scans that report nothing
         self.frames = tuple(p.frame for p in ps)
+        self._sites, self._rotations_t = frame_stacks(self.frames)
         self.delay_s = col([p.processing_delay_s for p in ps])
         self.sigma_range_m = col([p.sigma_range_m for p in ps])
         self.sigma_azimuth_rad = col([p.sigma_azimuth_rad for p in ps])
@@ -314,7 +334,7 @@ class RadarSet:
         radar_of = np.fromiter((s[0] for s in scans), np.int64, n_scan)
         snap_of = np.fromiter((s[2] for s in scans), np.int64, n_scan)
         time_of = np.fromiter((s[1] for s in scans), np.float64, n_scan)
-        enu = scan_enu(self.frames, positions_ecef_m, snap_of, radar_of)
+        enu = _scan_enu(self._sites, self._rotations_t, positions_ecef_m, snap_of, radar_of)
         scan_end, obj, aer, pd = scan_geometry(
             positions_ecef_m, enu, snap_of, radar_of, self.table, rcs
         )
