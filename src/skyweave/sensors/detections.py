@@ -114,9 +114,16 @@ def empty_detections() -> Detections:
 
 
 def concat_detections(batches: Sequence[Detections]) -> Detections:
-    """Concatenate batches, keeping row order (no sorting)."""
+    """Concatenate batches, keeping row order (no sorting).
+
+    When at most one batch has rows, that batch (or the first) is returned as it
+    is: batches are read only, and most ticks deliver one.
+    """
     if not batches:
         return empty_detections()
+    with_rows = [b for b in batches if len(b.time_s)]
+    if len(with_rows) <= 1:
+        return with_rows[0] if with_rows else batches[0]
     return Detections(
         **{name: np.concatenate([getattr(b, name) for b in batches]) for name in column_names()}
     )

@@ -374,7 +374,8 @@ class RadarSet:
         # per-scan path computes them (same NumPy loops on the same strided ENU
         # columns: bit for bit); the kernel's own values only decided visibility.
         hit_rows = np.flatnonzero(hit)
-        row_scan = np.repeat(np.arange(n_scan), np.diff(scan_end, prepend=0))[hit_rows]
+        # the scan of each row: scan s owns rows scan_end[s-1]:scan_end[s]
+        row_scan = np.searchsorted(scan_end, hit_rows, side="right")
         true_aer = np.stack(enu_to_aer(enu[row_scan, obj[hit_rows]]), axis=-1)
         return self._rows(
             radar_of, time_of, obj[hit_rows], true_aer, noise, n_hit, fa_u, n_fa, object_ids
