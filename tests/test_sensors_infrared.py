@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import numpy as np
 import pymap3d
 import pytest
@@ -10,11 +13,13 @@ from numpy.typing import NDArray
 from skyweave.constants import WGS84_A_M
 from skyweave.kinematics.truth import Truth
 from skyweave.rng import component_rng
+from skyweave.sensors.detections import column_names
 from skyweave.sensors.infrared import (
     GEOSTATIONARY_ALTITUDE_M,
     InfraredSatelliteParams,
     earth_blocks_segment,
     geostationary_position_ecef_m,
+    infrared_frame,
     los_angles,
     los_from_detections,
     los_ground_bearing,
@@ -261,3 +266,34 @@ def test_frame_blocking_does_not_change_output(monkeypatch: pytest.MonkeyPatch) 
     blocked = simulate_infrared(params, truth, component_rng(2, "ir"))
     for name in ("time_s", "los_angle1_rad", "los_angle2_rad", "object_id"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(blocked, name))
+
+
+def test_one_frame_matches_simulate_infrared_on_a_one_sample_truth() -> None:
+    truth, _ = boost_truth()
+    # a second object without a motor and a third out of flight (NaN)
+    pos = truth.states[:, :, :3]
+    pos = np.concatenate([pos, pos + 5e4, np.full_like(pos, np.nan)], axis=1)
+    three = make_truth(truth.times_s, pos, [80.0, np.nan, 80.0])
+    burn_end = np.where(np.isnan(three.burnout_time_s), -np.inf, three.burnout_time_s)
+    ids = np.asarray(three.object_ids, dtype=object)
+    params = sat("ir-a", 10.0, sigma_los_rad=30e-6, processing_delay_s=2.0)
+    n_rows = 0
+    for i, t in enumerate(three.times_s.tolist()):
+        frame = replace(params, first_frame_s=t)
+        one = replace(three, times_s=np.array([t]), states=three.states[i][None])
+        expected = simulate_infrared(frame, one, component_rng(3, str(i)))
+        got = infrared_frame(
+            frame, t, three.states[i][:, :3], burn_end, ids, partial(component_rng, 3, str(i))
+        )
+        if got is None:
+            assert len(expected) == 0
+            continue
+        n_rows += len(got)
+        for name in column_names():
+            a, b = getattr(got, name), getattr(expected, name)
+            assert a.dtype == b.dtype
+            if a.dtype == object:
+                assert a.tolist() == b.tolist()
+            else:
+                np.testing.assert_array_equal(a.view(np.uint64), b.view(np.uint64))
+    assert n_rows > 50

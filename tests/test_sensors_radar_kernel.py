@@ -141,3 +141,17 @@ def test_reused_scan_generator_draws_as_a_new_tick_rng() -> None:
             lambda g: g.integers(0, 2**31, 3, dtype=np.uint32),
         ):
             np.testing.assert_array_equal(draw(gen), draw(want))
+
+
+@pytest.mark.parametrize("n_obj", [1, 2, 7, 64, 400])
+def test_stacked_enu_is_the_per_scan_product_bit_for_bit(n_obj: int) -> None:
+    radars = RadarSet(_radars())
+    rng = np.random.default_rng(n_obj)
+    pos = np.stack([_objects(p, rng)[:n_obj] for p in radars.params])  # (T=3, N, 3)
+    snap = rng.integers(0, len(pos), 12)
+    radar = rng.integers(0, len(radars.params), 12)
+    enu = scan_enu(radars.frames, pos, snap, radar)
+    for s in range(len(snap)):
+        frame = radars.frames[radar[s]]
+        expected = (pos[snap[s]] - frame.position_ecef_m) @ frame.enu_to_ecef
+        np.testing.assert_array_equal(enu[s].view(np.uint64), expected.view(np.uint64))

@@ -76,6 +76,10 @@ class Detections:
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
+        # one pass over the shapes (batches are built thousands of times a run); the
+        # column by column loop only to name the culprit
+        if {col.shape for col in self.__dict__.values()} == {(n,)}:
+            return
         for name in column_names():
             col = getattr(self, name)
             if col.ndim != 1 or len(col) != n:
@@ -95,8 +99,13 @@ def column_names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Detections))
 
 
+@functools.cache
 def empty_detections() -> Detections:
-    """A batch with no rows."""
+    """A batch with no rows.
+
+    One shared instance (built on the first call): its columns have no element to
+    write, and the engine asks for one per partner and tick.
+    """
     cols: dict[str, NDArray[np.generic]] = {}
     for name in column_names():
         dtype = object if name in _STRING_COLUMNS else np.float64
@@ -105,9 +114,16 @@ def empty_detections() -> Detections:
 
 
 def concat_detections(batches: Sequence[Detections]) -> Detections:
-    """Concatenate batches, keeping row order (no sorting)."""
+    """Concatenate batches, keeping row order (no sorting).
+
+    When at most one batch has rows, that batch (or the first) is returned as it
+    is: batches are read only, and most ticks deliver one.
+    """
     if not batches:
         return empty_detections()
+    with_rows = [b for b in batches if len(b.time_s)]
+    if len(with_rows) <= 1:
+        return with_rows[0] if with_rows else batches[0]
     return Detections(
         **{name: np.concatenate([getattr(b, name) for b in batches]) for name in column_names()}
     )

@@ -21,6 +21,8 @@ One satellite gives a bearing (:func:`los_ground_intersection`,
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +49,10 @@ GEOSTATIONARY_ALTITUDE_M = 35_786_000.0
 
 WGS84_B_M = 6_356_752.314245
 """WGS84 semi-minor axis."""
+
+# axis scales that turn the WGS84 ellipsoid into the unit sphere (read only: shared)
+_UNIT_SCALE = np.array([1 / WGS84_A_M, 1 / WGS84_A_M, 1 / WGS84_B_M])
+_UNIT_SCALE.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -181,9 +187,8 @@ def earth_blocks_segment(start_ecef_m: ArrayLike, end_ecef_m: ArrayLike) -> NDAr
     turns the ellipsoid into the unit sphere and keeps segments straight, so
     the test is the distance from the origin to the scaled segment.
     """
-    scale = np.array([1 / WGS84_A_M, 1 / WGS84_A_M, 1 / WGS84_B_M])
-    s = np.asarray(start_ecef_m, dtype=np.float64) * scale
-    e = np.asarray(end_ecef_m, dtype=np.float64) * scale
+    s = np.asarray(start_ecef_m, dtype=np.float64) * _UNIT_SCALE
+    e = np.asarray(end_ecef_m, dtype=np.float64) * _UNIT_SCALE
     d = e - s
     dd = np.sum(d * d, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -270,15 +275,72 @@ def simulate_infrared(
     o_idx = np.concatenate(o_parts) if o_parts else np.empty(0, np.intp)
     seen_pos = np.concatenate(p_parts) if p_parts else np.empty((0, 3))
 
-    hit = rng.random(len(s_idx)) < params.detection_probability
-    s_idx, o_idx, seen_pos = s_idx[hit], o_idx[hit], seen_pos[hit]
+    return _frame_rows(params, frames[s_idx], o_idx, seen_pos, truth.object_ids, rng)
+
+
+def infrared_frame(
+    params: InfraredSatelliteParams,
+    time_s: float,
+    positions_ecef_m: FloatArray,
+    burn_end_s: FloatArray,
+    object_ids: NDArray[np.object_],
+    rng_of: Callable[[], np.random.Generator],
+) -> Detections | None:
+    """Detections of one frame: :func:`simulate_infrared` on a one-sample truth, row for row.
+
+    The sensors stage's per-frame path, without the schedule and block machinery
+    of the whole-run function (one frame at the sample's own time, no outage).
+
+    Parameters
+    ----------
+    params : InfraredSatelliteParams
+    time_s : float
+        Frame time (the sample's time).
+    positions_ecef_m : (N, 3) float64
+        Object positions at ``time_s`` (NaN rows: not in flight).
+    burn_end_s : (N,) float64
+        ``burnout_time_s`` with NaN (no motor) as ``-inf``.
+    object_ids : (N,) object
+    rng_of : callable
+        ``rng_of()`` is the frame's generator, drawn from as :func:`simulate_infrared`
+        draws; called only when an object is visible (a frame without one draws nothing).
+
+    Returns
+    -------
+    Detections or None
+        None when no object is visible.
+    """
+    ok = np.isfinite(positions_ecef_m[:, 0]) & (time_s <= burn_end_s)
+    if not ok.any():
+        return None
+    # as infrared_visibility: the candidates gathered (K, 3), then height and Earth tests
+    cand = positions_ecef_m[ok]
+    _, _, h = ecef_to_geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
+    seen = np.asarray(h) > params.cloud_top_altitude_m
+    seen &= ~earth_blocks_segment(params.position, cand)
+    if not seen.any():
+        return None
+    o_idx = np.flatnonzero(ok)[seen]
+    return _frame_rows(params, np.full(len(o_idx), time_s), o_idx, cand[seen], object_ids, rng_of())
+
+
+def _frame_rows(
+    params: InfraredSatelliteParams,
+    times: FloatArray,
+    o_idx: NDArray[np.intp],
+    seen_pos: FloatArray,
+    object_ids: Sequence[str] | NDArray[np.object_],
+    rng: np.random.Generator,
+) -> Detections:
+    """Draws and rows of the visible (frame, object) pairs (``times`` per pair)."""
+    hit = rng.random(len(o_idx)) < params.detection_probability
+    times, o_idx, seen_pos = times[hit], o_idx[hit], seen_pos[hit]
 
     sat = params.position
     a1, a2 = los_angles(seen_pos - sat)
     a1, a2 = perturb_los_angles(a1, a2, params.sigma_los_rad, rng)
 
-    m = len(s_idx)
-    times = frames[s_idx]
+    m = len(o_idx)
     nan = np.full(m, np.nan)
     return Detections(
         time_s=times,
@@ -286,7 +348,7 @@ def simulate_infrared(
         sensor_id=np.full(m, params.sensor_id, dtype=object),
         sensor_type=np.full(m, "infrared", dtype=object),
         partner=np.full(m, params.partner, dtype=object),
-        object_id=np.asarray(truth.object_ids, dtype=object)[o_idx],
+        object_id=np.asarray(object_ids, dtype=object)[o_idx],
         range_m=nan,
         azimuth_rad=nan.copy(),
         elevation_rad=nan.copy(),
@@ -358,9 +420,17 @@ def triangulate_los(
     return x, np.asarray(np.linalg.inv(a), dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=64)
+def _raised_scale(altitude_m: float) -> FloatArray:
+    """Axis scales of the ellipsoid raised by ``altitude_m`` (read only: shared)."""
+    scale = np.array([1.0 / (WGS84_A_M + altitude_m)] * 2 + [1.0 / (WGS84_B_M + altitude_m)])
+    scale.flags.writeable = False
+    return scale
+
+
 def _ray_ellipsoid_tau(s: FloatArray, d: FloatArray, altitude_m: float) -> FloatArray:
     """Ray parameter of the first crossing of the (a+h, a+h, b+h) ellipsoid; NaN if none."""
-    scale = np.array([1.0 / (WGS84_A_M + altitude_m)] * 2 + [1.0 / (WGS84_B_M + altitude_m)])
+    scale = _raised_scale(altitude_m)
     ss, dd = s * scale, d * scale
     qa = np.sum(dd * dd, axis=-1)
     qb = np.sum(ss * dd, axis=-1)
@@ -405,14 +475,20 @@ def los_ground_intersection(
     d = d / np.linalg.norm(d, axis=-1, keepdims=True)
     s, d = np.broadcast_arrays(s, d)
     tau = _ray_ellipsoid_tau(s, d, altitude_m)
+    batch = s.shape[:-1]
     for _ in range(3):
         x = s + tau[..., None] * d
         lat, lon, h = ecef_to_geodetic(x[..., 0], x[..., 1], x[..., 2], deg=False)
-        # pymap3d squeezes single-element arrays to scalars: restore the batch shape.
-        lat, lon, h = (np.broadcast_to(np.asarray(v), x.shape[:-1]) for v in (lat, lon, h))
+        # pymap3d squeezes single-element arrays to scalars (the latitude, always):
+        # restore the batch shape
+        if np.shape(lat) != batch:
+            lat = np.broadcast_to(np.asarray(lat), batch)
+        if np.shape(lon) != batch or np.shape(h) != batch:
+            lon, h = np.broadcast_to(np.asarray(lon), batch), np.broadcast_to(np.asarray(h), batch)
         # The gradient of geodetic height with respect to position is the
         # ellipsoid normal ("up"), so dh/dtau = up . d.
-        up = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+        cos_lat = np.cos(lat)
+        up = np.stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)], axis=-1)
         slope = np.sum(up * d, axis=-1)
         tau = tau - (np.asarray(h) - altitude_m) / slope
     return s + tau[..., None] * d

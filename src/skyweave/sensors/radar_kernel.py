@@ -184,17 +184,36 @@ def scan_enu(
     computes it, so the rounding is the same (a sum of three products with
     cancellation: an elevation near zero would differ in its last digits otherwise).
     """
-    n_obj = positions_ecef_m.shape[1]
-    enu = np.empty((len(snap_of_scan), n_obj, 3))
-    rel = np.empty((n_obj, 3))
-    pairs = zip(snap_of_scan.tolist(), radar_of_scan.tolist(), strict=True)
-    for s, (snap, radar) in enumerate(pairs):
-        frame = frames[radar]
-        # one (N, 3) @ (3, 3) product per scan, written in place (a product of one
-        # row rounds differently: keep every object in it)
-        np.subtract(positions_ecef_m[snap], frame.position_ecef_m, out=rel)
-        np.matmul(rel, frame.enu_to_ecef, out=enu[s])
-    return enu
+    sites, rotations_t = frame_stacks(frames)
+    return _scan_enu(sites, rotations_t, positions_ecef_m, snap_of_scan, radar_of_scan)
+
+
+def frame_stacks(frames: Sequence[LocalFrame]) -> tuple[FloatArray, FloatArray]:
+    """Site positions (R, 3) and the transposed ENU-to-ECEF rotations (R, 3, 3) of the frames.
+
+    A frame's rotation is the transpose of a C-ordered array: stacking the
+    transposes (C order) and transposing back a selection of them hands BLAS the
+    same operands, in the same layout, as the frame's own product.
+    """
+    if not frames:
+        return np.empty((0, 3)), np.empty((0, 3, 3))
+    sites = np.stack([f.position_ecef_m for f in frames])
+    rotations_t = np.stack([f.enu_to_ecef.T for f in frames])
+    return sites, rotations_t
+
+
+def _scan_enu(
+    sites: FloatArray,
+    rotations_t: FloatArray,
+    positions_ecef_m: FloatArray,
+    snap_of_scan: IntArray,
+    radar_of_scan: IntArray,
+) -> FloatArray:
+    """:func:`scan_enu` on :func:`frame_stacks`: one stacked product, which NumPy
+    evaluates matrix by matrix with the per-scan (N, 3) @ (3, 3) BLAS call (a product
+    of one row rounds differently: every object stays in it)."""
+    rel = positions_ecef_m[snap_of_scan] - sites[radar_of_scan][:, None, :]
+    return np.matmul(rel, rotations_t[radar_of_scan].transpose(0, 2, 1))
 
 
 def scan_geometry(
@@ -259,6 +278,7 @@ class RadarSet:
         ps = self.params
         self._empty = empty_detections()  # shared by the scans that report nothing
         self.frames = tuple(p.frame for p in ps)
+        self._sites, self._rotations_t = frame_stacks(self.frames)
         self.delay_s = col([p.processing_delay_s for p in ps])
         self.sigma_range_m = col([p.sigma_range_m for p in ps])
         self.sigma_azimuth_rad = col([p.sigma_azimuth_rad for p in ps])
@@ -314,7 +334,7 @@ class RadarSet:
         radar_of = np.fromiter((s[0] for s in scans), np.int64, n_scan)
         snap_of = np.fromiter((s[2] for s in scans), np.int64, n_scan)
         time_of = np.fromiter((s[1] for s in scans), np.float64, n_scan)
-        enu = scan_enu(self.frames, positions_ecef_m, snap_of, radar_of)
+        enu = _scan_enu(self._sites, self._rotations_t, positions_ecef_m, snap_of, radar_of)
         scan_end, obj, aer, pd = scan_geometry(
             positions_ecef_m, enu, snap_of, radar_of, self.table, rcs
         )
@@ -354,11 +374,33 @@ class RadarSet:
         # per-scan path computes them (same NumPy loops on the same strided ENU
         # columns: bit for bit); the kernel's own values only decided visibility.
         hit_rows = np.flatnonzero(hit)
-        row_scan = np.repeat(np.arange(n_scan), np.diff(scan_end, prepend=0))[hit_rows]
+        # the scan of each row: scan s owns rows scan_end[s-1]:scan_end[s]
+        row_scan = np.searchsorted(scan_end, hit_rows, side="right")
         true_aer = np.stack(enu_to_aer(enu[row_scan, obj[hit_rows]]), axis=-1)
         return self._rows(
             radar_of, time_of, obj[hit_rows], true_aer, noise, n_hit, fa_u, n_fa, object_ids
         )
+
+    def _measure(
+        self, hr: IntArray, true_aer: FloatArray, noise: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``_measure`` of scan_radar, elementwise with each row's radar ``hr`` sigmas."""
+        meas_r = true_aer[:, 0] + self.sigma_range_m[hr] * noise[:, 0]
+        meas_az = wrap_to_2pi(true_aer[:, 1] + self.sigma_azimuth_rad[hr] * noise[:, 1])
+        meas_el = true_aer[:, 2] + self.sigma_elevation_rad[hr] * noise[:, 2]
+        return meas_r, meas_az, meas_el
+
+    def _false_alarms(
+        self, fr: IntArray, fa_u: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``sample_volume_uniform``, elementwise with each row's radar ``fr`` terms."""
+        fa_r = np.cbrt(self.fa_r0_cubed[fr] + fa_u[:, 0] * self.fa_r_span[fr])
+        sector_az = wrap_to_2pi(
+            self.boresight_rad[fr] + self.half_width_rad[fr] * (2 * fa_u[:, 1] - 1)
+        )
+        fa_az = np.where(self.full_circle[fr], 2 * np.pi * fa_u[:, 1], sector_az)
+        fa_el = np.arcsin(np.clip(self.fa_s0[fr] + fa_u[:, 2] * self.fa_s_span[fr], -1.0, 1.0))
+        return fa_r, fa_az, fa_el
 
     def _rows(
         self,
@@ -376,25 +418,31 @@ class RadarSet:
         scan by scan (its detections, then its false alarms), sliced per scan."""
         n_scan = len(radar_of)
         scan_idx = np.arange(n_scan)
-        hit_scan = np.repeat(scan_idx, n_hit)
-        fa_scan = np.repeat(scan_idx, n_fa)
-        # _measure, elementwise with each row's own sigmas
-        hr = radar_of[hit_scan]
-        meas_r = true_aer[:, 0] + self.sigma_range_m[hr] * noise[:, 0]
-        meas_az = wrap_to_2pi(true_aer[:, 1] + self.sigma_azimuth_rad[hr] * noise[:, 1])
-        meas_el = true_aer[:, 2] + self.sigma_elevation_rad[hr] * noise[:, 2]
-        # sample_volume_uniform, elementwise with each row's own radar terms
-        fr = radar_of[fa_scan]
-        fa_r = np.cbrt(self.fa_r0_cubed[fr] + fa_u[:, 0] * self.fa_r_span[fr])
-        sector_az = wrap_to_2pi(
-            self.boresight_rad[fr] + self.half_width_rad[fr] * (2 * fa_u[:, 1] - 1)
-        )
-        fa_az = np.where(self.full_circle[fr], 2 * np.pi * fa_u[:, 1], sector_az)
-        fa_el = np.arcsin(np.clip(self.fa_s0[fr] + fa_u[:, 2] * self.fa_s_span[fr], -1.0, 1.0))
-
-        # scan-major, each scan's detections before its false alarms
-        order = np.argsort(np.concatenate([hit_scan, fa_scan]), kind="stable")
-        row_scan = np.concatenate([hit_scan, fa_scan])[order]
+        # measurements (rows of scans with hits), then false alarms; either may be absent
+        parts: list[tuple[NDArray[np.generic], ...]] = []
+        if len(noise):
+            hit_scan = np.repeat(scan_idx, n_hit)
+            parts.append(
+                (hit_scan, object_ids[obj], *self._measure(radar_of[hit_scan], true_aer, noise))
+            )
+        if len(fa_u):
+            fa_scan = np.repeat(scan_idx, n_fa)
+            parts.append(
+                (
+                    fa_scan,
+                    np.full(len(fa_scan), None, object),
+                    *self._false_alarms(radar_of[fa_scan], fa_u),
+                )
+            )
+        if len(parts) == 1:
+            # one kind of row: already scan-major (np.repeat of the scan numbers)
+            row_scan, object_id, range_m, azimuth_rad, elevation_rad = parts[0]
+        else:
+            # scan-major, each scan's detections before its false alarms
+            order = np.argsort(np.concatenate([parts[0][0], parts[1][0]]), kind="stable")
+            row_scan, object_id, range_m, azimuth_rad, elevation_rad = (
+                np.concatenate([h, f])[order] for h, f in zip(parts[0], parts[1], strict=True)
+            )
         rr = radar_of[row_scan]
         m = len(row_scan)
         time_s = time_of[row_scan]
@@ -406,12 +454,10 @@ class RadarSet:
             "sensor_id": self.sensor_id[rr],
             "sensor_type": np.full(m, "radar", dtype=object),
             "partner": self.partner[rr],
-            "object_id": np.concatenate([object_ids[obj], np.full(len(fa_scan), None, object)])[
-                order
-            ],
-            "range_m": np.concatenate([meas_r, fa_r])[order],
-            "azimuth_rad": np.concatenate([meas_az, fa_az])[order],
-            "elevation_rad": np.concatenate([meas_el, fa_el])[order],
+            "object_id": object_id,
+            "range_m": range_m,
+            "azimuth_rad": azimuth_rad,
+            "elevation_rad": elevation_rad,
             "los_angle1_rad": nan,
             "los_angle2_rad": nan.copy(),
             "sensor_x_m": site[0],
@@ -426,7 +472,9 @@ class RadarSet:
         out: list[Detections] = []
         start = 0
         for end in ends:
-            if end > start:
+            if end - start == m:  # the tick's only scan with rows: its columns whole
+                out.append(Detections(**cols))
+            elif end > start:
                 out.append(Detections(**{k: v[start:end] for k, v in cols.items()}))
             else:
                 out.append(self._empty)

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from skyweave.kinematics.truth import Truth
 from skyweave.rng import tick_rng
-from skyweave.sensors.detections import Detections
-from skyweave.sensors.infrared import InfraredSatelliteParams, simulate_infrared
+from skyweave.sensors.detections import Detections, empty_detections
+from skyweave.sensors.infrared import InfraredSatelliteParams, infrared_frame
 from skyweave.sensors.radar import RadarParams, rcs_factor_per_object
 from skyweave.sensors.radar_kernel import RadarSet
 from skyweave.sensors.sampling import overlaps_outage
@@ -38,6 +38,9 @@ FloatArray = NDArray[np.float64]
 
 #: scan times within this of a tick boundary belong to the tick that ends there
 _TIME_EPS_S = 1e-9
+
+#: the batch of a frame that sees nothing, shared (no row to write to)
+_NO_DETECTIONS = empty_detections()
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,14 @@ class _Objects:
     def __init__(self, truth: Truth, radars: RadarSet) -> None:
         self.object_ids = truth.object_ids
         self.rcs_class = truth.rcs_class
+        self.burnout = truth.burnout_time_s
         self.ids = np.asarray(truth.object_ids, dtype=object)
         n = len(truth.object_ids)
+        # the infrared burn test's end of burn (no motor: never burning), and its latest
+        self.burn_end_s = np.where(
+            np.isnan(truth.burnout_time_s), -np.inf, truth.burnout_time_s
+        ).astype(np.float64)
+        self.last_burn_end_s = float(self.burn_end_s.max()) if n else -math.inf
         # (R, N); raises on an unknown class, as rcs_factor_per_object does
         self.rcs = np.zeros((len(radars.params), n))
         for r, params in enumerate(radars.params):
@@ -96,7 +105,11 @@ class _Objects:
 
     def matches(self, truth: Truth) -> bool:
         """Same objects (the tuples are compared by identity first, so this is cheap)."""
-        return self.object_ids == truth.object_ids and self.rcs_class == truth.rcs_class
+        return (
+            self.object_ids == truth.object_ids
+            and self.rcs_class == truth.rcs_class
+            and self.burnout is truth.burnout_time_s
+        )
 
 
 class _Sensor:
@@ -109,6 +122,8 @@ class _Sensor:
         )
         phase = params.first_scan_s if isinstance(params, RadarParams) else params.first_frame_s
         self.phase_s = 0.0 if phase is None else float(phase)
+        # no scan before the scenario starts (the tick engine's first tick is (-dt, 0])
+        self.k_first = math.ceil(-self.phase_s / self.period_s - _TIME_EPS_S)
         self.delay_s = float(params.processing_delay_s)
         self.scheduled = tuple(params.outages)
         # the scan model must not apply the schedule again: the stage does
@@ -117,6 +132,12 @@ class _Sensor:
         self.pending: list[ScanReport] = []
         self._rng: np.random.Generator | None = None
         self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
+
+    def scan_indices(self, t0_s: float, t1_s: float) -> range:
+        """:func:`_scan_indices` of this sensor's schedule (its first index kept)."""
+        k0 = math.floor((t0_s - self.phase_s) / self.period_s + _TIME_EPS_S) + 1
+        k1 = math.floor((t1_s - self.phase_s) / self.period_s + _TIME_EPS_S)
+        return range(max(k0, self.k_first), k1 + 1)
 
     def report(self, time_s: float, det: Detections) -> ScanReport:
         """The report of the scan at ``time_s`` that saw ``det``."""
@@ -157,12 +178,24 @@ class _Sensor:
         }
         return gen
 
-    def frame(self, k: int, snap: Truth) -> ScanReport:
-        """Infrared frame ``k``, of the one-sample truth ``snap`` at its time."""
+    def frame(self, k: int, time_s: float, states: FloatArray, objects: _Objects) -> ScanReport:
+        """Infrared frame ``k`` at ``time_s``, of the truth ``states`` (N, 6) at that time.
+
+        :func:`simulate_infrared` on the one-sample truth at ``time_s``, row for row
+        (:func:`infrared_frame`); nothing is computed when no object still burns.
+        """
         assert isinstance(self.bare, InfraredSatelliteParams)
-        time_s = self.phase_s + k * self.period_s
-        det = simulate_infrared(replace(self.bare, first_frame_s=time_s), snap, self.rng(k))
-        return self.report(time_s, det)
+        det = None
+        if time_s <= objects.last_burn_end_s:
+            det = infrared_frame(
+                self.bare,
+                time_s,
+                states[:, :3],
+                objects.burn_end_s,
+                objects.ids,
+                lambda: self.rng(k),
+            )
+        return self.report(time_s, _NO_DETECTIONS if det is None else det)
 
 
 class SensorStage:
@@ -216,9 +249,11 @@ class SensorStage:
         due: list[tuple[_Sensor, int, float]] = []
         for sensor in self._sensors.values():
             if not sensor.down:
-                for k in _scan_indices(t0_s, t1_s, sensor.phase_s, sensor.period_s):
+                for k in sensor.scan_indices(t0_s, t1_s):
                     time_s = sensor.phase_s + k * sensor.period_s
-                    if not overlaps_outage(time_s, time_s + sensor.delay_s, sensor.scheduled):
+                    if not sensor.scheduled or not overlaps_outage(
+                        time_s, time_s + sensor.delay_s, sensor.scheduled
+                    ):
                         due.append((sensor, k, time_s))
         # sensors scanning at the same instant share one snapshot of the truth
         snap_of: dict[float, int] = {}
@@ -227,18 +262,12 @@ class SensorStage:
         states = [_snapshot_states(truth, time_s, killed_at_s) for time_s in snap_of]
         radar_due = [d for d in due if d[0].is_radar]
         radar_det = iter(self._scan_radars(radar_due, states, snap_of))
-        frames: dict[float, Truth] = {}  # the one-sample truths of the infrared frames
         taken: list[ScanReport] = []
         for sensor, k, time_s in due:
             if sensor.is_radar:
                 report = sensor.report(time_s, next(radar_det))
             else:
-                snap = frames.get(time_s)
-                if snap is None:
-                    snap = frames[time_s] = replace(
-                        truth, times_s=np.array([time_s]), states=states[snap_of[time_s]][None]
-                    )
-                report = sensor.frame(k, snap)
+                report = sensor.frame(k, time_s, states[snap_of[time_s]], self._objects)
             taken.append(report)
             sensor.pending.append(report)
         delivered: list[ScanReport] = []
