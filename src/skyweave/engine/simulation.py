@@ -82,10 +82,6 @@ _EPS_S = 1e-6
 #: a track within this of a truth object follows it (scoring labels only)
 _TRUTH_GATE_M = 20_000.0
 
-# the remote infrared of a partner nothing reached in a tick: one empty batch for all
-# (no rows to change), not a new one per partner and tick
-_NO_REMOTE_IR = empty_detections()
-
 
 def time_grid(scenario: Scenario, until_s: float | None = None) -> np.ndarray:
     """Tick times from 0 to the end of the scenario (``until_s`` caps the duration)."""
@@ -260,7 +256,7 @@ class Simulation:
             self.stages[p].kills_assessed(t, numbers)
         for p, stage in self.stages.items():
             own_ir = [r.detections for r in delivered if r.partner == p and _is_ir(r)]
-            stage.on_infrared(t, own_ir, remote_ir.get(p, _NO_REMOTE_IR))
+            stage.on_infrared(t, own_ir, remote_ir.get(p, empty_detections()))
             if (p, "detections") in self._released:
                 outgoing += [detection_messages(p, det) for det in own_ir if len(det)]
         report = on_grid(t, self.output_interval_s)
