@@ -339,7 +339,7 @@ def test_compiled_intercept_search_gives_the_numpy_bits(
     monkeypatch.setattr(
         feasibility,
         "_illinois_tabulated",
-        lambda trajectory, *rest: feasibility._illinois(trajectory.at, trajectory, *rest),
+        lambda trajectory, *rest: feasibility._illinois(trajectory.at, *rest),
     )
     _windows_equal(compiled, engagement_windows(bats, traj, list("abcd"), t, launch))
     assert compiled.feasible.any()

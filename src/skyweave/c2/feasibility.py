@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -500,15 +499,7 @@ def engagement_windows(
     c = np.where(fb <= tolerance_s, b, a).reshape(-1)
     open_ = np.flatnonzero(found & (fb > tolerance_s))
     brackets = (a.reshape(-1)[open_], b.reshape(-1)[open_], fa.reshape(-1)[open_])
-    refine = (
-        _illinois_tabulated
-        if isinstance(trajectory, TabulatedTrajectory)
-        and trajectory.hermite
-        and trajectory.n_tracks == nk
-        else partial(_illinois, at)
-    )
-    c[open_] = refine(
-        trajectory,
+    search = (
         np.unravel_index(open_, shape),
         brackets + (fb.reshape(-1)[open_],),
         b_pos,
@@ -517,6 +508,12 @@ def engagement_windows(
         tolerance_s,
         max_iterations,
     )
+    compiled = (
+        isinstance(trajectory, TabulatedTrajectory)
+        and trajectory.hermite
+        and trajectory.n_tracks == nk
+    )
+    c[open_] = _illinois_tabulated(trajectory, *search) if compiled else _illinois(at, *search)
     c = c.reshape(shape)
 
     # The intercept point, and the envelope test, only where an intercept was found.
@@ -625,7 +622,6 @@ def _illinois_tabulated(
 
 def _illinois(
     at: PairEvaluator,
-    trajectory: PredictedTrajectory,
     index: tuple[IntArray, ...],
     bracket: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     b_pos: FloatArray,
@@ -636,9 +632,8 @@ def _illinois(
 ) -> FloatArray:
     """Illinois regula falsi on N open brackets; returns their last iterates (N,).
 
-    ``trajectory`` is ``at``'s (unused here: the signature of
-    :func:`_illinois_tabulated`). ``index`` is the (battery, track, launch) index
-    of each bracket and
+    ``at`` evaluates the trajectory at (track, time) pairs. ``index`` is the
+    (battery, track, launch) index of each bracket and
     ``bracket`` its ends and their residuals ``(a, b, f(a), f(b))``, with
     ``f(a) < 0 < f(b)``. Each iteration works on the brackets still open only:
     a bracket's iterates do not depend on the others'.
