@@ -221,16 +221,28 @@ def infrared_visibility(
         In flight, burning (``t <= burnout``), above the cloud tops and not
         hidden by the Earth.
     """
-    burn_end = np.where(np.isnan(burnout_time_s), -np.inf, burnout_time_s)
+    burn_end = burn_end_times_s(burnout_time_s)
     ok = np.isfinite(positions_ecef_m[..., 0]) & (times_s[:, None] <= burn_end[None, :])
     idx = np.nonzero(ok)
     if len(idx[0]):
-        cand = positions_ecef_m[idx]
-        _, _, h = ecef_to_geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
-        seen = np.asarray(h) > params.cloud_top_altitude_m
-        seen &= ~earth_blocks_segment(params.position, cand)
-        ok[idx] = seen
+        ok[idx] = _seen(params, positions_ecef_m[idx])
     return ok
+
+
+def burn_end_times_s(burnout_time_s: FloatArray) -> FloatArray:
+    """End of each object's burn for the visibility test: ``burnout_time_s`` with NaN
+    (no rocket motor: never burning) as ``-inf``."""
+    return np.where(np.isnan(burnout_time_s), -np.inf, burnout_time_s).astype(np.float64)
+
+
+def _seen(params: InfraredSatelliteParams, candidates_ecef_m: FloatArray) -> NDArray[np.bool_]:
+    """Which burning, in-flight candidates (K, 3) are above the cloud tops and not
+    hidden by the Earth."""
+    cand = candidates_ecef_m
+    _, _, h = ecef_to_geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
+    seen = np.asarray(h) > params.cloud_top_altitude_m
+    seen &= ~earth_blocks_segment(params.position, cand)
+    return seen
 
 
 def simulate_infrared(
@@ -299,7 +311,7 @@ def infrared_frame(
     positions_ecef_m : (N, 3) float64
         Object positions at ``time_s`` (NaN rows: not in flight).
     burn_end_s : (N,) float64
-        ``burnout_time_s`` with NaN (no motor) as ``-inf``.
+        :func:`burn_end_times_s` of the objects' burnout times.
     object_ids : (N,) object
     rng_of : callable
         ``rng_of()`` is the frame's generator, drawn from as :func:`simulate_infrared`
@@ -315,9 +327,7 @@ def infrared_frame(
         return None
     # as infrared_visibility: the candidates gathered (K, 3), then height and Earth tests
     cand = positions_ecef_m[ok]
-    _, _, h = ecef_to_geodetic(cand[:, 0], cand[:, 1], cand[:, 2])
-    seen = np.asarray(h) > params.cloud_top_altitude_m
-    seen &= ~earth_blocks_segment(params.position, cand)
+    seen = _seen(params, cand)
     if not seen.any():
         return None
     o_idx = np.flatnonzero(ok)[seen]

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from skyweave.kinematics.truth import Truth
 from skyweave.rng import tick_rng
 from skyweave.sensors.detections import Detections, empty_detections
-from skyweave.sensors.infrared import InfraredSatelliteParams, infrared_frame
+from skyweave.sensors.infrared import InfraredSatelliteParams, burn_end_times_s, infrared_frame
 from skyweave.sensors.radar import RadarParams, rcs_factor_per_object
 from skyweave.sensors.radar_kernel import RadarSet
 from skyweave.sensors.sampling import overlaps_outage
@@ -38,9 +38,6 @@ FloatArray = NDArray[np.float64]
 
 #: scan times within this of a tick boundary belong to the tick that ends there
 _TIME_EPS_S = 1e-9
-
-#: the batch of a frame that sees nothing, shared (no row to write to)
-_NO_DETECTIONS = empty_detections()
 
 
 @dataclass(frozen=True)
@@ -57,15 +54,6 @@ class ScanReport:
     time_s: float
     report_time_s: float
     detections: Detections
-
-
-def _scan_indices(t0_s: float, t1_s: float, phase_s: float, period_s: float) -> range:
-    """Indices k with ``t0 < phase + k period <= t1``."""
-    k0 = math.floor((t0_s - phase_s) / period_s + _TIME_EPS_S) + 1
-    k1 = math.floor((t1_s - phase_s) / period_s + _TIME_EPS_S)
-    # no scan before the scenario starts (the tick engine's first tick is (-dt, 0])
-    k_first = math.ceil(-phase_s / period_s - _TIME_EPS_S)
-    return range(max(k0, k_first), k1 + 1)
 
 
 def _snapshot_states(truth: Truth, time_s: float, killed_at_s: FloatArray) -> FloatArray:
@@ -94,9 +82,7 @@ class _Objects:
         self.ids = np.asarray(truth.object_ids, dtype=object)
         n = len(truth.object_ids)
         # the infrared burn test's end of burn (no motor: never burning), and its latest
-        self.burn_end_s = np.where(
-            np.isnan(truth.burnout_time_s), -np.inf, truth.burnout_time_s
-        ).astype(np.float64)
+        self.burn_end_s = burn_end_times_s(truth.burnout_time_s)
         self.last_burn_end_s = float(self.burn_end_s.max()) if n else -math.inf
         # (R, N); raises on an unknown class, as rcs_factor_per_object does
         self.rcs = np.zeros((len(radars.params), n))
@@ -134,7 +120,7 @@ class _Sensor:
         self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
 
     def scan_indices(self, t0_s: float, t1_s: float) -> range:
-        """:func:`_scan_indices` of this sensor's schedule (its first index kept)."""
+        """Indices k with ``t0 < phase + k period <= t1``, none before ``k_first``."""
         k0 = math.floor((t0_s - self.phase_s) / self.period_s + _TIME_EPS_S) + 1
         k1 = math.floor((t1_s - self.phase_s) / self.period_s + _TIME_EPS_S)
         return range(max(k0, self.k_first), k1 + 1)
@@ -195,7 +181,7 @@ class _Sensor:
                 objects.ids,
                 lambda: self.rng(k),
             )
-        return self.report(time_s, _NO_DETECTIONS if det is None else det)
+        return self.report(time_s, empty_detections() if det is None else det)
 
 
 class SensorStage:
