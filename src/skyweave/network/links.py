@@ -86,6 +86,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.network.messages import (
+    TRANSMISSION_FIELDS,
     Deliveries,
     Messages,
     Transmissions,
@@ -379,9 +380,9 @@ class LinkBoundary:
         if not parts:
             return _empty_transmissions()
         columns = (
-            {n: parts[0][n] for n in _TRANSMISSION_FIELDS}
+            {n: parts[0][n] for n in TRANSMISSION_FIELDS}
             if len(parts) == 1
-            else {n: np.concatenate([p[n] for p in parts]) for n in _TRANSMISSION_FIELDS}
+            else {n: np.concatenate([p[n] for p in parts]) for n in TRANSMISSION_FIELDS}
         )
         out = Transmissions(**columns)
         r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
@@ -539,7 +540,6 @@ class LinkBoundary:
 
 
 _CLASS_CODE = {c: i for i, c in enumerate(DATA_CLASSES)}
-_TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
 
 
 def _first_row(group: tuple[ReleaseTerms, list[int]]) -> int:

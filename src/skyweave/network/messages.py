@@ -215,7 +215,7 @@ class Transmissions:
 
     def take(self, index: NDArray[np.intp] | BoolArray) -> Transmissions:
         """Rows selected by an integer index or a boolean mask."""
-        return Transmissions(**{n: getattr(self, n)[index] for n in _TRANSMISSION_FIELDS})
+        return Transmissions(**{n: getattr(self, n)[index] for n in TRANSMISSION_FIELDS})
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Number of attempts per ``(link_id, outcome)`` (for events and summaries)."""
@@ -287,5 +287,6 @@ class Deliveries:
 
 
 # field names, once (dataclasses.fields per batch costs more than the batch's columns)
-_TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
+#: the column names of :class:`Transmissions`, in field order
+TRANSMISSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Transmissions))
 _DELIVERY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Deliveries))
