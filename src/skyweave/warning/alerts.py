@@ -61,6 +61,7 @@ from skyweave.warning.impact import (
     ImpactPrediction,
     ballistic_mask,
     predict_impacts,
+    times_per_row,
 )
 from skyweave.warning.launch import LaunchEvents, launch_point_from_track
 from skyweave.warning.propagate import Propagator
@@ -541,10 +542,7 @@ class AlertGenerator:
         k = ids.size
         x = np.asarray(states, dtype=np.float64).reshape(k, 6)
         p = np.asarray(covariances, dtype=np.float64).reshape(k, 6, 6)
-        t_state = np.asarray(time_s if state_time_s is None else state_time_s, dtype=np.float64)
-        t_state = (
-            np.full(k, float(t_state)) if t_state.ndim == 0 else np.broadcast_to(t_state, (k,))
-        )
+        t_state = times_per_row(time_s if state_time_s is None else state_time_s, k)
         if np.unique(ids).size != k:
             raise ValueError("AlertGenerator.track_update: duplicate track ids")
         rows = self._register(ids)

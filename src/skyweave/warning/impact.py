@@ -340,6 +340,15 @@ def _azimuthal_equidistant(
 _NO_ASSETS = DefendedAssets.empty()
 
 
+def times_per_row(time_s: ArrayLike, n: int) -> FloatArray:
+    """``time_s`` (one time, or one per row) as an (n,) array: one time as a full
+    array, which is cheaper to build than a broadcast view (called per track update)."""
+    t = np.asarray(time_s, dtype=np.float64)
+    if t.shape == (n,):
+        return t
+    return np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
+
+
 def _nan_prediction(n: int, assets: DefendedAssets, confidence: float) -> ImpactPrediction:
     # one NaN block for the seven (N,) columns: rows of it, not seven arrays
     nan = np.full((7, n), np.nan)
@@ -424,10 +433,7 @@ def predict_impacts(
         raise ValueError(f"covariance_scale: expected > 0, got {covariance_scale}")
     p = np.asarray(covariances, dtype=np.float64).reshape(n, STATE_DIM, STATE_DIM)
     p = p * covariance_scale if covariance_scale != 1.0 else p
-    t = np.asarray(time_s, dtype=np.float64)
-    # (a full array is cheaper to build than a broadcast view: called per track update)
-    if t.shape != (n,):
-        t = np.full(n, float(t)) if t.ndim == 0 else np.broadcast_to(t, (n,))
+    t = times_per_row(time_s, n)
     assets = _NO_ASSETS if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
     out = _nan_prediction(n, assets, confidence)
