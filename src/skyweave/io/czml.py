@@ -335,6 +335,35 @@ TRACK_TRAIL_S = 300.0
 """How much of a partner track's past the globe draws behind it."""
 
 
+# The models below are shared by every packet that uses them, as _colour's are: a
+# large run has tens of thousands of track and ellipse packets, and building (and
+# validating) the same point, trail and fill for each cost more than the rest.
+@lru_cache(maxsize=256)
+def _fill_material(rgba: tuple[int, int, int, int]) -> Material:
+    return Material(solidColor=SolidColorMaterial(color=_colour(rgba)))
+
+
+@lru_cache(maxsize=256)
+def _track_point(rgba: tuple[int, int, int, int]) -> Point:
+    return Point(
+        pixelSize=6.0,
+        color=_colour(rgba),
+        outlineColor=_colour((255, 255, 255, 255)),
+        outlineWidth=1.0,
+    )
+
+
+@lru_cache(maxsize=256)
+def _track_path(rgba: tuple[int, int, int, int], resolution_s: float) -> Path:
+    return Path(
+        width=1.5,
+        leadTime=0.0,
+        trailTime=TRACK_TRAIL_S,
+        resolution=resolution_s,
+        material=PolylineMaterial(solidColor=SolidColorMaterial(color=_colour(rgba))),
+    )
+
+
 def _ground_positions(lat_deg: FloatArray, lon_deg: FloatArray) -> list[float]:
     return np.column_stack([lon_deg, lat_deg, np.zeros(len(lat_deg))]).ravel().tolist()
 
@@ -349,7 +378,7 @@ def _ground_polygon(
     """A shape on the ground in a partner's colour: translucent fill, opaque outline."""
     return Polygon(
         positions=PositionList(cartographicDegrees=_ground_positions(lat_deg, lon_deg)),
-        material=Material(solidColor=SolidColorMaterial(color=_colour(rgba(partner, fill_alpha)))),
+        material=_fill_material(rgba(partner, fill_alpha)),
         outline=True,
         outlineColor=_colour(rgba(partner, 255)),
         height=0.0,
@@ -388,7 +417,7 @@ def _layer_packets(
             if line.partner not in known or len(line.time_s) == 0:
                 continue
             samples = np.column_stack([line.time_s, line.ecef_m]).ravel().tolist()
-            colour = _colour(rgba(line.partner))
+            colour = rgba(line.partner)
             degree = max(1, min(3, len(line.time_s) - 1))
             packets.append(
                 Packet(
@@ -400,19 +429,8 @@ def _layer_packets(
                         start=_iso(epoch, line.time_s[0]), end=_iso(epoch, line.time_s[-1])
                     ),
                     position=_sampled_position(_iso(epoch, 0.0), samples, degree),
-                    point=Point(
-                        pixelSize=6.0,
-                        color=colour,
-                        outlineColor=_colour((255, 255, 255, 255)),
-                        outlineWidth=1.0,
-                    ),
-                    path=Path(
-                        width=1.5,
-                        leadTime=0.0,
-                        trailTime=TRACK_TRAIL_S,
-                        resolution=step_s,
-                        material=PolylineMaterial(solidColor=SolidColorMaterial(color=colour)),
-                    ),
+                    point=_track_point(colour),
+                    path=_track_path(colour, step_s),
                 )
             )
     for k, shape in enumerate(layers.ellipses):
