@@ -261,6 +261,14 @@ def test_report_is_deterministic(
     assert again == report[1]
 
 
+def test_report_written_with_the_run_equals_one_computed_alone(
+    report: tuple[Path, str], example_run: Path
+) -> None:
+    # the run folder's report takes the track-quality metrics computed for
+    # summary.json; a report made later from the folder computes its own
+    assert (example_run / "report.html").read_text(encoding="utf-8") == report[1]
+
+
 def test_older_run_without_alerts_or_tracks_still_reports(run_dir: Path, tmp_path: Path) -> None:
     old = tmp_path / "old-run"
     old.mkdir()

@@ -486,7 +486,10 @@ def _gospa_brief(gospa_result: dict[str, Any]) -> dict[str, Any]:
 
 
 def track_quality(
-    run_dir: str | Path, scenario: Scenario, end_s: float | None = None
+    run_dir: str | Path,
+    scenario: Scenario,
+    end_s: float | None = None,
+    own: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``summary.json``'s ``track_quality`` block: GOSPA and SIAP per partner, on its own
     tracks and on its fused picture, over every truth and over the truths its radars
@@ -503,6 +506,9 @@ def track_quality(
     end_s : float, optional
         End of the run (outages never repaired last past it); default the last
         truth time.
+    own : dict, optional
+        :func:`compute_run_metrics` of ``run_dir`` for the scenario's partners, when
+        the caller has it already (the report draws on it too); default: computed.
 
     Returns
     -------
@@ -516,7 +522,8 @@ def track_quality(
     """
     run = Path(run_dir)
     names = [p.id for p in scenario.partners]
-    own = compute_run_metrics(run, partners=names)
+    if own is None:
+        own = compute_run_metrics(run, partners=names)
     if end_s is None:
         truth_t = _read_columns(run / "truth.parquet", {"time_s": "number"})["time_s"]
         end_s = float(truth_t.max()) if truth_t.size else 0.0

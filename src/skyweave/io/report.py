@@ -24,7 +24,7 @@ Content, in briefing order:
   first alert, consent asked to answered and timeouts, alert to first order,
   classifications, holds;
 * track quality over time: GOSPA and its localisation, missed and false parts
-  per partner, recomputed by :func:`skyweave.analysis.metrics_run.compute_run_metrics`.
+  per partner, from :func:`skyweave.analysis.metrics_run.compute_run_metrics`.
 
 Map geometry
     The map is plate carrée (longitude, latitude in degrees) with the aspect
@@ -163,6 +163,7 @@ def render_report(
     run_dir: str | Path,
     scenario: Scenario | str | Path | None = None,
     summary: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> str:
     """The after-action report of a run folder, as one self-contained HTML string.
 
@@ -178,6 +179,11 @@ def render_report(
     summary : mapping, optional
         The run's summary, when ``summary.json`` is not written yet (a report
         made while the run folder is being assembled); default: read the file.
+    metrics : mapping, optional
+        :func:`~skyweave.analysis.metrics_run.compute_run_metrics` of the run folder
+        for the report's partners (the scenario's), when the caller has it already
+        (a run folder being written computes it for ``summary.json``); default:
+        computed here.
 
     Raises
     ------
@@ -188,10 +194,11 @@ def render_report(
 
     ctx = build_context(run_dir, scenario, summary)
     run, partners = ctx.run, ctx.partners
-    metrics: dict[str, Any] = {}
-    if run.table("tracks") is not None and run.table("truth") is not None:
-        # Every partner, so that one without a single track is charged in full.
-        metrics = compute_run_metrics(run.run_dir, partners=partners)
+    if metrics is None:
+        metrics = {}
+        if run.table("tracks") is not None and run.table("truth") is not None:
+            # Every partner, so that one without a single track is charged in full.
+            metrics = compute_run_metrics(run.run_dir, partners=partners)
 
     parts = [
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
@@ -335,12 +342,13 @@ def write_report(
     scenario: Scenario | str | Path | None = None,
     out: str | Path | None = None,
     summary: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the after-action report of ``run_dir`` (default ``run_dir/report.html``).
 
     Returns the path written. See :func:`render_report` for the arguments.
     """
-    text = render_report(run_dir, scenario, summary)
+    text = render_report(run_dir, scenario, summary, metrics)
     path = Path(out) if out is not None else Path(run_dir) / REPORT_NAME
     path.write_text(text, encoding="utf-8")
     return path

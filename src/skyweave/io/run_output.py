@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from skyweave.analysis.metrics_run import track_quality
+from skyweave.analysis.metrics_run import compute_run_metrics, track_quality
 from skyweave.engine.commands import write_commands
 from skyweave.io import safe_files
 from skyweave.io.exports import write_globe_exports
@@ -45,8 +45,11 @@ def write_run_output(
         for name, text in extra.items():
             safe_files.write_text(safe_files.safe_path(folder, name), text)
         write_globe_exports(folder, spec, result.truth, result.engagements)
-        measures = track_quality(folder, spec, end_s=float(result.summary["simulated_s"]))
-        write_report(folder, spec, summary={**result.summary, **measures})
+        # the partners' own-track metrics once, for summary.json and the report alike
+        own = compute_run_metrics(folder, partners=[p.id for p in spec.partners])
+        end_s = float(result.summary["simulated_s"])
+        measures = track_quality(folder, spec, end_s=end_s, own=own)
+        write_report(folder, spec, summary={**result.summary, **measures}, metrics=own)
         return measures
 
     # summary.json's hashes cover every table, not only the replay's inputs: a review
