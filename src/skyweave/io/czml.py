@@ -86,8 +86,10 @@ def _sampled_position(epoch_utc: dt.datetime, samples: list[float], degree: int)
     )
 
 
+@lru_cache(maxsize=65536)
 def _iso(epoch: dt.datetime, t_s: float) -> dt.datetime:
     """Absolute UTC time of a simulation time (naive epochs are taken as UTC)."""
+    # cached: a large run's packets repeat the same few thousand moments
     if epoch.tzinfo is None:
         epoch = epoch.replace(tzinfo=dt.UTC)
     return epoch.astimezone(dt.UTC) + dt.timedelta(seconds=float(t_s))

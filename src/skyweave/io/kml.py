@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,9 @@ def _kml_colour(rgba: tuple[int, int, int, int]) -> str:
     return f"{a:02x}{b:02x}{g:02x}{r:02x}"
 
 
+@lru_cache(maxsize=65536)
 def _when(epoch: dt.datetime, t_s: float) -> str:
+    # cached: a large run's time spans repeat the same few thousand moments
     if epoch.tzinfo is None:
         epoch = epoch.replace(tzinfo=dt.UTC)
     moment = epoch.astimezone(dt.UTC) + dt.timedelta(seconds=float(t_s))
