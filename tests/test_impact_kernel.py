@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pymap3d
+from numba import njit
 
 from skyweave.warning.impact import ballistic_mask
-from skyweave.warning.impact_kernel import geodetic_rad
+from skyweave.warning.impact_kernel import distance_to_ellipse_rows, geodetic_rad
 
 
 def _mask_pymap3d(x: np.ndarray) -> np.ndarray:
@@ -90,6 +93,62 @@ def test_distance_to_ellipse_kernel_matches_array_form() -> None:
     assert got.shape == (40, 7)
     assert np.any(ref == 0.0) and np.any(ref > 0.0)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+
+
+@njit
+def _distance_all_halvings(
+    east_m: np.ndarray,
+    north_m: np.ndarray,
+    major: np.ndarray,
+    minor: np.ndarray,
+    orient: np.ndarray,
+) -> np.ndarray:
+    """``distance_to_ellipse_rows`` as it was: always all 64 halvings."""
+    out = np.empty(east_m.shape[0])
+    for k in range(east_m.shape[0]):
+        th = math.radians(orient[k])
+        e, nn = east_m[k], north_m[k]
+        u = abs(e * math.sin(th) + nn * math.cos(th))
+        w = abs(e * math.cos(th) - nn * math.sin(th))
+        a = max(major[k], 1.0e-3)
+        b = min(max(minor[k], 1.0e-3), a)
+        ua = u / a
+        wb = w / b
+        if ua * ua + wb * wb <= 1.0:
+            out[k] = 0.0
+            continue
+        au = a * u
+        bw = b * w
+        lo = 0.0
+        hi = max(math.sqrt(au * au + bw * bw) - b * b, 0.0)
+        for _ in range(64):
+            t = 0.5 * (lo + hi)
+            fa = a * u / (t + a * a)
+            fb = b * w / (t + b * b)
+            if fa * fa + fb * fb > 1.0:
+                lo = t
+            else:
+                hi = t
+        t = 0.5 * (lo + hi)
+        du = u - a * a * u / (t + a * a)
+        dw = w - b * b * w / (t + b * b)
+        out[k] = math.hypot(du, dw)
+    return out
+
+
+def test_distance_to_ellipse_stopping_early_is_bit_identical() -> None:
+    # points near and far, ellipses round, thin and at the 1 mm floor
+    rng = np.random.default_rng(4)
+    n = 4000
+    east = rng.uniform(-3e5, 3e5, n) * rng.choice([1e-6, 1e-2, 1.0], n)
+    north = rng.uniform(-3e5, 3e5, n)
+    major = rng.uniform(0.0, 1e5, n) * rng.choice([0.0, 1.0], n, p=[0.05, 0.95])
+    minor = major * rng.choice([0.0, 1e-3, 0.5, 1.0], n)
+    orient = rng.uniform(0.0, 180.0, n)
+    got = distance_to_ellipse_rows(east, north, major, minor, orient)
+    want = _distance_all_halvings(east, north, major, minor, orient)
+    assert got.tobytes() == want.tobytes()
+    assert (want > 0.0).mean() > 0.5
 
 
 def test_impact_statistics_match_pymap3d_path() -> None:

@@ -82,6 +82,35 @@ def test_pair_distance_equals_the_dense_numpy_formula() -> None:
     assert np.isfinite(want[~same]).sum() > 100
 
 
+@pytest.mark.parametrize("polar", [False, True])
+def test_crossings_kept_up_to_the_plume_height_limits(polar: bool) -> None:
+    # two lines of sight crossing exactly at a point over the equator or the pole:
+    # kept from -20 to 1000 km up, rejected beyond (near the limits by the height
+    # itself, far from them by the kernel's cheaper radius test)
+    from skyweave.constants import WGS84_A_M
+    from skyweave.kinematics.earth import WGS84_B_M
+
+    up = np.array([0.0, 0.0, 1.0]) if polar else np.array([1.0, 0.0, 0.0])
+    side = np.array([1.0, 0.0, 0.0]) if polar else np.array([0.0, 1.0, 0.0])
+    radius = WGS84_B_M if polar else WGS84_A_M
+    heights = [-500e3, -21e3, -20.5e3, -19.5e3, 0.0, 999.5e3, 1000.5e3, 1001.5e3, 5e6]
+    for h in heights:
+        x = (radius + h) * up
+        u_a = -(up + 0.3 * side) / np.linalg.norm(up + 0.3 * side)
+        u_b = -(up - 0.4 * side) / np.linalg.norm(up - 0.4 * side)
+        p_a, p_b = x - 4e7 * u_a, x - 4e7 * u_b
+        got = pair_distance(
+            p_a[None], u_a[None], np.zeros((1, 3)), np.zeros(1, dtype=np.int64),
+            p_b[None], u_b[None], np.zeros((1, 3)), np.ones(1, dtype=np.int64),
+        )[0, 0]  # fmt: skip
+        want = _numpy_pair_distance(
+            p_a[None], u_a[None], np.zeros((1, 3)), np.zeros(1, dtype=np.int64),
+            p_b[None], u_b[None], np.zeros((1, 3)), np.ones(1, dtype=np.int64),
+        )[0, 0]  # fmt: skip
+        assert np.isfinite(got) == (-20e3 <= h <= 1000e3), h
+        assert got == want or (np.isfinite(got) and abs(got - want) < 1e-3)
+
+
 def test_event_scores_equal_the_numpy_rule() -> None:
     p, u, c, t, s = _lines(40, 3)
     pool_p, pool_u, pool_c, pool_t, pool_s = _lines(300, 4)

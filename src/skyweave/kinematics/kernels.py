@@ -23,7 +23,13 @@ _B2 = WGS84_B_M * WGS84_B_M
 @njit(cache=True)
 def height_m(x: float, y: float, z: float) -> float:
     """Radial distance above the WGS84 ellipsoid (``Ground.altitude_m``) of one point."""
-    r = math.sqrt(x * x + y * y + z * z)
+    return height_at_radius_m(math.sqrt(x * x + y * y + z * z), x, y, z)
+
+
+@njit(cache=True)
+def height_at_radius_m(r: float, x: float, y: float, z: float) -> float:
+    """:func:`height_m` given ``r = sqrt(x * x + y * y + z * z)``, for callers that have
+    it already (the same number: one square root fewer)."""
     q = (x * x + y * y) / _A2 + z * z / _B2
     return r * (1.0 - 1.0 / math.sqrt(q))
 

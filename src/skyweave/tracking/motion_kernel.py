@@ -25,10 +25,12 @@ from numpy.typing import NDArray
 from skyweave.constants import G0_MPS2, MU_EARTH_M3_S2
 from skyweave.kinematics.ballistic import SCALE_HEIGHT_M
 from skyweave.kinematics.kernels import air_density as _density
-from skyweave.kinematics.kernels import height_m
+from skyweave.kinematics.kernels import height_at_radius_m, height_m
 from skyweave.tracking.measurement import _predict_polar_rows
 
 FloatArray = NDArray[np.float64]
+
+_N = 42  # a track's RK4 vector: the state (6), then Phi (6x6) row by row
 
 
 @njit(cache=True)
@@ -37,20 +39,27 @@ def _height(x: float, y: float, z: float, flat: bool) -> float:
     return z if flat else height_m(x, y, z)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _deriv(
     s: FloatArray,
-    phi: FloatArray,
     ds: FloatArray,
-    dphi: FloatArray,
+    g: FloatArray,
+    d: FloatArray,
     hib: float,
     omega: float,
     flat: bool,
 ) -> None:
-    """``ds = f(s)`` and ``dphi = A(s) phi`` of one track (Ballistic._deriv)."""
+    """``ds = f(s)`` of one track's RK4 vector ``s``: its state (6) then ``Phi`` (6x6,
+    row-major), whose derivative is ``A(s) Phi`` (Ballistic._deriv).
+
+    ``g`` (d accel / d r) and ``d`` (d accel / d v) are (3, 3) scratch arrays of the
+    caller's, zeroed here: allocating them on every call cost more than the arithmetic.
+    """
     x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
-    g = np.zeros((3, 3))  # d accel / d r
-    d = np.zeros((3, 3))  # d accel / d v
+    for i in range(3):
+        for j in range(3):
+            g[i, j] = 0.0
+            d[i, j] = 0.0
     ds[0], ds[1], ds[2] = vx, vy, vz
     if flat:
         ax, ay, az = 0.0, 0.0, -G0_MPS2
@@ -58,12 +67,13 @@ def _deriv(
     else:
         rn2 = x * x + y * y + z * z
         rn = math.sqrt(rn2)
-        c = -MU_EARTH_M3_S2 / (rn2 * rn)
+        # (-mu) / a is -(mu / a) exactly (rounding is symmetric): one division for both
+        k = MU_EARTH_M3_S2 / (rn2 * rn)
+        c = -k
         ax, ay, az = x * c, y * c, z * c
         if omega != 0.0:
             ax += 2.0 * omega * vy + omega * omega * x
             ay += -2.0 * omega * vx + omega * omega * y
-        k = MU_EARTH_M3_S2 / (rn2 * rn)
         k3 = 3.0 * k / rn2
         r3 = (x, y, z)
         for i in range(3):
@@ -77,7 +87,8 @@ def _deriv(
             d[1, 0] = -2.0 * omega
     if hib != 0.0:
         speed = math.sqrt(vx * vx + vy * vy + vz * vz)
-        rho = _density(_height(x, y, z, flat))
+        # rn is the square root height_m takes first (the same operations)
+        rho = _density(z if flat else height_at_radius_m(rn, x, y, z))
         m = -hib * rho * speed
         ax += vx * m
         ay += vy * m
@@ -101,13 +112,13 @@ def _deriv(
     ds[3], ds[4], ds[5] = ax, ay, az
     for col in range(6):
         for i in range(3):
-            dphi[i, col] = phi[3 + i, col]
+            ds[6 + 6 * i + col] = s[6 + 6 * (3 + i) + col]
             acc = 0.0
             for j in range(3):
-                acc += g[i, j] * phi[j, col]
+                acc += g[i, j] * s[6 + 6 * j + col]
             for j in range(3):
-                acc += d[i, j] * phi[3 + j, col]
-            dphi[3 + i, col] = acc
+                acc += d[i, j] * s[6 + 6 * (3 + j) + col]
+            ds[6 + 6 * (3 + i) + col] = acc
 
 
 @njit(cache=True)
@@ -146,6 +157,13 @@ def _drag_norm(s: FloatArray, hib: float, flat: bool) -> float:
     return math.sqrt(ax * ax + ay * ay + az * az)
 
 
+@njit(cache=True, inline="always")
+def _step(s: FloatArray, c: float, k: FloatArray, out: FloatArray) -> None:
+    """``out = s + c k``: an RK4 stage's point."""
+    for i in range(_N):
+        out[i] = s[i] + c * k[i]
+
+
 @njit(cache=True)
 def ballistic_predict(
     x: FloatArray,
@@ -172,14 +190,15 @@ def ballistic_predict(
     q32 = adt**2 / 2.0
     xo = np.empty((n, 6))
     po = np.empty((n, 6, 6))
-    s = np.empty(6)
-    phi = np.empty((6, 6))
-    st = np.empty(6)
-    pt = np.empty((6, 6))
-    k1x, k2x, k3x, k4x = np.empty(6), np.empty(6), np.empty(6), np.empty(6)
-    k1p, k2p = np.empty((6, 6)), np.empty((6, 6))
-    k3p, k4p = np.empty((6, 6)), np.empty((6, 6))
+    # per track one vector of the state and Phi, so that each RK4 combination is
+    # one loop over 42 numbers (the same formula for the state and for Phi)
+    s = np.empty(_N)
+    st = np.empty(_N)
+    k1, k2, k3, k4 = np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N)
+    phi = s[6:].reshape(6, 6)
     tmp = np.empty((6, 6))
+    g = np.empty((3, 3))
+    d = np.empty((3, 3))
     drag_q = hib != 0.0 and drag_sigma_fraction != 0.0
     for t in range(n):
         for i in range(6):
@@ -187,28 +206,15 @@ def ballistic_predict(
             for j in range(6):
                 phi[i, j] = 1.0 if i == j else 0.0
         for _ in range(n_sub):
-            _deriv(s, phi, k1x, k1p, hib, omega, flat)
-            for i in range(6):
-                st[i] = s[i] + 0.5 * h * k1x[i]
-                for j in range(6):
-                    pt[i, j] = phi[i, j] + 0.5 * h * k1p[i, j]
-            _deriv(st, pt, k2x, k2p, hib, omega, flat)
-            for i in range(6):
-                st[i] = s[i] + 0.5 * h * k2x[i]
-                for j in range(6):
-                    pt[i, j] = phi[i, j] + 0.5 * h * k2p[i, j]
-            _deriv(st, pt, k3x, k3p, hib, omega, flat)
-            for i in range(6):
-                st[i] = s[i] + h * k3x[i]
-                for j in range(6):
-                    pt[i, j] = phi[i, j] + h * k3p[i, j]
-            _deriv(st, pt, k4x, k4p, hib, omega, flat)
-            for i in range(6):
-                s[i] = s[i] + (h / 6.0) * (k1x[i] + 2.0 * k2x[i] + 2.0 * k3x[i] + k4x[i])
-                for j in range(6):
-                    phi[i, j] = phi[i, j] + (h / 6.0) * (
-                        k1p[i, j] + 2.0 * k2p[i, j] + 2.0 * k3p[i, j] + k4p[i, j]
-                    )
+            _deriv(s, k1, g, d, hib, omega, flat)
+            _step(s, 0.5 * h, k1, st)
+            _deriv(st, k2, g, d, hib, omega, flat)
+            _step(s, 0.5 * h, k2, st)
+            _deriv(st, k3, g, d, hib, omega, flat)
+            _step(s, h, k3, st)
+            _deriv(st, k4, g, d, hib, omega, flat)
+            for i in range(_N):
+                s[i] = s[i] + (h / 6.0) * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
         q = q_m2_s3
         if drag_q:
             a_err = drag_sigma_fraction * max(_drag_norm(x[t], hib, flat), _drag_norm(s, hib, flat))

@@ -128,8 +128,12 @@ def distance_to_ellipse_rows(
             fa = a * u / (t + a * a)
             fb = b * w / (t + b * b)
             if fa * fa + fb * fb > 1.0:
+                if t == lo:  # the bracket no longer moves: the rest would repeat this
+                    break
                 lo = t
             else:
+                if t == hi:
+                    break
                 hi = t
         t = 0.5 * (lo + hi)
         du = u - a * a * u / (t + a * a)

@@ -32,6 +32,8 @@ MIN_PLUME_HEIGHT_M = -20_000.0
 """Lowest height of the closest points of two sensors' LOS that may be one plume."""
 MAX_PLUME_HEIGHT_M = 1_000_000.0
 """Highest such height."""
+_R2_ABOVE = (WGS84_A_M + MAX_PLUME_HEIGHT_M + 1_000.0) ** 2
+_R2_BELOW = (WGS84_B_M + MIN_PLUME_HEIGHT_M - 1_000.0) ** 2
 
 
 # The helpers take scalars: passing arrays to a compiled function costs reference
@@ -119,7 +121,12 @@ def _crossing_distance(
     x = 0.5 * (qax + qbx)
     y = 0.5 * (qay + qby)
     z = 0.5 * (qaz + qbz)
-    r = math.sqrt(x * x + y * y + z * z)
+    r2 = x * x + y * y + z * z
+    # the height is between r - a and r - b: most pairs that fail it fail it by far,
+    # and are told here without the roots and divisions (1 km margins)
+    if r2 > _R2_ABOVE or r2 < _R2_BELOW:
+        return np.inf
+    r = math.sqrt(r2)
     q = (x * x + y * y) / _A2 + z * z / _B2
     h = r * (1.0 - 1.0 / math.sqrt(q))
     if not (h >= MIN_PLUME_HEIGHT_M and h <= MAX_PLUME_HEIGHT_M):
