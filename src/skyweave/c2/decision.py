@@ -362,8 +362,9 @@ class DecisionStage:
 
     def _record(self, rows: list[DecisionRow]) -> None:
         self.log += rows
-        for r in rows:
-            self.latest.setdefault(r.command_post, {})[r.threat_id] = r
+        if rows:  # one post's rows
+            latest = self.latest.setdefault(rows[0].command_post, {})
+            latest.update((r.threat_id, r) for r in rows)
 
     def step(self, t: float) -> list[Engagement]:
         """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""

@@ -91,6 +91,7 @@ class PairRules:
         tids = [ids[s] for s in sel.tolist()]
         rows = idx[sel]
         flags = _CoverageFlags(coverage, self.defends, self.own_assets)
+        blocks = _Blocks(self.refused, *model.blocking_pairs(t))
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             # a battery the cell knows only from its status reports (not carrying out an order)
@@ -109,6 +110,7 @@ class PairRules:
                 tids,
                 held,
                 flags,
+                blocks,
                 kinds,
                 windows,
                 can_look,
@@ -129,6 +131,7 @@ class PairRules:
         tids: Sequence[str],
         held: Sequence[bool],
         flags: _CoverageFlags,
+        blocks: _Blocks,
         kinds: Sequence[str],
         windows: EngagementWindows,
         can_look: BoolArray,
@@ -164,8 +167,9 @@ class PairRules:
         else:
             usable_of = {True: told.inventory, False: told.inventory - st.reserve}
         p_kills: dict[tuple[str, int], float] = {}
+        blocked = blocks.reasons(b, tids, defended, [h or remote_ok for h in held])
         for j, tid in enumerate(tids):
-            why = self._blocked(b, tid, defended[j], held[j] or remote_ok, t)
+            why = blocked[j]
             if why is not None:
                 verdicts.note(tid, Verdict(why, b.id))
                 continue
@@ -215,25 +219,44 @@ class PairRules:
                     ),
                 )
 
-    def _blocked(
-        self, b: Battery, track_id: str, defended: bool, may_fire_on: bool, t: float
-    ) -> Reason | None:
-        """Why this battery may not fire at this track at all (None: it may).
+
+class _Blocks:
+    """Why a battery may not fire at a track at all, from one cycle's index of the
+    refused consents and the engagement model's awaited and assessed pairs
+    (:meth:`EngagementModel.blocking_pairs`)."""
+
+    def __init__(
+        self,
+        refused: set[tuple[str, str]],
+        awaiting: set[tuple[str, str]],
+        killed: set[tuple[str, str]],
+    ) -> None:
+        self.refused, self.awaiting, self.killed = refused, awaiting, killed
+
+    def reasons(
+        self, b: Battery, tids: Sequence[str], defended: Sequence[bool], may_fire_on: Sequence[bool]
+    ) -> list[Reason | None]:
+        """Per track: why ``b`` may not fire at it (None: it may).
 
         ``defended``: the track threatens assets the battery's partner may defend;
         ``may_fire_on``: the partner holds the track or engages on remote tracks.
         """
-        if (b.id, track_id) in self.refused:
-            return "consent_denied"
-        if not defended:
-            return "not_defended"
-        if not may_fire_on:
-            return "remote_track_only"
-        if self.model.awaiting_assessment(b.id, track_id, t):
-            return "engaged"
-        if self.model.assessed_killed(b.id, track_id, t):
-            return "killed"
-        return None
+        out: list[Reason | None] = []
+        bid, partner = b.id, b.partner
+        for tid, d, m in zip(tids, defended, may_fire_on, strict=True):
+            if (bid, tid) in self.refused:
+                out.append("consent_denied")
+            elif not d:
+                out.append("not_defended")
+            elif not m:
+                out.append("remote_track_only")
+            elif (bid, tid) in self.awaiting:
+                out.append("engaged")
+            elif (partner, tid) in self.killed:
+                out.append("killed")
+            else:
+                out.append(None)
+        return out
 
 
 class _CoverageFlags:

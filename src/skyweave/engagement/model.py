@@ -486,6 +486,23 @@ class EngagementModel:
         partner = self.states[battery_id].battery.partner
         return self._kill_known.get((partner, track_id), math.inf) <= time_s
 
+    def blocking_pairs(
+        self, time_s: float
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """Every pair :meth:`awaiting_assessment` and :meth:`assessed_killed` hold for at
+        ``time_s``, indexed once (a decision cycle asks of thousands of pairs).
+
+        Returns
+        -------
+        tuple
+            The ``(battery, track)`` pairs awaiting an assessment and the
+            ``(partner, track)`` pairs whose kill is assessed by ``time_s``.
+        """
+        awaiting = {pair for pair, n in self._flying_pairs.items() if n > 0}
+        awaiting.update(pair for pair, s in self._last_assessment.items() if s > time_s)
+        killed = {key for key, s in self._kill_known.items() if s <= time_s}
+        return awaiting, killed
+
     def open_engagements(
         self, battery_ids: Sequence[str], time_s: float
     ) -> dict[str, list[tuple[float, float]]]:
