@@ -216,6 +216,7 @@ class RemoteEngagements:
         exclude_batteries: Collection[str] = (),
         predict: Callable[[float], FloatArray] | None = None,
         own_track_prefix: str | None = None,
+        kills_only: bool = False,
     ) -> tuple[BoolArray, FloatArray, FloatArray]:
         """Per track (rows of ``states``, ECEF position and velocity): reported killed by
         another partner, and the probability it survives the engagements reported in flight.
@@ -226,6 +227,7 @@ class RemoteEngagements:
 
         ``predict(dt_s)`` gives the tracks' predicted positions ``dt_s`` ahead (K, 3),
         NaN where unknown; without it, or for times past, constant acceleration.
+        ``kills_only``: match only kill reports (for a caller that reads ``dead`` only).
         """
         k = states.shape[0]
         dead = np.zeros(k, dtype=bool)
@@ -254,6 +256,8 @@ class RemoteEngagements:
             if not (
                 known.arrival_s > time_s
                 or known.report.outcome == "miss"
+                or kills_only
+                and known.report.outcome != "kill"
                 # the post's own engagements: it knows them first-hand (with
                 # ``own_track_prefix``, only those on its own tracks: a battery it took
                 # back from its partner's post after a fallback engaged on that post's)

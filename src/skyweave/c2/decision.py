@@ -221,6 +221,9 @@ class DecisionStage:
         self.requests: list[EngageRequest] = []
         # per post (any partner may come to decide under the fallback doctrine)
         self.known_kill: dict[str, dict[str, float]] = {p: {} for p in c2.partners}
+        #: every (post, track id) whose ``known_kill`` time was set, in order (a reader
+        #: keeps its place in it instead of rereading every kill known so far)
+        self.kill_news: list[tuple[str, str]] = []
         self._kills_seen = 0
         self.cycles = 0
         cycle_s = c2.decision_period_s
@@ -383,10 +386,9 @@ class DecisionStage:
     ) -> None:
         """Another partner's engagement report reached ``receiver``'s post at ``arrival_s``."""
         self.remote[receiver].arrived(report, point_m, added_var_m2, arrival_s, sent_s)
-        known = self.known_kill.get(receiver)
-        if known is not None and report.outcome == "kill":
+        if receiver in self.known_kill and report.outcome == "kill":
             # the cell's own track ids (its orders to other partners' batteries)
-            known[report.track_id] = min(known.get(report.track_id, math.inf), arrival_s)
+            self._know_kill(receiver, report.track_id, arrival_s)
 
     def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
         """A battery's status reached ``receiver``'s post (the latest sent is kept)."""
@@ -433,8 +435,13 @@ class DecisionStage:
             if e.outcome != "kill":
                 continue
             if e.partner in self.known_kill:
-                known = self.known_kill[e.partner]
-                known[e.track_id] = min(known.get(e.track_id, math.inf), e.assessment_time_s)
+                self._know_kill(e.partner, e.track_id, e.assessment_time_s)
+
+    def _know_kill(self, post: str, track_id: str, time_s: float) -> None:
+        """The post knows of a kill of the track from ``time_s`` (the earliest word wins)."""
+        known = self.known_kill[post]
+        known[track_id] = min(known.get(track_id, math.inf), time_s)
+        self.kill_news.append((post, track_id))
 
     def _decide(
         self,

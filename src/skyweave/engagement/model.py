@@ -486,9 +486,7 @@ class EngagementModel:
         partner = self.states[battery_id].battery.partner
         return self._kill_known.get((partner, track_id), math.inf) <= time_s
 
-    def blocking_pairs(
-        self, time_s: float
-    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    def blocking_pairs(self, time_s: float) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
         """Every pair :meth:`awaiting_assessment` and :meth:`assessed_killed` hold for at
         ``time_s``, indexed once (a decision cycle asks of thousands of pairs).
 
