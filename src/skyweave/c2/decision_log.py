@@ -144,13 +144,14 @@ class Verdicts:
     def note(self, track_id: str, verdict: Verdict) -> None:
         """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a
         shot wins, the first of equals stays."""
+        rank = _RANK[verdict.reason]
         if verdict.battery_id is not None:
             key = (verdict.battery_id, track_id)
             old_pair = self.pairs.get(key)
-            if old_pair is None or _RANK[verdict.reason] < _RANK[old_pair.reason]:
+            if old_pair is None or rank < _RANK[old_pair.reason]:
                 self.pairs[key] = verdict
         old = self.best.get(track_id)
-        if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
+        if old is None or rank < _RANK[old.reason]:
             self.best[track_id] = verdict
 
     def why_not(self, battery_id: str, track_id: str) -> str | None:
