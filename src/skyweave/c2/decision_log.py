@@ -228,14 +228,14 @@ def cycle_rows(
     outcome, ``not_tracked`` without one), then each track in ``valued`` (tracks worth
     a shot) that belongs to no board threat."""
     board = held if held is not None else _NO_BOARD
-    by_picture = board.by_picture
+    # the post's own track ids are ``post:number`` (numbers written as ints), so one
+    # lookup by id finds what parsing the number would
+    by_track = {f"{post}:{n}": threat for n, threat in board.by_picture.items()}
     by_threat: dict[str, tuple[str, Verdict]] = {}
     loose: list[tuple[str, Verdict]] = []
-    prefix = f"{post}:"
-    cut = len(prefix)
     valued_set = valued if isinstance(valued, set) else set(valued)
     for track_id, v in verdicts.best.items():
-        threat = by_picture.get(int(track_id[cut:])) if track_id.startswith(prefix) else None
+        threat = by_track.get(track_id)
         if threat is None:
             if track_id in valued_set or v.reason in _ALWAYS_SHOWN:
                 loose.append((track_id, v))
