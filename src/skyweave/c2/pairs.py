@@ -91,7 +91,6 @@ class PairRules:
         tids = [ids[s] for s in sel.tolist()]
         rows = idx[sel]
         flags = _CoverageFlags(coverage, self.defends, self.own_assets)
-        blocks = _Blocks(self.refused, *model.blocking_pairs(t))
         for i, b in enumerate(batteries):
             st = model.states[b.id]
             # a battery the cell knows only from its status reports (not carrying out an order)
@@ -110,7 +109,6 @@ class PairRules:
                 tids,
                 held,
                 flags,
-                blocks,
                 kinds,
                 windows,
                 can_look,
@@ -131,7 +129,6 @@ class PairRules:
         tids: Sequence[str],
         held: Sequence[bool],
         flags: _CoverageFlags,
-        blocks: _Blocks,
         kinds: Sequence[str],
         windows: EngagementWindows,
         can_look: BoolArray,
@@ -167,7 +164,14 @@ class PairRules:
         else:
             usable_of = {True: told.inventory, False: told.inventory - st.reserve}
         p_kills: dict[tuple[str, int], float] = {}
-        blocked = blocks.reasons(b, tids, defended, [h or remote_ok for h in held])
+        blocked = _blocked(
+            self.refused,
+            b.id,
+            tids,
+            defended,
+            [h or remote_ok for h in held],
+            *self.model.blocked_tracks(b.id, tids, t),
+        )
         for j, tid in enumerate(tids):
             why = blocked[j]
             if why is not None:
@@ -220,43 +224,37 @@ class PairRules:
                 )
 
 
-class _Blocks:
-    """Why a battery may not fire at a track at all, from one cycle's index of the
-    refused consents and the engagement model's awaited and assessed pairs
-    (:meth:`EngagementModel.blocking_pairs`)."""
+def _blocked(
+    refused: set[tuple[str, str]],
+    battery_id: str,
+    tids: Sequence[str],
+    defended: Sequence[bool],
+    may_fire_on: Sequence[bool],
+    awaiting: Sequence[bool],
+    killed: Sequence[bool],
+) -> list[Reason | None]:
+    """Per track: why the battery may not fire at it at all (None: it may).
 
-    def __init__(
-        self,
-        refused: set[tuple[str, str]],
-        awaiting: set[tuple[str, str]],
-        killed: set[tuple[str, str]],
-    ) -> None:
-        self.refused, self.awaiting, self.killed = refused, awaiting, killed
-
-    def reasons(
-        self, b: Battery, tids: Sequence[str], defended: Sequence[bool], may_fire_on: Sequence[bool]
-    ) -> list[Reason | None]:
-        """Per track: why ``b`` may not fire at it (None: it may).
-
-        ``defended``: the track threatens assets the battery's partner may defend;
-        ``may_fire_on``: the partner holds the track or engages on remote tracks.
-        """
-        out: list[Reason | None] = []
-        bid, partner = b.id, b.partner
-        for tid, d, m in zip(tids, defended, may_fire_on, strict=True):
-            if (bid, tid) in self.refused:
-                out.append("consent_denied")
-            elif not d:
-                out.append("not_defended")
-            elif not m:
-                out.append("remote_track_only")
-            elif (bid, tid) in self.awaiting:
-                out.append("engaged")
-            elif (partner, tid) in self.killed:
-                out.append("killed")
-            else:
-                out.append(None)
-        return out
+    ``refused``: the (battery, track) pairs whose consent was denied; ``defended``:
+    the track threatens assets the battery's partner may defend; ``may_fire_on``: the
+    partner holds the track or engages on remote tracks; ``awaiting``, ``killed``: as
+    :meth:`EngagementModel.blocked_tracks` answers.
+    """
+    out: list[Reason | None] = []
+    for tid, d, m, a, k in zip(tids, defended, may_fire_on, awaiting, killed, strict=True):
+        if (battery_id, tid) in refused:
+            out.append("consent_denied")
+        elif not d:
+            out.append("not_defended")
+        elif not m:
+            out.append("remote_track_only")
+        elif a:
+            out.append("engaged")
+        elif k:
+            out.append("killed")
+        else:
+            out.append(None)
+    return out
 
 
 class _CoverageFlags:
