@@ -246,10 +246,6 @@ class RemoteEngagements:
             del self._known[key]
         if not self._known:
             return dead, survive, look
-        # the same for every report: the tracks' local down and speed
-        r = states[:, :3]
-        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
-        speed = np.linalg.norm(states[:, 3:], axis=1)
         told = [
             known
             for known in self._known.values()
@@ -268,6 +264,10 @@ class RemoteEngagements:
         ]
         if not told:
             return dead, survive, look
+        # the same for every report: the tracks' local down and speed
+        r = states[:, :3]
+        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
+        speed = np.linalg.norm(states[:, 3:], axis=1)
         near_all = self._near_all(
             told, time_s, states, pos_sigma_m, ballistic, predict, down, speed
         )

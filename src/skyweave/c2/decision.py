@@ -586,7 +586,7 @@ class DecisionStage:
             if boss.name == self.cell:
                 verdicts.note(tid, Verdict("order_unacknowledged", b_id))
         known = self.known_kill[boss.name]
-        for tid in track_ids:
+        for tid in track_ids if known else ():
             if known.get(tid, math.inf) <= t:
                 verdicts.note(tid, Verdict("killed"))
 
