@@ -68,8 +68,9 @@ def note_reach(
     for i, b in enumerate(batteries):
         why = excluded.get(b.id)
         if why is not None:
+            untaskable = Verdict(why, b.id)  # (verdicts are values: one serves all)
             for k in np.flatnonzero(reach[i]).tolist():
-                verdicts.note(ids[k], Verdict(why, b.id))
+                verdicts.note(ids[k], untaskable)
     if not len(batteries):
         return
     row_of = {b.id: i for i, b in enumerate(batteries)}
@@ -114,16 +115,18 @@ def note_unvalued(
     """Decision-log notes after threat evaluation: tracks worth nothing to the post say
     why (killed, threatening only assets it may not defend, or none); valued tracks
     already engaged say so."""
+    # (verdicts are values: one of each serves every track)
+    said = {r: Verdict(r) for r in ("engaged", "killed", "not_defended", "no_asset_threatened")}
     for k, tid in enumerate(ids):
         if keep[k]:
             if engaged[k]:
-                verdicts.note(tid, Verdict("engaged"))
+                verdicts.note(tid, said["engaged"])
         elif dead[k]:
-            verdicts.note(tid, Verdict("killed"))
+            verdicts.note(tid, said["killed"])
         elif value_any[k] > 0.0:
-            verdicts.note(tid, Verdict("not_defended"))
+            verdicts.note(tid, said["not_defended"])
         else:
-            verdicts.note(tid, Verdict("no_asset_threatened"))
+            verdicts.note(tid, said["no_asset_threatened"])
 
 
 def twins(
