@@ -479,12 +479,9 @@ class DecisionStage:
             return [(r, self._why_not(r, verdicts, t)) for r in requests]
 
         known = self.known_kill[boss.name]
-        waiting = {q.track_id for q in asked}
-        cand = [
-            k
-            for k, tid in enumerate(track_ids)
-            if known.get(tid, math.inf) > t and tid not in waiting
-        ]
+        # tracks known killed by now or awaiting a consent answer are no candidates
+        skip = {tid for tid, s in known.items() if not s > t} | {q.track_id for q in asked}
+        cand = [k for k, tid in enumerate(track_ids) if tid not in skip]
         if not cand or not boss.batteries or not len(self.assets):
             none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
             for tid in track_ids:
@@ -585,9 +582,9 @@ class DecisionStage:
         for b_id, (_, tid) in self.orders.pending.items():
             if boss.name == self.cell:
                 verdicts.note(tid, Verdict("order_unacknowledged", b_id))
-        known = self.known_kill[boss.name]
-        for tid in track_ids if known else ():
-            if known.get(tid, math.inf) <= t:
+        dead = {tid for tid, s in self.known_kill[boss.name].items() if s <= t}
+        for tid in track_ids if dead else ():
+            if tid in dead:
                 verdicts.note(tid, Verdict("killed"))
 
     def _pairs(
