@@ -45,9 +45,7 @@ def test_reach_box_is_the_numpy_form_to_the_bit() -> None:
         )
         for i in range(5)
     ]
-    ecef = {
-        b.id: np.array(pymap3d.geodetic2ecef(b.lat_deg, b.lon_deg, 0.0)) for b in batteries
-    }
+    ecef = {b.id: np.array(pymap3d.geodetic2ecef(b.lat_deg, b.lon_deg, 0.0)) for b in batteries}
     k, t = 40, 25
     lat = 50.0 + rng.uniform(-4.0, 6.0, (k, 1)) + np.linspace(0.0, 1.0, t)
     lon = 8.0 + rng.uniform(-4.0, 4.0, (k, 1)) + np.linspace(0.0, 1.0, t)
