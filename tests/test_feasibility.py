@@ -376,3 +376,16 @@ def test_first_at_least_counts_what_the_bisection_found() -> None:
         for t in (targets, np.sort(targets), np.where(np.arange(nl) == 0, np.nan, targets)):
             want = _bisected_first_at_least(running, np.broadcast_to(t, (25, nl)))
             assert np.array_equal(_first_at_least(running, t), want)
+
+
+def test_distances_coordinates_apart_are_norms_to_the_bit() -> None:
+    """engagement_windows (and the reach box) take distances coordinates apart:
+    np.linalg.norm's own arithmetic, squares summed in axis order."""
+    rng = np.random.default_rng(2)
+    p = rng.normal(0.0, 4e6, (30, 50, 3))
+    p[rng.random((30, 50)) < 0.2] = np.nan
+    b = rng.normal(0.0, 4e6, (7, 3))
+    want = np.linalg.norm(p[None, :, :, :] - b[:, None, None, :], axis=-1)
+    dx, dy, dz = (p[None, :, :, c] - b[:, c, None, None] for c in range(3))
+    got = np.sqrt((dx * dx + dy * dy) + dz * dz)
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))

@@ -244,10 +244,11 @@ def cycle_rows(
         if old is None or _RANK[v.reason] < _RANK[old[1].reason]:
             by_threat[threat] = (track_id, v)
     rows = []
+    untracked = Verdict("not_tracked")  # (verdicts are values: one serves every row)
     for threat in board.open_ids:
         got = by_threat.get(threat)
         if got is None:
-            rows.append(DecisionRow(time_s, cycle, post, threat, None, Verdict("not_tracked")))
+            rows.append(DecisionRow(time_s, cycle, post, threat, None, untracked))
         else:
             rows.append(DecisionRow(time_s, cycle, post, threat, got[0] or None, got[1]))
     rows += [DecisionRow(time_s, cycle, post, tid, tid, v) for tid, v in loose]
@@ -255,7 +256,7 @@ def cycle_rows(
 
 
 #: outcomes of a picture track shown even when it is on no board threat and not valued
-_ALWAYS_SHOWN = ("assigned", "engaged", "consent_pending", "order_unacknowledged")
+_ALWAYS_SHOWN = frozenset(("assigned", "engaged", "consent_pending", "order_unacknowledged"))
 
 DECISIONS_SCHEMA = pa.schema(
     [

@@ -482,7 +482,12 @@ def engagement_windows(
         trajectory.times_s, tau
     )
     times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations, table_grid)
-    dist = np.linalg.norm(p_grid[None, :, :, :] - b_pos[:, None, None, :], axis=-1)  # (B, K, M)
+    # (B, K, M) distances, coordinates apart on contiguous arrays: np.linalg.norm's
+    # own arithmetic (squares summed in axis order), several times faster
+    px, py, pz = (np.ascontiguousarray(p_grid[None, :, :, c]) for c in range(3))
+    ex, ey, ez = (b_pos[:, c, None, None] for c in range(3))
+    dx, dy, dz = px - ex, py - ey, pz - ez
+    dist = np.sqrt((dx * dx + dy * dy) + dz * dz)
     h = times[None, :, :] - dist / speed[:, None, None]
     h = np.where(np.isfinite(h), h, -np.inf)
     running = np.maximum.accumulate(h, axis=-1)
