@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from skyweave.c2.feasibility_kernel import illinois_hermite
+from skyweave.c2.reach_kernel import reach_box
 from skyweave.scenario.load import load_scenario
 from skyweave.simulation import run_scenario
 
@@ -30,10 +31,17 @@ def _feasibility_kernel() -> None:
     )  # fmt: skip
 
 
+def _reach_kernel() -> None:
+    """The decision cycle's reach box (whether or not the example's cycles reach it)."""
+    grid = np.zeros((1, 2))
+    reach_box(grid, grid, grid, grid, np.zeros((1, 3)), np.ones(1), np.ones(1))
+
+
 def main() -> None:
     start_s = time.process_time()
     run_scenario(load_scenario(EXAMPLE), seed=1, until_s=400.0)
     _feasibility_kernel()
+    _reach_kernel()
     print(f"kernels compiled and cached ({time.process_time() - start_s:.0f} CPU s)")
 
 

@@ -400,3 +400,27 @@ def test_windows_to_flyout_end_to_end() -> None:
         [la.intercept_ecef_m],
     )
     assert np.linalg.norm(s[0, 0, 3:]) == pytest.approx(900.0, rel=1e-9)
+
+
+def test_blocked_tracks_answer_the_per_pair_questions() -> None:
+    """EngagementModel.blocked_tracks (one battery, many tracks) answers what
+    awaiting_assessment and assessed_killed answer pair by pair, at every time."""
+    model = EngagementModel(
+        [
+            _big("b1", kill_assessment_delay_s=5.0, pk=KillProbability(ballistic=0.5)),
+            _big("b2", partner="east", kill_assessment_delay_s=3.0),
+        ],
+        seed=4,
+    )
+    for i in range(12):
+        model.order(float(i), f"b{1 + i % 2}", f"t{i % 5}", f"o{i}", "ballistic", i + 6.0, P, i)
+    tracks = [f"t{k}" for k in range(5)]
+    seen: set[tuple[bool, bool]] = set()
+    for t in np.arange(0.0, 30.0, 0.5).tolist():
+        model.step(t)
+        for bid in ("b1", "b2"):
+            awaiting, killed = model.blocked_tracks(bid, tracks, t)
+            assert awaiting == [model.awaiting_assessment(bid, k, t) for k in tracks]
+            assert killed == [model.assessed_killed(bid, k, t) for k in tracks]
+            seen.update(zip(awaiting, killed, strict=True))
+    assert {(True, False), (False, True), (False, False)} <= seen

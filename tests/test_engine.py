@@ -113,3 +113,33 @@ def test_infrared_only_warning_comes_with_the_first_reports_not_at_the_end(
 
 
 # -- commands -------------------------------------------------------------------------
+
+
+def test_kills_known_reads_the_news_as_a_scan_of_every_kill_would(
+    example: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine tells each post's board the kills it knows, reading only the decision
+    stage's news since the last tick: the same tracks, in the same order, as a scan of
+    every kill known so far at every tick (the form it replaced)."""
+    incremental = Simulation._kills_known
+    told_any: list[int] = []
+
+    def checked(self: Simulation, t: float, out: dict[str, list[int]]) -> None:
+        told = set(self._kills_told)
+        want = {p: list(v) for p, v in out.items()}
+        for p, known in self.decision.known_kill.items():
+            if p not in self.stages:
+                continue
+            for track_id, known_s in known.items():
+                if track_id.startswith(f"{p}:") and known_s <= t and (p, track_id) not in told:
+                    told.add((p, track_id))
+                    want.setdefault(p, []).append(int(track_id.rsplit(":", 1)[1]))
+        incremental(self, t, out)
+        assert list(out.items()) == list(want.items())
+        assert self._kills_told == told
+        told_any.append(sum(map(len, out.values())))
+
+    monkeypatch.setattr(Simulation, "_kills_known", checked)
+    for mode in ("shared-warning", "integrated"):
+        run_scenario(example.model_copy(update={"coordination_mode": mode}), 7)
+    assert sum(told_any) > 0

@@ -343,3 +343,49 @@ def test_compiled_intercept_search_gives_the_numpy_bits(
     )
     _windows_equal(compiled, engagement_windows(bats, traj, list("abcd"), t, launch))
     assert compiled.feasible.any()
+
+
+def _bisected_first_at_least(running_max: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The batched bisection _first_at_least replaced (targets (R, L) per row)."""
+    r, m = running_max.shape
+    lo = np.zeros(target.shape, dtype=np.int64)
+    hi = np.full(target.shape, m, dtype=np.int64)
+    rows = np.arange(r)[:, None]
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = running_max[rows, np.minimum(mid, m - 1)] < target
+        lo = np.where(active & below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+
+
+def test_first_at_least_counts_what_the_bisection_found() -> None:
+    from skyweave.c2.feasibility import _first_at_least
+
+    rng = np.random.default_rng(11)
+    for m, nl in ((1, 1), (7, 5), (60, 40), (33, 1)):
+        h = np.round(rng.normal(50.0, 30.0, (25, m)))  # ties with the targets
+        h[rng.random(h.shape) < 0.2] = -np.inf
+        h[3] = -np.inf
+        h[4] = np.inf
+        running = np.maximum.accumulate(h, axis=-1)
+        targets = np.round(rng.uniform(0.0, 100.0, nl))
+        targets[: nl // 3] = np.sort(targets[: nl // 3])[::-1]  # unsorted, duplicates
+        for t in (targets, np.sort(targets), np.where(np.arange(nl) == 0, np.nan, targets)):
+            want = _bisected_first_at_least(running, np.broadcast_to(t, (25, nl)))
+            assert np.array_equal(_first_at_least(running, t), want)
+
+
+def test_distances_coordinates_apart_are_norms_to_the_bit() -> None:
+    """engagement_windows (and the reach box) take distances coordinates apart:
+    np.linalg.norm's own arithmetic, squares summed in axis order."""
+    rng = np.random.default_rng(2)
+    p = rng.normal(0.0, 4e6, (30, 50, 3))
+    p[rng.random((30, 50)) < 0.2] = np.nan
+    b = rng.normal(0.0, 4e6, (7, 3))
+    want = np.linalg.norm(p[None, :, :, :] - b[:, None, None, :], axis=-1)
+    dx, dy, dz = (p[None, :, :, c] - b[:, c, None, None] for c in range(3))
+    got = np.sqrt((dx * dx + dy * dy) + dz * dz)
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))

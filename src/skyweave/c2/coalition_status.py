@@ -216,6 +216,7 @@ class RemoteEngagements:
         exclude_batteries: Collection[str] = (),
         predict: Callable[[float], FloatArray] | None = None,
         own_track_prefix: str | None = None,
+        kills_only: bool = False,
     ) -> tuple[BoolArray, FloatArray, FloatArray]:
         """Per track (rows of ``states``, ECEF position and velocity): reported killed by
         another partner, and the probability it survives the engagements reported in flight.
@@ -226,6 +227,7 @@ class RemoteEngagements:
 
         ``predict(dt_s)`` gives the tracks' predicted positions ``dt_s`` ahead (K, 3),
         NaN where unknown; without it, or for times past, constant acceleration.
+        ``kills_only``: match only kill reports (for a caller that reads ``dead`` only).
         """
         k = states.shape[0]
         dead = np.zeros(k, dtype=bool)
@@ -244,16 +246,14 @@ class RemoteEngagements:
             del self._known[key]
         if not self._known:
             return dead, survive, look
-        # the same for every report: the tracks' local down and speed
-        r = states[:, :3]
-        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
-        speed = np.linalg.norm(states[:, 3:], axis=1)
         told = [
             known
             for known in self._known.values()
             if not (
                 known.arrival_s > time_s
                 or known.report.outcome == "miss"
+                or kills_only
+                and known.report.outcome != "kill"
                 # the post's own engagements: it knows them first-hand (with
                 # ``own_track_prefix``, only those on its own tracks: a battery it took
                 # back from its partner's post after a fallback engaged on that post's)
@@ -264,6 +264,10 @@ class RemoteEngagements:
         ]
         if not told:
             return dead, survive, look
+        # the same for every report: the tracks' local down and speed
+        r = states[:, :3]
+        down = -r / np.linalg.norm(r, axis=1, keepdims=True)
+        speed = np.linalg.norm(states[:, 3:], axis=1)
         near_all = self._near_all(
             told, time_s, states, pos_sigma_m, ballistic, predict, down, speed
         )

@@ -221,6 +221,9 @@ class DecisionStage:
         self.requests: list[EngageRequest] = []
         # per post (any partner may come to decide under the fallback doctrine)
         self.known_kill: dict[str, dict[str, float]] = {p: {} for p in c2.partners}
+        #: every (post, track id) whose ``known_kill`` time was set, in order (a reader
+        #: keeps its place in it instead of rereading every kill known so far)
+        self.kill_news: list[tuple[str, str]] = []
         self._kills_seen = 0
         self.cycles = 0
         cycle_s = c2.decision_period_s
@@ -362,8 +365,9 @@ class DecisionStage:
 
     def _record(self, rows: list[DecisionRow]) -> None:
         self.log += rows
-        for r in rows:
-            self.latest.setdefault(r.command_post, {})[r.threat_id] = r
+        if rows:  # one post's rows
+            latest = self.latest.setdefault(rows[0].command_post, {})
+            latest.update((r.threat_id, r) for r in rows)
 
     def step(self, t: float) -> list[Engagement]:
         """Flyouts and kill draws due by ``t``; returns the newly resolved engagements."""
@@ -382,10 +386,9 @@ class DecisionStage:
     ) -> None:
         """Another partner's engagement report reached ``receiver``'s post at ``arrival_s``."""
         self.remote[receiver].arrived(report, point_m, added_var_m2, arrival_s, sent_s)
-        known = self.known_kill.get(receiver)
-        if known is not None and report.outcome == "kill":
+        if receiver in self.known_kill and report.outcome == "kill":
             # the cell's own track ids (its orders to other partners' batteries)
-            known[report.track_id] = min(known.get(report.track_id, math.inf), arrival_s)
+            self._know_kill(receiver, report.track_id, arrival_s)
 
     def battery_arrived(self, receiver: str, report: BatteryReport) -> None:
         """A battery's status reached ``receiver``'s post (the latest sent is kept)."""
@@ -432,8 +435,13 @@ class DecisionStage:
             if e.outcome != "kill":
                 continue
             if e.partner in self.known_kill:
-                known = self.known_kill[e.partner]
-                known[e.track_id] = min(known.get(e.track_id, math.inf), e.assessment_time_s)
+                self._know_kill(e.partner, e.track_id, e.assessment_time_s)
+
+    def _know_kill(self, post: str, track_id: str, time_s: float) -> None:
+        """The post knows of a kill of the track from ``time_s`` (the earliest word wins)."""
+        known = self.known_kill[post]
+        known[track_id] = min(known.get(track_id, math.inf), time_s)
+        self.kill_news.append((post, track_id))
 
     def _decide(
         self,
@@ -471,12 +479,9 @@ class DecisionStage:
             return [(r, self._why_not(r, verdicts, t)) for r in requests]
 
         known = self.known_kill[boss.name]
-        waiting = {q.track_id for q in asked}
-        cand = [
-            k
-            for k, tid in enumerate(track_ids)
-            if known.get(tid, math.inf) > t and tid not in waiting
-        ]
+        # tracks known killed by now or awaiting a consent answer are no candidates
+        skip = {tid for tid, s in known.items() if not s > t} | {q.track_id for q in asked}
+        cand = [k for k, tid in enumerate(track_ids) if tid not in skip]
         if not cand or not boss.batteries or not len(self.assets):
             none: Reason = "no_asset_threatened" if not len(self.assets) else "no_battery_in_reach"
             for tid in track_ids:
@@ -577,9 +582,9 @@ class DecisionStage:
         for b_id, (_, tid) in self.orders.pending.items():
             if boss.name == self.cell:
                 verdicts.note(tid, Verdict("order_unacknowledged", b_id))
-        known = self.known_kill[boss.name]
-        for tid in track_ids:
-            if known.get(tid, math.inf) <= t:
+        dead = {tid for tid, s in self.known_kill[boss.name].items() if s <= t}
+        for tid in track_ids if dead else ():
+            if tid in dead:
                 verdicts.note(tid, Verdict("killed"))
 
     def _pairs(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 import pyarrow as pa
 
@@ -77,7 +77,7 @@ REASON_TEXT: dict[Reason, str] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     """What kept (or did not keep) one battery from one track in one cycle."""
 
@@ -144,13 +144,14 @@ class Verdicts:
     def note(self, track_id: str, verdict: Verdict) -> None:
         """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a
         shot wins, the first of equals stays."""
+        rank = _RANK[verdict.reason]
         if verdict.battery_id is not None:
             key = (verdict.battery_id, track_id)
             old_pair = self.pairs.get(key)
-            if old_pair is None or _RANK[verdict.reason] < _RANK[old_pair.reason]:
+            if old_pair is None or rank < _RANK[old_pair.reason]:
                 self.pairs[key] = verdict
         old = self.best.get(track_id)
-        if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
+        if old is None or rank < _RANK[old.reason]:
             self.best[track_id] = verdict
 
     def why_not(self, battery_id: str, track_id: str) -> str | None:
@@ -201,9 +202,8 @@ def threats_held(threats: Iterable[object], picture_of: Mapping[int, int]) -> Th
     return ThreatsHeld(tuple(ids), by_picture)
 
 
-@dataclass(frozen=True)
-class DecisionRow:
-    """One row of ``decisions.parquet``."""
+class DecisionRow(NamedTuple):
+    """One row of ``decisions.parquet`` (a named tuple: a long run makes millions)."""
 
     time_s: float
     cycle: int
@@ -211,6 +211,9 @@ class DecisionRow:
     threat_id: str
     track_id: str | None
     verdict: Verdict
+
+
+_NO_BOARD = ThreatsHeld()
 
 
 def cycle_rows(
@@ -224,14 +227,15 @@ def cycle_rows(
     """The cycle's rows for one post: each open board threat (its best track's
     outcome, ``not_tracked`` without one), then each track in ``valued`` (tracks worth
     a shot) that belongs to no board threat."""
-    board = held if held is not None else ThreatsHeld()
+    board = held if held is not None else _NO_BOARD
+    # the post's own track ids are ``post:number`` (numbers written as ints), so one
+    # lookup by id finds what parsing the number would
+    by_track = {f"{post}:{n}": threat for n, threat in board.by_picture.items()}
     by_threat: dict[str, tuple[str, Verdict]] = {}
     loose: list[tuple[str, Verdict]] = []
-    prefix = f"{post}:"
-    valued_set = set(valued)
+    valued_set = valued if isinstance(valued, set) else set(valued)
     for track_id, v in verdicts.best.items():
-        number = int(track_id[len(prefix) :]) if track_id.startswith(prefix) else None
-        threat = board.by_picture.get(number) if number is not None else None
+        threat = by_track.get(track_id)
         if threat is None:
             if track_id in valued_set or v.reason in _ALWAYS_SHOWN:
                 loose.append((track_id, v))
@@ -240,15 +244,19 @@ def cycle_rows(
         if old is None or _RANK[v.reason] < _RANK[old[1].reason]:
             by_threat[threat] = (track_id, v)
     rows = []
+    untracked = Verdict("not_tracked")  # (verdicts are values: one serves every row)
     for threat in board.open_ids:
-        track_id, v = by_threat.get(threat, ("", Verdict("not_tracked")))
-        rows.append(DecisionRow(time_s, cycle, post, threat, track_id or None, v))
+        got = by_threat.get(threat)
+        if got is None:
+            rows.append(DecisionRow(time_s, cycle, post, threat, None, untracked))
+        else:
+            rows.append(DecisionRow(time_s, cycle, post, threat, got[0] or None, got[1]))
     rows += [DecisionRow(time_s, cycle, post, tid, tid, v) for tid, v in loose]
     return rows
 
 
 #: outcomes of a picture track shown even when it is on no board threat and not valued
-_ALWAYS_SHOWN = ("assigned", "engaged", "consent_pending", "order_unacknowledged")
+_ALWAYS_SHOWN = frozenset(("assigned", "engaged", "consent_pending", "order_unacknowledged"))
 
 DECISIONS_SCHEMA = pa.schema(
     [
@@ -273,24 +281,24 @@ DECISIONS_SCHEMA = pa.schema(
 
 def decisions_table(rows: Sequence[DecisionRow]) -> pa.Table:
     """``decisions.parquet``: one row per decision cycle, command post and threat held."""
-    cols: dict[str, list[object]] = {f.name: [] for f in DECISIONS_SCHEMA}
-    for r in rows:
-        v = r.verdict
-        cols["time_s"].append(r.time_s)
-        cols["cycle"].append(r.cycle)
-        cols["command_post"].append(r.command_post)
-        cols["threat_id"].append(r.threat_id)
-        cols["track_id"].append(r.track_id)
-        cols["reason"].append(v.reason)
-        cols["battery_id"].append(v.battery_id)
-        cols["shots"].append(v.shots)
-        cols["intercept_time_s"].append(v.intercept_time_s)
-        cols["kill_probability"].append(v.kill_probability)
-        cols["value"].append(v.value)
-        cols["nearest_km"].append(v.nearest_km)
-        cols["max_range_km"].append(v.max_range_km)
-        cols["earliest_launch_s"].append(v.earliest_launch_s)
-        cols["text"].append(order_text(v) if v.reason != "assigned" else v.text)
+    verdicts = [r.verdict for r in rows]
+    cols: dict[str, list[object]] = {
+        "time_s": [r.time_s for r in rows],
+        "cycle": [r.cycle for r in rows],
+        "command_post": [r.command_post for r in rows],
+        "threat_id": [r.threat_id for r in rows],
+        "track_id": [r.track_id for r in rows],
+        "reason": [v.reason for v in verdicts],
+        "battery_id": [v.battery_id for v in verdicts],
+        "shots": [v.shots for v in verdicts],
+        "intercept_time_s": [v.intercept_time_s for v in verdicts],
+        "kill_probability": [v.kill_probability for v in verdicts],
+        "value": [v.value for v in verdicts],
+        "nearest_km": [v.nearest_km for v in verdicts],
+        "max_range_km": [v.max_range_km for v in verdicts],
+        "earliest_launch_s": [v.earliest_launch_s for v in verdicts],
+        "text": [order_text(v) if v.reason != "assigned" else v.text for v in verdicts],
+    }
     return pa.table(
         {f.name: pa.array(cols[f.name], f.type) for f in DECISIONS_SCHEMA},
         schema=DECISIONS_SCHEMA,

@@ -346,23 +346,28 @@ def ground_range_m(
     return np.asarray(2.0 * R_EARTH_MEAN_M * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0))))
 
 
-def _first_at_least(running_max: FloatArray, target: FloatArray) -> IntArray:
-    """Batched searchsorted-left: first index m with running_max[..., m] >= target[..., l].
+def _first_at_least(running_max: FloatArray, targets: FloatArray) -> IntArray:
+    """Batched searchsorted-left: first index m with running_max[r, m] >= targets[l].
 
-    running_max : (R, M), nondecreasing along M; target : (R, L). Returns (R, L) in [0, M].
+    running_max : (R, M), nondecreasing along M, no NaN; targets : (L,), shared by
+    every row. Returns (R, L) in [0, M] (0 for a NaN target, which nothing reaches
+    first). Counted, not searched: each sample reaches the smallest few targets,
+    and the samples below a target are a prefix of the row, so its first index is
+    their count (integers throughout: exact).
     """
     r, m = running_max.shape
-    lo = np.zeros(target.shape, dtype=np.int64)
-    hi = np.full(target.shape, m, dtype=np.int64)
-    rows = np.arange(r)[:, None]
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        below = running_max[rows, np.minimum(mid, m - 1)] < target
-        lo = np.where(active & below, mid + 1, lo)
-        hi = np.where(active & ~below, mid, hi)
+    nl = targets.size
+    order = np.argsort(targets, kind="stable")
+    # per sample, how many of the sorted targets it reaches (NaN targets sort last:
+    # none is reached)
+    reached = np.searchsorted(targets[order], running_max, side="right")
+    counts = np.bincount(
+        (np.arange(r)[:, None] * (nl + 1) + reached).reshape(-1), minlength=r * (nl + 1)
+    ).reshape(r, nl + 1)
+    out = np.empty((r, nl), dtype=np.int64)
+    out[:, order] = np.cumsum(counts, axis=1)[:, :nl]
+    out[:, np.isnan(targets)] = 0
+    return out
 
 
 def _locate_prediction_end(
@@ -477,14 +482,18 @@ def engagement_windows(
         trajectory.times_s, tau
     )
     times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations, table_grid)
-    dist = np.linalg.norm(p_grid[None, :, :, :] - b_pos[:, None, None, :], axis=-1)  # (B, K, M)
+    # (B, K, M) distances, coordinates apart on contiguous arrays: np.linalg.norm's
+    # own arithmetic (squares summed in axis order), several times faster
+    px, py, pz = (np.ascontiguousarray(p_grid[None, :, :, c]) for c in range(3))
+    ex, ey, ez = (b_pos[:, c, None, None] for c in range(3))
+    dx, dy, dz = px - ex, py - ey, pz - ez
+    dist = np.sqrt((dx * dx + dy * dy) + dz * dz)
     h = times[None, :, :] - dist / speed[:, None, None]
     h = np.where(np.isfinite(h), h, -np.inf)
     running = np.maximum.accumulate(h, axis=-1)
 
     # 2. first sample with H >= t_L; the one before has h < t_L.
-    target = np.broadcast_to(t_launch, shape).reshape(nb * nk, nl)
-    m_hi = _first_at_least(running.reshape(nb * nk, nm), target).reshape(shape)
+    m_hi = _first_at_least(running.reshape(nb * nk, nm), t_launch).reshape(shape)
     found = (m_hi > 0) & (m_hi < nm)
     m_hi_c = np.clip(m_hi, 1, nm - 1)
     h_lo = np.take_along_axis(h, m_hi_c - 1, axis=-1)

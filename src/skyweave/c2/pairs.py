@@ -96,8 +96,9 @@ class PairRules:
             # a battery the cell knows only from its status reports (not carrying out an order)
             told = told_of.get(b.id)
             if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
+                busy = Verdict("battery_busy", b.id)  # (verdicts are values: one serves all)
                 for tid in tids:
-                    verdicts.note(tid, Verdict("battery_busy", b.id))
+                    verdicts.note(tid, busy)
                 continue
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
             held = (picture.contributor_id[rows, col] >= 0).tolist() if col >= 0 else [False] * n
@@ -163,31 +164,47 @@ class PairRules:
             usable_of = {True: st.usable(True), False: st.usable(False)}
         else:
             usable_of = {True: told.inventory, False: told.inventory - st.reserve}
+        n = len(tids)
         p_kills: dict[tuple[str, int], float] = {}
+        # the row's plain verdicts, one of each (verdicts are values, never changed)
+        plain: dict[Reason, Verdict] = {}
+        # the row as lists, written into the matrices at once
+        shots, reserve, now_ok, later_ok = [0] * n, [False] * n, [False] * n, [False] * n
+        pk = [0.0] * n
+        blocked = _blocked(
+            self.refused,
+            b.id,
+            tids,
+            defended,
+            [h or remote_ok for h in held],
+            *self.model.blocked_tracks(b.id, tids, t),
+        )
         for j, tid in enumerate(tids):
-            why = self._blocked(b, tid, defended[j], held[j] or remote_ok, t)
+            why = blocked[j]
+            if why is None:
+                use_reserve = reserve_ok[j]
+                k = min(doctrine, usable_of[use_reserve])
+                if k < 1:
+                    why = "inventory_exhausted"
+                elif told is None and free_launchers < k:
+                    why = "battery_busy"
             if why is not None:
-                verdicts.note(tid, Verdict(why, b.id))
-                continue
-            use_reserve = reserve_ok[j]
-            k = min(doctrine, usable_of[use_reserve])
-            if k < 1:
-                verdicts.note(tid, Verdict("inventory_exhausted", b.id))
-                continue
-            if told is None and free_launchers < k:
-                verdicts.note(tid, Verdict("battery_busy", b.id))
+                v = plain.get(why)
+                if v is None:
+                    v = plain[why] = Verdict(why, b.id)
+                verdicts.note(tid, v)
                 continue
             p_kill = p_kills.get((kinds[j], k))
             if p_kill is None:
                 p_kill = p_kills[kinds[j], k] = salvo_kill_probability(st.pk(kinds[j]), k)
-            out.shots[i, j] = k
-            out.reserve[i, j] = use_reserve
-            out.now_ok[i, j] = now_f[j] and p_kill > 0.0
-            out.later_ok[i, j] = later_f[j] and p_kill > 0.0
+            shots[j] = k
+            reserve[j] = use_reserve
+            now_ok[j] = now_f[j] and p_kill > 0.0
+            later_ok[j] = later_f[j] and p_kill > 0.0
             if p_kill <= 0.0:
                 verdicts.note(tid, Verdict("no_kill_probability", b.id))
             elif at_f[j] and not can_look[j]:
-                out.pk[i, j] = p_kill
+                pk[j] = p_kill
                 verdicts.note(
                     tid,
                     Verdict(
@@ -214,26 +231,41 @@ class PairRules:
                         max_range_km=b.max_range_km,
                     ),
                 )
+        out.shots[i], out.reserve[i], out.pk[i] = shots, reserve, pk
+        out.now_ok[i], out.later_ok[i] = now_ok, later_ok
 
-    def _blocked(
-        self, b: Battery, track_id: str, defended: bool, may_fire_on: bool, t: float
-    ) -> Reason | None:
-        """Why this battery may not fire at this track at all (None: it may).
 
-        ``defended``: the track threatens assets the battery's partner may defend;
-        ``may_fire_on``: the partner holds the track or engages on remote tracks.
-        """
-        if (b.id, track_id) in self.refused:
-            return "consent_denied"
-        if not defended:
-            return "not_defended"
-        if not may_fire_on:
-            return "remote_track_only"
-        if self.model.awaiting_assessment(b.id, track_id, t):
-            return "engaged"
-        if self.model.assessed_killed(b.id, track_id, t):
-            return "killed"
-        return None
+def _blocked(
+    refused: set[tuple[str, str]],
+    battery_id: str,
+    tids: Sequence[str],
+    defended: Sequence[bool],
+    may_fire_on: Sequence[bool],
+    awaiting: Sequence[bool],
+    killed: Sequence[bool],
+) -> list[Reason | None]:
+    """Per track: why the battery may not fire at it at all (None: it may).
+
+    ``refused``: the (battery, track) pairs whose consent was denied; ``defended``:
+    the track threatens assets the battery's partner may defend; ``may_fire_on``: the
+    partner holds the track or engages on remote tracks; ``awaiting``, ``killed``: as
+    :meth:`EngagementModel.blocked_tracks` answers.
+    """
+    out: list[Reason | None] = []
+    for tid, d, m, a, k in zip(tids, defended, may_fire_on, awaiting, killed, strict=True):
+        if (battery_id, tid) in refused:
+            out.append("consent_denied")
+        elif not d:
+            out.append("not_defended")
+        elif not m:
+            out.append("remote_track_only")
+        elif a:
+            out.append("engaged")
+        elif k:
+            out.append("killed")
+        else:
+            out.append(None)
+    return out
 
 
 class _CoverageFlags:

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.decision_log import Reason, Verdict, Verdicts
+from skyweave.c2.reach_kernel import reach_box
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.scenario.schema import Battery
 from skyweave.tracking.fusion import FusedPicture
@@ -26,8 +27,6 @@ IntArray = NDArray[np.int64]
 TWIN_GATE_M = 2_000.0
 #: margin of the reach box (the Earth's oblateness, an envelope's corners)
 REACH_MARGIN_M = 25_000.0
-#: (battery, track, time) elements of the reach box computed in one pass
-_CHUNK_ELEMENTS = 8_192
 
 
 def reach_matrix(
@@ -45,31 +44,15 @@ def reach_matrix(
     if nb == 0 or positions_m.shape[1] == 0:
         return np.zeros((nb, k), dtype=bool), np.full((nb, k), np.inf)
     altitude = np.linalg.norm(positions_m, axis=-1) - R_EARTH_MEAN_M
-    # Coordinates apart: the distance below is np.linalg.norm's own arithmetic
-    # (squares summed in axis order), on contiguous arrays, several times faster;
-    # every battery at once, (B, K, T), the same arithmetic per element.
+    # Coordinates apart, contiguous: the distance is np.linalg.norm's own arithmetic
+    # (squares summed in axis order), every battery in one compiled pass.
     px, py, pz = (np.ascontiguousarray(positions_m[..., c]) for c in range(3))
     e = np.array([battery_ecef[b.id] for b in batteries], dtype=np.float64).reshape(nb, 3)
     box = np.array(
         [math.hypot(b.max_range_km, b.max_alt_km) * 1e3 + REACH_MARGIN_M for b in batteries]
     )
     ceiling = np.array([b.max_alt_km * 1e3 + REACH_MARGIN_M for b in batteries])
-    reach = np.zeros((nb, k), dtype=bool)
-    nearest = np.full((nb, k), np.inf)
-    # Batteries a few at a time, (b, K, T): whole small cycles in one pass, while the
-    # temporaries of a large one stay in cache.
-    step = max(1, _CHUNK_ELEMENTS // px.size)
-    for lo in range(0, nb, step):
-        sl = slice(lo, lo + step)
-        ex, ey, ez = (e[sl, c, None, None] for c in range(3))
-        dx, dy, dz = px[None, :, :] - ex, py[None, :, :] - ey, pz[None, :, :] - ez
-        d = np.sqrt((dx * dx + dy * dy) + dz * dz)
-        alt_ok = altitude[None, :, :] <= ceiling[sl, None, None]
-        with np.errstate(invalid="ignore"):
-            reach[sl] = np.any((d <= box[sl, None, None]) & alt_ok, axis=2)
-        # (the least of the predicted distances, inf if none: NaN samples skipped)
-        nearest[sl] = np.fmin.reduce(d, axis=2, initial=np.inf)
-    return reach, nearest
+    return reach_box(px, py, pz, np.ascontiguousarray(altitude), e, box, ceiling)
 
 
 def note_reach(
@@ -85,14 +68,17 @@ def note_reach(
     for i, b in enumerate(batteries):
         why = excluded.get(b.id)
         if why is not None:
+            untaskable = Verdict(why, b.id)  # (verdicts are values: one serves all)
             for k in np.flatnonzero(reach[i]).tolist():
-                verdicts.note(ids[k], Verdict(why, b.id))
+                verdicts.note(ids[k], untaskable)
     if not len(batteries):
         return
     row_of = {b.id: i for i, b in enumerate(batteries)}
-    col_of = {tid: k for k, tid in enumerate(ids)}
+    col_of: dict[str, int] = {}  # built on the first question (few cycles ask any)
 
     def far_pair(battery_id: str, track_id: str) -> tuple[float, float] | None:
+        if not col_of:
+            col_of.update((tid, k) for k, tid in enumerate(ids))
         i, k = row_of.get(battery_id), col_of.get(track_id)
         if i is None or k is None or reach[i, k]:
             return None
@@ -129,16 +115,18 @@ def note_unvalued(
     """Decision-log notes after threat evaluation: tracks worth nothing to the post say
     why (killed, threatening only assets it may not defend, or none); valued tracks
     already engaged say so."""
+    # (verdicts are values: one of each serves every track)
+    said = {r: Verdict(r) for r in ("engaged", "killed", "not_defended", "no_asset_threatened")}
     for k, tid in enumerate(ids):
         if keep[k]:
             if engaged[k]:
-                verdicts.note(tid, Verdict("engaged"))
+                verdicts.note(tid, said["engaged"])
         elif dead[k]:
-            verdicts.note(tid, Verdict("killed"))
+            verdicts.note(tid, said["killed"])
         elif value_any[k] > 0.0:
-            verdicts.note(tid, Verdict("not_defended"))
+            verdicts.note(tid, said["not_defended"])
         else:
-            verdicts.note(tid, Verdict("no_asset_threatened"))
+            verdicts.note(tid, said["no_asset_threatened"])
 
 
 def twins(
@@ -154,7 +142,9 @@ def twins(
     A twin is another picture track within :data:`TWIN_GATE_M` plus three
     position sigmas of both.
     """
-    marked = [k for k, tid in enumerate(track_ids) if tid in open_ or known.get(tid, math.inf) <= t]
+    # (the tracks engaged or known killed, as a set: one lookup per picture track)
+    engaged_or_dead = {*open_, *(tid for tid, s in known.items() if s <= t)}
+    marked = [k for k, tid in enumerate(track_ids) if tid in engaged_or_dead]
     maybe = _maybe_twins(picture, rows, marked)
     out = []
     for i, r in enumerate(rows.tolist()):

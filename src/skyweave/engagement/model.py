@@ -486,6 +486,27 @@ class EngagementModel:
         partner = self.states[battery_id].battery.partner
         return self._kill_known.get((partner, track_id), math.inf) <= time_s
 
+    def blocked_tracks(
+        self, battery_id: str, track_ids: Sequence[str], time_s: float
+    ) -> tuple[list[bool], list[bool]]:
+        """:meth:`awaiting_assessment` and :meth:`assessed_killed` of one battery and
+        many tracks at once (a decision cycle asks them of every pair).
+
+        Returns
+        -------
+        tuple of list of bool
+            Per track: awaiting an assessment, and a kill assessed by ``time_s``.
+        """
+        flying, last = self._flying_pairs, self._last_assessment
+        kills = self._kill_known
+        partner = self.states[battery_id].battery.partner
+        awaiting = [
+            flying.get((battery_id, tid), 0) > 0 or last.get((battery_id, tid), -math.inf) > time_s
+            for tid in track_ids
+        ]
+        killed = [kills.get((partner, tid), math.inf) <= time_s for tid in track_ids]
+        return awaiting, killed
+
     def open_engagements(
         self, battery_ids: Sequence[str], time_s: float
     ) -> dict[str, list[tuple[float, float]]]:

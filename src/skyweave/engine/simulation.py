@@ -208,6 +208,10 @@ class Simulation:
         self._last_report: dict[str, TrackBatch] = {}
         self._kills_told: set[tuple[str, str]] = set()
         self._kills_checked: dict[str, tuple[float, int]] = {}
+        # the decision stage's kill news read so far, and per post the picture tracks
+        # known killed but not yet told to its board (in the order they became known)
+        self._kill_news_read = 0
+        self._kills_untold: dict[str, dict[str, None]] = {}
         self._outbox: list[tuple[Messages, Any]] = []  # staff messages sent this tick
         self.inbox: dict[str, list[tuple[float, str, str]]] = {p: [] for p in self.partners}
 
@@ -465,21 +469,38 @@ class Simulation:
                 pic.pos_sigma_m,
                 ballistic_mask(pic.state),
                 exclude_batteries=self._own_batteries[p],
+                kills_only=True,
             )
             for n in pic.picture_number[dead].tolist():
                 if (p, f"{p}:{n}") not in self._kills_told:
                     self._kills_told.add((p, f"{p}:{n}"))
                     out.setdefault(p, []).append(int(n))
+        self._kills_known(t, out)
+        return out
+
+    def _kills_known(self, t: float, out: dict[str, list[int]]) -> None:
+        """Kills the decision stage knows a post's picture tracks by ``t`` (onto ``out``).
+
+        Reads only the news since the last call; a track stays untold until its known
+        time (which later news may lower) comes, so every (post, track) is told once,
+        in the order the post's kills became known, as a scan of all would.
+        """
+        news = self.decision.kill_news
+        for p, track_id in news[self._kill_news_read :]:
+            # decision authorities are partner ids (a coalition cell sits with one);
+            # another partner's track ids name its own picture, not this one's
+            if p in self.stages and track_id.startswith(f"{p}:"):
+                self._kills_untold.setdefault(p, {})[track_id] = None
+        self._kill_news_read = len(news)
         for p, known in self.decision.known_kill.items():
-            if p not in self.stages:
-                continue  # decision authorities are partner ids (a coalition cell sits with one)
-            for track_id, known_s in known.items():
-                # another partner's track ids name its own picture, not this one's
-                mine = track_id.startswith(f"{p}:")
-                if mine and known_s <= t and (p, track_id) not in self._kills_told:
+            untold = self._kills_untold.get(p)
+            if not untold:
+                continue
+            for track_id in [k for k in untold if known[k] <= t]:
+                del untold[track_id]
+                if (p, track_id) not in self._kills_told:
                     self._kills_told.add((p, track_id))
                     out.setdefault(p, []).append(int(track_id.rsplit(":", 1)[1]))
-        return out
 
     def _learn_kills(self) -> None:
         for object_id, t_kill in self.decision.model.killed.items():

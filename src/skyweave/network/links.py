@@ -286,10 +286,10 @@ class LinkBoundary:
         # Index the messages once by (origin, data class): masks are cheap, but a
         # grouping avoids scanning M rows per grant.
         class_code = _CLASS_CODE
-        o_code = np.fromiter(
-            (self._partner_code[o] for o in messages.origin), np.int64, len(messages)
-        )
-        c_code = np.fromiter((class_code[c] for c in messages.data_class), np.int64, len(messages))
+        # (over lists: iterating an object array makes a NumPy scalar per element)
+        codes = self._partner_code
+        o_code = np.array([codes[o] for o in messages.origin.tolist()], dtype=np.int64)
+        c_code = np.array([class_code[c] for c in messages.data_class.tolist()], dtype=np.int64)
         group = o_code * len(DATA_CLASSES) + c_code
         order = np.argsort(group, kind="stable")
         bounds = np.searchsorted(
@@ -385,7 +385,7 @@ class LinkBoundary:
             else {n: np.concatenate([p[n] for p in parts]) for n in TRANSMISSION_FIELDS}
         )
         out = Transmissions(**columns)
-        r_code = np.fromiter((self._partner_code[r] for r in out.receiver), np.int64, len(out))
+        r_code = np.array([self._partner_code[r] for r in out.receiver.tolist()], dtype=np.int64)
         arrival = np.where(np.isnan(out.arrival_time_s), np.inf, out.arrival_time_s)
         return out.take(np.lexsort((out.message_id, arrival, r_code)))
 
@@ -550,7 +550,8 @@ def _attempts(
     messages: Messages, ids: IntArray, receiver: str, link_id: str, delay_s: float, outcome: str
 ) -> dict[str, Any]:
     m = len(ids)
-    nan = np.full(m, np.nan)
+    # the five columns not known yet, NaN, as rows of one block (one allocation)
+    start, arrival, x, y, z = np.full((5, m), np.nan)
     return {
         "message_id": ids,
         "receiver": np.full(m, receiver, dtype=object),
@@ -559,12 +560,12 @@ def _attempts(
         "link_id": np.full(m, link_id, dtype=object),
         "send_time_s": messages.send_time_s[ids],
         "offer_time_s": messages.send_time_s[ids] + delay_s,
-        "start_time_s": nan.copy(),
-        "arrival_time_s": nan.copy(),
+        "start_time_s": start,
+        "arrival_time_s": arrival,
         "payload_row": messages.payload_row[ids],
-        "x_m": nan.copy(),
-        "y_m": nan.copy(),
-        "z_m": nan.copy(),
+        "x_m": x,
+        "y_m": y,
+        "z_m": z,
         "added_position_var_m2": np.zeros(m),
         "originators": messages.originators[ids],
         "outcome": np.full(m, outcome, dtype=object),
