@@ -347,3 +347,22 @@ def test_picture_is_deterministic() -> None:
     a, _ = _picture_run("12", True)
     b, _ = _picture_run("12", True)
     assert a == b
+
+
+def test_vote_cost_equals_the_dense_score_form() -> None:
+    """The number assignment's cost from the voted cells only is the dense form's
+    matrix bit for bit (repeated cells summed in order, a zero weight, many numbers)."""
+    from skyweave.tracking.fusion import _vote_cost
+
+    rng = np.random.default_rng(7)
+    for n_f, n_c, n_v in ((1, 1, 1), (5, 3, 12), (40, 25, 90), (300, 280, 700)):
+        row = rng.integers(0, n_f, n_v)
+        col = rng.integers(0, n_c, n_v)
+        weight = np.where(rng.random(n_v) < 0.5, 1.0, rng.random(n_v))
+        weight[0] = 0.0
+        score = np.zeros((n_f, n_c))
+        np.add.at(score, (row, col), weight)
+        tie = 1e-9 * np.arange(n_c) / max(n_c, 1)
+        dense = np.where(score > 0.0, -(score - tie[None, :]), 0.0)
+        got = _vote_cost(n_f, n_c, row, col, weight)
+        assert got.tobytes() == dense.tobytes()

@@ -318,6 +318,26 @@ def _predict_grouped(
     return xo, po
 
 
+def _vote_cost(
+    n_rows: int, n_cols: int, row: IntArray, col: IntArray, weight: FloatArray
+) -> FloatArray:
+    """Cost matrix of the number assignment: ``-(score - tie)`` where a fused track's
+    summed votes for a number are positive, 0 elsewhere; ties go to the older (smaller)
+    number.
+
+    The score is summed vote by vote in order (``np.bincount``, as ``np.add.at`` sums),
+    and the cost formula is applied to the voted cells only (every other cell's score
+    is 0, so its cost is 0): the dense form's numbers, without passes over the whole
+    matrix (hundreds of tracks by hundreds of numbers on a raid).
+    """
+    tie = 1e-9 * np.arange(n_cols) / max(n_cols, 1)
+    cell = row * n_cols + col
+    flat = np.bincount(cell, weights=weight, minlength=n_rows * n_cols)
+    score = flat[cell]
+    flat[cell] = np.where(score > 0.0, -(score - tie[col]), 0.0)
+    return flat.reshape(n_rows, n_cols)
+
+
 # ------------------------------------------------------------------- pictures
 class PartnerPicture:
     """One partner's fused picture: own confirmed tracks plus released remote tracks.
@@ -616,11 +636,7 @@ class PartnerPicture:
             numbers[vote_g] = vote_n
         elif vote_g.size:
             cand, ci = np.unique(vote_n, return_inverse=True)
-            score = np.zeros((n_f, cand.size))
-            np.add.at(score, (vote_g, ci), vote_w)
-            # Ties go to the older (smaller) number.
-            tie = 1e-9 * np.arange(cand.size) / max(cand.size, 1)
-            cost = np.where(score > 0.0, -(score - tie[None, :]), 0.0)
+            cost = _vote_cost(n_f, cand.size, vote_g, ci, vote_w)
             r, c = linear_sum_assignment(cost)
             good = cost[r, c] < 0.0
             numbers[r[good]] = cand[c[good]]
