@@ -169,3 +169,58 @@ def test_remote_tracks_sources_equal_name_list_form() -> None:
         want_mask = np.array([[s in src[i] for s in want_ids] for i in rows], dtype=bool)
         assert got.sensor_ids == want_ids
         assert np.array_equal(got.sources_mask, want_mask.reshape(len(rows), len(want_ids)))
+
+
+def _numpy_gated_pairs(z, h, s, gate):  # type: ignore[no-untyped-def]
+    """Tracker._gated_pairs' pairs and distances before they were compiled."""
+    from skyweave.tracking.measurement import wrap_pi
+
+    order = np.argsort(z[:, 0], kind="stable")
+    zr = z[order, 0]
+    half = np.sqrt(gate * s[:, 0, 0])
+    lo = np.searchsorted(zr, h[:, 0] - half, side="left")
+    hi = np.searchsorted(zr, h[:, 0] + half, side="right")
+    cnt = hi - lo
+    total = int(cnt.sum())
+    sinv = np.linalg.inv(s)
+    pt = np.repeat(np.arange(h.shape[0]), cnt)
+    start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)
+    pm = order[start + np.arange(total)]
+    nu = z[pm] - h[pt]
+    nu[:, 1] = wrap_pi(nu[:, 1])
+    si = sinv[pt]
+    n0, n1, n2 = nu[:, 0], nu[:, 1], nu[:, 2]
+    d2 = (
+        si[:, 0, 0] * n0 * n0
+        + si[:, 1, 1] * n1 * n1
+        + si[:, 2, 2] * n2 * n2
+        + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
+    )
+    ok = d2 < gate
+    return pt[ok], pm[ok], d2[ok]
+
+
+def test_gated_pairs_equal_numpy_form() -> None:
+    """The compiled gate gives the NumPy form's pairs, in its order, and its distances
+    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate)."""
+    from skyweave.tracking.tracker import _gated_pairs
+
+    rng = np.random.default_rng(5)
+    gate = TrackerConfig().gate_d2
+    for n_t, n_m in ((1, 1), (3, 0), (6, 9), (40, 60)):
+        for _ in range(20):
+            h = np.column_stack(
+                [rng.uniform(1e4, 2e4, n_t), rng.uniform(0, 2 * np.pi, n_t), rng.uniform(0, 1, n_t)]
+            )
+            pick = rng.integers(0, n_t, n_m)
+            z = h[pick] + rng.normal(0.0, 1.0, (n_m, 3)) * [300.0, 0.01, 0.01]
+            z[:, 1] = np.where(rng.random(n_m) < 0.3, z[:, 1] + 2 * np.pi, z[:, 1])
+            if n_m > 2:
+                z[1, 0] = z[0, 0]  # a tie the stable sort keeps in report order
+            a = rng.normal(size=(n_t, 3, 3))
+            s = a @ np.swapaxes(a, 1, 2) * [[[1e4, 1.0, 1.0]]] + np.diag([1e4, 1e-4, 1e-4])
+            s[0, 0, 0] = 1e-6  # a track whose window holds no report
+            pt, pm, d2, _ = _gated_pairs(z, h, s, gate)
+            want = _numpy_gated_pairs(z, h, s, gate)
+            assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
+            assert d2.tobytes() == want[2].tobytes()

@@ -633,33 +633,19 @@ def _gated_pairs(
     half = np.sqrt(gate * s[:, 0, 0])
     lo = np.searchsorted(zr, h[:, 0] - half, side="left")
     hi = np.searchsorted(zr, h[:, 0] + half, side="right")
-    cnt = hi - lo
-    total = int(cnt.sum())
-    if total == 0:
+    cand = np.flatnonzero(hi - lo)
+    if cand.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), np.zeros_like(s)
-    cand = np.flatnonzero(cnt)
-    if cand.size == cnt.size:
+    if cand.size == lo.size:
         sinv: AnyFloatArray = np.linalg.inv(s)
     else:
         sinv = np.zeros_like(s)
         sinv[cand] = np.linalg.inv(s[cand])
-    pt = np.repeat(np.arange(h.shape[0]), cnt)
-    start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)  # window start minus pair offset
-    pm = order[start + np.arange(total)]
-    nu = z[pm] - h[pt]
-    nu[:, 1] = wrap_pi(nu[:, 1])
-    si = sinv[pt]
-    n0, n1, n2 = nu[:, 0], nu[:, 1], nu[:, 2]
-    # nu^T S^-1 nu written out for the symmetric 3x3 inverse.
-    d2 = (
-        si[:, 0, 0] * n0 * n0
-        + si[:, 1, 1] * n1 * n1
-        + si[:, 2, 2] * n2 * n2
-        + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
-    )
-    ok = d2 < gate
-    return pt[ok], pm[ok], d2[ok], sinv
+    # the pairs of the windows and nu^T S^-1 nu (azimuth wrapped), compiled: the
+    # NumPy form's pair order and formula (tests/test_tracker_kernel.py)
+    pt, pm, d2 = tracker_kernel.gate_pairs(z, order, lo, hi, h, sinv, gate)
+    return pt, pm, d2, sinv
 
 
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:

@@ -1,10 +1,14 @@
-"""Compiled track management of :class:`skyweave.tracking.tracker.Tracker` (M-of-N counts).
+"""Compiled parts of :class:`skyweave.tracking.tracker.Tracker`: M-of-N counts and gating.
 
 The tracker runs its bookkeeping after every scan, on arrays of a few tracks, where
 the fixed cost of some fifteen small NumPy operations outweighed the work. This loop
 does the same integer and boolean updates track by track (the one floating-point
 operation, the coast time ``time_s - last_update_s``, is the same subtraction), so
 it gives exactly what the NumPy form gave (``tests/test_tracker_kernel.py``).
+
+The gate's (track, report) pairs and their squared distances are likewise one loop
+over the candidate windows instead of some twenty-five small NumPy calls: the same
+pair order and the same per-pair formula, operation for operation.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from numpy.typing import NDArray
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+TWO_PI = 2.0 * np.pi
 
 
 @njit(cache=True)
@@ -87,3 +93,64 @@ def manage_counts(
         if time_s - last_update_s[t] > max_coast_s:
             dead[t] = True
     return dead, next_id
+
+
+@njit(cache=True)
+def gate_pairs(
+    z: FloatArray,
+    order: IntArray,
+    lo: IntArray,
+    hi: IntArray,
+    h: FloatArray,
+    sinv: FloatArray,
+    gate: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The (track, report) pairs of the candidate windows inside the gate.
+
+    Parameters
+    ----------
+    z : (M, 3) float64
+        Reports.
+    order : (M,) int64
+        Reports sorted by range; track ``t``'s candidates are ``order[lo[t]:hi[t]]``.
+    lo, hi : (T,) int64
+    h : (T, 3) float64
+        Predicted measurements.
+    sinv : (T, 3, 3) float64
+        ``S^-1`` (read for the tracks with a candidate only).
+    gate : float
+        Chi-square gate on the squared Mahalanobis distance.
+
+    Returns
+    -------
+    pt, pm : (P,) int64
+        Track and report of each gated pair, by track then window order.
+    d2 : (P,) float64
+        ``nu^T S^-1 nu`` with the azimuth innovation wrapped to ``[-pi, pi)``, in the
+        NumPy form's order of operations.
+    """
+    total = 0
+    for t in range(lo.shape[0]):
+        total += hi[t] - lo[t]
+    pt = np.empty(total, dtype=np.int64)
+    pm = np.empty(total, dtype=np.int64)
+    d2 = np.empty(total)
+    k = 0
+    for t in range(lo.shape[0]):
+        for j in range(lo[t], hi[t]):
+            m = order[j]
+            n0 = z[m, 0] - h[t, 0]
+            n1 = (z[m, 1] - h[t, 1] + np.pi) % TWO_PI - np.pi  # wrap_pi
+            n2 = z[m, 2] - h[t, 2]
+            v = (
+                sinv[t, 0, 0] * n0 * n0
+                + sinv[t, 1, 1] * n1 * n1
+                + sinv[t, 2, 2] * n2 * n2
+                + 2.0 * (sinv[t, 0, 1] * n0 * n1 + sinv[t, 0, 2] * n0 * n2 + sinv[t, 1, 2] * n1 * n2)
+            )
+            if v < gate:
+                pt[k] = t
+                pm[k] = m
+                d2[k] = v
+                k += 1
+    return pt[:k], pm[:k], d2[:k]
