@@ -118,9 +118,12 @@ def test_batch_sources_equal_array_form() -> None:
             assert batch.sources == array_form(batch)
 
 
-def test_all_round_cover_equals_sector_formula() -> None:
-    """An all-round radar's sector test passes every row (|wrap_pi| <= pi), so leaving
-    it out changes nothing, at the wrap's edges included."""
+@pytest.mark.parametrize("half_width_rad", [float(np.pi), 0.8, 3.0])
+def test_cover_equals_numpy_formula(half_width_rad: float) -> None:
+    """The compiled cover test is the NumPy formula (all-round radars included: their
+    sector test passes every row, |wrap_pi| <= pi), at the wrap's edges and NaN rows."""
+    from dataclasses import replace
+
     from skyweave.tracking.measurement import wrap_pi
     from skyweave.tracking.tracker import _in_cover
 
@@ -129,7 +132,18 @@ def test_all_round_cover_equals_sector_formula() -> None:
         [rng.uniform(-20.0, 20.0, 500), np.array([0.0, np.pi, -np.pi, 2 * np.pi, -1e-17, 1e-17])]
     )
     h = np.column_stack([rng.uniform(0.0, 4e5, az.size), az, rng.uniform(-1.6, 1.6, az.size)])
+    h[3] = np.nan
+    h[[4, 6], [0, 2]] = np.nan
+    if half_width_rad < np.pi:  # (an all-round radar never reads the azimuth)
+        h[5, 1] = np.nan
     scan = RadarScan.flat(0.0, "r", np.zeros(3), np.zeros((0, 3)), np.ones(3), max_range_m=3e5)
+    scan = replace(
+        scan,
+        boresight_azimuth_rad=1.0,
+        half_width_azimuth_rad=half_width_rad,
+        min_elevation_rad=-0.1,
+        max_elevation_rad=1.2,
+    )
     full = (
         (h[:, 0] <= scan.max_range_m)
         & (np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad)) <= scan.half_width_azimuth_rad)

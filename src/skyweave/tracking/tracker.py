@@ -278,15 +278,15 @@ class Tracker:
         again at report and decision times): callers share it and must not modify it.
         """
         if self._batch is None:
-            sel = self._track_id >= 0
-            p = self._p[sel]
+            rows = np.flatnonzero(self._track_id >= 0)
+            p = self._p.take(rows, axis=0)
             self._batch = TrackBatch(
                 time_s=self._time_s,
-                track_id=self._track_id[sel],
-                state=self._x[sel],
+                track_id=self._track_id.take(rows),
+                state=self._x.take(rows, axis=0),
                 covariance=p,
                 pos_sigma_m=_pos_sigma(p),
-                sources_mask=self._sources[sel],
+                sources_mask=self._sources.take(rows, axis=0),
                 sensor_ids=self.sensor_ids,
             )
         return self._batch
@@ -489,14 +489,14 @@ class Tracker:
         self._batch = None
         self._checked = 0
         if self._imm is None:
-            x0 = self._x[tr]
-            p0 = self._p[tr]
-            x, p = _ekf_update(x0, p0, nu, pht_all[tr], sinv_all[tr])
+            x0 = self._x.take(tr, axis=0)
+            p0 = self._p.take(tr, axis=0)
+            x, p = _ekf_update(x0, p0, nu, pht_all.take(tr, axis=0), sinv_all.take(tr, axis=0))
             self._x[tr], self._p[tr] = _iekf_refine(x0, p0, scan.z[me], x, p, scan)
             return
         # IMM: update every mode of the assigned tracks with its own linearisation.
-        xm = self._xm[tr]
-        pm = self._pm[tr]
+        xm = self._xm.take(tr, axis=0)  # take: the rows of fancy indexing, faster
+        pm = self._pm.take(tr, axis=0)
         k, r = xm.shape[:2]
         xf = xm.reshape(k * r, 6)
         pf = pm.reshape(k * r, 6, 6)
@@ -537,18 +537,21 @@ class Tracker:
         return idx
 
     def _keep(self, keep: BoolArray) -> None:
-        self._x = self._x[keep]
-        self._p = self._p[keep]
+        # one index for every array, gathered by take (a boolean mask per array would
+        # find the rows again each time, and its gather is slower): the same rows
+        rows = np.flatnonzero(keep)
+        self._x = self._x.take(rows, axis=0)
+        self._p = self._p.take(rows, axis=0)
         if self._imm is not None:
-            self._xm = self._xm[keep]
-            self._pm = self._pm[keep]
-            self._mu = self._mu[keep]
-        self._track_id = self._track_id[keep]
-        self._hits = self._hits[keep]
-        self._opps = self._opps[keep]
-        self._misses = self._misses[keep]
-        self._last_update_s = self._last_update_s[keep]
-        self._sources = self._sources[keep]
+            self._xm = self._xm.take(rows, axis=0)
+            self._pm = self._pm.take(rows, axis=0)
+            self._mu = self._mu.take(rows, axis=0)
+        self._track_id = self._track_id.take(rows)
+        self._hits = self._hits.take(rows)
+        self._opps = self._opps.take(rows)
+        self._misses = self._misses.take(rows)
+        self._last_update_s = self._last_update_s.take(rows)
+        self._sources = self._sources.take(rows, axis=0)
 
     def _initiate(self, z: FloatArray, scan: RadarScan, s_idx: int) -> None:
         """Single-point initiation of tentative tracks from unassigned reports."""
@@ -579,18 +582,16 @@ class Tracker:
 
 
 def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
-    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see."""
-    in_cover = (
-        (h[:, 0] <= scan.max_range_m)
-        & (h[:, 2] >= scan.min_elevation_rad)
-        & (h[:, 2] <= scan.max_elevation_rad)
+    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see
+    (compiled: :func:`skyweave.tracking.tracker_kernel.in_cover`)."""
+    return tracker_kernel.in_cover(
+        h,
+        scan.max_range_m,
+        scan.min_elevation_rad,
+        scan.max_elevation_rad,
+        scan.boresight_azimuth_rad,
+        scan.half_width_azimuth_rad,
     )
-    # |wrap_pi(a)| <= pi for every a (np.mod's result is at most 2 pi), so an all-round
-    # radar's sector test passes every row: left out
-    if scan.half_width_azimuth_rad < np.pi:
-        off_boresight = np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad))
-        in_cover &= off_boresight <= scan.half_width_azimuth_rad
-    return in_cover
 
 
 def _pos_sigma(p: FloatArray) -> FloatArray:
@@ -641,7 +642,7 @@ def _gated_pairs(
         sinv: AnyFloatArray = np.linalg.inv(s)
     else:
         sinv = np.zeros_like(s)
-        sinv[cand] = np.linalg.inv(s[cand])
+        sinv[cand] = np.linalg.inv(s.take(cand, axis=0))
     # the pairs of the windows and nu^T S^-1 nu (azimuth wrapped), compiled: the
     # NumPy form's pair order and formula (tests/test_tracker_kernel.py)
     pt, pm, d2 = tracker_kernel.gate_pairs(z, order, lo, hi, h, sinv, gate)
@@ -735,10 +736,10 @@ def _iekf_refine(
     idx = np.flatnonzero(second_order > 0.1 * noise)
     if idx.size == 0:
         return x_upd, p_upd
-    xp = x_pred[idx]
-    pp = p_pred[idx]
-    zi = z[idx]
-    xi = x_upd[idx]
+    xp = x_pred.take(idx, axis=0)
+    pp = p_pred.take(idx, axis=0)
+    zi = z.take(idx, axis=0)
+    xi = x_upd.take(idx, axis=0)
     r_diag = np.diag(scan.sigmas * scan.sigmas)
     for _ in range(max_iter):  # Gauss-Newton iterations, vectorised over tracks
         h, hp = predict_polar(xi[:, :3], scan.sensor_pos_m, scan.enu_to_frame)

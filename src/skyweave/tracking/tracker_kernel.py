@@ -154,3 +154,27 @@ def gate_pairs(
                 d2[k] = v
                 k += 1
     return pt[:k], pm[:k], d2[:k]
+
+
+@njit(cache=True)
+def in_cover(
+    h: FloatArray,
+    max_range_m: float,
+    min_elevation_rad: float,
+    max_elevation_rad: float,
+    boresight_azimuth_rad: float,
+    half_width_azimuth_rad: float,
+) -> BoolArray:
+    """Tracks whose predicted measurement ``h`` (T, 3) a scan was expected to see: in
+    range, between the elevation limits and, for a sector radar, within the azimuth
+    half-width of the boresight (the wrapped offset, ``wrap_pi``'s formula)."""
+    n = h.shape[0]
+    sector = half_width_azimuth_rad < np.pi  # |wrap_pi(a)| <= pi: all-round passes all
+    out = np.empty(n, dtype=np.bool_)
+    for t in range(n):
+        ok = h[t, 0] <= max_range_m and min_elevation_rad <= h[t, 2] <= max_elevation_rad
+        if ok and sector:
+            off = (h[t, 1] - boresight_azimuth_rad + np.pi) % TWO_PI - np.pi
+            ok = abs(off) <= half_width_azimuth_rad
+        out[t] = ok
+    return out
