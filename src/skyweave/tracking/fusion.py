@@ -477,16 +477,17 @@ class PartnerPicture:
         keep = order[last]
         self._r_key = all_key[keep]
         self._r_tov = all_tov[keep]
-        self._r_x = np.concatenate([self._r_x, tracks.state])[keep]
-        self._r_p = np.concatenate([self._r_p, tracks.covariance])[keep]
-        self._r_src = np.concatenate([self._r_src, src])[keep]
+        self._r_x = np.concatenate([self._r_x, tracks.state]).take(keep, axis=0)
+        self._r_p = np.concatenate([self._r_p, tracks.covariance]).take(keep, axis=0)
+        self._r_src = np.concatenate([self._r_src, src]).take(keep, axis=0)
 
     def _keep_remote(self, keep: BoolArray) -> None:
-        self._r_key = self._r_key[keep]
-        self._r_tov = self._r_tov[keep]
-        self._r_x = self._r_x[keep]
-        self._r_p = self._r_p[keep]
-        self._r_src = self._r_src[keep]
+        rows = np.flatnonzero(keep)  # one index, gathered by take: the mask's rows
+        self._r_key = self._r_key.take(rows)
+        self._r_tov = self._r_tov.take(rows)
+        self._r_x = self._r_x.take(rows, axis=0)
+        self._r_p = self._r_p.take(rows, axis=0)
+        self._r_src = self._r_src.take(rows, axis=0)
 
     # ---------------------------------------------------------------- update
     def update(self, time_s: float, own: TrackBatch | None = None) -> FusedPicture:
@@ -518,21 +519,37 @@ class PartnerPicture:
             xo, po = cfg.motion.predict(own.state, own.covariance, time_s - own.time_s)
             up = _GROUND.altitude_m(xo[:, 0], xo[:, 1], xo[:, 2]) >= cfg.min_altitude_m
             own_ids = own.track_id.astype(np.int64)
-            blocks.append((0, own_ids[up], xo[up], po[up], own_src[up]))
+            up_rows = np.flatnonzero(up)
+            blocks.append(
+                (
+                    0,
+                    own_ids.take(up_rows),
+                    xo.take(up_rows, axis=0),
+                    po.take(up_rows, axis=0),
+                    own_src.take(up_rows, axis=0),
+                )
+            )
         if self.n_remote:
             xr, pr = _predict_grouped(cfg.motion, self._r_x, self._r_p, time_s - self._r_tov)
             # a remote track flown on below the ground is over: nothing flies underground
             under = _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
             if under.any():
                 self._keep_remote(~under)
-                xr, pr = xr[~under], pr[~under]
+                above = np.flatnonzero(~under)
+                xr, pr = xr.take(above, axis=0), pr.take(above, axis=0)
             r_origin = self._r_key >> _KEY_SHIFT
             r_tid = self._r_key & ((1 << _KEY_SHIFT) - 1)
             for name in sorted(set(self._origins[1:])):
-                sel = r_origin == self._origin_index[name]
-                if sel.any():
+                sel = np.flatnonzero(r_origin == self._origin_index[name])
+                if sel.size:
                     blocks.append(
-                        (self._origin_index[name], r_tid[sel], xr[sel], pr[sel], self._r_src[sel])
+                        (
+                            self._origin_index[name],
+                            r_tid.take(sel),
+                            xr.take(sel, axis=0),
+                            pr.take(sel, axis=0),
+                            self._r_src.take(sel, axis=0),
+                        )
                     )
 
         n_orig = len(self._origins)
@@ -545,32 +562,37 @@ class PartnerPicture:
             fa, rb = assign_pairs(fa, rb, d2 - self._gate)
             if fa.size:
                 fx[fa], fp[fa], _ = covariance_intersection(
-                    fx[fa], fp[fa], x[rb], p[rb], cfg.criterion
+                    fx.take(fa, axis=0),
+                    fp.take(fa, axis=0),
+                    x.take(rb, axis=0),
+                    p.take(rb, axis=0),
+                    cfg.criterion,
                 )
                 fsrc[fa] |= src[rb]
                 fcon[fa, o] = tid[rb]
             free = np.ones(x.shape[0], dtype=bool)
             free[rb] = False
             con = np.full((int(free.sum()), n_orig), -1, dtype=np.int64)
-            con[:, o] = tid[free]
-            fx = np.concatenate([fx, x[free]])
-            fp = np.concatenate([fp, p[free]])
-            fsrc = np.concatenate([fsrc, src[free]])
+            new = np.flatnonzero(free)
+            con[:, o] = tid.take(new)
+            fx = np.concatenate([fx, x.take(new, axis=0)])
+            fp = np.concatenate([fp, p.take(new, axis=0)])
+            fsrc = np.concatenate([fsrc, src.take(new, axis=0)])
             fcon = np.concatenate([fcon, con])
 
         numbers = self._number(time_s, fx, fp, fcon)
         order = np.argsort(numbers, kind="stable")
-        cov = fp[order]
+        cov = fp.take(order, axis=0)
         pic = FusedPicture(
             time_s=time_s,
             owner=self.owner,
             picture_number=numbers[order],
-            state=fx[order],
+            state=fx.take(order, axis=0),
             covariance=cov,
             pos_sigma_m=np.sqrt(np.trace(cov[:, :3, :3], axis1=1, axis2=2)),
             origins=tuple(self._origins),
-            contributor_id=fcon[order],
-            sources_mask=fsrc[order],
+            contributor_id=fcon.take(order, axis=0),
+            sources_mask=fsrc.take(order, axis=0),
             sensor_ids=tuple(self._sensor_index),
             n_stale_dropped=n_stale,
         )
