@@ -238,3 +238,42 @@ def test_gated_pairs_equal_numpy_form() -> None:
             want = _numpy_gated_pairs(z, h, s, gate)
             assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
             assert d2.tobytes() == want[2].tobytes()
+
+
+def test_ellipsoid_altitude_equals_ground_altitude() -> None:
+    """The compiled height above the WGS84 ground is Ground().altitude_m bit for bit."""
+    from skyweave.kinematics.earth import Ground
+    from skyweave.tracking.tracker_kernel import ellipsoid_altitude_m
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 6)) * 1.0e3
+    unit = rng.normal(size=(2000, 3))
+    x[:, :3] += unit / np.linalg.norm(unit, axis=1, keepdims=True) * rng.uniform(6.3e6, 8e6, (2000, 1))
+    x[5] = np.nan
+    want = Ground().altitude_m(x[:, 0], x[:, 1], x[:, 2])
+    assert ellipsoid_altitude_m(x).tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("min_altitude_m", [float("-inf"), -50.0])
+def test_state_dead_equals_numpy_form(min_altitude_m: float) -> None:
+    """The compiled state-only deletion tests mark the NumPy form's rows (from a start
+    row on, rows already dead kept) and report whether any row is dead."""
+    from skyweave.kinematics.earth import Ground
+    from skyweave.tracking.tracker_kernel import state_dead
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 7, 60):
+        for start in sorted({0, n // 2, n}):
+            x = rng.normal(size=(n, 6)) * 100.0
+            x[:, 2] += 6.356752e6 + rng.normal(size=n) * 100.0  # about the pole's ground
+            p = rng.uniform(0.0, 2.0, (n, 6, 6)) * 1e8
+            dead = rng.random(n) < 0.1
+            want = dead.copy()
+            tail = _pos_sigma(p[start:]) > 20_000.0
+            if np.isfinite(min_altitude_m):
+                alt = Ground().altitude_m(x[start:, 0], x[start:, 1], x[start:, 2])
+                tail |= alt < min_altitude_m
+            want[start:] |= tail
+            got = dead.copy()
+            assert state_dead(x, p, start, 20_000.0, min_altitude_m, got) == want.any()
+            assert np.array_equal(got, want)

@@ -67,11 +67,11 @@ import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.kinematics.earth import Ground
 from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
 from skyweave.tracking.measurement import chi2_gate
 from skyweave.tracking.motion import Ballistic, MotionModel
 from skyweave.tracking.tracker import TrackBatch
+from skyweave.tracking.tracker_kernel import ellipsoid_altitude_m
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -146,9 +146,6 @@ class RemoteTracks:
             sensor_ids=batch.sensor_ids,
         )
 
-
-#: heights above the WGS84 ellipsoid (nothing in a picture flies underground)
-_GROUND = Ground()
 
 
 @dataclass(frozen=True)
@@ -517,7 +514,7 @@ class PartnerPicture:
         blocks: list[tuple[int, IntArray, FloatArray, FloatArray, BoolArray]] = []
         if own is not None and own_src is not None:
             xo, po = cfg.motion.predict(own.state, own.covariance, time_s - own.time_s)
-            up = _GROUND.altitude_m(xo[:, 0], xo[:, 1], xo[:, 2]) >= cfg.min_altitude_m
+            up = ellipsoid_altitude_m(xo) >= cfg.min_altitude_m  # Ground().altitude_m, compiled
             own_ids = own.track_id.astype(np.int64)
             up_rows = np.flatnonzero(up)
             blocks.append(
@@ -532,7 +529,7 @@ class PartnerPicture:
         if self.n_remote:
             xr, pr = _predict_grouped(cfg.motion, self._r_x, self._r_p, time_s - self._r_tov)
             # a remote track flown on below the ground is over: nothing flies underground
-            under = _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
+            under = ellipsoid_altitude_m(xr) < cfg.min_altitude_m
             if under.any():
                 self._keep_remote(~under)
                 above = np.flatnonzero(~under)

@@ -42,14 +42,10 @@ import pyarrow as pa
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.kinematics.earth import Ground
 from skyweave.tracking import motion_kernel, tracker_kernel
 from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
-
-#: heights above the WGS84 ellipsoid (a track below the ground has ended)
-_GROUND = Ground()
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -441,15 +437,18 @@ class Tracker:
         if next_id != self._next_id:  # tracks confirmed
             self._next_id = next_id
             self._batch = None
-        # The state-only tests, on the rows whose state changed since they were last
-        # passed (none after a scan at the clock that updated nothing): the same result.
-        k = self._checked
-        if k < self.n_tracks:
-            tail = _pos_sigma(self._p[k:]) > cfg.max_pos_sigma_m
-            if np.isfinite(cfg.min_altitude_m):
-                tail |= _below(self._x[k:], cfg.min_altitude_m)
-            dead[k:] |= tail
-        if dead.any():
+        # The state-only tests (compiled), on the rows whose state changed since they
+        # were last passed (none after a scan at the clock that updated nothing): the
+        # same result.
+        any_dead = tracker_kernel.state_dead(
+            self._x,
+            self._p,
+            self._checked,
+            float(cfg.max_pos_sigma_m),
+            float(cfg.min_altitude_m),
+            dead,
+        )
+        if any_dead:
             if (self._track_id[dead] >= 0).any():
                 self._batch = None
             self._keep(~dead)
@@ -601,10 +600,11 @@ def _pos_sigma(p: FloatArray) -> FloatArray:
 
 
 def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
-    """ECEF states (N, 6) whose position is below ``min_altitude_m`` (none for -inf)."""
+    """ECEF states (N, 6) whose position is below ``min_altitude_m`` (none for -inf):
+    heights above the WGS84 ground as ``Ground().altitude_m`` gives them, compiled."""
     if not np.isfinite(min_altitude_m):
         return np.zeros(len(x), dtype=bool)
-    return np.asarray(_GROUND.altitude_m(x[:, 0], x[:, 1], x[:, 2]) < min_altitude_m)
+    return tracker_kernel.ellipsoid_altitude_m(x) < min_altitude_m
 
 
 def _gated_pairs(

@@ -4,7 +4,10 @@ The tracker runs its bookkeeping after every scan, on arrays of a few tracks, wh
 the fixed cost of some fifteen small NumPy operations outweighed the work. This loop
 does the same integer and boolean updates track by track (the one floating-point
 operation, the coast time ``time_s - last_update_s``, is the same subtraction), so
-it gives exactly what the NumPy form gave (``tests/test_tracker_kernel.py``).
+it gives exactly what the NumPy form gave (``tests/test_tracker_kernel.py``). The
+state-only deletion tests (position sigma, height above the ellipsoid) follow it the
+same way: :func:`skyweave.tracking.tracker._pos_sigma` and
+:meth:`skyweave.kinematics.earth.Ground.altitude_m`, operation for operation.
 
 The gate's (track, report) pairs and their squared distances are likewise one loop
 over the candidate windows instead of some twenty-five small NumPy calls: the same
@@ -13,15 +16,24 @@ pair order and the same per-pair formula, operation for operation.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
+
+from skyweave.constants import WGS84_A_M
+from skyweave.kinematics.earth import WGS84_B_M
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 TWO_PI = 2.0 * np.pi
+
+# Ground.altitude_m's constants, as it computes them
+_A2 = WGS84_A_M**2
+_B2 = WGS84_B_M**2
 
 
 @njit(cache=True)
@@ -178,3 +190,45 @@ def in_cover(
             ok = abs(off) <= half_width_azimuth_rad
         out[t] = ok
     return out
+
+
+@njit(cache=True)
+def _altitude_m(x: float, y: float, z: float) -> float:
+    """:meth:`skyweave.kinematics.earth.Ground.altitude_m` (WGS84) of one point."""
+    r = math.sqrt(x * x + y * y + z * z)
+    q = (x * x + y * y) / _A2 + z * z / _B2
+    return r * (1.0 - 1.0 / math.sqrt(q))
+
+
+@njit(cache=True)
+def ellipsoid_altitude_m(pos: FloatArray) -> FloatArray:
+    """Heights of rows ``(x, y, z, ...)`` above the WGS84 ground (``Ground().altitude_m``)."""
+    n = pos.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _altitude_m(pos[i, 0], pos[i, 1], pos[i, 2])
+    return out
+
+
+@njit(cache=True)
+def state_dead(
+    x: FloatArray,
+    p: FloatArray,
+    start: int,
+    max_pos_sigma_m: float,
+    min_altitude_m: float,
+    dead: BoolArray,
+) -> bool:
+    """Mark rows ``start:`` whose position sigma exceeds ``max_pos_sigma_m`` or whose
+    position is below ``min_altitude_m`` (not tested for -inf) dead, in place; return
+    whether any row of ``dead`` is."""
+    below = math.isfinite(min_altitude_m)
+    for i in range(start, x.shape[0]):
+        if math.sqrt(p[i, 0, 0] + p[i, 1, 1] + p[i, 2, 2]) > max_pos_sigma_m:
+            dead[i] = True
+        elif below and _altitude_m(x[i, 0], x[i, 1], x[i, 2]) < min_altitude_m:
+            dead[i] = True
+    for i in range(dead.shape[0]):
+        if dead[i]:
+            return True
+    return False
