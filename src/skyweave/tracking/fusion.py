@@ -67,6 +67,7 @@ import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
+from skyweave.tracking.fusion_kernel import votes_settle
 from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
 from skyweave.tracking.measurement import chi2_gate
 from skyweave.tracking.motion import Ballistic, MotionModel
@@ -612,11 +613,7 @@ class PartnerPicture:
         """
         if self.config.continuity_weight > 1.0 or vote_g.size < n_f:
             return False
-        lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
-        hi = np.full(n_f, -1, dtype=np.int64)
-        np.minimum.at(lo, vote_g, vote_n)
-        np.maximum.at(hi, vote_g, vote_n)
-        return bool(np.all(hi >= 0) and np.array_equal(lo, hi) and np.unique(lo).size == n_f)
+        return bool(votes_settle(n_f, vote_g, vote_n))  # compiled: one pass over the votes
 
     def _number(self, time_s: float, fx: FloatArray, fp: FloatArray, fcon: IntArray) -> IntArray:
         """Picture numbers of the fused tracks; updates the correlation table."""
