@@ -233,6 +233,9 @@ class Tracker:
         self._sensor_index: dict[str, int] = {}
         self._next_id = 1
         n_modes = self._imm.n_modes if self._imm is not None else 0
+        # a new track's mode probabilities (normalised), a pure function of the config
+        mu0 = np.asarray(self._imm.initial_probabilities if self._imm else (), dtype=np.float64)
+        self._mu0 = mu0 / mu0.sum()
         # Track arrays (T = number of live tracks, tentative and confirmed).
         self._x = np.zeros((0, 6))
         self._p = np.zeros((0, 6, 6))
@@ -568,8 +571,7 @@ class Tracker:
             r = self._imm.n_modes
             self._xm = np.concatenate([self._xm, np.repeat(x[:, None], r, axis=1)])
             self._pm = np.concatenate([self._pm, np.repeat(p[:, None], r, axis=1)])
-            mu0 = np.asarray(self._imm.initial_probabilities, dtype=np.float64)
-            self._mu = np.concatenate([self._mu, np.tile(mu0 / mu0.sum(), (n, 1))])
+            self._mu = np.concatenate([self._mu, np.tile(self._mu0, (n, 1))])
         self._track_id = np.concatenate([self._track_id, np.full(n, -1, dtype=np.int64)])
         self._hits = np.concatenate([self._hits, np.ones(n, dtype=np.int64)])
         self._opps = np.concatenate([self._opps, np.ones(n, dtype=np.int64)])
