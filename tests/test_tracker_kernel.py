@@ -248,7 +248,9 @@ def test_ellipsoid_altitude_equals_ground_altitude() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2000, 6)) * 1.0e3
     unit = rng.normal(size=(2000, 3))
-    x[:, :3] += unit / np.linalg.norm(unit, axis=1, keepdims=True) * rng.uniform(6.3e6, 8e6, (2000, 1))
+    x[:, :3] += (
+        unit / np.linalg.norm(unit, axis=1, keepdims=True) * rng.uniform(6.3e6, 8e6, (2000, 1))
+    )
     x[5] = np.nan
     want = Ground().altitude_m(x[:, 0], x[:, 1], x[:, 2])
     assert ellipsoid_altitude_m(x).tobytes() == want.tobytes()

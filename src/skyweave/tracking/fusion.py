@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pyarrow as pa
@@ -146,7 +146,6 @@ class RemoteTracks:
             sources_mask=batch.sources_mask,
             sensor_ids=batch.sensor_ids,
         )
-
 
 
 @dataclass(frozen=True)
@@ -330,7 +329,8 @@ def _vote_cost(
     """
     tie = 1e-9 * np.arange(n_cols) / max(n_cols, 1)
     cell = row * n_cols + col
-    flat = np.bincount(cell, weights=weight, minlength=n_rows * n_cols)
+    # float64 with weights (typed as the unweighted count)
+    flat = cast(FloatArray, np.bincount(cell, weights=weight, minlength=n_rows * n_cols))
     score = flat[cell]
     flat[cell] = np.where(score > 0.0, -(score - tie[col]), 0.0)
     return flat.reshape(n_rows, n_cols)

@@ -17,6 +17,7 @@ pair order and the same per-pair formula, operation for operation.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -114,7 +115,7 @@ def gate_pairs(
     lo: IntArray,
     hi: IntArray,
     h: FloatArray,
-    sinv: FloatArray,
+    sinv: NDArray[np.floating[Any]],
     gate: float,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """The (track, report) pairs of the candidate windows inside the gate.
@@ -154,11 +155,12 @@ def gate_pairs(
             n0 = z[m, 0] - h[t, 0]
             n1 = (z[m, 1] - h[t, 1] + np.pi) % TWO_PI - np.pi  # wrap_pi
             n2 = z[m, 2] - h[t, 2]
+            cross = sinv[t, 0, 1] * n0 * n1 + sinv[t, 0, 2] * n0 * n2 + sinv[t, 1, 2] * n1 * n2
             v = (
                 sinv[t, 0, 0] * n0 * n0
                 + sinv[t, 1, 1] * n1 * n1
                 + sinv[t, 2, 2] * n2 * n2
-                + 2.0 * (sinv[t, 0, 1] * n0 * n1 + sinv[t, 0, 2] * n0 * n2 + sinv[t, 1, 2] * n1 * n2)
+                + 2.0 * cross
             )
             if v < gate:
                 pt[k] = t
