@@ -305,28 +305,33 @@ class Tracker:
             return self.confirmed().rows(partner)
         if time_s < self._time_s:
             raise ValueError(f"cannot report at {time_s} s, before the clock {self._time_s} s")
-        sel = self._track_id >= 0
-        x, p = self._predict_arrays(sel, time_s - self._time_s)
-        up = ~_below(x, self.config.min_altitude_m)
-        sel[sel] = up
-        x, p = x[up], p[up]
+        rows = np.flatnonzero(self._track_id >= 0)
+        x, p = self._predict_arrays(rows, time_s - self._time_s)
+        up = np.flatnonzero(~_below(x, self.config.min_altitude_m))
+        rows = rows.take(up)
+        p = p.take(up, axis=0)
         batch = TrackBatch(
             time_s=float(time_s),
-            track_id=self._track_id[sel].copy(),
-            state=x,
+            track_id=self._track_id.take(rows),
+            state=x.take(up, axis=0),
             covariance=p,
             pos_sigma_m=_pos_sigma(p),
-            sources_mask=self._sources[sel].copy(),
+            sources_mask=self._sources.take(rows, axis=0),
             sensor_ids=self.sensor_ids,
         )
         return batch.rows(partner)
 
     # ------------------------------------------------------------- prediction
-    def _predict_arrays(self, sel: BoolArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
-        """Predicted combined ``(x, P)`` of the selected tracks, without storing it."""
+    def _predict_arrays(self, rows: IntArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
+        """Predicted combined ``(x, P)`` of the tracks ``rows``, without storing it."""
         if self._model is not None:
-            return self._model.predict(self._x[sel], self._p[sel], dt_s)
-        _, _, _, x, p = self._imm_predict(self._xm[sel], self._pm[sel], self._mu[sel], dt_s)
+            return self._model.predict(self._x.take(rows, axis=0), self._p.take(rows, axis=0), dt_s)
+        _, _, _, x, p = self._imm_predict(
+            self._xm.take(rows, axis=0),
+            self._pm.take(rows, axis=0),
+            self._mu.take(rows, axis=0),
+            dt_s,
+        )
         return x, p
 
     def _imm_predict(
