@@ -347,3 +347,52 @@ def test_picture_is_deterministic() -> None:
     a, _ = _picture_run("12", True)
     b, _ = _picture_run("12", True)
     assert a == b
+
+
+def test_vote_cost_equals_the_dense_score_form() -> None:
+    """The number assignment's cost from the voted cells only is the dense form's
+    matrix bit for bit (repeated cells summed in order, a zero weight, many numbers)."""
+    from skyweave.tracking.fusion import _vote_cost
+
+    rng = np.random.default_rng(7)
+    for n_f, n_c, n_v in ((1, 1, 1), (5, 3, 12), (40, 25, 90), (300, 280, 700)):
+        row = rng.integers(0, n_f, n_v)
+        col = rng.integers(0, n_c, n_v)
+        weight = np.where(rng.random(n_v) < 0.5, 1.0, rng.random(n_v))
+        weight[0] = 0.0
+        score = np.zeros((n_f, n_c))
+        np.add.at(score, (row, col), weight)
+        tie = 1e-9 * np.arange(n_c) / max(n_c, 1)
+        dense = np.where(score > 0.0, -(score - tie[None, :]), 0.0)
+        got = _vote_cost(n_f, n_c, row, col, weight)
+        assert got.tobytes() == dense.tobytes()
+
+
+def test_votes_settle_equals_numpy_form() -> None:
+    """The compiled settle test answers as the ufunc.at form it replaced."""
+    from skyweave.tracking.fusion_kernel import votes_settle
+
+    def numpy_form(n_f: int, vote_g: np.ndarray, vote_n: np.ndarray) -> bool:
+        lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
+        hi = np.full(n_f, -1, dtype=np.int64)
+        np.minimum.at(lo, vote_g, vote_n)
+        np.maximum.at(hi, vote_g, vote_n)
+        return bool(np.all(hi >= 0) and np.array_equal(lo, hi) and np.unique(lo).size == n_f)
+
+    rng = np.random.default_rng(12)
+    answers = set()
+    for n_f in (1, 2, 5, 30):
+        for _ in range(200):
+            numbers = rng.permutation(3 * n_f)[:n_f] + 1
+            vote_g = np.repeat(np.arange(n_f), rng.integers(1, 3, n_f))
+            if rng.random() < 0.3:  # a track without a vote
+                vote_g = vote_g[vote_g != rng.integers(n_f)]
+            vote_n = numbers[vote_g].astype(np.int64)
+            if rng.random() < 0.3 and vote_n.size:  # a split or a shared number
+                vote_n[rng.integers(vote_n.size)] = rng.integers(1, 3 * n_f + 1)
+            order = rng.permutation(vote_g.size)
+            vote_g, vote_n = vote_g[order].astype(np.int64), vote_n[order]
+            want = numpy_form(n_f, vote_g, vote_n)
+            assert votes_settle(n_f, vote_g, vote_n) == want
+            answers.add(want)
+    assert answers == {True, False}

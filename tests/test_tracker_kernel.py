@@ -118,9 +118,12 @@ def test_batch_sources_equal_array_form() -> None:
             assert batch.sources == array_form(batch)
 
 
-def test_all_round_cover_equals_sector_formula() -> None:
-    """An all-round radar's sector test passes every row (|wrap_pi| <= pi), so leaving
-    it out changes nothing, at the wrap's edges included."""
+@pytest.mark.parametrize("half_width_rad", [float(np.pi), 0.8, 3.0])
+def test_cover_equals_numpy_formula(half_width_rad: float) -> None:
+    """The compiled cover test is the NumPy formula (all-round radars included: their
+    sector test passes every row, |wrap_pi| <= pi), at the wrap's edges and NaN rows."""
+    from dataclasses import replace
+
     from skyweave.tracking.measurement import wrap_pi
     from skyweave.tracking.tracker import _in_cover
 
@@ -129,7 +132,18 @@ def test_all_round_cover_equals_sector_formula() -> None:
         [rng.uniform(-20.0, 20.0, 500), np.array([0.0, np.pi, -np.pi, 2 * np.pi, -1e-17, 1e-17])]
     )
     h = np.column_stack([rng.uniform(0.0, 4e5, az.size), az, rng.uniform(-1.6, 1.6, az.size)])
+    h[3] = np.nan
+    h[[4, 6], [0, 2]] = np.nan
+    if half_width_rad < np.pi:  # (an all-round radar never reads the azimuth)
+        h[5, 1] = np.nan
     scan = RadarScan.flat(0.0, "r", np.zeros(3), np.zeros((0, 3)), np.ones(3), max_range_m=3e5)
+    scan = replace(
+        scan,
+        boresight_azimuth_rad=1.0,
+        half_width_azimuth_rad=half_width_rad,
+        min_elevation_rad=-0.1,
+        max_elevation_rad=1.2,
+    )
     full = (
         (h[:, 0] <= scan.max_range_m)
         & (np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad)) <= scan.half_width_azimuth_rad)
@@ -169,3 +183,99 @@ def test_remote_tracks_sources_equal_name_list_form() -> None:
         want_mask = np.array([[s in src[i] for s in want_ids] for i in rows], dtype=bool)
         assert got.sensor_ids == want_ids
         assert np.array_equal(got.sources_mask, want_mask.reshape(len(rows), len(want_ids)))
+
+
+def _numpy_gated_pairs(z, h, s, gate):  # type: ignore[no-untyped-def]
+    """Tracker._gated_pairs' pairs and distances before they were compiled."""
+    from skyweave.tracking.measurement import wrap_pi
+
+    order = np.argsort(z[:, 0], kind="stable")
+    zr = z[order, 0]
+    half = np.sqrt(gate * s[:, 0, 0])
+    lo = np.searchsorted(zr, h[:, 0] - half, side="left")
+    hi = np.searchsorted(zr, h[:, 0] + half, side="right")
+    cnt = hi - lo
+    total = int(cnt.sum())
+    sinv = np.linalg.inv(s)
+    pt = np.repeat(np.arange(h.shape[0]), cnt)
+    start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)
+    pm = order[start + np.arange(total)]
+    nu = z[pm] - h[pt]
+    nu[:, 1] = wrap_pi(nu[:, 1])
+    si = sinv[pt]
+    n0, n1, n2 = nu[:, 0], nu[:, 1], nu[:, 2]
+    d2 = (
+        si[:, 0, 0] * n0 * n0
+        + si[:, 1, 1] * n1 * n1
+        + si[:, 2, 2] * n2 * n2
+        + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
+    )
+    ok = d2 < gate
+    return pt[ok], pm[ok], d2[ok]
+
+
+def test_gated_pairs_equal_numpy_form() -> None:
+    """The compiled gate gives the NumPy form's pairs, in its order, and its distances
+    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate)."""
+    from skyweave.tracking.tracker import _gated_pairs
+
+    rng = np.random.default_rng(5)
+    gate = TrackerConfig().gate_d2
+    for n_t, n_m in ((1, 1), (3, 0), (6, 9), (40, 60)):
+        for _ in range(20):
+            h = np.column_stack(
+                [rng.uniform(1e4, 2e4, n_t), rng.uniform(0, 2 * np.pi, n_t), rng.uniform(0, 1, n_t)]
+            )
+            pick = rng.integers(0, n_t, n_m)
+            z = h[pick] + rng.normal(0.0, 1.0, (n_m, 3)) * [300.0, 0.01, 0.01]
+            z[:, 1] = np.where(rng.random(n_m) < 0.3, z[:, 1] + 2 * np.pi, z[:, 1])
+            if n_m > 2:
+                z[1, 0] = z[0, 0]  # a tie the stable sort keeps in report order
+            a = rng.normal(size=(n_t, 3, 3))
+            s = a @ np.swapaxes(a, 1, 2) * [[[1e4, 1.0, 1.0]]] + np.diag([1e4, 1e-4, 1e-4])
+            s[0, 0, 0] = 1e-6  # a track whose window holds no report
+            pt, pm, d2, _ = _gated_pairs(z, h, s, gate)
+            want = _numpy_gated_pairs(z, h, s, gate)
+            assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
+            assert d2.tobytes() == want[2].tobytes()
+
+
+def test_ellipsoid_altitude_equals_ground_altitude() -> None:
+    """The compiled height above the WGS84 ground is Ground().altitude_m bit for bit."""
+    from skyweave.kinematics.earth import Ground
+    from skyweave.tracking.tracker_kernel import ellipsoid_altitude_m
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 6)) * 1.0e3
+    unit = rng.normal(size=(2000, 3))
+    x[:, :3] += (
+        unit / np.linalg.norm(unit, axis=1, keepdims=True) * rng.uniform(6.3e6, 8e6, (2000, 1))
+    )
+    x[5] = np.nan
+    want = Ground().altitude_m(x[:, 0], x[:, 1], x[:, 2])
+    assert ellipsoid_altitude_m(x).tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("min_altitude_m", [float("-inf"), -50.0])
+def test_state_dead_equals_numpy_form(min_altitude_m: float) -> None:
+    """The compiled state-only deletion tests mark the NumPy form's rows (from a start
+    row on, rows already dead kept) and report whether any row is dead."""
+    from skyweave.kinematics.earth import Ground
+    from skyweave.tracking.tracker_kernel import state_dead
+
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 7, 60):
+        for start in sorted({0, n // 2, n}):
+            x = rng.normal(size=(n, 6)) * 100.0
+            x[:, 2] += 6.356752e6 + rng.normal(size=n) * 100.0  # about the pole's ground
+            p = rng.uniform(0.0, 2.0, (n, 6, 6)) * 1e8
+            dead = rng.random(n) < 0.1
+            want = dead.copy()
+            tail = _pos_sigma(p[start:]) > 20_000.0
+            if np.isfinite(min_altitude_m):
+                alt = Ground().altitude_m(x[start:, 0], x[start:, 1], x[start:, 2])
+                tail |= alt < min_altitude_m
+            want[start:] |= tail
+            got = dead.copy()
+            assert state_dead(x, p, start, 20_000.0, min_altitude_m, got) == want.any()
+            assert np.array_equal(got, want)

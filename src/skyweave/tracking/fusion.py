@@ -60,18 +60,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.kinematics.earth import Ground
+from skyweave.tracking.fusion_kernel import votes_settle
 from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
 from skyweave.tracking.measurement import chi2_gate
 from skyweave.tracking.motion import Ballistic, MotionModel
 from skyweave.tracking.tracker import TrackBatch
+from skyweave.tracking.tracker_kernel import ellipsoid_altitude_m
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -145,10 +146,6 @@ class RemoteTracks:
             sources_mask=batch.sources_mask,
             sensor_ids=batch.sensor_ids,
         )
-
-
-#: heights above the WGS84 ellipsoid (nothing in a picture flies underground)
-_GROUND = Ground()
 
 
 @dataclass(frozen=True)
@@ -318,6 +315,27 @@ def _predict_grouped(
     return xo, po
 
 
+def _vote_cost(
+    n_rows: int, n_cols: int, row: IntArray, col: IntArray, weight: FloatArray
+) -> FloatArray:
+    """Cost matrix of the number assignment: ``-(score - tie)`` where a fused track's
+    summed votes for a number are positive, 0 elsewhere; ties go to the older (smaller)
+    number.
+
+    The score is summed vote by vote in order (``np.bincount``, as ``np.add.at`` sums),
+    and the cost formula is applied to the voted cells only (every other cell's score
+    is 0, so its cost is 0): the dense form's numbers, without passes over the whole
+    matrix (hundreds of tracks by hundreds of numbers on a raid).
+    """
+    tie = 1e-9 * np.arange(n_cols) / max(n_cols, 1)
+    cell = row * n_cols + col
+    # float64 with weights (typed as the unweighted count)
+    flat = cast(FloatArray, np.bincount(cell, weights=weight, minlength=n_rows * n_cols))
+    score = flat[cell]
+    flat[cell] = np.where(score > 0.0, -(score - tie[col]), 0.0)
+    return flat.reshape(n_rows, n_cols)
+
+
 # ------------------------------------------------------------------- pictures
 class PartnerPicture:
     """One partner's fused picture: own confirmed tracks plus released remote tracks.
@@ -457,16 +475,17 @@ class PartnerPicture:
         keep = order[last]
         self._r_key = all_key[keep]
         self._r_tov = all_tov[keep]
-        self._r_x = np.concatenate([self._r_x, tracks.state])[keep]
-        self._r_p = np.concatenate([self._r_p, tracks.covariance])[keep]
-        self._r_src = np.concatenate([self._r_src, src])[keep]
+        self._r_x = np.concatenate([self._r_x, tracks.state]).take(keep, axis=0)
+        self._r_p = np.concatenate([self._r_p, tracks.covariance]).take(keep, axis=0)
+        self._r_src = np.concatenate([self._r_src, src]).take(keep, axis=0)
 
     def _keep_remote(self, keep: BoolArray) -> None:
-        self._r_key = self._r_key[keep]
-        self._r_tov = self._r_tov[keep]
-        self._r_x = self._r_x[keep]
-        self._r_p = self._r_p[keep]
-        self._r_src = self._r_src[keep]
+        rows = np.flatnonzero(keep)  # one index, gathered by take: the mask's rows
+        self._r_key = self._r_key.take(rows)
+        self._r_tov = self._r_tov.take(rows)
+        self._r_x = self._r_x.take(rows, axis=0)
+        self._r_p = self._r_p.take(rows, axis=0)
+        self._r_src = self._r_src.take(rows, axis=0)
 
     # ---------------------------------------------------------------- update
     def update(self, time_s: float, own: TrackBatch | None = None) -> FusedPicture:
@@ -496,23 +515,39 @@ class PartnerPicture:
         blocks: list[tuple[int, IntArray, FloatArray, FloatArray, BoolArray]] = []
         if own is not None and own_src is not None:
             xo, po = cfg.motion.predict(own.state, own.covariance, time_s - own.time_s)
-            up = _GROUND.altitude_m(xo[:, 0], xo[:, 1], xo[:, 2]) >= cfg.min_altitude_m
+            up = ellipsoid_altitude_m(xo) >= cfg.min_altitude_m  # Ground().altitude_m, compiled
             own_ids = own.track_id.astype(np.int64)
-            blocks.append((0, own_ids[up], xo[up], po[up], own_src[up]))
+            up_rows = np.flatnonzero(up)
+            blocks.append(
+                (
+                    0,
+                    own_ids.take(up_rows),
+                    xo.take(up_rows, axis=0),
+                    po.take(up_rows, axis=0),
+                    own_src.take(up_rows, axis=0),
+                )
+            )
         if self.n_remote:
             xr, pr = _predict_grouped(cfg.motion, self._r_x, self._r_p, time_s - self._r_tov)
             # a remote track flown on below the ground is over: nothing flies underground
-            under = _GROUND.altitude_m(xr[:, 0], xr[:, 1], xr[:, 2]) < cfg.min_altitude_m
+            under = ellipsoid_altitude_m(xr) < cfg.min_altitude_m
             if under.any():
                 self._keep_remote(~under)
-                xr, pr = xr[~under], pr[~under]
+                above = np.flatnonzero(~under)
+                xr, pr = xr.take(above, axis=0), pr.take(above, axis=0)
             r_origin = self._r_key >> _KEY_SHIFT
             r_tid = self._r_key & ((1 << _KEY_SHIFT) - 1)
             for name in sorted(set(self._origins[1:])):
-                sel = r_origin == self._origin_index[name]
-                if sel.any():
+                sel = np.flatnonzero(r_origin == self._origin_index[name])
+                if sel.size:
                     blocks.append(
-                        (self._origin_index[name], r_tid[sel], xr[sel], pr[sel], self._r_src[sel])
+                        (
+                            self._origin_index[name],
+                            r_tid.take(sel),
+                            xr.take(sel, axis=0),
+                            pr.take(sel, axis=0),
+                            self._r_src.take(sel, axis=0),
+                        )
                     )
 
         n_orig = len(self._origins)
@@ -525,32 +560,37 @@ class PartnerPicture:
             fa, rb = assign_pairs(fa, rb, d2 - self._gate)
             if fa.size:
                 fx[fa], fp[fa], _ = covariance_intersection(
-                    fx[fa], fp[fa], x[rb], p[rb], cfg.criterion
+                    fx.take(fa, axis=0),
+                    fp.take(fa, axis=0),
+                    x.take(rb, axis=0),
+                    p.take(rb, axis=0),
+                    cfg.criterion,
                 )
                 fsrc[fa] |= src[rb]
                 fcon[fa, o] = tid[rb]
             free = np.ones(x.shape[0], dtype=bool)
             free[rb] = False
             con = np.full((int(free.sum()), n_orig), -1, dtype=np.int64)
-            con[:, o] = tid[free]
-            fx = np.concatenate([fx, x[free]])
-            fp = np.concatenate([fp, p[free]])
-            fsrc = np.concatenate([fsrc, src[free]])
+            new = np.flatnonzero(free)
+            con[:, o] = tid.take(new)
+            fx = np.concatenate([fx, x.take(new, axis=0)])
+            fp = np.concatenate([fp, p.take(new, axis=0)])
+            fsrc = np.concatenate([fsrc, src.take(new, axis=0)])
             fcon = np.concatenate([fcon, con])
 
         numbers = self._number(time_s, fx, fp, fcon)
         order = np.argsort(numbers, kind="stable")
-        cov = fp[order]
+        cov = fp.take(order, axis=0)
         pic = FusedPicture(
             time_s=time_s,
             owner=self.owner,
             picture_number=numbers[order],
-            state=fx[order],
+            state=fx.take(order, axis=0),
             covariance=cov,
             pos_sigma_m=np.sqrt(np.trace(cov[:, :3, :3], axis1=1, axis2=2)),
             origins=tuple(self._origins),
-            contributor_id=fcon[order],
-            sources_mask=fsrc[order],
+            contributor_id=fcon.take(order, axis=0),
+            sources_mask=fsrc.take(order, axis=0),
             sensor_ids=tuple(self._sensor_index),
             n_stale_dropped=n_stale,
         )
@@ -573,11 +613,7 @@ class PartnerPicture:
         """
         if self.config.continuity_weight > 1.0 or vote_g.size < n_f:
             return False
-        lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
-        hi = np.full(n_f, -1, dtype=np.int64)
-        np.minimum.at(lo, vote_g, vote_n)
-        np.maximum.at(hi, vote_g, vote_n)
-        return bool(np.all(hi >= 0) and np.array_equal(lo, hi) and np.unique(lo).size == n_f)
+        return bool(votes_settle(n_f, vote_g, vote_n))  # compiled: one pass over the votes
 
     def _number(self, time_s: float, fx: FloatArray, fp: FloatArray, fcon: IntArray) -> IntArray:
         """Picture numbers of the fused tracks; updates the correlation table."""
@@ -616,11 +652,7 @@ class PartnerPicture:
             numbers[vote_g] = vote_n
         elif vote_g.size:
             cand, ci = np.unique(vote_n, return_inverse=True)
-            score = np.zeros((n_f, cand.size))
-            np.add.at(score, (vote_g, ci), vote_w)
-            # Ties go to the older (smaller) number.
-            tie = 1e-9 * np.arange(cand.size) / max(cand.size, 1)
-            cost = np.where(score > 0.0, -(score - tie[None, :]), 0.0)
+            cost = _vote_cost(n_f, cand.size, vote_g, ci, vote_w)
             r, c = linear_sum_assignment(cost)
             good = cost[r, c] < 0.0
             numbers[r[good]] = cand[c[good]]

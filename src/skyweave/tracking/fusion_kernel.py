@@ -6,6 +6,10 @@ the large raid about 100,000 pairs a call, of which a few hundred pass. NumPy bu
 a dense ``(A, B, 3)`` difference array for the cheap position pre-gate on every
 call; here one compiled double loop keeps the pairs that pass it, in row-major order,
 without any array of all pairs.
+
+The numbering's test of whether the contributors' votes settle every number is one
+integer loop here too (instead of two ``ufunc.at`` reductions and three whole-array
+tests): the same answer.
 """
 
 from __future__ import annotations
@@ -59,3 +63,24 @@ def position_gate_pairs(
             ia = np.empty(k, dtype=np.int64)
             ib = np.empty(k, dtype=np.int64)
     return ia, ib
+
+
+@njit(cache=True)
+def votes_settle(n_f: int, vote_g: IntArray, vote_n: IntArray) -> bool:
+    """Every fused track ``0 .. n_f - 1`` has a vote, all its votes name one number
+    ``>= 0``, and no two tracks' numbers are the same (see
+    :meth:`skyweave.tracking.fusion.PartnerPicture._votes_settle`)."""
+    lo = np.full(n_f, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_f, -1, dtype=np.int64)
+    for i in range(vote_g.shape[0]):
+        g = vote_g[i]
+        lo[g] = min(lo[g], vote_n[i])
+        hi[g] = max(hi[g], vote_n[i])
+    for g in range(n_f):
+        if hi[g] < 0 or lo[g] != hi[g]:
+            return False
+    lo.sort()
+    for g in range(1, n_f):
+        if lo[g] == lo[g - 1]:
+            return False
+    return True

@@ -7,9 +7,11 @@ A radar's report of one scan becomes one :class:`~skyweave.tracking.scan.RadarSc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.radar import site_frame
@@ -34,6 +36,15 @@ class RadarSite:
     min_elevation_rad: float = float(-np.pi / 2)
     max_elevation_rad: float = float(np.pi / 2)
 
+    @cached_property
+    def scan_frame(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """ECEF position, ENU-to-ECEF rotation and sigmas of the site's scans: built at
+        the first look, not at every one (read only, shared by the scans)."""
+        frame = site_frame(self.lat_deg, self.lon_deg, self.alt_m)
+        sigmas = np.asarray(self.sigmas, dtype=np.float64)
+        sigmas.flags.writeable = False
+        return frame.position_ecef_m, frame.enu_to_ecef, sigmas
+
 
 TRACKS_SCHEMA = pa.schema(
     [
@@ -54,7 +65,7 @@ TRACKS_SCHEMA = pa.schema(
 
 def radar_scan(site: RadarSite, time_s: float, detections: Detections) -> RadarScan:
     """One look of a radar as its partner's tracker takes it (no detection is still a look)."""
-    frame = site_frame(site.lat_deg, site.lon_deg, site.alt_m)
+    position_m, enu_to_ecef, sigmas = site.scan_frame
     if len(detections):
         z = np.column_stack([detections.range_m, detections.azimuth_rad, detections.elevation_rad])
     else:  # most looks see nothing
@@ -62,10 +73,10 @@ def radar_scan(site: RadarSite, time_s: float, detections: Detections) -> RadarS
     return RadarScan(
         time_s=float(time_s),
         sensor_id=site.sensor_id,
-        sensor_pos_m=frame.position_ecef_m,
-        enu_to_frame=frame.enu_to_ecef,
+        sensor_pos_m=position_m,
+        enu_to_frame=enu_to_ecef,
         z=z,
-        sigmas=np.asarray(site.sigmas),
+        sigmas=sigmas,
         max_range_m=site.max_range_m,
         boresight_azimuth_rad=site.boresight_azimuth_rad,
         half_width_azimuth_rad=site.half_width_azimuth_rad,

@@ -42,14 +42,10 @@ import pyarrow as pa
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.kinematics.earth import Ground
 from skyweave.tracking import motion_kernel, tracker_kernel
 from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
-
-#: heights above the WGS84 ellipsoid (a track below the ground has ended)
-_GROUND = Ground()
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -237,6 +233,9 @@ class Tracker:
         self._sensor_index: dict[str, int] = {}
         self._next_id = 1
         n_modes = self._imm.n_modes if self._imm is not None else 0
+        # a new track's mode probabilities (normalised), a pure function of the config
+        mu0 = np.asarray(self._imm.initial_probabilities if self._imm else (), dtype=np.float64)
+        self._mu0 = mu0 / mu0.sum()
         # Track arrays (T = number of live tracks, tentative and confirmed).
         self._x = np.zeros((0, 6))
         self._p = np.zeros((0, 6, 6))
@@ -278,15 +277,15 @@ class Tracker:
         again at report and decision times): callers share it and must not modify it.
         """
         if self._batch is None:
-            sel = self._track_id >= 0
-            p = self._p[sel]
+            rows = np.flatnonzero(self._track_id >= 0)
+            p = self._p.take(rows, axis=0)
             self._batch = TrackBatch(
                 time_s=self._time_s,
-                track_id=self._track_id[sel],
-                state=self._x[sel],
+                track_id=self._track_id.take(rows),
+                state=self._x.take(rows, axis=0),
                 covariance=p,
                 pos_sigma_m=_pos_sigma(p),
-                sources_mask=self._sources[sel],
+                sources_mask=self._sources.take(rows, axis=0),
                 sensor_ids=self.sensor_ids,
             )
         return self._batch
@@ -306,28 +305,33 @@ class Tracker:
             return self.confirmed().rows(partner)
         if time_s < self._time_s:
             raise ValueError(f"cannot report at {time_s} s, before the clock {self._time_s} s")
-        sel = self._track_id >= 0
-        x, p = self._predict_arrays(sel, time_s - self._time_s)
-        up = ~_below(x, self.config.min_altitude_m)
-        sel[sel] = up
-        x, p = x[up], p[up]
+        rows = np.flatnonzero(self._track_id >= 0)
+        x, p = self._predict_arrays(rows, time_s - self._time_s)
+        up = np.flatnonzero(~_below(x, self.config.min_altitude_m))
+        rows = rows.take(up)
+        p = p.take(up, axis=0)
         batch = TrackBatch(
             time_s=float(time_s),
-            track_id=self._track_id[sel].copy(),
-            state=x,
+            track_id=self._track_id.take(rows),
+            state=x.take(up, axis=0),
             covariance=p,
             pos_sigma_m=_pos_sigma(p),
-            sources_mask=self._sources[sel].copy(),
+            sources_mask=self._sources.take(rows, axis=0),
             sensor_ids=self.sensor_ids,
         )
         return batch.rows(partner)
 
     # ------------------------------------------------------------- prediction
-    def _predict_arrays(self, sel: BoolArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
-        """Predicted combined ``(x, P)`` of the selected tracks, without storing it."""
+    def _predict_arrays(self, rows: IntArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
+        """Predicted combined ``(x, P)`` of the tracks ``rows``, without storing it."""
         if self._model is not None:
-            return self._model.predict(self._x[sel], self._p[sel], dt_s)
-        _, _, _, x, p = self._imm_predict(self._xm[sel], self._pm[sel], self._mu[sel], dt_s)
+            return self._model.predict(self._x.take(rows, axis=0), self._p.take(rows, axis=0), dt_s)
+        _, _, _, x, p = self._imm_predict(
+            self._xm.take(rows, axis=0),
+            self._pm.take(rows, axis=0),
+            self._mu.take(rows, axis=0),
+            dt_s,
+        )
         return x, p
 
     def _imm_predict(
@@ -441,15 +445,18 @@ class Tracker:
         if next_id != self._next_id:  # tracks confirmed
             self._next_id = next_id
             self._batch = None
-        # The state-only tests, on the rows whose state changed since they were last
-        # passed (none after a scan at the clock that updated nothing): the same result.
-        k = self._checked
-        if k < self.n_tracks:
-            tail = _pos_sigma(self._p[k:]) > cfg.max_pos_sigma_m
-            if np.isfinite(cfg.min_altitude_m):
-                tail |= _below(self._x[k:], cfg.min_altitude_m)
-            dead[k:] |= tail
-        if dead.any():
+        # The state-only tests (compiled), on the rows whose state changed since they
+        # were last passed (none after a scan at the clock that updated nothing): the
+        # same result.
+        any_dead = tracker_kernel.state_dead(
+            self._x,
+            self._p,
+            self._checked,
+            float(cfg.max_pos_sigma_m),
+            float(cfg.min_altitude_m),
+            dead,
+        )
+        if any_dead:
             if (self._track_id[dead] >= 0).any():
                 self._batch = None
             self._keep(~dead)
@@ -489,14 +496,14 @@ class Tracker:
         self._batch = None
         self._checked = 0
         if self._imm is None:
-            x0 = self._x[tr]
-            p0 = self._p[tr]
-            x, p = _ekf_update(x0, p0, nu, pht_all[tr], sinv_all[tr])
+            x0 = self._x.take(tr, axis=0)
+            p0 = self._p.take(tr, axis=0)
+            x, p = _ekf_update(x0, p0, nu, pht_all.take(tr, axis=0), sinv_all.take(tr, axis=0))
             self._x[tr], self._p[tr] = _iekf_refine(x0, p0, scan.z[me], x, p, scan)
             return
         # IMM: update every mode of the assigned tracks with its own linearisation.
-        xm = self._xm[tr]
-        pm = self._pm[tr]
+        xm = self._xm.take(tr, axis=0)  # take: the rows of fancy indexing, faster
+        pm = self._pm.take(tr, axis=0)
         k, r = xm.shape[:2]
         xf = xm.reshape(k * r, 6)
         pf = pm.reshape(k * r, 6, 6)
@@ -537,18 +544,21 @@ class Tracker:
         return idx
 
     def _keep(self, keep: BoolArray) -> None:
-        self._x = self._x[keep]
-        self._p = self._p[keep]
+        # one index for every array, gathered by take (a boolean mask per array would
+        # find the rows again each time, and its gather is slower): the same rows
+        rows = np.flatnonzero(keep)
+        self._x = self._x.take(rows, axis=0)
+        self._p = self._p.take(rows, axis=0)
         if self._imm is not None:
-            self._xm = self._xm[keep]
-            self._pm = self._pm[keep]
-            self._mu = self._mu[keep]
-        self._track_id = self._track_id[keep]
-        self._hits = self._hits[keep]
-        self._opps = self._opps[keep]
-        self._misses = self._misses[keep]
-        self._last_update_s = self._last_update_s[keep]
-        self._sources = self._sources[keep]
+            self._xm = self._xm.take(rows, axis=0)
+            self._pm = self._pm.take(rows, axis=0)
+            self._mu = self._mu.take(rows, axis=0)
+        self._track_id = self._track_id.take(rows)
+        self._hits = self._hits.take(rows)
+        self._opps = self._opps.take(rows)
+        self._misses = self._misses.take(rows)
+        self._last_update_s = self._last_update_s.take(rows)
+        self._sources = self._sources.take(rows, axis=0)
 
     def _initiate(self, z: FloatArray, scan: RadarScan, s_idx: int) -> None:
         """Single-point initiation of tentative tracks from unassigned reports."""
@@ -566,8 +576,7 @@ class Tracker:
             r = self._imm.n_modes
             self._xm = np.concatenate([self._xm, np.repeat(x[:, None], r, axis=1)])
             self._pm = np.concatenate([self._pm, np.repeat(p[:, None], r, axis=1)])
-            mu0 = np.asarray(self._imm.initial_probabilities, dtype=np.float64)
-            self._mu = np.concatenate([self._mu, np.tile(mu0 / mu0.sum(), (n, 1))])
+            self._mu = np.concatenate([self._mu, np.tile(self._mu0, (n, 1))])
         self._track_id = np.concatenate([self._track_id, np.full(n, -1, dtype=np.int64)])
         self._hits = np.concatenate([self._hits, np.ones(n, dtype=np.int64)])
         self._opps = np.concatenate([self._opps, np.ones(n, dtype=np.int64)])
@@ -579,18 +588,16 @@ class Tracker:
 
 
 def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
-    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see."""
-    in_cover = (
-        (h[:, 0] <= scan.max_range_m)
-        & (h[:, 2] >= scan.min_elevation_rad)
-        & (h[:, 2] <= scan.max_elevation_rad)
+    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see
+    (compiled: :func:`skyweave.tracking.tracker_kernel.in_cover`)."""
+    return tracker_kernel.in_cover(
+        h,
+        scan.max_range_m,
+        scan.min_elevation_rad,
+        scan.max_elevation_rad,
+        scan.boresight_azimuth_rad,
+        scan.half_width_azimuth_rad,
     )
-    # |wrap_pi(a)| <= pi for every a (np.mod's result is at most 2 pi), so an all-round
-    # radar's sector test passes every row: left out
-    if scan.half_width_azimuth_rad < np.pi:
-        off_boresight = np.abs(wrap_pi(h[:, 1] - scan.boresight_azimuth_rad))
-        in_cover &= off_boresight <= scan.half_width_azimuth_rad
-    return in_cover
 
 
 def _pos_sigma(p: FloatArray) -> FloatArray:
@@ -600,10 +607,11 @@ def _pos_sigma(p: FloatArray) -> FloatArray:
 
 
 def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
-    """ECEF states (N, 6) whose position is below ``min_altitude_m`` (none for -inf)."""
+    """ECEF states (N, 6) whose position is below ``min_altitude_m`` (none for -inf):
+    heights above the WGS84 ground as ``Ground().altitude_m`` gives them, compiled."""
     if not np.isfinite(min_altitude_m):
         return np.zeros(len(x), dtype=bool)
-    return np.asarray(_GROUND.altitude_m(x[:, 0], x[:, 1], x[:, 2]) < min_altitude_m)
+    return tracker_kernel.ellipsoid_altitude_m(x) < min_altitude_m
 
 
 def _gated_pairs(
@@ -633,33 +641,19 @@ def _gated_pairs(
     half = np.sqrt(gate * s[:, 0, 0])
     lo = np.searchsorted(zr, h[:, 0] - half, side="left")
     hi = np.searchsorted(zr, h[:, 0] + half, side="right")
-    cnt = hi - lo
-    total = int(cnt.sum())
-    if total == 0:
+    cand = np.flatnonzero(hi - lo)
+    if cand.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), np.zeros_like(s)
-    cand = np.flatnonzero(cnt)
-    if cand.size == cnt.size:
+    if cand.size == lo.size:
         sinv: AnyFloatArray = np.linalg.inv(s)
     else:
         sinv = np.zeros_like(s)
-        sinv[cand] = np.linalg.inv(s[cand])
-    pt = np.repeat(np.arange(h.shape[0]), cnt)
-    start = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt)  # window start minus pair offset
-    pm = order[start + np.arange(total)]
-    nu = z[pm] - h[pt]
-    nu[:, 1] = wrap_pi(nu[:, 1])
-    si = sinv[pt]
-    n0, n1, n2 = nu[:, 0], nu[:, 1], nu[:, 2]
-    # nu^T S^-1 nu written out for the symmetric 3x3 inverse.
-    d2 = (
-        si[:, 0, 0] * n0 * n0
-        + si[:, 1, 1] * n1 * n1
-        + si[:, 2, 2] * n2 * n2
-        + 2.0 * (si[:, 0, 1] * n0 * n1 + si[:, 0, 2] * n0 * n2 + si[:, 1, 2] * n1 * n2)
-    )
-    ok = d2 < gate
-    return pt[ok], pm[ok], d2[ok], sinv
+        sinv[cand] = np.linalg.inv(s.take(cand, axis=0))
+    # the pairs of the windows and nu^T S^-1 nu (azimuth wrapped), compiled: the
+    # NumPy form's pair order and formula (tests/test_tracker_kernel.py)
+    pt, pm, d2 = tracker_kernel.gate_pairs(z, order, lo, hi, h, sinv, gate)
+    return pt, pm, d2, sinv
 
 
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:
@@ -749,10 +743,10 @@ def _iekf_refine(
     idx = np.flatnonzero(second_order > 0.1 * noise)
     if idx.size == 0:
         return x_upd, p_upd
-    xp = x_pred[idx]
-    pp = p_pred[idx]
-    zi = z[idx]
-    xi = x_upd[idx]
+    xp = x_pred.take(idx, axis=0)
+    pp = p_pred.take(idx, axis=0)
+    zi = z.take(idx, axis=0)
+    xi = x_upd.take(idx, axis=0)
     r_diag = np.diag(scan.sigmas * scan.sigmas)
     for _ in range(max_iter):  # Gauss-Newton iterations, vectorised over tracks
         h, hp = predict_polar(xi[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
