@@ -23,18 +23,13 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from skyweave.constants import WGS84_A_M
-from skyweave.kinematics.earth import WGS84_B_M
+from skyweave.kinematics.kernels import height_m
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 TWO_PI = 2.0 * np.pi
-
-# Ground.altitude_m's constants, as it computes them
-_A2 = WGS84_A_M**2
-_B2 = WGS84_B_M**2
 
 
 @njit(cache=True)
@@ -195,20 +190,12 @@ def in_cover(
 
 
 @njit(cache=True)
-def _altitude_m(x: float, y: float, z: float) -> float:
-    """:meth:`skyweave.kinematics.earth.Ground.altitude_m` (WGS84) of one point."""
-    r = math.sqrt(x * x + y * y + z * z)
-    q = (x * x + y * y) / _A2 + z * z / _B2
-    return r * (1.0 - 1.0 / math.sqrt(q))
-
-
-@njit(cache=True)
 def ellipsoid_altitude_m(pos: FloatArray) -> FloatArray:
     """Heights of rows ``(x, y, z, ...)`` above the WGS84 ground (``Ground().altitude_m``)."""
     n = pos.shape[0]
     out = np.empty(n)
     for i in range(n):
-        out[i] = _altitude_m(pos[i, 0], pos[i, 1], pos[i, 2])
+        out[i] = height_m(pos[i, 0], pos[i, 1], pos[i, 2])
     return out
 
 
@@ -228,7 +215,7 @@ def state_dead(
     for i in range(start, x.shape[0]):
         if math.sqrt(p[i, 0, 0] + p[i, 1, 1] + p[i, 2, 2]) > max_pos_sigma_m:
             dead[i] = True
-        elif below and _altitude_m(x[i, 0], x[i, 1], x[i, 2]) < min_altitude_m:
+        elif below and height_m(x[i, 0], x[i, 1], x[i, 2]) < min_altitude_m:
             dead[i] = True
     for i in range(dead.shape[0]):
         if dead[i]:
