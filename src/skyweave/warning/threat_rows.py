@@ -6,7 +6,6 @@ Plain functions of a :class:`~skyweave.warning.threat_model.Threat`: the
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -200,14 +199,12 @@ class BoardRowCache:
         kept, self._kept = self._kept, {}  # threats off the board are forgotten
         out = []
         for t in threats:
-            key = _row_key(t)
             held = kept.get(t.number)
-            if held is not None and _unchanged(held[0], key):
-                still = held[1]
-            else:
-                still = _still_row(self.partner, t, self.asset_info)
-            self._kept[t.number] = (key, still)
-            out.append(still)
+            if held is None or not _unchanged(held[0], t):
+                # (a kept key stays: what it holds is, or equals, what the threat holds)
+                held = (_row_key(t), _still_row(self.partner, t, self.asset_info))
+            self._kept[t.number] = held
+            out.append(held[1])
         return out
 
 
@@ -232,14 +229,29 @@ def _row_key(t: Threat) -> _RowKey:
     return same, (t.launch_lat_deg, t.launch_lon_deg), (*words, t.threatened)
 
 
-def _unchanged(held: _RowKey, now: _RowKey) -> bool:
-    return (
-        len(held[0]) == len(now[0])
-        and all(map(operator.is_, held[0], now[0]))
-        and held[1] == now[1]
-        and 0.0 not in now[1]
-        and held[2] == now[2]
-    )
+def _unchanged(held: _RowKey, t: Threat) -> bool:
+    """``held`` (a :func:`_row_key`) is what ``_row_key(t)`` would be now, as the
+    cache compares them (without making the key)."""
+    same, imp = held[0], t.impact
+    if not (
+        same[0] is t.first_seen_s
+        and same[1] is t.launch_time_s
+        and same[2] is t.last_change_s
+        and same[3] is imp
+    ):
+        return False
+    if imp is not None and not (
+        same[4] is imp.lat_deg
+        and same[5] is imp.lon_deg
+        and same[6] is imp.time_s
+        and same[7] is imp.semi_major_m
+        and same[8] is imp.semi_minor_m
+        and same[9] is imp.orientation_deg
+    ):
+        return False
+    launch = (t.launch_lat_deg, t.launch_lon_deg)
+    words = (t.partner, t.threat_class, t.lifecycle, t.first_source, t.classification)
+    return held[1] == launch and 0.0 not in launch and held[2] == (*words, t.threatened)
 
 
 def copied_row(row: dict[str, Any]) -> dict[str, Any]:

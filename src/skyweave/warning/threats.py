@@ -135,8 +135,13 @@ class ThreatBoard:
         # the open threats by number (a big raid's board searches these, not every
         # threat it ever held)
         self._open: dict[int, Threat] = {}
+        # the open ballistic threats (a threat's class never changes), in the same order
+        self._ballistic: dict[int, Threat] = {}
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
+        # the ready events' ids and sizes at the last call (:meth:`_grown_events`)
+        self._ready_ids = np.zeros(0, dtype=object)
+        self._ready_sizes = np.zeros(0, dtype=np.int64)
         self._board_cache = BoardRowCache(partner, self.asset_info)
 
     # -- reading ------------------------------------------------------------------------
@@ -169,7 +174,8 @@ class ThreatBoard:
     ) -> None:
         """The partner's infrared launch events as of ``time_s`` (own and released LOS);
         ``truth`` labels an event with its truth object (scoring only)."""
-        for k in np.flatnonzero(events.first_report_time_s <= time_s).tolist():
+        ready = np.flatnonzero(events.first_report_time_s <= time_s)
+        for k in ready[self._grown_events(events, ready)].tolist():
             ev = str(events.event_id[k])
             size = int(events.n_detections[k])
             if self._event_size.get(ev) == size:
@@ -196,24 +202,41 @@ class ThreatBoard:
                 threat.launch_source = "triangulated" if events.triangulated[k] else "bearing"
             self._flush_new(time_s, threat, self.partner)
 
+    def _grown_events(self, events: LaunchEvents, ready: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Positions in ``ready`` of the events whose size may differ from the one last
+        read: where the ready events begin with those of the last call (events keep
+        their order), the others' sizes are the ones read then."""
+        ids, sizes = events.event_id[ready], events.n_detections[ready]
+        m = len(self._ready_ids)
+        if m <= len(ids) and np.array_equal(ids[:m], self._ready_ids):
+            grown = np.concatenate(
+                [np.flatnonzero(sizes[:m] != self._ready_sizes), np.arange(m, len(ids))]
+            )
+        else:
+            grown = np.arange(len(ids))
+        self._ready_ids, self._ready_sizes = ids, sizes
+        return grown
+
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
+        pool, d = self._launch_sites(lat, lon)
+        # a launch time unknown on either side (a track's launch point) is no gate
+        dt = np.abs(first_s - np.array([t.launch_time_s for t in pool], dtype=np.float64))
+        dt[~np.isfinite(dt)] = 0.0
+        gated = np.flatnonzero((d <= cfg.launch_gate_m) & (dt <= cfg.launch_time_gate_s))
+        cost = (d[gated] / cfg.launch_gate_m + dt[gated] / cfg.launch_time_gate_s).tolist()
         best, best_cost = None, np.inf
-        near = [
-            t
-            for t in self._open.values()
-            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg) and free(t)
-        ]
-        for t, d in zip(near, launch_distances_m(lat, lon, near).tolist(), strict=True):
-            # a launch time unknown on either side (a track's launch point) is no gate
-            dt = abs(first_s - t.launch_time_s)
-            dt = dt if math.isfinite(dt) else 0.0
-            if d <= cfg.launch_gate_m and dt <= cfg.launch_time_gate_s:
-                cost = d / cfg.launch_gate_m + dt / cfg.launch_time_gate_s
-                if cost < best_cost:
-                    best, best_cost = t, cost
+        for k, c in zip(gated.tolist(), cost, strict=True):
+            if c < best_cost and free(pool[k]):
+                best, best_cost = pool[k], c
         return best
+
+    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[list[Threat], FloatArray]:
+        """The open ballistic threats with a launch point, in order, and their launch
+        points' distances from this one (metres)."""
+        pool = [t for t in self._ballistic.values() if math.isfinite(t.launch_lat_deg)]
+        return pool, launch_distances_m(lat_deg, lon_deg, pool)
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
@@ -269,9 +292,8 @@ class ThreatBoard:
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
         movable = [
             t
-            for t in self._open.values()
-            if t.threat_class == "ballistic"
-            and len(t.live_tracks) == 1
+            for t in self._ballistic.values()
+            if len(t.live_tracks) == 1
             and t.impact is not None
             and t.impact.source == "own"
             and math.isfinite(t.launch_time_s)
@@ -324,14 +346,8 @@ class ThreatBoard:
         other threats with a prediction) is nearest ``impact_time_s``; the earliest
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
-        gate_m = self.config.launch_gate_m
-        ballistic = [
-            t
-            for t in self._open.values()
-            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg)
-        ]
-        d = launch_distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
-        near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
+        pool, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
+        near = [pool[k] for k in np.flatnonzero(d <= self.config.launch_gate_m).tolist()]
         candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
             return None
@@ -349,14 +365,17 @@ class ThreatBoard:
     def _match_impact(self, imp: PredictedImpact, free: Any) -> Threat | None:
         """Best open ballistic threat whose prediction fits ``imp`` within the impact gates."""
         cfg = self.config
+        gate_s = cfg.impact_time_gate_s
+        pool = [t for t in self._ballistic.values() if t.impact is not None]
+        dts = np.abs(np.array([t.impact.time_s for t in pool], dtype=np.float64) - imp.time_s)
+        # the time gate first: the distance only where it can matter
+        timely = np.flatnonzero(dts <= gate_s)
         best, best_cost = None, np.inf
-        for t in self._open.values():
-            if not (t.threat_class == "ballistic" and free(t) and t.impact):
+        for t, dt in zip([pool[k] for k in timely.tolist()], dts[timely].tolist(), strict=True):
+            if not free(t):
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
             gate_m = max(cfg.impact_gate_m, t.impact.semi_major_m + imp.semi_major_m)
-            gate_s = cfg.impact_time_gate_s
-            dt = abs(t.impact.time_s - imp.time_s)
             if d <= gate_m and dt <= gate_s:
                 cost = d / gate_m + dt / gate_s
                 if cost < best_cost:
@@ -600,17 +619,27 @@ class ThreatBoard:
 
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
-        cfg = self.config
-        for t in list(self._open.values()):  # a copy: closing removes from it
-            if t.threat_class == "ballistic":
-                if t.impact is not None:
-                    if time_s > t.impact.time_s + cfg.impact_grace_s:
-                        self._close(time_s, t, "impacted", "impact", "impact", self.partner)
-                elif time_s > t.first_seen_s + cfg.detected_timeout_s:
-                    self._close(time_s, t, "all_clear", "all_clear", "nothing predicted",
-                                self.partner)  # fmt: skip
-                continue
-            self._advance_air(time_s, t)
+        grace_s, timeout_s = self.config.impact_grace_s, self.config.detected_timeout_s
+        # the ballistic threats whose end has come, and every air threat, in board order
+        # (closing one changes no other's test)
+        due = [
+            t
+            for t in self._open.values()
+            if t.threat_class != "ballistic"
+            or (
+                time_s > t.impact.time_s + grace_s
+                if t.impact is not None
+                else time_s > t.first_seen_s + timeout_s
+            )
+        ]
+        for t in due:
+            if t.threat_class != "ballistic":
+                self._advance_air(time_s, t)
+            elif t.impact is not None:
+                self._close(time_s, t, "impacted", "impact", "impact", self.partner)
+            else:
+                self._close(time_s, t, "all_clear", "all_clear", "nothing predicted",
+                            self.partner)  # fmt: skip
 
     def _advance_air(self, time_s: float, t: Threat) -> None:
         cfg = self.config
@@ -645,6 +674,8 @@ class ThreatBoard:
         t.originators.update((self.partner, source))
         self.threats.append(t)
         self._open[t.number] = t
+        if threat_class == "ballistic":
+            self._ballistic[t.number] = t
         return t
 
     def _flush_new(self, time_s: float, threat: Threat, origin: str) -> None:
@@ -691,6 +722,7 @@ class ThreatBoard:
         t.ended_s = time_s
         t.live_tracks.clear()
         self._open.pop(t.number, None)
+        self._ballistic.pop(t.number, None)
 
     def _emit(self, time_s: float, t: Threat, kind: str, change: str, origin: str) -> None:
         t.last_change_s = time_s
