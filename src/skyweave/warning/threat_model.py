@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
+from skyweave.warning.threat_columns import COLUMN_FIELDS, ThreatColumns
 
 FloatArray = NDArray[np.float64]
 
@@ -148,6 +149,13 @@ class Threat:
     out_since: dict[str, float] = field(default_factory=dict)  # asset -> left the ellipse
     alerted: PredictedImpact | None = None  # the prediction of the last alert
     alerted_threatened: tuple[str, ...] = ()
+    # the board's columns that follow this threat (:mod:`~skyweave.warning.threat_columns`)
+    columns: ThreatColumns | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in COLUMN_FIELDS and (cols := self.__dict__.get("columns")) is not None:
+            cols.update(self, name, value)
 
     @property
     def threat_id(self) -> str:
@@ -255,14 +263,6 @@ def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
     return groups
 
 
-def launch_distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
-    """Great-circle distances from a launch point to these threats' launch points, metres
-    (bit for bit one scalar ``_great_circle_m`` call per pair, as :func:`site_distances_m`)."""
-    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
-    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
-    return site_distances_m(lat_deg, lon_deg, lats, lons)
-
-
 def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
     """Track ``k``'s closest approach as a threat's predicted impact."""
     lat, lon, r95 = float(ev.cpa_lat_deg[k]), float(ev.cpa_lon_deg[k]), float(ev.radius95_m[k])
@@ -352,7 +352,6 @@ __all__ = [
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
-    "launch_distances_m",
     "rounded",
     "site_distances_m",
     "site_groups",

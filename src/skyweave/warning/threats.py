@@ -72,6 +72,7 @@ from skyweave.warning.air_threats import evaluate_air_tracks
 from skyweave.warning.alerts import Alerts
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.launch import LaunchEvents
+from skyweave.warning.threat_columns import ThreatColumns
 from skyweave.warning.threat_model import (
     CLASSIFICATIONS,
     LIFECYCLES,
@@ -85,7 +86,7 @@ from skyweave.warning.threat_model import (
     impact_of_row,
     inside_ellipse,
     is_finite,
-    launch_distances_m,
+    site_distances_m,
     site_groups,
     threat_rules_markdown,
     untracked,
@@ -135,8 +136,8 @@ class ThreatBoard:
         # the open threats by number (a big raid's board searches these, not every
         # threat it ever held)
         self._open: dict[int, Threat] = {}
-        # the open ballistic threats (a threat's class never changes), in the same order
-        self._ballistic: dict[int, Threat] = {}
+        # what the board tests against every open threat, as arrays by threat number
+        self._cols = ThreatColumns()
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
         # the ready events' ids and sizes at the last call (:meth:`_grown_events`)
@@ -220,23 +221,26 @@ class ThreatBoard:
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
-        pool, d = self._launch_sites(lat, lon)
+        rows, d = self._launch_sites(lat, lon)
         # a launch time unknown on either side (a track's launch point) is no gate
-        dt = np.abs(first_s - np.array([t.launch_time_s for t in pool], dtype=np.float64))
+        dt = np.abs(first_s - self._cols.launch_time_s[rows])
         dt[~np.isfinite(dt)] = 0.0
         gated = np.flatnonzero((d <= cfg.launch_gate_m) & (dt <= cfg.launch_time_gate_s))
         cost = (d[gated] / cfg.launch_gate_m + dt[gated] / cfg.launch_time_gate_s).tolist()
         best, best_cost = None, np.inf
-        for k, c in zip(gated.tolist(), cost, strict=True):
-            if c < best_cost and free(pool[k]):
-                best, best_cost = pool[k], c
+        for k, c in zip(rows[gated].tolist(), cost, strict=True):
+            if c < best_cost and free(self.threats[k]):
+                best, best_cost = self.threats[k], c
         return best
 
-    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[list[Threat], FloatArray]:
-        """The open ballistic threats with a launch point, in order, and their launch
-        points' distances from this one (metres)."""
-        pool = [t for t in self._ballistic.values() if math.isfinite(t.launch_lat_deg)]
-        return pool, launch_distances_m(lat_deg, lon_deg, pool)
+    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[NDArray[np.intp], FloatArray]:
+        """The rows (:class:`ThreatColumns`) of the open ballistic threats with a launch
+        point, in board order, and their launch points' distances from this one (metres)."""
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[np.isfinite(cols.launch_lat_deg[rows])]
+        d = site_distances_m(lat_deg, lon_deg, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
+        return rows, d
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
@@ -290,13 +294,15 @@ class ThreatBoard:
         first predictions are too rough to tell two launches tens of seconds apart;
         later ones are not, so tracks are swapped back into order while no threat of
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[cols.has_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
         movable = [
             t
-            for t in self._ballistic.values()
+            for t in map(self.threats.__getitem__, rows.tolist())
             if len(t.live_tracks) == 1
             and t.impact is not None
             and t.impact.source == "own"
-            and math.isfinite(t.launch_time_s)
             and not t.engagements
         ]
         for site in site_groups(movable, self.config.launch_gate_m):
@@ -346,8 +352,8 @@ class ThreatBoard:
         other threats with a prediction) is nearest ``impact_time_s``; the earliest
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
-        pool, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
-        near = [pool[k] for k in np.flatnonzero(d <= self.config.launch_gate_m).tolist()]
+        rows, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
+        near = [self.threats[k] for k in rows[d <= self.config.launch_gate_m].tolist()]
         candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
             return None
@@ -366,13 +372,16 @@ class ThreatBoard:
         """Best open ballistic threat whose prediction fits ``imp`` within the impact gates."""
         cfg = self.config
         gate_s = cfg.impact_time_gate_s
-        pool = [t for t in self._ballistic.values() if t.impact is not None]
-        dts = np.abs(np.array([t.impact.time_s for t in pool], dtype=np.float64) - imp.time_s)
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[cols.has_impact[rows]]
+        dts = np.abs(cols.impact_time_s[rows] - imp.time_s)
         # the time gate first: the distance only where it can matter
-        timely = np.flatnonzero(dts <= gate_s)
+        timely = dts <= gate_s
         best, best_cost = None, np.inf
-        for t, dt in zip([pool[k] for k in timely.tolist()], dts[timely].tolist(), strict=True):
-            if not free(t):
+        for k, dt in zip(rows[timely].tolist(), dts[timely].tolist(), strict=True):
+            t = self.threats[k]
+            if not free(t) or t.impact is None:
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
             gate_m = max(cfg.impact_gate_m, t.impact.semi_major_m + imp.semi_major_m)
@@ -619,20 +628,17 @@ class ThreatBoard:
 
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
-        grace_s, timeout_s = self.config.impact_grace_s, self.config.detected_timeout_s
+        cfg, cols = self.config, self._cols
+        n = cols.size
+        ended = np.where(
+            cols.has_impact[:n],
+            time_s > cols.impact_time_s[:n] + cfg.impact_grace_s,
+            time_s > cols.first_seen_s[:n] + cfg.detected_timeout_s,
+        )
         # the ballistic threats whose end has come, and every air threat, in board order
         # (closing one changes no other's test)
-        due = [
-            t
-            for t in self._open.values()
-            if t.threat_class != "ballistic"
-            or (
-                time_s > t.impact.time_s + grace_s
-                if t.impact is not None
-                else time_s > t.first_seen_s + timeout_s
-            )
-        ]
-        for t in due:
+        due = np.flatnonzero((cols.open_ballistic[:n] & ended) | cols.open_air[:n])
+        for t in map(self.threats.__getitem__, due.tolist()):
             if t.threat_class != "ballistic":
                 self._advance_air(time_s, t)
             elif t.impact is not None:
@@ -674,8 +680,7 @@ class ThreatBoard:
         t.originators.update((self.partner, source))
         self.threats.append(t)
         self._open[t.number] = t
-        if threat_class == "ballistic":
-            self._ballistic[t.number] = t
+        self._cols.add(t)
         return t
 
     def _flush_new(self, time_s: float, threat: Threat, origin: str) -> None:
@@ -722,7 +727,6 @@ class ThreatBoard:
         t.ended_s = time_s
         t.live_tracks.clear()
         self._open.pop(t.number, None)
-        self._ballistic.pop(t.number, None)
 
     def _emit(self, time_s: float, t: Threat, kind: str, change: str, origin: str) -> None:
         t.last_change_s = time_s
