@@ -101,9 +101,10 @@ class AssetInfo:
     value: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class PredictedImpact:
-    """A predicted impact (or closest approach) and where it came from."""
+    """A predicted impact (or closest approach) and where it came from (frozen: a
+    threat's board row is kept while its prediction is the same object)."""
 
     time_s: float
     lat_deg: float
@@ -113,6 +114,29 @@ class PredictedImpact:
     semi_minor_m: float
     orientation_deg: float
     source: str  # "own" or the partner that reported it
+
+
+#: the :class:`Threat` fields a board row's time-free part is made of
+#: (:class:`~skyweave.warning.threat_rows.BoardRowCache`); strings, numbers, a tuple of
+#: strings and a frozen :class:`PredictedImpact`: changed only by setting them
+ROW_FIELDS = frozenset(
+    {
+        "number",
+        "partner",
+        "threat_class",
+        "first_seen_s",
+        "first_source",
+        "launch_time_s",
+        "launch_lat_deg",
+        "launch_lon_deg",
+        "impact",
+        "threatened",
+        "classification",
+        "lifecycle",
+        "last_change_s",
+    }
+)
+_WATCHED = ROW_FIELDS | COLUMN_FIELDS
 
 
 @dataclass
@@ -151,11 +175,18 @@ class Threat:
     alerted_threatened: tuple[str, ...] = ()
     # the board's columns that follow this threat (:mod:`~skyweave.warning.threat_columns`)
     columns: ThreatColumns | None = field(default=None, repr=False, compare=False)
+    # counts the settings of the fields its board row's time-free part is made of
+    # (:data:`ROW_FIELDS`; the row is kept while it stays)
+    row_version: int = field(default=0, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if name in COLUMN_FIELDS and (cols := self.__dict__.get("columns")) is not None:
-            cols.update(self, name, value)
+        if name in _WATCHED:
+            held = self.__dict__
+            if name in ROW_FIELDS:
+                held["row_version"] = held.get("row_version", 0) + 1
+            if name in COLUMN_FIELDS and (cols := held.get("columns")) is not None:
+                cols.update(self, name, value)
 
     @property
     def threat_id(self) -> str:
@@ -343,6 +374,7 @@ __all__ = [
     "LIFECYCLES",
     "THREAT_ALERT_KINDS",
     "AssetInfo",
+    "ROW_FIELDS",
     "PredictedImpact",
     "Threat",
     "ThreatConfig",

@@ -158,15 +158,12 @@ class BoardRowCache:
     """One board's rows, each threat's time-free fields (:func:`_still_row`) kept
     until the threat changes.
 
-    A kept row is used again only while everything it was made of is what it was
-    then: the same prediction object and numbers that are the very same objects
-    (``is``: the same object is the same value, and ``-0.0`` never passes for
-    ``0.0``); the launch point's two numbers, which the board reassigns with each
-    new estimate of the launch, equal and not zero (two equal floats other than
-    zero are the same value; :func:`rounded` makes a ``float`` of either); the
-    threat's partner, class, lifecycle, first source, classification and
-    threatened assets (strings) equal. The picture numbers, sources and
-    engagements, cheap, are made anew at every call.
+    A kept row is used again while the threat is the same object with the same
+    :attr:`~skyweave.warning.threat_model.Threat.row_version`: every field the row is
+    made of (:data:`~skyweave.warning.threat_model.ROW_FIELDS`) is a string, a
+    number, a tuple of strings or a frozen prediction, changed only by setting it,
+    and every setting counts. The picture numbers, sources and engagements, cheap,
+    are made anew at every call.
 
     Parameters
     ----------
@@ -178,7 +175,7 @@ class BoardRowCache:
     def __init__(self, partner: str, asset_info: Mapping[str, AssetInfo]) -> None:
         self.partner = partner
         self.asset_info = asset_info
-        self._kept: dict[int, tuple[_RowKey, dict[str, Any]]] = {}
+        self._kept: dict[int, tuple[Threat, int, dict[str, Any]]] = {}
 
     def rows(
         self, time_s: float, threats: Sequence[Threat], picture_of: Mapping[int, int]
@@ -200,58 +197,11 @@ class BoardRowCache:
         out = []
         for t in threats:
             held = kept.get(t.number)
-            if held is None or not _unchanged(held[0], t):
-                # (a kept key stays: what it holds is, or equals, what the threat holds)
-                held = (_row_key(t), _still_row(self.partner, t, self.asset_info))
+            if held is None or held[0] is not t or held[1] != t.row_version:
+                held = (t, t.row_version, _still_row(self.partner, t, self.asset_info))
             self._kept[t.number] = held
-            out.append(held[1])
+            out.append(held[2])
         return out
-
-
-#: what a threat's time-free board fields are made of: numbers (compared with ``is``),
-#: the launch point (equal and not zero) and strings (equal)
-_RowKey = tuple[tuple[Any, ...], tuple[float, float], tuple[Any, ...]]
-
-
-def _row_key(t: Threat) -> _RowKey:
-    imp = t.impact
-    same: tuple[Any, ...] = (t.first_seen_s, t.launch_time_s, t.last_change_s, imp)
-    if imp is not None:
-        same += (
-            imp.lat_deg,
-            imp.lon_deg,
-            imp.time_s,
-            imp.semi_major_m,
-            imp.semi_minor_m,
-            imp.orientation_deg,
-        )
-    words = (t.partner, t.threat_class, t.lifecycle, t.first_source, t.classification)
-    return same, (t.launch_lat_deg, t.launch_lon_deg), (*words, t.threatened)
-
-
-def _unchanged(held: _RowKey, t: Threat) -> bool:
-    """``held`` (a :func:`_row_key`) is what ``_row_key(t)`` would be now, as the
-    cache compares them (without making the key)."""
-    same, imp = held[0], t.impact
-    if not (
-        same[0] is t.first_seen_s
-        and same[1] is t.launch_time_s
-        and same[2] is t.last_change_s
-        and same[3] is imp
-    ):
-        return False
-    if imp is not None and not (
-        same[4] is imp.lat_deg
-        and same[5] is imp.lon_deg
-        and same[6] is imp.time_s
-        and same[7] is imp.semi_major_m
-        and same[8] is imp.semi_minor_m
-        and same[9] is imp.orientation_deg
-    ):
-        return False
-    launch = (t.launch_lat_deg, t.launch_lon_deg)
-    words = (t.partner, t.threat_class, t.lifecycle, t.first_source, t.classification)
-    return held[1] == launch and 0.0 not in launch and held[2] == (*words, t.threatened)
 
 
 def copied_row(row: dict[str, Any]) -> dict[str, Any]:
