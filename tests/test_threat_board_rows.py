@@ -213,8 +213,8 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
 
 
 def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
-    """A still row depends on :data:`ROW_FIELDS` alone, and setting any of them (even
-    to the same value) moves the threat's ``row_version``."""
+    """A still row depends on :data:`ROW_FIELDS` alone, and setting any of them to a
+    value that could show differently in the row moves the threat's ``row_version``."""
     others = {
         "launch_source": "bearing",
         "events": {"e-1"},
@@ -245,6 +245,24 @@ def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
     assert t.row_version == version
     assert repr(_still_row("north", t, ASSETS)) == before
     for name in sorted(ROW_FIELDS):
-        setattr(t, name, getattr(t, name))
+        setattr(t, name, getattr(t, name))  # the same object: the same row
+        assert t.row_version == version, name
+    for name, value in [
+        ("launch_lat_deg", float("1.0")),  # equal, not zero: the same row
+        ("threatened", tuple(["port"][:0])),  # an equal tuple
+        ("lifecycle", "".join(["det", "ected"])),  # an equal string
+    ]:
+        setattr(t, name, value)
+        assert t.row_version == version, name
+    for name, value in [
+        ("launch_lat_deg", 0.0),
+        ("launch_lat_deg", -0.0),  # equal, but the sign shows in the row
+        ("launch_lat_deg", np.float64(-0.0)),  # another type
+        ("first_seen_s", 1.5),
+        ("impact", _impact(300.0, 5.0)),  # an equal prediction, another object
+        ("threatened", ("port",)),
+        ("classification", "accidental"),
+    ]:
+        setattr(t, name, value)
         assert t.row_version == version + 1, name
         version = t.row_version

@@ -137,6 +137,20 @@ ROW_FIELDS = frozenset(
     }
 )
 _WATCHED = ROW_FIELDS | COLUMN_FIELDS
+_UNSET = object()
+
+
+def _same_in_row(old: Any, new: Any) -> bool:
+    """Setting ``new`` where ``old`` was leaves a board row as it was: the same object,
+    equal strings or tuples (of strings), or equal floats other than zero (two such
+    floats of one type are the same value; ``-0.0`` is not ``0.0``)."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(new, str | tuple):
+        return bool(old == new)
+    return isinstance(new, float) and old == new and new != 0.0
 
 
 @dataclass
@@ -180,13 +194,15 @@ class Threat:
     row_version: int = field(default=0, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _WATCHED:
+            object.__setattr__(self, name, value)
+            return
+        held = self.__dict__
+        if name in ROW_FIELDS and not _same_in_row(held.get(name, _UNSET), value):
+            held["row_version"] = held.get("row_version", 0) + 1
         object.__setattr__(self, name, value)
-        if name in _WATCHED:
-            held = self.__dict__
-            if name in ROW_FIELDS:
-                held["row_version"] = held.get("row_version", 0) + 1
-            if name in COLUMN_FIELDS and (cols := held.get("columns")) is not None:
-                cols.update(self, name, value)
+        if name in COLUMN_FIELDS and (cols := held.get("columns")) is not None:
+            cols.update(self, name, value)
 
     @property
     def threat_id(self) -> str:
