@@ -8,6 +8,8 @@ The board measures launch sites against each other with one NumPy pass per point
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -15,13 +17,14 @@ import numpy as np
 from skyweave.warning.alerts import _great_circle_m
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.threat_model import (
+    ROW_FIELDS,
     AssetInfo,
     PredictedImpact,
     Threat,
     site_distances_m,
     site_groups,
 )
-from skyweave.warning.threat_rows import BoardRowCache, board_row
+from skyweave.warning.threat_rows import BoardRowCache, _still_row, board_row
 from skyweave.warning.threat_table import ThreatTableRecorder
 from skyweave.warning.threats import ThreatBoard
 
@@ -207,3 +210,59 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
     listed = [[list(v) if isinstance(v, tuple) else v for v in r] for r in recorder._rows]
     assert repr(listed) == repr(expected)  # repr: -0.0 is not 0.0
     assert [r[2] for r in expected][-3:] == ["north:T1", "north:T2", "north:T1"]
+
+
+def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
+    """A still row depends on :data:`ROW_FIELDS` alone, and setting any of them to a
+    value that could show differently in the row moves the threat's ``row_version``."""
+    others = {
+        "launch_source": "bearing",
+        "events": {"e-1"},
+        "tracks": {3},
+        "live_tracks": {3},
+        "remote": {"east": "east:T1"},
+        "picture_number": 5,
+        "engagements": {1: {"battery": "b", "outcome": "kill"}},
+        "ended_s": 50.0,
+        "last_seen_s": 40.0,
+        "last_threat_s": 40.0,
+        "sources": {"east"},
+        "originators": {"east"},
+        "alerted": _impact(9.0, 9.0),
+        "alerted_threatened": ("port",),
+        "out_since": {"port": 1.0},
+        "truth": Counter(["cm"]),
+        "last_state": (40.0, np.zeros(6), 100.0),
+    }
+    names = {f.name for f in fields(Threat)} - {"columns", "row_version"}
+    assert names == set(ROW_FIELDS) | set(others)
+    t = _threat(1, 1.0, 2.0)
+    t.impact = _impact(300.0, 5.0)
+    before = repr(_still_row("north", t, ASSETS))
+    version = t.row_version
+    for name, value in others.items():
+        setattr(t, name, value)
+    assert t.row_version == version
+    assert repr(_still_row("north", t, ASSETS)) == before
+    for name in sorted(ROW_FIELDS):
+        setattr(t, name, getattr(t, name))  # the same object: the same row
+        assert t.row_version == version, name
+    for name, value in [
+        ("launch_lat_deg", float("1.0")),  # equal, not zero: the same row
+        ("threatened", tuple(["port"][:0])),  # an equal tuple
+        ("lifecycle", "".join(["det", "ected"])),  # an equal string
+    ]:
+        setattr(t, name, value)
+        assert t.row_version == version, name
+    for name, value in [
+        ("launch_lat_deg", 0.0),
+        ("launch_lat_deg", -0.0),  # equal, but the sign shows in the row
+        ("launch_lat_deg", np.float64(-0.0)),  # another type
+        ("first_seen_s", 1.5),
+        ("impact", _impact(300.0, 5.0)),  # an equal prediction, another object
+        ("threatened", ("port",)),
+        ("classification", "accidental"),
+    ]:
+        setattr(t, name, value)
+        assert t.row_version == version + 1, name
+        version = t.row_version

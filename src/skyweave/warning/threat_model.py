@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
+from skyweave.warning.threat_columns import COLUMN_FIELDS, ThreatColumns
 
 FloatArray = NDArray[np.float64]
 
@@ -100,9 +101,10 @@ class AssetInfo:
     value: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class PredictedImpact:
-    """A predicted impact (or closest approach) and where it came from."""
+    """A predicted impact (or closest approach) and where it came from (frozen: a
+    threat's board row is kept while its prediction is the same object)."""
 
     time_s: float
     lat_deg: float
@@ -112,6 +114,43 @@ class PredictedImpact:
     semi_minor_m: float
     orientation_deg: float
     source: str  # "own" or the partner that reported it
+
+
+#: the :class:`Threat` fields a board row's time-free part is made of
+#: (:class:`~skyweave.warning.threat_rows.BoardRowCache`); strings, numbers, a tuple of
+#: strings and a frozen :class:`PredictedImpact`: changed only by setting them
+ROW_FIELDS = frozenset(
+    {
+        "number",
+        "partner",
+        "threat_class",
+        "first_seen_s",
+        "first_source",
+        "launch_time_s",
+        "launch_lat_deg",
+        "launch_lon_deg",
+        "impact",
+        "threatened",
+        "classification",
+        "lifecycle",
+        "last_change_s",
+    }
+)
+_WATCHED = ROW_FIELDS | COLUMN_FIELDS
+_UNSET = object()
+
+
+def _same_in_row(old: Any, new: Any) -> bool:
+    """Setting ``new`` where ``old`` was leaves a board row as it was: the same object,
+    equal strings or tuples (of strings), or equal floats other than zero (two such
+    floats of one type are the same value; ``-0.0`` is not ``0.0``)."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(new, str | tuple):
+        return bool(old == new)
+    return isinstance(new, float) and old == new and new != 0.0
 
 
 @dataclass
@@ -148,6 +187,22 @@ class Threat:
     out_since: dict[str, float] = field(default_factory=dict)  # asset -> left the ellipse
     alerted: PredictedImpact | None = None  # the prediction of the last alert
     alerted_threatened: tuple[str, ...] = ()
+    # the board's columns that follow this threat (:mod:`~skyweave.warning.threat_columns`)
+    columns: ThreatColumns | None = field(default=None, repr=False, compare=False)
+    # counts the settings of the fields its board row's time-free part is made of
+    # (:data:`ROW_FIELDS`; the row is kept while it stays)
+    row_version: int = field(default=0, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _WATCHED:
+            object.__setattr__(self, name, value)
+            return
+        held = self.__dict__
+        if name in ROW_FIELDS and not _same_in_row(held.get(name, _UNSET), value):
+            held["row_version"] = held.get("row_version", 0) + 1
+        object.__setattr__(self, name, value)
+        if name in COLUMN_FIELDS and (cols := held.get("columns")) is not None:
+            cols.update(self, name, value)
 
     @property
     def threat_id(self) -> str:
@@ -255,14 +310,6 @@ def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
     return groups
 
 
-def launch_distances_m(lat_deg: float, lon_deg: float, threats: Sequence[Threat]) -> FloatArray:
-    """Great-circle distances from a launch point to these threats' launch points, metres
-    (bit for bit one scalar ``_great_circle_m`` call per pair, as :func:`site_distances_m`)."""
-    lats = np.array([t.launch_lat_deg for t in threats], dtype=np.float64)
-    lons = np.array([t.launch_lon_deg for t in threats], dtype=np.float64)
-    return site_distances_m(lat_deg, lon_deg, lats, lons)
-
-
 def cpa_impact(ev: AirEvaluation, k: int) -> PredictedImpact:
     """Track ``k``'s closest approach as a threat's predicted impact."""
     lat, lon, r95 = float(ev.cpa_lat_deg[k]), float(ev.cpa_lon_deg[k]), float(ev.radius95_m[k])
@@ -343,6 +390,7 @@ __all__ = [
     "LIFECYCLES",
     "THREAT_ALERT_KINDS",
     "AssetInfo",
+    "ROW_FIELDS",
     "PredictedImpact",
     "Threat",
     "ThreatConfig",
@@ -352,7 +400,6 @@ __all__ = [
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
-    "launch_distances_m",
     "rounded",
     "site_distances_m",
     "site_groups",

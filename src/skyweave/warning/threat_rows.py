@@ -6,7 +6,6 @@ Plain functions of a :class:`~skyweave.warning.threat_model.Threat`: the
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -159,15 +158,12 @@ class BoardRowCache:
     """One board's rows, each threat's time-free fields (:func:`_still_row`) kept
     until the threat changes.
 
-    A kept row is used again only while everything it was made of is what it was
-    then: the same prediction object and numbers that are the very same objects
-    (``is``: the same object is the same value, and ``-0.0`` never passes for
-    ``0.0``); the launch point's two numbers, which the board reassigns with each
-    new estimate of the launch, equal and not zero (two equal floats other than
-    zero are the same value; :func:`rounded` makes a ``float`` of either); the
-    threat's partner, class, lifecycle, first source, classification and
-    threatened assets (strings) equal. The picture numbers, sources and
-    engagements, cheap, are made anew at every call.
+    A kept row is used again while the threat is the same object with the same
+    :attr:`~skyweave.warning.threat_model.Threat.row_version`: every field the row is
+    made of (:data:`~skyweave.warning.threat_model.ROW_FIELDS`) is a string, a
+    number, a tuple of strings or a frozen prediction, changed only by setting it,
+    and every setting counts. The picture numbers, sources and engagements, cheap,
+    are made anew at every call.
 
     Parameters
     ----------
@@ -179,7 +175,7 @@ class BoardRowCache:
     def __init__(self, partner: str, asset_info: Mapping[str, AssetInfo]) -> None:
         self.partner = partner
         self.asset_info = asset_info
-        self._kept: dict[int, tuple[_RowKey, dict[str, Any]]] = {}
+        self._kept: dict[int, tuple[Threat, int, dict[str, Any]]] = {}
 
     def rows(
         self, time_s: float, threats: Sequence[Threat], picture_of: Mapping[int, int]
@@ -200,46 +196,12 @@ class BoardRowCache:
         kept, self._kept = self._kept, {}  # threats off the board are forgotten
         out = []
         for t in threats:
-            key = _row_key(t)
             held = kept.get(t.number)
-            if held is not None and _unchanged(held[0], key):
-                still = held[1]
-            else:
-                still = _still_row(self.partner, t, self.asset_info)
-            self._kept[t.number] = (key, still)
-            out.append(still)
+            if held is None or held[0] is not t or held[1] != t.row_version:
+                held = (t, t.row_version, _still_row(self.partner, t, self.asset_info))
+            self._kept[t.number] = held
+            out.append(held[2])
         return out
-
-
-#: what a threat's time-free board fields are made of: numbers (compared with ``is``),
-#: the launch point (equal and not zero) and strings (equal)
-_RowKey = tuple[tuple[Any, ...], tuple[float, float], tuple[Any, ...]]
-
-
-def _row_key(t: Threat) -> _RowKey:
-    imp = t.impact
-    same: tuple[Any, ...] = (t.first_seen_s, t.launch_time_s, t.last_change_s, imp)
-    if imp is not None:
-        same += (
-            imp.lat_deg,
-            imp.lon_deg,
-            imp.time_s,
-            imp.semi_major_m,
-            imp.semi_minor_m,
-            imp.orientation_deg,
-        )
-    words = (t.partner, t.threat_class, t.lifecycle, t.first_source, t.classification)
-    return same, (t.launch_lat_deg, t.launch_lon_deg), (*words, t.threatened)
-
-
-def _unchanged(held: _RowKey, now: _RowKey) -> bool:
-    return (
-        len(held[0]) == len(now[0])
-        and all(map(operator.is_, held[0], now[0]))
-        and held[1] == now[1]
-        and 0.0 not in now[1]
-        and held[2] == now[2]
-    )
 
 
 def copied_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -72,6 +72,7 @@ from skyweave.warning.air_threats import evaluate_air_tracks
 from skyweave.warning.alerts import Alerts
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.launch import LaunchEvents
+from skyweave.warning.threat_columns import ThreatColumns
 from skyweave.warning.threat_model import (
     CLASSIFICATIONS,
     LIFECYCLES,
@@ -85,7 +86,7 @@ from skyweave.warning.threat_model import (
     impact_of_row,
     inside_ellipse,
     is_finite,
-    launch_distances_m,
+    site_distances_m,
     site_groups,
     threat_rules_markdown,
     untracked,
@@ -135,8 +136,13 @@ class ThreatBoard:
         # the open threats by number (a big raid's board searches these, not every
         # threat it ever held)
         self._open: dict[int, Threat] = {}
+        # what the board tests against every open threat, as arrays by threat number
+        self._cols = ThreatColumns()
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
+        # the ready events' ids and sizes at the last call (:meth:`_grown_events`)
+        self._ready_ids = np.zeros(0, dtype=object)
+        self._ready_sizes = np.zeros(0, dtype=np.int64)
         self._board_cache = BoardRowCache(partner, self.asset_info)
 
     # -- reading ------------------------------------------------------------------------
@@ -169,7 +175,8 @@ class ThreatBoard:
     ) -> None:
         """The partner's infrared launch events as of ``time_s`` (own and released LOS);
         ``truth`` labels an event with its truth object (scoring only)."""
-        for k in np.flatnonzero(events.first_report_time_s <= time_s).tolist():
+        ready = np.flatnonzero(events.first_report_time_s <= time_s)
+        for k in ready[self._grown_events(events, ready)].tolist():
             ev = str(events.event_id[k])
             size = int(events.n_detections[k])
             if self._event_size.get(ev) == size:
@@ -196,24 +203,44 @@ class ThreatBoard:
                 threat.launch_source = "triangulated" if events.triangulated[k] else "bearing"
             self._flush_new(time_s, threat, self.partner)
 
+    def _grown_events(self, events: LaunchEvents, ready: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Positions in ``ready`` of the events whose size may differ from the one last
+        read: where the ready events begin with those of the last call (events keep
+        their order), the others' sizes are the ones read then."""
+        ids, sizes = events.event_id[ready], events.n_detections[ready]
+        m = len(self._ready_ids)
+        if m <= len(ids) and np.array_equal(ids[:m], self._ready_ids):
+            grown = np.concatenate(
+                [np.flatnonzero(sizes[:m] != self._ready_sizes), np.arange(m, len(ids))]
+            )
+        else:
+            grown = np.arange(len(ids))
+        self._ready_ids, self._ready_sizes = ids, sizes
+        return grown
+
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
         cfg = self.config
+        rows, d = self._launch_sites(lat, lon)
+        # a launch time unknown on either side (a track's launch point) is no gate
+        dt = np.abs(first_s - self._cols.launch_time_s[rows])
+        dt[~np.isfinite(dt)] = 0.0
+        gated = np.flatnonzero((d <= cfg.launch_gate_m) & (dt <= cfg.launch_time_gate_s))
+        cost = (d[gated] / cfg.launch_gate_m + dt[gated] / cfg.launch_time_gate_s).tolist()
         best, best_cost = None, np.inf
-        near = [
-            t
-            for t in self._open.values()
-            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg) and free(t)
-        ]
-        for t, d in zip(near, launch_distances_m(lat, lon, near).tolist(), strict=True):
-            # a launch time unknown on either side (a track's launch point) is no gate
-            dt = abs(first_s - t.launch_time_s)
-            dt = dt if math.isfinite(dt) else 0.0
-            if d <= cfg.launch_gate_m and dt <= cfg.launch_time_gate_s:
-                cost = d / cfg.launch_gate_m + dt / cfg.launch_time_gate_s
-                if cost < best_cost:
-                    best, best_cost = t, cost
+        for k, c in zip(rows[gated].tolist(), cost, strict=True):
+            if c < best_cost and free(self.threats[k]):
+                best, best_cost = self.threats[k], c
         return best
+
+    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[NDArray[np.intp], FloatArray]:
+        """The rows (:class:`ThreatColumns`) of the open ballistic threats with a launch
+        point, in board order, and their launch points' distances from this one (metres)."""
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[np.isfinite(cols.launch_lat_deg[rows])]
+        d = site_distances_m(lat_deg, lon_deg, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
+        return rows, d
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
@@ -267,14 +294,15 @@ class ThreatBoard:
         first predictions are too rough to tell two launches tens of seconds apart;
         later ones are not, so tracks are swapped back into order while no threat of
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[cols.has_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
         movable = [
             t
-            for t in self._open.values()
-            if t.threat_class == "ballistic"
-            and len(t.live_tracks) == 1
+            for t in map(self.threats.__getitem__, rows.tolist())
+            if len(t.live_tracks) == 1
             and t.impact is not None
             and t.impact.source == "own"
-            and math.isfinite(t.launch_time_s)
             and not t.engagements
         ]
         for site in site_groups(movable, self.config.launch_gate_m):
@@ -324,14 +352,8 @@ class ThreatBoard:
         other threats with a prediction) is nearest ``impact_time_s``; the earliest
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
-        gate_m = self.config.launch_gate_m
-        ballistic = [
-            t
-            for t in self._open.values()
-            if t.threat_class == "ballistic" and math.isfinite(t.launch_lat_deg)
-        ]
-        d = launch_distances_m(site.launch_lat_deg, site.launch_lon_deg, ballistic)
-        near = [t for t, ok in zip(ballistic, (d <= gate_m).tolist(), strict=True) if ok]
+        rows, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
+        near = [self.threats[k] for k in rows[d <= self.config.launch_gate_m].tolist()]
         candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
             return None
@@ -349,14 +371,20 @@ class ThreatBoard:
     def _match_impact(self, imp: PredictedImpact, free: Any) -> Threat | None:
         """Best open ballistic threat whose prediction fits ``imp`` within the impact gates."""
         cfg = self.config
+        gate_s = cfg.impact_time_gate_s
+        cols = self._cols
+        rows = cols.open_ballistic_rows()
+        rows = rows[cols.has_impact[rows]]
+        dts = np.abs(cols.impact_time_s[rows] - imp.time_s)
+        # the time gate first: the distance only where it can matter
+        timely = dts <= gate_s
         best, best_cost = None, np.inf
-        for t in self._open.values():
-            if not (t.threat_class == "ballistic" and free(t) and t.impact):
+        for k, dt in zip(rows[timely].tolist(), dts[timely].tolist(), strict=True):
+            t = self.threats[k]
+            if not free(t) or t.impact is None:
                 continue
             d = float(np.linalg.norm(t.impact.ecef_m - imp.ecef_m))
             gate_m = max(cfg.impact_gate_m, t.impact.semi_major_m + imp.semi_major_m)
-            gate_s = cfg.impact_time_gate_s
-            dt = abs(t.impact.time_s - imp.time_s)
             if d <= gate_m and dt <= gate_s:
                 cost = d / gate_m + dt / gate_s
                 if cost < best_cost:
@@ -600,17 +628,24 @@ class ThreatBoard:
 
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
-        cfg = self.config
-        for t in list(self._open.values()):  # a copy: closing removes from it
-            if t.threat_class == "ballistic":
-                if t.impact is not None:
-                    if time_s > t.impact.time_s + cfg.impact_grace_s:
-                        self._close(time_s, t, "impacted", "impact", "impact", self.partner)
-                elif time_s > t.first_seen_s + cfg.detected_timeout_s:
-                    self._close(time_s, t, "all_clear", "all_clear", "nothing predicted",
-                                self.partner)  # fmt: skip
-                continue
-            self._advance_air(time_s, t)
+        cfg, cols = self.config, self._cols
+        n = cols.size
+        ended = np.where(
+            cols.has_impact[:n],
+            time_s > cols.impact_time_s[:n] + cfg.impact_grace_s,
+            time_s > cols.first_seen_s[:n] + cfg.detected_timeout_s,
+        )
+        # the ballistic threats whose end has come, and every air threat, in board order
+        # (closing one changes no other's test)
+        due = np.flatnonzero((cols.open_ballistic[:n] & ended) | cols.open_air[:n])
+        for t in map(self.threats.__getitem__, due.tolist()):
+            if t.threat_class != "ballistic":
+                self._advance_air(time_s, t)
+            elif t.impact is not None:
+                self._close(time_s, t, "impacted", "impact", "impact", self.partner)
+            else:
+                self._close(time_s, t, "all_clear", "all_clear", "nothing predicted",
+                            self.partner)  # fmt: skip
 
     def _advance_air(self, time_s: float, t: Threat) -> None:
         cfg = self.config
@@ -645,6 +680,7 @@ class ThreatBoard:
         t.originators.update((self.partner, source))
         self.threats.append(t)
         self._open[t.number] = t
+        self._cols.add(t)
         return t
 
     def _flush_new(self, time_s: float, threat: Threat, origin: str) -> None:
