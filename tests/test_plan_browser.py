@@ -24,7 +24,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from local_server import ServerThread as Server  # noqa: E402
 from local_server import free_port  # noqa: E402
 from plan_scenario import plan_scenario  # noqa: E402
-from skyweave.exercise.plan_record import add_plan_to_run  # noqa: E402
+from skyweave.exercise.plan_record import add_plan_to_run, plan_text  # noqa: E402
 from skyweave.exercise.plan_routes import create_plan_app  # noqa: E402
 from skyweave.exercise.planning import PlanningSession  # noqa: E402
 from skyweave.exercise.server import create_app  # noqa: E402
@@ -177,7 +177,7 @@ def test_two_staffs_plan_the_white_cell_locks_and_the_exercise_runs_the_plan(
         session.seats = dict(plan.seats)
         out = tmp_path / "run"
         app = create_app(
-            session, out, plan=plan, on_end=lambda folder: add_plan_to_run(folder, plan)
+            session, out, plan=plan, on_end=lambda folder: add_plan_to_run(folder, plan_text(plan))
         )
         exercise_server = Server(app, port)
         _wait_until(white, "document.getElementById('clock')?.dataset.time !== undefined", 30)

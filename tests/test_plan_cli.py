@@ -157,3 +157,51 @@ def test_skyweave_exercise_plan_hands_the_port_to_the_exercise(
     assert alerts == [("east", ["north"])]
     assert json.loads((out / "plan.json").read_text())["locked_version"] == 2
     assert "plan.json" in json.loads((out / ".skyweave-run").read_text())["files"]
+
+
+def test_an_exercise_resumed_from_its_journal_keeps_the_locked_plan(tmp_path: Path) -> None:
+    """A --plan exercise whose process died: its staging folder kept ``plan.json``, and
+    ``--resume`` puts it into the run folder (and the report's plan section) at the end."""
+    from skyweave.exercise.journal import Journal, read_journal, staging_dir_for
+    from skyweave.exercise.plan_record import plan_text
+    from skyweave.exercise.planning import PlanningSession
+    from skyweave.exercise.session import Seat
+
+    plan = PlanningSession(plan_scenario(), 3, workers=1)
+    plan.set_lock(Seat("white", "white", None, "t"), True)
+    text = plan_text(plan)
+    out = tmp_path / "run"
+    journal = Journal.create(out, scenario_json(plan.locked_scenario()), 3)
+    journal.keep_plan(text)
+    journal.clock("tick", 10.0)
+    journal.close()  # as a killed process leaves it (the lock goes with the process)
+    staging = staging_dir_for(out)
+    assert read_journal(staging).plan_text == text
+
+    def drive(staff: Staff) -> None:
+        assert staff.call("/api/clock", "white", {"action": "step"})[0] == 200
+        assert staff.call("/api/end", "white", {})[0] == 200
+
+    (code, text_out), _ = _serve(["exercise", "--resume", str(staging)], drive)
+    assert code == 0, text_out
+    assert (out / "plan.json").read_text() == text
+    assert "plan.json" in json.loads((out / ".skyweave-run").read_text())["files"]
+    assert '<section id="plan">' in (out / "report.html").read_text()
+    assert not staging.exists()  # the journal, its plan copy included, is gone
+
+
+def test_a_damaged_plan_copy_refuses_the_resume_and_names_the_file(tmp_path: Path) -> None:
+    from skyweave.exercise.journal import Journal, staging_dir_for
+
+    out = tmp_path / "run"
+    journal = Journal.create(out, scenario_json(plan_scenario()), 3)
+    journal.keep_plan("[1, 2]\n")  # JSON, but not a plan
+    journal.clock("tick", 10.0)
+    journal.close()
+    staging = staging_dir_for(out)
+    result = CliRunner().invoke(
+        main, ["exercise", "--resume", str(staging), "--port", str(free_port())]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{staging / 'plan.json'}" in result.output and "Traceback" not in result.output
+    assert (staging / "plan.json").is_file()  # nothing is removed

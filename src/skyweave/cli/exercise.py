@@ -64,6 +64,8 @@ class _Play:
     #: play goes on with
     branches: tuple[Branch, ...] = ()
     line: str = "main"
+    #: the locked plan's ``plan.json`` (an exercise started from a plan, or resumed)
+    plan_text: str | None = None
 
 
 @click.command("exercise")
@@ -228,6 +230,7 @@ def _new(
 def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
     """An exercise continued from a staging folder's journal or from a run folder."""
     from skyweave.exercise.journal import is_staging_dir, read_journal
+    from skyweave.exercise.plan_record import read_plan_text
     from skyweave.exercise.played import read_played
 
     if not folder.is_dir():
@@ -247,6 +250,7 @@ def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
             folder,
             j.branches,
             j.current,
+            j.plan_text,
         )
     recorded = read_played(folder)  # the main line goes on; its branches are kept
     out = Path(out_dir) if out_dir else folder  # taken: the end writes beside it
@@ -258,6 +262,7 @@ def _resumed(folder: Path, out_dir: str | None, rate: float | None) -> _Play:
         recorded.commands,
         recorded.until_s,
         branches=recorded.lines,
+        plan_text=read_plan_text(folder),
     )
 
 
@@ -355,6 +360,7 @@ def _serve_live(
     from skyweave.engine.commands import with_injected_threats
     from skyweave.exercise.journal import Journal
     from skyweave.exercise.listen import bind
+    from skyweave.exercise.plan_record import plan_text
     from skyweave.exercise.server import create_app
     from skyweave.exercise.session import ExerciseSession
     from skyweave.scenario.run_size import check_run_size
@@ -365,6 +371,9 @@ def _serve_live(
     if sock is None:  # (after planning: the planning phase's socket, still listening)
         sock = bind(listen.host, listen.port)  # the last check: nothing printed or written yet
     journal = _open_journal(play)
+    kept_plan = play.plan_text if plan is None else plan_text(plan)
+    if kept_plan is not None and play.staging is None:
+        journal.keep_plan(kept_plan)  # a resumed exercise still has it
     if play.resume_to_s is not None:
         click.echo(f"replaying {len(play.commands)} commands to t = {play.resume_to_s:g} s ...")
     session = ExerciseSession(
@@ -376,13 +385,13 @@ def _serve_live(
         resume_to_s=play.resume_to_s,
         branches=play.branches,
         line=play.line,
+        plan_text=kept_plan,
     )
     if plan is not None:
         session.seats = dict(plan.seats)  # the links the staffs already hold
     server: uvicorn.Server | None = None
 
     def on_end(folder: Path) -> None:
-        _with_plan(folder, plan)
         _said_ended(session, play.out, folder)
         if server is not None:
             server.should_exit = True
@@ -411,7 +420,6 @@ def _serve_live(
         try:
             if session.ended_dir is None:
                 folder = session.end(play.out, overwrite)
-                _with_plan(folder, plan)
                 _said_ended(session, play.out, folder)
         except (InputError, OSError) as exc:
             text = "; ".join(map(str, exc.problems)) if isinstance(exc, InputError) else str(exc)
@@ -419,14 +427,6 @@ def _serve_live(
             click.echo(f"the play is kept: skyweave exercise --resume {journal.folder}", err=True)
             journal.close()
             sys.exit(1)
-
-
-def _with_plan(folder: Path, plan: PlanningSession | None) -> None:
-    """Add the locked plan to the run folder (and the report's plan section)."""
-    if plan is not None:
-        from skyweave.exercise.plan_record import add_plan_to_run
-
-        add_plan_to_run(Path(folder), plan)
 
 
 def _said_ended(session: ExerciseSession, asked: Path, folder: Path) -> None:

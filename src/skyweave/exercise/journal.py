@@ -41,7 +41,9 @@ from skyweave.engine.commands import MAX_LOG_BYTES, Command, parse_command
 from skyweave.engine.snapshots import MAIN
 from skyweave.errors import InputError, Problem
 from skyweave.exercise.branches import Branch, check_name
+from skyweave.exercise.plan_record import read_plan_text
 from skyweave.io import safe_files
+from skyweave.io.report_plan import PLAN_NAME
 from skyweave.scenario.schema import Scenario
 
 STAGING_SUFFIX = ".journal"
@@ -200,6 +202,12 @@ class Journal:
         """Lock an existing staging folder to go on appending to its journal."""
         return cls(Path(folder), cls._lock(Path(folder)))
 
+    def keep_plan(self, text: str) -> None:
+        """Keep the locked plan's ``plan.json`` (``text``) beside the journal, so an
+        exercise resumed from this folder still adds it to its run folder."""
+        safe_files.write_text(safe_files.safe_path(self.folder, PLAN_NAME), text)
+        _fsync_dir(self.folder)
+
     def _append(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
         os.write(self._fd, line)
@@ -230,7 +238,7 @@ class Journal:
     def remove(self) -> None:
         """Delete the staging folder (once the run folder is safely written)."""
         self.close()
-        for name in (JOURNAL_NAME, STATE_NAME, SCENARIO_NAME, LOCK_NAME):
+        for name in (JOURNAL_NAME, STATE_NAME, SCENARIO_NAME, PLAN_NAME, LOCK_NAME):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.folder / name)
         with contextlib.suppress(OSError):
@@ -254,6 +262,8 @@ class JournalInputs:
     rate: float
     #: every line of play, the main line first, each to the time it was played to
     branches: tuple[Branch, ...] = ()
+    #: the locked plan's ``plan.json`` of an exercise started from a plan (else None)
+    plan_text: str | None = None
 
     @property
     def current(self) -> str:
@@ -338,6 +348,7 @@ def read_journal(folder: str | Path) -> JournalInputs:
         last_time_s=last_time_s,
         rate=rate,
         branches=tuple(branches),
+        plan_text=read_plan_text(folder),
     )
 
 

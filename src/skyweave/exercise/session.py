@@ -127,6 +127,9 @@ class ExerciseSession(SeatedSession):
         The line of play to continue (the main line unless resumed on a branch).
     snapshots : SnapshotStore, optional
         Where the engine is snapshotted as the clock runs (tests pass their own).
+    plan_text : str, optional
+        The locked plan's ``plan.json`` of an exercise started from a plan: added to
+        the run folder (and its report) when the exercise ends.
     """
 
     def __init__(
@@ -141,8 +144,12 @@ class ExerciseSession(SeatedSession):
         branches: Sequence[Branch] = (),
         line: str = MAIN,
         snapshots: SnapshotStore | None = None,
+        plan_text: str | None = None,
     ) -> None:
         self.scenario = scenario
+        #: the locked plan's ``plan.json`` (an exercise started from a plan): the run
+        #: folder gets it before the journal, which keeps a copy, is removed
+        self.plan_text = plan_text
         self.seed = int(seed)
         self.snapshots = SnapshotStore() if snapshots is None else snapshots
         #: every line of play but the current one, as last played (name -> branch)
@@ -588,6 +595,10 @@ class ExerciseSession(SeatedSession):
             self.ended_dir = write_exercise_folder(
                 main, Path(out_dir), overwrite, branch_files(self.all_lines())
             )
+            if self.plan_text is not None:
+                from skyweave.exercise.plan_record import add_plan_to_run
+
+                add_plan_to_run(self.ended_dir, self.plan_text)
             if self.journal is not None:
                 self.journal.remove()
             self.version += 1
