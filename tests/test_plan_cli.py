@@ -189,6 +189,11 @@ def test_an_exercise_resumed_from_its_journal_keeps_the_locked_plan(tmp_path: Pa
     assert '<section id="plan">' in (out / "report.html").read_text()
     assert not staging.exists()  # the journal, its plan copy included, is gone
 
+    # the run folder played on (into another folder) ends with the plan too
+    (code, text_out), _ = _serve(["exercise", "--resume", str(out), "--out", str(out) + "2"], drive)
+    assert code == 0, text_out
+    assert Path(str(out) + "2", "plan.json").read_text() == text
+
 
 def test_a_damaged_plan_copy_refuses_the_resume_and_names_the_file(tmp_path: Path) -> None:
     from skyweave.exercise.journal import Journal, staging_dir_for
