@@ -310,6 +310,26 @@ def test_a_counterfactual_batch_goes_on_from_the_played_branch(
 
     outcome = run_batch(spec, tmp_path / "cf", workers=1)
     assert (outcome.total, outcome.ok) == (4, 4)
+    # a pool and a Dask cluster get the frozen start once (not with every run) and give
+    # the same rows as this process
+    from skyweave.analysis.batch import shared_start
+
+    start, sent = shared_start(tasks)
+    assert start is cf.start and all(t.start is None for t in sent)
+    assert shared_start(sent) == (None, sent)
+    rows = pq.read_table(tmp_path / "cf" / "runs.parquet").drop_columns(["wall_s"])
+    assert run_batch(spec, tmp_path / "cf-pool", workers=2).ok == 4
+    assert (
+        pq.read_table(tmp_path / "cf-pool" / "runs.parquet").drop_columns(["wall_s"]).equals(rows)
+    )
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert run_batch(spec, tmp_path / "cf-dask", scheduler=cluster.scheduler_address).ok == 4
+    assert (
+        pq.read_table(tmp_path / "cf-dask" / "runs.parquet").drop_columns(["wall_s"]).equals(rows)
+    )
     summary = json.loads((tmp_path / "cf" / "batch_summary.json").read_text())
     info = summary["from_run"]
     assert (info["branch"], info["branch_time_s"], info["played_seed"]) == ("deny", 195.0, 1)

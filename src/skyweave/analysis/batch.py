@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -202,20 +202,24 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
     """Run tasks in a pool of ``workers`` spawned processes.
 
     At most ``workers`` runs are in flight, so when a worker dies the runs that
-    may have killed it are known; they are re-run one at a time in isolation.
+    may have killed it are known; they are re-run one at a time in isolation. The
+    frozen engine that every run of a counterfactual batch starts from is sent to
+    each worker once, not with every run.
     """
     context = multiprocessing.get_context("spawn")
+    start, tasks = shared_start(tasks)
+    run = run_task if start is None else run_from_worker_start
     queue = list(reversed(tasks))
     suspects: list[RunTask] = []
     while queue:
-        pool = _new_pool(workers, context)
+        pool = _new_pool(workers, context, start)
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
         try:
             while queue or in_flight:
                 while queue and len(in_flight) < workers and not broken:
                     task = queue.pop()
-                    in_flight[pool.submit(run_task, task)] = task
+                    in_flight[pool.submit(run, task)] = task
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -238,13 +242,14 @@ def run_pool(tasks: Sequence[RunTask], workers: int, on_row: RowCallback) -> Non
             raise
         pool.shutdown(wait=True)
     for task in suspects:
-        on_row(_run_isolated(task, context))
+        on_row(_run_isolated(task, context, start))
 
 
-def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
-    with _new_pool(1, context) as pool:
+def _run_isolated(task: RunTask, context: Any, start: Snapshot | None) -> dict[str, Any]:
+    with _new_pool(1, context, start) as pool:
         try:
-            return pool.submit(run_task, task).result()
+            run = run_task if start is None else run_from_worker_start
+            return pool.submit(run, task).result()
         except BrokenProcessPool:
             message = (
                 "worker process died during this run (a hard crash: segmentation fault, "
@@ -253,14 +258,40 @@ def _run_isolated(task: RunTask, context: Any) -> dict[str, Any]:
             return _row(task, "error", message, {})
 
 
-def _new_pool(workers: int, context: Any) -> ProcessPoolExecutor:
+def _new_pool(workers: int, context: Any, start: Snapshot | None = None) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(),)
+        workers, mp_context=context, initializer=init_worker, initargs=(os.getpid(), start)
     )
 
 
-def init_worker(parent_pid: int) -> None:
-    """Set up a pool worker: ignore Ctrl-C, and end when the batch process dies.
+def shared_start(tasks: Sequence[RunTask]) -> tuple[Snapshot | None, list[RunTask]]:
+    """The one frozen engine all ``tasks`` start from, and the tasks without it (to be
+    sent once per worker: it is large, some 150 MB for the large raid at 300 s); or
+    None and the tasks as they are when they do not all share one."""
+    starts = {id(t.start): t.start for t in tasks}
+    start = next(iter(starts.values())) if len(starts) == 1 else None
+    if start is None:
+        return None, list(tasks)
+    return start, [replace(t, start=None) for t in tasks]
+
+
+#: the frozen engine this pool worker's runs start from (set once by init_worker)
+_worker_start: Snapshot | None = None
+
+
+def run_from_worker_start(task: RunTask) -> dict[str, Any]:
+    """:func:`run_task` of ``task`` starting from the worker's frozen engine."""
+    return run_task(replace(task, start=_worker_start))
+
+
+def run_from(task: RunTask, start: Snapshot) -> dict[str, Any]:
+    """:func:`run_task` of ``task`` starting from ``start`` (a Dask worker's copy)."""
+    return run_task(replace(task, start=start))
+
+
+def init_worker(parent_pid: int, start: Snapshot | None = None) -> None:
+    """Set up a pool worker: keep the runs' frozen start, ignore Ctrl-C, and end when
+    the batch process dies.
 
     Ctrl-C on a terminal reaches the whole process group; only the parent acts on
     it (it owns the journal) and then terminates the workers, which would
@@ -277,6 +308,8 @@ def init_worker(parent_pid: int) -> None:
     threading.Thread(
         target=_watch_parent, args=(parent_pid,), name="skyweave-parent-watchdog", daemon=True
     ).start()
+    global _worker_start
+    _worker_start = start
 
 
 def _set_parent_death_signal() -> bool:
@@ -335,15 +368,23 @@ def run_dask(tasks: Sequence[RunTask], client: Any, on_row: RowCallback) -> None
     """Submit every task to the Dask cluster of ``client``; record results as they come.
 
     The cluster's workers need the same Skyweave installed; with ``keep_dir`` the
-    run folders are written by the workers, so they need a shared file system.
+    run folders are written by the workers, so they need a shared file system. The
+    frozen engine that every run of a counterfactual batch starts from is scattered to
+    the cluster once, not sent with every run.
     """
     from dask.distributed import as_completed
 
     token = uuid.uuid4().hex[:12]
-    futures = {
-        client.submit(run_task, task, key=f"skyweave-run-{token}-{task.point}-{task.run}"): task
-        for task in tasks
-    }
+    start, sent = shared_start(tasks)
+    on_cluster = None if start is None else client.scatter(start, hash=False)
+
+    def submit(task: RunTask) -> Any:
+        key = f"skyweave-run-{token}-{task.point}-{task.run}"
+        if on_cluster is None:
+            return client.submit(run_task, task, key=key)
+        return client.submit(run_from, task, on_cluster, key=key)
+
+    futures = {submit(task): task for task in sent}
     try:
         for future in as_completed(list(futures), loop=client.loop):
             task = futures[future]
