@@ -320,7 +320,8 @@ def timeline(ctx: ReportContext) -> Any:
             loc="left",
             color=ctx.colours.get(pid, "black"),
         )
-    axes[-1].set_xlim(0.0, float(xmax))
+    if xmax > 0.0:  # (a run ended at its first tick has no span: matplotlib widens it)
+        axes[-1].set_xlim(0.0, float(xmax))
     axes[-1].set_xlabel(ctx.time_axis_label())
     keyed: list[tuple[str, Any]] = [
         (
