@@ -216,8 +216,9 @@ def _numpy_gated_pairs(z, h, s, gate):  # type: ignore[no-untyped-def]
 
 def test_gated_pairs_equal_numpy_form() -> None:
     """The compiled gate gives the NumPy form's pairs, in its order, and its distances
-    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate)."""
-    from skyweave.tracking.tracker import _gated_pairs
+    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate), and
+    np.linalg.inv's S^-1 of every track with a candidate."""
+    from skyweave.tracking.tracker_kernel import gated_pairs
 
     rng = np.random.default_rng(5)
     gate = TrackerConfig().gate_d2
@@ -234,10 +235,60 @@ def test_gated_pairs_equal_numpy_form() -> None:
             a = rng.normal(size=(n_t, 3, 3))
             s = a @ np.swapaxes(a, 1, 2) * [[[1e4, 1.0, 1.0]]] + np.diag([1e4, 1e-4, 1e-4])
             s[0, 0, 0] = 1e-6  # a track whose window holds no report
-            pt, pm, d2, _ = _gated_pairs(z, h, s, gate)
+            pt, pm, d2, sinv = gated_pairs(z, h, s, gate)
             want = _numpy_gated_pairs(z, h, s, gate)
             assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
             assert d2.tobytes() == want[2].tobytes()
+            seen = np.unique(pt)
+            assert sinv[seen].tobytes() == np.linalg.inv(s[seen]).tobytes()
+
+
+def test_innovation_cov_equals_numpy_form() -> None:
+    """P H^T and S = H P H^T + R of every track, as the stacked NumPy products gave them."""
+    from skyweave.tracking.tracker_kernel import innovation_cov
+
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 7, 50):
+        a = rng.normal(size=(n, 6, 6)) * 10.0 ** rng.uniform(-1, 4, (n, 6, 1))
+        p = a @ np.swapaxes(a, 1, 2)
+        hp = rng.normal(size=(n, 3, 3)) * [[[1.0], [1e-5], [1e-5]]]
+        r_diag = np.array([50.0, 2e-3, 2e-3]) ** 2
+        pht, s = innovation_cov(p, hp, r_diag)
+        want_pht = p[:, :, :3] @ np.swapaxes(hp, 1, 2)
+        want_s = hp @ want_pht[:, :3, :]
+        for i in range(3):
+            want_s[:, i, i] += r_diag[i]
+        assert pht.tobytes() == want_pht.tobytes()
+        assert s.tobytes() == want_s.tobytes()
+
+
+@pytest.mark.parametrize("spread_m", [1.0, 3.0e3, 3.0e4])
+def test_iekf_refine_equals_numpy_form(spread_m: float) -> None:
+    """The compiled iterated-EKF refinement gives the NumPy form's states and
+    covariances bit for bit (no row refined, some, all; the iteration count varies)."""
+    from skyweave.tracking.measurement import predict_polar_numpy
+    from skyweave.tracking.motion_kernel import ekf_polar_update
+    from skyweave.tracking.tracker import _iekf_refine, _iekf_refine_numpy
+
+    rng = np.random.default_rng(int(spread_m))
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sensor = np.array([4.0e6, 3.0e6, 3.5e6])
+    sig = np.array([50.0, 2e-3, 2e-3])
+    n = 40
+    x = np.zeros((n, 6))
+    x[:, :3] = sensor + rng.normal(0.0, 1e5, (n, 3))
+    x[:, 3:] = rng.normal(0.0, 300.0, (n, 3))
+    a = rng.normal(size=(n, 6, 6)) * np.array([spread_m] * 3 + [300.0] * 3)[:, None]
+    p = a @ np.swapaxes(a, 1, 2) + np.eye(6)
+    h, _ = predict_polar_numpy(x[:, :3] + rng.normal(0.0, spread_m, (n, 3)), sensor, rot)
+    z = h + rng.normal(size=(n, 3)) * sig
+    z[:3, 1] += 2.0 * np.pi  # azimuth on another branch: the residual is wrapped
+    scan = RadarScan(1.0, "r", sensor, rot, z, sig)
+    xu, pu, _ = ekf_polar_update(x, p, z, sensor, rot, sig * sig)
+    got = _iekf_refine(x, p, z, xu, pu, scan)
+    want = _iekf_refine_numpy(x, p, z, xu, pu, scan)
+    assert got[0].tobytes() == want[0].tobytes()
+    assert got[1].tobytes() == want[1].tobytes()
 
 
 def test_ellipsoid_altitude_equals_ground_altitude() -> None:

@@ -402,19 +402,13 @@ class Tracker:
     ) -> tuple[IntArray, IntArray]:
         """Gate, associate and update the tracks with the scan's reports; return the
         assigned (track, report) indices."""
-        r_diag = scan.sigmas * scan.sigmas
-        # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
-        pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
-        s = hp @ pht[:, :3, :]
-        s[:, 0, 0] += r_diag[0]
-        s[:, 1, 1] += r_diag[1]
-        s[:, 2, 2] += r_diag[2]
-        pt, pm, d2, sinv = _gated_pairs(z, h, s, self._gate_d2)
+        # S = Hp P_pos Hp^T + R and P H^T, then the gated pairs, compiled (the NumPy
+        # forms' products and LAPACK inverse: tests/test_tracker_kernel.py)
+        pht, s = tracker_kernel.innovation_cov(self._p, hp, scan.sigmas * scan.sigmas)
+        pt, pm, d2, sinv = tracker_kernel.gated_pairs(z, h, s, self._gate_d2)
         assigned_tr, assigned_meas = self._associate(pt, pm, d2)
         if assigned_tr.size:
-            nu = z[assigned_meas] - h[assigned_tr]
-            nu[:, 1] = wrap_pi(nu[:, 1])
-            self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
+            self._update(assigned_tr, assigned_meas, h, pht, sinv, scan)
         return assigned_tr, assigned_meas
 
     def _manage(
@@ -488,7 +482,7 @@ class Tracker:
         self,
         tr: IntArray,
         me: IntArray,
-        nu: FloatArray,
+        h: FloatArray,
         pht_all: FloatArray,
         sinv_all: AnyFloatArray,
         scan: RadarScan,
@@ -496,6 +490,8 @@ class Tracker:
         self._batch = None
         self._checked = 0
         if self._imm is None:
+            nu = scan.z[me] - h[tr]
+            nu[:, 1] = wrap_pi(nu[:, 1])
             x0 = self._x.take(tr, axis=0)
             p0 = self._p.take(tr, axis=0)
             x, p = _ekf_update(x0, p0, nu, pht_all.take(tr, axis=0), sinv_all.take(tr, axis=0))
@@ -614,48 +610,6 @@ def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
     return tracker_kernel.ellipsoid_altitude_m(x) < min_altitude_m
 
 
-def _gated_pairs(
-    z: FloatArray, h: FloatArray, s: FloatArray, gate: float
-) -> tuple[IntArray, IntArray, FloatArray, AnyFloatArray]:
-    """All (track, report) pairs inside the chi-square gate, without a T x M matrix.
-
-    The squared Mahalanobis distance is at least its range-only part
-    ``nu_r^2 / S_rr``, so a pair can pass the gate only if the report range
-    lies within ``+- sqrt(gate S_rr)`` of the predicted range. Reports are
-    sorted by range once and each track's candidate window is found with a
-    binary search; the full 3-D distance is then computed for candidates only.
-    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``. Only the tracks
-    with a candidate have ``S`` inverted (each matrix's inverse is its own).
-
-    Returns
-    -------
-    pt, pm : (P,) int64
-        Track and report indices of the gated pairs.
-    d2 : (P,) float64
-        Squared Mahalanobis distances (azimuth innovation wrapped).
-    sinv : (T, 3, 3) float64
-        ``S^-1`` of the tracks with a candidate report (zero elsewhere, never read).
-    """
-    order = np.argsort(z[:, 0], kind="stable")
-    zr = z[order, 0]
-    half = np.sqrt(gate * s[:, 0, 0])
-    lo = np.searchsorted(zr, h[:, 0] - half, side="left")
-    hi = np.searchsorted(zr, h[:, 0] + half, side="right")
-    cand = np.flatnonzero(hi - lo)
-    if cand.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), np.zeros_like(s)
-    if cand.size == lo.size:
-        sinv: AnyFloatArray = np.linalg.inv(s)
-    else:
-        sinv = np.zeros_like(s)
-        sinv[cand] = np.linalg.inv(s.take(cand, axis=0))
-    # the pairs of the windows and nu^T S^-1 nu (azimuth wrapped), compiled: the
-    # NumPy form's pair order and formula (tests/test_tracker_kernel.py)
-    pt, pm, d2 = tracker_kernel.gate_pairs(z, order, lo, hi, h, sinv, gate)
-    return pt, pm, d2, sinv
-
-
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:
     """Optimal assignment over gated pairs (global nearest neighbour).
 
@@ -724,7 +678,33 @@ def _iekf_refine(
     scan: RadarScan,
     max_iter: int = 4,
 ) -> tuple[FloatArray, FloatArray]:
-    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away.
+    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away,
+    compiled (:func:`skyweave.tracking.tracker_kernel.iekf_refine`): what
+    :func:`_iekf_refine_numpy` gives, bit for bit."""
+    return tracker_kernel.iekf_refine(
+        np.ascontiguousarray(x_pred),
+        np.ascontiguousarray(p_pred),
+        np.ascontiguousarray(z),
+        np.ascontiguousarray(x_upd),
+        np.ascontiguousarray(p_upd),
+        np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
+        np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
+        np.ascontiguousarray(scan.sigmas, dtype=np.float64),
+        max_iter,
+    )
+
+
+def _iekf_refine_numpy(
+    x_pred: FloatArray,
+    p_pred: FloatArray,
+    z: FloatArray,
+    x_upd: FloatArray,
+    p_upd: FloatArray,
+    scan: RadarScan,
+    max_iter: int = 4,
+) -> tuple[FloatArray, FloatArray]:
+    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away
+    (the NumPy form: the reference of the compiled :func:`_iekf_refine`).
 
     The EKF linearises the polar measurement at the prediction. When the update
     moves the position by ``d`` at range ``r``, the neglected second-order term

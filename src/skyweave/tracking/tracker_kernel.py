@@ -24,6 +24,8 @@ from numba import njit
 from numpy.typing import NDArray
 
 from skyweave.kinematics.kernels import height_m
+from skyweave.tracking.linalg_kernel import dot3_einsum, dot3_gemm, dot3_gemv, inv3
+from skyweave.tracking.measurement import _predict_polar_rows
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -221,3 +223,201 @@ def state_dead(
         if dead[i]:
             return True
     return False
+
+
+@njit(cache=True)
+def innovation_cov(
+    p: FloatArray, hp: FloatArray, r_diag: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``P H^T`` (T, 6, 3) and ``S = H P H^T + R`` (T, 3, 3) of every track.
+
+    ``H``'s velocity columns are zero, so ``P H^T = P[:, :, :3] Hp^T`` and
+    ``S = Hp (P H^T)[:, :3] + R``: the two stacked products of the NumPy form, each
+    element in ``dgemm``'s order (:func:`~skyweave.tracking.linalg_kernel.dot3_gemm`),
+    then ``R``'s diagonal added.
+    """
+    n = p.shape[0]
+    pht = np.empty((n, 6, 3))
+    s = np.empty((n, 3, 3))
+    for t in range(n):
+        for a in range(6):
+            for i in range(3):
+                pht[t, a, i] = dot3_gemm(
+                    p[t, a, 0], p[t, a, 1], p[t, a, 2], hp[t, i, 0], hp[t, i, 1], hp[t, i, 2]
+                )
+        for i in range(3):
+            for j in range(3):
+                s[t, i, j] = dot3_gemm(
+                    hp[t, i, 0], hp[t, i, 1], hp[t, i, 2], pht[t, 0, j], pht[t, 1, j], pht[t, 2, j]
+                )
+            s[t, i, i] += r_diag[i]
+    return pht, s
+
+
+@njit(cache=True)
+def gated_pairs(
+    z: FloatArray, h: FloatArray, s: FloatArray, gate: float
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """All (track, report) pairs inside the chi-square gate (``Tracker``'s gate).
+
+    A pair can pass only if the report range lies within ``+- sqrt(gate S_rr)`` of
+    the predicted range: reports sorted by range (stable), each track's window found
+    by binary search, ``S^-1`` of the tracks with a candidate only (``np.linalg.inv``'s
+    LAPACK call), then :func:`gate_pairs` on the windows.
+
+    Returns
+    -------
+    pt, pm : (P,) int64
+    d2 : (P,) float64
+    sinv : (T, 3, 3) float64
+        ``S^-1`` of the tracks with a candidate report (zero elsewhere, never read).
+    """
+    order = np.argsort(z[:, 0], kind="mergesort")
+    zr = np.empty(order.shape[0])
+    for j in range(order.shape[0]):
+        zr[j] = z[order[j], 0]
+    n = h.shape[0]
+    lo = np.empty(n, dtype=np.int64)
+    hi = np.empty(n, dtype=np.int64)
+    sinv = np.zeros((n, 3, 3))
+    for t in range(n):
+        half = np.sqrt(gate * s[t, 0, 0])
+        lo[t] = np.searchsorted(zr, h[t, 0] - half, side="left")
+        hi[t] = np.searchsorted(zr, h[t, 0] + half, side="right")
+        if hi[t] != lo[t]:
+            sinv[t] = inv3(s[t])
+    pt, pm, d2 = gate_pairs(z, order, lo, hi, h, sinv, gate)
+    return pt, pm, d2, sinv
+
+
+@njit(cache=True)
+def _far_rows(
+    x_pred: FloatArray, x_upd: FloatArray, sensor_pos_m: FloatArray, sigmas: FloatArray
+) -> IntArray:
+    """Rows whose one-step update moved them so far that the neglected second-order
+    term ``d^2 / (2 r)`` exceeds a tenth of the measurement noise (``_iekf_refine``)."""
+    n = x_pred.shape[0]
+    keep = np.empty(n, dtype=np.int64)
+    k = 0
+    ang = min(sigmas[1], sigmas[2])
+    for t in range(n):
+        r0 = x_pred[t, 0] - sensor_pos_m[0]
+        r1 = x_pred[t, 1] - sensor_pos_m[1]
+        r2 = x_pred[t, 2] - sensor_pos_m[2]
+        rng = np.sqrt(dot3_einsum(r0, r1, r2, r0, r1, r2))
+        d0 = x_upd[t, 0] - x_pred[t, 0]
+        d1 = x_upd[t, 1] - x_pred[t, 1]
+        d2 = x_upd[t, 2] - x_pred[t, 2]
+        second_order = dot3_einsum(d0, d1, d2, d0, d1, d2) / (2.0 * rng)
+        v = rng * ang
+        noise = sigmas[0] if sigmas[0] <= v else v  # np.minimum (NaN from v kept)
+        if second_order > 0.1 * noise:
+            keep[k] = t
+            k += 1
+    return keep[:k]
+
+
+@njit(cache=True)
+def iekf_refine(
+    x_pred: FloatArray,
+    p_pred: FloatArray,
+    z: FloatArray,
+    x_upd: FloatArray,
+    p_upd: FloatArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    sigmas: FloatArray,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray]:
+    """``Tracker._iekf_refine`` compiled: the rows :func:`_far_rows` picks get the
+    Gauss-Newton iterations of the iterated EKF, all rows together until the largest
+    position step is under a millimetre; the other rows keep the one-step update.
+
+    Every product is in the NumPy form's order (:mod:`~skyweave.tracking.linalg_kernel`)
+    and ``S^-1`` is its LAPACK call, so the result is the NumPy form's bit for bit
+    (``tests/test_tracker_kernel.py``).
+    """
+    idx = _far_rows(x_pred, x_upd, sensor_pos_m, sigmas)
+    k = idx.shape[0]
+    if k == 0:
+        return x_upd, p_upd
+    r_full = np.diag(sigmas * sigmas)
+    xi = np.empty((k, 6))
+    pos = np.empty((k, 3))
+    for t in range(k):
+        for a in range(6):
+            xi[t, a] = x_upd[idx[t], a]
+    pht = np.empty((k, 6, 3))
+    gain = np.empty((k, 6, 3))
+    s = np.empty((3, 3))
+    nu = np.empty(3)
+    for _ in range(max_iter):
+        for t in range(k):
+            pos[t, 0], pos[t, 1], pos[t, 2] = xi[t, 0], xi[t, 1], xi[t, 2]
+        h, hp = _predict_polar_rows(pos, sensor_pos_m, rot)
+        x_new = np.empty((k, 6))
+        step = 0.0
+        for t in range(k):
+            r = idx[t]
+            dx0 = x_pred[r, 0] - xi[t, 0]
+            dx1 = x_pred[r, 1] - xi[t, 1]
+            dx2 = x_pred[r, 2] - xi[t, 2]
+            for i in range(3):  # nu_i = z - h(x_i) - H_i (x_pred - x_i), azimuth wrapped
+                res = z[r, i] - h[t, i]
+                if i == 1:
+                    res = (res + np.pi) % TWO_PI - np.pi
+                nu[i] = res - dot3_gemv(hp[t, i, 0], hp[t, i, 1], hp[t, i, 2], dx0, dx1, dx2)
+            for a in range(6):
+                for i in range(3):
+                    pht[t, a, i] = dot3_gemm(
+                        p_pred[r, a, 0],
+                        p_pred[r, a, 1],
+                        p_pred[r, a, 2],
+                        hp[t, i, 0],
+                        hp[t, i, 1],
+                        hp[t, i, 2],
+                    )
+            for i in range(3):
+                for j in range(3):
+                    s[i, j] = (
+                        dot3_gemm(
+                            hp[t, i, 0],
+                            hp[t, i, 1],
+                            hp[t, i, 2],
+                            pht[t, 0, j],
+                            pht[t, 1, j],
+                            pht[t, 2, j],
+                        )
+                        + r_full[i, j]
+                    )
+            sinv = inv3(s)
+            for a in range(6):
+                for j in range(3):
+                    gain[t, a, j] = dot3_gemm(
+                        pht[t, a, 0], pht[t, a, 1], pht[t, a, 2], sinv[0, j], sinv[1, j], sinv[2, j]
+                    )
+                x_new[t, a] = x_pred[r, a] + dot3_gemv(
+                    gain[t, a, 0], gain[t, a, 1], gain[t, a, 2], nu[0], nu[1], nu[2]
+                )
+            for a in range(3):  # np.max(np.abs(...)): a NaN stays
+                v = abs(x_new[t, a] - xi[t, a])
+                if v > step or v != v:
+                    step = v
+        xi = x_new
+        if step < 1e-3:
+            break
+    x_out = x_upd.copy()
+    p_out = p_upd.copy()
+    pn = np.empty((6, 6))
+    for t in range(k):
+        r = idx[t]
+        for a in range(6):
+            x_out[r, a] = xi[t, a]
+            for b in range(6):
+                g0, g1, g2 = gain[t, a, 0], gain[t, a, 1], gain[t, a, 2]
+                kp = dot3_gemm(g0, g1, g2, pht[t, b, 0], pht[t, b, 1], pht[t, b, 2])
+                pn[a, b] = p_pred[r, a, b] - kp
+        for a in range(6):
+            for b in range(6):
+                p_out[r, a, b] = 0.5 * (pn[a, b] + pn[b, a])
+    return x_out, p_out
