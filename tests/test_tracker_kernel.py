@@ -330,3 +330,46 @@ def test_state_dead_equals_numpy_form(min_altitude_m: float) -> None:
             got = dead.copy()
             assert state_dead(x, p, start, 20_000.0, min_altitude_m, got) == want.any()
             assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("n", [1, 2, 5, 30])
+def test_new_tracks_equal_numpy_form(n: int, order: str) -> None:
+    """New tracks' states as polar_to_cartesian and the array assembly gave them (a
+    single report's product is another BLAS call, its order set by the rotation's
+    layout), in every IMM mode."""
+    from skyweave.sensors.radar import site_frame
+
+    rng = np.random.default_rng(n)
+    frame = site_frame(52.0, 4.5, 30.0)
+    sensor, rot = frame.position_ecef_m, np.asarray(frame.enu_to_ecef, order=order)
+    sig = np.array([50.0, 2e-3, 3e-3])
+    # many single reports: a wrong summation order shows in some of them
+    z = np.column_stack(
+        [rng.uniform(1e3, 4e5, n), rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.1, 1.5, n)]
+    )
+    mu0 = np.array([0.25, 0.75])
+    singles = list(rng.normal(size=(60, 1, 3)) * [1e5, 3.0, 1.0])
+    for zz in [z] if n > 1 else singles:
+        _check_new_tracks(zz, sig, sensor, rot, mu0)
+
+
+def _check_new_tracks(z, sig, sensor, rot, mu0):  # type: ignore[no-untyped-def]
+    from skyweave.tracking.measurement import polar_to_cartesian
+    from skyweave.tracking.tracker_kernel import new_tracks
+
+    n = z.shape[0]
+    az, el = z[:, 1], z[:, 2]
+    trig = np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)])
+    gemv = n == 1 and rot.flags.c_contiguous
+    x, p, xm, pm, mu = new_tracks(z, trig, sig, sensor, rot, 300.0**2, mu0, gemv)
+    pos, cov = polar_to_cartesian(z, sig, sensor, rot)
+    want_x = np.zeros((n, 6))
+    want_x[:, :3] = pos
+    want_p = np.zeros((n, 6, 6))
+    want_p[:, :3, :3] = cov
+    want_p[:, 3, 3] = want_p[:, 4, 4] = want_p[:, 5, 5] = 300.0**2
+    assert x.tobytes() == want_x.tobytes() and p.tobytes() == want_p.tobytes()
+    assert xm.tobytes() == np.repeat(want_x[:, None], 2, axis=1).tobytes()
+    assert pm.tobytes() == np.repeat(want_p[:, None], 2, axis=1).tobytes()
+    assert mu.tobytes() == np.tile(mu0, (n, 1)).tobytes()

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from skyweave.tracking import motion_kernel, tracker_kernel
-from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
+from skyweave.tracking.measurement import chi2_gate, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
 
@@ -559,20 +559,28 @@ class Tracker:
     def _initiate(self, z: FloatArray, scan: RadarScan, s_idx: int) -> None:
         """Single-point initiation of tentative tracks from unassigned reports."""
         n = z.shape[0]
-        pos, cov = polar_to_cartesian(z, scan.sigmas, scan.sensor_pos_m, scan.enu_to_frame)
-        x = np.zeros((n, 6))
-        x[:, :3] = pos
-        p = np.zeros((n, 6, 6))
-        p[:, :3, :3] = cov
-        v2 = self.config.init_velocity_sigma_mps**2
-        p[:, 3, 3] = p[:, 4, 4] = p[:, 5, 5] = v2
+        az, el = z[:, 1], z[:, 2]
+        rot = scan.enu_to_frame
+        if not (rot.flags.c_contiguous or rot.flags.f_contiguous):
+            rot = rot.copy()  # the BLAS call's orders are known for these two layouts
+        # the states compiled (polar_to_cartesian's products: tests/test_tracker_kernel.py),
+        # from NumPy's cosines and sines
+        x, p, xm, pm, mu = tracker_kernel.new_tracks(
+            z,
+            np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)]),
+            scan.sigmas,
+            scan.sensor_pos_m,
+            rot,
+            self.config.init_velocity_sigma_mps**2,
+            self._mu0,
+            n == 1 and rot.flags.c_contiguous,
+        )
         self._x = np.concatenate([self._x, x])
         self._p = np.concatenate([self._p, p])
         if self._imm is not None:
-            r = self._imm.n_modes
-            self._xm = np.concatenate([self._xm, np.repeat(x[:, None], r, axis=1)])
-            self._pm = np.concatenate([self._pm, np.repeat(p[:, None], r, axis=1)])
-            self._mu = np.concatenate([self._mu, np.tile(self._mu0, (n, 1))])
+            self._xm = np.concatenate([self._xm, xm])
+            self._pm = np.concatenate([self._pm, pm])
+            self._mu = np.concatenate([self._mu, mu])
         self._track_id = np.concatenate([self._track_id, np.full(n, -1, dtype=np.int64)])
         self._hits = np.concatenate([self._hits, np.ones(n, dtype=np.int64)])
         self._opps = np.concatenate([self._opps, np.ones(n, dtype=np.int64)])

@@ -421,3 +421,76 @@ def iekf_refine(
             for b in range(6):
                 p_out[r, a, b] = 0.5 * (pn[a, b] + pn[b, a])
     return x_out, p_out
+
+
+@njit(cache=True)
+def new_tracks(
+    z: FloatArray,
+    trig: FloatArray,
+    sigmas: FloatArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    velocity_var: float,
+    mu0: FloatArray,
+    gemv_order: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """States of single-point tracks from polar reports ``z`` (M, 3): the position and
+    its linearised covariance of :func:`~skyweave.tracking.measurement.polar_to_cartesian`,
+    zero velocity of variance ``velocity_var`` per axis; and the same in every IMM mode.
+
+    ``trig`` (4, M) holds ``cos(az), sin(az), cos(el), sin(el)`` (NumPy's, whose last
+    bits a compiled ``cos`` need not share). The products are the NumPy form's:
+    ``R J`` and ``(J' S) J'^T`` in ``dgemm``'s order, and ``enu R^T`` (one ``(M, 3)``
+    product) in ``dgemm``'s order, or in ``dgemv``'s where ``gemv_order`` (NumPy's call
+    for a single report with ``R`` C-contiguous; with ``R`` Fortran-ordered, as a
+    site's rotation is, its ``dgemv`` sums in ``dgemm``'s order).
+
+    Returns
+    -------
+    x : (M, 6)
+    p : (M, 6, 6)
+    xm : (M, r, 6)
+    pm : (M, r, 6, 6)
+        ``x`` and ``p`` in each of the ``r = len(mu0)`` modes.
+    mu : (M, r)
+        ``mu0`` per track.
+    """
+    n = z.shape[0]
+    n_modes = mu0.shape[0]
+    x = np.zeros((n, 6))
+    p = np.zeros((n, 6, 6))
+    jac = np.empty((3, 3))
+    jf = np.empty((3, 3))
+    var = sigmas * sigmas
+    for m in range(n):
+        r = z[m, 0]
+        ca, sa, ce, se = trig[0, m], trig[1, m], trig[2, m], trig[3, m]
+        e0, e1, e2 = r * ce * sa, r * ce * ca, r * se
+        for j in range(3):
+            if gemv_order:
+                v = dot3_gemv(e0, e1, e2, rot[j, 0], rot[j, 1], rot[j, 2])
+            else:
+                v = dot3_gemm(e0, e1, e2, rot[j, 0], rot[j, 1], rot[j, 2])
+            x[m, j] = v + sensor_pos_m[j]
+        jac[0, 0], jac[0, 1], jac[0, 2] = ce * sa, r * ce * ca, -r * se * sa
+        jac[1, 0], jac[1, 1], jac[1, 2] = ce * ca, -r * ce * sa, -r * se * ca
+        jac[2, 0], jac[2, 1], jac[2, 2] = se, 0.0, r * ce
+        for i in range(3):  # d pos_frame / d (r, az, el)
+            for j in range(3):
+                jf[i, j] = dot3_gemm(
+                    rot[i, 0], rot[i, 1], rot[i, 2], jac[0, j], jac[1, j], jac[2, j]
+                )
+        for i in range(3):
+            w0, w1, w2 = jf[i, 0] * var[0], jf[i, 1] * var[1], jf[i, 2] * var[2]
+            for j in range(3):
+                p[m, i, j] = dot3_gemm(w0, w1, w2, jf[j, 0], jf[j, 1], jf[j, 2])
+        p[m, 3, 3] = p[m, 4, 4] = p[m, 5, 5] = velocity_var
+    xm = np.empty((n, n_modes, 6))
+    pm = np.empty((n, n_modes, 6, 6))
+    mu = np.empty((n, n_modes))
+    for m in range(n):
+        for j in range(n_modes):
+            xm[m, j] = x[m]
+            pm[m, j] = p[m]
+            mu[m, j] = mu0[j]
+    return x, p, xm, pm, mu
