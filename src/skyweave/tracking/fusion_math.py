@@ -88,7 +88,8 @@ def _bisect(
         # the trace: _slope's in its order (-tr < 0 exactly when tr > 0), compiled around
         # the LAPACK inverse (one call a halving, not eight)
         half = 0.5
-        ibc, dc = np.ascontiguousarray(ib), np.ascontiguousarray(d)
+        ibc = np.ascontiguousarray(ib, dtype=np.float64)
+        dc = np.ascontiguousarray(d, dtype=np.float64)
         m = ci_mix(ibc, dc, lo, half)
         for _ in range(CI_STEPS):
             m = ci_halve(np.ascontiguousarray(_inv(m)), dc, ibc, lo, half)
