@@ -373,3 +373,67 @@ def _check_new_tracks(z, sig, sensor, rot, mu0):  # type: ignore[no-untyped-def]
     assert xm.tobytes() == np.repeat(want_x[:, None], 2, axis=1).tobytes()
     assert pm.tobytes() == np.repeat(want_p[:, None], 2, axis=1).tobytes()
     assert mu.tobytes() == np.tile(mu0, (n, 1)).tobytes()
+
+
+def test_imm_update_equals_rowwise_form() -> None:
+    """The one-call IMM update gathers each (track, mode) row and its report and gives
+    what the per-row EKF update and the iterated refinement gave (bit for bit)."""
+    from skyweave.tracking.measurement import predict_polar_numpy
+    from skyweave.tracking.motion_kernel import ekf_polar_update
+    from skyweave.tracking.tracker import _iekf_refine_numpy
+    from skyweave.tracking.tracker_kernel import imm_update
+
+    rng = np.random.default_rng(21)
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sensor = np.array([4.0e6, 3.0e6, 3.5e6])
+    sig = np.array([50.0, 2e-3, 2e-3])
+    n, r = 12, 2
+    xm = np.zeros((n, r, 6))
+    xm[:, :, :3] = sensor + rng.normal(0.0, 1e5, (n, 1, 3))
+    xm[:, :, 3:] = rng.normal(0.0, 300.0, (n, r, 3))
+    a = rng.normal(size=(n, r, 6, 6)) * rng.uniform(1.0, 5e3, (n, r, 1, 1))
+    pm = a @ np.swapaxes(a, -1, -2) + np.eye(6)
+    h, _ = predict_polar_numpy(xm[:, 0, :3] + rng.normal(0.0, 2e3, (n, 3)), sensor, rot)
+    z = h + rng.normal(size=(n, 3)) * sig
+    tr = np.array([3, 0, 7, 11, 5], dtype=np.int64)
+    me = np.array([1, 4, 2, 0, 9], dtype=np.int64)
+    xu, pu, ll = imm_update(xm, pm, tr, z, me, sensor, rot, sig, 4)
+    xf = xm[tr].reshape(-1, 6)
+    pf = pm[tr].reshape(-1, 6, 6)
+    zf = np.repeat(z[me], r, axis=0)
+    x1, p1, l1 = ekf_polar_update(xf, pf, zf, sensor, rot, sig * sig)
+    x2, p2 = _iekf_refine_numpy(xf, pf, zf, x1, p1, RadarScan(1.0, "r", sensor, rot, zf, sig))
+    assert xu.tobytes() == x2.tobytes() and pu.tobytes() == p2.tobytes()
+    assert ll.tobytes() == l1.tobytes()
+
+
+@pytest.mark.parametrize("n_modes", [0, 2])
+def test_keep_and_append_equal_take_and_concatenate(n_modes: int) -> None:
+    """One copy of the kept rows and the new tracks: what take then concatenate gave."""
+    from skyweave.tracking.tracker_kernel import keep_and_append_counts, keep_and_append_states
+
+    rng = np.random.default_rng(4)
+    t, n = 9, 3
+    rows = np.array([0, 2, 3, 7], dtype=np.int64)
+    t_m, n_m = (t, n) if n_modes else (0, 0)
+    old = [rng.normal(size=s) for s in ((t, 6), (t, 6, 6), (t_m, n_modes, 6))]
+    old += [rng.normal(size=(t_m, n_modes, 6, 6)), rng.random((t_m, n_modes))]
+    new = [rng.normal(size=s) for s in ((n, 6), (n, 6, 6), (n, n_modes, 6))]
+    new += [rng.normal(size=(n, n_modes, 6, 6)), rng.random((n, n_modes))]
+    got = keep_and_append_states(rows, *old, *new)
+    for k, (g, o, w) in enumerate(zip(got, old, new, strict=True)):
+        if k >= 2 and not n_modes:  # no modes: the empty mode arrays stay empty
+            assert g.shape == o.shape
+            continue
+        assert g.tobytes() == np.concatenate([o.take(rows, axis=0), w]).tobytes()
+    counts = [rng.integers(-1, 9, t) for _ in range(4)]
+    last, src = rng.random(t), rng.random((t, 3)) < 0.5
+    tid, hits, opps, misses, last_o, src_o = keep_and_append_counts(
+        rows, *counts, last, src, n, 12.5, 1
+    )
+    for g, o, v in zip((tid, hits, opps, misses), counts, (-1, 1, 1, 0), strict=True):
+        assert g.tolist() == o[rows].tolist() + [v] * n
+    assert last_o.tolist() == last[rows].tolist() + [12.5] * n
+    want_src = np.zeros((n, 3), dtype=bool)
+    want_src[:, 1] = True
+    assert np.array_equal(src_o, np.concatenate([src[rows], want_src]))

@@ -63,6 +63,9 @@ _SMALL_MASK = 256
 #: distinct steps whose IMM transition matrix a tracker keeps
 _MAX_PI_CACHED = 64
 
+#: Gauss-Newton iterations of the iterated-EKF refinement
+_IEKF_MAX_ITER = 4
+
 
 @dataclass(frozen=True)
 class TrackerConfig:
@@ -383,18 +386,22 @@ class Tracker:
         n_meas = z.shape[0]
         if not self.n_tracks:  # nothing to gate or age: every report starts a track
             if n_meas:
-                self._initiate(z, scan, s_idx)
+                self._rebuild(_NO_ROWS, z, scan, s_idx)
             return self.confirmed()
         h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
         assigned_tr = assigned_meas = _NO_ROWS
         if n_meas:  # an empty scan only counts misses: no gate, no update
             assigned_tr, assigned_meas = self._gate_and_update(z, h, hp, scan)
-        self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
+        keep = self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
+        new_z = None
         if n_meas:
             free = np.ones(n_meas, dtype=bool)
             free[assigned_meas] = False
             if free.any():
-                self._initiate(z[free], scan, s_idx)
+                new_z = z[free]
+        if keep is not None or new_z is not None:
+            # the deleted tracks dropped and the new ones appended in one copy
+            self._rebuild(np.arange(self.n_tracks) if keep is None else keep, new_z, scan, s_idx)
         return self.confirmed()
 
     def _gate_and_update(
@@ -413,9 +420,10 @@ class Tracker:
 
     def _manage(
         self, scan: RadarScan, s_idx: int, in_cover: BoolArray, assigned_tr: IntArray
-    ) -> None:
+    ) -> IntArray | None:
         """M-of-N confirmation and deletion: the counts compiled, per track
-        (:func:`skyweave.tracking.tracker_kernel.manage_counts`)."""
+        (:func:`skyweave.tracking.tracker_kernel.manage_counts`). Returns the rows to
+        keep when a track is to be deleted (the caller drops the others), else None."""
         cfg = self.config
         hit = np.zeros(self.n_tracks, dtype=bool)
         if assigned_tr.size:
@@ -450,11 +458,14 @@ class Tracker:
             float(cfg.min_altitude_m),
             dead,
         )
-        if any_dead:
-            if (self._track_id[dead] >= 0).any():
-                self._batch = None
-            self._keep(~dead)
-        self._checked = self.n_tracks
+        if not any_dead:
+            self._checked = self.n_tracks
+            return None
+        if (self._track_id[dead] >= 0).any():
+            self._batch = None
+        keep = np.flatnonzero(~dead)
+        self._checked = keep.size
+        return keep
 
     def _associate(self, pt: IntArray, pm: IntArray, d2: FloatArray) -> tuple[IntArray, IntArray]:
         """GNN: confirmed tracks first, then tentative tracks on the leftover reports.
@@ -497,31 +508,24 @@ class Tracker:
             x, p = _ekf_update(x0, p0, nu, pht_all.take(tr, axis=0), sinv_all.take(tr, axis=0))
             self._x[tr], self._p[tr] = _iekf_refine(x0, p0, scan.z[me], x, p, scan)
             return
-        # IMM: update every mode of the assigned tracks with its own linearisation.
-        xm = self._xm.take(tr, axis=0)  # take: the rows of fancy indexing, faster
-        pm = self._pm.take(tr, axis=0)
-        k, r = xm.shape[:2]
-        xf = xm.reshape(k * r, 6)
-        pf = pm.reshape(k * r, 6, 6)
-        zf = np.repeat(scan.z[me], r, axis=0)
-        # innovation, its likelihood and the EKF update per (track, mode), compiled
-        # (the NumPy formulas: _imm_update_numpy, held to it by tests/test_motion_kernel.py)
-        xu, pu, ll = motion_kernel.ekf_polar_update(
-            np.ascontiguousarray(xf),
-            np.ascontiguousarray(pf),
-            zf,
+        # IMM: update every mode of the assigned tracks with its own linearisation, then
+        # the iterated refinement, compiled (the NumPy forms: _imm_update_numpy, held to
+        # it by tests/test_motion_kernel.py, and _iekf_refine_numpy)
+        xm_u, pm_u, ll = tracker_kernel.imm_update(
+            self._xm,
+            self._pm,
+            tr,
+            scan.z,
+            me,
             np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
             np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
-            np.ascontiguousarray(scan.sigmas * scan.sigmas, dtype=np.float64),
+            np.ascontiguousarray(scan.sigmas, dtype=np.float64),
+            _IEKF_MAX_ITER,
         )
-        xu, pu = _iekf_refine(xf, pf, zf, xu, pu, scan)
-        ll = ll.reshape(k, r)
         logw = np.log(np.maximum(self._mu[tr], 1e-300)) + ll
         logw -= logw.max(axis=1, keepdims=True)
         mu = np.exp(logw)
         mu /= mu.sum(axis=1, keepdims=True)
-        xm_u = xu.reshape(k, r, 6)
-        pm_u = pu.reshape(k, r, 6, 6)
         self._xm[tr] = xm_u
         self._pm[tr] = pm_u
         self._mu[tr] = mu
@@ -539,56 +543,50 @@ class Tracker:
             )
         return idx
 
-    def _keep(self, keep: BoolArray) -> None:
-        # one index for every array, gathered by take (a boolean mask per array would
-        # find the rows again each time, and its gather is slower): the same rows
-        rows = np.flatnonzero(keep)
-        self._x = self._x.take(rows, axis=0)
-        self._p = self._p.take(rows, axis=0)
-        if self._imm is not None:
-            self._xm = self._xm.take(rows, axis=0)
-            self._pm = self._pm.take(rows, axis=0)
-            self._mu = self._mu.take(rows, axis=0)
-        self._track_id = self._track_id.take(rows)
-        self._hits = self._hits.take(rows)
-        self._opps = self._opps.take(rows)
-        self._misses = self._misses.take(rows)
-        self._last_update_s = self._last_update_s.take(rows)
-        self._sources = self._sources.take(rows, axis=0)
-
-    def _initiate(self, z: FloatArray, scan: RadarScan, s_idx: int) -> None:
-        """Single-point initiation of tentative tracks from unassigned reports."""
-        n = z.shape[0]
-        az, el = z[:, 1], z[:, 2]
-        rot = scan.enu_to_frame
-        if not (rot.flags.c_contiguous or rot.flags.f_contiguous):
-            rot = rot.copy()  # the BLAS call's orders are known for these two layouts
-        # the states compiled (polar_to_cartesian's products: tests/test_tracker_kernel.py),
-        # from NumPy's cosines and sines
-        x, p, xm, pm, mu = tracker_kernel.new_tracks(
-            z,
-            np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)]),
-            scan.sigmas,
-            scan.sensor_pos_m,
-            rot,
-            self.config.init_velocity_sigma_mps**2,
-            self._mu0,
-            n == 1 and rot.flags.c_contiguous,
+    def _rebuild(self, rows: IntArray, z: FloatArray | None, scan: RadarScan, s_idx: int) -> None:
+        """Keep the tracks ``rows`` (in order) and start tentative tracks from the
+        unassigned reports ``z`` (single-point initiation), every array copied once."""
+        n = 0 if z is None else z.shape[0]
+        x, p, xm, pm, mu = self._x[:0], self._p[:0], self._xm[:0], self._pm[:0], self._mu[:0]
+        if z is not None:
+            az, el = z[:, 1], z[:, 2]
+            rot = scan.enu_to_frame
+            if not (rot.flags.c_contiguous or rot.flags.f_contiguous):
+                rot = rot.copy()  # the BLAS call's orders are known for these two layouts
+            # the states compiled (polar_to_cartesian's products:
+            # tests/test_tracker_kernel.py), from NumPy's cosines and sines
+            x, p, xm, pm, mu = tracker_kernel.new_tracks(
+                z,
+                np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)]),
+                scan.sigmas,
+                scan.sensor_pos_m,
+                rot,
+                self.config.init_velocity_sigma_mps**2,
+                self._mu0,
+                n == 1 and rot.flags.c_contiguous,
+            )
+        self._x, self._p, self._xm, self._pm, self._mu = tracker_kernel.keep_and_append_states(
+            rows, self._x, self._p, self._xm, self._pm, self._mu, x, p, xm, pm, mu
         )
-        self._x = np.concatenate([self._x, x])
-        self._p = np.concatenate([self._p, p])
-        if self._imm is not None:
-            self._xm = np.concatenate([self._xm, xm])
-            self._pm = np.concatenate([self._pm, pm])
-            self._mu = np.concatenate([self._mu, mu])
-        self._track_id = np.concatenate([self._track_id, np.full(n, -1, dtype=np.int64)])
-        self._hits = np.concatenate([self._hits, np.ones(n, dtype=np.int64)])
-        self._opps = np.concatenate([self._opps, np.ones(n, dtype=np.int64)])
-        self._misses = np.concatenate([self._misses, np.zeros(n, dtype=np.int64)])
-        self._last_update_s = np.concatenate([self._last_update_s, np.full(n, scan.time_s)])
-        src = np.zeros((n, self._sources.shape[1]), dtype=bool)
-        src[:, s_idx] = True
-        self._sources = np.concatenate([self._sources, src])
+        (
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            self._sources,
+        ) = tracker_kernel.keep_and_append_counts(
+            rows,
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            self._sources,
+            n,
+            scan.time_s,
+            s_idx,
+        )
 
 
 def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
@@ -684,7 +682,7 @@ def _iekf_refine(
     x_upd: FloatArray,
     p_upd: FloatArray,
     scan: RadarScan,
-    max_iter: int = 4,
+    max_iter: int = _IEKF_MAX_ITER,
 ) -> tuple[FloatArray, FloatArray]:
     """Iterated-EKF re-linearisation where the one-step EKF linearised too far away,
     compiled (:func:`skyweave.tracking.tracker_kernel.iekf_refine`): what

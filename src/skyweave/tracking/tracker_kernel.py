@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from skyweave.kinematics.kernels import height_m
 from skyweave.tracking.linalg_kernel import dot3_einsum, dot3_gemm, dot3_gemv, inv3
 from skyweave.tracking.measurement import _predict_polar_rows
+from skyweave.tracking.motion_kernel import ekf_polar_update
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -494,3 +495,117 @@ def new_tracks(
             pm[m, j] = p[m]
             mu[m, j] = mu0[j]
     return x, p, xm, pm, mu
+
+
+@njit(cache=True)
+def imm_update(
+    xm: FloatArray,
+    pm: FloatArray,
+    tr: IntArray,
+    z: FloatArray,
+    me: IntArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    sigmas: FloatArray,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The IMM update of tracks ``tr`` with reports ``me``, every mode on its own
+    linearisation: :func:`~skyweave.tracking.motion_kernel.ekf_polar_update` of each
+    (track, mode) row, then :func:`iekf_refine` of the rows, gathered here.
+
+    Returns
+    -------
+    xm, pm : (K, r, 6), (K, r, 6, 6)
+        Updated mode states and covariances of the ``K`` tracks.
+    log_likelihood : (K, r)
+    """
+    k = tr.shape[0]
+    r = xm.shape[1]
+    xf = np.empty((k * r, 6))
+    pf = np.empty((k * r, 6, 6))
+    zf = np.empty((k * r, 3))
+    for i in range(k):
+        for j in range(r):
+            xf[i * r + j] = xm[tr[i], j]
+            pf[i * r + j] = pm[tr[i], j]
+            zf[i * r + j] = z[me[i]]
+    xu, pu, ll = ekf_polar_update(xf, pf, zf, sensor_pos_m, rot, sigmas * sigmas)
+    xu, pu = iekf_refine(xf, pf, zf, xu, pu, sensor_pos_m, rot, sigmas, max_iter)
+    return xu.reshape((k, r, 6)), pu.reshape((k, r, 6, 6)), ll.reshape((k, r))
+
+
+@njit(cache=True)
+def keep_and_append_states(
+    rows: IntArray,
+    x: FloatArray,
+    p: FloatArray,
+    xm: FloatArray,
+    pm: FloatArray,
+    mu: FloatArray,
+    new_x: FloatArray,
+    new_p: FloatArray,
+    new_xm: FloatArray,
+    new_pm: FloatArray,
+    new_mu: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The track states' rows ``rows``, then the new tracks' rows, in one copy each
+    (what ``take`` then ``concatenate`` gave). A tracker without IMM modes keeps its
+    empty mode arrays (``xm.shape[1] == 0``)."""
+    m, n = rows.shape[0], new_x.shape[0]
+    r = xm.shape[1]
+    m_modes, n_modes = (m, n) if r else (0, 0)
+    xo = np.empty((m + n, 6))
+    po = np.empty((m + n, 6, 6))
+    xmo = np.empty((m_modes + n_modes, r, 6))
+    pmo = np.empty((m_modes + n_modes, r, 6, 6))
+    muo = np.empty((m_modes + n_modes, r))
+    for i in range(m):
+        xo[i] = x[rows[i]]
+        po[i] = p[rows[i]]
+    for i in range(m_modes):
+        xmo[i] = xm[rows[i]]
+        pmo[i] = pm[rows[i]]
+        muo[i] = mu[rows[i]]
+    for i in range(n):
+        xo[m + i] = new_x[i]
+        po[m + i] = new_p[i]
+    for i in range(n_modes):
+        xmo[m + i] = new_xm[i]
+        pmo[m + i] = new_pm[i]
+        muo[m + i] = new_mu[i]
+    return xo, po, xmo, pmo, muo
+
+
+@njit(cache=True)
+def keep_and_append_counts(
+    rows: IntArray,
+    track_id: IntArray,
+    hits: IntArray,
+    opps: IntArray,
+    misses: IntArray,
+    last_update_s: FloatArray,
+    sources: BoolArray,
+    n_new: int,
+    time_s: float,
+    sensor_column: int,
+) -> tuple[IntArray, IntArray, IntArray, IntArray, FloatArray, BoolArray]:
+    """The bookkeeping arrays' rows ``rows``, then ``n_new`` new tentative tracks seen
+    once, at ``time_s``, by sensor column ``sensor_column``."""
+    m = rows.shape[0]
+    t = m + n_new
+    tid = np.empty(t, dtype=np.int64)
+    hit = np.empty(t, dtype=np.int64)
+    opp = np.empty(t, dtype=np.int64)
+    mis = np.empty(t, dtype=np.int64)
+    last = np.empty(t)
+    src = np.zeros((t, sources.shape[1]), dtype=np.bool_)
+    for i in range(m):
+        k = rows[i]
+        tid[i], hit[i], opp[i], mis[i] = track_id[k], hits[k], opps[k], misses[k]
+        last[i] = last_update_s[k]
+        src[i] = sources[k]
+    for i in range(m, t):
+        tid[i], hit[i], opp[i], mis[i] = -1, 1, 1, 0
+        last[i] = time_s
+        src[i, sensor_column] = True
+    return tid, hit, opp, mis, last, src
