@@ -437,3 +437,40 @@ def test_keep_and_append_equal_take_and_concatenate(n_modes: int) -> None:
     want_src = np.zeros((n, 3), dtype=bool)
     want_src[:, 1] = True
     assert np.array_equal(src_o, np.concatenate([src[rows], want_src]))
+
+
+def test_manage_scan_equals_its_steps() -> None:
+    """The one-call management: the hit mask and sources, manage_counts, state_dead,
+    and the kept rows and confirmed-dead flag the NumPy steps gave."""
+    from skyweave.tracking.tracker_kernel import manage_scan, state_dead
+
+    rng = np.random.default_rng(6)
+    n = 30
+    for _ in range(20):
+        arrays = [
+            np.where(rng.random(n) < 0.5, -1, rng.integers(1, 50, n)).astype(np.int64),
+            rng.integers(0, 5, n).astype(np.int64),
+            rng.integers(0, 9, n).astype(np.int64),
+            rng.integers(0, 7, n).astype(np.int64),
+            rng.uniform(0.0, 20.0, n),
+            rng.random((n, 3)) < 0.3,
+        ]
+        x = rng.normal(size=(n, 6)) * 1e3
+        p = np.eye(6) * rng.uniform(1.0, 3e4, (n, 1, 1)) ** 2
+        tr = rng.choice(n, 6, replace=False).astype(np.int64)
+        cover = rng.random(n) < 0.7
+        args = (21.0, 3, 2, 6, 9.0, 60)
+        want = [a.copy() for a in arrays]
+        hit = np.zeros(n, dtype=bool)
+        hit[tr] = True
+        want[5][tr, 1] = True
+        dead, want_next = manage_counts(*want[:5], hit, cover, *args)
+        any_dead = state_dead(x, p, 4, 2e4, float("-inf"), dead)
+        got = [a.copy() for a in arrays]
+        keep, got_any, conf_dead, next_id = manage_scan(
+            *got, x, p, tr, 1, cover, *args, 4, 2e4, float("-inf")
+        )
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+        assert (got_any, next_id) == (any_dead, want_next)
+        assert keep.tolist() == np.flatnonzero(~dead).tolist()
+        assert conf_dead == bool((want[0][dead] >= 0).any())

@@ -280,15 +280,16 @@ class Tracker:
         again at report and decision times): callers share it and must not modify it.
         """
         if self._batch is None:
-            rows = np.flatnonzero(self._track_id >= 0)
-            p = self._p.take(rows, axis=0)
+            ids, x, p, sigma, src = tracker_kernel.confirmed_rows(
+                self._track_id, self._x, self._p, self._sources
+            )
             self._batch = TrackBatch(
                 time_s=self._time_s,
-                track_id=self._track_id.take(rows),
-                state=self._x.take(rows, axis=0),
+                track_id=ids,
+                state=x,
                 covariance=p,
-                pos_sigma_m=_pos_sigma(p),
-                sources_mask=self._sources.take(rows, axis=0),
+                pos_sigma_m=sigma,
+                sources_mask=src,
                 sensor_ids=self.sensor_ids,
             )
         return self._batch
@@ -421,21 +422,24 @@ class Tracker:
     def _manage(
         self, scan: RadarScan, s_idx: int, in_cover: BoolArray, assigned_tr: IntArray
     ) -> IntArray | None:
-        """M-of-N confirmation and deletion: the counts compiled, per track
-        (:func:`skyweave.tracking.tracker_kernel.manage_counts`). Returns the rows to
-        keep when a track is to be deleted (the caller drops the others), else None."""
+        """M-of-N confirmation and deletion, compiled per track
+        (:func:`skyweave.tracking.tracker_kernel.manage_scan`). Returns the rows to keep
+        when a track is to be deleted (the caller drops the others), else None."""
         cfg = self.config
-        hit = np.zeros(self.n_tracks, dtype=bool)
-        if assigned_tr.size:
-            hit[assigned_tr] = True
-            self._sources[assigned_tr, s_idx] = True
-        dead, next_id = tracker_kernel.manage_counts(
+        # the counts, then the state-only tests (position sigma, ground) on the rows
+        # whose state changed since they were last passed (none after a scan at the
+        # clock that updated nothing): the same result
+        keep, any_dead, confirmed_dead, next_id = tracker_kernel.manage_scan(
             self._track_id,
             self._hits,
             self._opps,
             self._misses,
             self._last_update_s,
-            hit,
+            self._sources,
+            self._x,
+            self._p,
+            assigned_tr,
+            s_idx,
             in_cover,
             scan.time_s,
             cfg.confirm_hits,
@@ -443,27 +447,18 @@ class Tracker:
             cfg.delete_after_misses,
             float(cfg.max_coast_s),
             self._next_id,
+            self._checked,
+            float(cfg.max_pos_sigma_m),
+            float(cfg.min_altitude_m),
         )
         if next_id != self._next_id:  # tracks confirmed
             self._next_id = next_id
             self._batch = None
-        # The state-only tests (compiled), on the rows whose state changed since they
-        # were last passed (none after a scan at the clock that updated nothing): the
-        # same result.
-        any_dead = tracker_kernel.state_dead(
-            self._x,
-            self._p,
-            self._checked,
-            float(cfg.max_pos_sigma_m),
-            float(cfg.min_altitude_m),
-            dead,
-        )
         if not any_dead:
             self._checked = self.n_tracks
             return None
-        if (self._track_id[dead] >= 0).any():
+        if confirmed_dead:
             self._batch = None
-        keep = np.flatnonzero(~dead)
         self._checked = keep.size
         return keep
 

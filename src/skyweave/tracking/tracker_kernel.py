@@ -609,3 +609,98 @@ def keep_and_append_counts(
         last[i] = time_s
         src[i, sensor_column] = True
     return tid, hit, opp, mis, last, src
+
+
+@njit(cache=True)
+def manage_scan(
+    track_id: IntArray,
+    hits: IntArray,
+    opps: IntArray,
+    misses: IntArray,
+    last_update_s: FloatArray,
+    sources: BoolArray,
+    x: FloatArray,
+    p: FloatArray,
+    assigned_tr: IntArray,
+    sensor_column: int,
+    in_cover: BoolArray,
+    time_s: float,
+    confirm_hits: int,
+    max_tentative_misses: int,
+    delete_after_misses: int,
+    max_coast_s: float,
+    next_id: int,
+    checked: int,
+    max_pos_sigma_m: float,
+    min_altitude_m: float,
+) -> tuple[IntArray, bool, bool, int]:
+    """A scan's track management in one call: the assigned tracks marked hit and fed by
+    ``sensor_column`` (in place), :func:`manage_counts`, then :func:`state_dead` on the
+    rows from ``checked`` on.
+
+    Returns
+    -------
+    keep : (K,) int64
+        The rows not dead (all rows when ``any_dead`` is False).
+    any_dead : bool
+    confirmed_dead : bool
+        A confirmed track is among the dead.
+    next_id : int
+    """
+    n = track_id.shape[0]
+    hit = np.zeros(n, dtype=np.bool_)
+    for t in assigned_tr:
+        hit[t] = True
+        sources[t, sensor_column] = True
+    dead, next_id = manage_counts(
+        track_id,
+        hits,
+        opps,
+        misses,
+        last_update_s,
+        hit,
+        in_cover,
+        time_s,
+        confirm_hits,
+        max_tentative_misses,
+        delete_after_misses,
+        max_coast_s,
+        next_id,
+    )
+    any_dead = state_dead(x, p, checked, max_pos_sigma_m, min_altitude_m, dead)
+    confirmed_dead = False
+    keep = np.empty(n, dtype=np.int64)
+    k = 0
+    for t in range(n):
+        if dead[t]:
+            confirmed_dead = confirmed_dead or track_id[t] >= 0
+        else:
+            keep[k] = t
+            k += 1
+    return keep[:k], any_dead, confirmed_dead, next_id
+
+
+@njit(cache=True)
+def confirmed_rows(
+    track_id: IntArray, x: FloatArray, p: FloatArray, sources: BoolArray
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, BoolArray]:
+    """The confirmed tracks' ids, states, covariances, ``pos_sigma_m`` (``_pos_sigma``'s
+    ``sqrt(P_xx + P_yy + P_zz)``) and sources rows, gathered in one pass."""
+    n = 0
+    for t in range(track_id.shape[0]):
+        n += track_id[t] >= 0
+    ids = np.empty(n, dtype=np.int64)
+    xo = np.empty((n, 6))
+    po = np.empty((n, 6, 6))
+    sigma = np.empty(n)
+    src = np.empty((n, sources.shape[1]), dtype=np.bool_)
+    k = 0
+    for t in range(track_id.shape[0]):
+        if track_id[t] >= 0:
+            ids[k] = track_id[t]
+            xo[k] = x[t]
+            po[k] = p[t]
+            sigma[k] = np.sqrt(p[t, 0, 0] + p[t, 1, 1] + p[t, 2, 2])
+            src[k] = sources[t]
+            k += 1
+    return ids, xo, po, sigma, src
