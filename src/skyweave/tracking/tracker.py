@@ -54,8 +54,9 @@ AnyFloatArray = NDArray[np.floating[Any]]  # what np.linalg.inv is typed to retu
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
+# one empty index shared by every call (nothing in it to write; writable, so that the
+# kernels it is passed to are compiled once, not again for a read-only array)
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-_NO_ROWS.flags.writeable = False  # one empty index shared by every call: read only
 
 #: largest sources mask (tracks x sensors) TrackBatch.sources reads in plain Python
 _SMALL_MASK = 256
