@@ -17,6 +17,7 @@ from skyweave.c2.feasibility_kernel import illinois_hermite
 from skyweave.c2.reach_kernel import reach_box
 from skyweave.scenario.load import load_scenario
 from skyweave.simulation import run_scenario
+from skyweave.tracking.tracker_kernel import iekf_refine
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "joint-exercise.yaml"
 
@@ -37,11 +38,20 @@ def _reach_kernel() -> None:
     reach_box(grid, grid, grid, grid, np.zeros((1, 3)), np.ones(1), np.ones(1))
 
 
+def _iekf_kernel() -> None:
+    """The iterated-EKF refinement called on its own (a tracker without IMM modes; the
+    example's IMM trackers reach it inside their update kernel)."""
+    x, p = np.zeros((1, 6)), np.zeros((1, 6, 6))
+    rows = np.ones((1, 3))
+    iekf_refine(x, p, rows, x, p, np.ones(3), np.eye(3), np.ones(3), 1)
+
+
 def main() -> None:
     start_s = time.process_time()
     run_scenario(load_scenario(EXAMPLE), seed=1, until_s=400.0)
     _feasibility_kernel()
     _reach_kernel()
+    _iekf_kernel()
     print(f"kernels compiled and cached ({time.process_time() - start_s:.0f} CPU s)")
 
 

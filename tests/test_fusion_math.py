@@ -70,6 +70,29 @@ def test_ci_inner_pairs_equal_all_pairs_bisection(criterion: str) -> None:
     assert np.any(w_ci == 0.0) and np.any((w_ci > 0.0) & (w_ci < 1.0))  # both kinds of pair
 
 
+def test_ci_halving_equals_numpy_step() -> None:
+    """The compiled halving of the trace bisection moves lo where the NumPy step's
+    trace of P D P is positive, and mixes the next matrix as it does (bit for bit)."""
+    from skyweave.tracking.fusion_kernel import ci_halve, ci_mix
+
+    rng = np.random.default_rng(9)
+    k = 500
+    a = rng.normal(size=(2, k, 6, 6)) * rng.uniform(1e-3, 1.0, size=(2, k, 1, 6))
+    inv = np.linalg.inv(a @ np.swapaxes(a, -1, -2) + np.eye(6) * 1e-4)
+    ib, d = inv[1], inv[0] - inv[1]
+    lo = rng.integers(0, 2**20, k) * 2.0**-21
+    half = 2.0**-22
+    m = ci_mix(ib, d, lo, half)
+    assert m.tobytes() == (ib + (lo + half)[:, None, None] * d).tobytes()
+    p = np.linalg.inv(m)
+    up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
+    assert 0 < up.sum() < k
+    want_lo = np.where(up, lo + half, lo)
+    nxt = ci_halve(p, d, ib, lo, half)
+    assert lo.tobytes() == want_lo.tobytes()
+    assert nxt.tobytes() == (ib + (want_lo + 0.5 * half)[:, None, None] * d).tobytes()
+
+
 def _picture(rng: np.random.Generator, k: int, time_s: float) -> FusedPicture:
     con = rng.integers(-1, 60, size=(k, 3))
     con[rng.random(k) < 0.3, 0] = -1

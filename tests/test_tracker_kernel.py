@@ -216,8 +216,9 @@ def _numpy_gated_pairs(z, h, s, gate):  # type: ignore[no-untyped-def]
 
 def test_gated_pairs_equal_numpy_form() -> None:
     """The compiled gate gives the NumPy form's pairs, in its order, and its distances
-    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate)."""
-    from skyweave.tracking.tracker import _gated_pairs
+    bit for bit (azimuths across the wrap, tied ranges, tracks with no candidate), and
+    np.linalg.inv's S^-1 of every track with a candidate."""
+    from skyweave.tracking.tracker_kernel import gated_pairs
 
     rng = np.random.default_rng(5)
     gate = TrackerConfig().gate_d2
@@ -234,10 +235,60 @@ def test_gated_pairs_equal_numpy_form() -> None:
             a = rng.normal(size=(n_t, 3, 3))
             s = a @ np.swapaxes(a, 1, 2) * [[[1e4, 1.0, 1.0]]] + np.diag([1e4, 1e-4, 1e-4])
             s[0, 0, 0] = 1e-6  # a track whose window holds no report
-            pt, pm, d2, _ = _gated_pairs(z, h, s, gate)
+            pt, pm, d2, sinv = gated_pairs(z, h, s, gate)
             want = _numpy_gated_pairs(z, h, s, gate)
             assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
             assert d2.tobytes() == want[2].tobytes()
+            seen = np.unique(pt)
+            assert sinv[seen].tobytes() == np.linalg.inv(s[seen]).tobytes()
+
+
+def test_innovation_cov_equals_numpy_form() -> None:
+    """P H^T and S = H P H^T + R of every track, as the stacked NumPy products gave them."""
+    from skyweave.tracking.tracker_kernel import innovation_cov
+
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 7, 50):
+        a = rng.normal(size=(n, 6, 6)) * 10.0 ** rng.uniform(-1, 4, (n, 6, 1))
+        p = a @ np.swapaxes(a, 1, 2)
+        hp = rng.normal(size=(n, 3, 3)) * [[[1.0], [1e-5], [1e-5]]]
+        r_diag = np.array([50.0, 2e-3, 2e-3]) ** 2
+        pht, s = innovation_cov(p, hp, r_diag)
+        want_pht = p[:, :, :3] @ np.swapaxes(hp, 1, 2)
+        want_s = hp @ want_pht[:, :3, :]
+        for i in range(3):
+            want_s[:, i, i] += r_diag[i]
+        assert pht.tobytes() == want_pht.tobytes()
+        assert s.tobytes() == want_s.tobytes()
+
+
+@pytest.mark.parametrize("spread_m", [1.0, 3.0e3, 3.0e4])
+def test_iekf_refine_equals_numpy_form(spread_m: float) -> None:
+    """The compiled iterated-EKF refinement gives the NumPy form's states and
+    covariances bit for bit (no row refined, some, all; the iteration count varies)."""
+    from skyweave.tracking.measurement import predict_polar_numpy
+    from skyweave.tracking.motion_kernel import ekf_polar_update
+    from skyweave.tracking.tracker import _iekf_refine, _iekf_refine_numpy
+
+    rng = np.random.default_rng(int(spread_m))
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sensor = np.array([4.0e6, 3.0e6, 3.5e6])
+    sig = np.array([50.0, 2e-3, 2e-3])
+    n = 40
+    x = np.zeros((n, 6))
+    x[:, :3] = sensor + rng.normal(0.0, 1e5, (n, 3))
+    x[:, 3:] = rng.normal(0.0, 300.0, (n, 3))
+    a = rng.normal(size=(n, 6, 6)) * np.array([spread_m] * 3 + [300.0] * 3)[:, None]
+    p = a @ np.swapaxes(a, 1, 2) + np.eye(6)
+    h, _ = predict_polar_numpy(x[:, :3] + rng.normal(0.0, spread_m, (n, 3)), sensor, rot)
+    z = h + rng.normal(size=(n, 3)) * sig
+    z[:3, 1] += 2.0 * np.pi  # azimuth on another branch: the residual is wrapped
+    scan = RadarScan(1.0, "r", sensor, rot, z, sig)
+    xu, pu, _ = ekf_polar_update(x, p, z, sensor, rot, sig * sig)
+    got = _iekf_refine(x, p, z, xu, pu, scan)
+    want = _iekf_refine_numpy(x, p, z, xu, pu, scan)
+    assert got[0].tobytes() == want[0].tobytes()
+    assert got[1].tobytes() == want[1].tobytes()
 
 
 def test_ellipsoid_altitude_equals_ground_altitude() -> None:
@@ -279,3 +330,147 @@ def test_state_dead_equals_numpy_form(min_altitude_m: float) -> None:
             got = dead.copy()
             assert state_dead(x, p, start, 20_000.0, min_altitude_m, got) == want.any()
             assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("n", [1, 2, 5, 30])
+def test_new_tracks_equal_numpy_form(n: int, order: str) -> None:
+    """New tracks' states as polar_to_cartesian and the array assembly gave them (a
+    single report's product is another BLAS call, its order set by the rotation's
+    layout), in every IMM mode."""
+    from skyweave.sensors.radar import site_frame
+
+    rng = np.random.default_rng(n)
+    frame = site_frame(52.0, 4.5, 30.0)
+    sensor, rot = frame.position_ecef_m, np.asarray(frame.enu_to_ecef, order=order)
+    sig = np.array([50.0, 2e-3, 3e-3])
+    # many single reports: a wrong summation order shows in some of them
+    z = np.column_stack(
+        [rng.uniform(1e3, 4e5, n), rng.uniform(0, 2 * np.pi, n), rng.uniform(-0.1, 1.5, n)]
+    )
+    mu0 = np.array([0.25, 0.75])
+    singles = list(rng.normal(size=(60, 1, 3)) * [1e5, 3.0, 1.0])
+    for zz in [z] if n > 1 else singles:
+        _check_new_tracks(zz, sig, sensor, rot, mu0)
+
+
+def _check_new_tracks(z, sig, sensor, rot, mu0):  # type: ignore[no-untyped-def]
+    from skyweave.tracking.measurement import polar_to_cartesian
+    from skyweave.tracking.tracker_kernel import new_tracks
+
+    n = z.shape[0]
+    az, el = z[:, 1], z[:, 2]
+    trig = np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)])
+    gemv = n == 1 and rot.flags.c_contiguous
+    x, p, xm, pm, mu = new_tracks(z, trig, sig, sensor, rot, 300.0**2, mu0, gemv)
+    pos, cov = polar_to_cartesian(z, sig, sensor, rot)
+    want_x = np.zeros((n, 6))
+    want_x[:, :3] = pos
+    want_p = np.zeros((n, 6, 6))
+    want_p[:, :3, :3] = cov
+    want_p[:, 3, 3] = want_p[:, 4, 4] = want_p[:, 5, 5] = 300.0**2
+    assert x.tobytes() == want_x.tobytes() and p.tobytes() == want_p.tobytes()
+    assert xm.tobytes() == np.repeat(want_x[:, None], 2, axis=1).tobytes()
+    assert pm.tobytes() == np.repeat(want_p[:, None], 2, axis=1).tobytes()
+    assert mu.tobytes() == np.tile(mu0, (n, 1)).tobytes()
+
+
+def test_imm_update_equals_rowwise_form() -> None:
+    """The one-call IMM update gathers each (track, mode) row and its report and gives
+    what the per-row EKF update and the iterated refinement gave (bit for bit)."""
+    from skyweave.tracking.measurement import predict_polar_numpy
+    from skyweave.tracking.motion_kernel import ekf_polar_update
+    from skyweave.tracking.tracker import _iekf_refine_numpy
+    from skyweave.tracking.tracker_kernel import imm_update
+
+    rng = np.random.default_rng(21)
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sensor = np.array([4.0e6, 3.0e6, 3.5e6])
+    sig = np.array([50.0, 2e-3, 2e-3])
+    n, r = 12, 2
+    xm = np.zeros((n, r, 6))
+    xm[:, :, :3] = sensor + rng.normal(0.0, 1e5, (n, 1, 3))
+    xm[:, :, 3:] = rng.normal(0.0, 300.0, (n, r, 3))
+    a = rng.normal(size=(n, r, 6, 6)) * rng.uniform(1.0, 5e3, (n, r, 1, 1))
+    pm = a @ np.swapaxes(a, -1, -2) + np.eye(6)
+    h, _ = predict_polar_numpy(xm[:, 0, :3] + rng.normal(0.0, 2e3, (n, 3)), sensor, rot)
+    z = h + rng.normal(size=(n, 3)) * sig
+    tr = np.array([3, 0, 7, 11, 5], dtype=np.int64)
+    me = np.array([1, 4, 2, 0, 9], dtype=np.int64)
+    xu, pu, ll = imm_update(xm, pm, tr, z, me, sensor, rot, sig, 4)
+    xf = xm[tr].reshape(-1, 6)
+    pf = pm[tr].reshape(-1, 6, 6)
+    zf = np.repeat(z[me], r, axis=0)
+    x1, p1, l1 = ekf_polar_update(xf, pf, zf, sensor, rot, sig * sig)
+    x2, p2 = _iekf_refine_numpy(xf, pf, zf, x1, p1, RadarScan(1.0, "r", sensor, rot, zf, sig))
+    assert xu.tobytes() == x2.tobytes() and pu.tobytes() == p2.tobytes()
+    assert ll.tobytes() == l1.tobytes()
+
+
+@pytest.mark.parametrize("n_modes", [0, 2])
+def test_keep_and_append_equal_take_and_concatenate(n_modes: int) -> None:
+    """One copy of the kept rows and the new tracks: what take then concatenate gave."""
+    from skyweave.tracking.tracker_kernel import keep_and_append_counts, keep_and_append_states
+
+    rng = np.random.default_rng(4)
+    t, n = 9, 3
+    rows = np.array([0, 2, 3, 7], dtype=np.int64)
+    t_m, n_m = (t, n) if n_modes else (0, 0)
+    old = [rng.normal(size=s) for s in ((t, 6), (t, 6, 6), (t_m, n_modes, 6))]
+    old += [rng.normal(size=(t_m, n_modes, 6, 6)), rng.random((t_m, n_modes))]
+    new = [rng.normal(size=s) for s in ((n, 6), (n, 6, 6), (n, n_modes, 6))]
+    new += [rng.normal(size=(n, n_modes, 6, 6)), rng.random((n, n_modes))]
+    got = keep_and_append_states(rows, *old, *new)
+    for k, (g, o, w) in enumerate(zip(got, old, new, strict=True)):
+        if k >= 2 and not n_modes:  # no modes: the empty mode arrays stay empty
+            assert g.shape == o.shape
+            continue
+        assert g.tobytes() == np.concatenate([o.take(rows, axis=0), w]).tobytes()
+    counts = [rng.integers(-1, 9, t) for _ in range(4)]
+    last, src = rng.random(t), rng.random((t, 3)) < 0.5
+    tid, hits, opps, misses, last_o, src_o = keep_and_append_counts(
+        rows, *counts, last, src, n, 12.5, 1
+    )
+    for g, o, v in zip((tid, hits, opps, misses), counts, (-1, 1, 1, 0), strict=True):
+        assert g.tolist() == o[rows].tolist() + [v] * n
+    assert last_o.tolist() == last[rows].tolist() + [12.5] * n
+    want_src = np.zeros((n, 3), dtype=bool)
+    want_src[:, 1] = True
+    assert np.array_equal(src_o, np.concatenate([src[rows], want_src]))
+
+
+def test_manage_scan_equals_its_steps() -> None:
+    """The one-call management: the hit mask and sources, manage_counts, state_dead,
+    and the kept rows and confirmed-dead flag the NumPy steps gave."""
+    from skyweave.tracking.tracker_kernel import manage_scan, state_dead
+
+    rng = np.random.default_rng(6)
+    n = 30
+    for _ in range(20):
+        arrays = [
+            np.where(rng.random(n) < 0.5, -1, rng.integers(1, 50, n)).astype(np.int64),
+            rng.integers(0, 5, n).astype(np.int64),
+            rng.integers(0, 9, n).astype(np.int64),
+            rng.integers(0, 7, n).astype(np.int64),
+            rng.uniform(0.0, 20.0, n),
+            rng.random((n, 3)) < 0.3,
+        ]
+        x = rng.normal(size=(n, 6)) * 1e3
+        p = np.eye(6) * rng.uniform(1.0, 3e4, (n, 1, 1)) ** 2
+        tr = rng.choice(n, 6, replace=False).astype(np.int64)
+        cover = rng.random(n) < 0.7
+        args = (21.0, 3, 2, 6, 9.0, 60)
+        want = [a.copy() for a in arrays]
+        hit = np.zeros(n, dtype=bool)
+        hit[tr] = True
+        want[5][tr, 1] = True
+        dead, want_next = manage_counts(*want[:5], hit, cover, *args)
+        any_dead = state_dead(x, p, 4, 2e4, float("-inf"), dead)
+        got = [a.copy() for a in arrays]
+        keep, got_any, conf_dead, next_id = manage_scan(
+            *got, x, p, tr, 1, cover, *args, 4, 2e4, float("-inf")
+        )
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+        assert (got_any, next_id) == (any_dead, want_next)
+        assert keep.tolist() == np.flatnonzero(~dead).tolist()
+        assert conf_dead == bool((want[0][dead] >= 0).any())

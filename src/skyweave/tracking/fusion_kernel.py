@@ -18,6 +18,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from skyweave.tracking.linalg_kernel import fma
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -84,3 +86,49 @@ def votes_settle(n_f: int, vote_g: IntArray, vote_n: IntArray) -> bool:
         if lo[g] == lo[g - 1]:
             return False
     return True
+
+
+@njit(cache=True)
+def ci_mix(ib: FloatArray, d: FloatArray, lo: FloatArray, half: float) -> FloatArray:
+    """``B^-1 + w D`` of each pair at ``w = lo + half`` (the NumPy form's
+    ``ib + mid[:, None, None] * d``, element by element)."""
+    n = ib.shape[0]
+    m = np.empty((n, 6, 6))
+    for k in range(n):
+        w = lo[k] + half
+        for i in range(6):
+            for j in range(6):
+                m[k, i, j] = ib[k, i, j] + w * d[k, i, j]
+    return m
+
+
+@njit(cache=True)
+def ci_halve(
+    p: FloatArray, d: FloatArray, ib: FloatArray, lo: FloatArray, half: float
+) -> FloatArray:
+    """One halving of the trace criterion's bisection, given ``P = (B^-1 + w D)^-1`` at
+    ``w = lo + half``: ``lo`` moves up to ``w`` (in place) where ``tr(P D P) > 0`` (the
+    slope ``-tr(P D P)`` is negative); returns the next step's :func:`ci_mix`.
+
+    ``P D P`` as the stacked matmul computes it (each element a ``dgemm`` chain of
+    fused multiply-adds), of which only the diagonal is needed, summed in
+    ``ndarray.trace``'s order.
+    """
+    n = p.shape[0]
+    pd = np.empty((6, 6))
+    for k in range(n):
+        for i in range(6):
+            for j in range(6):
+                acc = p[k, i, 0] * d[k, 0, j]
+                for q in range(1, 6):
+                    acc = fma(p[k, i, q], d[k, q, j], acc)
+                pd[i, j] = acc
+        tr = 0.0
+        for i in range(6):
+            acc = pd[i, 0] * p[k, 0, i]
+            for q in range(1, 6):
+                acc = fma(pd[i, q], p[k, q, i], acc)
+            tr = acc if i == 0 else tr + acc
+        if tr > 0.0:
+            lo[k] = lo[k] + half
+    return ci_mix(ib, d, lo, 0.5 * half)

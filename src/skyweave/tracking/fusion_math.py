@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.tracking.fusion_kernel import position_gate_pairs
+from skyweave.tracking.fusion_kernel import ci_halve, ci_mix, position_gate_pairs
 
 try:  # the gufunc behind np.linalg.inv (private; np.linalg.inv if it moves)
     from numpy.linalg import _umath_linalg
@@ -77,18 +77,24 @@ def _bisect(
     """
     n = ib.shape[0]
     lo = np.zeros(n)
-    half = 1.0
     with _lapack_errors():
+        if criterion == "det":
+            half = 1.0
+            for _ in range(CI_STEPS):
+                half *= 0.5
+                mid = lo + half
+                np.copyto(lo, mid, where=_slope(ib, d, mid, criterion) < 0.0)
+            return lo, lo + half
+        # the trace: _slope's in its order (-tr < 0 exactly when tr > 0), compiled around
+        # the LAPACK inverse (one call a halving, not eight)
+        half = 0.5
+        ibc = np.ascontiguousarray(ib, dtype=np.float64)
+        dc = np.ascontiguousarray(d, dtype=np.float64)
+        m = ci_mix(ibc, dc, lo, half)
         for _ in range(CI_STEPS):
+            m = ci_halve(np.ascontiguousarray(_inv(m)), dc, ibc, lo, half)
             half *= 0.5
-            mid = lo + half
-            if criterion == "det":
-                up = _slope(ib, d, mid, criterion) < 0.0
-            else:  # _slope's trace, in its order: -tr < 0 exactly when tr > 0
-                p = _inv(ib + mid[:, None, None] * d)
-                up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
-            np.copyto(lo, mid, where=up)
-    return lo, lo + half
+    return lo, lo + 2.0 * half
 
 
 def covariance_intersection(

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from skyweave.tracking import motion_kernel, tracker_kernel
-from skyweave.tracking.measurement import chi2_gate, polar_to_cartesian, predict_polar, wrap_pi
+from skyweave.tracking.measurement import chi2_gate, predict_polar, wrap_pi
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm
 from skyweave.tracking.scan import RadarScan
 
@@ -54,14 +54,18 @@ AnyFloatArray = NDArray[np.floating[Any]]  # what np.linalg.inv is typed to retu
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
+# one empty index shared by every call (nothing in it to write; writable, so that the
+# kernels it is passed to are compiled once, not again for a read-only array)
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-_NO_ROWS.flags.writeable = False  # one empty index shared by every call: read only
 
 #: largest sources mask (tracks x sensors) TrackBatch.sources reads in plain Python
 _SMALL_MASK = 256
 
 #: distinct steps whose IMM transition matrix a tracker keeps
 _MAX_PI_CACHED = 64
+
+#: Gauss-Newton iterations of the iterated-EKF refinement
+_IEKF_MAX_ITER = 4
 
 
 @dataclass(frozen=True)
@@ -277,15 +281,16 @@ class Tracker:
         again at report and decision times): callers share it and must not modify it.
         """
         if self._batch is None:
-            rows = np.flatnonzero(self._track_id >= 0)
-            p = self._p.take(rows, axis=0)
+            ids, x, p, sigma, src = tracker_kernel.confirmed_rows(
+                self._track_id, self._x, self._p, self._sources
+            )
             self._batch = TrackBatch(
                 time_s=self._time_s,
-                track_id=self._track_id.take(rows),
-                state=self._x.take(rows, axis=0),
+                track_id=ids,
+                state=x,
                 covariance=p,
-                pos_sigma_m=_pos_sigma(p),
-                sources_mask=self._sources.take(rows, axis=0),
+                pos_sigma_m=sigma,
+                sources_mask=src,
                 sensor_ids=self.sensor_ids,
             )
         return self._batch
@@ -383,18 +388,22 @@ class Tracker:
         n_meas = z.shape[0]
         if not self.n_tracks:  # nothing to gate or age: every report starts a track
             if n_meas:
-                self._initiate(z, scan, s_idx)
+                self._rebuild(_NO_ROWS, z, scan, s_idx)
             return self.confirmed()
         h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
         assigned_tr = assigned_meas = _NO_ROWS
         if n_meas:  # an empty scan only counts misses: no gate, no update
             assigned_tr, assigned_meas = self._gate_and_update(z, h, hp, scan)
-        self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
+        keep = self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
+        new_z = None
         if n_meas:
             free = np.ones(n_meas, dtype=bool)
             free[assigned_meas] = False
             if free.any():
-                self._initiate(z[free], scan, s_idx)
+                new_z = z[free]
+        if keep is not None or new_z is not None:
+            # the deleted tracks dropped and the new ones appended in one copy
+            self._rebuild(np.arange(self.n_tracks) if keep is None else keep, new_z, scan, s_idx)
         return self.confirmed()
 
     def _gate_and_update(
@@ -402,38 +411,36 @@ class Tracker:
     ) -> tuple[IntArray, IntArray]:
         """Gate, associate and update the tracks with the scan's reports; return the
         assigned (track, report) indices."""
-        r_diag = scan.sigmas * scan.sigmas
-        # S = Hp P_pos Hp^T + R, P H^T = P[:, :, :3] Hp^T (velocity columns of H are 0)
-        pht = self._p[:, :, :3] @ np.swapaxes(hp, 1, 2)
-        s = hp @ pht[:, :3, :]
-        s[:, 0, 0] += r_diag[0]
-        s[:, 1, 1] += r_diag[1]
-        s[:, 2, 2] += r_diag[2]
-        pt, pm, d2, sinv = _gated_pairs(z, h, s, self._gate_d2)
+        # S = Hp P_pos Hp^T + R and P H^T, then the gated pairs, compiled (the NumPy
+        # forms' products and LAPACK inverse: tests/test_tracker_kernel.py)
+        pht, s = tracker_kernel.innovation_cov(self._p, hp, scan.sigmas * scan.sigmas)
+        pt, pm, d2, sinv = tracker_kernel.gated_pairs(z, h, s, self._gate_d2)
         assigned_tr, assigned_meas = self._associate(pt, pm, d2)
         if assigned_tr.size:
-            nu = z[assigned_meas] - h[assigned_tr]
-            nu[:, 1] = wrap_pi(nu[:, 1])
-            self._update(assigned_tr, assigned_meas, nu, pht, sinv, scan)
+            self._update(assigned_tr, assigned_meas, h, pht, sinv, scan)
         return assigned_tr, assigned_meas
 
     def _manage(
         self, scan: RadarScan, s_idx: int, in_cover: BoolArray, assigned_tr: IntArray
-    ) -> None:
-        """M-of-N confirmation and deletion: the counts compiled, per track
-        (:func:`skyweave.tracking.tracker_kernel.manage_counts`)."""
+    ) -> IntArray | None:
+        """M-of-N confirmation and deletion, compiled per track
+        (:func:`skyweave.tracking.tracker_kernel.manage_scan`). Returns the rows to keep
+        when a track is to be deleted (the caller drops the others), else None."""
         cfg = self.config
-        hit = np.zeros(self.n_tracks, dtype=bool)
-        if assigned_tr.size:
-            hit[assigned_tr] = True
-            self._sources[assigned_tr, s_idx] = True
-        dead, next_id = tracker_kernel.manage_counts(
+        # the counts, then the state-only tests (position sigma, ground) on the rows
+        # whose state changed since they were last passed (none after a scan at the
+        # clock that updated nothing): the same result
+        keep, any_dead, confirmed_dead, next_id = tracker_kernel.manage_scan(
             self._track_id,
             self._hits,
             self._opps,
             self._misses,
             self._last_update_s,
-            hit,
+            self._sources,
+            self._x,
+            self._p,
+            assigned_tr,
+            s_idx,
             in_cover,
             scan.time_s,
             cfg.confirm_hits,
@@ -441,26 +448,20 @@ class Tracker:
             cfg.delete_after_misses,
             float(cfg.max_coast_s),
             self._next_id,
+            self._checked,
+            float(cfg.max_pos_sigma_m),
+            float(cfg.min_altitude_m),
         )
         if next_id != self._next_id:  # tracks confirmed
             self._next_id = next_id
             self._batch = None
-        # The state-only tests (compiled), on the rows whose state changed since they
-        # were last passed (none after a scan at the clock that updated nothing): the
-        # same result.
-        any_dead = tracker_kernel.state_dead(
-            self._x,
-            self._p,
-            self._checked,
-            float(cfg.max_pos_sigma_m),
-            float(cfg.min_altitude_m),
-            dead,
-        )
-        if any_dead:
-            if (self._track_id[dead] >= 0).any():
-                self._batch = None
-            self._keep(~dead)
-        self._checked = self.n_tracks
+        if not any_dead:
+            self._checked = self.n_tracks
+            return None
+        if confirmed_dead:
+            self._batch = None
+        self._checked = keep.size
+        return keep
 
     def _associate(self, pt: IntArray, pm: IntArray, d2: FloatArray) -> tuple[IntArray, IntArray]:
         """GNN: confirmed tracks first, then tentative tracks on the leftover reports.
@@ -488,7 +489,7 @@ class Tracker:
         self,
         tr: IntArray,
         me: IntArray,
-        nu: FloatArray,
+        h: FloatArray,
         pht_all: FloatArray,
         sinv_all: AnyFloatArray,
         scan: RadarScan,
@@ -496,36 +497,31 @@ class Tracker:
         self._batch = None
         self._checked = 0
         if self._imm is None:
+            nu = scan.z[me] - h[tr]
+            nu[:, 1] = wrap_pi(nu[:, 1])
             x0 = self._x.take(tr, axis=0)
             p0 = self._p.take(tr, axis=0)
             x, p = _ekf_update(x0, p0, nu, pht_all.take(tr, axis=0), sinv_all.take(tr, axis=0))
             self._x[tr], self._p[tr] = _iekf_refine(x0, p0, scan.z[me], x, p, scan)
             return
-        # IMM: update every mode of the assigned tracks with its own linearisation.
-        xm = self._xm.take(tr, axis=0)  # take: the rows of fancy indexing, faster
-        pm = self._pm.take(tr, axis=0)
-        k, r = xm.shape[:2]
-        xf = xm.reshape(k * r, 6)
-        pf = pm.reshape(k * r, 6, 6)
-        zf = np.repeat(scan.z[me], r, axis=0)
-        # innovation, its likelihood and the EKF update per (track, mode), compiled
-        # (the NumPy formulas: _imm_update_numpy, held to it by tests/test_motion_kernel.py)
-        xu, pu, ll = motion_kernel.ekf_polar_update(
-            np.ascontiguousarray(xf),
-            np.ascontiguousarray(pf),
-            zf,
+        # IMM: update every mode of the assigned tracks with its own linearisation, then
+        # the iterated refinement, compiled (the NumPy forms: _imm_update_numpy, held to
+        # it by tests/test_motion_kernel.py, and _iekf_refine_numpy)
+        xm_u, pm_u, ll = tracker_kernel.imm_update(
+            self._xm,
+            self._pm,
+            tr,
+            scan.z,
+            me,
             np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
             np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
-            np.ascontiguousarray(scan.sigmas * scan.sigmas, dtype=np.float64),
+            np.ascontiguousarray(scan.sigmas, dtype=np.float64),
+            _IEKF_MAX_ITER,
         )
-        xu, pu = _iekf_refine(xf, pf, zf, xu, pu, scan)
-        ll = ll.reshape(k, r)
         logw = np.log(np.maximum(self._mu[tr], 1e-300)) + ll
         logw -= logw.max(axis=1, keepdims=True)
         mu = np.exp(logw)
         mu /= mu.sum(axis=1, keepdims=True)
-        xm_u = xu.reshape(k, r, 6)
-        pm_u = pu.reshape(k, r, 6, 6)
         self._xm[tr] = xm_u
         self._pm[tr] = pm_u
         self._mu[tr] = mu
@@ -543,48 +539,50 @@ class Tracker:
             )
         return idx
 
-    def _keep(self, keep: BoolArray) -> None:
-        # one index for every array, gathered by take (a boolean mask per array would
-        # find the rows again each time, and its gather is slower): the same rows
-        rows = np.flatnonzero(keep)
-        self._x = self._x.take(rows, axis=0)
-        self._p = self._p.take(rows, axis=0)
-        if self._imm is not None:
-            self._xm = self._xm.take(rows, axis=0)
-            self._pm = self._pm.take(rows, axis=0)
-            self._mu = self._mu.take(rows, axis=0)
-        self._track_id = self._track_id.take(rows)
-        self._hits = self._hits.take(rows)
-        self._opps = self._opps.take(rows)
-        self._misses = self._misses.take(rows)
-        self._last_update_s = self._last_update_s.take(rows)
-        self._sources = self._sources.take(rows, axis=0)
-
-    def _initiate(self, z: FloatArray, scan: RadarScan, s_idx: int) -> None:
-        """Single-point initiation of tentative tracks from unassigned reports."""
-        n = z.shape[0]
-        pos, cov = polar_to_cartesian(z, scan.sigmas, scan.sensor_pos_m, scan.enu_to_frame)
-        x = np.zeros((n, 6))
-        x[:, :3] = pos
-        p = np.zeros((n, 6, 6))
-        p[:, :3, :3] = cov
-        v2 = self.config.init_velocity_sigma_mps**2
-        p[:, 3, 3] = p[:, 4, 4] = p[:, 5, 5] = v2
-        self._x = np.concatenate([self._x, x])
-        self._p = np.concatenate([self._p, p])
-        if self._imm is not None:
-            r = self._imm.n_modes
-            self._xm = np.concatenate([self._xm, np.repeat(x[:, None], r, axis=1)])
-            self._pm = np.concatenate([self._pm, np.repeat(p[:, None], r, axis=1)])
-            self._mu = np.concatenate([self._mu, np.tile(self._mu0, (n, 1))])
-        self._track_id = np.concatenate([self._track_id, np.full(n, -1, dtype=np.int64)])
-        self._hits = np.concatenate([self._hits, np.ones(n, dtype=np.int64)])
-        self._opps = np.concatenate([self._opps, np.ones(n, dtype=np.int64)])
-        self._misses = np.concatenate([self._misses, np.zeros(n, dtype=np.int64)])
-        self._last_update_s = np.concatenate([self._last_update_s, np.full(n, scan.time_s)])
-        src = np.zeros((n, self._sources.shape[1]), dtype=bool)
-        src[:, s_idx] = True
-        self._sources = np.concatenate([self._sources, src])
+    def _rebuild(self, rows: IntArray, z: FloatArray | None, scan: RadarScan, s_idx: int) -> None:
+        """Keep the tracks ``rows`` (in order) and start tentative tracks from the
+        unassigned reports ``z`` (single-point initiation), every array copied once."""
+        n = 0 if z is None else z.shape[0]
+        x, p, xm, pm, mu = self._x[:0], self._p[:0], self._xm[:0], self._pm[:0], self._mu[:0]
+        if z is not None:
+            az, el = z[:, 1], z[:, 2]
+            rot = scan.enu_to_frame
+            if not (rot.flags.c_contiguous or rot.flags.f_contiguous):
+                rot = rot.copy()  # the BLAS call's orders are known for these two layouts
+            # the states compiled (polar_to_cartesian's products:
+            # tests/test_tracker_kernel.py), from NumPy's cosines and sines
+            x, p, xm, pm, mu = tracker_kernel.new_tracks(
+                z,
+                np.stack([np.cos(az), np.sin(az), np.cos(el), np.sin(el)]),
+                scan.sigmas,
+                scan.sensor_pos_m,
+                rot,
+                self.config.init_velocity_sigma_mps**2,
+                self._mu0,
+                n == 1 and rot.flags.c_contiguous,
+            )
+        self._x, self._p, self._xm, self._pm, self._mu = tracker_kernel.keep_and_append_states(
+            rows, self._x, self._p, self._xm, self._pm, self._mu, x, p, xm, pm, mu
+        )
+        (
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            self._sources,
+        ) = tracker_kernel.keep_and_append_counts(
+            rows,
+            self._track_id,
+            self._hits,
+            self._opps,
+            self._misses,
+            self._last_update_s,
+            self._sources,
+            n,
+            scan.time_s,
+            s_idx,
+        )
 
 
 def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
@@ -612,48 +610,6 @@ def _below(x: FloatArray, min_altitude_m: float) -> BoolArray:
     if not np.isfinite(min_altitude_m):
         return np.zeros(len(x), dtype=bool)
     return tracker_kernel.ellipsoid_altitude_m(x) < min_altitude_m
-
-
-def _gated_pairs(
-    z: FloatArray, h: FloatArray, s: FloatArray, gate: float
-) -> tuple[IntArray, IntArray, FloatArray, AnyFloatArray]:
-    """All (track, report) pairs inside the chi-square gate, without a T x M matrix.
-
-    The squared Mahalanobis distance is at least its range-only part
-    ``nu_r^2 / S_rr``, so a pair can pass the gate only if the report range
-    lies within ``+- sqrt(gate S_rr)`` of the predicted range. Reports are
-    sorted by range once and each track's candidate window is found with a
-    binary search; the full 3-D distance is then computed for candidates only.
-    Cost: ``O((T + M) log M + candidates)`` instead of ``O(T M)``. Only the tracks
-    with a candidate have ``S`` inverted (each matrix's inverse is its own).
-
-    Returns
-    -------
-    pt, pm : (P,) int64
-        Track and report indices of the gated pairs.
-    d2 : (P,) float64
-        Squared Mahalanobis distances (azimuth innovation wrapped).
-    sinv : (T, 3, 3) float64
-        ``S^-1`` of the tracks with a candidate report (zero elsewhere, never read).
-    """
-    order = np.argsort(z[:, 0], kind="stable")
-    zr = z[order, 0]
-    half = np.sqrt(gate * s[:, 0, 0])
-    lo = np.searchsorted(zr, h[:, 0] - half, side="left")
-    hi = np.searchsorted(zr, h[:, 0] + half, side="right")
-    cand = np.flatnonzero(hi - lo)
-    if cand.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), np.zeros_like(s)
-    if cand.size == lo.size:
-        sinv: AnyFloatArray = np.linalg.inv(s)
-    else:
-        sinv = np.zeros_like(s)
-        sinv[cand] = np.linalg.inv(s.take(cand, axis=0))
-    # the pairs of the windows and nu^T S^-1 nu (azimuth wrapped), compiled: the
-    # NumPy form's pair order and formula (tests/test_tracker_kernel.py)
-    pt, pm, d2 = tracker_kernel.gate_pairs(z, order, lo, hi, h, sinv, gate)
-    return pt, pm, d2, sinv
 
 
 def _gnn(pt: IntArray, pm: IntArray, d2: FloatArray, gate: float) -> tuple[IntArray, IntArray]:
@@ -722,9 +678,35 @@ def _iekf_refine(
     x_upd: FloatArray,
     p_upd: FloatArray,
     scan: RadarScan,
+    max_iter: int = _IEKF_MAX_ITER,
+) -> tuple[FloatArray, FloatArray]:
+    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away,
+    compiled (:func:`skyweave.tracking.tracker_kernel.iekf_refine`): what
+    :func:`_iekf_refine_numpy` gives, bit for bit."""
+    return tracker_kernel.iekf_refine(
+        np.ascontiguousarray(x_pred),
+        np.ascontiguousarray(p_pred),
+        np.ascontiguousarray(z),
+        np.ascontiguousarray(x_upd),
+        np.ascontiguousarray(p_upd),
+        np.ascontiguousarray(scan.sensor_pos_m, dtype=np.float64),
+        np.ascontiguousarray(scan.enu_to_frame, dtype=np.float64),
+        np.ascontiguousarray(scan.sigmas, dtype=np.float64),
+        max_iter,
+    )
+
+
+def _iekf_refine_numpy(
+    x_pred: FloatArray,
+    p_pred: FloatArray,
+    z: FloatArray,
+    x_upd: FloatArray,
+    p_upd: FloatArray,
+    scan: RadarScan,
     max_iter: int = 4,
 ) -> tuple[FloatArray, FloatArray]:
-    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away.
+    """Iterated-EKF re-linearisation where the one-step EKF linearised too far away
+    (the NumPy form: the reference of the compiled :func:`_iekf_refine`).
 
     The EKF linearises the polar measurement at the prediction. When the update
     moves the position by ``d`` at range ``r``, the neglected second-order term
