@@ -56,7 +56,8 @@ def ecef_to_geodetic(
     x = np.asarray(x_m)
     y = np.asarray(y_m)
     z = np.asarray(z_m)
-    r = np.sqrt(x**2 + y**2 + z**2)
+    x2, y2, z2 = x**2, y**2, z**2
+    r = np.sqrt(x2 + y2 + z2)
     r2e = r**2 - _E2_M2
     u = np.sqrt(0.5 * r2e + 0.5 * np.hypot(r2e, 2 * _E_M * z))
     hxy = np.hypot(x, y)
@@ -66,18 +67,19 @@ def ecef_to_geodetic(
         return lat, lon, alt
     hue = np.hypot(u, _E_M)
     beta = np.arctan(hue / u * z / hxy)
-    beta += ((_B_M * u - _A_M * hue + _E2_M2) * np.sin(beta)) / (
-        _A_M * hue * 1 / np.cos(beta) - _E2_M2 * np.cos(beta)
-    )
+    cos0 = np.cos(beta)  # pymap3d takes it twice; one is the same number (and `* 1` is exact)
+    beta += ((_B_M * u - _A_M * hue + _E2_M2) * np.sin(beta)) / (_A_M * hue / cos0 - _E2_M2 * cos0)
     lat = np.arctan(_A_OVER_B * np.tan(beta))
-    lat = np.where(beta >= _LIM_PI2, pi / 2, lat)
-    lat = np.where(beta <= -_LIM_PI2, -pi / 2, lat)
     lon = np.arctan2(y, x)
     cos_beta = np.cos(beta)
-    cos_beta = np.where(beta >= _LIM_PI2, 0, cos_beta)
-    cos_beta = np.where(beta <= -_LIM_PI2, 0, cos_beta)
+    # |beta| >= lim is beta >= lim or beta <= -lim: the clamps change nothing elsewhere
+    if (np.abs(beta) >= _LIM_PI2).any():
+        lat = np.where(beta >= _LIM_PI2, pi / 2, lat)
+        lat = np.where(beta <= -_LIM_PI2, -pi / 2, lat)
+        cos_beta = np.where(beta >= _LIM_PI2, 0, cos_beta)
+        cos_beta = np.where(beta <= -_LIM_PI2, 0, cos_beta)
     alt = np.hypot(z - _B_M * np.sin(beta), hxy - _A_M * cos_beta)
-    inside = x**2 / _A2_M2 + y**2 / _A2_M2 + z**2 / _B2_M2 < 1
+    inside = x2 / _A2_M2 + y2 / _A2_M2 + z2 / _B2_M2 < 1
     if inside.any():
         alt = np.where(inside, -alt, alt) if alt.ndim else -alt
     if deg:
