@@ -234,11 +234,17 @@ class SensorStage:
             taken.append(report)
             sensor.pending.append(report)
         delivered: list[ScanReport] = []
+        due_by_s = t1_s + _TIME_EPS_S
         for sensor in self._sensors.values():
-            if sensor.pending:
-                ready = [r.report_time_s <= t1_s + _TIME_EPS_S for r in sensor.pending]
-                delivered += [r for r, ok in zip(sensor.pending, ready, strict=True) if ok]
-                sensor.pending = [r for r, ok in zip(sensor.pending, ready, strict=True) if not ok]
+            # a sensor's reports are pending in time order with one delay: the ones
+            # due now are a prefix
+            pending = sensor.pending
+            if pending and pending[0].report_time_s <= due_by_s:
+                n = 1
+                while n < len(pending) and pending[n].report_time_s <= due_by_s:
+                    n += 1
+                delivered += pending[:n]
+                sensor.pending = pending[n:]
         delivered.sort(key=lambda r: (r.time_s, r.sensor_id))
         return taken, delivered
 
