@@ -29,6 +29,7 @@ _E2_M2 = _E_M**2
 _A2_M2 = _A_M**2
 _B2_M2 = _B_M**2
 _A_OVER_B = _A_M / _B_M
+_B_OVER_A_SQUARED = (_B_M / _A_M) ** 2  # as pymap3d's geodetic2ecef forms it
 # pymap3d's latitude clamp for float precision loss near the poles
 _LIM_PI2 = pi / 2 - np.finfo(np.float64).eps
 # isclose(v, 0) with NumPy's default tolerances is |v| <= atol
@@ -85,3 +86,24 @@ def ecef_to_geodetic(
     if deg:
         return np.degrees(lat), np.degrees(lon), alt
     return lat.squeeze()[()], lon, alt  # pymap3d squeezes the latitude alone
+
+
+def geodetic_to_ecef(
+    lat_deg: ArrayLike, lon_deg: ArrayLike, alt_m: FloatArray | float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """ECEF x, y, z (m) of WGS84 geodetic points (degrees, height in m).
+
+    ``pymap3d.geodetic2ecef(lat_deg, lon_deg, alt_m)`` bit for bit and of the same
+    types: the same NumPy operations in the same order, without the ellipsoid
+    lookup on every call (its repeated cosines and sines taken once: the same numbers).
+    """
+    lat = np.radians(lat_deg)
+    lon = np.radians(lon_deg)
+    cos_lat = np.cos(lat)
+    sin_lat = np.sin(lat)
+    # radius of curvature of the prime vertical section
+    n = _A_M**2 / np.hypot(_A_M * cos_lat, _B_M * sin_lat)
+    x = (n + alt_m) * cos_lat * np.cos(lon)
+    y = (n + alt_m) * cos_lat * np.sin(lon)
+    z = (n * _B_OVER_A_SQUARED + alt_m) * sin_lat
+    return x, y, z

@@ -22,10 +22,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
 from skyweave.network.links import LinkBoundary, in_windows
 from skyweave.network.messages import Deliveries, Messages, Transmissions
 from skyweave.sensors.detections import Detections
@@ -209,7 +208,7 @@ def received_detections(det: Detections, d: Deliveries) -> Detections:
 
 
 def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
+    x, y, z = geodetic_to_ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
     return np.column_stack([x, y, z])
 
 
