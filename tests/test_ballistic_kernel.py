@@ -1,14 +1,17 @@
-"""The truth integrator's compiled stages against the NumPy form they replaced, bit for bit."""
+"""The truth flight's compiled stages and sampling against the NumPy form they replaced, bit
+for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from skyweave.constants import J2_EARTH, MU_EARTH_M3_S2, WGS84_A_M
 from skyweave.kinematics import ballistic
 from skyweave.kinematics.ballistic import (
     BallisticOptions,
+    FloatArray,
     _Flight,
     _History,
     _impact,
@@ -109,6 +112,79 @@ def _fly_numpy(r0, v0, dt_vac, phys: _Physics, opts: BallisticOptions) -> _Fligh
     return _Flight(out_r, out_v, out_t, apogee, hist)
 
 
+def _sample_numpy(
+    states: FloatArray,
+    times: FloatArray,
+    hist: _History,
+    sub: NDArray[np.intp],
+    cols: NDArray[np.intp],
+    t_burnout: FloatArray,
+    t_impact: FloatArray,
+    omega: float,
+) -> None:
+    # the NumPy form of ballistic._sample_free_flight (before its kernel)
+    m = sub.size
+    n_hist = int(hist.cols[0].size)
+    where = np.full(n_hist, -1, dtype=np.intp)
+    where[sub] = np.arange(m)
+    k_steps = len(hist.t)
+    # dense (K, m) step times and (K, m, 9) [r v a]; +inf/NaN after a threat's end
+    t_h = np.full((k_steps, m), np.inf)
+    rva_h = np.full((k_steps, m, 9), np.nan)
+    for k in range(k_steps):  # loop over integration steps, not threats
+        w = where[hist.cols[k]]
+        sel = w >= 0
+        if not np.any(sel):
+            continue
+        ws = w[sel]
+        t_h[k, ws] = hist.t[k][sel]
+        rva_h[k, ws] = hist.rva[k][:, sel].T
+    n_valid = np.sum(np.isfinite(t_h), axis=0)
+    t_last = t_h[n_valid - 1, np.arange(m)]
+    t_end = np.where(np.isfinite(t_impact), t_impact, t_burnout + t_last)
+
+    j, i = np.nonzero((times[:, None] >= t_burnout) & (times[:, None] <= t_end))
+    if j.size == 0:
+        return
+    tau = times[j] - t_burnout[i]
+    # one searchsorted over all threats: offset each threat's step times
+    span = float(np.max(t_last)) + 1.0
+    offset = np.arange(m) * 2.0 * span
+    keys = np.where(np.isfinite(t_h), t_h, span).T + offset[:, None]
+    k0 = np.searchsorted(keys.ravel(), tau + offset[i], side="right") - 1 - i * k_steps
+    k0 = np.clip(k0, 0, np.maximum(n_valid[i] - 2, 0))
+    k1 = np.minimum(k0 + 1, n_valid[i] - 1)
+    flat_t = t_h.ravel()
+    flat_rva = rva_h.reshape(-1, 9)
+    i0 = k0 * m + i
+    i1 = k1 * m + i
+    t0 = flat_t[i0]
+    h = flat_t[i1] - t0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(h > 0.0, (tau - t0) / h, 0.0)
+    y0 = flat_rva[i0]
+    y1 = flat_rva[i1]
+    # positions from (r, v) and velocities from (v, a) in one (P, 6) Hermite
+    s = s[:, None]
+    hh = h[:, None]
+    s2 = s * s
+    s3 = s2 * s
+    out = (
+        (2 * s3 - 3 * s2 + 1) * y0[:, 0:6]
+        + ((s3 - 2 * s2 + s) * hh) * y0[:, 3:9]
+        + (-2 * s3 + 3 * s2) * y1[:, 0:6]
+        + ((s3 - s2) * hh) * y1[:, 3:9]
+    )
+    # inertial -> ECEF at each sample time (see earth.inertial_to_ecef)
+    ang = -omega * times[j]
+    c, sn = np.cos(ang), np.sin(ang)
+    x, y = c * out[:, 0] - sn * out[:, 1], sn * out[:, 0] + c * out[:, 1]
+    vx, vy = c * out[:, 3] - sn * out[:, 4], sn * out[:, 3] + c * out[:, 4]
+    out[:, 0], out[:, 1] = x, y
+    out[:, 3], out[:, 4] = vx + omega * y, vy - omega * x
+    states[j, cols[i]] = out
+
+
 # --------------------------------------------------------------- tests
 
 
@@ -130,6 +206,7 @@ def test_compiled_flight_is_the_numpy_flight_bit_for_bit(
     times = np.arange(0.0, 3000.0, 0.5)
     compiled = propagate_ballistic(batch, times, options)
     monkeypatch.setattr(ballistic, "_fly", _fly_numpy)
+    monkeypatch.setattr(ballistic, "_sample_free_flight", _sample_numpy)
     reference = propagate_ballistic(batch, times, options)
     for name in reference.__dataclass_fields__:
         got, want = getattr(compiled, name), getattr(reference, name)

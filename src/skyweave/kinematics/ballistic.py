@@ -684,43 +684,13 @@ def _sample_free_flight(
     t_last = t_h[n_valid - 1, np.arange(m)]
     t_end = np.where(np.isfinite(t_impact), t_impact, t_burnout + t_last)
 
-    j, i = np.nonzero((times[:, None] >= t_burnout) & (times[:, None] <= t_end))
-    if j.size == 0:
-        return
-    tau = times[j] - t_burnout[i]
-    # one searchsorted over all threats: offset each threat's step times
+    # one search over all threats' step times, each threat's offset (as keys sorted
+    # in one array: the kernel compares the same sums)
     span = float(np.max(t_last)) + 1.0
-    offset = np.arange(m) * 2.0 * span
-    keys = np.where(np.isfinite(t_h), t_h, span).T + offset[:, None]
-    k0 = np.searchsorted(keys.ravel(), tau + offset[i], side="right") - 1 - i * k_steps
-    k0 = np.clip(k0, 0, np.maximum(n_valid[i] - 2, 0))
-    k1 = np.minimum(k0 + 1, n_valid[i] - 1)
-    flat_t = t_h.ravel()
-    flat_rva = rva_h.reshape(-1, 9)
-    i0 = k0 * m + i
-    i1 = k1 * m + i
-    t0 = flat_t[i0]
-    h = flat_t[i1] - t0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(h > 0.0, (tau - t0) / h, 0.0)
-    y0 = flat_rva[i0]
-    y1 = flat_rva[i1]
-    # positions from (r, v) and velocities from (v, a) in one (P, 6) Hermite
-    s = s[:, None]
-    hh = h[:, None]
-    s2 = s * s
-    s3 = s2 * s
-    out = (
-        (2 * s3 - 3 * s2 + 1) * y0[:, 0:6]
-        + ((s3 - 2 * s2 + s) * hh) * y0[:, 3:9]
-        + (-2 * s3 + 3 * s2) * y1[:, 0:6]
-        + ((s3 - s2) * hh) * y1[:, 3:9]
-    )
-    # inertial -> ECEF at each sample time (see earth.inertial_to_ecef)
-    ang = -omega * times[j]
-    c, sn = np.cos(ang), np.sin(ang)
-    x, y = c * out[:, 0] - sn * out[:, 1], sn * out[:, 0] + c * out[:, 1]
-    vx, vy = c * out[:, 3] - sn * out[:, 4], sn * out[:, 3] + c * out[:, 4]
-    out[:, 0], out[:, 1] = x, y
-    out[:, 3], out[:, 4] = vx + omega * y, vy - omega * x
-    states[j, cols[i]] = out
+    offset = np.asarray(np.arange(m) * 2.0 * span, dtype=np.float64)
+    turn = -omega * times
+    bk.sample_steps(
+        times, np.cos(turn), np.sin(turn), omega, t_h, rva_h, n_valid.astype(np.int64),
+        np.ascontiguousarray(t_burnout, dtype=np.float64), t_end, offset, span,
+        np.ascontiguousarray(cols, dtype=np.int64), states,
+    )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The compiled stages of the truth integrator's RK4 step (``ballistic._fly``).
+"""The truth flight compiled: the stages of its RK4 step (``ballistic._fly``), its sampling.
 
 The truth flight steps its threats together, each with its own step. As NumPy on
 (3, n) arrays a step costs some two hundred small calls whatever the number of
@@ -14,7 +14,9 @@ is the same to the last bit). Two things stay with NumPy between the stages:
   sums them (for a single column it adds the z term before the y term).
 
 State lives in one (``N_ROWS``, n) float64 table, one column per threat, so that
-dropping the landed threats is one column selection.
+dropping the landed threats is one column selection. :func:`sample_steps` then
+samples the steps on the output grid (cubic Hermite, turned to ECEF), as
+``ballistic._sample_free_flight`` did in NumPy.
 """
 
 from __future__ import annotations
@@ -242,3 +244,68 @@ def flight_stage(stage: int, w: FloatArray, cfg: FloatArray) -> None:
             w[RATE_NEW, j] = rate_new
             if w[RATE, j] > 0.0 and rate_new <= 0.0:
                 w[APOGEE, j] = _max(w[APOGEE, j], _apogee_top(w, j))
+
+
+@njit(cache=True)
+def sample_steps(
+    times: FloatArray,
+    cos_t: FloatArray,
+    sin_t: FloatArray,
+    omega: float,
+    t_h: FloatArray,
+    rva_h: FloatArray,
+    n_valid: NDArray[np.int64],
+    t_burnout: FloatArray,
+    t_end: FloatArray,
+    offset: FloatArray,
+    span: float,
+    cols: NDArray[np.int64],
+    states: FloatArray,
+) -> None:
+    """The free-flight samples of ``ballistic._sample_free_flight``, written to ``states``.
+
+    Threat ``i`` (column ``cols[i]`` of ``states`` (T, N, 6)) is sampled at every
+    time in ``[t_burnout[i], t_end[i]]`` on the cubic Hermite of its steps (``t_h``
+    (K, m) since burnout, ``rva_h`` (K, m, 9) inertial), then turned to ECEF by the
+    angle whose cosine and sine at each time are ``cos_t``, ``sin_t``. The step of a
+    sample is the one NumPy's search finds over the threats' step times offset by
+    ``offset`` (padded with ``span``): the same sums, compared the same way.
+    """
+    n_steps, m = t_h.shape
+    o = np.empty(6)
+    for i in range(m):
+        tb, te, off = t_burnout[i], t_end[i], offset[i]
+        last = max(n_valid[i] - 2, 0)
+        count = 0  # step times (offset) at or before the sample's
+        for j in range(times.shape[0]):
+            if not (times[j] >= tb and times[j] <= te):
+                continue
+            tau = times[j] - tb
+            q = tau + off
+            while count < n_steps:
+                t_k = t_h[count, i]
+                if not (t_k if math.isfinite(t_k) else span) + off <= q:
+                    break
+                count += 1
+            k0 = min(max(count - 1, 0), last)
+            k1 = min(k0 + 1, n_valid[i] - 1)
+            t0 = t_h[k0, i]
+            h = t_h[k1, i] - t0
+            s = (tau - t0) / h if h > 0.0 else 0.0
+            s2 = s * s
+            s3 = s2 * s
+            c00 = 2 * s3 - 3 * s2 + 1
+            c10 = (s3 - 2 * s2 + s) * h
+            c01 = -2 * s3 + 3 * s2
+            c11 = (s3 - s2) * h
+            y0 = rva_h[k0, i]
+            y1 = rva_h[k1, i]
+            for c in range(6):
+                o[c] = c00 * y0[c] + c10 * y0[c + 3] + c01 * y1[c] + c11 * y1[c + 3]
+            # inertial -> ECEF at the sample time (see earth.inertial_to_ecef)
+            cs, sn = cos_t[j], sin_t[j]
+            x, y = cs * o[0] - sn * o[1], sn * o[0] + cs * o[1]
+            vx, vy = cs * o[3] - sn * o[4], sn * o[3] + cs * o[4]
+            out = states[j, cols[i]]
+            out[0], out[1], out[2] = x, y, o[2]
+            out[3], out[4], out[5] = vx + omega * y, vy - omega * x, o[5]
