@@ -224,7 +224,11 @@ def _ecef_pair(
 def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
     """``launch_alerts`` messages, each sent when its alert was issued, carrying the
     impact point (the launch point if none), the alert's lineage, and keyed by its
-    threat: one persistent offset per threat."""
+    threat: one persistent offset per threat.
+
+    The payload is ``(alerts, carried point, launch ECEF, impact ECEF)``: the points'
+    ECEF positions, converted once, serve every delivery (:func:`received_alerts`).
+    """
     impact, launch = _ecef_pair(
         (alerts.impact_lat_deg, alerts.impact_lon_deg),
         (alerts.launch_lat_deg, alerts.launch_lon_deg),
@@ -239,24 +243,26 @@ def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
         originators=alerts.originators.tolist(),
         object_key=keys,
     )
-    return messages, (alerts, point)
+    return messages, (alerts, point, launch, impact)
 
 
-def received_alerts(payload: tuple[Alerts, np.ndarray], d: Deliveries) -> Alerts:
+def received_alerts(
+    payload: tuple[Alerts, np.ndarray, np.ndarray, np.ndarray], d: Deliveries
+) -> Alerts:
     """Alerts as a receiver gets them: arrival time, its own name, degraded points.
 
     The release's degradation moves the carried point; the other point of the
     alert moves with it (one draw per alert).
     """
-    alerts, point = payload
-    got = alerts.take(d.payload_row)
-    shift = np.nan_to_num(d.xyz_m() - point[d.payload_row])
-    # both points of every alert in one conversion each way (elementwise: the same bits)
+    alerts, point, launch, impact = payload
+    rows = d.payload_row
+    got = alerts.take(rows)
+    shift = np.nan_to_num(d.xyz_m() - point[rows])
+    # both points of every alert (their ECEF from the payload: the conversion is
+    # elementwise, so the rows' own conversion gives the same bits), then one
+    # conversion back
     n = len(got)
-    xyz = _ecef(
-        np.concatenate([got.launch_lat_deg, got.impact_lat_deg]),
-        np.concatenate([got.launch_lon_deg, got.impact_lon_deg]),
-    ) + np.concatenate([shift, shift])
+    xyz = np.concatenate([launch[rows], impact[rows]]) + np.concatenate([shift, shift])
     lat, lon, _ = ecef_to_geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
     lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
     return replace(
