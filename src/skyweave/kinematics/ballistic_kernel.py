@@ -161,6 +161,10 @@ def _step_size(w: FloatArray, j: int, cfg: FloatArray) -> float:
     speed = _max(math.sqrt(vx * vx + vy * vy + vz * vz), 1.0)
     rho = RHO0_KG_M3 * w[EXP, j]
     hib = w[HIB, j]
+    # Two time scales: drag changes the speed by a factor e over 2 beta / (rho v),
+    # and the density changes by e over H / v. The density scale only matters
+    # where drag is felt: eps is the fraction of speed lost per scale height, and
+    # where it is small the step may be longer than H / v (by up to 10x).
     eps = rho * SCALE_HEIGHT_M * hib
     tau_h = SCALE_HEIGHT_M / speed / math.sqrt(_min(_max(eps / 0.01, 0.01), 1.0))
     tau_d = 1.0 / _max(2.0 * rho * speed * hib, 1e-12)
