@@ -92,10 +92,13 @@ class Messages:
 
     def __post_init__(self) -> None:
         n = len(self.send_time_s)
-        for name in _MESSAGE_FIELDS:
-            col = getattr(self, name)
-            if col.ndim != 1 or len(col) != n:
-                raise ValueError(f"Messages.{name}: expected shape ({n},), got {col.shape}")
+        # one pass over the shapes (batches are built thousands of times a run); the
+        # column by column loop only to name the culprit
+        if {col.shape for col in self.__dict__.values()} != {(n,)}:
+            for name in _MESSAGE_FIELDS:
+                col = getattr(self, name)
+                if col.ndim != 1 or len(col) != n:
+                    raise ValueError(f"Messages.{name}: expected shape ({n},), got {col.shape}")
         if n and not np.isfinite(self.send_time_s).all():
             raise ValueError("Messages.send_time_s: every send time must be finite")
         # a set of the column's values, not np.unique: no sort of Python objects per batch
