@@ -121,11 +121,15 @@ class LinkStream:
             offered = np.unique(batch[ok]).tolist()
             whole = len(offered) == 1 and bool(ok.all())  # every row is that batch's
             for b in offered:
-                rows = now if whole else now.take(ok & (batch == b))
+                in_b = ok & (batch == b)  # (all True when whole)
                 data_class, origin, payload = flight.payloads[b]
-                receivers = dict.fromkeys(rows.receiver.tolist())
+                receivers = dict.fromkeys((now.receiver if whole else now.receiver[in_b]).tolist())
                 for receiver in receivers:
-                    got = rows if len(receivers) == 1 else rows.take(rows.receiver == receiver)
+                    # each receiver's rows taken from the tick's rows at once (one mask)
+                    if len(receivers) == 1:
+                        got = now if whole else now.take(in_b)
+                    else:
+                        got = now.take(in_b & (now.receiver == receiver))
                     out.append(Arrived(data_class, origin, got, payload))
             if n < len(d):
                 keep.append(
