@@ -1,4 +1,4 @@
-"""The fast ECEF-to-geodetic conversion is pymap3d's, bit for bit."""
+"""The fast ECEF-geodetic conversions are pymap3d's, bit for bit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
 
 
 def _same(got: tuple, want: tuple) -> None:
@@ -82,3 +82,23 @@ def test_any_points_match_pymap3d(points: list[tuple[float, float, float]]) -> N
         want = pymap3d.ecef2geodetic(x, y, z)
         got = ecef_to_geodetic(x, y, z)
     _same(got, want)
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 1000])
+def test_geodetic_to_ecef_matches_pymap3d(n: int) -> None:
+    rng = np.random.default_rng(n)
+    lat, lon = rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)
+    for alt in (rng.uniform(-50e3, 2e6, n), np.zeros(n)):
+        _same(geodetic_to_ecef(lat, lon, alt), pymap3d.geodetic2ecef(lat, lon, alt))
+        _same(geodetic_to_ecef(lat, lon, 0.0), pymap3d.geodetic2ecef(lat, lon, 0.0))
+    for k in range(n):
+        for args in ((lat[k], lon[k], 10.0), (float(lat[k]), float(lon[k]), 0.0)):
+            got, want = geodetic_to_ecef(*args), pymap3d.geodetic2ecef(*args)
+            _same(got, want)
+            assert [type(v) for v in got] == [type(v) for v in want]
+    _same(geodetic_to_ecef(90.0, 0.0, 0.0), pymap3d.geodetic2ecef(90.0, 0.0, 0.0))
+
+
+@given(st.floats(-90, 90), st.floats(-360, 360), st.floats(-1e5, 4e7))
+def test_geodetic_to_ecef_matches_pymap3d_anywhere(lat: float, lon: float, alt: float) -> None:
+    _same(geodetic_to_ecef(lat, lon, alt), pymap3d.geodetic2ecef(lat, lon, alt))

@@ -44,12 +44,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import (
-    J2_EARTH,
     MU_EARTH_M3_S2,
     OMEGA_EARTH_RAD_S,
     R_EARTH_MEAN_M,
-    WGS84_A_M,
 )
+from skyweave.kinematics import ballistic_kernel as bk
+from skyweave.kinematics.ballistic_kernel import RHO0_KG_M3, SCALE_HEIGHT_M
 from skyweave.kinematics.closed_form import fixed_gamma, range_angle_from_burnout
 from skyweave.kinematics.earth import (
     Ground,
@@ -64,16 +64,8 @@ from skyweave.kinematics.earth import (
 
 FloatArray = NDArray[np.float64]
 
-RHO0_KG_M3 = 1.225
-"""Sea-level density of the exponential atmosphere."""
-
-SCALE_HEIGHT_M = 7_200.0
-"""Scale height of the exponential atmosphere."""
-
 MAX_RANGE_ANGLE_RAD = 0.9 * np.pi
 """Longest shot accepted (0.9 of half a great circle, about 18 000 km)."""
-
-_ATMOSPHERE_TOP_M = 120_000.0  # above this, drag never limits the step
 
 
 @dataclass(frozen=True)
@@ -238,88 +230,17 @@ class _Physics:
     half_inv_beta: FloatArray  # (n,) 1 / (2 beta), sliced with the active set
 
 
-def _accel(
-    r: FloatArray, v: FloatArray, phys: _Physics, half_inv_beta: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Acceleration (3, n) in the inertial frame and altitude (n,)."""
-    x, y, z = r[0], r[1], r[2]
-    r2 = x * x + y * y + z * z
-    rn = np.sqrt(r2)
-    a = (-MU_EARTH_M3_S2 / (r2 * rn)) * r
-    if phys.j2:
-        zr2 = 5.0 * z * z / r2
-        k = -1.5 * J2_EARTH * MU_EARTH_M3_S2 * WGS84_A_M**2 / (r2 * r2 * rn)
-        a[0] += k * x * (1.0 - zr2)
-        a[1] += k * y * (1.0 - zr2)
-        a[2] += k * z * (3.0 - zr2)
-    alt = phys.ground.altitude_m(x, y, z)
-    if phys.drag:
-        # velocity relative to the atmosphere, which turns with the Earth
-        v_air = np.stack([v[0] + phys.omega * y, v[1] - phys.omega * x, v[2]])
-        a += drag_acceleration_mps2(v_air, alt, half_inv_beta, axis=0)
-    return a, alt
-
-
 def air_density_kg_m3(alt_m: ArrayLike) -> FloatArray:
     """Density of the exponential atmosphere, ``rho0 exp(-h / H)``.
 
     Heights below -20 km are taken as -20 km so that a point a step
-    underground cannot overflow ``exp``. The truth integrator and the impact
-    predictor (:mod:`skyweave.warning.propagate`) both call this function.
+    underground cannot overflow ``exp``. The truth integrator (through
+    :mod:`skyweave.kinematics.ballistic_kernel`, with NumPy's ``exp``) and the
+    impact predictor (:mod:`skyweave.warning.propagate`) both use this model.
     """
     return np.asarray(
         RHO0_KG_M3 * np.exp(-np.maximum(alt_m, -20_000.0) / SCALE_HEIGHT_M), dtype=np.float64
     )
-
-
-def drag_acceleration_mps2(
-    v_air_mps: FloatArray, alt_m: ArrayLike, half_inv_beta: ArrayLike, axis: int = -1
-) -> FloatArray:
-    """Drag acceleration ``-rho(h) |v_air| v_air / (2 beta)`` of the truth model.
-
-    Parameters
-    ----------
-    v_air_mps : array with 3 components along ``axis``
-        Velocity relative to the air (the air turns with the Earth).
-    alt_m : array
-        Heights above the ground (:meth:`~skyweave.kinematics.earth.Ground.altitude_m`),
-        shaped like ``v_air_mps`` without ``axis``.
-    half_inv_beta : array or float
-        ``1 / (2 beta)`` with ``beta = m / (Cd A)`` the ballistic coefficient
-        (kg/m2), broadcasting like ``alt_m``.
-    axis : int
-        Axis of the vector components (0 for (3, n), -1 for (n, 3)).
-    """
-    x, y, z = np.moveaxis(v_air_mps, axis, 0)
-    speed = np.sqrt(x * x + y * y + z * z)
-    c = np.expand_dims(-air_density_kg_m3(alt_m) * speed * half_inv_beta, axis)
-    return np.asarray(c * v_air_mps, dtype=np.float64)
-
-
-def _step_size(
-    r: FloatArray,
-    v: FloatArray,
-    alt: FloatArray,
-    dt_vac: FloatArray,
-    phys: _Physics,
-    half_inv_beta: FloatArray,
-    opts: BallisticOptions,
-) -> FloatArray:
-    if not phys.drag:
-        return dt_vac
-    vx = v[0] + phys.omega * r[1]
-    vy = v[1] - phys.omega * r[0]
-    speed = np.maximum(np.sqrt(vx * vx + vy * vy + v[2] * v[2]), 1.0)
-    rho = air_density_kg_m3(alt)
-    # Two time scales: drag changes the speed by a factor e over 2 beta / (rho v),
-    # and the density changes by e over H / v. The density scale only matters
-    # where drag is felt: eps is the fraction of speed lost per scale height, and
-    # where it is small the step may be longer than H / v (by up to 10x).
-    eps = rho * SCALE_HEIGHT_M * half_inv_beta
-    tau_h = SCALE_HEIGHT_M / speed / np.sqrt(np.clip(eps / 0.01, 0.01, 1.0))
-    tau_d = 1.0 / np.maximum(2.0 * rho * speed * half_inv_beta, 1e-12)
-    dt = np.clip(opts.atmosphere_step_fraction * np.minimum(tau_h, tau_d), opts.min_step_s, dt_vac)
-    return np.where(alt < _ATMOSPHERE_TOP_M, dt, dt_vac)
 
 
 def _hermite(
@@ -354,6 +275,36 @@ class _Flight:
     history: _History
 
 
+def _flight_table(
+    r0: FloatArray, v0: FloatArray, dt_vac: FloatArray, phys: _Physics, opts: BallisticOptions
+) -> tuple[FloatArray, FloatArray]:
+    """The kernel's state table of n threats at burnout (end rows) and its settings."""
+    n = r0.shape[1]
+    w = np.zeros((bk.N_ROWS, n))
+    w[bk.RN : bk.RN + 3] = r0
+    w[bk.VN : bk.VN + 3] = v0
+    w[bk.HIB] = phys.half_inv_beta
+    w[bk.DT_VAC] = dt_vac
+    w[bk.APOGEE] = -np.inf
+    w[bk.RATE] = np.nan  # no step before burnout: no apogee turn to test
+    cfg = np.zeros(bk.N_CFG)
+    cfg[bk.CFG_OMEGA] = phys.omega
+    cfg[bk.CFG_J2] = float(phys.j2)
+    cfg[bk.CFG_DRAG] = float(phys.drag)
+    radius = phys.ground.spherical_radius_m
+    cfg[bk.CFG_SPHERE_R] = np.nan if radius is None else radius
+    cfg[bk.CFG_FRACTION] = opts.atmosphere_step_fraction
+    cfg[bk.CFG_MIN_STEP] = opts.min_step_s
+    return w, cfg
+
+
+def _run_stage(stage: int, w: FloatArray, cfg: FloatArray, drag: bool) -> None:
+    """One compiled stage, then NumPy's exp of the density exponent it left."""
+    bk.flight_stage(stage, w, cfg)
+    if drag:
+        np.exp(w[bk.ARG], out=w[bk.EXP])
+
+
 def _fly(
     r0: FloatArray,
     v0: FloatArray,
@@ -369,67 +320,39 @@ def _fly(
     apogee = np.full(n, -np.inf)
 
     cols = np.arange(n)
-    r, v = r0.copy(), v0.copy()
-    t = np.zeros(n)
-    hib = phys.half_inv_beta
-    dtv = dt_vac
-    a, alt = _accel(r, v, phys, hib)
-    rva = np.concatenate((r, v, a))
-    apogee[:] = alt
-    ground = phys.ground
-    rate = ground.altitude_rate_mps(r, v)
-    hist = _History([cols], [t], [np.concatenate((r, v, a))])
+    w, cfg = _flight_table(r0, v0, dt_vac, phys, opts)
+    rva_new = slice(bk.RN, bk.RN + 9)
+    _run_stage(bk.START, w, cfg, phys.drag)
+    bk.flight_stage(bk.END, w, cfg)
+    hist = _History([cols], [w[bk.T_NEW].copy()], [w[rva_new].copy()])
     # ground crossings, solved together after the loop: (cols, t, dt, alt0, alt1, rva0, rva1)
     crossings: list[tuple[NDArray[np.intp], FloatArray, FloatArray, FloatArray, FloatArray,
                           FloatArray, FloatArray]] = []  # fmt: skip
 
     while cols.size:
-        dt = _step_size(r, v, alt, dtv, phys, hib, opts)
-        half = 0.5 * dt
-        v2 = v + half * a
-        a2, _ = _accel(r + half * v, v2, phys, hib)
-        v3 = v + half * a2
-        a3, _ = _accel(r + half * v2, v3, phys, hib)
-        v4 = v + dt * a3
-        a4, _ = _accel(r + dt * v3, v4, phys, hib)
-        sixth = dt / 6.0
-        r_new = r + sixth * (v + 2.0 * (v2 + v3) + v4)
-        v_new = v + sixth * (a + 2.0 * (a2 + a3) + a4)
-        t_new = t + dt
-        a_new, alt_new = _accel(r_new, v_new, phys, hib)
-        rva_new = np.concatenate((r_new, v_new, a_new))
-
-        # apogee: where the altitude rate turns negative, take the top of the
-        # cubic Hermite of altitude over the step (sampled finely: cheap, rare)
-        apogee[cols] = np.maximum(apogee[cols], alt_new)
-        rate_new = ground.altitude_rate_mps(r_new, v_new)
-        turn = (rate > 0.0) & (rate_new <= 0.0)
-        if np.any(turn):
-            i = np.nonzero(turn)[0]
-            s = np.linspace(0.0, 1.0, 33)[:, None]
-            top = _hermite(alt[i], rate[i], alt_new[i], rate_new[i], dt[i], s).max(axis=0)
-            apogee[cols[i]] = np.maximum(apogee[cols[i]], top)
-
+        for stage in (bk.BEGIN, bk.SECOND, bk.THIRD, bk.FOURTH):
+            _run_stage(stage, w, cfg, phys.drag)
+        # the step's end: acceleration, altitude rate, apogee (the top of the
+        # altitude's cubic Hermite over a step where the rate turns negative)
+        bk.flight_stage(bk.END, w, cfg)
         hist.cols.append(cols)
-        hist.t.append(t_new)
-        hist.rva.append(rva_new)
+        hist.t.append(w[bk.T_NEW].copy())
+        hist.rva.append(w[rva_new].copy())
 
+        alt_new = w[bk.ALT_NEW]
         landed = alt_new < 0.0
-        done = landed | (t_new > opts.max_flight_time_s)
+        done = landed | (w[bk.T_NEW] > opts.max_flight_time_s)
         if np.any(done):
             if np.any(landed):
                 i = np.nonzero(landed)[0]
                 crossings.append(
-                    (cols[i], t[i], dt[i], alt[i], alt_new[i], rva[:, i], rva_new[:, i])
-                )
+                    (cols[i], w[bk.T, i], w[bk.DT, i], w[bk.ALT, i], alt_new[i],
+                     w[bk.R : bk.R + 9, i], w[rva_new, i])
+                )  # fmt: skip
+            apogee[cols[done]] = w[bk.APOGEE, done]
             keep = ~done
             cols = cols[keep]
-            r, v, a = r_new[:, keep], v_new[:, keep], a_new[:, keep]
-            alt, t, rva, rate = alt_new[keep], t_new[keep], rva_new[:, keep], rate_new[keep]
-            hib = hib[keep]
-            dtv = dtv[keep]
-        else:
-            r, v, a, alt, t, rva, rate = r_new, v_new, a_new, alt_new, t_new, rva_new, rate_new
+            w = np.ascontiguousarray(w[:, keep])
 
     if crossings:
         c_cols, c_t, c_dt, c_alt0, c_alt1, c_rva0, c_rva1 = (
@@ -761,43 +684,13 @@ def _sample_free_flight(
     t_last = t_h[n_valid - 1, np.arange(m)]
     t_end = np.where(np.isfinite(t_impact), t_impact, t_burnout + t_last)
 
-    j, i = np.nonzero((times[:, None] >= t_burnout) & (times[:, None] <= t_end))
-    if j.size == 0:
-        return
-    tau = times[j] - t_burnout[i]
-    # one searchsorted over all threats: offset each threat's step times
+    # one search over all threats' step times, each threat's offset (as keys sorted
+    # in one array: the kernel compares the same sums)
     span = float(np.max(t_last)) + 1.0
-    offset = np.arange(m) * 2.0 * span
-    keys = np.where(np.isfinite(t_h), t_h, span).T + offset[:, None]
-    k0 = np.searchsorted(keys.ravel(), tau + offset[i], side="right") - 1 - i * k_steps
-    k0 = np.clip(k0, 0, np.maximum(n_valid[i] - 2, 0))
-    k1 = np.minimum(k0 + 1, n_valid[i] - 1)
-    flat_t = t_h.ravel()
-    flat_rva = rva_h.reshape(-1, 9)
-    i0 = k0 * m + i
-    i1 = k1 * m + i
-    t0 = flat_t[i0]
-    h = flat_t[i1] - t0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(h > 0.0, (tau - t0) / h, 0.0)
-    y0 = flat_rva[i0]
-    y1 = flat_rva[i1]
-    # positions from (r, v) and velocities from (v, a) in one (P, 6) Hermite
-    s = s[:, None]
-    hh = h[:, None]
-    s2 = s * s
-    s3 = s2 * s
-    out = (
-        (2 * s3 - 3 * s2 + 1) * y0[:, 0:6]
-        + ((s3 - 2 * s2 + s) * hh) * y0[:, 3:9]
-        + (-2 * s3 + 3 * s2) * y1[:, 0:6]
-        + ((s3 - s2) * hh) * y1[:, 3:9]
-    )
-    # inertial -> ECEF at each sample time (see earth.inertial_to_ecef)
-    ang = -omega * times[j]
-    c, sn = np.cos(ang), np.sin(ang)
-    x, y = c * out[:, 0] - sn * out[:, 1], sn * out[:, 0] + c * out[:, 1]
-    vx, vy = c * out[:, 3] - sn * out[:, 4], sn * out[:, 3] + c * out[:, 4]
-    out[:, 0], out[:, 1] = x, y
-    out[:, 3], out[:, 4] = vx + omega * y, vy - omega * x
-    states[j, cols[i]] = out
+    offset = np.asarray(np.arange(m) * 2.0 * span, dtype=np.float64)
+    turn = -omega * times
+    bk.sample_steps(
+        times, np.cos(turn), np.sin(turn), omega, t_h, rva_h, n_valid.astype(np.int64),
+        np.ascontiguousarray(t_burnout, dtype=np.float64), t_end, offset, span,
+        np.ascontiguousarray(cols, dtype=np.int64), states,
+    )  # fmt: skip

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.constants import OMEGA_EARTH_RAD_S, WGS84_A_M
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
 
 FloatArray = NDArray[np.float64]
 
@@ -72,7 +71,7 @@ class Ground:
         """(3, n) ECEF position of latitude, longitude and height."""
         if self.spherical_radius_m is not None:
             return (self.spherical_radius_m + np.asarray(alt_m)) * n_vector(lat_deg, lon_deg)
-        x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, alt_m)
+        x, y, z = geodetic_to_ecef(lat_deg, lon_deg, alt_m)
         return np.array([x, y, z], dtype=np.float64).reshape(3, -1)
 
     def to_lat_lon_alt(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:

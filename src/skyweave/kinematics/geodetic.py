@@ -29,6 +29,7 @@ _E2_M2 = _E_M**2
 _A2_M2 = _A_M**2
 _B2_M2 = _B_M**2
 _A_OVER_B = _A_M / _B_M
+_B_OVER_A_SQUARED = (_B_M / _A_M) ** 2  # as pymap3d's geodetic2ecef forms it
 # pymap3d's latitude clamp for float precision loss near the poles
 _LIM_PI2 = pi / 2 - np.finfo(np.float64).eps
 # isclose(v, 0) with NumPy's default tolerances is |v| <= atol
@@ -56,7 +57,8 @@ def ecef_to_geodetic(
     x = np.asarray(x_m)
     y = np.asarray(y_m)
     z = np.asarray(z_m)
-    r = np.sqrt(x**2 + y**2 + z**2)
+    x2, y2, z2 = x**2, y**2, z**2
+    r = np.sqrt(x2 + y2 + z2)
     r2e = r**2 - _E2_M2
     u = np.sqrt(0.5 * r2e + 0.5 * np.hypot(r2e, 2 * _E_M * z))
     hxy = np.hypot(x, y)
@@ -66,20 +68,42 @@ def ecef_to_geodetic(
         return lat, lon, alt
     hue = np.hypot(u, _E_M)
     beta = np.arctan(hue / u * z / hxy)
-    beta += ((_B_M * u - _A_M * hue + _E2_M2) * np.sin(beta)) / (
-        _A_M * hue * 1 / np.cos(beta) - _E2_M2 * np.cos(beta)
-    )
+    cos0 = np.cos(beta)  # pymap3d takes it twice; one is the same number (and `* 1` is exact)
+    beta += ((_B_M * u - _A_M * hue + _E2_M2) * np.sin(beta)) / (_A_M * hue / cos0 - _E2_M2 * cos0)
     lat = np.arctan(_A_OVER_B * np.tan(beta))
-    lat = np.where(beta >= _LIM_PI2, pi / 2, lat)
-    lat = np.where(beta <= -_LIM_PI2, -pi / 2, lat)
     lon = np.arctan2(y, x)
     cos_beta = np.cos(beta)
-    cos_beta = np.where(beta >= _LIM_PI2, 0, cos_beta)
-    cos_beta = np.where(beta <= -_LIM_PI2, 0, cos_beta)
+    # |beta| >= lim is beta >= lim or beta <= -lim: the clamps change nothing elsewhere
+    if (np.abs(beta) >= _LIM_PI2).any():
+        lat = np.where(beta >= _LIM_PI2, pi / 2, lat)
+        lat = np.where(beta <= -_LIM_PI2, -pi / 2, lat)
+        cos_beta = np.where(beta >= _LIM_PI2, 0, cos_beta)
+        cos_beta = np.where(beta <= -_LIM_PI2, 0, cos_beta)
     alt = np.hypot(z - _B_M * np.sin(beta), hxy - _A_M * cos_beta)
-    inside = x**2 / _A2_M2 + y**2 / _A2_M2 + z**2 / _B2_M2 < 1
+    inside = x2 / _A2_M2 + y2 / _A2_M2 + z2 / _B2_M2 < 1
     if inside.any():
         alt = np.where(inside, -alt, alt) if alt.ndim else -alt
     if deg:
         return np.degrees(lat), np.degrees(lon), alt
     return lat.squeeze()[()], lon, alt  # pymap3d squeezes the latitude alone
+
+
+def geodetic_to_ecef(
+    lat_deg: ArrayLike, lon_deg: ArrayLike, alt_m: FloatArray | float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """ECEF x, y, z (m) of WGS84 geodetic points (degrees, height in m).
+
+    ``pymap3d.geodetic2ecef(lat_deg, lon_deg, alt_m)`` bit for bit and of the same
+    types: the same NumPy operations in the same order, without the ellipsoid
+    lookup on every call (its repeated cosines and sines taken once: the same numbers).
+    """
+    lat = np.radians(lat_deg)
+    lon = np.radians(lon_deg)
+    cos_lat = np.cos(lat)
+    sin_lat = np.sin(lat)
+    # radius of curvature of the prime vertical section
+    n = _A_M**2 / np.hypot(_A_M * cos_lat, _B_M * sin_lat)
+    x = (n + alt_m) * cos_lat * np.cos(lon)
+    y = (n + alt_m) * cos_lat * np.sin(lon)
+    z = (n * _B_OVER_A_SQUARED + alt_m) * sin_lat
+    return x, y, z

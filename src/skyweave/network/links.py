@@ -97,7 +97,7 @@ from skyweave.network.policy import (
     ReleaseTerms,
     degrade_positions,
 )
-from skyweave.rng import component_rng, tick_rng
+from skyweave.rng import TickRngs, component_rng, tick_rng
 from skyweave.scenario.schema import CoordinationMode, Link, Scenario
 from skyweave.scenario.timeline import inject_windows
 
@@ -197,6 +197,7 @@ class LinkBoundary:
         self._silent = {p: silent_windows(scenario, p) for p in self.partners}
         # persistent degradation: one unit-normal offset per released object
         self._offsets: dict[tuple[str, int], FloatArray] = {}
+        self._tick_rngs = TickRngs()  # the (link, data class) generators, reset per tick
         self._combined: dict[
             tuple[tuple[str, ...], str, str, ReleaseTerms], ReleaseTerms | None
         ] = {}
@@ -346,7 +347,7 @@ class LinkBoundary:
             rng = (
                 component_rng(self.seed, name)
                 if draw_key is None
-                else tick_rng(self.seed, name, draw_key)
+                else self._tick_rngs.get(self.seed, name, draw_key)
             )
             jitter_u = np.empty(n)
             loss_u = np.empty(n)

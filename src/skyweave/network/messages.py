@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from skyweave.lineage import lineage_column
+from skyweave.lineage import sender_lineage_column
 from skyweave.network.policy import DATA_CLASSES
 
 FloatArray = NDArray[np.float64]
@@ -92,10 +92,13 @@ class Messages:
 
     def __post_init__(self) -> None:
         n = len(self.send_time_s)
-        for name in _MESSAGE_FIELDS:
-            col = getattr(self, name)
-            if col.ndim != 1 or len(col) != n:
-                raise ValueError(f"Messages.{name}: expected shape ({n},), got {col.shape}")
+        # one pass over the shapes (batches are built thousands of times a run); the
+        # column by column loop only to name the culprit
+        if {col.shape for col in self.__dict__.values()} != {(n,)}:
+            for name in _MESSAGE_FIELDS:
+                col = getattr(self, name)
+                if col.ndim != 1 or len(col) != n:
+                    raise ValueError(f"Messages.{name}: expected shape ({n},), got {col.shape}")
         if n and not np.isfinite(self.send_time_s).all():
             raise ValueError("Messages.send_time_s: every send time must be finite")
         # a set of the column's values, not np.unique: no sort of Python objects per batch
@@ -125,11 +128,8 @@ class Messages:
         xyz = np.full((n, 3), np.nan) if xyz_m is None else np.asarray(xyz_m, dtype=np.float64)
         xyz = xyz.reshape(n, 3)
         origins = _object_column(origin, n)
-        lineage = lineage_column(
-            [(o,) for o in origins.tolist()]
-            if originators is None
-            else [(o, *names) for o, names in zip(origins.tolist(), originators, strict=True)]
-        )
+        senders = origins.tolist()
+        lineage = sender_lineage_column(senders, [()] * n if originators is None else originators)
         keys = np.full(n, -1, dtype=np.int64) if object_key is None else np.asarray(object_key)
         return cls(
             send_time_s=t,

@@ -22,10 +22,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
 from skyweave.network.links import LinkBoundary, in_windows
 from skyweave.network.messages import Deliveries, Messages, Transmissions
 from skyweave.sensors.detections import Detections
@@ -122,11 +121,15 @@ class LinkStream:
             offered = np.unique(batch[ok]).tolist()
             whole = len(offered) == 1 and bool(ok.all())  # every row is that batch's
             for b in offered:
-                rows = now if whole else now.take(ok & (batch == b))
+                in_b = ok & (batch == b)  # (all True when whole)
                 data_class, origin, payload = flight.payloads[b]
-                receivers = dict.fromkeys(rows.receiver.tolist())
+                receivers = dict.fromkeys((now.receiver if whole else now.receiver[in_b]).tolist())
                 for receiver in receivers:
-                    got = rows if len(receivers) == 1 else rows.take(rows.receiver == receiver)
+                    # each receiver's rows taken from the tick's rows at once (one mask)
+                    if len(receivers) == 1:
+                        got = now if whole else now.take(in_b)
+                    else:
+                        got = now.take(in_b & (now.receiver == receiver))
                     out.append(Arrived(data_class, origin, got, payload))
             if n < len(d):
                 keep.append(
@@ -209,7 +212,7 @@ def received_detections(det: Detections, d: Deliveries) -> Detections:
 
 
 def _ecef(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    x, y, z = pymap3d.geodetic2ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
+    x, y, z = geodetic_to_ecef(lat_deg, lon_deg, np.zeros_like(lat_deg))
     return np.column_stack([x, y, z])
 
 
@@ -225,7 +228,11 @@ def _ecef_pair(
 def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
     """``launch_alerts`` messages, each sent when its alert was issued, carrying the
     impact point (the launch point if none), the alert's lineage, and keyed by its
-    threat: one persistent offset per threat."""
+    threat: one persistent offset per threat.
+
+    The payload is ``(alerts, carried point, launch ECEF, impact ECEF)``: the points'
+    ECEF positions, converted once, serve every delivery (:func:`received_alerts`).
+    """
     impact, launch = _ecef_pair(
         (alerts.impact_lat_deg, alerts.impact_lon_deg),
         (alerts.launch_lat_deg, alerts.launch_lon_deg),
@@ -240,24 +247,26 @@ def alert_messages(origin: str, alerts: Alerts) -> tuple[Messages, Any]:
         originators=alerts.originators.tolist(),
         object_key=keys,
     )
-    return messages, (alerts, point)
+    return messages, (alerts, point, launch, impact)
 
 
-def received_alerts(payload: tuple[Alerts, np.ndarray], d: Deliveries) -> Alerts:
+def received_alerts(
+    payload: tuple[Alerts, np.ndarray, np.ndarray, np.ndarray], d: Deliveries
+) -> Alerts:
     """Alerts as a receiver gets them: arrival time, its own name, degraded points.
 
     The release's degradation moves the carried point; the other point of the
     alert moves with it (one draw per alert).
     """
-    alerts, point = payload
-    got = alerts.take(d.payload_row)
-    shift = np.nan_to_num(d.xyz_m() - point[d.payload_row])
-    # both points of every alert in one conversion each way (elementwise: the same bits)
+    alerts, point, launch, impact = payload
+    rows = d.payload_row
+    got = alerts.take(rows)
+    shift = np.nan_to_num(d.xyz_m() - point[rows])
+    # both points of every alert (their ECEF from the payload: the conversion is
+    # elementwise, so the rows' own conversion gives the same bits), then one
+    # conversion back
     n = len(got)
-    xyz = _ecef(
-        np.concatenate([got.launch_lat_deg, got.impact_lat_deg]),
-        np.concatenate([got.launch_lon_deg, got.impact_lon_deg]),
-    ) + np.concatenate([shift, shift])
+    xyz = np.concatenate([launch[rows], impact[rows]]) + np.concatenate([shift, shift])
     lat, lon, _ = ecef_to_geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
     lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
     return replace(

@@ -124,9 +124,10 @@ def concat_detections(batches: Sequence[Detections]) -> Detections:
     with_rows = [b for b in batches if len(b.time_s)]
     if len(with_rows) <= 1:
         return with_rows[0] if with_rows else batches[0]
-    return Detections(
-        **{name: np.concatenate([getattr(b, name) for b in batches]) for name in column_names()}
-    )
+    # the batches with rows alone: an empty batch adds no row (and its columns have
+    # the dtypes of the others: the result's dtypes are the same)
+    cols = [b.__dict__ for b in with_rows]
+    return Detections(**{name: np.concatenate([c[name] for c in cols]) for name in column_names()})
 
 
 def sort_detections(det: Detections) -> Detections:

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.kinematics.truth import Truth
-from skyweave.rng import tick_rng
+from skyweave.rng import TickRngs
 from skyweave.sensors.detections import Detections, empty_detections
 from skyweave.sensors.infrared import InfraredSatelliteParams, burn_end_times_s, infrared_frame
 from skyweave.sensors.radar import RadarParams, rcs_factor_per_object
@@ -116,8 +116,8 @@ class _Sensor:
         self.bare = replace(params, outages=())
         self.down = False
         self.pending: list[ScanReport] = []
-        self._rng: np.random.Generator | None = None
-        self._philox_keys: dict[int, NDArray[np.uint64]] = {}  # tick_rng's key per run seed
+        self._rngs = TickRngs()
+        self._rng_name = f"sensor/{params.sensor_id}"
 
     def scan_indices(self, t0_s: float, t1_s: float) -> range:
         """Indices k with ``t0 < phase + k period <= t1``, none before ``k_first``."""
@@ -137,32 +137,9 @@ class _Sensor:
         )
 
     def rng(self, k: int) -> np.random.Generator:
-        """The generator of scan ``k``: ``tick_rng(seed, "sensor/<id>", k)``.
-
-        One generator per sensor, reset to scan ``k``'s state (the Philox key of
-        ``tick_rng`` and the counter ``[0, 0, 0, k]``, empty buffers): the same
-        stream as a new ``tick_rng``, at an eighth of the cost (a new Philox draws
-        OS entropy it then ignores). Valid until the next call.
-        """
-        # the key of the current run seed (engine.snapshots.reseed may switch it)
-        key = self._philox_keys.get(self.seed)
-        if key is None or self._rng is None:
-            gen = self._rng = tick_rng(self.seed, f"sensor/{self.params.sensor_id}", k)
-            self._philox_keys[self.seed] = gen.bit_generator.state["state"]["key"].copy()
-            return gen
-        gen = self._rng
-        gen.bit_generator.state = {
-            "bit_generator": "Philox",
-            "state": {
-                "counter": np.array([0, 0, 0, int(k)], dtype=np.uint64),
-                "key": key,
-            },
-            "buffer": np.zeros(4, dtype=np.uint64),
-            "buffer_pos": 4,
-            "has_uint32": 0,
-            "uinteger": 0,
-        }
-        return gen
+        """The generator of scan ``k``: ``tick_rng(seed, "sensor/<id>", k)``, reused
+        (:class:`~skyweave.rng.TickRngs`): valid until the next call."""
+        return self._rngs.get(self.seed, self._rng_name, k)
 
     def frame(self, k: int, time_s: float, states: FloatArray, objects: _Objects) -> ScanReport:
         """Infrared frame ``k`` at ``time_s``, of the truth ``states`` (N, 6) at that time.
@@ -257,11 +234,17 @@ class SensorStage:
             taken.append(report)
             sensor.pending.append(report)
         delivered: list[ScanReport] = []
+        due_by_s = t1_s + _TIME_EPS_S
         for sensor in self._sensors.values():
-            if sensor.pending:
-                ready = [r.report_time_s <= t1_s + _TIME_EPS_S for r in sensor.pending]
-                delivered += [r for r, ok in zip(sensor.pending, ready, strict=True) if ok]
-                sensor.pending = [r for r, ok in zip(sensor.pending, ready, strict=True) if not ok]
+            # a sensor's reports are pending in time order with one delay: the ones
+            # due now are a prefix
+            pending = sensor.pending
+            if pending and pending[0].report_time_s <= due_by_s:
+                n = 1
+                while n < len(pending) and pending[n].report_time_s <= due_by_s:
+                    n += 1
+                delivered += pending[:n]
+                sensor.pending = pending[n:]
         delivered.sort(key=lambda r: (r.time_s, r.sensor_id))
         return taken, delivered
 
