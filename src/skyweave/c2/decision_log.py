@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, Protocol, get_args
 
+import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 Reason = Literal[
     "assigned",
@@ -115,13 +117,39 @@ def order_text(v: Verdict) -> str:
     return REASON_TEXT[v.reason]
 
 
+class PairBlock(Protocol):
+    """Verdicts of every (battery, track) pair of a block, noted at once
+    (:meth:`Verdicts.note_block`): each pair's rank in :data:`REASONS`, and its
+    verdict built on demand."""
+
+    @property
+    def track_ids(self) -> Sequence[str]:
+        """The block's tracks (its columns)."""
+        ...
+
+    @property
+    def ranks(self) -> NDArray[np.int64]:
+        """(battery, track): the rank of the pair's verdict in :data:`REASONS`."""
+        ...
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        """The verdict of battery row ``i`` on track column ``j``."""
+        ...
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        """The verdict of this battery on this track (None: not in the block)."""
+        ...
+
+
 class Verdicts:
     """One command post's notes in one cycle: per (battery, track) and per track the
     outcome closest to a shot."""
 
     def __init__(self) -> None:
         self.best: dict[str, Verdict] = {}
-        self.pairs: dict[tuple[str, str], Verdict] = {}
+        # every (battery, track) note and set in order (``True``: a set), and blocks:
+        # replayed only when a pair is asked of (an operator's order, a few a run)
+        self._pair_log: list[tuple[str, str, Verdict, bool] | PairBlock] = []
         #: tracks worth a shot (a row even when on no board threat)
         self.valued: set[str] = set()
         #: (battery, track) -> (nearest km, max range km) where the reach box missed
@@ -133,7 +161,19 @@ class Verdicts:
 
     def pair(self, battery_id: str, track_id: str) -> Verdict | None:
         """What kept this battery from this track (None if nothing was noted)."""
-        v = self.pairs.get((battery_id, track_id))
+        v: Verdict | None = None
+        for entry in self._pair_log:
+            if isinstance(entry, tuple):
+                b, tid, new, is_set = entry
+                if b != battery_id or tid != track_id:
+                    continue
+            else:
+                got = entry.pair(battery_id, track_id)
+                if got is None:
+                    continue
+                new, is_set = got, False
+            if is_set or v is None or _RANK[new.reason] < _RANK[v.reason]:
+                v = new
         if v is not None:
             return v
         far = self._far(battery_id, track_id)
@@ -144,15 +184,27 @@ class Verdicts:
     def note(self, track_id: str, verdict: Verdict) -> None:
         """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a
         shot wins, the first of equals stays."""
-        rank = _RANK[verdict.reason]
         if verdict.battery_id is not None:
-            key = (verdict.battery_id, track_id)
-            old_pair = self.pairs.get(key)
-            if old_pair is None or rank < _RANK[old_pair.reason]:
-                self.pairs[key] = verdict
+            self._pair_log.append((verdict.battery_id, track_id, verdict, False))
         old = self.best.get(track_id)
-        if old is None or rank < _RANK[old.reason]:
+        if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
             self.best[track_id] = verdict
+
+    def note_block(self, block: PairBlock) -> None:
+        """Note every pair of a block: the same as noting its battery rows in turn
+        (per track the first of the closest to a shot wins), one verdict per track
+        built."""
+        self._pair_log.append(block)
+        ranks = block.ranks
+        if not ranks.size:
+            return
+        first = np.argmin(ranks, axis=0)  # the first battery of the best rank
+        top = ranks[first, np.arange(ranks.shape[1])].tolist()
+        best = self.best
+        for j, (tid, rank, i) in enumerate(zip(block.track_ids, top, first.tolist(), strict=True)):
+            old = best.get(tid)
+            if old is None or rank < _RANK[old.reason]:
+                best[tid] = block.verdict(i, j)
 
     def why_not(self, battery_id: str, track_id: str) -> str | None:
         """Why an order for this battery on this track cannot be carried out, in a
@@ -172,7 +224,7 @@ class Verdicts:
         order out, a question asked this cycle)."""
         self.best[track_id] = verdict
         if verdict.battery_id is not None:
-            self.pairs[(verdict.battery_id, track_id)] = verdict
+            self._pair_log.append((verdict.battery_id, track_id, verdict, True))
 
 
 @dataclass(frozen=True)
@@ -348,6 +400,7 @@ __all__ = [
     "REASONS",
     "REASON_TEXT",
     "DecisionRow",
+    "PairBlock",
     "Reason",
     "ThreatsHeld",
     "Verdict",

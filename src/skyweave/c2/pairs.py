@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.coalition_status import BatteryReport
-from skyweave.c2.decision_log import Reason, Verdict, Verdicts
+from skyweave.c2.decision_log import REASONS, Verdict, Verdicts
 from skyweave.c2.feasibility import EngagementWindows
 from skyweave.engagement import EngagementModel, salvo_kill_probability
 from skyweave.scenario.schema import Battery, EngagementRules
@@ -89,6 +89,18 @@ class PairRules:
             later_ok=np.zeros((m, n), dtype=bool),  # ... and those that may wait
         )
         tids = [ids[s] for s in sel.tolist()]
+        block = _RowVerdicts(
+            batteries,
+            tids,
+            ranks=np.full((m, n), _RANK["battery_busy"], dtype=np.int64),
+            p_kill=np.zeros((m, n)),
+            at=np.zeros(m, dtype=np.int64),
+            first=np.zeros((m, n), dtype=np.int64),
+            shots=out.shots,
+            windows=windows,
+            value=value,
+            nearest_m=nearest_m[:, sel],
+        )
         rows = idx[sel]
         flags = _CoverageFlags(coverage, self.defends, self.own_assets)
         for i, b in enumerate(batteries):
@@ -96,176 +108,157 @@ class PairRules:
             # a battery the cell knows only from its status reports (not carrying out an order)
             told = told_of.get(b.id)
             if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
-                busy = Verdict("battery_busy", b.id)  # (verdicts are values: one serves all)
-                for tid in tids:
-                    verdicts.note(tid, busy)
-                continue
+                continue  # the row stays battery_busy
             col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            held = (picture.contributor_id[rows, col] >= 0).tolist() if col >= 0 else [False] * n
-            self._battery_row(
-                out,
-                i,
-                b,
-                told,
-                tids,
-                held,
-                flags,
-                kinds,
-                windows,
-                can_look,
-                value,
-                nearest_m,
-                t,
-                verdicts,
-                sel,
-            )
+            held = picture.contributor_id[rows, col] >= 0 if col >= 0 else np.zeros(n, bool)
+            self._battery_row(out, block, i, b, told, tids, held, flags, kinds, can_look, t)
+        verdicts.note_block(block)
         return out
 
     def _battery_row(
         self,
         out: PairMatrix,
+        block: _RowVerdicts,
         i: int,
         b: Battery,
         told: BatteryReport | None,
         tids: Sequence[str],
-        held: Sequence[bool],
+        held: BoolArray,
         flags: _CoverageFlags,
         kinds: Sequence[str],
-        windows: EngagementWindows,
         can_look: BoolArray,
-        value: FloatArray,
-        nearest_m: FloatArray,
         t: float,
-        verdicts: Verdicts,
-        sel: IntArray,
     ) -> None:
-        """Row ``i`` of :meth:`matrix`: one ready battery against every valued track."""
+        """Row ``i`` of :meth:`matrix`: one ready battery against every valued track,
+        each pair's reason the first that applies, as the pairs were once tested one
+        by one."""
         st = self.model.states[b.id]
         # the cell's order to another partner's battery crosses the link and is
         # carried out at that battery's next decision time: its launch is a cycle
         # later than ordered (also after a consent that came in)
         go = 0 if told is None else 1
         at = self.consent_launch[b.partner] + go
-        # per battery, not per pair: nothing below changes within one cycle's matrix
-        doctrine = st.doctrine_shots()
-        free_launchers = st.free_launchers(t) if told is None else 0
-        defended, reserve_ok = flags.of(b.partner)
-        remote_ok = self.rules[b.partner].engage_on_remote
-        feasible = windows.feasible[i]  # (K, L)
-        n_launch = feasible.shape[-1]
-        now_f = (feasible[:, go] if go < n_launch else np.zeros(len(tids), bool)).tolist()
-        later_f = feasible[:, go + 1 :].any(axis=-1).tolist()
-        at_f = (feasible[:, at] if at < n_launch else np.zeros(len(tids), bool)).tolist()
-        tail = feasible[:, at:] if at < n_launch else feasible[:, :0]
-        waits = tail.any(axis=-1).tolist()  # a feasible launch at ``at`` or later
-        first = (at + np.argmax(tail, axis=-1)).tolist() if tail.shape[-1] else []
-        nearest_row = nearest_m[i, sel].tolist()
-        if told is None:
-            usable_of = {True: st.usable(True), False: st.usable(False)}
-        else:
-            usable_of = {True: told.inventory, False: told.inventory - st.reserve}
         n = len(tids)
-        p_kills: dict[tuple[str, int], float] = {}
-        # the row's plain verdicts, one of each (verdicts are values, never changed)
-        plain: dict[Reason, Verdict] = {}
-        # the row as lists, written into the matrices at once
-        shots, reserve, now_ok, later_ok = [0] * n, [False] * n, [False] * n, [False] * n
-        pk = [0.0] * n
-        blocked = _blocked(
-            self.refused,
-            b.id,
-            tids,
-            defended,
-            [h or remote_ok for h in held],
-            *self.model.blocked_tracks(b.id, tids, t),
-        )
-        for j, tid in enumerate(tids):
-            why = blocked[j]
-            if why is None:
-                use_reserve = reserve_ok[j]
-                k = min(doctrine, usable_of[use_reserve])
-                if k < 1:
-                    why = "inventory_exhausted"
-                elif told is None and free_launchers < k:
-                    why = "battery_busy"
-            if why is not None:
-                v = plain.get(why)
-                if v is None:
-                    v = plain[why] = Verdict(why, b.id)
-                verdicts.note(tid, v)
-                continue
-            p_kill = p_kills.get((kinds[j], k))
-            if p_kill is None:
-                p_kill = p_kills[kinds[j], k] = salvo_kill_probability(st.pk(kinds[j]), k)
-            shots[j] = k
-            reserve[j] = use_reserve
-            now_ok[j] = now_f[j] and p_kill > 0.0
-            later_ok[j] = later_f[j] and p_kill > 0.0
-            if p_kill <= 0.0:
-                verdicts.note(tid, Verdict("no_kill_probability", b.id))
-            elif at_f[j] and not can_look[j]:
-                pk[j] = p_kill
-                verdicts.note(
-                    tid,
-                    Verdict(
-                        "lower_priority",
-                        b.id,
-                        shots=k,
-                        intercept_time_s=float(windows.intercept_time_s[i, j, at]),
-                        kill_probability=p_kill,
-                        value=float(value[j]),
-                    ),
-                )
-            elif at_f[j]:
-                verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
-            elif waits[j]:
-                launch_s = float(windows.launch_times_s[first[j]])
-                verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
-            else:
-                verdicts.note(
-                    tid,
-                    Verdict(
-                        "no_battery_in_reach",
-                        b.id,
-                        nearest_km=nearest_row[j] / 1e3,
-                        max_range_km=b.max_range_km,
-                    ),
-                )
-        out.shots[i], out.reserve[i], out.pk[i] = shots, reserve, pk
-        out.now_ok[i], out.later_ok[i] = now_ok, later_ok
-
-
-def _blocked(
-    refused: set[tuple[str, str]],
-    battery_id: str,
-    tids: Sequence[str],
-    defended: Sequence[bool],
-    may_fire_on: Sequence[bool],
-    awaiting: Sequence[bool],
-    killed: Sequence[bool],
-) -> list[Reason | None]:
-    """Per track: why the battery may not fire at it at all (None: it may).
-
-    ``refused``: the (battery, track) pairs whose consent was denied; ``defended``:
-    the track threatens assets the battery's partner may defend; ``may_fire_on``: the
-    partner holds the track or engages on remote tracks; ``awaiting``, ``killed``: as
-    :meth:`EngagementModel.blocked_tracks` answers.
-    """
-    out: list[Reason | None] = []
-    for tid, d, m, a, k in zip(tids, defended, may_fire_on, awaiting, killed, strict=True):
-        if (battery_id, tid) in refused:
-            out.append("consent_denied")
-        elif not d:
-            out.append("not_defended")
-        elif not m:
-            out.append("remote_track_only")
-        elif a:
-            out.append("engaged")
-        elif k:
-            out.append("killed")
+        no = np.zeros(n, dtype=bool)
+        feasible = block.windows.feasible[i]  # (K, L)
+        n_launch = feasible.shape[-1]
+        now_f = feasible[:, go] if go < n_launch else no
+        later_f = feasible[:, go + 1 :].any(axis=-1)
+        at_f = feasible[:, at] if at < n_launch else no
+        tail = feasible[:, at:] if at < n_launch else feasible[:, :0]
+        waits = tail.any(axis=-1)  # a feasible launch at ``at`` or later
+        if tail.shape[-1]:
+            block.first[i] = at + np.argmax(tail, axis=-1)
+        block.at[i] = at
+        defended, reserve_ok = flags.of(b.partner)
+        if told is None:
+            usable = np.where(reserve_ok, st.usable(True), st.usable(False))
         else:
-            out.append(None)
-    return out
+            usable = np.where(reserve_ok, told.inventory, told.inventory - st.reserve)
+        k = np.minimum(st.doctrine_shots(), usable)
+        refused = {tid for bid, tid in self.refused if bid == b.id}
+        awaiting, killed = self.model.blocked_tracks(b.id, tids, t)
+        free_launchers = st.free_launchers(t) if told is None else 0
+        why = np.select(
+            [
+                np.array([tid in refused for tid in tids], dtype=bool) if refused else no,
+                ~defended,
+                ~(held | self.rules[b.partner].engage_on_remote),
+                np.array(awaiting, dtype=bool),
+                np.array(killed, dtype=bool),
+                k < 1,
+                k > free_launchers if told is None else no,
+            ],
+            _BLOCKED_RANKS,
+            default=-1,
+        )
+        ok = why < 0
+        p_kill = block.p_kill[i]
+        p_kills: dict[tuple[str, int], float] = {}
+        for j, kj in zip(np.flatnonzero(ok).tolist(), k[ok].tolist(), strict=True):
+            p = p_kills.get((kinds[j], kj))
+            if p is None:
+                p = p_kills[kinds[j], kj] = salvo_kill_probability(st.pk(kinds[j]), kj)
+            p_kill[j] = p
+        can = ok & (p_kill > 0.0)
+        lower = can & at_f & ~can_look
+        block.ranks[i] = np.where(
+            ok,
+            np.select([~can, lower, at_f, waits], _OUTCOME_RANKS, default=_OUT_OF_REACH),
+            why,
+        )
+        out.shots[i] = np.where(ok, k, 0)
+        out.reserve[i] = ok & reserve_ok
+        out.pk[i] = np.where(lower, p_kill, 0.0)
+        out.now_ok[i], out.later_ok[i] = can & now_f, can & later_f
+
+
+_RANK = {r: k for k, r in enumerate(REASONS)}
+#: why a battery may not fire at a track at all, in the order tested
+_BLOCKED_RANKS = [
+    _RANK[r]
+    for r in (
+        "consent_denied",
+        "not_defended",
+        "remote_track_only",
+        "engaged",
+        "killed",
+        "inventory_exhausted",
+        "battery_busy",
+    )
+]
+#: a battery that may fire: without kill probability, able now, waiting on an
+#: assessment, able later (in the order tested; none: out of reach)
+_OUTCOME_RANKS = [
+    _RANK[r] for r in ("no_kill_probability", "lower_priority", "engaged", "no_window_yet")
+]
+_OUT_OF_REACH = _RANK["no_battery_in_reach"]
+
+
+@dataclass(frozen=True)
+class _RowVerdicts:
+    """A matrix's (battery, track) verdicts, noted at once; a pair's verdict is built
+    when asked (:class:`~skyweave.c2.decision_log.PairBlock`)."""
+
+    batteries: Sequence[Battery]
+    track_ids: list[str]
+    ranks: IntArray  # (battery, track): rank in REASONS
+    p_kill: FloatArray
+    at: IntArray  # per battery: the launch-grid index a new order launches at
+    first: IntArray  # the first feasible launch index from ``at`` on
+    shots: IntArray
+    windows: EngagementWindows
+    value: FloatArray
+    nearest_m: FloatArray  # (battery, track)
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        reason = REASONS[int(self.ranks[i, j])]
+        b = self.batteries[i]
+        if reason == "lower_priority":
+            return Verdict(
+                reason,
+                b.id,
+                shots=int(self.shots[i, j]),
+                intercept_time_s=float(self.windows.intercept_time_s[i, j, self.at[i]]),
+                kill_probability=float(self.p_kill[i, j]),
+                value=float(self.value[j]),
+            )
+        if reason == "no_window_yet":
+            launch_s = float(self.windows.launch_times_s[self.first[i, j]])
+            return Verdict(reason, b.id, earliest_launch_s=launch_s)
+        if reason == "no_battery_in_reach":
+            return Verdict(
+                reason,
+                b.id,
+                nearest_km=float(self.nearest_m[i, j]) / 1e3,
+                max_range_km=b.max_range_km,
+            )
+        return Verdict(reason, b.id)
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        i = next((i for i, b in enumerate(self.batteries) if b.id == battery_id), -1)
+        j = next((j for j, tid in enumerate(self.track_ids) if tid == track_id), -1)
+        return self.verdict(i, j) if i >= 0 and j >= 0 else None
 
 
 class _CoverageFlags:
@@ -282,15 +275,15 @@ class _CoverageFlags:
         own_assets: Mapping[str, BoolArray],
     ) -> None:
         self.coverage, self.defends, self.own_assets = coverage, defends, own_assets
-        self._flags: dict[str, tuple[list[bool], list[bool]]] = {}
+        self._flags: dict[str, tuple[BoolArray, BoolArray]] = {}
 
-    def of(self, partner: str) -> tuple[list[bool], list[bool]]:
+    def of(self, partner: str) -> tuple[BoolArray, BoolArray]:
         flags = self._flags.get(partner)
         if flags is None:
             cov, d, o = self.coverage, self.defends[partner], self.own_assets[partner]
             flags = self._flags[partner] = (
-                [bool(cov[j, d].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
-                [bool(cov[j, o].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
+                np.array([cov[j, d].sum() >= MIN_COVERAGE for j in range(cov.shape[0])], bool),
+                np.array([cov[j, o].sum() >= MIN_COVERAGE for j in range(cov.shape[0])], bool),
             )
         return flags
 
