@@ -50,6 +50,14 @@ Reason = Literal[
 #: the outcomes, closest to a shot first (a track's outcome is the first that applies)
 REASONS: tuple[Reason, ...] = get_args(Reason)
 _RANK = {r: k for k, r in enumerate(REASONS)}
+#: a block's rank of a pair with no verdict (after every reason)
+NO_VERDICT = len(REASONS)
+
+
+def reason_rank(reason: Reason) -> int:
+    """The rank of a reason in :data:`REASONS` (0: closest to a shot)."""
+    return _RANK[reason]
+
 
 #: what each outcome means (the README and the scenario reference show this table)
 REASON_TEXT: dict[Reason, str] = {
@@ -129,7 +137,8 @@ class PairBlock(Protocol):
 
     @property
     def ranks(self) -> NDArray[np.int64]:
-        """(battery, track): the rank of the pair's verdict in :data:`REASONS`."""
+        """(battery, track): the rank of the pair's verdict in :data:`REASONS`
+        (:data:`NO_VERDICT`: none)."""
         ...
 
     def verdict(self, i: int, j: int) -> Verdict:
@@ -202,6 +211,8 @@ class Verdicts:
         top = ranks[first, np.arange(ranks.shape[1])].tolist()
         best = self.best
         for j, (tid, rank, i) in enumerate(zip(block.track_ids, top, first.tolist(), strict=True)):
+            if rank == NO_VERDICT:
+                continue
             old = best.get(tid)
             if old is None or rank < _RANK[old.reason]:
                 best[tid] = block.verdict(i, j)
@@ -225,6 +236,26 @@ class Verdicts:
         self.best[track_id] = verdict
         if verdict.battery_id is not None:
             self._pair_log.append((verdict.battery_id, track_id, verdict, True))
+
+
+@dataclass(frozen=True)
+class PlainVerdicts:
+    """A :class:`PairBlock` of verdicts with no detail: per (battery, track) a reason
+    (its rank, :data:`NO_VERDICT` for none) and the battery."""
+
+    battery_ids: Sequence[str]
+    track_ids: Sequence[str]
+    ranks: NDArray[np.int64]
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        return Verdict(REASONS[int(self.ranks[i, j])], self.battery_ids[i])
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        i = next((i for i, b in enumerate(self.battery_ids) if b == battery_id), -1)
+        j = next((j for j, tid in enumerate(self.track_ids) if tid == track_id), -1)
+        if i < 0 or j < 0 or self.ranks[i, j] == NO_VERDICT:
+            return None
+        return self.verdict(i, j)
 
 
 @dataclass(frozen=True)
@@ -399,8 +430,10 @@ __all__ = [
     "DECISIONS_SCHEMA",
     "REASONS",
     "REASON_TEXT",
+    "NO_VERDICT",
     "DecisionRow",
     "PairBlock",
+    "PlainVerdicts",
     "Reason",
     "ThreatsHeld",
     "Verdict",
@@ -409,6 +442,7 @@ __all__ = [
     "decisions_table",
     "order_text",
     "reason_counts",
+    "reason_rank",
     "reasons_markdown",
     "refusal_reason",
     "threats_held",

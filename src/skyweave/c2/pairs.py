@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.coalition_status import BatteryReport
-from skyweave.c2.decision_log import REASONS, Verdict, Verdicts
+from skyweave.c2.decision_log import REASONS, Verdict, Verdicts, reason_rank
 from skyweave.c2.feasibility import EngagementWindows
 from skyweave.engagement import EngagementModel, salvo_kill_probability
 from skyweave.scenario.schema import Battery, EngagementRules
@@ -92,7 +92,7 @@ class PairRules:
         block = _RowVerdicts(
             batteries,
             tids,
-            ranks=np.full((m, n), _RANK["battery_busy"], dtype=np.int64),
+            ranks=np.full((m, n), reason_rank("battery_busy"), dtype=np.int64),
             p_kill=np.zeros((m, n)),
             at=np.zeros(m, dtype=np.int64),
             first=np.zeros((m, n), dtype=np.int64),
@@ -193,10 +193,9 @@ class PairRules:
         out.now_ok[i], out.later_ok[i] = can & now_f, can & later_f
 
 
-_RANK = {r: k for k, r in enumerate(REASONS)}
 #: why a battery may not fire at a track at all, in the order tested
 _BLOCKED_RANKS = [
-    _RANK[r]
+    reason_rank(r)
     for r in (
         "consent_denied",
         "not_defended",
@@ -210,9 +209,9 @@ _BLOCKED_RANKS = [
 #: a battery that may fire: without kill probability, able now, waiting on an
 #: assessment, able later (in the order tested; none: out of reach)
 _OUTCOME_RANKS = [
-    _RANK[r] for r in ("no_kill_probability", "lower_priority", "engaged", "no_window_yet")
+    reason_rank(r) for r in ("no_kill_probability", "lower_priority", "engaged", "no_window_yet")
 ]
-_OUT_OF_REACH = _RANK["no_battery_in_reach"]
+_OUT_OF_REACH = reason_rank("no_battery_in_reach")
 
 
 @dataclass(frozen=True)
