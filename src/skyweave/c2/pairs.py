@@ -9,7 +9,7 @@ builds, per decision cycle, the matrices the weapon-target assignment works on
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,96 +101,161 @@ class PairRules:
             value=value,
             nearest_m=nearest_m[:, sel],
         )
-        rows = idx[sel]
-        flags = _CoverageFlags(coverage, self.defends, self.own_assets)
-        for i, b in enumerate(batteries):
-            st = model.states[b.id]
-            # a battery the cell knows only from its status reports (not carrying out an order)
-            told = told_of.get(b.id)
-            if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
-                continue  # the row stays battery_busy
-            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            held = picture.contributor_id[rows, col] >= 0 if col >= 0 else np.zeros(n, bool)
-            self._battery_row(out, block, i, b, told, tids, held, flags, kinds, can_look, t)
+        live = [
+            i
+            for i, b in enumerate(batteries)
+            # a battery the cell knows only from its status reports (not carrying out
+            # an order) is taken as ready; the others need a free fire channel
+            if b.id not in waiting_bty
+            and not (told_of.get(b.id) is None and model.states[b.id].free_channels(t) < 1)
+        ]  # the other rows stay battery_busy
+        if live and n:
+            flags = _CoverageFlags(coverage, self.defends, self.own_assets)
+            self._rows(out, block, live, told_of, picture, idx[sel], flags, kinds, can_look, t)
         verdicts.note_block(block)
         return out
 
-    def _battery_row(
+    def _rows(
         self,
         out: PairMatrix,
         block: _RowVerdicts,
-        i: int,
-        b: Battery,
-        told: BatteryReport | None,
-        tids: Sequence[str],
-        held: BoolArray,
+        live: list[int],
+        told_of: Mapping[str, BatteryReport | None],
+        picture: FusedPicture,
+        rows: IntArray,
         flags: _CoverageFlags,
         kinds: Sequence[str],
         can_look: BoolArray,
         t: float,
     ) -> None:
-        """Row ``i`` of :meth:`matrix`: one ready battery against every valued track,
-        each pair's reason the first that applies, as the pairs were once tested one
-        by one."""
-        st = self.model.states[b.id]
+        """The rows ``live`` of :meth:`matrix` (ready batteries) against every valued
+        track, at once: each pair's reason the first that applies, as the pairs were
+        once tested one by one."""
+        tids = block.track_ids
+        ml, n = len(live), len(tids)
+        per = _PerBattery(ml, n)
+        for r, i in enumerate(live):
+            per.fill(r, self, block.batteries[i], told_of, picture, rows, flags, tids, t)
         # the cell's order to another partner's battery crosses the link and is
         # carried out at that battery's next decision time: its launch is a cycle
         # later than ordered (also after a consent that came in)
-        go = 0 if told is None else 1
-        at = self.consent_launch[b.partner] + go
-        n = len(tids)
-        no = np.zeros(n, dtype=bool)
-        feasible = block.windows.feasible[i]  # (K, L)
-        n_launch = feasible.shape[-1]
-        now_f = feasible[:, go] if go < n_launch else no
-        later_f = feasible[:, go + 1 :].any(axis=-1)
-        at_f = feasible[:, at] if at < n_launch else no
-        tail = feasible[:, at:] if at < n_launch else feasible[:, :0]
+        go, at = per.go[:, None, None], per.at[:, None, None]
+        feasible = block.windows.feasible[live]  # (B, K, L)
+        grid = np.arange(feasible.shape[-1])
+        now_f = (feasible & (grid == go)).any(axis=-1)
+        later_f = (feasible & (grid > go)).any(axis=-1)
+        at_f = (feasible & (grid == at)).any(axis=-1)
+        tail = feasible & (grid >= at)
         waits = tail.any(axis=-1)  # a feasible launch at ``at`` or later
-        if tail.shape[-1]:
-            block.first[i] = at + np.argmax(tail, axis=-1)
-        block.at[i] = at
-        defended, reserve_ok = flags.of(b.partner)
-        if told is None:
-            usable = np.where(reserve_ok, st.usable(True), st.usable(False))
-        else:
-            usable = np.where(reserve_ok, told.inventory, told.inventory - st.reserve)
-        k = np.minimum(st.doctrine_shots(), usable)
-        refused = {tid for bid, tid in self.refused if bid == b.id}
-        awaiting, killed = self.model.blocked_tracks(b.id, tids, t)
-        free_launchers = st.free_launchers(t) if told is None else 0
+        if grid.size:
+            block.first[live] = np.argmax(tail, axis=-1)
+        block.at[live] = per.at
+        usable = np.where(per.reserve_ok, per.usable[:, :1], per.usable[:, 1:])
+        k = np.minimum(per.doctrine[:, None], usable)
         why = np.select(
             [
-                np.array([tid in refused for tid in tids], dtype=bool) if refused else no,
-                ~defended,
-                ~(held | self.rules[b.partner].engage_on_remote),
-                np.array(awaiting, dtype=bool),
-                np.array(killed, dtype=bool),
+                per.refused,
+                ~per.defended,
+                ~per.may_fire_on,
+                per.awaiting,
+                per.killed,
                 k < 1,
-                k > free_launchers if told is None else no,
+                per.told_none[:, None] & (k > per.free_launchers[:, None]),
             ],
             _BLOCKED_RANKS,
             default=-1,
         )
         ok = why < 0
-        p_kill = block.p_kill[i]
-        p_kills: dict[tuple[str, int], float] = {}
-        for j, kj in zip(np.flatnonzero(ok).tolist(), k[ok].tolist(), strict=True):
-            p = p_kills.get((kinds[j], kj))
-            if p is None:
-                p = p_kills[kinds[j], kj] = salvo_kill_probability(st.pk(kinds[j]), kj)
-            p_kill[j] = p
+        p_kill = _salvo_kill_probabilities(ok, k, per.pk, kinds)
         can = ok & (p_kill > 0.0)
-        lower = can & at_f & ~can_look
-        block.ranks[i] = np.where(
+        lower = can & at_f & ~can_look[None, :]
+        block.ranks[live] = np.where(
             ok,
             np.select([~can, lower, at_f, waits], _OUTCOME_RANKS, default=_OUT_OF_REACH),
             why,
         )
-        out.shots[i] = np.where(ok, k, 0)
-        out.reserve[i] = ok & reserve_ok
-        out.pk[i] = np.where(lower, p_kill, 0.0)
-        out.now_ok[i], out.later_ok[i] = can & now_f, can & later_f
+        block.p_kill[live] = p_kill
+        out.shots[live] = np.where(ok, k, 0)
+        out.reserve[live] = ok & per.reserve_ok
+        out.pk[live] = np.where(lower, p_kill, 0.0)
+        out.now_ok[live], out.later_ok[live] = can & now_f, can & later_f
+
+
+class _PerBattery:
+    """The ready batteries' rules and state in one cycle, a row each (see ``fill``)."""
+
+    def __init__(self, m: int, n: int) -> None:
+        self.go = np.zeros(m, dtype=np.int64)  # launch-grid index of an order now
+        self.at = np.zeros(m, dtype=np.int64)  # ... of a new order (after consent)
+        self.doctrine = np.zeros(m, dtype=np.int64)
+        self.usable = np.zeros((m, 2), dtype=np.int64)  # with the reserve, without
+        self.free_launchers = np.zeros(m, dtype=np.int64)
+        self.told_none = np.zeros(m, dtype=bool)
+        self.pk: list[Callable[[str], float]] = []
+        (
+            self.refused,
+            self.defended,
+            self.reserve_ok,
+            self.may_fire_on,
+            self.awaiting,
+            self.killed,
+        ) = (np.zeros((m, n), dtype=bool) for _ in range(6))
+
+    def fill(
+        self,
+        r: int,
+        rules: PairRules,
+        b: Battery,
+        told_of: Mapping[str, BatteryReport | None],
+        picture: FusedPicture,
+        rows: IntArray,
+        flags: _CoverageFlags,
+        tids: Sequence[str],
+        t: float,
+    ) -> None:
+        st = rules.model.states[b.id]
+        told = told_of.get(b.id)
+        self.go[r] = 0 if told is None else 1
+        self.at[r] = rules.consent_launch[b.partner] + self.go[r]
+        self.doctrine[r] = st.doctrine_shots()
+        if told is None:
+            self.usable[r] = st.usable(True), st.usable(False)
+            self.free_launchers[r] = st.free_launchers(t)
+            self.told_none[r] = True
+        else:
+            self.usable[r] = told.inventory, told.inventory - st.reserve
+        self.pk.append(st.pk)
+        mine = {tid for bid, tid in rules.refused if bid == b.id}
+        if mine:
+            self.refused[r] = [tid in mine for tid in tids]
+        self.defended[r], self.reserve_ok[r] = flags.of(b.partner)
+        col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
+        held = picture.contributor_id[rows, col] >= 0 if col >= 0 else False
+        self.may_fire_on[r] = held | rules.rules[b.partner].engage_on_remote
+        self.awaiting[r], self.killed[r] = rules.model.blocked_tracks(b.id, tids, t)
+
+
+def _salvo_kill_probabilities(
+    ok: BoolArray, shots: IntArray, pk: Sequence[Callable[[str], float]], kinds: Sequence[str]
+) -> FloatArray:
+    """(battery, track) salvo kill probability where ``ok`` (0 elsewhere): one
+    :func:`salvo_kill_probability` per battery, threat class and shots."""
+    out = np.zeros(ok.shape)
+    rr, cc = np.nonzero(ok)
+    if not rr.size:
+        return out
+    names = list(dict.fromkeys(kinds))
+    kind_of = np.array([names.index(c) for c in kinds], dtype=np.int64)
+    k = shots[rr, cc]
+    top = int(k.max()) + 1
+    combo = (rr * len(names) + kind_of[cc]) * top + k
+    uniq, inverse = np.unique(combo, return_inverse=True)
+    vals = [
+        salvo_kill_probability(pk[c // top // len(names)](names[c // top % len(names)]), c % top)
+        for c in uniq.tolist()
+    ]
+    out[rr, cc] = np.array(vals, dtype=np.float64)[inverse]
+    return out
 
 
 #: why a battery may not fire at a track at all, in the order tested
