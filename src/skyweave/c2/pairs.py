@@ -146,13 +146,13 @@ class PairRules:
         later_f = (feasible & (grid > go)).any(axis=-1)
         at_f = (feasible & (grid == at)).any(axis=-1)
         tail = feasible & (grid >= at)
-        waits = tail.any(axis=-1)  # a feasible launch at ``at`` or later
+        waits: BoolArray = np.any(tail, axis=-1)  # a feasible launch at ``at`` or later
         if grid.size:
             block.first[live] = np.argmax(tail, axis=-1)
         block.at[live] = per.at
         usable = np.where(per.reserve_ok, per.usable[:, :1], per.usable[:, 1:])
         k = np.minimum(per.doctrine[:, None], usable)
-        why = np.select(
+        why = _first_of(
             [
                 per.refused,
                 ~per.defended,
@@ -171,7 +171,7 @@ class PairRules:
         lower = can & at_f & ~can_look[None, :]
         block.ranks[live] = np.where(
             ok,
-            np.select([~can, lower, at_f, waits], _OUTCOME_RANKS, default=_OUT_OF_REACH),
+            _first_of([~can, lower, at_f, waits], _OUTCOME_RANKS, default=_OUT_OF_REACH),
             why,
         )
         block.p_kill[live] = p_kill
@@ -235,6 +235,15 @@ class _PerBattery:
         self.awaiting[r], self.killed[r] = rules.model.blocked_tracks(b.id, tids, t)
 
 
+def _first_of(conditions: list[BoolArray], ranks: list[int], default: int) -> IntArray:
+    """Per element the rank of the first condition that holds (``default``: none);
+    ``np.select``'s answer, cheaper on small arrays."""
+    out = np.full(conditions[0].shape, default, dtype=np.int64)
+    for cond, rank in zip(reversed(conditions), reversed(ranks), strict=True):
+        out[cond] = rank
+    return out
+
+
 def _salvo_kill_probabilities(
     ok: BoolArray, shots: IntArray, pk: Sequence[Callable[[str], float]], kinds: Sequence[str]
 ) -> FloatArray:
@@ -248,13 +257,15 @@ def _salvo_kill_probabilities(
     kind_of = np.array([names.index(c) for c in kinds], dtype=np.int64)
     k = shots[rr, cc]
     top = int(k.max()) + 1
-    combo = (rr * len(names) + kind_of[cc]) * top + k
-    uniq, inverse = np.unique(combo, return_inverse=True)
-    vals = [
-        salvo_kill_probability(pk[c // top // len(names)](names[c // top % len(names)]), c % top)
-        for c in uniq.tolist()
-    ]
-    out[rr, cc] = np.array(vals, dtype=np.float64)[inverse]
+    p_of: dict[int, float] = {}  # (battery, class, shots) coded as one int
+    vals = []
+    for c in ((rr * len(names) + kind_of[cc]) * top + k).tolist():
+        p = p_of.get(c)
+        if p is None:
+            pk_of, kind = pk[c // top // len(names)], names[c // top % len(names)]
+            p = p_of[c] = salvo_kill_probability(pk_of(kind), c % top)
+        vals.append(p)
+    out[rr, cc] = vals
     return out
 
 
