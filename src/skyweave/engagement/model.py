@@ -260,6 +260,8 @@ class EngagementModel:
         self._delivered = 0
         # truth: object id -> time it was killed (for scoring and aborts)
         self.killed: dict[str, float] = {}
+        #: every write to ``killed``, in order (a reader keeps its place in it)
+        self.kill_log: list[tuple[str, float]] = []
         # indices that keep the doctrine checks O(1) per order
         self._flying_pairs: dict[tuple[str, str], int] = {}
         self._last_assessment: dict[tuple[str, str], float] = {}
@@ -427,6 +429,7 @@ class EngagementModel:
             outcome: Outcome = "kill" if u < la.kill_probability else "miss"
             if outcome == "kill":
                 self.killed[la.object_id] = t_i
+                self.kill_log.append((la.object_id, t_i))
             out.append(self._resolve(f, outcome, t_i))
         return out
 
