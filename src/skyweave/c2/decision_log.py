@@ -17,6 +17,7 @@ mapped onto the same vocabulary (:func:`refusal_reason`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,14 +209,15 @@ class Verdicts:
         if not ranks.size:
             return
         first = np.argmin(ranks, axis=0)  # the first battery of the best rank
-        top = ranks[first, np.arange(ranks.shape[1])].tolist()
-        best = self.best
-        for j, (tid, rank, i) in enumerate(zip(block.track_ids, top, first.tolist(), strict=True)):
-            if rank == NO_VERDICT:
-                continue
-            old = best.get(tid)
+        top = ranks[first, np.arange(ranks.shape[1])]
+        noted = np.flatnonzero(top < NO_VERDICT)  # the tracks with some verdict
+        best, tids = self.best, block.track_ids
+        for j, rank, i in zip(
+            noted.tolist(), top[noted].tolist(), first[noted].tolist(), strict=True
+        ):
+            old = best.get(tids[j])
             if old is None or rank < _RANK[old.reason]:
-                best[tid] = block.verdict(i, j)
+                best[tids[j]] = block.verdict(i, j)
 
     def why_not(self, battery_id: str, track_id: str) -> str | None:
         """Why an order for this battery on this track cannot be carried out, in a
@@ -238,6 +240,13 @@ class Verdicts:
             self._pair_log.append((verdict.battery_id, track_id, verdict, True))
 
 
+@functools.lru_cache(maxsize=4096)
+def plain_verdict(reason: Reason, battery_id: str | None) -> Verdict:
+    """The verdict with no detail of this reason and battery (one object serves every
+    pair: verdicts are values, never changed)."""
+    return Verdict(reason, battery_id)
+
+
 @dataclass(frozen=True)
 class PlainVerdicts:
     """A :class:`PairBlock` of verdicts with no detail: per (battery, track) a reason
@@ -248,7 +257,7 @@ class PlainVerdicts:
     ranks: NDArray[np.int64]
 
     def verdict(self, i: int, j: int) -> Verdict:
-        return Verdict(REASONS[int(self.ranks[i, j])], self.battery_ids[i])
+        return plain_verdict(REASONS[int(self.ranks[i, j])], self.battery_ids[i])
 
     def pair(self, battery_id: str, track_id: str) -> Verdict | None:
         i = next((i for i, b in enumerate(self.battery_ids) if b == battery_id), -1)
@@ -441,6 +450,7 @@ __all__ = [
     "cycle_rows",
     "decisions_table",
     "order_text",
+    "plain_verdict",
     "reason_counts",
     "reason_rank",
     "reasons_markdown",

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.coalition_status import BatteryReport
-from skyweave.c2.decision_log import REASONS, Verdict, Verdicts, reason_rank
+from skyweave.c2.decision_log import REASONS, Verdict, Verdicts, plain_verdict, reason_rank
 from skyweave.c2.feasibility import EngagementWindows
 from skyweave.engagement import EngagementModel, salvo_kill_probability
 from skyweave.scenario.schema import Battery, EngagementRules
@@ -328,7 +328,7 @@ class _RowVerdicts:
                 nearest_km=float(self.nearest_m[i, j]) / 1e3,
                 max_range_km=b.max_range_km,
             )
-        return Verdict(reason, b.id)
+        return plain_verdict(reason, b.id)
 
     def pair(self, battery_id: str, track_id: str) -> Verdict | None:
         i = next((i for i, b in enumerate(self.batteries) if b.id == battery_id), -1)
