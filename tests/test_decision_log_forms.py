@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pyarrow as pa
 
 from skyweave.c2.decision_log import (
     _ALWAYS_SHOWN,
     _RANK,
     DECISIONS_SCHEMA,
+    NO_VERDICT,
     REASONS,
     DecisionRow,
+    PlainVerdicts,
     ThreatsHeld,
     Verdict,
     Verdicts,
@@ -101,3 +104,61 @@ def test_cycle_rows_and_table_are_the_forms_they_replaced() -> None:
         rows += got
     assert _ipc_bytes(decisions_table(rows)) == _ipc_bytes(_appended_table(rows))
     assert len(rows) > 300
+
+
+class _EagerVerdicts:
+    """Verdicts' notes as they were: every pair's verdict kept at once, note by note."""
+
+    def __init__(self) -> None:
+        self.best: dict[str, Verdict] = {}
+        self.pairs: dict[tuple[str, str], Verdict] = {}
+
+    def note(self, track_id: str, verdict: Verdict) -> None:
+        rank = _RANK[verdict.reason]
+        if verdict.battery_id is not None:
+            key = (verdict.battery_id, track_id)
+            old_pair = self.pairs.get(key)
+            if old_pair is None or rank < _RANK[old_pair.reason]:
+                self.pairs[key] = verdict
+        old = self.best.get(track_id)
+        if old is None or rank < _RANK[old.reason]:
+            self.best[track_id] = verdict
+
+    def set(self, track_id: str, verdict: Verdict) -> None:
+        self.best[track_id] = verdict
+        if verdict.battery_id is not None:
+            self.pairs[(verdict.battery_id, track_id)] = verdict
+
+
+def test_blocks_of_notes_are_the_pair_by_pair_notes_they_replaced() -> None:
+    rng = random.Random(11)
+    batteries = [f"B{i}" for i in range(5)]
+    tracks = [f"North:{k}" for k in range(12)]
+    for _ in range(40):
+        fast, eager = Verdicts(), _EagerVerdicts()
+        for _ in range(12):
+            kind = rng.random()
+            if kind < 0.3:  # a block: noted row by row before
+                rows = rng.sample(batteries, rng.randrange(0, 4))
+                cols = rng.sample(tracks, rng.randrange(0, 8))
+                ranks = np.array(
+                    [[rng.randrange(NO_VERDICT + 1) for _ in cols] for _ in rows], dtype=np.int64
+                ).reshape(len(rows), len(cols))
+                fast.note_block(PlainVerdicts(rows, cols, ranks))
+                for i, b in enumerate(rows):
+                    for j, tid in enumerate(cols):
+                        if ranks[i, j] != NO_VERDICT:
+                            eager.note(tid, Verdict(REASONS[int(ranks[i, j])], b))
+                continue
+            tid = rng.choice(tracks)
+            v = Verdict(rng.choice(REASONS), rng.choice([None, *batteries]), shots=rng.randrange(3))
+            if kind < 0.9:
+                fast.note(tid, v)
+                eager.note(tid, v)
+            else:
+                fast.set(tid, v)
+                eager.set(tid, v)
+        assert fast.best == eager.best
+        for b in batteries:
+            for tid in tracks:
+                assert fast.pair(b, tid) == eager.pairs.get((b, tid))

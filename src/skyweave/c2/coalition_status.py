@@ -126,15 +126,16 @@ def engagement_reports(
             "in_flight",
         )
         for e in model.in_flight()
+        if e.partner == partner
     ]
     for e in model.engagements:
+        if e.partner != partner:
+            continue
         if e.assessment_time_s > time_s:
             rows.append((e, "in_flight"))
         elif time_s - e.assessment_time_s <= STATUS_REPEAT_S:
             rows.append((e, e.outcome))
     for e, outcome in sorted(rows, key=lambda r: r[0].engagement_id):
-        if e.partner != partner:
-            continue
         out.append(
             EngagementReport(
                 partner,

@@ -13,12 +13,12 @@ command post, in scenario order, looks at its fused picture at that time and:
    (:func:`~skyweave.c2.feasibility.engagement_windows` against each track's
    predicted trajectory: free flight for ballistic tracks, level flight for
    the others);
-3. **assigns** batteries to threats by one weapon-target assignment
-   (:func:`~skyweave.c2.wta.solve_wta`, each ready battery one engagement,
-   ``p_ij`` its doctrine's salvo kill probability) and keeps an engagement only
-   while it raises the expected value saved by ``c2.min_value_saved`` (the
-   price of an interceptor: without it a static WTA would fire every ready
-   battery every cycle);
+3. **assigns** batteries to threats (:mod:`skyweave.c2.assignment`) by one
+   weapon-target assignment (:func:`~skyweave.c2.wta.solve_wta`, each ready
+   battery one engagement, ``p_ij`` its doctrine's salvo kill probability) and
+   keeps an engagement only while it raises the expected value saved by
+   ``c2.min_value_saved`` (the price of an interceptor: without it a static
+   WTA would fire every ready battery every cycle);
 4. **asks for consent** where the battery's partner requires it
    (:class:`~skyweave.exercise.consent.ConsentDesk`: at once by policy, or an
    open question its staff answer before a deadline), and orders the launch
@@ -74,12 +74,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from skyweave.c2.assignment import TOO_LATE, assign
 from skyweave.c2.authority import (
     Authority,
     CycleOutcome,
     EngageRequest,
     authorities,
-    worth_it,
 )
 from skyweave.c2.cell_orders import CellOrders
 from skyweave.c2.coalition_status import (
@@ -112,9 +112,8 @@ from skyweave.c2.prediction import (
     airbreathing_threat,
     predict_positions,
 )
-from skyweave.c2.reengage import DELEGATED, Mandate, Reengagements, mandated_picture
+from skyweave.c2.reengage import Mandate, Reengagements, mandated_picture
 from skyweave.c2.valuation import ThreatValuation, ValuedThreats
-from skyweave.c2.wta import solve_wta
 from skyweave.engagement import (
     Engagement,
     EngagementModel,
@@ -132,8 +131,6 @@ IntArray = NDArray[np.int64]
 
 #: how far ahead a track's trajectory is predicted for the feasibility search
 PREDICTION_HORIZON_S = 400.0
-#: a consent or an order whose track is missing from the picture waits this many cycles
-RETRY_CYCLES = 2
 #: step of that prediction (Hermite-interpolated in between)
 PREDICTION_STEP_S = 8.0
 #: a track follows the nearest threat object within this (plus 4 position sigmas)
@@ -515,10 +512,9 @@ class DecisionStage:
         pairs = self._pairs(
             boss, picture, t, batteries, executing, {q.battery_id for q in asked}, valued, verdicts
         )
-        chosen, rejected = self._assign(
-            boss,
+        step3 = assign(
+            self.c2,
             t,
-            cycle,
             batteries,
             set(track_ids),
             due,
@@ -527,7 +523,15 @@ class DecisionStage:
             valued,
             pairs,
             verdicts,
+            lambda r: self._why_not(r, verdicts, t),
         )
+        self.granted += [(d, boss.name) for d in step3.regranted]
+        self._drop(step3.dropped, t, cycle, "window closed awaiting consent")
+        for o in step3.deferred:
+            self.orders.defer(o, t)
+        for o, refusal in step3.refused_orders:
+            self._drop_orders([o], t, cycle, refusal)
+        chosen, rejected = step3.chosen, step3.rejected
         self._carry_out(
             boss,
             picture,
@@ -649,95 +653,6 @@ class DecisionStage:
                 )
         return Pairs(windows, objects, kinds, m, withheld)
 
-    def _assign(
-        self,
-        boss: Authority,
-        t: float,
-        cycle: int,
-        batteries: Sequence[Battery],
-        held_now: set[str],
-        due: Sequence[ConsentDecision],
-        arrived: Sequence[EngagementOrder],
-        requests: Sequence[EngageRequest],
-        v: ValuedThreats,
-        pairs: Pairs,
-        verdicts: Verdicts,
-    ) -> tuple[list[tuple[int, int, bool]], list[tuple[EngageRequest, str]]]:
-        """Step 3: granted orders first, then one WTA over the rest.
-
-        Returns the chosen (battery row, target column, ask for consent) and the
-        operators' requests refused, with the reason.
-        """
-        m, pk = pairs.matrix, pairs.matrix.pk
-        targets = [v.ids[s] for s in v.sel.tolist()]
-        cycle_s = self.c2.decision_period_s
-        chosen: list[tuple[int, int, bool]] = []
-        rejected: list[tuple[EngageRequest, str]] = []
-
-        def pair(battery_id: str, track_id: str) -> tuple[int, int]:
-            i = next((i for i, b in enumerate(batteries) if b.id == battery_id), -1)
-            j = next((j for j, tid in enumerate(targets) if tid == track_id), -1)
-            return i, j
-
-        for d in due:
-            i, j = pair(d.battery_id, d.track_id)
-            if i >= 0 and j >= 0 and m.now_ok[i, j]:
-                chosen.append((i, j, False))
-            elif i >= 0 and j >= 0 and m.later_ok[i, j]:
-                # consented early (or the window moved): launch when the window opens
-                self.granted.append((d, boss.name))
-                pk[i] = 0.0
-                pk[:, j] = 0.0
-                verdicts.set(
-                    d.track_id,
-                    Verdict(
-                        "no_window_yet",
-                        d.battery_id,
-                        text="consent granted: launch when the window opens",
-                    ),
-                )
-            elif d.track_id not in held_now and t - d.answered_s <= RETRY_CYCLES * cycle_s:
-                # the track is missing from this picture only (a remote track between
-                # two reports): the consent stands for the next cycle
-                self.granted.append((d, boss.name))
-            else:
-                self._drop([d], t, cycle, "window closed awaiting consent")
-        for o in arrived:
-            i, j = pair(o.battery_id, o.track_id)
-            if i >= 0 and j >= 0 and m.now_ok[i, j] and not any(c[0] == i for c in chosen):
-                chosen.append((i, j, False))
-            elif i >= 0 and j >= 0 and pairs.withheld[i, j]:
-                self._drop_orders([o], t, cycle, DELEGATED)
-            elif o.track_id not in held_now and t - o.time_s <= (RETRY_CYCLES + 1) * cycle_s:
-                self.orders.defer(o, t)  # as above: carried out at the next cycle
-            else:
-                self._drop_orders([o], t, cycle)
-        for r in requests:
-            i, j = pair(r.battery_id, r.track_id)
-            if i < 0 or j < 0 or not m.now_ok[i, j]:
-                rejected.append((r, self._why_not(r, verdicts, t)))
-            elif any(c[0] == i for c in chosen):
-                rejected.append((r, "battery already ordered this cycle"))
-            else:
-                chosen.append((i, j, False))
-        for i, j, _ in chosen:
-            pk[i] = 0.0
-            pk[:, j] = 0.0
-        ready = (pk > 0.0).any(axis=1)
-        if ready.any():
-            result = solve_wta(
-                v.value,
-                pk,
-                ready.astype(np.int64),
-                method=self.c2.wta_method,
-                time_limit_s=self.c2.wta_time_limit_s,
-            )
-            chosen += [
-                (i, j, True)
-                for i, j in worth_it(result.assignment, v.at_stake, pk, self.c2.min_value_saved)
-            ]
-        return chosen, rejected
-
     def _carry_out(
         self,
         boss: Authority,
@@ -853,7 +768,7 @@ class DecisionStage:
         orders: Sequence[EngagementOrder],
         t: float,
         cycle: int,
-        why: str = "order arrived too late",
+        why: str = TOO_LATE,
     ) -> None:
         """Orders that arrived but can no longer be carried out: recorded as refusals."""
         self.model.refusals += [Refusal(t, o.battery_id, o.track_id, why, cycle) for o in orders]

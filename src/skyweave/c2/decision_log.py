@@ -17,12 +17,15 @@ mapped onto the same vocabulary (:func:`refusal_reason`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple, Protocol, get_args
 
+import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 Reason = Literal[
     "assigned",
@@ -48,6 +51,14 @@ Reason = Literal[
 #: the outcomes, closest to a shot first (a track's outcome is the first that applies)
 REASONS: tuple[Reason, ...] = get_args(Reason)
 _RANK = {r: k for k, r in enumerate(REASONS)}
+#: a block's rank of a pair with no verdict (after every reason)
+NO_VERDICT = len(REASONS)
+
+
+def reason_rank(reason: Reason) -> int:
+    """The rank of a reason in :data:`REASONS` (0: closest to a shot)."""
+    return _RANK[reason]
+
 
 #: what each outcome means (the README and the scenario reference show this table)
 REASON_TEXT: dict[Reason, str] = {
@@ -115,13 +126,40 @@ def order_text(v: Verdict) -> str:
     return REASON_TEXT[v.reason]
 
 
+class PairBlock(Protocol):
+    """Verdicts of every (battery, track) pair of a block, noted at once
+    (:meth:`Verdicts.note_block`): each pair's rank in :data:`REASONS`, and its
+    verdict built on demand."""
+
+    @property
+    def track_ids(self) -> Sequence[str]:
+        """The block's tracks (its columns)."""
+        ...
+
+    @property
+    def ranks(self) -> NDArray[np.int64]:
+        """(battery, track): the rank of the pair's verdict in :data:`REASONS`
+        (:data:`NO_VERDICT`: none)."""
+        ...
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        """The verdict of battery row ``i`` on track column ``j``."""
+        ...
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        """The verdict of this battery on this track (None: not in the block)."""
+        ...
+
+
 class Verdicts:
     """One command post's notes in one cycle: per (battery, track) and per track the
     outcome closest to a shot."""
 
     def __init__(self) -> None:
         self.best: dict[str, Verdict] = {}
-        self.pairs: dict[tuple[str, str], Verdict] = {}
+        # every (battery, track) note and set in order (``True``: a set), and blocks:
+        # replayed only when a pair is asked of (an operator's order, a few a run)
+        self._pair_log: list[tuple[str, str, Verdict, bool] | PairBlock] = []
         #: tracks worth a shot (a row even when on no board threat)
         self.valued: set[str] = set()
         #: (battery, track) -> (nearest km, max range km) where the reach box missed
@@ -133,7 +171,19 @@ class Verdicts:
 
     def pair(self, battery_id: str, track_id: str) -> Verdict | None:
         """What kept this battery from this track (None if nothing was noted)."""
-        v = self.pairs.get((battery_id, track_id))
+        v: Verdict | None = None
+        for entry in self._pair_log:
+            if isinstance(entry, tuple):
+                b, tid, new, is_set = entry
+                if b != battery_id or tid != track_id:
+                    continue
+            else:
+                got = entry.pair(battery_id, track_id)
+                if got is None:
+                    continue
+                new, is_set = got, False
+            if is_set or v is None or _RANK[new.reason] < _RANK[v.reason]:
+                v = new
         if v is not None:
             return v
         far = self._far(battery_id, track_id)
@@ -144,15 +194,30 @@ class Verdicts:
     def note(self, track_id: str, verdict: Verdict) -> None:
         """Note a verdict on a track (a battery's, if ``battery_id``); the closest to a
         shot wins, the first of equals stays."""
-        rank = _RANK[verdict.reason]
         if verdict.battery_id is not None:
-            key = (verdict.battery_id, track_id)
-            old_pair = self.pairs.get(key)
-            if old_pair is None or rank < _RANK[old_pair.reason]:
-                self.pairs[key] = verdict
+            self._pair_log.append((verdict.battery_id, track_id, verdict, False))
         old = self.best.get(track_id)
-        if old is None or rank < _RANK[old.reason]:
+        if old is None or _RANK[verdict.reason] < _RANK[old.reason]:
             self.best[track_id] = verdict
+
+    def note_block(self, block: PairBlock) -> None:
+        """Note every pair of a block: the same as noting its battery rows in turn
+        (per track the first of the closest to a shot wins), one verdict per track
+        built."""
+        self._pair_log.append(block)
+        ranks = block.ranks
+        if not ranks.size:
+            return
+        first = np.argmin(ranks, axis=0)  # the first battery of the best rank
+        top = ranks[first, np.arange(ranks.shape[1])]
+        noted = np.flatnonzero(top < NO_VERDICT)  # the tracks with some verdict
+        best, tids = self.best, block.track_ids
+        for j, rank, i in zip(
+            noted.tolist(), top[noted].tolist(), first[noted].tolist(), strict=True
+        ):
+            old = best.get(tids[j])
+            if old is None or rank < _RANK[old.reason]:
+                best[tids[j]] = block.verdict(i, j)
 
     def why_not(self, battery_id: str, track_id: str) -> str | None:
         """Why an order for this battery on this track cannot be carried out, in a
@@ -172,7 +237,34 @@ class Verdicts:
         order out, a question asked this cycle)."""
         self.best[track_id] = verdict
         if verdict.battery_id is not None:
-            self.pairs[(verdict.battery_id, track_id)] = verdict
+            self._pair_log.append((verdict.battery_id, track_id, verdict, True))
+
+
+@functools.lru_cache(maxsize=4096)
+def plain_verdict(reason: Reason, battery_id: str | None) -> Verdict:
+    """The verdict with no detail of this reason and battery (one object serves every
+    pair: verdicts are values, never changed)."""
+    return Verdict(reason, battery_id)
+
+
+@dataclass(frozen=True)
+class PlainVerdicts:
+    """A :class:`PairBlock` of verdicts with no detail: per (battery, track) a reason
+    (its rank, :data:`NO_VERDICT` for none) and the battery."""
+
+    battery_ids: Sequence[str]
+    track_ids: Sequence[str]
+    ranks: NDArray[np.int64]
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        return plain_verdict(REASONS[int(self.ranks[i, j])], self.battery_ids[i])
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        i = next((i for i, b in enumerate(self.battery_ids) if b == battery_id), -1)
+        j = next((j for j, tid in enumerate(self.track_ids) if tid == track_id), -1)
+        if i < 0 or j < 0 or self.ranks[i, j] == NO_VERDICT:
+            return None
+        return self.verdict(i, j)
 
 
 @dataclass(frozen=True)
@@ -347,7 +439,10 @@ __all__ = [
     "DECISIONS_SCHEMA",
     "REASONS",
     "REASON_TEXT",
+    "NO_VERDICT",
     "DecisionRow",
+    "PairBlock",
+    "PlainVerdicts",
     "Reason",
     "ThreatsHeld",
     "Verdict",
@@ -355,7 +450,9 @@ __all__ = [
     "cycle_rows",
     "decisions_table",
     "order_text",
+    "plain_verdict",
     "reason_counts",
+    "reason_rank",
     "reasons_markdown",
     "refusal_reason",
     "threats_held",

@@ -9,14 +9,14 @@ builds, per decision cycle, the matrices the weapon-target assignment works on
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from skyweave.c2.coalition_status import BatteryReport
-from skyweave.c2.decision_log import Reason, Verdict, Verdicts
+from skyweave.c2.decision_log import REASONS, Verdict, Verdicts, plain_verdict, reason_rank
 from skyweave.c2.feasibility import EngagementWindows
 from skyweave.engagement import EngagementModel, salvo_kill_probability
 from skyweave.scenario.schema import Battery, EngagementRules
@@ -89,183 +89,251 @@ class PairRules:
             later_ok=np.zeros((m, n), dtype=bool),  # ... and those that may wait
         )
         tids = [ids[s] for s in sel.tolist()]
-        rows = idx[sel]
-        flags = _CoverageFlags(coverage, self.defends, self.own_assets)
-        for i, b in enumerate(batteries):
-            st = model.states[b.id]
-            # a battery the cell knows only from its status reports (not carrying out an order)
-            told = told_of.get(b.id)
-            if b.id in waiting_bty or (told is None and st.free_channels(t) < 1):
-                busy = Verdict("battery_busy", b.id)  # (verdicts are values: one serves all)
-                for tid in tids:
-                    verdicts.note(tid, busy)
-                continue
-            col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
-            held = (picture.contributor_id[rows, col] >= 0).tolist() if col >= 0 else [False] * n
-            self._battery_row(
-                out,
-                i,
-                b,
-                told,
-                tids,
-                held,
-                flags,
-                kinds,
-                windows,
-                can_look,
-                value,
-                nearest_m,
-                t,
-                verdicts,
-                sel,
-            )
+        block = _RowVerdicts(
+            batteries,
+            tids,
+            ranks=np.full((m, n), reason_rank("battery_busy"), dtype=np.int64),
+            p_kill=np.zeros((m, n)),
+            at=np.zeros(m, dtype=np.int64),
+            first=np.zeros((m, n), dtype=np.int64),
+            shots=out.shots,
+            windows=windows,
+            value=value,
+            nearest_m=nearest_m[:, sel],
+        )
+        live = [
+            i
+            for i, b in enumerate(batteries)
+            # a battery the cell knows only from its status reports (not carrying out
+            # an order) is taken as ready; the others need a free fire channel
+            if b.id not in waiting_bty
+            and not (told_of.get(b.id) is None and model.states[b.id].free_channels(t) < 1)
+        ]  # the other rows stay battery_busy
+        if live and n:
+            flags = _CoverageFlags(coverage, self.defends, self.own_assets)
+            self._rows(out, block, live, told_of, picture, idx[sel], flags, kinds, can_look, t)
+        verdicts.note_block(block)
         return out
 
-    def _battery_row(
+    def _rows(
         self,
         out: PairMatrix,
-        i: int,
-        b: Battery,
-        told: BatteryReport | None,
-        tids: Sequence[str],
-        held: Sequence[bool],
+        block: _RowVerdicts,
+        live: list[int],
+        told_of: Mapping[str, BatteryReport | None],
+        picture: FusedPicture,
+        rows: IntArray,
         flags: _CoverageFlags,
         kinds: Sequence[str],
-        windows: EngagementWindows,
         can_look: BoolArray,
-        value: FloatArray,
-        nearest_m: FloatArray,
         t: float,
-        verdicts: Verdicts,
-        sel: IntArray,
     ) -> None:
-        """Row ``i`` of :meth:`matrix`: one ready battery against every valued track."""
-        st = self.model.states[b.id]
+        """The rows ``live`` of :meth:`matrix` (ready batteries) against every valued
+        track, at once: each pair's reason the first that applies, as the pairs were
+        once tested one by one."""
+        tids = block.track_ids
+        ml, n = len(live), len(tids)
+        per = _PerBattery(ml, n)
+        for r, i in enumerate(live):
+            per.fill(r, self, block.batteries[i], told_of, picture, rows, flags, tids, t)
         # the cell's order to another partner's battery crosses the link and is
         # carried out at that battery's next decision time: its launch is a cycle
         # later than ordered (also after a consent that came in)
-        go = 0 if told is None else 1
-        at = self.consent_launch[b.partner] + go
-        # per battery, not per pair: nothing below changes within one cycle's matrix
-        doctrine = st.doctrine_shots()
-        free_launchers = st.free_launchers(t) if told is None else 0
-        defended, reserve_ok = flags.of(b.partner)
-        remote_ok = self.rules[b.partner].engage_on_remote
-        feasible = windows.feasible[i]  # (K, L)
-        n_launch = feasible.shape[-1]
-        now_f = (feasible[:, go] if go < n_launch else np.zeros(len(tids), bool)).tolist()
-        later_f = feasible[:, go + 1 :].any(axis=-1).tolist()
-        at_f = (feasible[:, at] if at < n_launch else np.zeros(len(tids), bool)).tolist()
-        tail = feasible[:, at:] if at < n_launch else feasible[:, :0]
-        waits = tail.any(axis=-1).tolist()  # a feasible launch at ``at`` or later
-        first = (at + np.argmax(tail, axis=-1)).tolist() if tail.shape[-1] else []
-        nearest_row = nearest_m[i, sel].tolist()
-        if told is None:
-            usable_of = {True: st.usable(True), False: st.usable(False)}
-        else:
-            usable_of = {True: told.inventory, False: told.inventory - st.reserve}
-        n = len(tids)
-        p_kills: dict[tuple[str, int], float] = {}
-        # the row's plain verdicts, one of each (verdicts are values, never changed)
-        plain: dict[Reason, Verdict] = {}
-        # the row as lists, written into the matrices at once
-        shots, reserve, now_ok, later_ok = [0] * n, [False] * n, [False] * n, [False] * n
-        pk = [0.0] * n
-        blocked = _blocked(
-            self.refused,
-            b.id,
-            tids,
-            defended,
-            [h or remote_ok for h in held],
-            *self.model.blocked_tracks(b.id, tids, t),
+        go, at = per.go[:, None, None], per.at[:, None, None]
+        feasible = block.windows.feasible[live]  # (B, K, L)
+        grid = np.arange(feasible.shape[-1])
+        now_f = (feasible & (grid == go)).any(axis=-1)
+        later_f = (feasible & (grid > go)).any(axis=-1)
+        at_f = (feasible & (grid == at)).any(axis=-1)
+        tail = feasible & (grid >= at)
+        waits: BoolArray = np.any(tail, axis=-1)  # a feasible launch at ``at`` or later
+        if grid.size:
+            block.first[live] = np.argmax(tail, axis=-1)
+        block.at[live] = per.at
+        usable = np.where(per.reserve_ok, per.usable[:, :1], per.usable[:, 1:])
+        k = np.minimum(per.doctrine[:, None], usable)
+        why = _first_of(
+            [
+                per.refused,
+                ~per.defended,
+                ~per.may_fire_on,
+                per.awaiting,
+                per.killed,
+                k < 1,
+                per.told_none[:, None] & (k > per.free_launchers[:, None]),
+            ],
+            _BLOCKED_RANKS,
+            default=-1,
         )
-        for j, tid in enumerate(tids):
-            why = blocked[j]
-            if why is None:
-                use_reserve = reserve_ok[j]
-                k = min(doctrine, usable_of[use_reserve])
-                if k < 1:
-                    why = "inventory_exhausted"
-                elif told is None and free_launchers < k:
-                    why = "battery_busy"
-            if why is not None:
-                v = plain.get(why)
-                if v is None:
-                    v = plain[why] = Verdict(why, b.id)
-                verdicts.note(tid, v)
-                continue
-            p_kill = p_kills.get((kinds[j], k))
-            if p_kill is None:
-                p_kill = p_kills[kinds[j], k] = salvo_kill_probability(st.pk(kinds[j]), k)
-            shots[j] = k
-            reserve[j] = use_reserve
-            now_ok[j] = now_f[j] and p_kill > 0.0
-            later_ok[j] = later_f[j] and p_kill > 0.0
-            if p_kill <= 0.0:
-                verdicts.note(tid, Verdict("no_kill_probability", b.id))
-            elif at_f[j] and not can_look[j]:
-                pk[j] = p_kill
-                verdicts.note(
-                    tid,
-                    Verdict(
-                        "lower_priority",
-                        b.id,
-                        shots=k,
-                        intercept_time_s=float(windows.intercept_time_s[i, j, at]),
-                        kill_probability=p_kill,
-                        value=float(value[j]),
-                    ),
-                )
-            elif at_f[j]:
-                verdicts.note(tid, Verdict("engaged", b.id))  # waits for the assessment
-            elif waits[j]:
-                launch_s = float(windows.launch_times_s[first[j]])
-                verdicts.note(tid, Verdict("no_window_yet", b.id, earliest_launch_s=launch_s))
-            else:
-                verdicts.note(
-                    tid,
-                    Verdict(
-                        "no_battery_in_reach",
-                        b.id,
-                        nearest_km=nearest_row[j] / 1e3,
-                        max_range_km=b.max_range_km,
-                    ),
-                )
-        out.shots[i], out.reserve[i], out.pk[i] = shots, reserve, pk
-        out.now_ok[i], out.later_ok[i] = now_ok, later_ok
+        ok = why < 0
+        p_kill = _salvo_kill_probabilities(ok, k, per.pk, kinds)
+        can = ok & (p_kill > 0.0)
+        lower = can & at_f & ~can_look[None, :]
+        block.ranks[live] = np.where(
+            ok,
+            _first_of([~can, lower, at_f, waits], _OUTCOME_RANKS, default=_OUT_OF_REACH),
+            why,
+        )
+        block.p_kill[live] = p_kill
+        out.shots[live] = np.where(ok, k, 0)
+        out.reserve[live] = ok & per.reserve_ok
+        out.pk[live] = np.where(lower, p_kill, 0.0)
+        out.now_ok[live], out.later_ok[live] = can & now_f, can & later_f
 
 
-def _blocked(
-    refused: set[tuple[str, str]],
-    battery_id: str,
-    tids: Sequence[str],
-    defended: Sequence[bool],
-    may_fire_on: Sequence[bool],
-    awaiting: Sequence[bool],
-    killed: Sequence[bool],
-) -> list[Reason | None]:
-    """Per track: why the battery may not fire at it at all (None: it may).
+class _PerBattery:
+    """The ready batteries' rules and state in one cycle, a row each (see ``fill``)."""
 
-    ``refused``: the (battery, track) pairs whose consent was denied; ``defended``:
-    the track threatens assets the battery's partner may defend; ``may_fire_on``: the
-    partner holds the track or engages on remote tracks; ``awaiting``, ``killed``: as
-    :meth:`EngagementModel.blocked_tracks` answers.
-    """
-    out: list[Reason | None] = []
-    for tid, d, m, a, k in zip(tids, defended, may_fire_on, awaiting, killed, strict=True):
-        if (battery_id, tid) in refused:
-            out.append("consent_denied")
-        elif not d:
-            out.append("not_defended")
-        elif not m:
-            out.append("remote_track_only")
-        elif a:
-            out.append("engaged")
-        elif k:
-            out.append("killed")
+    def __init__(self, m: int, n: int) -> None:
+        self.go = np.zeros(m, dtype=np.int64)  # launch-grid index of an order now
+        self.at = np.zeros(m, dtype=np.int64)  # ... of a new order (after consent)
+        self.doctrine = np.zeros(m, dtype=np.int64)
+        self.usable = np.zeros((m, 2), dtype=np.int64)  # with the reserve, without
+        self.free_launchers = np.zeros(m, dtype=np.int64)
+        self.told_none = np.zeros(m, dtype=bool)
+        self.pk: list[Callable[[str], float]] = []
+        (
+            self.refused,
+            self.defended,
+            self.reserve_ok,
+            self.may_fire_on,
+            self.awaiting,
+            self.killed,
+        ) = (np.zeros((m, n), dtype=bool) for _ in range(6))
+
+    def fill(
+        self,
+        r: int,
+        rules: PairRules,
+        b: Battery,
+        told_of: Mapping[str, BatteryReport | None],
+        picture: FusedPicture,
+        rows: IntArray,
+        flags: _CoverageFlags,
+        tids: Sequence[str],
+        t: float,
+    ) -> None:
+        st = rules.model.states[b.id]
+        told = told_of.get(b.id)
+        self.go[r] = 0 if told is None else 1
+        self.at[r] = rules.consent_launch[b.partner] + self.go[r]
+        self.doctrine[r] = st.doctrine_shots()
+        if told is None:
+            self.usable[r] = st.usable(True), st.usable(False)
+            self.free_launchers[r] = st.free_launchers(t)
+            self.told_none[r] = True
         else:
-            out.append(None)
+            self.usable[r] = told.inventory, told.inventory - st.reserve
+        self.pk.append(st.pk)
+        mine = {tid for bid, tid in rules.refused if bid == b.id}
+        if mine:
+            self.refused[r] = [tid in mine for tid in tids]
+        self.defended[r], self.reserve_ok[r] = flags.of(b.partner)
+        col = picture.origins.index(b.partner) if b.partner in picture.origins else -1
+        held = picture.contributor_id[rows, col] >= 0 if col >= 0 else False
+        self.may_fire_on[r] = held | rules.rules[b.partner].engage_on_remote
+        self.awaiting[r], self.killed[r] = rules.model.blocked_tracks(b.id, tids, t)
+
+
+def _first_of(conditions: list[BoolArray], ranks: list[int], default: int) -> IntArray:
+    """Per element the rank of the first condition that holds (``default``: none);
+    ``np.select``'s answer, cheaper on small arrays."""
+    out = np.full(conditions[0].shape, default, dtype=np.int64)
+    for cond, rank in zip(reversed(conditions), reversed(ranks), strict=True):
+        out[cond] = rank
     return out
+
+
+def _salvo_kill_probabilities(
+    ok: BoolArray, shots: IntArray, pk: Sequence[Callable[[str], float]], kinds: Sequence[str]
+) -> FloatArray:
+    """(battery, track) salvo kill probability where ``ok`` (0 elsewhere): one
+    :func:`salvo_kill_probability` per battery, threat class and shots."""
+    out = np.zeros(ok.shape)
+    rr, cc = np.nonzero(ok)
+    if not rr.size:
+        return out
+    names = list(dict.fromkeys(kinds))
+    kind_of = np.array([names.index(c) for c in kinds], dtype=np.int64)
+    k = shots[rr, cc]
+    top = int(k.max()) + 1
+    p_of: dict[int, float] = {}  # (battery, class, shots) coded as one int
+    vals = []
+    for c in ((rr * len(names) + kind_of[cc]) * top + k).tolist():
+        p = p_of.get(c)
+        if p is None:
+            pk_of, kind = pk[c // top // len(names)], names[c // top % len(names)]
+            p = p_of[c] = salvo_kill_probability(pk_of(kind), c % top)
+        vals.append(p)
+    out[rr, cc] = vals
+    return out
+
+
+#: why a battery may not fire at a track at all, in the order tested
+_BLOCKED_RANKS = [
+    reason_rank(r)
+    for r in (
+        "consent_denied",
+        "not_defended",
+        "remote_track_only",
+        "engaged",
+        "killed",
+        "inventory_exhausted",
+        "battery_busy",
+    )
+]
+#: a battery that may fire: without kill probability, able now, waiting on an
+#: assessment, able later (in the order tested; none: out of reach)
+_OUTCOME_RANKS = [
+    reason_rank(r) for r in ("no_kill_probability", "lower_priority", "engaged", "no_window_yet")
+]
+_OUT_OF_REACH = reason_rank("no_battery_in_reach")
+
+
+@dataclass(frozen=True)
+class _RowVerdicts:
+    """A matrix's (battery, track) verdicts, noted at once; a pair's verdict is built
+    when asked (:class:`~skyweave.c2.decision_log.PairBlock`)."""
+
+    batteries: Sequence[Battery]
+    track_ids: list[str]
+    ranks: IntArray  # (battery, track): rank in REASONS
+    p_kill: FloatArray
+    at: IntArray  # per battery: the launch-grid index a new order launches at
+    first: IntArray  # the first feasible launch index from ``at`` on
+    shots: IntArray
+    windows: EngagementWindows
+    value: FloatArray
+    nearest_m: FloatArray  # (battery, track)
+
+    def verdict(self, i: int, j: int) -> Verdict:
+        reason = REASONS[int(self.ranks[i, j])]
+        b = self.batteries[i]
+        if reason == "lower_priority":
+            return Verdict(
+                reason,
+                b.id,
+                shots=int(self.shots[i, j]),
+                intercept_time_s=float(self.windows.intercept_time_s[i, j, self.at[i]]),
+                kill_probability=float(self.p_kill[i, j]),
+                value=float(self.value[j]),
+            )
+        if reason == "no_window_yet":
+            launch_s = float(self.windows.launch_times_s[self.first[i, j]])
+            return Verdict(reason, b.id, earliest_launch_s=launch_s)
+        if reason == "no_battery_in_reach":
+            return Verdict(
+                reason,
+                b.id,
+                nearest_km=float(self.nearest_m[i, j]) / 1e3,
+                max_range_km=b.max_range_km,
+            )
+        return plain_verdict(reason, b.id)
+
+    def pair(self, battery_id: str, track_id: str) -> Verdict | None:
+        i = next((i for i, b in enumerate(self.batteries) if b.id == battery_id), -1)
+        j = next((j for j, tid in enumerate(self.track_ids) if tid == track_id), -1)
+        return self.verdict(i, j) if i >= 0 and j >= 0 else None
 
 
 class _CoverageFlags:
@@ -282,15 +350,15 @@ class _CoverageFlags:
         own_assets: Mapping[str, BoolArray],
     ) -> None:
         self.coverage, self.defends, self.own_assets = coverage, defends, own_assets
-        self._flags: dict[str, tuple[list[bool], list[bool]]] = {}
+        self._flags: dict[str, tuple[BoolArray, BoolArray]] = {}
 
-    def of(self, partner: str) -> tuple[list[bool], list[bool]]:
+    def of(self, partner: str) -> tuple[BoolArray, BoolArray]:
         flags = self._flags.get(partner)
         if flags is None:
             cov, d, o = self.coverage, self.defends[partner], self.own_assets[partner]
             flags = self._flags[partner] = (
-                [bool(cov[j, d].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
-                [bool(cov[j, o].sum() >= MIN_COVERAGE) for j in range(cov.shape[0])],
+                np.array([cov[j, d].sum() >= MIN_COVERAGE for j in range(cov.shape[0])], bool),
+                np.array([cov[j, o].sum() >= MIN_COVERAGE for j in range(cov.shape[0])], bool),
             )
         return flags
 

@@ -68,7 +68,8 @@ class ThreatObjects:
         d = np.where(np.isfinite(d), d, np.inf)
         j = np.argmin(d, axis=1)
         near = d[np.arange(k), j] <= gate_m
-        return [self.object_ids[jj] if ok else "" for jj, ok in zip(j, near, strict=True)]
+        ids = self.object_ids
+        return [ids[jj] if ok else "" for jj, ok in zip(j.tolist(), near.tolist(), strict=True)]
 
     def kind_of(self, object_id: str) -> str:
         """The object's kind (its threat class)."""

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from skyweave.c2.decision_log import Reason, Verdict, Verdicts
+from skyweave.c2.decision_log import (
+    NO_VERDICT,
+    PlainVerdicts,
+    Reason,
+    Verdict,
+    Verdicts,
+    reason_rank,
+)
 from skyweave.c2.reach_kernel import reach_box
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.scenario.schema import Battery
@@ -65,12 +72,17 @@ def note_reach(
 ) -> None:
     """Decision-log notes from the reach box: a battery that reaches a track but cannot
     be tasked says why; a track no battery reaches is out of reach of the nearest."""
-    for i, b in enumerate(batteries):
-        why = excluded.get(b.id)
-        if why is not None:
-            untaskable = Verdict(why, b.id)  # (verdicts are values: one serves all)
-            for k in np.flatnonzero(reach[i]).tolist():
-                verdicts.note(ids[k], untaskable)
+    out = [i for i, b in enumerate(batteries) if b.id in excluded]
+    if out:
+        # every untaskable battery's reached tracks at once, as noted row by row
+        why = np.array([reason_rank(excluded[batteries[i].id]) for i in out])
+        verdicts.note_block(
+            PlainVerdicts(
+                [batteries[i].id for i in out],
+                ids,
+                np.where(reach[out], why[:, None], NO_VERDICT),
+            )
+        )
     if not len(batteries):
         return
     row_of = {b.id: i for i, b in enumerate(batteries)}

@@ -131,6 +131,10 @@ class Engagement:
     assessment_time_s: float
 
 
+#: a launch's field names, in order (an engagement is its launch plus how it ended)
+_LAUNCH_FIELDS = tuple(f.name for f in fields(Launch))
+
+
 @dataclass(frozen=True)
 class KillAssessment:
     """What the battery's command post learns about one engagement, at ``time_s``."""
@@ -256,10 +260,15 @@ class EngagementModel:
         self._delivered = 0
         # truth: object id -> time it was killed (for scoring and aborts)
         self.killed: dict[str, float] = {}
+        #: every write to ``killed``, in order (a reader keeps its place in it)
+        self.kill_log: list[tuple[str, float]] = []
         # indices that keep the doctrine checks O(1) per order
         self._flying_pairs: dict[tuple[str, str], int] = {}
         self._last_assessment: dict[tuple[str, str], float] = {}
         self._kill_known: dict[tuple[str, str], float] = {}  # (partner, track) -> first time
+        # the same by battery and by partner (a cycle asks them of every pair)
+        self._tracks_of: dict[str, set[str]] = {}  # battery -> tracks it ever engaged
+        self._kills_of: dict[str, dict[str, float]] = {}  # partner -> track -> first time
         self._next_id = 0
 
     # -- orders -------------------------------------------------------------------------
@@ -357,6 +366,7 @@ class EngagementModel:
         self.launches.append(launch)
         pair = (battery_id, track_id)
         self._flying_pairs[pair] = self._flying_pairs.get(pair, 0) + 1
+        self._tracks_of.setdefault(battery_id, set()).add(track_id)
         self._in_flight.append(_InFlight(launch, ch, state.battery.kill_assessment_delay_s))
         return launch
 
@@ -419,6 +429,7 @@ class EngagementModel:
             outcome: Outcome = "kill" if u < la.kill_probability else "miss"
             if outcome == "kill":
                 self.killed[la.object_id] = t_i
+                self.kill_log.append((la.object_id, t_i))
             out.append(self._resolve(f, outcome, t_i))
         return out
 
@@ -426,7 +437,7 @@ class EngagementModel:
         """Engagements still flying, as rows with outcome ``in_flight`` and no end yet."""
         return [
             Engagement(
-                **{k.name: getattr(f.launch, k.name) for k in fields(Launch)},
+                **{k: getattr(f.launch, k) for k in _LAUNCH_FIELDS},
                 outcome="in_flight",
                 end_time_s=math.nan,
                 assessment_time_s=math.nan,
@@ -442,7 +453,7 @@ class EngagementModel:
     def _resolve(self, f: _InFlight, outcome: Outcome, end_time_s: float) -> Engagement:
         # An engagement is its launch plus how it ended.
         e = Engagement(
-            **{k.name: getattr(f.launch, k.name) for k in fields(Launch)},
+            **{k: getattr(f.launch, k) for k in _LAUNCH_FIELDS},
             outcome=outcome,
             end_time_s=float(end_time_s),
             assessment_time_s=float(end_time_s) + f.assessment_delay_s,
@@ -456,6 +467,7 @@ class EngagementModel:
         if outcome == "kill":
             key = (e.partner, e.track_id)
             self._kill_known[key] = min(self._kill_known.get(key, math.inf), e.assessment_time_s)
+            self._kills_of.setdefault(e.partner, {})[e.track_id] = self._kill_known[key]
         self._assessments.append(
             KillAssessment(
                 e.assessment_time_s, e.engagement_id, e.partner, e.battery_id, e.track_id, outcome
@@ -498,13 +510,18 @@ class EngagementModel:
             Per track: awaiting an assessment, and a kill assessed by ``time_s``.
         """
         flying, last = self._flying_pairs, self._last_assessment
-        kills = self._kill_known
-        partner = self.states[battery_id].battery.partner
-        awaiting = [
-            flying.get((battery_id, tid), 0) > 0 or last.get((battery_id, tid), -math.inf) > time_s
-            for tid in track_ids
-        ]
-        killed = [kills.get((partner, tid), math.inf) <= time_s for tid in track_ids]
+        # the battery's few engaged tracks tested once each, not every track asked
+        waiting = {
+            tid
+            for tid in self._tracks_of.get(battery_id, ())
+            if flying.get((battery_id, tid), 0) > 0
+            or last.get((battery_id, tid), -math.inf) > time_s
+        }
+        awaiting = [tid in waiting for tid in track_ids]
+        kills = self._kills_of.get(self.states[battery_id].battery.partner)
+        if not kills:
+            return awaiting, [False] * len(track_ids)
+        killed = [kills.get(tid, math.inf) <= time_s for tid in track_ids]
         return awaiting, killed
 
     def open_engagements(

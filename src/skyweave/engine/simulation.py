@@ -190,6 +190,7 @@ class Simulation:
         self.decision = DecisionStage(c2_params(scenario), self.seed, self.consent, commanded)
         self._cell_links = bool(self.decision.fallback.eligible)  # fallback doctrine applies
         self._refusals_seen = 0
+        self._kills_read = 0  # place in the engagement model's kill log
         self.batteries = {b.id: b for b in scenario.batteries}
         self._own_batteries = {
             p: tuple(b.id for b in scenario.batteries if b.partner == p) for p in self.partners
@@ -315,14 +316,17 @@ class Simulation:
                     self._event(arrival_s, to, "message_received", got.origin, text)
             elif got.data_class == "engagement_status":
                 xyz = d.xyz_m()
-                for k, row in enumerate(d.payload_row.tolist()):
+                for k, (row, var_m2, arrival_s, sent_s) in enumerate(
+                    zip(
+                        d.payload_row.tolist(),
+                        d.added_position_var_m2.tolist(),
+                        d.arrival_time_s.tolist(),
+                        d.send_time_s.tolist(),
+                        strict=True,
+                    )
+                ):
                     self.decision.report_arrived(
-                        receiver,
-                        got.payload[row],
-                        xyz[k],
-                        float(d.added_position_var_m2[k]),
-                        float(d.arrival_time_s[k]),
-                        float(d.send_time_s[k]),
+                        receiver, got.payload[row], xyz[k], var_m2, arrival_s, sent_s
                     )
             elif got.data_class == "battery_status":
                 for row in d.payload_row.tolist():
@@ -503,14 +507,19 @@ class Simulation:
                     out.setdefault(p, []).append(int(track_id.rsplit(":", 1)[1]))
 
     def _learn_kills(self) -> None:
-        for object_id, t_kill in self.decision.model.killed.items():
+        # the kills drawn since the last call (a kill time is only ever lowered, so
+        # the earliest written is the one the table holds)
+        log = self.decision.model.kill_log
+        for object_id, t_kill in log[self._kills_read :]:
             k = self._index.get(object_id)
             if k is not None and t_kill < self.killed_at_s[k]:
                 self.killed_at_s[k] = t_kill
+        self._kills_read = len(log)
 
     def _threat_objects(self) -> ThreatObjects:
         end = {f.object_id: f.end_time_s for f in self.flights}
         self._index = {o: k for k, o in enumerate(self.truth.object_ids)}
+        self._kills_read = 0  # (new objects: every kill read again)
         return ThreatObjects(
             times_s=self.truth.times_s,
             object_ids=self.truth.object_ids,
