@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from numpy_order import assert_bits
 from skyweave.constants import J2_EARTH, MU_EARTH_M3_S2, WGS84_A_M
 from skyweave.kinematics import ballistic
 from skyweave.kinematics.ballistic import (
@@ -210,4 +211,4 @@ def test_compiled_flight_is_the_numpy_flight_bit_for_bit(
     reference = propagate_ballistic(batch, times, options)
     for name in reference.__dataclass_fields__:
         got, want = getattr(compiled, name), getattr(reference, name)
-        assert got.tobytes() == want.tobytes(), name
+        assert_bits(got, want, name)

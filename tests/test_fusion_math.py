@@ -11,6 +11,7 @@ import pyarrow as pa
 import pymap3d
 import pytest
 
+from numpy_order import assert_bits
 from skyweave.tracking.fusion import FusedPicture, PartnerPicture, RemoteTracks
 from skyweave.tracking.fusion_math import covariance_intersection, gated_pairs
 from skyweave.tracking.motion import Ballistic
@@ -83,14 +84,14 @@ def test_ci_halving_equals_numpy_step() -> None:
     lo = rng.integers(0, 2**20, k) * 2.0**-21
     half = 2.0**-22
     m = ci_mix(ib, d, lo, half)
-    assert m.tobytes() == (ib + (lo + half)[:, None, None] * d).tobytes()
+    assert_bits(m, (ib + (lo + half)[:, None, None] * d))
     p = np.linalg.inv(m)
     up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
     assert 0 < up.sum() < k
     want_lo = np.where(up, lo + half, lo)
     nxt = ci_halve(p, d, ib, lo, half)
-    assert lo.tobytes() == want_lo.tobytes()
-    assert nxt.tobytes() == (ib + (want_lo + 0.5 * half)[:, None, None] * d).tobytes()
+    assert_bits(lo, want_lo)
+    assert_bits(nxt, (ib + (want_lo + 0.5 * half)[:, None, None] * d))
 
 
 def _picture(rng: np.random.Generator, k: int, time_s: float) -> FusedPicture:

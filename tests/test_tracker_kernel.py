@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numpy_order import assert_bits
 from skyweave.tracking.scan import RadarScan
 from skyweave.tracking.tracker import TrackBatch, Tracker, TrackerConfig, _pos_sigma
 from skyweave.tracking.tracker_kernel import manage_counts
@@ -238,9 +239,9 @@ def test_gated_pairs_equal_numpy_form() -> None:
             pt, pm, d2, sinv = gated_pairs(z, h, s, gate)
             want = _numpy_gated_pairs(z, h, s, gate)
             assert pt.tolist() == want[0].tolist() and pm.tolist() == want[1].tolist()
-            assert d2.tobytes() == want[2].tobytes()
+            assert_bits(d2, want[2])
             seen = np.unique(pt)
-            assert sinv[seen].tobytes() == np.linalg.inv(s[seen]).tobytes()
+            assert_bits(sinv[seen], np.linalg.inv(s[seen]))
 
 
 def test_innovation_cov_equals_numpy_form() -> None:
@@ -258,8 +259,8 @@ def test_innovation_cov_equals_numpy_form() -> None:
         want_s = hp @ want_pht[:, :3, :]
         for i in range(3):
             want_s[:, i, i] += r_diag[i]
-        assert pht.tobytes() == want_pht.tobytes()
-        assert s.tobytes() == want_s.tobytes()
+        assert_bits(pht, want_pht)
+        assert_bits(s, want_s)
 
 
 @pytest.mark.parametrize("spread_m", [1.0, 3.0e3, 3.0e4])
@@ -287,8 +288,8 @@ def test_iekf_refine_equals_numpy_form(spread_m: float) -> None:
     xu, pu, _ = ekf_polar_update(x, p, z, sensor, rot, sig * sig)
     got = _iekf_refine(x, p, z, xu, pu, scan)
     want = _iekf_refine_numpy(x, p, z, xu, pu, scan)
-    assert got[0].tobytes() == want[0].tobytes()
-    assert got[1].tobytes() == want[1].tobytes()
+    assert_bits(got[0], want[0])
+    assert_bits(got[1], want[1])
 
 
 def test_ellipsoid_altitude_equals_ground_altitude() -> None:
@@ -304,7 +305,7 @@ def test_ellipsoid_altitude_equals_ground_altitude() -> None:
     )
     x[5] = np.nan
     want = Ground().altitude_m(x[:, 0], x[:, 1], x[:, 2])
-    assert ellipsoid_altitude_m(x).tobytes() == want.tobytes()
+    assert_bits(ellipsoid_altitude_m(x), want)
 
 
 @pytest.mark.parametrize("min_altitude_m", [float("-inf"), -50.0])
@@ -369,10 +370,11 @@ def _check_new_tracks(z, sig, sensor, rot, mu0):  # type: ignore[no-untyped-def]
     want_p = np.zeros((n, 6, 6))
     want_p[:, :3, :3] = cov
     want_p[:, 3, 3] = want_p[:, 4, 4] = want_p[:, 5, 5] = 300.0**2
-    assert x.tobytes() == want_x.tobytes() and p.tobytes() == want_p.tobytes()
-    assert xm.tobytes() == np.repeat(want_x[:, None], 2, axis=1).tobytes()
-    assert pm.tobytes() == np.repeat(want_p[:, None], 2, axis=1).tobytes()
-    assert mu.tobytes() == np.tile(mu0, (n, 1)).tobytes()
+    assert_bits(x, want_x)
+    assert_bits(p, want_p)
+    assert_bits(xm, np.repeat(want_x[:, None], 2, axis=1))
+    assert_bits(pm, np.repeat(want_p[:, None], 2, axis=1))
+    assert_bits(mu, np.tile(mu0, (n, 1)))
 
 
 def test_imm_update_equals_rowwise_form() -> None:
@@ -403,8 +405,9 @@ def test_imm_update_equals_rowwise_form() -> None:
     zf = np.repeat(z[me], r, axis=0)
     x1, p1, l1 = ekf_polar_update(xf, pf, zf, sensor, rot, sig * sig)
     x2, p2 = _iekf_refine_numpy(xf, pf, zf, x1, p1, RadarScan(1.0, "r", sensor, rot, zf, sig))
-    assert xu.tobytes() == x2.tobytes() and pu.tobytes() == p2.tobytes()
-    assert ll.tobytes() == l1.tobytes()
+    assert_bits(xu, x2)
+    assert_bits(pu, p2)
+    assert_bits(ll, l1)
 
 
 @pytest.mark.parametrize("n_modes", [0, 2])
@@ -425,7 +428,7 @@ def test_keep_and_append_equal_take_and_concatenate(n_modes: int) -> None:
         if k >= 2 and not n_modes:  # no modes: the empty mode arrays stay empty
             assert g.shape == o.shape
             continue
-        assert g.tobytes() == np.concatenate([o.take(rows, axis=0), w]).tobytes()
+        assert_bits(g, np.concatenate([o.take(rows, axis=0), w]))
     counts = [rng.integers(-1, 9, t) for _ in range(4)]
     last, src = rng.random(t), rng.random((t, 3)) < 0.5
     tid, hits, opps, misses, last_o, src_o = keep_and_append_counts(
