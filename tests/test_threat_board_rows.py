@@ -196,11 +196,19 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
         lambda: t.live_tracks.add(7),
         lambda: t.engagements.__setitem__(3, {"battery": "b1", "outcome": "in_flight"}),
         lambda: u.truth.update(["cm"]),
+        lambda: t.sources.add("east"),
+        lambda: t.engagements.__setitem__(3, {"battery": "b1", "outcome": "miss"}),
+        lambda: t.engagements.__setitem__(1, {"battery": "b2", "outcome": "in_flight"}),
+        lambda: t.live_tracks.add(6),
+        lambda: t.live_tracks.discard(7),
+        lambda: setattr(u, "picture_number", 12),
+        lambda: setattr(v, "impact", _impact(150.0, 3.0)),  # a tie with t: board order kept
         lambda: board._close(70.0, u, "killed", "engagement_result", "kill", "north"),
     ]
+    v = board._new(13.0, "ballistic", "north")
     for k, step in enumerate(steps):
         step()
-        time_s, picture_of = 10.0 * k, {7: 70 + k}
+        time_s, picture_of = 10.0 * k, {7: 70 + k, 6: 60 - k}
         recorder.record(time_s, board, picture_of)
         truth = {x.threat_id: x.truth_object_id for x in board.open_threats()}
         expected += [
@@ -209,7 +217,7 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
         ]
     listed = [[list(v) if isinstance(v, tuple) else v for v in r] for r in recorder._rows]
     assert repr(listed) == repr(expected)  # repr: -0.0 is not 0.0
-    assert [r[2] for r in expected][-3:] == ["north:T1", "north:T2", "north:T1"]
+    assert [r[2] for r in expected][-5:] == ["north:T1", "north:T3", "north:T2", "north:T1", "north:T3"]
 
 
 def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
