@@ -329,8 +329,13 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
     """``imp``'s point lies inside ``last``'s ellipse (orientation clockwise from North)."""
     if not (math.isfinite(last.semi_major_m) and math.isfinite(last.semi_minor_m)):
         return False
-    e, n, _ = pymap3d.geodetic2enu(imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0)
-    a = np.radians(np.nan_to_num(last.orientation_deg))
+    e, n, _ = pymap3d.geodetic2enu(
+        imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0, ell=_WGS84
+    )
+    orientation_deg = last.orientation_deg
+    if not math.isfinite(orientation_deg):  # (NaN as 0; a scalar nan_to_num is slow)
+        orientation_deg = np.nan_to_num(orientation_deg)
+    a = np.radians(orientation_deg)
     along = float(e) * np.sin(a) + float(n) * np.cos(a)
     across = float(e) * np.cos(a) - float(n) * np.sin(a)
     major, minor = max(last.semi_major_m, 1.0), max(last.semi_minor_m, 1.0)
@@ -338,7 +343,11 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
 
 
 def ground_ecef(lat_deg: float, lon_deg: float) -> FloatArray:
-    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0), dtype=np.float64)
+    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0, ell=_WGS84), dtype=np.float64)
+
+
+#: the ellipsoid pymap3d takes by default, made once (it makes one per call otherwise)
+_WGS84 = pymap3d.Ellipsoid.from_name("wgs84")
 
 
 def as_float(value: Any) -> float:

@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from skyweave.warning.threat_model import Threat
-from skyweave.warning.threat_rows import engagements_of
+from skyweave.warning.threat_model import AssetInfo, Threat
+from skyweave.warning.threat_rows import _still_row, engagements_of
 from skyweave.warning.threats import ThreatBoard
 
 THREATS_SCHEMA = pa.schema(
@@ -50,28 +50,13 @@ THREATS_SCHEMA = pa.schema(
 )
 
 
-def _still_parts(still: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
-    """The fields of a ``threats.parquet`` record that a board row's time-free fields give
-    (:meth:`ThreatBoard.still_rows`), in three runs of schema order (lists as tuples)."""
-    ellipse = still["ellipse_m"]
-    return (
-        (still["id"], still["class"], still["lifecycle"], still["first_seen_s"],
-         still["first_source"]),
-        (*still["launch"], still["launch_time_s"], *still["impact"], still["impact_time_s"]),
-        (*ellipse, tuple([a["asset"] for a in still["threatened"]]),
-         tuple([a["owner"] or "" for a in still["threatened"]])),
-    )  # fmt: skip
-
-
 def _picture_numbers(t: Threat, picture_of: Mapping[int, int]) -> tuple[int, ...]:
     """The picture numbers a threat's board row names (as :func:`timed_fields`)."""
     if t.picture_number is not None:
         return (t.picture_number,)
-    live = t.live_tracks
-    if len(live) == 1:  # most threats: one own track
-        (k,) = live
-        return (picture_of[k],) if k in picture_of else ()
-    return tuple(sorted({picture_of[k] for k in live if k in picture_of}))
+    numbers = set(map(picture_of.get, t.live_tracks))  # (a number is never None)
+    numbers.discard(None)
+    return tuple(sorted(numbers))
 
 
 def _engaged(t: Threat) -> tuple[tuple[int, str, str], ...]:
@@ -83,7 +68,8 @@ class _Kept(NamedTuple):
     """A threat's record apart from its time, time to go and truth object, and what it
     was made of (copies: a threat's sets and dicts change in place)."""
 
-    still: dict[str, Any]
+    threat: Threat
+    row_version: int
     sources: frozenset[str]
     numbers: tuple[int, ...]
     engaged: tuple[tuple[int, str, str], ...]
@@ -94,26 +80,37 @@ class _Kept(NamedTuple):
 def _kept(
     partner: str,
     t: Threat,
-    still: dict[str, Any],
+    asset_info: Mapping[str, AssetInfo],
     numbers: tuple[int, ...],
     engaged: tuple[tuple[int, str, str], ...],
 ) -> _Kept:
-    """The parts of threat ``t``'s record that :meth:`ThreatTableRecorder.record` keeps."""
-    ahead, launch_impact, ellipse_assets = _still_parts(still)
+    """The parts of threat ``t``'s record that :meth:`ThreatTableRecorder.record` keeps:
+    its board row's (:func:`~skyweave.warning.threat_rows.board_row`), lists as tuples."""
+    still = _still_row(partner, t, asset_info)
+    threatened = still["threatened"]
     head = (
         partner,
-        *ahead,
+        still["id"],
+        still["class"],
+        still["lifecycle"],
+        still["first_seen_s"],
+        still["first_source"],
         tuple(sorted(t.sources)),
         tuple([f"{partner}:{n}" for n in numbers]),
-        *launch_impact,
+        *still["launch"],
+        still["launch_time_s"],
+        *still["impact"],
+        still["impact_time_s"],
     )
     tail = (
-        *ellipse_assets,
+        *still["ellipse_m"],
+        tuple([a["asset"] for a in threatened]),
+        tuple([a["owner"] or "" for a in threatened]),
         tuple([e[1] for e in engaged]),
         tuple([e[2] for e in engaged]),
         still["classification"],
     )
-    return _Kept(still, frozenset(t.sources), numbers, engaged, head, tail)
+    return _Kept(t, t.row_version, frozenset(t.sources), numbers, engaged, head, tail)
 
 
 class ThreatTableRecorder:
@@ -124,8 +121,10 @@ class ThreatTableRecorder:
         # following them once it has seen them (a big raid records hundreds of
         # thousands of rows, which every full collection would walk again)
         self._rows: list[tuple[Any, ...]] = []
-        # per open threat: its record's parts that change only with the threat's
-        # board row, sources, picture numbers or engagements, and those
+        # per open threat: its record's parts that change only with its board row's
+        # time-free fields (its ``row_version``: see
+        # :class:`~skyweave.warning.threat_rows.BoardRowCache`), its sources, picture
+        # numbers or engagements, and what they were made of
         self._kept: dict[int, _Kept] = {}
 
     def record(
@@ -135,26 +134,27 @@ class ThreatTableRecorder:
         picture number)."""
         pic = {} if picture_of is None else picture_of
         partner = board.partner
-        now = (float(time_s),)
-        kept, self._kept = self._kept, {}
+        now = float(time_s)
+        kept, self._kept = self._kept, {}  # threats off the board are forgotten
         records, order_keys = [], []
-        for t, still in board.still_rows():
+        for t in board.open_threats():
             numbers = _picture_numbers(t, pic)
             engaged = _engaged(t) if t.engagements else ()
             held = kept.get(t.number)
             if (
                 held is None
-                or held.still is not still
+                or held.threat is not t
+                or held.row_version != t.row_version
                 or held.numbers != numbers
                 or held.engaged != engaged
                 or held.sources != t.sources
             ):
-                held = _kept(partner, t, still, numbers, engaged)
+                held = _kept(partner, t, board.asset_info, numbers, engaged)
             self._kept[t.number] = held
             # the time to go as :func:`timed_fields` rounds it
-            to_go = float(t.impact.time_s - now[0]) if t.impact else math.nan
+            to_go = float(t.impact.time_s - now) if t.impact else math.nan
             to_go_s = round(to_go, 1) if math.isfinite(to_go) else None
-            records.append(now + held.head + (to_go_s,) + held.tail + (t.truth_object_id,))
+            records.append((now, *held.head, to_go_s, *held.tail, t.truth_object_id))
             # the board's order (:func:`board_order`): by time to go, None last
             order_keys.append(math.inf if to_go_s is None else to_go_s)
         self._rows.extend(

@@ -176,16 +176,21 @@ class ThreatBoard:
         """The partner's infrared launch events as of ``time_s`` (own and released LOS);
         ``truth`` labels an event with its truth object (scoring only)."""
         ready = np.flatnonzero(events.first_report_time_s <= time_s)
-        for k in ready[self._grown_events(events, ready)].tolist():
-            ev = str(events.event_id[k])
-            size = int(events.n_detections[k])
+        grown = ready[self._grown_events(events, ready)]
+        for ev, size, lat, lon, first_s, triangulated in zip(
+            events.event_id[grown].tolist(),
+            events.n_detections[grown].tolist(),
+            events.launch_lat_deg[grown].tolist(),
+            events.launch_lon_deg[grown].tolist(),
+            events.first_time_s[grown].tolist(),
+            events.triangulated[grown].tolist(),
+            strict=True,
+        ):
             if self._event_size.get(ev) == size:
                 continue  # nothing new about this launch
             self._event_size[ev] = size
             threat = self._by_event.get(ev)
-            lat, lon = float(events.launch_lat_deg[k]), float(events.launch_lon_deg[k])
             if threat is None:
-                first_s = float(events.first_time_s[k])
                 threat = self._match_launch(lat, lon, first_s, lambda t: not t.events)
                 if threat is None:
                     threat = self._new(time_s, "ballistic", self.partner)
@@ -198,9 +203,16 @@ class ThreatBoard:
             label = truth(ev) if not threat.truth else None
             if label is not None:
                 threat.truth[label] += 1
-            if threat.launch_source != "triangulated" or bool(events.triangulated[k]):
+            source = "triangulated" if triangulated else "bearing"
+            if (threat.launch_source != "triangulated" or triangulated) and not (
+                # most grown events keep their fix: setting it again would change
+                # nothing (a zero is set: its sign may differ)
+                source == threat.launch_source
+                and lat == threat.launch_lat_deg != 0.0
+                and lon == threat.launch_lon_deg != 0.0
+            ):
                 threat.launch_lat_deg, threat.launch_lon_deg = lat, lon
-                threat.launch_source = "triangulated" if events.triangulated[k] else "bearing"
+                threat.launch_source = source
             self._flush_new(time_s, threat, self.partner)
 
     def _grown_events(self, events: LaunchEvents, ready: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -746,14 +758,6 @@ class ThreatBoard:
         rows = self._board_cache.rows(time_s, list(self._open.values()), pic)
         rows.sort(key=lambda r: board_order(r["time_to_go_s"]))
         return [copied_row(r) for r in rows]
-
-    def still_rows(self) -> list[tuple[Threat, dict[str, Any]]]:
-        """Each open threat, in order of first sight, with the fields of its board row
-        that do not depend on the time, the picture, its sources or its engagements
-        (those None), kept while the threat does not change: read them, do not change
-        them (:class:`~skyweave.warning.threat_rows.BoardRowCache`)."""
-        threats = list(self._open.values())
-        return list(zip(threats, self._board_cache.still_rows(threats), strict=True))
 
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
