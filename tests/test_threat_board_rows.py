@@ -217,7 +217,8 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
         ]
     listed = [[list(v) if isinstance(v, tuple) else v for v in r] for r in recorder._rows]
     assert repr(listed) == repr(expected)  # repr: -0.0 is not 0.0
-    assert [r[2] for r in expected][-5:] == ["north:T1", "north:T3", "north:T2", "north:T1", "north:T3"]
+    ids = [r[2] for r in expected]
+    assert ids[-5:] == ["north:T1", "north:T3", "north:T2", "north:T1", "north:T3"]
 
 
 def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:

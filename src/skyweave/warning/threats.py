@@ -308,14 +308,11 @@ class ThreatBoard:
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
         cols = self._cols
         rows = cols.open_ballistic_rows()
-        rows = rows[cols.has_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
+        rows = rows[cols.own_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
         movable = [
             t
             for t in map(self.threats.__getitem__, rows.tolist())
-            if len(t.live_tracks) == 1
-            and t.impact is not None
-            and t.impact.source == "own"
-            and not t.engagements
+            if len(t.live_tracks) == 1 and not t.engagements
         ]
         for site in site_groups(movable, self.config.launch_gate_m):
             if len(site) < 2:
