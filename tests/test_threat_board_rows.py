@@ -3,7 +3,8 @@
 The board measures launch sites against each other with one NumPy pass per point
 (:func:`site_distances_m`), groups a salvo's threats greedily by site
 (:func:`site_groups`) and keeps each threat's board row until the threat changes
-(:class:`BoardRowCache`); each is checked here against the scalar code it replaced.
+(:class:`BoardRowCache`, the threat table's kept records) and takes a salvo's median
+flight time without NumPy; each is checked here against the code it replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from skyweave.warning.threat_model import (
     AssetInfo,
     PredictedImpact,
     Threat,
+    median,
     site_distances_m,
     site_groups,
 )
@@ -275,3 +277,16 @@ def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
         setattr(t, name, value)
         assert t.row_version == version + 1, name
         version = t.row_version
+
+
+def test_median_is_numpys_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        n = int(rng.integers(1, 12))
+        values = (rng.normal(600.0, 50.0, n) * rng.choice([1.0, 1e-3, 1e5])).tolist()
+        if rng.random() < 0.2:  # ties
+            values = [float(v) for v in np.round(values)]
+        if rng.random() < 0.05:
+            values[0] = float(rng.choice([np.nan, np.inf]))
+        fast, slow = median(values), float(np.median(values))
+        assert np.float64(fast).view(np.int64) == np.float64(slow).view(np.int64)

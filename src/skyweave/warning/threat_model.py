@@ -236,6 +236,14 @@ def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
     )
 
 
+def adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
+    """Take a row's launch point for a threat that has none yet."""
+    if not math.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
+        threat.launch_lat_deg = float(row["launch_lat_deg"])
+        threat.launch_lon_deg = float(row["launch_lon_deg"])
+        threat.launch_source = row["launch_source"]
+
+
 def untracked(t: Threat) -> bool:
     """No live own track holds the threat (a new track may)."""
     return not t.live_tracks
@@ -358,6 +366,27 @@ def is_finite(value: Any) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def median(values: Sequence[float]) -> float:
+    """``float(np.median(values))`` of a short list, without NumPy's overhead.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Not empty.
+
+    Returns
+    -------
+    float
+        The middle value, or the two middle ones' sum halved, as NumPy takes them
+        (NumPy's own answer where a value is not finite).
+    """
+    if not all(map(math.isfinite, values)):
+        return float(np.median(values))  # (NaN: NumPy's answer)
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def rounded(value: float, digits: int = 4) -> float | None:
     return round(float(value), digits) if math.isfinite(value) else None
 
@@ -403,12 +432,14 @@ __all__ = [
     "PredictedImpact",
     "Threat",
     "ThreatConfig",
+    "adopt_launch",
     "as_float",
     "cpa_impact",
     "ground_ecef",
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
+    "median",
     "rounded",
     "site_distances_m",
     "site_groups",

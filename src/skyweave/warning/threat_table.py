@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pyarrow as pa
 
@@ -56,7 +56,7 @@ def _picture_numbers(t: Threat, picture_of: Mapping[int, int]) -> tuple[int, ...
         return (t.picture_number,)
     numbers = set(map(picture_of.get, t.live_tracks))  # (a number is never None)
     numbers.discard(None)
-    return tuple(sorted(numbers))
+    return tuple(sorted(cast(set[int], numbers)))
 
 
 def _engaged(t: Threat) -> tuple[tuple[int, str, str], ...]:

@@ -81,11 +81,13 @@ from skyweave.warning.threat_model import (
     PredictedImpact,
     Threat,
     ThreatConfig,
+    adopt_launch,
     as_float,
     cpa_impact,
     impact_of_row,
     inside_ellipse,
     is_finite,
+    median,
     site_distances_m,
     site_groups,
     threat_rules_markdown,
@@ -144,6 +146,9 @@ class ThreatBoard:
         self._ready_ids = np.zeros(0, dtype=object)
         self._ready_sizes = np.zeros(0, dtype=np.int64)
         self._board_cache = BoardRowCache(partner, self.asset_info)
+        # an unchanged prediction moved 0 m and 0 s (or NaN): no change unless a gate is < 0
+        cfg = self.config
+        self._still_same = min(cfg.min_move_m, cfg.impact_time_change_s, cfg.air_time_change_s) >= 0
 
     # -- reading ------------------------------------------------------------------------
 
@@ -177,14 +182,11 @@ class ThreatBoard:
         ``truth`` labels an event with its truth object (scoring only)."""
         ready = np.flatnonzero(events.first_report_time_s <= time_s)
         grown = ready[self._grown_events(events, ready)]
+        e = events
+        columns = (e.event_id, e.n_detections, e.launch_lat_deg, e.launch_lon_deg,
+                   e.first_time_s, e.triangulated)  # fmt: skip
         for ev, size, lat, lon, first_s, triangulated in zip(
-            events.event_id[grown].tolist(),
-            events.n_detections[grown].tolist(),
-            events.launch_lat_deg[grown].tolist(),
-            events.launch_lon_deg[grown].tolist(),
-            events.first_time_s[grown].tolist(),
-            events.triangulated[grown].tolist(),
-            strict=True,
+            *(c[grown].tolist() for c in columns), strict=True
         ):
             if self._event_size.get(ev) == size:
                 continue  # nothing new about this launch
@@ -205,8 +207,7 @@ class ThreatBoard:
                 threat.truth[label] += 1
             source = "triangulated" if triangulated else "bearing"
             if (threat.launch_source != "triangulated" or triangulated) and not (
-                # most grown events keep their fix: setting it again would change
-                # nothing (a zero is set: its sign may differ)
+                # most keep their fix (set again only if zero: its sign may differ)
                 source == threat.launch_source
                 and lat == threat.launch_lat_deg != 0.0
                 and lon == threat.launch_lon_deg != 0.0
@@ -273,7 +274,7 @@ class ThreatBoard:
             threat.last_seen_s = time_s
             if threat.lifecycle == "detected":
                 threat.lifecycle = "tracked"
-            _adopt_launch(threat, r)
+            adopt_launch(threat, r)
             if r["alert_kind"] == "impact_update" and math.isfinite(r["impact_time_s"]):
                 threat.impact = impact_of_row(r, "own")
                 self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -351,7 +352,7 @@ class ThreatBoard:
             threat = self._match_impact(impact_of_row(row, "own"), untracked)
         if threat is None:
             threat = self._new(time_s, "ballistic", self.partner)
-            _adopt_launch(threat, row)
+            adopt_launch(threat, row)
         self._by_track[track] = threat
         return threat
 
@@ -374,7 +375,7 @@ class ThreatBoard:
         ]
         if not flights or not math.isfinite(impact_time_s):
             return min(candidates, key=lambda t: t.launch_time_s)
-        flight_s = float(np.median(flights))
+        flight_s = median(flights)
         return min(candidates, key=lambda t: abs(t.launch_time_s + flight_s - impact_time_s))
 
     def _match_impact(self, imp: PredictedImpact, free: Any) -> Threat | None:
@@ -439,7 +440,7 @@ class ThreatBoard:
         threat.originators.update(r["originators"] or (origin,))
         if r["truth_object_id"] is not None and not threat.truth:
             threat.truth[r["truth_object_id"]] += 1
-        _adopt_launch(threat, r)
+        adopt_launch(threat, r)
         if is_finite(r["impact_time_s"]) and not self._own_prediction_current(threat, time_s):
             threat.impact = impact_of_row(r, origin)
             self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -637,6 +638,8 @@ class ThreatBoard:
 
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
+        if not self._open:
+            return  # a quiet board (most ticks of a small exercise): nothing can end
         cfg, cols = self.config, self._cols
         n = cols.size
         ended = np.where(
@@ -711,7 +714,7 @@ class ThreatBoard:
             reasons.append("impact predicted")
             if threat.lifecycle in ("detected", "tracked"):
                 threat.lifecycle = "impact_predicted"
-        elif imp is not None and last is not None:
+        elif imp is not None and last is not None and not (imp is last and self._still_same):
             moved_m = float(np.linalg.norm(imp.ecef_m - last.ecef_m))
             if moved_m > cfg.min_move_m and not inside_ellipse(imp, last):
                 reasons.append(f"impact moved {moved_m / 1e3:.0f} km")
@@ -761,14 +764,6 @@ class ThreatBoard:
         for t, label in zip(threats, labels, strict=True):
             if label:
                 t.truth[label] += 1
-
-
-def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
-    """Take a row's launch point for a threat that has none yet."""
-    if not math.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
-        threat.launch_lat_deg = float(row["launch_lat_deg"])
-        threat.launch_lon_deg = float(row["launch_lon_deg"])
-        threat.launch_source = row["launch_source"]
 
 
 __all__ = [
