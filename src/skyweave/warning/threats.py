@@ -233,12 +233,16 @@ class ThreatBoard:
 
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
-        cfg = self.config
-        rows, d = self._launch_sites(lat, lon)
+        cfg, cols = self.config, self._cols
+        rows = self._site_rows()
         # a launch time unknown on either side (a track's launch point) is no gate
-        dt = np.abs(first_s - self._cols.launch_time_s[rows])
+        dt = np.abs(first_s - cols.launch_time_s[rows])
         dt[~np.isfinite(dt)] = 0.0
-        gated = np.flatnonzero((d <= cfg.launch_gate_m) & (dt <= cfg.launch_time_gate_s))
+        # distances only within the time gate (each element as over every row)
+        timely = dt <= cfg.launch_time_gate_s
+        rows, dt = rows[timely], dt[timely]
+        d = site_distances_m(lat, lon, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
+        gated = np.flatnonzero(d <= cfg.launch_gate_m)
         cost = (d[gated] / cfg.launch_gate_m + dt[gated] / cfg.launch_time_gate_s).tolist()
         best, best_cost = None, np.inf
         for k, c in zip(rows[gated].tolist(), cost, strict=True):
@@ -246,14 +250,10 @@ class ThreatBoard:
                 best, best_cost = self.threats[k], c
         return best
 
-    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[NDArray[np.intp], FloatArray]:
-        """The rows (:class:`ThreatColumns`) of the open ballistic threats with a launch
-        point, in board order, and their launch points' distances from this one (metres)."""
-        cols = self._cols
-        rows = cols.open_ballistic_rows()
-        rows = rows[np.isfinite(cols.launch_lat_deg[rows])]
-        d = site_distances_m(lat_deg, lon_deg, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
-        return rows, d
+    def _site_rows(self) -> NDArray[np.intp]:
+        """The rows of the open ballistic threats with a launch point, in board order."""
+        rows = self._cols.open_ballistic_rows()
+        return rows[np.isfinite(self._cols.launch_lat_deg[rows])]
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
@@ -362,7 +362,8 @@ class ThreatBoard:
         other threats with a prediction) is nearest ``impact_time_s``; the earliest
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
-        rows, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
+        rows, lat, lon = self._site_rows(), self._cols.launch_lat_deg, self._cols.launch_lon_deg
+        d = site_distances_m(site.launch_lat_deg, site.launch_lon_deg, lat[rows], lon[rows])
         near = [self.threats[k] for k in rows[d <= self.config.launch_gate_m].tolist()]
         candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
