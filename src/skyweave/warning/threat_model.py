@@ -219,7 +219,10 @@ class Threat:
         """Most voted truth object (scoring only)."""
         # what ``most_common(1)`` returns (the first of the most voted, in insertion
         # order), without its heap: the threat table asks at every report time
-        return max(self.truth.items(), key=itemgetter(1))[0] if self.truth else None
+        truth = self.truth
+        if len(truth) == 1:  # most threats: one truth object (the max of one)
+            return next(iter(truth))
+        return max(truth.items(), key=itemgetter(1))[0] if truth else None
 
 
 def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
