@@ -3,7 +3,8 @@
 The board measures launch sites against each other with one NumPy pass per point
 (:func:`site_distances_m`), groups a salvo's threats greedily by site
 (:func:`site_groups`) and keeps each threat's board row until the threat changes
-(:class:`BoardRowCache`); each is checked here against the scalar code it replaced.
+(:class:`BoardRowCache`, the threat table's kept records) and takes a salvo's median
+flight time without NumPy; each is checked here against the code it replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from skyweave.warning.threat_model import (
     AssetInfo,
     PredictedImpact,
     Threat,
+    median,
     site_distances_m,
     site_groups,
 )
@@ -196,11 +198,19 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
         lambda: t.live_tracks.add(7),
         lambda: t.engagements.__setitem__(3, {"battery": "b1", "outcome": "in_flight"}),
         lambda: u.truth.update(["cm"]),
+        lambda: t.sources.add("east"),
+        lambda: t.engagements.__setitem__(3, {"battery": "b1", "outcome": "miss"}),
+        lambda: t.engagements.__setitem__(1, {"battery": "b2", "outcome": "in_flight"}),
+        lambda: t.live_tracks.add(6),
+        lambda: t.live_tracks.discard(7),
+        lambda: setattr(u, "picture_number", 12),
+        lambda: setattr(v, "impact", _impact(150.0, 3.0)),  # a tie with t: board order kept
         lambda: board._close(70.0, u, "killed", "engagement_result", "kill", "north"),
     ]
+    v = board._new(13.0, "ballistic", "north")
     for k, step in enumerate(steps):
         step()
-        time_s, picture_of = 10.0 * k, {7: 70 + k}
+        time_s, picture_of = 10.0 * k, {7: 70 + k, 6: 60 - k}
         recorder.record(time_s, board, picture_of)
         truth = {x.threat_id: x.truth_object_id for x in board.open_threats()}
         expected += [
@@ -209,7 +219,8 @@ def test_recorded_table_is_board_record_of_board_rows() -> None:
         ]
     listed = [[list(v) if isinstance(v, tuple) else v for v in r] for r in recorder._rows]
     assert repr(listed) == repr(expected)  # repr: -0.0 is not 0.0
-    assert [r[2] for r in expected][-3:] == ["north:T1", "north:T2", "north:T1"]
+    ids = [r[2] for r in expected]
+    assert ids[-5:] == ["north:T1", "north:T3", "north:T2", "north:T1", "north:T3"]
 
 
 def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
@@ -266,3 +277,16 @@ def test_row_version_counts_the_fields_a_still_row_is_made_of() -> None:
         setattr(t, name, value)
         assert t.row_version == version + 1, name
         version = t.row_version
+
+
+def test_median_is_numpys_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        n = int(rng.integers(1, 12))
+        values = (rng.normal(600.0, 50.0, n) * rng.choice([1.0, 1e-3, 1e5])).tolist()
+        if rng.random() < 0.2:  # ties
+            values = [float(v) for v in np.round(values)]
+        if rng.random() < 0.05:
+            values[0] = float(rng.choice([np.nan, np.inf]))
+        fast, slow = median(values), float(np.median(values))
+        assert np.float64(fast).view(np.int64) == np.float64(slow).view(np.int64)

@@ -10,6 +10,7 @@ is checked here against the loop it replaced.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,8 @@ def _random_board(seed: int) -> ThreatBoard:
             t.launch_time_s = float(rng.uniform(0.0, 100.0))
         if rng.random() < 0.6:
             t.impact = _impact(rng, float(rng.uniform(300.0, 400.0)))
+        if t.impact is not None and rng.random() < 0.2:  # another partner's prediction
+            t.impact = replace(t.impact, source="east")
         if rng.random() < 0.1:
             t.impact = None
         t.live_tracks = {k} if rng.random() < 0.5 else set()
@@ -73,6 +76,7 @@ def test_columns_follow_the_threat_fields() -> None:
             assert _floats_equal(cols.launch_time_s[k], t.launch_time_s)
             assert _floats_equal(cols.first_seen_s[k], t.first_seen_s)
             assert cols.has_impact[k] == (t.impact is not None)
+            assert cols.own_impact[k] == (t.impact is not None and t.impact.source == "own")
             if t.impact is not None:
                 assert _floats_equal(cols.impact_time_s[k], t.impact.time_s)
             assert cols.open_ballistic[k] == (t.open and t.threat_class == "ballistic")

@@ -166,23 +166,20 @@ class Alerts:
 
     def __post_init__(self) -> None:
         n = len(self.time_s)
-        if self.originators is _NO_LINEAGE:
-            object.__setattr__(self, "originators", lineage_column((p,) for p in self.partner))
-        defaults: dict[str, Any] = {
-            "threat_id": None,
-            "threat_class": None,
-            "change": "",
-            "truth_object_id": None,
-        }
-        for name, value in defaults.items():
-            if getattr(self, name) is _DEFAULT:
-                object.__setattr__(self, name, _object([value] * n))
-        if self.origin_partner is _DEFAULT:
-            object.__setattr__(self, "origin_partner", self.partner.copy())
-        if self.first_seen_s is _DEFAULT_FLOAT:
-            object.__setattr__(self, "first_seen_s", np.full(n, np.nan))
+        # the columns read and set in the instance dict (what ``object.__setattr__`` sets):
+        # a raid makes tens of thousands of batches
+        held = self.__dict__
+        if held["originators"] is _NO_LINEAGE:
+            held["originators"] = lineage_column((p,) for p in self.partner)
+        for name, value in _DEFAULT_VALUES:
+            if held[name] is _DEFAULT:
+                held[name] = _object([value] * n)
+        if held["origin_partner"] is _DEFAULT:
+            held["origin_partner"] = self.partner.copy()
+        if held["first_seen_s"] is _DEFAULT_FLOAT:
+            held["first_seen_s"] = np.full(n, np.nan)
         for name in _ALERT_COLUMNS:
-            col = getattr(self, name)
+            col = held[name]
             if col.ndim != 1 or len(col) != n:
                 raise ValueError(f"Alerts.{name}: expected shape ({n},), got {col.shape}")
 
@@ -200,6 +197,13 @@ class Alerts:
         return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)]
 
 
+#: the columns an :class:`Alerts` batch fills with one value when not given
+_DEFAULT_VALUES: tuple[tuple[str, Any], ...] = (
+    ("threat_id", None),
+    ("threat_class", None),
+    ("change", ""),
+    ("truth_object_id", None),
+)
 # the column names, once: ``dataclasses.fields`` per batch showed in the engine's profile
 _ALERT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Alerts))
 _FLOAT_COLUMNS = frozenset(n for n in _ALERT_COLUMNS if n.endswith(("_deg", "_m", "_s")))

@@ -41,8 +41,9 @@ COLUMN_FIELDS = frozenset(
 
 class ThreatColumns:
     """Per threat number ``n`` (row ``n - 1``) of one board: launch point and time,
-    predicted impact (whether one is held and its time), first sight, and whether
-    the threat is open and ballistic or open and air-breathing.
+    predicted impact (whether one is held, whether it is the partner's own, and its
+    time), first sight, and whether the threat is open and ballistic or open and
+    air-breathing.
 
     Rows ``[0, size)`` are the board's threats in order of first sight (the order of
     its open-threat dict), so positions from these arrays are in board order.
@@ -56,6 +57,7 @@ class ThreatColumns:
         self.impact_time_s = np.zeros(0)
         self.first_seen_s = np.zeros(0)
         self.has_impact = np.zeros(0, dtype=bool)
+        self.own_impact = np.zeros(0, dtype=bool)
         self.open_ballistic = np.zeros(0, dtype=bool)
         self.open_air = np.zeros(0, dtype=bool)
 
@@ -75,6 +77,7 @@ class ThreatColumns:
         k = t.number - 1
         if name == "impact":
             self.has_impact[k] = value is not None
+            self.own_impact[k] = value is not None and value.source == "own"
             self.impact_time_s[k] = value.time_s if value is not None else np.nan
         elif name in ("ended_s", "threat_class"):
             is_open = not math.isfinite(t.ended_s)
@@ -96,6 +99,7 @@ class ThreatColumns:
             ("impact_time_s", np.nan),
             ("first_seen_s", np.nan),
             ("has_impact", False),
+            ("own_impact", False),
             ("open_ballistic", False),
             ("open_air", False),
         ):

@@ -219,7 +219,10 @@ class Threat:
         """Most voted truth object (scoring only)."""
         # what ``most_common(1)`` returns (the first of the most voted, in insertion
         # order), without its heap: the threat table asks at every report time
-        return max(self.truth.items(), key=itemgetter(1))[0] if self.truth else None
+        truth = self.truth
+        if len(truth) == 1:  # most threats: one truth object (the max of one)
+            return next(iter(truth))
+        return max(truth.items(), key=itemgetter(1))[0] if truth else None
 
 
 def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
@@ -234,6 +237,14 @@ def impact_of_row(row: dict[str, Any], source: str) -> PredictedImpact:
         orientation_deg=as_float(row["ellipse_orientation_deg"]),
         source=source,
     )
+
+
+def adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
+    """Take a row's launch point for a threat that has none yet."""
+    if not math.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
+        threat.launch_lat_deg = float(row["launch_lat_deg"])
+        threat.launch_lon_deg = float(row["launch_lon_deg"])
+        threat.launch_source = row["launch_source"]
 
 
 def untracked(t: Threat) -> bool:
@@ -329,8 +340,13 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
     """``imp``'s point lies inside ``last``'s ellipse (orientation clockwise from North)."""
     if not (math.isfinite(last.semi_major_m) and math.isfinite(last.semi_minor_m)):
         return False
-    e, n, _ = pymap3d.geodetic2enu(imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0)
-    a = np.radians(np.nan_to_num(last.orientation_deg))
+    e, n, _ = pymap3d.geodetic2enu(
+        imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0, ell=_WGS84
+    )
+    orientation_deg = last.orientation_deg
+    if not math.isfinite(orientation_deg):  # (NaN as 0; a scalar nan_to_num is slow)
+        orientation_deg = np.nan_to_num(orientation_deg)
+    a = np.radians(orientation_deg)
     along = float(e) * np.sin(a) + float(n) * np.cos(a)
     across = float(e) * np.cos(a) - float(n) * np.sin(a)
     major, minor = max(last.semi_major_m, 1.0), max(last.semi_minor_m, 1.0)
@@ -338,7 +354,11 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
 
 
 def ground_ecef(lat_deg: float, lon_deg: float) -> FloatArray:
-    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0), dtype=np.float64)
+    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0, ell=_WGS84), dtype=np.float64)
+
+
+#: the ellipsoid pymap3d takes by default, made once (it makes one per call otherwise)
+_WGS84 = pymap3d.Ellipsoid.from_name("wgs84")
 
 
 def as_float(value: Any) -> float:
@@ -347,6 +367,27 @@ def as_float(value: Any) -> float:
 
 def is_finite(value: Any) -> bool:
     return value is not None and math.isfinite(value)
+
+
+def median(values: Sequence[float]) -> float:
+    """``float(np.median(values))`` of a short list, without NumPy's overhead.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Not empty.
+
+    Returns
+    -------
+    float
+        The middle value, or the two middle ones' sum halved, as NumPy takes them
+        (NumPy's own answer where a value is not finite).
+    """
+    if not all(map(math.isfinite, values)):
+        return float(np.median(values))  # (NaN: NumPy's answer)
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def rounded(value: float, digits: int = 4) -> float | None:
@@ -394,12 +435,14 @@ __all__ = [
     "PredictedImpact",
     "Threat",
     "ThreatConfig",
+    "adopt_launch",
     "as_float",
     "cpa_impact",
     "ground_ecef",
     "impact_of_row",
     "inside_ellipse",
     "is_finite",
+    "median",
     "rounded",
     "site_distances_m",
     "site_groups",

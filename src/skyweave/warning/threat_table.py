@@ -9,12 +9,14 @@ about (``truth_object_id``, for scoring only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import pyarrow as pa
 
-from skyweave.warning.threat_rows import board_order, engagements_of, timed_fields
+from skyweave.warning.threat_model import AssetInfo, Threat
+from skyweave.warning.threat_rows import _still_row, engagements_of
 from skyweave.warning.threats import ThreatBoard
 
 THREATS_SCHEMA = pa.schema(
@@ -48,20 +50,67 @@ THREATS_SCHEMA = pa.schema(
 )
 
 
-_TO_GO = THREATS_SCHEMA.names.index("time_to_go_s")
+def _picture_numbers(t: Threat, picture_of: Mapping[int, int]) -> tuple[int, ...]:
+    """The picture numbers a threat's board row names (as :func:`timed_fields`)."""
+    if t.picture_number is not None:
+        return (t.picture_number,)
+    numbers = set(map(picture_of.get, t.live_tracks))  # (a number is never None)
+    numbers.discard(None)
+    return tuple(sorted(cast(set[int], numbers)))
 
 
-def _still_parts(still: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
-    """The fields of a ``threats.parquet`` record that a board row's time-free fields give
-    (:meth:`ThreatBoard.still_rows`), in three runs of schema order (lists as tuples)."""
-    ellipse = still["ellipse_m"]
-    return (
-        (still["id"], still["class"], still["lifecycle"], still["first_seen_s"],
-         still["first_source"]),
-        (*still["launch"], still["launch_time_s"], *still["impact"], still["impact_time_s"]),
-        (*ellipse, tuple([a["asset"] for a in still["threatened"]]),
-         tuple([a["owner"] or "" for a in still["threatened"]])),
-    )  # fmt: skip
+def _engaged(t: Threat) -> tuple[tuple[int, str, str], ...]:
+    """The threat's engagements as its record shows them: id, battery, outcome, by id."""
+    return tuple([(k, e["battery"], e["outcome"]) for k, e in engagements_of(t)])
+
+
+class _Kept(NamedTuple):
+    """A threat's record apart from its time, time to go and truth object, and what it
+    was made of (copies: a threat's sets and dicts change in place)."""
+
+    threat: Threat
+    row_version: int
+    sources: frozenset[str]
+    numbers: tuple[int, ...]
+    engaged: tuple[tuple[int, str, str], ...]
+    head: tuple[Any, ...]  # partner ... impact_time_s
+    tail: tuple[Any, ...]  # ellipse_semi_major_m ... classification
+
+
+def _kept(
+    partner: str,
+    t: Threat,
+    asset_info: Mapping[str, AssetInfo],
+    numbers: tuple[int, ...],
+    engaged: tuple[tuple[int, str, str], ...],
+) -> _Kept:
+    """The parts of threat ``t``'s record that :meth:`ThreatTableRecorder.record` keeps:
+    its board row's (:func:`~skyweave.warning.threat_rows.board_row`), lists as tuples."""
+    still = _still_row(partner, t, asset_info)
+    threatened = still["threatened"]
+    head = (
+        partner,
+        still["id"],
+        still["class"],
+        still["lifecycle"],
+        still["first_seen_s"],
+        still["first_source"],
+        tuple(sorted(t.sources)),
+        tuple([f"{partner}:{n}" for n in numbers]),
+        *still["launch"],
+        still["launch_time_s"],
+        *still["impact"],
+        still["impact_time_s"],
+    )
+    tail = (
+        *still["ellipse_m"],
+        tuple([a["asset"] for a in threatened]),
+        tuple([a["owner"] or "" for a in threatened]),
+        tuple([e[1] for e in engaged]),
+        tuple([e[2] for e in engaged]),
+        still["classification"],
+    )
+    return _Kept(t, t.row_version, frozenset(t.sources), numbers, engaged, head, tail)
 
 
 class ThreatTableRecorder:
@@ -72,8 +121,11 @@ class ThreatTableRecorder:
         # following them once it has seen them (a big raid records hundreds of
         # thousands of rows, which every full collection would walk again)
         self._rows: list[tuple[Any, ...]] = []
-        # per open threat: the kept time-free row fields and the record runs made of them
-        self._parts: dict[int, tuple[dict[str, Any], tuple[tuple[Any, ...], ...]]] = {}
+        # per open threat: its record's parts that change only with its board row's
+        # time-free fields (its ``row_version``: see
+        # :class:`~skyweave.warning.threat_rows.BoardRowCache`), its sources, picture
+        # numbers or engagements, and what they were made of
+        self._kept: dict[int, _Kept] = {}
 
     def record(
         self, time_s: float, board: ThreatBoard, picture_of: Mapping[int, int] | None = None
@@ -82,34 +134,32 @@ class ThreatTableRecorder:
         picture number)."""
         pic = {} if picture_of is None else picture_of
         partner = board.partner
-        kept, self._parts = self._parts, {}
-        records = []
-        # the record of each board row, built from each threat's kept time-free fields
-        for t, still in board.still_rows():
+        now = float(time_s)
+        kept, self._kept = self._kept, {}  # threats off the board are forgotten
+        records, order_keys = [], []
+        for t in board.open_threats():
+            numbers = _picture_numbers(t, pic)
+            engaged = _engaged(t) if t.engagements else ()
             held = kept.get(t.number)
-            parts = held[1] if held is not None and held[0] is still else _still_parts(still)
-            self._parts[t.number] = (still, parts)
-            ahead, launch_impact, ellipse_assets = parts
-            sources, tracks, to_go_s = timed_fields(partner, time_s, t, pic)
-            engaged = [e for _, e in engagements_of(t)]
-            records.append(
-                (
-                    float(time_s),
-                    partner,
-                    *ahead,
-                    tuple(sources),
-                    tuple(tracks),
-                    *launch_impact,
-                    to_go_s,
-                    *ellipse_assets,
-                    tuple([e["battery"] for e in engaged]),
-                    tuple([e["outcome"] for e in engaged]),
-                    still["classification"],
-                    t.truth_object_id,
-                )
-            )
-        records.sort(key=lambda r: board_order(r[_TO_GO]))  # as board_rows
-        self._rows.extend(records)
+            if (
+                held is None
+                or held.threat is not t
+                or held.row_version != t.row_version
+                or held.numbers != numbers
+                or held.engaged != engaged
+                or held.sources != t.sources
+            ):
+                held = _kept(partner, t, board.asset_info, numbers, engaged)
+            self._kept[t.number] = held
+            # the time to go as :func:`timed_fields` rounds it
+            to_go = float(t.impact.time_s - now) if t.impact else math.nan
+            to_go_s = round(to_go, 1) if math.isfinite(to_go) else None
+            records.append((now, *held.head, to_go_s, *held.tail, t.truth_object_id))
+            # the board's order (:func:`board_order`): by time to go, None last
+            order_keys.append(math.inf if to_go_s is None else to_go_s)
+        self._rows.extend(
+            [records[k] for k in sorted(range(len(records)), key=order_keys.__getitem__)]
+        )
 
     def table(self) -> pa.Table:
         """The rows recorded so far."""

@@ -81,11 +81,13 @@ from skyweave.warning.threat_model import (
     PredictedImpact,
     Threat,
     ThreatConfig,
+    adopt_launch,
     as_float,
     cpa_impact,
     impact_of_row,
     inside_ellipse,
     is_finite,
+    median,
     site_distances_m,
     site_groups,
     threat_rules_markdown,
@@ -144,6 +146,9 @@ class ThreatBoard:
         self._ready_ids = np.zeros(0, dtype=object)
         self._ready_sizes = np.zeros(0, dtype=np.int64)
         self._board_cache = BoardRowCache(partner, self.asset_info)
+        # an unchanged prediction moved 0 m and 0 s (or NaN): no change unless a gate is < 0
+        cfg = self.config
+        self._still_same = min(cfg.min_move_m, cfg.impact_time_change_s, cfg.air_time_change_s) >= 0
 
     # -- reading ------------------------------------------------------------------------
 
@@ -176,16 +181,18 @@ class ThreatBoard:
         """The partner's infrared launch events as of ``time_s`` (own and released LOS);
         ``truth`` labels an event with its truth object (scoring only)."""
         ready = np.flatnonzero(events.first_report_time_s <= time_s)
-        for k in ready[self._grown_events(events, ready)].tolist():
-            ev = str(events.event_id[k])
-            size = int(events.n_detections[k])
+        grown = ready[self._grown_events(events, ready)]
+        e = events
+        columns = (e.event_id, e.n_detections, e.launch_lat_deg, e.launch_lon_deg,
+                   e.first_time_s, e.triangulated)  # fmt: skip
+        for ev, size, lat, lon, first_s, triangulated in zip(
+            *(c[grown].tolist() for c in columns), strict=True
+        ):
             if self._event_size.get(ev) == size:
                 continue  # nothing new about this launch
             self._event_size[ev] = size
             threat = self._by_event.get(ev)
-            lat, lon = float(events.launch_lat_deg[k]), float(events.launch_lon_deg[k])
             if threat is None:
-                first_s = float(events.first_time_s[k])
                 threat = self._match_launch(lat, lon, first_s, lambda t: not t.events)
                 if threat is None:
                     threat = self._new(time_s, "ballistic", self.partner)
@@ -198,9 +205,15 @@ class ThreatBoard:
             label = truth(ev) if not threat.truth else None
             if label is not None:
                 threat.truth[label] += 1
-            if threat.launch_source != "triangulated" or bool(events.triangulated[k]):
+            source = "triangulated" if triangulated else "bearing"
+            if (threat.launch_source != "triangulated" or triangulated) and not (
+                # most keep their fix (set again only if zero: its sign may differ)
+                source == threat.launch_source
+                and lat == threat.launch_lat_deg != 0.0
+                and lon == threat.launch_lon_deg != 0.0
+            ):
                 threat.launch_lat_deg, threat.launch_lon_deg = lat, lon
-                threat.launch_source = "triangulated" if events.triangulated[k] else "bearing"
+                threat.launch_source = source
             self._flush_new(time_s, threat, self.partner)
 
     def _grown_events(self, events: LaunchEvents, ready: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -220,12 +233,16 @@ class ThreatBoard:
 
     def _match_launch(self, lat: float, lon: float, first_s: float, free: Any) -> Threat | None:
         """Best open ballistic threat within the launch gates, among those ``free`` accepts."""
-        cfg = self.config
-        rows, d = self._launch_sites(lat, lon)
+        cfg, cols = self.config, self._cols
+        rows = self._site_rows()
         # a launch time unknown on either side (a track's launch point) is no gate
-        dt = np.abs(first_s - self._cols.launch_time_s[rows])
+        dt = np.abs(first_s - cols.launch_time_s[rows])
         dt[~np.isfinite(dt)] = 0.0
-        gated = np.flatnonzero((d <= cfg.launch_gate_m) & (dt <= cfg.launch_time_gate_s))
+        # distances only within the time gate (each element as over every row)
+        timely = dt <= cfg.launch_time_gate_s
+        rows, dt = rows[timely], dt[timely]
+        d = site_distances_m(lat, lon, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
+        gated = np.flatnonzero(d <= cfg.launch_gate_m)
         cost = (d[gated] / cfg.launch_gate_m + dt[gated] / cfg.launch_time_gate_s).tolist()
         best, best_cost = None, np.inf
         for k, c in zip(rows[gated].tolist(), cost, strict=True):
@@ -233,14 +250,10 @@ class ThreatBoard:
                 best, best_cost = self.threats[k], c
         return best
 
-    def _launch_sites(self, lat_deg: float, lon_deg: float) -> tuple[NDArray[np.intp], FloatArray]:
-        """The rows (:class:`ThreatColumns`) of the open ballistic threats with a launch
-        point, in board order, and their launch points' distances from this one (metres)."""
-        cols = self._cols
-        rows = cols.open_ballistic_rows()
-        rows = rows[np.isfinite(cols.launch_lat_deg[rows])]
-        d = site_distances_m(lat_deg, lon_deg, cols.launch_lat_deg[rows], cols.launch_lon_deg[rows])
-        return rows, d
+    def _site_rows(self) -> NDArray[np.intp]:
+        """The rows of the open ballistic threats with a launch point, in board order."""
+        rows = self._cols.open_ballistic_rows()
+        return rows[np.isfinite(self._cols.launch_lat_deg[rows])]
 
     def track_rows(self, time_s: float, rows: Alerts) -> None:
         """Per-track evidence from the partner's :class:`AlertGenerator`, in order."""
@@ -261,7 +274,7 @@ class ThreatBoard:
             threat.last_seen_s = time_s
             if threat.lifecycle == "detected":
                 threat.lifecycle = "tracked"
-            _adopt_launch(threat, r)
+            adopt_launch(threat, r)
             if r["alert_kind"] == "impact_update" and math.isfinite(r["impact_time_s"]):
                 threat.impact = impact_of_row(r, "own")
                 self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -296,14 +309,11 @@ class ThreatBoard:
         the group has been engaged. Threat ids stay; predictions follow their tracks."""
         cols = self._cols
         rows = cols.open_ballistic_rows()
-        rows = rows[cols.has_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
+        rows = rows[cols.own_impact[rows] & np.isfinite(cols.launch_time_s[rows])]
         movable = [
             t
             for t in map(self.threats.__getitem__, rows.tolist())
-            if len(t.live_tracks) == 1
-            and t.impact is not None
-            and t.impact.source == "own"
-            and not t.engagements
+            if len(t.live_tracks) == 1 and not t.engagements
         ]
         for site in site_groups(movable, self.config.launch_gate_m):
             if len(site) < 2:
@@ -342,7 +352,7 @@ class ThreatBoard:
             threat = self._match_impact(impact_of_row(row, "own"), untracked)
         if threat is None:
             threat = self._new(time_s, "ballistic", self.partner)
-            _adopt_launch(threat, row)
+            adopt_launch(threat, row)
         self._by_track[track] = threat
         return threat
 
@@ -352,7 +362,8 @@ class ThreatBoard:
         other threats with a prediction) is nearest ``impact_time_s``; the earliest
         launched when no flight time is known yet. A launch point cannot tell two
         launches from one site apart: their times can."""
-        rows, d = self._launch_sites(site.launch_lat_deg, site.launch_lon_deg)
+        rows, lat, lon = self._site_rows(), self._cols.launch_lat_deg, self._cols.launch_lon_deg
+        d = site_distances_m(site.launch_lat_deg, site.launch_lon_deg, lat[rows], lon[rows])
         near = [self.threats[k] for k in rows[d <= self.config.launch_gate_m].tolist()]
         candidates = [t for t in near if math.isfinite(t.launch_time_s) and free(t)]
         if not candidates:
@@ -365,7 +376,7 @@ class ThreatBoard:
         ]
         if not flights or not math.isfinite(impact_time_s):
             return min(candidates, key=lambda t: t.launch_time_s)
-        flight_s = float(np.median(flights))
+        flight_s = median(flights)
         return min(candidates, key=lambda t: abs(t.launch_time_s + flight_s - impact_time_s))
 
     def _match_impact(self, imp: PredictedImpact, free: Any) -> Threat | None:
@@ -430,7 +441,7 @@ class ThreatBoard:
         threat.originators.update(r["originators"] or (origin,))
         if r["truth_object_id"] is not None and not threat.truth:
             threat.truth[r["truth_object_id"]] += 1
-        _adopt_launch(threat, r)
+        adopt_launch(threat, r)
         if is_finite(r["impact_time_s"]) and not self._own_prediction_current(threat, time_s):
             threat.impact = impact_of_row(r, origin)
             self._set_threatened(time_s, threat, r["threatened_assets"] or ())
@@ -628,6 +639,8 @@ class ThreatBoard:
 
     def advance(self, time_s: float) -> None:
         """End threats whose time has come (impact passed, lost, timed out)."""
+        if not self._open:
+            return  # a quiet board (most ticks of a small exercise): nothing can end
         cfg, cols = self.config, self._cols
         n = cols.size
         ended = np.where(
@@ -702,7 +715,7 @@ class ThreatBoard:
             reasons.append("impact predicted")
             if threat.lifecycle in ("detected", "tracked"):
                 threat.lifecycle = "impact_predicted"
-        elif imp is not None and last is not None:
+        elif imp is not None and last is not None and not (imp is last and self._still_same):
             moved_m = float(np.linalg.norm(imp.ecef_m - last.ecef_m))
             if moved_m > cfg.min_move_m and not inside_ellipse(imp, last):
                 reasons.append(f"impact moved {moved_m / 1e3:.0f} km")
@@ -747,27 +760,11 @@ class ThreatBoard:
         rows.sort(key=lambda r: board_order(r["time_to_go_s"]))
         return [copied_row(r) for r in rows]
 
-    def still_rows(self) -> list[tuple[Threat, dict[str, Any]]]:
-        """Each open threat, in order of first sight, with the fields of its board row
-        that do not depend on the time, the picture, its sources or its engagements
-        (those None), kept while the threat does not change: read them, do not change
-        them (:class:`~skyweave.warning.threat_rows.BoardRowCache`)."""
-        threats = list(self._open.values())
-        return list(zip(threats, self._board_cache.still_rows(threats), strict=True))
-
     def label_truth(self, threats: Sequence[Threat], labels: Sequence[str]) -> None:
         """Vote the truth object each threat's track follows now (scoring only)."""
         for t, label in zip(threats, labels, strict=True):
             if label:
                 t.truth[label] += 1
-
-
-def _adopt_launch(threat: Threat, row: dict[str, Any]) -> None:
-    """Take a row's launch point for a threat that has none yet."""
-    if not math.isfinite(threat.launch_lat_deg) and is_finite(row["launch_lat_deg"]):
-        threat.launch_lat_deg = float(row["launch_lat_deg"])
-        threat.launch_lon_deg = float(row["launch_lon_deg"])
-        threat.launch_source = row["launch_source"]
 
 
 __all__ = [
