@@ -143,3 +143,21 @@ def test_kills_known_reads_the_news_as_a_scan_of_every_kill_would(
     for mode in ("shared-warning", "integrated"):
         run_scenario(example.model_copy(update={"coordination_mode": mode}), 7)
     assert sum(told_any) > 0
+
+
+def test_a_run_collects_fully_ten_times_rarer_and_restores_the_setting(example: Scenario) -> None:
+    """The garbage collector's full-collection threshold is raised while a run lasts (it
+    walks every long-lived object of the run) and given back after it, even by a run that
+    fails."""
+    import gc
+
+    from skyweave.simulation import RUN_GC_THRESHOLD2, rare_full_collections
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    run_scenario(example, 1, until_s=20.0, on_tick=lambda sim: seen.append(gc.get_threshold()[2]))
+    assert seen and set(seen) == {max(before[2], RUN_GC_THRESHOLD2)}
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), rare_full_collections(), rare_full_collections():
+        raise RuntimeError("a run that fails")
+    assert gc.get_threshold() == before

@@ -7,8 +7,11 @@ what it recorded into the run folder's tables and summary.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -106,6 +109,37 @@ def _alerts_table(alerts: Sequence[Alerts]) -> pa.Table:
     return alerts_to_arrow_table([a for a in alerts if len(a)] or [empty_alerts()])
 
 
+#: full collections during a run: one per this many younger ones (Python's default 10)
+RUN_GC_THRESHOLD2 = 100
+_gc_lock = threading.Lock()
+_gc_runs = [0, 10]  # runs under way in this process, the threshold to restore
+
+
+@contextlib.contextmanager
+def rare_full_collections() -> Iterator[None]:
+    """Full garbage collections ten times rarer while a run lasts (restored after).
+
+    A run keeps hundreds of thousands of long-lived objects (board records, decision-log
+    rows, engagements) and leaves few reference cycles to free; each full collection
+    walks all of them again, some 3 % of the large raid's time at Python's default
+    threshold. Peak memory is unchanged (measured on the large raid). Runs in threads of
+    one process (a Dask worker) share the setting; the last one out restores it.
+    """
+    with _gc_lock:
+        if _gc_runs[0] == 0:
+            young, middle, _gc_runs[1] = gc.get_threshold()
+            gc.set_threshold(young, middle, max(_gc_runs[1], RUN_GC_THRESHOLD2))
+        _gc_runs[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_runs[0] -= 1
+            if _gc_runs[0] == 0:
+                young, middle, _ = gc.get_threshold()
+                gc.set_threshold(young, middle, _gc_runs[1])
+
+
 def run_scenario(
     scenario: Scenario,
     seed: int,
@@ -123,13 +157,14 @@ def run_scenario(
     wall_start = time.perf_counter()
     sim = Simulation(scenario, seed, commands)
     end_s = sim.end_s if until_s is None else min(float(until_s), sim.end_s)
-    with tick_progress(end_s, progress) as advance:
-        while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
-            sim.step()
-            if on_tick is not None:
-                on_tick(sim)
-            advance(sim.time_s)
-    return run_result(sim, time.perf_counter() - wall_start)
+    with rare_full_collections():
+        with tick_progress(end_s, progress) as advance:
+            while not sim.done and sim.times_s[sim.tick + 1] <= end_s + 1e-9:
+                sim.step()
+                if on_tick is not None:
+                    on_tick(sim)
+                advance(sim.time_s)
+        return run_result(sim, time.perf_counter() - wall_start)
 
 
 def run_result(sim: Simulation, wall_s: float = 0.0) -> RunResult:

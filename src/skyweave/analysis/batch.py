@@ -101,17 +101,18 @@ class RunTask:
 
 def _simulate(task: RunTask) -> Any:
     """The run's result: from the scenario's start, or on from a frozen branch time."""
-    from skyweave.simulation import run_result, run_scenario
+    from skyweave.simulation import rare_full_collections, run_result, run_scenario
 
     if task.start is None:
         return run_scenario(task.scenario, task.seed, until_s=task.until_s, progress=False)
     from skyweave.engine.snapshots import reseed, restore
 
     started = time.perf_counter()
-    sim = restore(task.scenario, task.seed, task.after, task.start.time_s, task.start)
-    reseed(sim, task.seed)
-    sim.run_until(task.until_s)
-    return run_result(sim, time.perf_counter() - started)
+    with rare_full_collections():
+        sim = restore(task.scenario, task.seed, task.after, task.start.time_s, task.start)
+        reseed(sim, task.seed)
+        sim.run_until(task.until_s)
+        return run_result(sim, time.perf_counter() - started)
 
 
 def run_task(task: RunTask) -> dict[str, Any]:
