@@ -18,7 +18,12 @@ from skyweave.kinematics.ballistic import SCALE_HEIGHT_M
 from skyweave.kinematics.earth import Ground
 from skyweave.kinematics.kernels import air_density, height_m
 from skyweave.tracking.motion import Ballistic, ConstantVelocity, Imm, white_accel_q
-from skyweave.tracking.motion_kernel import ballistic_predict
+from skyweave.tracking.motion_kernel import (
+    ballistic_predict,
+    imm_combine,
+    imm_mix,
+    max_step_s,
+)
 from skyweave.tracking.tracker import Tracker, TrackerConfig, _combine
 
 
@@ -346,6 +351,51 @@ def test_imm_predict_matches_einsum_reference() -> None:
     x, p = _combine(got[0], got[1], got[2])
     _close(x, ref[3])
     _close(p, ref[4])
+
+
+def _imm_predict_previous(
+    imm: Imm, xm: np.ndarray, pm: np.ndarray, mu: np.ndarray, dt_s: float
+) -> tuple[np.ndarray, ...]:
+    """``Tracker._imm_predict`` as it was: the mixing kernel, each mode's ``predict``
+    (the sub-step kernel, then the RK4 kernel) and the combination kernel apart."""
+    c, x0, p0 = imm_mix(mu, imm.transition_matrix(dt_s), xm, pm)
+    xm_n, pm_n = np.empty_like(x0), np.empty_like(p0)
+    for j, model in enumerate(imm.mode_models()):
+        if isinstance(model, Ballistic) and dt_s != 0.0:
+            xf, pf = np.ascontiguousarray(x0[:, j]), np.ascontiguousarray(p0[:, j])
+            hib, flat = model._half_inv_beta, model.frame == "flat"
+            step = max_step_s(xf, hib, flat, model.min_step_s, model.max_step_s)
+            xm_n[:, j], pm_n[:, j] = ballistic_predict(
+                xf, pf, dt_s, max(1, math.ceil(abs(dt_s) / step)), hib, model._omega, flat,
+                model.q_m2_s3, model.drag_sigma_fraction, model.drag_correlation_s,
+            )  # fmt: skip
+        else:
+            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
+    x, p = imm_combine(xm_n, pm_n, c)
+    return xm_n, pm_n, c, x, p
+
+
+@pytest.mark.parametrize("dt_s", [6.0, 0.0, 41.0])
+def test_imm_predict_kernel_is_bit_identical_to_its_previous_form(dt_s: float) -> None:
+    imm = Imm(
+        models=(
+            Ballistic(q_m2_s3=0.01, ballistic_coefficient_kg_m2=5000.0, drag_sigma_fraction=0.1),
+            Ballistic(q_m2_s3=1000.0, frame="flat", ballistic_coefficient_kg_m2=900.0),
+            ConstantVelocity(q_m2_s3=5.0),
+        ),
+        rates_per_s=((0.0, 0.0, 1e-5), (0.25, 0.0, 0.0), (1e-5, 0.0, 0.0)),
+        initial_probabilities=(0.34, 0.33, 0.33),
+    )
+    rng = np.random.default_rng(12)
+    n = 200
+    xs, ps = zip(*(_states(rng, n, "ecef") for _ in range(3)), strict=True)
+    xm, pm = np.stack(xs, axis=1), np.stack(ps, axis=1)
+    mu = rng.dirichlet(np.ones(3), n)
+    mu[0] = (1.0, 0.0, 0.0)
+    got = Tracker(TrackerConfig(motion=imm))._imm_predict(xm, pm, mu, dt_s)
+    ref = _imm_predict_previous(imm, xm, pm, mu, dt_s)
+    for a, b in zip(got, ref, strict=True):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def test_predict_polar_kernel_matches_numpy_reference() -> None:

@@ -339,7 +339,7 @@ class Ballistic:
     def predict(self, x: FloatArray, p: FloatArray, dt_s: float) -> tuple[FloatArray, FloatArray]:
         """Propagate by ``dt_s`` (see :class:`MotionModel`).
 
-        Compiled (:func:`skyweave.tracking.motion_kernel.ballistic_predict`): the
+        Compiled (:func:`skyweave.tracking.motion_kernel.ballistic_predict_stepped`): the
         same model, sub-step rule and formulas as :meth:`predict_numpy`, which
         stays as the reference it is tested against.
         """
@@ -348,21 +348,18 @@ class Ballistic:
         lead = x.shape[:-1]
         xf = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 6)
         pf = np.ascontiguousarray(p, dtype=np.float64).reshape(-1, 6, 6)
-        hib = self._half_inv_beta
-        flat = self.frame == "flat"
-        step = motion_kernel.max_step_s(xf, hib, flat, self.min_step_s, self.max_step_s)
-        n_sub = max(1, math.ceil(abs(dt_s) / step))
-        xn, pn = motion_kernel.ballistic_predict(
+        xn, pn = motion_kernel.ballistic_predict_stepped(
             xf,
             pf,
             float(dt_s),
-            n_sub,
-            hib,
+            self._half_inv_beta,
             self._omega,
-            flat,
+            self.frame == "flat",
             float(self.q_m2_s3),
             float(self.drag_sigma_fraction),
             float(self.drag_correlation_s),
+            float(self.min_step_s),
+            float(self.max_step_s),
         )
         return xn.reshape(*lead, 6), pn.reshape(*lead, 6, 6)
 
@@ -453,3 +450,21 @@ class Imm:
         if self.models is not None:
             return self.models
         return tuple(ConstantVelocity(q) for q in self.q_m2_s3)
+
+    def kernel_modes(self) -> tuple[NDArray[np.int64], FloatArray, NDArray[np.bool_]]:
+        """The modes as :func:`skyweave.tracking.motion_kernel.imm_predict` takes them:
+        each model's kind, its parameters (as its ``predict`` passes them on) and frame."""
+        models = self.mode_models()
+        kind = np.zeros(len(models), dtype=np.int64)
+        params = np.zeros((len(models), 7))
+        flat = np.zeros(len(models), dtype=np.bool_)
+        for j, m in enumerate(models):
+            params[j, 0] = float(m.q_m2_s3)
+            if isinstance(m, Ballistic):
+                kind[j] = motion_kernel.MODE_BALLISTIC
+                params[j, 1:] = (
+                    m._half_inv_beta, m._omega, m.min_step_s, m.max_step_s,
+                    float(m.drag_sigma_fraction), float(m.drag_correlation_s),
+                )  # fmt: skip
+                flat[j] = m.frame == "flat"
+        return kind, params, flat

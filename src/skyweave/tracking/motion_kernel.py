@@ -242,6 +242,29 @@ def ballistic_predict(
 
 
 @njit(cache=True)
+def ballistic_predict_stepped(
+    x: FloatArray,
+    p: FloatArray,
+    dt_s: float,
+    hib: float,
+    omega: float,
+    flat: bool,
+    q_m2_s3: float,
+    drag_sigma_fraction: float,
+    drag_correlation_s: float,
+    min_step_s: float,
+    max_step: float,
+) -> tuple[FloatArray, FloatArray]:
+    """``Ballistic.predict``: the batch's sub-step (:func:`max_step_s`), then
+    :func:`ballistic_predict` in as many sub-steps as ``dt_s`` needs (one call)."""
+    step = max_step_s(x, hib, flat, min_step_s, max_step)
+    n_sub = max(1, math.ceil(abs(dt_s) / step))
+    return ballistic_predict(
+        x, p, dt_s, n_sub, hib, omega, flat, q_m2_s3, drag_sigma_fraction, drag_correlation_s
+    )
+
+
+@njit(cache=True)
 def cv_predict(
     x: FloatArray, p: FloatArray, dt_s: float, q_m2_s3: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -358,6 +381,54 @@ def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatAr
             for b in range(6):
                 p[t, a, b] += spread[a, b]
     return x, p
+
+
+#: the kinds of an IMM mode's model in :func:`imm_predict`
+MODE_CV = 0
+MODE_BALLISTIC = 1
+
+
+@njit(cache=True)
+def imm_predict(
+    mu: FloatArray,
+    pi: FloatArray,
+    xm: FloatArray,
+    pm: FloatArray,
+    dt_s: float,
+    kind: NDArray[np.int64],
+    params: FloatArray,
+    flat: NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """One IMM prediction of ``T`` tracks over ``r`` modes: :func:`imm_mix`, each
+    mode's model on its mixed states, then :func:`imm_combine` (one call instead of
+    one per step and mode; the same kernels in the same order).
+
+    ``kind[j]`` is :data:`MODE_CV` or :data:`MODE_BALLISTIC`; ``params[j]`` holds
+    ``(q_m2_s3, half_inv_beta, omega, min_step_s, max_step_s, drag_sigma_fraction,
+    drag_correlation_s)`` (a constant-velocity mode reads only the first) and
+    ``flat[j]`` the ballistic frame. Returns ``(xm, pm, c, x, p)`` as
+    ``Tracker._imm_predict`` does.
+    """
+    c, x0, p0 = imm_mix(mu, pi, xm, pm)
+    n, r = mu.shape
+    xm_n = np.empty((n, r, 6))
+    pm_n = np.empty((n, r, 6, 6))
+    for j in range(r):
+        xj = np.ascontiguousarray(x0[:, j])
+        pj = np.ascontiguousarray(p0[:, j])
+        if dt_s == 0.0:  # the models' own shortcut: the states as given
+            xo, po = xj, pj
+        elif kind[j] == MODE_CV:
+            xo, po = cv_predict(xj, pj, dt_s, params[j, 0])
+        else:
+            xo, po = ballistic_predict_stepped(
+                xj, pj, dt_s, params[j, 1], params[j, 2], flat[j], params[j, 0],
+                params[j, 5], params[j, 6], params[j, 3], params[j, 4],
+            )  # fmt: skip
+        xm_n[:, j] = xo
+        pm_n[:, j] = po
+    x, p = imm_combine(xm_n, pm_n, c)
+    return xm_n, pm_n, c, x, p
 
 
 _LOG_2PI = math.log(2.0 * math.pi)

@@ -231,7 +231,7 @@ class Tracker:
         motion = self.config.motion
         self._imm = motion if isinstance(motion, Imm) else None
         self._model = None if isinstance(motion, Imm) else motion
-        self._mode_models = self._imm.mode_models() if self._imm is not None else ()
+        self._kernel_modes = self._imm.kernel_modes() if self._imm is not None else None
         # mode transition matrices by step: radars revisit at a few fixed periods
         self._pi_by_dt: dict[float, FloatArray] = {}
         self._sensor_index: dict[str, int] = {}
@@ -342,23 +342,22 @@ class Tracker:
     def _imm_predict(
         self, xm: FloatArray, pm: FloatArray, mu: FloatArray, dt_s: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-        assert self._imm is not None
+        assert self._imm is not None and self._kernel_modes is not None
         pi = self._pi_by_dt.get(dt_s)
         if pi is None:  # a pure function of the step: kept for the next scan at it
             if len(self._pi_by_dt) >= _MAX_PI_CACHED:
                 self._pi_by_dt.clear()
             pi = self._pi_by_dt[dt_s] = self._imm.transition_matrix(dt_s)
-        # compiled mixing, models and combination (the einsum formulas and the NumPy
-        # models are their reference: tests/test_motion_kernel.py)
-        c, x0, p0 = motion_kernel.imm_mix(
-            np.ascontiguousarray(mu), pi, np.ascontiguousarray(xm), np.ascontiguousarray(pm)
+        # compiled mixing, models and combination in one call (the einsum formulas and
+        # the NumPy models are their reference: tests/test_motion_kernel.py)
+        return motion_kernel.imm_predict(
+            np.ascontiguousarray(mu),
+            pi,
+            np.ascontiguousarray(xm),
+            np.ascontiguousarray(pm),
+            float(dt_s),
+            *self._kernel_modes,
         )
-        xm_n = np.empty_like(x0)
-        pm_n = np.empty_like(p0)
-        for j, model in enumerate(self._mode_models):  # loop over modes, not tracks
-            xm_n[:, j], pm_n[:, j] = model.predict(x0[:, j], p0[:, j], dt_s)
-        x, p = _combine(xm_n, pm_n, c)
-        return xm_n, pm_n, c, x, p
 
     def predict_to(self, time_s: float) -> None:
         """Advance every track (and the clock) to ``time_s``."""
