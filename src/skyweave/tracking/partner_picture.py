@@ -11,7 +11,6 @@ from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
-from numpy.typing import NDArray
 
 from skyweave.sensors.detections import Detections
 from skyweave.sensors.radar import site_frame
@@ -37,13 +36,26 @@ class RadarSite:
     max_elevation_rad: float = float(np.pi / 2)
 
     @cached_property
-    def scan_frame(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """ECEF position, ENU-to-ECEF rotation and sigmas of the site's scans: built at
-        the first look, not at every one (read only, shared by the scans)."""
+    def scan_frame(self) -> RadarScan:
+        """An empty scan of the site (ECEF position, ENU-to-ECEF rotation, sigmas and
+        cover), built and checked at the first look, not at every one: each look is a
+        copy of it with its own time and reports (its arrays read only, shared)."""
         frame = site_frame(self.lat_deg, self.lon_deg, self.alt_m)
         sigmas = np.asarray(self.sigmas, dtype=np.float64)
         sigmas.flags.writeable = False
-        return frame.position_ecef_m, frame.enu_to_ecef, sigmas
+        return RadarScan(
+            time_s=0.0,
+            sensor_id=self.sensor_id,
+            sensor_pos_m=frame.position_ecef_m,
+            enu_to_frame=frame.enu_to_ecef,
+            z=np.zeros((0, 3)),
+            sigmas=sigmas,
+            max_range_m=self.max_range_m,
+            boresight_azimuth_rad=self.boresight_azimuth_rad,
+            half_width_azimuth_rad=self.half_width_azimuth_rad,
+            min_elevation_rad=self.min_elevation_rad,
+            max_elevation_rad=self.max_elevation_rad,
+        )
 
 
 TRACKS_SCHEMA = pa.schema(
@@ -65,21 +77,8 @@ TRACKS_SCHEMA = pa.schema(
 
 def radar_scan(site: RadarSite, time_s: float, detections: Detections) -> RadarScan:
     """One look of a radar as its partner's tracker takes it (no detection is still a look)."""
-    position_m, enu_to_ecef, sigmas = site.scan_frame
     if len(detections):
         z = np.column_stack([detections.range_m, detections.azimuth_rad, detections.elevation_rad])
     else:  # most looks see nothing
         z = np.zeros((0, 3))
-    return RadarScan(
-        time_s=float(time_s),
-        sensor_id=site.sensor_id,
-        sensor_pos_m=position_m,
-        enu_to_frame=enu_to_ecef,
-        z=z,
-        sigmas=sigmas,
-        max_range_m=site.max_range_m,
-        boresight_azimuth_rad=site.boresight_azimuth_rad,
-        half_width_azimuth_rad=site.half_width_azimuth_rad,
-        min_elevation_rad=site.min_elevation_rad,
-        max_elevation_rad=site.max_elevation_rad,
-    )
+    return RadarScan.of_checked_frame(site.scan_frame, time_s, z)
