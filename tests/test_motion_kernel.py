@@ -22,9 +22,10 @@ from skyweave.tracking.motion_kernel import (
     ballistic_predict,
     imm_combine,
     imm_mix,
+    imm_store,
     max_step_s,
 )
-from skyweave.tracking.tracker import Tracker, TrackerConfig, _combine
+from skyweave.tracking.tracker import Tracker, TrackerConfig
 
 
 def _states(rng: np.random.Generator, n: int, frame: str) -> tuple[np.ndarray, np.ndarray]:
@@ -348,7 +349,7 @@ def test_imm_predict_matches_einsum_reference() -> None:
     _close(got[3], ref[3])
     _close(got[4], ref[4])
     # the combination helper is the moment-matched mixture
-    x, p = _combine(got[0], got[1], got[2])
+    x, p = imm_combine(got[0], got[1], got[2])
     _close(x, ref[3])
     _close(p, ref[4])
 
@@ -396,6 +397,25 @@ def test_imm_predict_kernel_is_bit_identical_to_its_previous_form(dt_s: float) -
     ref = _imm_predict_previous(imm, xm, pm, mu, dt_s)
     for a, b in zip(got, ref, strict=True):
         assert a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_imm_store_is_the_scatters_and_the_combination() -> None:
+    rng = np.random.default_rng(13)
+    n, r = 30, 3
+    xs, ps = zip(*(_states(rng, n, "ecef") for _ in range(r)), strict=True)
+    xm, pm = np.stack(xs, axis=1), np.stack(ps, axis=1)
+    mu = rng.dirichlet(np.ones(r), n)
+    x, p = imm_combine(xm, pm, mu)
+    rows = np.array([7, 2, 19, 0, 29], dtype=np.int64)
+    xs_u, ps_u = zip(*(_states(rng, len(rows), "ecef") for _ in range(r)), strict=True)
+    xm_u, pm_u = np.stack(xs_u, axis=1), np.stack(ps_u, axis=1)
+    mu_u = rng.dirichlet(np.ones(r), len(rows))
+    ref = [a.copy() for a in (xm, pm, mu, x, p)]
+    ref[0][rows], ref[1][rows], ref[2][rows] = xm_u, pm_u, mu_u
+    ref[3][rows], ref[4][rows] = imm_combine(xm_u, pm_u, mu_u)
+    imm_store(rows, xm_u, pm_u, mu_u, xm, pm, mu, x, p)
+    for a, b in zip((xm, pm, mu, x, p), ref, strict=True):
+        assert a.tobytes() == b.tobytes()
 
 
 def test_predict_polar_kernel_matches_numpy_reference() -> None:

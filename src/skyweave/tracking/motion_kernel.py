@@ -383,6 +383,31 @@ def imm_combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatAr
     return x, p
 
 
+@njit(cache=True)
+def imm_store(
+    rows: NDArray[np.int64],
+    xm_u: FloatArray,
+    pm_u: FloatArray,
+    mu_u: FloatArray,
+    xm: FloatArray,
+    pm: FloatArray,
+    mu: FloatArray,
+    x: FloatArray,
+    p: FloatArray,
+) -> None:
+    """The IMM update's updated modes ``xm_u, pm_u`` and probabilities ``mu_u`` of the
+    tracks ``rows`` (distinct) written into the tracker's arrays, with their
+    :func:`imm_combine` mixture into ``x, p``, in place (one call for five scatters)."""
+    xc, pc = imm_combine(xm_u, pm_u, mu_u)
+    for k in range(rows.shape[0]):
+        t = rows[k]
+        xm[t] = xm_u[k]
+        pm[t] = pm_u[k]
+        mu[t] = mu_u[k]
+        x[t] = xc[k]
+        p[t] = pc[k]
+
+
 #: the kinds of an IMM mode's model in :func:`imm_predict`
 MODE_CV = 0
 MODE_BALLISTIC = 1

@@ -521,10 +521,9 @@ class Tracker:
         logw -= logw.max(axis=1, keepdims=True)
         mu = np.exp(logw)
         mu /= mu.sum(axis=1, keepdims=True)
-        self._xm[tr] = xm_u
-        self._pm[tr] = pm_u
-        self._mu[tr] = mu
-        self._x[tr], self._p[tr] = _combine(xm_u, pm_u, mu)
+        # the modes, probabilities and their mixture of the assigned (distinct) tracks
+        # stored, compiled (the scatters and imm_combine: tests/test_motion_kernel.py)
+        motion_kernel.imm_store(tr, xm_u, pm_u, mu, self._xm, self._pm, self._mu, self._x, self._p)
 
     # ------------------------------------------------------ track management
     def _sensor_column(self, sensor_id: str) -> int:
@@ -749,10 +748,3 @@ def _iekf_refine_numpy(
     x_out[idx] = xi
     p_out[idx] = 0.5 * (pn + np.swapaxes(pn, 1, 2))
     return x_out, p_out
-
-
-def _combine(xm: FloatArray, pm: FloatArray, mu: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Moment-matched mixture mean and covariance over modes (axis 1), compiled."""
-    return motion_kernel.imm_combine(
-        np.ascontiguousarray(xm), np.ascontiguousarray(pm), np.ascontiguousarray(mu)
-    )
