@@ -396,3 +396,16 @@ def test_votes_settle_equals_numpy_form() -> None:
             assert votes_settle(n_f, vote_g, vote_n) == want
             answers.add(want)
     assert answers == {True, False}
+
+
+def test_sorted_in_equals_isin() -> None:
+    """The compiled membership test of the sorted correlation table is np.isin's."""
+    from skyweave.tracking.fusion_kernel import sorted_in
+
+    rng = np.random.default_rng(21)
+    for n, m in ((0, 3), (5, 0), (1, 1), (40, 12), (300, 90)):
+        for _ in range(20):
+            table = np.sort(rng.integers(0, 2 * n + 2, n)).astype(np.int64)  # some repeats
+            keys = rng.integers(0, 2 * n + 2, m).astype(np.int64)
+            got = sorted_in(table, keys)
+            assert got.dtype == np.bool_ and np.array_equal(got, np.isin(table, keys))

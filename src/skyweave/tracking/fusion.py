@@ -67,7 +67,7 @@ import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linear_sum_assignment
 
-from skyweave.tracking.fusion_kernel import votes_settle
+from skyweave.tracking.fusion_kernel import sorted_in, votes_settle
 from skyweave.tracking.fusion_math import assign_pairs, covariance_intersection, gated_pairs
 from skyweave.tracking.measurement import chi2_gate
 from skyweave.tracking.motion import Ballistic, MotionModel
@@ -664,7 +664,8 @@ class PartnerPicture:
         # Table: each contributor now sits on its fused track's number.
         new_key = keys
         new_num = numbers[g_idx]
-        keep_old = ~np.isin(self._t_key, new_key) & (time_s - self._t_seen <= cfg.forget_after_s)
+        # the table's keys are sorted: np.isin by binary search, compiled
+        keep_old = ~sorted_in(self._t_key, new_key) & (time_s - self._t_seen <= cfg.forget_after_s)
         all_key = np.concatenate([self._t_key[keep_old], new_key])
         order = np.argsort(all_key, kind="stable")
         self._t_key = all_key[order]

@@ -89,6 +89,21 @@ def votes_settle(n_f: int, vote_g: IntArray, vote_n: IntArray) -> bool:
 
 
 @njit(cache=True)
+def sorted_in(sorted_keys: IntArray, keys: IntArray) -> NDArray[np.bool_]:
+    """``np.isin(sorted_keys, keys)`` for ``sorted_keys`` in ascending order: a binary
+    search per key (a few dozen keys against the correlation table at every picture,
+    where ``np.isin``'s set machinery cost more than the test)."""
+    n = sorted_keys.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    for k in keys:
+        i = np.searchsorted(sorted_keys, k)
+        while i < n and sorted_keys[i] == k:
+            out[i] = True
+            i += 1
+    return out
+
+
+@njit(cache=True)
 def ci_mix(ib: FloatArray, d: FloatArray, lo: FloatArray, half: float) -> FloatArray:
     """``B^-1 + w D`` of each pair at ``w = lo + half`` (the NumPy form's
     ``ib + mid[:, None, None] * d``, element by element)."""
