@@ -83,13 +83,15 @@ def test_ci_halving_equals_numpy_step() -> None:
     ib, d = inv[1], inv[0] - inv[1]
     lo = rng.integers(0, 2**20, k) * 2.0**-21
     half = 2.0**-22
-    m = ci_mix(ib, d, lo, half)
+    m = np.empty_like(ib)
+    ci_mix(ib, d, lo, half, m)
     assert_bits(m, (ib + (lo + half)[:, None, None] * d))
     p = np.linalg.inv(m)
     up = (p @ d @ p).trace(axis1=1, axis2=2) > 0.0
     assert 0 < up.sum() < k
     want_lo = np.where(up, lo + half, lo)
-    nxt = ci_halve(p, d, ib, lo, half)
+    nxt = np.empty_like(ib)
+    ci_halve(p, d, ib, lo, half, nxt)
     assert_bits(lo, want_lo)
     assert_bits(nxt, (ib + (want_lo + 0.5 * half)[:, None, None] * d))
 

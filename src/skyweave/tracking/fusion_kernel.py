@@ -104,26 +104,24 @@ def sorted_in(sorted_keys: IntArray, keys: IntArray) -> NDArray[np.bool_]:
 
 
 @njit(cache=True)
-def ci_mix(ib: FloatArray, d: FloatArray, lo: FloatArray, half: float) -> FloatArray:
-    """``B^-1 + w D`` of each pair at ``w = lo + half`` (the NumPy form's
+def ci_mix(ib: FloatArray, d: FloatArray, lo: FloatArray, half: float, out: FloatArray) -> None:
+    """``B^-1 + w D`` of each pair at ``w = lo + half`` into ``out`` (the NumPy form's
     ``ib + mid[:, None, None] * d``, element by element)."""
-    n = ib.shape[0]
-    m = np.empty((n, 6, 6))
-    for k in range(n):
+    for k in range(ib.shape[0]):
         w = lo[k] + half
         for i in range(6):
             for j in range(6):
-                m[k, i, j] = ib[k, i, j] + w * d[k, i, j]
-    return m
+                out[k, i, j] = ib[k, i, j] + w * d[k, i, j]
 
 
 @njit(cache=True)
 def ci_halve(
-    p: FloatArray, d: FloatArray, ib: FloatArray, lo: FloatArray, half: float
-) -> FloatArray:
+    p: FloatArray, d: FloatArray, ib: FloatArray, lo: FloatArray, half: float, out: FloatArray
+) -> None:
     """One halving of the trace criterion's bisection, given ``P = (B^-1 + w D)^-1`` at
     ``w = lo + half``: ``lo`` moves up to ``w`` (in place) where ``tr(P D P) > 0`` (the
-    slope ``-tr(P D P)`` is negative); returns the next step's :func:`ci_mix`.
+    slope ``-tr(P D P)`` is negative); the next step's :func:`ci_mix` goes to ``out``
+    (the bisection's two buffers serve every halving).
 
     ``P D P`` as the stacked matmul computes it (each element a ``dgemm`` chain of
     fused multiply-adds), of which only the diagonal is needed, summed in
@@ -146,4 +144,4 @@ def ci_halve(
             tr = acc if i == 0 else tr + acc
         if tr > 0.0:
             lo[k] = lo[k] + half
-    return ci_mix(ib, d, lo, 0.5 * half)
+    ci_mix(ib, d, lo, 0.5 * half, out)

@@ -45,6 +45,14 @@ def _inv(a: AnyFloatArray) -> AnyFloatArray:
     return np.asarray(_INV_GUFUNC(a, signature="d->d"))
 
 
+def _inv_into(a: FloatArray, out: FloatArray) -> None:
+    """:func:`_inv` of a float64 stack written into ``out`` (C-contiguous, a's shape)."""
+    if _INV_GUFUNC is None:  # pragma: no cover
+        out[...] = np.linalg.inv(a)
+    else:
+        _INV_GUFUNC(a, out=out, signature="d->d")
+
+
 def _lapack_errors() -> Any:
     """The floating-point error handling ``np.linalg.inv`` sets around its gufunc."""
     return np.errstate(
@@ -86,13 +94,17 @@ def _bisect(
                 np.copyto(lo, mid, where=_slope(ib, d, mid, criterion) < 0.0)
             return lo, lo + half
         # the trace: _slope's in its order (-tr < 0 exactly when tr > 0), compiled around
-        # the LAPACK inverse (one call a halving, not eight)
+        # the LAPACK inverse (one call a halving, not eight), each step's matrix and its
+        # inverse in two buffers (the same LAPACK call on the same numbers)
         half = 0.5
         ibc = np.ascontiguousarray(ib, dtype=np.float64)
         dc = np.ascontiguousarray(d, dtype=np.float64)
-        m = ci_mix(ibc, dc, lo, half)
+        m = np.empty_like(ibc)
+        p = np.empty_like(ibc)
+        ci_mix(ibc, dc, lo, half, m)
         for _ in range(CI_STEPS):
-            m = ci_halve(np.ascontiguousarray(_inv(m)), dc, ibc, lo, half)
+            _inv_into(m, p)
+            ci_halve(p, dc, ibc, lo, half, m)
             half *= 0.5
     return lo, lo + 2.0 * half
 
