@@ -126,7 +126,7 @@ def test_cover_equals_numpy_formula(half_width_rad: float) -> None:
     from dataclasses import replace
 
     from skyweave.tracking.measurement import wrap_pi
-    from skyweave.tracking.tracker import _in_cover
+    from skyweave.tracking.tracker_kernel import in_cover
 
     rng = np.random.default_rng(8)
     az = np.concatenate(
@@ -151,7 +151,40 @@ def test_cover_equals_numpy_formula(half_width_rad: float) -> None:
         & (h[:, 2] >= scan.min_elevation_rad)
         & (h[:, 2] <= scan.max_elevation_rad)
     )
-    assert np.array_equal(_in_cover(h, scan), full)
+    got = in_cover(
+        h,
+        scan.max_range_m,
+        scan.min_elevation_rad,
+        scan.max_elevation_rad,
+        scan.boresight_azimuth_rad,
+        scan.half_width_azimuth_rad,
+    )
+    assert np.array_equal(got, full)
+
+
+def test_scan_prediction_is_predict_polar_and_the_cover() -> None:
+    """The tracker's one call per scan: predict_polar's rows and the cover test on them."""
+    from dataclasses import replace
+
+    from skyweave.tracking.measurement import predict_polar
+    from skyweave.tracking.tracker import _scan_prediction
+    from skyweave.tracking.tracker_kernel import in_cover
+
+    rng = np.random.default_rng(4)
+    rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sensor = np.array([4.0e6, 3.0e6, 3.5e6])
+    x = np.column_stack([sensor + rng.normal(0.0, 2e5, (300, 3)), rng.normal(size=(300, 3))])
+    scan = RadarScan(
+        0.0, "r", sensor, rot, np.zeros((0, 3)), np.ones(3), max_range_m=3e5,
+        boresight_azimuth_rad=1.0, half_width_azimuth_rad=0.9,
+        min_elevation_rad=-0.2, max_elevation_rad=1.2,
+    )  # fmt: skip
+    for sc in (scan, replace(scan, enu_to_frame=np.asfortranarray(rot))):
+        h, hp, cover = _scan_prediction(x, sc)
+        want_h, want_hp = predict_polar(x[:, :3], sc.sensor_pos_m, sc.enu_to_frame)
+        assert h.tobytes() == want_h.tobytes() and hp.tobytes() == want_hp.tobytes()
+        want = in_cover(want_h, 3e5, -0.2, 1.2, 1.0, 0.9)
+        assert np.array_equal(cover, want) and 0 < cover.sum() < len(x)
 
 
 def test_remote_tracks_sources_equal_name_list_form() -> None:

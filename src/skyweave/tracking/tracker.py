@@ -389,11 +389,12 @@ class Tracker:
             if n_meas:
                 self._rebuild(_NO_ROWS, z, scan, s_idx)
             return self.confirmed()
-        h, hp = predict_polar(self._x[:, :3], scan.sensor_pos_m, scan.enu_to_frame)
+        # predicted measurements and the cover test on them, before the update
+        h, hp, in_cover = _scan_prediction(self._x, scan)
         assigned_tr = assigned_meas = _NO_ROWS
         if n_meas:  # an empty scan only counts misses: no gate, no update
             assigned_tr, assigned_meas = self._gate_and_update(z, h, hp, scan)
-        keep = self._manage(scan, s_idx, _in_cover(h, scan), assigned_tr)
+        keep = self._manage(scan, s_idx, in_cover, assigned_tr)
         new_z = None
         if n_meas:
             free = np.ones(n_meas, dtype=bool)
@@ -583,11 +584,15 @@ class Tracker:
         )
 
 
-def _in_cover(h: FloatArray, scan: RadarScan) -> BoolArray:
-    """Tracks whose predicted measurement ``h`` (T, 3) the scan was expected to see
-    (compiled: :func:`skyweave.tracking.tracker_kernel.in_cover`)."""
-    return tracker_kernel.in_cover(
-        h,
+def _scan_prediction(x: FloatArray, scan: RadarScan) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Predicted measurements ``h`` (T, 3) and Jacobians of the tracks ``x`` (T, 6), and
+    which of them the scan was expected to see, compiled
+    (:func:`skyweave.tracking.tracker_kernel.scan_prediction`: ``predict_polar``'s rows
+    and :func:`skyweave.tracking.tracker_kernel.in_cover`)."""
+    return tracker_kernel.scan_prediction(
+        x,
+        scan.sensor_pos_m,
+        scan.enu_to_frame,
         scan.max_range_m,
         scan.min_elevation_rad,
         scan.max_elevation_rad,

@@ -193,6 +193,32 @@ def in_cover(
 
 
 @njit(cache=True)
+def scan_prediction(
+    x: FloatArray,
+    sensor_pos_m: FloatArray,
+    rot: FloatArray,
+    max_range_m: float,
+    min_elevation_rad: float,
+    max_elevation_rad: float,
+    boresight_azimuth_rad: float,
+    half_width_azimuth_rad: float,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """The tracks' (``x`` (T, 6)) predicted polar measurements and Jacobians
+    (:func:`skyweave.tracking.measurement.predict_polar`) and which of them the scan was
+    expected to see (:func:`in_cover` of those measurements), in one call."""
+    h, hp = _predict_polar_rows(np.ascontiguousarray(x[:, :3]), sensor_pos_m, rot)
+    cover = in_cover(
+        h,
+        max_range_m,
+        min_elevation_rad,
+        max_elevation_rad,
+        boresight_azimuth_rad,
+        half_width_azimuth_rad,
+    )
+    return h, hp, cover
+
+
+@njit(cache=True)
 def ellipsoid_altitude_m(pos: FloatArray) -> FloatArray:
     """Heights of rows ``(x, y, z, ...)`` above the WGS84 ground (``Ground().altitude_m``)."""
     n = pos.shape[0]
