@@ -286,3 +286,33 @@ def test_own_rows_kept_between_updates_equal_table_scan() -> None:
             )
         )
         assert pic.picture_numbers_of_own() == want
+
+
+def test_assign_pairs_shortcut_is_the_solver() -> None:
+    """One-to-one candidate pairs in row order with negative costs are what the solver
+    returns; any other set still goes to it (the same answers as the solver's form)."""
+    from scipy.optimize import linear_sum_assignment
+
+    from skyweave.tracking.fusion_math import assign_pairs
+
+    def solver_form(ia: np.ndarray, ib: np.ndarray, cost: np.ndarray) -> tuple:
+        rows, ri = np.unique(ia, return_inverse=True)
+        cols, ci = np.unique(ib, return_inverse=True)
+        mat = np.zeros((rows.size, cols.size))
+        mat[ri, ci] = cost
+        r, c = linear_sum_assignment(mat)
+        good = mat[r, c] < 0.0
+        return rows[r[good]].astype(np.int64), cols[c[good]].astype(np.int64)
+
+    rng = np.random.default_rng(3)
+    shortcut = 0
+    for _ in range(300):
+        k = int(rng.integers(1, 8))
+        ia = np.sort(rng.choice(12, k, replace=rng.random() < 0.3)).astype(np.int64)
+        ib = rng.choice(12, k, replace=rng.random() < 0.3).astype(np.int64)
+        cost = -rng.random(k) * (rng.random(k) < 0.95)  # now and then a zero cost
+        shortcut += len(set(ia.tolist())) == k == len(set(ib.tolist())) and (cost < 0).all()
+        got, want = assign_pairs(ia, ib, cost), solver_form(ia, ib, cost)
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w) and g.dtype == w.dtype
+    assert 0 < shortcut < 300
