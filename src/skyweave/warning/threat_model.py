@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.kinematics.geodetic import geodetic_to_ecef
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
+from skyweave.warning.site_kernel import pow_rows
 from skyweave.warning.threat_columns import COLUMN_FIELDS, ThreatColumns
 
 FloatArray = NDArray[np.float64]
@@ -286,8 +287,8 @@ def _libm_squares(x: FloatArray) -> FloatArray:
     """``x ** 2`` element by element as a NumPy scalar squares: with the C library's
     ``pow``. An array's ``** 2`` multiplies ``x * x`` instead, which differs from ``pow``
     in the last bit for about one value in a thousand, and the board's distances have
-    always been scalar ones."""
-    return np.array([v**2 for v in x.tolist()], dtype=np.float64)
+    always been scalar ones. Compiled (:func:`~skyweave.warning.site_kernel.pow_rows`)."""
+    return pow_rows(np.ascontiguousarray(x, dtype=np.float64), 2.0)
 
 
 def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
