@@ -23,7 +23,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
 from skyweave.warning.impact import DefendedAssets
 
 FloatArray = NDArray[np.float64]
@@ -154,6 +154,23 @@ def evaluate_air_tracks(
     return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
 
 
+def assets_east_north_m(
+    assets: DefendedAssets, lat_deg: FloatArray, lon_deg: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """East and North (m, (E, A)) of each asset's centre from each of E ground points.
+
+    ``pymap3d.geodetic2enu(assets.lat_deg[None, :], assets.lon_deg[None, :], 0,
+    lat_deg[:, None], lon_deg[:, None], 0)`` bit for bit: the same two ground points
+    (the assets' made once, :attr:`DefendedAssets.ground_rows`), their difference
+    turned into East-North as it does.
+    """
+    ax, ay, az = assets.ground_rows
+    lat0, lon0 = lat_deg[:, None], lon_deg[:, None]
+    tx, ty, tz = geodetic_to_ecef(lat0, lon0, 0.0)
+    ae, an, _au = pymap3d.uvw2enu(ax - tx, ay - ty, az - tz, lat0, lon0)
+    return np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
+
+
 def _closest_approach(
     time_s: float,
     lat: FloatArray,
@@ -171,11 +188,7 @@ def _closest_approach(
     """
     e = len(lat)
     # each asset in each track's local horizontal frame (east, north)
-    ae, an, _au = pymap3d.geodetic2enu(
-        assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
-        lat[:, None], lon[:, None], 0.0,
-    )  # fmt: skip
-    ae, an = np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
+    ae, an = assets_east_north_m(assets, lat, lon)
     v2 = np.maximum(speed**2, 1e-9)[:, None]
     tau = np.clip((ae * ve[:, None] + an * vn[:, None]) / v2, 0.0, None)  # (E, A) s ahead
     miss_m = np.hypot(ae - ve[:, None] * tau, an - vn[:, None] * tau)
@@ -195,4 +208,4 @@ def _closest_approach(
     return hit, cpa_t, cpa_lat, cpa_lon
 
 
-__all__ = ["AirEvaluation", "AirThreatConfig", "evaluate_air_tracks"]
+__all__ = ["AirEvaluation", "AirThreatConfig", "assets_east_north_m", "evaluate_air_tracks"]

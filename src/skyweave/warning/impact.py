@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.kinematics.geodetic import geodetic_to_ecef
 from skyweave.warning.impact_kernel import (
     ballistic_mask_rows,
     distance_to_ellipse_rows,
@@ -95,6 +96,11 @@ class DefendedAssets:
     trig_rows: tuple[FloatArray, FloatArray, FloatArray] = field(
         init=False, repr=False, compare=False
     )
+    #: (1, A) ECEF x, y, z (m) of the centres on the ground (``geodetic_to_ecef``):
+    #: the air threats' closest approaches start from them
+    ground_rows: tuple[FloatArray, FloatArray, FloatArray] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.asset_id, dtype=object).reshape(-1)
@@ -112,6 +118,8 @@ class DefendedAssets:
         la = np.radians(self.lat_deg)[None, :]
         trig = (np.radians(self.lon_deg)[None, :], np.cos(la), np.sin(la))
         object.__setattr__(self, "trig_rows", trig)
+        ground = geodetic_to_ecef(self.lat_deg[None, :], self.lon_deg[None, :], 0.0)
+        object.__setattr__(self, "ground_rows", ground)
 
     def __len__(self) -> int:
         return len(self.asset_id)
