@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pymap3d
 
-from skyweave.warning.air_threats import assets_east_north_m, evaluate_air_tracks
+from skyweave.warning.air_threats import (
+    assets_east_north_m,
+    enu_velocity,
+    evaluate_air_tracks,
+)
 from skyweave.warning.impact import DefendedAssets
 
 ASSETS = DefendedAssets.from_lists(["a", "b"], [40.0, 41.0], [30.0, 32.0], [5_000.0, 0.0])
@@ -67,3 +71,14 @@ def test_assets_east_north_is_pymap3d_geodetic2enu_bit_for_bit() -> None:
         )  # fmt: skip
         assert got_e.tobytes() == np.asarray(want_e, dtype=np.float64).tobytes()
         assert got_n.tobytes() == np.asarray(want_n, dtype=np.float64).tobytes()
+
+
+def test_enu_velocity_is_pymap3d_ecef2enuv_bit_for_bit() -> None:
+    rng = np.random.default_rng(12)
+    for m in (1, 4, 33):
+        x = rng.normal(0.0, 300.0, (m, 6))
+        lat, lon = rng.uniform(-89.0, 89.0, m), rng.uniform(-180.0, 180.0, m)
+        got = enu_velocity(x, lat, lon)
+        want = pymap3d.ecef2enuv(x[:, 3], x[:, 4], x[:, 5], lat, lon)
+        for g, w in zip(got, want, strict=True):
+            assert g.tobytes() == np.asarray(w, dtype=np.float64).tobytes()
