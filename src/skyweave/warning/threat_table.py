@@ -161,12 +161,10 @@ class ThreatTableRecorder:
             # the time to go as :func:`timed_fields` rounds it
             imp = t.impact
             to_go = float(imp.time_s - now) if imp is not None else math.nan
-            if math.isfinite(to_go):
-                to_go_s: float | None = round(to_go, 1)
-                add_key(to_go_s)
-            else:
-                to_go_s = None
-                add_key(math.inf)  # the board's order (:func:`board_order`): None last
+            # the board's order (:func:`board_order`): by time to go, None last
+            key = round(to_go, 1) if math.isfinite(to_go) else math.inf
+            add_key(key)
+            to_go_s = key if key != math.inf else None
             add_record((now, *held.head, to_go_s, *held.tail, t.truth_object_id))
         self._rows.extend(
             [records[k] for k in sorted(range(len(records)), key=order_keys.__getitem__)]
