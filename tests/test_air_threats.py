@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pymap3d
 
-from skyweave.warning.air_threats import evaluate_air_tracks
+from skyweave.warning.air_threats import (
+    assets_east_north_m,
+    enu_velocity,
+    evaluate_air_tracks,
+)
 from skyweave.warning.impact import DefendedAssets
 
 ASSETS = DefendedAssets.from_lists(["a", "b"], [40.0, 41.0], [30.0, 32.0], [5_000.0, 0.0])
@@ -48,3 +52,33 @@ def test_an_empty_or_all_ballistic_picture_needs_no_conversion() -> None:
     ev = evaluate_air_tracks(0.0, x, np.array([100.0]), np.array([False]), ASSETS)
     assert not ev.evaluated.any() and ev.threat_class.tolist() == [None]
     assert np.isnan(ev.cpa_time_s).all() and ev.radius95_m[0] > 0.0
+
+
+def test_assets_east_north_is_pymap3d_geodetic2enu_bit_for_bit() -> None:
+    rng = np.random.default_rng(11)
+    for e, a in ((1, 1), (3, 5), (17, 9)):
+        assets = DefendedAssets.from_lists(
+            [f"a{k}" for k in range(a)],
+            rng.uniform(-80.0, 80.0, a),
+            rng.uniform(-180.0, 180.0, a),
+            np.full(a, 1_000.0),
+        )
+        lat, lon = rng.uniform(-80.0, 80.0, e), rng.uniform(-180.0, 180.0, e)
+        got_e, got_n = assets_east_north_m(assets, lat, lon)
+        want_e, want_n, _ = pymap3d.geodetic2enu(
+            assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
+            lat[:, None], lon[:, None], 0.0,
+        )  # fmt: skip
+        assert got_e.tobytes() == np.asarray(want_e, dtype=np.float64).tobytes()
+        assert got_n.tobytes() == np.asarray(want_n, dtype=np.float64).tobytes()
+
+
+def test_enu_velocity_is_pymap3d_ecef2enuv_bit_for_bit() -> None:
+    rng = np.random.default_rng(12)
+    for m in (1, 4, 33):
+        x = rng.normal(0.0, 300.0, (m, 6))
+        lat, lon = rng.uniform(-89.0, 89.0, m), rng.uniform(-180.0, 180.0, m)
+        got = enu_velocity(x, lat, lon)
+        want = pymap3d.ecef2enuv(x[:, 3], x[:, 4], x[:, 5], lat, lon)
+        for g, w in zip(got, want, strict=True):
+            assert g.tobytes() == np.asarray(w, dtype=np.float64).tobytes()

@@ -152,3 +152,30 @@ def test_classification_is_kept_on_the_threat() -> None:
     assert board.threat(threat.threat_id).classification == "accidental"
     assert "expected one of" in (board.classify(13.0, threat.threat_id, "hostile") or "")
     assert "no threat" in (board.classify(13.0, "north:T9", "accidental") or "")
+
+
+def test_advance_ends_what_comes_due_after_a_quiet_stretch() -> None:
+    """The quiet time :meth:`ThreatBoard.advance` keeps (nothing ends before it) follows
+    the threats' end times, and a change of one (a new prediction) is seen at once."""
+    from skyweave.warning.impact import DefendedAssets
+    from skyweave.warning.threat_model import PredictedImpact, ground_ecef
+
+    cfg = ThreatBoard("north", DefendedAssets.empty(), []).config
+    board = ThreatBoard("north", DefendedAssets.empty(), [])
+    early = board._new(0.0, "ballistic", "north")  # nothing predicted: times out
+    late = board._new(0.0, "ballistic", "north")
+
+    def impact(time_s: float) -> PredictedImpact:
+        return PredictedImpact(time_s, 1.0, 2.0, ground_ecef(1.0, 2.0), 1.0, 1.0, 0.0, "own")
+
+    late.impact = impact(500.0)
+    for t in (100.0, 400.0, 500.0 + cfg.impact_grace_s):  # the first sets the quiet time
+        board.advance(t)
+        assert early.open and late.open
+    late.impact = impact(200.0)  # a new prediction, already past
+    board.advance(500.0 + cfg.impact_grace_s)
+    assert early.open and not late.open and late.lifecycle == "impacted"
+    board.advance(cfg.detected_timeout_s)
+    assert early.open
+    board.advance(cfg.detected_timeout_s + 0.5)
+    assert not early.open

@@ -53,6 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.kinematics.geodetic import geodetic_to_ecef
 from skyweave.warning.impact_kernel import (
     ballistic_mask_rows,
     distance_to_ellipse_rows,
@@ -90,6 +91,16 @@ class DefendedAssets:
     radius_m: FloatArray
     #: the ids as strings, once (every prediction names them)
     id_strings: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: (1, A) longitude (rad), cosine and sine of latitude: every prediction's
+    #: azimuthal projection takes them
+    trig_rows: tuple[FloatArray, FloatArray, FloatArray] = field(
+        init=False, repr=False, compare=False
+    )
+    #: (1, A) ECEF x, y, z (m) of the centres on the ground (``geodetic_to_ecef``):
+    #: the air threats' closest approaches start from them
+    ground_rows: tuple[FloatArray, FloatArray, FloatArray] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.asset_id, dtype=object).reshape(-1)
@@ -104,6 +115,11 @@ class DefendedAssets:
             object.__setattr__(self, name, col)
         if np.any(self.radius_m < 0.0):
             raise ValueError("DefendedAssets.radius_m: expected >= 0")
+        la = np.radians(self.lat_deg)[None, :]
+        trig = (np.radians(self.lon_deg)[None, :], np.cos(la), np.sin(la))
+        object.__setattr__(self, "trig_rows", trig)
+        ground = geodetic_to_ecef(self.lat_deg[None, :], self.lon_deg[None, :], 0.0)
+        object.__setattr__(self, "ground_rows", ground)
 
     def __len__(self) -> int:
         return len(self.asset_id)
@@ -317,21 +333,22 @@ def distance_to_ellipse_m(
 
 
 def _azimuthal_equidistant(
-    lat0_deg: FloatArray, lon0_deg: FloatArray, lat_deg: FloatArray, lon_deg: FloatArray
+    lat0_deg: FloatArray, lon0_deg: FloatArray, assets: DefendedAssets
 ) -> tuple[FloatArray, FloatArray]:
-    """(East, North) m (G, A) of points around centres: true bearing, great-circle distance.
+    """(East, North) m (G, A) of the assets around centres: true bearing, great-circle distance.
 
     Unlike the tangent-plane ENU, far points stay far (the antipode maps to
-    about 20 000 km, not to the origin).
+    about 20 000 km, not to the origin). Each sine and cosine is taken once (the
+    assets' once per asset set): the same numbers the formula's repeats gave.
     """
     la0, lo0 = np.radians(lat0_deg)[:, None], np.radians(lon0_deg)[:, None]
-    la, lo = np.radians(lat_deg)[None, :], np.radians(lon_deg)[None, :]
+    lo, cos_la, sin_la = assets.trig_rows
+    cos_la0, sin_la0 = np.cos(la0), np.sin(la0)
     dlo = lo - lo0
-    y = np.sin(dlo) * np.cos(la)
-    x = np.cos(la0) * np.sin(la) - np.sin(la0) * np.cos(la) * np.cos(dlo)
-    psi = np.arctan2(
-        np.hypot(x, y), np.sin(la0) * np.sin(la) + np.cos(la0) * np.cos(la) * np.cos(dlo)
-    )
+    cos_dlo = np.cos(dlo)
+    y = np.sin(dlo) * cos_la
+    x = cos_la0 * sin_la - sin_la0 * cos_la * cos_dlo
+    psi = np.arctan2(np.hypot(x, y), sin_la0 * sin_la + cos_la0 * cos_la * cos_dlo)
     az = np.arctan2(y, x)
     dist = R_EARTH_MEAN_M * psi
     return dist * np.sin(az), dist * np.cos(az)
@@ -436,17 +453,18 @@ def predict_impacts(
     t = times_per_row(time_s, n)
     assets = _NO_ASSETS if assets is None else assets
     chi2_2dof_quantile(confidence)  # validates
-    out = _nan_prediction(n, assets, confidence)
 
     gate = ballistic_mask(x, min_speed_mps, min_altitude_m, min_vertical_speed_mps)
-    gate &= np.isfinite(p).all(axis=(1, 2)) & np.isfinite(t)
+    if not (np.isfinite(p).all() and np.isfinite(t).all()):  # (rows apart only then)
+        gate &= np.isfinite(p).all(axis=(1, 2)) & np.isfinite(t)
     idx = np.flatnonzero(gate)
     if idx.size == 0:
-        return out
+        return _nan_prediction(n, assets, confidence)
+    x_g, p_g = (x, p) if idx.size == n else (x[idx], p[idx])
     if method == "unscented":
-        pts, w = unscented_points(x[idx], p[idx], kappa)
+        pts, w = unscented_points(x_g, p_g, kappa)
     elif method == "monte_carlo":
-        pts, w = monte_carlo_points(x[idx], p[idx], n_samples, seed)
+        pts, w = monte_carlo_points(x_g, p_g, n_samples, seed)
     else:
         raise ValueError(f"method: expected 'unscented' or 'monte_carlo', got {method!r}")
     g, s = pts.shape[:2]
@@ -466,11 +484,12 @@ def predict_impacts(
         )
     imp = np.asarray(imp, dtype=np.float64).reshape(g, s, 3)
     tti = np.asarray(tti, dtype=np.float64).reshape(g, s)
-    ok = np.all(np.isfinite(imp), axis=(1, 2)) & np.all(np.isfinite(tti), axis=1)
-    idx, imp, tti = idx[ok], imp[ok], tti[ok]
-    g = idx.size
-    if idx.size == 0:
-        return out
+    if not (np.isfinite(imp).all() and np.isfinite(tti).all()):  # (rows apart only then)
+        ok = np.all(np.isfinite(imp), axis=(1, 2)) & np.all(np.isfinite(tti), axis=1)
+        idx, imp, tti = idx[ok], imp[ok], tti[ok]
+        g = idx.size
+        if idx.size == 0:
+            return _nan_prediction(n, assets, confidence)
 
     # mean point, its geodetic position and ground point, and the points' East-North
     # covariance there: pymap3d's conversions, compiled per track
@@ -480,18 +499,9 @@ def predict_impacts(
     t_mean = t_imp @ w
     t_sigma = np.sqrt(np.maximum(((t_imp - t_mean[:, None]) ** 2) @ w, 0.0))
 
-    out.valid[idx] = True
-    out.impact_lat_deg[idx] = lat
-    out.impact_lon_deg[idx] = lon
-    out.impact_ecef_m[idx] = ground
-    out.impact_time_s[idx] = t_mean
-    out.impact_time_sigma_s[idx] = t_sigma
-    out.cov_en_m2[idx] = cov_en
-    out.semi_major_m[idx] = major
-    out.semi_minor_m[idx] = minor
-    out.orientation_deg[idx] = orient
+    threatened = np.zeros((g, len(assets)), dtype=bool)
     if len(assets):
-        ae, an = _azimuthal_equidistant(lat, lon, assets.lat_deg, assets.lon_deg)
+        ae, an = _azimuthal_equidistant(lat, lon, assets)
         # the compiled rows directly: each ellipse repeated once per asset (what
         # distance_to_ellipse_m's broadcasting builds, without its per-call set-up)
         n_a = len(assets)
@@ -502,7 +512,35 @@ def predict_impacts(
             np.repeat(minor, n_a),
             np.repeat(orient, n_a),
         ).reshape(g, n_a)
-        out.threatened[idx] = dist <= assets.radius_m[None, :]
+        threatened = dist <= assets.radius_m[None, :]
+    if g == n:  # every track predicted (the usual case): the columns as they are
+        return ImpactPrediction(
+            valid=np.ones(n, dtype=bool),
+            impact_lat_deg=lat,
+            impact_lon_deg=lon,
+            impact_ecef_m=ground,
+            impact_time_s=t_mean,
+            impact_time_sigma_s=t_sigma,
+            cov_en_m2=cov_en,
+            semi_major_m=major,
+            semi_minor_m=minor,
+            orientation_deg=orient,
+            confidence=confidence,
+            threatened=threatened,
+            asset_ids=assets.id_strings,
+        )
+    out = _nan_prediction(n, assets, confidence)
+    out.valid[idx] = True
+    out.impact_lat_deg[idx] = lat
+    out.impact_lon_deg[idx] = lon
+    out.impact_ecef_m[idx] = ground
+    out.impact_time_s[idx] = t_mean
+    out.impact_time_sigma_s[idx] = t_sigma
+    out.cov_en_m2[idx] = cov_en
+    out.semi_major_m[idx] = major
+    out.semi_minor_m[idx] = minor
+    out.orientation_deg[idx] = orient
+    out.threatened[idx] = threatened
     return out
 
 

@@ -66,8 +66,15 @@ def ellipsoid_height_m(r: FloatArray) -> FloatArray:
     return _GROUND.altitude_m(r[..., 0], r[..., 1], r[..., 2])
 
 
-def _omega_cross(r: FloatArray, omega: float) -> FloatArray:
-    return np.stack([-omega * r[..., 1], omega * r[..., 0], np.zeros_like(r[..., 2])], axis=-1)
+def _inertial_velocity(x: FloatArray, omega: float) -> FloatArray:
+    """``x[:, 3:] + omega z x r`` (r = ``x[:, :3]``), column by column: the same sums the
+    stacked cross product gave (its zero third component included: ``-0.0 + 0.0``
+    is ``0.0``), without stacking it."""
+    v = np.empty((x.shape[0], 3))
+    v[:, 0] = x[:, 3] + -omega * x[:, 1]
+    v[:, 1] = x[:, 4] + omega * x[:, 0]
+    v[:, 2] = x[:, 5] + 0.0
+    return v
 
 
 def free_flight_to_ground(
@@ -135,7 +142,7 @@ def free_flight_to_ground(
     # Inertial frame aligned with ECEF at t0 (per row); reversing time flips the
     # inertial velocity and the apparent sense of the Earth's rotation.
     r = x[:, :3].copy()
-    v = x[:, 3:] + _omega_cross(r, omega_rad_s)
+    v = _inertial_velocity(x, omega_rad_s)
     omega = omega_rad_s
     if backward:
         v = -v

@@ -51,6 +51,8 @@ class ThreatColumns:
 
     def __init__(self) -> None:
         self.size = 0
+        #: counts the updates (what was read from the columns holds while it stays)
+        self.version = 0
         self.launch_lat_deg = np.zeros(0)
         self.launch_lon_deg = np.zeros(0)
         self.launch_time_s = np.zeros(0)
@@ -74,6 +76,7 @@ class ThreatColumns:
 
     def update(self, t: Threat, name: str, value: Any) -> None:
         """Threat ``t``'s field ``name`` (one of :data:`COLUMN_FIELDS`) is now ``value``."""
+        self.version += 1
         k = t.number - 1
         if name == "impact":
             self.has_impact[k] = value is not None

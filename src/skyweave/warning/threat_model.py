@@ -21,7 +21,9 @@ import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
+from skyweave.kinematics.geodetic import geodetic_to_ecef
 from skyweave.warning.air_threats import AirEvaluation, AirThreatConfig
+from skyweave.warning.site_kernel import pow_rows
 from skyweave.warning.threat_columns import COLUMN_FIELDS, ThreatColumns
 
 FloatArray = NDArray[np.float64]
@@ -109,7 +111,7 @@ class PredictedImpact:
     time_s: float
     lat_deg: float
     lon_deg: float
-    ecef_m: FloatArray
+    ecef_m: FloatArray  # ground_ecef(lat_deg, lon_deg)
     semi_major_m: float
     semi_minor_m: float
     orientation_deg: float
@@ -285,8 +287,8 @@ def _libm_squares(x: FloatArray) -> FloatArray:
     """``x ** 2`` element by element as a NumPy scalar squares: with the C library's
     ``pow``. An array's ``** 2`` multiplies ``x * x`` instead, which differs from ``pow``
     in the last bit for about one value in a thousand, and the board's distances have
-    always been scalar ones."""
-    return np.array([v**2 for v in x.tolist()], dtype=np.float64)
+    always been scalar ones. Compiled (:func:`~skyweave.warning.site_kernel.pow_rows`)."""
+    return pow_rows(np.ascontiguousarray(x, dtype=np.float64), 2.0)
 
 
 def site_groups(threats: Sequence[Threat], gate_m: float) -> list[list[Threat]]:
@@ -340,9 +342,7 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
     """``imp``'s point lies inside ``last``'s ellipse (orientation clockwise from North)."""
     if not (math.isfinite(last.semi_major_m) and math.isfinite(last.semi_minor_m)):
         return False
-    e, n, _ = pymap3d.geodetic2enu(
-        imp.lat_deg, imp.lon_deg, 0.0, last.lat_deg, last.lon_deg, 0.0, ell=_WGS84
-    )
+    e, n = east_north_m(imp, last)
     orientation_deg = last.orientation_deg
     if not math.isfinite(orientation_deg):  # (NaN as 0; a scalar nan_to_num is slow)
         orientation_deg = np.nan_to_num(orientation_deg)
@@ -353,12 +353,21 @@ def inside_ellipse(imp: PredictedImpact, last: PredictedImpact) -> bool:
     return bool((along / major) ** 2 + (across / minor) ** 2 <= 1.0)
 
 
+def east_north_m(imp: PredictedImpact, last: PredictedImpact) -> tuple[np.float64, np.float64]:
+    """East and North (m) of ``imp``'s point from ``last``'s, on the ground.
+
+    ``pymap3d.geodetic2enu(imp.lat_deg, imp.lon_deg, 0, last.lat_deg, last.lon_deg, 0)``
+    bit for bit: the difference of the two ground points (each ``ecef_m``, already
+    made) turned into East-North, as it does.
+    """
+    d = imp.ecef_m - last.ecef_m
+    e, n, _ = pymap3d.uvw2enu(d[0], d[1], d[2], last.lat_deg, last.lon_deg)
+    return e, n
+
+
 def ground_ecef(lat_deg: float, lon_deg: float) -> FloatArray:
-    return np.asarray(pymap3d.geodetic2ecef(lat_deg, lon_deg, 0.0, ell=_WGS84), dtype=np.float64)
-
-
-#: the ellipsoid pymap3d takes by default, made once (it makes one per call otherwise)
-_WGS84 = pymap3d.Ellipsoid.from_name("wgs84")
+    """``pymap3d.geodetic2ecef(lat_deg, lon_deg, 0)`` as a (3,) array (bit for bit)."""
+    return np.asarray(geodetic_to_ecef(lat_deg, lon_deg, 0.0), dtype=np.float64)
 
 
 def as_float(value: Any) -> float:
@@ -438,6 +447,7 @@ __all__ = [
     "adopt_launch",
     "as_float",
     "cpa_impact",
+    "east_north_m",
     "ground_ecef",
     "impact_of_row",
     "inside_ellipse",

@@ -54,7 +54,11 @@ def _picture_numbers(t: Threat, picture_of: Mapping[int, int]) -> tuple[int, ...
     """The picture numbers a threat's board row names (as :func:`timed_fields`)."""
     if t.picture_number is not None:
         return (t.picture_number,)
-    numbers = set(map(picture_of.get, t.live_tracks))  # (a number is never None)
+    live = t.live_tracks
+    if len(live) <= 1:  # most threats: one track or none (no set to sort)
+        number = picture_of.get(next(iter(live))) if live else None
+        return () if number is None else (number,)
+    numbers = set(map(picture_of.get, live))  # (a number is never None)
     numbers.discard(None)
     return tuple(sorted(cast(set[int], numbers)))
 
@@ -136,7 +140,10 @@ class ThreatTableRecorder:
         partner = board.partner
         now = float(time_s)
         kept, self._kept = self._kept, {}  # threats off the board are forgotten
-        records, order_keys = [], []
+        now_kept = self._kept
+        records: list[tuple[Any, ...]] = []
+        order_keys: list[float] = []
+        add_record, add_key = records.append, order_keys.append
         for t in board.open_threats():
             numbers = _picture_numbers(t, pic)
             engaged = _engaged(t) if t.engagements else ()
@@ -150,13 +157,15 @@ class ThreatTableRecorder:
                 or held.sources != t.sources
             ):
                 held = _kept(partner, t, board.asset_info, numbers, engaged)
-            self._kept[t.number] = held
+            now_kept[t.number] = held
             # the time to go as :func:`timed_fields` rounds it
-            to_go = float(t.impact.time_s - now) if t.impact else math.nan
-            to_go_s = round(to_go, 1) if math.isfinite(to_go) else None
-            records.append((now, *held.head, to_go_s, *held.tail, t.truth_object_id))
+            imp = t.impact
+            to_go = float(imp.time_s - now) if imp is not None else math.nan
             # the board's order (:func:`board_order`): by time to go, None last
-            order_keys.append(math.inf if to_go_s is None else to_go_s)
+            key = round(to_go, 1) if math.isfinite(to_go) else math.inf
+            add_key(key)
+            to_go_s = key if key != math.inf else None
+            add_record((now, *held.head, to_go_s, *held.tail, t.truth_object_id))
         self._rows.extend(
             [records[k] for k in sorted(range(len(records)), key=order_keys.__getitem__)]
         )

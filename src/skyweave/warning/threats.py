@@ -140,6 +140,10 @@ class ThreatBoard:
         self._open: dict[int, Threat] = {}
         # what the board tests against every open threat, as arrays by threat number
         self._cols = ThreatColumns()
+        # :meth:`advance` ends nothing up to this time while the columns stay at this
+        # version (no air threat open; the ballistic ones' end times all later)
+        self._quiet_until_s = -np.inf
+        self._quiet_version = -1
         # per launch event: the detections its estimate was made of when last read
         self._event_size: dict[str, int] = {}
         # the ready events' ids and sizes at the last call (:meth:`_grown_events`)
@@ -642,15 +646,25 @@ class ThreatBoard:
         if not self._open:
             return  # a quiet board (most ticks of a small exercise): nothing can end
         cfg, cols = self.config, self._cols
+        if time_s <= self._quiet_until_s and cols.version == self._quiet_version:
+            return  # (most ticks)
         n = cols.size
-        ended = np.where(
+        end_s = np.where(
             cols.has_impact[:n],
-            time_s > cols.impact_time_s[:n] + cfg.impact_grace_s,
-            time_s > cols.first_seen_s[:n] + cfg.detected_timeout_s,
+            cols.impact_time_s[:n] + cfg.impact_grace_s,
+            cols.first_seen_s[:n] + cfg.detected_timeout_s,
         )
+        ended = time_s > end_s
         # the ballistic threats whose end has come, and every air threat, in board order
         # (closing one changes no other's test)
         due = np.flatnonzero((cols.open_ballistic[:n] & ended) | cols.open_air[:n])
+        if not due.size:
+            # nothing can end before the earliest end time (NaN: never) unless a column
+            # changes
+            waiting = end_s[cols.open_ballistic[:n]]
+            waiting = waiting[~np.isnan(waiting)]
+            self._quiet_until_s = float(waiting.min()) if waiting.size else np.inf
+            self._quiet_version = cols.version
         for t in map(self.threats.__getitem__, due.tolist()):
             if t.threat_class != "ballistic":
                 self._advance_air(time_s, t)
