@@ -156,7 +156,6 @@ def _windows(last_feasible_launch_s: float, flight_s: float = 15.0) -> Engagemen
     feas = (launch <= last_feasible_launch_s)[None, None, :]
     t_int = (launch + flight_s)[None, None, :]
     p = np.broadcast_to(np.array(P), (1, 1, launch.size, 3)).copy()
-    nan2 = np.full((1, 1), np.nan)
     return EngagementWindows(
         battery_ids=("b1",),
         track_ids=("trk",),
@@ -166,12 +165,6 @@ def _windows(last_feasible_launch_s: float, flight_s: float = 15.0) -> Engagemen
         ground_range_m=np.zeros_like(t_int),
         intercept_alt_m=np.zeros_like(t_int),
         feasible=feas,
-        earliest_launch_s=nan2,
-        latest_launch_s=nan2,
-        earliest_intercept_time_s=nan2,
-        latest_intercept_time_s=nan2,
-        earliest_intercept_ecef_m=np.full((1, 1, 3), np.nan),
-        latest_intercept_ecef_m=np.full((1, 1, 3), np.nan),
     )
 
 
