@@ -21,7 +21,7 @@ from skyweave.c2.coalition_status import RemoteEngagements
 from skyweave.c2.decision_log import Reason, Verdicts
 from skyweave.c2.prediction import airbreathing_threat, predict_positions
 from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
-from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
+from skyweave.c2.threat_evaluation import coverage_and_urgency, urgency_weight
 from skyweave.scenario.schema import Battery
 from skyweave.tracking.fusion import FusedPicture
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
@@ -97,8 +97,8 @@ class ThreatValuation:
         sel = np.flatnonzero(near)
 
         pred = predict_impacts(t, states[sel], covs[sel])
-        ev = evaluate_threats(pred, self.assets, self.values, t)
-        coverage, urgency = ev.coverage.copy(), ev.urgency.copy()
+        # (fresh arrays: the air-breathing rows are written over below)
+        _, coverage, _, urgency = coverage_and_urgency(pred, self.assets, t)
         air = np.flatnonzero(~pred.valid)
         if air.size:
             c_air, t_cpa = airbreathing_threat(states[sel][air], self.assets, t)
