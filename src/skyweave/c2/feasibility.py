@@ -280,15 +280,15 @@ class EngagementWindows:
 
     @functools.cached_property
     def _earliest(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return _pick(
-            self.feasible, self.launch_times_s, self.intercept_time_s, self.intercept_ecef_m, "first"
-        )
+        return self._picked("first")
 
     @functools.cached_property
     def _latest(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        return _pick(
-            self.feasible, self.launch_times_s, self.intercept_time_s, self.intercept_ecef_m, "last"
-        )
+        return self._picked("last")
+
+    def _picked(self, which: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+        ok, launch = self.feasible, self.launch_times_s
+        return _pick(ok, launch, self.intercept_time_s, self.intercept_ecef_m, which)
 
     @property
     def earliest_launch_s(self) -> FloatArray:
