@@ -317,6 +317,8 @@ def test_tabulated_pairs_and_any_callable_give_the_same_bits() -> None:
     vel = np.gradient(np.nan_to_num(pos), t, axis=1)
     states = np.concatenate([pos, np.where(np.isnan(pos), np.nan, vel)], axis=-1)
     traj = tabulated_trajectory(t, states)
+    # at its table times the trajectory is its table (engagement_windows reads it so)
+    assert traj(q).tobytes() == np.ascontiguousarray(states[..., :3]).tobytes()
     rng = np.random.default_rng(0)
     k = rng.integers(0, 4, 500)
     times = rng.uniform(-5.0, 305.0, 500)

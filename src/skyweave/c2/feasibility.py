@@ -518,12 +518,17 @@ def engagement_windows(
     at = _pair_evaluator(trajectory, nk, float(tau[0]))
 
     # 1. h on the sample grid (one trajectory call for all tracks) and its running max.
-    p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
-    if p_grid.shape != (nk, nm, 3):
-        raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
     table_grid = isinstance(trajectory, TabulatedTrajectory) and np.array_equal(
         trajectory.times_s, tau
     )
+    if table_grid and isinstance(trajectory, TabulatedTrajectory) and trajectory.n_tracks == nk:
+        # at its own table times a tabulated trajectory is its table (interpolation
+        # takes the sample itself there)
+        p_grid = trajectory.states[:, :, :3]
+    else:
+        p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
+    if p_grid.shape != (nk, nm, 3):
+        raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
     times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations, table_grid)
     # (B, K, M) distances, coordinates apart on contiguous arrays: np.linalg.norm's
     # own arithmetic (squares summed in axis order), several times faster
@@ -539,13 +544,15 @@ def engagement_windows(
     m_hi = _first_at_least(running.reshape(nb * nk, nm), t_launch).reshape(shape)
     found = (m_hi > 0) & (m_hi < nm)
     m_hi_c = np.clip(m_hi, 1, nm - 1)
-    h_lo = np.take_along_axis(h, m_hi_c - 1, axis=-1)
+    m_lo_c = m_hi_c - 1
+    # (battery, track) index grids: each sample picked as take_along_axis would
+    bi, ki = np.arange(nb)[:, None, None], np.arange(nk)[None, :, None]
+    h_lo = h[bi, ki, m_lo_c]
     found &= np.isfinite(h_lo)  # bracket must start on a predicted point
-    times_b = np.broadcast_to(times[None, :, :], (nb, nk, nm))
-    a = np.where(found, np.take_along_axis(times_b, m_hi_c - 1, axis=-1), tau[0])
-    b = np.where(found, np.take_along_axis(times_b, m_hi_c, axis=-1), tau[0])
+    a = np.where(found, times[ki, m_lo_c], tau[0])
+    b = np.where(found, times[ki, m_hi_c], tau[0])
     fa = np.where(found, h_lo - t_launch, -1.0)
-    fb = np.where(found, np.take_along_axis(h, m_hi_c, axis=-1) - t_launch, 0.0)
+    fb = np.where(found, h[bi, ki, m_hi_c] - t_launch, 0.0)
 
     # 3. Illinois regula falsi in each bracket (flat index over B x K x L).
     c = np.where(fb <= tolerance_s, b, a).reshape(-1)
