@@ -156,7 +156,6 @@ def _windows(last_feasible_launch_s: float, flight_s: float = 15.0) -> Engagemen
     feas = (launch <= last_feasible_launch_s)[None, None, :]
     t_int = (launch + flight_s)[None, None, :]
     p = np.broadcast_to(np.array(P), (1, 1, launch.size, 3)).copy()
-    nan2 = np.full((1, 1), np.nan)
     return EngagementWindows(
         battery_ids=("b1",),
         track_ids=("trk",),
@@ -166,12 +165,6 @@ def _windows(last_feasible_launch_s: float, flight_s: float = 15.0) -> Engagemen
         ground_range_m=np.zeros_like(t_int),
         intercept_alt_m=np.zeros_like(t_int),
         feasible=feas,
-        earliest_launch_s=nan2,
-        latest_launch_s=nan2,
-        earliest_intercept_time_s=nan2,
-        latest_intercept_time_s=nan2,
-        earliest_intercept_ecef_m=np.full((1, 1, 3), np.nan),
-        latest_intercept_ecef_m=np.full((1, 1, 3), np.nan),
     )
 
 
@@ -424,3 +417,20 @@ def test_blocked_tracks_answer_the_per_pair_questions() -> None:
             assert killed == [model.assessed_killed(bid, k, t) for k in tracks]
             seen.update(zip(awaiting, killed, strict=True))
     assert {(True, False), (False, True), (False, False)} <= seen
+
+
+def test_a_partners_engagements_are_its_rows_of_all() -> None:
+    # in_flight(partner) and engagements_of(partner): the partner's rows of the
+    # whole lists, in their order (a status report reads these)
+    model = EngagementModel([_big("b1"), _big("b2", partner="south")], seed=3)
+    for i in range(12):
+        b = "b1" if i % 3 else "b2"
+        got = model.order(float(i), b, f"t{i}", f"o{i}", "ballistic", i + 2.5, P, decision_cycle=i)
+        assert isinstance(got, Launch)
+        model.step(float(i))
+    for partner in ("north", "south", "east"):
+        assert model.in_flight(partner) == [e for e in model.in_flight() if e.partner == partner]
+        assert list(model.engagements_of(partner)) == [
+            e for e in model.engagements if e.partner == partner
+        ]
+    assert model.in_flight("north") and model.engagements_of("south")

@@ -258,6 +258,10 @@ def test_bad_inputs() -> None:
         BatteryEnvelopes.from_arrays(["b"], [0], [0], [0], [0], [1], [0], [1], [0.0])
     empty = engagement_windows(bats, traj, [], np.arange(10.0))
     assert empty.feasible.shape == (3, 0, 10)
+    assert empty.earliest_intercept_ecef_m.shape == (3, 0, 3)
+    no_launch = engagement_windows(bats, traj, list("abcd"), np.arange(10.0), np.array([]))
+    assert np.isnan(no_launch.latest_launch_s).all()
+    assert no_launch.latest_intercept_ecef_m.shape == (3, 4, 3)
 
 
 def test_ground_range_haversine() -> None:
@@ -290,13 +294,17 @@ def test_tabulated_trajectory_hermite_and_linear() -> None:
         tabulated_trajectory(t, pos[:, :3])
 
 
+_PICKED = ("launch_s", "intercept_time_s", "intercept_ecef_m")
+
+
 def _windows_equal(w1: EngagementWindows, w2: EngagementWindows) -> None:
-    for f in dataclasses.fields(w1):
-        a, b = getattr(w1, f.name), getattr(w2, f.name)
+    picks = [f"{w}_{x}" for w in ("earliest", "latest") for x in _PICKED]
+    for name in [f.name for f in dataclasses.fields(w1)] + picks:
+        a, b = getattr(w1, name), getattr(w2, name)
         if isinstance(a, np.ndarray):
-            assert a.shape == b.shape and a.tobytes() == b.tobytes(), f.name
+            assert a.shape == b.shape and a.tobytes() == b.tobytes(), name
         else:
-            assert a == b, f.name
+            assert a == b, name
 
 
 def test_tabulated_pairs_and_any_callable_give_the_same_bits() -> None:
@@ -309,6 +317,8 @@ def test_tabulated_pairs_and_any_callable_give_the_same_bits() -> None:
     vel = np.gradient(np.nan_to_num(pos), t, axis=1)
     states = np.concatenate([pos, np.where(np.isnan(pos), np.nan, vel)], axis=-1)
     traj = tabulated_trajectory(t, states)
+    # at its table times the trajectory is its table (engagement_windows reads it so)
+    assert traj(q).tobytes() == np.ascontiguousarray(states[..., :3]).tobytes()
     rng = np.random.default_rng(0)
     k = rng.integers(0, 4, 500)
     times = rng.uniform(-5.0, 305.0, 500)

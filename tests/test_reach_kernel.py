@@ -1,4 +1,5 @@
-"""The compiled reach box (skyweave.c2.reach_kernel) against the NumPy form it replaced."""
+"""The compiled reach box (skyweave.c2.reach_kernel) against the NumPy form it replaced,
+and the reach notes of the decision log."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 import numpy as np
 import pymap3d
 
-from skyweave.c2.reach import REACH_MARGIN_M, reach_matrix
+from skyweave.c2.decision_log import Reason, ThreatsHeld, Verdict, Verdicts, cycle_rows
+from skyweave.c2.reach import REACH_MARGIN_M, note_reach, reach_matrix
 from skyweave.constants import R_EARTH_MEAN_M
 from skyweave.scenario.schema import Battery
 
@@ -59,3 +61,28 @@ def test_reach_box_is_the_numpy_form_to_the_bit() -> None:
     assert np.array_equal(reach, want_reach)
     assert np.array_equal(nearest.view(np.int64), want_nearest.view(np.int64))
     assert np.all(np.isinf(nearest[:, 3]))
+
+
+def test_far_verdicts_only_for_shown_tracks_leave_rows_and_pairs_unchanged() -> None:
+    # Off the board, a track out of every battery's reach shows in no row: its verdict
+    # is not built, and a pair's answer still says how far.
+    rng = np.random.default_rng(5)
+    batteries = [
+        Battery(id=f"b{i}", partner="north", lat_deg=50.0 + i, lon_deg=10.0, max_range_km=80.0)
+        for i in range(3)
+    ]
+    ids = [f"north:{k}" for k in range(30)]
+    reach = rng.uniform(size=(3, 30)) < 0.1
+    nearest_m = rng.uniform(50e3, 900e3, size=(3, 30))
+    board = ThreatsHeld(("T1", "T2"), {k: f"T{1 + k % 2}" for k in range(0, 30, 3)})
+    shown = {f"north:{n}" for n in board.by_picture}
+    excluded: dict[str, Reason] = {"b1": "battery_held"}
+    every, only = Verdicts(), Verdicts(shown=shown)
+    for v in (every, only):
+        note_reach(batteries, excluded, reach, nearest_m, ids, v)
+        v.note("north:4", Verdict("engaged", "b0"))  # off the board, always shown
+    assert len(only.best) < len(every.best)
+    assert cycle_rows(1.0, 0, "north", only, board) == cycle_rows(1.0, 0, "north", every, board)
+    for b in batteries:
+        for tid in ids:
+            assert only.pair(b.id, tid) == every.pair(b.id, tid)

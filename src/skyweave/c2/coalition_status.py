@@ -125,12 +125,9 @@ def engagement_reports(
             ),
             "in_flight",
         )
-        for e in model.in_flight()
-        if e.partner == partner
+        for e in model.in_flight(partner)
     ]
-    for e in model.engagements:
-        if e.partner != partner:
-            continue
+    for e in model.engagements_of(partner):
         if e.assessment_time_s > time_s:
             rows.append((e, "in_flight"))
         elif time_s - e.assessment_time_s <= STATUS_REPEAT_S:

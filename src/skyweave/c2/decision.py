@@ -324,11 +324,11 @@ class DecisionStage:
             picture = pictures.get(boss.name)
             if picture is None:
                 continue
-            verdicts = Verdicts()
+            held = boards.get(boss.name)
+            board = held.by_picture if held is not None else ()
+            verdicts = Verdicts(shown={f"{boss.name}:{n}" for n in board})
             rejected += self._decide(boss, picture, t, cycle, mine, verdicts)
-            self._record(
-                cycle_rows(t, cycle, boss.name, verdicts, boards.get(boss.name), verdicts.valued)
-            )
+            self._record(cycle_rows(t, cycle, boss.name, verdicts, held, verdicts.valued))
         if self.integrated:
             self._look_shoot(t, cycle, pictures, mandates)
         return CycleOutcome(tuple(rejected), tuple(changes))
@@ -352,7 +352,7 @@ class DecisionStage:
                 continue
             ids = {m.battery_id for m in mandates}
             boss = Authority(partner, tuple(b for b in self.c2.batteries if b.id in ids))
-            verdicts = Verdicts()
+            verdicts = Verdicts(shown=())  # (no board: its valued tracks' rows only)
             self._decide(boss, mine, t, cycle, [], verdicts, delegated=True)
             self._record(cycle_rows(t, cycle, partner, verdicts, None, verdicts.valued))
             rows = {f"{partner}:{n}": k for k, n in enumerate(mine.picture_number.tolist())}

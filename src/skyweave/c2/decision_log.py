@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, Protocol, get_args
 
@@ -153,10 +153,16 @@ class PairBlock(Protocol):
 
 class Verdicts:
     """One command post's notes in one cycle: per (battery, track) and per track the
-    outcome closest to a shot."""
+    outcome closest to a shot.
 
-    def __init__(self) -> None:
+    ``shown``: the tracks whose row the log shows whatever their verdict (those on
+    the post's threat board; None: every track). Off it, a track without a shot in
+    reach gets no verdict (no row shows it; :meth:`pair` still says how far).
+    """
+
+    def __init__(self, shown: Container[str] | None = None) -> None:
         self.best: dict[str, Verdict] = {}
+        self.shown = shown
         # every (battery, track) note and set in order (``True``: a set), and blocks:
         # replayed only when a pair is asked of (an operator's order, a few a run)
         self._pair_log: list[tuple[str, str, Verdict, bool] | PairBlock] = []

@@ -37,6 +37,7 @@ Inventory and fire channels are the engagement model's business
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -263,6 +264,9 @@ class EngagementWindows:
     earliest_intercept_time_s, latest_intercept_time_s : (B, K) float64
         Intercept time of those launches.
     earliest_intercept_ecef_m, latest_intercept_ecef_m : (B, K, 3) float64
+
+    The earliest and latest picks are computed when first read (the decision
+    cycle reads none of them).
     """
 
     battery_ids: tuple[str, ...]
@@ -273,12 +277,48 @@ class EngagementWindows:
     ground_range_m: FloatArray
     intercept_alt_m: FloatArray
     feasible: BoolArray
-    earliest_launch_s: FloatArray
-    latest_launch_s: FloatArray
-    earliest_intercept_time_s: FloatArray
-    latest_intercept_time_s: FloatArray
-    earliest_intercept_ecef_m: FloatArray
-    latest_intercept_ecef_m: FloatArray
+
+    @functools.cached_property
+    def _earliest(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return self._picked("first")
+
+    @functools.cached_property
+    def _latest(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return self._picked("last")
+
+    def _picked(self, which: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+        ok, launch = self.feasible, self.launch_times_s
+        return _pick(ok, launch, self.intercept_time_s, self.intercept_ecef_m, which)
+
+    @property
+    def earliest_launch_s(self) -> FloatArray:
+        """(B, K) first feasible grid launch time (NaN where none)."""
+        return self._earliest[0]
+
+    @property
+    def latest_launch_s(self) -> FloatArray:
+        """(B, K) last feasible grid launch time (NaN where none)."""
+        return self._latest[0]
+
+    @property
+    def earliest_intercept_time_s(self) -> FloatArray:
+        """(B, K) intercept time of the earliest feasible launch."""
+        return self._earliest[1]
+
+    @property
+    def latest_intercept_time_s(self) -> FloatArray:
+        """(B, K) intercept time of the latest feasible launch."""
+        return self._latest[1]
+
+    @property
+    def earliest_intercept_ecef_m(self) -> FloatArray:
+        """(B, K, 3) intercept point of the earliest feasible launch."""
+        return self._earliest[2]
+
+    @property
+    def latest_intercept_ecef_m(self) -> FloatArray:
+        """(B, K, 3) intercept point of the latest feasible launch."""
+        return self._latest[2]
 
     @property
     def any_feasible(self) -> BoolArray:
@@ -324,6 +364,9 @@ def _pick(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Launch time, intercept time and point of the first or last True along the last axis."""
     n = ok.shape[-1]
+    if n == 0:  # no launch time: nothing feasible
+        nan = np.full(ok.shape[:-1], np.nan)
+        return nan, nan.copy(), np.full((*ok.shape[:-1], 3), np.nan)
     if which == "first":
         idx = np.argmax(ok, axis=-1)
     else:
@@ -475,12 +518,17 @@ def engagement_windows(
     at = _pair_evaluator(trajectory, nk, float(tau[0]))
 
     # 1. h on the sample grid (one trajectory call for all tracks) and its running max.
-    p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
-    if p_grid.shape != (nk, nm, 3):
-        raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
     table_grid = isinstance(trajectory, TabulatedTrajectory) and np.array_equal(
         trajectory.times_s, tau
     )
+    if table_grid and isinstance(trajectory, TabulatedTrajectory) and trajectory.n_tracks == nk:
+        # at its own table times a tabulated trajectory is its table (interpolation
+        # takes the sample itself there)
+        p_grid = trajectory.states[:, :, :3]
+    else:
+        p_grid = np.asarray(trajectory(np.ascontiguousarray(np.broadcast_to(tau, (nk, nm)))))
+    if p_grid.shape != (nk, nm, 3):
+        raise ValueError(f"trajectory: expected ({nk}, {nm}, 3), got {p_grid.shape}")
     times, p_grid = _locate_prediction_end(at, tau, p_grid, end_iterations, table_grid)
     # (B, K, M) distances, coordinates apart on contiguous arrays: np.linalg.norm's
     # own arithmetic (squares summed in axis order), several times faster
@@ -496,13 +544,15 @@ def engagement_windows(
     m_hi = _first_at_least(running.reshape(nb * nk, nm), t_launch).reshape(shape)
     found = (m_hi > 0) & (m_hi < nm)
     m_hi_c = np.clip(m_hi, 1, nm - 1)
-    h_lo = np.take_along_axis(h, m_hi_c - 1, axis=-1)
+    m_lo_c = m_hi_c - 1
+    # (battery, track) index grids: each sample picked as take_along_axis would
+    bi, ki = np.arange(nb)[:, None, None], np.arange(nk)[None, :, None]
+    h_lo = h[bi, ki, m_lo_c]
     found &= np.isfinite(h_lo)  # bracket must start on a predicted point
-    times_b = np.broadcast_to(times[None, :, :], (nb, nk, nm))
-    a = np.where(found, np.take_along_axis(times_b, m_hi_c - 1, axis=-1), tau[0])
-    b = np.where(found, np.take_along_axis(times_b, m_hi_c, axis=-1), tau[0])
+    a = np.where(found, times[ki, m_lo_c], tau[0])
+    b = np.where(found, times[ki, m_hi_c], tau[0])
     fa = np.where(found, h_lo - t_launch, -1.0)
-    fb = np.where(found, np.take_along_axis(h, m_hi_c, axis=-1) - t_launch, 0.0)
+    fb = np.where(found, h[bi, ki, m_hi_c] - t_launch, 0.0)
 
     # 3. Illinois regula falsi in each bracket (flat index over B x K x L).
     c = np.where(fb <= tolerance_s, b, a).reshape(-1)
@@ -541,8 +591,6 @@ def engagement_windows(
         & (alt <= batteries.max_alt_m[:, None, None])
         & (t_launch[None, None, :] >= avail[:, None, None])
     )
-    e_l, e_t, e_p = _pick(feasible, t_launch, t_int, p_int, "first")
-    l_l, l_t, l_p = _pick(feasible, t_launch, t_int, p_int, "last")
     return EngagementWindows(
         battery_ids=batteries.battery_id,
         track_ids=kids,
@@ -552,12 +600,6 @@ def engagement_windows(
         ground_range_m=rng_m,
         intercept_alt_m=alt,
         feasible=np.asarray(feasible),
-        earliest_launch_s=e_l,
-        latest_launch_s=l_l,
-        earliest_intercept_time_s=e_t,
-        latest_intercept_time_s=l_t,
-        earliest_intercept_ecef_m=e_p,
-        latest_intercept_ecef_m=l_p,
     )
 
 
@@ -711,7 +753,6 @@ def _empty_windows(
 ) -> EngagementWindows:
     b, k, n = len(battery_ids), len(track_ids), launch.size
     nan3 = np.full((b, k, n), np.nan)
-    nan2 = np.full((b, k), np.nan)
     return EngagementWindows(
         battery_ids=battery_ids,
         track_ids=track_ids,
@@ -721,12 +762,6 @@ def _empty_windows(
         ground_range_m=nan3.copy(),
         intercept_alt_m=nan3.copy(),
         feasible=np.zeros((b, k, n), dtype=bool),
-        earliest_launch_s=nan2,
-        latest_launch_s=nan2.copy(),
-        earliest_intercept_time_s=nan2.copy(),
-        latest_intercept_time_s=nan2.copy(),
-        earliest_intercept_ecef_m=np.full((b, k, 3), np.nan),
-        latest_intercept_ecef_m=np.full((b, k, 3), np.nan),
     )
 
 

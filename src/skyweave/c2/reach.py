@@ -71,7 +71,8 @@ def note_reach(
     verdicts: Verdicts,
 ) -> None:
     """Decision-log notes from the reach box: a battery that reaches a track but cannot
-    be tasked says why; a track no battery reaches is out of reach of the nearest."""
+    be tasked says why; a track no battery reaches (and the log shows:
+    ``verdicts.shown``) is out of reach of the nearest."""
     out = [i for i, b in enumerate(batteries) if b.id in excluded]
     if out:
         # every untaskable battery's reached tracks at once, as noted row by row
@@ -98,6 +99,11 @@ def note_reach(
 
     verdicts.set_far(far_pair)
     far = np.flatnonzero(~reach.any(axis=0))
+    shown = verdicts.shown
+    if shown is not None and far.size:
+        # a far track off the board would show in no row (never valued, and any
+        # verdict that would show it ranks above this one)
+        far = far[[ids[k] in shown for k in far.tolist()]]
     if not far.size:
         return
     # the nearest battery of each far track and its distance, as Python numbers at once

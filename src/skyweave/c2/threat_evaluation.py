@@ -258,6 +258,42 @@ class ThreatEvaluation:
         return out
 
 
+def coverage_and_urgency(
+    prediction: ImpactPrediction,
+    assets: DefendedAssets,
+    now_s: float,
+    urgency_time_s: float = URGENCY_TIME_S,
+) -> tuple[BoolArray, FloatArray, FloatArray, FloatArray]:
+    """The parts of :func:`evaluate_threats` a decision cycle reads, alone.
+
+    Returns
+    -------
+    valid : (N,) bool
+    coverage : (N, A) float64
+    time_to_impact_s : (N,) float64
+    urgency : (N,) float64
+        As the fields of :class:`ThreatEvaluation` of the same names.
+    """
+    n = len(prediction)
+    valid = np.asarray(prediction.valid, dtype=bool).copy()
+    coverage = np.zeros((n, len(assets)))
+    idx = np.flatnonzero(valid)
+    if idx.size and len(assets):
+        offsets = asset_offsets_en_m(
+            prediction.impact_lat_deg[idx],
+            prediction.impact_lon_deg[idx],
+            assets.lat_deg,
+            assets.lon_deg,
+        )
+        coverage[idx] = disc_coverage_probability(
+            offsets, prediction.cov_en_m2[idx][:, None, :, :], assets.radius_m[None, :]
+        )
+        coverage = np.nan_to_num(coverage, nan=0.0)
+    tti = np.where(valid, prediction.impact_time_s - float(now_s), np.nan)
+    urgency = np.where(valid, urgency_weight(np.nan_to_num(tti, nan=0.0), urgency_time_s), 0.0)
+    return valid, coverage, tti, urgency
+
+
 def evaluate_threats(
     prediction: ImpactPrediction,
     assets: DefendedAssets,
@@ -292,23 +328,8 @@ def evaluate_threats(
     if not np.all(np.isfinite(values)):
         raise ValueError("asset_value: expected finite numbers")
     n = len(prediction)
-    valid = np.asarray(prediction.valid, dtype=bool).copy()
-    coverage = np.zeros((n, len(assets)))
-    idx = np.flatnonzero(valid)
-    if idx.size and len(assets):
-        offsets = asset_offsets_en_m(
-            prediction.impact_lat_deg[idx],
-            prediction.impact_lon_deg[idx],
-            assets.lat_deg,
-            assets.lon_deg,
-        )
-        coverage[idx] = disc_coverage_probability(
-            offsets, prediction.cov_en_m2[idx][:, None, :, :], assets.radius_m[None, :]
-        )
-        coverage = np.nan_to_num(coverage, nan=0.0)
+    valid, coverage, tti, urgency = coverage_and_urgency(prediction, assets, now_s, urgency_time_s)
     value_at_risk = coverage @ values
-    tti = np.where(valid, prediction.impact_time_s - float(now_s), np.nan)
-    urgency = np.where(valid, urgency_weight(np.nan_to_num(tti, nan=0.0), urgency_time_s), 0.0)
     score = np.where(valid, urgency * value_at_risk, 0.0)
     # lexsort: last key is primary. Invalid tracks last, then score descending,
     # then earlier impact, then index (stable, deterministic).
@@ -331,6 +352,7 @@ __all__ = [
     "URGENCY_TIME_S",
     "ThreatEvaluation",
     "asset_offsets_en_m",
+    "coverage_and_urgency",
     "disc_coverage_probability",
     "evaluate_threats",
     "urgency_weight",

@@ -21,7 +21,7 @@ from skyweave.c2.coalition_status import RemoteEngagements
 from skyweave.c2.decision_log import Reason, Verdicts
 from skyweave.c2.prediction import airbreathing_threat, predict_positions
 from skyweave.c2.reach import note_reach, note_unvalued, reach_matrix, twins
-from skyweave.c2.threat_evaluation import evaluate_threats, urgency_weight
+from skyweave.c2.threat_evaluation import coverage_and_urgency, urgency_weight
 from skyweave.scenario.schema import Battery
 from skyweave.tracking.fusion import FusedPicture
 from skyweave.warning.impact import DefendedAssets, ballistic_mask, predict_impacts
@@ -96,12 +96,13 @@ class ThreatValuation:
             return "window closed awaiting consent"
         sel = np.flatnonzero(near)
 
-        pred = predict_impacts(t, states[sel], covs[sel])
-        ev = evaluate_threats(pred, self.assets, self.values, t)
-        coverage, urgency = ev.coverage.copy(), ev.urgency.copy()
+        near_states, near_ballistic = states[sel], ballistic[sel]
+        pred = predict_impacts(t, near_states, covs[sel])
+        # (fresh arrays: the air-breathing rows are written over below)
+        _, coverage, _, urgency = coverage_and_urgency(pred, self.assets, t)
         air = np.flatnonzero(~pred.valid)
         if air.size:
-            c_air, t_cpa = airbreathing_threat(states[sel][air], self.assets, t)
+            c_air, t_cpa = airbreathing_threat(near_states[air], self.assets, t)
             coverage[air] = c_air
             first = np.where(c_air > 0, t_cpa, np.inf).min(axis=1, initial=np.inf)
             urgency[air] = np.where(np.isfinite(first), urgency_weight(first - t), 0.0)
@@ -117,12 +118,12 @@ class ThreatValuation:
         # other partners' engagements and kills, as their status reports told this post
         remote_dead, remote_survive, remote_look = remote.marks(
             t,
-            states[sel],
+            near_states,
             sigma_m[sel],
-            ballistic[sel],
+            near_ballistic,
             exclude_batteries={b.id for b in batteries},
             predict=lambda dt_s: predict_positions(
-                states[sel], ballistic[sel], np.array([0.0, dt_s])
+                near_states, near_ballistic, np.array([0.0, dt_s])
             )[:, 1, :3],
             own_track_prefix=f"{post}:",
         )

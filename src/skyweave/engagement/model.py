@@ -255,6 +255,8 @@ class EngagementModel:
         self._in_flight: list[_InFlight] = []
         self.launches: list[Launch] = []
         self.engagements: list[Engagement] = []
+        # the same per partner (a partner's status report reads its own only)
+        self._engagements_of: dict[str, list[Engagement]] = {}
         self.refusals: list[Refusal] = []
         self._assessments: list[KillAssessment] = []
         self._delivered = 0
@@ -433,8 +435,9 @@ class EngagementModel:
             out.append(self._resolve(f, outcome, t_i))
         return out
 
-    def in_flight(self) -> list[Engagement]:
-        """Engagements still flying, as rows with outcome ``in_flight`` and no end yet."""
+    def in_flight(self, partner: str | None = None) -> list[Engagement]:
+        """Engagements still flying (``partner``'s only, if given), as rows with
+        outcome ``in_flight`` and no end yet."""
         return [
             Engagement(
                 **{k: getattr(f.launch, k) for k in _LAUNCH_FIELDS},
@@ -443,7 +446,12 @@ class EngagementModel:
                 assessment_time_s=math.nan,
             )
             for f in sorted(self._in_flight, key=lambda f: f.launch.engagement_id)
+            if partner is None or f.launch.partner == partner
         ]
+
+    def engagements_of(self, partner: str) -> Sequence[Engagement]:
+        """The partner's resolved engagements, in the order of :attr:`engagements`."""
+        return self._engagements_of.get(partner, ())
 
     def close(self, time_s: float) -> list[Engagement]:
         """End of run: every engagement still in flight is aborted at ``time_s``."""
@@ -459,6 +467,7 @@ class EngagementModel:
             assessment_time_s=float(end_time_s) + f.assessment_delay_s,
         )
         self.engagements.append(e)
+        self._engagements_of.setdefault(e.partner, []).append(e)
         pair = (e.battery_id, e.track_id)
         self._flying_pairs[pair] -= 1
         self._last_assessment[pair] = max(
