@@ -441,7 +441,7 @@ def test_ekf_polar_update_kernel_matches_numpy_reference() -> None:
     from skyweave.tracking import motion_kernel
     from skyweave.tracking.measurement import predict_polar_numpy
     from skyweave.tracking.scan import RadarScan
-    from skyweave.tracking.tracker import _imm_update_numpy
+    from tracker_reference import _imm_update_numpy
 
     rng = np.random.default_rng(12)
     rot, _ = np.linalg.qr(rng.normal(size=(3, 3)))
