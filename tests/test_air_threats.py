@@ -6,11 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pymap3d
 
-from skyweave.warning.air_threats import (
-    assets_east_north_m,
-    enu_velocity,
-    evaluate_air_tracks,
-)
+from skyweave.kinematics.geodetic import ecef_to_enu_velocity
+from skyweave.warning.air_threats import evaluate_air_tracks
 from skyweave.warning.impact import DefendedAssets
 
 ASSETS = DefendedAssets.from_lists(["a", "b"], [40.0, 41.0], [30.0, 32.0], [5_000.0, 0.0])
@@ -64,7 +61,7 @@ def test_assets_east_north_is_pymap3d_geodetic2enu_bit_for_bit() -> None:
             np.full(a, 1_000.0),
         )
         lat, lon = rng.uniform(-80.0, 80.0, e), rng.uniform(-180.0, 180.0, e)
-        got_e, got_n = assets_east_north_m(assets, lat, lon)
+        got_e, got_n = assets.east_north_m(lat, lon)
         want_e, want_n, _ = pymap3d.geodetic2enu(
             assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0,
             lat[:, None], lon[:, None], 0.0,
@@ -78,7 +75,7 @@ def test_enu_velocity_is_pymap3d_ecef2enuv_bit_for_bit() -> None:
     for m in (1, 4, 33):
         x = rng.normal(0.0, 300.0, (m, 6))
         lat, lon = rng.uniform(-89.0, 89.0, m), rng.uniform(-180.0, 180.0, m)
-        got = enu_velocity(x, lat, lon)
+        got = ecef_to_enu_velocity(x, lat, lon)
         want = pymap3d.ecef2enuv(x[:, 3], x[:, 4], x[:, 5], lat, lon)
         for g, w in zip(got, want, strict=True):
             assert g.tobytes() == np.asarray(w, dtype=np.float64).tobytes()

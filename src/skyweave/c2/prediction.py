@@ -13,11 +13,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pymap3d
 from numpy.typing import NDArray
 
 from skyweave.constants import OMEGA_EARTH_RAD_S
-from skyweave.kinematics.geodetic import ecef_to_geodetic
+from skyweave.kinematics.geodetic import ecef_to_enu_velocity, ecef_to_geodetic
 from skyweave.warning.flight_kernel import fly_grid
 from skyweave.warning.impact import DefendedAssets
 from skyweave.warning.propagate import ellipsoid_height_m
@@ -142,13 +141,11 @@ def airbreathing_threat(
         return cov, t_cpa
     lat, lon, _ = ecef_to_geodetic(states_ecef[:, 0], states_ecef[:, 1], states_ecef[:, 2])
     lat, lon = np.atleast_1d(lat), np.atleast_1d(lon)
-    ve, vn, _ = pymap3d.ecef2enuv(states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5], lat, lon)
+    ve, vn, _ = ecef_to_enu_velocity(states_ecef, lat, lon)
     ve, vn = np.atleast_1d(ve)[:, None], np.atleast_1d(vn)[:, None]
     # Every (track, asset) pair at once: the same elementwise arithmetic as one asset
     # at a time, broadcast over (K, A).
-    e, n, _ = pymap3d.geodetic2enu(
-        assets.lat_deg[None, :], assets.lon_deg[None, :], 0.0, lat[:, None], lon[:, None], 0.0
-    )
+    e, n = assets.east_north_m(lat, lon)
     e, n = np.broadcast_to(e, (k, a)), np.broadcast_to(n, (k, a))
     speed2 = ve * ve + vn * vn
     tau = np.where(speed2 > 1.0, (e * ve + n * vn) / np.maximum(speed2, 1.0), -1.0)

@@ -107,3 +107,22 @@ def geodetic_to_ecef(
     y = (n + alt_m) * cos_lat * np.sin(lon)
     z = (n * _B_OVER_A_SQUARED + alt_m) * sin_lat
     return x, y, z
+
+
+def ecef_to_enu_velocity(
+    states_ecef: FloatArray, lat_deg: FloatArray, lon_deg: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """East, North and Up velocity (m/s, (M,)) of ECEF states (M, 6) at their points.
+
+    ``pymap3d.ecef2enuv(vx, vy, vz, lat_deg, lon_deg)`` bit for bit: its operations in
+    its order, each sine and cosine taken once (it takes each twice: the same numbers).
+    """
+    u, v, w = states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5]
+    lat0, lon0 = np.radians(lat_deg), np.radians(lon_deg)
+    cos_lon, sin_lon = np.cos(lon0), np.sin(lon0)
+    cos_lat, sin_lat = np.cos(lat0), np.sin(lat0)
+    t = cos_lon * u + sin_lon * v
+    east = -sin_lon * u + cos_lon * v
+    up = cos_lat * t + sin_lat * w
+    north = -sin_lat * t + cos_lat * w
+    return east, north, up

@@ -23,7 +23,7 @@ import numpy as np
 import pymap3d
 from numpy.typing import NDArray
 
-from skyweave.kinematics.geodetic import ecef_to_geodetic, geodetic_to_ecef
+from skyweave.kinematics.geodetic import ecef_to_enu_velocity, ecef_to_geodetic
 from skyweave.warning.impact import DefendedAssets
 
 FloatArray = NDArray[np.float64]
@@ -131,7 +131,7 @@ def evaluate_air_tracks(
     xa = x[air]
     lat, lon, alt = ecef_to_geodetic(xa[:, 0], xa[:, 1], xa[:, 2])
     lat, lon, alt = (np.asarray(v, dtype=np.float64).reshape(m) for v in (lat, lon, alt))
-    ve, vn, vu = enu_velocity(xa, lat, lon)
+    ve, vn, vu = ecef_to_enu_velocity(xa, lat, lon)
     speed = np.hypot(ve, vn)
     ok = (
         (speed >= cfg.min_speed_mps)
@@ -151,42 +151,6 @@ def evaluate_air_tracks(
     return AirEvaluation(evaluated, threatened, cpa_t, cpa_lat, cpa_lon, radius95, cls)
 
 
-def enu_velocity(
-    states_ecef: FloatArray, lat_deg: FloatArray, lon_deg: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """East, North and Up velocity (m/s, (M,)) of ECEF states (M, 6) at their points.
-
-    ``pymap3d.ecef2enuv(vx, vy, vz, lat_deg, lon_deg)`` bit for bit: its operations in
-    its order, each sine and cosine taken once (it takes each twice: the same numbers).
-    """
-    u, v, w = states_ecef[:, 3], states_ecef[:, 4], states_ecef[:, 5]
-    lat0, lon0 = np.radians(lat_deg), np.radians(lon_deg)
-    cos_lon, sin_lon = np.cos(lon0), np.sin(lon0)
-    cos_lat, sin_lat = np.cos(lat0), np.sin(lat0)
-    t = cos_lon * u + sin_lon * v
-    east = -sin_lon * u + cos_lon * v
-    up = cos_lat * t + sin_lat * w
-    north = -sin_lat * t + cos_lat * w
-    return east, north, up
-
-
-def assets_east_north_m(
-    assets: DefendedAssets, lat_deg: FloatArray, lon_deg: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """East and North (m, (E, A)) of each asset's centre from each of E ground points.
-
-    ``pymap3d.geodetic2enu(assets.lat_deg[None, :], assets.lon_deg[None, :], 0,
-    lat_deg[:, None], lon_deg[:, None], 0)`` bit for bit: the same two ground points
-    (the assets' made once, :attr:`DefendedAssets.ground_rows`), their difference
-    turned into East-North as it does.
-    """
-    ax, ay, az = assets.ground_rows
-    lat0, lon0 = lat_deg[:, None], lon_deg[:, None]
-    tx, ty, tz = geodetic_to_ecef(lat0, lon0, 0.0)
-    ae, an, _au = pymap3d.uvw2enu(ax - tx, ay - ty, az - tz, lat0, lon0)
-    return np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
-
-
 def _closest_approach(
     time_s: float,
     lat: FloatArray,
@@ -204,7 +168,7 @@ def _closest_approach(
     """
     e = len(lat)
     # each asset in each track's local horizontal frame (east, north)
-    ae, an = assets_east_north_m(assets, lat, lon)
+    ae, an = assets.east_north_m(lat, lon)
     v2 = np.maximum(speed**2, 1e-9)[:, None]
     tau = np.clip((ae * ve[:, None] + an * vn[:, None]) / v2, 0.0, None)  # (E, A) s ahead
     miss_m = np.hypot(ae - ve[:, None] * tau, an - vn[:, None] * tau)
@@ -227,7 +191,5 @@ def _closest_approach(
 __all__ = [
     "AirEvaluation",
     "AirThreatConfig",
-    "assets_east_north_m",
-    "enu_velocity",
     "evaluate_air_tracks",
 ]

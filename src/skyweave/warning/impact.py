@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pymap3d
 from numpy.typing import ArrayLike, NDArray
 
 from skyweave.constants import R_EARTH_MEAN_M
@@ -123,6 +124,22 @@ class DefendedAssets:
 
     def __len__(self) -> int:
         return len(self.asset_id)
+
+    def east_north_m(
+        self, lat_deg: FloatArray, lon_deg: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        """East and North (m, (E, A)) of each asset's centre from each of E ground points.
+
+        ``pymap3d.geodetic2enu(self.lat_deg[None, :], self.lon_deg[None, :], 0,
+        lat_deg[:, None], lon_deg[:, None], 0)`` bit for bit: the same two ground points
+        (the assets' made once, :attr:`ground_rows`), their difference turned into
+        East-North as it does.
+        """
+        ax, ay, az = self.ground_rows
+        lat0, lon0 = lat_deg[:, None], lon_deg[:, None]
+        tx, ty, tz = geodetic_to_ecef(lat0, lon0, 0.0)
+        ae, an, _au = pymap3d.uvw2enu(ax - tx, ay - ty, az - tz, lat0, lon0)
+        return np.asarray(ae, dtype=np.float64), np.asarray(an, dtype=np.float64)
 
     @classmethod
     def empty(cls) -> DefendedAssets:
